@@ -1,0 +1,88 @@
+#pragma once
+// Interfaces core declares and adapters implement (DESIGN: adapters do I/O behind ports).
+// Contract for every asynchronous call (STYLE habit 1): the completion is called exactly
+// once, on the loop thread, never from inside the call itself.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/outcome.h"
+#include "core/sms_text.h"
+
+namespace sd {
+
+// ---- Redis side -------------------------------------------------------------------------
+
+// What the idempotency record says about a job id when an entry claims it.
+enum class ClaimState : uint8_t {
+  kNew,          // first time this job id is seen: go ahead and submit
+  kResume,       // this same entry claimed it before (redelivery after a crash): submit again
+  kAlreadyDone,  // this entry already has an outcome: just acknowledge it
+  kReplay,       // another entry owns this job id: reject as replay
+};
+
+struct ClaimRequest {
+  std::string entry_id;
+  std::string job_id;
+  int64_t ttl_ms = 0;  // how long the idempotency record lives (>= job validity)
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  using BatchHandler = std::function<void(std::vector<StreamEntry>)>;
+  // Entries arrive in batches: own pending first, then reclaimed, then new.
+  virtual void SetBatchHandler(BatchHandler handler) = 0;
+  // Backpressure: the store reads at most `credit` more entries until granted again.
+  virtual void GrantCredit(size_t credit) = 0;
+  // Stop reading new entries (shutdown); writes still complete.
+  virtual void StopReading() = 0;
+
+  virtual void Claim(std::vector<ClaimRequest> reqs,
+                     std::function<void(std::vector<ClaimState>)> done) = 0;
+  // Writes the outcome (at most once per entry), the receipt correlation for submitted
+  // outcomes, and XACKs the entry, atomically. Retries internally while Redis is away;
+  // `done` is called once it is durable.
+  virtual void Commit(Outcome outcome, std::function<void()> done) = 0;
+  // Matches a receipt to its job through the correlation record and appends it to the
+  // receipt stream (or the quarantine stream when unmatched). `done` once durable.
+  virtual void PutReceipt(Receipt receipt, std::function<void()> done) = 0;
+};
+
+// ---- Carrier side -----------------------------------------------------------------------
+
+struct SubmitRequest {
+  std::string destination;  // E.164 with '+'
+  std::string sender;
+  EncodedText text;
+  bool want_receipt = true;
+};
+
+struct SubmitResult {
+  enum class Kind : uint8_t { kAccepted, kTemporaryFailure, kPermanentFailure };
+  Kind kind = Kind::kTemporaryFailure;
+  std::string message_id;  // when accepted
+  uint32_t carrier_status = 0;  // e.g. SMPP command_status
+  std::string detail;
+  int segments = 0;
+};
+
+class Carrier {
+ public:
+  virtual ~Carrier() = default;
+  virtual const std::string& name() const = 0;
+  // True when a submit would be accepted into the window right now.
+  virtual bool Ready() const = 0;
+  // `done` is called exactly once (accepted, failed, or timed out).
+  virtual void Submit(SubmitRequest req, std::function<void(SubmitResult)> done) = 0;
+  // Receipts: the carrier answers the SMSC (deliver_sm_resp) only when `ack` is called,
+  // which the daemon does after the receipt is durable on Redis.
+  using ReceiptHandler = std::function<void(Receipt receipt, std::function<void()> ack)>;
+  virtual void SetReceiptHandler(ReceiptHandler handler) = 0;
+  // Called whenever Ready() may have turned true (window space freed, bound).
+  virtual void SetReadyHandler(std::function<void()> handler) = 0;
+};
+
+}  // namespace sd

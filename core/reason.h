@@ -1,0 +1,32 @@
+#pragma once
+// Machine-readable rejection reasons. The string forms are part of the producer contract
+// (docs/jobs.md): never rename one, only add.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sd {
+
+enum class Reason : uint8_t {
+  kNone = 0,
+  kMalformed,           // entry or job bytes are not a valid envelope / msgpack job map
+  kTooLarge,            // job bytes or a field exceed a documented limit
+  kUnsupportedVersion,  // envelope version tag unknown
+  kUnknownKey,          // key id not in the key ring
+  kBadSignature,        // MAC does not verify
+  kClockSkew,           // created_at too far in the future
+  kExpired,             // expires_at passed (before submit)
+  kInvalidNumber,       // destination not E.164
+  kInvalidSender,       // sender empty/too long/bad characters
+  kInvalidText,         // text not UTF-8, empty, or not encodable
+  kTextTooLong,         // more segments than allowed
+  kReplay,              // a different stream entry already used this job id
+  kCarrierRejected,     // permanent error from the carrier (detail carries the status)
+  kCarrierUnavailable,  // could not be submitted before expiry
+  kDeadLetter,          // delivered too many times without an outcome
+};
+
+std::string_view ReasonName(Reason r);
+std::optional<Reason> ReasonFromName(std::string_view name);
+
+}  // namespace sd

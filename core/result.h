@@ -1,0 +1,37 @@
+#pragma once
+// A small must-use result type for the data path: no exceptions there (STYLE habit 9).
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "core/reason.h"
+
+namespace sd {
+
+// An error names a machine-readable reason and a human-readable detail.
+struct Error {
+  Reason reason = Reason::kMalformed;
+  std::string detail;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const Error& error() const { return std::get<1>(v_); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+}  // namespace sd
