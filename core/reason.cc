@@ -1,0 +1,42 @@
+#include "core/reason.h"
+
+#include <array>
+
+namespace sd {
+namespace {
+// Index = enum value. These strings are the producer contract: add, never rename.
+constexpr std::array<std::string_view, 16> kNames = {
+    "",
+    "malformed",
+    "too_large",
+    "unsupported_version",
+    "unknown_key",
+    "bad_signature",
+    "clock_skew",
+    "expired",
+    "invalid_number",
+    "invalid_sender",
+    "invalid_text",
+    "text_too_long",
+    "replay",
+    "carrier_rejected",
+    "carrier_unavailable",
+    "dead_letter",
+};
+static_assert(kNames.size() == static_cast<size_t>(Reason::kDeadLetter) + 1);
+}  // namespace
+
+std::string_view ReasonName(Reason r) {
+  const auto i = static_cast<size_t>(r);
+  return i < kNames.size() ? kNames[i] : "unknown";
+}
+
+std::optional<Reason> ReasonFromName(std::string_view name) {
+  if (name == "none") return Reason::kNone;
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name) return static_cast<Reason>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace sd

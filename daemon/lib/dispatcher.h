@@ -1,0 +1,103 @@
+#pragma once
+// The dispatcher moves each job-stream entry to exactly one outcome:
+//   batch from JobStore -> Decide (core) -> Claim (idempotency) -> Carrier.Submit -> Commit.
+// It owns no sockets and no timers: the daemon calls Tick() from a timer, so it can be unit
+// tested with fakes of the two ports and a manual clock.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/decision.h"
+#include "core/key_ring.h"
+#include "core/mac.h"
+#include "core/ports.h"
+
+namespace sd {
+
+struct DispatcherOptions {
+  DecisionConfig decision;
+  // Entries held between read and committed outcome, across all stages. This bounds memory,
+  // the Redis read-ahead, and the duplicate window after kill -9 (a submitted job whose
+  // outcome was not yet durable is submitted again on redelivery).
+  size_t max_inflight = 1024;
+  // Idempotency records outlive the job's validity by this much.
+  int64_t idempotency_grace_ms = 3'600'000;
+  // Temporary carrier failures are retried after this delay (doubling, capped) until expiry.
+  int64_t retry_initial_ms = 200;
+  int64_t retry_max_ms = 10'000;
+};
+
+struct DispatcherStats {
+  uint64_t entries = 0;        // entries received from the store
+  uint64_t admitted = 0;       // passed the decision
+  uint64_t rejected = 0;       // rejected outcomes committed (any reason)
+  uint64_t submitted = 0;      // submitted outcomes committed
+  uint64_t carrier_attempts = 0;
+  uint64_t temporary_failures = 0;
+  uint64_t resumed = 0;        // redelivered entries that were submitted again
+  uint64_t already_done = 0;   // redelivered entries that only needed their ack
+  uint64_t receipts = 0;       // receipts made durable and acked to the carrier
+  uint64_t rejected_by_reason[32] = {};
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac, const Clock& clock,
+             DispatcherOptions options);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Installs the port handlers and grants the initial read credit.
+  void Start();
+  // Keys are an immutable snapshot swapped whole (SIGHUP); in-flight decisions keep theirs.
+  void SetKeys(std::shared_ptr<const KeyRing> keys) { keys_ = std::move(keys); }
+  // Retries due work (temporary failures); call periodically from the loop.
+  void Tick();
+  // Stops reading and submitting. Entries not yet submitted are left pending in Redis (they
+  // are redelivered later); `done` runs once every submitted job has its outcome committed.
+  void Stop(std::function<void()> done);
+
+  size_t inflight() const { return inflight_; }
+  const DispatcherStats& stats() const { return stats_; }
+
+ private:
+  struct Pending {
+    Admitted job;
+    std::string entry_id;
+    std::string key_id;
+    int64_t not_before_ms = 0;  // retry backoff after a temporary failure
+    int64_t backoff_ms = 0;
+  };
+
+  void OnBatch(std::vector<StreamEntry> entries);
+  void OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> states);
+  void Pump();
+  void OnSubmitted(Pending job, SubmitResult result);
+  void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
+              const std::string& client_ref, Reason reason, std::string detail);
+  void CommitOutcome(Outcome outcome);
+  void Finished();  // one entry left the dispatcher
+  void MaybeStopped();
+
+  JobStore& store_;
+  Carrier& carrier_;
+  const MacAlgorithm& mac_;
+  const Clock& clock_;
+  DispatcherOptions options_;
+  std::shared_ptr<const KeyRing> keys_;
+
+  std::deque<Pending> ready_;   // claimed, waiting for carrier window (FIFO: oldest first)
+  std::deque<Pending> retry_;   // temporary failures waiting for not_before_ms
+  size_t inflight_ = 0;         // entries received and not yet committed
+  size_t at_carrier_ = 0;       // submits whose completion has not arrived yet
+  size_t credit_owed_ = 0;      // credit to hand back to the store in one grant
+  bool stopping_ = false;
+  std::function<void()> stopped_;
+  DispatcherStats stats_;
+};
+
+}  // namespace sd

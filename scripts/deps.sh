@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages smsdispatch builds, tests and runs with. Idempotent: it
+# only calls apt-get when something is missing. Pass "test" to add the test-only tools.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config
+      libuv1-dev libssl-dev libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
+      libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
+      libgtest-dev libgmock-dev libbenchmark-dev
+      redis-server redis-tools openssl python3)
+if [[ "${1:-}" == "test" ]]; then
+  pkgs+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian redis-server package starts a system instance on :6379; our scripts never use it
+# (each run starts its own on a free port), so leave it alone.

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test: installs what it needs, builds with AddressSanitizer + UndefinedBehaviorSanitizer,
+# runs unit and integration tests (each starts and stops its own redis-server, SMSC simulator
+# and daemon on free loopback ports), replays the fuzz corpora and smoke-runs the benchmarks.
+# Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=${SD_JOBS:-2}
+
+scripts/deps.sh test
+scripts/check_layers.sh
+
+build=${SD_TEST_BUILD_DIR:-$root/build/asan}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DSD_SANITIZE=ON -DSD_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 300

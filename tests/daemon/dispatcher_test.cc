@@ -1,0 +1,297 @@
+// Unit tests of the Dispatcher alone: the two ports are fakes (this is a unit test of one
+// class); the decision core and the MAC are the real ones.
+#include "daemon/lib/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "adapters/crypto/openssl_mac.h"
+#include "core/envelope.h"
+
+namespace sd {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+const std::string kStream = "sd:jobs";
+const std::string kSecret(32, 'k');
+
+class FakeStore final : public JobStore {
+ public:
+  void SetBatchHandler(BatchHandler h) override { handler = std::move(h); }
+  void GrantCredit(size_t c) override { credit += c; }
+  void StopReading() override { reading = false; }
+  void Claim(std::vector<ClaimRequest> reqs,
+             std::function<void(std::vector<ClaimState>)> done) override {
+    claim_reqs.insert(claim_reqs.end(), reqs.begin(), reqs.end());
+    std::vector<ClaimState> states;
+    for (auto& r : reqs) {
+      auto it = claim_script.find(r.job_id);
+      states.push_back(it == claim_script.end() ? ClaimState::kNew : it->second);
+    }
+    pending_claims.push_back([done = std::move(done), states] { done(states); });
+  }
+  void Commit(Outcome outcome, std::function<void()> done) override {
+    commits.push_back(outcome);
+    pending_writes.push_back(std::move(done));
+  }
+  void PutReceipt(Receipt receipt, std::function<void()> done) override {
+    receipts.push_back(receipt);
+    pending_writes.push_back(std::move(done));
+  }
+  // Replies arrive later, like Redis replies on the loop.
+  void Flush() {
+    while (!pending_claims.empty() || !pending_writes.empty()) {
+      auto claims = std::move(pending_claims);
+      pending_claims.clear();
+      for (auto& c : claims) c();
+      auto writes = std::move(pending_writes);
+      pending_writes.clear();
+      for (auto& w : writes) w();
+    }
+  }
+
+  BatchHandler handler;
+  size_t credit = 0;
+  bool reading = true;
+  std::map<std::string, ClaimState> claim_script;
+  std::vector<ClaimRequest> claim_reqs;
+  std::vector<Outcome> commits;
+  std::vector<Receipt> receipts;
+  std::vector<std::function<void()>> pending_claims;
+  std::vector<std::function<void()>> pending_writes;
+};
+
+class FakeCarrier final : public Carrier {
+ public:
+  const std::string& name() const override { return name_; }
+  bool Ready() const override { return ready && outstanding.size() < window; }
+  void Submit(SubmitRequest req, std::function<void(SubmitResult)> done) override {
+    submits.push_back(req);
+    outstanding.push_back(std::move(done));
+  }
+  void SetReceiptHandler(ReceiptHandler h) override { receipt_handler = std::move(h); }
+  void SetReadyHandler(std::function<void()> h) override { ready_handler = std::move(h); }
+  void CompleteAll(SubmitResult::Kind kind, uint32_t status = 0) {
+    auto out = std::move(outstanding);
+    outstanding.clear();
+    for (auto& d : out) {
+      SubmitResult r;
+      r.kind = kind;
+      r.carrier_status = status;
+      r.message_id = "m" + std::to_string(++ids);
+      r.segments = 1;
+      d(r);
+    }
+  }
+
+  std::string name_ = "sim";
+  bool ready = true;
+  size_t window = 1000;
+  int ids = 0;
+  std::vector<SubmitRequest> submits;
+  std::vector<std::function<void(SubmitResult)>> outstanding;
+  ReceiptHandler receipt_handler;
+  std::function<void()> ready_handler;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : clock_(kNow) {
+    auto keys = std::make_shared<KeyRing>();
+    EXPECT_TRUE(keys->Add(SigningKey{"k.v1", kSecret}));
+    DispatcherOptions opts;
+    opts.decision.stream = kStream;
+    opts.max_inflight = 64;
+    dispatcher_ = std::make_unique<Dispatcher>(store_, carrier_, mac_, clock_, opts);
+    dispatcher_->SetKeys(keys);
+    dispatcher_->Start();
+  }
+
+  StreamEntry Entry(const std::string& job_id, const std::string& secret = kSecret,
+                    int64_t expires = kNow + 60'000) {
+    Job job;
+    job.id = job_id;
+    job.created_ms = kNow;
+    job.expires_ms = expires;
+    job.destination = "+4915112345678";
+    job.sender = "ACME";
+    job.text = "Your code is 123456";
+    job.kind = JobKind::kOtp;
+    StreamEntry e;
+    e.entry_id = "1-" + std::to_string(++seq_);
+    e.version = "sd1";
+    e.key_id = "k.v1";
+    e.job = EncodeJob(job);
+    e.sig = SignJob(mac_, secret, e.key_id, kStream, e.job);
+    return e;
+  }
+
+  void Deliver(std::vector<StreamEntry> entries) { store_.handler(std::move(entries)); }
+
+  OpenSslMac mac_;
+  ManualClock clock_;
+  FakeStore store_;
+  FakeCarrier carrier_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  int seq_ = 0;
+};
+
+TEST_F(DispatcherTest, GrantsInitialCreditEqualToWindow) { EXPECT_EQ(store_.credit, 64u); }
+
+TEST_F(DispatcherTest, ValidJobIsClaimedSubmittedAndCommittedOnce) {
+  Deliver({Entry("a"), Entry("b")});
+  EXPECT_EQ(store_.claim_reqs.size(), 2u);
+  EXPECT_TRUE(carrier_.submits.empty()) << "must not submit before the claim is durable";
+  store_.Flush();
+  ASSERT_EQ(carrier_.submits.size(), 2u);
+  EXPECT_EQ(carrier_.submits[0].destination, "+4915112345678");
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 2u);
+  for (const Outcome& o : store_.commits) {
+    EXPECT_EQ(o.status, OutcomeStatus::kSubmitted);
+    EXPECT_EQ(o.carrier, "sim");
+    EXPECT_FALSE(o.message_id.empty());
+    EXPECT_EQ(o.segments, 1);
+  }
+  EXPECT_EQ(store_.commits[0].job_id, "a");
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+  EXPECT_EQ(store_.credit, 64u + 2u);  // credit handed back when the dispatcher drained
+}
+
+TEST_F(DispatcherTest, BadSignatureIsRejectedAndNeverSubmitted) {
+  Deliver({Entry("a", std::string(32, 'x'))});
+  store_.Flush();
+  EXPECT_TRUE(carrier_.submits.empty());
+  EXPECT_TRUE(store_.claim_reqs.empty());
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].status, OutcomeStatus::kRejected);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kBadSignature);
+}
+
+TEST_F(DispatcherTest, ReplayIsRejectedAlreadyDoneOnlyAcked) {
+  store_.claim_script["dup"] = ClaimState::kReplay;
+  store_.claim_script["done"] = ClaimState::kAlreadyDone;
+  Deliver({Entry("dup"), Entry("done")});
+  store_.Flush();
+  EXPECT_TRUE(carrier_.submits.empty());
+  ASSERT_EQ(store_.commits.size(), 2u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kReplay);
+  EXPECT_EQ(store_.commits[1].entry_id, "1-2");
+  EXPECT_EQ(dispatcher_->stats().already_done, 1u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherTest, ResumedEntryIsSubmittedAgain) {
+  store_.claim_script["r"] = ClaimState::kResume;
+  Deliver({Entry("r")});
+  store_.Flush();
+  EXPECT_EQ(carrier_.submits.size(), 1u);
+  EXPECT_EQ(dispatcher_->stats().resumed, 1u);
+}
+
+TEST_F(DispatcherTest, RespectsCarrierWindowAndResumesOnReady) {
+  carrier_.window = 2;
+  Deliver({Entry("a"), Entry("b"), Entry("c")});
+  store_.Flush();
+  EXPECT_EQ(carrier_.submits.size(), 2u);
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  EXPECT_EQ(carrier_.submits.size(), 3u);
+}
+
+TEST_F(DispatcherTest, NotReadyCarrierHoldsJobsUntilReadyHandler) {
+  carrier_.ready = false;
+  Deliver({Entry("a")});
+  store_.Flush();
+  EXPECT_TRUE(carrier_.submits.empty());
+  carrier_.ready = true;
+  carrier_.ready_handler();
+  EXPECT_EQ(carrier_.submits.size(), 1u);
+}
+
+TEST_F(DispatcherTest, TemporaryFailureRetriesAfterBackoff) {
+  Deliver({Entry("a")});
+  store_.Flush();
+  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure, 0x58);
+  EXPECT_EQ(carrier_.submits.size(), 1u);
+  dispatcher_->Tick();
+  EXPECT_EQ(carrier_.submits.size(), 1u) << "retried before its backoff elapsed";
+  clock_.Advance(1000);
+  dispatcher_->Tick();
+  ASSERT_EQ(carrier_.submits.size(), 2u);
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].status, OutcomeStatus::kSubmitted);
+}
+
+TEST_F(DispatcherTest, TemporaryFailuresUntilExpiryBecomeCarrierUnavailable) {
+  Deliver({Entry("a", kSecret, kNow + 300)});
+  store_.Flush();
+  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);  // retry at +200
+  clock_.Advance(250);
+  dispatcher_->Tick();
+  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);  // next at +650 > expiry
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kCarrierUnavailable);
+}
+
+TEST_F(DispatcherTest, PermanentFailureIsRejectedWithCarrierStatus) {
+  Deliver({Entry("a")});
+  store_.Flush();
+  carrier_.CompleteAll(SubmitResult::Kind::kPermanentFailure, 0x0B);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kCarrierRejected);
+  EXPECT_NE(store_.commits[0].detail.find("11"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, ExpiredWhileWaitingForWindowIsRejectedExpired) {
+  carrier_.ready = false;
+  Deliver({Entry("a", kSecret, kNow + 100)});
+  store_.Flush();
+  clock_.Advance(200);
+  carrier_.ready = true;
+  carrier_.ready_handler();
+  store_.Flush();
+  EXPECT_TRUE(carrier_.submits.empty());
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kExpired);
+}
+
+TEST_F(DispatcherTest, StopLeavesUnsubmittedPendingAndWaitsForInflight) {
+  carrier_.window = 1;
+  Deliver({Entry("a"), Entry("b"), Entry("c")});
+  store_.Flush();
+  ASSERT_EQ(carrier_.submits.size(), 1u);
+  int stopped = 0;
+  dispatcher_->Stop([&] { ++stopped; });
+  EXPECT_FALSE(store_.reading);
+  EXPECT_EQ(stopped, 0) << "one submit is still at the carrier";
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  EXPECT_EQ(stopped, 0) << "its outcome is not durable yet";
+  store_.Flush();
+  EXPECT_EQ(stopped, 1);
+  EXPECT_EQ(carrier_.submits.size(), 1u) << "nothing new submitted while stopping";
+  EXPECT_EQ(store_.commits.size(), 1u) << "b and c stay pending in Redis, no outcome";
+}
+
+TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
+  int acks = 0;
+  Receipt r;
+  r.carrier = "sim";
+  r.message_id = "m1";
+  r.state = ReceiptState::kDelivered;
+  carrier_.receipt_handler(r, [&] { ++acks; });
+  EXPECT_EQ(acks, 0);
+  ASSERT_EQ(store_.receipts.size(), 1u);
+  store_.Flush();
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(dispatcher_->stats().receipts, 1u);
+}
+
+}  // namespace
+}  // namespace sd
