@@ -1,0 +1,28 @@
+#pragma once
+// Delivery receipts from deliver_sm: the receipted_message_id / message_state TLVs when the
+// SMSC sends them, else the de-facto text format (SMPP 3.4 Appendix B), parsed tolerantly.
+#include <optional>
+#include <string_view>
+
+#include "adapters/smpp/pdu.h"
+#include "core/outcome.h"
+
+namespace sd::smpp {
+
+struct ReceiptText {
+  std::string id;
+  std::string stat;
+  std::string err;
+};
+
+// Parses "id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…": keys in any
+// case and order, extra spaces tolerated; nullopt when there is no id.
+std::optional<ReceiptText> ParseReceiptText(std::string_view text);
+
+// Maps vendor state words (DELIVRD, DELIVERED, UNDELIV, REJECTD, …) to a ReceiptState.
+ReceiptState ReceiptStateFromStat(std::string_view stat);
+
+// nullopt when the deliver_sm is not a receipt (a mobile-originated message).
+std::optional<Receipt> ParseReceipt(const ShortMessage& deliver_sm, std::string_view carrier);
+
+}  // namespace sd::smpp
