@@ -1,0 +1,79 @@
+#pragma once
+// smsdispatchd's configuration: a TOML file (docs/configuration.md). Loading validates every
+// key; any problem stops start-up with "file:line:column: problem".
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sd {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 0 when the problem is not tied to a line (file unreadable)
+  int column = 0;
+  std::string message;
+  std::string ToString() const;
+};
+
+struct CarrierConfig {
+  std::string name;
+  std::string host;
+  int port = 0;
+  std::string system_id;
+  std::string password;  // from password_file or password_env, never inline
+  std::string system_type;
+  std::string bind = "transceiver";
+  int64_t window = 64;
+  int64_t response_timeout_ms = 10'000;
+  int64_t enquire_link_interval_ms = 30'000;
+  int64_t max_missed_enquire_links = 3;
+  int64_t reconnect_initial_ms = 100;
+  int64_t reconnect_max_ms = 10'000;
+};
+
+struct Config {
+  std::string path;  // the file this came from
+  struct {
+    std::string log_level = "info";
+    int64_t shutdown_timeout_ms = 10'000;
+    int64_t max_inflight = 1024;
+    int64_t stats_interval_ms = 10'000;
+    std::string consumer;  // default: host name
+  } daemon;
+  struct {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string unix_socket;
+    std::string user;
+    std::string password;  // from password_file
+    std::string jobs_stream = "sd:jobs";
+    std::string group = "smsdispatch";
+    std::string outcomes_stream = "sd:outcomes";
+    std::string receipts_stream = "sd:receipts";
+    std::string dead_letter_stream = "sd:dead";
+    std::string quarantine_stream = "sd:receipts:unmatched";
+    std::string key_prefix = "sd:";
+    int64_t batch = 256;
+    int64_t block_ms = 1000;
+    int64_t claim_idle_ms = 60'000;
+    int64_t claim_interval_ms = 5'000;
+    int64_t max_deliveries = 5;
+    int64_t correlation_ttl_s = 259'200;
+    int64_t outcome_maxlen = 1'000'000;
+  } redis;
+  std::string keys_file;  // resolved against the config file's directory
+  struct {
+    int64_t max_future_skew_s = 300;
+    int64_t max_validity_s = 86'400;
+  } policy;
+  std::vector<CarrierConfig> carriers;
+};
+
+std::variant<Config, ConfigError> LoadConfig(const std::string& path);
+
+// Reads a secret file (password), refusing files readable by group or others. Trailing
+// newlines are stripped. Errors name the file, never the content.
+std::variant<std::string, ConfigError> ReadSecretFile(const std::string& path);
+
+}  // namespace sd
