@@ -11,7 +11,7 @@ root=$PWD
 n_good=${SD_DEMO_JOBS:-1000}
 
 scripts/deps.sh
-build=$root/build/release
+build=${SD_DEMO_BUILD_DIR:-$root/build/release}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF -DSD_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim >/dev/null
 
@@ -38,9 +38,9 @@ pids+=($!)
 wait_for redis-server redis-cli -p "$redis_port" ping
 
 umask 077
-echo "demo-smpp-password" >"$work/smpp.password"
+echo "demo-pw1" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
-  --system-id demo --password demo-smpp-password --submit-latency-ms 2 --receipt-delay-ms 50 \
+  --system-id demo --password demo-pw1 --submit-latency-ms 2 --receipt-delay-ms 50 \
   --stats-file "$work/smsc.json" 2>"$work/smsc.log" &
 pids+=($!)
 wait_for smsc-sim test -s "$work/smsc.port"
