@@ -80,7 +80,7 @@ uv_loop_t* g_loop;
 uv_tcp_t g_server;
 uv_timer_t g_delay_timer;
 uv_timer_t g_stats_timer;
-uv_signal_t g_sigterm, g_sigint;
+uv_signal_t g_sigterm, g_sigint, g_sigusr1;
 std::unordered_map<uint64_t, Client*> g_clients;
 std::unordered_set<uint64_t> g_dirty;
 std::deque<Delayed> g_submit_q;   // constant latency: FIFO order is due order
@@ -405,7 +405,7 @@ void Stop() {
   for (Client* c : all) CloseClient(c);
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&g_server), reinterpret_cast<uv_handle_t*>(&g_delay_timer),
                          reinterpret_cast<uv_handle_t*>(&g_stats_timer), reinterpret_cast<uv_handle_t*>(&g_sigterm),
-                         reinterpret_cast<uv_handle_t*>(&g_sigint)}) {
+                         reinterpret_cast<uv_handle_t*>(&g_sigint), reinterpret_cast<uv_handle_t*>(&g_sigusr1)}) {
     uv_close(h, nullptr);
   }
 }
@@ -423,7 +423,7 @@ void Usage(FILE* f) {
           "  --receipt-format F       tlv | text | both (both)\n"
           "  --reject-dest-prefix P   answer submits to these numbers with ESME_RINVDSTADR\n"
           "  --fail-dest-prefix P     receipts for these numbers say UNDELIV\n"
-          "  --stats-file PATH        JSON counters, rewritten every 200 ms and at exit\n"
+          "  --stats-file PATH        JSON counters, rewritten every 200 ms, on SIGUSR1 and at exit\n"
           "  --verbose                log every PDU\n");
 }
 
@@ -497,6 +497,9 @@ int main(int argc, char** argv) {
   uv_signal_init(g_loop, &g_sigint);
   uv_signal_start(&g_sigterm, [](uv_signal_t*, int) { Stop(); }, SIGTERM);
   uv_signal_start(&g_sigint, [](uv_signal_t*, int) { Stop(); }, SIGINT);
+  // SIGUSR1: write the stats file now (tests read exact counters without waiting a period).
+  uv_signal_init(g_loop, &g_sigusr1);
+  uv_signal_start(&g_sigusr1, [](uv_signal_t*, int) { WriteStats(); }, SIGUSR1);
   uv_run(g_loop, UV_RUN_DEFAULT);
   WriteStats();
   return uv_loop_close(g_loop) == 0 ? 0 : 1;

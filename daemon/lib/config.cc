@@ -65,7 +65,9 @@ class Section {
   void RejectUnknown() {
     for (const auto& [k, v] : t_) {
       if (!known_.count(std::string(k.str()))) {
-        Fail(v, "unknown key '" + std::string(k.str()) + "' in [" + name_ + "]");
+        (void)v;
+        throw ConfigProblem{static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column),
+                            "unknown key '" + std::string(k.str()) + "' in [" + name_ + "]"};
       }
     }
   }
@@ -146,7 +148,9 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
     for (const auto& [k, v] : root) {
       const std::string key(k.str());
       if (key != "daemon" && key != "redis" && key != "keys" && key != "policy" && key != "carrier") {
-        Fail(v, "unknown section [" + key + "]");
+        (void)v;
+        throw ConfigProblem{static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column),
+                            "unknown section [" + key + "]"};
       }
     }
     {

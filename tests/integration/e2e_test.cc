@@ -1,0 +1,192 @@
+// End to end: signed jobs -> redis-server -> smsdispatchd -> smsc-sim -> receipts -> Redis.
+// Every assertion is on what a producer can read from Redis and what the SMSC saw.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
+
+#include "tests/integration/harness.h"
+
+namespace sd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool OutcomesReach(Cluster& c, long long n, std::chrono::milliseconds t = 60s) {
+  return WaitUntil([&] { return c.StreamLength("sd:outcomes") >= n; }, t);
+}
+
+// Every entry of the job stream has exactly one outcome.
+void ExpectExactlyOneOutcomePerEntry(Cluster& c) {
+  const auto jobs = c.ReadStream("sd:jobs");
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  std::map<std::string, int> per_entry;
+  for (const auto& o : outcomes) ++per_entry[o.at("entry")];
+  for (const auto& j : jobs) EXPECT_EQ(per_entry[j.at("_id")], 1) << "entry " << j.at("_id");
+  EXPECT_EQ(outcomes.size(), jobs.size());
+}
+
+TEST(EndToEnd, EveryJobGetsOneOutcomeAndOneReceipt) {
+  Cluster c(Cluster::Options{});
+  ASSERT_EQ(c.Enqueue({"--count", "300", "--to-prefix", "+4915100", "--from", "ACME", "--text", "code 1234",
+                       "--kind", "otp", "--ref", "order-7"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, 300)) << c.DaemonLog();
+  // Jobs enqueued while the daemon runs are picked up too.
+  ASSERT_EQ(c.Enqueue({"--count", "200", "--to-prefix", "+4915200", "--from", "ACME", "--text", "Grüße €"}), 0);
+  ASSERT_TRUE(OutcomesReach(c, 500)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= 500; }, 30s)) << c.DaemonLog();
+  c.StopDaemon();
+
+  ExpectExactlyOneOutcomePerEntry(c);
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  std::map<std::string, std::string> job_by_msgid;
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o.at("status"), "submitted") << o.at("reason") << " " << o.at("detail");
+    EXPECT_EQ(o.at("segments"), "1");
+    EXPECT_FALSE(o.at("message_id").empty());
+    job_by_msgid[o.at("message_id")] = o.at("job");
+  }
+  const auto receipts = c.ReadStream("sd:receipts");
+  EXPECT_EQ(receipts.size(), 500u);
+  std::set<std::string> jobs_with_receipt;
+  for (const auto& r : receipts) {
+    EXPECT_EQ(r.at("status"), "delivered");
+    EXPECT_EQ(r.at("job"), job_by_msgid[r.at("message_id")]) << "receipt matched to the wrong job";
+    jobs_with_receipt.insert(r.at("job"));
+  }
+  EXPECT_EQ(jobs_with_receipt.size(), 500u);
+  EXPECT_EQ(c.PendingCount(), 0) << "every entry is acknowledged";
+  EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
+  EXPECT_EQ(c.SimulatorStats()["submits"], 500);
+}
+
+TEST(EndToEnd, BadJobsAreRejectedWithTheirReasonAndNeverSubmitted) {
+  Cluster c(Cluster::Options{});
+  const std::map<std::string, std::string> expected{
+      {"forged-signature", "bad_signature"}, {"unknown-key", "unknown_key"}, {"expired", "expired"},
+      {"malformed", "malformed"},            {"wrong-stream", "bad_signature"}, {"bad-number", "invalid_number"}};
+  for (const auto& [mode, reason] : expected) {
+    ASSERT_EQ(c.Enqueue({"--to", "+4915112345678", "--from", "ACME", "--text", "x", "--corrupt", mode}), 0) << mode;
+  }
+  ASSERT_EQ(c.Enqueue({"--to", "+4915112345678", "--from", "bad-sender!", "--text", "x"}), 0);
+  // A raw entry with a missing field is malformed, not dropped.
+  freeReplyObject(redisCommand(c.redis(), "XADD sd:jobs * v sd1 kid test.v1"));
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, 8)) << c.DaemonLog();
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  std::vector<std::string> reasons;
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o.at("status"), "rejected");
+    reasons.push_back(o.at("reason"));
+  }
+  std::vector<std::string> want;
+  for (const auto& [mode, reason] : expected) want.push_back(reason);
+  // Enqueue order is the map's order; then the sender and the raw entry.
+  want.push_back("invalid_sender");
+  want.push_back("malformed");
+  EXPECT_EQ(reasons, want);
+  EXPECT_EQ(c.SimulatorStats()["submits"], 0) << "no bad job reaches the carrier";
+}
+
+TEST(EndToEnd, SecondEntryWithTheSameJobIdIsAReplay) {
+  Cluster c(Cluster::Options{});
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(c.Enqueue({"--to", "+4915112345678", "--from", "ACME", "--text", "hi", "--id", "same-id-1"}), 0);
+  }
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, 2)) << c.DaemonLog();
+  c.StopDaemon();
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  ASSERT_EQ(outcomes.size(), 2u);
+  std::multiset<std::string> statuses{outcomes[0].at("status") + ":" + outcomes[0].at("reason"),
+                                      outcomes[1].at("status") + ":" + outcomes[1].at("reason")};
+  EXPECT_EQ(statuses, (std::multiset<std::string>{"rejected:replay", "submitted:"}));
+  EXPECT_EQ(c.SimulatorStats()["submits"], 1);
+}
+
+TEST(EndToEnd, PermanentCarrierErrorBecomesARejectedOutcome) {
+  Cluster::Options o;
+  o.reject_dest_prefix = "4930";
+  Cluster c(o);
+  ASSERT_EQ(c.Enqueue({"--to", "+4930123456789", "--from", "ACME", "--text", "hi"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, 1)) << c.DaemonLog();
+  c.StopDaemon();
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].at("reason"), "carrier_rejected");
+  EXPECT_NE(outcomes[0].at("detail").find("0x0000000B"), std::string::npos) << outcomes[0].at("detail");
+}
+
+TEST(EndToEnd, KillNineMidRunLosesNothingAndDuplicatesAtMostTheWindow) {
+  Cluster::Options o;
+  o.submit_latency_ms = 5;  // keep submits in flight when the kill lands
+  o.window = 32;
+  o.max_inflight = 128;
+  Cluster c(o);
+  const long long n = 3000;
+  ASSERT_EQ(c.Enqueue({"--count", std::to_string(n), "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 500; }, 60s)) << c.DaemonLog();
+  c.KillDaemon();
+  const long long at_kill = c.StreamLength("sd:outcomes");
+  ASSERT_LT(at_kill, n) << "the kill must land mid-run for this test to mean anything";
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, n, 120s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= n; }, 60s));
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  EXPECT_EQ(c.PendingCount(), 0);
+  const long long submits = c.SimulatorStats()["submits"];
+  EXPECT_GE(submits, n);
+  EXPECT_LE(submits - n, o.max_inflight) << "duplicates beyond the in-flight window";
+  RecordProperty("duplicate_submits", static_cast<int>(submits - n));
+  std::printf("kill -9 after %lld outcomes: %lld duplicate submits (bound %lld)\n", at_kill, submits - n,
+              static_cast<long long>(o.max_inflight));
+}
+
+TEST(EndToEnd, CarrierOutageIsRetriedNotLost) {
+  Cluster::Options o;
+  o.submit_latency_ms = 2;
+  Cluster c(o);
+  c.StartDaemon();
+  ASSERT_EQ(c.Enqueue({"--count", "400", "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 50; }, 30s)) << c.DaemonLog();
+  c.KillSimulator();
+  std::this_thread::sleep_for(300ms);  // let the daemon notice and fail its window
+  c.StartSimulator();                  // same port
+  ASSERT_TRUE(OutcomesReach(c, 400, 60s)) << c.DaemonLog();
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  for (const auto& out : c.ReadStream("sd:outcomes")) EXPECT_EQ(out.at("status"), "submitted");
+}
+
+TEST(EndToEnd, BadConfigStopsStartupNamingFileAndLine) {
+  Cluster c(Cluster::Options{});
+  WriteFile(c.dir() + "/bad.toml", "[redis]\nport = 6379\nbatchh = 5\n", 0644);
+  Process p({SD_DAEMON, "--config", c.dir() + "/bad.toml"}, c.dir() + "/bad.log");
+  EXPECT_EQ(p.Wait(10s), 78);
+  const std::string log = ReadFile(c.dir() + "/bad.log");
+  EXPECT_NE(log.find(c.dir() + "/bad.toml:3:1: unknown key 'batchh' in [redis]"), std::string::npos) << log;
+}
+
+TEST(EndToEnd, SigtermWithJobsInFlightExitsCleanlyAndTheRestResumes) {
+  Cluster::Options o;
+  o.submit_latency_ms = 20;
+  o.window = 16;
+  Cluster c(o);
+  ASSERT_EQ(c.Enqueue({"--count", "1000", "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 50; }, 30s));
+  c.StopDaemon();  // throws unless exit 0
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, 1000, 120s)) << c.DaemonLog();
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+}
+
+}  // namespace
+}  // namespace sd::testing

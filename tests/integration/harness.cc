@@ -1,0 +1,273 @@
+#include "tests/integration/harness.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace sd::testing {
+
+Process::Process(std::vector<std::string> argv, const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+}
+
+Process::~Process() { Kill(); }
+
+bool Process::running() {
+  if (pid_ <= 0) return false;
+  int st = 0;
+  const pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+void Process::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int Process::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status_;
+}
+
+void Process::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int st = 0;
+  waitpid(pid_, &st, 0);
+  status_ = 128 + SIGKILL;
+  pid_ = -1;
+}
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& content, int mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (fd < 0) throw std::runtime_error("cannot write " + path);
+  fchmod(fd, mode);
+  if (write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    close(fd);
+    throw std::runtime_error("short write " + path);
+  }
+  close(fd);
+}
+
+Cluster::Cluster(Options options) : options_(std::move(options)) {
+  char tmpl[] = "/tmp/sd-e2e.XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  redis_port_ = FreePort();
+  redis_server_ = std::make_unique<Process>(
+      std::vector<std::string>{"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(redis_port_),
+                               "--save", "", "--appendonly", "no", "--dir", dir_},
+      dir_ + "/redis.log");
+  const bool up = WaitUntil([&] {
+    redis_ = redisConnect("127.0.0.1", redis_port_);
+    if (redis_ != nullptr && redis_->err == 0) return true;
+    if (redis_ != nullptr) redisFree(redis_);
+    redis_ = nullptr;
+    return false;
+  }, std::chrono::seconds(10));
+  if (!up) throw std::runtime_error("redis-server did not start: " + ReadFile(dir_ + "/redis.log"));
+  StartSimulator();
+  if (Cli({"keygen", "--id", "test.v1", "--out", dir_ + "/keys.toml"}) != 0) {
+    throw std::runtime_error("keygen failed");
+  }
+  WriteFile(dir_ + "/smpp.password", "simpw\n");
+}
+
+Cluster::~Cluster() {
+  daemon_.reset();
+  sim_.reset();
+  if (redis_ != nullptr) redisFree(redis_);
+  redis_server_.reset();
+  if (getenv("SD_KEEP_TEST_DIRS") == nullptr) {
+    const std::string cmd = "rm -rf '" + dir_ + "'";
+    if (system(cmd.c_str()) != 0) {
+      // best effort
+    }
+  }
+}
+
+void Cluster::StartSimulator() {
+  std::vector<std::string> argv{SD_SMSC_SIM, "--host", "127.0.0.1", "--system-id", "sim", "--password", "simpw",
+                                "--submit-latency-ms", std::to_string(options_.submit_latency_ms),
+                                "--receipt-delay-ms", std::to_string(options_.receipt_delay_ms),
+                                "--stats-file", dir_ + "/sim.json"};
+  if (!options_.reject_dest_prefix.empty()) {
+    argv.push_back("--reject-dest-prefix");
+    argv.push_back(options_.reject_dest_prefix);
+  }
+  argv.push_back("--port");
+  if (smsc_port_ == 0) {
+    argv.push_back("0");
+    argv.push_back("--port-file");
+    argv.push_back(dir_ + "/sim.port");
+  } else {
+    argv.push_back(std::to_string(smsc_port_));
+  }
+  sim_ = std::make_unique<Process>(argv, dir_ + "/sim.log");
+  if (smsc_port_ == 0) {
+    if (!WaitUntil([&] { return !ReadFile(dir_ + "/sim.port").empty(); }, std::chrono::seconds(10))) {
+      throw std::runtime_error("smsc-sim did not start: " + ReadFile(dir_ + "/sim.log"));
+    }
+    smsc_port_ = std::stoi(ReadFile(dir_ + "/sim.port"));
+  }
+}
+
+void Cluster::KillSimulator() { sim_.reset(); }
+
+void Cluster::StartDaemon() {
+  std::ostringstream cfg;
+  cfg << "[daemon]\nlog_level = \"info\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
+      << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
+      << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
+      << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n\n"
+      << "[keys]\nfile = \"keys.toml\"\n\n"
+      << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_
+      << "\nsystem_id = \"sim\"\npassword_file = \"smpp.password\"\nwindow = " << options_.window
+      << "\nresponse_timeout_ms = 2000\nreconnect_initial_ms = 50\nreconnect_max_ms = 500\n";
+  WriteFile(dir_ + "/smsdispatchd.toml", cfg.str(), 0644);
+  daemon_ = std::make_unique<Process>(std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
+                                      dir_ + "/daemon.log");
+}
+
+void Cluster::StopDaemon() {
+  if (!daemon_) return;
+  daemon_->Signal(SIGTERM);
+  const int st = daemon_->Wait(std::chrono::seconds(30));
+  daemon_.reset();
+  if (st != 0) throw std::runtime_error("smsdispatchd did not exit cleanly: status " + std::to_string(st));
+}
+
+void Cluster::KillDaemon() {
+  if (daemon_) daemon_->Kill();
+  daemon_.reset();
+}
+
+int Cluster::Cli(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv{SD_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string log = dir_ + "/cli.out";
+  unlink(log.c_str());
+  Process p(argv, log);
+  const int st = p.Wait(std::chrono::seconds(120));
+  if (out != nullptr) *out = ReadFile(log);
+  return st;
+}
+
+int Cluster::Enqueue(const std::vector<std::string>& extra, std::string* out) {
+  std::vector<std::string> args{"enqueue", "--redis", "127.0.0.1:" + std::to_string(redis_port_),
+                                "--key-file", dir_ + "/keys.toml", "--key-id", "test.v1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Cli(args, out);
+}
+
+std::vector<Cluster::Fields> Cluster::ReadStream(const std::string& stream) {
+  std::vector<Fields> out;
+  auto* r = static_cast<redisReply*>(redisCommand(redis_, "XRANGE %s - +", stream.c_str()));
+  if (r == nullptr) return out;
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+    const redisReply* kv = r->element[i]->element[1];
+    Fields f;
+    f["_id"] = std::string(r->element[i]->element[0]->str, r->element[i]->element[0]->len);
+    for (size_t k = 0; k + 1 < kv->elements; k += 2) {
+      f[std::string(kv->element[k]->str, kv->element[k]->len)] =
+          std::string(kv->element[k + 1]->str, kv->element[k + 1]->len);
+    }
+    out.push_back(std::move(f));
+  }
+  freeReplyObject(r);
+  return out;
+}
+
+long long Cluster::StreamLength(const std::string& stream) {
+  auto* r = static_cast<redisReply*>(redisCommand(redis_, "XLEN %s", stream.c_str()));
+  const long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+  if (r) freeReplyObject(r);
+  return n;
+}
+
+long long Cluster::PendingCount() {
+  auto* r = static_cast<redisReply*>(redisCommand(redis_, "XPENDING sd:jobs smsdispatch"));
+  const long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? r->element[0]->integer : -1;
+  if (r) freeReplyObject(r);
+  return n;
+}
+
+std::map<std::string, long long> Cluster::SimulatorStats() {
+  std::map<std::string, long long> m;
+  if (sim_ && sim_->running()) {
+    // Ask for a fresh snapshot and wait for it to replace the file.
+    const std::string path = dir_ + "/sim.json";
+    unlink(path.c_str());
+    sim_->Signal(SIGUSR1);
+    WaitUntil([&] { return access(path.c_str(), R_OK) == 0; }, std::chrono::seconds(5));
+  }
+  auto j = nlohmann::json::parse(ReadFile(dir_ + "/sim.json"), nullptr, false);
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (v.is_number_integer()) m[k] = v.get<long long>();
+    }
+  }
+  return m;
+}
+
+}  // namespace sd::testing
