@@ -109,6 +109,8 @@ Result<Job> DecodeJob(std::string_view bytes) {
     // array 0: the job has no arrays; depth 1: a flat map of scalars.
     const msgpack::unpack_limit limit(0, JobLimits::kMaxMapEntries, kMaxAnyString, 0, 0, 2);
     oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
+  } catch (const msgpack::array_size_overflow&) {
+    return Malformed("job must be a msgpack map");  // the job contains no arrays at all
   } catch (const msgpack::depth_size_overflow&) {
     return Malformed("job nests too deep");
   } catch (const msgpack::size_overflow&) {
