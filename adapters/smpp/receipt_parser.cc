@@ -29,7 +29,10 @@ std::optional<std::string> Field(std::string_view text, std::string_view key) {
     while (v < text.size() && text[v] == ' ') ++v;
     size_t end = v;
     while (end < text.size() && text[end] != ' ') ++end;
-    return std::string(text.substr(v, end - v));
+    const std::string_view value = text.substr(v, end - v);
+    // "id: stat:X": the skipped spaces led to the next key, so this field is empty.
+    if (value.find(':') != std::string_view::npos) return std::string();
+    return std::string(value);
   }
   return std::nullopt;
 }
