@@ -2,11 +2,57 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libuv.h>
 #include <spdlog/spdlog.h>
 
 namespace sd::redis {
 namespace {
+
+// Our own hiredis <-> libuv glue instead of hiredis 0.14's adapters/libuv.h: that adapter
+// ignores a poll callback with a non-zero status, and libuv reports a peer reset (Redis killed,
+// RST) exactly that way and stops the poll handle, so the connection would hang forever without
+// hiredis noticing. Here an error status makes hiredis read, see the error and disconnect.
+struct UvEvents {
+  redisAsyncContext* ctx;
+  uv_poll_t handle;
+  int events;
+};
+
+void OnPoll(uv_poll_t* h, int status, int events) {
+  auto* p = static_cast<UvEvents*>(h->data);
+  const int ev = status < 0 ? (p->events | UV_READABLE) : events;
+  if (p->ctx != nullptr && (ev & UV_READABLE)) redisAsyncHandleRead(p->ctx);
+  // The read may have disconnected and freed the context (cleanup cleared ctx).
+  if (p->ctx != nullptr && (ev & UV_WRITABLE)) redisAsyncHandleWrite(p->ctx);
+}
+
+void UpdatePoll(UvEvents* p) {
+  if (p->events != 0) {
+    uv_poll_start(&p->handle, p->events, OnPoll);
+  } else {
+    uv_poll_stop(&p->handle);
+  }
+}
+
+bool AttachToLoop(redisAsyncContext* ac, uv_loop_t* loop) {
+  auto* p = new UvEvents{ac, {}, 0};
+  if (uv_poll_init(loop, &p->handle, ac->c.fd) != 0) {
+    delete p;
+    return false;
+  }
+  p->handle.data = p;
+  ac->ev.data = p;
+  ac->ev.addRead = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events |= UV_READABLE; UpdatePoll(e); };
+  ac->ev.delRead = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events &= ~UV_READABLE; UpdatePoll(e); };
+  ac->ev.addWrite = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events |= UV_WRITABLE; UpdatePoll(e); };
+  ac->ev.delWrite = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events &= ~UV_WRITABLE; UpdatePoll(e); };
+  ac->ev.cleanup = [](void* d) {
+    auto* e = static_cast<UvEvents*>(d);
+    e->ctx = nullptr;  // the context is being freed
+    uv_close(reinterpret_cast<uv_handle_t*>(&e->handle),
+             [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
+  };
+  return true;
+}
 
 void OnReply(redisAsyncContext*, void* reply, void* privdata) {
   auto* fn = static_cast<RedisConnection::ReplyFn*>(privdata);
@@ -55,7 +101,12 @@ void RedisConnection::Connect() {
     return;
   }
   ac_->data = this;
-  redisLibuvAttach(ac_, loop_);
+  if (!AttachToLoop(ac_, loop_)) {
+    redisAsyncFree(ac_);
+    ac_ = nullptr;
+    ScheduleReconnect();
+    return;
+  }
   redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* c, int st) {
     if (c->data != nullptr) static_cast<RedisConnection*>(c->data)->OnConnected(st);
   });

@@ -413,7 +413,12 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
       }
       ++counters_.errors;
       ++counters_.write_retries;
-      spdlog::error("redis: {} script: {} (retrying)", op->script->name, err);
+      // One line per second at most: a misconfigured ACL fails every write the same way.
+      if (uv_now(loop_) >= next_error_log_ms_) {
+        next_error_log_ms_ = uv_now(loop_) + 1000;
+        spdlog::error("redis: {} script: {} (retrying; {} errors so far)", op->script->name, err,
+                      counters_.errors);
+      }
       queue_.push_back(op);
       uv_timer_start(&retry_timer_, [](uv_timer_t* t) {
         auto* self = static_cast<RedisJobStore*>(t->data);

@@ -126,6 +126,7 @@ class RedisJobStore final : public JobStore {
   uv_timer_t retry_timer_;
   uv_timer_t close_timer_;
   bool closing_ = false;
+  uint64_t next_error_log_ms_ = 0;  // rate limit for repeated write errors
   int closed_parts_ = 0;
   std::function<void()> closed_;
   RedisStoreCounters counters_;

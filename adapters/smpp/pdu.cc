@@ -1,5 +1,8 @@
 #include "adapters/smpp/pdu.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace sd::smpp {
 namespace {
 
@@ -15,7 +18,8 @@ class Reader {
   }
   bool U16(uint16_t& v) {
     if (pos_ + 2 > b_.size()) return false;
-    v = static_cast<uint16_t>((static_cast<uint8_t>(b_[pos_]) << 8) | static_cast<uint8_t>(b_[pos_ + 1]));
+    v = static_cast<uint16_t>((static_cast<uint8_t>(b_[pos_]) << 8) |
+                              static_cast<uint8_t>(b_[pos_ + 1]));
     pos_ += 2;
     return true;
   }
@@ -62,6 +66,7 @@ class Reader {
 
 class Writer {
  public:
+  explicit Writer(size_t expected) { s_.reserve(expected); }
   void U8(uint8_t v) { s_.push_back(static_cast<char>(v)); }
   void U16(uint16_t v) {
     U8(static_cast<uint8_t>(v >> 8));
@@ -111,6 +116,31 @@ bool DecodeSm(Reader& r, ShortMessage& m) {
 
 bool IsResponse(uint32_t id) { return (id & 0x80000000u) != 0; }
 
+// Upper bound of the encoded size, so Encode allocates once instead of growing byte by byte
+// (the simulator and the carrier encode one PDU per message on their hot paths).
+size_t ExpectedSize(const Pdu& pdu) {
+  size_t n = kHeaderSize + 8;
+  auto tlvs = [&n](const std::vector<Tlv>& v) {
+    for (const Tlv& t : v) n += 4 + t.value.size();
+  };
+  if (pdu.bind) {
+    n += pdu.bind->system_id.size() + pdu.bind->password.size() + pdu.bind->system_type.size() +
+         pdu.bind->address_range.size();
+  }
+  if (pdu.bind_resp) {
+    n += pdu.bind_resp->system_id.size();
+    tlvs(pdu.bind_resp->tlvs);
+  }
+  if (pdu.sm) {
+    const ShortMessage& m = *pdu.sm;
+    n += 20 + m.service_type.size() + m.source_addr.size() + m.destination_addr.size() +
+         m.schedule_delivery_time.size() + m.validity_period.size() + m.short_message.size();
+    tlvs(m.tlvs);
+  }
+  if (pdu.submit_resp) n += pdu.submit_resp->message_id.size();
+  return n;
+}
+
 }  // namespace
 
 const Tlv* ShortMessage::FindTlv(uint16_t t) const {
@@ -122,11 +152,16 @@ const Tlv* ShortMessage::FindTlv(uint16_t t) const {
 
 std::string_view DecodeStatusName(DecodeStatus s) {
   switch (s) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kNeedMore: return "need_more";
-    case DecodeStatus::kBadLength: return "bad_length";
-    case DecodeStatus::kUnknownCommand: return "unknown_command";
-    case DecodeStatus::kMalformedBody: return "malformed_body";
+    case DecodeStatus::kOk:
+      return "ok";
+    case DecodeStatus::kNeedMore:
+      return "need_more";
+    case DecodeStatus::kBadLength:
+      return "bad_length";
+    case DecodeStatus::kUnknownCommand:
+      return "unknown_command";
+    case DecodeStatus::kMalformedBody:
+      return "malformed_body";
   }
   return "?";
 }
@@ -201,7 +236,7 @@ DecodeResult Decode(std::string_view buf) {
 }
 
 std::optional<std::string> Encode(const Pdu& pdu) {
-  Writer w;
+  Writer w(ExpectedSize(pdu));
   w.U32(0);  // length, patched below
   w.U32(pdu.header.command_id);
   w.U32(pdu.header.command_status);

@@ -120,8 +120,8 @@ struct Pdu {
   Header header;
   std::optional<Bind> bind;
   std::optional<BindResp> bind_resp;
-  std::optional<ShortMessage> sm;          // submit_sm, deliver_sm
-  std::optional<SubmitSmResp> submit_resp; // submit_sm_resp, deliver_sm_resp
+  std::optional<ShortMessage> sm;           // submit_sm, deliver_sm
+  std::optional<SubmitSmResp> submit_resp;  // submit_sm_resp, deliver_sm_resp
 
   CommandId command() const { return static_cast<CommandId>(header.command_id); }
 };
@@ -131,11 +131,11 @@ inline constexpr uint32_t kHeaderSize = 16;
 inline constexpr uint32_t kMaxPduSize = 64 * 1024;  // generous above the largest legal PDU
 
 enum class DecodeStatus : uint8_t {
-  kOk,               // *pdu filled, *consumed = command_length
-  kNeedMore,         // not a whole PDU yet; nothing consumed
-  kBadLength,        // command_length < 16 or > kMaxPduSize: the stream cannot be resynced
-  kUnknownCommand,   // whole PDU consumed, header valid, command id unknown -> generic_nack
-  kMalformedBody,    // whole PDU consumed, body does not parse -> error response
+  kOk,              // *pdu filled, *consumed = command_length
+  kNeedMore,        // not a whole PDU yet; nothing consumed
+  kBadLength,       // command_length < 16 or > kMaxPduSize: the stream cannot be resynced
+  kUnknownCommand,  // whole PDU consumed, header valid, command id unknown -> generic_nack
+  kMalformedBody,   // whole PDU consumed, body does not parse -> error response
 };
 std::string_view DecodeStatusName(DecodeStatus s);
 

@@ -114,23 +114,56 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
   char tmpl[] = "/tmp/sd-e2e.XXXXXX";
   dir_ = mkdtemp(tmpl);
   redis_port_ = FreePort();
-  redis_server_ = std::make_unique<Process>(
-      std::vector<std::string>{"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(redis_port_),
-                               "--save", "", "--appendonly", "no", "--dir", dir_},
-      dir_ + "/redis.log");
-  const bool up = WaitUntil([&] {
-    redis_ = redisConnect("127.0.0.1", redis_port_);
-    if (redis_ != nullptr && redis_->err == 0) return true;
-    if (redis_ != nullptr) redisFree(redis_);
-    redis_ = nullptr;
-    return false;
-  }, std::chrono::seconds(10));
-  if (!up) throw std::runtime_error("redis-server did not start: " + ReadFile(dir_ + "/redis.log"));
+  StartRedis();
+  if (options_.acl_user) {
+    // The least-privilege user docs/redis.md documents, with a password from a 0600 file.
+    auto* r = static_cast<redisReply*>(redisCommand(
+        redis_, "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xpending "
+                "+xack +xadd +xgroup|create +evalsha +eval +set +get +exists +time +ping +auth"));
+    const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+    if (r) freeReplyObject(r);
+    if (!ok) throw std::runtime_error("ACL SETUSER failed");
+    WriteFile(dir_ + "/redis.password", "e2e-redis-pw\n");
+  }
   StartSimulator();
   if (Cli({"keygen", "--id", "test.v1", "--out", dir_ + "/keys.toml"}) != 0) {
     throw std::runtime_error("keygen failed");
   }
   WriteFile(dir_ + "/smpp.password", "simpw\n");
+}
+
+void Cluster::StartRedis() {
+  if (redis_ != nullptr) redisFree(redis_);
+  redis_ = nullptr;
+  std::vector<std::string> argv{"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(redis_port_),
+                                "--save", "", "--appendonly", options_.appendonly ? "yes" : "no",
+                                "--appendfsync", "always", "--dir", dir_};
+  if (options_.unix_socket) {
+    argv.push_back("--unixsocket");
+    argv.push_back(dir_ + "/redis.sock");
+    argv.push_back("--unixsocketperm");
+    argv.push_back("700");
+  }
+  redis_server_ = std::make_unique<Process>(argv, dir_ + "/redis.log");
+  const bool up = WaitUntil([&] {
+    redis_ = redisConnect("127.0.0.1", redis_port_);
+    if (redis_ != nullptr && redis_->err == 0) {
+      auto* r = static_cast<redisReply*>(redisCommand(redis_, "PING"));
+      const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;  // not -LOADING
+      if (r) freeReplyObject(r);
+      if (ok) return true;
+    }
+    if (redis_ != nullptr) redisFree(redis_);
+    redis_ = nullptr;
+    return false;
+  }, std::chrono::seconds(10));
+  if (!up) throw std::runtime_error("redis-server did not start: " + ReadFile(dir_ + "/redis.log"));
+}
+
+void Cluster::KillRedis() {
+  redis_server_.reset();  // SIGKILL
+  if (redis_ != nullptr) redisFree(redis_);
+  redis_ = nullptr;
 }
 
 Cluster::~Cluster() {
@@ -179,6 +212,9 @@ void Cluster::StartDaemon() {
   cfg << "[daemon]\nlog_level = \"info\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
       << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
+      << "\nmax_deliveries = " << options_.max_deliveries
+      << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
+      << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
       << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n\n"
       << "[keys]\nfile = \"keys.toml\"\n\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_

@@ -46,6 +46,10 @@ class Cluster {
     int64_t batch = 64;
     int64_t claim_idle_ms = 60'000;
     std::string reject_dest_prefix;
+    bool unix_socket = false;  // daemon talks to Redis over a Unix socket
+    bool acl_user = false;     // daemon authenticates as an ACL user with a password file
+    bool appendonly = false;   // Redis persists (for restart tests)
+    int64_t max_deliveries = 5;
   };
   explicit Cluster(Options options);
   ~Cluster();
@@ -60,6 +64,8 @@ class Cluster {
   Process* daemon() { return daemon_.get(); }
   void StartSimulator();
   void KillSimulator();
+  void StartRedis();
+  void KillRedis();
 
   // Runs the CLI; returns its exit status and fills `out` with stdout+stderr.
   int Cli(const std::vector<std::string>& args, std::string* out = nullptr);
