@@ -77,6 +77,8 @@ RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::s
     : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)), rng_(std::random_device{}()) {
   uv_timer_init(loop_, &reconnect_timer_);
   reconnect_timer_.data = this;
+  uv_timer_init(loop_, &heartbeat_timer_);
+  heartbeat_timer_.data = this;
 }
 
 RedisConnection::~RedisConnection() {
@@ -86,7 +88,31 @@ RedisConnection::~RedisConnection() {
   }
 }
 
-void RedisConnection::Start() { Connect(); }
+void RedisConnection::Start() {
+  Connect();
+  uv_timer_start(&heartbeat_timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Heartbeat(); },
+                 static_cast<uint64_t>(endpoint_.heartbeat_ms), static_cast<uint64_t>(endpoint_.heartbeat_ms));
+}
+
+void RedisConnection::Heartbeat() {
+  if (!ready_ || ac_ == nullptr) return;
+  const uint64_t now = uv_now(loop_);
+  if (ping_outstanding_) {
+    if (now - ping_sent_ms_ >= static_cast<uint64_t>(endpoint_.heartbeat_timeout_ms)) {
+      spdlog::warn("redis {}: no reply for {} ms; dropping the connection", name_, now - ping_sent_ms_);
+      ping_outstanding_ = false;
+      redisAsyncContext* ac = ac_;
+      redisAsyncFree(ac);  // pending callbacks get null replies; OnDisconnected reconnects
+    }
+    return;
+  }
+  ping_outstanding_ = true;
+  ping_sent_ms_ = now;
+  const uint64_t gen = generation_;
+  SendRaw({"PING"}, [this, gen](redisReply*) {
+    if (gen == generation_) ping_outstanding_ = false;
+  });
+}
 
 void RedisConnection::Connect() {
   if (closing_) return;
@@ -101,6 +127,8 @@ void RedisConnection::Connect() {
     return;
   }
   ac_->data = this;
+  ++generation_;
+  ping_outstanding_ = false;
   if (!AttachToLoop(ac_, loop_)) {
     redisAsyncFree(ac_);
     ac_ = nullptr;
@@ -202,6 +230,7 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
   closing_ = true;
   closed_ = std::move(done);
   uv_timer_stop(&reconnect_timer_);
+  uv_timer_stop(&heartbeat_timer_);
   const bool connected = ready_;
   ready_ = false;
   if (ac_ != nullptr) {
@@ -221,6 +250,8 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
 void RedisConnection::MaybeClosed() {
   if (!closing_ || ac_ != nullptr || !timer_open_) return;
   timer_open_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), nullptr);
+  // Close callbacks run in order, so the reconnect timer's comes after the heartbeat's.
   uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), [](uv_handle_t* h) {
     auto* self = static_cast<RedisConnection*>(h->data);
     if (self->closed_) {

@@ -24,6 +24,11 @@ struct RedisEndpoint {
   std::string password;     // empty = no AUTH
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 5'000;
+  // A PING every heartbeat_ms; no reply within heartbeat_timeout_ms means the connection is
+  // half-open (peer gone without a reset, e.g. a network partition) and is dropped. The timeout
+  // must exceed the longest blocking command on the connection (XREADGROUP BLOCK).
+  int64_t heartbeat_ms = 5'000;
+  int64_t heartbeat_timeout_ms = 15'000;
 };
 
 class RedisConnection {
@@ -56,6 +61,7 @@ class RedisConnection {
   void OnDisconnected(int status);
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
   void MaybeClosed();
+  void Heartbeat();
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
@@ -64,7 +70,11 @@ class RedisConnection {
   bool ready_ = false;               // connected and authenticated
   bool closing_ = false;
   uv_timer_t reconnect_timer_;
+  uv_timer_t heartbeat_timer_;
   bool timer_open_ = true;
+  bool ping_outstanding_ = false;
+  uint64_t ping_sent_ms_ = 0;
+  uint64_t generation_ = 0;  // bumps per connection: a stale PING reply is ignored
   int64_t backoff_ms_ = 0;
   uint64_t reconnects_ = 0;
   std::mt19937_64 rng_;

@@ -44,10 +44,18 @@ bool ParseEntry(const redisReply* r, StreamEntry& e, bool& deleted) {
 
 }  // namespace
 
+namespace {
+RedisEndpoint ReaderEndpoint(RedisEndpoint e, int64_t block_ms) {
+  // The reader's PING waits behind a blocking XREADGROUP.
+  e.heartbeat_timeout_ms = std::max(e.heartbeat_timeout_ms, 3 * block_ms);
+  return e;
+}
+}  // namespace
+
 RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      reader_(loop, options_.endpoint, "reader"),
+      reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
       writer_(loop, options_.endpoint, "writer") {
   ComputeScriptHashes();
   for (uv_timer_t* t : {&claim_timer_, &retry_timer_, &close_timer_}) {
