@@ -2,6 +2,7 @@
 // Every assertion is on what a producer can read from Redis and what the SMSC saw.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <set>
 
@@ -186,6 +187,55 @@ TEST(EndToEnd, SigtermWithJobsInFlightExitsCleanlyAndTheRestResumes) {
   ASSERT_TRUE(OutcomesReach(c, 1000, 120s)) << c.DaemonLog();
   c.StopDaemon();
   ExpectExactlyOneOutcomePerEntry(c);
+}
+
+}  // namespace
+}  // namespace sd::testing
+
+namespace sd::testing {
+namespace {
+
+TEST(EndToEnd, EnqueueFromJsonLinesFile) {
+  Cluster c(Cluster::Options{});
+  WriteFile(c.dir() + "/jobs.jsonl",
+            "{\"to\":\"+4915112345678\",\"from\":\"ACME\",\"text\":\"one\",\"kind\":\"otp\",\"ref\":\"r1\",\"id\":\"jl-1\"}\n"
+            "\n"
+            "{\"to\":\"+4915112345679\",\"from\":\"ACME\",\"text\":\"two\",\"kind\":\"marketing\",\"ttl_s\":60}\n");
+  std::string out;
+  ASSERT_EQ(c.Enqueue({"--file", c.dir() + "/jobs.jsonl"}, &out), 0) << out;
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 2; }, std::chrono::seconds(30)));
+  c.StopDaemon();
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].at("job"), "jl-1");
+  EXPECT_EQ(outcomes[0].at("ref"), "r1");
+  EXPECT_EQ(outcomes[1].at("status"), "submitted");
+  // A bad line is reported with its line number and nothing of that file is enqueued.
+  WriteFile(c.dir() + "/bad.jsonl", "{\"to\":\"+4915112345678\",\"from\":\"A\",\"text\":\"x\"}\nnot json\n");
+  EXPECT_EQ(c.Enqueue({"--file", c.dir() + "/bad.jsonl"}, &out), 1);
+  EXPECT_NE(out.find("bad.jsonl:2: not a JSON object"), std::string::npos) << out;
+  EXPECT_EQ(c.StreamLength("sd:jobs"), 2);
+  // Usage errors exit 2.
+  EXPECT_EQ(c.Cli({"enqueue", "--to", "+4915112345678"}, &out), 2);
+  EXPECT_EQ(c.Cli({"frobnicate"}, &out), 2);
+}
+
+TEST(EndToEnd, KeygenWritesAPrivateKeyFile) {
+  Cluster c(Cluster::Options{});
+  const std::string path = c.dir() + "/new-keys.toml";
+  ASSERT_EQ(c.Cli({"keygen", "--id", "a.v1", "--out", path}), 0);
+  ASSERT_EQ(c.Cli({"keygen", "--id", "a.v2", "--out", path}), 0);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string text = ReadFile(path);
+  EXPECT_NE(text.find("id = \"a.v1\""), std::string::npos);
+  EXPECT_NE(text.find("id = \"a.v2\""), std::string::npos);
+  chmod(path.c_str(), 0644);
+  std::string out;
+  EXPECT_EQ(c.Cli({"keygen", "--id", "a.v3", "--out", path}, &out), 1);
+  EXPECT_NE(out.find("refusing"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -17,9 +17,11 @@
 
 namespace sd::testing {
 
-Process::Process(std::vector<std::string> argv, const std::string& log_path) {
+Process::Process(std::vector<std::string> argv, const std::string& log_path,
+                 const std::vector<std::pair<std::string, std::string>>& env) {
   pid_ = fork();
   if (pid_ == 0) {
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       dup2(fd, 1);
@@ -207,7 +209,7 @@ void Cluster::StartSimulator() {
 
 void Cluster::KillSimulator() { sim_.reset(); }
 
-void Cluster::StartDaemon() {
+void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>& env) {
   std::ostringstream cfg;
   cfg << "[daemon]\nlog_level = \"info\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
@@ -222,7 +224,7 @@ void Cluster::StartDaemon() {
       << "\nresponse_timeout_ms = 2000\nreconnect_initial_ms = 50\nreconnect_max_ms = 500\n";
   WriteFile(dir_ + "/smsdispatchd.toml", cfg.str(), 0644);
   daemon_ = std::make_unique<Process>(std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
-                                      dir_ + "/daemon.log");
+                                      dir_ + "/daemon.log", env);
 }
 
 void Cluster::StopDaemon() {

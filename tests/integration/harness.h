@@ -17,7 +17,8 @@ namespace sd::testing {
 // A child process started with fork/execv; stdout+stderr go to a log file.
 class Process {
  public:
-  Process(std::vector<std::string> argv, const std::string& log_path);
+  Process(std::vector<std::string> argv, const std::string& log_path,
+          const std::vector<std::pair<std::string, std::string>>& env = {});
   ~Process();
   pid_t pid() const { return pid_; }
   bool running();
@@ -58,7 +59,7 @@ class Cluster {
   int redis_port() const { return redis_port_; }
   redisContext* redis() { return redis_; }
 
-  void StartDaemon();
+  void StartDaemon(const std::vector<std::pair<std::string, std::string>>& env = {});
   void StopDaemon();     // SIGTERM, expects a clean exit 0
   void KillDaemon();     // SIGKILL
   Process* daemon() { return daemon_.get(); }
