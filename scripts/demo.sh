@@ -12,7 +12,7 @@ n_good=${SD_DEMO_JOBS:-1000}
 
 scripts/deps.sh
 build=${SD_DEMO_BUILD_DIR:-$root/build/release}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF -DSD_BUILD_BENCH=OFF >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim >/dev/null
 
 work=$(mktemp -d -t smsdispatch-demo.XXXXXX)
