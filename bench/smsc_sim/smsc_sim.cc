@@ -24,6 +24,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "adapters/smpp/pdu.h"
@@ -58,7 +59,7 @@ struct Options {
 struct Counters {
   uint64_t connections = 0, binds = 0, bind_failures = 0, submits = 0, submit_resps = 0,
            rejected_submits = 0, receipts_sent = 0, receipts_acked = 0, receipts_redelivered = 0,
-           enquire_links = 0, unknown_pdus = 0, malformed_pdus = 0, unbinds = 0;
+           enquire_links = 0, unknown_pdus = 0, malformed_pdus = 0, unbinds = 0, read_pauses = 0;
 };
 
 struct Receipt {
@@ -129,17 +130,30 @@ void WriteStats() {
     g_stats_error_logged = true;
     return;
   }
-  fprintf(f,
-          "{\"connections\":%" PRIu64 ",\"binds\":%" PRIu64 ",\"bind_failures\":%" PRIu64
-          ",\"submits\":%" PRIu64 ",\"submit_resps\":%" PRIu64 ",\"rejected_submits\":%" PRIu64
-          ",\"receipts_sent\":%" PRIu64 ",\"receipts_acked\":%" PRIu64
-          ",\"receipts_redelivered\":%" PRIu64
-          ",\"receipts_waiting\":%zu,\"receipts_scheduled\":%zu,\"enquire_links\":%" PRIu64
-          ",\"unknown_pdus\":%" PRIu64 ",\"malformed_pdus\":%" PRIu64 ",\"unbinds\":%" PRIu64 "}\n",
-          g_cnt.connections, g_cnt.binds, g_cnt.bind_failures, g_cnt.submits, g_cnt.submit_resps,
-          g_cnt.rejected_submits, g_cnt.receipts_sent, g_cnt.receipts_acked,
-          g_cnt.receipts_redelivered, g_waiting.size(), g_receipt_q.size(), g_cnt.enquire_links,
-          g_cnt.unknown_pdus, g_cnt.malformed_pdus, g_cnt.unbinds);
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"connections", g_cnt.connections},
+      {"binds", g_cnt.binds},
+      {"bind_failures", g_cnt.bind_failures},
+      {"submits", g_cnt.submits},
+      {"submit_resps", g_cnt.submit_resps},
+      {"rejected_submits", g_cnt.rejected_submits},
+      {"receipts_sent", g_cnt.receipts_sent},
+      {"receipts_acked", g_cnt.receipts_acked},
+      {"receipts_redelivered", g_cnt.receipts_redelivered},
+      {"receipts_waiting", g_waiting.size()},
+      {"receipts_scheduled", g_receipt_q.size()},
+      {"enquire_links", g_cnt.enquire_links},
+      {"unknown_pdus", g_cnt.unknown_pdus},
+      {"malformed_pdus", g_cnt.malformed_pdus},
+      {"unbinds", g_cnt.unbinds},
+      {"read_pauses", g_cnt.read_pauses},
+  };
+  const char* sep = "{";
+  for (const auto& [name, value] : fields) {
+    fprintf(f, "%s\"%s\":%" PRIu64, sep, name, value);
+    sep = ",";
+  }
+  fputs("}\n", f);
   const bool ok = fclose(f) == 0;
   if (ok) rename(tmp.c_str(), g_opt.stats_file.c_str());
 }
@@ -156,12 +170,18 @@ void Append(Client* c, const Pdu& p) {
 }
 
 void StartReading(Client* c);
+void CloseClient(Client* c);
 
-void OnWritten(uv_write_t* req, int) {
+void OnWritten(uv_write_t* req, int status) {
   auto* stream = req->handle;
   delete[] static_cast<char*>(req->data);
   delete req;
   auto* c = static_cast<Client*>(stream->data);
+  if (status < 0) {
+    // The peer is gone. A paused client would never report it through a read, so close here.
+    CloseClient(c);  // no-op when closing already (UV_ECANCELED from uv_close)
+    return;
+  }
   if (c->paused && !c->closing && uv_stream_get_write_queue_size(stream) <= kMaxWriteQueue / 2) {
     c->paused = false;
     StartReading(c);
@@ -169,6 +189,7 @@ void OnWritten(uv_write_t* req, int) {
 }
 
 void FlushAll() {
+  std::vector<Client*> failed;  // closed after the loop: CloseClient flushes too
   for (uint64_t id : g_dirty) {
     auto it = g_clients.find(id);
     if (it == g_clients.end() || it->second->out.empty() || it->second->closing) continue;
@@ -179,7 +200,8 @@ void FlushAll() {
     int n = 0;
     if (uv_stream_get_write_queue_size(stream) == 0) n = uv_try_write(stream, &buf, 1);
     if (n < 0 && n != UV_EAGAIN) {
-      c->out.clear();  // the read side sees the error and closes the connection
+      c->out.clear();
+      failed.push_back(c);
       continue;
     }
     const size_t done = n > 0 ? static_cast<size_t>(n) : 0;
@@ -193,14 +215,17 @@ void FlushAll() {
       if (uv_write(req, stream, &rest, 1, OnWritten) != 0) {
         delete[] copy;
         delete req;
+        failed.push_back(c);
       } else if (!c->paused && uv_stream_get_write_queue_size(stream) > kMaxWriteQueue) {
         uv_read_stop(stream);  // resumed by OnWritten once the peer reads again
         c->paused = true;
+        ++g_cnt.read_pauses;
       }
     }
     c->out.clear();
   }
   g_dirty.clear();
+  for (Client* c : failed) CloseClient(c);
 }
 
 std::string Now10() {  // YYMMDDhhmm, UTC

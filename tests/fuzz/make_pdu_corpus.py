@@ -26,6 +26,9 @@ def sm_body(src, dst, text, esm=0, dc=0, tlvs=b"", reg=1):
             cstr("") + bytes([reg, 0, dc, 0, len(text)]) + text + tlvs)
 
 
+# message_payload size that makes a submit_sm exactly 65536 bytes: header, body, TLV header.
+MAX_PAYLOAD = 65536 - 16 - len(sm_body("ACME", "4915112345678", b"")) - 4
+
 seeds = {
     "enquire_link": pdu(0x15, 1),
     "enquire_link_resp": pdu(0x80000015, 1),
@@ -56,6 +59,16 @@ seeds = {
     "sm_length_past_end": pdu(0x04, 15, sm_body("A", "1", b"")[:-1] + b"\xf0"),
     "unknown_command": pdu(0x77, 16),
     "short_header": b"\x00\x00\x00\x10\x00\x00",
+    "bind_receiver": pdu(0x01, 17, cstr("sim") + cstr("simpw") + cstr("esme") +
+                         bytes([0x34, 1, 1]) + cstr("^49")),
+    "bind_transmitter": pdu(0x02, 18, cstr("sim") + cstr("simpw") + cstr("") +
+                            bytes([0x34, 0, 0]) + cstr("")),
+    "trailing_garbage": pdu(0x15, 19, b"junk"),
+    "oversize_service_type": pdu(0x04, 20, b"SEVENCH\0" + sm_body("A", "1", b"x")[1:]),
+    # Exactly kMaxPduSize (65536): the largest PDU the decoder accepts, so the fuzzer starts
+    # from the limit instead of having to grow an input that far.
+    "max_size_pdu": pdu(0x04, 21, sm_body("ACME", "4915112345678", b"", dc=8,
+                                          tlvs=tlv(0x0424, b"\x00" * MAX_PAYLOAD))),
 }
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

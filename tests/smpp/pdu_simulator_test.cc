@@ -164,10 +164,12 @@ class Simulator {
 // An ESME on a blocking socket, speaking through the codec.
 class Esme {
  public:
-  explicit Esme(int port) {
+  explicit Esme(int port, int rcvbuf = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     timeval tv{static_cast<time_t>(kDeadline.count()), 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
@@ -446,6 +448,37 @@ TEST_F(SimulatorTest, ManyPdusInOneWriteGetDistinctIdsInOrder) {
   auto c = sim.Counters();
   EXPECT_EQ(c["submits"], kCount);
   EXPECT_EQ(c["receipts_sent"], 0);  // registered_delivery 0: no receipts
+  EXPECT_EQ(sim.Terminate(), 0) << sim.Log();
+}
+
+// A client that submits without reading its responses makes the simulator stop reading
+// (bounded write queue, counted in read_pauses) instead of buffering without limit; once the
+// client reads again every response arrives, in order.
+TEST_F(SimulatorTest, AClientThatDoesNotReadIsPausedNotBufferedWithoutLimit) {
+  Simulator sim;
+  ASSERT_NE(sim.port(), 0) << sim.Log();
+  Esme esme(sim.port(), 64 * 1024);
+  ASSERT_EQ(esme.BindAs(CommandId::kBindTransmitter, "sim", "simpw"), status::kOk);
+  // Enough responses (33 bytes each) to fill both kernel buffers and the 4 MiB queue.
+  constexpr uint32_t kCount = 400000;
+  std::string batch;
+  for (uint32_t i = 0; i < kCount; ++i) batch += *Encode(Submit(i + 1, "4930", "x", 0));
+  bool sent = false;
+  std::thread writer([&] { sent = esme.SendRaw(batch); });
+  const bool paused = WaitUntil([&] { return sim.Counters()["read_pauses"] >= 1; });
+  uint32_t got = 0;
+  bool in_order = true;
+  for (; got < kCount; ++got) {
+    auto r = esme.Read();
+    if (!r) break;
+    in_order = in_order && r->header.sequence_number == got + 1;
+  }
+  writer.join();
+  EXPECT_TRUE(paused);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(got, kCount);
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(sim.Counters()["submit_resps"], kCount);
   EXPECT_EQ(sim.Terminate(), 0) << sim.Log();
 }
 
