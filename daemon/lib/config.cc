@@ -1,59 +1,154 @@
 #include "daemon/lib/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <set>
-#include <sstream>
-#include <toml++/toml.h>
+#include <utility>
 
 namespace sd {
 namespace {
 
-// Config loading is start-up, not the data path: an exception carries the first problem
-// up to LoadConfig, which turns it into a ConfigError.
-struct ConfigProblem {
-  int line;
-  int column;
-  std::string message;
-};
-
-[[noreturn]] void Fail(const toml::node& n, std::string message) {
-  throw ConfigProblem{static_cast<int>(n.source().begin.line), static_cast<int>(n.source().begin.column),
-                      std::move(message)};
+// Reads a regular file of at most max_bytes through an already opened descriptor.
+// private_only refuses modes that let group or others in.
+std::variant<std::string, ConfigError> ReadFd(int fd, const std::string& path, size_t max_bytes,
+                                              bool private_only) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0)
+    return ConfigError{path, 0, 0, std::string("cannot stat: ") + strerror(errno)};
+  if (!S_ISREG(st.st_mode)) return ConfigError{path, 0, 0, "not a regular file"};
+  if (private_only && (st.st_mode & 077) != 0) {
+    return ConfigError{path, 0, 0,
+                       "holds secrets but is accessible by group or others (chmod 600 it)"};
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return ConfigError{path, 0, 0,
+                       "is larger than " + std::to_string(max_bytes) + " bytes; wrong file?"};
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t n = read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ConfigError{path, 0, 0, std::string("cannot read: ") + strerror(errno)};
+    if (n == 0) break;  // shrank while we read; take what is there
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
 }
 
-class Section {
- public:
-  Section(const toml::table& t, std::string name) : t_(t), name_(std::move(name)) {}
+std::variant<std::string, ConfigError> ReadFile(const std::string& path, size_t max_bytes,
+                                                bool private_only) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ConfigError{path, 0, 0, std::string("cannot open: ") + strerror(errno)};
+  auto r = ReadFd(fd, path, max_bytes, private_only);
+  close(fd);
+  return r;
+}
 
-  std::string Str(const char* key, std::string def, bool required = false) {
-    known_.insert(key);
-    const toml::node* n = t_.get(key);
-    if (n == nullptr) {
-      if (required) Fail(t_, "[" + name_ + "] is missing required key '" + key + "'");
-      return def;
-    }
-    if (!n->is_string()) Fail(*n, name_ + "." + key + " must be a string");
-    return std::string(n->as_string()->get());
+// Collects the first problem found while reading the TOML tree. Later problems are ignored:
+// they are often consequences of the first, and one clear message beats a cascade. Readers
+// keep returning defaults after a problem, so loading continues harmlessly to the end.
+class Problems {
+ public:
+  void At(const toml::source_region& where, std::string message) {
+    if (first_) return;
+    first_ = Problem{static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
+                     std::move(message)};
+  }
+  void At(const toml::node& n, std::string message) { At(n.source(), std::move(message)); }
+  bool any() const { return first_.has_value(); }
+  ConfigError ToError(const std::string& file) const {
+    return ConfigError{file, first_->line, first_->column, first_->message};
   }
 
-  int64_t Int(const char* key, int64_t def, int64_t min, int64_t max, bool required = false) {
-    known_.insert(key);
-    const toml::node* n = t_.get(key);
+ private:
+  struct Problem {
+    int line;
+    int column;
+    std::string message;
+  };
+  std::optional<Problem> first_;
+};
+
+// One table of the config: typed getters that record which keys were asked for, so that
+// whatever is left over is a typo or a key from another version and can be refused.
+class Section {
+ public:
+  Section(const toml::table& t, std::string name, Problems& problems)
+      : t_(t), name_(std::move(name)), problems_(problems) {}
+
+  // A string; non_empty also refuses "" (names that must name something).
+  std::string Str(const char* key, std::string def, bool required = false, bool non_empty = false) {
+    const toml::node* n = Node(key);
     if (n == nullptr) {
-      if (required) Fail(t_, "[" + name_ + "] is missing required key '" + key + "'");
+      if (required) problems_.At(t_, "[" + name_ + "] is missing required key '" + key + "'");
       return def;
     }
-    if (!n->is_integer()) Fail(*n, name_ + "." + key + " must be an integer");
-    const int64_t v = n->as_integer()->get();
-    if (v < min || v > max) {
-      Fail(*n, name_ + "." + key + " = " + std::to_string(v) + " is out of range [" +
-                   std::to_string(min) + ", " + std::to_string(max) + "]");
+    if (!n->is_string()) {
+      problems_.At(*n, Name(key) + " must be a string");
+      return def;
+    }
+    std::string v(n->as_string()->get());
+    if ((non_empty || required) && v.empty()) problems_.At(*n, Name(key) + " must not be empty");
+    // Names end up in logs, Redis keys and the signing input, where a control character
+    // (a newline above all) would change meaning.
+    for (char c : v) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        problems_.At(*n, Name(key) + " must not contain control characters");
+        break;
+      }
     }
     return v;
+  }
+
+  // An integer in [min, max].
+  int64_t Int(const char* key, int64_t def, int64_t min, int64_t max, bool required = false) {
+    const toml::node* n = Node(key);
+    if (n == nullptr) {
+      if (required) problems_.At(t_, "[" + name_ + "] is missing required key '" + key + "'");
+      return def;
+    }
+    if (!n->is_integer()) {
+      problems_.At(*n, Name(key) + " must be an integer in [" + std::to_string(min) + ", " +
+                           std::to_string(max) + "]");
+      return def;
+    }
+    const int64_t v = n->as_integer()->get();
+    if (v < min || v > max) {
+      problems_.At(*n, Name(key) + " = " + std::to_string(v) + " is out of range [" +
+                           std::to_string(min) + ", " + std::to_string(max) + "]");
+      return def;
+    }
+    return v;
+  }
+
+  // One of a fixed set of strings.
+  std::string OneOf(const char* key, std::string def, const std::vector<std::string>& allowed) {
+    std::string v = Str(key, def);
+    for (const auto& a : allowed) {
+      if (v == a) return v;
+    }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    problems_.At(*Node(key), Name(key) + " must be one of " + list);
+    return def;
+  }
+
+  // A secret must never sit in the config file itself: config files get copied, versioned
+  // and pasted into tickets. The key is recognised so the error can say what to do instead.
+  void RefuseInline(const char* key, const char* instead) {
+    if (const toml::node* n = Node(key)) {
+      problems_.At(*n, Name(key) + " is not allowed inline; use " + instead);
+    }
   }
 
   const toml::node* Node(const char* key) {
@@ -62,21 +157,21 @@ class Section {
   }
 
   // Typos must not silently fall back to defaults.
-  void RejectUnknown() {
+  void RefuseUnknown() {
     for (const auto& [k, v] : t_) {
-      if (!known_.count(std::string(k.str()))) {
-        (void)v;
-        throw ConfigProblem{static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column),
-                            "unknown key '" + std::string(k.str()) + "' in [" + name_ + "]"};
+      if (known_.count(std::string(k.str())) == 0) {
+        problems_.At(k.source(), "unknown key '" + std::string(k.str()) + "' in [" + name_ + "]");
       }
     }
   }
 
+  std::string Name(const char* key) const { return name_ + "." + key; }
   const toml::table& table() const { return t_; }
 
  private:
   const toml::table& t_;
   std::string name_;
+  Problems& problems_;
   std::set<std::string> known_;
 };
 
@@ -85,10 +180,14 @@ std::string Resolve(const std::filesystem::path& base, const std::string& p) {
   return (base / p).lexically_normal().string();
 }
 
-const toml::table& SubTable(const toml::table& root, const char* name, const toml::table& empty) {
+const toml::table& SubTable(const toml::table& root, const char* name, const toml::table& empty,
+                            Problems& problems) {
   const toml::node* n = root.get(name);
   if (n == nullptr) return empty;
-  if (!n->is_table()) Fail(*n, std::string("[") + name + "] must be a table");
+  if (!n->is_table()) {
+    problems.At(*n, std::string("[") + name + "] must be a table");
+    return empty;
+  }
   return *n->as_table();
 }
 
@@ -98,166 +197,211 @@ std::string HostName() {
   return buf;
 }
 
+// Reads the password file named by `key` (if set) into *out; problems point at the key's line
+// and name the password file, never its content.
+void ReadPasswordFile(Section& s, const char* key, const std::filesystem::path& base,
+                      Problems& problems, std::string* out) {
+  const std::string file = s.Str(key, "", false, true);
+  if (file.empty() || problems.any()) return;
+  // Under systemd's LoadCredential= the password files are handed over in a private directory
+  // named by CREDENTIALS_DIRECTORY; relative names are looked up there (docs/configuration.md).
+  const char* credentials = getenv("CREDENTIALS_DIRECTORY");
+  const std::filesystem::path secret_base =
+      credentials != nullptr && *credentials != '\0' ? std::filesystem::path(credentials) : base;
+  auto r = ReadSecretFile(Resolve(secret_base, file));
+  if (auto* err = std::get_if<ConfigError>(&r)) {
+    problems.At(*s.Node(key), s.Name(key) + ": " + err->ToString());
+    return;
+  }
+  *out = std::move(std::get<std::string>(r));
+}
+
+void LoadDaemon(const toml::table& root, Problems& p, Config& c) {
+  const toml::table empty;
+  Section s(SubTable(root, "daemon", empty, p), "daemon", p);
+  auto& d = c.daemon;
+  d.log_level = s.OneOf("log_level", d.log_level, {"trace", "debug", "info", "warn", "error"});
+  // Longer than systemd's TimeoutStopSec (30 s) would only get the daemon SIGKILLed.
+  d.shutdown_timeout_ms = s.Int("shutdown_timeout_ms", d.shutdown_timeout_ms, 100, 600'000);
+  d.max_inflight = s.Int("max_inflight", d.max_inflight, 1, 1'000'000);
+  d.stats_interval_ms = s.Int("stats_interval_ms", d.stats_interval_ms, 100, 3'600'000);
+  d.consumer = s.Str("consumer", HostName(), false, true);
+  s.RefuseUnknown();
+}
+
+void LoadRedis(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c) {
+  const toml::table empty;
+  Section s(SubTable(root, "redis", empty, p), "redis", p);
+  auto& r = c.redis;
+  r.host = s.Str("host", r.host, false, true);
+  r.port = static_cast<int>(s.Int("port", r.port, 1, 65535));
+  r.unix_socket = Resolve(base, s.Str("unix_socket", ""));
+  r.user = s.Str("user", "");
+  s.RefuseInline("password", "password_file");
+  r.jobs_stream = s.Str("jobs_stream", r.jobs_stream, false, true);
+  r.group = s.Str("group", r.group, false, true);
+  r.outcomes_stream = s.Str("outcomes_stream", r.outcomes_stream, false, true);
+  r.receipts_stream = s.Str("receipts_stream", r.receipts_stream, false, true);
+  r.dead_letter_stream = s.Str("dead_letter_stream", r.dead_letter_stream, false, true);
+  r.quarantine_stream = s.Str("quarantine_stream", r.quarantine_stream, false, true);
+  r.key_prefix = s.Str("key_prefix", r.key_prefix);
+  r.batch = s.Int("batch", r.batch, 1, 10'000);
+  r.block_ms = s.Int("block_ms", r.block_ms, 10, 60'000);
+  r.claim_idle_ms = s.Int("claim_idle_ms", r.claim_idle_ms, 100, 86'400'000);
+  r.claim_interval_ms = s.Int("claim_interval_ms", r.claim_interval_ms, 100, 3'600'000);
+  r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);
+  r.correlation_ttl_s = s.Int("correlation_ttl_s", r.correlation_ttl_s, 60, 30 * 86'400);
+  r.outcome_maxlen = s.Int("outcome_maxlen", r.outcome_maxlen, 0, 1'000'000'000);
+  ReadPasswordFile(s, "password_file", base, p, &r.password);
+  s.RefuseUnknown();
+}
+
+void LoadKeys(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c) {
+  if (root.get("keys") == nullptr) {
+    p.At(root, "missing section [keys] (keys.file names the signing key file)");
+    return;
+  }
+  const toml::table empty;
+  Section s(SubTable(root, "keys", empty, p), "keys", p);
+  c.keys_file = Resolve(base, s.Str("file", "", true));
+  s.RefuseUnknown();
+}
+
+void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
+  const toml::table empty;
+  Section s(SubTable(root, "policy", empty, p), "policy", p);
+  c.policy.max_future_skew_s = s.Int("max_future_skew_s", c.policy.max_future_skew_s, 0, 86'400);
+  c.policy.max_validity_s = s.Int("max_validity_s", c.policy.max_validity_s, 1, 30 * 86'400);
+  s.RefuseUnknown();
+}
+
+CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
+  Section s(t, "carrier", p);
+  CarrierConfig cc;
+  cc.name = s.Str("name", "", true);
+  cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp"});
+  cc.host = s.Str("host", "", true);
+  cc.port = static_cast<int>(s.Int("port", 0, 1, 65535, true));
+  cc.system_id = s.Str("system_id", "", true);
+  // SMPP 3.4 section 4.1: system_id is a C-Octet String of at most 16 octets with the NUL.
+  if (cc.system_id.size() > 15) {
+    p.At(*s.Node("system_id"), "carrier.system_id is longer than 15 characters (SMPP 3.4)");
+  }
+  s.RefuseInline("password", "password_file or password_env");
+  const toml::node* file_node = s.Node("password_file");
+  const std::string env = s.Str("password_env", "");
+  if ((file_node == nullptr) == env.empty()) {
+    p.At(t, "carrier '" + cc.name + "' needs exactly one of password_file or password_env");
+  } else if (!env.empty()) {
+    const char* v = getenv(env.c_str());
+    if (v == nullptr || *v == '\0') {
+      p.At(*s.Node("password_env"),
+           "carrier.password_env: environment variable " + env + " is not set or empty");
+    } else {
+      cc.password = v;
+    }
+  } else {
+    ReadPasswordFile(s, "password_file", base, p, &cc.password);
+  }
+  // SMPP 3.4 section 4.1: password is at most 9 octets with the NUL.
+  if (cc.password.size() > 8) {
+    const toml::node* where = file_node != nullptr ? file_node : s.Node("password_env");
+    p.At(*where, "carrier '" + cc.name + "': the password is longer than 8 characters (SMPP 3.4)");
+  }
+  cc.system_type = s.Str("system_type", "");
+  // SMPP 3.4 section 4.1: system_type is at most 13 octets with the NUL.
+  if (cc.system_type.size() > 12) {
+    p.At(*s.Node("system_type"), "carrier.system_type is longer than 12 characters (SMPP 3.4)");
+  }
+  cc.bind = s.OneOf("bind", cc.bind, {"transmitter", "receiver", "transceiver"});
+  cc.window = s.Int("window", cc.window, 1, 10'000);
+  cc.response_timeout_ms = s.Int("response_timeout_ms", cc.response_timeout_ms, 100, 600'000);
+  cc.enquire_link_interval_ms =
+      s.Int("enquire_link_interval_ms", cc.enquire_link_interval_ms, 1000, 3'600'000);
+  cc.max_missed_enquire_links =
+      s.Int("max_missed_enquire_links", cc.max_missed_enquire_links, 1, 100);
+  cc.reconnect_initial_ms = s.Int("reconnect_initial_ms", cc.reconnect_initial_ms, 10, 600'000);
+  cc.reconnect_max_ms = s.Int("reconnect_max_ms", cc.reconnect_max_ms, 10, 3'600'000);
+  if (cc.reconnect_initial_ms > cc.reconnect_max_ms) {
+    p.At(*s.Node("reconnect_initial_ms"),
+         "carrier.reconnect_initial_ms must not exceed reconnect_max_ms (" +
+             std::to_string(cc.reconnect_max_ms) + ")");
+  }
+  s.RefuseUnknown();
+  return cc;
+}
+
+void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                  Config& c) {
+  const toml::node* carriers = root.get("carrier");
+  if (carriers == nullptr) {
+    p.At(root, "no [[carrier]] configured");
+    return;
+  }
+  if (!carriers->is_array_of_tables()) {
+    p.At(*carriers, "carrier must be an array of tables: write [[carrier]], not [carrier]");
+    return;
+  }
+  for (const toml::node& n : *carriers->as_array()) {
+    // Routing between carriers does not exist yet; a second one would be silently unused.
+    if (!c.carriers.empty()) {
+      p.At(n, "exactly one [[carrier]] is supported for now");
+      return;
+    }
+    c.carriers.push_back(LoadCarrier(*n.as_table(), base, p));
+  }
+}
+
 }  // namespace
 
 std::string ConfigError::ToString() const {
-  std::ostringstream o;
-  o << file;
-  if (line > 0) o << ":" << line << ":" << column;
-  o << ": " << message;
-  return o.str();
+  std::string s = file;
+  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  return s + ": " + message;
+}
+
+std::variant<std::string, ConfigError> ReadPrivateFile(const std::string& path, size_t max_bytes) {
+  return ReadFile(path, max_bytes, true);
 }
 
 std::variant<std::string, ConfigError> ReadSecretFile(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return ConfigError{path, 0, 0, "cannot read secret file"};
-  if ((st.st_mode & 077) != 0) {
-    return ConfigError{path, 0, 0, "secret file is accessible by group or others (chmod 600 it)"};
+  auto r = ReadPrivateFile(path, kMaxSecretFileBytes);
+  if (auto* s = std::get_if<std::string>(&r)) {
+    while (!s->empty() && (s->back() == '\n' || s->back() == '\r')) s->pop_back();
+    if (s->empty()) return ConfigError{path, 0, 0, "secret file is empty"};
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ConfigError{path, 0, 0, "cannot open secret file"};
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  if (s.empty()) return ConfigError{path, 0, 0, "secret file is empty"};
-  return s;
+  return r;
 }
 
 std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
-  Config c;
-  c.path = path;
+  auto text = ReadFile(path, kMaxConfigFileBytes, false);
+  if (auto* err = std::get_if<ConfigError>(&text)) return *err;
   toml::table root;
+  // toml++ reports syntax errors by exception; this is start-up, not the data path, and the
+  // exception never leaves this function.
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(std::get<std::string>(text), path);
   } catch (const toml::parse_error& e) {
     return ConfigError{path, static_cast<int>(e.source().begin.line),
                        static_cast<int>(e.source().begin.column), std::string(e.description())};
   }
-  const std::filesystem::path base = std::filesystem::path(path).parent_path();
-  // A problem that names another file (a secret file) is reported as that file's.
-  std::optional<ConfigError> secret_error;
-  auto secret = [&](const std::string& file) -> std::string {
-    auto r = ReadSecretFile(Resolve(base, file));
-    if (auto* err = std::get_if<ConfigError>(&r)) {
-      if (!secret_error) secret_error = *err;
-      return {};
+  Problems p;
+  for (const auto& [k, v] : root) {
+    static const std::set<std::string_view> kSections{"daemon", "redis", "keys", "policy",
+                                                      "carrier"};
+    if (kSections.count(k.str()) == 0) {
+      p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
-    return std::get<std::string>(r);
-  };
-  try {
-    const toml::table empty;
-    for (const auto& [k, v] : root) {
-      const std::string key(k.str());
-      if (key != "daemon" && key != "redis" && key != "keys" && key != "policy" && key != "carrier") {
-        (void)v;
-        throw ConfigProblem{static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column),
-                            "unknown section [" + key + "]"};
-      }
-    }
-    {
-      Section s(SubTable(root, "daemon", empty), "daemon");
-      c.daemon.log_level = s.Str("log_level", c.daemon.log_level);
-      static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
-      if (!kLevels.count(c.daemon.log_level)) {
-        Fail(*s.Node("log_level"), "daemon.log_level must be one of trace, debug, info, warn, error");
-      }
-      c.daemon.shutdown_timeout_ms = s.Int("shutdown_timeout_ms", c.daemon.shutdown_timeout_ms, 100, 600'000);
-      c.daemon.max_inflight = s.Int("max_inflight", c.daemon.max_inflight, 1, 1'000'000);
-      c.daemon.stats_interval_ms = s.Int("stats_interval_ms", c.daemon.stats_interval_ms, 100, 3'600'000);
-      c.daemon.consumer = s.Str("consumer", HostName());
-      if (c.daemon.consumer.empty()) Fail(*s.Node("consumer"), "daemon.consumer must not be empty");
-      s.RejectUnknown();
-    }
-    {
-      Section s(SubTable(root, "redis", empty), "redis");
-      auto& r = c.redis;
-      r.host = s.Str("host", r.host);
-      r.port = static_cast<int>(s.Int("port", r.port, 1, 65535));
-      r.unix_socket = Resolve(base, s.Str("unix_socket", ""));
-      r.user = s.Str("user", "");
-      if (s.Node("password") != nullptr) {
-        Fail(*s.Node("password"), "redis.password is not allowed inline; use password_file");
-      }
-      const std::string pwfile = s.Str("password_file", "");
-      if (!pwfile.empty()) r.password = secret(pwfile);
-      r.jobs_stream = s.Str("jobs_stream", r.jobs_stream);
-      r.group = s.Str("group", r.group);
-      r.outcomes_stream = s.Str("outcomes_stream", r.outcomes_stream);
-      r.receipts_stream = s.Str("receipts_stream", r.receipts_stream);
-      r.dead_letter_stream = s.Str("dead_letter_stream", r.dead_letter_stream);
-      r.quarantine_stream = s.Str("quarantine_stream", r.quarantine_stream);
-      r.key_prefix = s.Str("key_prefix", r.key_prefix);
-      r.batch = s.Int("batch", r.batch, 1, 10'000);
-      r.block_ms = s.Int("block_ms", r.block_ms, 10, 60'000);
-      r.claim_idle_ms = s.Int("claim_idle_ms", r.claim_idle_ms, 100, 86'400'000);
-      r.claim_interval_ms = s.Int("claim_interval_ms", r.claim_interval_ms, 100, 3'600'000);
-      r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);
-      r.correlation_ttl_s = s.Int("correlation_ttl_s", r.correlation_ttl_s, 60, 30 * 86'400);
-      r.outcome_maxlen = s.Int("outcome_maxlen", r.outcome_maxlen, 0, 1'000'000'000);
-      s.RejectUnknown();
-    }
-    {
-      const toml::node* kn = root.get("keys");
-      if (kn == nullptr) Fail(root, "missing section [keys] (keys.file names the signing key file)");
-      Section s(SubTable(root, "keys", empty), "keys");
-      c.keys_file = Resolve(base, s.Str("file", "", true));
-      s.RejectUnknown();
-    }
-    {
-      Section s(SubTable(root, "policy", empty), "policy");
-      c.policy.max_future_skew_s = s.Int("max_future_skew_s", c.policy.max_future_skew_s, 0, 86'400);
-      c.policy.max_validity_s = s.Int("max_validity_s", c.policy.max_validity_s, 1, 30 * 86'400);
-      s.RejectUnknown();
-    }
-    const toml::node* carriers = root.get("carrier");
-    if (carriers == nullptr) Fail(root, "no [[carrier]] configured");
-    if (!carriers->is_array_of_tables()) Fail(*carriers, "carrier must be an array of tables: [[carrier]]");
-    for (const toml::node& n : *carriers->as_array()) {
-      Section s(*n.as_table(), "carrier");
-      CarrierConfig cc;
-      cc.name = s.Str("name", "", true);
-      const std::string protocol = s.Str("protocol", "smpp");
-      if (protocol != "smpp") Fail(*s.Node("protocol"), "carrier.protocol must be \"smpp\"");
-      cc.host = s.Str("host", "", true);
-      cc.port = static_cast<int>(s.Int("port", 0, 1, 65535, true));
-      cc.system_id = s.Str("system_id", "", true);
-      if (cc.system_id.size() > 15) Fail(*s.Node("system_id"), "carrier.system_id is longer than 15 characters");
-      if (s.Node("password") != nullptr) {
-        Fail(*s.Node("password"), "carrier.password is not allowed inline; use password_file or password_env");
-      }
-      const std::string pwfile = s.Str("password_file", "");
-      const std::string pwenv = s.Str("password_env", "");
-      if (pwfile.empty() == pwenv.empty()) {
-        Fail(n, "carrier '" + cc.name + "' needs exactly one of password_file or password_env");
-      }
-      if (!pwfile.empty()) {
-        cc.password = secret(pwfile);
-      } else {
-        const char* v = getenv(pwenv.c_str());
-        if (v == nullptr || *v == '\0') Fail(*s.Node("password_env"), "environment variable " + pwenv + " is not set");
-        cc.password = v;
-      }
-      if (cc.password.size() > 8 && !secret_error) {
-        Fail(n, "carrier '" + cc.name + "': SMPP 3.4 passwords are at most 8 characters");
-      }
-      cc.system_type = s.Str("system_type", "");
-      cc.bind = s.Str("bind", cc.bind);
-      if (cc.bind != "transmitter" && cc.bind != "receiver" && cc.bind != "transceiver") {
-        Fail(*s.Node("bind"), "carrier.bind must be transmitter, receiver or transceiver");
-      }
-      cc.window = s.Int("window", cc.window, 1, 10'000);
-      cc.response_timeout_ms = s.Int("response_timeout_ms", cc.response_timeout_ms, 100, 600'000);
-      cc.enquire_link_interval_ms = s.Int("enquire_link_interval_ms", cc.enquire_link_interval_ms, 1000, 3'600'000);
-      cc.max_missed_enquire_links = s.Int("max_missed_enquire_links", cc.max_missed_enquire_links, 1, 100);
-      cc.reconnect_initial_ms = s.Int("reconnect_initial_ms", cc.reconnect_initial_ms, 10, 600'000);
-      cc.reconnect_max_ms = s.Int("reconnect_max_ms", cc.reconnect_max_ms, 10, 3'600'000);
-      s.RejectUnknown();
-      c.carriers.push_back(std::move(cc));
-    }
-    if (c.carriers.size() != 1) Fail(*carriers, "exactly one [[carrier]] is supported for now");
-  } catch (const ConfigProblem& p) {
-    return ConfigError{path, p.line, p.column, p.message};
   }
-  if (secret_error) return *secret_error;
+  Config c;
+  c.path = path;
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  LoadDaemon(root, p, c);
+  LoadRedis(root, base, p, c);
+  LoadKeys(root, base, p, c);
+  LoadPolicy(root, p, c);
+  LoadCarriers(root, base, p, c);
+  if (p.any()) return p.ToError(path);
   return c;
 }
 

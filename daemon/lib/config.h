@@ -1,6 +1,7 @@
 #pragma once
 // smsdispatchd's configuration: a TOML file (docs/configuration.md). Loading validates every
-// key; any problem stops start-up with "file:line:column: problem".
+// key; the first problem stops start-up with "file:line:column: problem".
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -8,22 +9,25 @@
 
 namespace sd {
 
+// A problem with the configuration, the key file or a secret file, located for the operator.
 struct ConfigError {
   std::string file;
-  int line = 0;    // 0 when the problem is not tied to a line (file unreadable)
+  int line = 0;  // 0 when the problem is not tied to a line (file unreadable, bad mode)
   int column = 0;
-  std::string message;
+  std::string message;  // never contains a secret
+  // "file:line:column: message", or "file: message" when line is 0.
   std::string ToString() const;
 };
 
 struct CarrierConfig {
   std::string name;
+  std::string protocol = "smpp";
   std::string host;
   int port = 0;
   std::string system_id;
   std::string password;  // from password_file or password_env, never inline
   std::string system_type;
-  std::string bind = "transceiver";
+  std::string bind = "transceiver";  // transmitter | receiver | transceiver
   int64_t window = 64;
   int64_t response_timeout_ms = 10'000;
   int64_t enquire_link_interval_ms = 30'000;
@@ -35,18 +39,18 @@ struct CarrierConfig {
 struct Config {
   std::string path;  // the file this came from
   struct {
-    std::string log_level = "info";
+    std::string log_level = "info";  // trace | debug | info | warn | error
     int64_t shutdown_timeout_ms = 10'000;
-    int64_t max_inflight = 1024;
+    int64_t max_inflight = 1024;  // the whole in-flight window across carriers
     int64_t stats_interval_ms = 10'000;
-    std::string consumer;  // default: host name
+    std::string consumer;  // default: the host name
   } daemon;
   struct {
     std::string host = "127.0.0.1";
     int port = 6379;
-    std::string unix_socket;
+    std::string unix_socket;  // resolved; non-empty means "use this instead of TCP"
     std::string user;
-    std::string password;  // from password_file
+    std::string password;  // read from password_file, never inline
     std::string jobs_stream = "sd:jobs";
     std::string group = "smsdispatch";
     std::string outcomes_stream = "sd:outcomes";
@@ -67,13 +71,24 @@ struct Config {
     int64_t max_future_skew_s = 300;
     int64_t max_validity_s = 86'400;
   } policy;
-  std::vector<CarrierConfig> carriers;
+  std::vector<CarrierConfig> carriers;  // exactly one for now
 };
+
+// Size limits of the files we read. Each is far above any real file of its kind, so hitting
+// one means the path names the wrong file; checked before the content is read.
+inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
+inline constexpr size_t kMaxKeyFileBytes = 1 << 20;  // thousands of keys
+inline constexpr size_t kMaxSecretFileBytes = 4096;  // a password, not a document
 
 std::variant<Config, ConfigError> LoadConfig(const std::string& path);
 
-// Reads a secret file (password), refusing files readable by group or others. Trailing
-// newlines are stripped. Errors name the file, never the content.
+// Reads a whole regular file that holds secrets. Refuses a file that group or others can
+// access (mode & 077): a secret readable by other users is already leaked, and refusing
+// loudly is how the operator finds out. The mode is checked on the opened descriptor, so the
+// file checked is the file read. Errors name the file, never the content.
+std::variant<std::string, ConfigError> ReadPrivateFile(const std::string& path, size_t max_bytes);
+
+// A password file: ReadPrivateFile, then trailing newlines stripped; empty is an error.
 std::variant<std::string, ConfigError> ReadSecretFile(const std::string& path);
 
 }  // namespace sd

@@ -1,61 +1,92 @@
 #include "daemon/lib/key_file.h"
 
-#include <sys/stat.h>
-
 #include <toml++/toml.h>
+
+#include <optional>
+#include <utility>
 
 #include "core/hex.h"
 
 namespace sd {
+namespace {
+
+// The key id goes into the signing input (newline-framed), Redis fields and logs, where a
+// control character would change meaning.
+bool ValidKeyId(const std::string& id) {
+  if (id.empty() || id.size() > kMaxKeyIdBytes) return false;
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::variant<std::shared_ptr<const KeyRing>, ConfigError> LoadKeyFile(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return ConfigError{path, 0, 0, "cannot read key file"};
-  if ((st.st_mode & 077) != 0) {
-    return ConfigError{path, 0, 0, "key file is accessible by group or others (chmod 600 it)"};
-  }
+  auto text = ReadPrivateFile(path, kMaxKeyFileBytes);
+  if (auto* err = std::get_if<ConfigError>(&text)) return *err;
   toml::table root;
+  // toml++ reports syntax errors by exception (start-up only, caught here). Its descriptions
+  // quote at most the one character where parsing stopped, never a value.
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(std::get<std::string>(text), path);
   } catch (const toml::parse_error& e) {
-    // toml++'s description quotes no value for syntax errors, so no secret leaks here.
     return ConfigError{path, static_cast<int>(e.source().begin.line),
                        static_cast<int>(e.source().begin.column), std::string(e.description())};
   }
-  auto err = [&path](const toml::node& n, std::string msg) {
-    return ConfigError{path, static_cast<int>(n.source().begin.line),
-                       static_cast<int>(n.source().begin.column), std::move(msg)};
+  auto error = [&path](const toml::source_region& where, std::string msg) {
+    return ConfigError{path, static_cast<int>(where.begin.line),
+                       static_cast<int>(where.begin.column), std::move(msg)};
   };
-  auto ring = std::make_shared<KeyRing>();
   for (const auto& [k, v] : root) {
-    if (k.str() != "key") return err(v, "unknown key '" + std::string(k.str()) + "' (expected [[key]] tables)");
+    if (k.str() != "key") {
+      return error(k.source(),
+                   "unknown key '" + std::string(k.str()) + "' (the file holds [[key]] tables)");
+    }
   }
   const toml::node* keys = root.get("key");
   if (keys == nullptr) return ConfigError{path, 0, 0, "no [[key]] entries"};
-  if (!keys->is_array_of_tables()) return err(*keys, "key must be an array of tables: [[key]]");
+  if (!keys->is_array_of_tables()) {
+    return error(keys->source(), "key must be an array of tables: write [[key]], not [key]");
+  }
+  auto ring = std::make_shared<KeyRing>();
   for (const toml::node& n : *keys->as_array()) {
     const toml::table& t = *n.as_table();
-    std::string id;
-    std::string secret_hex;
+    std::optional<std::string> id;
+    const toml::node* secret_node = nullptr;
     for (const auto& [k, v] : t) {
-      if (k.str() == "id" && v.is_string()) {
+      if (k.str() == "id") {
+        if (!v.is_string()) return error(v.source(), "[[key]] id must be a string");
         id = v.as_string()->get();
-      } else if (k.str() == "secret" && v.is_string()) {
-        secret_hex = v.as_string()->get();
+      } else if (k.str() == "secret") {
+        if (!v.is_string()) return error(v.source(), "[[key]] secret must be a string");
+        secret_node = &v;
       } else {
-        return err(v, "unexpected '" + std::string(k.str()) + "' in [[key]] (only id and secret, both strings)");
+        return error(k.source(),
+                     "unknown key '" + std::string(k.str()) + "' in [[key]] (only id and secret)");
       }
     }
-    if (id.empty() || id.size() > 64 || id.find('\n') != std::string::npos) {
-      return err(n, "[[key]] needs an id of 1 to 64 characters");
+    if (!id) return error(t.source(), "[[key]] is missing its id");
+    if (!ValidKeyId(*id)) {
+      return error(t.source(), "[[key]] id must be 1 to " + std::to_string(kMaxKeyIdBytes) +
+                                   " characters without control characters");
     }
-    if (secret_hex.size() < 64) {
-      return err(n, "key '" + id + "': secret must be at least 64 hex digits (256 bits)");
+    if (secret_node == nullptr) return error(t.source(), "key '" + *id + "' has no secret");
+    // From here on messages name the key id, never the secret.
+    const std::string& hex = secret_node->as_string()->get();
+    if (hex.size() < kMinSecretHexDigits || hex.size() > kMaxSecretHexDigits) {
+      return error(secret_node->source(),
+                   "key '" + *id + "': secret must be " + std::to_string(kMinSecretHexDigits) +
+                       " to " + std::to_string(kMaxSecretHexDigits) + " hex digits (" +
+                       std::to_string(hex.size()) + " given; 64 = 256 bits)");
     }
-    std::optional<std::string> secret = HexDecode(secret_hex);
-    if (!secret) return err(n, "key '" + id + "': secret is not hex");
-    if (!ring->Add(SigningKey{id, std::move(*secret)})) {
-      return err(n, "key '" + id + "' is defined twice");
+    std::optional<std::string> secret = HexDecode(hex);
+    if (!secret) {
+      return error(secret_node->source(),
+                   "key '" + *id + "': secret is not hex (an even number of 0-9, a-f)");
+    }
+    if (!ring->Add(SigningKey{*id, std::move(*secret)})) {
+      return error(t.source(), "key '" + *id + "' is defined twice");
     }
   }
   return std::shared_ptr<const KeyRing>(std::move(ring));

@@ -1,0 +1,392 @@
+// smsdispatch enqueue: signs jobs exactly as docs/jobs.md describes and adds them to the job
+// stream with pipelined XADDs. Can make every job of a call bad in one chosen way (--corrupt)
+// so that tests and the demo exercise each rejection path.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/crypto/openssl_mac.h"
+#include "adapters/crypto/random.h"
+#include "core/envelope.h"
+#include "core/hex.h"
+#include "daemon/cli/args.h"
+#include "daemon/cli/commands.h"
+#include "daemon/cli/redis_client.h"
+#include "daemon/lib/key_file.h"
+
+namespace sd::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: smsdispatch enqueue [REDIS OPTIONS] [--stream sd:jobs] --key-file F --key-id ID\n"
+    "         ( --to +E164 --from SENDER --text TEXT [--kind K] [--ref REF] [--id ID]\n"
+    "         | --file JOBS.jsonl\n"
+    "         | --count N --to-prefix +PREFIX --from SENDER --text TEXT [--kind K] [--ref REF] )\n"
+    "         [--ttl-s 3600] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
+    "Signs jobs and adds them to the job stream, pipelined in batches.\n"
+    "  --stream NAME         job stream (default sd:jobs); signatures are bound to it\n"
+    "  --key-file F          key file with the signing key (mode 0600)\n"
+    "  --key-id ID           which key of the file signs\n"
+    "  --to/--from/--text    one job; prints ENTRY_ID JOB_ID\n"
+    "  --kind K              otp | transactional (default) | marketing\n"
+    "  --ref REF             client reference, echoed on outcomes and receipts\n"
+    "  --id ID               idempotency id (default: 128 random bits in hex)\n"
+    "  --file F              JSON lines with to, from, text and optional kind, ref, id, ttl_s;\n"
+    "                        the whole file is checked before anything is added\n"
+    "  --count N             N jobs to PREFIX + a zero-padded counter (demos, benchmarks)\n"
+    "  --ttl-s S             expires = created + S seconds (default 3600)\n"
+    "  --batch B             XADDs per round trip (default 500)\n"
+    "  --entries-out F       also write ENTRY_ID JOB_ID lines to F (see outcomes\n"
+    "                        --expect-entries)\n"
+    "  --corrupt MODE        make every job bad: forged-signature | unknown-key | expired |\n"
+    "                        malformed | wrong-stream | bad-number\n"
+    "Redis options:\n";
+
+// Limits with reasons. A --file is validated completely before the first XADD (a bad line must
+// not leave half a file enqueued), so its jobs are held in memory: bounded.
+constexpr int64_t kMaxFileJobs = 1'000'000;
+constexpr size_t kMaxLineBytes = 64 * 1024;  // a job is at most 4 KiB of msgpack
+constexpr int64_t kMaxCount = 100'000'000;   // generated lazily, batch by batch
+constexpr int64_t kMaxTtlS = 365 * 86'400;
+constexpr int64_t kMaxBatch = 10'000;  // one pipeline's replies stay small
+
+enum class Corruption {
+  kNone,
+  kForgedSignature,
+  kUnknownKey,
+  kExpired,
+  kMalformed,
+  kWrongStream,
+  kBadNumber
+};
+
+std::optional<Corruption> ParseCorruption(const std::string& s) {
+  if (s.empty()) return Corruption::kNone;
+  if (s == "forged-signature") return Corruption::kForgedSignature;
+  if (s == "unknown-key") return Corruption::kUnknownKey;
+  if (s == "expired") return Corruption::kExpired;
+  if (s == "malformed") return Corruption::kMalformed;
+  if (s == "wrong-stream") return Corruption::kWrongStream;
+  if (s == "bad-number") return Corruption::kBadNumber;
+  return std::nullopt;
+}
+
+std::optional<JobKind> ParseKind(const std::string& s) {
+  if (s.empty() || s == "transactional") return JobKind::kTransactional;
+  if (s == "otp") return JobKind::kOtp;
+  if (s == "marketing") return JobKind::kMarketing;
+  return std::nullopt;
+}
+
+// What the user asked for; becomes a Job (with times and an id) when its batch is sent.
+struct JobSpec {
+  std::string to;
+  std::string from;
+  std::string text;
+  JobKind kind = JobKind::kTransactional;
+  std::string ref;
+  std::string id;  // empty: random
+  int64_t ttl_s = 3600;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int Usage(const std::string& why) {
+  fprintf(stderr, "smsdispatch enqueue: %s\n%s%s", why.c_str(), kUsage, kRedisUsage);
+  return kExitUsage;
+}
+
+int Fail(const std::string& why) {
+  fprintf(stderr, "smsdispatch enqueue: %s\n", why.c_str());
+  return kExitFailure;
+}
+
+// Parses one JSON line into *spec; returns a problem or "".
+std::string ParseJsonLine(const std::string& line, int64_t default_ttl_s, JobSpec* spec) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return "not a JSON object";
+  for (const auto& [key, value] : j.items()) {
+    std::string* field = key == "to"     ? &spec->to
+                         : key == "from" ? &spec->from
+                         : key == "text" ? &spec->text
+                         : key == "ref"  ? &spec->ref
+                         : key == "id"   ? &spec->id
+                                         : nullptr;
+    if (field != nullptr) {
+      if (!value.is_string()) return "'" + key + "' must be a string";
+      *field = value.get<std::string>();
+    } else if (key == "kind") {
+      const auto kind = value.is_string() ? ParseKind(value.get<std::string>()) : std::nullopt;
+      if (!kind) return "'kind' must be \"otp\", \"transactional\" or \"marketing\"";
+      spec->kind = *kind;
+    } else if (key == "ttl_s") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+          value.get<int64_t>() > kMaxTtlS) {
+        return "'ttl_s' must be an integer in [1, " + std::to_string(kMaxTtlS) + "]";
+      }
+      spec->ttl_s = value.get<int64_t>();
+    } else {
+      return "unknown key '" + key + "' (to, from, text, kind, ref, id, ttl_s)";
+    }
+  }
+  if (!j.contains("ttl_s")) spec->ttl_s = default_ttl_s;
+  if (spec->to.empty() || spec->from.empty() || spec->text.empty()) {
+    return "'to', 'from' and 'text' are required";
+  }
+  return "";
+}
+
+// Reads and checks a whole JSON-lines file; false after printing the problem.
+bool ReadJobFile(const std::string& path, int64_t default_ttl_s, std::vector<JobSpec>* jobs) {
+  std::ifstream in(path);
+  if (!in) {
+    fprintf(stderr, "smsdispatch enqueue: cannot read %s\n", path.c_str());
+    return false;
+  }
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.size() > kMaxLineBytes) {
+      fprintf(stderr, "smsdispatch enqueue: %s:%lld: line longer than %zu bytes\n", path.c_str(),
+              static_cast<long long>(n), kMaxLineBytes);
+      return false;
+    }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (static_cast<int64_t>(jobs->size()) >= kMaxFileJobs) {
+      fprintf(stderr, "smsdispatch enqueue: %s: more than %lld jobs; split the file\n",
+              path.c_str(), static_cast<long long>(kMaxFileJobs));
+      return false;
+    }
+    JobSpec spec;
+    const std::string problem = ParseJsonLine(line, default_ttl_s, &spec);
+    if (!problem.empty()) {
+      fprintf(stderr, "smsdispatch enqueue: %s:%lld: %s\n", path.c_str(), static_cast<long long>(n),
+              problem.c_str());
+      return false;
+    }
+    jobs->push_back(std::move(spec));
+  }
+  if (in.bad()) {
+    fprintf(stderr, "smsdispatch enqueue: error reading %s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+// Signs one job (applying the corruption) and returns the XADD arguments.
+class EntryMaker {
+ public:
+  EntryMaker(const SigningKey& key, std::string stream, Corruption corruption)
+      : key_(key),
+        stream_(std::move(stream)),
+        corruption_(corruption),
+        // One stranger secret per call is enough: no verifier knows it either way.
+        stranger_secret_(RandomBytes(32)) {}
+
+  std::vector<std::string> Make(const JobSpec& spec, std::string* job_id) {
+    Job job;
+    job.id = spec.id.empty() ? HexEncode(RandomBytes(16)) : spec.id;
+    job.created_ms = NowMs();
+    job.expires_ms = job.created_ms + spec.ttl_s * 1000;
+    job.destination = spec.to;
+    job.sender = spec.from;
+    job.text = spec.text;
+    job.kind = spec.kind;
+    job.client_ref = spec.ref;
+    std::string_view secret = key_.secret;
+    std::string kid = key_.id;
+    std::string sign_stream = stream_;
+    switch (corruption_) {
+      case Corruption::kNone:
+        break;
+      case Corruption::kForgedSignature:
+        secret = stranger_secret_;
+        break;
+      case Corruption::kUnknownKey:
+        kid = "unknown.v1";
+        secret = stranger_secret_;
+        break;
+      case Corruption::kExpired:
+        job.created_ms -= 2 * 3'600'000;
+        job.expires_ms = job.created_ms + 3'600'000;
+        break;
+      case Corruption::kMalformed:
+        break;
+      case Corruption::kWrongStream:
+        sign_stream = "other";
+        break;
+      case Corruption::kBadNumber:
+        job.destination = "12345";
+        break;
+    }
+    // 0xc1 is the one byte msgpack never uses, so these bytes cannot be read as a job.
+    std::string bytes =
+        corruption_ == Corruption::kMalformed ? std::string("\xc1 not msgpack") : EncodeJob(job);
+    std::string sig = SignJob(mac_, secret, kid, sign_stream, bytes);
+    *job_id = job.id;
+    return {
+        "XADD", stream_,          "*",   "v",           std::string(kEnvelopeVersion), "kid", kid,
+        "job",  std::move(bytes), "sig", std::move(sig)};
+  }
+
+ private:
+  const SigningKey& key_;
+  std::string stream_;
+  Corruption corruption_;
+  std::string stranger_secret_;
+  OpenSslMac mac_;
+};
+
+}  // namespace
+
+int RunEnqueue(int argc, char** argv) {
+  std::set<std::string> valued{"stream",    "key-file", "key-id", "to",         "from", "text",
+                               "kind",      "ref",      "id",     "ttl-s",      "file", "count",
+                               "to-prefix", "corrupt",  "batch",  "entries-out"};
+  valued.insert(RedisOptionNames().begin(), RedisOptionNames().end());
+  Args args(valued, {});
+  if (!args.Parse(argc, argv, 2)) return Usage(args.error());
+  if (args.Has("help")) {
+    printf("%s%s", kUsage, kRedisUsage);
+    return kExitOk;
+  }
+  if (!args.Has("key-file") || !args.Has("key-id")) {
+    return Usage("--key-file and --key-id are required");
+  }
+  const int modes = (args.Has("to") && !args.Has("count") ? 1 : 0) + (args.Has("file") ? 1 : 0) +
+                    (args.Has("count") ? 1 : 0);
+  if (modes != 1) return Usage("give exactly one of --to (one job), --file or --count");
+  const std::optional<Corruption> corruption = ParseCorruption(args.Get("corrupt"));
+  if (!corruption) return Usage("unknown --corrupt mode '" + args.Get("corrupt") + "'");
+  const std::optional<JobKind> kind = ParseKind(args.Get("kind"));
+  if (!kind) return Usage("--kind must be otp, transactional or marketing");
+  const std::optional<int64_t> ttl_s = args.Int("ttl-s", 3600, 1, kMaxTtlS);
+  const std::optional<int64_t> batch = args.Int("batch", 500, 1, kMaxBatch);
+  const std::optional<int64_t> count = args.Int("count", 0, 1, kMaxCount);
+  if (!ttl_s || !batch || !count) return Usage(args.error());
+  const std::string stream = args.Get("stream", "sd:jobs");
+  if (stream.empty() || stream.find('\n') != std::string::npos) {
+    return Usage("--stream must be a non-empty name without newlines");
+  }
+
+  // The jobs: a list (one job, a file) or a generator (--count), behind one function.
+  std::vector<JobSpec> listed;
+  int64_t total = 0;
+  std::function<JobSpec(int64_t)> spec_at;
+  if (args.Has("file")) {
+    for (const char* o : {"to", "from", "text", "ref", "id", "to-prefix", "kind"}) {
+      if (args.Has(o)) return Usage(std::string("--") + o + " does not go with --file");
+    }
+    if (!ReadJobFile(args.Get("file"), *ttl_s, &listed)) return kExitFailure;
+  } else {
+    if (!args.Has("from") || !args.Has("text")) return Usage("--from and --text are required");
+    JobSpec base;
+    base.from = args.Get("from");
+    base.text = args.Get("text");
+    base.kind = *kind;
+    base.ref = args.Get("ref");
+    base.ttl_s = *ttl_s;
+    if (args.Has("count")) {
+      if (!args.Has("to-prefix")) return Usage("--count needs --to-prefix");
+      if (args.Has("to") || args.Has("id")) return Usage("--to and --id do not go with --count");
+      total = *count;
+      // Wide enough for the largest counter, so the N destinations are distinct.
+      const int width = std::max<int>(6, static_cast<int>(std::to_string(total - 1).size()));
+      const std::string prefix = args.Get("to-prefix");
+      spec_at = [base, prefix, width](int64_t i) {
+        JobSpec s = base;
+        std::string digits = std::to_string(i);
+        s.to = prefix + std::string(static_cast<size_t>(width) - digits.size(), '0') + digits;
+        return s;
+      };
+    } else {
+      if (args.Has("to-prefix")) return Usage("--to-prefix goes with --count");
+      base.to = args.Get("to");
+      base.id = args.Get("id");
+      listed.push_back(base);
+    }
+  }
+  if (!spec_at) {
+    total = static_cast<int64_t>(listed.size());
+    spec_at = [&listed](int64_t i) { return listed[static_cast<size_t>(i)]; };
+  }
+  const bool single = !args.Has("file") && !args.Has("count");
+
+  auto keys = LoadKeyFile(args.Get("key-file"));
+  if (auto* err = std::get_if<ConfigError>(&keys)) return Fail(err->ToString());
+  const auto ring = std::get<std::shared_ptr<const KeyRing>>(keys);
+  const SigningKey* key = ring->Find(args.Get("key-id"));
+  if (key == nullptr) {
+    return Fail("key '" + args.Get("key-id") + "' is not in " + args.Get("key-file"));
+  }
+  FILE* entries_out = nullptr;
+  if (args.Has("entries-out")) {
+    entries_out = fopen(args.Get("entries-out").c_str(), "w");
+    if (entries_out == nullptr) return Fail("cannot write " + args.Get("entries-out"));
+  }
+  std::string error;
+  bool usage_error = false;
+  std::optional<RedisClient> redis = RedisClient::Connect(args, &error, &usage_error);
+  if (!redis) {
+    if (entries_out != nullptr) fclose(entries_out);
+    return usage_error ? Usage(error) : Fail(error);
+  }
+
+  EntryMaker maker(*key, stream, *corruption);
+  const int64_t start_ms = NowMs();
+  int64_t done = 0;
+  std::vector<std::string> job_ids;
+  int rc = kExitOk;
+  while (done < total && rc == kExitOk) {
+    const int64_t end = std::min(total, done + *batch);
+    // Pipelined: the whole batch goes out, then the replies are read in order.
+    job_ids.clear();
+    for (int64_t i = done; i < end; ++i) {
+      job_ids.emplace_back();
+      redis->Append(maker.Make(spec_at(i), &job_ids.back()));
+    }
+    const int64_t batch_start = done;
+    for (int64_t i = batch_start; i < end; ++i) {
+      RedisReplyPtr r = redis->GetReply();
+      if (!r) {
+        rc = Fail("Redis: " + redis->error());
+        break;
+      }
+      if (r->type != REDIS_REPLY_STRING) {
+        rc = Fail("XADD failed: " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len)
+                                                                  : "unexpected reply"));
+        break;
+      }
+      const std::string& job_id = job_ids[static_cast<size_t>(i - batch_start)];
+      const std::string entry(r->str, r->len);
+      if (single) printf("%s %s\n", entry.c_str(), job_id.c_str());
+      if (entries_out != nullptr) fprintf(entries_out, "%s %s\n", entry.c_str(), job_id.c_str());
+      ++done;
+    }
+  }
+  if (entries_out != nullptr && fclose(entries_out) != 0 && rc == kExitOk) {
+    rc = Fail("cannot write " + args.Get("entries-out"));
+  }
+  if (rc != kExitOk) {
+    fprintf(stderr, "smsdispatch enqueue: %lld of %lld jobs were added before the error\n",
+            static_cast<long long>(done), static_cast<long long>(total));
+    return rc;
+  }
+  if (!single) {
+    printf("enqueued %lld jobs to %s in %lld ms\n", static_cast<long long>(total), stream.c_str(),
+           static_cast<long long>(NowMs() - start_ms));
+  }
+  return kExitOk;
+}
+
+}  // namespace sd::cli

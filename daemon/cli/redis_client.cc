@@ -1,0 +1,113 @@
+#include "daemon/cli/redis_client.h"
+
+#include <sys/time.h>
+
+#include <utility>
+
+#include "daemon/lib/config.h"
+
+namespace sd::cli {
+namespace {
+
+// Long enough for a busy Redis, short enough that a wrong address fails while the operator
+// still waits for it.
+constexpr timeval kConnectTimeout{5, 0};
+// XADD and XRANGE answer in milliseconds; this bounds a hang on a wedged server.
+constexpr timeval kCommandTimeout{30, 0};
+
+}  // namespace
+
+const std::set<std::string>& RedisOptionNames() {
+  static const std::set<std::string> kNames{"redis", "redis-unix", "user", "password-file"};
+  return kNames;
+}
+
+const char* const kRedisUsage =
+    "  --redis HOST:PORT       Redis over TCP (default 127.0.0.1:6379)\n"
+    "  --redis-unix PATH       Redis over a Unix socket instead\n"
+    "  --user USER             ACL user (needs --password-file)\n"
+    "  --password-file FILE    file holding the Redis password (mode 0600)\n";
+
+std::optional<RedisClient> RedisClient::Connect(const Args& args, std::string* error,
+                                                bool* usage_error) {
+  *usage_error = true;
+  if (args.Has("redis") && args.Has("redis-unix")) {
+    *error = "--redis and --redis-unix exclude each other";
+    return std::nullopt;
+  }
+  if (args.Has("user") && !args.Has("password-file")) {
+    *error = "--user needs --password-file";
+    return std::nullopt;
+  }
+  redisContext* c = nullptr;
+  std::string where;
+  if (args.Has("redis-unix")) {
+    where = args.Get("redis-unix");
+    c = redisConnectUnixWithTimeout(where.c_str(), kConnectTimeout);
+  } else {
+    where = args.Get("redis", "127.0.0.1:6379");
+    const auto colon = where.rfind(':');
+    const std::optional<int64_t> port =
+        colon == std::string::npos ? std::nullopt : ParseInt(where.substr(colon + 1));
+    if (colon == 0 || !port || *port < 1 || *port > 65535) {
+      *error = "--redis must be HOST:PORT with a port in [1, 65535], not '" + where + "'";
+      return std::nullopt;
+    }
+    c = redisConnectWithTimeout(where.substr(0, colon).c_str(), static_cast<int>(*port),
+                                kConnectTimeout);
+  }
+  *usage_error = false;
+  if (c == nullptr || c->err) {
+    *error = "cannot connect to Redis at " + where + ": " + (c ? c->errstr : "out of memory");
+    if (c != nullptr) redisFree(c);
+    return std::nullopt;
+  }
+  RedisClient client(c);
+  redisSetTimeout(c, kCommandTimeout);
+  if (args.Has("password-file")) {
+    auto pw = ReadSecretFile(args.Get("password-file"));
+    if (auto* e = std::get_if<ConfigError>(&pw)) {
+      *error = e->ToString();
+      return std::nullopt;
+    }
+    std::vector<std::string> auth{"AUTH"};
+    if (args.Has("user")) auth.push_back(args.Get("user"));
+    auth.push_back(std::move(std::get<std::string>(pw)));
+    RedisReplyPtr r = client.Command(auth);
+    if (!r) {
+      *error = "Redis AUTH: " + client.error();
+      return std::nullopt;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+      // Redis' error text names no password.
+      *error = "Redis AUTH failed: " + std::string(r->str, r->len);
+      return std::nullopt;
+    }
+  }
+  return client;
+}
+
+void RedisClient::Append(const std::vector<std::string>& argv) {
+  std::vector<const char*> p;
+  std::vector<size_t> l;
+  p.reserve(argv.size());
+  l.reserve(argv.size());
+  for (const auto& a : argv) {
+    p.push_back(a.data());
+    l.push_back(a.size());
+  }
+  redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), p.data(), l.data());
+}
+
+RedisReplyPtr RedisClient::GetReply() {
+  void* raw = nullptr;
+  if (redisGetReply(ctx_.get(), &raw) != REDIS_OK) return nullptr;
+  return RedisReplyPtr(static_cast<redisReply*>(raw));
+}
+
+RedisReplyPtr RedisClient::Command(const std::vector<std::string>& argv) {
+  Append(argv);
+  return GetReply();
+}
+
+}  // namespace sd::cli

@@ -1,0 +1,52 @@
+#pragma once
+// A synchronous hiredis connection for the CLI: connect by --redis HOST:PORT or --redis-unix
+// PATH, AUTH from a mode-checked password file, binary-safe commands, pipelining.
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/cli/args.h"
+
+namespace sd::cli {
+
+struct RedisContextDeleter {
+  void operator()(redisContext* c) const {
+    if (c != nullptr) redisFree(c);
+  }
+};
+struct RedisReplyDeleter {
+  void operator()(redisReply* r) const {
+    if (r != nullptr) freeReplyObject(r);
+  }
+};
+using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// The options every Redis-using subcommand accepts; add them to its Args.
+const std::set<std::string>& RedisOptionNames();
+extern const char* const kRedisUsage;
+
+class RedisClient {
+ public:
+  // Connects as the options say. nullopt with *error set on a usage or connection problem;
+  // *usage_error tells the two apart (exit 2 versus 1).
+  static std::optional<RedisClient> Connect(const Args& args, std::string* error,
+                                            bool* usage_error);
+
+  // One command, one round trip. Null on a connection error (see error()).
+  RedisReplyPtr Command(const std::vector<std::string>& argv);
+  // Pipelining: queue commands, then read their replies in order.
+  void Append(const std::vector<std::string>& argv);
+  RedisReplyPtr GetReply();
+
+  std::string error() const { return ctx_ && ctx_->err ? ctx_->errstr : "connection lost"; }
+
+ private:
+  explicit RedisClient(redisContext* c) : ctx_(c) {}
+  std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
+};
+
+}  // namespace sd::cli
