@@ -1,0 +1,34 @@
+#pragma once
+// A fresh private directory for one test (mode 0700), removed with everything in it when the
+// object goes away. Tests put sockets, config files, Redis data and logs here so that runs
+// never see each other's files.
+#include <string>
+#include <string_view>
+
+namespace sd::testing {
+
+class TempDir {
+ public:
+  // Creates $TMPDIR/<prefix>.XXXXXX (or /tmp). Aborts the test binary if that fails: there is
+  // nothing meaningful a test can do without its directory.
+  explicit TempDir(std::string_view prefix = "sd-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // path() + "/" + name
+  std::string File(std::string_view name) const;
+  // Leaves the directory in place (for looking at logs after a failure).
+  void Keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+// Small file helpers for tests; they return false instead of throwing.
+bool WriteTextFile(const std::string& path, std::string_view content, int mode = 0600);
+std::string ReadTextFile(const std::string& path);
+
+}  // namespace sd::testing
