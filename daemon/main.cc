@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -88,6 +89,7 @@ struct Daemon {
   uv_timer_t tick;
   uv_timer_t stats;
   uv_timer_t shutdown_deadline;
+  uv_timer_t watchdog;  // WATCHDOG=1 from the loop itself: a stuck loop stops the keep-alives
   uv_signal_t sigterm;
   uv_signal_t sigint;
   uv_signal_t sighup;
@@ -97,6 +99,10 @@ struct Daemon {
 
   void LogStats() {
     const auto& d = dispatcher->stats();
+    sd::NotifyStatus("submitted " + std::to_string(d.submitted) + ", rejected " + std::to_string(d.rejected) +
+                     ", in flight " + std::to_string(dispatcher->inflight()) + ", carrier " +
+                     (carrier->bound() ? "bound" : "not bound") + ", redis " +
+                     (store->connected() ? "connected" : "disconnected"));
     const auto& r = store->counters();
     const auto& c = carrier->counters();
     spdlog::info(
@@ -142,6 +148,7 @@ struct Daemon {
     carrier->Close([this] {
       store->Close(2000, [this] {
         for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick), reinterpret_cast<uv_handle_t*>(&stats),
+                               reinterpret_cast<uv_handle_t*>(&watchdog),
                                reinterpret_cast<uv_handle_t*>(&shutdown_deadline),
                                reinterpret_cast<uv_handle_t*>(&sigterm), reinterpret_cast<uv_handle_t*>(&sigint),
                                reinterpret_cast<uv_handle_t*>(&sighup)}) {
@@ -212,7 +219,7 @@ int main(int argc, char** argv) {
   d.dispatcher = std::make_unique<sd::Dispatcher>(*d.store, *d.carrier, d.mac, d.clock, dopts);
   d.dispatcher->SetKeys(ring);
 
-  for (uv_timer_t* t : {&d.tick, &d.stats, &d.shutdown_deadline}) {
+  for (uv_timer_t* t : {&d.tick, &d.stats, &d.shutdown_deadline, &d.watchdog}) {
     uv_timer_init(d.loop, t);
     t->data = &d;
   }
@@ -234,6 +241,10 @@ int main(int argc, char** argv) {
                    self->config.redis.group, self->config.daemon.consumer);
     }
   }, 100, 100);
+  if (const uint64_t usec = sd::WatchdogIntervalUsec(); usec > 0) {
+    const uint64_t every_ms = std::max<uint64_t>(1, usec / 2000);  // half the interval
+    uv_timer_start(&d.watchdog, [](uv_timer_t*) { sd::NotifyWatchdog(); }, every_ms, every_ms);
+  }
   uv_timer_start(&d.stats, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); },
                  static_cast<uint64_t>(d.config.daemon.stats_interval_ms),
                  static_cast<uint64_t>(d.config.daemon.stats_interval_ms));

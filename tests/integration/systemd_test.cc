@@ -1,5 +1,6 @@
-// What systemd sees: sd_notify READY=1 once Redis is connected and STOPPING=1 on SIGTERM, on a
-// real notification socket; and the shipped example config passes --check-config.
+// What systemd sees, on a real notification socket: READY=1 once Redis is connected, WATCHDOG=1
+// keep-alives, STATUS= lines and STOPPING=1 on SIGTERM; and the shipped example config passes
+// --check-config.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,9 +30,13 @@ TEST(Systemd, NotifiesReadyAndStopping) {
     ssize_t n;
     while ((n = recv(fd, buf, sizeof buf, 0)) > 0) received.append(buf, static_cast<size_t>(n)).push_back('|');
   };
-  c.StartDaemon({{"NOTIFY_SOCKET", path}});
+  c.StartDaemon({{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "200000"}});
   EXPECT_TRUE(WaitUntil([&] { drain(); return received.find("READY=1") != std::string::npos; }, 10s))
       << received << c.DaemonLog();
+  // Keep-alives at half the watchdog interval, and a status line with the stats.
+  EXPECT_TRUE(WaitUntil([&] { drain(); return received.find("WATCHDOG=1") != std::string::npos; }, 10s)) << received;
+  EXPECT_TRUE(WaitUntil([&] { drain(); return received.find("STATUS=submitted 0") != std::string::npos; }, 10s))
+      << received;
   c.StopDaemon();
   drain();
   EXPECT_NE(received.find("STOPPING=1"), std::string::npos) << received;
