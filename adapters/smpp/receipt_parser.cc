@@ -89,14 +89,38 @@ std::optional<Receipt> ParseReceipt(const ShortMessage& sm, std::string_view car
   const Tlv* state = sm.FindTlv(tag::kMessageState);
   if (state != nullptr && state->value.size() == 1) {
     switch (static_cast<uint8_t>(state->value[0])) {
-      case 1: r.state = ReceiptState::kEnroute; r.carrier_status = "ENROUTE"; break;
-      case 2: r.state = ReceiptState::kDelivered; r.carrier_status = "DELIVRD"; break;
-      case 3: r.state = ReceiptState::kExpired; r.carrier_status = "EXPIRED"; break;
-      case 4: r.state = ReceiptState::kDeleted; r.carrier_status = "DELETED"; break;
-      case 5: r.state = ReceiptState::kUndelivered; r.carrier_status = "UNDELIV"; break;
-      case 6: r.state = ReceiptState::kAccepted; r.carrier_status = "ACCEPTD"; break;
-      case 8: r.state = ReceiptState::kRejected; r.carrier_status = "REJECTD"; break;
-      default: r.state = ReceiptState::kUnknown; r.carrier_status = "UNKNOWN"; break;
+      case 1:
+        r.state = ReceiptState::kEnroute;
+        r.carrier_status = "ENROUTE";
+        break;
+      case 2:
+        r.state = ReceiptState::kDelivered;
+        r.carrier_status = "DELIVRD";
+        break;
+      case 3:
+        r.state = ReceiptState::kExpired;
+        r.carrier_status = "EXPIRED";
+        break;
+      case 4:
+        r.state = ReceiptState::kDeleted;
+        r.carrier_status = "DELETED";
+        break;
+      case 5:
+        r.state = ReceiptState::kUndelivered;
+        r.carrier_status = "UNDELIV";
+        break;
+      case 6:
+        r.state = ReceiptState::kAccepted;
+        r.carrier_status = "ACCEPTD";
+        break;
+      case 8:
+        r.state = ReceiptState::kRejected;
+        r.carrier_status = "REJECTD";
+        break;
+      default:
+        r.state = ReceiptState::kUnknown;
+        r.carrier_status = "UNKNOWN";
+        break;
     }
   } else if (text) {
     r.state = ReceiptStateFromStat(text->stat);

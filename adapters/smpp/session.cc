@@ -1,14 +1,55 @@
 #include "adapters/smpp/session.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace sd::smpp {
+namespace {
 
-EsmeSession::EsmeSession(SessionConfig config) : config_(std::move(config)) {}
+constexpr uint32_t kMaxSequence = 0x7FFFFFFF;
+
+}  // namespace
+
+ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery) {
+  ShortMessage sm;
+  std::string_view dest = req.destination;
+  if (!dest.empty() && dest[0] == '+') dest.remove_prefix(1);
+  sm.dest_addr_ton = 1;  // international
+  sm.dest_addr_npi = 1;  // E.164
+  sm.destination_addr = std::string(dest);
+  std::string_view src = req.sender;
+  std::string_view digits = src;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                                      [](char c) { return c >= '0' && c <= '9'; });
+  if (numeric) {
+    src = digits;
+    sm.source_addr_ton = 1;
+    sm.source_addr_npi = 1;
+  } else {
+    sm.source_addr_ton = 5;  // alphanumeric (GSM 03.38 7-bit on the air)
+    sm.source_addr_npi = 0;  // unknown
+  }
+  sm.source_addr = std::string(src);
+  sm.data_coding = static_cast<uint8_t>(req.text.coding);
+  sm.registered_delivery = req.want_receipt ? registered_delivery : 0;
+  if (req.text.bytes.size() <= kMaxShortMessage) {
+    sm.short_message = req.text.bytes;
+  } else {
+    sm.tlvs.push_back(Tlv{tag::kMessagePayload, req.text.bytes});
+  }
+  return sm;
+}
+
+EsmeSession::EsmeSession(SessionConfig config)
+    : config_(std::move(config)),
+      next_seq_(config_.initial_sequence == 0 || config_.initial_sequence > kMaxSequence
+                    ? 1
+                    : config_.initial_sequence) {}
 
 uint32_t EsmeSession::NextSequence() {
   const uint32_t s = next_seq_;
-  next_seq_ = next_seq_ >= 0x7FFFFFFF ? 1 : next_seq_ + 1;
+  next_seq_ = next_seq_ >= kMaxSequence ? 1 : next_seq_ + 1;
   return s;
 }
 
@@ -32,9 +73,15 @@ void EsmeSession::Close(std::string reason) {
 void EsmeSession::Start(int64_t now_ms) {
   Pdu p;
   switch (config_.bind) {
-    case BindType::kTransmitter: p.header.command_id = static_cast<uint32_t>(CommandId::kBindTransmitter); break;
-    case BindType::kReceiver: p.header.command_id = static_cast<uint32_t>(CommandId::kBindReceiver); break;
-    case BindType::kTransceiver: p.header.command_id = static_cast<uint32_t>(CommandId::kBindTransceiver); break;
+    case BindType::kTransmitter:
+      p.header.command_id = static_cast<uint32_t>(CommandId::kBindTransmitter);
+      break;
+    case BindType::kReceiver:
+      p.header.command_id = static_cast<uint32_t>(CommandId::kBindReceiver);
+      break;
+    case BindType::kTransceiver:
+      p.header.command_id = static_cast<uint32_t>(CommandId::kBindTransceiver);
+      break;
   }
   bind_seq_ = NextSequence();
   p.header.sequence_number = bind_seq_;
@@ -61,20 +108,27 @@ std::optional<uint32_t> EsmeSession::Submit(ShortMessage sm, int64_t now_ms) {
   return p.header.sequence_number;
 }
 
+std::optional<uint32_t> EsmeSession::Submit(const SubmitRequest& req, int64_t now_ms) {
+  if (!CanSubmit()) return std::nullopt;
+  return Submit(MakeSubmitSm(req, config_.registered_delivery), now_ms);
+}
+
 void EsmeSession::AckDeliver(uint32_t sequence, uint32_t st) {
   if (state_ == SessionState::kClosed) return;
   SendHeaderOnly(CommandId::kDeliverSmResp, sequence, st);
 }
 
-void EsmeSession::Unbind(int64_t now_ms) {
-  if (state_ != SessionState::kBound && state_ != SessionState::kBinding) {
-    Close("unbind before bound");
+void EsmeSession::Unbind(int64_t now_ms, int64_t timeout_ms) {
+  if (state_ == SessionState::kUnbinding || state_ == SessionState::kClosed) return;
+  if (state_ != SessionState::kBound) {
+    // unbind is only valid once bound (SMPP 3.4 2.9): there is nothing to leave politely.
+    Close("closed before bound");
     return;
   }
   unbind_seq_ = NextSequence();
   SendHeaderOnly(CommandId::kUnbind, unbind_seq_);
   state_ = SessionState::kUnbinding;
-  unbind_deadline_ = now_ms + config_.response_timeout_ms;
+  unbind_deadline_ = now_ms + (timeout_ms < 0 ? config_.response_timeout_ms : timeout_ms);
 }
 
 std::vector<uint32_t> EsmeSession::OutstandingSubmits() const {
@@ -181,7 +235,10 @@ void EsmeSession::Handle(const Pdu& pdu, int64_t now_ms) {
       Close("peer unbound");
       return;
     case CommandId::kUnbindResp:
-      if (state_ == SessionState::kUnbinding) Close("unbound");
+      if (state_ == SessionState::kUnbinding && seq == unbind_seq_) {
+        events_.push_back(SessionEvent{SessionEvent::Kind::kUnbound});
+        Close("unbound");
+      }
       return;
     case CommandId::kGenericNack: {
       // A nack for one of our submits fails that submit; others are logged by the owner.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/smpp/pdu.h"
+#include "core/ports.h"
 
 namespace sd::smpp {
 
@@ -21,20 +22,42 @@ struct SessionConfig {
   std::string password;
   std::string system_type;
   BindType bind = BindType::kTransceiver;
-  size_t window = 64;                        // outstanding submit_sm without a response
-  int64_t response_timeout_ms = 10'000;      // for bind, submit_sm and enquire_link
+  size_t window = 64;                    // outstanding submit_sm without a response
+  int64_t response_timeout_ms = 10'000;  // for bind, submit_sm and enquire_link
   int64_t enquire_link_interval_ms = 30'000;
-  int max_missed_enquire_links = 3;          // then the link is declared dead
+  int max_missed_enquire_links = 3;  // then the link is declared dead
+  // registered_delivery for submits that want a receipt (1: receipt on final state).
+  uint8_t registered_delivery = 1;
+  // First sequence number used; tests start near the top to exercise the wrap.
+  uint32_t initial_sequence = 1;
 };
 
+// Largest short_message (SMPP 3.4 4.4.1: sm_length is one octet, 254 at most); longer
+// texts travel in the message_payload TLV.
+inline constexpr size_t kMaxShortMessage = 254;
+
+// The submit_sm body for one request: sender TON/NPI from its form (digits, optionally with
+// '+': international/E.164; anything else: alphanumeric 5/0), destination without '+' as
+// international/E.164, data_coding from the encoding, short_message or message_payload.
+ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery);
+
 struct SessionEvent {
-  enum class Kind : uint8_t { kBound, kBindFailed, kSubmitDone, kSubmitTimedOut, kDeliver, kClosed };
+  // kUnbound (our unbind was answered) is always followed by kClosed.
+  enum class Kind : uint8_t {
+    kBound,
+    kBindFailed,
+    kSubmitDone,
+    kSubmitTimedOut,
+    kDeliver,
+    kUnbound,
+    kClosed,
+  };
   Kind kind;
   uint32_t sequence = 0;
-  uint32_t status = 0;       // command_status for kBindFailed / kSubmitDone
-  std::string message_id;    // kSubmitDone
-  ShortMessage sm;           // kDeliver
-  std::string reason;        // kClosed
+  uint32_t status = 0;     // command_status for kBindFailed / kSubmitDone
+  std::string message_id;  // kSubmitDone
+  ShortMessage sm;         // kDeliver
+  std::string reason;      // kClosed
 };
 
 enum class SessionState : uint8_t { kIdle, kBinding, kBound, kUnbinding, kClosed };
@@ -47,14 +70,21 @@ class EsmeSession {
   void Start(int64_t now_ms);
   void OnBytes(std::string_view bytes, int64_t now_ms);
   void OnTimer(int64_t now_ms);
-  // Queues a submit_sm; nullopt when not bound or the window is full.
+  // Queues a submit_sm; nullopt when not bound (or bound as receiver), the window is full or
+  // a field exceeds its SMPP maximum (check CanSubmit() first to tell them apart).
   std::optional<uint32_t> Submit(ShortMessage sm, int64_t now_ms);
+  std::optional<uint32_t> Submit(const SubmitRequest& req, int64_t now_ms);
   // Answers a deliver_sm. The carrier calls this only after the receipt is durable.
   void AckDeliver(uint32_t sequence, uint32_t status = status::kOk);
-  void Unbind(int64_t now_ms);
+  // Sends unbind; kUnbound + kClosed on unbind_resp, kClosed alone after `timeout_ms`
+  // (the response timeout when negative). Before the bind completes it just closes.
+  void Unbind(int64_t now_ms, int64_t timeout_ms = -1);
 
   SessionState state() const { return state_; }
-  bool CanSubmit() const { return state_ == SessionState::kBound && submits_.size() < config_.window; }
+  bool CanSubmit() const {
+    return state_ == SessionState::kBound && config_.bind != BindType::kReceiver &&
+           submits_.size() < config_.window;
+  }
   size_t outstanding() const { return submits_.size(); }
   // Sequence numbers of submits still waiting for a response (to fail them on close).
   std::vector<uint32_t> OutstandingSubmits() const;
@@ -72,17 +102,17 @@ class EsmeSession {
 
   SessionConfig config_;
   SessionState state_ = SessionState::kIdle;
-  std::string in_;          // bytes received and not yet decoded (at most one partial PDU)
-  std::string out_;         // encoded PDUs waiting for the socket
+  std::string in_;   // bytes received and not yet decoded (at most one partial PDU)
+  std::string out_;  // encoded PDUs waiting for the socket
   std::vector<SessionEvent> events_;
-  uint32_t next_seq_ = 1;   // 1..0x7FFFFFFF, wraps
+  uint32_t next_seq_;  // 1..0x7FFFFFFF (SMPP 3.4 3.2: the top bit is never set), wraps
   uint32_t bind_seq_ = 0;
   int64_t bind_deadline_ = 0;
   std::unordered_map<uint32_t, int64_t> submits_;  // outstanding submit seq -> response deadline
-  int64_t last_enquire_sent_ = 0;
-  uint32_t enquire_seq_ = 0;        // outstanding enquire_link, 0 if none
+  int64_t last_enquire_sent_ = 0;  // or the bind time: the interval counts from there
+  uint32_t enquire_seq_ = 0;       // outstanding enquire_link, 0 if none
   int64_t enquire_deadline_ = 0;
-  int missed_enquires_ = 0;         // consecutive enquire_links that timed out
+  int missed_enquires_ = 0;  // consecutive enquire_links that timed out
   uint32_t unbind_seq_ = 0;
   int64_t unbind_deadline_ = 0;
 };

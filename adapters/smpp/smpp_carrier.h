@@ -24,12 +24,17 @@ struct SmppCarrierOptions {
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 10'000;
   int64_t connect_timeout_ms = 5'000;
+  // Close() waits this long for unbind_resp: long enough for a healthy SMSC, short enough
+  // that a shutdown is never held up by a dead one.
+  int64_t unbind_timeout_ms = 1'000;
   int64_t tick_ms = 100;  // resolution of response timeouts and enquire_link
 };
 
 struct SmppCarrierCounters {
-  uint64_t connects = 0;        // TCP connections established
-  uint64_t binds = 0;           // successful binds
+  uint64_t connect_attempts = 0;  // TCP connects started
+  uint64_t reconnects = 0;        // connects started after a failure or a lost connection
+  uint64_t connects = 0;          // TCP connections established
+  uint64_t binds = 0;             // successful binds
   uint64_t bind_failures = 0;
   uint64_t disconnects = 0;
   uint64_t submits = 0;
@@ -38,8 +43,8 @@ struct SmppCarrierCounters {
   uint64_t permanent_failures = 0;
   uint64_t timeouts = 0;
   uint64_t receipts = 0;
-  uint64_t mo_messages = 0;     // non-receipt deliver_sm (answered, not processed yet)
-  uint64_t unparsable_receipts = 0;
+  uint64_t mo_messages = 0;          // non-receipt deliver_sm (answered, not processed yet)
+  uint64_t unparsable_receipts = 0;  // esm_class says receipt but no id: answered, dropped
 };
 
 class SmppCarrier final : public Carrier {
@@ -51,18 +56,24 @@ class SmppCarrier final : public Carrier {
 
   // Starts connecting. Errors surface as reconnect attempts and counters, never exceptions.
   void Start();
-  // Unbinds (briefly waiting for unbind_resp), fails outstanding submits as temporary, closes
-  // every handle; `done` runs from the last close callback.
+  // Unbinds (waiting at most unbind_timeout_ms for unbind_resp), fails outstanding submits as
+  // temporary, closes every handle; `done` runs from the last close callback, after which
+  // the carrier may be destroyed. Destroying it before that is a bug (handles still open).
   void Close(std::function<void()> done);
 
   const std::string& name() const override { return options_.name; }
   bool Ready() const override;
   void Submit(SubmitRequest req, std::function<void(SubmitResult)> done) override;
   void SetReceiptHandler(ReceiptHandler handler) override { receipt_handler_ = std::move(handler); }
-  void SetReadyHandler(std::function<void()> handler) override { ready_handler_ = std::move(handler); }
+  void SetReadyHandler(std::function<void()> handler) override {
+    ready_handler_ = std::move(handler);
+  }
 
   const SmppCarrierCounters& counters() const { return counters_; }
   bool bound() const { return session_ && session_->state() == SessionState::kBound; }
+  // The current reconnect backoff before jitter (0 after a good bind): lets tests check that
+  // failures back off and stay capped without measuring time.
+  int64_t backoff_ms() const { return backoff_ms_; }
 
  private:
   struct Connection;  // one TCP connection; freed in its close callback
@@ -70,6 +81,7 @@ class SmppCarrier final : public Carrier {
   void Connect();
   void ScheduleReconnect();
   void OnConnected(int status);
+  void OnConnectionClosed();
   void OnRead(ssize_t nread, const uv_buf_t* buf);
   void OnTick();
   void ProcessEvents();
@@ -78,10 +90,9 @@ class SmppCarrier final : public Carrier {
   void Flush();
   void FailOutstanding(const std::string& why);
   void Defer(std::function<void()> fn);
+  void OnCheck();
   int64_t NowMs() const { return static_cast<int64_t>(uv_now(loop_)); }
   void MaybeClosed();
-
-  static ShortMessage BuildSubmitSm(const SubmitRequest& req);
 
   uv_loop_t* loop_;
   SmppCarrierOptions options_;
@@ -104,7 +115,10 @@ class SmppCarrier final : public Carrier {
   int64_t backoff_ms_ = 0;
   std::mt19937_64 rng_;
   bool closing_ = false;
+  // Our four handles plus connections whose close callback has not run yet: `closed_` runs
+  // only when this reaches zero, so no callback can reach a destroyed carrier.
   int open_handles_ = 0;
+  int closing_connections_ = 0;
   std::function<void()> closed_;
 
   ReceiptHandler receipt_handler_;

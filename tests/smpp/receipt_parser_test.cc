@@ -15,7 +15,8 @@ ShortMessage ReceiptSm(std::string text) {
 
 TEST(ReceiptText, StandardFormat) {
   auto r = ParseReceiptText(
-      "id:0123456789 sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:Hello");
+      "id:0123456789 sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD "
+      "err:000 text:Hello");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, "0123456789");
   EXPECT_EQ(r->stat, "DELIVRD");
@@ -81,6 +82,101 @@ TEST(Receipt, MobileOriginatedIsNotAReceipt) {
   m.short_message = "id:1 stat:DELIVRD";
   EXPECT_FALSE(ParseReceipt(m, "c"));
   EXPECT_FALSE(ParseReceipt(ReceiptSm("garbage"), "c")) << "receipt flag but nothing to match";
+}
+
+TEST(ReceiptText, VendorLayouts) {
+  struct Case {
+    const char* text;
+    const char* id;
+    const char* stat;
+    const char* err;
+  };
+  const Case cases[] = {
+      // Kannel-style, uppercase keys, text before stat missing.
+      {"id:1A2B3C sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD "
+       "err:000 Text:",
+       "1A2B3C", "DELIVRD", "000"},
+      // Keys reordered, doubled spaces, no sub/dlvrd.
+      {"stat:REJECTD   err:0B  id:abc-def", "abc-def", "REJECTD", "0B"},
+      // Long words for states, mixed case keys.
+      {"Id:99 Sub:1 Dlvrd:0 Submit Date:2601011200 Done Date:2601011201 Stat:UNDELIVERABLE Err:5",
+       "99", "UNDELIVERABLE", "5"},
+      // No err field at all.
+      {"id:7 stat:EXPIRED", "7", "EXPIRED", ""},
+      // No stat field: still a receipt (state unknown), the id is what matters.
+      {"id:8 err:000", "8", "", "000"},
+      // Trailing spaces and a text containing keys.
+      {"id:5 stat:DELETED err:000 text:id:6 stat:DELIVRD   ", "5", "DELETED", "000"},
+      // Leading spaces.
+      {"   id:44 stat:ACCEPTD", "44", "ACCEPTD", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto r = ParseReceiptText(c.text);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->id, c.id);
+    EXPECT_EQ(r->stat, c.stat);
+    EXPECT_EQ(r->err, c.err);
+  }
+}
+
+TEST(ReceiptText, GarbageIsNotAReceipt) {
+  const std::string garbage[] = {
+      "id:",
+      ":::::",
+      "id id id",
+      "text:id:5 stat:DELIVRD",  // everything is inside the free text
+      std::string("\0\xff\x01id", 5),
+      std::string(5000, 'x'),
+  };
+  for (const std::string& g : garbage) EXPECT_FALSE(ParseReceiptText(g)) << g.substr(0, 40);
+  // Binary junk around a real field still yields just that field, never a crash.
+  auto r = ParseReceiptText(std::string("\x01\x02 id:ok \xff stat:\x7f", 17));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, "ok");
+}
+
+TEST(Receipt, EveryMessageStateTlv) {
+  const std::pair<uint8_t, ReceiptState> states[] = {
+      {1, ReceiptState::kEnroute}, {2, ReceiptState::kDelivered},   {3, ReceiptState::kExpired},
+      {4, ReceiptState::kDeleted}, {5, ReceiptState::kUndelivered}, {6, ReceiptState::kAccepted},
+      {7, ReceiptState::kUnknown}, {8, ReceiptState::kRejected},    {9, ReceiptState::kUnknown},
+  };
+  for (const auto& [value, state] : states) {
+    ShortMessage m;
+    m.esm_class = 0x04;
+    m.tlvs.push_back(Tlv{tag::kReceiptedMessageId, "X"});  // no NUL: tolerated too
+    m.tlvs.push_back(Tlv{tag::kMessageState, std::string(1, static_cast<char>(value))});
+    auto r = ParseReceipt(m, "c");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->message_id, "X");
+    EXPECT_EQ(r->state, state) << int{value};
+  }
+}
+
+TEST(Receipt, NetworkErrorCodeAndBadStateLength) {
+  ShortMessage m = ReceiptSm("id:1 stat:UNDELIV err:001");
+  m.tlvs.push_back(Tlv{tag::kMessageState, std::string("\x02\x02", 2)});  // wrong length
+  m.tlvs.push_back(Tlv{tag::kNetworkErrorCode, std::string("\x03\x01\x02", 3)});
+  auto r = ParseReceipt(m, "c");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, ReceiptState::kUndelivered) << "a malformed TLV falls back to the text";
+  EXPECT_EQ(r->error_code, "3:258");
+}
+
+TEST(Receipt, ReceiptFlagAmongOtherEsmClassBits) {
+  ShortMessage m = ReceiptSm("id:5 stat:DELIVRD");
+  m.esm_class = 0x44;  // UDHI + delivery receipt
+  auto r = ParseReceipt(m, "c");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "5");
+  // A receipted_message_id alone marks a receipt even without the esm_class bits.
+  ShortMessage t;
+  t.tlvs.push_back(Tlv{tag::kReceiptedMessageId, std::string("abc\0", 4)});
+  r = ParseReceipt(t, "c");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "abc");
+  EXPECT_EQ(r->state, ReceiptState::kUnknown);
 }
 
 }  // namespace

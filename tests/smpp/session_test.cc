@@ -68,7 +68,8 @@ TEST_F(SessionTest, BindSucceeds) {
 TEST_F(SessionTest, BindRefusedClosesWithStatus) {
   s_->Start(0);
   auto sent = Sent();
-  Feed(MakeHeaderOnly(CommandId::kBindTransceiverResp, sent[0].header.sequence_number, status::kInvPaswd));
+  Feed(MakeHeaderOnly(CommandId::kBindTransceiverResp, sent[0].header.sequence_number,
+                      status::kInvPaswd));
   auto ev = s_->TakeEvents();
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].kind, Kind::kBindFailed);
@@ -233,7 +234,33 @@ TEST_F(SessionTest, UnbindFlow) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].command(), CommandId::kUnbind);
   EXPECT_FALSE(s_->CanSubmit());
+  // A response with another sequence number is not the answer to our unbind.
+  Feed(MakeHeaderOnly(CommandId::kUnbindResp, sent[0].header.sequence_number + 1));
+  EXPECT_TRUE(s_->TakeEvents().empty());
   Feed(MakeHeaderOnly(CommandId::kUnbindResp, sent[0].header.sequence_number));
+  auto ev = s_->TakeEvents();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].kind, Kind::kUnbound);
+  EXPECT_EQ(ev[1].kind, Kind::kClosed);
+  EXPECT_EQ(s_->state(), SessionState::kClosed);
+}
+
+TEST_F(SessionTest, UnbindTimesOutAndClosesWithoutUnbound) {
+  Bind();
+  s_->Unbind(100, 50);
+  s_->OnTimer(149);
+  EXPECT_TRUE(s_->TakeEvents().empty());
+  s_->OnTimer(150);
+  auto ev = s_->TakeEvents();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, Kind::kClosed);
+}
+
+TEST_F(SessionTest, UnbindBeforeBoundJustCloses) {
+  s_->Start(0);
+  Sent();
+  s_->Unbind(0);
+  EXPECT_TRUE(Sent().empty()) << "unbind is only valid when bound";
   auto ev = s_->TakeEvents();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, Kind::kClosed);
@@ -246,6 +273,201 @@ TEST_F(SessionTest, PeerUnbindIsAnsweredAndCloses) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].command(), CommandId::kUnbindResp);
   EXPECT_EQ(s_->state(), SessionState::kClosed);
+}
+
+TEST_F(SessionTest, DeliverSmBeforeBindIsRefused) {
+  s_->Start(0);
+  Sent();
+  Pdu d;
+  d.header.command_id = static_cast<uint32_t>(CommandId::kDeliverSm);
+  d.header.sequence_number = 12;
+  d.sm.emplace().esm_class = 0x04;
+  Feed(d);
+  EXPECT_TRUE(s_->TakeEvents().empty());
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].command(), CommandId::kDeliverSmResp);
+  EXPECT_EQ(sent[0].header.command_status, status::kInvBndSts);
+}
+
+TEST_F(SessionTest, ManyPdusInOneReadAreAllHandled) {
+  Bind();
+  std::vector<uint32_t> seqs;
+  for (int i = 0; i < 3; ++i) seqs.push_back(*s_->Submit(Sm(), 0));
+  Sent();
+  std::string b;
+  for (uint32_t seq : seqs) {
+    Pdu resp = MakeHeaderOnly(CommandId::kSubmitSmResp, seq);
+    resp.submit_resp.emplace().message_id = "id" + std::to_string(seq);
+    b += *Encode(resp);
+  }
+  b += *Encode(MakeHeaderOnly(CommandId::kEnquireLink, 77));
+  // ... and the first half of another PDU, completed by the next read.
+  const std::string next = *Encode(MakeHeaderOnly(CommandId::kEnquireLink, 78));
+  b += next.substr(0, 10);
+  s_->OnBytes(b, 0);
+  auto ev = s_->TakeEvents();
+  ASSERT_EQ(ev.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ev[i].kind, Kind::kSubmitDone);
+    EXPECT_EQ(ev[i].message_id, "id" + std::to_string(seqs[i]));
+  }
+  EXPECT_EQ(Sent().size(), 1u);
+  s_->OnBytes(next.substr(10), 0);
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].header.sequence_number, 78u);
+}
+
+TEST_F(SessionTest, GenericNackFailsTheMatchingSubmit) {
+  Bind();
+  const uint32_t seq = *s_->Submit(Sm(), 0);
+  Feed(MakeHeaderOnly(CommandId::kGenericNack, seq, status::kInvCmdLen));
+  auto ev = s_->TakeEvents();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, Kind::kSubmitDone);
+  EXPECT_EQ(ev[0].status, status::kInvCmdLen);
+  EXPECT_EQ(s_->outstanding(), 0u);
+}
+
+TEST_F(SessionTest, AnyPduResetsMissedEnquireLinks) {
+  Bind();
+  s_->OnTimer(5000);                                        // enquire_link #1
+  s_->OnTimer(6000);                                        // #1 missed (1 of 2)
+  Feed(MakeHeaderOnly(CommandId::kEnquireLink, 50), 6500);  // the peer is alive after all
+  s_->OnTimer(10000);                                       // #2 sent
+  s_->OnTimer(11000);                                       // #2 missed: 1 of 2 again, not dead
+  auto ev = s_->TakeEvents();
+  EXPECT_TRUE(ev.empty());
+  EXPECT_EQ(s_->state(), SessionState::kBound);
+}
+
+Pdu BindResp(CommandId id, uint32_t seq) {
+  Pdu p = MakeHeaderOnly(id, seq);
+  p.bind_resp.emplace().system_id = "SMSC";
+  return p;
+}
+
+TEST(SessionSequence, WrapsBelowTheTopBit) {
+  SessionConfig cfg;
+  cfg.initial_sequence = 0x7FFFFFFE;
+  EsmeSession s(cfg);
+  s.Start(0);
+  DecodeResult bind = Decode(s.TakeOutput());
+  ASSERT_EQ(bind.status, DecodeStatus::kOk);
+  EXPECT_EQ(bind.pdu.header.sequence_number, 0x7FFFFFFEu);
+  s.OnBytes(*Encode(BindResp(CommandId::kBindTransceiverResp, 0x7FFFFFFE)), 0);
+  ASSERT_EQ(s.state(), SessionState::kBound);
+  ShortMessage m;
+  m.destination_addr = "1";
+  EXPECT_EQ(*s.Submit(m, 0), 0x7FFFFFFFu);
+  EXPECT_EQ(*s.Submit(m, 0), 1u) << "0 and the top bit are never used";
+}
+
+TEST(SessionBindType, ReceiverBindsAsReceiverAndNeverSubmits) {
+  SessionConfig cfg;
+  cfg.bind = BindType::kReceiver;
+  EsmeSession s(cfg);
+  s.Start(0);
+  DecodeResult bind = Decode(s.TakeOutput());
+  ASSERT_EQ(bind.status, DecodeStatus::kOk);
+  EXPECT_EQ(bind.pdu.command(), CommandId::kBindReceiver);
+  s.OnBytes(*Encode(BindResp(CommandId::kBindReceiverResp, bind.pdu.header.sequence_number)), 0);
+  ASSERT_EQ(s.state(), SessionState::kBound);
+  EXPECT_FALSE(s.CanSubmit());
+  EXPECT_FALSE(s.Submit(ShortMessage{}, 0).has_value());
+}
+
+TEST(SessionBindType, TransmitterBindCarriesCredentials) {
+  SessionConfig cfg;
+  cfg.bind = BindType::kTransmitter;
+  cfg.system_id = "acme";
+  cfg.password = "s3cret";
+  cfg.system_type = "OTP";
+  EsmeSession s(cfg);
+  s.Start(0);
+  DecodeResult bind = Decode(s.TakeOutput());
+  ASSERT_EQ(bind.status, DecodeStatus::kOk);
+  EXPECT_EQ(bind.pdu.command(), CommandId::kBindTransmitter);
+  ASSERT_TRUE(bind.pdu.bind);
+  EXPECT_EQ(bind.pdu.bind->system_id, "acme");
+  EXPECT_EQ(bind.pdu.bind->password, "s3cret");
+  EXPECT_EQ(bind.pdu.bind->system_type, "OTP");
+  EXPECT_EQ(bind.pdu.bind->interface_version, 0x34);
+}
+
+SubmitRequest Req(std::string dest, std::string sender, DataCoding coding, std::string bytes) {
+  SubmitRequest r;
+  r.destination = std::move(dest);
+  r.sender = std::move(sender);
+  r.text.coding = coding;
+  r.text.bytes = std::move(bytes);
+  return r;
+}
+
+TEST(MakeSubmitSm, AddressesAndCoding) {
+  ShortMessage m = MakeSubmitSm(Req("+4915112345678", "ACME", DataCoding::kGsm7, "hi"), 1);
+  EXPECT_EQ(m.destination_addr, "4915112345678");
+  EXPECT_EQ(m.dest_addr_ton, 1);
+  EXPECT_EQ(m.dest_addr_npi, 1);
+  EXPECT_EQ(m.source_addr, "ACME");
+  EXPECT_EQ(m.source_addr_ton, 5);
+  EXPECT_EQ(m.source_addr_npi, 0);
+  EXPECT_EQ(m.data_coding, 0x00);
+  EXPECT_EQ(m.registered_delivery, 1);
+  EXPECT_EQ(m.short_message, "hi");
+  EXPECT_TRUE(m.tlvs.empty());
+
+  m = MakeSubmitSm(Req("+4915112345678", "+4930123456", DataCoding::kUcs2, std::string("\0h", 2)),
+                   1);
+  EXPECT_EQ(m.source_addr, "4930123456");
+  EXPECT_EQ(m.source_addr_ton, 1);
+  EXPECT_EQ(m.source_addr_npi, 1);
+  EXPECT_EQ(m.data_coding, 0x08);
+  EXPECT_EQ(m.short_message, std::string("\0h", 2));
+
+  m = MakeSubmitSm(Req("+1", "12345", DataCoding::kGsm7, "x"), 1);
+  EXPECT_EQ(m.source_addr_ton, 1) << "digits without '+' are a number too";
+  m = MakeSubmitSm(Req("+1", "Shop24", DataCoding::kGsm7, "x"), 1);
+  EXPECT_EQ(m.source_addr_ton, 5) << "letters and digits are alphanumeric";
+  m = MakeSubmitSm(Req("+1", "+", DataCoding::kGsm7, "x"), 1);
+  EXPECT_EQ(m.source_addr_ton, 5) << "a lone '+' is no number";
+
+  SubmitRequest no_receipt = Req("+1", "A", DataCoding::kGsm7, "x");
+  no_receipt.want_receipt = false;
+  EXPECT_EQ(MakeSubmitSm(no_receipt, 1).registered_delivery, 0);
+}
+
+TEST(MakeSubmitSm, LongTextGoesToMessagePayload) {
+  ShortMessage m = MakeSubmitSm(Req("+1", "A", DataCoding::kGsm7, std::string(254, 'a')), 1);
+  EXPECT_EQ(m.short_message.size(), 254u);
+  EXPECT_TRUE(m.tlvs.empty());
+  m = MakeSubmitSm(Req("+1", "A", DataCoding::kUcs2, std::string(256, 'b')), 1);
+  EXPECT_TRUE(m.short_message.empty());
+  const Tlv* payload = m.FindTlv(tag::kMessagePayload);
+  ASSERT_NE(payload, nullptr);
+  EXPECT_EQ(payload->value, std::string(256, 'b'));
+  // And it survives the codec.
+  Pdu p;
+  p.header.command_id = static_cast<uint32_t>(CommandId::kSubmitSm);
+  p.header.sequence_number = 1;
+  p.sm = m;
+  DecodeResult r = Decode(*Encode(p));
+  ASSERT_EQ(r.status, DecodeStatus::kOk);
+  ASSERT_NE(r.pdu.sm->FindTlv(tag::kMessagePayload), nullptr);
+  EXPECT_EQ(r.pdu.sm->FindTlv(tag::kMessagePayload)->value.size(), 256u);
+}
+
+TEST_F(SessionTest, SubmitRequestUsesConfiguredRegisteredDelivery) {
+  cfg_.registered_delivery = 0x11;
+  s_ = std::make_unique<EsmeSession>(cfg_);
+  Bind();
+  ASSERT_TRUE(s_->Submit(Req("+4915112345678", "ACME", DataCoding::kGsm7, "hi"), 0));
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(sent[0].command(), CommandId::kSubmitSm);
+  EXPECT_EQ(sent[0].sm->registered_delivery, 0x11);
+  EXPECT_EQ(sent[0].sm->destination_addr, "4915112345678");
 }
 
 }  // namespace

@@ -1,0 +1,407 @@
+// SmppCarrier on a real libuv loop against the real smsc-sim binary (STYLE habit 10):
+// binding, the window, 200 submits and their receipts, acks only when asked, the simulator
+// killed and restarted under a running carrier, refused credentials with capped backoff, and
+// a Close() that leaves nothing open. Deadlines only bound a broken run; no assertion depends
+// on how long anything takes.
+#include "adapters/smpp/smpp_carrier.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/uv_test_loop.h"
+
+namespace sd::smpp {
+namespace {
+
+#ifdef SD_SMSC_SIM
+constexpr const char* kSimBinary = SD_SMSC_SIM;
+#else
+constexpr const char* kSimBinary = nullptr;
+#endif
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kDeadline = std::chrono::seconds(30);
+
+std::map<std::string, long long> ParseStats(const std::string& json) {
+  std::map<std::string, long long> m;
+  static const std::regex kField("\"([a-z_]+)\"\\s*:\\s*(-?[0-9]+)");
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), kField);
+       it != std::sregex_iterator(); ++it) {
+    m[(*it)[1]] = std::stoll((*it)[2]);
+  }
+  return m;
+}
+
+// One smsc-sim process. Restartable on the port it had, as an SMSC coming back would be.
+class Sim {
+ public:
+  explicit Sim(const testing::TempDir& dir) : dir_(dir) {}
+
+  // Starts the simulator (on `port`, 0 = ephemeral) and waits for its port file.
+  bool Start(int port, std::vector<std::string> extra = {}) {
+    const std::string port_file = dir_.File("port");
+    unlink(port_file.c_str());
+    std::vector<std::string> argv{
+        kSimBinary,    "--host",       "127.0.0.1",   "--port", std::to_string(port),
+        "--port-file", port_file,      "--system-id", "test",   "--password",
+        "secret",      "--stats-file", StatsPath()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    testing::SubprocessOptions o;
+    o.argv = std::move(argv);
+    o.log_path = dir_.File("sim.log");
+    if (!proc_.Start(std::move(o))) {
+      ADD_FAILURE() << "smsc-sim: " << proc_.error();
+      return false;
+    }
+    const auto end = Clock::now() + kDeadline;
+    while (Clock::now() < end && proc_.Running()) {
+      const std::string p = testing::ReadTextFile(port_file);
+      if (!p.empty()) {
+        port_ = std::stoi(p);
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling with a deadline
+    }
+    ADD_FAILURE() << "smsc-sim did not come up: " << testing::ReadTextFile(dir_.File("sim.log"));
+    return false;
+  }
+  void Kill() { proc_.Kill(); }
+  int port() const { return port_; }
+  std::string StatsPath() const { return dir_.File("stats.json"); }
+  // The last counters the simulator wrote (at most ~200 ms old): for polling.
+  long long Stat(const std::string& name) const {
+    auto m = ParseStats(testing::ReadTextFile(StatsPath()));
+    auto it = m.find(name);
+    return it == m.end() ? -1 : it->second;
+  }
+  // A snapshot taken now: drop the file, ask for it with SIGUSR1, wait for it.
+  std::map<std::string, long long> FreshStats() {
+    unlink(StatsPath().c_str());
+    proc_.Signal(SIGUSR1);
+    const auto end = Clock::now() + kDeadline;
+    while (Clock::now() < end && access(StatsPath().c_str(), R_OK) != 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return ParseStats(testing::ReadTextFile(StatsPath()));
+  }
+
+ private:
+  const testing::TempDir& dir_;
+  testing::Subprocess proc_;
+  int port_ = 0;
+};
+
+// Submits `total` messages, only while the carrier says Ready(), and records every
+// completion: how often each was called and whether any ran inside Submit().
+class Producer {
+ public:
+  Producer(SmppCarrier& carrier, int total)
+      : carrier_(carrier), calls_(total, 0), results_(total) {}
+
+  std::function<SubmitRequest(int)> make = [](int i) {
+    SubmitRequest r;
+    r.destination = "+4915100" + std::to_string(100000 + i);
+    r.sender = "ACME";
+    r.text.coding = DataCoding::kGsm7;
+    r.text.bytes = "code " + std::to_string(i);
+    return r;
+  };
+
+  void Pump() {
+    while (next_ < static_cast<int>(calls_.size()) && carrier_.Ready()) SubmitOne();
+  }
+  // Submits regardless of Ready() (for the not-ready path).
+  void SubmitOne() {
+    const int i = next_++;
+    in_submit_ = true;
+    carrier_.Submit(make(i), [this, i](SubmitResult r) {
+      if (in_submit_) ++called_inside_submit_;
+      ++calls_[i];
+      results_[i] = std::move(r);
+      ++completed_;
+    });
+    in_submit_ = false;
+  }
+
+  int submitted() const { return next_; }
+  int completed() const { return completed_; }
+  int called_inside_submit() const { return called_inside_submit_; }
+  const std::vector<int>& calls() const { return calls_; }
+  const std::vector<SubmitResult>& results() const { return results_; }
+  int Count(SubmitResult::Kind kind) const {
+    int n = 0;
+    for (int i = 0; i < next_; ++i) n += calls_[i] > 0 && results_[i].kind == kind;
+    return n;
+  }
+
+ private:
+  SmppCarrier& carrier_;
+  std::vector<int> calls_;
+  std::vector<SubmitResult> results_;
+  int next_ = 0;
+  int completed_ = 0;
+  bool in_submit_ = false;
+  int called_inside_submit_ = 0;
+};
+
+class SmppCarrierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (kSimBinary == nullptr) GTEST_SKIP() << "smsc-sim not built";
+  }
+
+  static SmppCarrierOptions Options(int port, std::string password = "secret") {
+    SmppCarrierOptions o;
+    o.name = "sim";
+    o.host = "127.0.0.1";
+    o.port = port;
+    o.session.system_id = "test";
+    o.session.password = std::move(password);
+    o.session.window = 16;
+    o.session.response_timeout_ms = 60'000;  // a slow machine must not turn into timeouts
+    o.session.enquire_link_interval_ms = 30'000;
+    o.reconnect_initial_ms = 20;
+    o.reconnect_max_ms = 200;
+    o.tick_ms = 20;
+    return o;
+  }
+
+  // Close(), then the loop must run dry and close with nothing open.
+  void CloseAndCheck(SmppCarrier& carrier) {
+    bool closed = false;
+    carrier.Close([&] { closed = true; });
+    EXPECT_EQ(loop_.RunToCompletionAndClose(), 0) << "a handle was left open";
+    EXPECT_TRUE(closed);
+  }
+
+  bool Run(const std::function<bool()>& cond) { return loop_.RunUntil(cond, kDeadline); }
+
+  testing::TempDir dir_{"sd-carrier"};
+  testing::UvTestLoop loop_;
+};
+
+TEST_F(SmppCarrierTest, TwoHundredSubmitsAcceptedAndEveryReceiptAckedOnlyWhenAsked) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--submit-latency-ms", "0", "--receipt-delay-ms", "10"}));
+  SmppCarrier carrier(loop_.get(), Options(sim.port()));
+  constexpr int kTotal = 200;
+  Producer producer(carrier, kTotal);
+  std::vector<Receipt> receipts;
+  std::vector<std::function<void()>> acks;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    receipts.push_back(std::move(r));
+    acks.push_back(std::move(ack));  // not durable yet: hold the answer
+  });
+  carrier.Start();
+
+  ASSERT_TRUE(Run([&] { return producer.completed() == kTotal && receipts.size() == kTotal; }))
+      << "completed " << producer.completed() << " receipts " << receipts.size();
+  EXPECT_EQ(producer.called_inside_submit(), 0);
+  EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kTotal);
+  std::set<std::string> ids;
+  for (int i = 0; i < kTotal; ++i) {
+    EXPECT_EQ(producer.calls()[i], 1) << i;
+    EXPECT_FALSE(producer.results()[i].message_id.empty()) << i;
+    ids.insert(producer.results()[i].message_id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kTotal)) << "message ids are distinct";
+  std::set<std::string> receipted;
+  for (const Receipt& r : receipts) {
+    EXPECT_EQ(r.carrier, "sim");
+    EXPECT_EQ(r.state, ReceiptState::kDelivered);
+    receipted.insert(r.message_id);
+  }
+  EXPECT_EQ(receipted, ids) << "one receipt per accepted message";
+
+  const SmppCarrierCounters& c = carrier.counters();
+  EXPECT_EQ(c.binds, 1u);
+  EXPECT_EQ(c.submits, static_cast<uint64_t>(kTotal));
+  EXPECT_EQ(c.accepted, static_cast<uint64_t>(kTotal));
+  EXPECT_EQ(c.receipts, static_cast<uint64_t>(kTotal));
+  EXPECT_EQ(c.temporary_failures + c.permanent_failures, 0u);
+
+  // Nothing was acknowledged: the session never wrote a deliver_sm_resp.
+  EXPECT_EQ(sim.FreshStats()["receipts_acked"], 0);
+  for (auto& ack : acks) ack();
+  ASSERT_TRUE(Run([&] { return sim.Stat("receipts_acked") == kTotal; }))
+      << "acked " << sim.Stat("receipts_acked");
+  EXPECT_EQ(sim.FreshStats()["receipts_redelivered"], 0);
+
+  CloseAndCheck(carrier);
+  // Close() unbound politely: the simulator answered an unbind.
+  const auto end = Clock::now() + kDeadline;
+  while (Clock::now() < end && sim.Stat("unbinds") != 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sim.Stat("unbinds"), 1);
+}
+
+TEST_F(SmppCarrierTest, CarrierStatusesMapToAcceptedPermanentAndReceiptStates) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--reject-dest-prefix", "4900", "--fail-dest-prefix", "4917",
+                            "--receipt-delay-ms", "0"}));
+  SmppCarrier carrier(loop_.get(), Options(sim.port()));
+  Producer producer(carrier, 3);
+  const std::string dests[] = {"+4900111", "+4917222", "+4915333"};
+  producer.make = [&](int i) {
+    SubmitRequest r;
+    r.destination = dests[i];
+    r.sender = "+4930123456";
+    r.text.coding = DataCoding::kUcs2;
+    r.text.bytes = std::string("\0h\0i", 4);
+    r.text.segments = 1;
+    return r;
+  };
+  std::map<std::string, ReceiptState> states;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    states[r.message_id] = r.state;
+    ack();
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == 3 && states.size() == 2; }));
+  const auto& res = producer.results();
+  EXPECT_EQ(res[0].kind, SubmitResult::Kind::kPermanentFailure);
+  EXPECT_EQ(res[0].carrier_status, status::kInvDstAdr);
+  EXPECT_EQ(res[0].segments, 1);
+  ASSERT_EQ(res[1].kind, SubmitResult::Kind::kAccepted);
+  ASSERT_EQ(res[2].kind, SubmitResult::Kind::kAccepted);
+  EXPECT_EQ(states[res[1].message_id], ReceiptState::kUndelivered);
+  EXPECT_EQ(states[res[2].message_id], ReceiptState::kDelivered);
+  EXPECT_EQ(carrier.counters().permanent_failures, 1u);
+  EXPECT_EQ(carrier.counters().accepted, 2u);
+  CloseAndCheck(carrier);
+}
+
+TEST_F(SmppCarrierTest, SimulatorKilledAndRestartedOutstandingFailOnceThenSubmitsWorkAgain) {
+  Sim sim(dir_);
+  // Submits are answered only after a minute: they are outstanding when the SMSC dies.
+  ASSERT_TRUE(sim.Start(0, {"--submit-latency-ms", "60000", "--receipt-delay-ms", "-1"}));
+  const int port = sim.port();
+  SmppCarrier carrier(loop_.get(), Options(port));
+  Producer before(carrier, 5);
+  carrier.SetReadyHandler([&] { before.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return before.submitted() == 5 && sim.Stat("submits") == 5; }))
+      << "simulator saw " << sim.Stat("submits");
+  EXPECT_EQ(before.completed(), 0);
+
+  sim.Kill();
+  ASSERT_TRUE(Run([&] { return before.completed() == 5; }));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(before.calls()[i], 1) << i;
+    EXPECT_EQ(before.results()[i].kind, SubmitResult::Kind::kTemporaryFailure) << i;
+  }
+  EXPECT_FALSE(carrier.Ready());
+  // Nobody listens now: the carrier keeps trying (and failing) to connect.
+  const uint64_t attempts = carrier.counters().connect_attempts;
+  ASSERT_TRUE(Run([&] { return carrier.counters().connect_attempts >= attempts + 2; }));
+  EXPECT_EQ(carrier.counters().binds, 1u);
+  EXPECT_GT(carrier.backoff_ms(), 0);
+
+  // The SMSC comes back on the same port, answering at once.
+  ASSERT_TRUE(sim.Start(port, {"--submit-latency-ms", "0", "--receipt-delay-ms", "-1"}));
+  ASSERT_EQ(sim.port(), port);
+  Producer after(carrier, 10);
+  carrier.SetReadyHandler([&] { after.Pump(); });
+  ASSERT_TRUE(Run([&] { return after.completed() == 10; }));
+  EXPECT_EQ(after.Count(SubmitResult::Kind::kAccepted), 10);
+  EXPECT_EQ(after.called_inside_submit(), 0);
+  const SmppCarrierCounters& c = carrier.counters();
+  EXPECT_EQ(c.binds, 2u);
+  EXPECT_EQ(c.disconnects, 1u);
+  EXPECT_GE(c.reconnects, 3u);
+  EXPECT_EQ(carrier.backoff_ms(), 0) << "a good bind resets the backoff";
+  // Still exactly once each, after all that.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(before.calls()[i], 1) << i;
+  EXPECT_EQ(c.temporary_failures, 5u);
+  EXPECT_EQ(c.accepted, 10u);
+  CloseAndCheck(carrier);
+}
+
+TEST_F(SmppCarrierTest, WrongPasswordNeverBindsAndBacksOffUpToTheCap) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0));
+  SmppCarrierOptions o = Options(sim.port(), "wrong");
+  o.reconnect_initial_ms = 10;
+  o.reconnect_max_ms = 80;
+  SmppCarrier carrier(loop_.get(), o);
+  carrier.Start();
+  // 10, 20, 40, 80, 80, ...: after five refusals the backoff sits at its cap.
+  ASSERT_TRUE(Run([&] { return carrier.counters().bind_failures >= 6; }));
+  const SmppCarrierCounters& c = carrier.counters();
+  EXPECT_EQ(c.binds, 0u);
+  EXPECT_GE(c.connects, 6u);
+  EXPECT_GE(c.reconnects, 5u);
+  EXPECT_EQ(carrier.backoff_ms(), 80);
+  EXPECT_FALSE(carrier.Ready());
+
+  // A submit while not ready fails temporarily, never from inside Submit().
+  Producer producer(carrier, 1);
+  producer.SubmitOne();
+  EXPECT_EQ(producer.completed(), 0);
+  ASSERT_TRUE(Run([&] { return producer.completed() == 1; }));
+  EXPECT_EQ(producer.called_inside_submit(), 0);
+  EXPECT_EQ(producer.results()[0].kind, SubmitResult::Kind::kTemporaryFailure);
+  EXPECT_GE(sim.FreshStats()["bind_failures"], 6);
+  CloseAndCheck(carrier);
+}
+
+TEST_F(SmppCarrierTest, CloseWithOutstandingSubmitsFailsEachOnceBeforeDone) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--submit-latency-ms", "60000", "--receipt-delay-ms", "-1"}));
+  SmppCarrier carrier(loop_.get(), Options(sim.port()));
+  Producer producer(carrier, 3);
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return sim.Stat("submits") == 3; }));
+  int completed_at_close = -1;
+  bool closed = false;
+  carrier.Close([&] {
+    completed_at_close = producer.completed();
+    closed = true;
+  });
+  EXPECT_FALSE(carrier.Ready());
+  EXPECT_EQ(loop_.RunToCompletionAndClose(), 0);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(completed_at_close, 3) << "every completion runs before Close's done";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(producer.calls()[i], 1);
+    EXPECT_EQ(producer.results()[i].kind, SubmitResult::Kind::kTemporaryFailure);
+  }
+}
+
+TEST_F(SmppCarrierTest, CloseWhileNothingListensLeavesNothingOpen) {
+  // Port 1 on loopback: connection refused, so the carrier is between attempts.
+  SmppCarrier carrier(loop_.get(), Options(1));
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return carrier.counters().connect_attempts >= 3; }));
+  EXPECT_EQ(carrier.counters().connects, 0u);
+  Producer producer(carrier, 1);
+  producer.SubmitOne();
+  CloseAndCheck(carrier);
+  EXPECT_EQ(producer.calls()[0], 1) << "a deferred completion still runs on Close";
+  EXPECT_EQ(producer.called_inside_submit(), 0);
+}
+
+TEST_F(SmppCarrierTest, CloseBeforeStartLeavesNothingOpen) {
+  SmppCarrier carrier(loop_.get(), Options(1));
+  CloseAndCheck(carrier);
+  EXPECT_EQ(carrier.counters().connect_attempts, 0u);
+}
+
+}  // namespace
+}  // namespace sd::smpp
