@@ -3,93 +3,160 @@
 #include <openssl/sha.h>
 
 namespace sd::redis {
+namespace {
 
-LuaScript kClaimScript{"claim", R"lua(
+std::string Sha1Hex(const char* body) {
+  const std::string_view b(body);
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(b.data()), b.size(), md);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : md) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
+  }
+  return out;
+}
+
+LuaScript Make(const char* name, const char* body) { return LuaScript{name, body, Sha1Hex(body)}; }
+
+}  // namespace
+
+const LuaScript kClaimScript = Make("claim", R"lua(
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-local owner = redis.call('GET', KEYS[1])
-if owner == ARGV[1] then
+if redis.call('GET', KEYS[1]) == ARGV[1] then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
   return 1
 end
 return 3
-)lua", {}};
+)lua");
 
-LuaScript kCommitScript{"commit", R"lua(
+// Scripts are atomic but not transactional: a command that fails half-way (an XADD to a key
+// of the wrong type, a permission missing from the ACL) leaves the earlier writes in place.
+// So the first write of each script is an XADD through pcall that returns its error before
+// anything was written, and guards are set only after the writes they protect: a retry after
+// an error redoes exactly the part that did not happen.
+#define SD_LUA_XADD                                                                   \
+  "local function xadd(key, maxlen, fields)\n"                                        \
+  "  if tonumber(maxlen) > 0 then\n"                                                  \
+  "    return redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))\n" \
+  "  end\n"                                                                           \
+  "  return redis.pcall('XADD', key, '*', unpack(fields))\n"                          \
+  "end\n"                                                                             \
+  "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
+
+// The guard decides everything: a second commit of the same entry (a retry after a lost
+// reply, or a second daemon racing) only acknowledges.
+const LuaScript kCommitScript = Make("commit", SD_LUA_XADD R"lua(
 local wrote = 0
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then
+if redis.call('EXISTS', KEYS[1]) == 0 then
   local fields = {}
   for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-  if tonumber(ARGV[4]) > 0 then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(fields))
-  else
-    redis.call('XADD', KEYS[2], '*', unpack(fields))
-  end
+  local r = xadd(KEYS[2], ARGV[4], fields)
+  if failed(r) then return r end
   if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[5]) end
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
   wrote = 1
 end
 redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
 return wrote
-)lua", {}};
+)lua");
 
-LuaScript kReceiptScript{"receipt", R"lua(
-if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then return 2 end
+const LuaScript kReceiptScript = Make("receipt", SD_LUA_XADD R"lua(
+if redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
 local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-local corr = redis.call('GET', KEYS[1])
 local target = KEYS[3]
 local result = 0
+local corr = redis.call('GET', KEYS[1])
 if corr then
   local parts = {}
-  for p in string.gmatch(corr .. '\n', '([^\n]*)\n') do parts[#parts + 1] = p end
+  local i = 1
+  while i <= #corr and #parts < 4 do
+    local colon = string.find(corr, ':', i, true)
+    if not colon then break end
+    local n = tonumber(string.sub(corr, i, colon - 1))
+    if not n then break end
+    parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
+    i = colon + n + 1
+  end
   local names = {'entry', 'job', 'ref', 'kid'}
-  for i = 1, 4 do
-    fields[#fields + 1] = names[i]
-    fields[#fields + 1] = parts[i] or ''
+  for k = 1, 4 do
+    fields[#fields + 1] = names[k]
+    fields[#fields + 1] = parts[k] or ''
   end
   target = KEYS[2]
   result = 1
-else
+end
+for k = 3, #ARGV do fields[#fields + 1] = ARGV[k] end
+if result == 0 then
   fields[#fields + 1] = 'reason'
   fields[#fields + 1] = 'unmatched'
 end
-if tonumber(ARGV[1]) > 0 then
-  redis.call('XADD', target, 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
-else
-  redis.call('XADD', target, '*', unpack(fields))
-end
+local r = xadd(target, ARGV[1], fields)
+if failed(r) then return r end
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
 return result
-)lua", {}};
+)lua");
 
-LuaScript kDeadLetterScript{"dead_letter", R"lua(
-local fields = {'entry', ARGV[1], 'reason', 'max_deliveries', 'deliveries', ARGV[5]}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('XADD', KEYS[2], '*', unpack(fields))
-if redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[3]) then
-  local out = {'entry', ARGV[1], 'job', '', 'kid', '', 'ref', '', 'status', 'rejected',
-               'reason', 'dead_letter', 'detail', 'delivered ' .. ARGV[5] .. ' times without an outcome',
-               'carrier', '', 'message_id', '', 'segments', '0', 'ts', tostring(redis.call('TIME')[1] * 1000)}
-  if tonumber(ARGV[4]) > 0 then
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(out))
-  else
-    redis.call('XADD', KEYS[3], '*', unpack(out))
-  end
+// Checks the pending list first, so a re-sent dead-letter (lost reply) does not copy the entry
+// to the dead-letter stream twice: the XACK at the end is what marks it done.
+const LuaScript kDeadLetterScript = Make("dead_letter", SD_LUA_XADD R"lua(
+local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
+if #p == 0 then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  local t = redis.call('TIME')
+  local ts = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  local out = {'entry', ARGV[1], 'job', '', 'kid', ARGV[6], 'ref', '', 'status', 'rejected',
+               'reason', 'dead_letter',
+               'detail', 'delivered ' .. ARGV[5] .. ' times without an outcome',
+               'carrier', '', 'message_id', '', 'segments', '0', 'ts', ts}
+  local r = xadd(KEYS[3], ARGV[4], out)
+  if failed(r) then return r end
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[3])
 end
+local fields = {'entry', ARGV[1], 'reason', 'max_deliveries', 'deliveries', ARGV[5]}
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+local r = xadd(KEYS[2], '0', fields)
+if failed(r) then return r end
 redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
 return 1
-)lua", {}};
+)lua");
 
-void ComputeScriptHashes() {
-  for (LuaScript* s : {&kClaimScript, &kCommitScript, &kReceiptScript, &kDeadLetterScript}) {
-    unsigned char md[SHA_DIGEST_LENGTH];
-    const std::string body = s->body;
-    SHA1(reinterpret_cast<const unsigned char*>(body.data()), body.size(), md);
-    static constexpr char kHex[] = "0123456789abcdef";
-    s->sha1.clear();
-    for (unsigned char b : md) {
-      s->sha1.push_back(kHex[b >> 4]);
-      s->sha1.push_back(kHex[b & 0xF]);
-    }
+#undef SD_LUA_XADD
+
+// XPENDING per id tells the current owner; only entries still ours are touched, so a consumer
+// that was presumed dead never takes back what another one reclaimed meanwhile.
+const LuaScript kTouchScript = Make("touch", R"lua(
+local mine = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p == 1 and p[1][2] == ARGV[2] then mine[#mine + 1] = ARGV[i] end
+end
+local chunk = 500
+for s = 1, #mine, chunk do
+  local args = {KEYS[1], ARGV[1], ARGV[2], '0'}
+  for i = s, math.min(s + chunk - 1, #mine) do args[#args + 1] = mine[i] end
+  args[#args + 1] = 'JUSTID'
+  redis.call('XCLAIM', unpack(args))
+end
+return #mine
+)lua");
+
+const std::vector<const LuaScript*>& AllScripts() {
+  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kReceiptScript,
+                                                  &kDeadLetterScript, &kTouchScript};
+  return kAll;
+}
+
+std::string EncodeCorrelation(std::string_view entry_id, std::string_view job_id,
+                              std::string_view client_ref, std::string_view key_id) {
+  std::string out;
+  for (std::string_view part : {entry_id, job_id, client_ref, key_id}) {
+    out += std::to_string(part.size());
+    out += ':';
+    out += part;
   }
+  return out;
 }
 
 }  // namespace sd::redis

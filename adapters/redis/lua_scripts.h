@@ -1,35 +1,53 @@
 #pragma once
 // The Lua scripts that make each state change on Redis atomic. Each runs in one round trip
-// and many are pipelined per loop turn. docs/redis.md explains the protocol.
+// and many are pipelined per loop turn; every one is idempotent, so re-sending it after a lost
+// reply is safe. docs/redis.md explains the protocol and why it gives one outcome per entry.
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sd::redis {
 
 struct LuaScript {
   const char* name;
   const char* body;
-  std::string sha1;  // filled by ComputeSha1 at start-up, for EVALSHA
+  std::string sha1;  // lowercase hex SHA-1 of body: what EVALSHA and SCRIPT LOAD use
 };
 
 // KEYS: idem key, outcome guard key. ARGV: entry id, ttl ms.
 // Returns 0 new, 1 resume (same entry, no outcome yet), 2 already done, 3 replay.
-extern LuaScript kClaimScript;
+extern const LuaScript kClaimScript;
 
 // KEYS: outcome guard, outcomes stream, jobs stream[, correlation key].
 // ARGV: entry id, group, guard ttl ms, outcome maxlen, correlation ttl ms, correlation value,
 //       outcome field/value pairs...
-// Writes the outcome only if the guard was not set yet; always XACKs. Returns 1 if written.
-extern LuaScript kCommitScript;
+// Writes the outcome (and correlation) only if the guard was not set yet; always XACKs.
+// Returns 1 if the outcome was written, 0 if the entry already had one.
+extern const LuaScript kCommitScript;
 
 // KEYS: correlation key, receipts stream, quarantine stream, receipt guard key.
 // ARGV: maxlen, guard ttl ms, receipt field/value pairs...
 // Returns 1 matched, 0 unmatched (quarantined), 2 duplicate (already recorded).
-extern LuaScript kReceiptScript;
+extern const LuaScript kReceiptScript;
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.
-// ARGV: entry id, group, guard ttl ms, maxlen, deliveries, entry field/value pairs...
-extern LuaScript kDeadLetterScript;
+// ARGV: entry id, group, guard ttl ms, outcome maxlen, deliveries, key id, entry field/value
+//       pairs...
+// Returns 1 if moved, 0 if the entry was no longer pending (already handled).
+extern const LuaScript kDeadLetterScript;
 
-void ComputeScriptHashes();
+// KEYS: jobs stream. ARGV: group, consumer, entry ids...
+// Resets the idle time of those pending entries that this consumer still owns (XCLAIM JUSTID,
+// which does not count as a delivery), so live consumers' work is never XAUTOCLAIMed by others.
+// Returns how many were still owned.
+extern const LuaScript kTouchScript;
+
+const std::vector<const LuaScript*>& AllScripts();
+
+// The correlation record's value: entry id, job id, client ref, key id, each as
+// "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
+// decodes it.
+std::string EncodeCorrelation(std::string_view entry_id, std::string_view job_id,
+                              std::string_view client_ref, std::string_view key_id);
 
 }  // namespace sd::redis

@@ -4,156 +4,108 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "adapters/redis/hiredis_uv.h"
+
 namespace sd::redis {
 namespace {
 
-// Our own hiredis <-> libuv glue instead of hiredis 0.14's adapters/libuv.h: that adapter
-// ignores a poll callback with a non-zero status, and libuv reports a peer reset (Redis killed,
-// RST) exactly that way and stops the poll handle, so the connection would hang forever without
-// hiredis noticing. Here an error status makes hiredis read, see the error and disconnect.
-struct UvEvents {
-  redisAsyncContext* ctx;
-  uv_poll_t handle;
-  int events;
-};
-
-void OnPoll(uv_poll_t* h, int status, int events) {
-  auto* p = static_cast<UvEvents*>(h->data);
-  const int ev = status < 0 ? (p->events | UV_READABLE) : events;
-  if (p->ctx != nullptr && (ev & UV_READABLE)) redisAsyncHandleRead(p->ctx);
-  // The read may have disconnected and freed the context (cleanup cleared ctx).
-  if (p->ctx != nullptr && (ev & UV_WRITABLE)) redisAsyncHandleWrite(p->ctx);
-}
-
-void UpdatePoll(UvEvents* p) {
-  if (p->events != 0) {
-    uv_poll_start(&p->handle, p->events, OnPoll);
-  } else {
-    uv_poll_stop(&p->handle);
-  }
-}
-
-bool AttachToLoop(redisAsyncContext* ac, uv_loop_t* loop) {
-  auto* p = new UvEvents{ac, {}, 0};
-  if (uv_poll_init(loop, &p->handle, ac->c.fd) != 0) {
-    delete p;
-    return false;
-  }
-  p->handle.data = p;
-  ac->ev.data = p;
-  ac->ev.addRead = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events |= UV_READABLE; UpdatePoll(e); };
-  ac->ev.delRead = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events &= ~UV_READABLE; UpdatePoll(e); };
-  ac->ev.addWrite = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events |= UV_WRITABLE; UpdatePoll(e); };
-  ac->ev.delWrite = [](void* d) { auto* e = static_cast<UvEvents*>(d); e->events &= ~UV_WRITABLE; UpdatePoll(e); };
-  ac->ev.cleanup = [](void* d) {
-    auto* e = static_cast<UvEvents*>(d);
-    e->ctx = nullptr;  // the context is being freed
-    uv_close(reinterpret_cast<uv_handle_t*>(&e->handle),
-             [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
-  };
-  return true;
-}
-
-void OnReply(redisAsyncContext*, void* reply, void* privdata) {
+void OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* fn = static_cast<RedisConnection::ReplyFn*>(privdata);
-  (*fn)(static_cast<redisReply*>(reply));
+  // data is cleared only by the destructor: the owner is gone, so are the callbacks' targets.
+  if (ac->data != nullptr) (*fn)(static_cast<redisReply*>(reply));
   delete fn;
 }
 
 }  // namespace
 
-std::string ReplyString(const redisReply* r) {
-  if (r == nullptr) return {};
-  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR) {
-    return std::string(r->str, r->len);
-  }
-  if (r->type == REDIS_REPLY_INTEGER) return std::to_string(r->integer);
-  return {};
-}
-
-bool ReplyIsError(const redisReply* r) { return r == nullptr || r->type == REDIS_REPLY_ERROR; }
-
 RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
-    : loop_(loop), endpoint_(std::move(endpoint)), name_(std::move(name)), rng_(std::random_device{}()) {
-  uv_timer_init(loop_, &reconnect_timer_);
-  reconnect_timer_.data = this;
-  uv_timer_init(loop_, &heartbeat_timer_);
-  heartbeat_timer_.data = this;
+    : loop_(loop),
+      endpoint_(std::move(endpoint)),
+      name_(std::move(name)),
+      rng_(std::random_device{}()) {
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
 }
 
 RedisConnection::~RedisConnection() {
   if (ac_ != nullptr) {
-    ac_->data = nullptr;
+    ac_->data = nullptr;  // reply and disconnect callbacks must not reach a dead object
     redisAsyncFree(ac_);
   }
-}
-
-void RedisConnection::Start() {
-  Connect();
-  uv_timer_start(&heartbeat_timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Heartbeat(); },
-                 static_cast<uint64_t>(endpoint_.heartbeat_ms), static_cast<uint64_t>(endpoint_.heartbeat_ms));
-}
-
-void RedisConnection::Heartbeat() {
-  if (!ready_ || ac_ == nullptr) return;
-  const uint64_t now = uv_now(loop_);
-  if (ping_outstanding_) {
-    if (now - ping_sent_ms_ >= static_cast<uint64_t>(endpoint_.heartbeat_timeout_ms)) {
-      spdlog::warn("redis {}: no reply for {} ms; dropping the connection", name_, now - ping_sent_ms_);
-      ping_outstanding_ = false;
-      redisAsyncContext* ac = ac_;
-      redisAsyncFree(ac);  // pending callbacks get null replies; OnDisconnected reconnects
-    }
-    return;
+  if (timer_open_) {
+    spdlog::error("redis {}: destroyed without Close(); its timer is leaked", name_);
   }
-  ping_outstanding_ = true;
-  ping_sent_ms_ = now;
-  const uint64_t gen = generation_;
-  SendRaw({"PING"}, [this, gen](redisReply*) {
-    if (gen == generation_) ping_outstanding_ = false;
-  });
 }
+
+void RedisConnection::Start() { Connect(); }
 
 void RedisConnection::Connect() {
-  if (closing_) return;
-  ac_ = endpoint_.unix_socket.empty()
-            ? redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port)
-            : redisAsyncConnectUnix(endpoint_.unix_socket.c_str());
-  if (ac_ == nullptr || ac_->err) {
-    spdlog::warn("redis {}: connect: {}", name_, ac_ ? ac_->errstr : "out of memory");
-    if (ac_ != nullptr) redisAsyncFree(ac_);
-    ac_ = nullptr;
+  if (closing_ || ac_ != nullptr) return;
+  redisAsyncContext* ac = endpoint_.unix_socket.empty()
+                              ? redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port)
+                              : redisAsyncConnectUnix(endpoint_.unix_socket.c_str());
+  if (ac == nullptr || ac->err != 0) {
+    last_error_ = std::string("connect: ") + (ac != nullptr ? ac->errstr : "out of memory");
+    spdlog::warn("redis {}: {}", name_, last_error_);
+    if (ac != nullptr) redisAsyncFree(ac);
+    ++connect_failures_;
     ScheduleReconnect();
     return;
   }
+  if (AttachToLoop(ac, loop_) != REDIS_OK) {
+    last_error_ = "connect: cannot attach to the event loop";
+    spdlog::error("redis {}: {}", name_, last_error_);
+    redisAsyncFree(ac);
+    ++connect_failures_;
+    ScheduleReconnect();
+    return;
+  }
+  ac_ = ac;
   ac_->data = this;
-  ++generation_;
-  ping_outstanding_ = false;
-  if (!AttachToLoop(ac_, loop_)) {
-    redisAsyncFree(ac_);
-    ac_ = nullptr;
-    ScheduleReconnect();
-    return;
-  }
   redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* c, int st) {
     if (c->data != nullptr) static_cast<RedisConnection*>(c->data)->OnConnected(st);
   });
   redisAsyncSetDisconnectCallback(ac_, [](const redisAsyncContext* c, int st) {
     if (c->data != nullptr) static_cast<RedisConnection*>(c->data)->OnDisconnected(st);
   });
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->OnConnectTimeout(); },
+      static_cast<uint64_t>(std::max<int64_t>(endpoint_.connect_timeout_ms, 1)), 0);
+}
+
+void RedisConnection::OnConnectTimeout() {
+  if (ac_ == nullptr || connected_) return;
+  last_error_ = "connect: timed out";
+  spdlog::warn("redis {}: {}", name_, last_error_);
+  // Not connected yet, so hiredis runs no disconnect callback and nothing is pending.
+  redisAsyncContext* ac = ac_;
+  ac_ = nullptr;
+  redisAsyncFree(ac);
+  ++connect_failures_;
+  ScheduleReconnect();
 }
 
 void RedisConnection::OnConnected(int st) {
+  uv_timer_stop(&timer_);
   if (st != REDIS_OK) {
     // hiredis frees the context after this callback and calls no disconnect callback.
-    spdlog::warn("redis {}: connect failed: {}", name_, ac_ && ac_->errstr[0] ? ac_->errstr : "error");
+    last_error_ =
+        std::string("connect: ") + (ac_ != nullptr && ac_->errstr[0] ? ac_->errstr : "error");
+    spdlog::warn("redis {}: {}", name_, last_error_);
     ac_ = nullptr;
+    ++connect_failures_;
     ScheduleReconnect();
     return;
   }
+  connected_ = true;
+  // Detects a peer that vanished without a FIN (host down, cable cut) on TCP connections.
+  if (endpoint_.unix_socket.empty()) redisEnableKeepAlive(&ac_->c);
   auto ready = [this] {
     ready_ = true;
     backoff_ms_ = 0;
+    last_error_.clear();
     spdlog::info("redis {}: connected", name_);
     if (on_ready_) on_ready_();
   };
@@ -164,11 +116,16 @@ void RedisConnection::OnConnected(int st) {
   std::vector<std::string> auth{"AUTH"};
   if (!endpoint_.user.empty()) auth.push_back(endpoint_.user);
   auth.push_back(endpoint_.password);
+  // AUTH goes first on the connection; nothing else is sent before it succeeds.
   SendRaw(auth, [this, ready](redisReply* r) {
+    if (r == nullptr) return;  // connection lost meanwhile: OnDisconnected reconnects
     if (ReplyIsError(r)) {
-      // Never log the password; the server's message names no secret.
-      spdlog::error("redis {}: AUTH failed: {}", name_, r ? ReplyString(r) : "connection lost");
-      if (ac_ != nullptr && r != nullptr) redisAsyncDisconnect(ac_);
+      ++auth_failures_;
+      // Never log the password; the server's message names none.
+      last_error_ = "AUTH failed: " + ReplyString(r);
+      spdlog::error("redis {}: {}{}", name_, last_error_,
+                    endpoint_.user.empty() ? "" : " (user " + endpoint_.user + ")");
+      if (ac_ != nullptr) redisAsyncDisconnect(ac_);  // then retry with backoff
       return;
     }
     ready();
@@ -176,17 +133,21 @@ void RedisConnection::OnConnected(int st) {
 }
 
 void RedisConnection::OnDisconnected(int st) {
-  // hiredis frees the context after this returns.
+  // hiredis frees the context after this returns; pending callbacks already got null.
   ac_ = nullptr;
+  connected_ = false;
   const bool was_ready = ready_;
   ready_ = false;
   if (closing_) {
     MaybeClosed();
     return;
   }
-  spdlog::warn("redis {}: disconnected{}", name_, st == REDIS_OK ? "" : " (error)");
-  if (was_ready && on_down_) on_down_();
-  ++reconnects_;
+  if (was_ready) {
+    last_error_ = st == REDIS_OK ? "disconnected" : "connection lost";
+    spdlog::warn("redis {}: {}", name_, last_error_);
+    ++reconnects_;
+    if (on_down_) on_down_();
+  }
   ScheduleReconnect();
 }
 
@@ -195,11 +156,14 @@ void RedisConnection::ScheduleReconnect() {
     MaybeClosed();
     return;
   }
-  backoff_ms_ = backoff_ms_ == 0 ? endpoint_.reconnect_initial_ms
+  backoff_ms_ = backoff_ms_ == 0 ? std::max<int64_t>(endpoint_.reconnect_initial_ms, 1)
                                  : std::min(backoff_ms_ * 2, endpoint_.reconnect_max_ms);
+  backoff_ms_ = std::max<int64_t>(backoff_ms_, 1);
+  // Full backoff at most, half of it at least: spread out, never a busy loop.
   std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
-  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Connect(); },
-                 static_cast<uint64_t>(jitter(rng_)), 0);
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Connect(); },
+      static_cast<uint64_t>(jitter(rng_)), 0);
 }
 
 bool RedisConnection::SendRaw(const std::vector<std::string>& argv, ReplyFn fn) {
@@ -227,19 +191,19 @@ bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) 
 }
 
 void RedisConnection::Close(bool graceful, std::function<void()> done) {
+  if (closing_) return;
   closing_ = true;
   closed_ = std::move(done);
-  uv_timer_stop(&reconnect_timer_);
-  uv_timer_stop(&heartbeat_timer_);
-  const bool connected = ready_;
+  uv_timer_stop(&timer_);
+  const bool was_ready = ready_;
   ready_ = false;
   if (ac_ != nullptr) {
-    if (graceful && connected) {
+    if (graceful && was_ready) {
       redisAsyncDisconnect(ac_);  // after pending replies; OnDisconnected follows
       return;
     }
-    // Pending callbacks get null replies; the disconnect callback runs only if the context
-    // had connected, so do not wait for it.
+    // Pending callbacks get null replies now. The disconnect callback runs only if the
+    // context had connected; either way MaybeClosed is idempotent.
     redisAsyncContext* ac = ac_;
     ac_ = nullptr;
     redisAsyncFree(ac);
@@ -250,9 +214,7 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
 void RedisConnection::MaybeClosed() {
   if (!closing_ || ac_ != nullptr || !timer_open_) return;
   timer_open_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), nullptr);
-  // Close callbacks run in order, so the reconnect timer's comes after the heartbeat's.
-  uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), [](uv_handle_t* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
     auto* self = static_cast<RedisConnection*>(h->data);
     if (self->closed_) {
       auto cb = std::move(self->closed_);

@@ -1,8 +1,12 @@
 #pragma once
 // One hiredis 0.14 async connection on a libuv loop: connects (TCP or Unix socket),
 // authenticates, reconnects with jittered capped backoff, and runs binary-safe commands with
-// std::function callbacks. Replies to commands sent in the same loop turn are pipelined by
-// hiredis (one write for all of them).
+// std::function callbacks. Commands issued in the same loop turn are pipelined by hiredis (one
+// write for all of them), so callers never wait for one reply before sending the next command.
+//
+// hiredis 0.14 lifetimes, which this class hides: the context is freed by hiredis itself after
+// the disconnect callback returns (and after a failed connect callback, which gets no
+// disconnect callback); pending reply callbacks then run with a null reply.
 #include <uv.h>
 
 #include <cstdint>
@@ -10,6 +14,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "adapters/redis/redis_reply.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -20,71 +26,75 @@ struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string unix_socket;  // used instead of host:port when set
-  std::string user;         // ACL user; empty = default user
+  std::string user;         // ACL user; empty = `AUTH password` (default user)
   std::string password;     // empty = no AUTH
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 5'000;
-  // A PING every heartbeat_ms; no reply within heartbeat_timeout_ms means the connection is
-  // half-open (peer gone without a reset, e.g. a network partition) and is dropped. The timeout
-  // must exceed the longest blocking command on the connection (XREADGROUP BLOCK).
-  int64_t heartbeat_ms = 5'000;
-  int64_t heartbeat_timeout_ms = 15'000;
+  // hiredis' async connect has no timeout of its own; a black-holed SYN would otherwise hold
+  // the connection for the kernel's ~2 minutes before the next attempt.
+  int64_t connect_timeout_ms = 5'000;
 };
 
 class RedisConnection {
  public:
-  // `reply` is null when the connection was lost before the reply arrived.
+  // `reply` is null when the connection was lost before the reply arrived (the command may or
+  // may not have run). hiredis frees the reply after the callback returns.
   using ReplyFn = std::function<void(redisReply* reply)>;
 
   RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::string name);
+  // Close() must have completed (its `done` ran) before destruction.
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
+  // Called on the loop each time the connection is up and authenticated.
   void SetOnReady(std::function<void()> fn) { on_ready_ = std::move(fn); }
+  // Called when a ready connection is lost, after the null replies of its pending commands.
   void SetOnDown(std::function<void()> fn) { on_down_ = std::move(fn); }
   void Start();
-  // Disconnects (after pending replies when `graceful`), stops reconnecting; `done` runs once
-  // every handle is closed.
+  // Stops reconnecting and disconnects: after the pending replies when `graceful`, else at
+  // once (pending commands get null replies). `done` runs once every handle is closed.
   void Close(bool graceful, std::function<void()> done);
 
   bool ready() const { return ready_; }
-  // False (and `fn` is never called) when not connected.
+  // Sends a command. False (and `fn` is never called) when not ready.
   bool Command(const std::vector<std::string>& argv, ReplyFn fn);
 
-  uint64_t reconnects() const { return reconnects_; }
+  uint64_t reconnects() const { return reconnects_; }        // connections lost after ready
+  uint64_t auth_failures() const { return auth_failures_; }  // AUTH rejected by the server
+  uint64_t connect_failures() const { return connect_failures_; }
+  // Why the connection is not ready, for logs and health output (never a secret).
+  const std::string& last_error() const { return last_error_; }
 
  private:
   void Connect();
   void ScheduleReconnect();
   void OnConnected(int status);
   void OnDisconnected(int status);
+  void OnConnectTimeout();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
   void MaybeClosed();
-  void Heartbeat();
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
   std::string name_;
   redisAsyncContext* ac_ = nullptr;  // owned by hiredis; null while disconnected
-  bool ready_ = false;               // connected and authenticated
+  bool connected_ = false;           // TCP/Unix connection established (maybe not AUTHed)
+  bool ready_ = false;               // connected and authenticated: commands may be sent
   bool closing_ = false;
-  uv_timer_t reconnect_timer_;
-  uv_timer_t heartbeat_timer_;
+  // One timer serves as the reconnect backoff and as the connect watchdog: the two never
+  // run at the same time.
+  uv_timer_t timer_;
   bool timer_open_ = true;
-  bool ping_outstanding_ = false;
-  uint64_t ping_sent_ms_ = 0;
-  uint64_t generation_ = 0;  // bumps per connection: a stale PING reply is ignored
-  int64_t backoff_ms_ = 0;
+  int64_t backoff_ms_ = 0;  // current backoff; 0 = next failure starts at reconnect_initial_ms
   uint64_t reconnects_ = 0;
-  std::mt19937_64 rng_;
+  uint64_t auth_failures_ = 0;
+  uint64_t connect_failures_ = 0;
+  std::string last_error_;
+  std::mt19937_64 rng_;  // backoff jitter, so a fleet of daemons does not reconnect in step
   std::function<void()> on_ready_;
   std::function<void()> on_down_;
   std::function<void()> closed_;
 };
-
-// Reply helpers.
-std::string ReplyString(const redisReply* r);
-bool ReplyIsError(const redisReply* r);
 
 }  // namespace sd::redis

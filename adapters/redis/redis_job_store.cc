@@ -2,105 +2,149 @@
 
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
+#include <climits>
 #include <unordered_map>
+#include <utility>
 
 #include "adapters/redis/lua_scripts.h"
+#include "adapters/redis/redis_reply.h"
 
 namespace sd::redis {
 namespace {
 
-// Parses [id, [field, value, ...]] into a StreamEntry; `deleted` when the body is nil (the
-// entry was removed from the stream while pending).
-bool ParseEntry(const redisReply* r, StreamEntry& e, bool& deleted) {
-  deleted = false;
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return false;
-  e.entry_id = ReplyString(r->element[0]);
-  const redisReply* f = r->element[1];
-  if (f == nullptr || f->type == REDIS_REPLY_NIL) {
-    deleted = true;
-    return true;
-  }
-  if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return false;
-  // Exactly the four envelope fields, each once; anything else is malformed (and rejected
-  // with an outcome by the dispatcher, never dropped).
-  int seen = 0;
-  e.fields_ok = f->elements == 8;
-  for (size_t i = 0; i + 1 < f->elements; i += 2) {
-    const std::string name = ReplyString(f->element[i]);
-    std::string value = ReplyString(f->element[i + 1]);
-    int bit = 0;
-    if (name == "v") { bit = 1; e.version = std::move(value); }
-    else if (name == "kid") { bit = 2; e.key_id = std::move(value); }
-    else if (name == "job") { bit = 4; e.job = std::move(value); }
-    else if (name == "sig") { bit = 8; e.sig = std::move(value); }
-    else { e.fields_ok = false; continue; }
-    if (seen & bit) e.fields_ok = false;
-    seen |= bit;
-  }
-  if (seen != 15) e.fields_ok = false;
-  return true;
+// Stream ids "ms-seq" compared numerically ("10-0" > "9-5"); unparsable ids sort first.
+std::pair<uint64_t, uint64_t> ParseId(const std::string& id) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  const char* end = id.data() + id.size();
+  auto r = std::from_chars(id.data(), end, ms);
+  if (r.ec == std::errc() && r.ptr < end && *r.ptr == '-') std::from_chars(r.ptr + 1, end, seq);
+  return {ms, seq};
+}
+
+uint64_t Ms(int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 1)); }
+
+int64_t NextBackoff(int64_t current, int64_t initial, int64_t max) {
+  if (current == 0) return std::max<int64_t>(initial, 1);
+  return std::max<int64_t>(std::min(current * 2, max), 1);
 }
 
 }  // namespace
 
-namespace {
-RedisEndpoint ReaderEndpoint(RedisEndpoint e, int64_t block_ms) {
-  // The reader's PING waits behind a blocking XREADGROUP.
-  e.heartbeat_timeout_ms = std::max(e.heartbeat_timeout_ms, 3 * block_ms);
-  return e;
+std::string DefaultConsumerName() {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "smsdispatchd";
+  return host;
 }
-}  // namespace
 
 RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
+      reader_(loop, options_.endpoint, "reader"),
       writer_(loop, options_.endpoint, "writer") {
-  ComputeScriptHashes();
-  for (uv_timer_t* t : {&claim_timer_, &retry_timer_, &close_timer_}) {
+  // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
+  // for ever behind a read): neither is what a configuration of 0 can sensibly want.
+  options_.batch = std::max<size_t>(options_.batch, 1);
+  options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
+  for (uv_timer_t* t :
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
 }
 
-RedisJobStore::~RedisJobStore() = default;
+RedisJobStore::~RedisJobStore() {
+  if (!closed_done_) spdlog::error("redis: job store destroyed before Close() completed");
+}
+
+const RedisStoreCounters& RedisJobStore::counters() const {
+  counters_.reconnects = reader_.reconnects() + writer_.reconnects();
+  counters_.auth_failures = reader_.auth_failures() + writer_.auth_failures();
+  return counters_;
+}
+
+std::string RedisJobStore::last_error() const {
+  if (!writer_.last_error().empty()) return "writer: " + writer_.last_error();
+  if (!reader_.last_error().empty()) return "reader: " + reader_.last_error();
+  return {};
+}
 
 void RedisJobStore::Start() {
+  if (started_ || closing_) return;
+  started_ = true;
   writer_.SetOnReady([this] { OnWriterReady(); });
   reader_.SetOnReady([this] { OnReaderReady(); });
   reader_.SetOnDown([this] { read_outstanding_ = false; });
   writer_.Start();
   reader_.Start();
   uv_timer_start(
-      &claim_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->Reclaim(); },
-      static_cast<uint64_t>(options_.claim_interval_ms), static_cast<uint64_t>(options_.claim_interval_ms));
+      &claim_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnClaimTick(); },
+      Ms(options_.claim_interval_ms), Ms(options_.claim_interval_ms));
 }
 
+// ---- Connections ------------------------------------------------------------------------
+
 void RedisJobStore::OnWriterReady() {
-  // Group from the start of the stream, so jobs enqueued before the first daemon ran count.
-  writer_.Command({"XGROUP", "CREATE", options_.jobs_stream, options_.group, "0", "MKSTREAM"},
-                  [this](redisReply* r) {
-                    if (r == nullptr) return;  // reconnect brings us back here
-                    if (ReplyIsError(r) && ReplyString(r).rfind("BUSYGROUP", 0) != 0) {
-                      ++counters_.errors;
-                      spdlog::error("redis: XGROUP CREATE: {}", ReplyString(r));
-                      return;
-                    }
-                    group_ready_ = true;
-                    MaybeRead();
-                  });
+  // Cache the scripts so EVALSHA works from the first write. A user without SCRIPT LOAD
+  // permission still works: the first EVALSHA of each script gets NOSCRIPT and is re-sent as
+  // EVAL, which caches it too.
+  for (const LuaScript* s : AllScripts()) {
+    writer_.Command({"SCRIPT", "LOAD", s->body}, [this, s](redisReply* r) {
+      if (r == nullptr) return;
+      if (ReplyIsError(r)) {
+        if (!script_load_refused_logged_) {
+          script_load_refused_logged_ = true;
+          spdlog::info("redis: SCRIPT LOAD refused ({}); scripts go by EVAL on first use",
+                       ReplyString(r));
+        }
+      } else if (ReplyString(r) != s->sha1) {
+        ++counters_.errors;
+        spdlog::error("redis: SCRIPT LOAD {}: server hash {} differs from ours", s->name,
+                      ReplyString(r));
+      }
+    });
+  }
+  // Pipelined right behind: queued writes (waiting since the connection was lost) go now.
+  group_create_outstanding_ = false;
+  CreateGroup();
   SendQueued();
 }
 
+void RedisJobStore::CreateGroup() {
+  if (group_create_outstanding_ || shutting_down_) return;
+  // From the start of the stream, so jobs enqueued before the first daemon ran count.
+  group_create_outstanding_ =
+      writer_.Command({"XGROUP", "CREATE", options_.jobs_stream, options_.group, "0", "MKSTREAM"},
+                      [this](redisReply* r) {
+                        group_create_outstanding_ = false;
+                        if (r == nullptr || closing_)
+                          return;  // the next writer connection tries again
+                        if (ReplyIsError(r) && !ReplyErrorIs(r, "BUSYGROUP")) {
+                          ++counters_.errors;
+                          spdlog::error("redis: XGROUP CREATE {} {}: {}", options_.jobs_stream,
+                                        options_.group, ReplyString(r));
+                          ScheduleReadRetry();  // the retry re-creates the group first
+                          return;
+                        }
+                        group_ready_ = true;
+                        MaybeRead();
+                      });
+}
+
 void RedisJobStore::OnReaderReady() {
-  // After any (re)connect, first re-read our own pending entries: they were delivered to us
-  // before a crash or disconnect and have no outcome yet.
-  phase_ = ReadPhase::kDrainOwn;
+  // After any (re)connect, first re-read our own pending entries: they were delivered to this
+  // consumer before a crash or disconnect and have no outcome yet.
+  phase_ = ReadKind::kOwnPending;
   drain_cursor_ = "0";
   read_outstanding_ = false;
   MaybeRead();
 }
+
+// ---- Intake -----------------------------------------------------------------------------
 
 void RedisJobStore::GrantCredit(size_t credit) {
   credit_ += credit;
@@ -109,219 +153,329 @@ void RedisJobStore::GrantCredit(size_t credit) {
 
 void RedisJobStore::StopReading() {
   reading_ = false;
-  uv_timer_stop(&claim_timer_);
+  // The claim timer keeps running: the touch keeps our in-flight entries ours while the
+  // dispatcher finishes them.
 }
 
 void RedisJobStore::MaybeRead() {
-  if (!reading_ || closing_ || read_outstanding_ || !group_ready_ || credit_ == 0 || !reader_.ready()) {
+  if (!reading_ || closing_ || read_outstanding_ || credit_ == 0 || !reader_.ready()) return;
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_retry_timer_))) return;  // backing off
+  if (!group_ready_) {
+    CreateGroup();
     return;
   }
   const std::string count = std::to_string(std::min(credit_, options_.batch));
-  const bool history = phase_ == ReadPhase::kDrainOwn;
-  std::vector<std::string> argv{"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count};
-  if (!history) {
-    argv.push_back("BLOCK");
-    argv.push_back(std::to_string(options_.block_ms));
+  ReadKind kind = phase_;
+  if (kind == ReadKind::kNew && reclaim_due_) kind = ReadKind::kReclaim;
+  std::vector<std::string> argv;
+  switch (kind) {
+    case ReadKind::kOwnPending:
+      argv = {"XREADGROUP", "GROUP",   options_.group,       options_.consumer, "COUNT",
+              count,        "STREAMS", options_.jobs_stream, drain_cursor_};
+      break;
+    case ReadKind::kNew:
+      argv = {"XREADGROUP",
+              "GROUP",
+              options_.group,
+              options_.consumer,
+              "COUNT",
+              count,
+              "BLOCK",
+              std::to_string(options_.block_ms),
+              "STREAMS",
+              options_.jobs_stream,
+              ">"};
+      break;
+    case ReadKind::kReclaim:
+      reclaim_due_ = false;
+      argv = {"XAUTOCLAIM",
+              options_.jobs_stream,
+              options_.group,
+              options_.consumer,
+              std::to_string(std::max<int64_t>(options_.claim_idle_ms, 0)),
+              claim_cursor_,
+              "COUNT",
+              count};
+      break;
   }
-  argv.push_back("STREAMS");
-  argv.push_back(options_.jobs_stream);
-  argv.push_back(history ? drain_cursor_ : ">");
-  read_outstanding_ = reader_.Command(argv, [this, history](redisReply* r) { OnReadReply(r, history); });
+  read_outstanding_ = reader_.Command(argv, [this, kind](redisReply* r) { OnReadReply(r, kind); });
 }
 
-void RedisJobStore::OnReadReply(redisReply* r, bool history) {
+void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind) {
   read_outstanding_ = false;
-  if (r == nullptr) return;  // connection lost; OnReaderReady restarts reading
+  if (r == nullptr || closing_) return;  // reader lost: OnReaderReady starts with the drain
   if (r->type == REDIS_REPLY_ERROR) {
     ++counters_.errors;
-    const std::string err = ReplyString(r);
-    spdlog::warn("redis: XREADGROUP: {}", err);
-    if (err.rfind("NOGROUP", 0) == 0) {
-      group_ready_ = false;  // e.g. Redis restarted empty: recreate the group
-      OnWriterReady();
-    } else {
-      uv_timer_start(&retry_timer_, [](uv_timer_t* t) {
-        auto* self = static_cast<RedisJobStore*>(t->data);
-        self->SendQueued();
-        self->MaybeRead();
-      }, static_cast<uint64_t>(options_.retry_delay_ms), 0);
-    }
+    spdlog::warn("redis: {}: {}", kind == ReadKind::kReclaim ? "XAUTOCLAIM" : "XREADGROUP",
+                 ReplyString(r));
+    if (ReplyErrorIs(r, "NOGROUP")) group_ready_ = false;  // e.g. Redis restarted empty
+    ScheduleReadRetry();
     return;
   }
-  std::vector<StreamEntry> entries;
-  std::vector<std::string> deleted;
-  size_t raw = 0;  // entries in the reply, including ones we skip
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (size_t s = 0; s < r->elements; ++s) {
-      const redisReply* stream = r->element[s];
-      if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) continue;
-      const redisReply* list = stream->element[1];
-      if (list->type != REDIS_REPLY_ARRAY) continue;
-      raw += list->elements;
-      for (size_t i = 0; i < list->elements; ++i) {
-        StreamEntry e;
-        bool gone = false;
-        if (!ParseEntry(list->element[i], e, gone)) continue;
-        if (history) drain_cursor_ = e.entry_id;
-        if (handed_out_.count(e.entry_id)) continue;  // still being processed by us
-        if (gone) {
-          deleted.push_back(e.entry_id);
-        } else {
-          entries.push_back(std::move(e));
-        }
+  read_backoff_ms_ = 0;
+  const redisReply* list = nullptr;
+  if (kind == ReadKind::kReclaim) {
+    // Redis 7: [next cursor, [entries], [ids deleted from the stream, now out of the PEL]].
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+      ++counters_.errors;
+      spdlog::error("redis: XAUTOCLAIM: unexpected reply shape");
+      ScheduleReadRetry();
+      return;
+    }
+    claim_cursor_ = ReplyString(r->element[0]);
+    if (claim_cursor_.empty()) claim_cursor_ = "0-0";
+    // More of the pending list to scan: continue at the reader's next turn.
+    if (claim_cursor_ != "0-0") reclaim_due_ = true;
+    list = r->element[1];
+    if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY &&
+        r->element[2]->elements > 0) {
+      counters_.deleted_entries += r->element[2]->elements;
+      spdlog::warn("redis: {} pending entries were deleted from {} before being processed",
+                   r->element[2]->elements, options_.jobs_stream);
+    }
+  } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+    // [[stream, [entries]]]; a nil reply is a BLOCK that timed out with nothing new.
+    const redisReply* s = r->element[0];
+    if (s->type == REDIS_REPLY_ARRAY && s->elements == 2) list = s->element[1];
+  }
+  std::vector<StreamEntry> fresh;
+  std::vector<std::string> gone;
+  const std::string cursor_before = drain_cursor_;
+  size_t raw = 0;  // entries in the reply, including ones skipped
+  if (list != nullptr && list->type == REDIS_REPLY_ARRAY) {
+    raw = list->elements;
+    for (size_t i = 0; i < list->elements; ++i) {
+      StreamEntry e;
+      const EntryParse p = ParseStreamEntry(list->element[i], &e);
+      if (p == EntryParse::kInvalid) {
+        ++counters_.errors;
+        spdlog::error("redis: unexpected stream entry shape in a reply; skipped");
+        continue;
+      }
+      if (kind == ReadKind::kOwnPending) drain_cursor_ = e.entry_id;
+      if (in_process_.count(e.entry_id) != 0) continue;  // still being worked on by us
+      if (p == EntryParse::kDeleted) {
+        gone.push_back(std::move(e.entry_id));
+      } else {
+        fresh.push_back(std::move(e));
       }
     }
   }
-  const bool drained_empty = history && raw == 0;  // an empty page ends the drain
-  if (!reading_) return;  // stopping: these stay pending and are redelivered on restart
-  for (const std::string& id : deleted) {
-    Outcome o;
-    o.entry_id = id;
-    o.status = OutcomeStatus::kRejected;
-    o.reason = Reason::kMalformed;
-    o.detail = "entry was deleted from the stream before it was processed";
-    handed_out_.insert(id);
-    Commit(std::move(o), [] {});
+  if (kind == ReadKind::kOwnPending && (raw == 0 || drain_cursor_ == cursor_before)) {
+    // Drain complete (an empty page), or a page with no parsable id, which would otherwise be
+    // read again and again.
+    phase_ = ReadKind::kNew;
   }
-  if (drained_empty) {
-    phase_ = ReadPhase::kNew;
-  } else if (history) {
-    counters_.pending_redelivered += entries.size();
-  }
-  if (!entries.empty()) OnEntries(std::move(entries), history);
+  if (!reading_) return;  // stopping: what was read stays pending and is redelivered
+  AckDeleted(gone);
+  if (!fresh.empty()) Accept(std::move(fresh), kind);
   MaybeRead();
 }
 
-void RedisJobStore::OnEntries(std::vector<StreamEntry> entries, bool redelivered) {
-  if (!redelivered || options_.max_deliveries <= 0) {
+void RedisJobStore::ScheduleReadRetry() {
+  if (shutting_down_) return;
+  read_backoff_ms_ =
+      NextBackoff(read_backoff_ms_, options_.retry_delay_ms, options_.endpoint.reconnect_max_ms);
+  uv_timer_start(
+      &read_retry_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisJobStore*>(t->data);
+        if (!self->group_ready_) self->CreateGroup();
+        self->MaybeRead();
+      },
+      Ms(read_backoff_ms_), 0);
+}
+
+void RedisJobStore::Accept(std::vector<StreamEntry> entries, ReadKind kind) {
+  // Reserve credit now (the COUNT guaranteed it suffices); dead-lettered entries refund it.
+  credit_ -= std::min(credit_, entries.size());
+  for (const StreamEntry& e : entries) in_process_.insert(e.entry_id);
+  if (kind == ReadKind::kOwnPending) counters_.pending_redelivered += entries.size();
+  if (kind == ReadKind::kReclaim) {
+    counters_.reclaimed += entries.size();
+    spdlog::info("redis: reclaimed {} entries idle for over {} ms", entries.size(),
+                 options_.claim_idle_ms);
+  }
+  if (kind == ReadKind::kNew || options_.max_deliveries <= 0) {
     HandOut(std::move(entries));
-    return;
+  } else {
+    CheckDeliveries(std::move(entries));
   }
-  // Redelivered entries: check delivery counts (one XPENDING for the batch) so a job that
-  // keeps killing its consumer ends on the dead-letter stream instead of looping forever.
-  for (const StreamEntry& e : entries) handed_out_.insert(e.entry_id);  // reserve meanwhile
-  const std::string first = entries.front().entry_id;
-  const std::string last = entries.back().entry_id;
-  auto shared = std::make_shared<std::vector<StreamEntry>>(std::move(entries));
-  const bool sent = writer_.Command(
-      {"XPENDING", options_.jobs_stream, options_.group, first, last, std::to_string(shared->size() * 4 + 16)},
-      [this, shared](redisReply* r) {
-        for (const StreamEntry& e : *shared) handed_out_.erase(e.entry_id);
-        std::unordered_map<std::string, int64_t> counts;
-        if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
-          for (size_t i = 0; i < r->elements; ++i) {
-            const redisReply* p = r->element[i];
-            if (p->type == REDIS_REPLY_ARRAY && p->elements == 4) {
-              counts[ReplyString(p->element[0])] = p->element[3]->integer;
-            }
-          }
-        }
-        std::vector<StreamEntry> keep;
-        for (StreamEntry& e : *shared) {
-          auto it = counts.find(e.entry_id);
-          if (it != counts.end() && it->second > options_.max_deliveries) {
-            DeadLetter(e, it->second);
-          } else {
-            keep.push_back(std::move(e));
-          }
-        }
-        if (!reading_) return;
-        if (!keep.empty()) HandOut(std::move(keep));
-        MaybeRead();
-      });
-  if (!sent) {
-    for (const StreamEntry& e : *shared) handed_out_.erase(e.entry_id);
-    HandOut(std::move(*shared));
+}
+
+void RedisJobStore::CheckDeliveries(std::vector<StreamEntry> entries) {
+  // Redelivered entries: read their delivery counts (one XPENDING for the batch) so a job
+  // that keeps killing its consumer ends on the dead-letter stream instead of looping forever.
+  const std::string* first = &entries.front().entry_id;
+  const std::string* last = first;
+  for (const StreamEntry& e : entries) {
+    if (ParseId(e.entry_id) < ParseId(*first)) first = &e.entry_id;
+    if (ParseId(*last) < ParseId(e.entry_id)) last = &e.entry_id;
   }
+  // Our pending entries in [first, last] are this batch plus at most the ones in process.
+  const std::string count = std::to_string(in_process_.size() + entries.size());
+  std::vector<std::string> argv{"XPENDING", options_.jobs_stream, options_.group, *first, *last,
+                                count,      options_.consumer};
+  auto batch = std::make_shared<std::vector<StreamEntry>>(std::move(entries));
+  const bool sent = writer_.Command(argv, [this, batch](redisReply* r) {
+    if (closing_) {
+      for (const StreamEntry& e : *batch) in_process_.erase(e.entry_id);  // stay pending
+      return;
+    }
+    std::unordered_map<std::string, int64_t> deliveries;
+    if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
+      for (size_t i = 0; i < r->elements; ++i) {
+        const redisReply* p = r->element[i];
+        if (p->type == REDIS_REPLY_ARRAY && p->elements == 4 &&
+            p->element[3]->type == REDIS_REPLY_INTEGER) {
+          deliveries[ReplyString(p->element[0])] = p->element[3]->integer;
+        }
+      }
+    } else {
+      // A missed check costs one more delivery of a possible poison entry; stalling intake
+      // would cost every job behind it.
+      ++counters_.errors;
+      spdlog::warn("redis: XPENDING failed ({}); handing redelivered entries out unchecked",
+                   r == nullptr ? "connection lost" : ReplyString(r));
+    }
+    std::vector<StreamEntry> keep;
+    for (StreamEntry& e : *batch) {
+      auto it = deliveries.find(e.entry_id);
+      if (it != deliveries.end() && it->second > options_.max_deliveries) {
+        DeadLetter(e, it->second);
+        ++credit_;
+      } else {
+        keep.push_back(std::move(e));
+      }
+    }
+    if (!reading_) {
+      for (const StreamEntry& e : keep) in_process_.erase(e.entry_id);  // stay pending
+      return;
+    }
+    HandOut(std::move(keep));
+    MaybeRead();
+  });
+  if (!sent) HandOut(std::move(*batch));  // writer down: its writes would wait anyway
 }
 
 void RedisJobStore::HandOut(std::vector<StreamEntry> entries) {
   if (entries.empty()) return;
-  for (const StreamEntry& e : entries) handed_out_.insert(e.entry_id);
   counters_.entries_read += entries.size();
-  credit_ -= std::min(credit_, entries.size());
-  if (handler_) handler_(std::move(entries));
+  if (handler_) {
+    handler_(std::move(entries));
+  } else {
+    spdlog::error("redis: {} entries read with no batch handler set", entries.size());
+  }
 }
 
-void RedisJobStore::Reclaim() {
-  if (!reading_ || closing_ || reclaim_outstanding_ || !group_ready_ || credit_ == 0 || !writer_.ready()) {
-    return;
-  }
-  const std::string count = std::to_string(std::min(credit_, options_.batch));
-  reclaim_outstanding_ = writer_.Command(
-      {"XAUTOCLAIM", options_.jobs_stream, options_.group, options_.consumer,
-       std::to_string(options_.claim_idle_ms), claim_cursor_, "COUNT", count},
-      [this](redisReply* r) {
-        reclaim_outstanding_ = false;
-        if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
-          if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
-            ++counters_.errors;
-            spdlog::warn("redis: XAUTOCLAIM: {}", ReplyString(r));
-          }
-          return;
-        }
-        claim_cursor_ = ReplyString(r->element[0]);
-        std::vector<StreamEntry> entries;
-        const redisReply* list = r->element[1];
-        for (size_t i = 0; list->type == REDIS_REPLY_ARRAY && i < list->elements; ++i) {
-          StreamEntry e;
-          bool gone = false;
-          if (!ParseEntry(list->element[i], e, gone) || handed_out_.count(e.entry_id)) continue;
-          if (gone) continue;  // Redis 7 lists deleted ids separately (below)
-          entries.push_back(std::move(e));
-        }
-        if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY) {
-          for (size_t i = 0; i < r->element[2]->elements; ++i) {
-            const std::string id = ReplyString(r->element[2]->element[i]);
-            if (handed_out_.count(id)) continue;
-            Outcome o;
-            o.entry_id = id;
-            o.reason = Reason::kMalformed;
-            o.detail = "entry was deleted from the stream before it was processed";
-            handed_out_.insert(id);
-            Commit(std::move(o), [] {});
-          }
-        }
-        if (!reading_ || entries.empty()) return;
-        counters_.reclaimed += entries.size();
-        spdlog::info("redis: reclaimed {} entries idle for over {} ms", entries.size(), options_.claim_idle_ms);
-        OnEntries(std::move(entries), true);
-      });
+void RedisJobStore::AckDeleted(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  // There is no job left to give an outcome to; acknowledging takes the id off the pending
+  // list. Best effort: if the ack is lost, the next drain finds the id again.
+  counters_.deleted_entries += ids.size();
+  spdlog::warn("redis: {} pending entries were deleted from {} before being processed; acked",
+               ids.size(), options_.jobs_stream);
+  std::vector<std::string> argv{"XACK", options_.jobs_stream, options_.group};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  writer_.Command(argv, [this](redisReply* r) {
+    if (r != nullptr && ReplyIsError(r)) ++counters_.errors;
+  });
 }
 
 void RedisJobStore::DeadLetter(const StreamEntry& e, int64_t deliveries) {
   ++counters_.dead_lettered;
-  spdlog::warn("redis: entry {} delivered {} times without an outcome: dead-lettered", e.entry_id, deliveries);
+  spdlog::warn("redis: entry {} delivered {} times without an outcome: dead-lettered", e.entry_id,
+               deliveries);
   WriteOp op;
   op.script = &kDeadLetterScript;
-  op.keys = {options_.jobs_stream, options_.dead_letter_stream, options_.outcomes_stream, Key("out:" + e.entry_id)};
-  op.args = {e.entry_id, options_.group, std::to_string(options_.correlation_ttl_ms),
-             std::to_string(options_.outcome_maxlen), std::to_string(deliveries),
-             "v", e.version, "kid", e.key_id, "job", e.job, "sig", e.sig};
-  op.done = [](redisReply*) {};
+  op.keys = {options_.jobs_stream, options_.dead_letter_stream, options_.outcomes_stream,
+             Key("out:" + e.entry_id)};
+  op.args = {e.entry_id,
+             options_.group,
+             std::to_string(options_.correlation_ttl_ms),
+             std::to_string(options_.outcome_maxlen),
+             std::to_string(deliveries),
+             e.key_id,
+             "v",
+             e.version,
+             "kid",
+             e.key_id,
+             "job",
+             e.job,
+             "sig",
+             e.sig};
+  op.done = [this, id = e.entry_id](redisReply*) { in_process_.erase(id); };
   Enqueue(std::move(op));
 }
 
+void RedisJobStore::OnClaimTick() {
+  if (closing_) return;
+  Touch();
+  if (!reading_) return;
+  reclaim_due_ = true;
+  MaybeRead();  // runs now if the reader is idle, else right after the current read
+}
+
+void RedisJobStore::Touch() {
+  if (in_process_.empty() || touch_outstanding_ || !writer_.ready()) return;
+  WriteOp op;
+  op.script = &kTouchScript;
+  op.must_succeed = false;
+  op.keys = {options_.jobs_stream};
+  op.args = {options_.group, options_.consumer};
+  op.args.insert(op.args.end(), in_process_.begin(), in_process_.end());
+  op.done = [this](redisReply* r) {
+    touch_outstanding_ = false;
+    if (r != nullptr) {
+      ++counters_.touch_rounds;
+    } else if (!touch_failure_logged_ && writer_.ready()) {
+      // Typically an ACL without XCLAIM: intake still works, but entries that stay in flight
+      // longer than claim_idle_ms may be reclaimed (and sent twice) by another daemon.
+      touch_failure_logged_ = true;
+      spdlog::warn("redis: refreshing in-flight entries failed (see docs/redis.md, ACL)");
+    }
+  };
+  touch_outstanding_ = true;
+  Enqueue(std::move(op));
+}
+
+// ---- Writes -----------------------------------------------------------------------------
+
 void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
                           std::function<void(std::vector<ClaimState>)> done) {
+  if (reqs.empty()) {
+    Defer([done = std::move(done)] { done({}); });
+    return;
+  }
   struct Collector {
     std::vector<ClaimState> states;
     size_t remaining;
     std::function<void(std::vector<ClaimState>)> done;
   };
-  auto c = std::make_shared<Collector>(Collector{std::vector<ClaimState>(reqs.size()), reqs.size(), std::move(done)});
+  auto c = std::make_shared<Collector>(
+      Collector{std::vector<ClaimState>(reqs.size()), reqs.size(), std::move(done)});
   counters_.claims += reqs.size();
   for (size_t i = 0; i < reqs.size(); ++i) {
     WriteOp op;
     op.script = &kClaimScript;
     op.keys = {Key("idem:" + reqs[i].job_id), Key("out:" + reqs[i].entry_id)};
+    // PX 0 is an error in Redis; a record must outlive at least this round trip.
     op.args = {reqs[i].entry_id, std::to_string(std::max<int64_t>(reqs[i].ttl_ms, 1000))};
     op.done = [c, i](redisReply* r) {
-      switch (r->type == REDIS_REPLY_INTEGER ? r->integer : 1) {
-        case 0: c->states[i] = ClaimState::kNew; break;
-        case 2: c->states[i] = ClaimState::kAlreadyDone; break;
-        case 3: c->states[i] = ClaimState::kReplay; break;
-        default: c->states[i] = ClaimState::kResume; break;
+      const long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+      switch (v) {
+        case 0:
+          c->states[i] = ClaimState::kNew;
+          break;
+        case 2:
+          c->states[i] = ClaimState::kAlreadyDone;
+          break;
+        case 3:
+          c->states[i] = ClaimState::kReplay;
+          break;
+        default:
+          c->states[i] = ClaimState::kResume;
+          break;  // 1 (or a surprise: never skip)
       }
       if (--c->remaining == 0) c->done(std::move(c->states));
     };
@@ -336,21 +490,43 @@ void RedisJobStore::Commit(Outcome o, std::function<void()> done) {
   op.keys = {Key("out:" + o.entry_id), options_.outcomes_stream, options_.jobs_stream};
   std::string corr_value;
   if (submitted) {
+    // The carrier's message id exactly as its submit response gave it: receipts are looked
+    // up with the id they carry.
     op.keys.push_back(Key("corr:" + o.carrier + ":" + o.message_id));
-    corr_value = o.entry_id + "\n" + o.job_id + "\n" + o.client_ref + "\n" + o.key_id;
+    corr_value = EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id);
   }
-  op.args = {o.entry_id, options_.group, std::to_string(options_.correlation_ttl_ms),
-             std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
+  op.args = {o.entry_id,
+             options_.group,
+             std::to_string(options_.correlation_ttl_ms),
+             std::to_string(options_.outcome_maxlen),
+             std::to_string(options_.correlation_ttl_ms),
              corr_value,
-             "entry", o.entry_id, "job", o.job_id, "kid", o.key_id, "ref", o.client_ref,
-             "status", submitted ? "submitted" : "rejected",
-             "reason", std::string(ReasonName(o.reason)), "detail", o.detail,
-             "carrier", o.carrier, "message_id", o.message_id,
-             "segments", std::to_string(o.segments), "ts", std::to_string(o.ts_ms)};
+             "entry",
+             o.entry_id,
+             "job",
+             o.job_id,
+             "kid",
+             o.key_id,
+             "ref",
+             o.client_ref,
+             "status",
+             submitted ? "submitted" : "rejected",
+             "reason",
+             submitted ? std::string() : std::string(ReasonName(o.reason)),
+             "detail",
+             o.detail,
+             "carrier",
+             o.carrier,
+             "message_id",
+             o.message_id,
+             "segments",
+             std::to_string(o.segments),
+             "ts",
+             std::to_string(o.ts_ms)};
   op.done = [this, entry = o.entry_id, done = std::move(done)](redisReply* r) {
     ++counters_.commits;
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) ++counters_.outcomes_written;
-    handed_out_.erase(entry);
+    in_process_.erase(entry);
     done();
   };
   Enqueue(std::move(op));
@@ -361,10 +537,22 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
   op.script = &kReceiptScript;
   const std::string status(ReceiptStateName(rc.state));
   op.keys = {Key("corr:" + rc.carrier + ":" + rc.message_id), options_.receipts_stream,
-             options_.quarantine_stream, Key("rcpt:" + rc.carrier + ":" + rc.message_id + ":" + status)};
-  op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
-             "carrier", rc.carrier, "message_id", rc.message_id, "status", status,
-             "carrier_status", rc.carrier_status, "err", rc.error_code, "ts", std::to_string(rc.ts_ms)};
+             options_.quarantine_stream,
+             Key("rcpt:" + rc.carrier + ":" + rc.message_id + ":" + status)};
+  op.args = {std::to_string(options_.outcome_maxlen),
+             std::to_string(options_.correlation_ttl_ms),
+             "carrier",
+             rc.carrier,
+             "message_id",
+             rc.message_id,
+             "status",
+             status,
+             "carrier_status",
+             rc.carrier_status,
+             "err",
+             rc.error_code,
+             "ts",
+             std::to_string(rc.ts_ms)};
   op.done = [this, done = std::move(done)](redisReply* r) {
     ++counters_.receipts;
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ++counters_.unmatched_receipts;
@@ -375,18 +563,24 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
 }
 
 void RedisJobStore::Enqueue(WriteOp op) {
+  if (shutting_down_) {
+    spdlog::error("redis: {} issued after Close(); dropped", op.script->name);
+    return;
+  }
+  op.seq = next_seq_++;
   auto shared = std::make_shared<WriteOp>(std::move(op));
+  // Only straight to the wire when nothing older waits: issue order is kept.
   if (writer_.ready() && queue_.empty()) {
     Send(std::move(shared));
   } else {
-    queue_.push_back(std::move(shared));
+    queue_.emplace(shared->seq, std::move(shared));
   }
 }
 
 void RedisJobStore::SendQueued() {
   while (!queue_.empty() && writer_.ready()) {
-    auto op = std::move(queue_.front());
-    queue_.pop_front();
+    auto op = std::move(queue_.begin()->second);
+    queue_.erase(queue_.begin());
     Send(std::move(op));
   }
 }
@@ -395,96 +589,157 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   std::vector<std::string> argv;
   argv.reserve(3 + op->keys.size() + op->args.size());
   if (op->use_eval) {
-    argv.push_back("EVAL");
-    argv.push_back(op->script->body);
+    argv.emplace_back("EVAL");
+    argv.emplace_back(op->script->body);
   } else {
-    argv.push_back("EVALSHA");
+    argv.emplace_back("EVALSHA");
     argv.push_back(op->script->sha1);
   }
   argv.push_back(std::to_string(op->keys.size()));
   argv.insert(argv.end(), op->keys.begin(), op->keys.end());
   argv.insert(argv.end(), op->args.begin(), op->args.end());
-  ++outstanding_writes_;
-  const bool sent = writer_.Command(argv, [this, op](redisReply* r) {
+  if (op->must_succeed) ++outstanding_writes_;
+  const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
+  if (sent) return;
+  if (op->must_succeed) {
     --outstanding_writes_;
-    if (r == nullptr) {
-      // Connection lost before the reply: the script may or may not have run. Every script
-      // is idempotent (guards), so sending it again after reconnect is safe.
-      ++counters_.write_retries;
-      queue_.push_back(op);
-    } else if (r->type == REDIS_REPLY_ERROR) {
-      const std::string err = ReplyString(r);
-      if (err.rfind("NOSCRIPT", 0) == 0) {
-        op->use_eval = true;  // Redis lost its script cache (restart): send the body
-        Send(op);
-        return;
-      }
-      ++counters_.errors;
-      ++counters_.write_retries;
-      // One line per second at most: a misconfigured ACL fails every write the same way.
-      if (uv_now(loop_) >= next_error_log_ms_) {
-        next_error_log_ms_ = uv_now(loop_) + 1000;
-        spdlog::error("redis: {} script: {} (retrying; {} errors so far)", op->script->name, err,
-                      counters_.errors);
-      }
-      queue_.push_back(op);
-      uv_timer_start(&retry_timer_, [](uv_timer_t* t) {
-        auto* self = static_cast<RedisJobStore*>(t->data);
-        self->SendQueued();
-        self->MaybeRead();
-      }, static_cast<uint64_t>(options_.retry_delay_ms), 0);
-    } else {
-      op->use_eval = false;
-      op->done(r);
-    }
-    MaybeFinishClose();
-  });
-  if (!sent) {
-    --outstanding_writes_;
-    queue_.push_front(std::move(op));
+    queue_.emplace(op->seq, std::move(op));  // the writer's next ready sends it
+  } else {
+    op->done(nullptr);
   }
 }
 
+void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* r) {
+  if (op->must_succeed) --outstanding_writes_;
+  if (abandon_writes_) return;  // Close gave up on it; the entry stays pending in Redis
+  if (r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
+    // Redis lost its script cache (restart, SCRIPT FLUSH) and SCRIPT LOAD was not possible.
+    op->use_eval = true;
+    Send(op);
+    return;
+  }
+  if (!op->must_succeed) {
+    if (r != nullptr && ReplyIsError(r)) {
+      ++counters_.errors;
+      spdlog::debug("redis: {} script: {}", op->script->name, ReplyString(r));
+    }
+    op->done(ReplyIsError(r) ? nullptr : r);
+    return;
+  }
+  if (r == nullptr) {
+    // Connection lost before the reply: the script may or may not have run. Every script is
+    // idempotent, so sending it again after the reconnect is safe.
+    ++counters_.write_retries;
+    queue_.emplace(op->seq, op);
+    MaybeFinishClose();
+    return;
+  }
+  if (r->type == REDIS_REPLY_ERROR) {
+    // LOADING, OOM, MASTERDOWN, READONLY after a failover, NOPERM from a misconfigured ACL:
+    // dropping the write would lose an outcome, so it is retried with backoff until it
+    // succeeds (and counted, so a permanent problem is visible in stats).
+    ++counters_.errors;
+    ++counters_.write_retries;
+    if (ReplyErrorIs(r, "NOGROUP")) {
+      group_ready_ = false;
+      CreateGroup();
+    }
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
+      spdlog::error("redis: {} script: {} (retrying)", op->script->name, ReplyString(r));
+    }
+    queue_.emplace(op->seq, op);
+    ScheduleWriteRetry();
+    return;
+  }
+  write_backoff_ms_ = 0;
+  op->use_eval = false;
+  op->done(r);
+  MaybeFinishClose();
+}
+
+void RedisJobStore::ScheduleWriteRetry() {
+  if (shutting_down_ || uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
+    return;
+  }
+  write_backoff_ms_ =
+      NextBackoff(write_backoff_ms_, options_.retry_delay_ms, options_.endpoint.reconnect_max_ms);
+  uv_timer_start(
+      &write_retry_timer_,
+      [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->SendQueued(); },
+      Ms(write_backoff_ms_), 0);
+}
+
+void RedisJobStore::Defer(std::function<void()> fn) {
+  if (shutting_down_) return;  // after Close no completion runs (see Close)
+  deferred_.push_back(std::move(fn));
+  uv_timer_start(
+      &deferred_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisJobStore*>(t->data);
+        auto fns = std::move(self->deferred_);
+        self->deferred_.clear();
+        for (auto& f : fns) f();
+      },
+      0, 0);
+}
+
+// ---- Shutdown ---------------------------------------------------------------------------
+
 void RedisJobStore::Close(int64_t timeout_ms, std::function<void()> done) {
-  if (closing_) return;
+  if (closing_) {
+    spdlog::error("redis: Close() called twice; the second completion is dropped");
+    return;
+  }
   closing_ = true;
   reading_ = false;
   closed_ = std::move(done);
   uv_timer_stop(&claim_timer_);
-  uv_timer_start(&close_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<RedisJobStore*>(t->data);
-    if (!self->queue_.empty() || self->outstanding_writes_ > 0) {
-      spdlog::warn("redis: closing with {} writes not confirmed; their entries stay pending",
-                   self->queue_.size() + self->outstanding_writes_);
-    }
-    self->queue_.clear();
-    self->outstanding_writes_ = 0;
-    self->MaybeFinishClose();
-  }, static_cast<uint64_t>(timeout_ms), 0);
+  uv_timer_stop(&read_retry_timer_);
+  uv_timer_start(
+      &close_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisJobStore*>(t->data);
+        if (self->queued_writes() > 0) {
+          spdlog::warn("redis: closing with {} writes not confirmed; their entries stay pending",
+                       self->queued_writes());
+        }
+        self->abandon_writes_ = true;
+        self->MaybeFinishClose();
+      },
+      static_cast<uint64_t>(std::max<int64_t>(timeout_ms, 0)), 0);
   MaybeFinishClose();
 }
 
 void RedisJobStore::MaybeFinishClose() {
-  if (!closing_ || closed_parts_ > 0 || !queue_.empty() || outstanding_writes_ > 0) return;
-  closed_parts_ = 1;  // closing started
-  auto part_done = [this] {
-    if (++closed_parts_ == 1 + 5 && closed_) {
-      auto cb = std::move(closed_);
-      closed_ = nullptr;
-      cb();
-    }
-  };
-  reader_.Close(false, part_done);
-  writer_.Close(true, part_done);
-  for (uv_timer_t* t : {&claim_timer_, &retry_timer_, &close_timer_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
-      auto* self = static_cast<RedisJobStore*>(h->data);
-      if (++self->closed_parts_ == 1 + 5 && self->closed_) {
-        auto cb = std::move(self->closed_);
-        self->closed_ = nullptr;
-        cb();
-      }
-    });
+  if (!closing_ || shutting_down_) return;
+  if (!abandon_writes_ && (!queue_.empty() || outstanding_writes_ > 0)) return;
+  FinishClose();
+}
+
+void RedisJobStore::FinishClose() {
+  shutting_down_ = true;
+  abandon_writes_ = true;  // from here on, late replies (and null replies) are ignored
+  queue_.clear();
+  parts_left_ = 2 + kTimers;
+  // Not graceful: every write worth waiting for has been answered (or given up on), and a
+  // graceful disconnect would wait for a BLOCKed read or a hung server.
+  reader_.Close(false, [this] { PartClosed(); });
+  writer_.Close(false, [this] { PartClosed(); });
+  for (uv_timer_t* t :
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(t),
+             [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
+  }
+}
+
+void RedisJobStore::PartClosed() {
+  if (--parts_left_ > 0) return;
+  closed_done_ = true;
+  deferred_.clear();
+  if (closed_) {
+    auto cb = std::move(closed_);
+    closed_ = nullptr;
+    cb();
   }
 }
 

@@ -5,8 +5,8 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -17,51 +17,66 @@
 
 namespace sd::redis {
 
+struct LuaScript;
+
+// This host's name: the default consumer name. Consumer names must be unique among running
+// daemons (two daemons with one name would drain each other's pending entries), so set one
+// explicitly when several run on one host.
+std::string DefaultConsumerName();
+
 struct RedisStoreOptions {
-  RedisEndpoint endpoint;
+  RedisEndpoint endpoint;  // host/port or unix socket, ACL user + password, reconnect backoff
   std::string jobs_stream = "sd:jobs";
   std::string group = "smsdispatch";
-  std::string consumer = "smsdispatchd";
+  std::string consumer = DefaultConsumerName();
   std::string outcomes_stream = "sd:outcomes";
   std::string receipts_stream = "sd:receipts";
   std::string dead_letter_stream = "sd:dead";
   std::string quarantine_stream = "sd:receipts:unmatched";
   std::string key_prefix = "sd:";
-  size_t batch = 256;                    // XREADGROUP / XAUTOCLAIM COUNT
-  int64_t block_ms = 1000;               // XREADGROUP BLOCK
-  int64_t claim_idle_ms = 60'000;        // entries idle this long belong to a dead consumer
-  int64_t claim_interval_ms = 5'000;     // how often to look for them
-  int64_t max_deliveries = 5;            // then the entry goes to the dead-letter stream
-  int64_t correlation_ttl_ms = 3 * 86'400'000LL;
-  int64_t outcome_maxlen = 1'000'000;    // approximate trim of outcome/receipt streams; 0 = off
-  int64_t retry_delay_ms = 200;          // before re-sending writes after an error reply
+  size_t batch = 256;                 // XREADGROUP / XAUTOCLAIM COUNT (at most; credit caps it)
+  int64_t block_ms = 1000;            // XREADGROUP BLOCK; also the longest a reclaim waits
+  int64_t claim_idle_ms = 60'000;     // entries idle this long belong to a dead consumer
+  int64_t claim_interval_ms = 5'000;  // how often to reclaim, and to keep our own entries fresh
+  int64_t max_deliveries = 5;         // then the entry goes to the dead-letter stream; 0 = never
+  int64_t correlation_ttl_ms = 3 * 86'400'000LL;  // receipts come at most this late
+  int64_t outcome_maxlen = 1'000'000;  // approximate trim of outcome/receipt streams; 0 = off
+  int64_t retry_delay_ms = 200;  // first delay before re-sending after an error reply; doubles
+                                 // up to endpoint.reconnect_max_ms
 };
 
 struct RedisStoreCounters {
-  uint64_t entries_read = 0;
-  uint64_t pending_redelivered = 0;  // own pending entries read again after a restart
+  uint64_t entries_read = 0;         // handed to the batch handler
+  uint64_t pending_redelivered = 0;  // own pending entries read again after a (re)start
   uint64_t reclaimed = 0;            // taken over from other consumers by XAUTOCLAIM
   uint64_t dead_lettered = 0;
+  uint64_t deleted_entries = 0;  // pending ids whose entry was gone from the stream
   uint64_t claims = 0;
-  uint64_t commits = 0;
-  uint64_t outcomes_written = 0;     // commits that wrote (not only acked)
-  uint64_t receipts = 0;
-  uint64_t unmatched_receipts = 0;
-  uint64_t duplicate_receipts = 0;
-  uint64_t write_retries = 0;
-  uint64_t errors = 0;
+  uint64_t commits = 0;             // commits confirmed by Redis
+  uint64_t outcomes_written = 0;    // commits that wrote an outcome (not only acked)
+  uint64_t receipts = 0;            // receipts confirmed by Redis
+  uint64_t unmatched_receipts = 0;  // of those, quarantined
+  uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
+  uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
+  uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
+  uint64_t auth_failures = 0;
+  uint64_t touch_rounds = 0;  // idle-time refreshes of our in-process entries
+  uint64_t errors = 0;        // error replies of any kind
 };
 
 class RedisJobStore final : public JobStore {
  public:
   RedisJobStore(uv_loop_t* loop, RedisStoreOptions options);
+  // Close() must have completed before destruction.
   ~RedisJobStore() override;
   RedisJobStore(const RedisJobStore&) = delete;
   RedisJobStore& operator=(const RedisJobStore&) = delete;
 
+  // Connects both connections; reading starts once credit is granted.
   void Start();
   // Stops reading, waits (at most `timeout_ms`) for queued writes, then disconnects; `done`
-  // runs once every handle is closed.
+  // runs once every handle is closed. Writes not confirmed by then are dropped (their
+  // entries stay pending in Redis and are redelivered); their callbacks are never called.
   void Close(int64_t timeout_ms, std::function<void()> done);
 
   void SetBatchHandler(BatchHandler handler) override { handler_ = std::move(handler); }
@@ -72,64 +87,105 @@ class RedisJobStore final : public JobStore {
   void Commit(Outcome outcome, std::function<void()> done) override;
   void PutReceipt(Receipt receipt, std::function<void()> done) override;
 
-  const RedisStoreCounters& counters() const { return counters_; }
+  const RedisStoreCounters& counters() const;
   bool connected() const { return writer_.ready() && reader_.ready(); }
+  // Writes not yet confirmed by Redis (queued for a connection, or sent and unanswered).
   size_t queued_writes() const { return queue_.size() + outstanding_writes_; }
+  // Entries handed out (or being checked) and not yet committed.
+  size_t in_process() const { return in_process_.size(); }
+  size_t credit() const { return credit_; }
+  // Why a connection is not ready (e.g. "AUTH failed: WRONGPASS ..."), empty when both are.
+  std::string last_error() const;
 
  private:
-  // A script call that must eventually succeed: re-sent after reconnects and error replies.
+  // A script call. Must-succeed ops (claim, commit, receipt, dead-letter) are re-sent after
+  // lost connections and error replies until Redis confirms them; best-effort ops (touch)
+  // get a null reply instead.
   struct WriteOp {
-    const struct LuaScript* script;
+    uint64_t seq = 0;  // issue order: re-sends keep it, so a receipt never overtakes the
+                       // commit that wrote its correlation record because of a reconnect
+    const LuaScript* script = nullptr;
     std::vector<std::string> keys;
     std::vector<std::string> args;
-    std::function<void(redisReply*)> done;  // called once, with a non-error reply
-    bool use_eval = false;                  // NOSCRIPT seen: send the body once
+    std::function<void(redisReply*)> done;  // must-succeed: a non-error reply, exactly once
+    bool must_succeed = true;
+    bool use_eval = false;  // NOSCRIPT seen: send the body (which also caches it)
   };
 
-  enum class ReadPhase : uint8_t { kDrainOwn, kNew };
+  enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
   void OnWriterReady();
   void OnReaderReady();
+  void CreateGroup();
+  void MaybeRead();
+  void OnReadReply(redisReply* reply, ReadKind kind);
+  void ScheduleReadRetry();
+  void Accept(std::vector<StreamEntry> entries, ReadKind kind);
+  void CheckDeliveries(std::vector<StreamEntry> entries);
+  void HandOut(std::vector<StreamEntry> entries);
+  void AckDeleted(const std::vector<std::string>& ids);
+  void DeadLetter(const StreamEntry& e, int64_t deliveries);
+  void OnClaimTick();
+  void Touch();
   void Enqueue(WriteOp op);
   void SendQueued();
   void Send(std::shared_ptr<WriteOp> op);
-  void MaybeRead();
-  void OnReadReply(redisReply* reply, bool history);
-  void Reclaim();
-  void OnEntries(std::vector<StreamEntry> entries, bool redelivered);
-  void HandOut(std::vector<StreamEntry> entries);
-  void DeadLetter(const StreamEntry& e, int64_t deliveries);
-  std::string Key(const std::string& suffix) const { return options_.key_prefix + suffix; }
+  void OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* reply);
+  void ScheduleWriteRetry();
+  void Defer(std::function<void()> fn);
   void MaybeFinishClose();
+  void FinishClose();
+  void PartClosed();
+  std::string Key(const std::string& suffix) const { return options_.key_prefix + suffix; }
 
   uv_loop_t* loop_;
   RedisStoreOptions options_;
-  RedisConnection reader_;  // XREADGROUP ... BLOCK holds this connection; nothing else on it
-  RedisConnection writer_;  // scripts, XGROUP, XAUTOCLAIM, XPENDING: pipelined
+  RedisConnection reader_;  // XREADGROUP (BLOCK holds it) and XAUTOCLAIM, one at a time
+  RedisConnection writer_;  // scripts, XGROUP, XPENDING, XACK: pipelined
   BatchHandler handler_;
 
+  // Intake. Only one reader command is outstanding at a time and its COUNT is at most
+  // credit_, so the handler never gets more entries than were granted.
   size_t credit_ = 0;              // entries the dispatcher can take now
-  bool reading_ = true;            // false after StopReading
-  bool read_outstanding_ = false;  // one XREADGROUP at a time on the reader
-  bool group_ready_ = false;       // XGROUP CREATE answered on the current writer connection
-  bool reclaim_outstanding_ = false;
-  ReadPhase phase_ = ReadPhase::kDrainOwn;
-  std::string drain_cursor_ = "0";  // last own-pending id read in the drain phase
-  std::string claim_cursor_ = "0-0";
-  // Entries handed to the dispatcher and not yet committed: a reconnect's pending drain and
-  // XAUTOCLAIM must not hand them out a second time.
-  std::unordered_set<std::string> handed_out_;
+  bool reading_ = true;            // false after StopReading / Close
+  bool read_outstanding_ = false;  // an XREADGROUP or XAUTOCLAIM awaits its reply
+  bool group_ready_ = false;       // XGROUP CREATE answered (created or BUSYGROUP)
+  bool group_create_outstanding_ = false;
+  bool reclaim_due_ = false;  // claim tick fired: the reader's next turn is XAUTOCLAIM
+  ReadKind phase_ = ReadKind::kOwnPending;  // kOwnPending until the drain reads an empty page
+  std::string drain_cursor_ = "0";          // last own-pending id read in the drain
+  std::string claim_cursor_ = "0-0";        // XAUTOCLAIM scan position
+  int64_t read_backoff_ms_ = 0;
+  // Entries read by this process and not finished (committed or dead-lettered): the drain
+  // after a reconnect and XAUTOCLAIM skip them so nothing is handed out twice, and the touch
+  // keeps their idle time low so no other consumer reclaims them while we work on them.
+  std::unordered_set<std::string> in_process_;
 
-  std::deque<std::shared_ptr<WriteOp>> queue_;  // waiting for the writer connection
-  size_t outstanding_writes_ = 0;               // sent, reply not yet received
+  // Writes waiting for the writer connection (or for a retry after an error), in issue order.
+  std::map<uint64_t, std::shared_ptr<WriteOp>> queue_;
+  uint64_t next_seq_ = 0;
+  size_t outstanding_writes_ = 0;  // must-succeed writes sent and not yet answered
+  int64_t write_backoff_ms_ = 0;
+  bool touch_outstanding_ = false;
+  bool script_load_refused_logged_ = false;
+  bool touch_failure_logged_ = false;
+
+  std::vector<std::function<void()>> deferred_;  // completions that must not run inline
   uv_timer_t claim_timer_;
-  uv_timer_t retry_timer_;
+  uv_timer_t write_retry_timer_;
+  uv_timer_t read_retry_timer_;
+  uv_timer_t deferred_timer_;
   uv_timer_t close_timer_;
-  bool closing_ = false;
-  uint64_t next_error_log_ms_ = 0;  // rate limit for repeated write errors
-  int closed_parts_ = 0;
+  static constexpr int kTimers = 5;
+
+  bool started_ = false;
+  bool closing_ = false;         // Close called: no new reads; writes drain
+  bool shutting_down_ = false;   // connections and timers are being closed
+  bool abandon_writes_ = false;  // Close timed out: unconfirmed writes are dropped
+  int parts_left_ = 0;           // handles still closing
+  bool closed_done_ = false;
   std::function<void()> closed_;
-  RedisStoreCounters counters_;
+  mutable RedisStoreCounters counters_;
 };
 
 }  // namespace sd::redis

@@ -1,0 +1,79 @@
+#include "adapters/redis/redis_reply.h"
+
+#include <hiredis/hiredis.h>
+
+namespace sd::redis {
+
+std::string ReplyString(const redisReply* r) {
+  if (r == nullptr) return {};
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    default:
+      return {};
+  }
+}
+
+bool ReplyIsError(const redisReply* r) { return r == nullptr || r->type == REDIS_REPLY_ERROR; }
+
+bool ReplyErrorIs(const redisReply* r, std::string_view code) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
+  const std::string_view s(r->str, r->len);
+  return s.substr(0, code.size()) == code && (s.size() == code.size() || s[code.size()] == ' ');
+}
+
+EntryParse ParseStreamEntry(const redisReply* r, StreamEntry* e) {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+      r->element[0]->type != REDIS_REPLY_STRING) {
+    return EntryParse::kInvalid;
+  }
+  *e = StreamEntry{};
+  e->entry_id = ReplyString(r->element[0]);
+  const redisReply* f = r->element[1];
+  if (f->type == REDIS_REPLY_NIL) return EntryParse::kDeleted;
+  if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return EntryParse::kInvalid;
+  // Exactly the four envelope fields, each once.
+  enum : unsigned { kV = 1, kKid = 2, kJob = 4, kSig = 8, kAll = 15 };
+  unsigned seen = 0;
+  for (size_t i = 0; i + 1 < f->elements; i += 2) {
+    const redisReply* name = f->element[i];
+    const redisReply* value = f->element[i + 1];
+    if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) {
+      e->fields_ok = false;
+      continue;
+    }
+    const std::string_view n(name->str, name->len);
+    unsigned bit = 0;
+    std::string* dst = nullptr;
+    if (n == "v") {
+      bit = kV;
+      dst = &e->version;
+    } else if (n == "kid") {
+      bit = kKid;
+      dst = &e->key_id;
+    } else if (n == "job") {
+      bit = kJob;
+      dst = &e->job;
+    } else if (n == "sig") {
+      bit = kSig;
+      dst = &e->sig;
+    } else {
+      e->fields_ok = false;
+      continue;
+    }
+    if ((seen & bit) != 0) {
+      e->fields_ok = false;  // keep the first value; the entry is rejected anyway
+      continue;
+    }
+    seen |= bit;
+    dst->assign(value->str, value->len);
+  }
+  if (seen != kAll) e->fields_ok = false;
+  return EntryParse::kOk;
+}
+
+}  // namespace sd::redis

@@ -1,0 +1,31 @@
+#pragma once
+// Reading hiredis replies: strings, errors, and job-stream entries. Pure functions over a
+// parsed reply, so they are easy to test and never touch the connection.
+#include <string>
+#include <string_view>
+
+#include "core/job.h"
+
+struct redisReply;
+
+namespace sd::redis {
+
+// The bytes of a string/status/error reply, the decimal form of an integer, else empty.
+std::string ReplyString(const redisReply* r);
+// Null (connection lost) counts as an error: the command's effect is unknown.
+bool ReplyIsError(const redisReply* r);
+// True for an error reply whose code (first word) is `code`, e.g. "NOSCRIPT", "BUSYGROUP".
+bool ReplyErrorIs(const redisReply* r, std::string_view code);
+
+enum class EntryParse : uint8_t {
+  kOk,       // `entry` filled (fields_ok says whether the fields were exactly v, kid, job, sig)
+  kDeleted,  // the id is in the pending list but the entry is gone from the stream (XDEL/trim)
+  kInvalid,  // not shaped like [id, [field, value, ...]]: a protocol surprise, not producer data
+};
+
+// Parses one stream entry as XREADGROUP / XAUTOCLAIM return it. Any missing, repeated or
+// unknown field sets fields_ok = false: the dispatcher then rejects the entry as malformed
+// with an outcome, so nothing a producer writes is ever dropped here.
+EntryParse ParseStreamEntry(const redisReply* r, StreamEntry* entry);
+
+}  // namespace sd::redis
