@@ -27,6 +27,8 @@ RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::s
       rng_(std::random_device{}()) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
+  uv_timer_init(loop_, &heartbeat_timer_);
+  heartbeat_timer_.data = this;
 }
 
 RedisConnection::~RedisConnection() {
@@ -39,7 +41,35 @@ RedisConnection::~RedisConnection() {
   }
 }
 
-void RedisConnection::Start() { Connect(); }
+void RedisConnection::Start() {
+  Connect();
+  if (endpoint_.heartbeat_ms > 0) {
+    uv_timer_start(
+        &heartbeat_timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Heartbeat(); },
+        static_cast<uint64_t>(endpoint_.heartbeat_ms), static_cast<uint64_t>(endpoint_.heartbeat_ms));
+  }
+}
+
+void RedisConnection::Heartbeat() {
+  if (!ready_ || ac_ == nullptr) return;
+  const uint64_t now = uv_now(loop_);
+  if (ping_outstanding_) {
+    if (now - ping_sent_ms_ >= static_cast<uint64_t>(endpoint_.heartbeat_timeout_ms)) {
+      last_error_ = "no reply to PING for " + std::to_string(now - ping_sent_ms_) + " ms";
+      spdlog::warn("redis {}: {}; dropping the connection", name_, last_error_);
+      ping_outstanding_ = false;
+      redisAsyncContext* ac = ac_;
+      redisAsyncFree(ac);  // pending callbacks get null replies; OnDisconnected reconnects
+    }
+    return;
+  }
+  ping_outstanding_ = true;
+  ping_sent_ms_ = now;
+  const uint64_t gen = ++generation_;
+  SendRaw({"PING"}, [this, gen](redisReply*) {
+    if (gen == generation_) ping_outstanding_ = false;
+  });
+}
 
 void RedisConnection::Connect() {
   if (closing_ || ac_ != nullptr) return;
@@ -135,6 +165,8 @@ void RedisConnection::OnConnected(int st) {
 void RedisConnection::OnDisconnected(int st) {
   // hiredis frees the context after this returns; pending callbacks already got null.
   ac_ = nullptr;
+  ping_outstanding_ = false;
+  ++generation_;
   connected_ = false;
   const bool was_ready = ready_;
   ready_ = false;
@@ -195,6 +227,7 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
   closing_ = true;
   closed_ = std::move(done);
   uv_timer_stop(&timer_);
+  uv_timer_stop(&heartbeat_timer_);
   const bool was_ready = ready_;
   ready_ = false;
   if (ac_ != nullptr) {
@@ -214,14 +247,17 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
 void RedisConnection::MaybeClosed() {
   if (!closing_ || ac_ != nullptr || !timer_open_) return;
   timer_open_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+  pending_closes_ = 2;
+  auto on_close = [](uv_handle_t* h) {
     auto* self = static_cast<RedisConnection*>(h->data);
-    if (self->closed_) {
+    if (--self->pending_closes_ == 0 && self->closed_) {
       auto cb = std::move(self->closed_);
       self->closed_ = nullptr;
       cb();
     }
-  });
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), on_close);
 }
 
 }  // namespace sd::redis

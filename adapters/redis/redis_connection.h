@@ -33,6 +33,12 @@ struct RedisEndpoint {
   // hiredis' async connect has no timeout of its own; a black-holed SYN would otherwise hold
   // the connection for the kernel's ~2 minutes before the next attempt.
   int64_t connect_timeout_ms = 5'000;
+  // A PING every heartbeat_ms; no reply within heartbeat_timeout_ms means the connection is
+  // half-open (the server or the path to it is gone without a reset, e.g. a partition) and it
+  // is dropped and reconnected. hiredis 0.14 has no command timeout. The timeout must exceed
+  // the longest blocking command on the connection (XREADGROUP BLOCK). 0 = off.
+  int64_t heartbeat_ms = 5'000;
+  int64_t heartbeat_timeout_ms = 15'000;
 };
 
 class RedisConnection {
@@ -72,6 +78,7 @@ class RedisConnection {
   void OnConnected(int status);
   void OnDisconnected(int status);
   void OnConnectTimeout();
+  void Heartbeat();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
   void MaybeClosed();
 
@@ -85,7 +92,12 @@ class RedisConnection {
   // One timer serves as the reconnect backoff and as the connect watchdog: the two never
   // run at the same time.
   uv_timer_t timer_;
+  uv_timer_t heartbeat_timer_;
   bool timer_open_ = true;
+  int pending_closes_ = 0;
+  bool ping_outstanding_ = false;
+  uint64_t ping_sent_ms_ = 0;
+  uint64_t generation_ = 0;  // bumps per connection: a stale PING reply is ignored
   int64_t backoff_ms_ = 0;  // current backoff; 0 = next failure starts at reconnect_initial_ms
   uint64_t reconnects_ = 0;
   uint64_t auth_failures_ = 0;

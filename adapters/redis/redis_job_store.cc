@@ -41,10 +41,18 @@ std::string DefaultConsumerName() {
   return host;
 }
 
+namespace {
+// The reader's PING waits behind a blocking XREADGROUP, so its timeout must outlast BLOCK.
+RedisEndpoint ReaderEndpoint(RedisEndpoint e, int64_t block_ms) {
+  if (e.heartbeat_ms > 0) e.heartbeat_timeout_ms = std::max(e.heartbeat_timeout_ms, 3 * block_ms);
+  return e;
+}
+}  // namespace
+
 RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      reader_(loop, options_.endpoint, "reader"),
+      reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
       writer_(loop, options_.endpoint, "writer") {
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.

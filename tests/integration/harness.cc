@@ -120,8 +120,9 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
   if (options_.acl_user) {
     // The least-privilege user docs/redis.md documents, with a password from a 0600 file.
     auto* r = static_cast<redisReply*>(redisCommand(
-        redis_, "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xpending "
-                "+xack +xadd +xgroup|create +evalsha +eval +set +get +exists +time +ping +auth"));
+        redis_, "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim "
+                "+xpending +xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
+                "+auth"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");

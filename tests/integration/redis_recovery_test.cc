@@ -30,6 +30,7 @@ TEST(RedisRecovery, UnixSocketWithLeastPrivilegeAclUser) {
   c.StopDaemon();
   EXPECT_EQ(c.StreamLength("sd:outcomes"), 100);
   EXPECT_EQ(c.PendingCount(), 0);
+  EXPECT_EQ(c.DaemonLog().find("[error]"), std::string::npos) << "the documented ACL must be enough";
 }
 
 TEST(RedisRecovery, WrongRedisPasswordIsReportedAndNothingIsProcessed) {

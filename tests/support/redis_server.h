@@ -51,6 +51,7 @@ class RedisServer {
   // SIGKILL: a crash, as far as clients can tell.
   void Kill();
   bool running() { return process_.Running(); }
+  pid_t pid() const { return process_.pid(); }
 
   int port() const { return port_; }
   const std::string& host() const { return host_; }
