@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages smsdispatch builds, tests and runs with. Idempotent: it
-# only calls apt-get when something is missing. Pass "test" to add the test-only tools.
+# only calls apt-get when something is missing. Pass "fuzz" to add clang and libFuzzer.
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config
       libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       redis-server redis-tools openssl python3)
-if [[ "${1:-}" == "test" ]]; then
+if [[ "${1:-}" == "fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi
 

@@ -9,6 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SD_FUZZ_BUILD:-$root/build-fuzz}"
 out="${SD_FUZZ_OUT:-$build/findings}"
 
+"$root/scripts/deps.sh" fuzz
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSD_FUZZ=ON -DSD_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" --target pdu_fuzzer -j"${SD_JOBS:-2}" >/dev/null
