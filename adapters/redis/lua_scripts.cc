@@ -22,13 +22,21 @@ LuaScript Make(const char* name, const char* body) { return LuaScript{name, body
 
 }  // namespace
 
+// One call claims a whole batch (pairs of KEYS and ARGV per job): the per-call cost of a
+// script in Redis, not the SET itself, dominated when each job was its own call.
 const LuaScript kClaimScript = Make("claim", R"lua(
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
-  return 1
+local out = {}
+for i = 1, #KEYS / 2 do
+  local idem, guard, entry, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
+  if redis.call('SET', idem, entry, 'NX', 'PX', ttl) then
+    out[i] = 0
+  elseif redis.call('GET', idem) == entry then
+    if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
+  else
+    out[i] = 3
+  end
 end
-return 3
+return out
 )lua");
 
 // Scripts are atomic but not transactional: a command that fails half-way (an XADD to a key
@@ -44,6 +52,36 @@ return 3
   "  return redis.pcall('XADD', key, '*', unpack(fields))\n"                          \
   "end\n"                                                                             \
   "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
+
+// A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
+// guard and its correlation key (the guard again when there is none). ARGV: group, guard ttl,
+// maxlen, correlation ttl, then per outcome: entry id, correlation value ('' = none), the
+// number of outcome fields, the field/value pairs. Same rules as the single commit below: a
+// failing first write returns the error before that outcome's guard is set, and outcomes
+// already written in this call are only acknowledged when the batch is retried.
+const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
+local out = {}
+local a = 5
+local n = (#KEYS - 2) / 2
+for i = 1, n do
+  local guard, corr = KEYS[2 + 2 * i - 1], KEYS[2 + 2 * i]
+  local entry, corr_value, nf = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  a = a + 3
+  out[i] = 0
+  if redis.call('EXISTS', guard) == 0 then
+    local fields = {}
+    for k = a, a + nf - 1 do fields[#fields + 1] = ARGV[k] end
+    local r = xadd(KEYS[1], ARGV[3], fields)
+    if failed(r) then return r end
+    if corr_value ~= '' then redis.call('SET', corr, corr_value, 'PX', ARGV[4]) end
+    redis.call('SET', guard, '1', 'PX', ARGV[2])
+    out[i] = 1
+  end
+  a = a + nf
+  redis.call('XACK', KEYS[2], ARGV[1], entry)
+end
+return out
+)lua");
 
 // The guard decides everything: a second commit of the same entry (a retry after a lost
 // reply, or a second daemon racing) only acknowledges.
@@ -143,7 +181,7 @@ return #mine
 )lua");
 
 const std::vector<const LuaScript*>& AllScripts() {
-  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kReceiptScript,
+  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kCommitManyScript, &kReceiptScript,
                                                   &kDeadLetterScript, &kTouchScript};
   return kAll;
 }

@@ -14,8 +14,9 @@ struct LuaScript {
   std::string sha1;  // lowercase hex SHA-1 of body: what EVALSHA and SCRIPT LOAD use
 };
 
-// KEYS: idem key, outcome guard key. ARGV: entry id, ttl ms.
-// Returns 0 new, 1 resume (same entry, no outcome yet), 2 already done, 3 replay.
+// A batch: KEYS idem key and outcome guard key per job; ARGV entry id and ttl ms per job.
+// Returns an array, per job: 0 new, 1 resume, 2 already done, 3 replay.
+// (resume = the same entry, redelivered, no outcome yet).
 extern const LuaScript kClaimScript;
 
 // KEYS: outcome guard, outcomes stream, jobs stream[, correlation key].
@@ -24,6 +25,9 @@ extern const LuaScript kClaimScript;
 // Writes the outcome (and correlation) only if the guard was not set yet; always XACKs.
 // Returns 1 if the outcome was written, 0 if the entry already had one.
 extern const LuaScript kCommitScript;
+// The same for a batch of outcomes in one call (layout in lua_scripts.cc); returns per outcome
+// 1 written or 0 already there.
+extern const LuaScript kCommitManyScript;
 
 // KEYS: correlation key, receipts stream, quarantine stream, receipt guard key.
 // ARGV: maxlen, guard ttl ms, receipt field/value pairs...

@@ -463,81 +463,115 @@ void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
   auto c = std::make_shared<Collector>(
       Collector{std::vector<ClaimState>(reqs.size()), reqs.size(), std::move(done)});
   counters_.claims += reqs.size();
-  for (size_t i = 0; i < reqs.size(); ++i) {
+  // One script call per chunk of the batch (bounded so one call never blocks Redis long).
+  constexpr size_t kChunk = 256;
+  for (size_t start = 0; start < reqs.size(); start += kChunk) {
+    const size_t end = std::min(reqs.size(), start + kChunk);
     WriteOp op;
     op.script = &kClaimScript;
-    op.keys = {Key("idem:" + reqs[i].job_id), Key("out:" + reqs[i].entry_id)};
-    // PX 0 is an error in Redis; a record must outlive at least this round trip.
-    op.args = {reqs[i].entry_id, std::to_string(std::max<int64_t>(reqs[i].ttl_ms, 1000))};
-    op.done = [c, i](redisReply* r) {
-      const long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-      switch (v) {
-        case 0:
-          c->states[i] = ClaimState::kNew;
-          break;
-        case 2:
-          c->states[i] = ClaimState::kAlreadyDone;
-          break;
-        case 3:
-          c->states[i] = ClaimState::kReplay;
-          break;
-        default:
-          c->states[i] = ClaimState::kResume;
-          break;  // 1 (or a surprise: never skip)
+    op.items = end - start;
+    for (size_t i = start; i < end; ++i) {
+      op.keys.push_back(Key("idem:" + reqs[i].job_id));
+      op.keys.push_back(Key("out:" + reqs[i].entry_id));
+      op.args.push_back(reqs[i].entry_id);
+      // PX 0 is an error in Redis; a record must outlive at least this round trip.
+      op.args.push_back(std::to_string(std::max<int64_t>(reqs[i].ttl_ms, 1000)));
+    }
+    op.done = [c, start, end](redisReply* r) {
+      for (size_t i = start; i < end; ++i) {
+        const size_t k = i - start;
+        const long long v = r->type == REDIS_REPLY_ARRAY && k < r->elements &&
+                                    r->element[k]->type == REDIS_REPLY_INTEGER
+                                ? r->element[k]->integer
+                                : -1;
+        switch (v) {
+          case 0:
+            c->states[i] = ClaimState::kNew;
+            break;
+          case 2:
+            c->states[i] = ClaimState::kAlreadyDone;
+            break;
+          case 3:
+            c->states[i] = ClaimState::kReplay;
+            break;
+          default:
+            c->states[i] = ClaimState::kResume;
+            break;  // 1 (or a surprise: never skip)
+        }
       }
-      if (--c->remaining == 0) c->done(std::move(c->states));
+      c->remaining -= end - start;
+      if (c->remaining == 0) c->done(std::move(c->states));
     };
     Enqueue(std::move(op));
   }
 }
 
 void RedisJobStore::Commit(Outcome o, std::function<void()> done) {
-  const bool submitted = o.status == OutcomeStatus::kSubmitted;
-  WriteOp op;
-  op.script = &kCommitScript;
-  op.keys = {Key("out:" + o.entry_id), options_.outcomes_stream, options_.jobs_stream};
-  std::string corr_value;
-  if (submitted) {
-    // The carrier's message id exactly as its submit response gave it: receipts are looked
-    // up with the id they carry.
-    op.keys.push_back(Key("corr:" + o.carrier + ":" + o.message_id));
-    corr_value = EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id);
-  }
-  op.args = {o.entry_id,
-             options_.group,
-             std::to_string(options_.correlation_ttl_ms),
-             std::to_string(options_.outcome_maxlen),
-             std::to_string(options_.correlation_ttl_ms),
-             corr_value,
-             "entry",
-             o.entry_id,
-             "job",
-             o.job_id,
-             "kid",
-             o.key_id,
-             "ref",
-             o.client_ref,
-             "status",
-             submitted ? "submitted" : "rejected",
-             "reason",
-             submitted ? std::string() : std::string(ReasonName(o.reason)),
-             "detail",
-             o.detail,
-             "carrier",
-             o.carrier,
-             "message_id",
-             o.message_id,
-             "segments",
-             std::to_string(o.segments),
-             "ts",
-             std::to_string(o.ts_ms)};
-  op.done = [this, entry = o.entry_id, done = std::move(done)](redisReply* r) {
-    ++counters_.commits;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) ++counters_.outcomes_written;
-    in_process_.erase(entry);
-    done();
+  // Commits issued in one loop turn (a read of many submit_sm_resp) go out as one script call
+  // on the next turn. Receipts queue behind them in the same list, so a receipt never
+  // overtakes the commit that writes its correlation record.
+  if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+  pending_writes_.push_back(PendingWrite{std::move(o), std::move(done), {}});
+}
+
+void RedisJobStore::FlushPendingWrites() {
+  auto pending = std::move(pending_writes_);
+  pending_writes_.clear();
+  constexpr size_t kChunk = 256;
+  std::vector<PendingWrite*> run;  // consecutive commits
+  auto flush_run = [&] {
+    if (run.empty()) return;
+    WriteOp op;
+    op.script = &kCommitManyScript;
+    op.keys = {options_.outcomes_stream, options_.jobs_stream};
+    op.args = {options_.group, std::to_string(options_.correlation_ttl_ms),
+               std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms)};
+    std::vector<std::pair<std::string, std::function<void()>>> dones;
+    for (PendingWrite* w : run) {
+      Outcome& o = w->outcome;
+      const bool submitted = o.status == OutcomeStatus::kSubmitted;
+      const std::string guard = Key("out:" + o.entry_id);
+      op.keys.push_back(guard);
+      // The carrier's message id exactly as its submit response gave it: receipts are looked
+      // up with the id they carry.
+      op.keys.push_back(submitted ? Key("corr:" + o.carrier + ":" + o.message_id) : guard);
+      op.args.push_back(o.entry_id);
+      op.args.push_back(submitted ? EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id)
+                                  : std::string());
+      op.args.push_back("22");  // 11 field/value pairs
+      const std::string fields[] = {"entry", o.entry_id, "job", o.job_id, "kid", o.key_id, "ref", o.client_ref,
+                                    "status", submitted ? "submitted" : "rejected",
+                                    "reason", submitted ? std::string() : std::string(ReasonName(o.reason)),
+                                    "detail", o.detail, "carrier", o.carrier, "message_id", o.message_id,
+                                    "segments", std::to_string(o.segments), "ts", std::to_string(o.ts_ms)};
+      op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+      dones.emplace_back(o.entry_id, std::move(w->done));
+    }
+    op.items = dones.size();
+    op.done = [this, dones = std::move(dones)](redisReply* r) {
+      for (size_t i = 0; i < dones.size(); ++i) {
+        ++counters_.commits;
+        if (r->type == REDIS_REPLY_ARRAY && i < r->elements && r->element[i]->type == REDIS_REPLY_INTEGER &&
+            r->element[i]->integer == 1) {
+          ++counters_.outcomes_written;
+        }
+        in_process_.erase(dones[i].first);
+        dones[i].second();
+      }
+    };
+    Enqueue(std::move(op));
+    run.clear();
   };
-  Enqueue(std::move(op));
+  for (PendingWrite& w : pending) {
+    if (w.op) {
+      flush_run();
+      Enqueue(std::move(*w.op));
+      continue;
+    }
+    run.push_back(&w);
+    if (run.size() == kChunk) flush_run();
+  }
+  flush_run();
 }
 
 void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
@@ -567,6 +601,11 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 2) ++counters_.duplicate_receipts;
     done();
   };
+  if (!pending_writes_.empty()) {
+    // Behind commits not sent yet: it may need the correlation record one of them writes.
+    pending_writes_.push_back(PendingWrite{{}, {}, std::move(op)});
+    return;
+  }
   Enqueue(std::move(op));
 }
 
@@ -606,11 +645,15 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   argv.push_back(std::to_string(op->keys.size()));
   argv.insert(argv.end(), op->keys.begin(), op->keys.end());
   argv.insert(argv.end(), op->args.begin(), op->args.end());
-  if (op->must_succeed) ++outstanding_writes_;
+  if (op->must_succeed) {
+    ++outstanding_writes_;
+    outstanding_items_ += op->items;
+  }
   const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
   if (sent) return;
   if (op->must_succeed) {
     --outstanding_writes_;
+    outstanding_items_ -= op->items;
     queue_.emplace(op->seq, std::move(op));  // the writer's next ready sends it
   } else {
     op->done(nullptr);
@@ -618,7 +661,10 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
 }
 
 void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* r) {
-  if (op->must_succeed) --outstanding_writes_;
+  if (op->must_succeed) {
+    --outstanding_writes_;
+    outstanding_items_ -= op->items;
+  }
   if (abandon_writes_) return;  // Close gave up on it; the entry stays pending in Redis
   if (r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
     // Redis lost its script cache (restart, SCRIPT FLUSH) and SCRIPT LOAD was not possible.
@@ -701,6 +747,7 @@ void RedisJobStore::Close(int64_t timeout_ms, std::function<void()> done) {
   closing_ = true;
   reading_ = false;
   closed_ = std::move(done);
+  FlushPendingWrites();  // commits batched for the next turn go out with everything else
   uv_timer_stop(&claim_timer_);
   uv_timer_stop(&read_retry_timer_);
   uv_timer_start(

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -90,7 +91,13 @@ class RedisJobStore final : public JobStore {
   const RedisStoreCounters& counters() const;
   bool connected() const { return writer_.ready() && reader_.ready(); }
   // Writes not yet confirmed by Redis (queued for a connection, or sent and unanswered).
-  size_t queued_writes() const { return queue_.size() + outstanding_writes_; }
+  // Writes (claims, outcomes, receipts) not yet confirmed by Redis, counting each outcome of a
+  // batched call.
+  size_t queued_writes() const {
+    size_t n = pending_writes_.size() + outstanding_items_;
+    for (const auto& [seq, op] : queue_) n += op->items;
+    return n;
+  }
   // Entries handed out (or being checked) and not yet committed.
   size_t in_process() const { return in_process_.size(); }
   size_t credit() const { return credit_; }
@@ -110,10 +117,20 @@ class RedisJobStore final : public JobStore {
     std::function<void(redisReply*)> done;  // must-succeed: a non-error reply, exactly once
     bool must_succeed = true;
     bool use_eval = false;  // NOSCRIPT seen: send the body (which also caches it)
+    size_t items = 1;       // writes this call carries (a batch carries many)
+  };
+
+  // A write issued this loop turn, sent by FlushPendingWrites on the next: consecutive
+  // commits become one commit_many call; any other op keeps its place in the order.
+  struct PendingWrite {
+    Outcome outcome;
+    std::function<void()> done;
+    std::optional<WriteOp> op;  // set for a receipt queued behind unsent commits
   };
 
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
+  void FlushPendingWrites();
   void OnWriterReady();
   void OnReaderReady();
   void CreateGroup();
@@ -165,12 +182,14 @@ class RedisJobStore final : public JobStore {
   std::map<uint64_t, std::shared_ptr<WriteOp>> queue_;
   uint64_t next_seq_ = 0;
   size_t outstanding_writes_ = 0;  // must-succeed writes sent and not yet answered
+  size_t outstanding_items_ = 0;   // the writes those calls carry
   int64_t write_backoff_ms_ = 0;
   bool touch_outstanding_ = false;
   bool script_load_refused_logged_ = false;
   bool touch_failure_logged_ = false;
 
   std::vector<std::function<void()>> deferred_;  // completions that must not run inline
+  std::vector<PendingWrite> pending_writes_;     // commits (and receipts behind them) of this turn
   uv_timer_t claim_timer_;
   uv_timer_t write_retry_timer_;
   uv_timer_t read_retry_timer_;
