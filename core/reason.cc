@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 16> kNames = {
+constexpr std::array<std::string_view, 30> kNames = {
     "",
     "malformed",
     "too_large",
@@ -22,8 +22,22 @@ constexpr std::array<std::string_view, 16> kNames = {
     "carrier_rejected",
     "carrier_unavailable",
     "dead_letter",
+    "revoked_key",
+    "key_not_active",
+    "kind_not_allowed",
+    "sender_not_allowed",
+    "country_not_allowed",
+    "otp_template_mismatch",
+    "url_not_allowed",
+    "not_mobile",
+    "premium_number",
+    "high_risk_prefix",
+    "blocked_content",
+    "shortener_not_allowed",
+    "lookalike_domain",
+    "rate_limited",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kDeadLetter) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kRateLimited) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {
