@@ -57,13 +57,17 @@ struct SubmitRequest {
   std::string destination;  // E.164 with '+'
   std::string sender;
   EncodedText text;
+  std::string text_utf8;  // the job's text, for carriers configured to re-encode it
   bool want_receipt = true;
 };
 
 struct SubmitResult {
   enum class Kind : uint8_t { kAccepted, kTemporaryFailure, kPermanentFailure };
   Kind kind = Kind::kTemporaryFailure;
-  std::string message_id;  // when accepted
+  std::string message_id;  // when accepted: the first part's id
+  // When accepted: every part's id in part order (message_id is part_ids[0]). Receipts come
+  // per part; the store correlates each and aggregates them into one job status.
+  std::vector<std::string> part_ids;
   uint32_t carrier_status = 0;  // e.g. SMPP command_status
   std::string detail;
   int segments = 0;

@@ -1,5 +1,7 @@
 #include "adapters/smpp/session.h"
 
+#include "adapters/smpp/submit_parts.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -9,37 +11,6 @@ namespace {
 constexpr uint32_t kMaxSequence = 0x7FFFFFFF;
 
 }  // namespace
-
-ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery) {
-  ShortMessage sm;
-  std::string_view dest = req.destination;
-  if (!dest.empty() && dest[0] == '+') dest.remove_prefix(1);
-  sm.dest_addr_ton = 1;  // international
-  sm.dest_addr_npi = 1;  // E.164
-  sm.destination_addr = std::string(dest);
-  std::string_view src = req.sender;
-  std::string_view digits = src;
-  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
-  const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(),
-                                                      [](char c) { return c >= '0' && c <= '9'; });
-  if (numeric) {
-    src = digits;
-    sm.source_addr_ton = 1;
-    sm.source_addr_npi = 1;
-  } else {
-    sm.source_addr_ton = 5;  // alphanumeric (GSM 03.38 7-bit on the air)
-    sm.source_addr_npi = 0;  // unknown
-  }
-  sm.source_addr = std::string(src);
-  sm.data_coding = static_cast<uint8_t>(req.text.coding);
-  sm.registered_delivery = req.want_receipt ? registered_delivery : 0;
-  if (req.text.bytes.size() <= kMaxShortMessage) {
-    sm.short_message = req.text.bytes;
-  } else {
-    sm.tlvs.push_back(Tlv{tag::kMessagePayload, req.text.bytes});
-  }
-  return sm;
-}
 
 EsmeSession::EsmeSession(SessionConfig config)
     : config_(std::move(config)),

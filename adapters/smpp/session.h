@@ -36,11 +36,6 @@ struct SessionConfig {
 // texts travel in the message_payload TLV.
 inline constexpr size_t kMaxShortMessage = 254;
 
-// The submit_sm body for one request: sender TON/NPI from its form (digits, optionally with
-// '+': international/E.164; anything else: alphanumeric 5/0), destination without '+' as
-// international/E.164, data_coding from the encoding, short_message or message_payload.
-ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery);
-
 struct SessionEvent {
   // kUnbound (our unbind was answered) is always followed by kClosed.
   enum class Kind : uint8_t {

@@ -1,5 +1,6 @@
 // EsmeSession driven by bytes from a scripted peer: a unit test of the state machine alone.
 #include "adapters/smpp/session.h"
+#include "adapters/smpp/submit_parts.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,479 @@
+#include "adapters/smpp/smpp_bind.h"
+
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "adapters/smpp/receipt_parser.h"
+
+namespace sd::smpp {
+
+// One TCP connection. Freed only in the tcp handle's close callback (STYLE habit 8).
+struct SmppBind::Connection {
+  uv_tcp_t tcp;
+  uv_connect_t connect_req;
+  SmppBind* bind = nullptr;  // always set: the close callback reports back to it
+  bool current = true;       // false once the bind let go of this connection
+  bool connected = false;
+  int64_t connect_deadline_ms = 0;
+  // One read's worth; the session keeps partial PDUs itself. 64 KiB = one maximal PDU.
+  char read_buf[64 * 1024];
+};
+
+namespace {
+
+struct WriteReq {
+  uv_write_t req;  // first member: the callback casts back from uv_write_t*
+  std::string data;
+  uint64_t generation;
+};
+
+std::string Hex32(uint32_t v) {
+  char buf[11];
+  snprintf(buf, sizeof buf, "0x%08X", v);
+  return buf;
+}
+
+template <typename T>
+uv_handle_t* AsHandle(T* h) {
+  return reinterpret_cast<uv_handle_t*>(h);
+}
+
+constexpr int kHandles = 5;  // tick, reconnect, pace timers; flush idle + check
+
+}  // namespace
+
+SmppBind::SmppBind(uv_loop_t* loop, SmppBindOptions options)
+    : loop_(loop), options_(std::move(options)), rate_(options_.rate), rng_(std::random_device{}()) {
+  uv_timer_init(loop_, &tick_timer_);
+  uv_timer_init(loop_, &reconnect_timer_);
+  uv_timer_init(loop_, &pace_timer_);
+  uv_idle_init(loop_, &flush_idle_);
+  uv_check_init(loop_, &flush_check_);
+  tick_timer_.data = reconnect_timer_.data = pace_timer_.data = this;
+  flush_idle_.data = flush_check_.data = this;
+  open_handles_ = kHandles;
+}
+
+SmppBind::~SmppBind() {
+  if (open_handles_ != 0) {
+    spdlog::critical("bind {}: destroyed before Close() completed", options_.name);
+  }
+}
+
+void SmppBind::Start() {
+  if (closing_) return;
+  uv_timer_start(
+      &tick_timer_, [](uv_timer_t* t) { static_cast<SmppBind*>(t->data)->OnTick(); },
+      static_cast<uint64_t>(options_.tick_ms), static_cast<uint64_t>(options_.tick_ms));
+  Connect();
+}
+
+void SmppBind::Connect() {
+  if (closing_ || conn_ != nullptr) return;
+  ++counters_.connect_attempts;
+  if (counters_.connect_attempts > 1) ++counters_.reconnects;
+  struct addrinfo hints {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  // Resolution is synchronous: carrier hosts are configured addresses (or names in
+  // /etc/hosts); numeric addresses never touch DNS, so a DNS outage cannot wedge the loop.
+  struct addrinfo* res = nullptr;
+  const std::string port = std::to_string(options_.port);
+  if (getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
+    spdlog::warn("bind {}: cannot resolve {}", options_.name, options_.host);
+    ScheduleReconnect();
+    return;
+  }
+  auto* c = new Connection();
+  c->bind = this;
+  c->connect_deadline_ms = NowMs() + options_.connect_timeout_ms;
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
+  c->connect_req.data = c;
+  uv_tcp_nodelay(&c->tcp, 1);
+  conn_ = c;
+  ++generation_;
+  const int rc =
+      uv_tcp_connect(&c->connect_req, &c->tcp, res->ai_addr, [](uv_connect_t* req, int st) {
+        auto* conn = static_cast<Connection*>(req->data);
+        // UV_ECANCELED after Disconnect(): that connection is no longer ours to act on.
+        if (conn->current) conn->bind->OnConnected(st);
+      });
+  freeaddrinfo(res);
+  if (rc != 0) {
+    spdlog::warn("bind {}: connect: {}", options_.name, uv_strerror(rc));
+    Disconnect(uv_strerror(rc));
+  }
+}
+
+void SmppBind::OnConnected(int st) {
+  if (st != 0) {
+    spdlog::warn("bind {}: connect to {}:{} failed: {}", options_.name, options_.host,
+                 options_.port, uv_strerror(st));
+    Disconnect(uv_strerror(st));
+    return;
+  }
+  conn_->connected = true;
+  ++counters_.connects;
+  session_ = std::make_unique<EsmeSession>(options_.session);
+  session_->Start(NowMs());
+  rate_.Reset();
+  const int rc = uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&conn_->tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* conn = static_cast<Connection*>(h->data);
+        *buf = uv_buf_init(conn->read_buf, sizeof conn->read_buf);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        auto* conn = static_cast<Connection*>(s->data);
+        if (conn->current) conn->bind->OnRead(nread, buf);
+      });
+  if (rc != 0) {
+    Disconnect(std::string("read: ") + uv_strerror(rc));
+    return;
+  }
+  RequestFlush();
+}
+
+void SmppBind::OnRead(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;  // EAGAIN: nothing to do
+  if (nread < 0) {
+    Disconnect(nread == UV_EOF ? "peer closed the connection"
+                               : uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  session_->OnBytes(std::string_view(buf->base, static_cast<size_t>(nread)), NowMs());
+  ProcessEvents();
+  RequestFlush();
+}
+
+void SmppBind::OnTick() {
+  const int64_t now = NowMs();
+  rate_.OnTick(NowNs());
+  if (conn_ != nullptr && !conn_->connected && now >= conn_->connect_deadline_ms) {
+    Disconnect("connect timed out");
+    return;
+  }
+  if (session_) {
+    session_->OnTimer(now);
+    ProcessEvents();
+    Pump();
+    RequestFlush();
+  }
+}
+
+void SmppBind::ProcessEvents() {
+  if (!session_) return;
+  bool room = false;
+  std::string closed_reason;
+  bool closed = false;
+  for (SessionEvent& e : session_->TakeEvents()) {
+    switch (e.kind) {
+      case SessionEvent::Kind::kBound:
+        ++counters_.binds;
+        backoff_ms_ = 0;  // a good bind resets the backoff
+        spdlog::info("bind {}: bound to {}:{}", options_.name, options_.host, options_.port);
+        room = true;
+        break;
+      case SessionEvent::Kind::kBindFailed:
+        ++counters_.bind_failures;
+        spdlog::error("bind {}: bind refused with status {}", options_.name, Hex32(e.status));
+        break;
+      case SessionEvent::Kind::kSubmitDone:
+      case SessionEvent::Kind::kSubmitTimedOut: {
+        auto it = inflight_.find(e.sequence);
+        if (it == inflight_.end()) break;
+        PartDone done = std::move(it->second);
+        inflight_.erase(it);
+        PartResult r;
+        if (e.kind == SessionEvent::Kind::kSubmitTimedOut) {
+          ++counters_.timeouts;
+          ++counters_.temporary_failures;
+          r.kind = PartResult::Kind::kTemporary;
+          r.detail = "submit_sm_resp timed out";
+        } else if (e.status == status::kOk) {
+          ++counters_.accepted;
+          r.kind = PartResult::Kind::kAccepted;
+          r.message_id = std::move(e.message_id);
+        } else {
+          r.status = e.status;
+          r.detail = "smpp status " + Hex32(e.status);
+          if (e.status == status::kThrottled || e.status == status::kMsgQFul) {
+            ++counters_.throttled;
+            rate_.OnThrottled(NowNs());
+            r.kind = PartResult::Kind::kThrottled;
+          } else if (e.status == status::kSysErr) {
+            ++counters_.temporary_failures;
+            r.kind = PartResult::Kind::kTemporary;
+          } else {
+            ++counters_.permanent_failures;
+            r.kind = PartResult::Kind::kPermanent;
+          }
+        }
+        room = true;
+        done(std::move(r));
+        break;
+      }
+      case SessionEvent::Kind::kDeliver: {
+        std::optional<Receipt> receipt = ParseReceipt(e.sm, "");
+        if (!receipt) {
+          // Mobile-originated messages are not handled; answering them stops the SMSC from
+          // redelivering forever. Counted so an operator can see them.
+          const bool says_receipt = (e.sm.esm_class & 0x3C) == 0x04;
+          ++(says_receipt ? counters_.unparsable_receipts : counters_.mo_messages);
+          if (session_) session_->AckDeliver(e.sequence);
+          break;
+        }
+        ++counters_.receipts;
+        if (!on_receipt) break;  // cannot be made durable: the SMSC redelivers it later
+        const uint64_t gen = generation_;
+        const uint32_t seq = e.sequence;
+        on_receipt(std::move(*receipt), [this, gen, seq] {
+          // That connection is gone: the SMSC redelivers the receipt on the next one.
+          if (gen != generation_ || !session_) return;
+          session_->AckDeliver(seq);
+          RequestFlush();
+        });
+        break;
+      }
+      case SessionEvent::Kind::kUnbound:
+        spdlog::info("bind {}: unbound", options_.name);
+        break;
+      case SessionEvent::Kind::kClosed:
+        closed = true;
+        closed_reason = e.reason;
+        break;
+    }
+    if (!session_) break;  // a completion above may have closed us
+  }
+  if (closed) {
+    Flush();  // a final generic_nack or unbind_resp
+    Disconnect(closed_reason);
+    return;
+  }
+  Pump();
+  if (room && on_room) on_room();
+}
+
+void SmppBind::Enqueue(ShortMessage sm, PartDone done) {
+  if (closing_) {
+    ++counters_.temporary_failures;
+    PartResult r;
+    r.detail = "shutting down";
+    Defer([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    return;
+  }
+  queue_.push_back(Queued{std::move(sm), std::move(done)});
+  Pump();
+  RequestFlush();
+}
+
+void SmppBind::Pump() {
+  if (!session_ || !session_->CanSubmit() || queue_.empty()) return;
+  int64_t now_ns = NowNs();
+  while (!queue_.empty() && session_->CanSubmit()) {
+    const int64_t next = rate_.NextSendNs();
+    if (next > now_ns) {
+      SchedulePace(next);
+      break;
+    }
+    Queued q = std::move(queue_.front());
+    queue_.pop_front();
+    std::optional<uint32_t> seq = session_->Submit(std::move(q.sm), NowMs());
+    if (!seq) {
+      // CanSubmit() held, so only the encoder refused: a field longer than SMPP allows.
+      ++counters_.permanent_failures;
+      PartResult r;
+      r.kind = PartResult::Kind::kPermanent;
+      r.detail = "a field exceeds its SMPP maximum length";
+      Defer([done = std::move(q.done), r = std::move(r)]() mutable { done(std::move(r)); });
+      continue;
+    }
+    ++counters_.submits;
+    rate_.OnSent(now_ns);
+    inflight_.emplace(*seq, std::move(q.done));
+  }
+  RequestFlush();
+}
+
+void SmppBind::SchedulePace(int64_t at_ns) {
+  if (uv_is_closing(AsHandle(&pace_timer_))) return;
+  const int64_t wait_ms = std::max<int64_t>(1, (at_ns - NowNs() + 999'999) / 1'000'000);
+  uv_timer_start(
+      &pace_timer_, [](uv_timer_t* t) { static_cast<SmppBind*>(t->data)->Pump(); },
+      static_cast<uint64_t>(wait_ms), 0);
+}
+
+void SmppBind::Defer(std::function<void()> fn) {
+  if (uv_is_closing(AsHandle(&flush_check_))) {
+    spdlog::critical("bind {}: used after Close(); a completion is dropped", options_.name);
+    return;
+  }
+  deferred_.push_back(std::move(fn));
+  RequestFlush();
+}
+
+void SmppBind::RequestFlush() {
+  if (uv_is_closing(AsHandle(&flush_idle_))) return;
+  // The check handle runs after this turn's poll and writes everything queued in one
+  // uv_write; the idle handle makes that poll non-blocking so the check runs right away.
+  if (!uv_is_active(AsHandle(&flush_check_))) {
+    uv_check_start(&flush_check_,
+                   [](uv_check_t* c) { static_cast<SmppBind*>(c->data)->OnCheck(); });
+  }
+  if (!uv_is_active(AsHandle(&flush_idle_))) uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
+}
+
+void SmppBind::OnCheck() {
+  uv_idle_stop(&flush_idle_);
+  uv_check_stop(&flush_check_);  // an active check handle would keep the loop alive
+  auto deferred = std::move(deferred_);
+  deferred_.clear();
+  for (auto& fn : deferred) fn();
+  Flush();
+}
+
+void SmppBind::Flush() {
+  if (conn_ == nullptr || !conn_->connected || !session_ || !session_->HasOutput()) return;
+  auto* w = new WriteReq();
+  w->data = session_->TakeOutput();
+  w->generation = generation_;
+  w->req.data = this;
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&conn_->tcp), &buf, 1,
+                          [](uv_write_t* req, int st) {
+                            auto* wr = reinterpret_cast<WriteReq*>(req);
+                            auto* self = static_cast<SmppBind*>(req->data);
+                            const uint64_t gen = wr->generation;
+                            delete wr;
+                            // Cancelled writes belong to a connection already let go.
+                            if (st < 0 && st != UV_ECANCELED && self->generation_ == gen) {
+                              self->Disconnect(std::string("write: ") + uv_strerror(st));
+                            }
+                          });
+  if (rc != 0) {
+    delete w;  // an error return means the callback is never called
+    Disconnect(std::string("write: ") + uv_strerror(rc));
+  }
+}
+
+void SmppBind::FailOutstanding(const std::string& why) {
+  // Sent and unanswered: the SMSC may or may not have them. The carrier decides (it retries,
+  // accepting a possible duplicate over a certain loss).
+  auto inflight = std::move(inflight_);
+  inflight_.clear();
+  for (auto& [seq, done] : inflight) {
+    ++counters_.temporary_failures;
+    PartResult r;
+    r.kind = PartResult::Kind::kTemporary;
+    r.detail = "connection lost: " + why;
+    Defer([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  }
+  // Never sent: they fail as temporary too, and the carrier gives them to another bind.
+  auto queued = std::move(queue_);
+  queue_.clear();
+  for (auto& q : queued) {
+    PartResult r;
+    r.kind = PartResult::Kind::kTemporary;
+    r.detail = closing_ ? "shutting down" : "connection lost before sending: " + why;
+    Defer([done = std::move(q.done), r = std::move(r)]() mutable { done(std::move(r)); });
+  }
+}
+
+void SmppBind::Disconnect(const std::string& reason) {
+  if (conn_ == nullptr) return;
+  if (conn_->connected) ++counters_.disconnects;
+  if (!closing_) spdlog::warn("bind {}: disconnected: {}", options_.name, reason);
+  Connection* c = conn_;
+  conn_ = nullptr;
+  session_.reset();
+  ++generation_;
+  c->current = false;
+  ++closing_connections_;
+  uv_timer_stop(&pace_timer_);
+  // Closing cancels a pending connect and pending writes (their callbacks see UV_ECANCELED
+  // before this close callback runs, while the bind is still alive).
+  uv_close(AsHandle(&c->tcp), [](uv_handle_t* h) {
+    auto* conn = static_cast<Connection*>(h->data);
+    SmppBind* bind = conn->bind;
+    delete conn;
+    bind->OnConnectionClosed();
+  });
+  FailOutstanding(reason);
+  if (!closing_) ScheduleReconnect();
+}
+
+void SmppBind::OnConnectionClosed() {
+  --closing_connections_;
+  MaybeClosed();
+}
+
+void SmppBind::ScheduleReconnect() {
+  if (closing_) return;
+  backoff_ms_ = backoff_ms_ == 0 ? options_.reconnect_initial_ms
+                                 : std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
+  // Jitter in [backoff/2, backoff]: many daemons reconnecting to one SMSC spread out.
+  std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
+  const int64_t delay = jitter(rng_);
+  uv_timer_start(
+      &reconnect_timer_, [](uv_timer_t* t) { static_cast<SmppBind*>(t->data)->Connect(); },
+      static_cast<uint64_t>(delay), 0);
+}
+
+void SmppBind::Close(std::function<void()> done) {
+  if (closing_) return;
+  closing_ = true;
+  closed_ = std::move(done);
+  uv_timer_stop(&reconnect_timer_);
+  uv_timer_stop(&pace_timer_);
+  if (session_ && session_->state() == SessionState::kBound) {
+    // Parts not yet sent will not be: fail them now, then unbind politely. The tick timer
+    // enforces the unbind timeout; unbind_resp (or its timeout) closes the connection.
+    auto queued = std::move(queue_);
+    queue_.clear();
+    for (auto& q : queued) {
+      PartResult r;
+      r.detail = "shutting down";
+      Defer([done = std::move(q.done), r = std::move(r)]() mutable { done(std::move(r)); });
+    }
+    session_->Unbind(NowMs(), options_.unbind_timeout_ms);
+    RequestFlush();
+    return;
+  }
+  if (session_ && session_->state() == SessionState::kUnbinding) return;  // already leaving
+  if (conn_ != nullptr) {
+    Disconnect("shutting down");
+  } else {
+    FailOutstanding("shutting down");  // parts queued while disconnected
+  }
+  MaybeClosed();
+}
+
+void SmppBind::MaybeClosed() {
+  if (!closing_ || conn_ != nullptr || closing_connections_ != 0) return;
+  if (uv_is_closing(AsHandle(&tick_timer_))) return;  // already on its way
+  // Run completions already queued, including any that those completions queue themselves.
+  while (!deferred_.empty()) {
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    for (auto& fn : deferred) fn();
+  }
+  auto on_close = [](uv_handle_t* h) {
+    auto* self = static_cast<SmppBind*>(h->data);
+    if (--self->open_handles_ == 0 && self->closed_) {
+      auto cb = std::move(self->closed_);
+      self->closed_ = nullptr;
+      cb();  // may destroy the bind: nothing touches `self` after this
+    }
+  };
+  uv_close(AsHandle(&tick_timer_), on_close);
+  uv_close(AsHandle(&reconnect_timer_), on_close);
+  uv_close(AsHandle(&pace_timer_), on_close);
+  uv_close(AsHandle(&flush_idle_), on_close);
+  uv_close(AsHandle(&flush_check_), on_close);
+}
+
+}  // namespace sd::smpp

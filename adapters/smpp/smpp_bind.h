@@ -1,0 +1,150 @@
+#pragma once
+// One bind of a carrier: owns one TCP connection at a time, drives one EsmeSession on it,
+// reconnects with jittered capped backoff, and paces submits (configured TPS, adaptive slow-
+// down on throttling). Parts queue here until the window and the pace allow them out; the
+// queue is bounded by the carrier, which only hands a bind what it can take. SmppCarrier owns
+// several of these and is the only user.
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "adapters/smpp/send_rate.h"
+#include "adapters/smpp/session.h"
+#include "core/ports.h"
+
+namespace sd::smpp {
+
+struct SmppBindOptions {
+  std::string name;  // "carrier#index", for logs
+  std::string host = "127.0.0.1";
+  int port = 2775;
+  SessionConfig session;
+  SendRateConfig rate;
+  int64_t reconnect_initial_ms = 100;
+  int64_t reconnect_max_ms = 10'000;
+  int64_t connect_timeout_ms = 5'000;
+  int64_t unbind_timeout_ms = 1'000;
+  int64_t tick_ms = 100;
+};
+
+// What happened to one submit_sm.
+struct PartResult {
+  enum class Kind : uint8_t {
+    kAccepted,
+    kThrottled,  // ESME_RTHROTTLED / ESME_RMSGQFUL: send again later, the bind slowed down
+    kTemporary,  // other temporary status, timeout, connection lost before the response
+    kPermanent,  // any other status
+  };
+  Kind kind = Kind::kTemporary;
+  uint32_t status = 0;
+  std::string message_id;
+  std::string detail;
+};
+
+struct SmppBindCounters {
+  uint64_t connect_attempts = 0;
+  uint64_t reconnects = 0;
+  uint64_t connects = 0;
+  uint64_t binds = 0;
+  uint64_t bind_failures = 0;
+  uint64_t disconnects = 0;
+  uint64_t submits = 0;  // submit_sm PDUs sent
+  uint64_t accepted = 0;
+  uint64_t throttled = 0;
+  uint64_t temporary_failures = 0;
+  uint64_t permanent_failures = 0;
+  uint64_t timeouts = 0;
+  uint64_t receipts = 0;
+  uint64_t mo_messages = 0;
+  uint64_t unparsable_receipts = 0;
+};
+
+class SmppBind {
+ public:
+  using PartDone = std::function<void(PartResult)>;
+  using ReceiptSink = std::function<void(Receipt receipt, std::function<void()> ack)>;
+
+  SmppBind(uv_loop_t* loop, SmppBindOptions options);
+  ~SmppBind();
+  SmppBind(const SmppBind&) = delete;
+  SmppBind& operator=(const SmppBind&) = delete;
+
+  void Start();
+  // Unbinds and closes; parts still queued or outstanding fail as kTemporary before `done`.
+  void Close(std::function<void()> done);
+
+  // Queues one part; `done` is called exactly once, never from inside Enqueue.
+  void Enqueue(ShortMessage sm, PartDone done);
+
+  bool transmits() const { return options_.session.bind != BindType::kReceiver; }
+  bool bound() const { return session_ && session_->state() == SessionState::kBound; }
+  // Parts queued here plus submits waiting for their response.
+  size_t load() const { return queue_.size() + inflight_.size(); }
+  size_t window() const { return options_.session.window; }
+  const SmppBindCounters& counters() const { return counters_; }
+  const SendRate& send_rate() const { return rate_; }
+  int64_t backoff_ms() const { return backoff_ms_; }
+
+  // Called after a part completes or the bind (re)binds: the carrier may have room again.
+  std::function<void()> on_room;
+  ReceiptSink on_receipt;
+
+ private:
+  struct Connection;
+  struct Queued {
+    ShortMessage sm;
+    PartDone done;
+  };
+
+  void Connect();
+  void ScheduleReconnect();
+  void OnConnected(int status);
+  void OnRead(ssize_t nread, const uv_buf_t* buf);
+  void OnTick();
+  void ProcessEvents();
+  void Pump();
+  void SchedulePace(int64_t at_ns);
+  void Disconnect(const std::string& reason);
+  void RequestFlush();
+  void Flush();
+  void FailOutstanding(const std::string& why);
+  void Defer(std::function<void()> fn);
+  void OnCheck();
+  void OnConnectionClosed();
+  void MaybeClosed();
+  int64_t NowMs() const { return static_cast<int64_t>(uv_now(loop_)); }
+  static int64_t NowNs() { return static_cast<int64_t>(uv_hrtime()); }
+
+  uv_loop_t* loop_;
+  SmppBindOptions options_;
+  std::unique_ptr<EsmeSession> session_;  // null while disconnected
+  Connection* conn_ = nullptr;
+  uint64_t generation_ = 0;  // bumps per connection: acks for an old one become no-ops
+  SendRate rate_;
+
+  std::deque<Queued> queue_;                     // waiting for window space and pace
+  std::unordered_map<uint32_t, PartDone> inflight_;  // by sequence number
+
+  uv_timer_t tick_timer_;
+  uv_timer_t reconnect_timer_;
+  uv_timer_t pace_timer_;  // wakes Pump() when the pace allows the next part
+  uv_idle_t flush_idle_;
+  uv_check_t flush_check_;
+  std::vector<std::function<void()>> deferred_;
+  int64_t backoff_ms_ = 0;
+  std::mt19937_64 rng_;
+  bool closing_ = false;
+  int open_handles_ = 0;
+  int closing_connections_ = 0;
+  std::function<void()> closed_;
+  SmppBindCounters counters_;
+};
+
+}  // namespace sd::smpp
