@@ -1,5 +1,7 @@
 #include "core/segmenter.h"
 
+#include <algorithm>
+
 namespace sd {
 namespace {
 
@@ -29,6 +31,20 @@ size_t CharUnits(DataCoding coding, std::string_view bytes, size_t unit, size_t 
 // units without cutting a pair. capacity >= 2, so every part makes progress.
 size_t PartEnd(DataCoding coding, std::string_view bytes, size_t start, size_t units,
                size_t capacity) {
+  const size_t limit = std::min(units, start + capacity);
+  if (coding == DataCoding::kGsm7) {
+    // Only escapes matter: jump from one to the next (memchr) instead of septet by septet.
+    const std::string_view window = bytes.substr(0, limit);
+    size_t i = start;
+    while (i < limit) {
+      const size_t esc = window.find(kGsmEscape, i);
+      if (esc == std::string_view::npos) return limit;
+      const size_t len = CharUnits(coding, bytes, esc, units);
+      if (esc + len > limit) return esc;  // the pair would straddle the boundary
+      i = esc + len;
+    }
+    return i;
+  }
   size_t i = start;
   size_t used = 0;
   while (i < units) {
