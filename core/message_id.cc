@@ -74,8 +74,8 @@ std::optional<std::string> HexToDecimal(std::string_view hex) {
 }  // namespace
 
 std::optional<MessageIdFormat> MessageIdFormatFromName(std::string_view name) {
-  for (MessageIdFormat f : {MessageIdFormat::kString, MessageIdFormat::kHex,
-                            MessageIdFormat::kDecimal}) {
+  for (MessageIdFormat f :
+       {MessageIdFormat::kString, MessageIdFormat::kHex, MessageIdFormat::kDecimal}) {
     if (MessageIdFormatName(f) == name) return f;
   }
   return std::nullopt;
@@ -139,8 +139,7 @@ Result<MessageIdNormalizer> MessageIdNormalizer::FromNames(std::string_view subm
   }
   const auto r = parse(receipt_format);
   if (!r) {
-    return Error{Reason::kMalformed, "unknown message id format '" +
-                                         std::string(receipt_format) +
+    return Error{Reason::kMalformed, "unknown message id format '" + std::string(receipt_format) +
                                          "' (string, hex or decimal)"};
   }
   return MessageIdNormalizer(*s, *r);

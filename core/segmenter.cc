@@ -83,7 +83,11 @@ int CountWith(DataCoding coding, std::string_view bytes, SplitMethod method) {
 
 std::string Udh(SplitMethod method, uint16_t ref, int total, int seq) {
   if (method == SplitMethod::kUdh8) {
-    return {0x05, 0x00, 0x03, static_cast<char>(ref & 0xFF), static_cast<char>(total),
+    return {0x05,
+            0x00,
+            0x03,
+            static_cast<char>(ref & 0xFF),
+            static_cast<char>(total),
             static_cast<char>(seq)};
   }
   return {0x06,
@@ -124,8 +128,7 @@ int CountParts(DataCoding coding, std::string_view bytes, SplitMethod method) {
   return CountWith(coding, bytes, method);
 }
 
-Result<std::vector<SmsPart>> SplitText(const EncodedText& text, SplitMethod method,
-                                       uint16_t ref) {
+Result<std::vector<SmsPart>> SplitText(const EncodedText& text, SplitMethod method, uint16_t ref) {
   const DataCoding coding = text.coding;
   const std::string_view bytes = text.bytes;
   if (bytes.empty()) return Error{Reason::kInvalidText, "text is empty"};
@@ -137,9 +140,8 @@ Result<std::vector<SmsPart>> SplitText(const EncodedText& text, SplitMethod meth
   const SplitMethod counted = method == SplitMethod::kPayload ? SplitMethod::kUdh8 : method;
   const int needed = CountWith(coding, bytes, counted);
   if (needed > kMaxParts) {
-    return Error{Reason::kTextTooLong,
-                 "needs " + std::to_string(needed) + " parts, at most " +
-                     std::to_string(kMaxParts)};
+    return Error{Reason::kTextTooLong, "needs " + std::to_string(needed) + " parts, at most " +
+                                           std::to_string(kMaxParts)};
   }
   std::vector<SmsPart> parts;
   if (needed == 1 || method == SplitMethod::kPayload) {

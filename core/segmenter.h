@@ -53,7 +53,6 @@ struct SmsPart {
 // kUdh8 uses its low octet). Errors: kInvalidText for an empty text or UCS-2 bytes of odd
 // length; kTextTooLong when more than kMaxParts parts are needed (checked before any
 // part is built; kPayload counts the parts the SMSC would have to make).
-Result<std::vector<SmsPart>> SplitText(const EncodedText& text, SplitMethod method,
-                                       uint16_t ref);
+Result<std::vector<SmsPart>> SplitText(const EncodedText& text, SplitMethod method, uint16_t ref);
 
 }  // namespace sd

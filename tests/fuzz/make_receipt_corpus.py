@@ -52,6 +52,7 @@ seeds = {
     "colon_only": b":",
     "key_without_space": b"xid:1 yid:2 id:77019 stat:DELIVRD",
     "tabs": b"id:77020\tstat:DELIVRD\terr:000",
+    "newlines": b"id:77024\r\nsub:001\r\ndlvrd:001\r\nstat:UNDELIV\r\nerr:034\r\ntext:x",
     "nul_inside": b"id:77021\x00 stat:DELIVRD err:000",
     "high_bytes": b"id:\xff\xfe\xfd stat:\xc3\xa9 err:\x80",
     "binary_garbage": bytes((i * 73 + 41) % 256 for i in range(200)),

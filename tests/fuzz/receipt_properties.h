@@ -13,8 +13,9 @@
 
 namespace sd::smpp::fuzz {
 
-inline bool HasSpaceOrColon(std::string_view s) {
-  return s.find(' ') != std::string_view::npos || s.find(':') != std::string_view::npos;
+// Fields end at a separator (space, tab, CR, LF) and a value never holds a ':'.
+inline bool HasSeparatorOrColon(std::string_view s) {
+  return s.find_first_of(" \t\r\n:") != std::string_view::npos;
 }
 
 inline std::string CheckNormalizer(std::string_view id) {
@@ -62,8 +63,8 @@ inline std::string CheckReceiptText(std::string_view text) {
   const std::optional<ReceiptText> r = ParseReceiptText(text);
   if (r) {
     if (r->id.empty()) return "parsed receipt has an empty id";
-    if (HasSpaceOrColon(r->id) || HasSpaceOrColon(r->stat) || HasSpaceOrColon(r->err)) {
-      return "a parsed field holds a space or a colon";
+    if (HasSeparatorOrColon(r->id) || HasSeparatorOrColon(r->stat) || HasSeparatorOrColon(r->err)) {
+      return "a parsed field holds a separator or a colon";
     }
     for (const std::string* f : {&r->id, &r->stat, &r->err}) {
       if (text.find(*f) == std::string_view::npos) return "a parsed field is not in the text";
@@ -92,7 +93,8 @@ inline std::string CheckReceiptText(std::string_view text) {
   const std::string rid = std::string(text.substr(0, 65)) + std::string(2, '\0');
   sm.tlvs.push_back(Tlv{tag::kReceiptedMessageId, rid});
   if (!text.empty()) sm.tlvs.push_back(Tlv{tag::kMessageState, std::string(text.substr(0, 1))});
-  if (text.size() >= 3) sm.tlvs.push_back(Tlv{tag::kNetworkErrorCode, std::string(text.substr(0, 3))});
+  if (text.size() >= 3)
+    sm.tlvs.push_back(Tlv{tag::kNetworkErrorCode, std::string(text.substr(0, 3))});
   const std::optional<Receipt> tl = ParseReceipt(sm, "fuzz");
   if (!tl) return "a receipt with receipted_message_id was not parsed";
   if (!tl->message_id.empty() && tl->message_id.back() == '\0') return "message id keeps a NUL";

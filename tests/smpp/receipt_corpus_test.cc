@@ -58,6 +58,8 @@ TEST(ReceiptCorpus, EveryFileSatisfiesTheFuzzerProperties) {
       {"truncated_id", {std::nullopt}},
       {"empty", {std::nullopt}},
       {"key_without_space", {"77019", S::kDelivered, ""}},
+      {"tabs", {"77020", S::kDelivered, "000"}},
+      {"newlines", {"77024", S::kUndelivered, "034"}},
       {"mixed_case_stat", {"77023", S::kDelivered, "000"}},
       {"vendor_done_date_seconds", {"1A2B3C", S::kDelivered, "0"}},
   };
