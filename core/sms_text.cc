@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/segmenter.h"
+
 namespace sd {
 namespace {
 
@@ -133,7 +135,7 @@ Result<EncodedText> EncodeText(std::string_view utf8, std::optional<DataCoding> 
   }
   if (gsm_ok) {
     out.coding = DataCoding::kGsm7;
-    out.segments = SegmentCount(out.coding, out.bytes.size());
+    out.segments = CountParts(out.coding, out.bytes, SplitMethod::kUdh8);
     return out;
   }
   out.bytes.clear();
@@ -144,7 +146,7 @@ Result<EncodedText> EncodeText(std::string_view utf8, std::optional<DataCoding> 
     AppendUcs2(cp, out.bytes);
   }
   out.coding = DataCoding::kUcs2;
-  out.segments = SegmentCount(out.coding, out.bytes.size() / 2);
+  out.segments = CountParts(out.coding, out.bytes, SplitMethod::kUdh8);
   return out;
 }
 

@@ -11,6 +11,9 @@ std::string Upper(std::string_view s) {
   return u;
 }
 
+// Fields are separated by spaces; some SMSCs use tabs or line breaks, so any of them counts.
+bool IsSeparator(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 bool StartsWithKey(std::string_view s, size_t pos, std::string_view key) {
   if (pos + key.size() > s.size()) return false;
   for (size_t i = 0; i < key.size(); ++i) {
@@ -19,16 +22,16 @@ bool StartsWithKey(std::string_view s, size_t pos, std::string_view key) {
   return true;
 }
 
-// Value of `key` (lowercase, including the ':'), up to the next space; empty if absent.
+// Value of `key` (lowercase, including the ':'), up to the next separator; empty if absent.
 std::optional<std::string> Field(std::string_view text, std::string_view key) {
   for (size_t pos = 0; pos < text.size(); ++pos) {
-    // Keys start at the beginning or after a space.
-    if (pos > 0 && text[pos - 1] != ' ') continue;
+    // Keys start at the beginning or after a separator.
+    if (pos > 0 && !IsSeparator(text[pos - 1])) continue;
     if (!StartsWithKey(text, pos, key)) continue;
     size_t v = pos + key.size();
-    while (v < text.size() && text[v] == ' ') ++v;
+    while (v < text.size() && IsSeparator(text[v])) ++v;
     size_t end = v;
-    while (end < text.size() && text[end] != ' ') ++end;
+    while (end < text.size() && !IsSeparator(text[end])) ++end;
     const std::string_view value = text.substr(v, end - v);
     // "id: stat:X": the skipped spaces led to the next key, so this field is empty.
     if (value.find(':') != std::string_view::npos) return std::string();
@@ -43,7 +46,7 @@ std::optional<ReceiptText> ParseReceiptText(std::string_view text) {
   // "text:" holds arbitrary user text that may itself contain "stat:"; parse only before it.
   std::string_view head = text;
   for (size_t pos = 0; pos < text.size(); ++pos) {
-    if ((pos == 0 || text[pos - 1] == ' ') && StartsWithKey(text, pos, "text:")) {
+    if ((pos == 0 || IsSeparator(text[pos - 1])) && StartsWithKey(text, pos, "text:")) {
       head = text.substr(0, pos);
       break;
     }

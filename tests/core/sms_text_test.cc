@@ -52,6 +52,21 @@ TEST(SmsText, SegmentBoundaries) {
   EXPECT_EQ(SegmentCount(DataCoding::kUcs2, 135), 3);
 }
 
+// segments comes from the split itself (core/segmenter.h): a pair that would straddle a part
+// boundary moves whole into the next part, which can add a part the naive count misses.
+TEST(SmsText, SegmentsAgreeWithTheSplitAtPairBoundaries) {
+  const std::string a152(152, 'a');
+  EXPECT_EQ(EncodeText(a152 + "€" + a152)->segments, 3);  // 306 septets, naive count 2
+  EXPECT_EQ(EncodeText(std::string(151, 'a') + "€" + a152)->segments, 2);
+  EXPECT_EQ(EncodeText(std::string(158, 'a') + "€")->segments, 1);  // 160 septets
+  EXPECT_EQ(EncodeText(std::string(159, 'a') + "€")->segments, 2);
+  std::string zhe66;
+  for (int i = 0; i < 66; ++i) zhe66 += "ж";
+  EXPECT_EQ(EncodeText(zhe66 + "😀" + zhe66)->segments, 3);  // 134 units, naive count 2
+  EXPECT_EQ(EncodeText(zhe66 + "ж😀" + zhe66)->segments, 3);  // 135 units: naive agrees
+  EXPECT_EQ(EncodeText(zhe66 + "😀" + zhe66.substr(0, 2 * 64))->segments, 2);
+}
+
 TEST(SmsText, ForcedCoding) {
   EXPECT_EQ(EncodeText("abc", DataCoding::kUcs2)->coding, DataCoding::kUcs2);
   EXPECT_EQ(EncodeText("ж", DataCoding::kGsm7).error().reason, Reason::kInvalidText);

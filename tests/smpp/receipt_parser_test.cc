@@ -136,6 +136,22 @@ TEST(ReceiptText, GarbageIsNotAReceipt) {
   EXPECT_EQ(r->id, "ok");
 }
 
+// Some SMSCs separate fields with tabs or CRLF; before, the id swallowed the rest of the text,
+// held a ':' and the receipt was dropped as having no id.
+TEST(ReceiptText, TabsAndLineBreaksSeparateFields) {
+  auto r = ParseReceiptText("id:77020\tstat:DELIVRD\terr:000");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, "77020");
+  EXPECT_EQ(r->stat, "DELIVRD");
+  EXPECT_EQ(r->err, "000");
+  r = ParseReceiptText("id:5\r\nstat:UNDELIV\r\nerr:034\r\ntext:stat:DELIVRD");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, "5");
+  EXPECT_EQ(r->stat, "UNDELIV");
+  EXPECT_EQ(r->err, "034");
+  EXPECT_FALSE(ParseReceiptText("text:\tid:5"));
+}
+
 TEST(Receipt, EveryMessageStateTlv) {
   const std::pair<uint8_t, ReceiptState> states[] = {
       {1, ReceiptState::kEnroute}, {2, ReceiptState::kDelivered},   {3, ReceiptState::kExpired},
