@@ -73,7 +73,7 @@ PartInfo ExtractPart(const ShortMessage& sm) {
     p.total = static_cast<uint8_t>(total->value[0]);
     p.seq = static_cast<uint8_t>(seq->value[0]);
   }
-  p.text.assign(data);
+  p.text = data;
   return p;
 }
 
@@ -88,7 +88,7 @@ Reassembler::Result Reassembler::Add(const std::string& key, const PartInfo& par
   if (it == pending_.end()) {
     if (part.total == 1) {  // a one-part "multipart": complete at once
       r.outcome = Outcome::kComplete;
-      r.text = part.text;
+      r.text.assign(part.text);
       return r;
     }
     if (pending_.size() >= kMaxPending) {
@@ -113,7 +113,7 @@ Reassembler::Result Reassembler::Add(const std::string& key, const PartInfo& par
     r.outcome = Outcome::kDuplicate;
     return r;
   }
-  slot = part.text;
+  slot.emplace(part.text);
   if (++m.received < m.total) return r;
   r.outcome = Outcome::kComplete;
   for (const auto& s : m.parts) r.text += *s;

@@ -30,7 +30,8 @@ struct PartInfo {
   uint16_t ref = 0;
   uint8_t total = 1;
   uint8_t seq = 1;
-  std::string text;  // the user data without the UDH
+  // The user data without the UDH: a view into the submit it came from (no copy per submit).
+  std::string_view text;
   bool multipart() const {
     return method == PartMethod::kUdh8 || method == PartMethod::kUdh16 ||
            method == PartMethod::kSar;

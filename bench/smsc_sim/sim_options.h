@@ -33,14 +33,14 @@ struct Options {
   std::vector<StateRule> state_rules;                     // first matching prefix wins
   IdFormat id_format = IdFormat::kHex;
   IdFormat receipt_id_format = IdFormat::kHex;
-  bool receipt_id_format_set = false;  // else it follows --id-format
-  int id_width = -1;                   // -1: the format's default (hex 16, decimal none)
-  int64_t max_binds = 0;               // per system_id, 0 = unlimited
-  int64_t throttle_tps = 0;            // per bind, 0 = unlimited
-  int64_t msgqful_every = 0;           // every K-th submit: ESME_RMSGQFUL
-  int64_t temp_error_every = 0;        // every K-th submit: ESME_RSYSERR
-  int64_t drop_connection_after = 0;   // close a connection after its N-th submit
-  bool no_enquire_link_resp = false;   // count enquire_link but never answer
+  bool receipt_id_format_set = false;        // else it follows --id-format
+  int id_width = -1;                         // -1: the format's default (hex 16, decimal none)
+  int64_t max_binds = 0;                     // per system_id, 0 = unlimited
+  int64_t throttle_tps = 0;                  // per bind, 0 = unlimited
+  int64_t msgqful_every = 0;                 // every K-th submit: ESME_RMSGQFUL
+  int64_t temp_error_every = 0;              // every K-th submit: ESME_RSYSERR
+  int64_t drop_connection_after = 0;         // close a connection after its N-th submit
+  bool no_enquire_link_resp = false;         // count enquire_link but never answer
   int64_t max_waiting_receipts = 1'000'000;  // receipts held for an absent receiver
   int64_t reassembly_timeout_ms = 60'000;    // an incomplete multipart counts as missing parts
   bool verbose = false;

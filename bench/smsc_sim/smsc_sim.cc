@@ -132,7 +132,7 @@ std::deque<DelayedResp> g_submit_q;
 std::deque<DelayedReceipt> g_receipt_q;
 std::deque<Receipt> g_waiting;  // receipts with no receiver bound yet
 uint64_t g_next_client = 1;
-uint64_t g_next_msgid = 0;  // random start: ids stay distinct across simulator restarts
+uint64_t g_next_msgid = 0;     // random start: ids stay distinct across simulator restarts
 uint64_t g_injection_seq = 0;  // submits eligible for --msgqful-every / --temp-error-every
 Reassembler g_reassembler;
 FILE* g_messages = nullptr;  // --messages-file
@@ -143,7 +143,7 @@ bool g_stats_error_logged = false;
 const char* BindTypeName(CommandId bind) {
   return bind == CommandId::kBindTransmitter ? "tx"
          : bind == CommandId::kBindReceiver  ? "rx"
-                                              : "trx";
+                                             : "trx";
 }
 
 // Multiparts still incomplete after --reassembly-timeout-ms have lost parts.
@@ -227,7 +227,8 @@ void WriteStats() {
   for (const auto& [id, c] : g_clients) {
     if (!c->bound) continue;
     fprintf(f,
-            "%s{\"session_id\":%" PRIu64 ",\"session_system_id\":\"%s\",\"session_bind\":\"%s\","
+            "%s{\"session_id\":%" PRIu64
+            ",\"session_system_id\":\"%s\",\"session_bind\":\"%s\","
             "\"session_submits\":%" PRIu64 ",\"session_accepted\":%" PRIu64
             ",\"session_throttled\":%" PRIu64 ",\"session_msgqful\":%" PRIu64
             ",\"session_temp_errors\":%" PRIu64 ",\"session_receipts_sent\":%" PRIu64
@@ -345,8 +346,8 @@ bool SendReceipt(const Receipt& r) {
   sm.esm_class = 0x04;  // SMSC delivery receipt
   if (g_opt.receipt_format != "tlv") {
     const std::string d = Now10();
-    sm.short_message = "id:" + r.message_id + " sub:001 dlvrd:" +
-                       (sd::smsc_sim::IsDelivered(r.state) ? "001" : "000") +
+    sm.short_message = "id:" + r.message_id +
+                       " sub:001 dlvrd:" + (sd::smsc_sim::IsDelivered(r.state) ? "001" : "000") +
                        " submit date:" + d + " done date:" + d +
                        " stat:" + std::string(sd::smsc_sim::ReceiptStateText(r.state)) +
                        " err:" + (sd::smsc_sim::IsFailure(r.state) ? "001" : "000") +
@@ -787,8 +788,9 @@ size_t HandleBytes(Client* c, std::string_view buf, bool* close_after) {
     }
     if (c->drop_after_flush) {  // --drop-connection-after: the rest of the input is lost
       ++g_cnt.dropped_connections;
-      fprintf(stderr, "smsc-sim: client %" PRIu64 ": dropping the connection after %" PRIu64
-              " submits\n", c->id, c->submits_seen);
+      fprintf(stderr,
+              "smsc-sim: client %" PRIu64 ": dropping the connection after %" PRIu64 " submits\n",
+              c->id, c->submits_seen);
       *close_after = true;
       return off;
     }

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <memory>
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -313,8 +313,8 @@ TEST_P(InteropTest, ReconnectsAfterThePeerDropsTheConnection) {
 
   peer_.Signal(SIGUSR2);  // the peer cuts every connection without an unbind
   ASSERT_TRUE(Run([&] {
-    return peer_.Count("dropped") == 1 && carrier.counters().disconnects >= 1 &&
-           carrier.bound() && carrier.counters().binds == 2;
+    return peer_.Count("dropped") == 1 && carrier.counters().disconnects >= 1 && carrier.bound() &&
+           carrier.counters().binds == 2;
   })) << peer_.Log();
   const auto binds = peer_.Events("bind");
   ASSERT_EQ(binds.size(), 2u);
@@ -330,11 +330,12 @@ TEST_P(InteropTest, ReconnectsAfterThePeerDropsTheConnection) {
   CloseAndCheck(carrier);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Peers, InteropTest,
-    ::testing::Values(PeerKind{"npm_smpp", "node", "npm_smsc.js"},
-                      PeerKind{"perl_net_smpp", "perl", "netsmpp_smsc.pl"}),
-    [](const ::testing::TestParamInfo<PeerKind>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Peers, InteropTest,
+                         ::testing::Values(PeerKind{"npm_smpp", "node", "npm_smsc.js"},
+                                           PeerKind{"perl_net_smpp", "perl", "netsmpp_smsc.pl"}),
+                         [](const ::testing::TestParamInfo<PeerKind>& info) {
+                           return info.param.name;
+                         });
 
 }  // namespace
 }  // namespace sd::smpp

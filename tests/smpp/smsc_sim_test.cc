@@ -234,8 +234,8 @@ std::string ReceiptId(const Pdu& d) {
 
 TEST_F(SmscSimTest, MessageIdNotationsInResponseAndReceipt) {
   {
-    Simulator sim({"--id-format", "hex-upper", "--receipt-id-format", "decimal",
-                   "--id-leading-zeros", "22"});
+    Simulator sim(
+        {"--id-format", "hex-upper", "--receipt-id-format", "decimal", "--id-leading-zeros", "22"});
     ASSERT_NE(sim.port(), 0) << sim.Log();
     Esme esme(sim.port());
     ASSERT_EQ(esme.BindAs(CommandId::kBindTransceiver, "sim", "simpw"), status::kOk);
@@ -311,8 +311,8 @@ Pdu Part(uint32_t seq, How how, uint16_t ref, uint8_t total, uint8_t part, const
   sm.data_coding = dcs;
   if (how == How::kSar) {
     sm.short_message = text;
-    sm.tlvs.push_back({tag::kSarMsgRefNum, std::string{static_cast<char>(ref >> 8),
-                                                       static_cast<char>(ref & 0xff)}});
+    sm.tlvs.push_back({tag::kSarMsgRefNum,
+                       std::string{static_cast<char>(ref >> 8), static_cast<char>(ref & 0xff)}});
     sm.tlvs.push_back({tag::kSarTotalSegments, std::string(1, static_cast<char>(total))});
     sm.tlvs.push_back({tag::kSarSegmentSeqnum, std::string(1, static_cast<char>(part))});
     return p;
@@ -320,11 +320,20 @@ Pdu Part(uint32_t seq, How how, uint16_t ref, uint8_t total, uint8_t part, const
   sm.esm_class = 0x40;
   std::string udh;
   if (how == How::kUdh8) {
-    udh = {0x05, 0x00, 0x03, static_cast<char>(ref), static_cast<char>(total),
+    udh = {0x05,
+           0x00,
+           0x03,
+           static_cast<char>(ref),
+           static_cast<char>(total),
            static_cast<char>(part)};
   } else {
-    udh = {0x06, 0x08, 0x04, static_cast<char>(ref >> 8), static_cast<char>(ref & 0xff),
-           static_cast<char>(total), static_cast<char>(part)};
+    udh = {0x06,
+           0x08,
+           0x04,
+           static_cast<char>(ref >> 8),
+           static_cast<char>(ref & 0xff),
+           static_cast<char>(total),
+           static_cast<char>(part)};
   }
   sm.short_message = udh + text;
   return p;
@@ -382,7 +391,7 @@ TEST_F(SmscSimTest, MultipartPartsGetTheirOwnIdsAndReceiptsAndReassemble) {
     resp_ids.insert(r.submit_resp->message_id);
   }
   for (const Pdu& d : in.receipts) receipt_ids.insert(ReceiptId(d));
-  EXPECT_EQ(resp_ids.size(), 12u);  // every part has its own id...
+  EXPECT_EQ(resp_ids.size(), 12u);   // every part has its own id...
   EXPECT_EQ(receipt_ids, resp_ids);  // ...and its own receipt
   ASSERT_TRUE(AckAll(esme, in));
 
@@ -408,8 +417,9 @@ TEST_F(SmscSimTest, MultipartPartsGetTheirOwnIdsAndReceiptsAndReassemble) {
   EXPECT_NE(lines.find("\"method\":\"sar\",\"parts\":2,\"hex\":\"" + Hex("sar-one sar-two") + "\""),
             std::string::npos)
       << lines;
-  EXPECT_NE(lines.find("\"method\":\"payload\",\"parts\":1,\"hex\":\"" + Hex(std::string(300, 'p'))),
-            std::string::npos);
+  EXPECT_NE(
+      lines.find("\"method\":\"payload\",\"parts\":1,\"hex\":\"" + Hex(std::string(300, 'p'))),
+      std::string::npos);
   EXPECT_EQ(s2.Terminate(), 0) << s2.Log();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -436,18 +446,18 @@ TEST_F(SmscSimTest, CommandLineOfNewOptions) {
   const std::string dir = mkdtemp(tmpl);
   const std::string log = dir + "/out";
   EXPECT_EQ(RunToExit({kSimBinary, "--help"}, log), 0);
-  for (const char* opt : {"--max-binds", "--throttle-tps", "--msgqful-every", "--temp-error-every",
-                          "--drop-connection-after", "--no-enquire-link-resp", "--id-format",
-                          "--receipt-id-format", "--id-leading-zeros", "--receipt-state",
-                          "--receipt-state-rule", "--messages-file"}) {
+  for (const char* opt :
+       {"--max-binds", "--throttle-tps", "--msgqful-every", "--temp-error-every",
+        "--drop-connection-after", "--no-enquire-link-resp", "--id-format", "--receipt-id-format",
+        "--id-leading-zeros", "--receipt-state", "--receipt-state-rule", "--messages-file"}) {
     EXPECT_NE(ReadFile(log).find(opt), std::string::npos) << opt;
   }
   const std::vector<std::vector<std::string>> bad = {
-      {"--id-format", "octal"},      {"--receipt-id-format", "HEX"},
-      {"--id-leading-zeros", "65"},  {"--receipt-state", "delivered"},
+      {"--id-format", "octal"},       {"--receipt-id-format", "HEX"},
+      {"--id-leading-zeros", "65"},   {"--receipt-state", "delivered"},
       {"--receipt-state-rule", "44"}, {"--receipt-state-rule", "=DELIVRD"},
-      {"--throttle-tps", "-1"},      {"--max-binds", "x"},
-      {"--msgqful-every", ""},       {"--reassembly-timeout-ms", "0"},
+      {"--throttle-tps", "-1"},       {"--max-binds", "x"},
+      {"--msgqful-every", ""},        {"--reassembly-timeout-ms", "0"},
   };
   for (const auto& args : bad) {
     std::vector<std::string> argv{kSimBinary};
