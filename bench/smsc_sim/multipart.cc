@@ -100,8 +100,8 @@ Reassembler::Result Reassembler::Add(const std::string& key, const PartInfo& par
     m.data_coding = data_coding;
     m.first_ms = now_ms;
     m.parts.resize(part.total);
+    m.order = order_.insert(order_.end(), key);
     it = pending_.emplace(key, std::move(m)).first;
-    order_.emplace_back(key, now_ms);
   }
   Message& m = it->second;
   if (m.total != part.total || m.data_coding != data_coding) {
@@ -117,6 +117,7 @@ Reassembler::Result Reassembler::Add(const std::string& key, const PartInfo& par
   if (++m.received < m.total) return r;
   r.outcome = Outcome::kComplete;
   for (const auto& s : m.parts) r.text += *s;
+  order_.erase(m.order);
   pending_.erase(it);
   return r;
 }
@@ -124,18 +125,12 @@ Reassembler::Result Reassembler::Add(const std::string& key, const PartInfo& par
 size_t Reassembler::Expire(uint64_t now_ms, uint64_t timeout_ms, uint64_t* missing_parts) {
   size_t expired = 0;
   while (!order_.empty()) {
-    const auto& [key, first_ms] = order_.front();
-    auto it = pending_.find(key);
-    // Same key and start time: still the message this entry was queued for. Entries of
-    // completed messages are dropped as they reach the front, so the queue stays short.
-    const bool live = it != pending_.end() && it->second.first_ms == first_ms;
-    if (live && first_ms + timeout_ms > now_ms) break;
-    if (live) {
-      *missing_parts += it->second.total - it->second.received;
-      pending_.erase(it);
-      ++expired;
-    }
+    auto it = pending_.find(order_.front());
+    if (it->second.first_ms + timeout_ms > now_ms) break;  // the oldest is not due: none is
+    *missing_parts += it->second.total - it->second.received;
+    pending_.erase(it);
     order_.pop_front();
+    ++expired;
   }
   return expired;
 }

@@ -4,7 +4,7 @@
 // a reassembler that checks the parts of each message arrive once each, agree with each other
 // and all arrive. Time is passed in, so it is tested without clocks.
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,10 +72,12 @@ class Reassembler {
     uint8_t received = 0;
     uint64_t first_ms = 0;
     std::vector<std::optional<std::string>> parts;  // index seq - 1
+    std::list<std::string>::iterator order;         // its place in order_
   };
   std::unordered_map<std::string, Message> pending_;
-  // Keys in arrival order of their first part, for expiry; completed ones are skipped lazily.
-  std::deque<std::pair<std::string, uint64_t>> order_;
+  // Pending keys in arrival order of their first part, so expiry looks only at the oldest;
+  // a completed message leaves it at once, so it never holds more than pending_.
+  std::list<std::string> order_;
 };
 
 }  // namespace sd::smsc_sim
