@@ -8,6 +8,14 @@ pkgs=(build-essential cmake pkg-config
       libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       redis-server redis-tools openssl python3)
+# The test command also runs interop tests against SMPP peers we did not write (tests/interop):
+# Perl's Net::SMPP, and the smpp npm package (installed by the interop_npm_ci ctest fixture).
+# A node from elsewhere (nodesource bundles npm) is kept: Debian's npm would conflict with it.
+if [[ "${1:-}" == "test" ]]; then
+  pkgs+=(perl libnet-smpp-perl)
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 if [[ "${1:-}" == "fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi

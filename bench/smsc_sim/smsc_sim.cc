@@ -1,7 +1,9 @@
 // smsc-sim: a real SMPP 3.4 SMSC on libuv for the demo, the tests and the benchmark.
 // Authenticates binds, answers submit_sm with message ids after a configurable latency,
 // sends delivery receipts after a configurable delay, redelivers receipts that were not
-// acknowledged when a session dropped, and counts everything it saw (docs/simulator.md).
+// acknowledged when a session dropped, injects the errors real SMSCs answer with (throttling,
+// full queues, system errors, dropped connections, silent links), checks multipart messages
+// reassemble, and counts everything it saw (docs/simulator.md).
 //
 // It is a benchmark sink, so the hot path is kept lean: one shared read buffer (the loop is
 // single-threaded and copies out before the next read), PDUs decoded straight from it when
@@ -28,10 +30,19 @@
 #include <vector>
 
 #include "adapters/smpp/pdu.h"
+#include "bench/smsc_sim/message_id.h"
+#include "bench/smsc_sim/multipart.h"
+#include "bench/smsc_sim/receipt_state.h"
+#include "bench/smsc_sim/sim_options.h"
 
 namespace {
 
 using namespace sd::smpp;
+using sd::smsc_sim::Options;
+using sd::smsc_sim::PartInfo;
+using sd::smsc_sim::PartMethod;
+using sd::smsc_sim::Reassembler;
+using sd::smsc_sim::ReceiptState;
 
 // A connection that stops reading its responses must not make us buffer without bound: past
 // this many queued bytes we stop reading its requests until the queue drains to half.
@@ -41,25 +52,21 @@ constexpr size_t kReadBufferSize = 64 * 1024;
 // SMPP 3.4 Appendix B: the receipt's text field holds the first 20 characters of the message.
 constexpr size_t kReceiptTextChars = 20;
 
-struct Options {
-  std::string host = "127.0.0.1";
-  int port = 2775;
-  std::string port_file;
-  std::string system_id = "test";
-  std::string password = "secret";
-  int64_t submit_latency_ms = 0;
-  int64_t receipt_delay_ms = 0;  // -1: never send receipts
-  std::string stats_file;
-  std::string reject_dest_prefix;       // submit answered ESME_RINVDSTADR (permanent)
-  std::string fail_dest_prefix;         // receipt says UNDELIV
-  std::string receipt_format = "both";  // tlv | text | both
-  bool verbose = false;
-};
-
 struct Counters {
   uint64_t connections = 0, binds = 0, bind_failures = 0, submits = 0, submit_resps = 0,
            rejected_submits = 0, receipts_sent = 0, receipts_acked = 0, receipts_redelivered = 0,
            enquire_links = 0, unknown_pdus = 0, malformed_pdus = 0, unbinds = 0, read_pauses = 0;
+  // Bind types, and binds refused by --max-binds (also counted in bind_failures).
+  uint64_t binds_tx = 0, binds_rx = 0, binds_trx = 0, bind_limit_refusals = 0;
+  // Injected errors.
+  uint64_t throttled = 0, msgqful = 0, temp_errors = 0, dropped_connections = 0,
+           enquire_links_ignored = 0;
+  uint64_t receipts_dropped = 0;  // the waiting queue was full (--max-waiting-receipts)
+  // Multipart: accepted parts, whole messages (single, payload or reassembled), and what the
+  // reassembly check found.
+  uint64_t parts = 0, payload_messages = 0, messages = 0, reassembled_messages = 0,
+           reassembly_duplicates = 0, reassembly_mismatches = 0, reassembly_bad_parts = 0,
+           reassembly_incomplete = 0, reassembly_missing_parts = 0, reassembly_overflows = 0;
 };
 
 struct Receipt {
@@ -70,7 +77,7 @@ struct Receipt {
   uint8_t dest_ton = 0, dest_npi = 0;  // ...and source, swapped as a handset reply would be
   std::string dest;
   std::string text;  // first characters of the message, when printable
-  bool failed = false;
+  ReceiptState state = ReceiptState::kDelivered;
   bool sent_before = false;  // a resend after a session dropped it unacknowledged
 };
 
@@ -84,7 +91,16 @@ struct Client {
   bool can_receive = false;  // RX or TRX
   bool paused = false;       // reads stopped until the write queue drains (kMaxWriteQueue)
   bool closing = false;
+  bool drop_after_flush = false;  // --drop-connection-after reached: close once flushed
+  CommandId bind_type = CommandId::kBindTransceiver;
   std::string system_id;
+  // --throttle-tps: submits counted in the current one-second window of this bind.
+  uint64_t window_start_ms = 0;
+  uint64_t window_submits = 0;
+  uint64_t submits_seen = 0;  // on this connection, for --drop-connection-after
+  // Per-bind counters (stats "sessions").
+  uint64_t submits = 0, accepted = 0, throttled = 0, msgqful = 0, temp_errors = 0,
+           receipts_sent = 0, receipts_acked = 0;
   uint32_t next_seq = 1;
   // deliver_sm sequence -> receipt: what goes back to the waiting queue if the session drops.
   std::unordered_map<uint32_t, Receipt> unacked;
@@ -116,10 +132,27 @@ std::deque<DelayedResp> g_submit_q;
 std::deque<DelayedReceipt> g_receipt_q;
 std::deque<Receipt> g_waiting;  // receipts with no receiver bound yet
 uint64_t g_next_client = 1;
-uint64_t g_next_msgid = 0;  // random start: ids stay distinct across simulator restarts
+uint64_t g_next_msgid = 0;     // random start: ids stay distinct across simulator restarts
+uint64_t g_injection_seq = 0;  // submits eligible for --msgqful-every / --temp-error-every
+Reassembler g_reassembler;
+FILE* g_messages = nullptr;  // --messages-file
 size_t g_rr = 0;
 bool g_stopping = false;
 bool g_stats_error_logged = false;
+
+const char* BindTypeName(CommandId bind) {
+  return bind == CommandId::kBindTransmitter ? "tx"
+         : bind == CommandId::kBindReceiver  ? "rx"
+                                             : "trx";
+}
+
+// Multiparts still incomplete after --reassembly-timeout-ms have lost parts.
+void ExpireReassembly() {
+  const size_t n =
+      g_reassembler.Expire(uv_now(g_loop), static_cast<uint64_t>(g_opt.reassembly_timeout_ms),
+                           &g_cnt.reassembly_missing_parts);
+  g_cnt.reassembly_incomplete += n;
+}
 
 void WriteStats() {
   if (g_opt.stats_file.empty()) return;
@@ -129,6 +162,13 @@ void WriteStats() {
     if (!g_stats_error_logged) fprintf(stderr, "smsc-sim: %s: %s\n", tmp.c_str(), strerror(errno));
     g_stats_error_logged = true;
     return;
+  }
+  uint64_t bound_tx = 0, bound_rx = 0, bound_trx = 0;
+  for (const auto& [id, c] : g_clients) {
+    if (!c->bound) continue;
+    if (c->bind_type == CommandId::kBindTransmitter) ++bound_tx;
+    if (c->bind_type == CommandId::kBindReceiver) ++bound_rx;
+    if (c->bind_type == CommandId::kBindTransceiver) ++bound_trx;
   }
   const std::pair<const char*, uint64_t> fields[] = {
       {"connections", g_cnt.connections},
@@ -147,13 +187,57 @@ void WriteStats() {
       {"malformed_pdus", g_cnt.malformed_pdus},
       {"unbinds", g_cnt.unbinds},
       {"read_pauses", g_cnt.read_pauses},
+      {"binds_tx", g_cnt.binds_tx},
+      {"binds_rx", g_cnt.binds_rx},
+      {"binds_trx", g_cnt.binds_trx},
+      {"bound_tx", bound_tx},
+      {"bound_rx", bound_rx},
+      {"bound_trx", bound_trx},
+      {"bind_limit_refusals", g_cnt.bind_limit_refusals},
+      {"throttled", g_cnt.throttled},
+      {"msgqful", g_cnt.msgqful},
+      {"temp_errors", g_cnt.temp_errors},
+      {"dropped_connections", g_cnt.dropped_connections},
+      {"enquire_links_ignored", g_cnt.enquire_links_ignored},
+      {"receipts_dropped", g_cnt.receipts_dropped},
+      {"parts", g_cnt.parts},
+      {"payload_messages", g_cnt.payload_messages},
+      {"messages", g_cnt.messages},
+      {"reassembled_messages", g_cnt.reassembled_messages},
+      {"reassembly_errors", g_cnt.reassembly_duplicates + g_cnt.reassembly_mismatches +
+                                g_cnt.reassembly_bad_parts + g_cnt.reassembly_incomplete +
+                                g_cnt.reassembly_overflows},
+      {"reassembly_duplicates", g_cnt.reassembly_duplicates},
+      {"reassembly_mismatches", g_cnt.reassembly_mismatches},
+      {"reassembly_bad_parts", g_cnt.reassembly_bad_parts},
+      {"reassembly_incomplete", g_cnt.reassembly_incomplete},
+      {"reassembly_missing_parts", g_cnt.reassembly_missing_parts},
+      {"reassembly_overflows", g_cnt.reassembly_overflows},
+      {"reassembly_pending", g_reassembler.pending()},
   };
   const char* sep = "{";
   for (const auto& [name, value] : fields) {
     fprintf(f, "%s\"%s\":%" PRIu64, sep, name, value);
     sep = ",";
   }
-  fputs("}\n", f);
+  // One object per bound session. Field names carry a session_ prefix so that a flat
+  // "name":number scan of the file never confuses them with the totals above.
+  fputs(",\"sessions\":[", f);
+  sep = "";
+  for (const auto& [id, c] : g_clients) {
+    if (!c->bound) continue;
+    fprintf(f,
+            "%s{\"session_id\":%" PRIu64
+            ",\"session_system_id\":\"%s\",\"session_bind\":\"%s\","
+            "\"session_submits\":%" PRIu64 ",\"session_accepted\":%" PRIu64
+            ",\"session_throttled\":%" PRIu64 ",\"session_msgqful\":%" PRIu64
+            ",\"session_temp_errors\":%" PRIu64 ",\"session_receipts_sent\":%" PRIu64
+            ",\"session_receipts_acked\":%" PRIu64 "}",
+            sep, c->id, c->system_id.c_str(), BindTypeName(c->bind_type), c->submits, c->accepted,
+            c->throttled, c->msgqful, c->temp_errors, c->receipts_sent, c->receipts_acked);
+    sep = ",";
+  }
+  fputs("]}\n", f);
   const bool ok = fclose(f) == 0;
   if (ok) rename(tmp.c_str(), g_opt.stats_file.c_str());
 }
@@ -262,15 +346,17 @@ bool SendReceipt(const Receipt& r) {
   sm.esm_class = 0x04;  // SMSC delivery receipt
   if (g_opt.receipt_format != "tlv") {
     const std::string d = Now10();
-    sm.short_message = "id:" + r.message_id + " sub:001 dlvrd:" + (r.failed ? "000" : "001") +
+    sm.short_message = "id:" + r.message_id +
+                       " sub:001 dlvrd:" + (sd::smsc_sim::IsDelivered(r.state) ? "001" : "000") +
                        " submit date:" + d + " done date:" + d +
-                       " stat:" + (r.failed ? "UNDELIV" : "DELIVRD") +
-                       " err:" + (r.failed ? "001" : "000") + " text:" + r.text;
+                       " stat:" + std::string(sd::smsc_sim::ReceiptStateText(r.state)) +
+                       " err:" + (sd::smsc_sim::IsFailure(r.state) ? "001" : "000") +
+                       " text:" + r.text;
   }
   if (g_opt.receipt_format != "text") {
     sm.tlvs.push_back(Tlv{tag::kReceiptedMessageId, r.message_id + std::string(1, '\0')});
-    // message_state (SMPP 3.4 5.2.28): 2 = DELIVERED, 5 = UNDELIVERABLE.
-    sm.tlvs.push_back(Tlv{tag::kMessageState, std::string(1, static_cast<char>(r.failed ? 5 : 2))});
+    // message_state (SMPP 3.4 5.2.28): 2 = DELIVERED, 5 = UNDELIVERABLE, ...
+    sm.tlvs.push_back(Tlv{tag::kMessageState, std::string(1, static_cast<char>(r.state))});
   }
   Append(c, p);
   if (g_opt.verbose) {
@@ -278,11 +364,21 @@ bool SendReceipt(const Receipt& r) {
             r.message_id.c_str(), p.header.sequence_number);
   }
   ++g_cnt.receipts_sent;
+  ++c->receipts_sent;
   if (r.sent_before) ++g_cnt.receipts_redelivered;
   auto [it, inserted] = c->unacked.emplace(p.header.sequence_number, r);
   if (!inserted) it->second = r;  // a wrapped sequence: the old one is long lost
   it->second.sent_before = true;
   return true;
+}
+
+// Holds a receipt until a receiver binds, within --max-waiting-receipts.
+void Wait(Receipt&& r) {
+  if (g_waiting.size() >= static_cast<size_t>(g_opt.max_waiting_receipts)) {
+    ++g_cnt.receipts_dropped;
+    return;
+  }
+  g_waiting.push_back(std::move(r));
 }
 
 void DrainWaiting() {
@@ -304,9 +400,7 @@ void RunDue() {
     g_submit_q.pop_front();
   }
   while (!g_receipt_q.empty() && g_receipt_q.front().due_ms <= now) {
-    if (!SendReceipt(g_receipt_q.front().receipt)) {
-      g_waiting.push_back(std::move(g_receipt_q.front().receipt));
-    }
+    if (!SendReceipt(g_receipt_q.front().receipt)) Wait(std::move(g_receipt_q.front().receipt));
     g_receipt_q.pop_front();
   }
   FlushAll();
@@ -331,7 +425,7 @@ void CloseClient(Client* c) {
   if (c->bound && g_opt.verbose) fprintf(stderr, "smsc-sim: client %" PRIu64 " closed\n", c->id);
   // Receipts the ESME never acknowledged are redelivered, as SMSCs do: to another receiver
   // of the same system_id now, or to the next one that binds.
-  for (auto& [seq, r] : c->unacked) g_waiting.push_back(std::move(r));
+  for (auto& [seq, r] : c->unacked) Wait(std::move(r));
   c->unacked.clear();
   g_clients.erase(c->id);
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), OnClientClosed);
@@ -350,6 +444,15 @@ void HandleBind(Client* c, const Pdu& p) {
     resp.header.command_status = status::kInvSysId;
   } else if (p.bind->password != g_opt.password) {
     resp.header.command_status = status::kInvPaswd;
+  } else if (g_opt.max_binds > 0) {
+    int64_t open = 0;  // binds are rare: a scan is cheaper than keeping a second index right
+    for (const auto& [id, other] : g_clients) {
+      if (other->bound && !other->closing && other->system_id == p.bind->system_id) ++open;
+    }
+    if (open >= g_opt.max_binds) {
+      resp.header.command_status = status::kBindFail;
+      ++g_cnt.bind_limit_refusals;
+    }
   }
   if (resp.header.command_status != status::kOk) {
     ++g_cnt.bind_failures;
@@ -364,13 +467,14 @@ void HandleBind(Client* c, const Pdu& p) {
   const CommandId cmd = p.command();
   c->can_send = cmd != CommandId::kBindReceiver;
   c->can_receive = cmd != CommandId::kBindTransmitter;
+  c->bind_type = cmd;
   ++g_cnt.binds;
+  if (cmd == CommandId::kBindTransmitter) ++g_cnt.binds_tx;
+  if (cmd == CommandId::kBindReceiver) ++g_cnt.binds_rx;
+  if (cmd == CommandId::kBindTransceiver) ++g_cnt.binds_trx;
   if (g_opt.verbose) {
     fprintf(stderr, "smsc-sim: client %" PRIu64 " bound as '%s' (%s)\n", c->id,
-            c->system_id.c_str(),
-            !c->can_receive ? "tx"
-            : !c->can_send  ? "rx"
-                            : "trx");
+            c->system_id.c_str(), BindTypeName(cmd));
   }
   Append(c, resp);
   if (c->can_receive) DrainWaiting();
@@ -393,25 +497,170 @@ std::string ReceiptText(const ShortMessage& sm) {
   return std::string(head);
 }
 
+// The state a receipt for `dest` reports: --fail-dest-prefix, then the first matching
+// --receipt-state-rule, then --receipt-state.
+ReceiptState StateFor(const std::string& dest) {
+  if (StartsWith(dest, g_opt.fail_dest_prefix)) return ReceiptState::kUndeliverable;
+  for (const auto& rule : g_opt.state_rules) {
+    if (StartsWith(dest, rule.prefix)) return rule.state;
+  }
+  return g_opt.receipt_state;
+}
+
+void JsonString(FILE* f, std::string_view s) {
+  fputc('"', f);
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      fprintf(f, "\\%c", ch);
+    } else if (ch < 0x20 || ch > 0x7e) {
+      fprintf(f, "\\u%04x", ch);
+    } else {
+      fputc(ch, f);
+    }
+  }
+  fputc('"', f);
+}
+
+// --messages-file: one line per whole message as the SMSC would hand it on, the user data in
+// hex (it may be UCS-2 or binary) so a test can compare it byte for byte.
+void RecordMessage(const Client* c, const ShortMessage& sm, PartMethod method, int parts,
+                   std::string_view text) {
+  ++g_cnt.messages;
+  if (g_messages == nullptr) return;
+  fputs("{\"system_id\":", g_messages);
+  JsonString(g_messages, c->system_id);
+  fputs(",\"source\":", g_messages);
+  JsonString(g_messages, sm.source_addr);
+  fputs(",\"dest\":", g_messages);
+  JsonString(g_messages, sm.destination_addr);
+  fprintf(g_messages, ",\"data_coding\":%u,\"method\":\"%s\",\"parts\":%d,\"hex\":\"",
+          sm.data_coding, std::string(sd::smsc_sim::PartMethodName(method)).c_str(), parts);
+  for (unsigned char ch : text) fprintf(g_messages, "%02x", ch);
+  fputs("\"}\n", g_messages);
+  fflush(g_messages);  // tests read it while we run; only paid when the option is given
+}
+
+// An accepted submit: count its part, check the reassembly, record whole messages.
+void TrackMessage(const Client* c, const ShortMessage& sm) {
+  const PartInfo part = sd::smsc_sim::ExtractPart(sm);
+  if (part.method == PartMethod::kInvalid) {
+    ++g_cnt.reassembly_bad_parts;
+    return;
+  }
+  if (!part.multipart()) {
+    if (part.method == PartMethod::kPayload) ++g_cnt.payload_messages;
+    RecordMessage(c, sm, part.method, 1, part.text);
+    return;
+  }
+  ++g_cnt.parts;
+  // One message: who sent it to whom under which reference (8- and 16-bit refs kept apart).
+  std::string key = c->system_id;
+  key += '\0';
+  key += sm.source_addr;
+  key += '\0';
+  key += sm.destination_addr;
+  key += '\0';
+  key += static_cast<char>(part.method);
+  key += static_cast<char>(part.ref >> 8);
+  key += static_cast<char>(part.ref & 0xff);
+  Reassembler::Result r = g_reassembler.Add(key, part, sm.data_coding, uv_now(g_loop));
+  switch (r.outcome) {
+    case Reassembler::Outcome::kStored:
+      break;
+    case Reassembler::Outcome::kComplete:
+      ++g_cnt.reassembled_messages;
+      RecordMessage(c, sm, part.method, part.total, r.text);
+      break;
+    case Reassembler::Outcome::kDuplicate:
+      ++g_cnt.reassembly_duplicates;
+      break;
+    case Reassembler::Outcome::kMismatch:
+      ++g_cnt.reassembly_mismatches;
+      break;
+    case Reassembler::Outcome::kBadPart:
+      ++g_cnt.reassembly_bad_parts;
+      break;
+    case Reassembler::Outcome::kOverflow:
+      ++g_cnt.reassembly_overflows;
+      break;
+  }
+}
+
+// The error an accepted-looking submit gets instead of a message id, or kOk. Checked in the
+// order an SMSC would: bind state, rate, destination, then its own queue and health.
+uint32_t SubmitStatus(Client* c, const ShortMessage& sm) {
+  if (!c->bound || !c->can_send) return status::kInvBndSts;
+  if (g_opt.throttle_tps > 0) {
+    // A fixed one-second window per bind, on the loop's cached clock: cheap, and what many
+    // SMSCs do. Throttled submits count against the window too, as they do there.
+    const uint64_t now = uv_now(g_loop);
+    if (now - c->window_start_ms >= 1000) {
+      c->window_start_ms = now;
+      c->window_submits = 0;
+    }
+    if (++c->window_submits > static_cast<uint64_t>(g_opt.throttle_tps)) {
+      ++g_cnt.throttled;
+      ++c->throttled;
+      return status::kThrottled;
+    }
+  }
+  if (StartsWith(sm.destination_addr, g_opt.reject_dest_prefix)) {
+    ++g_cnt.rejected_submits;
+    return status::kInvDstAdr;
+  }
+  ++g_injection_seq;
+  if (g_opt.msgqful_every > 0 && g_injection_seq % g_opt.msgqful_every == 0) {
+    ++g_cnt.msgqful;
+    ++c->msgqful;
+    return status::kMsgQFul;
+  }
+  if (g_opt.temp_error_every > 0 && g_injection_seq % g_opt.temp_error_every == 0) {
+    ++g_cnt.temp_errors;
+    ++c->temp_errors;
+    return status::kSysErr;
+  }
+  return status::kOk;
+}
+
 void HandleSubmit(Client* c, const Pdu& p) {
   ++g_cnt.submits;
+  ++c->submits;
+  if (g_opt.drop_connection_after > 0 &&
+      ++c->submits_seen >= static_cast<uint64_t>(g_opt.drop_connection_after)) {
+    c->drop_after_flush = true;  // this submit is still answered; HandleBytes stops reading
+  }
   Pdu resp = MakeHeaderOnly(CommandId::kSubmitSmResp, p.header.sequence_number);
   const ShortMessage& sm = *p.sm;
-  if (!c->bound || !c->can_send) {
-    resp.header.command_status = status::kInvBndSts;
-  } else if (StartsWith(sm.destination_addr, g_opt.reject_dest_prefix)) {
-    ++g_cnt.rejected_submits;
-    resp.header.command_status = status::kInvDstAdr;
-  }
+  resp.header.command_status = SubmitStatus(c, sm);
   if (resp.header.command_status != status::kOk) {
     ++g_cnt.submit_resps;
     Append(c, resp);
     return;
   }
-  char id[24];
-  snprintf(id, sizeof id, "%016" PRIx64, g_next_msgid++);
-  resp.submit_resp.emplace().message_id = id;
+  ++c->accepted;
+  const uint64_t n = g_next_msgid++;
+  std::string id = sd::smsc_sim::FormatMessageId(n, g_opt.id_format, g_opt.id_width);
+  TrackMessage(c, sm);
   const uint64_t now = uv_now(g_loop);
+  const bool want_receipt = g_opt.receipt_delay_ms >= 0 && (sm.registered_delivery & 0x01) != 0;
+  if (want_receipt) {
+    Receipt r;
+    r.system_id = c->system_id;
+    r.message_id = g_opt.receipt_id_format == g_opt.id_format
+                       ? id
+                       : sd::smsc_sim::FormatMessageId(n, g_opt.receipt_id_format, g_opt.id_width);
+    r.source_ton = sm.dest_addr_ton;
+    r.source_npi = sm.dest_addr_npi;
+    r.source = sm.destination_addr;
+    r.dest_ton = sm.source_addr_ton;
+    r.dest_npi = sm.source_addr_npi;
+    r.dest = sm.source_addr;
+    r.text = ReceiptText(sm);
+    r.state = StateFor(sm.destination_addr);
+    g_receipt_q.push_back(
+        DelayedReceipt{now + static_cast<uint64_t>(g_opt.receipt_delay_ms), std::move(r)});
+  }
+  resp.submit_resp.emplace().message_id = std::move(id);
   if (g_opt.submit_latency_ms <= 0) {
     Append(c, resp);
     ++g_cnt.submit_resps;
@@ -421,21 +670,6 @@ void HandleSubmit(Client* c, const Pdu& p) {
       g_submit_q.push_back(DelayedResp{now + static_cast<uint64_t>(g_opt.submit_latency_ms), c->id,
                                        std::move(*bytes)});
     }
-  }
-  if (g_opt.receipt_delay_ms >= 0 && (sm.registered_delivery & 0x01) != 0) {
-    Receipt r;
-    r.system_id = c->system_id;
-    r.message_id = id;
-    r.source_ton = sm.dest_addr_ton;
-    r.source_npi = sm.dest_addr_npi;
-    r.source = sm.destination_addr;
-    r.dest_ton = sm.source_addr_ton;
-    r.dest_npi = sm.source_addr_npi;
-    r.dest = sm.source_addr;
-    r.text = ReceiptText(sm);
-    r.failed = StartsWith(sm.destination_addr, g_opt.fail_dest_prefix);
-    g_receipt_q.push_back(
-        DelayedReceipt{now + static_cast<uint64_t>(g_opt.receipt_delay_ms), std::move(r)});
   }
   ArmDelayTimer();
 }
@@ -462,10 +696,15 @@ void HandlePdu(Client* c, const Pdu& p) {
       if (it != c->unacked.end()) {
         c->unacked.erase(it);
         ++g_cnt.receipts_acked;
+        ++c->receipts_acked;
       }
       break;
     }
     case CommandId::kEnquireLink:
+      if (g_opt.no_enquire_link_resp) {  // a link that looks open but is dead
+        ++g_cnt.enquire_links_ignored;
+        break;
+      }
       ++g_cnt.enquire_links;
       Append(c, MakeHeaderOnly(CommandId::kEnquireLinkResp, p.header.sequence_number));
       break;
@@ -547,6 +786,14 @@ size_t HandleBytes(Client* c, std::string_view buf, bool* close_after) {
       *close_after = true;
       return off;
     }
+    if (c->drop_after_flush) {  // --drop-connection-after: the rest of the input is lost
+      ++g_cnt.dropped_connections;
+      fprintf(stderr,
+              "smsc-sim: client %" PRIu64 ": dropping the connection after %" PRIu64 " submits\n",
+              c->id, c->submits_seen);
+      *close_after = true;
+      return off;
+    }
   }
   return off;
 }
@@ -615,34 +862,6 @@ void Stop() {
   }
 }
 
-void Usage(FILE* f) {
-  fprintf(f,
-          "usage: smsc-sim [options]\n"
-          "  --host ADDR              listen address, IPv4 or IPv6 (127.0.0.1)\n"
-          "  --port N                 listen port, 0 = ephemeral (2775)\n"
-          "  --port-file PATH         write the bound port here (atomically) once listening\n"
-          "  --system-id ID           accepted system_id (test)\n"
-          "  --password PW            accepted password (secret)\n"
-          "  --submit-latency-ms N    delay before each submit_sm_resp (0)\n"
-          "  --receipt-delay-ms N     delay before each receipt, -1 = none (0)\n"
-          "  --receipt-format F       tlv | text | both (both)\n"
-          "  --reject-dest-prefix P   answer submits to these numbers with ESME_RINVDSTADR\n"
-          "  --fail-dest-prefix P     receipts for these numbers say UNDELIV\n"
-          "  --stats-file PATH        JSON counters, rewritten every 200 ms, on SIGUSR1 and at "
-          "exit\n"
-          "  --verbose                log every PDU\n"
-          "  --help                   this text\n");
-}
-
-bool ParseInt(const char* s, int64_t lo, int64_t hi, int64_t* out) {
-  errno = 0;
-  char* end = nullptr;
-  const long long v = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
 bool WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   FILE* f = fopen(tmp.c_str(), "w");
@@ -655,63 +874,13 @@ bool WritePortFile(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  constexpr int64_t kMaxDelayMs = 24LL * 3600 * 1000;  // a day: anything longer is a typo
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      Usage(stdout);
-      return 0;
+  if (const int rc = sd::smsc_sim::ParseOptions(argc, argv, &g_opt); rc >= 0) return rc;
+  if (!g_opt.messages_file.empty()) {
+    g_messages = fopen(g_opt.messages_file.c_str(), "w");
+    if (g_messages == nullptr) {
+      fprintf(stderr, "smsc-sim: %s: %s\n", g_opt.messages_file.c_str(), strerror(errno));
+      return 1;
     }
-    if (a == "--verbose") {
-      g_opt.verbose = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "smsc-sim: %s needs a value (see --help)\n", a.c_str());
-      return 2;
-    }
-    const char* v = argv[++i];
-    int64_t n = 0;
-    bool ok = true;
-    if (a == "--host") {
-      g_opt.host = v;
-    } else if (a == "--port") {
-      ok = ParseInt(v, 0, 65535, &n);
-      g_opt.port = static_cast<int>(n);
-    } else if (a == "--port-file") {
-      g_opt.port_file = v;
-    } else if (a == "--system-id") {
-      g_opt.system_id = v;
-    } else if (a == "--password") {
-      g_opt.password = v;
-    } else if (a == "--submit-latency-ms") {
-      ok = ParseInt(v, 0, kMaxDelayMs, &g_opt.submit_latency_ms);
-    } else if (a == "--receipt-delay-ms") {
-      ok = ParseInt(v, -1, kMaxDelayMs, &g_opt.receipt_delay_ms);
-    } else if (a == "--receipt-format") {
-      g_opt.receipt_format = v;
-      ok = g_opt.receipt_format == "tlv" || g_opt.receipt_format == "text" ||
-           g_opt.receipt_format == "both";
-    } else if (a == "--reject-dest-prefix") {
-      g_opt.reject_dest_prefix = v;
-    } else if (a == "--fail-dest-prefix") {
-      g_opt.fail_dest_prefix = v;
-    } else if (a == "--stats-file") {
-      g_opt.stats_file = v;
-    } else {
-      fprintf(stderr, "smsc-sim: unknown option %s\n", a.c_str());
-      Usage(stderr);
-      return 2;
-    }
-    if (!ok) {
-      fprintf(stderr, "smsc-sim: bad value for %s: '%s' (see --help)\n", a.c_str(), v);
-      return 2;
-    }
-  }
-  // Credentials longer than SMPP allows could never match a bind; say so instead.
-  if (g_opt.system_id.size() > 15 || g_opt.password.size() > 8) {
-    fprintf(stderr, "smsc-sim: system_id is at most 15 and password at most 8 characters\n");
-    return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   std::random_device rd;
@@ -746,7 +915,12 @@ int main(int argc, char** argv) {
   uv_timer_init(g_loop, &g_delay_timer);
   uv_timer_init(g_loop, &g_stats_timer);
   uv_timer_start(
-      &g_stats_timer, [](uv_timer_t*) { WriteStats(); }, 200, 200);
+      &g_stats_timer,
+      [](uv_timer_t*) {
+        ExpireReassembly();
+        WriteStats();
+      },
+      200, 200);
   uv_signal_init(g_loop, &g_sigterm);
   uv_signal_init(g_loop, &g_sigint);
   uv_signal_start(
@@ -770,6 +944,7 @@ int main(int argc, char** argv) {
           g_opt.system_id.c_str());
   uv_run(g_loop, UV_RUN_DEFAULT);
   WriteStats();
+  if (g_messages != nullptr) fclose(g_messages);
   const int close_rc = uv_loop_close(g_loop);
   if (close_rc != 0) fprintf(stderr, "smsc-sim: handles left open at exit\n");
   return close_rc == 0 ? 0 : 1;
