@@ -238,9 +238,11 @@ struct StreamConnection::Impl {
     if (closing) return;
     closing = true;
     closed_done = std::move(done);
-    if (phase == Phase::kConnected && tls) {
+    if (tls && phase != Phase::kConnecting) {
+      // close_notify when a session is up (also in answer to the peer's); a no-op during the
+      // handshake or after a failure, when there is no session to close.
       tls->Shutdown();
-      TrySendLast(tls->TakeCiphertext());  // close_notify
+      TrySendLast(tls->TakeCiphertext());
     }
     phase = Phase::kDead;
     auto on_closed = [](uv_handle_t* h) {

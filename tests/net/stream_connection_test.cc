@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -109,7 +110,10 @@ class Listener {
 
 class StreamConnectionTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { pki_ = new sd::testing::TestPki(); }
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);  // as the daemon does: a write to a closed peer is an error
+    pki_ = new sd::testing::TestPki();
+  }
   static void TearDownTestSuite() {
     delete pki_;
     pki_ = nullptr;
