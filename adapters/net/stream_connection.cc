@@ -44,6 +44,7 @@ struct StreamConnection::Impl {
   bool tcp_initialized = false;
   int open_handles = 0;  // the Impl is freed when the last one's close callback ran
   bool closing = false;  // Close() was called: no callback fires any more
+  bool paused = false;   // PauseReading(): the socket is not read until ResumeReading()
   std::function<void()> closed_done;
   Phase phase = Phase::kIdle;
   bool reported = false;  // on_connected has fired
@@ -76,7 +77,10 @@ struct StreamConnection::Impl {
     return inflight_bytes + (tls ? tls->pending_plaintext() : pending_plain.size());
   }
 
+  bool Reading() const { return phase == Phase::kHandshaking || phase == Phase::kConnected; }
+
   int StartReading() {
+    if (paused) return 0;
     return uv_read_start(
         stream(),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -197,6 +201,9 @@ struct StreamConnection::Impl {
       delete wr;
       if (status < 0 && status != UV_ECANCELED) {
         self->Fail(status, std::string("write: ") + uv_strerror(status), true);
+      } else if (status == 0 && !self->closing && self->phase != Phase::kDead &&
+                 self->callbacks.on_written) {
+        self->callbacks.on_written(self->Queued());
       }
     });
     if (rc != 0) {
@@ -373,6 +380,23 @@ int StreamConnection::Write(std::string_view bytes) {
 void StreamConnection::Close(std::function<void()> closed) {
   if (impl_ == nullptr) return;  // an earlier Close() already completed
   impl_->Close(std::move(closed));
+}
+
+void StreamConnection::PauseReading() {
+  Impl* c = impl_;
+  if (c == nullptr || c->closing || c->paused) return;
+  c->paused = true;
+  if (c->Reading()) uv_read_stop(c->stream());
+}
+
+void StreamConnection::ResumeReading() {
+  Impl* c = impl_;
+  if (c == nullptr || c->closing || !c->paused) return;
+  c->paused = false;
+  if (!c->Reading()) return;
+  if (const int rc = c->StartReading(); rc != 0) {
+    c->Fail(rc, std::string("read: ") + uv_strerror(rc), true);
+  }
 }
 
 bool StreamConnection::connected() const {

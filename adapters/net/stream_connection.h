@@ -47,6 +47,10 @@ struct StreamCallbacks {
   std::function<void(int status, const std::string& detail)> on_connected;
   std::function<void(std::string_view plaintext)> on_read;
   std::function<void(const std::string& reason)> on_closed;
+  // Optional: a write reached the kernel; `queued_bytes` is what is still waiting. With
+  // PauseReading() this is backpressure: stop reading from a peer that does not read our
+  // answers, resume once they drain (the simulator's kMaxWriteQueue rule).
+  std::function<void(size_t queued_bytes)> on_written;
 };
 
 struct StreamCounters {
@@ -80,6 +84,11 @@ class StreamConnection {
   // waits), drops unsent bytes, closes the handles. See the contract above. Only the first
   // call counts: a later one is a no-op and its `closed` never runs.
   void Close(std::function<void()> closed = nullptr);
+
+  // Stops / restarts reading from the socket (no on_read meanwhile). Meant for use after
+  // on_connected(0); pausing during a TLS handshake stalls it until resumed.
+  void PauseReading();
+  void ResumeReading();
 
   bool connected() const;
   // Bytes accepted by Write() and not yet taken by the kernel (ciphertext once encrypted).
