@@ -285,8 +285,8 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
   if (c == nullptr || c->closing || c->phase != Impl::Phase::kIdle) return UV_EINVAL;
   if (c->options.tls) {
     if (c->options.tls->role() != TlsRole::kClient) return UV_EINVAL;
-    auto engine = TlsEngine::Create(
-        c->options.tls, c->options.server_name.empty() ? host : c->options.server_name);
+    auto engine = TlsEngine::Create(c->options.tls,
+                                    c->options.server_name.empty() ? host : c->options.server_name);
     if (!engine.ok()) return UV_EINVAL;
     c->tls = std::move(engine).value();
   }
@@ -302,10 +302,9 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
   c->timeout_ms = timeout_ms;
   c->InitTcp();
   c->connect_req.data = c;
-  const int rc = uv_tcp_connect(&c->connect_req, &c->tcp, res->ai_addr,
-                                [](uv_connect_t* req, int status) {
-                                  static_cast<Impl*>(req->data)->OnConnect(status);
-                                });
+  const int rc = uv_tcp_connect(
+      &c->connect_req, &c->tcp, res->ai_addr,
+      [](uv_connect_t* req, int status) { static_cast<Impl*>(req->data)->OnConnect(status); });
   freeaddrinfo(res);
   if (rc != 0) {
     c->phase = Impl::Phase::kDead;

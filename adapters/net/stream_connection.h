@@ -54,8 +54,8 @@ struct StreamCallbacks {
 };
 
 struct StreamCounters {
-  uint64_t bytes_written = 0;  // plaintext accepted by Write()
-  uint64_t bytes_read = 0;     // plaintext delivered to on_read
+  uint64_t bytes_written = 0;   // plaintext accepted by Write()
+  uint64_t bytes_read = 0;      // plaintext delivered to on_read
   uint64_t writes_refused = 0;  // Write() calls refused for the queue bound
 };
 

@@ -124,8 +124,7 @@ NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig&
         return Fail("private key " + config.key_file + " does not match certificate " +
                     config.cert_file);
       }
-      return Fail("cannot load private key " + config.key_file +
-                  " (PEM, unencrypted expected)");
+      return Fail("cannot load private key " + config.key_file + " (PEM, unencrypted expected)");
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
       return Fail("private key " + config.key_file + " does not match certificate " +
@@ -158,9 +157,8 @@ NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig&
     }
   }
   ERR_clear_error();
-  return std::shared_ptr<const TlsContext>(
-      new TlsContext(g.release(), config.role,
-                     client && !config.insecure_skip_hostname_verification));
+  return std::shared_ptr<const TlsContext>(new TlsContext(
+      g.release(), config.role, client && !config.insecure_skip_hostname_verification));
 }
 
 std::shared_ptr<const TlsContext> TlsContext::Adopt(SSL_CTX* ctx, TlsRole role,

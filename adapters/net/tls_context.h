@@ -52,8 +52,7 @@ class TlsContext {
 
   // Takes ownership of an SSL_CTX built elsewhere, for peers no TlsConfig can describe (a
   // test's deliberately outdated TLS 1.1 server). Production code uses Create().
-  static std::shared_ptr<const TlsContext> Adopt(SSL_CTX* ctx, TlsRole role,
-                                                 bool verify_hostname);
+  static std::shared_ptr<const TlsContext> Adopt(SSL_CTX* ctx, TlsRole role, bool verify_hostname);
 
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;

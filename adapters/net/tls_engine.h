@@ -71,10 +71,9 @@ class TlsEngine {
   std::string protocol() const;
 
  private:
-  TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl, BIO* network_in,
-            BIO* network_out);
-  void Advance();        // moves the handshake, reads and writes as far as they go
-  bool FlushWrites();    // encrypts plaintext_out_; false on failure
+  TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl, BIO* network_in, BIO* network_out);
+  void Advance();      // moves the handshake, reads and writes as far as they go
+  bool FlushWrites();  // encrypts plaintext_out_; false on failure
   void Fail(const std::string& what, int ssl_error);
 
   std::shared_ptr<const TlsContext> context_;  // keeps the SSL_CTX alive as long as ssl_

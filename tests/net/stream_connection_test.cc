@@ -100,8 +100,8 @@ class Listener {
  private:
   void OnConnection() {
     auto end = std::make_unique<End>();
-    end->conn = std::make_unique<StreamConnection>(loop_, options_,
-                                                   end->Callbacks(echo_, greeting_));
+    end->conn =
+        std::make_unique<StreamConnection>(loop_, options_, end->Callbacks(echo_, greeting_));
     EXPECT_EQ(end->conn->Accept(reinterpret_cast<uv_stream_t*>(&tcp_), 5000), 0);
     ends_.push_back(std::move(end));
   }
@@ -154,8 +154,8 @@ class StreamConnectionTest : public ::testing::Test {
 
   End& Connect(StreamOptions options, int port, const std::string& host = "127.0.0.1",
                int64_t timeout_ms = 5000) {
-    client_.conn = std::make_unique<StreamConnection>(loop_.get(), std::move(options),
-                                                      client_.Callbacks());
+    client_.conn =
+        std::make_unique<StreamConnection>(loop_.get(), std::move(options), client_.Callbacks());
     EXPECT_EQ(client_.conn->Connect(host, port, timeout_ms), 0);
     return client_;
   }
@@ -202,7 +202,8 @@ TEST_F(StreamConnectionTest, TlsEchoOneMebibyteBothWays) {
   // Written before the handshake: must be held back and sent after it.
   const std::string big = Pattern(1 << 20);
   ASSERT_EQ(c.conn->Write(big), 0);
-  ASSERT_TRUE(loop_.RunUntil([&] { return c.received.size() >= big.size() || c.status.value_or(0) != 0; }));
+  ASSERT_TRUE(
+      loop_.RunUntil([&] { return c.received.size() >= big.size() || c.status.value_or(0) != 0; }));
   ASSERT_EQ(c.status.value_or(-1), 0) << c.detail;
   EXPECT_EQ(c.conn->tls_protocol(), "TLSv1.3");
   EXPECT_TRUE(c.received == big);

@@ -113,8 +113,8 @@ TestPki::TestPki() {
   other_ca_ = dir_.File("other-ca.crt");
   WriteCert(ca_, ca.x509);
   WriteCert(other_ca_, other.x509);
-  server_ = Leaf(dir_, "server",
-                 Spec{.cn = "localhost", .san = kServerSan, .eku = "serverAuth"}, ca, ca_key);
+  server_ = Leaf(dir_, "server", Spec{.cn = "localhost", .san = kServerSan, .eku = "serverAuth"},
+                 ca, ca_key);
   client_ = Leaf(dir_, "client", Spec{.cn = "esme-client", .eku = "clientAuth"}, ca, ca_key);
   expired_ = Leaf(dir_, "expired",
                   Spec{.cn = "localhost",
@@ -123,9 +123,9 @@ TestPki::TestPki() {
                        .not_before_s = -48 * 3600,
                        .not_after_s = -3600},
                   ca, ca_key);
-  other_server_ = Leaf(dir_, "other-server",
-                       Spec{.cn = "localhost", .san = kServerSan, .eku = "serverAuth"}, other,
-                       other_key);
+  other_server_ =
+      Leaf(dir_, "other-server", Spec{.cn = "localhost", .san = kServerSan, .eku = "serverAuth"},
+           other, other_key);
 }
 
 }  // namespace sd::testing

@@ -201,7 +201,8 @@ TEST_F(TlsEngineTest, Tls11OnlyPeerIsRefused) {
   Pump(*client, *server);
   EXPECT_FALSE(client->established());
   ASSERT_TRUE(client->failed());
-  EXPECT_THAT(client->error(), AnyOf(HasSubstr("protocol version"), HasSubstr("unsupported protocol")));
+  EXPECT_THAT(client->error(),
+              AnyOf(HasSubstr("protocol version"), HasSubstr("unsupported protocol")));
 }
 
 TEST_F(TlsEngineTest, MinimumTls13RefusesTls12Peer) {
@@ -213,7 +214,8 @@ TEST_F(TlsEngineTest, MinimumTls13RefusesTls12Peer) {
   auto server = Engine(server_ctx);
   Pump(*client, *server);
   ASSERT_TRUE(client->failed());
-  EXPECT_THAT(client->error(), AnyOf(HasSubstr("protocol version"), HasSubstr("unsupported protocol")));
+  EXPECT_THAT(client->error(),
+              AnyOf(HasSubstr("protocol version"), HasSubstr("unsupported protocol")));
   // The same TLS 1.2 server is fine for the default minimum.
   auto client12 = Engine(Ctx(ClientConfig()));
   auto server12 = Engine(server_ctx);
