@@ -284,10 +284,16 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
   Impl* c = impl_;
   if (c == nullptr || c->closing || c->phase != Impl::Phase::kIdle) return UV_EINVAL;
   if (c->options.tls) {
-    if (c->options.tls->role() != TlsRole::kClient) return UV_EINVAL;
+    if (c->options.tls->role() != TlsRole::kClient) {
+      last_error_ = "Connect() needs a client TLS context";
+      return UV_EINVAL;
+    }
     auto engine = TlsEngine::Create(c->options.tls,
                                     c->options.server_name.empty() ? host : c->options.server_name);
-    if (!engine.ok()) return UV_EINVAL;
+    if (!engine.ok()) {
+      last_error_ = engine.error();
+      return UV_EINVAL;
+    }
     c->tls = std::move(engine).value();
   }
   struct addrinfo hints {};
@@ -295,7 +301,9 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
   hints.ai_socktype = SOCK_STREAM;
   struct addrinfo* res = nullptr;
   const std::string port_text = std::to_string(port);
-  if (getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res) != 0 || res == nullptr) {
+  if (const int gai = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res);
+      gai != 0 || res == nullptr) {
+    last_error_ = "cannot resolve " + host + ": " + gai_strerror(gai);
     return UV_EAI_NONAME;
   }
   c->peer = host + ":" + port_text;
@@ -307,6 +315,7 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
       [](uv_connect_t* req, int status) { static_cast<Impl*>(req->data)->OnConnect(status); });
   freeaddrinfo(res);
   if (rc != 0) {
+    last_error_ = "connect to " + c->peer + ": " + uv_strerror(rc);
     c->phase = Impl::Phase::kDead;
     return rc;
   }
@@ -319,9 +328,15 @@ int StreamConnection::Accept(uv_stream_t* server, int64_t timeout_ms) {
   Impl* c = impl_;
   if (c == nullptr || c->closing || c->phase != Impl::Phase::kIdle) return UV_EINVAL;
   if (c->options.tls) {
-    if (c->options.tls->role() != TlsRole::kServer) return UV_EINVAL;
+    if (c->options.tls->role() != TlsRole::kServer) {
+      last_error_ = "Accept() needs a server TLS context";
+      return UV_EINVAL;
+    }
     auto engine = TlsEngine::Create(c->options.tls, "");
-    if (!engine.ok()) return UV_EINVAL;
+    if (!engine.ok()) {
+      last_error_ = engine.error();
+      return UV_EINVAL;
+    }
     c->tls = std::move(engine).value();
   }
   c->InitTcp();
@@ -339,6 +354,7 @@ int StreamConnection::Accept(uv_stream_t* server, int64_t timeout_ms) {
     rc = c->StartReading();
   }
   if (rc != 0) {
+    last_error_ = std::string("accept: ") + uv_strerror(rc);
     c->phase = Impl::Phase::kDead;
     return rc;
   }

@@ -96,6 +96,9 @@ class StreamConnection {
   // "TLSv1.3" etc. once connected over TLS, empty for plain TCP.
   std::string tls_protocol() const;
   StreamCounters counters() const;
+  // Why the last Connect()/Accept() returned an error, in words (e.g. the server name a TLS
+  // client cannot use); empty otherwise.
+  const std::string& last_error() const { return last_error_; }
 
  private:
   struct Impl;
@@ -103,6 +106,7 @@ class StreamConnection {
   // object; it sets impl_ to null (after copying counters_ here) when it goes first.
   Impl* impl_;
   StreamCounters final_counters_;
+  std::string last_error_;
 };
 
 }  // namespace sd::net

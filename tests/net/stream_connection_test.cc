@@ -69,8 +69,13 @@ struct End {
 // A loopback listener on port 0 whose accepted connections are StreamConnections.
 class Listener {
  public:
-  Listener(uv_loop_t* loop, StreamOptions options, bool echo, std::string greeting = "")
-      : loop_(loop), options_(std::move(options)), echo_(echo), greeting_(std::move(greeting)) {
+  Listener(uv_loop_t* loop, StreamOptions options, bool echo, std::string greeting = "",
+           int64_t handshake_timeout_ms = 5000)
+      : loop_(loop),
+        options_(std::move(options)),
+        echo_(echo),
+        greeting_(std::move(greeting)),
+        timeout_ms_(handshake_timeout_ms) {
     uv_tcp_init(loop_, &tcp_);
     tcp_.data = this;
     struct sockaddr_in addr {};
@@ -102,7 +107,7 @@ class Listener {
     auto end = std::make_unique<End>();
     end->conn =
         std::make_unique<StreamConnection>(loop_, options_, end->Callbacks(echo_, greeting_));
-    EXPECT_EQ(end->conn->Accept(reinterpret_cast<uv_stream_t*>(&tcp_), 5000), 0);
+    EXPECT_EQ(end->conn->Accept(reinterpret_cast<uv_stream_t*>(&tcp_), timeout_ms_), 0);
     ends_.push_back(std::move(end));
   }
 
@@ -110,6 +115,7 @@ class Listener {
   StreamOptions options_;
   bool echo_;
   std::string greeting_;
+  int64_t timeout_ms_;
   uv_tcp_t tcp_;
   int port_ = 0;
   std::vector<std::unique_ptr<End>> ends_;
@@ -446,6 +452,31 @@ TEST_F(StreamConnectionTest, PausedReadingHoldsDataUntilResumed) {
   ASSERT_TRUE(loop_.RunUntil([&] { return c.received.size() >= 10; }));
   EXPECT_EQ(c.received, "deliver_sm");
   Finish(server);
+}
+
+TEST_F(StreamConnectionTest, ServerHandshakeTimeoutDropsSilentClients) {
+  Listener server(loop_.get(), ServerTls(), true, "", /*handshake_timeout_ms=*/100);
+  End& c = Connect(StreamOptions{}, server.port());  // plain TCP that never says a word
+  ASSERT_TRUE(loop_.RunUntil([&] { return server.first() && server.first()->status; }));
+  EXPECT_EQ(*server.first()->status, UV_ETIMEDOUT);
+  EXPECT_THAT(server.first()->detail, HasSubstr("TLS handshake"));
+  EXPECT_EQ(c.status.value_or(-1), 0);
+  Finish(server);
+}
+
+TEST_F(StreamConnectionTest, SynchronousErrorsSayWhy) {
+  StreamConnection wrong_role(loop_.get(), ServerTls(), {});
+  EXPECT_EQ(wrong_role.Connect("127.0.0.1", 1, 1000), UV_EINVAL);
+  EXPECT_THAT(wrong_role.last_error(), HasSubstr("client TLS context"));
+  StreamConnection unresolvable(loop_.get(), ClientTls(), {});
+  EXPECT_EQ(unresolvable.Connect("no-such-host.invalid", 2775, 1000), UV_EAI_NONAME);
+  EXPECT_THAT(unresolvable.last_error(), HasSubstr("no-such-host.invalid"));
+  StreamConnection idle(loop_.get(), StreamOptions{}, {});
+  EXPECT_EQ(idle.Write("x"), UV_ENOTCONN);
+  wrong_role.Close();
+  unresolvable.Close();
+  idle.Close();
+  EXPECT_EQ(loop_.RunToCompletionAndClose(), 0);
 }
 
 }  // namespace
