@@ -99,8 +99,13 @@ TEST_F(TlsEngineTest, OneByteSplitsAndLargeTransfer) {
   Pump(*client, *server, 1000);
   EXPECT_EQ(server->TakePlaintext(), big);
   ASSERT_TRUE(server->WritePlaintext(big));
-  Pump(*client, *server, 1);
+  Pump(*client, *server, 4093);  // records cut at odd places
   EXPECT_EQ(client->TakePlaintext(), big);
+  // Records fed one byte at a time (64 KiB: four full records and then some).
+  const std::string part = big.substr(0, 64 * 1024 + 17);
+  ASSERT_TRUE(server->WritePlaintext(part));
+  Pump(*client, *server, 1);
+  EXPECT_EQ(client->TakePlaintext(), part);
 }
 
 TEST_F(TlsEngineTest, PlaintextWrittenBeforeHandshakeIsSentAfterIt) {
