@@ -115,7 +115,7 @@ struct StreamConnection::Impl {
       return;
     }
     phase = Phase::kConnected;
-    if (!pending_plain.empty()) WriteRaw(std::exchange(pending_plain, std::string()), false);
+    if (!pending_plain.empty()) WriteRaw(std::exchange(pending_plain, std::string()), true);
     if (phase == Phase::kConnected) ReportConnected();
   }
 
@@ -245,9 +245,9 @@ struct StreamConnection::Impl {
     if (closing) return;
     closing = true;
     closed_done = std::move(done);
-    if (tls && phase != Phase::kConnecting) {
-      // close_notify when a session is up (also in answer to the peer's); a no-op during the
-      // handshake or after a failure, when there is no session to close.
+    if (tls && tcp_initialized && (phase == Phase::kConnected || tls->peer_closed())) {
+      // close_notify when a session is up, also in answer to the peer's. During a handshake
+      // or after a failure there is no session to close.
       tls->Shutdown();
       TrySendLast(tls->TakeCiphertext());
     }
