@@ -110,6 +110,7 @@ Result<std::shared_ptr<const RateLimits>> RateLimits::Build(const RateLimitsConf
     Limit l;
     l.cfg = c;
     l.params = MakeGcraParams(c.rate).value();
+    l.description = Describe(l);
     if (previous != nullptr) {
       std::shared_ptr<LimitState> old = previous->StateOf(c.name);
       if (old && old->scope == c.scope && old->prefix_drop_digits == c.prefix_drop_digits &&
@@ -149,15 +150,15 @@ LimitVerdict RateLimits::Charge(const LimitSubject& job, int64_t now_ms) const {
     if (c.status == LimitTable::Status::kFull) {
       counters.table_full.fetch_add(1, std::memory_order_relaxed);
       if (l.cfg.on_full == FullPolicy::kFailOpen) continue;
-      v.detail = Describe(l) + ": table full, failing closed";
+      v.detail = l.description + ": table full, failing closed";
       // No bucket to ask: live buckets free up within one emission interval per unit of cost.
       retry_ns = now_ns + cost * l.params.emission_ns;
     } else if (c.retry_at_ns == kNeverNs) {
       counters.cost_over_burst.fetch_add(1, std::memory_order_relaxed);
-      v.detail = Describe(l) + ": " + std::to_string(cost) + " segments exceed the burst";
+      v.detail = l.description + ": " + std::to_string(cost) + " segments exceed the burst";
       action = LimitAction::kReject;  // deferring cannot help
     } else {
-      v.detail = Describe(l) + " exceeded";
+      v.detail = l.description + " exceeded";
     }
     // All or nothing: give back what this job already took, latest first.
     while (n > 0) {

@@ -136,6 +136,7 @@ class RateLimits {
   struct Limit {
     LimitConfig cfg;
     GcraParams params;
+    std::string description;  // "rate limit 'name' (scope, ...)": built once, for details
     std::shared_ptr<LimitState> state;
   };
 
