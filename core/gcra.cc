@@ -9,7 +9,7 @@ constexpr int64_t kNsPerMs = 1'000'000;
 // burst * emission interval must stay below this so now_ns + tolerance never overflows int64
 // (wall-clock ns are ~1.8e18 in 2026; int64 max is ~9.2e18).
 constexpr int64_t kMaxToleranceNs = 1'000'000'000'000'000'000;  // ~31.7 years
-constexpr int64_t kMaxPeriodMs = 366LL * 24 * 3600 * 1000;        // one year
+constexpr int64_t kMaxPeriodMs = 366LL * 24 * 3600 * 1000;      // one year
 }  // namespace
 
 Result<GcraParams> MakeGcraParams(const RateSpec& spec) {

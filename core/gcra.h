@@ -51,8 +51,8 @@ struct GcraVerdict {
 
 // Charges `cost` (>= 1; values below 1 are charged as 1) to the bucket whose TAT is `tat`.
 // A refused charge leaves the bucket unchanged. Thread-safe, lock-free.
-[[nodiscard]] GcraVerdict GcraCharge(std::atomic<int64_t>& tat, const GcraParams& p,
-                                     int64_t now_ns, int64_t cost);
+[[nodiscard]] GcraVerdict GcraCharge(std::atomic<int64_t>& tat, const GcraParams& p, int64_t now_ns,
+                                     int64_t cost);
 
 // Gives back an admitted charge of `cost` (all-or-nothing charging across several buckets).
 // One atomic fetch_sub: GCRA charges add, so a refund commutes with concurrent charges; a TAT

@@ -6,15 +6,18 @@
 //
 // Layout: `shards` shards of `capacity / shards` slots each (powers of two). A slot is two
 // atomics, a 64-bit keyed hash of the key (0 = never used) and the bucket's TAT. A key lives in
-// a window of kProbe consecutive slots of its shard starting at hash % shard_slots.
+// one of two windows of kProbe consecutive slots of its shard, each starting at a position
+// taken from different bits of the hash; a new key goes to the first window if it has room, else
+// to the second ("two choices": windows run full at a much higher load than with one).
 //
 // Concurrency:
-//  - Charging a key that is present is lock-free: scan the window for the hash (atomic loads),
+//  - Charging a key that is present is lock-free: scan its windows for the hash (atomic loads),
 //    then the GCRA CAS loop on that slot's TAT. This is the hot path for every repeat key.
 //  - Inserting a key (a miss) takes a tiny per-shard spinlock, held only while rescanning the
 //    window, storing the hash into a free slot and charging it (a few loads, one store, one
-//    CAS; no allocation, no syscalls). The lock exists so two threads inserting the same new key cannot claim two
-//    different slots (which would give that key twice its budget). Readers never take it.
+//    CAS; no allocation, no syscalls). The lock exists so two threads inserting the same new key
+//    cannot claim two different slots (which would give that key twice its budget). Readers never
+//    take it.
 //  - Expiry is implicit: a slot whose TAT <= now is an idle bucket, which is indistinguishable
 //    from a fresh one, so an inserter may give it to another key without resetting the TAT.
 //    Slots never return to "empty", so a reader may stop its scan at the first empty slot.
@@ -36,8 +39,9 @@ namespace sd {
 
 struct LimitTableOptions {
   size_t capacity = size_t{1} << 16;  // total slots, rounded up to a power of two
-  size_t shards = 64;                 // rounded up to a power of two, at most capacity / kProbe
-  SipKey hash_key;                    // random per process in the daemon; fixed in tests
+  size_t shards = 64;  // rounded up to a power of two; at most capacity / kProbe, and raised
+                       // so a shard has at most 2^20 slots
+  SipKey hash_key;     // random per process in the daemon; fixed in tests
 };
 
 class LimitTable {
@@ -51,7 +55,7 @@ class LimitTable {
   enum class Status : uint8_t {
     kAdmitted,  // charged
     kLimited,   // the key's bucket refused the cost; retry_at_ns says when it would pass
-    kFull,      // the key has no slot and its window holds only live buckets of other keys
+    kFull,      // the key has no slot and both its windows hold only live buckets of others
   };
   struct Slot;
   // Names the bucket an admitted charge went to, for Refund().
@@ -96,11 +100,18 @@ class LimitTable {
   struct alignas(64) ShardLock {
     std::atomic<bool> held{false};
   };
-  Slot* Find(size_t shard_base, size_t home, uint64_t hash) const;
+  // Where a hash may live: its shard and the starts of its two windows in that shard.
+  struct Place {
+    size_t shard = 0;
+    size_t base = 0;  // index of the shard's first slot
+    size_t home[2] = {0, 0};
+  };
+  Place PlaceOf(uint64_t hash) const;
+  Slot* Find(const Place& pl, uint64_t hash) const;
   // Under the shard lock: if the key is present sets *found; otherwise claims a free slot and
   // charges it (kFull if none).
-  Charged InsertAndCharge(size_t shard, size_t shard_base, size_t home, uint64_t hash,
-                          const GcraParams& p, int64_t now_ns, int64_t cost, bool* found);
+  Charged InsertAndCharge(const Place& pl, uint64_t hash, const GcraParams& p, int64_t now_ns,
+                          int64_t cost, bool* found);
 
   const SipKey hash_key_;
   size_t capacity_ = 0;

@@ -7,7 +7,7 @@ namespace sd {
 namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
-constexpr size_t kMaxLimits = 16;               // more is a config mistake; bounds the stack
+constexpr size_t kMaxLimits = 16;  // more is a config mistake; bounds the stack
 constexpr size_t kMinCapacity = LimitTable::kProbe;
 constexpr size_t kMaxCapacity = size_t{1} << 24;  // 16 Mi slots = 256 MiB per limit
 constexpr int kMaxPrefixDrop = 14;                // E.164 has at most 15 digits

@@ -52,9 +52,9 @@ enum class FullPolicy : uint8_t {
 struct LimitConfig {
   std::string name;  // unique; names the limit in details, stats and reload matching
   LimitScope scope = LimitScope::kKey;
-  RateSpec rate;     // count per period_ms, burst
+  RateSpec rate;  // count per period_ms, burst
   LimitAction action = LimitAction::kReject;
-  int prefix_drop_digits = 0;  // kDestinationPrefix only: 1..14
+  int prefix_drop_digits = 0;         // kDestinationPrefix only: 1..14
   size_t capacity = size_t{1} << 16;  // bucket slots (power of two; memory = 16 B per slot)
   FullPolicy on_full = FullPolicy::kFailClosed;
 };
@@ -78,8 +78,8 @@ struct LimitSubject {
 struct LimitVerdict {
   enum class Kind : uint8_t { kAdmit, kReject, kDefer };
   Kind kind = Kind::kAdmit;
-  std::string limit;      // the refusing limit's name (empty when admitted)
-  std::string detail;     // for the outcome: which limit and why
+  std::string limit;        // the refusing limit's name (empty when admitted)
+  std::string detail;       // for the outcome: which limit and why
   int64_t retry_at_ms = 0;  // kDefer: earliest time to retry (ms, rounded up)
   bool admitted() const { return kind == Kind::kAdmit; }
   // For kReject: the error to put on the outcome.
@@ -88,11 +88,11 @@ struct LimitVerdict {
 
 // Counters of one limit; they survive reloads with its state.
 struct LimitCounters {
-  std::atomic<uint64_t> admitted{0};      // charges that passed this limit
-  std::atomic<uint64_t> rejected{0};      // jobs this limit refused with action reject
-  std::atomic<uint64_t> deferred{0};      // jobs this limit refused with action defer
-  std::atomic<uint64_t> refunded{0};      // charges given back because a later limit refused
-  std::atomic<uint64_t> table_full{0};    // charges that found no room (either policy)
+  std::atomic<uint64_t> admitted{0};         // charges that passed this limit
+  std::atomic<uint64_t> rejected{0};         // jobs this limit refused with action reject
+  std::atomic<uint64_t> deferred{0};         // jobs this limit refused with action defer
+  std::atomic<uint64_t> refunded{0};         // charges given back because a later limit refused
+  std::atomic<uint64_t> table_full{0};       // charges that found no room (either policy)
   std::atomic<uint64_t> cost_over_burst{0};  // jobs with more segments than the burst
 };
 

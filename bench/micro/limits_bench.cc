@@ -141,8 +141,8 @@ void BM_RateLimitsPerJob(benchmark::State& state) {
       ++now_ms;
     }
   }
-  state.counters["admitted"] = benchmark::Counter(static_cast<double>(admitted),
-                                                  benchmark::Counter::kAvgIterations);
+  state.counters["admitted"] =
+      benchmark::Counter(static_cast<double>(admitted), benchmark::Counter::kAvgIterations);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RateLimitsPerJob)->Threads(1)->Threads(2)->UseRealTime();

@@ -87,7 +87,8 @@ TEST(GcraBucket, SteadyOverloadAdmitsExactlyBurstPlusElapsedOverInterval) {
   const int64_t t0 = kEpochMs * kNsPerMs;
   int64_t admitted = 0;
   // 100 s of requests every 100 us.
-  for (int64_t t = 0; t <= 100'000'000'000; t += 100'000) admitted += bucket.Charge(t0 + t).admitted;
+  for (int64_t t = 0; t <= 100'000'000'000; t += 100'000)
+    admitted += bucket.Charge(t0 + t).admitted;
   EXPECT_EQ(admitted, 50 + 100'000);
 }
 

@@ -155,8 +155,7 @@ TEST(LimitTable, AMillionDistinctNumbersOverTimeReuseExpiredSlots) {
   // 1,000 new numbers per second: ~10,000 live at any time in 65,536 slots.
   NumberBuffer number;
   for (int64_t i = 0; i < 1'000'000; ++i) {
-    ASSERT_EQ(t.Charge(number(i), p, kNow + i * kNsPerMs, 1).status,
-              LimitTable::Status::kAdmitted)
+    ASSERT_EQ(t.Charge(number(i), p, kNow + i * kNsPerMs, 1).status, LimitTable::Status::kAdmitted)
         << i;
   }
   EXPECT_EQ(t.full_count(), 0u);

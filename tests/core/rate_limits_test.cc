@@ -74,8 +74,8 @@ TEST(RateLimitsConfig, ValidationNamesTheLimitAndTheField) {
   EXPECT_EQ(ValidationError(cfg), "limits[1] 'sender': capacity must be 16..16777216 slots");
   cfg.limits[1].capacity = 16;
   EXPECT_EQ(ValidationError(cfg), "");
-  EXPECT_FALSE(RateLimits::Build(RateLimitsConfig{{Limit("x", LimitScope::kKey, 0, 1, 1)}, {}})
-                   .ok());
+  EXPECT_FALSE(
+      RateLimits::Build(RateLimitsConfig{{Limit("x", LimitScope::kKey, 0, 1, 1)}, {}}).ok());
 }
 
 TEST(DestinationPrefix, DropsTheLastDigits) {
@@ -99,8 +99,8 @@ TEST(RateLimits, RejectNamesTheLimitWithReasonRateLimited) {
 }
 
 TEST(RateLimits, DeferReturnsTheTimeTheJobWouldPass) {
-  auto limits = Build(
-      {{Limit("per_sender", LimitScope::kSender, 10, 1000, 1, LimitAction::kDefer)}, {}});
+  auto limits =
+      Build({{Limit("per_sender", LimitScope::kSender, 10, 1000, 1, LimitAction::kDefer)}, {}});
   ManualClock clock(kNow);
   ASSERT_TRUE(limits->Charge(Job("+1"), clock).admitted());
   const LimitVerdict v = limits->Charge(Job("+2"), clock);
@@ -114,8 +114,7 @@ TEST(RateLimits, DeferReturnsTheTimeTheJobWouldPass) {
 }
 
 TEST(RateLimits, DeferTimeIsRoundedUpToTheNextMillisecond) {
-  auto limits =
-      Build({{Limit("per_key", LimitScope::kKey, 3, 1000, 1, LimitAction::kDefer)}, {}});
+  auto limits = Build({{Limit("per_key", LimitScope::kKey, 3, 1000, 1, LimitAction::kDefer)}, {}});
   ASSERT_TRUE(limits->Charge(Job("+1"), kNow).admitted());
   const LimitVerdict v = limits->Charge(Job("+1"), kNow);
   EXPECT_EQ(v.retry_at_ms, kNow + 334);  // 333.333334 ms
@@ -148,8 +147,8 @@ TEST(RateLimits, SegmentsAreTheCostAndAreRefundedAsSuch) {
 }
 
 TEST(RateLimits, MoreSegmentsThanTheBurstAreRejectedEvenWhenTheActionIsDefer) {
-  auto limits = Build(
-      {{Limit("per_number", LimitScope::kDestination, 1, 1000, 3, LimitAction::kDefer)}, {}});
+  auto limits =
+      Build({{Limit("per_number", LimitScope::kDestination, 1, 1000, 3, LimitAction::kDefer)}, {}});
   const LimitVerdict v = limits->Charge(Job("+491", 4), kNow);
   EXPECT_EQ(v.kind, LimitVerdict::Kind::kReject);
   EXPECT_EQ(v.detail,
