@@ -93,7 +93,31 @@ Result<bool> ValidateRateLimits(const RateLimitsConfig& cfg) {
                                            ".." + std::to_string(kMaxCapacity) + " slots"};
     }
   }
+  if (cfg.hash_key.k0 == 0 && cfg.hash_key.k1 == 0) {
+    // An all-zero key is a known key: attackers could pick numbers that share a window.
+    return Error{Reason::kMalformed, "hash_key must be set (random per process)"};
+  }
   return true;
+}
+
+std::optional<LimitScope> LimitScopeFromName(std::string_view name) {
+  for (LimitScope s : {LimitScope::kKey, LimitScope::kDestination, LimitScope::kDestinationPrefix,
+                       LimitScope::kSender, LimitScope::kCarrier}) {
+    if (LimitScopeName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<LimitAction> LimitActionFromName(std::string_view name) {
+  if (name == "reject") return LimitAction::kReject;
+  if (name == "defer") return LimitAction::kDefer;
+  return std::nullopt;
+}
+
+std::optional<FullPolicy> FullPolicyFromName(std::string_view name) {
+  if (name == "reject") return FullPolicy::kFailClosed;
+  if (name == "admit") return FullPolicy::kFailOpen;
+  return std::nullopt;
 }
 
 LimitState::LimitState(const LimitConfig& cfg, const SipKey& key)

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,11 +37,15 @@ enum class LimitScope : uint8_t {
   kCarrier,            // the carrier the job is routed to
 };
 std::string_view LimitScopeName(LimitScope s);
+// Config names: "key", "destination", "destination_prefix", "sender", "carrier".
+std::optional<LimitScope> LimitScopeFromName(std::string_view name);
 
 enum class LimitAction : uint8_t {
   kReject,  // outcome rejected, reason rate_limited
   kDefer,   // the job is retried at retry_at_ms
 };
+// Config names: "reject", "defer".
+std::optional<LimitAction> LimitActionFromName(std::string_view name);
 
 // What a limit decides when its table has no room for a new value (every slot of the value's
 // window holds a live bucket of another value). Never grows memory.
@@ -48,6 +53,8 @@ enum class FullPolicy : uint8_t {
   kFailClosed,  // treat as limited (apply the limit's action): the default
   kFailOpen,    // treat as admitted without charging
 };
+// Config names (on_full): "reject" (fail closed), "admit" (fail open).
+std::optional<FullPolicy> FullPolicyFromName(std::string_view name);
 
 struct LimitConfig {
   std::string name;  // unique; names the limit in details, stats and reload matching
@@ -61,7 +68,7 @@ struct LimitConfig {
 
 struct RateLimitsConfig {
   std::vector<LimitConfig> limits;  // charged in this order
-  SipKey hash_key;                  // random per process (daemon), fixed in tests
+  SipKey hash_key;  // random per process (daemon), fixed in tests; all-zero is refused
 };
 
 // Checks every field; the error detail names the limit ("limits[1] 'per_prefix': ...").

@@ -23,8 +23,12 @@ LimitConfig Limit(std::string name, LimitScope scope, int64_t count, int64_t per
   return c;
 }
 
-std::shared_ptr<const RateLimits> Build(const RateLimitsConfig& cfg,
+constexpr SipKey kTestKey{0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
+
+// Builds with a fixed hash key when the test left it unset.
+std::shared_ptr<const RateLimits> Build(RateLimitsConfig cfg,
                                         const RateLimits* previous = nullptr) {
+  if (cfg.hash_key.k0 == 0 && cfg.hash_key.k1 == 0) cfg.hash_key = kTestKey;
   auto r = RateLimits::Build(cfg, previous);
   EXPECT_TRUE(r.ok()) << r.error().detail;
   return r.ok() ? r.value() : nullptr;
@@ -49,6 +53,7 @@ std::string ValidationError(const RateLimitsConfig& cfg) {
 
 TEST(RateLimitsConfig, ValidationNamesTheLimitAndTheField) {
   RateLimitsConfig cfg;
+  cfg.hash_key = kTestKey;
   cfg.limits = {Limit("per_key", LimitScope::kKey, 10, 1000, 10)};
   EXPECT_EQ(ValidationError(cfg), "");
   cfg.limits[0].rate.count = 0;
@@ -76,6 +81,25 @@ TEST(RateLimitsConfig, ValidationNamesTheLimitAndTheField) {
   EXPECT_EQ(ValidationError(cfg), "");
   EXPECT_FALSE(
       RateLimits::Build(RateLimitsConfig{{Limit("x", LimitScope::kKey, 0, 1, 1)}, {}}).ok());
+}
+
+TEST(RateLimitsConfig, AnUnsetHashKeyIsRefused) {
+  RateLimitsConfig cfg;
+  cfg.limits = {Limit("per_key", LimitScope::kKey, 10, 1000, 10)};
+  EXPECT_EQ(ValidationError(cfg), "hash_key must be set (random per process)");
+  cfg.hash_key.k1 = 1;
+  EXPECT_EQ(ValidationError(cfg), "");
+}
+
+TEST(RateLimitsConfig, NamesParse) {
+  EXPECT_EQ(LimitScopeFromName("destination_prefix"), LimitScope::kDestinationPrefix);
+  EXPECT_EQ(LimitScopeFromName("carrier"), LimitScope::kCarrier);
+  EXPECT_EQ(LimitScopeFromName("number"), std::nullopt);
+  EXPECT_EQ(LimitActionFromName("defer"), LimitAction::kDefer);
+  EXPECT_EQ(LimitActionFromName("drop"), std::nullopt);
+  EXPECT_EQ(FullPolicyFromName("reject"), FullPolicy::kFailClosed);
+  EXPECT_EQ(FullPolicyFromName("admit"), FullPolicy::kFailOpen);
+  EXPECT_EQ(FullPolicyFromName("open"), std::nullopt);
 }
 
 TEST(DestinationPrefix, DropsTheLastDigits) {
