@@ -122,6 +122,30 @@ TEST(RateLimits, RejectNamesTheLimitWithReasonRateLimited) {
   EXPECT_EQ(StatsOf(limits->Stats(), "per_number").admitted, 3u);
 }
 
+// Through the injected clock (millisecond steps): a 50/s per-sender limit offered 500/s for ten
+// simulated minutes admits 50 in every second after the first and 50/s in total, within 1 %.
+TEST(RateLimits, TenTimesTheRateThroughTheClockAdmitsTheRate) {
+  auto limits = Build({{Limit("per_sender", LimitScope::kSender, 50, 1000, 10)}, {}});
+  ManualClock clock(kNow);
+  int64_t total = 0;
+  for (int s = 0; s < 600; ++s) {
+    int64_t in_second = 0;
+    for (int i = 0; i < 500; ++i) {
+      in_second += limits->Charge(Job("+491"), clock).admitted();
+      clock.Advance(2);
+    }
+    total += in_second;
+    if (s == 0) {
+      EXPECT_EQ(in_second, 10 + 49);  // the burst at t=0, then one per 20 ms from t=20 ms
+    } else {
+      ASSERT_EQ(in_second, 50) << "second " << s;
+    }
+  }
+  // burst + floor((last offer - first offer) / interval) = 10 + floor(599,998 ms / 20 ms)
+  EXPECT_EQ(total, 10 + 599'998 / 20);
+  EXPECT_EQ(StatsOf(limits->Stats(), "per_sender").rejected, 600u * 500u - total);
+}
+
 TEST(RateLimits, DeferReturnsTheTimeTheJobWouldPass) {
   auto limits =
       Build({{Limit("per_sender", LimitScope::kSender, 10, 1000, 1, LimitAction::kDefer)}, {}});
