@@ -251,7 +251,7 @@ class KeysCommand {
   int Run(const std::string& sub) {
     std::string error;
     bool usage = false;
-    if (!LoadMaster(&error)) return UsageOr(true, error);
+    if (!LoadMaster(&error, &usage)) return UsageOr(usage, error);
     auto client = RedisClient::Connect(args_, &error, &usage);
     if (!client) return UsageOr(usage, error);
     client_ = &*client;
@@ -270,7 +270,8 @@ class KeysCommand {
   }
   static int Fail(const std::string& message) { return UsageOr(false, message); }
 
-  bool LoadMaster(std::string* error) {
+  bool LoadMaster(std::string* error, bool* usage) {
+    *usage = true;
     std::string path = args_.Get("master-key-file");
     if (path.empty()) {
       const char* env = std::getenv(kMasterKeyFileEnv);
@@ -281,6 +282,7 @@ class KeysCommand {
       return false;
     }
     auto k = LoadMasterKeyFile(path);
+    *usage = false;
     if (!k) {
       *error = k.error().detail;
       return false;
