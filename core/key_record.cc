@@ -1,9 +1,8 @@
 #include "core/key_record.h"
 
-#include <msgpack.hpp>
-
 #include <algorithm>
 #include <charconv>
+#include <msgpack.hpp>
 
 namespace sd {
 namespace {
@@ -69,9 +68,12 @@ std::optional<KeyId> ParseKeyId(std::string_view id) {
 
 std::string_view UrlPolicyName(UrlPolicy p) {
   switch (p) {
-    case UrlPolicy::kAny: return "any";
-    case UrlPolicy::kNone: return "none";
-    case UrlPolicy::kAllowlist: return "allowlist";
+    case UrlPolicy::kAny:
+      return "any";
+    case UrlPolicy::kNone:
+      return "none";
+    case UrlPolicy::kAllowlist:
+      return "allowlist";
   }
   return "any";
 }
@@ -284,13 +286,12 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   try {
     // Arrays hold at most the longest list; strings at most a domain or a template; bins at
     // most a secret; depth 2: a map of scalars and lists of strings.
-    const size_t max_array =
-        std::max({KeyRecordLimits::kMaxSenders, KeyRecordLimits::kMaxCountries,
-                  KeyRecordLimits::kMaxUrlDomains});
+    const size_t max_array = std::max({KeyRecordLimits::kMaxSenders, KeyRecordLimits::kMaxCountries,
+                                       KeyRecordLimits::kMaxUrlDomains});
     const size_t max_str =
         std::max(KeyRecordLimits::kMaxTemplateBytes, KeyRecordLimits::kMaxDomainBytes);
-    const msgpack::unpack_limit limit(max_array, 32, max_str, KeyRecordLimits::kMaxSecretBytes,
-                                      0, 3);
+    const msgpack::unpack_limit limit(max_array, 32, max_str, KeyRecordLimits::kMaxSecretBytes, 0,
+                                      3);
     oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
   } catch (const msgpack::size_overflow&) {
     return Error{Reason::kTooLarge, "a key record field exceeds its limit"};
@@ -302,9 +303,9 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   if (o.type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
 
   static constexpr std::string_view kFields[] = {
-      "fmt",   "id",          "secret",  "created",   "nbf",          "naf",
-      "revoked", "revoked_at", "kinds",  "senders",   "countries",    "max_segments",
-      "url_policy", "url_domains", "otp_template", "rate", "burst"};
+      "fmt",        "id",          "secret",       "created", "nbf",       "naf",
+      "revoked",    "revoked_at",  "kinds",        "senders", "countries", "max_segments",
+      "url_policy", "url_domains", "otp_template", "rate",    "burst"};
   constexpr size_t kFieldCount = std::size(kFields);
   uint32_t seen = 0;
   KeyRecord r;
@@ -314,14 +315,17 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     const msgpack::object& v = o.via.map.ptr[i].val;
     if (k.type != msgpack::type::STR) return Bad("key record keys must be strings");
     const std::string_view key(k.via.str.ptr, k.via.str.size);
-    const size_t idx = static_cast<size_t>(std::find(kFields, kFields + kFieldCount, key) - kFields);
-    if (idx == kFieldCount) return Bad("key record: unknown field '" + std::string(key.substr(0, 32)) + "'");
+    const size_t idx =
+        static_cast<size_t>(std::find(kFields, kFields + kFieldCount, key) - kFields);
+    if (idx == kFieldCount)
+      return Bad("key record: unknown field '" + std::string(key.substr(0, 32)) + "'");
     if (seen & (1u << idx)) return Bad("key record: duplicate field '" + std::string(key) + "'");
     seen |= 1u << idx;
     if (key == "fmt") {
       auto f = UintField(v, key, 255);
       if (!f) return f.error();
-      if (*f != kRecordFormat) return Error{Reason::kUnsupportedVersion, "key record format unknown"};
+      if (*f != kRecordFormat)
+        return Error{Reason::kUnsupportedVersion, "key record format unknown"};
     } else if (key == "id") {
       auto x = StrField(v, key, KeyRecordLimits::kMaxKeyIdBytes);
       if (!x) return x.error();
@@ -336,10 +340,14 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
       auto t = UintField(v, key, kMaxTimeMs);
       if (!t) return t.error();
       const auto ms = static_cast<int64_t>(*t);
-      if (key == "created") r.created_ms = ms;
-      else if (key == "nbf") r.not_before_ms = ms;
-      else if (key == "naf") r.not_after_ms = ms;
-      else r.revoked_at_ms = ms;
+      if (key == "created")
+        r.created_ms = ms;
+      else if (key == "nbf")
+        r.not_before_ms = ms;
+      else if (key == "naf")
+        r.not_after_ms = ms;
+      else
+        r.revoked_at_ms = ms;
     } else if (key == "kinds") {
       auto x = UintField(v, key, 0b111);
       if (!x) return x.error();
@@ -359,10 +367,14 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     } else if (key == "url_policy") {
       auto x = StrField(v, key, 16);
       if (!x) return x.error();
-      if (*x == "any") s.url_policy = UrlPolicy::kAny;
-      else if (*x == "none") s.url_policy = UrlPolicy::kNone;
-      else if (*x == "allowlist") s.url_policy = UrlPolicy::kAllowlist;
-      else return Bad("key record: url_policy must be any, none or allowlist");
+      if (*x == "any")
+        s.url_policy = UrlPolicy::kAny;
+      else if (*x == "none")
+        s.url_policy = UrlPolicy::kNone;
+      else if (*x == "allowlist")
+        s.url_policy = UrlPolicy::kAllowlist;
+      else
+        return Bad("key record: url_policy must be any, none or allowlist");
     } else if (key == "url_domains") {
       auto x = StrList(v, key, KeyRecordLimits::kMaxUrlDomains, KeyRecordLimits::kMaxDomainBytes);
       if (!x) return x.error();
@@ -380,7 +392,8 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   const uint32_t all = (1u << kFieldCount) - 1;
   if (seen != all) {
     for (size_t b = 0; b < kFieldCount; ++b) {
-      if (!(seen & (1u << b))) return Bad("key record: missing field '" + std::string(kFields[b]) + "'");
+      if (!(seen & (1u << b)))
+        return Bad("key record: missing field '" + std::string(kFields[b]) + "'");
     }
   }
   if (auto problem = ValidateKeyRecord(r)) return Bad(*problem);
@@ -481,9 +494,12 @@ bool CountryAllowed(const KeyScopes& s, std::string_view country) {
 
 bool UrlHostAllowed(const KeyScopes& s, std::string_view host) {
   switch (s.url_policy) {
-    case UrlPolicy::kAny: return true;
-    case UrlPolicy::kNone: return false;
-    case UrlPolicy::kAllowlist: break;
+    case UrlPolicy::kAny:
+      return true;
+    case UrlPolicy::kNone:
+      return false;
+    case UrlPolicy::kAllowlist:
+      break;
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty() || host.size() > KeyRecordLimits::kMaxDomainBytes) return false;

@@ -19,16 +19,16 @@ namespace sd {
 // Limits of a record, with their reasons. Checked when a record is built or decoded, before
 // anything is allocated from the bytes.
 struct KeyRecordLimits {
-  static constexpr size_t kMinSecretBytes = 32;   // 256 bits, the strength of HMAC-SHA256
-  static constexpr size_t kMaxSecretBytes = 64;   // HMAC hashes longer keys: nothing gained
+  static constexpr size_t kMinSecretBytes = 32;  // 256 bits, the strength of HMAC-SHA256
+  static constexpr size_t kMaxSecretBytes = 64;  // HMAC hashes longer keys: nothing gained
   static constexpr size_t kMaxKeyIdBytes = JobLimits::kMaxKeyIdBytes;  // contract limit on kid
   static constexpr uint32_t kMaxVersion = 999'999;  // ids stay short and typeable
   static constexpr size_t kMaxSenders = 64;
-  static constexpr size_t kMaxCountries = 250;       // every ISO 3166 alpha-2 code fits
+  static constexpr size_t kMaxCountries = 250;  // every ISO 3166 alpha-2 code fits
   static constexpr size_t kMaxUrlDomains = 64;
-  static constexpr size_t kMaxDomainBytes = 253;     // DNS name limit
-  static constexpr size_t kMaxTemplateBytes = 320;   // two GSM segments of template text
-  static constexpr int kMaxSegments = 255;           // SAR / UDH segment counter is one byte
+  static constexpr size_t kMaxDomainBytes = 253;        // DNS name limit
+  static constexpr size_t kMaxTemplateBytes = 320;      // two GSM segments of template text
+  static constexpr int kMaxSegments = 255;              // SAR / UDH segment counter is one byte
   static constexpr size_t kMaxRecordBytes = 16 * 1024;  // all of the above, with room
 };
 
@@ -87,9 +87,9 @@ struct KeyScopes {
 uint8_t KindBit(JobKind k);
 
 struct KeyRecord {
-  std::string id;          // "<name>.v<version>", ParseKeyId-valid
-  std::string secret;      // raw bytes, kMinSecretBytes..kMaxSecretBytes; never logged
-  int64_t created_ms = 0;  // when this version was made (informational)
+  std::string id;             // "<name>.v<version>", ParseKeyId-valid
+  std::string secret;         // raw bytes, kMinSecretBytes..kMaxSecretBytes; never logged
+  int64_t created_ms = 0;     // when this version was made (informational)
   int64_t not_before_ms = 0;  // valid from (inclusive)
   int64_t not_after_ms = 0;   // valid until (exclusive); 0 = no end
   bool revoked = false;       // revoked keys never come back: a new version is made instead

@@ -179,8 +179,8 @@ std::optional<std::string> Open(const MasterKey& key, std::string_view aad,
     return std::nullopt;
   }
   // The tag is checked here; before this returns 1 the plaintext must not be used.
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len,
-                          &len) != 1) {
+  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) !=
+      1) {
     OPENSSL_cleanse(plain.data(), plain.size());
     return std::nullopt;
   }

@@ -58,8 +58,8 @@ KeyRegistryNames KeyRegistryNames::ForPrefix(std::string_view prefix) {
 
 std::vector<std::string> KeyRegistryUpdateCommand(const KeyRegistryNames& names,
                                                   const std::vector<KeyRecordWrite>& writes) {
-  std::vector<std::string> argv{"EVAL", kUpdateScript, "2", names.hash, names.version,
-                                names.channel};
+  std::vector<std::string> argv{"EVAL",     kUpdateScript, "2",
+                                names.hash, names.version, names.channel};
   for (const KeyRecordWrite& w : writes) {
     argv.push_back(w.key_id);
     argv.push_back(w.expected_sealed);
@@ -148,13 +148,14 @@ KeyRegistryWatcher::KeyRegistryWatcher(uv_loop_t* loop, const RedisEndpoint& end
       master_(std::move(master)),
       options_(std::move(options)),
       commands_(loop, endpoint, "keys"),
-      pubsub_(loop,
-              [&endpoint] {
-                RedisEndpoint e = endpoint;
-                e.heartbeat_ms = 0;  // see RedisConnection::Subscribe; the poll covers it
-                return e;
-              }(),
-              "keys-pubsub") {
+      pubsub_(
+          loop,
+          [&endpoint] {
+            RedisEndpoint e = endpoint;
+            e.heartbeat_ms = 0;  // see RedisConnection::Subscribe; the poll covers it
+            return e;
+          }(),
+          "keys-pubsub") {
   uv_timer_init(loop_, &poll_timer_);
   poll_timer_.data = this;
 }
@@ -187,8 +188,8 @@ void KeyRegistryWatcher::Start() {
   pubsub_.Start();
   const auto every = static_cast<uint64_t>(std::max<int64_t>(options_.poll_interval_ms, 1));
   uv_timer_start(
-      &poll_timer_, [](uv_timer_t* t) { static_cast<KeyRegistryWatcher*>(t->data)->Poll(); },
-      every, every);
+      &poll_timer_, [](uv_timer_t* t) { static_cast<KeyRegistryWatcher*>(t->data)->Poll(); }, every,
+      every);
 }
 
 void KeyRegistryWatcher::Poll() {
@@ -201,8 +202,8 @@ void KeyRegistryWatcher::Poll() {
       return;
     }
     ++polls_;
-    const auto v = r->type == REDIS_REPLY_NIL ? std::optional<uint64_t>(0)
-                                              : ParseVersion(ReplyString(r));
+    const auto v =
+        r->type == REDIS_REPLY_NIL ? std::optional<uint64_t>(0) : ParseVersion(ReplyString(r));
     if (!v) {
       Problem("the key registry version is not a counter");
       return;

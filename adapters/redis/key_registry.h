@@ -107,11 +107,11 @@ class KeyRegistryWatcher {
   // The snapshot in force; null until the first successful load.
   const std::shared_ptr<const KeyRegistrySnapshot>& snapshot() const { return snapshot_; }
 
-  uint64_t loads() const { return loads_; }                  // snapshots built
-  uint64_t failed_loads() const { return failed_loads_; }    // versions refused
-  uint64_t messages() const { return messages_; }            // change messages received
-  uint64_t polls() const { return polls_; }                  // version polls answered
-  uint64_t rollbacks() const { return rollbacks_; }          // un-revocations refused
+  uint64_t loads() const { return loads_; }                // snapshots built
+  uint64_t failed_loads() const { return failed_loads_; }  // versions refused
+  uint64_t messages() const { return messages_; }          // change messages received
+  uint64_t polls() const { return polls_; }                // version polls answered
+  uint64_t rollbacks() const { return rollbacks_; }        // un-revocations refused
 
  private:
   void Poll();

@@ -1,6 +1,8 @@
 // smsdispatch keys: the key registry in Redis (docs/keys.md). create / rotate / revoke change
 // it through the update script (atomic, version bump, publish); list / show read it. Every
 // record is sealed with the master key, so every subcommand needs it.
+#include "daemon/cli/keys.h"
+
 #include <time.h>
 
 #include <algorithm>
@@ -18,7 +20,6 @@
 #include "core/hex.h"
 #include "core/key_record.h"
 #include "daemon/cli/args.h"
-#include "daemon/cli/keys.h"
 #include "daemon/cli/redis_client.h"
 
 namespace sd::cli {
@@ -179,10 +180,14 @@ void ParseScopes(Args& args, KeyScopes* s) {
   if (args.Has("kinds")) {
     s->kinds = 0;
     for (const std::string& k : SplitList(args.Get("kinds"))) {
-      if (k == "otp") s->kinds |= KindBit(JobKind::kOtp);
-      else if (k == "transactional") s->kinds |= KindBit(JobKind::kTransactional);
-      else if (k == "marketing") s->kinds |= KindBit(JobKind::kMarketing);
-      else throw UsageError{"--kinds takes otp, transactional, marketing; not '" + k + "'"};
+      if (k == "otp")
+        s->kinds |= KindBit(JobKind::kOtp);
+      else if (k == "transactional")
+        s->kinds |= KindBit(JobKind::kTransactional);
+      else if (k == "marketing")
+        s->kinds |= KindBit(JobKind::kMarketing);
+      else
+        throw UsageError{"--kinds takes otp, transactional, marketing; not '" + k + "'"};
     }
     if (s->kinds == 0) throw UsageError{"--kinds names no kind"};
   }
@@ -223,7 +228,8 @@ void ParseScopes(Args& args, KeyScopes* s) {
     std::string r = args.Get("rate");
     if (r.size() > 2 && r.substr(r.size() - 2) == "/s") r.resize(r.size() - 2);
     const auto n = ParseInt(r);
-    if (!n || *n < 1 || *n > 1'000'000) throw UsageError{"--rate is N or N/s with N in [1, 1000000]"};
+    if (!n || *n < 1 || *n > 1'000'000)
+      throw UsageError{"--rate is N or N/s with N in [1, 1000000]"};
     s->rate_per_s = static_cast<uint32_t>(*n);
     s->burst = s->rate_per_s;
   }
@@ -239,7 +245,7 @@ void ParseScopes(Args& args, KeyScopes* s) {
 // update script's expectations).
 struct Registry {
   uint64_t version = 0;
-  std::map<std::string, KeyRecord> records;  // by id
+  std::map<std::string, KeyRecord> records;   // by id
   std::map<std::string, std::string> sealed;  // by id
   std::vector<std::string> problems;          // records that did not open
 };
@@ -407,7 +413,8 @@ class KeysCommand {
     if (!reg) return kExitFailure;
     const uint32_t latest = Latest(*reg, name);
     if (latest == 0) return Fail("no key named '" + name + "' (create it first)");
-    if (latest >= KeyRecordLimits::kMaxVersion) return Fail("key '" + name + "' has no versions left");
+    if (latest >= KeyRecordLimits::kMaxVersion)
+      return Fail("key '" + name + "' has no versions left");
     const std::string old_id = KeyId{name, latest}.ToString();
     const KeyRecord& old = reg->records.at(old_id);
     const int64_t now = NowMs();
@@ -480,7 +487,8 @@ class KeysCommand {
     if (args_.Has("json")) {
       nlohmann::json keys = nlohmann::json::array();
       for (const KeyRecord* r : sorted) keys.push_back(KeyJson(*r, now));
-      printf("%s\n", nlohmann::json{{"registry_version", reg->version}, {"keys", keys}}.dump().c_str());
+      printf("%s\n",
+             nlohmann::json{{"registry_version", reg->version}, {"keys", keys}}.dump().c_str());
       return ReportProblems(*reg);
     }
     printf("registry version %llu, %zu keys\n", static_cast<unsigned long long>(reg->version),
@@ -488,15 +496,16 @@ class KeysCommand {
     printf("%-28s %-14s %-20s %-20s %s\n", "ID", "STATE", "NOT_BEFORE", "NOT_AFTER", "SCOPES");
     for (const KeyRecord* r : sorted) {
       const KeyScopes& s = r->scopes;
-      printf("%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s\n",
-             r->id.c_str(), State(*r, now).c_str(), FormatTime(r->not_before_ms).c_str(),
-             FormatTime(r->not_after_ms).c_str(), KindsText(s.kinds).c_str(),
-             Join(s.senders, "any").c_str(), Join(s.countries, "any").c_str(), s.max_segments,
-             UrlPolicyText(s).c_str(), s.otp_template.empty() ? "" : " otp_template=yes",
-             s.rate_per_s == 0
-                 ? ""
-                 : (" rate=" + std::to_string(s.rate_per_s) + "/s burst=" +
-                    std::to_string(s.burst)).c_str());
+      printf(
+          "%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s\n",
+          r->id.c_str(), State(*r, now).c_str(), FormatTime(r->not_before_ms).c_str(),
+          FormatTime(r->not_after_ms).c_str(), KindsText(s.kinds).c_str(),
+          Join(s.senders, "any").c_str(), Join(s.countries, "any").c_str(), s.max_segments,
+          UrlPolicyText(s).c_str(), s.otp_template.empty() ? "" : " otp_template=yes",
+          s.rate_per_s == 0
+              ? ""
+              : (" rate=" + std::to_string(s.rate_per_s) + "/s burst=" + std::to_string(s.burst))
+                    .c_str());
     }
     return ReportProblems(*reg);
   }
@@ -517,7 +526,8 @@ class KeysCommand {
       return kExitOk;
     }
     for (const auto& [k, v] : j.items()) {
-      printf("%s: %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+      printf("%s: %s\n", k.c_str(),
+             v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
     }
     return kExitOk;
   }

@@ -57,7 +57,8 @@ TEST(SealedBoxTest, TamperingWithAnyByteFails) {
     }
   }
   // Truncated or extended boxes fail, too.
-  for (size_t n = 0; n < sealed->size(); ++n) EXPECT_FALSE(Open(k, "acme-otp.v1", sealed->substr(0, n)));
+  for (size_t n = 0; n < sealed->size(); ++n)
+    EXPECT_FALSE(Open(k, "acme-otp.v1", sealed->substr(0, n)));
   EXPECT_FALSE(Open(k, "acme-otp.v1", *sealed + "x"));
 }
 
@@ -81,15 +82,13 @@ TEST(MasterKeyTest, ParsesThreeForms) {
   const std::string hex = HexEncode(raw);
   auto sealed = Seal(ParseMasterKey(raw).value(), "k.v1", "x");
   ASSERT_TRUE(sealed.ok());
-  for (const std::string& form :
-       {raw, hex, hex + "\n", "SMSDISPATCH_MASTER_KEY=" + hex + "\n"}) {
+  for (const std::string& form : {raw, hex, hex + "\n", "SMSDISPATCH_MASTER_KEY=" + hex + "\n"}) {
     auto k = ParseMasterKey(form);
     ASSERT_TRUE(k.ok()) << k.error().detail;
     EXPECT_EQ(Open(*k, "k.v1", *sealed).value_or(""), "x");  // the same key each time
   }
-  for (const std::string& bad :
-       {std::string(), hex.substr(2), hex + "00", std::string(64, 'g'), "OTHER=" + hex,
-        raw.substr(1)}) {
+  for (const std::string& bad : {std::string(), hex.substr(2), hex + "00", std::string(64, 'g'),
+                                 "OTHER=" + hex, raw.substr(1)}) {
     auto k = ParseMasterKey(bad);
     EXPECT_FALSE(k.ok());
     if (!k.ok()) {

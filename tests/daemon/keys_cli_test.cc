@@ -52,7 +52,8 @@ class KeysCliTest : public ::testing::Test {
   }
 
   // The CLI with stdout and stderr captured apart; `env` replaces the environment if given.
-  CliResult Run(const std::vector<std::string>& args, const std::vector<std::string>* env = nullptr) {
+  CliResult Run(const std::vector<std::string>& args,
+                const std::vector<std::string>* env = nullptr) {
     ++runs_;
     const std::string out = dir_.File("out" + std::to_string(runs_));
     const std::string err = dir_.File("err" + std::to_string(runs_));
@@ -95,10 +96,15 @@ class KeysCliTest : public ::testing::Test {
   }
 
   std::vector<std::string> Base(const std::string& sub) {
-    return {"keys", sub, "--redis", "127.0.0.1:" + std::to_string(redis_.port()),
-            "--master-key-file", master_file_};
+    return {"keys",
+            sub,
+            "--redis",
+            "127.0.0.1:" + std::to_string(redis_.port()),
+            "--master-key-file",
+            master_file_};
   }
-  std::vector<std::string> With(std::vector<std::string> base, std::initializer_list<std::string> more) {
+  std::vector<std::string> With(std::vector<std::string> base,
+                                std::initializer_list<std::string> more) {
     base.insert(base.end(), more.begin(), more.end());
     return base;
   }
@@ -122,7 +128,9 @@ class KeysCliTest : public ::testing::Test {
     return snap.ok() ? *snap : nullptr;
   }
 
-  std::string Version() { return redis::ReplyString(redis_.Command({"GET", names_.version}).get()); }
+  std::string Version() {
+    return redis::ReplyString(redis_.Command({"GET", names_.version}).get());
+  }
 
   TempDir dir_;
   RedisServer redis_;
@@ -133,11 +141,11 @@ class KeysCliTest : public ::testing::Test {
 };
 
 TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
-  CliResult c = Run(With(Base("create"),
-                         {"--name", "acme-otp", "--kinds", "otp", "--senders", "ACME,Acme2",
-                          "--countries", "de,FR", "--max-segments", "2", "--url-policy",
-                          "allow:Example.com,acme.de", "--otp-template", "Your code is {code}",
-                          "--rate", "10/s", "--burst", "20"}));
+  CliResult c =
+      Run(With(Base("create"),
+               {"--name", "acme-otp", "--kinds", "otp", "--senders", "ACME,Acme2", "--countries",
+                "de,FR", "--max-segments", "2", "--url-policy", "allow:Example.com,acme.de",
+                "--otp-template", "Your code is {code}", "--rate", "10/s", "--burst", "20"}));
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(Line(c.out, "id"), "acme-otp.v1");
   const std::string secret_hex = Line(c.out, "secret_hex");
@@ -163,16 +171,17 @@ TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
   EXPECT_TRUE(CheckKey(*snap, "acme-otp.v1", NowMs()).ok());
 
   // Nothing shows the secret again: not list, not show, not Redis.
-  for (const auto& args : {Base("list"), With(Base("list"), {"--json"}),
-                           With(Base("show"), {"--id", "acme-otp.v1"}),
-                           With(Base("show"), {"--id", "acme-otp.v1", "--json"})}) {
+  for (const auto& args :
+       {Base("list"), With(Base("list"), {"--json"}), With(Base("show"), {"--id", "acme-otp.v1"}),
+        With(Base("show"), {"--id", "acme-otp.v1", "--json"})}) {
     CliResult r = Run(args);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("acme-otp.v1"), std::string::npos);
     EXPECT_EQ(r.out.find(secret_hex.substr(0, 16)), std::string::npos) << r.out;
     EXPECT_EQ(r.err.find(secret_hex.substr(0, 16)), std::string::npos);
   }
-  const testing::FieldList stored = testing::ReplyPairs(redis_.Command({"HGETALL", names_.hash}).get());
+  const testing::FieldList stored =
+      testing::ReplyPairs(redis_.Command({"HGETALL", names_.hash}).get());
   ASSERT_EQ(stored.size(), 1u);
   const std::string secret = HexDecode(secret_hex).value();
   EXPECT_EQ(stored[0].second.find(secret.substr(0, 8)), std::string::npos);
@@ -241,7 +250,8 @@ TEST_F(KeysCliTest, RevokeBumpsTheVersionAndPublishesIt) {
   ASSERT_TRUE(sub != nullptr && sub->err == 0);
   timeval tv{10, 0};
   redisSetTimeout(sub, tv);
-  auto* confirm = static_cast<redisReply*>(redisCommand(sub, "SUBSCRIBE %s", names_.channel.c_str()));
+  auto* confirm =
+      static_cast<redisReply*>(redisCommand(sub, "SUBSCRIBE %s", names_.channel.c_str()));
   ASSERT_NE(confirm, nullptr);
   freeReplyObject(confirm);
 

@@ -120,9 +120,8 @@ TEST_F(KeyRegistryTest, WatcherSeesCreationThroughPubSub) {
   opts.poll_interval_ms = 60'000;  // only the message can deliver the change in time
   KeyRegistryWatcher w(loop.get(), Endpoint(), master_, opts);
   std::vector<uint64_t> versions;
-  w.SetOnSnapshot([&](std::shared_ptr<const KeyRegistrySnapshot> s) {
-    versions.push_back(s->version());
-  });
+  w.SetOnSnapshot(
+      [&](std::shared_ptr<const KeyRegistrySnapshot> s) { versions.push_back(s->version()); });
   w.Start();
   // Wait until the server has the subscription, or the message could go to nobody.
   auto subscribed = [&] {
@@ -134,8 +133,8 @@ TEST_F(KeyRegistryTest, WatcherSeesCreationThroughPubSub) {
   EXPECT_EQ(w.snapshot()->size(), 0u);
   const KeyRecord a = Record("acme-otp.v1");
   ASSERT_EQ(Update({{a.id, "", Sealed(a, master_)}}), "1");
-  ASSERT_TRUE(loop.RunUntil([&] { return w.snapshot()->Find(a.id) != nullptr; },
-                            milliseconds(10'000)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return w.snapshot()->Find(a.id) != nullptr; }, milliseconds(10'000)));
   EXPECT_GE(w.messages(), 1u);
   EXPECT_EQ(w.snapshot()->version(), 1u);
   EXPECT_EQ(w.snapshot()->Find(a.id)->record.secret, a.secret);
@@ -162,11 +161,9 @@ TEST_F(KeyRegistryTest, RevocationReachesASecondWatcherWithinOneSecond) {
   revoked.revoked_at_ms = 2'000;
   ASSERT_EQ(Update({{a.id, sealed, Sealed(revoked, master_)}}), "2");
   // The requirement: every daemon stops accepting a revoked key within 1 s.
-  EXPECT_TRUE(loop.RunUntil(
-      [&] {
-        return w1.snapshot()->version() == 2 && w2.snapshot()->version() == 2;
-      },
-      milliseconds(1'000)));
+  EXPECT_TRUE(
+      loop.RunUntil([&] { return w1.snapshot()->version() == 2 && w2.snapshot()->version() == 2; },
+                    milliseconds(1'000)));
   for (KeyRegistryWatcher* w : {&w1, &w2}) {
     auto check = CheckKey(*w->snapshot(), a.id, 5'000);
     ASSERT_FALSE(check.ok());
