@@ -213,6 +213,7 @@ void KeyRegistryWatcher::Poll() {
 }
 
 void KeyRegistryWatcher::OnVersion(uint64_t version) {
+  last_seen_version_ = version;
   if (snapshot_ && snapshot_->version() == version) return;
   if (refused_version_ && *refused_version_ == version) return;
   Load();
@@ -234,6 +235,9 @@ void KeyRegistryWatcher::OnLoaded(redisReply* reply) {
   if (reply == nullptr) return;  // connection lost: on_ready loads again
   auto sealed = ParseKeyRegistryLoad(reply);
   if (!sealed) {
+    // Unusable as a whole (e.g. too many keys): like a bad record, reported once per version.
+    ++failed_loads_;
+    if (last_seen_version_) refused_version_ = *last_seen_version_;
     Problem(sealed.error().detail);
   } else if (!snapshot_ || snapshot_->version() != sealed->version) {
     auto snap = OpenKeyRegistry(master_, *sealed);

@@ -138,6 +138,7 @@ class KeyRegistryWatcher {
   // The version that was refused: not loaded again until the version moves on, so a bad
   // record is reported once per change, not once per poll.
   std::optional<uint64_t> refused_version_;
+  std::optional<uint64_t> last_seen_version_;  // from the latest poll or message
   // Ids this process has seen revoked. Revocation is one-way: a later registry that shows
   // one of them unrevoked (a Redis writer replaying an old sealed record) is refused.
   std::unordered_set<std::string> revoked_seen_;

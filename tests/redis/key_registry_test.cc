@@ -224,6 +224,32 @@ TEST_F(KeyRegistryTest, BadRecordKeepsTheOldSnapshotAndSaysWhy) {
   CloseAll(loop, {&w});
 }
 
+TEST_F(KeyRegistryTest, OversizedRegistryIsRefusedOnce) {
+  const KeyRecord a = Record("acme-otp.v1");
+  ASSERT_EQ(Update({{a.id, "", Sealed(a, master_)}}), "1");
+  testing::UvTestLoop loop;
+  KeyRegistryWatcher w(loop.get(), Endpoint(), master_);
+  std::vector<std::string> problems;
+  w.SetOnProblem([&](const std::string& why) { problems.push_back(why); });
+  w.Start();
+  ASSERT_TRUE(loop.RunUntil([&] { return w.snapshot() && w.snapshot()->version() == 1; }));
+  std::vector<std::string> hset{"HSET", names_.hash};
+  for (size_t i = 0; i < kMaxRegistryKeys; ++i) {
+    hset.push_back("junk" + std::to_string(i) + ".v1");
+    hset.push_back("x");
+  }
+  ASSERT_TRUE(server_.Command(hset));
+  ASSERT_TRUE(server_.Command({"INCR", names_.version}));
+  ASSERT_TRUE(loop.RunUntil([&] { return w.failed_loads() >= 1; }));
+  EXPECT_NE(problems.back().find("more than"), std::string::npos) << problems.back();
+  EXPECT_EQ(w.snapshot()->version(), 1u);
+  // Not reloaded (and reported) on every poll while the version stays the same.
+  const uint64_t polls = w.polls();
+  ASSERT_TRUE(loop.RunUntil([&] { return w.polls() >= polls + 3; }));
+  EXPECT_LE(w.failed_loads(), 2u);
+  CloseAll(loop, {&w});
+}
+
 TEST_F(KeyRegistryTest, WrongMasterKeyLoadsNothing) {
   const KeyRecord a = Record("acme-otp.v1");
   ASSERT_EQ(Update({{a.id, "", Sealed(a, master_)}}), "1");
