@@ -425,8 +425,7 @@ Result<std::shared_ptr<const KeyRegistrySnapshot>> KeyRegistrySnapshot::Build(
 }
 
 const RegisteredKey* KeyRegistrySnapshot::Find(std::string_view id) const {
-  // Heterogeneous lookup needs a transparent hash; ids are short, a copy is cheap.
-  auto it = keys_.find(std::string(id));
+  auto it = keys_.find(id);
   return it == keys_.end() ? nullptr : &it->second;
 }
 

@@ -4,6 +4,7 @@
 // checks of a job's key against it. No I/O: records reach core as msgpack bytes that an
 // adapter has already opened (adapters/crypto/sealed_box.h).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,8 +127,13 @@ class KeyRegistrySnapshot {
   std::vector<const RegisteredKey*> All() const;
 
  private:
+  // Transparent hashing: Find(string_view) on the per-job path allocates nothing.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   uint64_t version_ = 0;
-  std::unordered_map<std::string, RegisteredKey> keys_;
+  std::unordered_map<std::string, RegisteredKey, IdHash, std::equal_to<>> keys_;
 };
 
 // True when the key is usable at `now_ms`: not revoked and not_before <= now < not_after.

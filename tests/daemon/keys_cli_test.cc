@@ -19,6 +19,7 @@
 #include "core/hex.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/uv_test_loop.h"
 
 extern char** environ;
 
@@ -279,6 +280,28 @@ TEST_F(KeysCliTest, RevokeBumpsTheVersionAndPublishesIt) {
   EXPECT_EQ(Run(With(Base("revoke"), {"--id", "acme.v1"})).status, 0);
   EXPECT_EQ(Version(), "2");
   EXPECT_EQ(Run(With(Base("revoke"), {"--id", "acme.v9"})).status, 1);
+}
+
+// The whole revocation path: the operator's command, Redis, a daemon's watcher.
+TEST_F(KeysCliTest, ADaemonsWatcherStopsTheKeyWithinOneSecondOfRevoke) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "acme"})).status, 0);
+  testing::UvTestLoop loop;
+  redis::RedisEndpoint e;
+  e.host = redis_.host();
+  e.port = redis_.port();
+  redis::KeyRegistryWatcher w(loop.get(), e, ParseMasterKey(master_hex_).value());
+  w.Start();
+  ASSERT_TRUE(loop.RunUntil([&] { return w.snapshot() && w.snapshot()->Find("acme.v1"); }));
+  EXPECT_TRUE(CheckKey(*w.snapshot(), "acme.v1", NowMs()).ok());
+  ASSERT_EQ(Run(With(Base("revoke"), {"--id", "acme.v1"})).status, 0);
+  // Measured from the command's exit (the loop did not run while the CLI did).
+  EXPECT_TRUE(loop.RunUntil([&] { return !CheckKey(*w.snapshot(), "acme.v1", NowMs()).ok(); },
+                            std::chrono::milliseconds(1'000)));
+  EXPECT_EQ(CheckKey(*w.snapshot(), "acme.v1", NowMs()).error().reason, Reason::kRevokedKey);
+  bool closed = false;
+  w.Close([&] { closed = true; });
+  EXPECT_EQ(loop.RunToCompletionAndClose(), 0);
+  EXPECT_TRUE(closed);
 }
 
 TEST_F(KeysCliTest, MasterKeyFromTheEnvironmentAndItsChecks) {
