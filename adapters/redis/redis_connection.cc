@@ -18,6 +18,12 @@ void OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
   delete fn;
 }
 
+// Subscription callbacks run once per message: the function is owned by the connection.
+void OnSubscriptionReply(redisAsyncContext* ac, void* reply, void* privdata) {
+  if (ac->data == nullptr || reply == nullptr) return;
+  (*static_cast<RedisConnection::ReplyFn*>(privdata))(static_cast<redisReply*>(reply));
+}
+
 }  // namespace
 
 RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::string name)
@@ -220,6 +226,20 @@ bool RedisConnection::SendRaw(const std::vector<std::string>& argv, ReplyFn fn) 
 bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) {
   if (!ready_) return false;
   return SendRaw(argv, std::move(fn));
+}
+
+bool RedisConnection::Subscribe(const std::string& channel, ReplyFn fn) {
+  if (!ready_ || ac_ == nullptr) return false;
+  std::unique_ptr<ReplyFn>& slot = subscriptions_[channel];
+  // Re-subscribing reuses the slot: a context may still hold the pointer.
+  if (slot) {
+    *slot = std::move(fn);
+  } else {
+    slot = std::make_unique<ReplyFn>(std::move(fn));
+  }
+  const char* argv[] = {"SUBSCRIBE", channel.c_str()};
+  const size_t lens[] = {9, channel.size()};
+  return redisAsyncCommandArgv(ac_, OnSubscriptionReply, slot.get(), 2, argv, lens) == REDIS_OK;
 }
 
 void RedisConnection::Close(bool graceful, std::function<void()> done) {

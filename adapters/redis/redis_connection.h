@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,6 +67,12 @@ class RedisConnection {
   bool ready() const { return ready_; }
   // Sends a command. False (and `fn` is never called) when not ready.
   bool Command(const std::vector<std::string>& argv, ReplyFn fn);
+  // SUBSCRIBE: `fn` runs for every reply on the channel (the subscribe confirmation, then each
+  // ["message", channel, payload]) until the connection is lost; subscribe again from
+  // on_ready. False when not ready. Give pub/sub its own connection with heartbeat_ms = 0:
+  // hiredis 0.14 hands a subscribed context's next reply to the oldest pending command
+  // callback, so a PING could swallow a message.
+  bool Subscribe(const std::string& channel, ReplyFn fn);
 
   uint64_t reconnects() const { return reconnects_; }        // connections lost after ready
   uint64_t auth_failures() const { return auth_failures_; }  // AUTH rejected by the server
@@ -107,6 +115,9 @@ class RedisConnection {
   std::function<void()> on_ready_;
   std::function<void()> on_down_;
   std::function<void()> closed_;
+  // Subscription callbacks by channel. hiredis keeps the raw pointer and calls it per message,
+  // so they live as long as the connection (freed after the context in the destructor).
+  std::map<std::string, std::unique_ptr<ReplyFn>> subscriptions_;
 };
 
 }  // namespace sd::redis

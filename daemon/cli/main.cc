@@ -6,6 +6,7 @@
 
 #include "daemon/cli/args.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/keys.h"
 
 namespace {
 
@@ -15,6 +16,7 @@ void Usage(FILE* out) {
       "  keygen    generate a signing key (256-bit secret) into a key file\n"
       "  enqueue   sign and add jobs to the job stream (one, a JSON-lines file, or N generated)\n"
       "  outcomes  summarise the outcome and receipt streams, optionally waiting for counts\n"
+      "  keys      the key registry in Redis: create, rotate, revoke, list, show\n"
       "Run 'smsdispatch COMMAND --help' for a command's options.\n"
       "Exit status: 0 success, 1 failure, 2 usage error.\n",
       out);
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   if (command == "keygen") return sd::cli::RunKeygen(argc, argv);
   if (command == "enqueue") return sd::cli::RunEnqueue(argc, argv);
   if (command == "outcomes") return sd::cli::RunOutcomes(argc, argv);
+  if (command == "keys") return sd::cli::RunKeys(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     Usage(stdout);
     return sd::cli::kExitOk;

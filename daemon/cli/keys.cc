@@ -1,0 +1,587 @@
+// smsdispatch keys: the key registry in Redis (docs/keys.md). create / rotate / revoke change
+// it through the update script (atomic, version bump, publish); list / show read it. Every
+// record is sealed with the master key, so every subcommand needs it.
+#include "daemon/cli/keys.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adapters/crypto/random.h"
+#include "adapters/crypto/sealed_box.h"
+#include "adapters/redis/key_registry.h"
+#include "core/hex.h"
+#include "core/key_record.h"
+#include "daemon/cli/args.h"
+#include "daemon/cli/redis_client.h"
+
+namespace sd::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: smsdispatch keys SUBCOMMAND [options]\n"
+    "  create  --name NAME [SCOPES] [--not-before T] [--not-after T]\n"
+    "          makes NAME.v1 and prints its secret once (hex)\n"
+    "  rotate  --name NAME [--overlap 24h]\n"
+    "          makes the next version with the same scopes and prints its secret once; the\n"
+    "          previous version stays valid for the overlap, then expires\n"
+    "  revoke  --id NAME.vN      revokes one version at once, on every daemon within 1 s\n"
+    "  list    [--json]          every key: id, validity, state, scopes (never secrets)\n"
+    "  show    --id NAME.vN [--json]\n"
+    "Common options:\n"
+    "  --master-key-file FILE    the registry's master key (mode 0600; default: the file named\n"
+    "                            by $SMSDISPATCH_MASTER_KEY_FILE)\n"
+    "  --prefix P                Redis key prefix (default sd:, as redis.key_prefix)\n"
+    "Scopes (create):\n"
+    "  --kinds otp,transactional,marketing   allowed kinds (default: all)\n"
+    "  --senders A,B             allowed sender ids (default: any)\n"
+    "  --countries DE,FR         allowed destination countries, ISO alpha-2 (default: any)\n"
+    "  --max-segments N          at most N SMS segments per job (default: no key limit)\n"
+    "  --url-policy P            any (default) | none | allow:example.com,example.org\n"
+    "  --otp-template TEXT       OTP jobs must match, e.g. 'Your code is {code}' ({code} = 4-8\n"
+    "                            digits, {code:6} = exactly 6, {{ }} = literal braces)\n"
+    "  --rate N[/s]              per-key rate limit, messages per second (default: none)\n"
+    "  --burst N                 bucket size for --rate (default: the rate)\n"
+    "Times T: milliseconds since the epoch, YYYY-MM-DDTHH:MM:SSZ, or now, now+24h, now-1h.\n"
+    "Durations: N followed by ms, s, m, h or d.\n";
+
+constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
+// 32 bytes = 256 bits, the strength of HMAC-SHA256.
+constexpr size_t kSecretBytes = 32;
+
+struct UsageError {
+  std::string message;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const size_t end = comma == std::string::npos ? s.size() : comma;
+    std::string item = s.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<int64_t> ParseDurationMs(const std::string& s) {
+  size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  const std::optional<int64_t> n = ParseInt(s.substr(0, digits));
+  const std::string unit = s.substr(digits);
+  if (!n) return std::nullopt;
+  static const std::map<std::string, int64_t> kUnits{
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+  const auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return std::nullopt;
+  return *n * it->second;
+}
+
+std::optional<int64_t> ParseTimeMs(const std::string& s, int64_t now) {
+  if (s == "now") return now;
+  if (s.rfind("now+", 0) == 0 || s.rfind("now-", 0) == 0) {
+    const auto d = ParseDurationMs(s.substr(4));
+    if (!d) return std::nullopt;
+    return s[3] == '+' ? now + *d : now - *d;
+  }
+  if (const auto ms = ParseInt(s)) return *ms;
+  // YYYY-MM-DDTHH:MM:SSZ
+  struct tm tm {};
+  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+std::string FormatTime(int64_t ms) {
+  if (ms == 0) return "-";
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string Join(const std::vector<std::string>& v, const char* empty) {
+  if (v.empty()) return empty;
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::string KindsText(uint8_t kinds) {
+  std::vector<std::string> names;
+  for (JobKind k : {JobKind::kOtp, JobKind::kTransactional, JobKind::kMarketing}) {
+    if (kinds & KindBit(k)) names.emplace_back(JobKindName(k));
+  }
+  return Join(names, "-");
+}
+
+std::string State(const KeyRecord& r, int64_t now) {
+  if (r.revoked) return "revoked";
+  if (now < r.not_before_ms) return "not-yet-valid";
+  if (r.not_after_ms != 0 && now >= r.not_after_ms) return "expired";
+  return "active";
+}
+
+std::string UrlPolicyText(const KeyScopes& s) {
+  if (s.url_policy == UrlPolicy::kAllowlist) return "allow:" + Join(s.url_domains, "");
+  return std::string(UrlPolicyName(s.url_policy));
+}
+
+// Everything about a key except its secret.
+nlohmann::json KeyJson(const KeyRecord& r, int64_t now) {
+  const KeyScopes& s = r.scopes;
+  const auto id = ParseKeyId(r.id);
+  return nlohmann::json{
+      {"id", r.id},
+      {"name", id ? id->name : ""},
+      {"version", id ? id->version : 0},
+      {"state", State(r, now)},
+      {"created", FormatTime(r.created_ms)},
+      {"not_before", FormatTime(r.not_before_ms)},
+      {"not_after", FormatTime(r.not_after_ms)},
+      {"not_before_ms", r.not_before_ms},
+      {"not_after_ms", r.not_after_ms},
+      {"revoked", r.revoked},
+      {"revoked_at", FormatTime(r.revoked_at_ms)},
+      {"kinds", KindsText(s.kinds)},
+      {"senders", s.senders},
+      {"countries", s.countries},
+      {"max_segments", s.max_segments},
+      {"url_policy", UrlPolicyText(s)},
+      {"otp_template", s.otp_template},
+      {"rate_per_s", s.rate_per_s},
+      {"burst", s.burst},
+  };
+}
+
+// Parses the scope options into `s`; throws UsageError.
+void ParseScopes(Args& args, KeyScopes* s) {
+  if (args.Has("kinds")) {
+    s->kinds = 0;
+    for (const std::string& k : SplitList(args.Get("kinds"))) {
+      if (k == "otp")
+        s->kinds |= KindBit(JobKind::kOtp);
+      else if (k == "transactional")
+        s->kinds |= KindBit(JobKind::kTransactional);
+      else if (k == "marketing")
+        s->kinds |= KindBit(JobKind::kMarketing);
+      else
+        throw UsageError{"--kinds takes otp, transactional, marketing; not '" + k + "'"};
+    }
+    if (s->kinds == 0) throw UsageError{"--kinds names no kind"};
+  }
+  if (args.Has("senders")) s->senders = SplitList(args.Get("senders"));
+  if (args.Has("countries")) {
+    for (std::string c : SplitList(args.Get("countries"))) {
+      for (char& ch : c) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+      s->countries.push_back(c);
+    }
+  }
+  if (args.Has("max-segments")) {
+    const auto n = args.Int("max-segments", 0, 1, KeyRecordLimits::kMaxSegments);
+    if (!n) throw UsageError{args.error()};
+    s->max_segments = static_cast<int>(*n);
+  }
+  if (args.Has("url-policy")) {
+    const std::string p = args.Get("url-policy");
+    if (p == "any") {
+      s->url_policy = UrlPolicy::kAny;
+    } else if (p == "none") {
+      s->url_policy = UrlPolicy::kNone;
+    } else if (p.rfind("allow:", 0) == 0) {
+      s->url_policy = UrlPolicy::kAllowlist;
+      for (std::string d : SplitList(p.substr(6))) {
+        for (char& ch : d) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+        s->url_domains.push_back(d);
+      }
+    } else {
+      throw UsageError{"--url-policy is any, none or allow:DOMAIN,..."};
+    }
+  }
+  if (args.Has("otp-template")) {
+    s->otp_template = args.Get("otp-template");
+    auto t = OtpTemplate::Compile(s->otp_template);
+    if (!t) throw UsageError{"--otp-template: " + t.error().detail};
+  }
+  if (args.Has("rate")) {
+    std::string r = args.Get("rate");
+    if (r.size() > 2 && r.substr(r.size() - 2) == "/s") r.resize(r.size() - 2);
+    const auto n = ParseInt(r);
+    if (!n || *n < 1 || *n > 1'000'000)
+      throw UsageError{"--rate is N or N/s with N in [1, 1000000]"};
+    s->rate_per_s = static_cast<uint32_t>(*n);
+    s->burst = s->rate_per_s;
+  }
+  if (args.Has("burst")) {
+    if (!args.Has("rate")) throw UsageError{"--burst needs --rate"};
+    const auto n = args.Int("burst", 0, 1, 10'000'000);
+    if (!n) throw UsageError{args.error()};
+    s->burst = static_cast<uint32_t>(*n);
+  }
+}
+
+// The registry as the CLI sees it: opened records and what each field held (for the
+// update script's expectations).
+struct Registry {
+  uint64_t version = 0;
+  std::map<std::string, KeyRecord> records;   // by id
+  std::map<std::string, std::string> sealed;  // by id
+  std::vector<std::string> problems;          // records that did not open
+};
+
+class KeysCommand {
+ public:
+  explicit KeysCommand(Args& args) : args_(args) {}
+
+  int Run(const std::string& sub) {
+    std::string error;
+    bool usage = false;
+    if (!LoadMaster(&error, &usage)) return UsageOr(usage, error);
+    auto client = RedisClient::Connect(args_, &error, &usage);
+    if (!client) return UsageOr(usage, error);
+    client_ = &*client;
+    names_ = redis::KeyRegistryNames::ForPrefix(args_.Get("prefix", "sd:"));
+    if (sub == "create") return Create();
+    if (sub == "rotate") return Rotate();
+    if (sub == "revoke") return Revoke();
+    if (sub == "list") return List();
+    return Show();
+  }
+
+ private:
+  static int UsageOr(bool usage, const std::string& message) {
+    fprintf(stderr, "smsdispatch keys: %s\n", message.c_str());
+    return usage ? kExitUsage : kExitFailure;
+  }
+  static int Fail(const std::string& message) { return UsageOr(false, message); }
+
+  bool LoadMaster(std::string* error, bool* usage) {
+    *usage = true;
+    std::string path = args_.Get("master-key-file");
+    if (path.empty()) {
+      const char* env = std::getenv(kMasterKeyFileEnv);
+      if (env != nullptr) path = env;
+    }
+    if (path.empty()) {
+      *error = std::string("no master key: give --master-key-file or set ") + kMasterKeyFileEnv;
+      return false;
+    }
+    auto k = LoadMasterKeyFile(path);
+    *usage = false;
+    if (!k) {
+      *error = k.error().detail;
+      return false;
+    }
+    master_.emplace(std::move(k).value());
+    return true;
+  }
+
+  std::optional<Registry> Load() {
+    RedisReplyPtr r = client_->Command(redis::KeyRegistryLoadCommand(names_));
+    if (!r) {
+      Fail("Redis: " + client_->error());
+      return std::nullopt;
+    }
+    auto sealed = redis::ParseKeyRegistryLoad(r.get());
+    if (!sealed) {
+      Fail(sealed.error().detail);
+      return std::nullopt;
+    }
+    Registry reg;
+    reg.version = sealed->version;
+    for (auto& [id, box] : sealed->fields) {
+      auto rec = redis::OpenKeyRecord(*master_, id, box);
+      if (!rec) {
+        reg.problems.push_back(rec.error().detail);
+        continue;
+      }
+      reg.records.emplace(id, std::move(rec).value());
+      reg.sealed.emplace(id, box);
+    }
+    return reg;
+  }
+
+  // Runs the update script; prints the outcome. Returns the new version or nullopt.
+  std::optional<uint64_t> Write(const std::vector<redis::KeyRecordWrite>& writes) {
+    RedisReplyPtr r = client_->Command(redis::KeyRegistryUpdateCommand(names_, writes));
+    if (!r) {
+      Fail("Redis: " + client_->error() + " (the change may or may not have been made; run list)");
+      return std::nullopt;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+      Fail(std::string(r->str, r->len) + "; nothing was changed, try again");
+      return std::nullopt;
+    }
+    if (r->type != REDIS_REPLY_INTEGER) {
+      Fail("unexpected reply from the update script");
+      return std::nullopt;
+    }
+    return static_cast<uint64_t>(r->integer);
+  }
+
+  std::optional<std::string> Seal(const KeyRecord& r) {
+    auto s = redis::SealKeyRecord(*master_, r);
+    if (!s) {
+      UsageOr(true, s.error().detail);
+      return std::nullopt;
+    }
+    return std::move(s).value();
+  }
+
+  static int PrintSecret(const KeyRecord& r, uint64_t version) {
+    printf("id: %s\nsecret_hex: %s\nregistry_version: %llu\n", r.id.c_str(),
+           HexEncode(r.secret).c_str(), static_cast<unsigned long long>(version));
+    fprintf(stderr,
+            "smsdispatch keys: the secret (256 bits, hex) is shown only now; give it to the "
+            "producer over a secure channel\n");
+    return kExitOk;
+  }
+
+  // The highest version of `name`, or 0.
+  static uint32_t Latest(const Registry& reg, const std::string& name) {
+    uint32_t latest = 0;
+    for (const auto& [id, rec] : reg.records) {
+      const auto k = ParseKeyId(id);
+      if (k && k->name == name) latest = std::max(latest, k->version);
+    }
+    return latest;
+  }
+
+  int Create() {
+    const std::string name = args_.Get("name");
+    if (!ValidKeyName(name)) return UsageOr(true, "--name must be 1-56 of A-Z a-z 0-9 _ -");
+    const int64_t now = NowMs();
+    KeyRecord r;
+    r.id = KeyId{name, 1}.ToString();
+    r.created_ms = now;
+    r.not_before_ms = now;
+    try {
+      ParseScopes(args_, &r.scopes);
+      if (args_.Has("not-before")) {
+        const auto t = ParseTimeMs(args_.Get("not-before"), now);
+        if (!t || *t < 0) throw UsageError{"--not-before is not a time"};
+        r.not_before_ms = *t;
+      }
+      if (args_.Has("not-after")) {
+        const auto t = ParseTimeMs(args_.Get("not-after"), now);
+        if (!t || *t <= 0) throw UsageError{"--not-after is not a time"};
+        r.not_after_ms = *t;
+      }
+    } catch (const UsageError& e) {
+      return UsageOr(true, e.message);
+    }
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    if (Latest(*reg, name) != 0) {
+      return Fail("key '" + name + "' exists already (rotate makes a new version)");
+    }
+    r.secret = RandomBytes(kSecretBytes);
+    const auto sealed = Seal(r);
+    if (!sealed) return kExitUsage;
+    const auto v = Write({{r.id, "", *sealed}});
+    if (!v) return kExitFailure;
+    return PrintSecret(r, *v);
+  }
+
+  int Rotate() {
+    const std::string name = args_.Get("name");
+    if (!ValidKeyName(name)) return UsageOr(true, "--name must be 1-56 of A-Z a-z 0-9 _ -");
+    const auto overlap = ParseDurationMs(args_.Get("overlap", "24h"));
+    if (!overlap) return UsageOr(true, "--overlap is a duration, e.g. 24h, 30m, 0s");
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const uint32_t latest = Latest(*reg, name);
+    if (latest == 0) return Fail("no key named '" + name + "' (create it first)");
+    if (latest >= KeyRecordLimits::kMaxVersion)
+      return Fail("key '" + name + "' has no versions left");
+    const std::string old_id = KeyId{name, latest}.ToString();
+    const KeyRecord& old = reg->records.at(old_id);
+    const int64_t now = NowMs();
+    KeyRecord next;
+    next.id = KeyId{name, latest + 1}.ToString();
+    next.created_ms = now;
+    next.not_before_ms = now;
+    next.scopes = old.scopes;
+    next.secret = RandomBytes(kSecretBytes);
+    std::vector<redis::KeyRecordWrite> writes;
+    const auto next_sealed = Seal(next);
+    if (!next_sealed) return kExitUsage;
+    writes.push_back({next.id, "", *next_sealed});
+    // The old version ends after the overlap (never later than it already would).
+    KeyRecord ended = old;
+    const int64_t end = std::max(now + *overlap, old.not_before_ms + 1);
+    if (!old.revoked && (old.not_after_ms == 0 || old.not_after_ms > end)) {
+      ended.not_after_ms = end;
+      const auto old_sealed = Seal(ended);
+      if (!old_sealed) return kExitUsage;
+      writes.push_back({old_id, reg->sealed.at(old_id), *old_sealed});
+    }
+    const auto v = Write(writes);
+    if (!v) return kExitFailure;
+    fprintf(stderr, "smsdispatch keys: %s stays valid until %s\n", old_id.c_str(),
+            FormatTime(ended.not_after_ms).c_str());
+    return PrintSecret(next, *v);
+  }
+
+  int Revoke() {
+    const std::string id = args_.Get("id");
+    if (!ParseKeyId(id)) return UsageOr(true, "--id must be NAME.vN");
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const auto it = reg->records.find(id);
+    if (it == reg->records.end()) return Fail("no key '" + id + "' in the registry");
+    if (it->second.revoked) {
+      printf("%s was already revoked at %s\n", id.c_str(),
+             FormatTime(it->second.revoked_at_ms).c_str());
+      return kExitOk;
+    }
+    KeyRecord r = it->second;
+    r.revoked = true;
+    r.revoked_at_ms = NowMs();
+    const auto sealed = Seal(r);
+    if (!sealed) return kExitUsage;
+    const auto v = Write({{id, reg->sealed.at(id), *sealed}});
+    if (!v) return kExitFailure;
+    printf("%s revoked (registry version %llu)\n", id.c_str(), static_cast<unsigned long long>(*v));
+    return kExitOk;
+  }
+
+  int ReportProblems(const Registry& reg) {
+    for (const std::string& p : reg.problems) fprintf(stderr, "smsdispatch keys: %s\n", p.c_str());
+    return reg.problems.empty() ? kExitOk : kExitFailure;
+  }
+
+  int List() {
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const int64_t now = NowMs();
+    std::vector<const KeyRecord*> sorted;
+    for (const auto& [id, r] : reg->records) sorted.push_back(&r);
+    std::sort(sorted.begin(), sorted.end(), [](const KeyRecord* a, const KeyRecord* b) {
+      const auto ia = ParseKeyId(a->id);
+      const auto ib = ParseKeyId(b->id);
+      if (ia && ib && ia->name == ib->name) return ia->version < ib->version;
+      return a->id < b->id;
+    });
+    if (args_.Has("json")) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (const KeyRecord* r : sorted) keys.push_back(KeyJson(*r, now));
+      printf("%s\n",
+             nlohmann::json{{"registry_version", reg->version}, {"keys", keys}}.dump().c_str());
+      return ReportProblems(*reg);
+    }
+    printf("registry version %llu, %zu keys\n", static_cast<unsigned long long>(reg->version),
+           sorted.size());
+    printf("%-28s %-14s %-20s %-20s %s\n", "ID", "STATE", "NOT_BEFORE", "NOT_AFTER", "SCOPES");
+    for (const KeyRecord* r : sorted) {
+      const KeyScopes& s = r->scopes;
+      printf(
+          "%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s\n",
+          r->id.c_str(), State(*r, now).c_str(), FormatTime(r->not_before_ms).c_str(),
+          FormatTime(r->not_after_ms).c_str(), KindsText(s.kinds).c_str(),
+          Join(s.senders, "any").c_str(), Join(s.countries, "any").c_str(), s.max_segments,
+          UrlPolicyText(s).c_str(), s.otp_template.empty() ? "" : " otp_template=yes",
+          s.rate_per_s == 0
+              ? ""
+              : (" rate=" + std::to_string(s.rate_per_s) + "/s burst=" + std::to_string(s.burst))
+                    .c_str());
+    }
+    return ReportProblems(*reg);
+  }
+
+  int Show() {
+    const std::string id = args_.Get("id");
+    if (!ParseKeyId(id)) return UsageOr(true, "--id must be NAME.vN");
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const auto it = reg->records.find(id);
+    if (it == reg->records.end()) {
+      ReportProblems(*reg);
+      return Fail("no key '" + id + "' in the registry");
+    }
+    const nlohmann::json j = KeyJson(it->second, NowMs());
+    if (args_.Has("json")) {
+      printf("%s\n", j.dump().c_str());
+      return kExitOk;
+    }
+    for (const auto& [k, v] : j.items()) {
+      printf("%s: %s\n", k.c_str(),
+             v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    }
+    return kExitOk;
+  }
+
+  Args& args_;
+  RedisClient* client_ = nullptr;
+  std::optional<MasterKey> master_;
+  redis::KeyRegistryNames names_;
+};
+
+}  // namespace
+
+int RunKeys(int argc, char** argv) {
+  if (argc < 3 || std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h") {
+    fprintf(argc < 3 ? stderr : stdout, "%s%s", kUsage, kRedisUsage);
+    return argc < 3 ? kExitUsage : kExitOk;
+  }
+  const std::string sub = argv[2];
+  std::set<std::string> valued = RedisOptionNames();
+  valued.insert({"master-key-file", "prefix"});
+  std::set<std::string> flags;
+  if (sub == "create") {
+    valued.insert({"name", "kinds", "senders", "countries", "max-segments", "url-policy",
+                   "otp-template", "rate", "burst", "not-before", "not-after"});
+  } else if (sub == "rotate") {
+    valued.insert({"name", "overlap"});
+  } else if (sub == "revoke") {
+    valued.insert("id");
+  } else if (sub == "show") {
+    valued.insert("id");
+    flags.insert("json");
+  } else if (sub == "list") {
+    flags.insert("json");
+  } else {
+    fprintf(stderr, "smsdispatch keys: unknown subcommand '%s'\n%s", sub.c_str(), kUsage);
+    return kExitUsage;
+  }
+  Args args(valued, flags);
+  if (!args.Parse(argc, argv, 3)) {
+    fprintf(stderr, "smsdispatch keys %s: %s\n%s%s", sub.c_str(), args.error().c_str(), kUsage,
+            kRedisUsage);
+    return kExitUsage;
+  }
+  if (args.Has("help")) {
+    printf("%s%s", kUsage, kRedisUsage);
+    return kExitOk;
+  }
+  for (const char* required : {"name", "id"}) {
+    if (valued.count(required) && !args.Has(required)) {
+      fprintf(stderr, "smsdispatch keys %s: --%s is required\n", sub.c_str(), required);
+      return kExitUsage;
+    }
+  }
+  return KeysCommand(args).Run(sub);
+}
+
+}  // namespace sd::cli

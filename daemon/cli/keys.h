@@ -1,0 +1,9 @@
+#pragma once
+// smsdispatch keys create | rotate | revoke | list | show: the key registry in Redis
+// (docs/keys.md). Takes main's argv (argv[1] is "keys", argv[2] the subcommand) and returns the
+// exit code: 0 success, 1 failure, 2 usage error.
+namespace sd::cli {
+
+int RunKeys(int argc, char** argv);
+
+}  // namespace sd::cli

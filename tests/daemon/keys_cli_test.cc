@@ -1,0 +1,370 @@
+// smsdispatch keys against a real redis-server: create prints the secret once and nothing else
+// ever shows it, rotate makes the next version with the same scopes and an overlap, revoke bumps
+// the version and publishes it, list/show, the master key's sources, and usage errors.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/crypto/random.h"
+#include "adapters/redis/key_registry.h"
+#include "adapters/redis/redis_reply.h"
+#include "core/hex.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/uv_test_loop.h"
+
+extern char** environ;
+
+namespace sd {
+namespace {
+
+using ::sd::testing::ReadTextFile;
+using ::sd::testing::RedisServer;
+using ::sd::testing::TempDir;
+using ::sd::testing::WriteTextFile;
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class KeysCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start()) << redis_.error();
+    master_hex_ = HexEncode(RandomBytes(32));
+    master_file_ = dir_.File("master.key");
+    ASSERT_TRUE(WriteTextFile(master_file_, master_hex_ + "\n", 0600));
+  }
+
+  // The CLI with stdout and stderr captured apart; `env` replaces the environment if given.
+  CliResult Run(const std::vector<std::string>& args,
+                const std::vector<std::string>* env = nullptr) {
+    ++runs_;
+    const std::string out = dir_.File("out" + std::to_string(runs_));
+    const std::string err = dir_.File("err" + std::to_string(runs_));
+    std::vector<std::string> argv{SD_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::vector<std::string> env_copy = env ? *env : std::vector<std::string>{};
+    std::vector<char*> cenv;
+    for (auto& e : env_copy) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = -1;
+    const int rc =
+        posix_spawn(&pid, SD_CLI, &fa, nullptr, cargv.data(), env ? cenv.data() : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    EXPECT_EQ(rc, 0);
+    CliResult r;
+    if (rc != 0) return r;
+    // A deadline against a hang, not a timing assertion.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int st = 0;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        ADD_FAILURE() << "smsdispatch did not exit within 60 s";
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = ReadTextFile(out);
+    r.err = ReadTextFile(err);
+    return r;
+  }
+
+  std::vector<std::string> Base(const std::string& sub) {
+    return {"keys",
+            sub,
+            "--redis",
+            "127.0.0.1:" + std::to_string(redis_.port()),
+            "--master-key-file",
+            master_file_};
+  }
+  std::vector<std::string> With(std::vector<std::string> base,
+                                std::initializer_list<std::string> more) {
+    base.insert(base.end(), more.begin(), more.end());
+    return base;
+  }
+
+  // "field: value" from the CLI's stdout.
+  static std::string Line(const std::string& out, const std::string& field) {
+    const std::string key = field + ": ";
+    const size_t at = out.find(key);
+    if (at == std::string::npos) return "";
+    const size_t end = out.find('\n', at);
+    return out.substr(at + key.size(), end - at - key.size());
+  }
+
+  // The registry as a daemon would see it.
+  std::shared_ptr<const KeyRegistrySnapshot> Snapshot() {
+    testing::ReplyPtr r = redis_.Command(redis::KeyRegistryLoadCommand(names_));
+    auto sealed = redis::ParseKeyRegistryLoad(r.get());
+    EXPECT_TRUE(sealed.ok());
+    auto snap = redis::OpenKeyRegistry(ParseMasterKey(master_hex_).value(), *sealed);
+    EXPECT_TRUE(snap.ok()) << (snap.ok() ? "" : snap.error().detail);
+    return snap.ok() ? *snap : nullptr;
+  }
+
+  std::string Version() {
+    return redis::ReplyString(redis_.Command({"GET", names_.version}).get());
+  }
+
+  TempDir dir_;
+  RedisServer redis_;
+  std::string master_hex_;
+  std::string master_file_;
+  redis::KeyRegistryNames names_ = redis::KeyRegistryNames::ForPrefix("sd:");
+  int runs_ = 0;
+};
+
+TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
+  CliResult c =
+      Run(With(Base("create"),
+               {"--name", "acme-otp", "--kinds", "otp", "--senders", "ACME,Acme2", "--countries",
+                "de,FR", "--max-segments", "2", "--url-policy", "allow:Example.com,acme.de",
+                "--otp-template", "Your code is {code}", "--rate", "10/s", "--burst", "20"}));
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(Line(c.out, "id"), "acme-otp.v1");
+  const std::string secret_hex = Line(c.out, "secret_hex");
+  ASSERT_EQ(secret_hex.size(), 64u) << c.out;  // 256 bits in hex
+  EXPECT_NE(c.err.find("shown only now"), std::string::npos);
+  EXPECT_EQ(Version(), "1");
+
+  auto snap = Snapshot();
+  ASSERT_TRUE(snap);
+  const RegisteredKey* k = snap->Find("acme-otp.v1");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(HexEncode(k->record.secret), secret_hex);
+  const KeyScopes& s = k->record.scopes;
+  EXPECT_EQ(s.kinds, KindBit(JobKind::kOtp));
+  EXPECT_EQ(s.senders, (std::vector<std::string>{"ACME", "Acme2"}));
+  EXPECT_EQ(s.countries, (std::vector<std::string>{"DE", "FR"}));
+  EXPECT_EQ(s.max_segments, 2);
+  EXPECT_EQ(s.url_policy, UrlPolicy::kAllowlist);
+  EXPECT_EQ(s.url_domains, (std::vector<std::string>{"example.com", "acme.de"}));
+  EXPECT_EQ(s.otp_template, "Your code is {code}");
+  EXPECT_EQ(s.rate_per_s, 10u);
+  EXPECT_EQ(s.burst, 20u);
+  EXPECT_TRUE(CheckKey(*snap, "acme-otp.v1", NowMs()).ok());
+
+  // Nothing shows the secret again: not list, not show, not Redis.
+  for (const auto& args :
+       {Base("list"), With(Base("list"), {"--json"}), With(Base("show"), {"--id", "acme-otp.v1"}),
+        With(Base("show"), {"--id", "acme-otp.v1", "--json"})}) {
+    CliResult r = Run(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("acme-otp.v1"), std::string::npos);
+    EXPECT_EQ(r.out.find(secret_hex.substr(0, 16)), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find(secret_hex.substr(0, 16)), std::string::npos);
+  }
+  const testing::FieldList stored =
+      testing::ReplyPairs(redis_.Command({"HGETALL", names_.hash}).get());
+  ASSERT_EQ(stored.size(), 1u);
+  const std::string secret = HexDecode(secret_hex).value();
+  EXPECT_EQ(stored[0].second.find(secret.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(stored[0].second.find(secret_hex.substr(0, 16)), std::string::npos);
+
+  // The JSON listing carries the scopes.
+  CliResult j = Run(With(Base("show"), {"--id", "acme-otp.v1", "--json"}));
+  const auto shown = nlohmann::json::parse(j.out);
+  EXPECT_EQ(shown["state"], "active");
+  EXPECT_EQ(shown["kinds"], "otp");
+  EXPECT_EQ(shown["url_policy"], "allow:example.com,acme.de");
+  EXPECT_FALSE(shown.contains("secret"));
+
+  // A second create of the same name is refused; rotate is the way to a new version.
+  CliResult again = Run(With(Base("create"), {"--name", "acme-otp"}));
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.err.find("exists already"), std::string::npos);
+  EXPECT_EQ(Version(), "1");
+}
+
+TEST_F(KeysCliTest, RotateMakesTheNextVersionAndEndsTheOldOneAfterTheOverlap) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "acme", "--kinds", "otp,transactional",
+                                      "--countries", "DE", "--otp-template", "{code:6}"}))
+                .status,
+            0);
+  const int64_t before = NowMs();
+  CliResult r = Run(With(Base("rotate"), {"--name", "acme", "--overlap", "1h"}));
+  const int64_t after = NowMs();
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Line(r.out, "id"), "acme.v2");
+  EXPECT_EQ(Line(r.out, "secret_hex").size(), 64u);
+  EXPECT_EQ(Version(), "2");  // one change: both records in one script
+
+  auto snap = Snapshot();
+  ASSERT_TRUE(snap);
+  const KeyRecord& v1 = snap->Find("acme.v1")->record;
+  const KeyRecord& v2 = snap->Find("acme.v2")->record;
+  EXPECT_NE(v1.secret, v2.secret);
+  EXPECT_EQ(v2.scopes.kinds, v1.scopes.kinds);
+  EXPECT_EQ(v2.scopes.countries, v1.scopes.countries);
+  EXPECT_EQ(v2.scopes.otp_template, "{code:6}");
+  EXPECT_GE(v1.not_after_ms, before + 3'600'000);
+  EXPECT_LE(v1.not_after_ms, after + 3'600'000);
+  EXPECT_EQ(v2.not_after_ms, 0);
+  // Both versions work during the overlap; only the new one after it.
+  const int64_t during = after + 1;
+  EXPECT_TRUE(CheckKey(*snap, "acme.v1", during).ok());
+  EXPECT_TRUE(CheckKey(*snap, "acme.v2", during).ok());
+  EXPECT_EQ(CheckKey(*snap, "acme.v1", v1.not_after_ms).error().reason, Reason::kKeyNotActive);
+  EXPECT_TRUE(CheckKey(*snap, "acme.v2", v1.not_after_ms).ok());
+
+  // Rotating again ends v2 at once with --overlap 0s and leaves v1's end as it was.
+  ASSERT_EQ(Run(With(Base("rotate"), {"--name", "acme", "--overlap", "0s"})).status, 0);
+  auto snap3 = Snapshot();
+  EXPECT_EQ(snap3->Find("acme.v1")->record.not_after_ms, v1.not_after_ms);
+  EXPECT_NE(snap3->Find("acme.v2")->record.not_after_ms, 0);
+  EXPECT_NE(snap3->Find("acme.v3"), nullptr);
+
+  EXPECT_EQ(Run(With(Base("rotate"), {"--name", "nobody"})).status, 1);
+}
+
+TEST_F(KeysCliTest, RevokeBumpsTheVersionAndPublishesIt) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "acme"})).status, 0);
+  // A subscriber like a daemon's.
+  redisContext* sub = redisConnect("127.0.0.1", redis_.port());
+  ASSERT_TRUE(sub != nullptr && sub->err == 0);
+  timeval tv{10, 0};
+  redisSetTimeout(sub, tv);
+  auto* confirm =
+      static_cast<redisReply*>(redisCommand(sub, "SUBSCRIBE %s", names_.channel.c_str()));
+  ASSERT_NE(confirm, nullptr);
+  freeReplyObject(confirm);
+
+  CliResult r = Run(With(Base("revoke"), {"--id", "acme.v1"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("acme.v1 revoked"), std::string::npos);
+  EXPECT_EQ(Version(), "2");
+  void* raw = nullptr;
+  ASSERT_EQ(redisGetReply(sub, &raw), REDIS_OK);
+  auto* msg = static_cast<redisReply*>(raw);
+  ASSERT_EQ(msg->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(msg->elements, 3u);
+  EXPECT_EQ(redis::ReplyString(msg->element[0]), "message");
+  EXPECT_EQ(redis::ReplyString(msg->element[2]), "2");
+  freeReplyObject(msg);
+  redisFree(sub);
+
+  auto snap = Snapshot();
+  EXPECT_EQ(CheckKey(*snap, "acme.v1", NowMs()).error().reason, Reason::kRevokedKey);
+  EXPECT_GT(snap->Find("acme.v1")->record.revoked_at_ms, 0);
+  CliResult show = Run(With(Base("show"), {"--id", "acme.v1"}));
+  EXPECT_NE(show.out.find("state: revoked"), std::string::npos) << show.out;
+
+  // Revoking again changes nothing; an unknown id fails.
+  EXPECT_EQ(Run(With(Base("revoke"), {"--id", "acme.v1"})).status, 0);
+  EXPECT_EQ(Version(), "2");
+  EXPECT_EQ(Run(With(Base("revoke"), {"--id", "acme.v9"})).status, 1);
+}
+
+// The whole revocation path: the operator's command, Redis, a daemon's watcher.
+TEST_F(KeysCliTest, ADaemonsWatcherStopsTheKeyWithinOneSecondOfRevoke) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "acme"})).status, 0);
+  testing::UvTestLoop loop;
+  redis::RedisEndpoint e;
+  e.host = redis_.host();
+  e.port = redis_.port();
+  redis::KeyRegistryWatcher w(loop.get(), e, ParseMasterKey(master_hex_).value());
+  w.Start();
+  ASSERT_TRUE(loop.RunUntil([&] { return w.snapshot() && w.snapshot()->Find("acme.v1"); }));
+  EXPECT_TRUE(CheckKey(*w.snapshot(), "acme.v1", NowMs()).ok());
+  ASSERT_EQ(Run(With(Base("revoke"), {"--id", "acme.v1"})).status, 0);
+  // Measured from the command's exit (the loop did not run while the CLI did).
+  EXPECT_TRUE(loop.RunUntil([&] { return !CheckKey(*w.snapshot(), "acme.v1", NowMs()).ok(); },
+                            std::chrono::milliseconds(1'000)));
+  EXPECT_EQ(CheckKey(*w.snapshot(), "acme.v1", NowMs()).error().reason, Reason::kRevokedKey);
+  bool closed = false;
+  w.Close([&] { closed = true; });
+  EXPECT_EQ(loop.RunToCompletionAndClose(), 0);
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(KeysCliTest, MasterKeyFromTheEnvironmentAndItsChecks) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "acme"})).status, 0);
+  const std::vector<std::string> no_flag{"keys", "list", "--redis",
+                                         "127.0.0.1:" + std::to_string(redis_.port())};
+  const std::vector<std::string> env{"SMSDISPATCH_MASTER_KEY_FILE=" + master_file_};
+  CliResult ok = Run(no_flag, &env);
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("acme.v1"), std::string::npos);
+
+  const std::vector<std::string> empty_env;
+  CliResult none = Run(no_flag, &empty_env);
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("SMSDISPATCH_MASTER_KEY_FILE"), std::string::npos);
+
+  // A master key others can read is refused.
+  const std::string loose = dir_.File("loose.key");
+  ASSERT_TRUE(WriteTextFile(loose, master_hex_, 0644));
+  CliResult l = Run({"keys", "list", "--redis", "127.0.0.1:" + std::to_string(redis_.port()),
+                     "--master-key-file", loose});
+  EXPECT_EQ(l.status, 1);
+  EXPECT_NE(l.err.find("group or others"), std::string::npos);
+
+  // The wrong master key opens nothing and says so, without any key material.
+  const std::string other = dir_.File("other.key");
+  ASSERT_TRUE(WriteTextFile(other, HexEncode(RandomBytes(32)), 0600));
+  CliResult w = Run({"keys", "list", "--redis", "127.0.0.1:" + std::to_string(redis_.port()),
+                     "--master-key-file", other});
+  EXPECT_EQ(w.status, 1);
+  EXPECT_NE(w.err.find("does not open"), std::string::npos) << w.err;
+}
+
+TEST_F(KeysCliTest, UsageErrorsExit2) {
+  const std::vector<std::vector<std::string>> bad{
+      {"keys"},
+      {"keys", "frobnicate"},
+      Base("create"),  // no --name
+      With(Base("create"), {"--name", "bad name"}),
+      With(Base("create"), {"--name", "a", "--kinds", "sms"}),
+      With(Base("create"), {"--name", "a", "--url-policy", "some"}),
+      With(Base("create"), {"--name", "a", "--otp-template", "no placeholder"}),
+      With(Base("create"), {"--name", "a", "--rate", "ten"}),
+      With(Base("create"), {"--name", "a", "--burst", "5"}),
+      With(Base("create"), {"--name", "a", "--countries", "DEU"}),
+      With(Base("create"), {"--name", "a", "--not-before", "yesterday"}),
+      With(Base("create"), {"--name", "a", "--not-after", "now-1h"}),
+      With(Base("rotate"), {"--name", "a", "--overlap", "1 day"}),
+      With(Base("revoke"), {"--id", "no-version"}),
+      With(Base("list"), {"--id", "a.v1"}),
+  };
+  for (const auto& args : bad) {
+    CliResult r = Run(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.status, 2) << joined << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << joined;
+  }
+  EXPECT_EQ(Version(), "");  // nothing was written
+  CliResult help = Run({"keys", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("rotate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sd
