@@ -188,8 +188,19 @@ bool DecodeUtf8(std::string_view utf8, std::u32string* out) {
   while (i < utf8.size()) {
     const size_t at = i;
     const char32_t c = NextCodePoint(utf8, &i);
-    if (c == 0xFFFD && !(i - at == 3 && utf8.substr(at, 3) == "\xEF\xBF\xBD")) return false;
+    if (c == 0xFFFD && utf8.substr(at, i - at) != "\xEF\xBF\xBD") return false;
     out->push_back(c);
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view utf8) {
+  size_t i = 0;
+  while (i < utf8.size()) {
+    const size_t at = i;
+    if (NextCodePoint(utf8, &i) == 0xFFFD && utf8.substr(at, i - at) != "\xEF\xBF\xBD") {
+      return false;
+    }
   }
   return true;
 }

@@ -41,6 +41,8 @@ bool HostMatchesDomain(std::string_view host, std::string_view domain);
 char32_t LowerCodePoint(char32_t c);
 // Decodes UTF-8 into code points; false when the bytes are not valid UTF-8.
 [[nodiscard]] bool DecodeUtf8(std::string_view utf8, std::u32string* out);
+// The same check without the output.
+bool IsValidUtf8(std::string_view utf8);
 void AppendUtf8(char32_t c, std::string* out);
 
 }  // namespace sd
