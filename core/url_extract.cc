@@ -7,6 +7,7 @@ namespace {
 
 constexpr size_t kMaxHostBytes = 253;  // RFC 1035: the longest domain name
 constexpr size_t kMaxLabelBytes = 63;
+constexpr size_t kMaxSchemeChars = 32;
 
 // Decodes one code point at `*i`; returns U+FFFD (not a host character) for invalid bytes
 // and advances by one byte then.
@@ -244,21 +245,30 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
 
   size_t i = 0;
   while (i < n) {
-    if (!IsLabelChar(cps[i]) || (i > 0 && (IsLabelChar(cps[i - 1]) || cps[i - 1] == '@' ||
-                                           IsDot(cps[i - 1])))) {
-      // Only the start of a word can start a URL; an e-mail domain ("@x.com") is not one.
-      ++i;
+    if (!IsLabelChar(cps[i]) || (i > 0 && (IsLabelChar(cps[i - 1]) || IsDot(cps[i - 1])))) {
+      ++i;  // only the start of a word can start a URL
       continue;
     }
+    // After '@': an e-mail domain ("bob@x.com") is not a URL, but "paypal.com@evil.example/x"
+    // is one whose host is evil.example, so a host after '@' counts when a path follows it.
+    const bool after_at = i > 0 && cps[i - 1] == '@';
     const size_t start = i;
     size_t h = i;
     bool has_scheme = false;
     if (IsAsciiAlpha(cps[i])) {
       size_t k = i;
-      while (k < n && IsSchemeChar(cps[k])) ++k;
+      // Schemes are short; the bound keeps "a+a+a+..." (every 'a' a word start) linear.
+      while (k < n && k - i < kMaxSchemeChars && IsSchemeChar(cps[k])) ++k;
       if (k + 2 < n && cps[k] == ':' && cps[k + 1] == '/' && cps[k + 2] == '/') {
         has_scheme = true;
         h = k + 3;
+        // Userinfo: in "https://paypal.com@evil.example/" the host is after the last '@'
+        // of the authority.
+        for (size_t a = h; a < n && IsPathChar(cps[a]) && cps[a] != '/' && cps[a] != '?' &&
+                           cps[a] != '#';
+             ++a) {
+          if (cps[a] == '@') h = a + 1;
+        }
       }
     }
     // Labels and dots; a trailing dot belongs to the sentence, not the host.
@@ -284,15 +294,18 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
     if (has_path) {
       while (end < n && IsPathChar(cps[end])) ++end;
     }
+    // A bare host followed by '@' is an e-mail's local part or userinfo, not the host.
+    const bool is_userinfo = !has_scheme && host_end < n && cps[host_end] == '@';
     FoundUrl url;
     url.has_scheme = has_scheme;
-    if (host_end > h && BuildHost(labels, has_scheme, has_path, &url)) {
+    if (host_end > h && !is_userinfo && (!after_at || has_scheme || has_path) &&
+        BuildHost(labels, has_scheme, has_path, &url)) {
       url.begin = at[start];
       url.end = at[end];
       if (!visit(url)) return;
       i = end;
     } else {
-      i = k > start ? k : start + 1;  // consume the whole candidate: linear time
+      i = host_end > start ? host_end : start + 1;  // consume the candidate: linear time
     }
   }
 }

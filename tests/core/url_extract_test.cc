@@ -58,6 +58,13 @@ TEST(UrlExtract, NotUrls) {
   EXPECT_EQ(Hosts("ftp:// nothing"), V{});
 }
 
+TEST(UrlExtract, UserinfoIsNotTheHost) {
+  EXPECT_EQ(Hosts("https://paypal.com@evil.example/login"), V{"evil.example"});
+  EXPECT_EQ(Hosts("https://user:pw@evil.example"), V{"evil.example"});
+  EXPECT_EQ(Hosts("paypal.com@evil.example/login"), V{"evil.example"});
+  EXPECT_EQ(Hosts("write to john.doe@example.com today"), V{});
+}
+
 TEST(UrlExtract, RangeCoversPath) {
   const std::string text = "x bit.ly/abc y";
   auto urls = ExtractUrls(text);
@@ -99,6 +106,9 @@ TEST(UrlExtract, LongPathologicalTextIsLinearAndBounded) {
   std::string words;
   for (int i = 0; i < 20'000; ++i) words += "word.1 ";
   EXPECT_TRUE(ExtractUrls(words).empty());
+  std::string plus;
+  for (int i = 0; i < 50'000; ++i) plus += "a+";
+  EXPECT_TRUE(ExtractUrls(plus).empty());
 }
 
 TEST(UrlExtract, InvalidUtf8IsASeparator) {
