@@ -274,3 +274,34 @@ TEST(ContentScannerSlot, ShippedExampleFileLoads) {
 
 }  // namespace
 }  // namespace sd
+
+namespace sd {
+namespace {
+
+// Scans on threads while the slot is reloaded: each scan sees one whole rule set, old or new.
+// Run under TSan (-DSD_TSAN=ON).
+TEST(ContentScannerSlot, ReloadWhileScanning) {
+  TempDir dir("sd-policy");
+  const std::string path = dir.File("rules.toml");
+  ASSERT_TRUE(WriteTextFile(path, kRules));
+  ContentScannerSlot slot;
+  ASSERT_FALSE(slot.Reload(path).has_value());
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        auto s = slot.Current();
+        if (ReasonOf(s->Scan("free bitcoin", kAnyUrl)) != Reason::kBlockedContent) ++wrong;
+      }
+    });
+  }
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(slot.Reload(path).has_value());
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace sd
