@@ -97,17 +97,24 @@ std::string_view ImitatedDomain(std::string_view host, std::u32string_view displ
   for (const std::string& domain : protected_domains) {
     if (HostMatchesDomain(host, domain)) return {};  // the genuine domain or a subdomain
   }
+  // The tail skeleton depends only on the label count: compute it once per count.
+  size_t tail_labels = 0;
+  std::string tail_skeleton;
   for (const std::string& domain : protected_domains) {
     const size_t want = LabelCount(domain);
     if (labels.size() < want) continue;
-    // The last `want` labels as written: "login.pаypal.com" imitates "paypal.com".
-    std::u32string tail;
-    for (size_t i = labels.size() - want; i < labels.size(); ++i) {
-      if (!tail.empty()) tail.push_back(U'.');
-      tail.append(labels[i]);
+    if (want != tail_labels) {
+      // The last `want` labels as written: "login.pаypal.com" imitates "paypal.com".
+      std::u32string tail;
+      for (size_t i = labels.size() - want; i < labels.size(); ++i) {
+        if (i > labels.size() - want) tail.push_back(U'.');
+        tail.append(labels[i]);
+      }
+      tail_skeleton = Skeleton(tail);
+      tail_labels = want;
     }
-    std::u32string domain_cps(domain.begin(), domain.end());
-    if (Skeleton(tail) == Skeleton(domain_cps)) return domain;
+    const std::u32string domain_cps(domain.begin(), domain.end());
+    if (tail_skeleton == Skeleton(domain_cps)) return domain;
   }
   return {};
 }

@@ -103,14 +103,14 @@ bool StartsWithXn(std::u32string_view label) {
 
 // Builds both host forms from the labels as written. Returns false when the candidate is
 // not a host (an empty label, fewer than two labels without a scheme, a bad top-level label).
-bool BuildHost(const std::vector<std::u32string>& labels, bool has_scheme, bool has_path,
+bool BuildHost(const std::vector<std::u32string_view>& labels, bool has_scheme, bool has_path,
                FoundUrl* url) {
   if (labels.empty()) return false;
   if (!has_scheme && labels.size() < 2) return false;
   for (const auto& l : labels) {
     if (l.empty()) return false;
   }
-  const std::u32string& tld = labels.back();
+  const std::u32string_view tld = labels.back();
   if (!has_scheme) {
     // A bare host needs a top-level label of letters: ASCII (>= 2), an "xn--" label, or, with
     // a path after it, letters of any script. So "3.50" and "Привет.Как" are not URLs.
@@ -122,7 +122,7 @@ bool BuildHost(const std::vector<std::u32string>& labels, bool has_scheme, bool 
     if (!ascii_alpha && !StartsWithXn(tld) && !(has_path && any_alpha)) return false;
   }
   for (size_t li = 0; li < labels.size(); ++li) {
-    const std::u32string& label = labels[li];
+    const std::u32string_view label = labels[li];
     if (li > 0) {
       url->host.push_back('.');
       url->display.push_back('.');
@@ -231,6 +231,14 @@ bool HostMatchesDomain(std::string_view host, std::string_view domain) {
 }
 
 void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& visit) {
+  // Every host has a dot or comes after "://": most texts (codes, notices) have neither, and
+  // then there is nothing to decode.
+  if (s.find('.') == std::string_view::npos && s.find("://") == std::string_view::npos &&
+      s.find("\xE3\x80\x82") == std::string_view::npos &&  // U+3002
+      s.find("\xEF\xBC\x8E") == std::string_view::npos &&  // U+FF0E
+      s.find("\xEF\xBD\xA1") == std::string_view::npos) {  // U+FF61
+    return;
+  }
   // Decode once: positions in code points, offsets back to bytes for the reported range.
   std::u32string cps;
   std::vector<size_t> at;  // byte offset of each code point, plus the end
@@ -242,6 +250,8 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
   }
   at.push_back(s.size());
   const size_t n = cps.size();
+  const std::u32string_view text(cps);
+  std::vector<std::u32string_view> labels;
 
   size_t i = 0;
   while (i < n) {
@@ -272,16 +282,18 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
       }
     }
     // Labels and dots; a trailing dot belongs to the sentence, not the host.
-    std::vector<std::u32string> labels(1);
-    size_t k = h;
+    // Views into `cps`, in a vector reused across candidates: most words are single-label
+    // candidates, and refusing them must not allocate.
+    labels.clear();
+    size_t k = h, label_start = h;
     while (k < n && (IsLabelChar(cps[k]) || IsDot(cps[k]))) {
       if (IsDot(cps[k])) {
-        labels.emplace_back();
-      } else if (labels.back().size() <= kMaxHostBytes) {  // longer is too long anyway
-        labels.back().push_back(cps[k]);
+        labels.push_back(text.substr(label_start, k - label_start));
+        label_start = k + 1;
       }
       ++k;
     }
+    labels.push_back(text.substr(label_start, k - label_start));
     size_t host_end = k;
     while (labels.size() > 1 && labels.back().empty() && host_end > h &&
            IsDot(cps[host_end - 1])) {
