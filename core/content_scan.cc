@@ -18,8 +18,7 @@ Error UrlError(Reason reason, const FoundUrl& url, std::string_view why) {
 
 }  // namespace
 
-std::optional<Error> JudgeUrl(const FoundUrl& url, const UrlRules& rules,
-                              const UrlScope& scope) {
+std::optional<Error> JudgeUrl(const FoundUrl& url, const UrlRules& rules, const UrlScope& scope) {
   if (scope.mode == UrlScope::Mode::kNone) {
     return UrlError(Reason::kUrlNotAllowed, url, "the key allows no URLs");
   }

@@ -34,7 +34,7 @@ struct UrlRules {
   std::vector<std::string> shorteners;  // link shorteners
   bool reject_shorteners = true;        // → shortener_not_allowed
   std::vector<std::string> protected_domains;  // imitations → lookalike_domain
-  bool reject_mixed_script = true;  // a label mixing scripts → lookalike_domain
+  bool reject_mixed_script = true;             // a label mixing scripts → lookalike_domain
 };
 
 // The verdict for one URL, checked in this order (the first failing check names the reason):

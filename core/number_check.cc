@@ -6,18 +6,30 @@ namespace sd {
 
 std::string_view NumberTypeName(NumberType t) {
   switch (t) {
-    case NumberType::kUnknown: return "unknown";
-    case NumberType::kFixedLine: return "fixed_line";
-    case NumberType::kMobile: return "mobile";
-    case NumberType::kFixedLineOrMobile: return "fixed_line_or_mobile";
-    case NumberType::kTollFree: return "toll_free";
-    case NumberType::kPremiumRate: return "premium_rate";
-    case NumberType::kSharedCost: return "shared_cost";
-    case NumberType::kVoip: return "voip";
-    case NumberType::kPersonalNumber: return "personal_number";
-    case NumberType::kPager: return "pager";
-    case NumberType::kUan: return "uan";
-    case NumberType::kVoicemail: return "voicemail";
+    case NumberType::kUnknown:
+      return "unknown";
+    case NumberType::kFixedLine:
+      return "fixed_line";
+    case NumberType::kMobile:
+      return "mobile";
+    case NumberType::kFixedLineOrMobile:
+      return "fixed_line_or_mobile";
+    case NumberType::kTollFree:
+      return "toll_free";
+    case NumberType::kPremiumRate:
+      return "premium_rate";
+    case NumberType::kSharedCost:
+      return "shared_cost";
+    case NumberType::kVoip:
+      return "voip";
+    case NumberType::kPersonalNumber:
+      return "personal_number";
+    case NumberType::kPager:
+      return "pager";
+    case NumberType::kUan:
+      return "uan";
+    case NumberType::kVoicemail:
+      return "voicemail";
   }
   return "unknown";
 }
@@ -42,8 +54,7 @@ Result<NumberInfo> JudgeNumber(const NumberInfo& info, const NumberOptions& opti
   if (info.type == NumberType::kPremiumRate || info.type == NumberType::kSharedCost) {
     return Error{Reason::kPremiumNumber, std::string(NumberTypeName(info.type))};
   }
-  if (std::string_view p = LongestPrefixMatch(info.e164, options.high_risk_prefixes);
-      !p.empty()) {
+  if (std::string_view p = LongestPrefixMatch(info.e164, options.high_risk_prefixes); !p.empty()) {
     return Error{Reason::kHighRiskPrefix, std::string(p)};
   }
   if (options.mobile_required && info.type != NumberType::kMobile &&

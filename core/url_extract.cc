@@ -66,19 +66,19 @@ bool IsDot(char32_t c) { return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0
 // Letters of the scripts a domain label is written in. Emoji, symbols and punctuation are not
 // host characters, so "🎉bit.ly" yields "bit.ly".
 bool IsNonAsciiLetter(char32_t c) {
-  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||  // Latin-1 .. Extended-B
-         (c >= 0x300 && c <= 0x36F) ||                             // combining marks
-         (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) || // Greek
-         (c >= 0x400 && c <= 0x52F) ||                             // Cyrillic
-         (c >= 0x531 && c <= 0x587) ||                             // Armenian
-         (c >= 0x5D0 && c <= 0x5EA) ||                             // Hebrew
-         (c >= 0x620 && c <= 0x64A) ||                             // Arabic letters
-         (c >= 0x900 && c <= 0xDFF) ||                             // Indic
-         (c >= 0xE01 && c <= 0xE3A) ||                             // Thai
-         (c >= 0x1E00 && c <= 0x1FFF) ||                           // Latin/Greek extended
-         (c >= 0x3041 && c <= 0x30FF) ||                           // kana
-         (c >= 0x4E00 && c <= 0x9FFF) ||                           // CJK ideographs
-         (c >= 0xAC00 && c <= 0xD7A3);                             // Hangul
+  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. Extended-B
+         (c >= 0x300 && c <= 0x36F) ||                              // combining marks
+         (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) ||  // Greek
+         (c >= 0x400 && c <= 0x52F) ||                              // Cyrillic
+         (c >= 0x531 && c <= 0x587) ||                              // Armenian
+         (c >= 0x5D0 && c <= 0x5EA) ||                              // Hebrew
+         (c >= 0x620 && c <= 0x64A) ||                              // Arabic letters
+         (c >= 0x900 && c <= 0xDFF) ||                              // Indic
+         (c >= 0xE01 && c <= 0xE3A) ||                              // Thai
+         (c >= 0x1E00 && c <= 0x1FFF) ||                            // Latin/Greek extended
+         (c >= 0x3041 && c <= 0x30FF) ||                            // kana
+         (c >= 0x4E00 && c <= 0x9FFF) ||                            // CJK ideographs
+         (c >= 0xAC00 && c <= 0xD7A3);                              // Hangul
 }
 
 bool IsLabelChar(char32_t c) {
@@ -92,8 +92,8 @@ bool IsSchemeChar(char32_t c) {
 // URL path characters: anything printable up to white space. Quotes and angle brackets end a
 // URL as they do in mail clients.
 bool IsPathChar(char32_t c) {
-  return c > 0x20 && c != 0x7F && c != '"' && c != '<' && c != '>' && c != 0xA0 &&
-         c != 0x3000 && !(c >= 0x2000 && c <= 0x200B);
+  return c > 0x20 && c != 0x7F && c != '"' && c != '<' && c != '>' && c != 0xA0 && c != 0x3000 &&
+         !(c >= 0x2000 && c <= 0x200B);
 }
 
 bool StartsWithXn(std::u32string_view label) {
@@ -174,7 +174,7 @@ char32_t LowerCodePoint(char32_t c) {
   if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;  // Greek
   if (c >= 0x410 && c <= 0x42F) return c + 0x20;                // Cyrillic basic
   if (c >= 0x400 && c <= 0x40F) return c + 0x50;                // Cyrillic Ѐ..Џ
-  if (c == 0x4C0) return 0x4CF;  // palochka
+  if (c == 0x4C0) return 0x4CF;                                 // palochka
   if (c >= 0x4C1 && c <= 0x4CE) return c % 2 == 1 ? c + 1 : c;
   if (c >= 0x460 && c <= 0x52F && c % 2 == 0 && !(c >= 0x482 && c <= 0x489) &&
       !(c >= 0x4C0 && c <= 0x4CF)) {
@@ -274,9 +274,8 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
         h = k + 3;
         // Userinfo: in "https://paypal.com@evil.example/" the host is after the last '@'
         // of the authority.
-        for (size_t a = h; a < n && IsPathChar(cps[a]) && cps[a] != '/' && cps[a] != '?' &&
-                           cps[a] != '#';
-             ++a) {
+        for (size_t a = h;
+             a < n && IsPathChar(cps[a]) && cps[a] != '/' && cps[a] != '?' && cps[a] != '#'; ++a) {
           if (cps[a] == '@') h = a + 1;
         }
       }
@@ -295,8 +294,7 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
     }
     labels.push_back(text.substr(label_start, k - label_start));
     size_t host_end = k;
-    while (labels.size() > 1 && labels.back().empty() && host_end > h &&
-           IsDot(cps[host_end - 1])) {
+    while (labels.size() > 1 && labels.back().empty() && host_end > h && IsDot(cps[host_end - 1])) {
       labels.pop_back();
       --host_end;
     }

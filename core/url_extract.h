@@ -23,8 +23,8 @@ struct FoundUrl {
   size_t begin = 0;  // byte range of the whole URL in the text
   size_t end = 0;
   bool has_scheme = false;
-  std::string host;         // canonical ASCII form; see above
-  std::u32string display;   // as written, for look-alike checks
+  std::string host;           // canonical ASCII form; see above
+  std::u32string display;     // as written, for look-alike checks
   bool bad_punycode = false;  // an "xn--" label that does not decode (host keeps it as written)
   bool too_long = false;      // host over 253 bytes or a label over 63 in ASCII form
 };

@@ -15,8 +15,11 @@ namespace {
 class Problems {
  public:
   void At(const toml::source_region& where, std::string message) {
-    if (!first_) first_ = RulesError{{}, static_cast<int>(where.begin.line),
-                                     static_cast<int>(where.begin.column), std::move(message)};
+    if (!first_)
+      first_ = RulesError{{},
+                          static_cast<int>(where.begin.line),
+                          static_cast<int>(where.begin.column),
+                          std::move(message)};
   }
   void At(const toml::node& n, std::string message) { At(n.source(), std::move(message)); }
   bool any() const { return first_.has_value(); }
@@ -245,8 +248,8 @@ std::variant<ContentRules, RulesError> LoadContentRulesFile(const std::string& p
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return RulesError{path, 0, 0, "cannot read: " + ec.message()};
   if (size > kMaxRulesFileBytes) {
-    return RulesError{path, 0, 0,
-                      "is larger than " + std::to_string(kMaxRulesFileBytes) + " bytes; wrong file?"};
+    return RulesError{
+        path, 0, 0, "is larger than " + std::to_string(kMaxRulesFileBytes) + " bytes; wrong file?"};
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return RulesError{path, 0, 0, "cannot open"};

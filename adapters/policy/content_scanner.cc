@@ -151,8 +151,8 @@ Result<ScanReport> HyperscanContentScanner::Scan(std::string_view text,
                                   scratch, &OnMatch, &ctx);
     ReleaseScratch(scratch);
     if (ctx.reject_rule >= 0) {
-      return Reject(Error{Reason::kBlockedContent,
-                          rules_.rules[static_cast<size_t>(ctx.reject_rule)].id});
+      return Reject(
+          Error{Reason::kBlockedContent, rules_.rules[static_cast<size_t>(ctx.reject_rule)].id});
     }
     if (rc != HS_SUCCESS) {
       return Reject(Error{Reason::kBlockedContent,

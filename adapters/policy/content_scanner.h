@@ -51,9 +51,9 @@ class HyperscanContentScanner final : public ContentScanner {
   // Counters since this scanner was built (a reload starts a new set).
   struct Stats {
     uint64_t scans = 0;
-    uint64_t flagged = 0;                         // scans that passed with at least one flag
+    uint64_t flagged = 0;  // scans that passed with at least one flag
     std::vector<std::pair<std::string, uint64_t>> rule_matches;  // per rule id, in file order
-    std::vector<std::pair<Reason, uint64_t>> rejections;  // per reason, non-zero only
+    std::vector<std::pair<Reason, uint64_t>> rejections;         // per reason, non-zero only
   };
   Stats stats() const;
 
@@ -74,7 +74,7 @@ class HyperscanContentScanner final : public ContentScanner {
 
   mutable std::atomic<uint64_t> scans_{0};
   mutable std::atomic<uint64_t> flagged_{0};
-  std::unique_ptr<std::atomic<uint64_t>[]> rule_matches_;  // one per rule
+  std::unique_ptr<std::atomic<uint64_t>[]> rule_matches_;        // one per rule
   mutable std::array<std::atomic<uint64_t>, 256> rejections_{};  // indexed by Reason
 };
 

@@ -45,7 +45,7 @@ class NumberInfoCache {
   };
   struct alignas(64) Shard {
     mutable std::shared_mutex mu;
-    std::vector<Slot> slots;  // sets_per_shard_ * kWays, fixed after construction
+    std::vector<Slot> slots;   // sets_per_shard_ * kWays, fixed after construction
     uint32_t next_victim = 0;  // round-robin way to evict; written under the exclusive lock
   };
 

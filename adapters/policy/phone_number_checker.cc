@@ -12,18 +12,30 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 NumberType FromLibrary(PhoneNumberUtil::PhoneNumberType t) {
   switch (t) {
-    case PhoneNumberUtil::FIXED_LINE: return NumberType::kFixedLine;
-    case PhoneNumberUtil::MOBILE: return NumberType::kMobile;
-    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return NumberType::kFixedLineOrMobile;
-    case PhoneNumberUtil::TOLL_FREE: return NumberType::kTollFree;
-    case PhoneNumberUtil::PREMIUM_RATE: return NumberType::kPremiumRate;
-    case PhoneNumberUtil::SHARED_COST: return NumberType::kSharedCost;
-    case PhoneNumberUtil::VOIP: return NumberType::kVoip;
-    case PhoneNumberUtil::PERSONAL_NUMBER: return NumberType::kPersonalNumber;
-    case PhoneNumberUtil::PAGER: return NumberType::kPager;
-    case PhoneNumberUtil::UAN: return NumberType::kUan;
-    case PhoneNumberUtil::VOICEMAIL: return NumberType::kVoicemail;
-    case PhoneNumberUtil::UNKNOWN: return NumberType::kUnknown;
+    case PhoneNumberUtil::FIXED_LINE:
+      return NumberType::kFixedLine;
+    case PhoneNumberUtil::MOBILE:
+      return NumberType::kMobile;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
+      return NumberType::kFixedLineOrMobile;
+    case PhoneNumberUtil::TOLL_FREE:
+      return NumberType::kTollFree;
+    case PhoneNumberUtil::PREMIUM_RATE:
+      return NumberType::kPremiumRate;
+    case PhoneNumberUtil::SHARED_COST:
+      return NumberType::kSharedCost;
+    case PhoneNumberUtil::VOIP:
+      return NumberType::kVoip;
+    case PhoneNumberUtil::PERSONAL_NUMBER:
+      return NumberType::kPersonalNumber;
+    case PhoneNumberUtil::PAGER:
+      return NumberType::kPager;
+    case PhoneNumberUtil::UAN:
+      return NumberType::kUan;
+    case PhoneNumberUtil::VOICEMAIL:
+      return NumberType::kVoicemail;
+    case PhoneNumberUtil::UNKNOWN:
+      return NumberType::kUnknown;
   }
   return NumberType::kUnknown;
 }

@@ -36,7 +36,8 @@ void BM_NumberCheckCached(benchmark::State& state) {
   const CountryScope scope{false, {"DE", "AT", "CH"}};
   for (const auto& n : numbers) (void)checker.Check(n, scope);
   size_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(checker.Check(numbers[i++ % numbers.size()], scope));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(checker.Check(numbers[i++ % numbers.size()], scope));
 }
 BENCHMARK(BM_NumberCheckCached)->ThreadRange(1, 2);
 
@@ -45,13 +46,13 @@ std::string Rules() {
   std::string t;
   for (int i = 0; i < 80; ++i) {
     t += "[[rule]]\nid = \"kw" + std::to_string(i) + "\"\naction = \"" +
-         (i % 4 == 0 ? "flag" : "reject") + "\"\nkeywords = [\"spam phrase " +
-         std::to_string(i) + "\", \"win a prize " + std::to_string(i) + "\", \"claim" +
-         std::to_string(i) + "now\"]\n";
+         (i % 4 == 0 ? "flag" : "reject") + "\"\nkeywords = [\"spam phrase " + std::to_string(i) +
+         "\", \"win a prize " + std::to_string(i) + "\", \"claim" + std::to_string(i) + "now\"]\n";
   }
   for (int i = 0; i < 20; ++i) {
-    t += "[[rule]]\nid = \"re" + std::to_string(i) + "\"\naction = \"reject\"\nregex = '\\b(?:" +
-         "promo|bonus|offer)" + std::to_string(i) + "[ -]?\\d{3,6}\\b'\n";
+    t += "[[rule]]\nid = \"re" + std::to_string(i) +
+         "\"\naction = \"reject\"\nregex = '\\b(?:" + "promo|bonus|offer)" + std::to_string(i) +
+         "[ -]?\\d{3,6}\\b'\n";
   }
   t += "[urls]\ndeny = [\"evil.example\"]\nallow = [\"example.com\"]\n"
        "shorteners = [\"bit.ly\", \"tinyurl.com\", \"t.co\"]\n"

@@ -36,7 +36,7 @@ TEST(JudgeUrl, EachReason) {
   EXPECT_EQ(Verdict("https://xn--pypal-4ve.com"), Reason::kLookalikeDomain);
   EXPECT_EQ(Verdict("https://xn--99999999999.com"), Reason::kLookalikeDomain);
   EXPECT_EQ(Verdict("https://gооdsite.org"), Reason::kLookalikeDomain);  // mixed scripts
-  EXPECT_EQ(Verdict("https://пример.рф"), std::nullopt);  // one script: fine
+  EXPECT_EQ(Verdict("https://пример.рф"), std::nullopt);                 // one script: fine
 }
 
 TEST(JudgeUrl, ShortenerPolicyAllow) {

@@ -23,9 +23,9 @@ TEST(Punycode, RoundTripsKnownLabels) {
     std::u32string unicode;
     std::string ascii;
   };
-  for (const Case& c : {Case{U"bücher", "bcher-kva"}, Case{U"münchen", "mnchen-3ya"},
-                        Case{U"пример", "e1afmkfd"}, Case{U"pаypal", "pypal-4ve"},
-                        Case{U"例え", "r8jz45g"}}) {
+  for (const Case& c :
+       {Case{U"bücher", "bcher-kva"}, Case{U"münchen", "mnchen-3ya"}, Case{U"пример", "e1afmkfd"},
+        Case{U"pаypal", "pypal-4ve"}, Case{U"例え", "r8jz45g"}}) {
     std::string enc;
     ASSERT_TRUE(PunycodeEncode(c.unicode, &enc));
     EXPECT_EQ(enc, c.ascii);
@@ -112,7 +112,9 @@ TEST(UrlExtract, LongPathologicalTextIsLinearAndBounded) {
 }
 
 TEST(UrlExtract, InvalidUtf8IsASeparator) {
-  EXPECT_EQ(Hosts("\xff" "example.com/x\xc3"), V{"example.com"});
+  EXPECT_EQ(Hosts("\xff"
+                  "example.com/x\xc3"),
+            V{"example.com"});
 }
 
 TEST(HostMatchesDomain, SubdomainsOnly) {

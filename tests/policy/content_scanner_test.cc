@@ -52,8 +52,8 @@ std::unique_ptr<HyperscanContentScanner> Build(const std::string& text) {
     ADD_FAILURE() << e->ToString();
     return nullptr;
   }
-  auto built = HyperscanContentScanner::Build(std::get<ContentRules>(std::move(rules)),
-                                              "rules.toml");
+  auto built =
+      HyperscanContentScanner::Build(std::get<ContentRules>(std::move(rules)), "rules.toml");
   if (auto* e = std::get_if<RulesError>(&built)) {
     ADD_FAILURE() << e->ToString();
     return nullptr;
@@ -64,8 +64,8 @@ std::unique_ptr<HyperscanContentScanner> Build(const std::string& text) {
 RulesError BuildError(const std::string& text) {
   auto rules = ParseContentRules(text, "rules.toml");
   if (auto* e = std::get_if<RulesError>(&rules)) return *e;
-  auto built = HyperscanContentScanner::Build(std::get<ContentRules>(std::move(rules)),
-                                              "rules.toml");
+  auto built =
+      HyperscanContentScanner::Build(std::get<ContentRules>(std::move(rules)), "rules.toml");
   if (auto* e = std::get_if<RulesError>(&built)) return *e;
   ADD_FAILURE() << "expected an error";
   return {};
@@ -96,17 +96,17 @@ TEST(ContentScanner, EachReasonIsReachable) {
   EXPECT_EQ(ReasonOf(s->Scan("see example.com/x", UrlScope{UrlScope::Mode::kNone, {}})),
             Reason::kUrlNotAllowed);
   EXPECT_EQ(ReasonOf(s->Scan("go to www.evil.example now", kAnyUrl)), Reason::kUrlNotAllowed);
-  EXPECT_EQ(ReasonOf(s->Scan("go to other.org/x",
-                             UrlScope{UrlScope::Mode::kAllowlist, {"example.com"}})),
-            Reason::kUrlNotAllowed);
+  EXPECT_EQ(
+      ReasonOf(s->Scan("go to other.org/x", UrlScope{UrlScope::Mode::kAllowlist, {"example.com"}})),
+      Reason::kUrlNotAllowed);
   EXPECT_EQ(ReasonOf(s->Scan("tap bit.ly/abc", kAnyUrl)), Reason::kShortenerNotAllowed);
   EXPECT_EQ(ReasonOf(s->Scan("login at pаypal.com/secure", kAnyUrl)), Reason::kLookalikeDomain);
   EXPECT_EQ(ReasonOf(s->Scan("login at https://xn--pypal-4ve.com", kAnyUrl)),
             Reason::kLookalikeDomain);
   EXPECT_EQ(ReasonOf(s->Scan("login at paypa1.com", kAnyUrl)), Reason::kLookalikeDomain);
-  EXPECT_EQ(ReasonOf(s->Scan(std::string(HyperscanContentScanner::kMaxTextBytes + 1, 'a'),
-                             kAnyUrl)),
-            Reason::kTooLarge);
+  EXPECT_EQ(
+      ReasonOf(s->Scan(std::string(HyperscanContentScanner::kMaxTextBytes + 1, 'a'), kAnyUrl)),
+      Reason::kTooLarge);
   EXPECT_EQ(ReasonOf(s->Scan("bad \xff utf8", kAnyUrl)), Reason::kInvalidText);
 }
 
@@ -250,7 +250,8 @@ TEST(ContentScannerSlot, BadReloadKeepsTheOldRules) {
   EXPECT_EQ(slot.Current(), first);  // unchanged
   EXPECT_EQ(ReasonOf(slot.Current()->Scan("free bitcoin", kAnyUrl)), Reason::kBlockedContent);
 
-  ASSERT_TRUE(WriteTextFile(path, "[[rule]]\nid = \"new\"\naction = \"reject\"\nkeywords = ['spam']\n"));
+  ASSERT_TRUE(
+      WriteTextFile(path, "[[rule]]\nid = \"new\"\naction = \"reject\"\nkeywords = ['spam']\n"));
   ASSERT_FALSE(slot.Reload(path).has_value());
   EXPECT_NE(slot.Current(), first);
   EXPECT_TRUE(slot.Current()->Scan("free bitcoin", kAnyUrl).ok());

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +39,8 @@ TEST(PhoneNumberChecker, FixedLineOrMobileCountsAsMobile) {
 
 TEST(PhoneNumberChecker, InvalidNumbers) {
   auto c = MakeChecker();
-  for (const char* bad : {"", "+", "447400123456", "+44 7400 123456", "+4474001234567890",
-                          "abc", "+0123", "+4490", "+447700900123x"}) {
+  for (const char* bad : {"", "+", "447400123456", "+44 7400 123456", "+4474001234567890", "abc",
+                          "+0123", "+4490", "+447700900123x"}) {
     auto r = c.Check(bad, kAnyCountry);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().reason, Reason::kInvalidNumber) << bad;
