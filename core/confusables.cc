@@ -30,7 +30,7 @@ constexpr Confusable kMap[] = {
 
 bool IsCombiningMark(char32_t c) { return c >= 0x300 && c <= 0x36F; }
 
-enum class Script { kNone, kLatin, kGreek, kCyrillic, kOther };
+enum class Script { kNone, kLatin, kGreek, kCyrillic, kCjk, kOther };
 
 Script ScriptOf(char32_t c) {
   if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return Script::kLatin;
@@ -38,6 +38,10 @@ Script ScriptOf(char32_t c) {
   if ((c >= 0xC0 && c <= 0x24F) || (c >= 0x1E00 && c <= 0x1EFF)) return Script::kLatin;
   if ((c >= 0x370 && c <= 0x3FF) || (c >= 0x1F00 && c <= 0x1FFF)) return Script::kGreek;
   if (c >= 0x400 && c <= 0x52F) return Script::kCyrillic;
+  if ((c >= 0x3041 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+      (c >= 0xAC00 && c <= 0xD7A3)) {
+    return Script::kCjk;  // Han, kana, Hangul
+  }
   return Script::kOther;
 }
 
@@ -68,17 +72,22 @@ std::string Skeleton(std::u32string_view written) {
 }
 
 bool IsMixedScript(std::u32string_view label) {
-  Script seen = Script::kNone;
+  // As TR39's "highly restrictive" level: one script per label, except that Latin may go with
+  // Han, kana and Hangul (common in Japanese, Chinese and Korean names, and not confusable).
+  bool latin = false, cjk = false;
+  Script other = Script::kNone;  // the one non-Latin, non-CJK script seen
   for (char32_t c : label) {
     const Script s = ScriptOf(c);
-    if (s == Script::kNone) continue;
-    if (seen == Script::kNone) {
-      seen = s;
-    } else if (s != seen) {
-      return true;
+    if (s == Script::kLatin) {
+      latin = true;
+    } else if (s == Script::kCjk) {
+      cjk = true;
+    } else if (s != Script::kNone) {
+      if (other != Script::kNone && other != s) return true;
+      other = s;
     }
   }
-  return false;
+  return other != Script::kNone && (latin || cjk);
 }
 
 std::string_view ImitatedDomain(std::string_view host, std::u32string_view display,

@@ -16,7 +16,8 @@ namespace sd {
 std::string Skeleton(std::u32string_view written);
 
 // True when one label mixes letters of more than one script (Latin, Greek, Cyrillic, other),
-// e.g. "pаypal" with a Cyrillic а. Digits and '-' belong to no script.
+// e.g. "pаypal" with a Cyrillic а. Latin with Han, kana or Hangul is not mixed (TR39's highly
+// restrictive level). Digits and '-' belong to no script.
 bool IsMixedScript(std::u32string_view label);
 
 // If the host imitates a protected domain, returns that domain; else "". `host` is the

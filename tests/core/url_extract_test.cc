@@ -137,6 +137,10 @@ TEST(Confusables, MixedScript) {
   EXPECT_TRUE(IsMixedScript(U"pаypal"));
   EXPECT_FALSE(IsMixedScript(U"пример"));
   EXPECT_FALSE(IsMixedScript(U"bücher-24"));
+  EXPECT_FALSE(IsMixedScript(U"abc株式会社"));  // Latin with Han: allowed
+  EXPECT_TRUE(IsMixedScript(U"аbc"));           // Cyrillic а with Latin
+  EXPECT_TRUE(IsMixedScript(U"株式ο"));         // Han with Greek
+  EXPECT_TRUE(IsMixedScript(U"αβгд"));          // Greek with Cyrillic
 }
 
 TEST(Confusables, ImitatedDomain) {
