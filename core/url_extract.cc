@@ -320,6 +320,24 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
   }
 }
 
+std::string CanonicalDomain(std::string_view written) {
+  if (written.empty() || written.size() > 253) return {};
+  for (char c : written) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == ':' || c == '?' || c == '#' ||
+        c == '@') {
+      return {};
+    }
+  }
+  const std::string as_url = "https://" + std::string(written);
+  auto urls = ExtractUrls(as_url);
+  // The whole string must be one host with at least two labels and nothing left over.
+  if (urls.size() != 1 || urls[0].begin != 0 || urls[0].end != as_url.size() ||
+      urls[0].bad_punycode || urls[0].too_long || urls[0].host.find('.') == std::string::npos) {
+    return {};
+  }
+  return urls[0].host;
+}
+
 std::vector<FoundUrl> ExtractUrls(std::string_view utf8) {
   std::vector<FoundUrl> out;
   ForEachUrl(utf8, [&](const FoundUrl& u) {

@@ -37,6 +37,11 @@ std::vector<FoundUrl> ExtractUrls(std::string_view utf8);
 // True when `host` is `domain` or a subdomain of it (both canonical ASCII, lower-case).
 bool HostMatchesDomain(std::string_view host, std::string_view domain);
 
+// A domain as an operator or a key scope writes it ("Example.COM", "пример.рф") in canonical
+// ASCII form ("example.com", "xn--e1afmkfd.xn--p1ai"); "" when it is not a domain with at
+// least two labels. Lists compared against FoundUrl::host must hold this form.
+std::string CanonicalDomain(std::string_view written);
+
 // Lower-cases one code point (the subset named above); others are returned unchanged.
 char32_t LowerCodePoint(char32_t c);
 // Decodes UTF-8 into code points; false when the bytes are not valid UTF-8.

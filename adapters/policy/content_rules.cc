@@ -172,24 +172,6 @@ std::string RulesError::ToString() const {
   return s + ": " + message;
 }
 
-std::string CanonicalDomain(std::string_view written) {
-  if (written.empty() || written.size() > 253) return {};
-  for (char c : written) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == ':' || c == '?' || c == '#' ||
-        c == '@') {
-      return {};
-    }
-  }
-  const std::string as_url = "https://" + std::string(written);
-  auto urls = ExtractUrls(as_url);
-  // The whole string must be one host with at least two labels and nothing left over.
-  if (urls.size() != 1 || urls[0].begin != 0 || urls[0].end != as_url.size() ||
-      urls[0].bad_punycode || urls[0].too_long || urls[0].host.find('.') == std::string::npos) {
-    return {};
-  }
-  return urls[0].host;
-}
-
 std::variant<ContentRules, RulesError> ParseContentRules(std::string_view text,
                                                          const std::string& file) {
   toml::table root;

@@ -60,8 +60,4 @@ std::variant<ContentRules, RulesError> ParseContentRules(std::string_view toml_t
                                                          const std::string& file);
 std::variant<ContentRules, RulesError> LoadContentRulesFile(const std::string& path);
 
-// A domain as an operator writes it ("Example.COM", "пример.рф") in canonical ASCII form
-// ("example.com", "xn--e1afmkfd.xn--p1ai"); "" when it is not a domain.
-std::string CanonicalDomain(std::string_view written);
-
 }  // namespace sd

@@ -62,6 +62,10 @@ std::variant<std::unique_ptr<HyperscanContentScanner>, RulesError> HyperscanCont
     }
   }
   if (expressions.empty()) return s;  // URL checks only
+  // Hyperscan needs SSSE3; say so instead of failing obscurely at compile or scan time.
+  if (hs_valid_platform() != HS_SUCCESS) {
+    return RulesError{file, 0, 0, "this CPU cannot run Hyperscan (needs SSSE3)"};
+  }
   for (const std::string& e : expressions) ptrs.push_back(e.c_str());
   hs_compile_error_t* err = nullptr;
   if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(),

@@ -117,6 +117,15 @@ TEST(UrlExtract, InvalidUtf8IsASeparator) {
             V{"example.com"});
 }
 
+TEST(CanonicalDomain, AsciiLowerCasePunycode) {
+  EXPECT_EQ(CanonicalDomain("Example.COM"), "example.com");
+  EXPECT_EQ(CanonicalDomain("пример.рф"), "xn--e1afmkfd.xn--p1ai");
+  EXPECT_EQ(CanonicalDomain("example.com/x"), "");
+  EXPECT_EQ(CanonicalDomain("localhost"), "");
+  EXPECT_EQ(CanonicalDomain("bob@example.com"), "");
+  EXPECT_EQ(CanonicalDomain("example.com."), "");
+}
+
 TEST(HostMatchesDomain, SubdomainsOnly) {
   EXPECT_TRUE(HostMatchesDomain("example.com", "example.com"));
   EXPECT_TRUE(HostMatchesDomain("a.b.example.com", "example.com"));

@@ -224,13 +224,6 @@ TEST(ContentRules, ParseProblemsPointAtTheirLine) {
   EXPECT_NE(e.message.find("unknown key 'shortner_policy'"), std::string::npos);
 }
 
-TEST(ContentRules, DomainsAreCanonical) {
-  EXPECT_EQ(CanonicalDomain("Example.COM"), "example.com");
-  EXPECT_EQ(CanonicalDomain("пример.рф"), "xn--e1afmkfd.xn--p1ai");
-  EXPECT_EQ(CanonicalDomain("example.com/x"), "");
-  EXPECT_EQ(CanonicalDomain("localhost"), "");
-}
-
 TEST(ContentScannerSlot, BadReloadKeepsTheOldRules) {
   TempDir dir("sd-policy");
   const std::string path = dir.File("rules.toml");
