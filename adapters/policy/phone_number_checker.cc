@@ -1,0 +1,93 @@
+#include "adapters/policy/phone_number_checker.h"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <string>
+
+namespace sd {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+NumberType FromLibrary(PhoneNumberUtil::PhoneNumberType t) {
+  switch (t) {
+    case PhoneNumberUtil::FIXED_LINE:
+      return NumberType::kFixedLine;
+    case PhoneNumberUtil::MOBILE:
+      return NumberType::kMobile;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
+      return NumberType::kFixedLineOrMobile;
+    case PhoneNumberUtil::TOLL_FREE:
+      return NumberType::kTollFree;
+    case PhoneNumberUtil::PREMIUM_RATE:
+      return NumberType::kPremiumRate;
+    case PhoneNumberUtil::SHARED_COST:
+      return NumberType::kSharedCost;
+    case PhoneNumberUtil::VOIP:
+      return NumberType::kVoip;
+    case PhoneNumberUtil::PERSONAL_NUMBER:
+      return NumberType::kPersonalNumber;
+    case PhoneNumberUtil::PAGER:
+      return NumberType::kPager;
+    case PhoneNumberUtil::UAN:
+      return NumberType::kUan;
+    case PhoneNumberUtil::VOICEMAIL:
+      return NumberType::kVoicemail;
+    case PhoneNumberUtil::UNKNOWN:
+      return NumberType::kUnknown;
+  }
+  return NumberType::kUnknown;
+}
+
+// The producer contract is E.164 with '+': anything else is refused before the library sees
+// it, so spaces, letters (vanity numbers) and national formats never reach the carrier.
+bool LooksLikeE164(std::string_view s) {
+  if (s.size() < 2 || s.size() > PhoneNumberChecker::kMaxDestinationBytes || s[0] != '+') {
+    return false;
+  }
+  if (s[1] == '0') return false;  // no country code starts with 0
+  for (char c : s.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PhoneNumberChecker::PhoneNumberChecker(Options options)
+    : options_(std::move(options)), cache_(options_.cache_capacity) {}
+
+NumberInfo PhoneNumberChecker::LookupUncached(std::string_view destination) {
+  NumberInfo info;
+  if (!LooksLikeE164(destination)) return info;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  // "ZZ": no default region, the number must carry its country code.
+  if (util.Parse(std::string(destination), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return info;
+  }
+  util.Format(number, PhoneNumberUtil::E164, &info.e164);
+  util.GetRegionCodeForNumber(number, &info.region);
+  info.valid = util.IsValidNumber(number);
+  info.type = FromLibrary(util.GetNumberType(number));
+  return info;
+}
+
+NumberInfo PhoneNumberChecker::Lookup(std::string_view destination) const {
+  if (auto hit = cache_.Find(destination)) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    return *std::move(hit);
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  NumberInfo info = LookupUncached(destination);
+  cache_.Insert(destination, info);
+  return info;
+}
+
+Result<NumberInfo> PhoneNumberChecker::Check(std::string_view destination,
+                                             const CountryScope& scope) const {
+  return JudgeNumber(Lookup(destination), options_.number, scope);
+}
+
+}  // namespace sd

@@ -1,0 +1,93 @@
+// Policy checks on the per-job path: destination validation (libphonenumber cold vs through
+// the cache) and content scanning (Hyperscan, ~100 rules, 160-character texts).
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "adapters/policy/content_scanner.h"
+#include "adapters/policy/phone_number_checker.h"
+
+namespace sd {
+namespace {
+
+std::vector<std::string> Destinations() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 1024; ++i) {
+    out.push_back("+4915" + std::to_string(110'000'000 + i * 7919));
+    out.back().resize(14, '0');
+  }
+  return out;
+}
+
+void BM_NumberLookupCold(benchmark::State& state) {
+  const auto numbers = Destinations();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PhoneNumberChecker::LookupUncached(numbers[i++ % numbers.size()]));
+  }
+}
+BENCHMARK(BM_NumberLookupCold);
+
+void BM_NumberCheckCached(benchmark::State& state) {
+  static PhoneNumberChecker checker(
+      PhoneNumberChecker::Options{NumberOptions{true, {"+882", "+883", "+37360"}}, 65536});
+  const auto numbers = Destinations();
+  const CountryScope scope{false, {"DE", "AT", "CH"}};
+  for (const auto& n : numbers) (void)checker.Check(n, scope);
+  size_t i = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(checker.Check(numbers[i++ % numbers.size()], scope));
+}
+BENCHMARK(BM_NumberCheckCached)->ThreadRange(1, 2);
+
+// ~100 rules like an operator's: 80 keyword rules of 1-3 phrases, 20 regexes.
+std::string Rules() {
+  std::string t;
+  for (int i = 0; i < 80; ++i) {
+    t += "[[rule]]\nid = \"kw" + std::to_string(i) + "\"\naction = \"" +
+         (i % 4 == 0 ? "flag" : "reject") + "\"\nkeywords = [\"spam phrase " + std::to_string(i) +
+         "\", \"win a prize " + std::to_string(i) + "\", \"claim" + std::to_string(i) + "now\"]\n";
+  }
+  for (int i = 0; i < 20; ++i) {
+    t += "[[rule]]\nid = \"re" + std::to_string(i) +
+         "\"\naction = \"reject\"\nregex = '\\b(?:" + "promo|bonus|offer)" + std::to_string(i) +
+         "[ -]?\\d{3,6}\\b'\n";
+  }
+  t += "[urls]\ndeny = [\"evil.example\"]\nallow = [\"example.com\"]\n"
+       "shorteners = [\"bit.ly\", \"tinyurl.com\", \"t.co\"]\n"
+       "[lookalike]\nprotected = [\"example.com\", \"examplebank.com\", \"paypal.com\"]\n";
+  return t;
+}
+
+const HyperscanContentScanner& Scanner() {
+  static const auto* s = [] {
+    auto rules = std::get<ContentRules>(ParseContentRules(Rules(), "bench"));
+    return std::get<std::unique_ptr<HyperscanContentScanner>>(
+               HyperscanContentScanner::Build(std::move(rules), "bench"))
+        .release();
+  }();
+  return *s;
+}
+
+void BM_ContentScan(benchmark::State& state, std::string text) {
+  const auto& s = Scanner();
+  const UrlScope scope{};
+  if (!s.Scan(text, scope).ok()) state.SkipWithError("bench text was rejected");
+  for (auto _ : state) benchmark::DoNotOptimize(s.Scan(text, scope));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+// 160 characters each.
+BENCHMARK_CAPTURE(BM_ContentScan, no_url,
+                  std::string("Hello Anna, your order 4711 has shipped and will arrive on "
+                              "Thursday between 9 and 12. Reply STOP to opt out. Thanks for "
+                              "shopping with us today!!"));
+BENCHMARK_CAPTURE(BM_ContentScan, two_urls,
+                  std::string("Hello Anna, order 4711 shipped; arrives Thursday 9-12. Track: "
+                              "https://track.example.com/p/4711 or www.shop.example.org/help "
+                              "Reply STOP to opt out. Thx"));
+
+}  // namespace
+}  // namespace sd
+
+BENCHMARK_MAIN();
