@@ -51,6 +51,41 @@ class JobStore {
   virtual void PutReceipt(Receipt receipt, std::function<void()> done) = 0;
 };
 
+// ---- Security audit and deferral (issue: keys, scopes, policy) ---------------------------
+
+// One security decision, for the audit stream (docs/keys.md). Never a secret, never the
+// message text, destination masked.
+struct AuditEvent {
+  Reason reason = Reason::kNone;  // bad_signature, unknown_key, revoked_key, kind_not_allowed...
+  std::string action;             // "rejected" | "deferred" | "flagged"
+  std::string entry_id;
+  std::string job_id;
+  std::string key_id;
+  std::string destination;  // masked (MaskNumber in core/audit.h): "+4477******89"
+  std::string detail;       // names the rule / limit / scope; no text, no secret
+  int64_t ts_ms = 0;
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // Queued and written in order with retries while Redis is away; bounded (the oldest
+  // event is counted and dropped, never the daemon's memory). Never blocks the caller.
+  virtual void Emit(AuditEvent event) = 0;
+};
+
+// Jobs a rate limit says "not yet" for: moved to a delay queue on Redis and acknowledged in one
+// atomic step, then put back on the jobs stream (same fields, new entry id) when due. A
+// deferred job is never lost: it is either still pending on the stream or in the queue.
+class DeferQueue {
+ public:
+  virtual ~DeferQueue() = default;
+  // `job_id` (may be empty) releases the job id's replay record if this entry holds it, so
+  // the entry that comes back may claim it. `done` once durable.
+  virtual void Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
+                     std::function<void()> done) = 0;
+};
+
 // ---- Carrier side -----------------------------------------------------------------------
 
 struct SubmitRequest {
