@@ -180,9 +180,75 @@ end
 return #mine
 )lua");
 
+// ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
+
+// Only one write: if the XADD fails, nothing happened and the retry redoes it.
+const LuaScript kAuditScript = Make("audit", R"lua(
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+if tonumber(ARGV[1]) > 0 then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+end
+return redis.call('XADD', KEYS[1], '*', unpack(fields))
+)lua");
+
+// The pending check makes a re-sent deferral (lost reply) a no-op: the XACK at the end of the
+// first run took the entry off the pending list, and the mover may since have put the job back
+// as a new entry, which a second ZADD would duplicate. The ZADD goes first through pcall: a
+// failure (wrong type, ACL) returns before anything was written. Killed anywhere (daemon or
+// Redis), the script has run whole or not at all: the job is on the pending list or in the set.
+const LuaScript kDeferScript = Make("defer", R"lua(
+local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[3] then return 2 end
+local r = redis.pcall('ZADD', KEYS[2], ARGV[4], ARGV[5])
+if type(r) == 'table' and r.err ~= nil then return r end
+if #KEYS >= 3 and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+return 1
+)lua");
+
+// XADD and ZREM of each member in one atomic call: a member is on the stream or in the set,
+// never both and never neither, and two daemons running this at once cannot both move it (the
+// second finds it gone from the range). Redis replicates and persists a script's effects as
+// one MULTI/EXEC, so a Redis crash also keeps them together. A member that does not decode
+// (written by something else) goes back raw, so the dispatcher rejects it with an outcome
+// instead of it blocking the head of the set for ever.
+const LuaScript kMoveDueScript = Make("move_due", R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local moved, bad = 0, 0
+for _, m in ipairs(due) do
+  local parts = {}
+  local i = 1
+  while i <= #m and #parts < 5 do
+    local colon = string.find(m, ':', i, true)
+    if not colon then break end
+    local n = tonumber(string.sub(m, i, colon - 1))
+    if not n or colon + n > #m then break end
+    parts[#parts + 1] = string.sub(m, colon + 1, colon + n)
+    i = colon + n + 1
+  end
+  local r
+  if #parts == 5 and i == #m + 1 then
+    r = redis.pcall('XADD', KEYS[2], '*', 'v', parts[1], 'kid', parts[2], 'job', parts[3],
+                    'sig', parts[4])
+    moved = moved + 1
+  else
+    r = redis.pcall('XADD', KEYS[2], '*', 'delayed', m)
+    bad = bad + 1
+  end
+  if type(r) == 'table' and r.err ~= nil then return r end
+  redis.call('ZREM', KEYS[1], m)
+end
+return {moved, bad, redis.call('ZCOUNT', KEYS[1], '-inf', now)}
+)lua");
+
 const std::vector<const LuaScript*>& AllScripts() {
   static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kCommitManyScript, &kReceiptScript,
-                                                  &kDeadLetterScript, &kTouchScript};
+                                                  &kDeadLetterScript, &kTouchScript,
+                                                  &kAuditScript, &kDeferScript, &kMoveDueScript};
   return kAll;
 }
 

@@ -46,6 +46,23 @@ extern const LuaScript kDeadLetterScript;
 // Returns how many were still owned.
 extern const LuaScript kTouchScript;
 
+// KEYS: audit stream. ARGV: maxlen (0 = no trim), event field/value pairs...
+// Appends one audit event. Returns the new id. (At least once: a retry after a lost reply may
+// append the event twice; readers can drop an exact duplicate.)
+extern const LuaScript kAuditScript;
+
+// KEYS: jobs stream, delayed set[, idempotency record].
+// ARGV: entry id, group, consumer, due ms, member (EncodeDelayedMember).
+// If the entry is still pending for this consumer: ZADDs the member at the due score, DELs the
+// idempotency record if it names this entry, XACKs. Returns 1 deferred, 0 no longer pending
+// (done before: a retry after a lost reply, or an outcome), 2 pending for another consumer.
+extern const LuaScript kDeferScript;
+
+// KEYS: delayed set, jobs stream. ARGV: max members per call.
+// Moves members due by Redis' clock (TIME) back onto the jobs stream (XADD v kid job sig) and
+// ZREMs them. Returns {moved, undecodable (put back as a single field 'delayed'), due left}.
+extern const LuaScript kMoveDueScript;
+
 const std::vector<const LuaScript*>& AllScripts();
 
 // The correlation record's value: entry id, job id, client ref, key id, each as

@@ -53,13 +53,15 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
       reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
-      writer_(loop, options_.endpoint, "writer") {
+      writer_(loop, options_.endpoint, "writer"),
+      audit_bursts_(60'000, options_.audit_burst_per_minute) {
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
   for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
+        &move_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -92,6 +94,11 @@ void RedisJobStore::Start() {
   uv_timer_start(
       &claim_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnClaimTick(); },
       Ms(options_.claim_interval_ms), Ms(options_.claim_interval_ms));
+  if (options_.defer_move_interval_ms > 0) {
+    uv_timer_start(
+        &move_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->MoveDue(); },
+        Ms(options_.defer_move_interval_ms), Ms(options_.defer_move_interval_ms));
+  }
 }
 
 // ---- Connections ------------------------------------------------------------------------
@@ -120,6 +127,7 @@ void RedisJobStore::OnWriterReady() {
   group_create_outstanding_ = false;
   CreateGroup();
   SendQueued();
+  MoveDue();  // jobs that fell due while we were away go back at once
 }
 
 void RedisJobStore::CreateGroup() {
@@ -781,7 +789,8 @@ void RedisJobStore::FinishClose() {
   reader_.Close(false, [this] { PartClosed(); });
   writer_.Close(false, [this] { PartClosed(); });
   for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
+        &move_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
   }
