@@ -17,9 +17,10 @@ void RedisJobStore::Emit(AuditEvent ev) {
   if (reason.empty()) reason = "none";
   if (audit_bursts_.Record(reason, static_cast<int64_t>(uv_now(loop_)))) {
     ++counters_.audit_bursts;
-    spdlog::warn("audit: burst of '{}' events: more than {} in a minute (latest: {} entry {} "
-                 "key '{}')",
-                 reason, options_.audit_burst_per_minute, ev.action, ev.entry_id, ev.key_id);
+    spdlog::warn(
+        "audit: burst of '{}' events: more than {} in a minute (latest: {} entry {} "
+        "key '{}')",
+        reason, options_.audit_burst_per_minute, ev.action, ev.entry_id, ev.key_id);
   }
   WriteOp op;
   op.script = &kAuditScript;
@@ -61,9 +62,10 @@ void RedisJobStore::DropOldestAudit() {
     ++counters_.audit_dropped;
     if (!audit_drop_logged_) {
       audit_drop_logged_ = true;
-      spdlog::warn("audit: {} events waiting for Redis; dropping the oldest (counted in "
-                   "audit_dropped)",
-                   options_.audit_queue_max);
+      spdlog::warn(
+          "audit: {} events waiting for Redis; dropping the oldest (counted in "
+          "audit_dropped)",
+          options_.audit_queue_max);
     }
     return;
   }

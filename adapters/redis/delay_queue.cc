@@ -9,13 +9,14 @@
 // - The mover is one script per chunk (XADD + ZREM per member): a member is either still in
 //   the set or already a new entry on the jobs stream, never both, never neither, and several
 //   daemons running it at once move each member once.
+#include "adapters/redis/delay_queue.h"
+
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 
-#include "adapters/redis/delay_queue.h"
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/redis_reply.h"
@@ -24,11 +25,11 @@ namespace sd::redis {
 
 std::string EncodeDelayedMember(const StreamEntry& e) {
   std::string out;
-  out.reserve(e.version.size() + e.key_id.size() + e.job.size() + e.sig.size() +
-              e.entry_id.size() + 5 * 8);
-  for (std::string_view part : {std::string_view(e.version), std::string_view(e.key_id),
-                                std::string_view(e.job), std::string_view(e.sig),
-                                std::string_view(e.entry_id)}) {
+  out.reserve(e.version.size() + e.key_id.size() + e.job.size() + e.sig.size() + e.entry_id.size() +
+              5 * 8);
+  for (std::string_view part :
+       {std::string_view(e.version), std::string_view(e.key_id), std::string_view(e.job),
+        std::string_view(e.sig), std::string_view(e.entry_id)}) {
     out += std::to_string(part.size());
     out += ':';
     out += part;
@@ -86,8 +87,7 @@ void RedisJobStore::Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
 }
 
 void RedisJobStore::MoveDue() {
-  if (options_.defer_move_interval_ms <= 0 || closing_ || move_outstanding_ ||
-      !writer_.ready()) {
+  if (options_.defer_move_interval_ms <= 0 || closing_ || move_outstanding_ || !writer_.ready()) {
     return;
   }
   WriteOp op;
@@ -122,8 +122,8 @@ void RedisJobStore::MoveDue() {
     counters_.defer_moved += static_cast<uint64_t>(std::max(moved, 0LL));
     if (bad > 0) {
       counters_.defer_corrupt += static_cast<uint64_t>(bad);
-      spdlog::error("redis: {} undecodable members of {} put back on {} as malformed entries",
-                    bad, options_.delayed_set, options_.jobs_stream);
+      spdlog::error("redis: {} undecodable members of {} put back on {} as malformed entries", bad,
+                    options_.delayed_set, options_.jobs_stream);
     }
     // More due than one chunk: go on at once (next loop turn) instead of the next tick.
     if (left > 0) Defer([this] { MoveDue(); });

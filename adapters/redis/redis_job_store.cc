@@ -59,9 +59,8 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
-  for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
-        &move_timer_}) {
+  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
+                        &close_timer_, &move_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -788,9 +787,8 @@ void RedisJobStore::FinishClose() {
   // graceful disconnect would wait for a BLOCKed read or a hung server.
   reader_.Close(false, [this] { PartClosed(); });
   writer_.Close(false, [this] { PartClosed(); });
-  for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
-        &move_timer_}) {
+  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
+                        &close_timer_, &move_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
   }

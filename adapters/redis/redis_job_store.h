@@ -92,10 +92,10 @@ struct RedisStoreCounters {
   uint64_t audit_dropped = 0;  // oldest events dropped because audit_queue_max were waiting
   uint64_t audit_bursts = 0;   // a reason crossed audit_burst_per_minute (once per burst)
   // Delay queue (DeferQueue).
-  uint64_t deferred = 0;        // entries moved to the delay queue and acknowledged
-  uint64_t defer_skipped = 0;   // Defer found the entry no longer pending for us (done twice)
-  uint64_t defer_moved = 0;     // due jobs this daemon put back onto the jobs stream
-  uint64_t defer_corrupt = 0;   // undecodable members put back raw (rejected as malformed)
+  uint64_t deferred = 0;       // entries moved to the delay queue and acknowledged
+  uint64_t defer_skipped = 0;  // Defer found the entry no longer pending for us (done twice)
+  uint64_t defer_moved = 0;    // due jobs this daemon put back onto the jobs stream
+  uint64_t defer_corrupt = 0;  // undecodable members put back raw (rejected as malformed)
 };
 
 // Also the AuditSink and the DeferQueue: both must be ordered with the store's other writes
@@ -263,8 +263,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   std::deque<uint64_t> audit_seqs_;
   bool audit_drop_logged_ = false;  // one log line per burst of drops
   AuditBurstDetector audit_bursts_;
-  bool move_outstanding_ = false;   // one mover call at a time
-  bool move_again_ = false;         // a full chunk moved: run again right away
+  bool move_outstanding_ = false;  // one mover call at a time
   bool move_failure_logged_ = false;
 };
 

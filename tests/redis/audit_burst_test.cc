@@ -11,7 +11,7 @@ TEST(AuditBurstDetector, AlertsOnceWhenAReasonExceedsTheThresholdInTheWindow) {
   EXPECT_FALSE(d.Record("bad_signature", 0));
   EXPECT_FALSE(d.Record("bad_signature", 1'000));
   EXPECT_FALSE(d.Record("bad_signature", 2'000));
-  EXPECT_TRUE(d.Record("bad_signature", 3'000));  // the 4th within a minute
+  EXPECT_TRUE(d.Record("bad_signature", 3'000));   // the 4th within a minute
   EXPECT_FALSE(d.Record("bad_signature", 3'500));  // same burst: no second alert
   EXPECT_FALSE(d.Record("bad_signature", 4'000));
   // Other reasons count on their own.

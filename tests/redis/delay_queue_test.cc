@@ -32,7 +32,8 @@ class DelayQueueTest : public ::testing::Test {
 
   // Adds `n` entries (job bytes "<prefix><i>") and lets `h` read them.
   std::vector<StreamEntry> ReadJobs(StoreHarness& h, int n, const std::string& prefix = "j") {
-    for (int i = 0; i < n; ++i) StreamAdd(redis_, kJobs, EnvelopeFields(prefix + std::to_string(i)));
+    for (int i = 0; i < n; ++i)
+      StreamAdd(redis_, kJobs, EnvelopeFields(prefix + std::to_string(i)));
     const size_t before = h.received.size();
     h.Grant(static_cast<size_t>(n));
     EXPECT_TRUE(h.WaitReceived(before + static_cast<size_t>(n)));
@@ -82,10 +83,10 @@ TEST(DelayedMember, RoundTripsAnyBytesAndRejectsTheRest) {
   EXPECT_EQ(d->key_id, e.key_id);
   EXPECT_EQ(d->job, e.job);
   EXPECT_EQ(d->sig, e.sig);
-  EXPECT_FALSE(redis::DecodeDelayedMember(m + "x"));              // trailing bytes
+  EXPECT_FALSE(redis::DecodeDelayedMember(m + "x"));                    // trailing bytes
   EXPECT_FALSE(redis::DecodeDelayedMember(m.substr(0, m.size() - 1)));  // truncated
-  EXPECT_FALSE(redis::DecodeDelayedMember("1:a1:b"));            // too few parts
-  EXPECT_FALSE(redis::DecodeDelayedMember("99999999999999999999:a"));  // length overflows
+  EXPECT_FALSE(redis::DecodeDelayedMember("1:a1:b"));                   // too few parts
+  EXPECT_FALSE(redis::DecodeDelayedMember("99999999999999999999:a"));   // length overflows
   EXPECT_FALSE(redis::DecodeDelayedMember(""));
 }
 
@@ -157,12 +158,14 @@ TEST_F(DelayQueueTest, DueJobsComeBackExactlyOnceWithTwoMoversRacing) {
   StoreHarness a(loop_, NoMover(TestStoreOptions(redis_)));
   const auto entries = ReadJobs(a, kN);
   std::vector<ClaimRequest> claims;
-  for (int i = 0; i < kN; ++i) claims.push_back({entries[i].entry_id, "job-" + std::to_string(i), 600'000});
+  for (int i = 0; i < kN; ++i)
+    claims.push_back({entries[i].entry_id, "job-" + std::to_string(i), 600'000});
   ASSERT_EQ(a.Claim(claims), std::vector<ClaimState>(kN, ClaimState::kNew));
   // Due shortly: in the set (nothing moves it yet), then due for the movers below.
   const int64_t due = NowMs() + 300;
   int deferred = 0;
-  for (int i = 0; i < kN; ++i) a->Defer(entries[i], "job-" + std::to_string(i), due, [&] { ++deferred; });
+  for (int i = 0; i < kN; ++i)
+    a->Defer(entries[i], "job-" + std::to_string(i), due, [&] { ++deferred; });
   ASSERT_TRUE(loop_.RunUntil([&] { return deferred == kN; }));
   EXPECT_EQ(Zcard(), kN);
   EXPECT_EQ(PendingCount(redis_, kJobs, kGroup), 0);
@@ -236,7 +239,8 @@ TEST_F(DelayQueueTest, DeferIssuedWhileRedisIsAwayLandsOnceItIsBack) {
   h.Grant(1);
   ASSERT_TRUE(h.WaitReceived(1));
   const StreamEntry e = h.received[0];
-  ASSERT_EQ(h.Claim({{e.entry_id, "job-away", 600'000}}), std::vector<ClaimState>{ClaimState::kNew});
+  ASSERT_EQ(h.Claim({{e.entry_id, "job-away", 600'000}}),
+            std::vector<ClaimState>{ClaimState::kNew});
   redis.Kill();
   ASSERT_TRUE(loop_.RunUntil([&] { return !h->connected(); }));
   bool done = false;

@@ -20,7 +20,7 @@ constexpr char kGroup[] = "smsdispatch";
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
     "+xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
-    "+auth";
+    "+auth +del +zadd +zrangebyscore +zrem +zcount";
 
 class ConnectionTest : public ::testing::Test {
  protected:
@@ -78,6 +78,17 @@ TEST_F(ConnectionTest, DocumentedAclUserCanDoEverything) {
   again.Grant(10);
   ASSERT_TRUE(loop_.RunUntil([&] { return StreamLength(redis, "sd:dead") == 1; }));
   ASSERT_TRUE(loop_.RunUntil([&] { return again->in_process() == 0; }));
+  // Audit and deferral: an event, and a held entry deferred (due at once) and moved back.
+  again->Emit(AuditEvent{Reason::kRateLimited, "deferred", "1-1", "job", "test.v1", "", "", 1});
+  StreamAdd(redis, kJobs, EnvelopeFields("later"));
+  ASSERT_TRUE(again.WaitReceived(1));
+  ASSERT_EQ(again.Claim({{again.received.back().entry_id, "job-later", 60'000}}),
+            std::vector<ClaimState>{ClaimState::kNew});  // so the deferral DELs the record
+  bool deferred = false;
+  again->Defer(again.received.back(), "job-later", 1, [&] { deferred = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] {
+    return deferred && again->counters().audit_events == 1 && again->counters().defer_moved == 1;
+  }));
   // No permission error anywhere: SCRIPT LOAD, scripts, XPENDING, XAUTOCLAIM, touch.
   EXPECT_EQ(h->counters().errors, 0u) << h->last_error();
   EXPECT_EQ(again->counters().errors, 0u) << again->last_error();
