@@ -264,5 +264,52 @@ TEST_F(DelayQueueTest, DeferIssuedWhileRedisIsAwayLandsOnceItIsBack) {
   ASSERT_TRUE(h.Close());
 }
 
+TEST_F(DelayQueueTest, DaemonGoneAroundADeferralLosesNothing) {
+  RedisServerOptions ro;
+  ro.appendonly = true;
+  RedisServer redis(ro);
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  StreamAdd(redis, kJobs, EnvelopeFields("before"));
+  StreamAdd(redis, kJobs, EnvelopeFields("after"));
+  auto o = NoMover(TestStoreOptions(redis));
+  {
+    StoreHarness h(loop_, o);
+    h.Grant(2);
+    ASSERT_TRUE(h.WaitReceived(2));
+    ASSERT_EQ(h.Claim({{h.received[0].entry_id, "job-before", 600'000},
+                       {h.received[1].entry_id, "job-after", 600'000}}),
+              std::vector<ClaimState>(2, ClaimState::kNew));
+    // "after": the deferral ran in Redis, and the daemon dies before it learns so.
+    ASSERT_TRUE(Defer(h, h.received[1], "job-after", 0));
+    // "before": the daemon dies before its deferral reaches Redis.
+    redis.Kill();
+    ASSERT_TRUE(loop_.RunUntil([&] { return !h->connected(); }));
+    bool done = false;
+    h->Defer(h.received[0], "job-before", 0, [&] { done = true; });
+    ASSERT_TRUE(h.Close(0));
+    EXPECT_FALSE(done);
+  }
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  // The next daemon (same consumer name) gets both jobs exactly once: "before" redelivered
+  // from its pending list (and resumed: its replay record is still its own), "after" moved
+  // back from the delay queue as a new entry (and new: its record was released).
+  o.defer_move_interval_ms = 10;
+  StoreHarness next(loop_, o);
+  next.Grant(10);
+  ASSERT_TRUE(next.WaitReceived(2));
+  EXPECT_FALSE(loop_.RunUntil([&] { return next.received.size() > 2; }, 300ms));
+  std::map<std::string, StreamEntry> by_job;
+  for (const StreamEntry& e : next.received) by_job[e.job] = e;
+  ASSERT_EQ(by_job.size(), 2u);
+  EXPECT_EQ(next.Claim({{by_job["before"].entry_id, "job-before", 600'000},
+                        {by_job["after"].entry_id, "job-after", 600'000}}),
+            (std::vector<ClaimState>{ClaimState::kResume, ClaimState::kNew}));
+  ReplyPtr z = redis.Command({"ZCARD", "sd:delayed"});
+  ASSERT_TRUE(z && z->type == REDIS_REPLY_INTEGER);
+  EXPECT_EQ(z->integer, 0);
+  EXPECT_EQ(next->counters().defer_moved, 1u);
+  ASSERT_TRUE(next.Close());
+}
+
 }  // namespace
 }  // namespace sd::testing
