@@ -54,62 +54,71 @@ return out
   "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
-// guard and its correlation key (the guard again when there is none). ARGV: group, guard ttl,
-// maxlen, correlation ttl, then per outcome: entry id, correlation value ('' = none), the
-// number of outcome fields, the field/value pairs. Same rules as the single commit below: a
-// failing first write returns the error before that outcome's guard is set, and outcomes
-// already written in this call are only acknowledged when the batch is retried.
+// guard followed by its correlation keys (none for a rejection, one per part when submitted).
+// ARGV: group, guard ttl, maxlen, correlation ttl, then per outcome: entry id, correlation
+// value, number of correlation keys, number of outcome fields, the field/value pairs. With
+// several parts each key's value is the correlation value plus the part's position
+// ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for. The guard decides
+// everything: a second commit of the same entry (a retry after a lost reply, or a second
+// daemon racing) only acknowledges. A failing first write returns the error before that
+// outcome's guard is set, and outcomes already written in this call are only acknowledged
+// when the batch is retried.
 const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
 local out = {}
 local a = 5
-local n = (#KEYS - 2) / 2
-for i = 1, n do
-  local guard, corr = KEYS[2 + 2 * i - 1], KEYS[2 + 2 * i]
-  local entry, corr_value, nf = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-  a = a + 3
+local k = 3
+local i = 0
+while k <= #KEYS do
+  i = i + 1
+  local guard = KEYS[k]
+  local entry, corr_value = ARGV[a], ARGV[a + 1]
+  local ncorr, nf = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
   out[i] = 0
   if redis.call('EXISTS', guard) == 0 then
     local fields = {}
-    for k = a, a + nf - 1 do fields[#fields + 1] = ARGV[k] end
+    for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
     local r = xadd(KEYS[1], ARGV[3], fields)
     if failed(r) then return r end
-    if corr_value ~= '' then redis.call('SET', corr, corr_value, 'PX', ARGV[4]) end
+    for p = 1, ncorr do
+      local v = corr_value
+      if ncorr > 1 then
+        local seq, total = tostring(p), tostring(ncorr)
+        v = v .. #seq .. ':' .. seq .. #total .. ':' .. total
+      end
+      redis.call('SET', KEYS[k + p], v, 'PX', ARGV[4])
+    end
     redis.call('SET', guard, '1', 'PX', ARGV[2])
     out[i] = 1
   end
   a = a + nf
+  k = k + 1 + ncorr
   redis.call('XACK', KEYS[2], ARGV[1], entry)
 end
 return out
 )lua");
 
-// The guard decides everything: a second commit of the same entry (a retry after a lost
-// reply, or a second daemon racing) only acknowledges.
-const LuaScript kCommitScript = Make("commit", SD_LUA_XADD R"lua(
-local wrote = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local fields = {}
-  for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-  local r = xadd(KEYS[2], ARGV[4], fields)
-  if failed(r) then return r end
-  if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[5]) end
-  redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
-  wrote = 1
-end
-redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
-return wrote
-)lua");
-
+// One receipt. KEYS: correlation key, receipts stream, quarantine stream, duplicate guard.
+// ARGV: maxlen, ttl, aggregation key prefix, state, final ('1'/'0'), then the receipt's
+// field/value pairs without the state: carrier and message_id first (the state follows them). Returns 0 quarantined (no correlation), 1 written,
+// 2 duplicate, 3 one part of a multipart job noted (the job's receipt waits for the others).
+// A multipart job gets ONE receipt, when every part has a final state: delivered if all
+// were, else the worst part state. The part states live in a hash next to the correlation
+// keys, with the same TTL. Written before the hash is updated, so a failed XADD leaves
+// nothing behind and the retry does the whole step again.
 const LuaScript kReceiptScript = Make("receipt", SD_LUA_XADD R"lua(
 if redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
+local state = ARGV[4]
 local fields = {}
 local target = KEYS[3]
 local result = 0
 local corr = redis.call('GET', KEYS[1])
+local agg, seq, total
+local agg_fields = {}
 if corr then
   local parts = {}
   local i = 1
-  while i <= #corr and #parts < 4 do
+  while i <= #corr and #parts < 6 do
     local colon = string.find(corr, ':', i, true)
     if not colon then break end
     local n = tonumber(string.sub(corr, i, colon - 1))
@@ -124,14 +133,49 @@ if corr then
   end
   target = KEYS[2]
   result = 1
+  seq, total = parts[5], tonumber(parts[6] or '1') or 1
+  if total > 1 then
+    if ARGV[5] ~= '1' then
+      redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
+      return 3
+    end
+    agg = ARGV[3] .. (parts[1] or '')
+    local known = redis.call('HEXISTS', agg, seq) == 1
+    local have = redis.call('HLEN', agg)
+    if known or have + 1 < total then
+      redis.call('HSET', agg, seq, state)
+      redis.call('PEXPIRE', agg, ARGV[2])
+      redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
+      return 3
+    end
+    local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
+                  undelivered = 5, rejected = 6}
+    local worst = state
+    local delivered = 0
+    if state == 'delivered' then delivered = 1 end
+    for _, v in ipairs(redis.call('HVALS', agg)) do
+      if v == 'delivered' then delivered = delivered + 1 end
+      if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
+    end
+    state = worst
+    agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
+  end
 end
-for k = 3, #ARGV do fields[#fields + 1] = ARGV[k] end
+for k = 6, 9 do fields[#fields + 1] = ARGV[k] end
+fields[#fields + 1] = 'status'
+fields[#fields + 1] = state
+for k = 10, #ARGV do fields[#fields + 1] = ARGV[k] end
+for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
 if result == 0 then
   fields[#fields + 1] = 'reason'
   fields[#fields + 1] = 'unmatched'
 end
 local r = xadd(target, ARGV[1], fields)
 if failed(r) then return r end
+if agg then
+  redis.call('HSET', agg, seq, ARGV[4])
+  redis.call('PEXPIRE', agg, ARGV[2])
+end
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
 return result
 )lua");
@@ -246,7 +290,7 @@ return {moved, bad, redis.call('ZCOUNT', KEYS[1], '-inf', now)}
 )lua");
 
 const std::vector<const LuaScript*>& AllScripts() {
-  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kCommitManyScript, &kReceiptScript,
+  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitManyScript, &kReceiptScript,
                                                   &kDeadLetterScript, &kTouchScript,
                                                   &kAuditScript, &kDeferScript, &kMoveDueScript};
   return kAll;

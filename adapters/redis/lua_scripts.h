@@ -19,19 +19,15 @@ struct LuaScript {
 // (resume = the same entry, redelivered, no outcome yet).
 extern const LuaScript kClaimScript;
 
-// KEYS: outcome guard, outcomes stream, jobs stream[, correlation key].
-// ARGV: entry id, group, guard ttl ms, outcome maxlen, correlation ttl ms, correlation value,
-//       outcome field/value pairs...
-// Writes the outcome (and correlation) only if the guard was not set yet; always XACKs.
-// Returns 1 if the outcome was written, 0 if the entry already had one.
-extern const LuaScript kCommitScript;
-// The same for a batch of outcomes in one call (layout in lua_scripts.cc); returns per outcome
-// 1 written or 0 already there.
+// A batch of outcomes in one call (layout in lua_scripts.cc): per outcome, writes the outcome
+// and its correlation keys (one per part) only if its guard was not set yet; always XACKs.
+// Returns per outcome 1 written or 0 already there.
 extern const LuaScript kCommitManyScript;
 
 // KEYS: correlation key, receipts stream, quarantine stream, receipt guard key.
-// ARGV: maxlen, guard ttl ms, receipt field/value pairs...
-// Returns 1 matched, 0 unmatched (quarantined), 2 duplicate (already recorded).
+// ARGV: maxlen, ttl ms, aggregation key prefix, state, final '1'/'0', receipt field/value
+// pairs... Returns 1 written, 0 unmatched (quarantined), 2 duplicate (already recorded),
+// 3 one part of a multipart job noted (its one receipt comes when all parts are final).
 extern const LuaScript kReceiptScript;
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.

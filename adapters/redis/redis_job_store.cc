@@ -539,12 +539,18 @@ void RedisJobStore::FlushPendingWrites() {
       const bool submitted = o.status == OutcomeStatus::kSubmitted;
       const std::string guard = Key("out:" + o.entry_id);
       op.keys.push_back(guard);
-      // The carrier's message id exactly as its submit response gave it: receipts are looked
-      // up with the id they carry.
-      op.keys.push_back(submitted ? Key("corr:" + o.carrier + ":" + o.message_id) : guard);
+      // One correlation key per part: the carrier's canonical ids when it gives them (receipts
+      // carry the same form), else the message id exactly as the submit response gave it.
+      size_t ncorr = 0;
+      if (submitted) {
+        if (o.match_keys.empty()) o.match_keys.push_back(o.message_id);
+        for (const std::string& k : o.match_keys) op.keys.push_back(CorrelationKey(o.carrier, k));
+        ncorr = o.match_keys.size();
+      }
       op.args.push_back(o.entry_id);
       op.args.push_back(submitted ? EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id)
                                   : std::string());
+      op.args.push_back(std::to_string(ncorr));
       op.args.push_back("22");  // 11 field/value pairs
       const std::string fields[] = {"entry", o.entry_id, "job", o.job_id, "kid", o.key_id, "ref", o.client_ref,
                                     "status", submitted ? "submitted" : "rejected",
@@ -585,17 +591,20 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
   WriteOp op;
   op.script = &kReceiptScript;
   const std::string status(ReceiptStateName(rc.state));
-  op.keys = {Key("corr:" + rc.carrier + ":" + rc.message_id), options_.receipts_stream,
-             options_.quarantine_stream,
-             Key("rcpt:" + rc.carrier + ":" + rc.message_id + ":" + status)};
+  const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
+  // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
+  const bool final_state = rc.state != ReceiptState::kEnroute;
+  op.keys = {CorrelationKey(rc.carrier, match), options_.receipts_stream,
+             options_.quarantine_stream, Key("rcpt:" + rc.carrier + ":" + match + ":" + status)};
   op.args = {std::to_string(options_.outcome_maxlen),
              std::to_string(options_.correlation_ttl_ms),
+             Key("agg:"),
+             status,
+             final_state ? "1" : "0",
              "carrier",
              rc.carrier,
              "message_id",
              rc.message_id,
-             "status",
-             status,
              "carrier_status",
              rc.carrier_status,
              "err",
@@ -606,6 +615,7 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
     ++counters_.receipts;
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ++counters_.unmatched_receipts;
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 2) ++counters_.duplicate_receipts;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 3) ++counters_.part_receipts;
     done();
   };
   if (!pending_writes_.empty()) {

@@ -82,6 +82,7 @@ struct RedisStoreCounters {
   uint64_t receipts = 0;            // receipts confirmed by Redis
   uint64_t unmatched_receipts = 0;  // of those, quarantined
   uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
+  uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
   uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
   uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
@@ -201,6 +202,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void FinishClose();
   void PartClosed();
   std::string Key(const std::string& suffix) const { return options_.key_prefix + suffix; }
+  std::string CorrelationKey(const std::string& carrier, const std::string& id) const {
+    return options_.key_prefix + "corr:" + carrier + ":" + id;
+  }
   // Audit and delay queue (audit_log.cc, delay_queue.cc).
   void DropOldestAudit();
   void OnAuditWritten(uint64_t seq);
