@@ -18,12 +18,12 @@ void RedisJobStore::Emit(AuditEvent ev) {
   if (audit_bursts_.Record(reason, static_cast<int64_t>(uv_now(loop_)))) {
     ++counters_.audit_bursts;
     spdlog::warn(
-        "audit: burst of '{}' events: more than {} in a minute (latest: {} entry {} "
-        "key '{}')",
+        "audit: burst of '{}' events: more than {} in a minute (latest: {} entry {} key '{}')",
         reason, options_.audit_burst_per_minute, ev.action, ev.entry_id, ev.key_id);
   }
   WriteOp op;
   op.script = &kAuditScript;
+  op.audit = true;  // Enqueue sets its completion and applies the bound
   op.keys = {options_.audit_stream};
   op.args = {std::to_string(std::max<int64_t>(options_.audit_maxlen, 0)),
              "reason",
@@ -42,18 +42,26 @@ void RedisJobStore::Emit(AuditEvent ev) {
              std::move(ev.detail),
              "ts",
              std::to_string(ev.ts_ms)};
-  const uint64_t seq = next_seq_;  // the seq Enqueue gives it
-  op.done = [this, seq](redisReply*) { OnAuditWritten(seq); };
-  Enqueue(std::move(op));
-  if (shutting_down_) return;  // Enqueue dropped it
-  audit_seqs_.push_back(seq);
-  if (audit_seqs_.size() > std::max<size_t>(options_.audit_queue_max, 1)) DropOldestAudit();
+  EnqueueInOrder(std::move(op));
 }
 
-void RedisJobStore::DropOldestAudit() {
-  // The oldest event still waiting in the queue; the ones before it are on the wire (their
-  // reply is due; if the connection is lost they return to the queue and the next Emit
-  // drops them).
+void RedisJobStore::EnqueueInOrder(WriteOp op) {
+  // Commits of this loop turn wait in pending_writes_ to leave as one batch on the next turn:
+  // a write issued after them queues behind them there (as receipts do), so it cannot
+  // overtake them, e.g. an audit event the outcome it explains.
+  if (!pending_writes_.empty()) {
+    pending_writes_.push_back(PendingWrite{{}, {}, std::move(op)});
+    return;
+  }
+  Enqueue(std::move(op));
+}
+
+void RedisJobStore::OnAuditQueued(uint64_t seq) {
+  audit_seqs_.push_back(seq);
+  if (audit_seqs_.size() <= std::max<size_t>(options_.audit_queue_max, 1)) return;
+  // Drop the oldest event still waiting in the queue; the ones before it are on the wire
+  // (their reply is due; if the connection is lost they return to the queue and the next
+  // event's bound check may drop them).
   for (auto it = audit_seqs_.begin(); it != audit_seqs_.end(); ++it) {
     auto q = queue_.find(*it);
     if (q == queue_.end()) continue;

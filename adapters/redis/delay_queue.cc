@@ -83,7 +83,7 @@ void RedisJobStore::Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
     in_process_.erase(id);
     done();
   };
-  Enqueue(std::move(op));
+  EnqueueInOrder(std::move(op));
 }
 
 void RedisJobStore::MoveDue() {

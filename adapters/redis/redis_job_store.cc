@@ -632,6 +632,8 @@ void RedisJobStore::Enqueue(WriteOp op) {
     return;
   }
   op.seq = next_seq_++;
+  const bool audit = op.audit;
+  if (audit) op.done = [this, seq = op.seq](redisReply*) { OnAuditWritten(seq); };
   auto shared = std::make_shared<WriteOp>(std::move(op));
   // Only straight to the wire when nothing older waits: issue order is kept.
   if (writer_.ready() && queue_.empty()) {
@@ -639,6 +641,7 @@ void RedisJobStore::Enqueue(WriteOp op) {
   } else {
     queue_.emplace(shared->seq, std::move(shared));
   }
+  if (audit) OnAuditQueued(next_seq_ - 1);  // may drop the oldest queued event (audit_log.cc)
 }
 
 void RedisJobStore::SendQueued() {

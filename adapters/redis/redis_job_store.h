@@ -166,6 +166,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     bool must_succeed = true;
     bool use_eval = false;  // NOSCRIPT seen: send the body (which also caches it)
     size_t items = 1;       // writes this call carries (a batch carries many)
+    bool audit = false;     // an audit event: counted against audit_queue_max (audit_log.cc)
   };
 
   // A write issued this loop turn, sent by FlushPendingWrites on the next: consecutive
@@ -206,7 +207,8 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     return options_.key_prefix + "corr:" + carrier + ":" + id;
   }
   // Audit and delay queue (audit_log.cc, delay_queue.cc).
-  void DropOldestAudit();
+  void EnqueueInOrder(WriteOp op);
+  void OnAuditQueued(uint64_t seq);
   void OnAuditWritten(uint64_t seq);
   void MoveDue();
 

@@ -93,6 +93,24 @@ TEST_F(AuditLogTest, WhileRedisIsAwayTheQueueKeepsTheNewestAndCountsTheDropped) 
   ASSERT_TRUE(h.Close());
 }
 
+TEST_F(AuditLogTest, AnEventIssuedAfterACommitIsWrittenAfterIt) {
+  // Commits of one loop turn leave together on the next turn; an event issued after one must
+  // not overtake it. One stream for both makes the order visible.
+  auto o = TestStoreOptions(redis_);
+  o.audit_stream = "sd:outcomes";
+  StoreHarness h(loop_, o);
+  ASSERT_TRUE(h.WaitConnected());
+  bool committed = false;
+  h->Commit(RejectedOutcome("1-1", Reason::kBadSignature), [&] { committed = true; });
+  h->Emit(Event("after the commit"));
+  ASSERT_TRUE(loop_.RunUntil([&] { return committed && h->counters().audit_events == 1; }));
+  const auto written = StreamRead(redis_, "sd:outcomes");
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_TRUE(written[0].Has("status"));
+  EXPECT_EQ(written[1].Get("detail"), "after the commit");
+  ASSERT_TRUE(h.Close());
+}
+
 TEST_F(AuditLogTest, BurstsOfOneReasonAreCountedOnce) {
   auto o = TestStoreOptions(redis_);
   o.audit_burst_per_minute = 3;
