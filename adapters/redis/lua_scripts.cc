@@ -30,10 +30,15 @@ for i = 1, #KEYS / 2 do
   local idem, guard, entry, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
   if redis.call('SET', idem, entry, 'NX', 'PX', ttl) then
     out[i] = 0
-  elseif redis.call('GET', idem) == entry then
-    if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
   else
-    out[i] = 3
+    local v = redis.call('GET', idem)
+    if v == entry then
+      if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
+    elseif v == entry .. '|done' then
+      out[i] = 2
+    else
+      out[i] = 3
+    end
   end
 end
 return out
@@ -54,7 +59,11 @@ return out
   "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
-// guard followed by its correlation keys (none for a rejection, one per part when submitted).
+// guard, its job id's idempotency record (the guard again without a job id) and its
+// correlation keys (none for a rejection, one per part when submitted). The idempotency record
+// of a job this entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job
+// fewer for Redis to create and expire. Entries that own no record (rejected before the
+// claim, replays) use the guard key.
 // ARGV: group, guard ttl, maxlen, correlation ttl, then per outcome: entry id, correlation
 // value, number of correlation keys, number of outcome fields, the field/value pairs. With
 // several parts each key's value is the correlation value plus the part's position
@@ -70,12 +79,16 @@ local k = 3
 local i = 0
 while k <= #KEYS do
   i = i + 1
-  local guard = KEYS[k]
+  local guard, idem = KEYS[k], KEYS[k + 1]
   local entry, corr_value = ARGV[a], ARGV[a + 1]
   local ncorr, nf = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   a = a + 4
   out[i] = 0
-  if redis.call('EXISTS', guard) == 0 then
+  local v = redis.call('GET', idem)
+  local owned = v == entry
+  local done = v == entry .. '|done'
+  if not owned and not done then done = redis.call('EXISTS', guard) == 1 end
+  if not done then
     local fields = {}
     for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
     local r = xadd(KEYS[1], ARGV[3], fields)
@@ -86,13 +99,17 @@ while k <= #KEYS do
         local seq, total = tostring(p), tostring(ncorr)
         v = v .. #seq .. ':' .. seq .. #total .. ':' .. total
       end
-      redis.call('SET', KEYS[k + p], v, 'PX', ARGV[4])
+      redis.call('SET', KEYS[k + 1 + p], v, 'PX', ARGV[4])
     end
-    redis.call('SET', guard, '1', 'PX', ARGV[2])
+    if owned then
+      redis.call('SET', idem, entry .. '|done', 'XX', 'KEEPTTL')
+    else
+      redis.call('SET', guard, '1', 'PX', ARGV[2])
+    end
     out[i] = 1
   end
   a = a + nf
-  k = k + 1 + ncorr
+  k = k + 2 + ncorr
   redis.call('XACK', KEYS[2], ARGV[1], entry)
 end
 return out

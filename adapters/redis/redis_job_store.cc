@@ -532,6 +532,7 @@ void RedisJobStore::FlushPendingWrites() {
       const bool submitted = o.status == OutcomeStatus::kSubmitted;
       const std::string guard = Key("out:" + o.entry_id);
       op.keys.push_back(guard);
+      op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
       // One correlation key per part: the carrier's canonical ids when it gives them (receipts
       // carry the same form), else the message id exactly as the submit response gave it.
       size_t ncorr = 0;
