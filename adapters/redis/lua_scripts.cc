@@ -30,10 +30,15 @@ for i = 1, #KEYS / 2 do
   local idem, guard, entry, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
   if redis.call('SET', idem, entry, 'NX', 'PX', ttl) then
     out[i] = 0
-  elseif redis.call('GET', idem) == entry then
-    if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
   else
-    out[i] = 3
+    local v = redis.call('GET', idem)
+    if v == entry then
+      if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
+    elseif v == entry .. '|done' then
+      out[i] = 2
+    else
+      out[i] = 3
+    end
   end
 end
 return out
@@ -54,7 +59,11 @@ return out
   "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
-// guard followed by its correlation keys (none for a rejection, one per part when submitted).
+// guard, its job id's idempotency record (the guard again without a job id) and its
+// correlation keys (none for a rejection, one per part when submitted). The idempotency record
+// of a job this entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job
+// fewer for Redis to create and expire. Entries that own no record (rejected before the
+// claim, replays) use the guard key.
 // ARGV: group, guard ttl, maxlen, correlation ttl, then per outcome: entry id, correlation
 // value, number of correlation keys, number of outcome fields, the field/value pairs. With
 // several parts each key's value is the correlation value plus the part's position
@@ -70,12 +79,16 @@ local k = 3
 local i = 0
 while k <= #KEYS do
   i = i + 1
-  local guard = KEYS[k]
+  local guard, idem = KEYS[k], KEYS[k + 1]
   local entry, corr_value = ARGV[a], ARGV[a + 1]
   local ncorr, nf = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   a = a + 4
   out[i] = 0
-  if redis.call('EXISTS', guard) == 0 then
+  local v = redis.call('GET', idem)
+  local owned = v == entry
+  local done = v == entry .. '|done'
+  if not owned and not done then done = redis.call('EXISTS', guard) == 1 end
+  if not done then
     local fields = {}
     for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
     local r = xadd(KEYS[1], ARGV[3], fields)
@@ -86,98 +99,119 @@ while k <= #KEYS do
         local seq, total = tostring(p), tostring(ncorr)
         v = v .. #seq .. ':' .. seq .. #total .. ':' .. total
       end
-      redis.call('SET', KEYS[k + p], v, 'PX', ARGV[4])
+      redis.call('SET', KEYS[k + 1 + p], v, 'PX', ARGV[4])
     end
-    redis.call('SET', guard, '1', 'PX', ARGV[2])
+    if owned then
+      redis.call('SET', idem, entry .. '|done', 'XX', 'KEEPTTL')
+    else
+      redis.call('SET', guard, '1', 'PX', ARGV[2])
+    end
     out[i] = 1
   end
   a = a + nf
-  k = k + 1 + ncorr
+  k = k + 2 + ncorr
   redis.call('XACK', KEYS[2], ARGV[1], entry)
 end
 return out
 )lua");
 
-// One receipt. KEYS: correlation key, receipts stream, quarantine stream, duplicate guard.
-// ARGV: maxlen, ttl, aggregation key prefix, state, final ('1'/'0'), then the receipt's
-// field/value pairs without the state: carrier and message_id first (the state follows them). Returns 0 quarantined (no correlation), 1 written,
-// 2 duplicate, 3 one part of a multipart job noted (the job's receipt waits for the others).
+// A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
+// stream, then per receipt its correlation key and its duplicate guard. ARGV: maxlen, ttl,
+// aggregation key prefix, then per receipt: state, final ('1'/'0'), the number of fields, the
+// receipt's field/value pairs without the state (carrier and message_id first: the state
+// follows them). Returns per receipt 0 quarantined (no correlation), 1 written, 2 duplicate,
+// 3 one part of a multipart job noted (the job's receipt waits for the others). On a failed
+// XADD the error is returned: receipts before it in the batch are guarded already, so the
+// retry of the batch finds them as duplicates and does the rest.
 // A multipart job gets ONE receipt, when every part has a final state: delivered if all
 // were, else the worst part state. The part states live in a hash next to the correlation
-// keys, with the same TTL. Written before the hash is updated, so a failed XADD leaves
-// nothing behind and the retry does the whole step again.
+// keys, with the same TTL; it is updated after the job's receipt is written, so a failed XADD
+// leaves nothing behind and the retry does the whole step again.
 const LuaScript kReceiptScript = Make("receipt", SD_LUA_XADD R"lua(
-if redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
-local state = ARGV[4]
-local fields = {}
-local target = KEYS[3]
-local result = 0
-local corr = redis.call('GET', KEYS[1])
-local agg, seq, total
-local agg_fields = {}
-if corr then
-  local parts = {}
-  local i = 1
-  while i <= #corr and #parts < 6 do
-    local colon = string.find(corr, ':', i, true)
-    if not colon then break end
-    local n = tonumber(string.sub(corr, i, colon - 1))
-    if not n then break end
-    parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
-    i = colon + n + 1
-  end
-  local names = {'entry', 'job', 'ref', 'kid'}
-  for k = 1, 4 do
-    fields[#fields + 1] = names[k]
-    fields[#fields + 1] = parts[k] or ''
-  end
-  target = KEYS[2]
-  result = 1
-  seq, total = parts[5], tonumber(parts[6] or '1') or 1
-  if total > 1 then
-    if ARGV[5] ~= '1' then
-      redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-      return 3
+local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
+              undelivered = 5, rejected = 6}
+local function one(corr_key, guard, a, nf)
+  if redis.call('EXISTS', guard) == 1 then return 2 end
+  local state = ARGV[a]
+  local fields = {}
+  local target = KEYS[2]
+  local result = 0
+  local corr = redis.call('GET', corr_key)
+  local agg, seq, total
+  local agg_fields = {}
+  if corr then
+    local parts = {}
+    local i = 1
+    while i <= #corr and #parts < 6 do
+      local colon = string.find(corr, ':', i, true)
+      if not colon then break end
+      local n = tonumber(string.sub(corr, i, colon - 1))
+      if not n then break end
+      parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
+      i = colon + n + 1
     end
-    agg = ARGV[3] .. (parts[1] or '')
-    local known = redis.call('HEXISTS', agg, seq) == 1
-    local have = redis.call('HLEN', agg)
-    if known or have + 1 < total then
-      redis.call('HSET', agg, seq, state)
-      redis.call('PEXPIRE', agg, ARGV[2])
-      redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-      return 3
+    local names = {'entry', 'job', 'ref', 'kid'}
+    for k = 1, 4 do
+      fields[#fields + 1] = names[k]
+      fields[#fields + 1] = parts[k] or ''
     end
-    local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
-                  undelivered = 5, rejected = 6}
-    local worst = state
-    local delivered = 0
-    if state == 'delivered' then delivered = 1 end
-    for _, v in ipairs(redis.call('HVALS', agg)) do
-      if v == 'delivered' then delivered = delivered + 1 end
-      if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
+    target = KEYS[1]
+    result = 1
+    seq, total = parts[5], tonumber(parts[6] or '1') or 1
+    if total > 1 then
+      if ARGV[a + 1] ~= '1' then
+        redis.call('SET', guard, '1', 'PX', ARGV[2])
+        return 3
+      end
+      agg = ARGV[3] .. (parts[1] or '')
+      local known = redis.call('HEXISTS', agg, seq) == 1
+      local have = redis.call('HLEN', agg)
+      if known or have + 1 < total then
+        redis.call('HSET', agg, seq, state)
+        redis.call('PEXPIRE', agg, ARGV[2])
+        redis.call('SET', guard, '1', 'PX', ARGV[2])
+        return 3
+      end
+      local worst = state
+      local delivered = 0
+      if state == 'delivered' then delivered = 1 end
+      for _, v in ipairs(redis.call('HVALS', agg)) do
+        if v == 'delivered' then delivered = delivered + 1 end
+        if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
+      end
+      state = worst
+      agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
     end
-    state = worst
-    agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
   end
+  local f0 = a + 3
+  for k = f0, f0 + 3 do fields[#fields + 1] = ARGV[k] end
+  fields[#fields + 1] = 'status'
+  fields[#fields + 1] = state
+  for k = f0 + 4, f0 + nf - 1 do fields[#fields + 1] = ARGV[k] end
+  for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
+  if result == 0 then
+    fields[#fields + 1] = 'reason'
+    fields[#fields + 1] = 'unmatched'
+  end
+  local r = xadd(target, ARGV[1], fields)
+  if failed(r) then return r end
+  if agg then
+    redis.call('HSET', agg, seq, ARGV[a])
+    redis.call('PEXPIRE', agg, ARGV[2])
+  end
+  redis.call('SET', guard, '1', 'PX', ARGV[2])
+  return result
 end
-for k = 6, 9 do fields[#fields + 1] = ARGV[k] end
-fields[#fields + 1] = 'status'
-fields[#fields + 1] = state
-for k = 10, #ARGV do fields[#fields + 1] = ARGV[k] end
-for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
-if result == 0 then
-  fields[#fields + 1] = 'reason'
-  fields[#fields + 1] = 'unmatched'
+local out = {}
+local a = 4
+for k = 3, #KEYS, 2 do
+  local nf = tonumber(ARGV[a + 2])
+  local r = one(KEYS[k], KEYS[k + 1], a, nf)
+  if failed(r) then return r end
+  out[#out + 1] = r
+  a = a + 3 + nf
 end
-local r = xadd(target, ARGV[1], fields)
-if failed(r) then return r end
-if agg then
-  redis.call('HSET', agg, seq, ARGV[4])
-  redis.call('PEXPIRE', agg, ARGV[2])
-end
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-return result
+return out
 )lua");
 
 // Checks the pending list first, so a re-sent dead-letter (lost reply) does not copy the entry

@@ -24,10 +24,9 @@ extern const LuaScript kClaimScript;
 // Returns per outcome 1 written or 0 already there.
 extern const LuaScript kCommitManyScript;
 
-// KEYS: correlation key, receipts stream, quarantine stream, receipt guard key.
-// ARGV: maxlen, ttl ms, aggregation key prefix, state, final '1'/'0', receipt field/value
-// pairs... Returns 1 written, 0 unmatched (quarantined), 2 duplicate (already recorded),
-// 3 one part of a multipart job noted (its one receipt comes when all parts are final).
+// A batch of receipts (layout in lua_scripts.cc). Returns per receipt 1 written, 0 unmatched
+// (quarantined), 2 duplicate (already recorded), 3 one part of a multipart job noted (its one
+// receipt comes when all parts are final).
 extern const LuaScript kReceiptScript;
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.

@@ -539,6 +539,7 @@ void RedisJobStore::FlushPendingWrites() {
       const bool submitted = o.status == OutcomeStatus::kSubmitted;
       const std::string guard = Key("out:" + o.entry_id);
       op.keys.push_back(guard);
+      op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
       // One correlation key per part: the carrier's canonical ids when it gives them (receipts
       // carry the same form), else the message id exactly as the submit response gave it.
       size_t ncorr = 0;
@@ -575,55 +576,81 @@ void RedisJobStore::FlushPendingWrites() {
     Enqueue(std::move(op));
     run.clear();
   };
+  std::vector<PendingWrite*> receipts;  // consecutive receipts
   for (PendingWrite& w : pending) {
     if (w.op) {
       flush_run();
+      FlushReceipts(receipts);
       Enqueue(std::move(*w.op));
       continue;
     }
+    if (w.receipt) {
+      flush_run();
+      receipts.push_back(&w);
+      if (receipts.size() == kChunk) FlushReceipts(receipts);
+      continue;
+    }
+    FlushReceipts(receipts);
     run.push_back(&w);
     if (run.size() == kChunk) flush_run();
   }
   flush_run();
+  FlushReceipts(receipts);
 }
 
 void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
+  // Receipts of one loop turn (a read of many deliver_sm) go out as one script call on the
+  // next turn, in order behind the commits issued before them: a receipt may need the
+  // correlation record one of those writes.
+  if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+  PendingWrite w;
+  w.done = std::move(done);
+  w.receipt = std::move(rc);
+  pending_writes_.push_back(std::move(w));
+}
+
+void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
+  if (run.empty()) return;
   WriteOp op;
   op.script = &kReceiptScript;
-  const std::string status(ReceiptStateName(rc.state));
-  const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
-  // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
-  const bool final_state = rc.state != ReceiptState::kEnroute;
-  op.keys = {CorrelationKey(rc.carrier, match), options_.receipts_stream,
-             options_.quarantine_stream, Key("rcpt:" + rc.carrier + ":" + match + ":" + status)};
-  op.args = {std::to_string(options_.outcome_maxlen),
-             std::to_string(options_.correlation_ttl_ms),
-             Key("agg:"),
-             status,
-             final_state ? "1" : "0",
-             "carrier",
-             rc.carrier,
-             "message_id",
-             rc.message_id,
-             "carrier_status",
-             rc.carrier_status,
-             "err",
-             rc.error_code,
-             "ts",
-             std::to_string(rc.ts_ms)};
-  op.done = [this, done = std::move(done)](redisReply* r) {
-    ++counters_.receipts;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ++counters_.unmatched_receipts;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 2) ++counters_.duplicate_receipts;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 3) ++counters_.part_receipts;
-    done();
-  };
-  if (!pending_writes_.empty()) {
-    // Behind commits not sent yet: it may need the correlation record one of them writes.
-    pending_writes_.push_back(PendingWrite{{}, {}, std::move(op)});
-    return;
+  op.keys = {options_.receipts_stream, options_.quarantine_stream};
+  op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
+             Key("agg:")};
+  std::vector<std::function<void()>> dones;
+  dones.reserve(run.size());
+  for (PendingWrite* w : run) {
+    const Receipt& rc = *w->receipt;
+    const std::string status(ReceiptStateName(rc.state));
+    const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
+    // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
+    const bool final_state = rc.state != ReceiptState::kEnroute;
+    op.keys.push_back(CorrelationKey(rc.carrier, match));
+    op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
+    const std::string fields[] = {"carrier",        rc.carrier,          "message_id", rc.message_id,
+                                  "carrier_status", rc.carrier_status,   "err",        rc.error_code,
+                                  "ts",             std::to_string(rc.ts_ms)};
+    op.args.push_back(status);
+    op.args.push_back(final_state ? "1" : "0");
+    op.args.push_back(std::to_string(std::size(fields)));
+    op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+    dones.push_back(std::move(w->done));
   }
+  op.items = dones.size();
+  op.done = [this, dones = std::move(dones)](redisReply* r) {
+    for (size_t i = 0; i < dones.size(); ++i) {
+      ++counters_.receipts;
+      const long long v = r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+                                  r->element[i]->type == REDIS_REPLY_INTEGER
+                              ? r->element[i]->integer
+                              : -1;
+      if (v == 0) ++counters_.unmatched_receipts;
+      if (v == 2) ++counters_.duplicate_receipts;
+      if (v == 3) ++counters_.part_receipts;
+      dones[i]();
+    }
+  };
   Enqueue(std::move(op));
+  run.clear();
 }
 
 void RedisJobStore::Enqueue(WriteOp op) {

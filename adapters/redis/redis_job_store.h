@@ -174,12 +174,15 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   struct PendingWrite {
     Outcome outcome;
     std::function<void()> done;
-    std::optional<WriteOp> op;  // set for a receipt queued behind unsent commits
+    std::optional<Receipt> receipt;  // set for a receipt (batched with its neighbours)
+    std::optional<WriteOp> op;       // set for any other write that must keep its place
   };
 
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
   void FlushPendingWrites();
+  // One receipt script call for `run` (consecutive receipts); clears it.
+  void FlushReceipts(std::vector<PendingWrite*>& run);
   void OnWriterReady();
   void OnReaderReady();
   void CreateGroup();

@@ -60,6 +60,18 @@ TEST_F(WriteTest, ClaimStates) {
   // Once the entry has its outcome, a redelivery only needs the ack: already done.
   ASSERT_TRUE(h.Commit(SubmittedOutcome("1-1", "job-a", "m-1")));
   EXPECT_EQ(h.Claim({{"1-1", "job-a", ttl}}), std::vector<ClaimState>{ClaimState::kAlreadyDone});
+  // The claimed job's record is its guard: marked done, its TTL kept, no separate guard key.
+  EXPECT_EQ(Get("sd:idem:job-a"), "1-1|done");
+  EXPECT_GT(Pttl("sd:idem:job-a"), 0);
+  EXPECT_LE(Pttl("sd:idem:job-a"), ttl);
+  EXPECT_EQ(Get("sd:out:1-1"), "<nil>");
+  // A replay's rejection owns no record: it is guarded by its entry's key, and the owner's
+  // record is left alone.
+  Outcome replay = RejectedOutcome("2-1", Reason::kReplay);
+  replay.job_id = "job-a";
+  ASSERT_TRUE(h.Commit(replay));
+  EXPECT_EQ(Get("sd:out:2-1"), "1");
+  EXPECT_EQ(Get("sd:idem:job-a"), "1-1|done");
   // A batch: one answer per request, in request order.
   EXPECT_EQ(h.Claim({{"3-1", "job-b", ttl}, {"2-1", "job-a", ttl}, {"3-1", "job-b", ttl}}),
             (std::vector<ClaimState>{ClaimState::kNew, ClaimState::kReplay, ClaimState::kResume}));
@@ -105,7 +117,7 @@ TEST_F(WriteTest, CommitWritesExactlyOneOutcomeAcksAndCorrelates) {
   EXPECT_GT(Pttl("sd:corr:carrier-a:msg-1"), 0);
   EXPECT_LE(Pttl("sd:corr:carrier-a:msg-1"), 3'600'000);
   EXPECT_EQ(Get("sd:corr:carrier-a:msg-2"), "<nil>");
-  // The once-per-entry guard expires too (correlation TTL).
+  // The job was never claimed here, so the once-per-entry guard key holds (correlation TTL).
   EXPECT_GT(Pttl("sd:out:" + ids[0]), 0);
   EXPECT_EQ(h->counters().commits, 2u);
   EXPECT_EQ(h->counters().outcomes_written, 1u);
