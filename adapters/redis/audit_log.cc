@@ -47,10 +47,12 @@ void RedisJobStore::Emit(AuditEvent ev) {
 
 void RedisJobStore::EnqueueInOrder(WriteOp op) {
   // Commits of this loop turn wait in pending_writes_ to leave as one batch on the next turn:
-  // a write issued after them queues behind them there (as receipts do), so it cannot
+  // a write issued after them (or after receipts) queues behind them there, so it cannot
   // overtake them, e.g. an audit event the outcome it explains.
   if (!pending_writes_.empty()) {
-    pending_writes_.push_back(PendingWrite{{}, {}, std::move(op)});
+    PendingWrite w;
+    w.op = std::move(op);
+    pending_writes_.push_back(std::move(w));
     return;
   }
   Enqueue(std::move(op));
