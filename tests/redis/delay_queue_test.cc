@@ -264,6 +264,31 @@ TEST_F(DelayQueueTest, DeferIssuedWhileRedisIsAwayLandsOnceItIsBack) {
   ASSERT_TRUE(h.Close());
 }
 
+TEST_F(DelayQueueTest, AnErrorReplyChangesNothingAndIsRetriedUntilItSucceeds) {
+  StoreHarness h(loop_, NoMover(TestStoreOptions(redis_)));
+  const auto entries = ReadJobs(h, 1);
+  ASSERT_EQ(h.Claim({{entries[0].entry_id, "job-1", 600'000}}),
+            std::vector<ClaimState>{ClaimState::kNew});
+  // The delay queue's key holds something else (an operator's mistake): WRONGTYPE.
+  ReplyPtr set = redis_.Command({"SET", "sd:delayed", "not a set"});
+  ASSERT_TRUE(set && set->type == REDIS_REPLY_STATUS);
+  bool done = false;
+  h->Defer(entries[0], "job-1", kFarFuture, [&] { done = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return h->counters().write_retries >= 2; }));
+  EXPECT_FALSE(done);
+  // The failed attempts wrote nothing: still pending, the replay record still this entry's.
+  EXPECT_EQ(PendingCount(redis_, kJobs, kGroup), 1);
+  EXPECT_EQ(Get("sd:idem:job-1"), entries[0].entry_id);
+  ReplyPtr del = redis_.Command({"DEL", "sd:delayed"});
+  ASSERT_TRUE(del && del->type == REDIS_REPLY_INTEGER);
+  ASSERT_TRUE(loop_.RunUntil([&] { return done; }));
+  EXPECT_EQ(Zcard(), 1);
+  EXPECT_EQ(PendingCount(redis_, kJobs, kGroup), 0);
+  EXPECT_EQ(Get("sd:idem:job-1"), "<nil>");
+  EXPECT_EQ(h->counters().deferred, 1u);
+  ASSERT_TRUE(h.Close());
+}
+
 TEST_F(DelayQueueTest, DaemonGoneAroundADeferralLosesNothing) {
   RedisServerOptions ro;
   ro.appendonly = true;
