@@ -54,6 +54,13 @@ sd::redis::RedisStoreOptions StoreOptions(const sd::Config& c) {
   o.max_deliveries = c.redis.max_deliveries;
   o.correlation_ttl_ms = c.redis.correlation_ttl_s * 1000;
   o.outcome_maxlen = c.redis.outcome_maxlen;
+  o.audit_stream = c.redis.audit_stream;
+  o.audit_maxlen = c.redis.audit_maxlen;
+  o.audit_queue_max = static_cast<size_t>(c.redis.audit_queue_max);
+  o.audit_burst_per_minute = c.redis.audit_burst_per_minute;
+  o.delayed_set = c.redis.delayed_set;
+  o.defer_move_interval_ms = c.redis.defer_move_interval_ms;
+  o.defer_move_batch = c.redis.defer_move_batch;
   return o;
 }
 

@@ -252,6 +252,13 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);
   r.correlation_ttl_s = s.Int("correlation_ttl_s", r.correlation_ttl_s, 60, 30 * 86'400);
   r.outcome_maxlen = s.Int("outcome_maxlen", r.outcome_maxlen, 0, 1'000'000'000);
+  r.audit_stream = s.Str("audit_stream", r.audit_stream, false, true);
+  r.audit_maxlen = s.Int("audit_maxlen", r.audit_maxlen, 0, 1'000'000'000);
+  r.audit_queue_max = s.Int("audit_queue_max", r.audit_queue_max, 1, 10'000'000);
+  r.audit_burst_per_minute = s.Int("audit_burst_per_minute", r.audit_burst_per_minute, 0, 10'000'000);
+  r.delayed_set = s.Str("delayed_set", r.delayed_set, false, true);
+  r.defer_move_interval_ms = s.Int("defer_move_interval_ms", r.defer_move_interval_ms, 0, 60'000);
+  r.defer_move_batch = s.Int("defer_move_batch", r.defer_move_batch, 1, 10'000);
   ReadPasswordFile(s, "password_file", base, p, &r.password);
   s.RefuseUnknown();
 }

@@ -81,6 +81,13 @@ struct Config {
     int64_t max_deliveries = 5;
     int64_t correlation_ttl_s = 259'200;
     int64_t outcome_maxlen = 1'000'000;
+    std::string audit_stream = "sd:audit";
+    int64_t audit_maxlen = 1'000'000;
+    int64_t audit_queue_max = 10'000;
+    int64_t audit_burst_per_minute = 100;
+    std::string delayed_set = "sd:delayed";
+    int64_t defer_move_interval_ms = 100;
+    int64_t defer_move_batch = 100;
   } redis;
   std::string keys_file;  // resolved against the config file's directory
   struct {

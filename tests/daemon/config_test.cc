@@ -74,6 +74,13 @@ claim_interval_ms = 2000
 max_deliveries = 7
 correlation_ttl_s = 3600
 outcome_maxlen = 0
+audit_stream = "a"
+audit_maxlen = 5
+audit_queue_max = 7
+audit_burst_per_minute = 0
+delayed_set = "z"
+defer_move_interval_ms = 0
+defer_move_batch = 9
 
 [keys]
 file = "/etc/smsdispatch/keys.toml"
@@ -126,6 +133,13 @@ reconnect_max_ms = 20000
   EXPECT_EQ(c.redis.max_deliveries, 7);
   EXPECT_EQ(c.redis.correlation_ttl_s, 3600);
   EXPECT_EQ(c.redis.outcome_maxlen, 0);
+  EXPECT_EQ(c.redis.audit_stream, "a");
+  EXPECT_EQ(c.redis.audit_maxlen, 5);
+  EXPECT_EQ(c.redis.audit_queue_max, 7);
+  EXPECT_EQ(c.redis.audit_burst_per_minute, 0);
+  EXPECT_EQ(c.redis.delayed_set, "z");
+  EXPECT_EQ(c.redis.defer_move_interval_ms, 0);
+  EXPECT_EQ(c.redis.defer_move_batch, 9);
   EXPECT_EQ(c.keys_file, "/etc/smsdispatch/keys.toml") << "absolute paths stay";
   EXPECT_EQ(c.policy.max_future_skew_s, 60);
   EXPECT_EQ(c.policy.max_validity_s, 7200);
