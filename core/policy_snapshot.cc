@@ -1,5 +1,6 @@
 #include "core/policy_snapshot.h"
 
+#include <atomic>
 #include <utility>
 
 namespace sd {
@@ -46,18 +47,35 @@ const DerivedScopes& PolicySnapshot::AnyScopes() {
   return kAny;
 }
 
+// The shared_ptr overloads of the atomic free functions are deprecated in C++20 (for
+// std::atomic<std::shared_ptr>, which GCC 12 gets wrong; see the header). They stay here, in
+// one place, until the toolchain moves on.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+std::shared_ptr<const PolicySnapshot> PolicySlot::Load() const {
+  return std::atomic_load_explicit(&current_, std::memory_order_acquire);
+}
+
+void PolicySlot::Store(std::shared_ptr<const PolicySnapshot> next) {
+  std::atomic_store_explicit(&current_, std::move(next), std::memory_order_release);
+}
+
 std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
     const std::function<PolicyParts(const PolicySnapshot&)>& change) {
   std::shared_ptr<const PolicySnapshot> cur = Load();
   for (;;) {
-    std::shared_ptr<const PolicySnapshot> next = PolicySnapshot::Make(change(*cur),
-                                                                      cur->generation() + 1);
-    if (current_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
+    std::shared_ptr<const PolicySnapshot> next =
+        PolicySnapshot::Make(change(*cur), cur->generation() + 1);
+    if (std::atomic_compare_exchange_weak_explicit(&current_, &cur, next,
+                                                   std::memory_order_acq_rel,
+                                                   std::memory_order_acquire)) {
       return next;
     }
     // `cur` now holds what another writer installed: apply the change to that instead.
   }
 }
+
+#pragma GCC diagnostic pop
 
 }  // namespace sd

@@ -4,7 +4,6 @@
 // settings, the number checker, the content scanner and the rate limits. A reload (SIGHUP, a
 // registry change) builds a new snapshot and swaps it into a PolicySlot; a decision takes one
 // snapshot per batch and never sees half of one reload and half of another.
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,10 +66,20 @@ class PolicySnapshot {
   std::unordered_map<std::string, DerivedScopes, IdHash, std::equal_to<>> scopes_;
 };
 
-// The live snapshot: one atomic shared_ptr. Readers Load() without a mutex and keep what they
-// loaded alive for as long as they use it; writers replace it whole. Two writers (a SIGHUP
-// reload and a registry change) must not lose each other's part, so changes go through
-// Update(), a compare-and-swap loop that re-applies the change to whatever is current.
+// The live snapshot: one shared_ptr read and replaced only through the standard atomic
+// shared_ptr operations. Readers Load() and keep what they loaded alive for as long as they use
+// it (a batch); writers replace it whole. Two writers (a SIGHUP reload and a registry change)
+// must not lose each other's part, so changes go through Update(), a compare-and-swap loop that
+// re-applies the change to whatever is current.
+//
+// Why not std::atomic<std::shared_ptr>: GCC 12's libstdc++ implements it with a lock bit in the
+// control-block pointer, and load() releases that bit with memory_order_relaxed, so its read of
+// the object pointer is not ordered before the next writer's store (ThreadSanitizer reports it
+// in tests/core/mt/policy_slot_mt_test.cc; on a weakly ordered CPU a reader could pair a new
+// pointer with the old reference count). The atomic_load/atomic_store/atomic_compare_exchange
+// overloads for shared_ptr (deprecated in C++20 in favour of the former, still provided) take
+// one of libstdc++'s pooled mutexes for a few instructions: readers never wait on a writer's
+// work (a snapshot is built before the swap), only on the pointer copy itself.
 class PolicySlot {
  public:
   explicit PolicySlot(std::shared_ptr<const PolicySnapshot> initial =
@@ -79,12 +88,8 @@ class PolicySlot {
   PolicySlot(const PolicySlot&) = delete;
   PolicySlot& operator=(const PolicySlot&) = delete;
 
-  std::shared_ptr<const PolicySnapshot> Load() const {
-    return current_.load(std::memory_order_acquire);
-  }
-  void Store(std::shared_ptr<const PolicySnapshot> next) {
-    current_.store(std::move(next), std::memory_order_release);
-  }
+  std::shared_ptr<const PolicySnapshot> Load() const;
+  void Store(std::shared_ptr<const PolicySnapshot> next);
   // `change` maps the current parts to the next ones; it may run more than once (when another
   // writer got in between), so it must not have side effects. The generation goes up by one.
   // Returns the snapshot installed.
@@ -92,7 +97,8 @@ class PolicySlot {
       const std::function<PolicyParts(const PolicySnapshot&)>& change);
 
  private:
-  std::atomic<std::shared_ptr<const PolicySnapshot>> current_;
+  // Only ever accessed through std::atomic_load/atomic_store/atomic_compare_exchange_weak.
+  std::shared_ptr<const PolicySnapshot> current_;
 };
 
 }  // namespace sd

@@ -41,8 +41,18 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     o.number.mobile_required = config.policy.mobile_required;
     o.number.high_risk_prefixes = config.policy.high_risk_prefixes;
     o.cache_capacity = static_cast<size_t>(config.policy.number_cache_entries);
-    // A new checker starts with a cold cache; that costs one library lookup per destination.
-    parts.numbers = std::make_shared<const PhoneNumberChecker>(std::move(o));
+    // Unchanged options keep the previous checker and its warm cache; a new checker costs one
+    // library lookup per destination until the cache is warm again.
+    auto old = previous != nullptr ? std::dynamic_pointer_cast<const PhoneNumberChecker>(
+                                         previous->parts().numbers)
+                                   : nullptr;
+    if (old != nullptr && old->options().number.mobile_required == o.number.mobile_required &&
+        old->options().number.high_risk_prefixes == o.number.high_risk_prefixes &&
+        old->options().cache_capacity == o.cache_capacity) {
+      parts.numbers = old;
+    } else {
+      parts.numbers = std::make_shared<const PhoneNumberChecker>(std::move(o));
+    }
   }
 
   if (!config.content.rules_file.empty()) {

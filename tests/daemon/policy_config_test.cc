@@ -106,6 +106,13 @@ TEST_F(PolicyConfigTest, EveryPolicyKey) {
   ASSERT_TRUE(std::holds_alternative<PolicyParts>(again));
   EXPECT_EQ(std::get<PolicyParts>(again).limits->StateOf("per_key"),
             snap->parts().limits->StateOf("per_key"));
+  // ... and the number checker with its warm cache while its options are the same.
+  EXPECT_EQ(std::get<PolicyParts>(again).numbers, snap->parts().numbers);
+  Config changed = c;
+  changed.policy.mobile_required = true;
+  auto third = BuildPolicyParts(changed, snap.get(), SipKey{1, 2});
+  ASSERT_TRUE(std::holds_alternative<PolicyParts>(third));
+  EXPECT_NE(std::get<PolicyParts>(third).numbers, snap->parts().numbers);
 }
 
 TEST_F(PolicyConfigTest, ProblemsAreLocated) {
