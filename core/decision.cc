@@ -54,8 +54,16 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                        const RegisteredKey* registered, const PolicySnapshot* policy,
                        const MacAlgorithm& mac, const DecisionConfig& cfg,
                        std::string_view carrier, int64_t now) {
-  // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder.
-  if (!VerifyJobSignature(mac, secret, entry.key_id, cfg.stream, entry.job, entry.sig)) {
+  // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder. The
+  // snapshot's prepared key is used only when it was prepared with this same algorithm.
+  const PreparedMac* prepared = policy != nullptr && policy->parts().mac == &mac
+                                    ? policy->PreparedKeyOf(entry.key_id)
+                                    : nullptr;
+  const bool verified =
+      prepared != nullptr
+          ? VerifyJobSignature(*prepared, entry.key_id, cfg.stream, entry.job, entry.sig)
+          : VerifyJobSignature(mac, secret, entry.key_id, cfg.stream, entry.job, entry.sig);
+  if (!verified) {
     return Reject(Reason::kBadSignature, "signature does not verify");
   }
 

@@ -29,9 +29,22 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts,
   auto p = std::make_shared<PolicySnapshot>();
   p->parts_ = std::move(parts);
   p->generation_ = generation;
+  const MacAlgorithm* mac = p->parts_.mac;
+  // File keys first: a registry key of the same id replaces its prepared MAC, as it wins the
+  // lookup in the decision.
+  if (mac != nullptr && p->parts_.file_keys != nullptr) {
+    for (const SigningKey* k : p->parts_.file_keys->All()) {
+      if (auto prepared = mac->Prepare(k->secret)) p->prepared_[k->id] = std::move(prepared);
+    }
+  }
   if (p->parts_.registry_keys != nullptr) {
     for (const RegisteredKey* k : p->parts_.registry_keys->All()) {
       p->scopes_.emplace(k->record.id, DeriveScopes(k->record.scopes));
+      if (mac != nullptr) {
+        if (auto prepared = mac->Prepare(k->record.secret)) {
+          p->prepared_[k->record.id] = std::move(prepared);
+        }
+      }
     }
   }
   return p;
@@ -40,6 +53,11 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts,
 const DerivedScopes* PolicySnapshot::ScopesOf(std::string_view key_id) const {
   auto it = scopes_.find(key_id);
   return it == scopes_.end() ? nullptr : &it->second;
+}
+
+const PreparedMac* PolicySnapshot::PreparedKeyOf(std::string_view key_id) const {
+  auto it = prepared_.find(key_id);
+  return it == prepared_.end() ? nullptr : it->second.get();
 }
 
 const DerivedScopes& PolicySnapshot::AnyScopes() {

@@ -15,6 +15,7 @@
 #include "core/decision_config.h"
 #include "core/key_record.h"
 #include "core/key_ring.h"
+#include "core/mac.h"
 #include "core/number_check.h"
 #include "core/rate_limits.h"
 
@@ -33,6 +34,10 @@ struct PolicyParts {
   std::shared_ptr<const NumberChecker> numbers;
   std::shared_ptr<const ContentScanner> content;
   std::shared_ptr<const RateLimits> limits;
+  // When set, Make() prepares every key's HMAC with it (MacAlgorithm::Prepare) and the
+  // decision verifies with the prepared key when it is given this same algorithm. Must outlive
+  // the snapshots.
+  const MacAlgorithm* mac = nullptr;
 };
 
 // The scopes of a registry key in the forms the number checker and the content scanner take,
@@ -53,6 +58,9 @@ class PolicySnapshot {
   uint64_t generation() const { return generation_; }
   // The derived scopes of a registry key; nullptr for ids not in the registry.
   const DerivedScopes* ScopesOf(std::string_view key_id) const;
+  // The prepared HMAC of a key id (registry key if the registry has the id, else the file's),
+  // or nullptr.
+  const PreparedMac* PreparedKeyOf(std::string_view key_id) const;
   // "Everything allowed": the scopes of a key-file key.
   static const DerivedScopes& AnyScopes();
 
@@ -64,6 +72,8 @@ class PolicySnapshot {
   PolicyParts parts_;
   uint64_t generation_ = 0;
   std::unordered_map<std::string, DerivedScopes, IdHash, std::equal_to<>> scopes_;
+  std::unordered_map<std::string, std::shared_ptr<const PreparedMac>, IdHash, std::equal_to<>>
+      prepared_;
 };
 
 // The live snapshot: one shared_ptr read and replaced only through the standard atomic

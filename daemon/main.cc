@@ -280,6 +280,7 @@ int main(int argc, char** argv) {
   dopts.decision.max_validity_ms = d.config.policy.max_validity_s * 1000;
   dopts.max_inflight = static_cast<size_t>(d.config.daemon.max_inflight);
   d.dispatcher = std::make_unique<sd::Dispatcher>(*d.store, *d.carrier, d.mac, d.clock, dopts);
+  std::get<sd::PolicyParts>(parts).mac = &d.mac;  // every key's HMAC prepared once per snapshot
   d.dispatcher->policy().Store(sd::PolicySnapshot::Make(std::get<sd::PolicyParts>(std::move(parts))));
   d.dispatcher->SetAuditSink(&d.log_audit);
   if (master) {

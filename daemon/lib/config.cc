@@ -299,11 +299,11 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
   const toml::table empty;
   Section s(SubTable(root, "keys", empty, p), "keys", p);
   c.keys_file = Resolve(base, s.Str("file", "", false, true));
-  c.keys_registry = s.OneOf("registry", "", {"", "redis"});
+  if (s.Node("registry") != nullptr) c.keys_registry = s.OneOf("registry", "", {"redis"});
   c.master_key_file = Resolve(base, s.Str("master_key_file", "", false, true));
   c.master_key_credential = s.Str("master_key_credential", "", false, true);
   if (c.keys_file.empty() && c.keys_registry.empty()) {
-    p.At(s.table(), "[keys] needs file = \"...\" or registry = \"redis\" (or both)");
+    p.At(s.table(), "[keys] is missing required key 'file' (or registry = \"redis\")");
   }
   if (c.keys_registry.empty() &&
       (!c.master_key_file.empty() || !c.master_key_credential.empty())) {

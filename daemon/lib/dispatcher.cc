@@ -12,6 +12,7 @@ Dispatcher::Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& ma
     : store_(store), carrier_(carrier), mac_(mac), clock_(clock), options_(std::move(options)) {
   PolicyParts parts;
   parts.decision = options_.decision;
+  parts.mac = &mac_;
   policy_.Store(PolicySnapshot::Make(std::move(parts)));
 }
 

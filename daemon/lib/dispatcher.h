@@ -66,7 +66,8 @@ class Dispatcher {
   // snapshot swapped whole in this slot (SIGHUP, key registry changes); each batch is decided
   // under the snapshot it loaded first, in-flight decisions keep theirs.
   PolicySlot& policy() { return policy_; }
-  // Replaces the key-file keys of the current policy (the rest stays).
+  // Replaces the key-file keys of the current policy (the rest stays). A snapshot stored
+  // directly should set PolicyParts::mac to the dispatcher's MAC so keys are prepared.
   void SetKeys(std::shared_ptr<const KeyRing> keys);
   // Optional ports; both must outlive the dispatcher. Without an AuditSink, events are only
   // counted. Without a DeferQueue, a deferral is rejected as rate_limited (and counted in

@@ -28,7 +28,10 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
   parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
   parts.decision.max_validity_ms = config.policy.max_validity_s * 1000;
   parts.decision.max_segments = static_cast<int>(config.policy.max_segments);
-  if (previous != nullptr) parts.registry_keys = previous->parts().registry_keys;
+  if (previous != nullptr) {
+    parts.registry_keys = previous->parts().registry_keys;
+    parts.mac = previous->parts().mac;
+  }
 
   if (!config.keys_file.empty()) {
     auto keys = LoadKeyFile(config.keys_file);

@@ -15,8 +15,9 @@ namespace sd {
 // predicted from outside, so nobody can aim values at one table window).
 SipKey RandomLimitHashKey();
 
-// Everything but the registry keys, which come from the KeyRegistryWatcher (the returned
-// parts carry `previous`'s registry snapshot, if any). With `previous`, the rate limits keep
+// Everything but the registry keys, which come from the KeyRegistryWatcher, and the MAC the
+// keys are prepared with (the returned parts carry `previous`'s registry snapshot and MAC, if
+// any; at start-up set PolicyParts::mac yourself). With `previous`, the rate limits keep
 // the bucket state of unchanged limits. Errors are located: "file:line:col: problem".
 std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
                                                         const PolicySnapshot* previous,

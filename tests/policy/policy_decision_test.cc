@@ -90,6 +90,7 @@ class PolicyDecisionTest : public ::testing::Test {
     no.number.high_risk_prefixes = {"+37360"};
     parts_.numbers = std::make_shared<PhoneNumberChecker>(no);
     parts_.content = Scanner();
+    parts_.mac = &mac_;  // keys prepared, as in the daemon
   }
 
   Job Base(JobKind kind = JobKind::kTransactional) {
@@ -333,6 +334,42 @@ TEST_F(PolicyDecisionTest, TenTimesTheLimitOfferedAdmitsTheLimit) {
   const double expected = kRate * kSeconds + kBurst;
   EXPECT_NEAR(static_cast<double>(admitted), expected, expected * 0.01)
       << admitted << " of " << offered;
+}
+
+// Counts one-shot HMACs; prepares through OpenSSL.
+class CountingMac final : public MacAlgorithm {
+ public:
+  Mac256 HmacSha256(std::string_view key, std::string_view data) const override {
+    ++one_shot;
+    return real.HmacSha256(key, data);
+  }
+  std::shared_ptr<const PreparedMac> Prepare(std::string_view key) const override {
+    return real.Prepare(key);
+  }
+  OpenSslMac real;
+  mutable int one_shot = 0;
+};
+
+TEST_F(PolicyDecisionTest, PreparedKeysVerifyWithoutTheOneShotHmac) {
+  CountingMac counting;
+  parts_.mac = &counting;
+  auto snap = PolicySnapshot::Make(parts_);
+  EXPECT_TRUE(Decide(Signed(Base()), *snap, counting, clock_, "sim").result.ok());
+  EXPECT_TRUE(Decide(Signed(Base(), "file.v1"), *snap, counting, clock_, "sim").result.ok());
+  StreamEntry forged = Signed(Base());
+  forged.sig[10] = forged.sig[10] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(Decide(forged, *snap, counting, clock_, "sim").result.error().reason,
+            Reason::kBadSignature);
+  forged.sig[10] = 'g';  // not hex
+  EXPECT_EQ(Decide(forged, *snap, counting, clock_, "sim").result.error().reason,
+            Reason::kBadSignature);
+  EXPECT_EQ(counting.one_shot, 0);
+  // Another algorithm than the one the snapshot was prepared with: the one-shot path.
+  EXPECT_TRUE(Decide(Signed(Base()), *snap, mac_, clock_, "sim").result.ok());
+  parts_.mac = nullptr;
+  auto unprepared = PolicySnapshot::Make(parts_);
+  EXPECT_TRUE(Decide(Signed(Base()), *unprepared, counting, clock_, "sim").result.ok());
+  EXPECT_EQ(counting.one_shot, 1);
 }
 
 TEST(PolicySlotTest, UpdateAppliesToWhateverIsCurrent) {
