@@ -24,8 +24,7 @@ DerivedScopes DeriveScopes(const KeyScopes& s) {
   return d;
 }
 
-std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts,
-                                                           uint64_t generation) {
+std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts, uint64_t generation) {
   auto p = std::make_shared<PolicySnapshot>();
   p->parts_ = std::move(parts);
   p->generation_ = generation;
@@ -85,8 +84,7 @@ std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
   for (;;) {
     std::shared_ptr<const PolicySnapshot> next =
         PolicySnapshot::Make(change(*cur), cur->generation() + 1);
-    if (std::atomic_compare_exchange_weak_explicit(&current_, &cur, next,
-                                                   std::memory_order_acq_rel,
+    if (std::atomic_compare_exchange_weak_explicit(&current_, &cur, next, std::memory_order_acq_rel,
                                                    std::memory_order_acquire)) {
       return next;
     }

@@ -92,8 +92,8 @@ class PolicySnapshot {
 // work (a snapshot is built before the swap), only on the pointer copy itself.
 class PolicySlot {
  public:
-  explicit PolicySlot(std::shared_ptr<const PolicySnapshot> initial =
-                          PolicySnapshot::Make(PolicyParts{}))
+  explicit PolicySlot(
+      std::shared_ptr<const PolicySnapshot> initial = PolicySnapshot::Make(PolicyParts{}))
       : current_(std::move(initial)) {}
   PolicySlot(const PolicySlot&) = delete;
   PolicySlot& operator=(const PolicySlot&) = delete;

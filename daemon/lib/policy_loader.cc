@@ -46,9 +46,9 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     o.cache_capacity = static_cast<size_t>(config.policy.number_cache_entries);
     // Unchanged options keep the previous checker and its warm cache; a new checker costs one
     // library lookup per destination until the cache is warm again.
-    auto old = previous != nullptr ? std::dynamic_pointer_cast<const PhoneNumberChecker>(
-                                         previous->parts().numbers)
-                                   : nullptr;
+    auto old = previous != nullptr
+                   ? std::dynamic_pointer_cast<const PhoneNumberChecker>(previous->parts().numbers)
+                   : nullptr;
     if (old != nullptr && old->options().number.mobile_required == o.number.mobile_required &&
         old->options().number.high_risk_prefixes == o.number.high_risk_prefixes &&
         old->options().cache_capacity == o.cache_capacity) {

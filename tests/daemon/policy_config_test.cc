@@ -131,10 +131,11 @@ TEST_F(PolicyConfigTest, ProblemsAreLocated) {
   EXPECT_EQ(ErrorOf(keys + "[[limits]]\nname = \"a\"\nscope = \"destination_prefix\"\nrate = 1\n" +
                     kCarrier),
             P("3:1: [limits[0]] is missing required key 'prefix_drop_digits'"));
-  EXPECT_EQ(ErrorOf(keys + "[[limits]]\nname = \"a\"\nrate = 1\n[[limits]]\nname = \"a\"\nrate = 1\n" +
-                    kCarrier)
-                .find("duplicate name") != std::string::npos,
-            true);
+  EXPECT_EQ(
+      ErrorOf(keys + "[[limits]]\nname = \"a\"\nrate = 1\n[[limits]]\nname = \"a\"\nrate = 1\n" +
+              kCarrier)
+              .find("duplicate name") != std::string::npos,
+      true);
   EXPECT_EQ(ErrorOf(keys + "[limits]\nname = \"a\"\n" + kCarrier),
             P("3:1: limits must be an array of tables: write [[limits]]"));
 }
@@ -162,8 +163,8 @@ TEST_F(PolicyConfigTest, KeySources) {
 }
 
 TEST_F(PolicyConfigTest, ABadRulesFileNamesItsLine) {
-  ASSERT_TRUE(WriteTextFile(dir_.File("rules.toml"), "[[rule]]\nid = \"x\"\naction = \"zap\"\n",
-                            0644));
+  ASSERT_TRUE(
+      WriteTextFile(dir_.File("rules.toml"), "[[rule]]\nid = \"x\"\naction = \"zap\"\n", 0644));
   auto r = Load(std::string("[keys]\nfile = \"k.toml\"\n[content]\nrules_file = \"rules.toml\"\n") +
                 kCarrier);
   ASSERT_TRUE(std::holds_alternative<Config>(r));

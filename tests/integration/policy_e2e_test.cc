@@ -45,10 +45,10 @@ TEST(PolicyEndToEnd, KeyRevokedWithTheCliIsRejectedWithinOneSecond) {
   const std::string master = c.dir() + "/master.key";
   WriteFile(master, std::string(64, 'c') + "\n");
   std::string out;
-  ASSERT_EQ(c.Cli({"keys", "create", "--name", "acme", "--redis", redis, "--master-key-file",
-                   master},
-                  &out),
-            0)
+  ASSERT_EQ(
+      c.Cli({"keys", "create", "--name", "acme", "--redis", redis, "--master-key-file", master},
+            &out),
+      0)
       << out;
   const std::string id = Field(out, "id");
   const std::string secret = Field(out, "secret_hex");
@@ -66,9 +66,8 @@ TEST(PolicyEndToEnd, KeyRevokedWithTheCliIsRejectedWithinOneSecond) {
   ASSERT_TRUE(OutcomesReach(c, 1)) << c.DaemonLog();
   EXPECT_EQ(c.ReadStream("sd:outcomes")[0].at("status"), "submitted") << c.DaemonLog();
 
-  ASSERT_EQ(c.Cli({"keys", "revoke", "--id", id, "--redis", redis, "--master-key-file", master},
-                  &out),
-            0)
+  ASSERT_EQ(
+      c.Cli({"keys", "revoke", "--id", id, "--redis", redis, "--master-key-file", master}, &out), 0)
       << out;
   const auto revoked_at = std::chrono::steady_clock::now();
   // Right after the revocation the daemon may or may not have it yet; a second later it must.
@@ -105,8 +104,8 @@ TEST(PolicyEndToEnd, SighupReloadsUnderLoadLoseNoJob) {
   const std::string bad_rules = "[[rule]]\nid = \"crypto\"\naction = \"explode\"\n";
   WriteFile(c.dir() + "/rules.toml", good_rules, 0644);
   constexpr int kJobs = 3000;
-  ASSERT_EQ(c.Enqueue({"--count", std::to_string(kJobs), "--to-prefix", "+4915100", "--from", "ACME",
-                       "--text", "t"}),
+  ASSERT_EQ(c.Enqueue({"--count", std::to_string(kJobs), "--to-prefix", "+4915100", "--from",
+                       "ACME", "--text", "t"}),
             0);
   c.StartDaemon();
   ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
