@@ -133,11 +133,25 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
       if (refused) return reject(refused->reason, std::move(refused->detail));
     }
 
-    // Rate limits last: only a job every other stage admitted is charged.
+    // Rate limits last: only a job every other stage admitted is charged. The key's own rate
+    // first; if a configured limit then refuses, the key's charge is given back (all or
+    // nothing, as within RateLimits).
+    KeyRateBucket* key_rate = scopes->rate.get();
+    const int64_t cost = text->segments;
+    if (key_rate != nullptr) {
+      const GcraVerdict v = GcraCharge(key_rate->tat, key_rate->params, now * 1'000'000, cost);
+      if (!v.admitted) {
+        return reject(Reason::kRateLimited,
+                      key_rate->description +
+                          (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded"));
+      }
+    }
     if (parts.limits != nullptr) {
-      const LimitSubject subject{entry.key_id, job->destination, job->sender, carrier,
-                                 text->segments};
+      const LimitSubject subject{entry.key_id, job->destination, job->sender, carrier, cost};
       LimitVerdict v = parts.limits->Charge(subject, now);
+      if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
+        GcraRefund(key_rate->tat, key_rate->params, cost);
+      }
       switch (v.kind) {
         case LimitVerdict::Kind::kAdmit:
           break;

@@ -1,5 +1,6 @@
 #include "core/policy_snapshot.h"
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -24,7 +25,8 @@ DerivedScopes DeriveScopes(const KeyScopes& s) {
   return d;
 }
 
-std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts, uint64_t generation) {
+std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts, uint64_t generation,
+                                                           const PolicySnapshot* previous) {
   auto p = std::make_shared<PolicySnapshot>();
   p->parts_ = std::move(parts);
   p->generation_ = generation;
@@ -38,7 +40,36 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts, ui
   }
   if (p->parts_.registry_keys != nullptr) {
     for (const RegisteredKey* k : p->parts_.registry_keys->All()) {
-      p->scopes_.emplace(k->record.id, DeriveScopes(k->record.scopes));
+      DerivedScopes d = DeriveScopes(k->record.scopes);
+      const KeyScopes& ks = k->record.scopes;
+      if (ks.rate_per_s > 0) {
+        // Validated by ValidateKeyRecord; a spec MakeGcraParams refuses leaves the key without
+        // a rate of its own rather than failing the whole registry here.
+        // No burst given: a second's worth.
+        const int64_t burst = ks.burst > 0 ? ks.burst : ks.rate_per_s;
+        Result<GcraParams> params = MakeGcraParams(RateSpec{ks.rate_per_s, 1000, burst});
+        if (params) {
+          const DerivedScopes* old =
+              previous != nullptr ? previous->ScopesOf(k->record.id) : nullptr;
+          if (old != nullptr && old->rate != nullptr &&
+              old->rate->params.emission_ns == params->emission_ns &&
+              old->rate->params.burst == params->burst) {
+            d.rate = old->rate;
+          } else {
+            d.rate = std::make_shared<KeyRateBucket>();
+            d.rate->params = *params;
+            d.rate->description = "key '" + k->record.id + "' rate limit (" +
+                                  std::to_string(ks.rate_per_s) + "/s, burst " +
+                                  std::to_string(burst) + ")";
+            // A changed rate keeps the bucket's time: an exhausted key stays exhausted.
+            if (old != nullptr && old->rate != nullptr) {
+              d.rate->tat.store(old->rate->tat.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
+            }
+          }
+        }
+      }
+      p->scopes_.emplace(k->record.id, std::move(d));
       if (mac != nullptr) {
         if (auto prepared = mac->Prepare(k->record.secret)) {
           p->prepared_[k->record.id] = std::move(prepared);
@@ -83,7 +114,7 @@ std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
   std::shared_ptr<const PolicySnapshot> cur = Load();
   for (;;) {
     std::shared_ptr<const PolicySnapshot> next =
-        PolicySnapshot::Make(change(*cur), cur->generation() + 1);
+        PolicySnapshot::Make(change(*cur), cur->generation() + 1, cur.get());
     if (std::atomic_compare_exchange_weak_explicit(&current_, &cur, next, std::memory_order_acq_rel,
                                                    std::memory_order_acquire)) {
       return next;

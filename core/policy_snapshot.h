@@ -4,6 +4,7 @@
 // settings, the number checker, the content scanner and the rate limits. A reload (SIGHUP, a
 // registry change) builds a new snapshot and swaps it into a PolicySlot; a decision takes one
 // snapshot per batch and never sees half of one reload and half of another.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "core/content_scan.h"
 #include "core/decision_config.h"
+#include "core/gcra.h"
 #include "core/key_record.h"
 #include "core/key_ring.h"
 #include "core/mac.h"
@@ -40,17 +42,28 @@ struct PolicyParts {
   const MacAlgorithm* mac = nullptr;
 };
 
+// A key's own rate limit (scopes.rate_per_s / burst): one GCRA bucket. Its state outlives
+// snapshots (shared by every snapshot while the key keeps a rate), like a LimitState.
+struct KeyRateBucket {
+  GcraParams params;
+  std::string description;      // "key 'acme.v1' rate limit (10/s, burst 20)"
+  std::atomic<int64_t> tat{0};  // theoretical arrival time, ns; see core/gcra.h
+};
+
 // The scopes of a registry key in the forms the number checker and the content scanner take,
 // computed once per snapshot so the per-job path copies no list.
 struct DerivedScopes {
   CountryScope countries;
   UrlScope urls;
+  std::shared_ptr<KeyRateBucket> rate;  // null: the key has no rate of its own
 };
 DerivedScopes DeriveScopes(const KeyScopes& s);
 
 class PolicySnapshot {
  public:
-  static std::shared_ptr<const PolicySnapshot> Make(PolicyParts parts, uint64_t generation = 0);
+  // With `previous`, keys that keep a rate keep their bucket (and its history).
+  static std::shared_ptr<const PolicySnapshot> Make(PolicyParts parts, uint64_t generation = 0,
+                                                    const PolicySnapshot* previous = nullptr);
 
   const PolicyParts& parts() const { return parts_; }
   const DecisionConfig& decision() const { return parts_.decision; }

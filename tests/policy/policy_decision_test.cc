@@ -79,7 +79,10 @@ class PolicyDecisionTest : public ::testing::Test {
     KeyRecord links = Record("links.v1", 'u');
     links.scopes.url_policy = UrlPolicy::kAllowlist;
     links.scopes.url_domains = {"acme.example"};
-    auto reg = KeyRegistrySnapshot::Build(7, {open, revoked, future, old, otp, links});
+    KeyRecord rated = Record("rated.v1", 'r');
+    rated.scopes.rate_per_s = 2;
+    rated.scopes.burst = 2;
+    auto reg = KeyRegistrySnapshot::Build(7, {open, revoked, future, old, otp, links, rated});
     EXPECT_TRUE(reg.ok()) << reg.error().detail;
     parts_.registry_keys = reg.value();
     auto ring = std::make_shared<KeyRing>();
@@ -334,6 +337,29 @@ TEST_F(PolicyDecisionTest, TenTimesTheLimitOfferedAdmitsTheLimit) {
   const double expected = kRate * kSeconds + kBurst;
   EXPECT_NEAR(static_cast<double>(admitted), expected, expected * 0.01)
       << admitted << " of " << offered;
+}
+
+TEST_F(PolicyDecisionTest, TheKeysOwnRateIsChargedAllOrNothingAndSurvivesRebuilds) {
+  AddLimit(Limit("per_number", LimitScope::kDestination, 1, 1, LimitAction::kReject));
+  auto snap = PolicySnapshot::Make(parts_);
+  auto decide = [&](const std::string& to, const PolicySnapshot& p) {
+    Job j = Base();
+    j.destination = to;
+    Decision d = Decide(Signed(j, "rated.v1"), p, mac_, clock_, "sim");
+    return d.result.ok() ? std::string("ok") : d.result.error().detail;
+  };
+  EXPECT_EQ(decide("+4915112345671", *snap), "ok");
+  // The number's limit refuses: the key's charge is given back.
+  EXPECT_NE(decide("+4915112345671", *snap).find("per_number"), std::string::npos);
+  EXPECT_EQ(decide("+4915112345672", *snap), "ok");
+  EXPECT_EQ(decide("+4915112345673", *snap), "key 'rated.v1' rate limit (2/s, burst 2) exceeded");
+  // A rebuild (registry change, reload) keeps the bucket; a snapshot made from nothing would not.
+  auto rebuilt = PolicySnapshot::Make(parts_, 1, snap.get());
+  EXPECT_EQ(decide("+4915112345674", *rebuilt), "key 'rated.v1' rate limit (2/s, burst 2) exceeded");
+  clock_.Advance(500);  // one emission interval at 2/s
+  EXPECT_EQ(decide("+4915112345675", *rebuilt), "ok");
+  // Other keys are not limited by it.
+  EXPECT_TRUE(Decide(Signed(Base()), *rebuilt, mac_, clock_, "sim").result.ok());
 }
 
 // Counts one-shot HMACs; prepares through OpenSSL.
