@@ -123,6 +123,14 @@ struct Daemon {
         d.entries, d.submitted, d.rejected, d.deferred, d.flagged, d.audit_events, dispatcher->inflight(), d.receipts, d.temporary_failures,
         d.resumed, r.reclaimed, r.dead_lettered, r.unmatched_receipts, r.write_retries,
         carrier->bound(), c.accepted, c.temporary_failures, c.permanent_failures, c.disconnects);
+    std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"
+    for (size_t i = 1; i < std::size(d.rejected_by_reason); ++i) {
+      if (d.rejected_by_reason[i] == 0) continue;
+      by_reason += (by_reason.empty() ? "" : " ") +
+                   std::string(sd::ReasonName(static_cast<sd::Reason>(i))) + "=" +
+                   std::to_string(d.rejected_by_reason[i]);
+    }
+    if (!by_reason.empty()) spdlog::info("stats: rejected by reason: {}", by_reason);
   }
 
   // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],

@@ -7,6 +7,10 @@
 
 namespace sd {
 
+// Every reason has its counter.
+static_assert(static_cast<size_t>(Reason::kRateLimited) <
+              std::size(DispatcherStats{}.rejected_by_reason));
+
 Dispatcher::Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac,
                        const Clock& clock, DispatcherOptions options)
     : store_(store), carrier_(carrier), mac_(mac), clock_(clock), options_(std::move(options)) {
