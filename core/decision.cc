@@ -1,6 +1,10 @@
 #include "core/decision.h"
 
+#include <optional>
+#include <utility>
+
 #include "core/envelope.h"
+#include "core/url_extract.h"
 
 namespace sd {
 namespace {
@@ -40,22 +44,26 @@ Decision Reject(Reason r, std::string detail) {
   return d;
 }
 
-}  // namespace
+const UrlRules& NoOperatorUrlRules() {
+  static const UrlRules kNone{};
+  return kNone;
+}
 
-Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,
-                const Clock& clock, const DecisionConfig& cfg) {
-  if (!entry.fields_ok) return Reject(Reason::kMalformed, "entry fields must be exactly v, kid, job, sig");
-  if (entry.version != kEnvelopeVersion) {
-    return Reject(Reason::kUnsupportedVersion, "envelope version must be sd1");
-  }
-  if (entry.job.size() > JobLimits::kMaxJobBytes) return Reject(Reason::kTooLarge, "job too large");
-  if (entry.key_id.empty() || entry.key_id.size() > JobLimits::kMaxKeyIdBytes) {
-    return Reject(Reason::kUnknownKey, "key id missing or too long");
-  }
-  const SigningKey* key = keys.Find(entry.key_id);
-  if (key == nullptr) return Reject(Reason::kUnknownKey, "no such key");
-  // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder.
-  if (!VerifyJobSignature(mac, key->secret, entry.key_id, cfg.stream, entry.job, entry.sig)) {
+// The stages after the signing key is known. `policy` is null for the key-file-only overload.
+Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
+                       const RegisteredKey* registered, const PolicySnapshot* policy,
+                       const MacAlgorithm& mac, const DecisionConfig& cfg,
+                       std::string_view carrier, int64_t now) {
+  // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder. The
+  // snapshot's prepared key is used only when it was prepared with this same algorithm.
+  const PreparedMac* prepared = policy != nullptr && policy->parts().mac == &mac
+                                    ? policy->PreparedKeyOf(entry.key_id)
+                                    : nullptr;
+  const bool verified =
+      prepared != nullptr
+          ? VerifyJobSignature(*prepared, entry.key_id, cfg.stream, entry.job, entry.sig)
+          : VerifyJobSignature(mac, secret, entry.key_id, cfg.stream, entry.job, entry.sig);
+  if (!verified) {
     return Reject(Reason::kBadSignature, "signature does not verify");
   }
 
@@ -68,11 +76,11 @@ Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorith
   Decision d;
   d.job_id = job->id;
   d.client_ref = job->client_ref;
+  d.destination = job->destination;
   auto reject = [&d](Reason r, std::string detail) {
     d.result = Error{r, std::move(detail)};
     return std::move(d);
   };
-  const int64_t now = clock.NowMs();
   if (job->expires_ms <= job->created_ms) return reject(Reason::kMalformed, "expires must be after created");
   if (job->expires_ms - job->created_ms > cfg.max_validity_ms) {
     return reject(Reason::kMalformed, "validity longer than the maximum allowed");
@@ -90,8 +98,124 @@ Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorith
     return reject(Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
                                             " segments, at most " + std::to_string(cfg.max_segments));
   }
+
+  if (policy != nullptr) {
+    // Scopes: what this key may be used for. Key-file keys have none (everything allowed).
+    const DerivedScopes* scopes = &PolicySnapshot::AnyScopes();
+    if (registered != nullptr) {
+      if (std::optional<Error> e = CheckScopes(*registered, *job, text->segments)) {
+        return reject(e->reason, std::move(e->detail));
+      }
+      if (const DerivedScopes* s = policy->ScopesOf(registered->record.id)) scopes = s;
+    }
+    const PolicyParts& parts = policy->parts();
+
+    // Number: what the destination is, where it is, and whether the key may send there.
+    if (parts.numbers != nullptr) {
+      Result<NumberInfo> info = parts.numbers->Check(job->destination, scopes->countries);
+      if (!info) return reject(info.error().reason, info.error().detail);
+    } else if (!scopes->countries.any) {
+      // The country cannot be known without the number library: fail closed.
+      return reject(Reason::kCountryNotAllowed, "destination country unknown (no number checker)");
+    }
+
+    // Content: operator rules and URLs against the operator's lists and the key's URL policy.
+    if (parts.content != nullptr) {
+      Result<ScanReport> scan = parts.content->Scan(job->text, scopes->urls);
+      if (!scan) return reject(scan.error().reason, scan.error().detail);
+      d.flagged = std::move(scan->flagged);
+    } else if (scopes->urls.mode != UrlScope::Mode::kAny) {
+      std::optional<Error> refused;
+      ForEachUrl(job->text, [&](const FoundUrl& url) {
+        refused = JudgeUrl(url, NoOperatorUrlRules(), scopes->urls);
+        return !refused.has_value();
+      });
+      if (refused) return reject(refused->reason, std::move(refused->detail));
+    }
+
+    // Rate limits last: only a job every other stage admitted is charged. The key's own rate
+    // first; if a configured limit then refuses, the key's charge is given back (all or
+    // nothing, as within RateLimits).
+    KeyRateBucket* key_rate = scopes->rate.get();
+    const int64_t cost = text->segments;
+    if (key_rate != nullptr) {
+      const GcraVerdict v = GcraCharge(key_rate->tat, key_rate->params, now * 1'000'000, cost);
+      if (!v.admitted) {
+        return reject(Reason::kRateLimited,
+                      key_rate->description +
+                          (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded"));
+      }
+    }
+    if (parts.limits != nullptr) {
+      const LimitSubject subject{entry.key_id, job->destination, job->sender, carrier, cost};
+      LimitVerdict v = parts.limits->Charge(subject, now);
+      if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
+        GcraRefund(key_rate->tat, key_rate->params, cost);
+      }
+      switch (v.kind) {
+        case LimitVerdict::Kind::kAdmit:
+          break;
+        case LimitVerdict::Kind::kReject:
+          return reject(Reason::kRateLimited, std::move(v.detail));
+        case LimitVerdict::Kind::kDefer:
+          // A job that would expire before it may go is refused now, not deferred until then.
+          if (v.retry_at_ms >= job->expires_ms) {
+            return reject(Reason::kRateLimited,
+                          std::move(v.detail) + "; it would expire before it may be sent");
+          }
+          d.deferred = true;
+          d.retry_at_ms = v.retry_at_ms;
+          return reject(Reason::kRateLimited, std::move(v.detail));
+      }
+    }
+  }
   d.result = Admitted{std::move(job).value(), std::move(text).value()};
   return d;
+}
+
+// Stage 1: the envelope, before any key is looked up.
+std::optional<Decision> CheckEnvelope(const StreamEntry& entry) {
+  if (!entry.fields_ok) return Reject(Reason::kMalformed, "entry fields must be exactly v, kid, job, sig");
+  if (entry.version != kEnvelopeVersion) {
+    return Reject(Reason::kUnsupportedVersion, "envelope version must be sd1");
+  }
+  if (entry.job.size() > JobLimits::kMaxJobBytes) return Reject(Reason::kTooLarge, "job too large");
+  if (entry.key_id.empty() || entry.key_id.size() > JobLimits::kMaxKeyIdBytes) {
+    return Reject(Reason::kUnknownKey, "key id missing or too long");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
+                const Clock& clock, std::string_view carrier) {
+  if (std::optional<Decision> bad = CheckEnvelope(entry)) return std::move(*bad);
+  const int64_t now = clock.NowMs();
+  const PolicyParts& parts = policy.parts();
+  // Registry first: it knows revocation and validity windows; a key-file key of the same id
+  // (during a migration) is only used when the registry does not know the id at all.
+  if (parts.registry_keys != nullptr && parts.registry_keys->Find(entry.key_id) != nullptr) {
+    Result<const RegisteredKey*> key = CheckKey(*parts.registry_keys, entry.key_id, now);
+    if (!key) return Reject(key.error().reason, key.error().detail);
+    return DecideWithKey(entry, (*key)->record.secret, *key, &policy, mac,
+                         policy.decision(), carrier, now);
+  }
+  if (parts.file_keys != nullptr) {
+    if (const SigningKey* key = parts.file_keys->Find(entry.key_id)) {
+      return DecideWithKey(entry, key->secret, nullptr, &policy, mac, policy.decision(),
+                           carrier, now);
+    }
+  }
+  return Reject(Reason::kUnknownKey, "no such key");
+}
+
+Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,
+                const Clock& clock, const DecisionConfig& cfg) {
+  if (std::optional<Decision> bad = CheckEnvelope(entry)) return std::move(*bad);
+  const SigningKey* key = keys.Find(entry.key_id);
+  if (key == nullptr) return Reject(Reason::kUnknownKey, "no such key");
+  return DecideWithKey(entry, key->secret, nullptr, nullptr, mac, cfg, {}, clock.NowMs());
 }
 
 }  // namespace sd

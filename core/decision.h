@@ -1,23 +1,36 @@
 #pragma once
-// The admission decision for one stream entry: envelope -> key -> signature -> job decode
-// -> timing -> destination/sender/text validation -> encoding. Pure: no I/O, injected clock.
+// The admission decision for one stream entry. Pure: no I/O, injected clock. Stages, in order
+// (the first refusal names the reason; docs/policy.md "How it is wired"):
+//   1. envelope    malformed / unsupported_version / too_large
+//   2. key         unknown_key, revoked_key, key_not_active (registry keys: validity window)
+//   3. signature   bad_signature (nothing unauthenticated reaches the decoder)
+//   4. decode      the msgpack job map
+//   5. timing      malformed validity, clock_skew, expired
+//   6. syntax      invalid_number (E.164), invalid_sender, invalid_text, text_too_long
+//                  (the daemon's max_segments)
+//   7. scopes      kind_not_allowed, sender_not_allowed, text_too_long (the key's
+//                  max_segments), otp_template_mismatch
+//   8. number      invalid_number, premium_number, high_risk_prefix, not_mobile,
+//                  country_not_allowed (NumberChecker; without one, a key with a country
+//                  scope fails closed)
+//   9. content     blocked_content, url_not_allowed, shortener_not_allowed, lookalike_domain;
+//                  rules with action "flag" pass and are reported in Decision::flagged
+//  10. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
+//                  refused by any earlier stage consumes no rate budget.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.h"
+#include "core/decision_config.h"
 #include "core/job.h"
 #include "core/key_ring.h"
 #include "core/mac.h"
+#include "core/policy_snapshot.h"
 #include "core/result.h"
 #include "core/sms_text.h"
 
 namespace sd {
-
-struct DecisionConfig {
-  std::string stream;                      // the stream name signatures are bound to
-  int64_t max_future_skew_ms = 300'000;    // created_ms may be at most this far ahead
-  int64_t max_validity_ms = 86'400'000;    // expires_ms - created_ms may not exceed this
-  int max_segments = 1;                    // walking skeleton: single part only
-};
 
 struct Admitted {
   Job job;
@@ -25,12 +38,27 @@ struct Admitted {
 };
 
 struct Decision {
+  // Admitted, or the refusal. A deferral is an error (rate_limited) with deferred set.
   Result<Admitted> result = Error{};
+  // A rate limit with action "defer" refused the job for now: it is to be retried at
+  // retry_at_ms (DeferQueue), not given an outcome.
+  bool deferred = false;
+  int64_t retry_at_ms = 0;
   // Best-effort identifiers for the outcome even when rejected (empty if undecodable).
   std::string job_id;
   std::string client_ref;
+  // The job's destination once decoded (for the masked audit record), else empty.
+  std::string destination;
+  // Content rules with action "flag" that matched an admitted (or later refused) text.
+  std::vector<std::string> flagged;
 };
 
+// The whole decision under one policy snapshot. `carrier` names the carrier the job would go
+// to (for carrier rate limits; empty skips them).
+Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
+                const Clock& clock, std::string_view carrier = {});
+
+// Key-file keys only (no scopes, number checker, scanner or limits): stages 1-6.
 Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,
                 const Clock& clock, const DecisionConfig& cfg);
 

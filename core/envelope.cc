@@ -57,6 +57,33 @@ bool VerifyJobSignature(const MacAlgorithm& mac, std::string_view secret,
   return MacEquals(expected_bytes, given_bytes);
 }
 
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool VerifyJobSignature(const PreparedMac& key, std::string_view key_id, std::string_view stream,
+                        std::string_view job_bytes, std::string_view sig_hex) {
+  if (sig_hex.size() != 64 || !FramingSafe(key_id) || !FramingSafe(stream)) return false;
+  Mac256 given{};
+  for (size_t i = 0; i < given.size(); ++i) {
+    const int hi = HexValue(sig_hex[2 * i]);
+    const int lo = HexValue(sig_hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    given[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  // The same bytes as SigningInput(), fed in parts.
+  const Mac256 expected =
+      key.Compute({kEnvelopeVersion, "\n", key_id, "\n", stream, "\n", job_bytes});
+  return MacEquals(expected, given);
+}
+
 std::string EncodeJob(const Job& job) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);

@@ -25,6 +25,11 @@ bool VerifyJobSignature(const MacAlgorithm& mac, std::string_view secret,
                         std::string_view key_id, std::string_view stream,
                         std::string_view job_bytes, std::string_view sig_hex);
 
+// The same with the key prepared (MacAlgorithm::Prepare): no signing input is built and the
+// hex is decoded into a fixed array, so nothing is allocated.
+bool VerifyJobSignature(const PreparedMac& key, std::string_view key_id, std::string_view stream,
+                        std::string_view job_bytes, std::string_view sig_hex);
+
 // msgpack encode/decode of the job map (field names in docs/jobs.md). Decode checks every
 // limit in JobLimits before allocating and rejects unknown keys, wrong types, duplicates.
 std::string EncodeJob(const Job& job);

@@ -14,4 +14,11 @@ const SigningKey* KeyRing::Find(std::string_view id) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
+std::vector<const SigningKey*> KeyRing::All() const {
+  std::vector<const SigningKey*> all;
+  all.reserve(keys_.size());
+  for (const auto& [id, key] : keys_) all.push_back(&key);
+  return all;
+}
+
 }  // namespace sd

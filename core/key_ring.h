@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace sd {
 
@@ -17,6 +18,8 @@ class KeyRing {
   bool Add(SigningKey key);
   const SigningKey* Find(std::string_view id) const;
   size_t size() const { return keys_.size(); }
+  // Every key, in no particular order.
+  std::vector<const SigningKey*> All() const;
 
  private:
   std::unordered_map<std::string, SigningKey> keys_;

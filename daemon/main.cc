@@ -9,14 +9,18 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/crypto/openssl_mac.h"
+#include "adapters/crypto/sealed_box.h"
+#include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/dispatcher.h"
 #include "daemon/lib/key_file.h"
+#include "daemon/lib/policy_loader.h"
 #include "daemon/lib/system_clock.h"
 #include "daemon/lib/systemd_notify.h"
 
@@ -105,6 +109,10 @@ struct Daemon {
   std::unique_ptr<sd::redis::RedisJobStore> store;
   std::unique_ptr<sd::smpp::SmppCarrier> carrier;
   std::unique_ptr<sd::Dispatcher> dispatcher;
+  // Policy (keys, scopes, number and content checks, rate limits): see ReloadPolicy.
+  sd::SipKey limit_hash_key;
+  std::unique_ptr<sd::redis::KeyRegistryWatcher> registry;  // [keys] registry = "redis"
+  bool store_started = false;  // with a registry: only once the first snapshot is in
   uv_timer_t tick;
   uv_timer_t stats;
   uv_timer_t shutdown_deadline;
@@ -125,28 +133,76 @@ struct Daemon {
     const auto& r = store->counters();
     const auto& c = carrier->counters();
     spdlog::info(
-        "stats: entries={} submitted={} rejected={} inflight={} receipts={} retries={} resumed={} "
+        "stats: entries={} submitted={} rejected={} deferred={} flagged={} audit={} inflight={} "
+        "receipts={} retries={} resumed={} "
         "| redis reclaimed={} dead={} unmatched_receipts={} part_receipts={} write_retries={} "
+        "audit_dropped={} deferred={} defer_moved={} "
         "| carrier binds={}/{} accepted={} temp_fail={} perm_fail={} partial={} parts={} "
         "part_retries={} throttled={} disconnects={} odd_ids={}",
-        d.entries, d.submitted, d.rejected, dispatcher->inflight(), d.receipts, d.temporary_failures,
-        d.resumed, r.reclaimed, r.dead_lettered, r.unmatched_receipts, r.part_receipts,
-        r.write_retries, carrier->bound_binds(), carrier->binds().size(), c.accepted,
+        d.entries, d.submitted, d.rejected, d.deferred, d.flagged, d.audit_events,
+        dispatcher->inflight(), d.receipts, d.temporary_failures, d.resumed, r.reclaimed,
+        r.dead_lettered, r.unmatched_receipts, r.part_receipts, r.write_retries, r.audit_dropped,
+        r.deferred, r.defer_moved, carrier->bound_binds(), carrier->binds().size(), c.accepted,
         c.temporary_failures, c.permanent_failures, c.partially_sent, c.parts, c.part_retries,
         c.throttled, c.disconnects, c.odd_message_ids);
+    std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"
+    for (size_t i = 1; i < std::size(d.rejected_by_reason); ++i) {
+      if (d.rejected_by_reason[i] == 0) continue;
+      by_reason += (by_reason.empty() ? "" : " ") +
+                   std::string(sd::ReasonName(static_cast<sd::Reason>(i))) + "=" +
+                   std::to_string(d.rejected_by_reason[i]);
+    }
+    if (!by_reason.empty()) spdlog::info("stats: rejected by reason: {}", by_reason);
   }
 
-  void ReloadKeys() {
+  // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],
+  // [[limits]]) and builds a new snapshot; rate-limit buckets of unchanged limits keep their
+  // state. Anything wrong keeps the old snapshot whole. Other sections need a restart.
+  void ReloadPolicy() {
     sd::NotifyReloading();
-    auto keys = sd::LoadKeyFile(config.keys_file);
-    if (auto* err = std::get_if<sd::ConfigError>(&keys)) {
-      spdlog::error("reload: keeping the old keys: {}", err->ToString());
+    auto loaded = sd::LoadConfig(config.path);
+    if (auto* err = std::get_if<sd::ConfigError>(&loaded)) {
+      spdlog::error("reload: keeping the old policy: {}", err->ToString());
+      sd::NotifyReady();
+      return;
+    }
+    const sd::Config& next = std::get<sd::Config>(loaded);
+    std::optional<sd::ConfigError> failed;
+    auto installed = dispatcher->policy().Update([&](const sd::PolicySnapshot& cur) {
+      auto parts = sd::BuildPolicyParts(next, &cur, limit_hash_key);
+      if (auto* err = std::get_if<sd::ConfigError>(&parts)) {
+        failed = *err;
+        return cur.parts();  // unchanged (generation still moves on; harmless)
+      }
+      failed.reset();
+      return std::get<sd::PolicyParts>(std::move(parts));
+    });
+    if (failed) {
+      spdlog::error("reload: keeping the old policy: {}", failed->ToString());
     } else {
-      auto ring = std::get<std::shared_ptr<const sd::KeyRing>>(keys);
-      spdlog::info("reload: {} signing keys loaded", ring->size());
-      dispatcher->SetKeys(std::move(ring));
+      const auto& p = installed->parts();
+      spdlog::info("reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits",
+                   installed->generation(), p.file_keys ? p.file_keys->size() : 0,
+                   p.content ? "on" : "off", p.limits ? p.limits->size() : 0);
     }
     sd::NotifyReady();
+  }
+
+  // Registry snapshots replace the registry part of the policy, whatever else is live.
+  void OnRegistrySnapshot(std::shared_ptr<const sd::KeyRegistrySnapshot> keys) {
+    spdlog::info("key registry version {}: {} keys", keys->version(), keys->size());
+    dispatcher->policy().Update([&keys](const sd::PolicySnapshot& cur) {
+      sd::PolicyParts next = cur.parts();
+      next.registry_keys = keys;
+      return next;
+    });
+    StartStore();
+  }
+
+  void StartStore() {
+    if (store_started) return;
+    store_started = true;
+    store->Start();
   }
 
   void Shutdown() {
@@ -167,6 +223,7 @@ struct Daemon {
     if (finishing) return;
     finishing = true;
     LogStats();
+    if (registry) registry->Close([] {});
     carrier->Close([this] {
       store->Close(2000, [this] {
         for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick), reinterpret_cast<uv_handle_t*>(&stats),
@@ -214,14 +271,28 @@ int main(int argc, char** argv) {
   }
   Daemon d;
   d.config = std::move(std::get<sd::Config>(loaded));
-  auto keys = sd::LoadKeyFile(d.config.keys_file);
-  if (auto* err = std::get_if<sd::ConfigError>(&keys)) {
+  d.limit_hash_key = sd::RandomLimitHashKey();
+  auto parts = sd::BuildPolicyParts(d.config, nullptr, d.limit_hash_key);
+  if (auto* err = std::get_if<sd::ConfigError>(&parts)) {
     fprintf(stderr, "smsdispatchd: %s\n", err->ToString().c_str());
     return kExitConfig;
   }
-  auto ring = std::get<std::shared_ptr<const sd::KeyRing>>(keys);
+  std::optional<sd::MasterKey> master;
+  if (!d.config.keys_registry.empty()) {
+    auto mk = d.config.master_key_file.empty()
+                  ? sd::LoadMasterKeyCredential(d.config.master_key_credential)
+                  : sd::LoadMasterKeyFile(d.config.master_key_file);
+    if (!mk) {
+      fprintf(stderr, "smsdispatchd: key registry master key: %s\n", mk.error().detail.c_str());
+      return kExitConfig;
+    }
+    master.emplace(std::move(mk).value());
+  }
+  const size_t file_keys =
+      std::get<sd::PolicyParts>(parts).file_keys ? std::get<sd::PolicyParts>(parts).file_keys->size() : 0;
   if (check_only) {
-    printf("smsdispatchd: %s is valid (%zu signing keys)\n", config_path.c_str(), ring->size());
+    printf("smsdispatchd: %s is valid (%zu signing keys%s)\n", config_path.c_str(), file_keys,
+           master ? ", key registry master key loaded" : "");
     return 0;
   }
 
@@ -239,7 +310,24 @@ int main(int argc, char** argv) {
   dopts.decision.max_validity_ms = d.config.policy.max_validity_s * 1000;
   dopts.max_inflight = static_cast<size_t>(d.config.daemon.max_inflight);
   d.dispatcher = std::make_unique<sd::Dispatcher>(*d.store, *d.carrier, d.mac, d.clock, dopts);
-  d.dispatcher->SetKeys(ring);
+  std::get<sd::PolicyParts>(parts).mac = &d.mac;  // every key's HMAC prepared once per snapshot
+  d.dispatcher->policy().Store(sd::PolicySnapshot::Make(std::get<sd::PolicyParts>(std::move(parts))));
+  // Security decisions go to the audit stream, rate-limit deferrals to the delay queue: both on
+  // the store's ordered, retried write path (adapters/redis).
+  d.dispatcher->SetAuditSink(d.store.get());
+  d.dispatcher->SetDeferQueue(d.store.get());
+  if (master) {
+    sd::redis::KeyRegistryWatcherOptions wo;
+    wo.names = sd::redis::KeyRegistryNames::ForPrefix(d.config.redis.key_prefix);
+    d.registry = std::make_unique<sd::redis::KeyRegistryWatcher>(d.loop, StoreOptions(d.config).endpoint,
+                                                                 *master, wo);
+    d.registry->SetOnSnapshot([&d](std::shared_ptr<const sd::KeyRegistrySnapshot> keys) {
+      d.OnRegistrySnapshot(std::move(keys));
+    });
+    d.registry->SetOnProblem([](const std::string& why) {
+      spdlog::error("key registry: keeping the previous keys: {}", why);
+    });
+  }
 
   for (uv_timer_t* t : {&d.tick, &d.stats, &d.shutdown_deadline, &d.watchdog}) {
     uv_timer_init(d.loop, t);
@@ -252,7 +340,7 @@ int main(int argc, char** argv) {
   auto on_stop = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->Shutdown(); };
   uv_signal_start(&d.sigterm, on_stop, SIGTERM);
   uv_signal_start(&d.sigint, on_stop, SIGINT);
-  uv_signal_start(&d.sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->ReloadKeys(); }, SIGHUP);
+  uv_signal_start(&d.sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->ReloadPolicy(); }, SIGHUP);
   uv_timer_start(&d.tick, [](uv_timer_t* t) {
     auto* self = static_cast<Daemon*>(t->data);
     self->dispatcher->Tick();
@@ -271,11 +359,15 @@ int main(int argc, char** argv) {
                  static_cast<uint64_t>(d.config.daemon.stats_interval_ms),
                  static_cast<uint64_t>(d.config.daemon.stats_interval_ms));
 
-  spdlog::info("smsdispatchd starting: {} signing keys, carrier {} at {}:{}, max_inflight {}",
-               ring->size(), d.config.carriers.front().name, d.config.carriers.front().host,
+  spdlog::info("smsdispatchd starting: {} key-file keys{}, carrier {} at {}:{}, max_inflight {}",
+               file_keys, d.registry ? " + key registry" : "", d.config.carriers.front().name, d.config.carriers.front().host,
                d.config.carriers.front().port, d.config.daemon.max_inflight);
   d.dispatcher->Start();
-  d.store->Start();
+  if (d.registry) {
+    d.registry->Start();  // the store starts reading once the first registry snapshot is in
+  } else {
+    d.StartStore();
+  }
   d.carrier->Start();
   uv_run(d.loop, UV_RUN_DEFAULT);
   // Handles closed by libraries (hiredis' poll handles) finish closing here.

@@ -25,6 +25,8 @@ class PhoneNumberChecker final : public NumberChecker {
   // libphonenumber's PhoneNumberUtil is a thread-safe singleton.
   Result<NumberInfo> Check(std::string_view destination, const CountryScope& scope) const override;
 
+  const Options& options() const { return options_; }
+
   // What the library says about `destination`, through the cache.
   NumberInfo Lookup(std::string_view destination) const;
   // The same without the cache (benchmarks, and the cache's miss path).

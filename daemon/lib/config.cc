@@ -143,6 +143,41 @@ class Section {
     return def;
   }
 
+  // A boolean.
+  bool Bool(const char* key, bool def) {
+    const toml::node* n = Node(key);
+    if (n == nullptr) return def;
+    if (!n->is_boolean()) {
+      problems_.At(*n, Name(key) + " must be true or false");
+      return def;
+    }
+    return n->as_boolean()->get();
+  }
+
+  // An array of strings, at most max_items, each checked like Str().
+  std::vector<std::string> StrList(const char* key, size_t max_items) {
+    std::vector<std::string> out;
+    const toml::node* n = Node(key);
+    if (n == nullptr) return out;
+    if (!n->is_array()) {
+      problems_.At(*n, Name(key) + " must be an array of strings");
+      return out;
+    }
+    const toml::array& a = *n->as_array();
+    if (a.size() > max_items) {
+      problems_.At(*n, Name(key) + " has more than " + std::to_string(max_items) + " entries");
+      return out;
+    }
+    for (const toml::node& item : a) {
+      if (!item.is_string()) {
+        problems_.At(item, Name(key) + " must be an array of strings");
+        return out;
+      }
+      out.emplace_back(item.as_string()->get());
+    }
+    return out;
+  }
+
   // A secret must never sit in the config file itself: config files get copied, versioned
   // and pasted into tickets. The key is recognised so the error can say what to do instead.
   void RefuseInline(const char* key, const char* instead) {
@@ -270,8 +305,42 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
   }
   const toml::table empty;
   Section s(SubTable(root, "keys", empty, p), "keys", p);
-  c.keys_file = Resolve(base, s.Str("file", "", true));
+  c.keys_file = Resolve(base, s.Str("file", "", false, true));
+  if (s.Node("registry") != nullptr) c.keys_registry = s.OneOf("registry", "", {"redis"});
+  c.master_key_file = Resolve(base, s.Str("master_key_file", "", false, true));
+  c.master_key_credential = s.Str("master_key_credential", "", false, true);
+  if (c.keys_file.empty() && c.keys_registry.empty()) {
+    p.At(s.table(), "[keys] is missing required key 'file' (or registry = \"redis\")");
+  }
+  if (c.keys_registry.empty() &&
+      (!c.master_key_file.empty() || !c.master_key_credential.empty())) {
+    const toml::node* n = s.Node("master_key_file");
+    p.At(n != nullptr ? *n : *s.Node("master_key_credential"),
+         "keys.master_key_* is only used with registry = \"redis\"");
+  }
+  if (!c.master_key_file.empty() && !c.master_key_credential.empty()) {
+    p.At(*s.Node("master_key_credential"),
+         "keys.master_key_file and keys.master_key_credential are mutually exclusive");
+  }
+  if (!c.keys_registry.empty() && c.master_key_file.empty() && c.master_key_credential.empty()) {
+    // $SMSDISPATCH_MASTER_KEY_FILE (the CLI's variable), else systemd's credential.
+    const char* env = getenv("SMSDISPATCH_MASTER_KEY_FILE");
+    if (env != nullptr && *env != '\0') {
+      c.master_key_file = env;
+    } else {
+      c.master_key_credential = "sd-master";
+    }
+  }
   s.RefuseUnknown();
+}
+
+// "+" and 1 to 15 digits: an E.164 prefix.
+bool ValidE164Prefix(const std::string& v) {
+  if (v.size() < 2 || v.size() > 16 || v[0] != '+') return false;
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (v[i] < '0' || v[i] > '9') return false;
+  }
+  return true;
 }
 
 void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
@@ -279,6 +348,22 @@ void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
   Section s(SubTable(root, "policy", empty, p), "policy", p);
   c.policy.max_future_skew_s = s.Int("max_future_skew_s", c.policy.max_future_skew_s, 0, 86'400);
   c.policy.max_validity_s = s.Int("max_validity_s", c.policy.max_validity_s, 1, 30 * 86'400);
+  // 255: the UDH segment counter is one byte.
+  c.policy.max_segments = s.Int("max_segments", c.policy.max_segments, 1, 255);
+  c.policy.number_check = s.Bool("number_check", c.policy.number_check);
+  c.policy.mobile_required = s.Bool("mobile_required", c.policy.mobile_required);
+  c.policy.high_risk_prefixes = s.StrList("high_risk_prefixes", 1000);
+  if (const toml::node* n = s.Node("high_risk_prefixes"); n != nullptr && n->is_array()) {
+    for (const toml::node& item : *n->as_array()) {
+      if (item.is_string() && !ValidE164Prefix(std::string(item.as_string()->get()))) {
+        p.At(item, "policy.high_risk_prefixes: '" + std::string(item.as_string()->get()) +
+                       "' must be '+' and 1 to 15 digits");
+        break;
+      }
+    }
+  }
+  c.policy.number_cache_entries =
+      s.Int("number_cache_entries", c.policy.number_cache_entries, 16, 16'777'216);
   s.RefuseUnknown();
 }
 
@@ -321,6 +406,53 @@ void LoadCarrierTls(const toml::table& t, const std::filesystem::path& base, Pro
     return;
   }
   cc.tls = std::move(ctx).value();
+}
+
+void LoadContent(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                 Config& c) {
+  const toml::table empty;
+  Section s(SubTable(root, "content", empty, p), "content", p);
+  c.content.rules_file = Resolve(base, s.Str("rules_file", "", false, true));
+  s.RefuseUnknown();
+}
+
+// [[limits]] (docs/limits.md). Field checks here carry the line; what needs the whole list
+// (duplicate names, at most 16) is ValidateRateLimits' job, reported at the first [[limits]].
+void LoadLimits(const toml::table& root, Problems& p, Config& c) {
+  const toml::node* limits = root.get("limits");
+  if (limits == nullptr) return;
+  if (!limits->is_array_of_tables()) {
+    p.At(*limits, "limits must be an array of tables: write [[limits]]");
+    return;
+  }
+  size_t i = 0;
+  for (const toml::node& n : *limits->as_array()) {
+    Section s(*n.as_table(), "limits[" + std::to_string(i++) + "]", p);
+    LimitConfig l;
+    l.name = s.Str("name", "", true);
+    const std::string scope = s.OneOf(
+        "scope", "key", {"key", "destination", "destination_prefix", "sender", "carrier"});
+    l.scope = LimitScopeFromName(scope).value_or(LimitScope::kKey);
+    if (l.scope == LimitScope::kDestinationPrefix) {
+      l.prefix_drop_digits = static_cast<int>(s.Int("prefix_drop_digits", 0, 1, 14, true));
+    }
+    l.rate.count = s.Int("rate", 0, 1, 1'000'000'000, true);
+    l.rate.period_ms = s.Int("period_ms", l.rate.period_ms, 1, 86'400'000);
+    l.rate.burst = s.Int("burst", 1, 1, 1'000'000'000);
+    l.action = LimitActionFromName(s.OneOf("action", "reject", {"reject", "defer"}))
+                   .value_or(LimitAction::kReject);
+    l.capacity = static_cast<size_t>(s.Int("capacity", 65'536, 16, 16'777'216));
+    l.on_full = FullPolicyFromName(s.OneOf("on_full", "reject", {"reject", "admit"}))
+                    .value_or(FullPolicy::kFailClosed);
+    s.RefuseUnknown();
+    c.limits.push_back(std::move(l));
+  }
+  if (p.any()) return;
+  RateLimitsConfig check;
+  check.limits = c.limits;
+  check.hash_key = SipKey{1, 1};  // the real key is drawn at start-up; any non-zero key checks
+  Result<bool> ok = ValidateRateLimits(check);
+  if (!ok) p.At(*limits, ok.error().detail);
 }
 
 CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
@@ -454,8 +586,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   }
   Problems p;
   for (const auto& [k, v] : root) {
-    static const std::set<std::string_view> kSections{"daemon", "redis", "keys", "policy",
-                                                      "carrier"};
+    static const std::set<std::string_view> kSections{"daemon", "redis",   "keys",  "policy",
+                                                      "carrier", "content", "limits"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -467,6 +599,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   LoadRedis(root, base, p, c);
   LoadKeys(root, base, p, c);
   LoadPolicy(root, p, c);
+  LoadContent(root, base, p, c);
+  LoadLimits(root, p, c);
   LoadCarriers(root, base, p, c);
   if (p.any()) return p.ToError(path);
   return c;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/net/tls_context.h"
+#include "core/rate_limits.h"
 
 namespace sd {
 
@@ -89,11 +90,27 @@ struct Config {
     int64_t defer_move_interval_ms = 100;
     int64_t defer_move_batch = 100;
   } redis;
-  std::string keys_file;  // resolved against the config file's directory
+  std::string keys_file;  // resolved against the config file's directory; "" = no key file
+  // [keys] registry = "redis": signing keys from the sealed registry in Redis (docs/keys.md),
+  // opened with the master key from master_key_file, $SMSDISPATCH_MASTER_KEY_FILE, or the
+  // systemd credential master_key_credential (in that order of precedence).
+  std::string keys_registry;          // "" | "redis"
+  std::string master_key_file;        // resolved; "" = not set here
+  std::string master_key_credential;  // default "sd-master" when the registry is used
   struct {
     int64_t max_future_skew_s = 300;
     int64_t max_validity_s = 86'400;
+    int64_t max_segments = 10;  // the daemon's ceiling; a key's scope can only lower it
+    bool number_check = true;   // libphonenumber checks (premium, not mobile, country)
+    bool mobile_required = true;
+    std::vector<std::string> high_risk_prefixes;  // "+882", ...
+    int64_t number_cache_entries = 65'536;
   } policy;
+  struct {
+    std::string rules_file;  // resolved; "" = no content rules (URL key policies still apply)
+  } content;
+  // [[limits]] in charge order (docs/limits.md); the hash key is drawn at start-up.
+  std::vector<LimitConfig> limits;
   std::vector<CarrierConfig> carriers;  // exactly one for now
 };
 

@@ -3,12 +3,29 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/audit.h"
+
 namespace sd {
+
+// Every reason has its counter.
+static_assert(static_cast<size_t>(Reason::kRateLimited) <
+              std::size(DispatcherStats{}.rejected_by_reason));
 
 Dispatcher::Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac,
                        const Clock& clock, DispatcherOptions options)
     : store_(store), carrier_(carrier), mac_(mac), clock_(clock), options_(std::move(options)) {
-  keys_ = std::make_shared<KeyRing>();
+  PolicyParts parts;
+  parts.decision = options_.decision;
+  parts.mac = &mac_;
+  policy_.Store(PolicySnapshot::Make(std::move(parts)));
+}
+
+void Dispatcher::SetKeys(std::shared_ptr<const KeyRing> keys) {
+  policy_.Update([&keys](const PolicySnapshot& cur) {
+    PolicyParts next = cur.parts();
+    next.file_keys = keys;
+    return next;
+  });
 }
 
 void Dispatcher::Start() {
@@ -26,16 +43,35 @@ void Dispatcher::Start() {
 }
 
 void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
-  std::shared_ptr<const KeyRing> keys = keys_;  // one snapshot for the whole batch
+  // One snapshot for the whole batch: a reload in the middle applies to the next batch.
+  const std::shared_ptr<const PolicySnapshot> policy = policy_.Load();
   std::vector<Pending> admitted;
   std::vector<ClaimRequest> claims;
   for (StreamEntry& entry : entries) {
     ++inflight_;
     ++stats_.entries;
-    Decision d = Decide(entry, *keys, mac_, clock_, options_.decision);
+    Decision d = Decide(entry, *policy, mac_, clock_, carrier_.name());
+    if (!d.flagged.empty()) {
+      ++stats_.flagged;
+      std::string rules;
+      for (const std::string& r : d.flagged) rules += (rules.empty() ? "" : ",") + r;
+      Audit(Reason::kBlockedContent, kAuditFlagged, entry, d, "content rules " + rules);
+    }
+    if (d.deferred) {
+      const Error& e = d.result.error();
+      if (defer_ != nullptr) {
+        ++stats_.deferred;
+        Audit(e.reason, kAuditDeferred, entry, d, e.detail);
+        // Not claimed: the entry comes back as a new entry when due, and claims then.
+        defer_->Defer(std::move(entry), d.job_id, d.retry_at_ms, [this] { Finished(); });
+        continue;
+      }
+      ++stats_.defer_unavailable;
+    }
     if (!d.result.ok()) {
-      Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, d.result.error().reason,
-             d.result.error().detail);
+      const Error& e = d.result.error();
+      if (IsAuditedReason(e.reason)) Audit(e.reason, kAuditRejected, entry, d, e.detail);
+      Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, e.reason, e.detail);
       continue;
     }
     ++stats_.admitted;
@@ -186,6 +222,14 @@ void Dispatcher::Reject(const std::string& entry_id, const std::string& job_id,
   const size_t idx = static_cast<size_t>(reason);
   if (idx < std::size(stats_.rejected_by_reason)) ++stats_.rejected_by_reason[idx];
   CommitOutcome(std::move(o));
+}
+
+void Dispatcher::Audit(Reason reason, std::string_view action, const StreamEntry& entry,
+                       const Decision& d, std::string_view detail) {
+  ++stats_.audit_events;
+  if (audit_ == nullptr) return;
+  audit_->Emit(MakeAuditEvent(reason, action, entry.entry_id, d.job_id, entry.key_id,
+                              d.destination, detail, clock_.NowMs()));
 }
 
 void Dispatcher::CommitOutcome(Outcome outcome) {

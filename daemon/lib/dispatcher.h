@@ -1,6 +1,9 @@
 #pragma once
 // The dispatcher moves each job-stream entry to exactly one outcome:
 //   batch from JobStore -> Decide (core) -> Claim (idempotency) -> Carrier.Submit -> Commit.
+// A job a rate limit defers is not claimed: it goes to the DeferQueue (which acknowledges the
+// entry and puts the job back on the stream when due) and leaves the dispatcher. Security
+// decisions (core/audit.h IsAuditedReason, deferrals, content flags) go to the AuditSink.
 // It owns no sockets and no timers: the daemon calls Tick() from a timer, so it can be unit
 // tested with fakes of the two ports and a manual clock.
 #include <cstdint>
@@ -14,11 +17,13 @@
 #include "core/decision.h"
 #include "core/key_ring.h"
 #include "core/mac.h"
+#include "core/policy_snapshot.h"
 #include "core/ports.h"
 
 namespace sd {
 
 struct DispatcherOptions {
+  // The decision settings of the initial policy snapshot (keys come with SetKeys/policy()).
   DecisionConfig decision;
   // Entries held between read and committed outcome, across all stages. This bounds memory,
   // the Redis read-ahead, and the duplicate window after kill -9 (a submitted job whose
@@ -42,6 +47,10 @@ struct DispatcherStats {
   uint64_t already_done = 0;   // redelivered entries that only needed their ack
   uint64_t receipts = 0;       // receipts made durable and acked to the carrier
   uint64_t rejected_by_reason[32] = {};
+  uint64_t deferred = 0;        // handed to the DeferQueue (a rate limit said "not yet")
+  uint64_t defer_unavailable = 0;  // deferrals rejected because no DeferQueue is set
+  uint64_t flagged = 0;         // admitted jobs with content rules of action "flag"
+  uint64_t audit_events = 0;    // events emitted to the AuditSink
 };
 
 class Dispatcher {
@@ -53,8 +62,18 @@ class Dispatcher {
 
   // Installs the port handlers and grants the initial read credit.
   void Start();
-  // Keys are an immutable snapshot swapped whole (SIGHUP); in-flight decisions keep theirs.
-  void SetKeys(std::shared_ptr<const KeyRing> keys) { keys_ = std::move(keys); }
+  // The policy (keys, scopes, number checks, content rules, rate limits) is an immutable
+  // snapshot swapped whole in this slot (SIGHUP, key registry changes); each batch is decided
+  // under the snapshot it loaded first, in-flight decisions keep theirs.
+  PolicySlot& policy() { return policy_; }
+  // Replaces the key-file keys of the current policy (the rest stays). A snapshot stored
+  // directly should set PolicyParts::mac to the dispatcher's MAC so keys are prepared.
+  void SetKeys(std::shared_ptr<const KeyRing> keys);
+  // Optional ports; both must outlive the dispatcher. Without an AuditSink, events are only
+  // counted. Without a DeferQueue, a deferral is rejected as rate_limited (and counted in
+  // defer_unavailable): the job is never silently kept.
+  void SetAuditSink(AuditSink* sink) { audit_ = sink; }
+  void SetDeferQueue(DeferQueue* queue) { defer_ = queue; }
   // Retries due work (temporary failures); call periodically from the loop.
   void Tick();
   // Stops reading and submitting. Entries not yet submitted are left pending in Redis (they
@@ -80,6 +99,8 @@ class Dispatcher {
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
               const std::string& client_ref, Reason reason, std::string detail);
   void CommitOutcome(Outcome outcome);
+  void Audit(Reason reason, std::string_view action, const StreamEntry& entry,
+             const Decision& d, std::string_view detail);
   void Finished();  // one entry left the dispatcher
   void MaybeStopped();
 
@@ -88,7 +109,9 @@ class Dispatcher {
   const MacAlgorithm& mac_;
   const Clock& clock_;
   DispatcherOptions options_;
-  std::shared_ptr<const KeyRing> keys_;
+  PolicySlot policy_;
+  AuditSink* audit_ = nullptr;
+  DeferQueue* defer_ = nullptr;
 
   std::deque<Pending> ready_;   // claimed, waiting for carrier window (FIFO: oldest first)
   std::deque<Pending> retry_;   // temporary failures waiting for not_before_ms

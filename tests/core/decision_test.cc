@@ -134,6 +134,7 @@ TEST_F(DecisionTest, DestinationSenderAndTextReasons) {
   j.text = "\xff";
   EXPECT_EQ(ReasonOf(Signed(j)), Reason::kInvalidText);
   j.text = std::string(161, 'a');
+  cfg_.max_segments = 1;
   EXPECT_EQ(ReasonOf(Signed(j)), Reason::kTextTooLong);
   cfg_.max_segments = 2;
   EXPECT_EQ(ReasonOf(Signed(j)), Reason::kNone);

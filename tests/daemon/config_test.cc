@@ -269,7 +269,7 @@ TEST_F(ConfigTest, MissingRequired) {
   EXPECT_EQ(ErrorOf(kCarrier),
             Path("c.toml") + ":1:1: missing section [keys] (keys.file names the signing key file)");
   EXPECT_EQ(ErrorOf("[keys]\n" + std::string(kCarrier)),
-            Path("c.toml") + ":1:1: [keys] is missing required key 'file'");
+            Path("c.toml") + ":1:1: [keys] is missing required key 'file' (or registry = \"redis\")");
   EXPECT_EQ(ErrorOf(kKeys), Path("c.toml") + ":1:1: no [[carrier]] configured");
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + "[[carrier]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"

@@ -293,5 +293,135 @@ TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
   EXPECT_EQ(dispatcher_->stats().receipts, 1u);
 }
 
+
+// ---- Policy: rate-limit deferral and the security audit --------------------------------
+
+class FakeAudit final : public AuditSink {
+ public:
+  void Emit(AuditEvent e) override { events.push_back(std::move(e)); }
+  std::vector<AuditEvent> events;
+};
+
+class FakeDeferQueue final : public DeferQueue {
+ public:
+  struct Deferred {
+    StreamEntry entry;
+    std::string job_id;
+    int64_t due_ms;
+  };
+  void Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
+             std::function<void()> done) override {
+    deferred.push_back({std::move(entry), std::move(job_id), due_ms});
+    pending.push_back(std::move(done));
+  }
+  void Flush() {
+    auto p = std::move(pending);
+    pending.clear();
+    for (auto& d : p) d();
+  }
+  std::vector<Deferred> deferred;
+  std::vector<std::function<void()>> pending;
+};
+
+class DispatcherPolicyTest : public DispatcherTest {
+ protected:
+  DispatcherPolicyTest() {
+    dispatcher_->SetAuditSink(&audit_);
+    dispatcher_->SetDeferQueue(&defer_);
+  }
+  void SetLimit(LimitAction action, int64_t per_second) {
+    LimitConfig l;
+    l.name = "per_key";
+    l.scope = LimitScope::kKey;
+    l.rate = RateSpec{per_second, 1000, per_second};
+    l.action = action;
+    l.capacity = 64;
+    RateLimitsConfig rc;
+    rc.limits = {l};
+    rc.hash_key = SipKey{3, 4};
+    auto built = RateLimits::Build(rc);
+    ASSERT_TRUE(built.ok());
+    dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+      PolicyParts p = cur.parts();
+      p.limits = built.value();
+      return p;
+    });
+  }
+  FakeAudit audit_;
+  FakeDeferQueue defer_;
+};
+
+TEST_F(DispatcherPolicyTest, DeferredJobIsNeitherClaimedNorGivenAnOutcome) {
+  SetLimit(LimitAction::kDefer, 1);
+  Deliver({Entry("a"), Entry("b")});
+  ASSERT_EQ(defer_.deferred.size(), 1u);
+  EXPECT_EQ(defer_.deferred[0].job_id, "b");
+  EXPECT_EQ(defer_.deferred[0].entry.entry_id, "1-2");
+  EXPECT_FALSE(defer_.deferred[0].entry.job.empty());  // the entry as signed, to be re-added
+  EXPECT_GT(defer_.deferred[0].due_ms, kNow);
+  ASSERT_EQ(store_.claim_reqs.size(), 1u);  // only "a" is claimed
+  EXPECT_EQ(store_.claim_reqs[0].job_id, "a");
+  EXPECT_EQ(dispatcher_->inflight(), 2u);
+  defer_.Flush();  // durable in the delay queue: the entry has left the dispatcher
+  EXPECT_EQ(dispatcher_->inflight(), 1u);
+  store_.Flush();
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);  // exactly one outcome, for "a"; none for "b"
+  EXPECT_EQ(store_.commits[0].job_id, "a");
+  EXPECT_EQ(dispatcher_->stats().deferred, 1u);
+  ASSERT_EQ(audit_.events.size(), 1u);
+  EXPECT_EQ(audit_.events[0].action, "deferred");
+  EXPECT_EQ(audit_.events[0].reason, Reason::kRateLimited);
+  EXPECT_EQ(audit_.events[0].destination, "+4915*******78");
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherPolicyTest, WithoutADeferQueueADeferralIsRejected) {
+  dispatcher_->SetDeferQueue(nullptr);
+  SetLimit(LimitAction::kDefer, 1);
+  Deliver({Entry("a"), Entry("b")});
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].job_id, "b");
+  EXPECT_EQ(store_.commits[0].reason, Reason::kRateLimited);
+  EXPECT_EQ(dispatcher_->stats().defer_unavailable, 1u);
+}
+
+TEST_F(DispatcherPolicyTest, SecurityRejectionsAreAuditedValidationIsNot) {
+  SetLimit(LimitAction::kReject, 1);
+  StreamEntry unknown = Entry("u");
+  unknown.key_id = "nobody.v1";
+  Deliver({Entry("a", std::string(32, 'x')), unknown, Entry("ok"), Entry("limited"),
+           Entry("late", kSecret, kNow - 1)});
+  store_.Flush();
+  ASSERT_EQ(audit_.events.size(), 3u);
+  EXPECT_EQ(audit_.events[0].reason, Reason::kBadSignature);
+  EXPECT_EQ(audit_.events[0].job_id, "");  // not decoded: nothing unauthenticated is trusted
+  EXPECT_EQ(audit_.events[1].reason, Reason::kUnknownKey);
+  EXPECT_EQ(audit_.events[1].key_id, "nobody.v1");
+  EXPECT_EQ(audit_.events[2].reason, Reason::kRateLimited);
+  EXPECT_EQ(audit_.events[2].action, "rejected");
+  EXPECT_EQ(audit_.events[2].job_id, "limited");
+  EXPECT_EQ(audit_.events[2].detail.find("123456"), std::string::npos);  // never the text
+  EXPECT_EQ(dispatcher_->stats().audit_events, 3u);
+  const auto& by = dispatcher_->stats().rejected_by_reason;
+  EXPECT_EQ(by[static_cast<size_t>(Reason::kRateLimited)], 1u);
+  EXPECT_EQ(by[static_cast<size_t>(Reason::kMalformed)], 1u);  // expires before created
+}
+
+TEST_F(DispatcherPolicyTest, ABatchIsDecidedUnderTheSnapshotItStartedWith) {
+  // A policy swap takes effect for the next batch; keys swapped via SetKeys keep the limits.
+  SetLimit(LimitAction::kReject, 1000);
+  auto keys = std::make_shared<KeyRing>();
+  EXPECT_TRUE(keys->Add(SigningKey{"k.v1", std::string(32, 'n')}));
+  dispatcher_->SetKeys(keys);
+  EXPECT_NE(dispatcher_->policy().Load()->parts().limits, nullptr);
+  Deliver({Entry("old-secret")});
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kBadSignature);
+}
+
 }  // namespace
 }  // namespace sd

@@ -111,6 +111,7 @@ TEST(EndToEnd, SecondEntryWithTheSameJobIdIsAReplay) {
 TEST(EndToEnd, PermanentCarrierErrorBecomesARejectedOutcome) {
   Cluster::Options o;
   o.reject_dest_prefix = "4930";
+  o.extra_config = "[policy]\nmobile_required = false\n";  // a Berlin landline
   Cluster c(o);
   ASSERT_EQ(c.Enqueue({"--to", "+4930123456789", "--from", "ACME", "--text", "hi"}), 0);
   c.StartDaemon();

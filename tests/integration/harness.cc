@@ -219,10 +219,11 @@ void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>
       << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
       << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
       << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n\n"
-      << "[keys]\nfile = \"keys.toml\"\n\n"
+      << "[keys]\nfile = \"keys.toml\"\n" << options_.keys_extra << "\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_
       << "\nsystem_id = \"sim\"\npassword_file = \"smpp.password\"\nwindow = " << options_.window
-      << "\nresponse_timeout_ms = 2000\nreconnect_initial_ms = 50\nreconnect_max_ms = 500\n";
+      << "\nresponse_timeout_ms = 2000\nreconnect_initial_ms = 50\nreconnect_max_ms = 500\n"
+      << options_.extra_config;
   WriteFile(dir_ + "/smsdispatchd.toml", cfg.str(), 0644);
   daemon_ = std::make_unique<Process>(std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
                                       dir_ + "/daemon.log", env);

@@ -51,6 +51,8 @@ class Cluster {
     bool acl_user = false;     // daemon authenticates as an ACL user with a password file
     bool appendonly = false;   // Redis persists (for restart tests)
     int64_t max_deliveries = 5;
+    std::string keys_extra;    // more lines of [keys] (e.g. registry = "redis")
+    std::string extra_config;  // more sections at the end of the config ([policy], ...)
   };
   explicit Cluster(Options options);
   ~Cluster();

@@ -46,7 +46,8 @@ TEST(Systemd, NotifiesReadyAndStopping) {
 TEST(Systemd, ShippedExampleConfigIsValid) {
   Cluster c(Cluster::Options{});
   const std::string dir = c.dir() + "/etc";
-  ASSERT_EQ(system(("mkdir -p '" + dir + "' && cp '" SD_SOURCE_DIR "/systemd/smsdispatchd.toml' '" + dir + "/'").c_str()), 0);
+  ASSERT_EQ(system(("mkdir -p '" + dir + "' && cp '" SD_SOURCE_DIR "/systemd/smsdispatchd.toml' '" SD_SOURCE_DIR
+                    "/systemd/content-rules.toml' '" + dir + "/'").c_str()), 0);
   WriteFile(dir + "/redis.password", "x\n");
   WriteFile(dir + "/carrier-a.password", "pw\n");
   ASSERT_EQ(c.Cli({"keygen", "--id", "acme.v1", "--out", dir + "/keys.toml"}), 0);

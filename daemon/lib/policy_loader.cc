@@ -1,0 +1,82 @@
+#include "daemon/lib/policy_loader.h"
+
+#include <cstring>
+#include <utility>
+
+#include "adapters/crypto/random.h"
+#include "adapters/policy/content_scanner.h"
+#include "adapters/policy/phone_number_checker.h"
+#include "daemon/lib/key_file.h"
+
+namespace sd {
+
+SipKey RandomLimitHashKey() {
+  SipKey k;
+  do {
+    const std::string bytes = RandomBytes(16);
+    std::memcpy(&k.k0, bytes.data(), 8);
+    std::memcpy(&k.k1, bytes.data() + 8, 8);
+  } while (k.k0 == 0 && k.k1 == 0);
+  return k;
+}
+
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
+                                                        const PolicySnapshot* previous,
+                                                        const SipKey& limit_hash_key) {
+  PolicyParts parts;
+  parts.decision.stream = config.redis.jobs_stream;
+  parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
+  parts.decision.max_validity_ms = config.policy.max_validity_s * 1000;
+  parts.decision.max_segments = static_cast<int>(config.policy.max_segments);
+  if (previous != nullptr) {
+    parts.registry_keys = previous->parts().registry_keys;
+    parts.mac = previous->parts().mac;
+  }
+
+  if (!config.keys_file.empty()) {
+    auto keys = LoadKeyFile(config.keys_file);
+    if (auto* err = std::get_if<ConfigError>(&keys)) return *err;
+    parts.file_keys = std::get<std::shared_ptr<const KeyRing>>(keys);
+  }
+
+  if (config.policy.number_check) {
+    PhoneNumberChecker::Options o;
+    o.number.mobile_required = config.policy.mobile_required;
+    o.number.high_risk_prefixes = config.policy.high_risk_prefixes;
+    o.cache_capacity = static_cast<size_t>(config.policy.number_cache_entries);
+    // Unchanged options keep the previous checker and its warm cache; a new checker costs one
+    // library lookup per destination until the cache is warm again.
+    auto old = previous != nullptr
+                   ? std::dynamic_pointer_cast<const PhoneNumberChecker>(previous->parts().numbers)
+                   : nullptr;
+    if (old != nullptr && old->options().number.mobile_required == o.number.mobile_required &&
+        old->options().number.high_risk_prefixes == o.number.high_risk_prefixes &&
+        old->options().cache_capacity == o.cache_capacity) {
+      parts.numbers = old;
+    } else {
+      parts.numbers = std::make_shared<const PhoneNumberChecker>(std::move(o));
+    }
+  }
+
+  if (!config.content.rules_file.empty()) {
+    auto scanner = HyperscanContentScanner::Load(config.content.rules_file);
+    if (auto* err = std::get_if<RulesError>(&scanner)) {
+      return ConfigError{err->file, err->line, err->column, err->message};
+    }
+    parts.content = std::shared_ptr<const ContentScanner>(
+        std::move(std::get<std::unique_ptr<HyperscanContentScanner>>(scanner)));
+  }
+
+  if (!config.limits.empty()) {
+    RateLimitsConfig rc;
+    rc.limits = config.limits;
+    rc.hash_key = limit_hash_key;
+    const RateLimits* old = previous != nullptr ? previous->parts().limits.get() : nullptr;
+    auto limits = RateLimits::Build(rc, old);
+    if (!limits) return ConfigError{config.path, 0, 0, "[[limits]]: " + limits.error().detail};
+    parts.limits = std::move(limits).value();
+  }
+  return parts;
+}
+
+}  // namespace sd
