@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "tests/net/test_pki.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/uv_test_loop.h"
 
 namespace sd::net {
