@@ -24,11 +24,10 @@ using namespace sim_harness;
 using sd::testing::TestPki;
 using sd::testing::UvTestLoop;
 
-// One PKI for the whole binary: generating keys is the slow part.
-const TestPki& Pki() {
-  static const TestPki* pki = new TestPki();
-  return *pki;
-}
+// One PKI for the whole suite (generating keys is the slow part), removed with its files
+// when the suite ends.
+const TestPki* g_pki = nullptr;
+const TestPki& Pki() { return *g_pki; }
 
 std::shared_ptr<const net::TlsContext> ClientContext(const std::string& ca,
                                                      const std::string& cert = "",
@@ -124,6 +123,12 @@ class StreamEsme {
 
 class SmscSimTlsTest : public ::testing::Test {
  protected:
+  static void SetUpTestSuite() { g_pki = new TestPki(); }
+  static void TearDownTestSuite() {
+    delete g_pki;
+    g_pki = nullptr;
+  }
+
   void SetUp() override {
     if (kSimBinary == nullptr) GTEST_SKIP() << "smsc-sim not built (SD_SMSC_SIM undefined)";
   }
