@@ -103,6 +103,9 @@ struct SubmitResult {
   // When accepted: every part's id in part order (message_id is part_ids[0]). Receipts come
   // per part; the store correlates each and aggregates them into one job status.
   std::vector<std::string> part_ids;
+  // The same ids in the carrier's canonical form (core/message_id.h), what receipts are
+  // matched by; empty when the carrier matches receipts by the raw id.
+  std::vector<std::string> match_keys;
   uint32_t carrier_status = 0;  // e.g. SMPP command_status
   std::string detail;
   int segments = 0;

@@ -74,6 +74,18 @@ sd::smpp::SmppCarrierOptions CarrierOptions(const sd::CarrierConfig& c) {
   o.session.max_missed_enquire_links = static_cast<int>(c.max_missed_enquire_links);
   o.reconnect_initial_ms = c.reconnect_initial_ms;
   o.reconnect_max_ms = c.reconnect_max_ms;
+  o.transmit_binds = static_cast<int>(c.binds);
+  o.receiver_binds = static_cast<int>(c.receiver_binds);
+  o.rate.tps = static_cast<double>(c.tps);
+  o.parts.split = *sd::SplitMethodFromName(c.split);  // the config only lets valid names in
+  o.parts.coding = c.data_coding == "ucs2" ? sd::smpp::DataCodingChoice::kUcs2
+                                           : sd::smpp::DataCodingChoice::kAuto;
+  o.ids = sd::MessageIdNormalizer(*sd::MessageIdFormatFromName(c.submit_id_format),
+                                  *sd::MessageIdFormatFromName(c.receipt_id_format));
+  o.max_throttled_attempts = static_cast<int>(c.max_throttled_attempts);
+  o.max_temporary_attempts = static_cast<int>(c.max_temporary_attempts);
+  o.tls = c.tls;
+  o.tls_server_name = c.tls_server_name;
   return o;
 }
 
@@ -107,11 +119,14 @@ struct Daemon {
     const auto& c = carrier->counters();
     spdlog::info(
         "stats: entries={} submitted={} rejected={} inflight={} receipts={} retries={} resumed={} "
-        "| redis reclaimed={} dead={} unmatched_receipts={} write_retries={} | carrier bound={} "
-        "accepted={} temp_fail={} perm_fail={} reconnects={}",
+        "| redis reclaimed={} dead={} unmatched_receipts={} part_receipts={} write_retries={} "
+        "| carrier binds={}/{} accepted={} temp_fail={} perm_fail={} partial={} parts={} "
+        "part_retries={} throttled={} disconnects={} odd_ids={}",
         d.entries, d.submitted, d.rejected, dispatcher->inflight(), d.receipts, d.temporary_failures,
-        d.resumed, r.reclaimed, r.dead_lettered, r.unmatched_receipts, r.write_retries,
-        carrier->bound(), c.accepted, c.temporary_failures, c.permanent_failures, c.disconnects);
+        d.resumed, r.reclaimed, r.dead_lettered, r.unmatched_receipts, r.part_receipts,
+        r.write_retries, carrier->bound_binds(), carrier->binds().size(), c.accepted,
+        c.temporary_failures, c.permanent_failures, c.partially_sent, c.parts, c.part_retries,
+        c.throttled, c.disconnects, c.odd_message_ids);
   }
 
   void ReloadKeys() {

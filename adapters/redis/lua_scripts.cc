@@ -30,10 +30,15 @@ for i = 1, #KEYS / 2 do
   local idem, guard, entry, ttl = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
   if redis.call('SET', idem, entry, 'NX', 'PX', ttl) then
     out[i] = 0
-  elseif redis.call('GET', idem) == entry then
-    if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
   else
-    out[i] = 3
+    local v = redis.call('GET', idem)
+    if v == entry then
+      if redis.call('EXISTS', guard) == 1 then out[i] = 2 else out[i] = 1 end
+    elseif v == entry .. '|done' then
+      out[i] = 2
+    else
+      out[i] = 3
+    end
   end
 end
 return out
@@ -54,86 +59,159 @@ return out
   "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
-// guard and its correlation key (the guard again when there is none). ARGV: group, guard ttl,
-// maxlen, correlation ttl, then per outcome: entry id, correlation value ('' = none), the
-// number of outcome fields, the field/value pairs. Same rules as the single commit below: a
-// failing first write returns the error before that outcome's guard is set, and outcomes
-// already written in this call are only acknowledged when the batch is retried.
+// guard, its job id's idempotency record (the guard again without a job id) and its
+// correlation keys (none for a rejection, one per part when submitted). The idempotency record
+// of a job this entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job
+// fewer for Redis to create and expire. Entries that own no record (rejected before the
+// claim, replays) use the guard key.
+// ARGV: group, guard ttl, maxlen, correlation ttl, then per outcome: entry id, correlation
+// value, number of correlation keys, number of outcome fields, the field/value pairs. With
+// several parts each key's value is the correlation value plus the part's position
+// ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for. The guard decides
+// everything: a second commit of the same entry (a retry after a lost reply, or a second
+// daemon racing) only acknowledges. A failing first write returns the error before that
+// outcome's guard is set, and outcomes already written in this call are only acknowledged
+// when the batch is retried.
 const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
 local out = {}
 local a = 5
-local n = (#KEYS - 2) / 2
-for i = 1, n do
-  local guard, corr = KEYS[2 + 2 * i - 1], KEYS[2 + 2 * i]
-  local entry, corr_value, nf = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-  a = a + 3
+local k = 3
+local i = 0
+while k <= #KEYS do
+  i = i + 1
+  local guard, idem = KEYS[k], KEYS[k + 1]
+  local entry, corr_value = ARGV[a], ARGV[a + 1]
+  local ncorr, nf = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
   out[i] = 0
-  if redis.call('EXISTS', guard) == 0 then
+  local v = redis.call('GET', idem)
+  local owned = v == entry
+  local done = v == entry .. '|done'
+  if not owned and not done then done = redis.call('EXISTS', guard) == 1 end
+  if not done then
     local fields = {}
-    for k = a, a + nf - 1 do fields[#fields + 1] = ARGV[k] end
+    for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
     local r = xadd(KEYS[1], ARGV[3], fields)
     if failed(r) then return r end
-    if corr_value ~= '' then redis.call('SET', corr, corr_value, 'PX', ARGV[4]) end
-    redis.call('SET', guard, '1', 'PX', ARGV[2])
+    for p = 1, ncorr do
+      local v = corr_value
+      if ncorr > 1 then
+        local seq, total = tostring(p), tostring(ncorr)
+        v = v .. #seq .. ':' .. seq .. #total .. ':' .. total
+      end
+      redis.call('SET', KEYS[k + 1 + p], v, 'PX', ARGV[4])
+    end
+    if owned then
+      redis.call('SET', idem, entry .. '|done', 'XX', 'KEEPTTL')
+    else
+      redis.call('SET', guard, '1', 'PX', ARGV[2])
+    end
     out[i] = 1
   end
   a = a + nf
+  k = k + 2 + ncorr
   redis.call('XACK', KEYS[2], ARGV[1], entry)
 end
 return out
 )lua");
 
-// The guard decides everything: a second commit of the same entry (a retry after a lost
-// reply, or a second daemon racing) only acknowledges.
-const LuaScript kCommitScript = Make("commit", SD_LUA_XADD R"lua(
-local wrote = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local fields = {}
-  for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-  local r = xadd(KEYS[2], ARGV[4], fields)
-  if failed(r) then return r end
-  if #KEYS >= 4 then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[5]) end
-  redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
-  wrote = 1
-end
-redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
-return wrote
-)lua");
-
+// A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
+// stream, then per receipt its correlation key and its duplicate guard. ARGV: maxlen, ttl,
+// aggregation key prefix, then per receipt: state, final ('1'/'0'), the number of fields, the
+// receipt's field/value pairs without the state (carrier and message_id first: the state
+// follows them). Returns per receipt 0 quarantined (no correlation), 1 written, 2 duplicate,
+// 3 one part of a multipart job noted (the job's receipt waits for the others). On a failed
+// XADD the error is returned: receipts before it in the batch are guarded already, so the
+// retry of the batch finds them as duplicates and does the rest.
+// A multipart job gets ONE receipt, when every part has a final state: delivered if all
+// were, else the worst part state. The part states live in a hash next to the correlation
+// keys, with the same TTL; it is updated after the job's receipt is written, so a failed XADD
+// leaves nothing behind and the retry does the whole step again.
 const LuaScript kReceiptScript = Make("receipt", SD_LUA_XADD R"lua(
-if redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
-local fields = {}
-local target = KEYS[3]
-local result = 0
-local corr = redis.call('GET', KEYS[1])
-if corr then
-  local parts = {}
-  local i = 1
-  while i <= #corr and #parts < 4 do
-    local colon = string.find(corr, ':', i, true)
-    if not colon then break end
-    local n = tonumber(string.sub(corr, i, colon - 1))
-    if not n then break end
-    parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
-    i = colon + n + 1
+local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
+              undelivered = 5, rejected = 6}
+local function one(corr_key, guard, a, nf)
+  if redis.call('EXISTS', guard) == 1 then return 2 end
+  local state = ARGV[a]
+  local fields = {}
+  local target = KEYS[2]
+  local result = 0
+  local corr = redis.call('GET', corr_key)
+  local agg, seq, total
+  local agg_fields = {}
+  if corr then
+    local parts = {}
+    local i = 1
+    while i <= #corr and #parts < 6 do
+      local colon = string.find(corr, ':', i, true)
+      if not colon then break end
+      local n = tonumber(string.sub(corr, i, colon - 1))
+      if not n then break end
+      parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
+      i = colon + n + 1
+    end
+    local names = {'entry', 'job', 'ref', 'kid'}
+    for k = 1, 4 do
+      fields[#fields + 1] = names[k]
+      fields[#fields + 1] = parts[k] or ''
+    end
+    target = KEYS[1]
+    result = 1
+    seq, total = parts[5], tonumber(parts[6] or '1') or 1
+    if total > 1 then
+      if ARGV[a + 1] ~= '1' then
+        redis.call('SET', guard, '1', 'PX', ARGV[2])
+        return 3
+      end
+      agg = ARGV[3] .. (parts[1] or '')
+      local known = redis.call('HEXISTS', agg, seq) == 1
+      local have = redis.call('HLEN', agg)
+      if known or have + 1 < total then
+        redis.call('HSET', agg, seq, state)
+        redis.call('PEXPIRE', agg, ARGV[2])
+        redis.call('SET', guard, '1', 'PX', ARGV[2])
+        return 3
+      end
+      local worst = state
+      local delivered = 0
+      if state == 'delivered' then delivered = 1 end
+      for _, v in ipairs(redis.call('HVALS', agg)) do
+        if v == 'delivered' then delivered = delivered + 1 end
+        if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
+      end
+      state = worst
+      agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
+    end
   end
-  local names = {'entry', 'job', 'ref', 'kid'}
-  for k = 1, 4 do
-    fields[#fields + 1] = names[k]
-    fields[#fields + 1] = parts[k] or ''
+  local f0 = a + 3
+  for k = f0, f0 + 3 do fields[#fields + 1] = ARGV[k] end
+  fields[#fields + 1] = 'status'
+  fields[#fields + 1] = state
+  for k = f0 + 4, f0 + nf - 1 do fields[#fields + 1] = ARGV[k] end
+  for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
+  if result == 0 then
+    fields[#fields + 1] = 'reason'
+    fields[#fields + 1] = 'unmatched'
   end
-  target = KEYS[2]
-  result = 1
+  local r = xadd(target, ARGV[1], fields)
+  if failed(r) then return r end
+  if agg then
+    redis.call('HSET', agg, seq, ARGV[a])
+    redis.call('PEXPIRE', agg, ARGV[2])
+  end
+  redis.call('SET', guard, '1', 'PX', ARGV[2])
+  return result
 end
-for k = 3, #ARGV do fields[#fields + 1] = ARGV[k] end
-if result == 0 then
-  fields[#fields + 1] = 'reason'
-  fields[#fields + 1] = 'unmatched'
+local out = {}
+local a = 4
+for k = 3, #KEYS, 2 do
+  local nf = tonumber(ARGV[a + 2])
+  local r = one(KEYS[k], KEYS[k + 1], a, nf)
+  if failed(r) then return r end
+  out[#out + 1] = r
+  a = a + 3 + nf
 end
-local r = xadd(target, ARGV[1], fields)
-if failed(r) then return r end
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-return result
+return out
 )lua");
 
 // Checks the pending list first, so a re-sent dead-letter (lost reply) does not copy the entry
@@ -180,9 +258,75 @@ end
 return #mine
 )lua");
 
+// ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
+
+// Only one write: if the XADD fails, nothing happened and the retry redoes it.
+const LuaScript kAuditScript = Make("audit", R"lua(
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+if tonumber(ARGV[1]) > 0 then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+end
+return redis.call('XADD', KEYS[1], '*', unpack(fields))
+)lua");
+
+// The pending check makes a re-sent deferral (lost reply) a no-op: the XACK at the end of the
+// first run took the entry off the pending list, and the mover may since have put the job back
+// as a new entry, which a second ZADD would duplicate. The ZADD goes first through pcall: a
+// failure (wrong type, ACL) returns before anything was written. Killed anywhere (daemon or
+// Redis), the script has run whole or not at all: the job is on the pending list or in the set.
+const LuaScript kDeferScript = Make("defer", R"lua(
+local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[3] then return 2 end
+local r = redis.pcall('ZADD', KEYS[2], ARGV[4], ARGV[5])
+if type(r) == 'table' and r.err ~= nil then return r end
+if #KEYS >= 3 and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+return 1
+)lua");
+
+// XADD and ZREM of each member in one atomic call: a member is on the stream or in the set,
+// never both and never neither, and two daemons running this at once cannot both move it (the
+// second finds it gone from the range). Redis replicates and persists a script's effects as
+// one MULTI/EXEC, so a Redis crash also keeps them together. A member that does not decode
+// (written by something else) goes back raw, so the dispatcher rejects it with an outcome
+// instead of it blocking the head of the set for ever.
+const LuaScript kMoveDueScript = Make("move_due", R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local moved, bad = 0, 0
+for _, m in ipairs(due) do
+  local parts = {}
+  local i = 1
+  while i <= #m and #parts < 5 do
+    local colon = string.find(m, ':', i, true)
+    if not colon then break end
+    local n = tonumber(string.sub(m, i, colon - 1))
+    if not n or colon + n > #m then break end
+    parts[#parts + 1] = string.sub(m, colon + 1, colon + n)
+    i = colon + n + 1
+  end
+  local r
+  if #parts == 5 and i == #m + 1 then
+    r = redis.pcall('XADD', KEYS[2], '*', 'v', parts[1], 'kid', parts[2], 'job', parts[3],
+                    'sig', parts[4])
+    moved = moved + 1
+  else
+    r = redis.pcall('XADD', KEYS[2], '*', 'delayed', m)
+    bad = bad + 1
+  end
+  if type(r) == 'table' and r.err ~= nil then return r end
+  redis.call('ZREM', KEYS[1], m)
+end
+return {moved, bad, redis.call('ZCOUNT', KEYS[1], '-inf', now)}
+)lua");
+
 const std::vector<const LuaScript*>& AllScripts() {
-  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitScript, &kCommitManyScript, &kReceiptScript,
-                                                  &kDeadLetterScript, &kTouchScript};
+  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitManyScript, &kReceiptScript,
+                                                  &kDeadLetterScript, &kTouchScript,
+                                                  &kAuditScript, &kDeferScript, &kMoveDueScript};
   return kAll;
 }
 

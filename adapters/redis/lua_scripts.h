@@ -19,19 +19,14 @@ struct LuaScript {
 // (resume = the same entry, redelivered, no outcome yet).
 extern const LuaScript kClaimScript;
 
-// KEYS: outcome guard, outcomes stream, jobs stream[, correlation key].
-// ARGV: entry id, group, guard ttl ms, outcome maxlen, correlation ttl ms, correlation value,
-//       outcome field/value pairs...
-// Writes the outcome (and correlation) only if the guard was not set yet; always XACKs.
-// Returns 1 if the outcome was written, 0 if the entry already had one.
-extern const LuaScript kCommitScript;
-// The same for a batch of outcomes in one call (layout in lua_scripts.cc); returns per outcome
-// 1 written or 0 already there.
+// A batch of outcomes in one call (layout in lua_scripts.cc): per outcome, writes the outcome
+// and its correlation keys (one per part) only if its guard was not set yet; always XACKs.
+// Returns per outcome 1 written or 0 already there.
 extern const LuaScript kCommitManyScript;
 
-// KEYS: correlation key, receipts stream, quarantine stream, receipt guard key.
-// ARGV: maxlen, guard ttl ms, receipt field/value pairs...
-// Returns 1 matched, 0 unmatched (quarantined), 2 duplicate (already recorded).
+// A batch of receipts (layout in lua_scripts.cc). Returns per receipt 1 written, 0 unmatched
+// (quarantined), 2 duplicate (already recorded), 3 one part of a multipart job noted (its one
+// receipt comes when all parts are final).
 extern const LuaScript kReceiptScript;
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.
@@ -45,6 +40,23 @@ extern const LuaScript kDeadLetterScript;
 // which does not count as a delivery), so live consumers' work is never XAUTOCLAIMed by others.
 // Returns how many were still owned.
 extern const LuaScript kTouchScript;
+
+// KEYS: audit stream. ARGV: maxlen (0 = no trim), event field/value pairs...
+// Appends one audit event. Returns the new id. (At least once: a retry after a lost reply may
+// append the event twice; readers can drop an exact duplicate.)
+extern const LuaScript kAuditScript;
+
+// KEYS: jobs stream, delayed set[, idempotency record].
+// ARGV: entry id, group, consumer, due ms, member (EncodeDelayedMember).
+// If the entry is still pending for this consumer: ZADDs the member at the due score, DELs the
+// idempotency record if it names this entry, XACKs. Returns 1 deferred, 0 no longer pending
+// (done before: a retry after a lost reply, or an outcome), 2 pending for another consumer.
+extern const LuaScript kDeferScript;
+
+// KEYS: delayed set, jobs stream. ARGV: max members per call.
+// Moves members due by Redis' clock (TIME) back onto the jobs stream (XADD v kid job sig) and
+// ZREMs them. Returns {moved, undecodable (put back as a single field 'delayed'), due left}.
+extern const LuaScript kMoveDueScript;
 
 const std::vector<const LuaScript*>& AllScripts();
 

@@ -53,13 +53,14 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
     : loop_(loop),
       options_(std::move(options)),
       reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
-      writer_(loop, options_.endpoint, "writer") {
+      writer_(loop, options_.endpoint, "writer"),
+      audit_bursts_(60'000, options_.audit_burst_per_minute) {
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
-  for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
+  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
+                        &close_timer_, &move_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -92,6 +93,11 @@ void RedisJobStore::Start() {
   uv_timer_start(
       &claim_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnClaimTick(); },
       Ms(options_.claim_interval_ms), Ms(options_.claim_interval_ms));
+  if (options_.defer_move_interval_ms > 0) {
+    uv_timer_start(
+        &move_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->MoveDue(); },
+        Ms(options_.defer_move_interval_ms), Ms(options_.defer_move_interval_ms));
+  }
 }
 
 // ---- Connections ------------------------------------------------------------------------
@@ -120,6 +126,7 @@ void RedisJobStore::OnWriterReady() {
   group_create_outstanding_ = false;
   CreateGroup();
   SendQueued();
+  MoveDue();  // jobs that fell due while we were away go back at once
 }
 
 void RedisJobStore::CreateGroup() {
@@ -532,12 +539,19 @@ void RedisJobStore::FlushPendingWrites() {
       const bool submitted = o.status == OutcomeStatus::kSubmitted;
       const std::string guard = Key("out:" + o.entry_id);
       op.keys.push_back(guard);
-      // The carrier's message id exactly as its submit response gave it: receipts are looked
-      // up with the id they carry.
-      op.keys.push_back(submitted ? Key("corr:" + o.carrier + ":" + o.message_id) : guard);
+      op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
+      // One correlation key per part: the carrier's canonical ids when it gives them (receipts
+      // carry the same form), else the message id exactly as the submit response gave it.
+      size_t ncorr = 0;
+      if (submitted) {
+        if (o.match_keys.empty()) o.match_keys.push_back(o.message_id);
+        for (const std::string& k : o.match_keys) op.keys.push_back(CorrelationKey(o.carrier, k));
+        ncorr = o.match_keys.size();
+      }
       op.args.push_back(o.entry_id);
       op.args.push_back(submitted ? EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id)
                                   : std::string());
+      op.args.push_back(std::to_string(ncorr));
       op.args.push_back("22");  // 11 field/value pairs
       const std::string fields[] = {"entry", o.entry_id, "job", o.job_id, "kid", o.key_id, "ref", o.client_ref,
                                     "status", submitted ? "submitted" : "rejected",
@@ -562,51 +576,81 @@ void RedisJobStore::FlushPendingWrites() {
     Enqueue(std::move(op));
     run.clear();
   };
+  std::vector<PendingWrite*> receipts;  // consecutive receipts
   for (PendingWrite& w : pending) {
     if (w.op) {
       flush_run();
+      FlushReceipts(receipts);
       Enqueue(std::move(*w.op));
       continue;
     }
+    if (w.receipt) {
+      flush_run();
+      receipts.push_back(&w);
+      if (receipts.size() == kChunk) FlushReceipts(receipts);
+      continue;
+    }
+    FlushReceipts(receipts);
     run.push_back(&w);
     if (run.size() == kChunk) flush_run();
   }
   flush_run();
+  FlushReceipts(receipts);
 }
 
 void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
+  // Receipts of one loop turn (a read of many deliver_sm) go out as one script call on the
+  // next turn, in order behind the commits issued before them: a receipt may need the
+  // correlation record one of those writes.
+  if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+  PendingWrite w;
+  w.done = std::move(done);
+  w.receipt = std::move(rc);
+  pending_writes_.push_back(std::move(w));
+}
+
+void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
+  if (run.empty()) return;
   WriteOp op;
   op.script = &kReceiptScript;
-  const std::string status(ReceiptStateName(rc.state));
-  op.keys = {Key("corr:" + rc.carrier + ":" + rc.message_id), options_.receipts_stream,
-             options_.quarantine_stream,
-             Key("rcpt:" + rc.carrier + ":" + rc.message_id + ":" + status)};
-  op.args = {std::to_string(options_.outcome_maxlen),
-             std::to_string(options_.correlation_ttl_ms),
-             "carrier",
-             rc.carrier,
-             "message_id",
-             rc.message_id,
-             "status",
-             status,
-             "carrier_status",
-             rc.carrier_status,
-             "err",
-             rc.error_code,
-             "ts",
-             std::to_string(rc.ts_ms)};
-  op.done = [this, done = std::move(done)](redisReply* r) {
-    ++counters_.receipts;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ++counters_.unmatched_receipts;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 2) ++counters_.duplicate_receipts;
-    done();
-  };
-  if (!pending_writes_.empty()) {
-    // Behind commits not sent yet: it may need the correlation record one of them writes.
-    pending_writes_.push_back(PendingWrite{{}, {}, std::move(op)});
-    return;
+  op.keys = {options_.receipts_stream, options_.quarantine_stream};
+  op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
+             Key("agg:")};
+  std::vector<std::function<void()>> dones;
+  dones.reserve(run.size());
+  for (PendingWrite* w : run) {
+    const Receipt& rc = *w->receipt;
+    const std::string status(ReceiptStateName(rc.state));
+    const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
+    // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
+    const bool final_state = rc.state != ReceiptState::kEnroute;
+    op.keys.push_back(CorrelationKey(rc.carrier, match));
+    op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
+    const std::string fields[] = {"carrier",        rc.carrier,          "message_id", rc.message_id,
+                                  "carrier_status", rc.carrier_status,   "err",        rc.error_code,
+                                  "ts",             std::to_string(rc.ts_ms)};
+    op.args.push_back(status);
+    op.args.push_back(final_state ? "1" : "0");
+    op.args.push_back(std::to_string(std::size(fields)));
+    op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+    dones.push_back(std::move(w->done));
   }
+  op.items = dones.size();
+  op.done = [this, dones = std::move(dones)](redisReply* r) {
+    for (size_t i = 0; i < dones.size(); ++i) {
+      ++counters_.receipts;
+      const long long v = r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+                                  r->element[i]->type == REDIS_REPLY_INTEGER
+                              ? r->element[i]->integer
+                              : -1;
+      if (v == 0) ++counters_.unmatched_receipts;
+      if (v == 2) ++counters_.duplicate_receipts;
+      if (v == 3) ++counters_.part_receipts;
+      dones[i]();
+    }
+  };
   Enqueue(std::move(op));
+  run.clear();
 }
 
 void RedisJobStore::Enqueue(WriteOp op) {
@@ -615,6 +659,8 @@ void RedisJobStore::Enqueue(WriteOp op) {
     return;
   }
   op.seq = next_seq_++;
+  const bool audit = op.audit;
+  if (audit) op.done = [this, seq = op.seq](redisReply*) { OnAuditWritten(seq); };
   auto shared = std::make_shared<WriteOp>(std::move(op));
   // Only straight to the wire when nothing older waits: issue order is kept.
   if (writer_.ready() && queue_.empty()) {
@@ -622,6 +668,7 @@ void RedisJobStore::Enqueue(WriteOp op) {
   } else {
     queue_.emplace(shared->seq, std::move(shared));
   }
+  if (audit) OnAuditQueued(next_seq_ - 1);  // may drop the oldest queued event (audit_log.cc)
 }
 
 void RedisJobStore::SendQueued() {
@@ -780,8 +827,8 @@ void RedisJobStore::FinishClose() {
   // graceful disconnect would wait for a BLOCKed read or a hung server.
   reader_.Close(false, [this] { PartClosed(); });
   writer_.Close(false, [this] { PartClosed(); });
-  for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_}) {
+  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
+                        &close_timer_, &move_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
   }

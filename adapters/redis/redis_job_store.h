@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "adapters/redis/audit_burst.h"
 #include "adapters/redis/redis_connection.h"
 #include "core/ports.h"
 
@@ -44,6 +46,28 @@ struct RedisStoreOptions {
   int64_t outcome_maxlen = 1'000'000;  // approximate trim of outcome/receipt streams; 0 = off
   int64_t retry_delay_ms = 200;  // first delay before re-sending after an error reply; doubles
                                  // up to endpoint.reconnect_max_ms
+
+  // Security audit (AuditSink, adapters/redis/audit_log.cc). Config [redis] audit_stream,
+  // audit_maxlen, audit_queue_max, audit_burst_per_minute.
+  std::string audit_stream = "sd:audit";
+  int64_t audit_maxlen = 1'000'000;  // approximate trim (MAXLEN ~); 0 = off
+  // Events waiting for Redis (queued or unanswered) beyond this: the oldest queued one is
+  // dropped and counted. 10k events of ~200 bytes bound the queue near 2 MB while Redis is away.
+  size_t audit_queue_max = 10'000;
+  // More events of one reason than this within a sliding minute log a warning and count a
+  // burst (a key being brute-forced, a producer gone wrong). 0 = off.
+  int64_t audit_burst_per_minute = 100;
+
+  // Delay queue (DeferQueue, adapters/redis/delay_queue.cc). Config [redis] delayed_set,
+  // defer_move_interval_ms, defer_move_batch.
+  std::string delayed_set = "sd:delayed";
+  // How often this daemon moves due jobs back onto the jobs stream (also right after each
+  // writer connect). Every daemon may run it: one script call moves a member exactly once.
+  // 0 = this daemon never moves (another one must).
+  int64_t defer_move_interval_ms = 100;
+  // Members moved per script call (bounds how long one call holds Redis); a full chunk runs
+  // the next call at once.
+  int64_t defer_move_batch = 100;
 };
 
 struct RedisStoreCounters {
@@ -58,14 +82,27 @@ struct RedisStoreCounters {
   uint64_t receipts = 0;            // receipts confirmed by Redis
   uint64_t unmatched_receipts = 0;  // of those, quarantined
   uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
+  uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
   uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
   uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
   uint64_t touch_rounds = 0;  // idle-time refreshes of our in-process entries
   uint64_t errors = 0;        // error replies of any kind
+  // Audit (AuditSink).
+  uint64_t audit_events = 0;   // events confirmed written to the audit stream
+  uint64_t audit_dropped = 0;  // oldest events dropped because audit_queue_max were waiting
+  uint64_t audit_bursts = 0;   // a reason crossed audit_burst_per_minute (once per burst)
+  // Delay queue (DeferQueue).
+  uint64_t deferred = 0;       // entries moved to the delay queue and acknowledged
+  uint64_t defer_skipped = 0;  // Defer found the entry no longer pending for us (done twice)
+  uint64_t defer_moved = 0;    // due jobs this daemon put back onto the jobs stream
+  uint64_t defer_corrupt = 0;  // undecodable members put back raw (rejected as malformed)
 };
 
-class RedisJobStore final : public JobStore {
+// Also the AuditSink and the DeferQueue: both must be ordered with the store's other writes
+// (an audit event after the outcome it explains; a deferral after the claim it releases), be
+// retried while Redis is away, and reuse the writer connection and the idempotency key names.
+class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue {
  public:
   RedisJobStore(uv_loop_t* loop, RedisStoreOptions options);
   // Close() must have completed before destruction.
@@ -87,6 +124,17 @@ class RedisJobStore final : public JobStore {
              std::function<void(std::vector<ClaimState>)> done) override;
   void Commit(Outcome outcome, std::function<void()> done) override;
   void PutReceipt(Receipt receipt, std::function<void()> done) override;
+
+  // AuditSink (adapters/redis/audit_log.cc): XADD to audit_stream, in order with the other
+  // writes, retried while Redis is away, bounded by audit_queue_max (oldest dropped).
+  void Emit(AuditEvent event) override;
+  // DeferQueue (adapters/redis/delay_queue.cc): one atomic script puts the entry's fields in
+  // delayed_set at score `due_ms` (Unix ms, compared with Redis' clock), releases the
+  // "<key_prefix>idem:<job_id>" record if it names this entry, and XACKs the entry. `done`
+  // once durable (also when the entry turned out to be handled already). The entry comes
+  // back on jobs_stream with a new id once due.
+  void Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
+             std::function<void()> done) override;
 
   const RedisStoreCounters& counters() const;
   bool connected() const { return writer_.ready() && reader_.ready(); }
@@ -118,6 +166,7 @@ class RedisJobStore final : public JobStore {
     bool must_succeed = true;
     bool use_eval = false;  // NOSCRIPT seen: send the body (which also caches it)
     size_t items = 1;       // writes this call carries (a batch carries many)
+    bool audit = false;     // an audit event: counted against audit_queue_max (audit_log.cc)
   };
 
   // A write issued this loop turn, sent by FlushPendingWrites on the next: consecutive
@@ -125,12 +174,15 @@ class RedisJobStore final : public JobStore {
   struct PendingWrite {
     Outcome outcome;
     std::function<void()> done;
-    std::optional<WriteOp> op;  // set for a receipt queued behind unsent commits
+    std::optional<Receipt> receipt;  // set for a receipt (batched with its neighbours)
+    std::optional<WriteOp> op;       // set for any other write that must keep its place
   };
 
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
   void FlushPendingWrites();
+  // One receipt script call for `run` (consecutive receipts); clears it.
+  void FlushReceipts(std::vector<PendingWrite*>& run);
   void OnWriterReady();
   void OnReaderReady();
   void CreateGroup();
@@ -154,6 +206,14 @@ class RedisJobStore final : public JobStore {
   void FinishClose();
   void PartClosed();
   std::string Key(const std::string& suffix) const { return options_.key_prefix + suffix; }
+  std::string CorrelationKey(const std::string& carrier, const std::string& id) const {
+    return options_.key_prefix + "corr:" + carrier + ":" + id;
+  }
+  // Audit and delay queue (audit_log.cc, delay_queue.cc).
+  void EnqueueInOrder(WriteOp op);
+  void OnAuditQueued(uint64_t seq);
+  void OnAuditWritten(uint64_t seq);
+  void MoveDue();
 
   uv_loop_t* loop_;
   RedisStoreOptions options_;
@@ -195,7 +255,8 @@ class RedisJobStore final : public JobStore {
   uv_timer_t read_retry_timer_;
   uv_timer_t deferred_timer_;
   uv_timer_t close_timer_;
-  static constexpr int kTimers = 5;
+  uv_timer_t move_timer_;  // delay queue mover
+  static constexpr int kTimers = 6;
 
   bool started_ = false;
   bool closing_ = false;         // Close called: no new reads; writes drain
@@ -205,6 +266,14 @@ class RedisJobStore final : public JobStore {
   bool closed_done_ = false;
   std::function<void()> closed_;
   mutable RedisStoreCounters counters_;
+
+  // Audit events issued and not confirmed, by write seq, oldest first: those still in queue_
+  // are the ones the bound may drop (the ones on the wire come back to queue_ if lost).
+  std::deque<uint64_t> audit_seqs_;
+  bool audit_drop_logged_ = false;  // one log line per burst of drops
+  AuditBurstDetector audit_bursts_;
+  bool move_outstanding_ = false;  // one mover call at a time
+  bool move_failure_logged_ = false;
 };
 
 }  // namespace sd::redis

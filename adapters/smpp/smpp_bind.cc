@@ -1,6 +1,5 @@
 #include "adapters/smpp/smpp_bind.h"
 
-#include <netdb.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,25 +9,7 @@
 
 namespace sd::smpp {
 
-// One TCP connection. Freed only in the tcp handle's close callback (STYLE habit 8).
-struct SmppBind::Connection {
-  uv_tcp_t tcp;
-  uv_connect_t connect_req;
-  SmppBind* bind = nullptr;  // always set: the close callback reports back to it
-  bool current = true;       // false once the bind let go of this connection
-  bool connected = false;
-  int64_t connect_deadline_ms = 0;
-  // One read's worth; the session keeps partial PDUs itself. 64 KiB = one maximal PDU.
-  char read_buf[64 * 1024];
-};
-
 namespace {
-
-struct WriteReq {
-  uv_write_t req;  // first member: the callback casts back from uv_write_t*
-  std::string data;
-  uint64_t generation;
-};
 
 std::string Hex32(uint32_t v) {
   char buf[11];
@@ -75,77 +56,43 @@ void SmppBind::Connect() {
   if (closing_ || conn_ != nullptr) return;
   ++counters_.connect_attempts;
   if (counters_.connect_attempts > 1) ++counters_.reconnects;
-  struct addrinfo hints {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  // Resolution is synchronous: carrier hosts are configured addresses (or names in
-  // /etc/hosts); numeric addresses never touch DNS, so a DNS outage cannot wedge the loop.
-  struct addrinfo* res = nullptr;
-  const std::string port = std::to_string(options_.port);
-  if (getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
-    spdlog::warn("bind {}: cannot resolve {}", options_.name, options_.host);
-    ScheduleReconnect();
-    return;
-  }
-  auto* c = new Connection();
-  c->bind = this;
-  c->connect_deadline_ms = NowMs() + options_.connect_timeout_ms;
-  uv_tcp_init(loop_, &c->tcp);
-  c->tcp.data = c;
-  c->connect_req.data = c;
-  uv_tcp_nodelay(&c->tcp, 1);
-  conn_ = c;
+  net::StreamOptions so;
+  so.tls = options_.tls;
+  so.server_name = options_.tls_server_name;
+  net::StreamCallbacks cb;
+  cb.on_connected = [this](int st, const std::string& detail) { OnConnected(st, detail); };
+  cb.on_read = [this](std::string_view bytes) { OnRead(bytes); };
+  cb.on_closed = [this](const std::string& reason) { Disconnect(reason); };
+  conn_ = std::make_unique<net::StreamConnection>(loop_, std::move(so), std::move(cb));
   ++generation_;
-  const int rc =
-      uv_tcp_connect(&c->connect_req, &c->tcp, res->ai_addr, [](uv_connect_t* req, int st) {
-        auto* conn = static_cast<Connection*>(req->data);
-        // UV_ECANCELED after Disconnect(): that connection is no longer ours to act on.
-        if (conn->current) conn->bind->OnConnected(st);
-      });
-  freeaddrinfo(res);
+  // The connection's own timer covers the connect and, with TLS, the handshake.
+  const int rc = conn_->Connect(options_.host, options_.port, options_.connect_timeout_ms);
   if (rc != 0) {
-    spdlog::warn("bind {}: connect: {}", options_.name, uv_strerror(rc));
+    spdlog::warn("bind {}: connect to {}:{}: {}", options_.name, options_.host, options_.port,
+                 uv_strerror(rc));
     Disconnect(uv_strerror(rc));
   }
 }
 
-void SmppBind::OnConnected(int st) {
+void SmppBind::OnConnected(int st, const std::string& detail) {
   if (st != 0) {
-    spdlog::warn("bind {}: connect to {}:{} failed: {}", options_.name, options_.host,
-                 options_.port, uv_strerror(st));
-    Disconnect(uv_strerror(st));
+    spdlog::warn("bind {}: {}", options_.name, detail);
+    Disconnect(detail);
     return;
   }
-  conn_->connected = true;
   ++counters_.connects;
+  if (options_.tls) {
+    spdlog::info("bind {}: {} to {}:{}", options_.name, conn_->tls_protocol(), options_.host,
+                 options_.port);
+  }
   session_ = std::make_unique<EsmeSession>(options_.session);
   session_->Start(NowMs());
   rate_.Reset();
-  const int rc = uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&conn_->tcp),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(h->data);
-        *buf = uv_buf_init(conn->read_buf, sizeof conn->read_buf);
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(s->data);
-        if (conn->current) conn->bind->OnRead(nread, buf);
-      });
-  if (rc != 0) {
-    Disconnect(std::string("read: ") + uv_strerror(rc));
-    return;
-  }
   RequestFlush();
 }
 
-void SmppBind::OnRead(ssize_t nread, const uv_buf_t* buf) {
-  if (nread == 0) return;  // EAGAIN: nothing to do
-  if (nread < 0) {
-    Disconnect(nread == UV_EOF ? "peer closed the connection"
-                               : uv_strerror(static_cast<int>(nread)));
-    return;
-  }
-  session_->OnBytes(std::string_view(buf->base, static_cast<size_t>(nread)), NowMs());
+void SmppBind::OnRead(std::string_view bytes) {
+  session_->OnBytes(bytes, NowMs());
   ProcessEvents();
   RequestFlush();
 }
@@ -153,10 +100,6 @@ void SmppBind::OnRead(ssize_t nread, const uv_buf_t* buf) {
 void SmppBind::OnTick() {
   const int64_t now = NowMs();
   rate_.OnTick(NowNs());
-  if (conn_ != nullptr && !conn_->connected && now >= conn_->connect_deadline_ms) {
-    Disconnect("connect timed out");
-    return;
-  }
   if (session_) {
     session_->OnTimer(now);
     ProcessEvents();
@@ -337,27 +280,10 @@ void SmppBind::OnCheck() {
 }
 
 void SmppBind::Flush() {
-  if (conn_ == nullptr || !conn_->connected || !session_ || !session_->HasOutput()) return;
-  auto* w = new WriteReq();
-  w->data = session_->TakeOutput();
-  w->generation = generation_;
-  w->req.data = this;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&conn_->tcp), &buf, 1,
-                          [](uv_write_t* req, int st) {
-                            auto* wr = reinterpret_cast<WriteReq*>(req);
-                            auto* self = static_cast<SmppBind*>(req->data);
-                            const uint64_t gen = wr->generation;
-                            delete wr;
-                            // Cancelled writes belong to a connection already let go.
-                            if (st < 0 && st != UV_ECANCELED && self->generation_ == gen) {
-                              self->Disconnect(std::string("write: ") + uv_strerror(st));
-                            }
-                          });
-  if (rc != 0) {
-    delete w;  // an error return means the callback is never called
-    Disconnect(std::string("write: ") + uv_strerror(rc));
-  }
+  if (conn_ == nullptr || !session_ || !session_->HasOutput()) return;
+  // One Write per loop turn: everything the session queued since the last check.
+  const int rc = conn_->Write(session_->TakeOutput());
+  if (rc != 0) Disconnect(std::string("write: ") + uv_strerror(rc));
 }
 
 void SmppBind::FailOutstanding(const std::string& why) {
@@ -385,23 +311,18 @@ void SmppBind::FailOutstanding(const std::string& why) {
 
 void SmppBind::Disconnect(const std::string& reason) {
   if (conn_ == nullptr) return;
-  if (conn_->connected) ++counters_.disconnects;
+  const bool was_connected = session_ != nullptr;  // a session exists only once connected
+  if (was_connected) ++counters_.disconnects;
   if (!closing_) spdlog::warn("bind {}: disconnected: {}", options_.name, reason);
-  Connection* c = conn_;
-  conn_ = nullptr;
+  std::unique_ptr<net::StreamConnection> c = std::move(conn_);
   session_.reset();
   ++generation_;
-  c->current = false;
   ++closing_connections_;
   uv_timer_stop(&pace_timer_);
-  // Closing cancels a pending connect and pending writes (their callbacks see UV_ECANCELED
-  // before this close callback runs, while the bind is still alive).
-  uv_close(AsHandle(&c->tcp), [](uv_handle_t* h) {
-    auto* conn = static_cast<Connection*>(h->data);
-    SmppBind* bind = conn->bind;
-    delete conn;
-    bind->OnConnectionClosed();
-  });
+  // No callback of `c` runs after Close(); its completion runs from the last libuv close
+  // callback, while the bind is still alive (MaybeClosed waits for closing_connections_).
+  // Destroying `c` right after is fine: the handles live on until that callback.
+  c->Close([this] { OnConnectionClosed(); });
   FailOutstanding(reason);
   if (!closing_) ScheduleReconnect();
 }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/net/stream_connection.h"
 #include "adapters/smpp/send_rate.h"
 #include "adapters/smpp/session.h"
 #include "core/ports.h"
@@ -32,6 +33,10 @@ struct SmppBindOptions {
   int64_t connect_timeout_ms = 5'000;
   int64_t unbind_timeout_ms = 1'000;
   int64_t tick_ms = 100;
+  // Null: plain TCP. Otherwise a client TlsContext built at start-up; the connection then
+  // speaks only TLS (never falls back) and connect_timeout_ms covers the handshake too.
+  std::shared_ptr<const net::TlsContext> tls;
+  std::string tls_server_name;  // the name the SMSC's certificate must carry; empty = host
 };
 
 // What happened to one submit_sm.
@@ -97,7 +102,6 @@ class SmppBind {
   ReceiptSink on_receipt;
 
  private:
-  struct Connection;
   struct Queued {
     ShortMessage sm;
     PartDone done;
@@ -105,8 +109,8 @@ class SmppBind {
 
   void Connect();
   void ScheduleReconnect();
-  void OnConnected(int status);
-  void OnRead(ssize_t nread, const uv_buf_t* buf);
+  void OnConnected(int status, const std::string& detail);
+  void OnRead(std::string_view bytes);
   void OnTick();
   void ProcessEvents();
   void Pump();
@@ -125,7 +129,7 @@ class SmppBind {
   uv_loop_t* loop_;
   SmppBindOptions options_;
   std::unique_ptr<EsmeSession> session_;  // null while disconnected
-  Connection* conn_ = nullptr;
+  std::unique_ptr<net::StreamConnection> conn_;  // null while disconnected
   uint64_t generation_ = 0;  // bumps per connection: acks for an old one become no-ops
   SendRate rate_;
 

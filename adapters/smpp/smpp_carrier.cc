@@ -18,9 +18,11 @@ struct SmppCarrier::Job {
     bool finished = false;
     bool accepted = false;
     std::string message_id;
+    std::string match_key;
     PartResult last;
   };
   std::vector<Part> parts;
+  int segments = 0;  // what the outcome reports: the SMSC's own split for message_payload
   size_t unfinished = 0;
 };
 
@@ -53,12 +55,15 @@ SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
     b.connect_timeout_ms = options_.connect_timeout_ms;
     b.unbind_timeout_ms = options_.unbind_timeout_ms;
     b.tick_ms = options_.tick_ms;
+    b.tls = options_.tls;
+    b.tls_server_name = options_.tls_server_name;
     auto bind = std::make_unique<SmppBind>(loop_, std::move(b));
     bind->on_room = [this] {
       if (Ready() && ready_handler_) ready_handler_();
     };
     bind->on_receipt = [this](Receipt r, std::function<void()> ack) {
       r.carrier = options_.name;
+      r.match_key = MatchKey(r.message_id, false);
       if (!receipt_handler_) return;  // not durable: left unanswered, the SMSC redelivers
       receipt_handler_(std::move(r), std::move(ack));
     };
@@ -166,6 +171,8 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   job->parts.resize(parts->size());
   for (size_t i = 0; i < parts->size(); ++i) job->parts[i].sm = std::move((*parts)[i]);
   job->unfinished = job->parts.size();
+  job->segments = job->parts.size() > 1 ? static_cast<int>(job->parts.size())
+                                        : std::max(1, req.text.segments);
   own_.parts += job->parts.size();
   if (job->parts.size() > 1) ++own_.multipart;
   SmppBind* bind = PickBind(job->parts.size());
@@ -199,14 +206,17 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
   }
   p.finished = true;
   p.accepted = r.kind == PartResult::Kind::kAccepted;
-  if (p.accepted) p.message_id = r.message_id;
+  if (p.accepted) {
+    p.message_id = r.message_id;
+    p.match_key = MatchKey(p.message_id, true);
+  }
   p.last = std::move(r);
   if (--job->unfinished == 0) Finish(job);
 }
 
 void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
   SubmitResult out;
-  out.segments = static_cast<int>(job->parts.size());
+  out.segments = job->segments;
   size_t accepted = 0;
   const Job::Part* permanent = nullptr;
   const Job::Part* failed = nullptr;
@@ -221,7 +231,10 @@ void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
   if (accepted == job->parts.size()) {
     ++own_.accepted;
     out.kind = SubmitResult::Kind::kAccepted;
-    for (Job::Part& p : job->parts) out.part_ids.push_back(std::move(p.message_id));
+    for (Job::Part& p : job->parts) {
+      out.part_ids.push_back(std::move(p.message_id));
+      out.match_keys.push_back(std::move(p.match_key));
+    }
     out.message_id = out.part_ids.front();
   } else if (accepted > 0) {
     // Some parts are on their way: sending the job again would duplicate them, so this is
@@ -245,6 +258,18 @@ void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
     out.detail = failed->last.detail;
   }
   job->done(std::move(out));
+}
+
+std::string SmppCarrier::MatchKey(std::string_view id, bool submitted) {
+  auto key = submitted ? options_.ids.ForSubmit(id) : options_.ids.ForReceipt(id);
+  if (!key) {
+    // Empty or over-long: nothing canonical to match by; the raw id still correlates if the
+    // other side sends exactly the same bytes.
+    ++own_.odd_message_ids;
+    return std::string(id);
+  }
+  if (key->fell_back) ++own_.odd_message_ids;
+  return std::move(key->key);
 }
 
 void SmppCarrier::Defer(std::function<void()> fn) {

@@ -14,6 +14,7 @@
 
 #include "adapters/smpp/smpp_bind.h"
 #include "adapters/smpp/submit_parts.h"
+#include "core/message_id.h"
 #include "core/ports.h"
 
 namespace sd::smpp {
@@ -27,6 +28,9 @@ struct SmppCarrierOptions {
   int receiver_binds = 0;  // extra bind_receiver connections, for receipts only
   SendRateConfig rate;     // per bind: TPS ceiling and throttling behaviour
   PartsOptions parts;      // long messages and data_coding
+  // How this SMSC writes message ids in submit_sm_resp and in receipts (hex, decimal,
+  // string): receipts are matched on the canonical form of both.
+  MessageIdNormalizer ids;
   // A part the SMSC throttles is sent again (the bind slows down first) up to this often;
   // other temporary failures (ESME_RSYSERR, timeout, lost connection) up to the second.
   int max_throttled_attempts = 20;
@@ -38,6 +42,9 @@ struct SmppCarrierOptions {
   // that a shutdown is never held up by a dead one.
   int64_t unbind_timeout_ms = 1'000;
   int64_t tick_ms = 100;  // resolution of response timeouts, enquire_link and pacing steps
+  // Null: plain TCP. Otherwise every bind speaks TLS only (adapters/net, docs/tls.md).
+  std::shared_ptr<const net::TlsContext> tls;
+  std::string tls_server_name;  // the name the SMSC's certificate must carry; empty = host
 };
 
 struct SmppCarrierCounters {
@@ -102,6 +109,9 @@ class SmppCarrier final : public Carrier {
   void OnPartDone(const std::shared_ptr<Job>& job, size_t index, PartResult r);
   void Finish(const std::shared_ptr<Job>& job);
   void Defer(std::function<void()> fn);
+  // Canonical correlation key of a message id from a submit_sm_resp or a receipt; counts ids
+  // that do not parse in the configured format.
+  std::string MatchKey(std::string_view id, bool submitted);
   void OnBindClosed();
 
   uv_loop_t* loop_;

@@ -38,16 +38,45 @@ ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery)
 }
 
 Result<std::vector<ShortMessage>> BuildParts(const SubmitRequest& req, const PartsOptions& opts,
-                                             uint8_t registered_delivery, uint16_t /*ref*/) {
+                                             uint8_t registered_delivery, uint16_t ref) {
   SubmitRequest r = req;
   if (opts.coding == DataCodingChoice::kUcs2 && r.text.coding != DataCoding::kUcs2) {
     auto enc = EncodeText(r.text_utf8, DataCoding::kUcs2);
     if (!enc) return enc.error();
     r.text = std::move(*enc);
   }
-  std::vector<ShortMessage> parts;
-  parts.push_back(MakeSubmitSm(r, registered_delivery));
-  return parts;
+  auto split = SplitText(r.text, opts.split, ref);
+  if (!split) return split.error();
+  std::vector<ShortMessage> out;
+  out.reserve(split->size());
+  if (split->size() == 1) {
+    // One SMS, or kPayload: the whole text in one PDU (MakeSubmitSm moves anything over 254
+    // octets to message_payload).
+    out.push_back(MakeSubmitSm(r, registered_delivery));
+    return out;
+  }
+  // The addresses and flags are the same for every part: build them once, then set the
+  // part's user data.
+  EncodedText empty;
+  empty.coding = r.text.coding;
+  SubmitRequest header = r;
+  header.text = std::move(empty);
+  const ShortMessage base = MakeSubmitSm(header, registered_delivery);
+  for (const SmsPart& part : *split) {
+    ShortMessage sm = base;
+    if (!part.udh.empty()) {
+      sm.esm_class |= 0x40;  // UDHI: short_message starts with a user data header
+      sm.short_message = part.ShortMessage();
+    } else {
+      sm.short_message = part.body;
+      const char ref16[2] = {static_cast<char>(part.ref >> 8), static_cast<char>(part.ref & 0xFF)};
+      sm.tlvs.push_back(Tlv{tag::kSarMsgRefNum, std::string(ref16, 2)});
+      sm.tlvs.push_back(Tlv{tag::kSarTotalSegments, std::string(1, static_cast<char>(part.total))});
+      sm.tlvs.push_back(Tlv{tag::kSarSegmentSeqnum, std::string(1, static_cast<char>(part.seq))});
+    }
+    out.push_back(std::move(sm));
+  }
+  return out;
 }
 
 }  // namespace sd::smpp

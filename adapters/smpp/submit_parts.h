@@ -8,6 +8,7 @@
 #include "adapters/smpp/pdu.h"
 #include "core/ports.h"
 #include "core/result.h"
+#include "core/segmenter.h"
 
 namespace sd::smpp {
 
@@ -18,6 +19,9 @@ enum class DataCodingChoice : uint8_t {
 
 struct PartsOptions {
   DataCodingChoice coding = DataCodingChoice::kAuto;
+  // How a text longer than one SMS is marked as concatenated (core/segmenter.h): UDH with an
+  // 8-bit reference is what every handset and SMSC understands; the others per carrier.
+  SplitMethod split = SplitMethod::kUdh8;
 };
 
 // The submit_sm body for one request: sender TON/NPI from its form (digits, optionally with
@@ -25,8 +29,10 @@ struct PartsOptions {
 // international/E.164, data_coding from the encoding, short_message or message_payload.
 ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery);
 
-// Every PDU of the request in part order. Fails (kInvalidText) when the text cannot be
-// encoded as the carrier requires.
+// Every PDU of the request in part order: one per part for UDH (esm_class UDHI) and SAR
+// (sar_* TLVs), one with message_payload for kPayload or when the text fits one SMS.
+// `ref` is the concatenation reference (kUdh8 uses its low octet). Fails (kInvalidText)
+// when the text cannot be encoded as the carrier requires, kTextTooLong beyond 255 parts.
 Result<std::vector<ShortMessage>> BuildParts(const SubmitRequest& req, const PartsOptions& opts,
                                              uint8_t registered_delivery, uint16_t ref);
 

@@ -275,6 +275,47 @@ void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
   s.RefuseUnknown();
 }
 
+// [carrier.tls]: the context is built here so that a missing, unreadable or mismatched file
+// is reported at the line that names it, not at the first connect.
+void LoadCarrierTls(const toml::table& t, const std::filesystem::path& base, Problems& p,
+                    CarrierConfig& cc) {
+  Section s(t, "carrier.tls", p);
+  net::TlsConfig tc;
+  tc.role = net::TlsRole::kClient;
+  tc.ca_file = Resolve(base, s.Str("ca_file", "", false, true));
+  tc.ca_dir = Resolve(base, s.Str("ca_dir", "", false, true));
+  if (const toml::node* n = s.Node("use_system_trust_store")) {
+    if (!n->is_boolean()) {
+      p.At(*n, "carrier.tls.use_system_trust_store must be true or false");
+    } else {
+      tc.use_system_trust_store = n->as_boolean()->get();
+    }
+  }
+  tc.cert_file = Resolve(base, s.Str("cert_file", "", false, true));
+  tc.key_file = Resolve(base, s.Str("key_file", "", false, true));
+  const std::string min = s.OneOf("min_version", "1.2", {"1.2", "1.3"});
+  tc.min_version = min == "1.3" ? net::TlsMinVersion::kTls13 : net::TlsMinVersion::kTls12;
+  cc.tls_server_name = s.Str("server_name", "", false, true);
+  s.RefuseUnknown();
+  if (tc.ca_file.empty() && tc.ca_dir.empty() && !tc.use_system_trust_store) {
+    p.At(t, "[carrier.tls] needs ca_file, ca_dir or use_system_trust_store = true: the SMSC's "
+            "certificate is always verified");
+    return;
+  }
+  if (tc.cert_file.empty() != tc.key_file.empty()) {
+    p.At(t, "[carrier.tls] needs both cert_file and key_file for a client certificate, or "
+            "neither");
+    return;
+  }
+  if (p.any()) return;
+  auto ctx = net::TlsContext::Create(tc);
+  if (!ctx) {
+    p.At(t, "[carrier.tls]: " + ctx.error());
+    return;
+  }
+  cc.tls = std::move(ctx).value();
+}
+
 CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
   Section s(t, "carrier", p);
   CarrierConfig cc;
@@ -313,7 +354,8 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   if (cc.system_type.size() > 12) {
     p.At(*s.Node("system_type"), "carrier.system_type is longer than 12 characters (SMPP 3.4)");
   }
-  cc.bind = s.OneOf("bind", cc.bind, {"transmitter", "receiver", "transceiver"});
+  // The configured binds send; receipts-only connections are receiver_binds.
+  cc.bind = s.OneOf("bind", cc.bind, {"transmitter", "transceiver"});
   cc.window = s.Int("window", cc.window, 1, 10'000);
   cc.response_timeout_ms = s.Int("response_timeout_ms", cc.response_timeout_ms, 100, 600'000);
   cc.enquire_link_interval_ms =
@@ -326,6 +368,24 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
     p.At(*s.Node("reconnect_initial_ms"),
          "carrier.reconnect_initial_ms must not exceed reconnect_max_ms (" +
              std::to_string(cc.reconnect_max_ms) + ")");
+  }
+  cc.binds = s.Int("binds", cc.binds, 1, 64);
+  cc.receiver_binds = s.Int("receiver_binds", cc.receiver_binds, 0, 64);
+  cc.tps = s.Int("tps", cc.tps, 0, 1'000'000);
+  cc.split = s.OneOf("split", cc.split, {"udh8", "udh16", "sar", "payload"});
+  cc.data_coding = s.OneOf("data_coding", cc.data_coding, {"auto", "ucs2"});
+  cc.submit_id_format =
+      s.OneOf("submit_id_format", cc.submit_id_format, {"string", "hex", "decimal"});
+  cc.receipt_id_format =
+      s.OneOf("receipt_id_format", cc.receipt_id_format, {"string", "hex", "decimal"});
+  cc.max_throttled_attempts = s.Int("max_throttled_attempts", cc.max_throttled_attempts, 1, 1000);
+  cc.max_temporary_attempts = s.Int("max_temporary_attempts", cc.max_temporary_attempts, 1, 100);
+  if (const toml::node* n = s.Node("tls")) {
+    if (!n->is_table()) {
+      p.At(*n, "carrier.tls must be a table: write [carrier.tls] after the [[carrier]]");
+    } else {
+      LoadCarrierTls(*n->as_table(), base, p, cc);
+    }
   }
   s.RefuseUnknown();
   return cc;

@@ -3,9 +3,12 @@
 // key; the first problem stops start-up with "file:line:column: problem".
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "adapters/net/tls_context.h"
 
 namespace sd {
 
@@ -34,6 +37,19 @@ struct CarrierConfig {
   int64_t max_missed_enquire_links = 3;
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 10'000;
+  int64_t binds = 1;           // connections of type `bind` that send
+  int64_t receiver_binds = 0;  // extra bind_receiver connections for receipts
+  int64_t tps = 0;             // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
+  std::string split = "udh8";          // udh8 | udh16 | sar | payload
+  std::string data_coding = "auto";    // auto | ucs2
+  std::string submit_id_format = "string";   // string | hex | decimal
+  std::string receipt_id_format = "string";  // string | hex | decimal
+  int64_t max_throttled_attempts = 20;
+  int64_t max_temporary_attempts = 3;
+  // [carrier.tls]: present means every bind speaks TLS only. Built (every file read and
+  // checked) while the configuration loads, so a bad file stops start-up at its line.
+  std::shared_ptr<const net::TlsContext> tls;
+  std::string tls_server_name;
 };
 
 struct Config {

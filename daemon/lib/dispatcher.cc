@@ -100,6 +100,7 @@ void Dispatcher::Pump() {
     req.destination = p.job.job.destination;
     req.sender = p.job.job.sender;
     req.text = p.job.text;
+    req.text_utf8 = p.job.job.text;
     ++at_carrier_;
     ++stats_.carrier_attempts;
     carrier_.Submit(std::move(req), [this, p = std::move(p)](SubmitResult r) mutable {
@@ -120,6 +121,7 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
       o.status = OutcomeStatus::kSubmitted;
       o.carrier = carrier_.name();
       o.message_id = std::move(r.message_id);
+      o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.job.text.segments;
       ++stats_.submitted;
       CommitOutcome(std::move(o));

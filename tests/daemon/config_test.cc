@@ -237,7 +237,7 @@ TEST_F(ConfigTest, OutOfRangeNamesTheRange) {
       Path("c.toml") + ":4:13: daemon.log_level must be one of trace, debug, info, warn, error");
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + kCarrier + "bind = \"both\"\n"),
-      Path("c.toml") + ":9:8: carrier.bind must be one of transmitter, receiver, transceiver");
+      Path("c.toml") + ":9:8: carrier.bind must be one of transmitter, transceiver");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier +
                     "reconnect_initial_ms = 5000\nreconnect_max_ms = 1000\n"),
             Path("c.toml") +
@@ -381,6 +381,61 @@ TEST_F(ConfigTest, ShippedExampleLoads) {
 TEST(ConfigErrorTest, Format) {
   EXPECT_EQ((ConfigError{"/a.toml", 3, 7, "bad"}).ToString(), "/a.toml:3:7: bad");
   EXPECT_EQ((ConfigError{"/a.toml", 0, 0, "bad"}).ToString(), "/a.toml: bad");
+}
+
+TEST_F(ConfigTest, CarrierSendingKeys) {
+  const std::string path = Write("c.toml", std::string(kKeys) + kCarrier +
+                                               "binds = 4\nreceiver_binds = 1\ntps = 250\n"
+                                               "split = \"sar\"\ndata_coding = \"ucs2\"\n"
+                                               "submit_id_format = \"hex\"\n"
+                                               "receipt_id_format = \"decimal\"\n"
+                                               "max_throttled_attempts = 5\n"
+                                               "max_temporary_attempts = 2\n");
+  auto r = LoadConfig(path);
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const CarrierConfig& k = std::get<Config>(r).carriers[0];
+  EXPECT_EQ(k.binds, 4);
+  EXPECT_EQ(k.receiver_binds, 1);
+  EXPECT_EQ(k.tps, 250);
+  EXPECT_EQ(k.split, "sar");
+  EXPECT_EQ(k.data_coding, "ucs2");
+  EXPECT_EQ(k.submit_id_format, "hex");
+  EXPECT_EQ(k.receipt_id_format, "decimal");
+  EXPECT_EQ(k.max_throttled_attempts, 5);
+  EXPECT_EQ(k.max_temporary_attempts, 2);
+  EXPECT_EQ(k.tls, nullptr) << "plain TCP unless [carrier.tls] is present";
+
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "binds = 0\n"),
+            Path("c.toml") + ":9:9: carrier.binds = 0 is out of range [1, 64]");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "split = \"udh\"\n"),
+            Path("c.toml") + ":9:9: carrier.split must be one of udh8, udh16, sar, payload");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "receipt_id_format = \"HEX\"\n"),
+            Path("c.toml") +
+                ":9:21: carrier.receipt_id_format must be one of string, hex, decimal");
+}
+
+TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {
+  // The SMSC's certificate is always verified: no trust anchor, no start.
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nserver_name = \"smsc\"\n"),
+            Path("c.toml") +
+                ":9:1: [carrier.tls] needs ca_file, ca_dir or use_system_trust_store = true: "
+                "the SMSC's certificate is always verified");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier +
+                    "[carrier.tls]\nca_file = \"ca.pem\"\ncert_file = \"c.pem\"\n"),
+            Path("c.toml") +
+                ":9:1: [carrier.tls] needs both cert_file and key_file for a client "
+                "certificate, or neither");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nca_file = \"ca.pem\"\n"
+                                                    "min_version = \"1.1\"\n"),
+            Path("c.toml") + ":11:15: carrier.tls.min_version must be one of 1.2, 1.3");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nca_file = \"ca.pem\"\n"
+                                                    "verify = false\n"),
+            Path("c.toml") + ":11:1: unknown key 'verify' in [carrier.tls]");
+  // A file that is not there is named, at the table's line.
+  const std::string err =
+      ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nca_file = \"missing-ca.pem\"\n");
+  EXPECT_EQ(err.rfind(Path("c.toml") + ":9:1: [carrier.tls]: ", 0), 0u) << err;
+  EXPECT_NE(err.find(Path("missing-ca.pem")), std::string::npos) << err;
 }
 
 }  // namespace

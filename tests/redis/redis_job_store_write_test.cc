@@ -60,6 +60,18 @@ TEST_F(WriteTest, ClaimStates) {
   // Once the entry has its outcome, a redelivery only needs the ack: already done.
   ASSERT_TRUE(h.Commit(SubmittedOutcome("1-1", "job-a", "m-1")));
   EXPECT_EQ(h.Claim({{"1-1", "job-a", ttl}}), std::vector<ClaimState>{ClaimState::kAlreadyDone});
+  // The claimed job's record is its guard: marked done, its TTL kept, no separate guard key.
+  EXPECT_EQ(Get("sd:idem:job-a"), "1-1|done");
+  EXPECT_GT(Pttl("sd:idem:job-a"), 0);
+  EXPECT_LE(Pttl("sd:idem:job-a"), ttl);
+  EXPECT_EQ(Get("sd:out:1-1"), "<nil>");
+  // A replay's rejection owns no record: it is guarded by its entry's key, and the owner's
+  // record is left alone.
+  Outcome replay = RejectedOutcome("2-1", Reason::kReplay);
+  replay.job_id = "job-a";
+  ASSERT_TRUE(h.Commit(replay));
+  EXPECT_EQ(Get("sd:out:2-1"), "1");
+  EXPECT_EQ(Get("sd:idem:job-a"), "1-1|done");
   // A batch: one answer per request, in request order.
   EXPECT_EQ(h.Claim({{"3-1", "job-b", ttl}, {"2-1", "job-a", ttl}, {"3-1", "job-b", ttl}}),
             (std::vector<ClaimState>{ClaimState::kNew, ClaimState::kReplay, ClaimState::kResume}));
@@ -105,7 +117,7 @@ TEST_F(WriteTest, CommitWritesExactlyOneOutcomeAcksAndCorrelates) {
   EXPECT_GT(Pttl("sd:corr:carrier-a:msg-1"), 0);
   EXPECT_LE(Pttl("sd:corr:carrier-a:msg-1"), 3'600'000);
   EXPECT_EQ(Get("sd:corr:carrier-a:msg-2"), "<nil>");
-  // The once-per-entry guard expires too (correlation TTL).
+  // The job was never claimed here, so the once-per-entry guard key holds (correlation TTL).
   EXPECT_GT(Pttl("sd:out:" + ids[0]), 0);
   EXPECT_EQ(h->counters().commits, 2u);
   EXPECT_EQ(h->counters().outcomes_written, 1u);
@@ -125,6 +137,91 @@ TEST_F(WriteTest, RejectedOutcomeNamesItsReasonAndHasNoCorrelation) {
   ASSERT_TRUE(keys);
   EXPECT_EQ(keys->elements, 0u);
   EXPECT_EQ(PendingCount(redis_, kJobs, kGroup), 0);
+  ASSERT_TRUE(h.Close());
+}
+
+// A job sent in three parts: one correlation key per part (canonical ids), and ONE receipt
+// for the job once every part has a final state; "enroute" on the way counts for nothing.
+TEST_F(WriteTest, MultipartReceiptsAggregateIntoOneJobReceipt) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadJobs(h, 2);
+  Outcome out = SubmittedOutcome(ids[0], "job-m", "0A");
+  out.match_keys = {"10", "11", "12"};
+  out.segments = 3;
+  ASSERT_TRUE(h.Commit(out));
+  for (const char* k : {"10", "11", "12"}) {
+    EXPECT_GT(Pttl(std::string("sd:corr:carrier-a:") + k), 0) << k;
+  }
+  EXPECT_EQ(Get("sd:corr:carrier-a:0A"), "<nil>");  // the raw id is not a key when canonical
+
+  auto part = [&](const char* raw, const char* key, ReceiptState st) {
+    Receipt r;
+    r.carrier = "carrier-a";
+    r.message_id = raw;
+    r.match_key = key;
+    r.state = st;
+    r.carrier_status = std::string(ReceiptStateName(st));
+    r.ts_ms = 1'700'000'002'000;
+    return r;
+  };
+  ASSERT_TRUE(h.PutReceipt(part("0a", "10", ReceiptState::kDelivered)));
+  ASSERT_TRUE(h.PutReceipt(part("0B", "11", ReceiptState::kEnroute)));
+  ASSERT_TRUE(h.PutReceipt(part("0B", "11", ReceiptState::kDelivered)));
+  ASSERT_TRUE(h.PutReceipt(part("0b", "11", ReceiptState::kDelivered)));  // duplicate
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 0);
+  ASSERT_TRUE(h.PutReceipt(part("0C", "12", ReceiptState::kDelivered)));
+  auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].Get("entry"), ids[0]);
+  EXPECT_EQ(receipts[0].Get("job"), "job-m");
+  EXPECT_EQ(receipts[0].Get("status"), "delivered");
+  EXPECT_EQ(receipts[0].Get("parts"), "3");
+  EXPECT_EQ(receipts[0].Get("delivered_parts"), "3");
+  EXPECT_EQ(receipts[0].Get("message_id"), "0C");
+  EXPECT_EQ(h->counters().part_receipts, 3u);
+  EXPECT_EQ(h->counters().duplicate_receipts, 1u);
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts:unmatched"), 0);
+
+  // Second job: one part fails. The job's receipt carries the worst part state.
+  Outcome out2 = SubmittedOutcome(ids[1], "job-n", "20");
+  out2.match_keys = {"20", "21"};
+  ASSERT_TRUE(h.Commit(out2));
+  ASSERT_TRUE(h.PutReceipt(part("21", "21", ReceiptState::kUndelivered)));
+  ASSERT_TRUE(h.PutReceipt(part("20", "20", ReceiptState::kDelivered)));
+  receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[1].Get("job"), "job-n");
+  EXPECT_EQ(receipts[1].Get("status"), "undelivered");
+  EXPECT_EQ(receipts[1].Get("parts"), "2");
+  EXPECT_EQ(receipts[1].Get("delivered_parts"), "1");
+  ASSERT_TRUE(h.Close());
+}
+
+// A part receipt whose XADD fails (the receipts stream has the wrong type) leaves no state
+// behind: once the stream is fixed, the retried write completes the job's receipt.
+TEST_F(WriteTest, MultipartReceiptRetriedAfterAFailedWriteStillCompletes) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadJobs(h, 1);
+  Outcome out = SubmittedOutcome(ids[0], "job-r", "a");
+  out.match_keys = {"a", "b"};
+  ASSERT_TRUE(h.Commit(out));
+  Receipt r;
+  r.carrier = "carrier-a";
+  r.state = ReceiptState::kDelivered;
+  r.message_id = r.match_key = "a";
+  ASSERT_TRUE(h.PutReceipt(r));
+  ASSERT_TRUE(redis_.Command({"SET", "sd:receipts", "not a stream"}));
+  r.message_id = r.match_key = "b";
+  bool done = false;
+  h->PutReceipt(r, [&] { done = true; });
+  // The store retries while the write fails; fix the key and the same write lands.
+  EXPECT_FALSE(loop_.RunUntil([&] { return done; }, 300ms));
+  ASSERT_TRUE(redis_.Command({"DEL", "sd:receipts"}));
+  ASSERT_TRUE(loop_.RunUntil([&] { return done; }, 10s));
+  const auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].Get("status"), "delivered");
+  EXPECT_EQ(receipts[0].Get("delivered_parts"), "2");
   ASSERT_TRUE(h.Close());
 }
 

@@ -403,5 +403,208 @@ TEST_F(SmppCarrierTest, CloseBeforeStartLeavesNothingOpen) {
   EXPECT_EQ(carrier.counters().connect_attempts, 0u);
 }
 
+
+// ---- several binds, pacing, long messages, message ids ------------------------------------
+
+// A text of `n` characters that needs UCS-2 (the Cyrillic letters are not in GSM 03.38).
+SubmitRequest LongUcs2(int i, int n) {
+  SubmitRequest r;
+  r.destination = "+4915200" + std::to_string(100000 + i);
+  r.sender = "ACME";
+  std::string utf8;
+  for (int k = 0; k < n; ++k) utf8 += k % 10 == 9 ? std::string(" ") : std::string("\xd0\x96");
+  r.text_utf8 = utf8;
+  auto enc = EncodeText(utf8, DataCoding::kUcs2);
+  EXPECT_TRUE(enc.ok());
+  r.text = *enc;
+  return r;
+}
+
+class SplitMethodTest : public SmppCarrierTest,
+                        public ::testing::WithParamInterface<SplitMethod> {};
+
+// 150 UCS-2 characters: 3 parts with a UDH (67 per part) or SAR (67 with 8-bit-ref room kept),
+// one message_payload PDU otherwise. The simulator reassembles what it gets and sends one
+// receipt per submit; the carrier reports one canonical id per part.
+TEST_P(SplitMethodTest, LongUcs2TextIsSentInPartsTheSmscReassembles) {
+  const SplitMethod method = GetParam();
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.parts.split = method;
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 20;
+  Producer producer(carrier, kJobs);
+  producer.make = [](int i) { return LongUcs2(i, 150); };
+  std::vector<Receipt> receipts;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    receipts.push_back(std::move(r));
+    ack();
+  });
+  carrier.Start();
+  const size_t parts = method == SplitMethod::kPayload ? 1 : 3;
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts.size() == kJobs * parts; }))
+      << "completed " << producer.completed() << " receipts " << receipts.size();
+  std::set<std::string> keys;
+  for (int i = 0; i < kJobs; ++i) {
+    const SubmitResult& r = producer.results()[i];
+    ASSERT_EQ(r.kind, SubmitResult::Kind::kAccepted) << r.detail;
+    EXPECT_EQ(r.segments, 3);
+    ASSERT_EQ(r.part_ids.size(), parts);
+    ASSERT_EQ(r.match_keys.size(), parts);
+    EXPECT_EQ(r.message_id, r.part_ids[0]);
+    keys.insert(r.match_keys.begin(), r.match_keys.end());
+  }
+  std::set<std::string> receipted;
+  for (const Receipt& r : receipts) receipted.insert(r.match_key);
+  EXPECT_EQ(receipted, keys) << "every part's receipt matches a part id";
+  auto st = sim.FreshStats();
+  EXPECT_EQ(st["submits"], static_cast<long long>(kJobs * parts));
+  EXPECT_EQ(st["messages"], kJobs);
+  EXPECT_EQ(st["reassembly_errors"], 0);
+  if (method == SplitMethod::kPayload) {
+    EXPECT_EQ(st["payload_messages"], kJobs);
+  } else {
+    EXPECT_EQ(st["reassembled_messages"], kJobs);
+  }
+  const SmppCarrierCounters c = carrier.counters();
+  EXPECT_EQ(c.multipart, method == SplitMethod::kPayload ? 0u : static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(c.parts, kJobs * parts);
+  CloseAndCheck(carrier);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, SplitMethodTest,
+                         ::testing::Values(SplitMethod::kUdh8, SplitMethod::kUdh16,
+                                           SplitMethod::kSar, SplitMethod::kPayload),
+                         [](const auto& info) { return std::string(SplitMethodName(info.param)); });
+
+// The SMSC answers submit_sm with hex ids and writes decimal ids with leading zeros into its
+// receipts: with the formats declared, every receipt carries the key of its submit.
+TEST_F(SmppCarrierTest, HexSubmitIdsMatchDecimalReceiptIds) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--id-format", "hex-upper",
+                            "--receipt-id-format", "decimal", "--id-leading-zeros", "12"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.ids = MessageIdNormalizer(MessageIdFormat::kHex, MessageIdFormat::kDecimal);
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 50;
+  Producer producer(carrier, kJobs);
+  std::vector<Receipt> receipts;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    receipts.push_back(std::move(r));
+    ack();
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts.size() == kJobs; }));
+  std::set<std::string> keys, raw;
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_EQ(producer.results()[i].match_keys.size(), 1u);
+    keys.insert(producer.results()[i].match_keys[0]);
+    raw.insert(producer.results()[i].message_id);
+  }
+  std::set<std::string> receipted, receipted_raw;
+  for (const Receipt& r : receipts) {
+    receipted.insert(r.match_key);
+    receipted_raw.insert(r.message_id);
+  }
+  EXPECT_EQ(receipted, keys);
+  EXPECT_NE(receipted_raw, raw) << "the raw ids differ, so the test shows normalisation";
+  EXPECT_EQ(carrier.counters().odd_message_ids, 0u);
+  CloseAndCheck(carrier);
+}
+
+// Three transmitting binds: all bind, the load is spread over them, every job is accepted once.
+TEST_F(SmppCarrierTest, SeveralBindsShareTheLoad) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--submit-latency-ms", "2"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.transmit_binds = 3;
+  o.receiver_binds = 1;
+  o.session.bind = BindType::kTransmitter;
+  o.session.window = 4;
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 300;
+  Producer producer(carrier, kJobs);
+  size_t receipts = 0;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt, std::function<void()> ack) {
+    ++receipts;
+    ack();
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts == kJobs; }))
+      << producer.completed() << " " << receipts;
+  EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+  ASSERT_EQ(carrier.binds().size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_GT(carrier.binds()[i]->counters().submits, 20u) << "bind " << i;
+  }
+  EXPECT_EQ(carrier.binds()[3]->counters().submits, 0u) << "the receiver bind never submits";
+  EXPECT_EQ(carrier.binds()[3]->counters().receipts, static_cast<uint64_t>(kJobs));
+  auto st = sim.FreshStats();
+  EXPECT_EQ(st["binds_tx"], 3);
+  EXPECT_EQ(st["binds_rx"], 1);
+  CloseAndCheck(carrier);
+}
+
+// The SMSC throttles above 300 submits/s and answers every 7th with ESME_RMSGQFUL: the bind
+// slows down, throttled parts are sent again, and every job ends accepted exactly once.
+TEST_F(SmppCarrierTest, ThrottledBindSlowsDownAndEveryJobIsStillAccepted) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--throttle-tps", "300",
+                            "--msgqful-every", "7"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.rate.throttle_pause_ms = 20;
+  o.rate.max_throttle_pause_ms = 100;
+  o.rate.probe_interval_ms = 100;
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 400;
+  Producer producer(carrier, kJobs);
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt, std::function<void()> ack) { ack(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs; })) << producer.completed();
+  EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(producer.calls()[i], 1) << i;
+  const SmppCarrierCounters c = carrier.counters();
+  EXPECT_GT(c.throttled, 0u);
+  EXPECT_EQ(c.part_retries, c.throttled);
+  auto st = sim.FreshStats();
+  EXPECT_EQ(static_cast<uint64_t>(st["throttled"] + st["msgqful"]), c.throttled);
+  EXPECT_EQ(st["messages"], kJobs);
+  CloseAndCheck(carrier);
+}
+
+// A carrier configured for UCS-2 re-encodes a GSM text rather than send the default alphabet.
+TEST_F(SmppCarrierTest, DataCodingUcs2ReencodesGsmText) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--messages-file", dir_.File("m.jsonl")}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.parts.coding = DataCodingChoice::kUcs2;
+  SmppCarrier carrier(loop_.get(), o);
+  Producer producer(carrier, 1);
+  producer.make = [](int) {
+    SubmitRequest r;
+    r.destination = "+4915100100000";
+    r.sender = "ACME";
+    r.text_utf8 = "hi";
+    r.text = *EncodeText("hi", DataCoding::kGsm7);
+    return r;
+  };
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt, std::function<void()> ack) { ack(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == 1; }));
+  EXPECT_EQ(producer.results()[0].kind, SubmitResult::Kind::kAccepted);
+  ASSERT_TRUE(Run([&] { return sim.Stat("messages") == 1; }));
+  sim.FreshStats();
+  const std::string line = testing::ReadTextFile(dir_.File("m.jsonl"));
+  EXPECT_NE(line.find("\"data_coding\":8"), std::string::npos) << line;
+  EXPECT_NE(line.find("00680069"), std::string::npos) << line;  // "hi" in UTF-16BE
+  CloseAndCheck(carrier);
+}
+
 }  // namespace
 }  // namespace sd::smpp
