@@ -88,6 +88,7 @@ std::string ToJson(const Report& r) {
                          {"rejected", run.rejected},
                          {"receipts", run.receipts},
                          {"receipt_entries", run.receipt_entries},
+                         {"receipts_unmatched", run.receipts_unmatched},
                          {"rejected_by_reason", run.rejected_by_reason},
                          {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
                          {"segments", {{"generated", run.segments_generated},
@@ -143,12 +144,13 @@ std::string ToMarkdown(const Report& r) {
        "submit_sm_resp; receipt = receipt written). receipts/s counts the daemon's receipts, one per "
        "job (a multipart job's parts are aggregated into one).\n\n";
   o << "| run | jobs (gsm / ucs2 / long) | segments made | segments submitted | SMSC accepted | SMSC receipts "
-       "(per part) | job receipts | rejected | binds open |\n";
-  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "(per part) | job receipts | unmatched receipts | rejected | binds open |\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const RunResult& run : r.runs) {
     o << "| " << run.label << " | " << run.jobs << " (" << run.jobs_gsm << " / " << run.jobs_ucs2 << " / "
       << run.jobs_long << ") | " << run.segments_generated << " | " << run.segments_submitted << " | "
-      << run.smsc_segments << " | " << run.smsc_receipts << " | " << run.receipts << " | " << run.rejected;
+      << run.smsc_segments << " | " << run.smsc_receipts << " | " << run.receipts << " | " << run.receipts_unmatched
+      << " | " << run.rejected;
     if (!run.rejected_by_reason.empty()) {
       o << " (";
       const char* sep = "";

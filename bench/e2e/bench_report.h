@@ -31,6 +31,7 @@ struct RunResult {
   uint64_t receipts = 0;        // jobs with a receipt written by the daemon (one per job)
   uint64_t receipt_entries = 0; // entries on the receipt stream (more than receipts only if a
                                 // job got several)
+  uint64_t receipts_unmatched = 0;  // on the quarantine stream: the daemon found no job for them
   // The message mix (--mix) and its segments: as generated (core's count), as the daemon
   // submitted them (the outcomes' `segments`), as the SMSC accepted them (smsc-sim's
   // accepted_submits, retries included), and the SMSC's own receipts (one per part).

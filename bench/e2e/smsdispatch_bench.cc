@@ -481,6 +481,9 @@ RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& job
     }
     outcomes = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:outcomes"));
     receipts = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts"));
+    // Receipts the daemon could not match (say one that overtook its own submit_sm_resp on
+    // another bind) are quarantined, not written: they end the wait as well.
+    receipts += static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts:unmatched"));
     const double t = std::chrono::duration<double>(Clock::now() - start).count();
     res.backlog.emplace_back(t, static_cast<int64_t>(sent.load()) - static_cast<int64_t>(outcomes));
     if (!o.quiet && Clock::now() - last_print >= std::chrono::seconds(1)) {
@@ -536,6 +539,7 @@ RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& job
     last_receipt = std::max(last_receipt, EntryMs(id));
   });
   res.receipts = receipt_at.size();
+  res.receipts_unmatched = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts:unmatched"));
   for (const auto& [entry, at] : receipt_at) to_receipt.push_back(static_cast<double>(at - EntryMs(entry)));
   // The SMSC's side: segments it accepted, receipts it sent (one per part), binds open now.
   const auto sim = SimStats(e);
@@ -724,11 +728,13 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "run %d: %.0f jobs/s, submit p50 %.1f p99 %.1f ms, receipt p99 %.1f ms\n", n, r.jobs_per_second,
             r.enqueue_to_submit.p50, r.enqueue_to_submit.p99, r.enqueue_to_receipt.p99);
     fprintf(stderr, "run %d: %llu jobs (%llu gsm, %llu ucs2, %llu long), %llu segments made, %llu submitted by the "
-            "daemon, %llu accepted by the smsc; %llu job receipts, %llu smsc receipts; %llu binds open\n", n,
+            "daemon, %llu accepted by the smsc; %llu job receipts (%llu unmatched), %llu smsc receipts; %llu binds "
+            "open\n", n,
             static_cast<unsigned long long>(r.jobs), static_cast<unsigned long long>(r.jobs_gsm),
             static_cast<unsigned long long>(r.jobs_ucs2), static_cast<unsigned long long>(r.jobs_long),
             static_cast<unsigned long long>(r.segments_generated), static_cast<unsigned long long>(r.segments_submitted),
             static_cast<unsigned long long>(r.smsc_segments), static_cast<unsigned long long>(r.receipts),
+            static_cast<unsigned long long>(r.receipts_unmatched),
             static_cast<unsigned long long>(r.smsc_receipts), static_cast<unsigned long long>(r.binds_open));
     report.runs.push_back(std::move(r));
     e.daemon->Stop();

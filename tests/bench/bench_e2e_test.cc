@@ -190,15 +190,17 @@ TEST(Report, ShowsTheMixSegmentsAndBothReceiptCounts) {
   run.segments_submitted = 9;
   run.smsc_segments = 9;
   run.smsc_receipts = 9;
-  run.receipts = 9;
+  run.receipts = 8;
+  run.receipts_unmatched = 1;
   run.binds_open = 2;
   r.runs.push_back(run);
   const std::string json = ToJson(r);
   EXPECT_NE(json.find("\"generated\": 12"), std::string::npos) << json;
   EXPECT_NE(json.find("\"smsc_receipts\": 9"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"receipts_unmatched\": 1"), std::string::npos) << json;
   EXPECT_NE(json.find("\"text_too_long\": 1"), std::string::npos) << json;
   const std::string md = ToMarkdown(r);
-  EXPECT_NE(md.find("| max | 10 (7 / 2 / 1) | 12 | 9 | 9 | 9 | 9 | 1 (text_too_long 1) | 2 |"),
+  EXPECT_NE(md.find("| max | 10 (7 / 2 / 1) | 12 | 9 | 9 | 9 | 8 | 1 | 1 (text_too_long 1) | 2 |"),
             std::string::npos)
       << md;
 }
