@@ -105,7 +105,7 @@ struct Client {
   bool can_receive = false;  // RX or TRX
   bool paused = false;       // reads stopped until the write queue drains (kMaxWriteQueue)
   bool closing = false;
-  bool draining = false;  // unbind, drop or framing error: input dropped, close once flushed
+  bool draining = false;          // unbind, drop, bad framing: input dropped, shut down, closed
   bool drop_after_flush = false;  // --drop-connection-after reached: close once flushed
   CommandId bind_type = CommandId::kBindTransceiver;
   std::string system_id;
@@ -275,13 +275,9 @@ void Append(Client* c, const Pdu& p) {
 void CloseClient(Client* c);
 
 // A write reached the kernel; `queued` bytes still wait. Resumes a paused client once its
-// queue has drained to half, and ends a draining one once everything is out.
+// queue has drained to half.
 void OnWritten(Client* c, size_t queued) {
-  if (c->closing) return;
-  if (c->draining) {
-    if (queued == 0 && c->out.empty()) CloseClient(c);
-    return;
-  }
+  if (c->closing || c->draining) return;
   if (c->paused && queued <= kMaxWriteQueue / 2) {
     c->paused = false;
     c->conn->ResumeReading();
@@ -729,15 +725,17 @@ void HandlePdu(Client* c, const Pdu& p) {
 }
 
 void CloseAfterFlush(Client* c) {
-  // Stop handling requests, let the queued responses go out (OnWritten), then close. What
-  // still arrives is read and dropped, not left unread: closing a socket with unread input
-  // sends a TCP RST instead of a FIN, and the client could lose the responses it is owed.
+  // Stop handling requests, let the queued responses go out, say so (TCP FIN, after a TLS
+  // close_notify), then close. What still arrives is read and dropped: the FIN leaves before
+  // the close, so late input cannot turn the hang-up into a reset that costs the client the
+  // responses it has not read yet.
   c->draining = true;
   if (c->paused) {
     c->paused = false;
     c->conn->ResumeReading();
   }
-  if (c->conn->queued_bytes() == 0 && c->out.empty()) CloseClient(c);
+  const int rc = c->conn->Shutdown([c](int) { CloseClient(c); });
+  if (rc != 0) CloseClient(c);
 }
 
 // Decodes and handles every whole PDU at the front of `buf`; returns the bytes consumed.
