@@ -53,6 +53,10 @@ struct StreamConnection::Impl {
   std::unique_ptr<TlsEngine> tls;
   std::string pending_plain;  // plain TCP: Write() before the connect completed
   size_t inflight_bytes = 0;  // in uv_write requests whose callback has not run
+  // Shutdown(): the half-close, issued after the queued writes, and its completion.
+  uv_shutdown_t shutdown_req;
+  bool shutdown_started = false;
+  std::function<void(int)> shutdown_done;
   std::vector<char> read_buf;
   StreamCounters counters;
 
@@ -390,6 +394,28 @@ int StreamConnection::Write(std::string_view bytes) {
     return 0;
   }
   return c->WriteRaw(std::string(bytes), false);
+}
+
+int StreamConnection::Shutdown(std::function<void(int status)> done) {
+  Impl* c = impl_;
+  if (c == nullptr || c->closing || c->phase != Impl::Phase::kConnected) return UV_ENOTCONN;
+  if (c->shutdown_started) return UV_EALREADY;
+  if (c->tls) {
+    c->tls->Shutdown();  // close_notify, queued behind the data already written
+    c->FlushCiphertext();
+    if (c->phase != Impl::Phase::kConnected) return UV_ENOTCONN;  // that write failed
+  }
+  c->shutdown_req.data = c;
+  const int rc = uv_shutdown(&c->shutdown_req, c->stream(), [](uv_shutdown_t* req, int status) {
+    auto* self = static_cast<Impl*>(req->data);
+    if (self->closing) return;  // UV_ECANCELED from Close(): no callback after it
+    auto cb = std::move(self->shutdown_done);
+    if (cb) cb(status);
+  });
+  if (rc != 0) return rc;  // an error return means the callback is never called
+  c->shutdown_started = true;
+  c->shutdown_done = std::move(done);
+  return 0;
 }
 
 void StreamConnection::Close(std::function<void()> closed) {

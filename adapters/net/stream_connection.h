@@ -80,6 +80,14 @@ class StreamConnection {
   // is queued); UV_ENOTCONN after the connection failed or was closed.
   [[nodiscard]] int Write(std::string_view bytes);
 
+  // Half-close, for a server that hangs up after its last answer: once every byte queued so
+  // far has reached the kernel, tells the peer nothing more comes (TLS: close_notify, then a
+  // TCP FIN) while reading goes on. The FIN leaves before the socket is closed, so input
+  // that arrives meanwhile cannot turn the hang-up into a reset that costs the peer unread
+  // answers. `done` runs once, from the loop, with 0 or a libuv error, unless Close() comes
+  // first. Returns 0, UV_ENOTCONN unless connected, UV_EALREADY on a second call.
+  [[nodiscard]] int Shutdown(std::function<void(int status)> done);
+
   // Ends the connection: sends a TLS close_notify when a session is up (best effort, never
   // waits), drops unsent bytes, closes the handles. See the contract above. Only the first
   // call counts: a later one is a no-op and its `closed` never runs.

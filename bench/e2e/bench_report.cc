@@ -87,6 +87,16 @@ std::string ToJson(const Report& r) {
                          {"submitted", run.submitted},
                          {"rejected", run.rejected},
                          {"receipts", run.receipts},
+                         {"receipt_entries", run.receipt_entries},
+                         {"receipts_unmatched", run.receipts_unmatched},
+                         {"rejected_by_reason", run.rejected_by_reason},
+                         {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
+                         {"segments", {{"generated", run.segments_generated},
+                                       {"submitted", run.segments_submitted},
+                                       {"smsc_accepted", run.smsc_segments}}},
+                         {"smsc_receipts", run.smsc_receipts},
+                         {"binds_open", run.binds_open},
+                         {"bind_refusals", run.bind_refusals},
                          {"seconds", run.seconds},
                          {"jobs_per_second", run.jobs_per_second},
                          {"receipts_per_second", run.receipts_per_second},
@@ -131,7 +141,29 @@ std::string ToMarkdown(const Report& r) {
       << Fmt(usage("redis-server").cpu_ms_per_1000_jobs) << " |\n";
   }
   o << "\nLatencies in ms (enqueue = the job entry's id time; submit = outcome written after "
-       "submit_sm_resp; receipt = receipt written).\n\n";
+       "submit_sm_resp; receipt = receipt written). receipts/s counts the daemon's receipts, one per "
+       "job (a multipart job's parts are aggregated into one).\n\n";
+  o << "| run | jobs (gsm / ucs2 / long) | segments made | segments submitted | SMSC accepted | SMSC receipts "
+       "(per part) | job receipts | unmatched receipts | rejected | binds open |\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const RunResult& run : r.runs) {
+    o << "| " << run.label << " | " << run.jobs << " (" << run.jobs_gsm << " / " << run.jobs_ucs2 << " / "
+      << run.jobs_long << ") | " << run.segments_generated << " | " << run.segments_submitted << " | "
+      << run.smsc_segments << " | " << run.smsc_receipts << " | " << run.receipts << " | " << run.receipts_unmatched
+      << " | " << run.rejected;
+    if (!run.rejected_by_reason.empty()) {
+      o << " (";
+      const char* sep = "";
+      for (const auto& [reason, n] : run.rejected_by_reason) {
+        o << sep << (reason.empty() ? "?" : reason) << " " << n;
+        sep = ", ";
+      }
+      o << ")";
+    }
+    o << " | " << run.binds_open << (run.bind_refusals > 0 ? " (" + std::to_string(run.bind_refusals) + " refused)" : "")
+      << " |\n";
+  }
+  o << "\n";
   if (!r.runs.empty()) {
     const RunResult& top = *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
       return a.jobs_per_second < b.jobs_per_second;

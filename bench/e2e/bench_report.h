@@ -28,10 +28,24 @@ struct RunResult {
   uint64_t outcomes = 0;
   uint64_t submitted = 0;
   uint64_t rejected = 0;
-  uint64_t receipts = 0;
+  uint64_t receipts = 0;        // jobs with a receipt written by the daemon (one per job)
+  uint64_t receipt_entries = 0; // entries on the receipt stream (more than receipts only if a
+                                // job got several)
+  uint64_t receipts_unmatched = 0;  // on the quarantine stream: the daemon found no job for them
+  // The message mix (--mix) and its segments: as generated (core's count), as the daemon
+  // submitted them (the outcomes' `segments`), as the SMSC accepted them (smsc-sim's
+  // accepted_submits, retries included), and the SMSC's own receipts (one per part).
+  uint64_t jobs_gsm = 0, jobs_ucs2 = 0, jobs_long = 0;
+  uint64_t segments_generated = 0;
+  uint64_t segments_submitted = 0;
+  uint64_t smsc_segments = 0;
+  uint64_t smsc_receipts = 0;
+  uint64_t binds_open = 0;     // sessions bound at the simulator when the run ended
+  uint64_t bind_refusals = 0;  // binds the simulator refused for --max-binds
+  std::map<std::string, uint64_t> rejected_by_reason;
   double seconds = 0;          // first enqueue to last outcome
   double jobs_per_second = 0;  // outcomes / seconds
-  double receipts_per_second = 0;
+  double receipts_per_second = 0;  // job receipts (not the SMSC's per-part ones) per second
   Percentiles enqueue_to_submit;
   Percentiles enqueue_to_receipt;
   std::map<std::string, ProcessUsage> usage;  // smsdispatchd, redis-server, smsc-sim

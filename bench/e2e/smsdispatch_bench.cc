@@ -20,15 +20,19 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/random.h"
 #include "bench/e2e/bench_report.h"
+#include "bench/e2e/message_mix.h"
+#include "bench/e2e/run_setup.h"
 #include "core/envelope.h"
 #include "core/hex.h"
 
@@ -41,11 +45,12 @@ struct Options {
   uint64_t jobs = 20'000;              // per run
   std::vector<double> rates;           // empty = one run as fast as possible
   int window = 256;
+  int binds = 1;  // transmit/transceiver binds of the carrier (daemon config `binds`)
   int batch = 512;
   int max_inflight = 4096;
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
-  double ucs2_share = 0.0;
+  MessageMix mix;            // --mix gsm:ucs2:long (or the older --ucs2-share)
   double bad_share = 0.0;
   int keys = 1;
   uint64_t destinations = 1'000'000;
@@ -61,12 +66,15 @@ void Usage(FILE* f) {
           "usage: smsdispatch-bench [options]\n"
           "  --jobs N               jobs per run (20000)\n"
           "  --rate R[,R...]        fixed offered rates in jobs/s: a sweep (default: one run, max rate)\n"
-          "  --window N             SMPP window of the bind (256)\n"
+          "  --window N             SMPP window of each bind (256)\n"
+          "  --binds N              transmit/transceiver binds to the simulator (1)\n"
           "  --batch N              XREADGROUP batch (512)\n"
           "  --max-inflight N       daemon max_inflight (4096)\n"
           "  --smsc-latency-ms N    simulator submit_sm_resp latency (1)\n"
           "  --receipt-delay-ms N   simulator receipt delay (10)\n"
-          "  --ucs2-share F         share of UCS-2 texts, 0..1 (0)\n"
+          "  --mix G:U:L            shares of single GSM, single UCS-2 and long (2-4 segment)\n"
+          "                         texts, e.g. 70:20:10 (100:0:0)\n"
+          "  --ucs2-share F         the same as --mix (1-F):F:0\n"
           "  --bad-share F          share of jobs with a forged signature, 0..1 (0)\n"
           "  --keys N               signing keys jobs are spread over (1)\n"
           "  --destinations N       distinct destination numbers (1000000)\n"
@@ -244,12 +252,24 @@ bool StartRedis(Env& e, const Options& o) {
   return ConnectRedis(probe, e.redis_port, "");
 }
 
+RunSetup Setup(const Env& e, const Options& o) {
+  RunSetup s;
+  s.redis_port = e.redis_port;
+  s.redis_unix = o.redis_unix;
+  s.batch = o.batch;
+  s.max_inflight = o.max_inflight;
+  s.sim_port = e.sim_port;
+  s.window = o.window;
+  s.binds = o.binds;
+  s.smsc_latency_ms = o.smsc_latency_ms;
+  s.receipt_delay_ms = o.receipt_delay_ms;
+  return s;
+}
+
 bool StartSimAndDaemon(Env& e, const Options& o) {
-  e.sim = Spawn("smsc-sim",
-                {SD_BENCH_SIM, "--port", "0", "--port-file", e.dir + "/sim.port", "--system-id", "bench", "--password",
-                 "benchpw", "--submit-latency-ms", std::to_string(o.smsc_latency_ms), "--receipt-delay-ms",
-                 std::to_string(o.receipt_delay_ms), "--stats-file", e.dir + "/sim.json"},
-                e.dir + "/sim.log");
+  std::vector<std::string> sim_argv{SD_BENCH_SIM};
+  for (std::string& a : SimArguments(Setup(e, o), e.dir)) sim_argv.push_back(std::move(a));
+  e.sim = Spawn("smsc-sim", sim_argv, e.dir + "/sim.log");
   for (int i = 0; i < 400 && ReadFile(e.dir + "/sim.port").empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -260,15 +280,20 @@ bool StartSimAndDaemon(Env& e, const Options& o) {
   for (const auto& [id, secret] : e.keys) keys << "[[key]]\nid = \"" << id << "\"\nsecret = \"" << HexEncode(secret) << "\"\n";
   WriteFile(e.dir + "/keys.toml", keys.str());
   WriteFile(e.dir + "/smpp.pw", "benchpw\n");
-  std::ostringstream cfg;
-  cfg << "[daemon]\nlog_level = \"warn\"\nmax_inflight = " << o.max_inflight << "\nstats_interval_ms = 60000\n"
-      << "consumer = \"bench\"\n[redis]\nport = " << e.redis_port << "\nbatch = " << o.batch << "\nblock_ms = 100\n"
-      << (o.redis_unix ? "unix_socket = \"redis.sock\"\n" : "") << "[keys]\nfile = \"keys.toml\"\n"
-      << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << e.sim_port
-      << "\nsystem_id = \"bench\"\npassword_file = \"smpp.pw\"\nwindow = " << o.window << "\n";
-  WriteFile(e.dir + "/smsdispatchd.toml", cfg.str(), 0644);
+  WriteFile(e.dir + "/smsdispatchd.toml", DaemonConfigText(Setup(e, o)), 0644);
   e.daemon = Spawn("smsdispatchd", {SD_BENCH_DAEMON, "--config", e.dir + "/smsdispatchd.toml"}, e.dir + "/daemon.log");
   return true;
+}
+
+// A fresh snapshot of the simulator's counters: drop the file, ask for it (SIGUSR1), wait.
+std::map<std::string, int64_t> SimStats(const Env& e) {
+  const std::string path = e.dir + "/sim.json";
+  unlink(path.c_str());
+  kill(e.sim->pid, SIGUSR1);
+  for (int i = 0; i < 200 && access(path.c_str(), R_OK) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ParseSimStats(ReadFile(path));
 }
 
 // ---- jobs ---------------------------------------------------------------------------------
@@ -278,9 +303,11 @@ struct SignedJob {
   bool bad = false;  // forged signature: will be rejected, gets no receipt
 };
 
-std::vector<SignedJob> MakeJobs(const Options& o, const Env& e, uint64_t n, uint64_t seed) {
+std::vector<SignedJob> MakeJobs(const Options& o, const Env& e, uint64_t n, uint64_t seed,
+                                MixCounts* counts) {
   OpenSslMac mac;
   std::mt19937_64 rng(seed);
+  TextMaker texts(o.mix, seed);
   std::uniform_real_distribution<double> u(0, 1);
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
@@ -297,7 +324,9 @@ std::vector<SignedJob> MakeJobs(const Options& o, const Env& e, uint64_t n, uint
     j.destination = num;
     j.sender = "BENCH";
     j.kind = JobKind::kOtp;
-    j.text = u(rng) < o.ucs2_share ? "Ваш код 123456" : "Your code is 123456";
+    MixedText t = texts.Next();
+    counts->Add(t);
+    j.text = std::move(t.text);
     SignedJob s{kid, EncodeJob(j), "", u(rng) < o.bad_share};
     s.sig = SignJob(mac, s.bad ? std::string(32, 'x') : secret, kid, "sd:jobs", s.job);
     jobs.push_back(std::move(s));
@@ -403,8 +432,24 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, const std::vector<SignedJ
 
 // ---- one daemon run ---------------------------------------------------------------------------
 
-RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& jobs, double rate) {
+// Submitted outcomes so far: each gets exactly one receipt from the daemon (for a multipart
+// job, one aggregated receipt once every part is final), rejected ones none.
+uint64_t CountSubmitted(redisContext* c) {
+  uint64_t n = 0;
+  ScanStream(c, "sd:outcomes", [&](const std::string&, const std::map<std::string, std::string>& f) {
+    auto it = f.find("status");
+    if (it != f.end() && it->second == "submitted") ++n;
+  });
+  return n;
+}
+
+RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& jobs, const MixCounts& mix,
+                     double rate) {
   RunResult res;
+  res.jobs_gsm = mix.gsm;
+  res.jobs_ucs2 = mix.ucs2;
+  res.jobs_long = mix.long_texts;
+  res.segments_generated = mix.segments;
   res.offered_rate = rate;
   res.label = rate > 0 ? "rate " + std::to_string(static_cast<long long>(rate)) + "/s" : "max";
   res.jobs = jobs.size();
@@ -420,12 +465,25 @@ RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& job
   std::thread producer([&] { Produce(prod.c, jobs, rate, sent); });
   auto last_print = start;
   uint64_t outcomes = 0, receipts = 0;
-  uint64_t expected_receipts = 0;
-  for (const SignedJob& j : jobs) expected_receipts += j.bad ? 0 : 1;
+  // Known once every outcome is in: the submitted ones (none without receipts at all).
+  std::optional<uint64_t> expected_receipts;
   const auto deadline = start + std::chrono::seconds(30 + static_cast<int>(jobs.size() / 1000));
   while (Clock::now() < deadline) {
+    // A daemon that refuses its configuration (say, a key this build does not know yet) or
+    // dies ends the run now, with its own words, instead of at the deadline.
+    int st = 0;
+    if (e.daemon->pid > 0 && waitpid(e.daemon->pid, &st, WNOHANG) == e.daemon->pid) {
+      e.daemon->pid = -1;
+      fprintf(stderr, "smsdispatch-bench: smsdispatchd exited (%s %d); %s/daemon.log:\n%s\n",
+              WIFEXITED(st) ? "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+              e.dir.c_str(), ReadFile(e.dir + "/daemon.log").substr(0, 2000).c_str());
+      break;
+    }
     outcomes = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:outcomes"));
     receipts = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts"));
+    // Receipts the daemon could not match (say one that overtook its own submit_sm_resp on
+    // another bind) are quarantined, not written: they end the wait as well.
+    receipts += static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts:unmatched"));
     const double t = std::chrono::duration<double>(Clock::now() - start).count();
     res.backlog.emplace_back(t, static_cast<int64_t>(sent.load()) - static_cast<int64_t>(outcomes));
     if (!o.quiet && Clock::now() - last_print >= std::chrono::seconds(1)) {
@@ -435,7 +493,10 @@ RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& job
               static_cast<unsigned long long>(receipts), static_cast<long long>(sent.load()) - static_cast<long long>(outcomes),
               static_cast<double>(outcomes) / t);
     }
-    if (outcomes >= jobs.size() && receipts >= expected_receipts) break;
+    if (outcomes >= jobs.size()) {
+      if (!expected_receipts) expected_receipts = o.receipt_delay_ms < 0 ? 0 : CountSubmitted(mon.c);
+      if (receipts >= *expected_receipts) break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   producer.join();
@@ -458,16 +519,38 @@ RunResult MeasureRun(const Options& o, Env& e, const std::vector<SignedJob>& job
     if (f.at("status") == "submitted") {
       ++res.submitted;
       to_submit.push_back(static_cast<double>(ts - enq));
+      auto seg = f.find("segments");
+      res.segments_submitted += seg == f.end() || seg->second.empty() ? 1 : std::stoull(seg->second);
     } else {
       ++res.rejected;
+      auto reason = f.find("reason");
+      ++res.rejected_by_reason[reason == f.end() ? std::string() : reason->second];
     }
   });
+  // Receipts per job: the daemon writes one per submitted job (aggregated over a multipart
+  // job's parts); should a job get more, it counts once, at its last receipt. The
+  // simulator's per-part receipts are reported apart (smsc_receipts).
+  std::unordered_map<std::string, int64_t> receipt_at;  // job entry -> last receipt ms
   int64_t last_receipt = 0;
   ScanStream(mon.c, "sd:receipts", [&](const std::string& id, const std::map<std::string, std::string>& f) {
-    ++res.receipts;
-    to_receipt.push_back(static_cast<double>(EntryMs(id) - EntryMs(f.at("entry"))));
+    ++res.receipt_entries;
+    int64_t& at = receipt_at[f.at("entry")];
+    at = std::max(at, EntryMs(id));
     last_receipt = std::max(last_receipt, EntryMs(id));
   });
+  res.receipts = receipt_at.size();
+  res.receipts_unmatched = static_cast<uint64_t>(Int(mon.c, "XLEN %s", "sd:receipts:unmatched"));
+  for (const auto& [entry, at] : receipt_at) to_receipt.push_back(static_cast<double>(at - EntryMs(entry)));
+  // The SMSC's side: segments it accepted, receipts it sent (one per part), binds open now.
+  const auto sim = SimStats(e);
+  auto stat = [&sim](const char* name) {
+    auto it = sim.find(name);
+    return it == sim.end() ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, it->second));
+  };
+  res.smsc_segments = stat("accepted_submits");
+  res.smsc_receipts = stat("receipts_sent");
+  res.binds_open = stat("bound_tx") + stat("bound_trx") + stat("bound_rx");
+  res.bind_refusals = stat("bind_limit_refusals");
   res.seconds = first_enqueue == INT64_MAX ? 0 : static_cast<double>(last_outcome - first_enqueue) / 1000.0;
   res.jobs_per_second = res.seconds > 0 ? static_cast<double>(res.outcomes) / res.seconds : 0;
   const double rs = static_cast<double>(last_receipt - first_enqueue) / 1000.0;
@@ -506,6 +589,7 @@ std::string Machine() {
 
 int Main(int argc, char** argv) {
   Options o;
+  bool mix_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -525,7 +609,26 @@ int Main(int argc, char** argv) {
     else if (a == "--max-inflight") o.max_inflight = std::stoi(val());
     else if (a == "--smsc-latency-ms") o.smsc_latency_ms = std::stoi(val());
     else if (a == "--receipt-delay-ms") o.receipt_delay_ms = std::stoi(val());
-    else if (a == "--ucs2-share") o.ucs2_share = std::stod(val());
+    else if (a == "--binds") o.binds = std::stoi(val());
+    else if (a == "--mix" || a == "--ucs2-share") {
+      if (mix_given) {
+        fprintf(stderr, "smsdispatch-bench: give one of --mix and --ucs2-share, once\n");
+        return 2;
+      }
+      mix_given = true;
+      std::string text = val();
+      if (a == "--ucs2-share") {
+        const double f = std::stod(text);
+        text = std::to_string(1 - f) + ":" + std::to_string(f) + ":0";
+      }
+      std::string error;
+      const auto mix = ParseMix(text, &error);
+      if (!mix) {
+        fprintf(stderr, "smsdispatch-bench: %s: %s\n", a.c_str(), error.c_str());
+        return 2;
+      }
+      o.mix = *mix;
+    }
     else if (a == "--bad-share") o.bad_share = std::stod(val());
     else if (a == "--keys") o.keys = std::max(1, std::stoi(val()));
     else if (a == "--destinations") o.destinations = std::max<uint64_t>(1, std::stoull(val()));
@@ -542,6 +645,11 @@ int Main(int argc, char** argv) {
       Usage(stderr);
       return 2;
     }
+  }
+  // The daemon has a bind limit of its own (carrier.binds); 64 is far beyond any SMSC's.
+  if (o.binds < 1 || o.binds > 64) {
+    fprintf(stderr, "smsdispatch-bench: --binds must be 1..64\n");
+    return 2;
   }
   if (o.smoke) {
     o.jobs = 500;
@@ -561,13 +669,14 @@ int Main(int argc, char** argv) {
   report.commit = Commit();
   report.machine = Machine();
   report.window = o.window;
+  report.binds = o.binds;
   report.smsc_latency_ms = o.smsc_latency_ms;
   report.parameters = {{"jobs", std::to_string(o.jobs)}, {"window", std::to_string(o.window)},
-                       {"binds", "1"}, {"batch", std::to_string(o.batch)},
+                       {"binds", std::to_string(o.binds)}, {"batch", std::to_string(o.batch)},
                        {"max_inflight", std::to_string(o.max_inflight)},
                        {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},
                        {"receipt_delay_ms", std::to_string(o.receipt_delay_ms)},
-                       {"ucs2_share", std::to_string(o.ucs2_share)}, {"bad_share", std::to_string(o.bad_share)},
+                       {"mix", MixLabel(o.mix)}, {"bad_share", std::to_string(o.bad_share)},
                        {"keys", std::to_string(o.keys)}, {"destinations", std::to_string(o.destinations)},
                        {"redis", o.redis_unix ? "unix" : "tcp"}, {"aof", o.aof ? "on" : "off"},
                        {"daemon_threads", "1"}};
@@ -585,7 +694,8 @@ int Main(int argc, char** argv) {
       fprintf(stderr, "smsdispatch-bench: redis-server did not start (%s/redis.log)\n", e.dir.c_str());
       return 1;
     }
-    const auto jobs = MakeJobs(o, e, o.jobs, 1);
+    MixCounts mix;
+    const auto jobs = MakeJobs(o, e, o.jobs, 1, &mix);
     fprintf(stderr, "redis ceiling: %llu jobs...\n", static_cast<unsigned long long>(o.jobs));
     report.ceiling = MeasureCeiling(o, e, jobs);
     fprintf(stderr, "redis ceiling: %.0f jobs/s\n", report.ceiling.jobs_per_second);
@@ -604,11 +714,12 @@ int Main(int argc, char** argv) {
       fprintf(stderr, "smsdispatch-bench: could not start the processes (logs in %s)\n", e.dir.c_str());
       return 1;
     }
-    const auto jobs = MakeJobs(o, e, o.jobs, static_cast<uint64_t>(100 + n));
+    MixCounts mix;
+    const auto jobs = MakeJobs(o, e, o.jobs, static_cast<uint64_t>(100 + n), &mix);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // bind and group creation
     fprintf(stderr, "run %d: %s, %llu jobs\n", n, rate > 0 ? (std::to_string(static_cast<long long>(rate)) + " jobs/s").c_str() : "max rate",
             static_cast<unsigned long long>(o.jobs));
-    RunResult r = MeasureRun(o, e, jobs, rate);
+    RunResult r = MeasureRun(o, e, jobs, mix, rate);
     if (r.outcomes < r.jobs) {
       complete = false;
       fprintf(stderr, "smsdispatch-bench: only %llu of %llu outcomes (logs in %s)\n",
@@ -616,6 +727,15 @@ int Main(int argc, char** argv) {
     }
     fprintf(stderr, "run %d: %.0f jobs/s, submit p50 %.1f p99 %.1f ms, receipt p99 %.1f ms\n", n, r.jobs_per_second,
             r.enqueue_to_submit.p50, r.enqueue_to_submit.p99, r.enqueue_to_receipt.p99);
+    fprintf(stderr, "run %d: %llu jobs (%llu gsm, %llu ucs2, %llu long), %llu segments made, %llu submitted by the "
+            "daemon, %llu accepted by the smsc; %llu job receipts (%llu unmatched), %llu smsc receipts; %llu binds "
+            "open\n", n,
+            static_cast<unsigned long long>(r.jobs), static_cast<unsigned long long>(r.jobs_gsm),
+            static_cast<unsigned long long>(r.jobs_ucs2), static_cast<unsigned long long>(r.jobs_long),
+            static_cast<unsigned long long>(r.segments_generated), static_cast<unsigned long long>(r.segments_submitted),
+            static_cast<unsigned long long>(r.smsc_segments), static_cast<unsigned long long>(r.receipts),
+            static_cast<unsigned long long>(r.receipts_unmatched),
+            static_cast<unsigned long long>(r.smsc_receipts), static_cast<unsigned long long>(r.binds_open));
     report.runs.push_back(std::move(r));
     e.daemon->Stop();
     e.sim->Stop();

@@ -46,6 +46,9 @@ void Usage(FILE* f) {
           "  --max-waiting-receipts N   receipts held while no receiver is bound (1000000)\n"
           "  --reassembly-timeout-ms N  an incomplete multipart counts as missing after (60000)\n"
           "  --messages-file PATH       one JSON line per whole (reassembled) message\n"
+          "  --tls-cert FILE            serve TLS with this PEM certificate chain (plain TCP)\n"
+          "  --tls-key FILE             the certificate's PEM private key (with --tls-cert)\n"
+          "  --tls-client-ca FILE       require client certificates signed by these CAs\n"
           "  --stats-file PATH          JSON counters, rewritten every 200 ms, on SIGUSR1 and "
           "at exit\n"
           "  --verbose                  log every PDU\n"
@@ -133,6 +136,12 @@ int ParseOptions(int argc, char** argv, Options* opt) {
       ok = ParseInt(v, 0, kMaxCount, &opt->max_waiting_receipts);
     } else if (a == "--reassembly-timeout-ms") {
       ok = ParseInt(v, 1, kMaxDelayMs, &opt->reassembly_timeout_ms);
+    } else if (a == "--tls-cert") {
+      opt->tls_cert = v;
+    } else if (a == "--tls-key") {
+      opt->tls_key = v;
+    } else if (a == "--tls-client-ca") {
+      opt->tls_client_ca = v;
     } else if (a == "--messages-file") {
       opt->messages_file = v;
     } else if (a == "--stats-file") {
@@ -148,6 +157,12 @@ int ParseOptions(int argc, char** argv, Options* opt) {
     }
   }
   if (!opt->receipt_id_format_set) opt->receipt_id_format = opt->id_format;
+  // Half a TLS configuration must not quietly serve plaintext.
+  if (opt->tls_cert.empty() != opt->tls_key.empty() ||
+      (!opt->tls_client_ca.empty() && opt->tls_cert.empty())) {
+    fprintf(stderr, "smsc-sim: --tls-cert and --tls-key go together; --tls-client-ca needs both\n");
+    return 2;
+  }
   // Credentials longer than SMPP allows could never match a bind; say so instead.
   if (opt->system_id.size() > 15 || opt->password.size() > 8) {
     fprintf(stderr, "smsc-sim: system_id is at most 15 and password at most 8 characters\n");

@@ -43,6 +43,11 @@ struct Options {
   bool no_enquire_link_resp = false;         // count enquire_link but never answer
   int64_t max_waiting_receipts = 1'000'000;  // receipts held for an absent receiver
   int64_t reassembly_timeout_ms = 60'000;    // an incomplete multipart counts as missing parts
+  // TLS: with a certificate and key every connection is TLS (1.2+); with a client CA as well,
+  // clients must present a certificate that chains to it (mutual TLS). Empty: plain TCP.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
   bool verbose = false;
 };
 

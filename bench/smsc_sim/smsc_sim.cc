@@ -5,10 +5,10 @@
 // full queues, system errors, dropped connections, silent links), checks multipart messages
 // reassemble, and counts everything it saw (docs/simulator.md).
 //
-// It is a benchmark sink, so the hot path is kept lean: one shared read buffer (the loop is
-// single-threaded and copies out before the next read), PDUs decoded straight from it when
-// nothing is buffered, and every response produced by one read callback or one timer tick
-// leaves in a single uv_write per connection.
+// It is a benchmark sink, so the hot path is kept lean: PDUs are decoded straight from the
+// bytes a read delivers when nothing is buffered, and every response produced by one read
+// callback or one timer tick leaves in a single write per connection. Connections are
+// sd::net::StreamConnection: plain TCP, or TLS (optionally mutual) with --tls-cert/--tls-key.
 #include <uv.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -29,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/net/stream_connection.h"
+#include "adapters/net/tls_context.h"
 #include "adapters/smpp/pdu.h"
 #include "bench/smsc_sim/message_id.h"
 #include "bench/smsc_sim/multipart.h"
@@ -47,12 +50,20 @@ using sd::smsc_sim::ReceiptState;
 // A connection that stops reading its responses must not make us buffer without bound: past
 // this many queued bytes we stop reading its requests until the queue drains to half.
 constexpr size_t kMaxWriteQueue = 4 * 1024 * 1024;
+// The connection's own hard bound (StreamOptions::max_queued_bytes). Reads stop at
+// kMaxWriteQueue, but receipts keep coming from timers; a client that lets 16 times that
+// pile up is not reading at all and is closed (its unacknowledged receipts are kept).
+constexpr size_t kMaxQueuedBytes = 16 * kMaxWriteQueue;
 // One read's worth; any PDU larger than this (up to kMaxPduSize) is assembled in Client::in.
 constexpr size_t kReadBufferSize = 64 * 1024;
+// A TLS client must finish its handshake within this; a silent one does not hold a slot.
+constexpr int64_t kTlsHandshakeTimeoutMs = 10'000;
 // SMPP 3.4 Appendix B: the receipt's text field holds the first 20 characters of the message.
 constexpr size_t kReceiptTextChars = 20;
 
 struct Counters {
+  // accepted_submits: answered with a message id (each one SMS segment, for the benchmark).
+  uint64_t accepted_submits = 0;
   uint64_t connections = 0, binds = 0, bind_failures = 0, submits = 0, submit_resps = 0,
            rejected_submits = 0, receipts_sent = 0, receipts_acked = 0, receipts_redelivered = 0,
            enquire_links = 0, unknown_pdus = 0, malformed_pdus = 0, unbinds = 0, read_pauses = 0;
@@ -62,6 +73,9 @@ struct Counters {
   uint64_t throttled = 0, msgqful = 0, temp_errors = 0, dropped_connections = 0,
            enquire_links_ignored = 0;
   uint64_t receipts_dropped = 0;  // the waiting queue was full (--max-waiting-receipts)
+  // TLS (--tls-cert): handshakes completed and failed (wrong CA, no client certificate,
+  // plaintext peer, timeout); write_overflows: clients closed at kMaxQueuedBytes.
+  uint64_t tls_handshakes = 0, tls_handshake_failures = 0, write_overflows = 0;
   // Multipart: accepted parts, whole messages (single, payload or reassembled), and what the
   // reassembly check found.
   uint64_t parts = 0, payload_messages = 0, messages = 0, reassembled_messages = 0,
@@ -83,7 +97,7 @@ struct Receipt {
 
 struct Client {
   uint64_t id = 0;
-  uv_tcp_t tcp;
+  std::unique_ptr<sd::net::StreamConnection> conn;  // freed with the Client, once closed
   std::string in;   // at most one partial PDU (< kMaxPduSize) carried between reads
   std::string out;  // responses produced since the last flush
   bool bound = false;
@@ -91,6 +105,7 @@ struct Client {
   bool can_receive = false;  // RX or TRX
   bool paused = false;       // reads stopped until the write queue drains (kMaxWriteQueue)
   bool closing = false;
+  bool draining = false;          // unbind, drop, bad framing: input dropped, shut down, closed
   bool drop_after_flush = false;  // --drop-connection-after reached: close once flushed
   CommandId bind_type = CommandId::kBindTransceiver;
   std::string system_id;
@@ -121,10 +136,10 @@ Options g_opt;
 Counters g_cnt;
 uv_loop_t* g_loop;
 uv_tcp_t g_server;
+std::shared_ptr<const sd::net::TlsContext> g_tls;  // null: plain TCP
 uv_timer_t g_delay_timer;
 uv_timer_t g_stats_timer;
 uv_signal_t g_sigterm, g_sigint, g_sigusr1;
-char g_read_buf[kReadBufferSize];
 std::unordered_map<uint64_t, Client*> g_clients;
 std::unordered_set<uint64_t> g_dirty;  // clients with bytes in `out`
 // Latencies are constant, so FIFO order is due order and a deque replaces a heap.
@@ -176,6 +191,7 @@ void WriteStats() {
       {"bind_failures", g_cnt.bind_failures},
       {"submits", g_cnt.submits},
       {"submit_resps", g_cnt.submit_resps},
+      {"accepted_submits", g_cnt.accepted_submits},
       {"rejected_submits", g_cnt.rejected_submits},
       {"receipts_sent", g_cnt.receipts_sent},
       {"receipts_acked", g_cnt.receipts_acked},
@@ -200,6 +216,9 @@ void WriteStats() {
       {"dropped_connections", g_cnt.dropped_connections},
       {"enquire_links_ignored", g_cnt.enquire_links_ignored},
       {"receipts_dropped", g_cnt.receipts_dropped},
+      {"tls_handshakes", g_cnt.tls_handshakes},
+      {"tls_handshake_failures", g_cnt.tls_handshake_failures},
+      {"write_overflows", g_cnt.write_overflows},
       {"parts", g_cnt.parts},
       {"payload_messages", g_cnt.payload_messages},
       {"messages", g_cnt.messages},
@@ -253,22 +272,15 @@ void Append(Client* c, const Pdu& p) {
   g_dirty.insert(c->id);
 }
 
-void StartReading(Client* c);
 void CloseClient(Client* c);
 
-void OnWritten(uv_write_t* req, int status) {
-  auto* stream = req->handle;
-  delete[] static_cast<char*>(req->data);
-  delete req;
-  auto* c = static_cast<Client*>(stream->data);
-  if (status < 0) {
-    // The peer is gone. A paused client would never report it through a read, so close here.
-    CloseClient(c);  // no-op when closing already (UV_ECANCELED from uv_close)
-    return;
-  }
-  if (c->paused && !c->closing && uv_stream_get_write_queue_size(stream) <= kMaxWriteQueue / 2) {
+// A write reached the kernel; `queued` bytes still wait. Resumes a paused client once its
+// queue has drained to half.
+void OnWritten(Client* c, size_t queued) {
+  if (c->closing || c->draining) return;
+  if (c->paused && queued <= kMaxWriteQueue / 2) {
     c->paused = false;
-    StartReading(c);
+    c->conn->ResumeReading();
   }
 }
 
@@ -278,35 +290,22 @@ void FlushAll() {
     auto it = g_clients.find(id);
     if (it == g_clients.end() || it->second->out.empty() || it->second->closing) continue;
     Client* c = it->second;
-    auto* stream = reinterpret_cast<uv_stream_t*>(&c->tcp);
-    // Try to write at once; only what the kernel does not take is copied for a queued write.
-    uv_buf_t buf = uv_buf_init(c->out.data(), static_cast<unsigned>(c->out.size()));
-    int n = 0;
-    if (uv_stream_get_write_queue_size(stream) == 0) n = uv_try_write(stream, &buf, 1);
-    if (n < 0 && n != UV_EAGAIN) {
-      c->out.clear();
+    const int rc = c->conn->Write(c->out);
+    c->out.clear();
+    if (rc != 0) {
+      // UV_ENOBUFS: kMaxQueuedBytes reached, the peer reads nothing; else it is gone.
+      if (rc == UV_ENOBUFS) {
+        ++g_cnt.write_overflows;
+        fprintf(stderr, "smsc-sim: client %" PRIu64 " reads nothing; closing\n", c->id);
+      }
       failed.push_back(c);
       continue;
     }
-    const size_t done = n > 0 ? static_cast<size_t>(n) : 0;
-    if (done < c->out.size()) {
-      const size_t left = c->out.size() - done;
-      auto* copy = new char[left];
-      memcpy(copy, c->out.data() + done, left);
-      auto* req = new uv_write_t;
-      req->data = copy;
-      uv_buf_t rest = uv_buf_init(copy, static_cast<unsigned>(left));
-      if (uv_write(req, stream, &rest, 1, OnWritten) != 0) {
-        delete[] copy;
-        delete req;
-        failed.push_back(c);
-      } else if (!c->paused && uv_stream_get_write_queue_size(stream) > kMaxWriteQueue) {
-        uv_read_stop(stream);  // resumed by OnWritten once the peer reads again
-        c->paused = true;
-        ++g_cnt.read_pauses;
-      }
+    if (!c->paused && !c->draining && c->conn->queued_bytes() > kMaxWriteQueue) {
+      c->conn->PauseReading();  // resumed by OnWritten once the peer reads again
+      c->paused = true;
+      ++g_cnt.read_pauses;
     }
-    c->out.clear();
   }
   g_dirty.clear();
   for (Client* c : failed) CloseClient(c);
@@ -326,7 +325,7 @@ bool SendReceipt(const Receipt& r) {
   static std::vector<Client*> rx;
   rx.clear();
   for (auto& [id, c] : g_clients) {
-    if (c->bound && c->can_receive && !c->closing && c->system_id == r.system_id) {
+    if (c->bound && c->can_receive && !c->closing && !c->draining && c->system_id == r.system_id) {
       rx.push_back(c);
     }
   }
@@ -392,7 +391,8 @@ void RunDue() {
   while (!g_submit_q.empty() && g_submit_q.front().due_ms <= now) {
     DelayedResp& d = g_submit_q.front();
     auto it = g_clients.find(d.client_id);
-    if (it != g_clients.end() && !it->second->closing) {
+    // A draining connection loses answers still due, like those in flight on a broken link.
+    if (it != g_clients.end() && !it->second->closing && !it->second->draining) {
       it->second->out.append(d.bytes);
       g_dirty.insert(d.client_id);
       ++g_cnt.submit_resps;
@@ -417,8 +417,6 @@ void ArmDelayTimer() {
       &g_delay_timer, [](uv_timer_t*) { RunDue(); }, next > now ? next - now : 0, 0);
 }
 
-void OnClientClosed(uv_handle_t* h) { delete static_cast<Client*>(h->data); }
-
 void CloseClient(Client* c) {
   if (c->closing) return;
   c->closing = true;
@@ -428,7 +426,7 @@ void CloseClient(Client* c) {
   for (auto& [seq, r] : c->unacked) Wait(std::move(r));
   c->unacked.clear();
   g_clients.erase(c->id);
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), OnClientClosed);
+  c->conn->Close([c] { delete c; });  // after the last handle is freed; no callback before
   if (!g_stopping) {
     DrainWaiting();
     FlushAll();
@@ -638,6 +636,7 @@ void HandleSubmit(Client* c, const Pdu& p) {
     return;
   }
   ++c->accepted;
+  ++g_cnt.accepted_submits;
   const uint64_t n = g_next_msgid++;
   std::string id = sd::smsc_sim::FormatMessageId(n, g_opt.id_format, g_opt.id_width);
   TrackMessage(c, sm);
@@ -726,21 +725,17 @@ void HandlePdu(Client* c, const Pdu& p) {
 }
 
 void CloseAfterFlush(Client* c) {
-  // Stop taking requests, let the queued responses go out, then close.
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
-  c->paused = false;  // for good: OnWritten must not resume reading
-  auto* req = new uv_shutdown_t;
-  req->data = c;
-  const int rc =
-      uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&c->tcp), [](uv_shutdown_t* r, int) {
-        Client* cl = static_cast<Client*>(r->data);
-        delete r;
-        CloseClient(cl);  // no-op when already closing (a cancelled shutdown during Stop())
-      });
-  if (rc != 0) {
-    delete req;
-    CloseClient(c);
+  // Stop handling requests, let the queued responses go out, say so (TCP FIN, after a TLS
+  // close_notify), then close. What still arrives is read and dropped: the FIN leaves before
+  // the close, so late input cannot turn the hang-up into a reset that costs the client the
+  // responses it has not read yet.
+  c->draining = true;
+  if (c->paused) {
+    c->paused = false;
+    c->conn->ResumeReading();
   }
+  const int rc = c->conn->Shutdown([c](int) { CloseClient(c); });
+  if (rc != 0) CloseClient(c);
 }
 
 // Decodes and handles every whole PDU at the front of `buf`; returns the bytes consumed.
@@ -798,14 +793,8 @@ size_t HandleBytes(Client* c, std::string_view buf, bool* close_after) {
   return off;
 }
 
-void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-  Client* c = static_cast<Client*>(s->data);
-  if (nread < 0) {
-    CloseClient(c);
-    return;
-  }
-  if (nread == 0) return;
-  const std::string_view fresh(buf->base, static_cast<size_t>(nread));
+void OnRead(Client* c, std::string_view fresh) {
+  if (c->closing || c->draining || fresh.empty()) return;
   bool close_after = false;
   if (c->in.empty()) {
     // Common case: whole PDUs straight from the read buffer; keep only a partial tail.
@@ -817,14 +806,25 @@ void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     c->in.erase(0, used);
   }
   FlushAll();
-  if (close_after) CloseAfterFlush(c);
+  if (close_after && !c->closing) CloseAfterFlush(c);
 }
 
-void StartReading(Client* c) {
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->tcp),
-      [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(g_read_buf, sizeof g_read_buf); },
-      OnRead);
+void OnConnected(Client* c, int status, const std::string& detail) {
+  if (status != 0) {
+    // Only TLS gets here (a plain accept cannot fail later): wrong CA on the client, no
+    // client certificate under --tls-client-ca, a plaintext peer, a handshake timeout.
+    ++g_cnt.tls_handshake_failures;
+    fprintf(stderr, "smsc-sim: client %" PRIu64 ": %s\n", c->id, detail.c_str());
+    CloseClient(c);
+    return;
+  }
+  if (g_tls) {
+    ++g_cnt.tls_handshakes;
+    if (g_opt.verbose) {
+      fprintf(stderr, "smsc-sim: client %" PRIu64 " %s session up\n", c->id,
+              c->conn->tls_protocol().c_str());
+    }
+  }
 }
 
 void OnConnection(uv_stream_t* server, int status) {
@@ -834,16 +834,29 @@ void OnConnection(uv_stream_t* server, int status) {
   }
   auto* c = new Client();
   c->id = g_next_client++;
-  uv_tcp_init(g_loop, &c->tcp);
-  c->tcp.data = c;
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), OnClientClosed);
+  sd::net::StreamOptions options;
+  options.tls = g_tls;
+  options.max_queued_bytes = kMaxQueuedBytes;
+  options.read_buffer_bytes = kReadBufferSize;
+  sd::net::StreamCallbacks callbacks;
+  // The callbacks never outlive the Client: Close() silences them before it is freed.
+  callbacks.on_connected = [c](int st, const std::string& detail) { OnConnected(c, st, detail); };
+  callbacks.on_read = [c](std::string_view bytes) { OnRead(c, bytes); };
+  callbacks.on_closed = [c](const std::string& reason) {
+    if (g_opt.verbose) fprintf(stderr, "smsc-sim: client %" PRIu64 ": %s\n", c->id, reason.c_str());
+    CloseClient(c);
+  };
+  callbacks.on_written = [c](size_t queued) { OnWritten(c, queued); };
+  c->conn =
+      std::make_unique<sd::net::StreamConnection>(g_loop, std::move(options), std::move(callbacks));
+  if (const int rc = c->conn->Accept(server, kTlsHandshakeTimeoutMs); rc != 0) {
+    fprintf(stderr, "smsc-sim: %s\n", c->conn->last_error().c_str());
+    c->closing = true;
+    c->conn->Close([c] { delete c; });
     return;
   }
-  uv_tcp_nodelay(&c->tcp, 1);
   ++g_cnt.connections;
   g_clients[c->id] = c;
-  StartReading(c);
 }
 
 void Stop() {
@@ -881,6 +894,21 @@ int main(int argc, char** argv) {
       fprintf(stderr, "smsc-sim: %s: %s\n", g_opt.messages_file.c_str(), strerror(errno));
       return 1;
     }
+  }
+  if (!g_opt.tls_cert.empty()) {
+    // Every file is read and checked now, so a bad path stops the simulator at start.
+    sd::net::TlsConfig tls;
+    tls.role = sd::net::TlsRole::kServer;
+    tls.cert_file = g_opt.tls_cert;
+    tls.key_file = g_opt.tls_key;
+    tls.ca_file = g_opt.tls_client_ca;
+    tls.require_client_cert = !g_opt.tls_client_ca.empty();
+    auto ctx = sd::net::TlsContext::Create(tls);
+    if (!ctx.ok()) {
+      fprintf(stderr, "smsc-sim: TLS: %s\n", ctx.error().c_str());
+      return 2;
+    }
+    g_tls = std::move(ctx).value();
   }
   signal(SIGPIPE, SIG_IGN);
   std::random_device rd;
@@ -940,8 +968,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   WriteStats();
-  fprintf(stderr, "smsc-sim: listening on %s:%d as '%s'\n", g_opt.host.c_str(), port,
-          g_opt.system_id.c_str());
+  fprintf(stderr, "smsc-sim: listening on %s:%d as '%s'%s\n", g_opt.host.c_str(), port,
+          g_opt.system_id.c_str(),
+          !g_tls                        ? ""
+          : g_opt.tls_client_ca.empty() ? " (TLS)"
+                                        : " (TLS, client certificates required)");
   uv_run(g_loop, UV_RUN_DEFAULT);
   WriteStats();
   if (g_messages != nullptr) fclose(g_messages);

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "tests/net/test_pki.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/uv_test_loop.h"
 
 namespace sd::net {
@@ -416,6 +416,41 @@ TEST_F(StreamConnectionTest, PeerCloseNotifyEndsTheConnection) {
   ASSERT_TRUE(loop_.RunUntil([&] { return c.closed_reason.has_value(); }));
   EXPECT_THAT(*c.closed_reason, HasSubstr("close_notify"));
   EXPECT_EQ(c.conn->Write("x"), UV_ENOTCONN);
+  Finish(server);
+}
+
+// Shutdown(): what was queued arrives whole, then the peer sees the end of the stream (TLS:
+// close_notify first); `done` runs once with 0; a second call and a call before the
+// connection is up are refused.
+void ShutdownDeliversEverythingThenEnds(sd::testing::UvTestLoop& loop, End& c, Listener& server,
+                                        bool tls) {
+  ASSERT_TRUE(loop.RunUntil([&] { return c.status && server.first() && server.first()->status; }));
+  ASSERT_EQ(*c.status, 0) << c.detail;
+  End& s = *server.first();
+  std::string last(256 * 1024, 'a');
+  for (size_t i = 0; i < last.size(); ++i) last[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(s.conn->Write(last), 0);
+  std::vector<int> done;
+  ASSERT_EQ(s.conn->Shutdown([&](int st) { done.push_back(st); }), 0);
+  EXPECT_EQ(s.conn->Shutdown([](int) {}), UV_EALREADY);
+  ASSERT_TRUE(loop.RunUntil([&] { return c.closed_reason.has_value() && !done.empty(); }));
+  EXPECT_EQ(c.received, last);
+  EXPECT_THAT(*c.closed_reason, HasSubstr(tls ? "close_notify" : "peer closed"));
+  EXPECT_EQ(done, std::vector<int>{0});
+}
+
+TEST_F(StreamConnectionTest, ShutdownOverTcpDeliversEverythingThenEnds) {
+  Listener server(loop_.get(), StreamOptions{}, /*echo=*/false);
+  End& c = Connect(StreamOptions{}, server.port());
+  EXPECT_EQ(c.conn->Shutdown([](int) {}), UV_ENOTCONN);  // not connected yet
+  ShutdownDeliversEverythingThenEnds(loop_, c, server, /*tls=*/false);
+  Finish(server);
+}
+
+TEST_F(StreamConnectionTest, ShutdownOverTlsDeliversEverythingThenEnds) {
+  Listener server(loop_.get(), ServerTls(), /*echo=*/false);
+  End& c = Connect(ClientTls(), server.port());
+  ShutdownDeliversEverythingThenEnds(loop_, c, server, /*tls=*/true);
   Finish(server);
 }
 

@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/net/test_pki.h"
+#include "tests/support/test_pki.h"
 
 namespace sd::net {
 namespace {

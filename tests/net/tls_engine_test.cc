@@ -6,7 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include "tests/net/test_pki.h"
+#include "tests/support/test_pki.h"
 
 namespace sd::net {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/net/test_pki.h"
+#include "tests/support/test_pki.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -1,0 +1,49 @@
+#include "bench/e2e/run_setup.h"
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace sd::bench {
+
+std::string DaemonConfigText(const RunSetup& s) {
+  std::ostringstream cfg;
+  cfg << "[daemon]\nlog_level = \"warn\"\nmax_inflight = " << s.max_inflight
+      << "\nstats_interval_ms = 60000\nconsumer = \"bench\"\n"
+      << "[redis]\nport = " << s.redis_port << "\nbatch = " << s.batch << "\nblock_ms = 100\n"
+      << (s.redis_unix ? "unix_socket = \"redis.sock\"\n" : "") << "[keys]\nfile = \"keys.toml\"\n"
+      << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << s.sim_port
+      << "\nsystem_id = \"bench\"\npassword_file = \"smpp.pw\"\nwindow = " << s.window << "\n";
+  if (s.binds > 1) cfg << "binds = " << s.binds << "\n";
+  return cfg.str();
+}
+
+std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir) {
+  return {"--port",
+          "0",
+          "--port-file",
+          dir + "/sim.port",
+          "--system-id",
+          "bench",
+          "--password",
+          "benchpw",
+          "--submit-latency-ms",
+          std::to_string(s.smsc_latency_ms),
+          "--receipt-delay-ms",
+          std::to_string(s.receipt_delay_ms),
+          "--max-binds",
+          std::to_string(s.binds),
+          "--stats-file",
+          dir + "/sim.json"};
+}
+
+std::map<std::string, int64_t> ParseSimStats(const std::string& json) {
+  std::map<std::string, int64_t> out;
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (const auto& [name, value] : j.items()) {
+    if (value.is_number_integer()) out[name] = value.get<int64_t>();
+  }
+  return out;
+}
+
+}  // namespace sd::bench

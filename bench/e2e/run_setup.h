@@ -1,0 +1,37 @@
+#pragma once
+// What one benchmark run starts: the daemon's configuration text, the simulator's command
+// line, and how the simulator's stats file is read back. Kept apart from the process
+// handling so that it can be unit-tested without starting anything.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sd::bench {
+
+struct RunSetup {
+  int redis_port = 0;
+  bool redis_unix = false;  // the daemon talks to Redis over dir/redis.sock
+  int batch = 512;
+  int max_inflight = 4096;
+  int sim_port = 0;
+  int window = 256;
+  int binds = 1;  // transmit/transceiver binds of the one carrier
+  int smsc_latency_ms = 1;
+  int receipt_delay_ms = 10;
+};
+
+// smsdispatchd.toml, relative paths resolved against the run directory (keys.toml,
+// smpp.pw, redis.sock). `binds = N` goes into [[carrier]] only when N > 1, so the default
+// configuration stays one that every daemon version accepts.
+std::string DaemonConfigText(const RunSetup& s);
+
+// smsc-sim's argv (without the binary). --max-binds is the configured bind count: the
+// simulator refuses any bind beyond it, so a run also shows the daemon opened no more.
+std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir);
+
+// The top-level integer counters of smsc-sim's stats file ("name": number), without the
+// per-session objects. Empty when the text is not such a JSON object.
+std::map<std::string, int64_t> ParseSimStats(const std::string& json);
+
+}  // namespace sd::bench
