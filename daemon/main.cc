@@ -57,6 +57,7 @@ sd::redis::RedisStoreOptions StoreOptions(const sd::Config& c) {
   o.claim_interval_ms = c.redis.claim_interval_ms;
   o.max_deliveries = c.redis.max_deliveries;
   o.correlation_ttl_ms = c.redis.correlation_ttl_s * 1000;
+  o.unmatched_receipt_wait_ms = c.redis.unmatched_receipt_wait_ms;
   o.outcome_maxlen = c.redis.outcome_maxlen;
   o.audit_stream = c.redis.audit_stream;
   o.audit_maxlen = c.redis.audit_maxlen;

@@ -117,10 +117,11 @@ return out
 
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
 // stream, then per receipt its correlation key and its duplicate guard. ARGV: maxlen, ttl,
-// aggregation key prefix, then per receipt: state, final ('1'/'0'), the number of fields, the
-// receipt's field/value pairs without the state (carrier and message_id first: the state
-// follows them). Returns per receipt 0 quarantined (no correlation), 1 written, 2 duplicate,
-// 3 one part of a multipart job noted (the job's receipt waits for the others). On a failed
+// aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'), the
+// number of fields, the receipt's field/value pairs without the state (carrier and message_id
+// first: the state follows them). Returns per receipt 0 quarantined (no correlation on the
+// last try), 1 written, 2 duplicate, 3 one part of a multipart job noted (the job's receipt
+// waits for the others), 4 no correlation yet and not the last try (nothing written). On a failed
 // XADD the error is returned: receipts before it in the batch are guarded already, so the
 // retry of the batch finds them as duplicates and does the rest.
 // A multipart job gets ONE receipt, when every part has a final state: delivered if all
@@ -137,6 +138,9 @@ local function one(corr_key, guard, a, nf)
   local target = KEYS[2]
   local result = 0
   local corr = redis.call('GET', corr_key)
+  -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on
+  -- its way on another bind. Nothing is written; the store asks again a little later.
+  if not corr and ARGV[a + 2] ~= '1' then return 4 end
   local agg, seq, total
   local agg_fields = {}
   if corr then
@@ -183,7 +187,7 @@ local function one(corr_key, guard, a, nf)
       agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
     end
   end
-  local f0 = a + 3
+  local f0 = a + 4
   for k = f0, f0 + 3 do fields[#fields + 1] = ARGV[k] end
   fields[#fields + 1] = 'status'
   fields[#fields + 1] = state
@@ -205,11 +209,11 @@ end
 local out = {}
 local a = 4
 for k = 3, #KEYS, 2 do
-  local nf = tonumber(ARGV[a + 2])
+  local nf = tonumber(ARGV[a + 3])
   local r = one(KEYS[k], KEYS[k + 1], a, nf)
   if failed(r) then return r end
   out[#out + 1] = r
-  a = a + 3 + nf
+  a = a + 4 + nf
 end
 return out
 )lua");

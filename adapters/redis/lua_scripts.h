@@ -26,7 +26,7 @@ extern const LuaScript kCommitManyScript;
 
 // A batch of receipts (layout in lua_scripts.cc). Returns per receipt 1 written, 0 unmatched
 // (quarantined), 2 duplicate (already recorded), 3 one part of a multipart job noted (its one
-// receipt comes when all parts are final).
+// receipt comes when all parts are final), 4 not matched yet (retried, then quarantined).
 extern const LuaScript kReceiptScript;
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.

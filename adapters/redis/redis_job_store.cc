@@ -60,7 +60,7 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
   for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
-                        &close_timer_, &move_timer_}) {
+                        &close_timer_, &move_timer_, &receipt_retry_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -616,9 +616,12 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
   op.keys = {options_.receipts_stream, options_.quarantine_stream};
   op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
              Key("agg:")};
-  std::vector<std::function<void()>> dones;
-  dones.reserve(run.size());
+  std::vector<PendingWrite> sent;
+  sent.reserve(run.size());
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
   for (PendingWrite* w : run) {
+    if (w->first_try_ms == 0) w->first_try_ms = now;
+    const bool last_try = now - w->first_try_ms >= options_.unmatched_receipt_wait_ms;
     const Receipt& rc = *w->receipt;
     const std::string status(ReceiptStateName(rc.state));
     const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
@@ -631,26 +634,71 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
                                   "ts",             std::to_string(rc.ts_ms)};
     op.args.push_back(status);
     op.args.push_back(final_state ? "1" : "0");
+    op.args.push_back(last_try ? "1" : "0");
     op.args.push_back(std::to_string(std::size(fields)));
     op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
-    dones.push_back(std::move(w->done));
+    sent.push_back(std::move(*w));
   }
-  op.items = dones.size();
-  op.done = [this, dones = std::move(dones)](redisReply* r) {
-    for (size_t i = 0; i < dones.size(); ++i) {
-      ++counters_.receipts;
+  op.items = sent.size();
+  // shared: a WriteOp's completion must be copyable, and the receipts may be needed again.
+  auto receipts = std::make_shared<std::vector<PendingWrite>>(std::move(sent));
+  op.done = [this, receipts](redisReply* r) {
+    for (size_t i = 0; i < receipts->size(); ++i) {
+      PendingWrite& w = (*receipts)[i];
       const long long v = r->type == REDIS_REPLY_ARRAY && i < r->elements &&
                                   r->element[i]->type == REDIS_REPLY_INTEGER
                               ? r->element[i]->integer
                               : -1;
+      if (v == 4) {
+        RetryUnmatched(std::move(w));
+        continue;
+      }
+      ++counters_.receipts;
       if (v == 0) ++counters_.unmatched_receipts;
       if (v == 2) ++counters_.duplicate_receipts;
       if (v == 3) ++counters_.part_receipts;
-      dones[i]();
+      w.done();
     }
   };
   Enqueue(std::move(op));
   run.clear();
+}
+
+void RedisJobStore::RetryUnmatched(PendingWrite w) {
+  // Closing: never acknowledged, so the SMSC sends it again after the next bind (quarantining
+  // it now would file a receipt whose submit is merely late).
+  if (closing_) return;
+  ++counters_.receipt_retries;
+  w.wait_ms = w.wait_ms == 0 ? 100 : w.wait_ms * 2;
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
+  // Never past the end of the wait: the last try is the one that quarantines.
+  const int64_t due = std::min(now + w.wait_ms, w.first_try_ms + options_.unmatched_receipt_wait_ms);
+  auto at = std::upper_bound(unmatched_.begin(), unmatched_.end(), due,
+                             [](int64_t d, const auto& e) { return d < e.first; });
+  unmatched_.insert(at, {due, std::move(w)});
+  const int64_t first = unmatched_.front().first;
+  uv_timer_start(
+      &receipt_retry_timer_,
+      [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnReceiptRetryTimer(); },
+      static_cast<uint64_t>(std::max<int64_t>(first - now, 0)), 0);
+}
+
+void RedisJobStore::OnReceiptRetryTimer() {
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
+  size_t due = 0;
+  while (due < unmatched_.size() && unmatched_[due].first <= now) ++due;
+  if (due > 0) {
+    // Back in line like new receipts: behind the commits issued meanwhile.
+    if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+    for (size_t i = 0; i < due; ++i) pending_writes_.push_back(std::move(unmatched_[i].second));
+    unmatched_.erase(unmatched_.begin(), unmatched_.begin() + static_cast<ptrdiff_t>(due));
+  }
+  if (!unmatched_.empty()) {
+    uv_timer_start(
+        &receipt_retry_timer_,
+        [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnReceiptRetryTimer(); },
+        static_cast<uint64_t>(std::max<int64_t>(unmatched_.front().first - now, 0)), 0);
+  }
 }
 
 void RedisJobStore::Enqueue(WriteOp op) {
@@ -827,8 +875,14 @@ void RedisJobStore::FinishClose() {
   // graceful disconnect would wait for a BLOCKed read or a hung server.
   reader_.Close(false, [this] { PartClosed(); });
   writer_.Close(false, [this] { PartClosed(); });
+  if (!unmatched_.empty()) {
+    // Never acknowledged to the SMSC: it sends them again after the next bind.
+    spdlog::info("redis: {} receipts still waiting for their submit are left to the SMSC",
+                 unmatched_.size());
+    unmatched_.clear();
+  }
   for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
-                        &close_timer_, &move_timer_}) {
+                        &close_timer_, &move_timer_, &receipt_retry_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
   }

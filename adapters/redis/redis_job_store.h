@@ -43,6 +43,11 @@ struct RedisStoreOptions {
   int64_t claim_interval_ms = 5'000;  // how often to reclaim, and to keep our own entries fresh
   int64_t max_deliveries = 5;         // then the entry goes to the dead-letter stream; 0 = never
   int64_t correlation_ttl_ms = 3 * 86'400'000LL;  // receipts come at most this late
+  // A receipt can overtake its own submit_sm_resp when they travel on different binds (or the
+  // SMSC is quick and the response sits in another read): one whose correlation is not there
+  // yet is asked again (100 ms, doubling) for this long before it goes to quarantine. Its
+  // deliver_sm_resp waits meanwhile, so a crash loses nothing (the SMSC sends it again).
+  int64_t unmatched_receipt_wait_ms = 5'000;
   int64_t outcome_maxlen = 1'000'000;  // approximate trim of outcome/receipt streams; 0 = off
   int64_t retry_delay_ms = 200;  // first delay before re-sending after an error reply; doubles
                                  // up to endpoint.reconnect_max_ms
@@ -83,6 +88,7 @@ struct RedisStoreCounters {
   uint64_t unmatched_receipts = 0;  // of those, quarantined
   uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
   uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
+  uint64_t receipt_retries = 0;     // receipts asked again because their submit was not in yet
   uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
   uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
@@ -175,6 +181,8 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     Outcome outcome;
     std::function<void()> done;
     std::optional<Receipt> receipt;  // set for a receipt (batched with its neighbours)
+    int64_t first_try_ms = 0;        // receipts: when it was first sent (uv_now)
+    int64_t wait_ms = 0;             // receipts: the next wait if still unmatched
     std::optional<WriteOp> op;       // set for any other write that must keep its place
   };
 
@@ -183,6 +191,8 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void FlushPendingWrites();
   // One receipt script call for `run` (consecutive receipts); clears it.
   void FlushReceipts(std::vector<PendingWrite*>& run);
+  void RetryUnmatched(PendingWrite w);
+  void OnReceiptRetryTimer();
   void OnWriterReady();
   void OnReaderReady();
   void CreateGroup();
@@ -256,7 +266,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   uv_timer_t deferred_timer_;
   uv_timer_t close_timer_;
   uv_timer_t move_timer_;  // delay queue mover
-  static constexpr int kTimers = 6;
+  uv_timer_t receipt_retry_timer_;  // receipts not matched yet, asked again
+  static constexpr int kTimers = 7;
+  std::vector<std::pair<int64_t, PendingWrite>> unmatched_;  // (due ms, receipt), due order
 
   bool started_ = false;
   bool closing_ = false;         // Close called: no new reads; writes drain

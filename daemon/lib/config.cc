@@ -286,6 +286,8 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.claim_interval_ms = s.Int("claim_interval_ms", r.claim_interval_ms, 100, 3'600'000);
   r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);
   r.correlation_ttl_s = s.Int("correlation_ttl_s", r.correlation_ttl_s, 60, 30 * 86'400);
+  r.unmatched_receipt_wait_ms =
+      s.Int("unmatched_receipt_wait_ms", r.unmatched_receipt_wait_ms, 0, 600'000);
   r.outcome_maxlen = s.Int("outcome_maxlen", r.outcome_maxlen, 0, 1'000'000'000);
   r.audit_stream = s.Str("audit_stream", r.audit_stream, false, true);
   r.audit_maxlen = s.Int("audit_maxlen", r.audit_maxlen, 0, 1'000'000'000);

@@ -81,6 +81,7 @@ struct Config {
     int64_t claim_interval_ms = 5'000;
     int64_t max_deliveries = 5;
     int64_t correlation_ttl_s = 259'200;
+    int64_t unmatched_receipt_wait_ms = 5'000;
     int64_t outcome_maxlen = 1'000'000;
     std::string audit_stream = "sd:audit";
     int64_t audit_maxlen = 1'000'000;

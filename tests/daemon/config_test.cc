@@ -73,6 +73,7 @@ claim_idle_ms = 30000
 claim_interval_ms = 2000
 max_deliveries = 7
 correlation_ttl_s = 3600
+unmatched_receipt_wait_ms = 250
 outcome_maxlen = 0
 audit_stream = "a"
 audit_maxlen = 5
@@ -132,6 +133,7 @@ reconnect_max_ms = 20000
   EXPECT_EQ(c.redis.claim_interval_ms, 2000);
   EXPECT_EQ(c.redis.max_deliveries, 7);
   EXPECT_EQ(c.redis.correlation_ttl_s, 3600);
+  EXPECT_EQ(c.redis.unmatched_receipt_wait_ms, 250);
   EXPECT_EQ(c.redis.outcome_maxlen, 0);
   EXPECT_EQ(c.redis.audit_stream, "a");
   EXPECT_EQ(c.redis.audit_maxlen, 5);

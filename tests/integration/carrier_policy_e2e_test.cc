@@ -61,6 +61,38 @@ TEST(CarrierPolicyEndToEnd, LongTextsAreSentInPartsAndReportedAsOneReceipt) {
   c.StopDaemon();
 }
 
+// Three transmitter binds and a receiver bind, an SMSC answering with upper-case hex ids and
+// reporting decimal ids with leading zeros: receipts arrive on another connection than their
+// submit_sm_resp, often first, and every one still matches its job.
+TEST(CarrierPolicyEndToEnd, SeveralBindsAndOtherIdNotationsStillMatchEveryReceipt) {
+  Cluster::Options o;
+  o.receipt_delay_ms = 0;
+  o.window = 8;
+  o.sim_args = {"--id-format", "hex-upper", "--receipt-id-format", "decimal",
+                "--id-leading-zeros", "12"};
+  o.extra_config =
+      "bind = \"transmitter\"\nbinds = 3\nreceiver_binds = 1\nsubmit_id_format = \"hex\"\n"
+      "receipt_id_format = \"decimal\"\n[policy]\nmobile_required = false\n";
+  Cluster c(o);
+  c.StartDaemon();
+  constexpr int kJobs = 600;
+  ASSERT_EQ(c.Enqueue({"--count", std::to_string(kJobs), "--to-prefix", "+4915100", "--from",
+                       "ACME", "--text", "code 1234"}),
+            0);
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= kJobs; }, 60s))
+      << c.DaemonLog();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(c.StreamLength("sd:receipts"), kJobs);
+  EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
+  std::set<std::string> jobs;
+  for (const auto& r : c.ReadStream("sd:receipts")) jobs.insert(r.at("job"));
+  EXPECT_EQ(jobs.size(), static_cast<size_t>(kJobs));
+  auto st = c.SimulatorStats();
+  EXPECT_EQ(st["binds_tx"], 3);
+  EXPECT_EQ(st["binds_rx"], 1);
+  c.StopDaemon();
+}
+
 TEST(CarrierPolicyEndToEnd, DeferredJobsComeBackThroughTheDelayQueueAndAllAreSent) {
   Cluster::Options o;
   o.extra_config =

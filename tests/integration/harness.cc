@@ -191,6 +191,7 @@ void Cluster::StartSimulator() {
     argv.push_back("--reject-dest-prefix");
     argv.push_back(options_.reject_dest_prefix);
   }
+  argv.insert(argv.end(), options_.sim_args.begin(), options_.sim_args.end());
   argv.push_back("--port");
   if (smsc_port_ == 0) {
     argv.push_back("0");

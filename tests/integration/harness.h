@@ -52,7 +52,10 @@ class Cluster {
     bool appendonly = false;   // Redis persists (for restart tests)
     int64_t max_deliveries = 5;
     std::string keys_extra;    // more lines of [keys] (e.g. registry = "redis")
-    std::string extra_config;  // more sections at the end of the config ([policy], ...)
+    // More lines at the end of the config: right after the [[carrier]] keys, so carrier keys
+    // come first, then other sections ([policy], ...).
+    std::string extra_config;
+    std::vector<std::string> sim_args;  // more smsc-sim options
   };
   explicit Cluster(Options options);
   ~Cluster();

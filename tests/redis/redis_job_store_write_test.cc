@@ -140,6 +140,33 @@ TEST_F(WriteTest, RejectedOutcomeNamesItsReasonAndHasNoCorrelation) {
   ASSERT_TRUE(h.Close());
 }
 
+// A receipt can overtake its own submit_sm_resp (another bind, or the same read): it is not
+// quarantined but asked again until the commit with its correlation has landed.
+TEST_F(WriteTest, ReceiptBeforeItsCommitWaitsForIt) {
+  auto o = TestStoreOptions(redis_);
+  o.unmatched_receipt_wait_ms = 10'000;
+  StoreHarness h(loop_, o);
+  const auto ids = ReadJobs(h, 1);
+  Receipt early;
+  early.carrier = "carrier-a";
+  early.message_id = "late-1";
+  early.state = ReceiptState::kDelivered;
+  bool receipt_done = false;
+  h->PutReceipt(early, [&] { receipt_done = true; });
+  // Its submit response is still "on the way": the receipt waits, nothing is written.
+  EXPECT_FALSE(loop_.RunUntil([&] { return receipt_done; }, 350ms));
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts:unmatched"), 0);
+  EXPECT_GE(h->counters().receipt_retries, 1u);
+  ASSERT_TRUE(h.Commit(SubmittedOutcome(ids[0], "job-late", "late-1")));
+  ASSERT_TRUE(loop_.RunUntil([&] { return receipt_done; }, 10s));
+  const auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].Get("job"), "job-late");
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts:unmatched"), 0);
+  EXPECT_EQ(h->counters().unmatched_receipts, 0u);
+  ASSERT_TRUE(h.Close());
+}
+
 // A job sent in three parts: one correlation key per part (canonical ids), and ONE receipt
 // for the job once every part has a final state; "enroute" on the way counts for nothing.
 TEST_F(WriteTest, MultipartReceiptsAggregateIntoOneJobReceipt) {

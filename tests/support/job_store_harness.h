@@ -30,6 +30,7 @@ inline redis::RedisStoreOptions TestStoreOptions(const RedisServer& server) {
   o.block_ms = 100;
   o.claim_interval_ms = 60'000;  // tests that reclaim set it small
   o.retry_delay_ms = 10;
+  o.unmatched_receipt_wait_ms = 300;  // stray receipts reach quarantine quickly
   return o;
 }
 
