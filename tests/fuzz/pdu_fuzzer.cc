@@ -1,4 +1,4 @@
-// libFuzzer entry for the SMPP PDU codec (scripts/fuzz_pdu.sh runs it over corpus/pdu).
+// libFuzzer entry for the SMPP PDU codec (scripts/fuzz.sh pdu runs it over corpus/pdu).
 // Properties checked on every input, each a trap so the fuzzer reports it:
 //   - Decode never reads past the buffer and never claims to consume more than it was given;
 //   - need-more and bad-length consume nothing; every other status consumes a whole PDU;

@@ -1,4 +1,4 @@
-// libFuzzer entry for delivery-receipt parsing (scripts/fuzz_receipt.sh runs it over
+// libFuzzer entry for delivery-receipt parsing (scripts/fuzz.sh receipt runs it over
 // corpus/receipt). Each input is a deliver_sm short_message; the properties it must satisfy
 // live in receipt_properties.h so the normal build's corpus replay test checks the same ones.
 #include <cstddef>
