@@ -13,20 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool OutcomesReach(Cluster& c, long long n, std::chrono::milliseconds t = 60s) {
-  return WaitUntil([&] { return c.StreamLength("sd:outcomes") >= n; }, t);
-}
-
-// Every entry of the job stream has exactly one outcome.
-void ExpectExactlyOneOutcomePerEntry(Cluster& c) {
-  const auto jobs = c.ReadStream("sd:jobs");
-  const auto outcomes = c.ReadStream("sd:outcomes");
-  std::map<std::string, int> per_entry;
-  for (const auto& o : outcomes) ++per_entry[o.at("entry")];
-  for (const auto& j : jobs) EXPECT_EQ(per_entry[j.at("_id")], 1) << "entry " << j.at("_id");
-  EXPECT_EQ(outcomes.size(), jobs.size());
-}
-
 TEST(EndToEnd, EveryJobGetsOneOutcomeAndOneReceipt) {
   Cluster c(Cluster::Options{});
   ASSERT_EQ(c.Enqueue({"--count", "300", "--to-prefix", "+4915100", "--from", "ACME", "--text", "code 1234",

@@ -2,6 +2,7 @@
 // Processes for end-to-end tests: each test gets a fresh temporary directory, its own
 // redis-server, smsc-sim and smsdispatchd on free loopback ports, and a hiredis client to
 // look at the streams. Everything is stopped (SIGKILL as a last resort) in the destructor.
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 #include <sys/types.h>
 
@@ -95,5 +96,21 @@ class Cluster {
   std::unique_ptr<Process> daemon_;
   redisContext* redis_ = nullptr;
 };
+
+// At least `n` outcomes on the outcome stream within `timeout`.
+inline bool OutcomesReach(Cluster& c, long long n,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  return WaitUntil([&] { return c.StreamLength("sd:outcomes") >= n; }, timeout);
+}
+
+// Every entry of the job stream has exactly one outcome.
+inline void ExpectExactlyOneOutcomePerEntry(Cluster& c) {
+  const auto jobs = c.ReadStream("sd:jobs");
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  std::map<std::string, int> per_entry;
+  for (const auto& o : outcomes) ++per_entry[o.at("entry")];
+  for (const auto& j : jobs) EXPECT_EQ(per_entry[j.at("_id")], 1) << "entry " << j.at("_id");
+  EXPECT_EQ(outcomes.size(), jobs.size());
+}
 
 }  // namespace sd::testing
