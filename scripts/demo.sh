@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: builds smsdispatch, starts a private redis-server,
-# the SMSC simulator and smsdispatchd on free loopback ports, enqueues 1,000 signed jobs plus a
-# handful of bad ones, waits until every job has exactly one outcome and every submitted job a
+# the SMSC simulator and smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs, 50 long
+# UCS-2 notifications (3 parts each) and a handful of bad jobs, waits until every job has exactly one outcome and every submitted job a
 # receipt, prints a summary, and stops everything it started. Exit 0 only if every job got
 # exactly one outcome.
 #   SD_DEMO_JOBS=N   number of good jobs (default 1000)
@@ -78,6 +78,13 @@ common=(--redis "127.0.0.1:$redis_port" --key-file "$work/keys.toml" --key-id de
 start_ms=$(date +%s%3N)
 "${cli[@]}" enqueue "${common[@]}" --count "$n_good" --to-prefix +4915100 --from DEMO \
   --text "Your demo code is 424242" --kind otp
+# 50 long notifications: 160 Cyrillic characters need UCS-2 and go out in 3 concatenated
+# parts each; the SMSC reassembles them and each job still gets ONE receipt.
+n_long=50
+long_text="$(printf 'Ваш заказ отправлен, номер отслеживания будет в следующем сообщении. %.0s' 1 2 3)"
+"${cli[@]}" enqueue "${common[@]}" --count "$n_long" --to-prefix +4917600 --from DEMO \
+  --text "$long_text" --kind transactional >/dev/null
+n_good=$((n_good + n_long))
 n_bad=0
 for bad in forged-signature unknown-key expired malformed wrong-stream bad-number; do
   "${cli[@]}" enqueue "${common[@]}" --count 2 --to-prefix +4915199 --from DEMO \
@@ -97,6 +104,10 @@ elapsed_ms=$((end_ms - start_ms))
 echo "demo: $total jobs to outcome and $n_good receipts in ${elapsed_ms} ms" \
      "($(( total * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) )) jobs/s, enqueue included)"
 echo "demo: simulator counters: $(cat "$work/smsc.json" 2>/dev/null)"
+echo "demo: $n_long long texts reassembled by the SMSC from their parts:" \
+     "$(grep -o '"reassembled_messages":[0-9]*' "$work/smsc.json" | cut -d: -f2)"
+echo "demo: security decisions on the audit stream sd:audit:" \
+     "$(redis-cli -p "$redis_port" XLEN sd:audit)"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" && echo "demo: smsdispatchd stopped cleanly (exit 0)" || { echo "demo: smsdispatchd exit $?" >&2; rc=1; }
 if ((rc != 0)); then
