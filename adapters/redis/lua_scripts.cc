@@ -70,10 +70,15 @@ return out
 // ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for. The guard decides
 // everything: a second commit of the same entry (a retry after a lost reply, or a second
 // daemon racing) only acknowledges. A failing first write returns the error before that
-// outcome's guard is set, and outcomes already written in this call are only acknowledged
-// when the batch is retried.
+// outcome's guard is set; the entries before it are acknowledged, and the retry of the batch
+// finds them done. One XACK names every entry of the batch: a call per entry cost Redis as
+// much as the acknowledgement itself.
 const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
 local out = {}
+local acks = {KEYS[2], ARGV[1]}
+local function ack()
+  if #acks > 2 then redis.call('XACK', unpack(acks)) end
+end
 local a = 5
 local k = 3
 local i = 0
@@ -92,7 +97,10 @@ while k <= #KEYS do
     local fields = {}
     for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
     local r = xadd(KEYS[1], ARGV[3], fields)
-    if failed(r) then return r end
+    if failed(r) then
+      ack()
+      return r
+    end
     for p = 1, ncorr do
       local v = corr_value
       if ncorr > 1 then
@@ -110,101 +118,140 @@ while k <= #KEYS do
   end
   a = a + nf
   k = k + 2 + ncorr
-  redis.call('XACK', KEYS[2], ARGV[1], entry)
+  acks[#acks + 1] = entry
 end
+ack()
 return out
 )lua");
 
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
-// stream, then per receipt its correlation key and its duplicate guard. ARGV: maxlen, ttl,
+// stream, then per receipt its correlation key and its quarantine guard. ARGV: maxlen, ttl,
 // aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'), the
 // number of fields, the receipt's field/value pairs without the state (carrier and message_id
 // first: the state follows them). Returns per receipt 0 quarantined (no correlation on the
 // last try), 1 written, 2 duplicate, 3 one part of a multipart job noted (the job's receipt
-// waits for the others), 4 no correlation yet and not the last try (nothing written). On a failed
-// XADD the error is returned: receipts before it in the batch are guarded already, so the
-// retry of the batch finds them as duplicates and does the rest.
-// A multipart job gets ONE receipt, when every part has a final state: delivered if all
-// were, else the worst part state. The part states live in a hash next to the correlation
-// keys, with the same TTL; it is updated after the job's receipt is written, so a failed XADD
-// leaves nothing behind and the retry does the whole step again.
+// waits for the others, or its state did not change), 4 no correlation yet and not the last
+// try (nothing written). On a failed XADD the error is returned: receipts before it in the
+// batch are recorded already, so the retry of the batch finds them as duplicates and does
+// the rest.
+// Duplicates: the states a part has had receipts for are appended to its correlation value
+// (";delivered;"), which lives as long as a receipt can still match. A separate guard key per
+// receipt cost Redis a key with a TTL per job for a case (an SMSC redelivering a receipt it
+// got no answer for) that is rare; only the quarantine, which has no correlation value to
+// note it in, still uses one.
+// A multipart job gets ONE receipt when every part has a final state: delivered if all were,
+// else the worst part state. A part whose state changes after that (ACCEPTD, then DELIVRD)
+// writes the job's receipt again if the job's state changes with it. The part states live
+// in a hash next to the correlation keys, with the same TTL; it is updated after the job's
+// receipt is written, so a failed XADD leaves nothing behind and the retry does the whole step
+// again.
 const LuaScript kReceiptScript = Make("receipt", SD_LUA_XADD R"lua(
 local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
               undelivered = 5, rejected = 6}
-local function one(corr_key, guard, a, nf)
-  if redis.call('EXISTS', guard) == 1 then return 2 end
-  local state = ARGV[a]
-  local fields = {}
-  local target = KEYS[2]
-  local result = 0
-  local corr = redis.call('GET', corr_key)
-  -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on
-  -- its way on another bind. Nothing is written; the store asks again a little later.
-  if not corr and ARGV[a + 2] ~= '1' then return 4 end
-  local agg, seq, total
-  local agg_fields = {}
-  if corr then
-    local parts = {}
-    local i = 1
-    while i <= #corr and #parts < 6 do
-      local colon = string.find(corr, ':', i, true)
-      if not colon then break end
-      local n = tonumber(string.sub(corr, i, colon - 1))
-      if not n then break end
-      parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
-      i = colon + n + 1
-    end
-    local names = {'entry', 'job', 'ref', 'kid'}
-    for k = 1, 4 do
-      fields[#fields + 1] = names[k]
-      fields[#fields + 1] = parts[k] or ''
-    end
-    target = KEYS[1]
-    result = 1
-    seq, total = parts[5], tonumber(parts[6] or '1') or 1
-    if total > 1 then
-      if ARGV[a + 1] ~= '1' then
-        redis.call('SET', guard, '1', 'PX', ARGV[2])
-        return 3
-      end
-      agg = ARGV[3] .. (parts[1] or '')
-      local known = redis.call('HEXISTS', agg, seq) == 1
-      local have = redis.call('HLEN', agg)
-      if known or have + 1 < total then
-        redis.call('HSET', agg, seq, state)
-        redis.call('PEXPIRE', agg, ARGV[2])
-        redis.call('SET', guard, '1', 'PX', ARGV[2])
-        return 3
-      end
-      local worst = state
-      local delivered = 0
-      if state == 'delivered' then delivered = 1 end
-      for _, v in ipairs(redis.call('HVALS', agg)) do
-        if v == 'delivered' then delivered = delivered + 1 end
-        if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
-      end
-      state = worst
-      agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
-    end
+local function worst_of(states)
+  local worst, delivered = 'delivered', 0
+  for _, v in ipairs(states) do
+    if v == 'delivered' then delivered = delivered + 1 end
+    if (rank[v] or 2) > (rank[worst] or 2) then worst = v end
   end
+  return worst, delivered
+end
+local function receipt_fields(a, nf, fields, state)
   local f0 = a + 4
   for k = f0, f0 + 3 do fields[#fields + 1] = ARGV[k] end
   fields[#fields + 1] = 'status'
   fields[#fields + 1] = state
   for k = f0 + 4, f0 + nf - 1 do fields[#fields + 1] = ARGV[k] end
-  for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
-  if result == 0 then
+  return fields
+end
+local function one(corr_key, guard, a, nf)
+  local state = ARGV[a]
+  local corr = redis.call('GET', corr_key)
+  if not corr then
+    -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on
+    -- its way on another bind. Nothing is written; the store asks again a little later.
+    if ARGV[a + 2] ~= '1' then return 4 end
+    if redis.call('EXISTS', guard) == 1 then return 2 end
+    local fields = receipt_fields(a, nf, {}, state)
     fields[#fields + 1] = 'reason'
     fields[#fields + 1] = 'unmatched'
+    local r = xadd(KEYS[2], ARGV[1], fields)
+    if failed(r) then return r end
+    redis.call('SET', guard, '1', 'PX', ARGV[2])
+    return 0
   end
-  local r = xadd(target, ARGV[1], fields)
+  local parts = {}
+  local i = 1
+  while i <= #corr and #parts < 6 and string.sub(corr, i, i) ~= ';' do
+    local colon = string.find(corr, ':', i, true)
+    if not colon then break end
+    local n = tonumber(string.sub(corr, i, colon - 1))
+    if not n then break end
+    parts[#parts + 1] = string.sub(corr, colon + 1, colon + n)
+    i = colon + n + 1
+  end
+  local seen = string.sub(corr, i)
+  if string.find(seen, ';' .. state .. ';', 1, true) then return 2 end
+  local function note()
+    if seen == '' then seen = ';' end
+    redis.call('SET', corr_key, string.sub(corr, 1, i - 1) .. seen .. state .. ';', 'XX',
+               'KEEPTTL')
+  end
+  local fields = {}
+  local names = {'entry', 'job', 'ref', 'kid'}
+  for k = 1, 4 do
+    fields[#fields + 1] = names[k]
+    fields[#fields + 1] = parts[k] or ''
+  end
+  local job_state = state
+  local agg, seq
+  local agg_fields = {}
+  local total = tonumber(parts[6] or '1') or 1
+  if total > 1 then
+    seq = parts[5]
+    if ARGV[a + 1] ~= '1' then
+      note()
+      return 3
+    end
+    agg = ARGV[3] .. (parts[1] or '')
+    local prev = redis.call('HGET', agg, seq)
+    local states = redis.call('HVALS', agg)
+    local complete = #states >= total
+    if not complete and (prev or #states + 1 < total) then
+      redis.call('HSET', agg, seq, state)
+      redis.call('PEXPIRE', agg, ARGV[2])
+      note()
+      return 3
+    end
+    local old_worst = complete and worst_of(states)
+    local replaced = false
+    for k, v in ipairs(states) do
+      if prev and not replaced and v == prev then
+        states[k] = state
+        replaced = true
+      end
+    end
+    if not replaced then states[#states + 1] = state end
+    local delivered
+    job_state, delivered = worst_of(states)
+    if complete and job_state == old_worst then
+      redis.call('HSET', agg, seq, state)
+      redis.call('PEXPIRE', agg, ARGV[2])
+      note()
+      return 3
+    end
+    agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
+  end
+  receipt_fields(a, nf, fields, job_state)
+  for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
+  local r = xadd(KEYS[1], ARGV[1], fields)
   if failed(r) then return r end
   if agg then
-    redis.call('HSET', agg, seq, ARGV[a])
+    redis.call('HSET', agg, seq, state)
     redis.call('PEXPIRE', agg, ARGV[2])
   end
-  redis.call('SET', guard, '1', 'PX', ARGV[2])
-  return result
+  note()
+  return 1
 end
 local out = {}
 local a = 4
@@ -328,9 +375,9 @@ return {moved, bad, redis.call('ZCOUNT', KEYS[1], '-inf', now)}
 )lua");
 
 const std::vector<const LuaScript*>& AllScripts() {
-  static const std::vector<const LuaScript*> kAll{&kClaimScript, &kCommitManyScript, &kReceiptScript,
-                                                  &kDeadLetterScript, &kTouchScript,
-                                                  &kAuditScript, &kDeferScript, &kMoveDueScript};
+  static const std::vector<const LuaScript*> kAll{
+      &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript,
+      &kTouchScript, &kAuditScript,      &kDeferScript,   &kMoveDueScript};
   return kAll;
 }
 

@@ -122,7 +122,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
     auto* r = static_cast<redisReply*>(redisCommand(
         redis_, "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim "
                 "+xpending +xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
-                "+hset +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount"));
+                "+hset +hget +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");

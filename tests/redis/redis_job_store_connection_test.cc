@@ -20,7 +20,7 @@ constexpr char kGroup[] = "smsdispatch";
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
     "+xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
-    "+hset +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount";
+    "+hset +hget +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount";
 
 class ConnectionTest : public ::testing::Test {
  protected:
@@ -104,7 +104,7 @@ TEST_F(ConnectionTest, WorksWithoutScriptLoadPermission) {
   RedisServerOptions ro;
   ro.acl_users = {
       "minimal on >pw ~sd:* resetchannels +xreadgroup +xautoclaim +xpending +xack "
-      "+xadd +xgroup|create +evalsha +eval +set +get +exists +time +ping +hset +hexists +hlen "
+      "+xadd +xgroup|create +evalsha +eval +set +get +exists +time +ping +hset +hget +hexists +hlen "
       "+hvals +pexpire +auth"};
   RedisServer redis(ro);
   ASSERT_TRUE(redis.Start()) << redis.error();

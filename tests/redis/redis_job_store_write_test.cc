@@ -224,6 +224,48 @@ TEST_F(WriteTest, MultipartReceiptsAggregateIntoOneJobReceipt) {
   ASSERT_TRUE(h.Close());
 }
 
+// SMPP 3.4 calls ACCEPTED final, yet SMSCs send ACCEPTD and then DELIVRD for the same part.
+// A single-part job gets a receipt per state; a multipart job's receipt is written again
+// when a part's later state changes the job's state, and not when it leaves it unchanged.
+TEST_F(WriteTest, AMultipartJobsReceiptFollowsAPartsLaterState) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadJobs(h, 1);
+  Outcome out = SubmittedOutcome(ids[0], "job-a", "p1");
+  out.match_keys = {"p1", "p2"};
+  out.segments = 2;
+  ASSERT_TRUE(h.Commit(out));
+  auto part = [&](const char* id, ReceiptState st) {
+    Receipt r;
+    r.carrier = "carrier-a";
+    r.message_id = r.match_key = id;
+    r.state = st;
+    r.carrier_status = std::string(ReceiptStateName(st));
+    return r;
+  };
+  ASSERT_TRUE(h.PutReceipt(part("p1", ReceiptState::kAccepted)));
+  ASSERT_TRUE(h.PutReceipt(part("p2", ReceiptState::kDelivered)));
+  auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].Get("status"), "accepted");
+  EXPECT_EQ(receipts[0].Get("delivered_parts"), "1");
+  ASSERT_TRUE(h.PutReceipt(part("p2", ReceiptState::kDelivered)));  // redelivered: nothing
+  ASSERT_TRUE(h.PutReceipt(part("p1", ReceiptState::kDelivered)));  // the job is delivered now
+  receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[1].Get("status"), "delivered");
+  EXPECT_EQ(receipts[1].Get("delivered_parts"), "2");
+  EXPECT_EQ(receipts[1].Get("job"), "job-a");
+  ASSERT_TRUE(h.PutReceipt(part("p1", ReceiptState::kDelivered)));  // duplicate again
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 2);
+  EXPECT_EQ(h->counters().duplicate_receipts, 2u);
+  // Matched receipts leave no key of their own: the states are noted on the correlation key.
+  ReplyPtr keys = redis_.Command({"KEYS", "sd:rcpt:*"});
+  ASSERT_TRUE(keys && keys->type == REDIS_REPLY_ARRAY);
+  EXPECT_EQ(keys->elements, 0u);
+  EXPECT_GT(Pttl("sd:corr:carrier-a:p1"), 0);  // the note kept the correlation's TTL
+  ASSERT_TRUE(h.Close());
+}
+
 // A part receipt whose XADD fails (the receipts stream has the wrong type) leaves no state
 // behind: once the stream is fixed, the retried write completes the job's receipt.
 TEST_F(WriteTest, MultipartReceiptRetriedAfterAFailedWriteStillCompletes) {
@@ -294,6 +336,10 @@ TEST_F(WriteTest, ReceiptsAreMatchedOrQuarantined) {
   EXPECT_FALSE(quarantined[0].Has("entry"));
   EXPECT_EQ(h->counters().receipts, 3u);
   EXPECT_EQ(h->counters().unmatched_receipts, 1u);
+  // The stray one sent again is quarantined once.
+  ASSERT_TRUE(h.PutReceipt(stray));
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts:unmatched"), 1);
+  EXPECT_EQ(h->counters().duplicate_receipts, 2u);
   ASSERT_TRUE(h.Close());
 }
 
