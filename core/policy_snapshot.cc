@@ -107,6 +107,7 @@ std::shared_ptr<const PolicySnapshot> PolicySlot::Load() const {
 
 void PolicySlot::Store(std::shared_ptr<const PolicySnapshot> next) {
   std::atomic_store_explicit(&current_, std::move(next), std::memory_order_release);
+  version_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
@@ -117,6 +118,7 @@ std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
         PolicySnapshot::Make(change(*cur), cur->generation() + 1, cur.get());
     if (std::atomic_compare_exchange_weak_explicit(&current_, &cur, next, std::memory_order_acq_rel,
                                                    std::memory_order_acquire)) {
+      version_.fetch_add(1, std::memory_order_release);
       return next;
     }
     // `cur` now holds what another writer installed: apply the change to that instead.
@@ -124,5 +126,14 @@ std::shared_ptr<const PolicySnapshot> PolicySlot::Update(
 }
 
 #pragma GCC diagnostic pop
+
+const std::shared_ptr<const PolicySnapshot>& PolicySlot::Reader::Current() {
+  const uint64_t v = slot_.version_.load(std::memory_order_acquire);
+  if (v != seen_) {
+    cached_ = slot_.Load();
+    seen_ = v;
+  }
+  return cached_;
+}
 
 }  // namespace sd

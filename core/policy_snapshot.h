@@ -119,9 +119,30 @@ class PolicySlot {
   std::shared_ptr<const PolicySnapshot> Update(
       const std::function<PolicyParts(const PolicySnapshot&)>& change);
 
+  // What a reader on the hot path uses instead of Load(): while nothing was swapped, Current()
+  // is one acquire load of the slot's version and returns the snapshot it cached, so readers
+  // never take the pooled mutex (nor touch the shared reference count) per batch; only the
+  // first Current() after a swap copies the new pointer, once per reload. One Reader per
+  // thread (it is not itself thread-safe); it keeps the snapshot it returned alive until the
+  // next Current() that sees a swap.
+  class Reader {
+   public:
+    explicit Reader(const PolicySlot& slot) : slot_(slot) {}
+    const std::shared_ptr<const PolicySnapshot>& Current();
+
+   private:
+    const PolicySlot& slot_;
+    uint64_t seen_ = ~uint64_t{0};  // the slot's version cached_ was loaded at
+    std::shared_ptr<const PolicySnapshot> cached_;
+  };
+
  private:
   // Only ever accessed through std::atomic_load/atomic_store/atomic_compare_exchange_weak.
   std::shared_ptr<const PolicySnapshot> current_;
+  // Bumped (release) after every swap of current_: a Reader that sees a new value reloads; one
+  // that still sees the old value keeps a snapshot at most one swap old, as if it had loaded
+  // just before the swap.
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace sd

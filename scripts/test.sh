@@ -19,9 +19,13 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 300
 
-# ThreadSanitizer: only the threaded tests of the lock-free limiters (a small binary linking
-# sd_core alone), so this stage stays short on 2 cores.
+# ThreadSanitizer: only the threaded tests — the lock-free limiters and the policy slot (a
+# small binary linking sd_core alone), and the lock-free number cache, the scanner's scratch
+# pool and reloads while scanning (from the policy tests) — so this stage stays short on 2 cores.
 tsan=${SD_TSAN_BUILD_DIR:-$root/build/tsan}
 cmake -S "$root" -B "$tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSD_TSAN=ON -DSD_BUILD_BENCH=OFF >/dev/null
-cmake --build "$tsan" -j"$jobs" --target sd_core_mt_tests
-TSAN_OPTIONS=halt_on_error=1 "$tsan/tests/core/mt/sd_core_mt_tests" --gtest_brief=1
+cmake --build "$tsan" -j"$jobs" --target sd_core_mt_tests sd_policy_tests
+export TSAN_OPTIONS=halt_on_error=1
+"$tsan/tests/core/mt/sd_core_mt_tests" --gtest_brief=1
+"$tsan/tests/policy/sd_policy_tests" --gtest_brief=1 \
+  --gtest_filter='*Concurrent*:*ReloadWhileScanning*'

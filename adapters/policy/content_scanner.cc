@@ -38,7 +38,7 @@ HyperscanContentScanner::HyperscanContentScanner(ContentRules rules)
       rule_matches_(std::make_unique<std::atomic<uint64_t>[]>(rules_.rules.size())) {}
 
 HyperscanContentScanner::~HyperscanContentScanner() {
-  for (hs_scratch* s : pool_) hs_free_scratch(s);
+  for (auto& slot : pool_) hs_free_scratch(slot.load(std::memory_order_acquire));
   hs_free_scratch(prototype_);
   hs_free_database(db_);
 }
@@ -98,13 +98,10 @@ std::variant<std::unique_ptr<HyperscanContentScanner>, RulesError> HyperscanCont
 }
 
 hs_scratch* HyperscanContentScanner::AcquireScratch() const {
-  {
-    std::lock_guard lock(pool_mu_);
-    if (!pool_.empty()) {
-      hs_scratch* s = pool_.back();
-      pool_.pop_back();
-      return s;
-    }
+  // exchange, not load + store: two threads can never take the same scratch.
+  for (auto& slot : pool_) {
+    if (slot.load(std::memory_order_relaxed) == nullptr) continue;
+    if (hs_scratch* s = slot.exchange(nullptr, std::memory_order_acquire)) return s;
   }
   hs_scratch* s = nullptr;
   if (hs_clone_scratch(prototype_, &s) != HS_SUCCESS) return nullptr;
@@ -112,8 +109,14 @@ hs_scratch* HyperscanContentScanner::AcquireScratch() const {
 }
 
 void HyperscanContentScanner::ReleaseScratch(hs_scratch* s) const {
-  std::lock_guard lock(pool_mu_);
-  pool_.push_back(s);
+  for (auto& slot : pool_) {
+    hs_scratch* empty = nullptr;
+    if (slot.compare_exchange_strong(empty, s, std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+      return;
+    }
+  }
+  hs_free_scratch(s);  // every slot holds one: more concurrent scans than slots
 }
 
 int HyperscanContentScanner::OnMatch(unsigned int id, unsigned long long /*from*/,

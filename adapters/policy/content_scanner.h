@@ -2,10 +2,12 @@
 // ContentScanner on Hyperscan. Built once from a rules file and immutable afterwards; a reload
 // builds a new scanner and swaps it in only when the new file is good (ContentScannerSlot).
 //
-// Threads: Hyperscan needs a scratch region per concurrent scan. The scanner keeps a pool:
-// Scan takes a scratch from it (cloning the prototype with hs_clone_scratch when the pool is
-// empty) and gives it back, so there are at most as many scratches as threads that ever
-// scanned at once, all freed with the scanner. The pool's mutex is held only to pop and push.
+// Threads: Hyperscan needs a scratch region per concurrent scan. The scanner keeps a pool of
+// kScratchSlots atomic pointers: Scan exchanges one idle scratch out of a slot (cloning the
+// prototype with hs_clone_scratch when every slot is empty) and puts it back into an empty
+// slot with a compare-and-swap, so scanning never takes a lock. A scratch that finds no empty
+// slot (more threads scanned at once than there are slots) is freed, so memory stays bounded;
+// every pooled scratch is freed with the scanner.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -67,10 +69,10 @@ class HyperscanContentScanner final : public ContentScanner {
   Error Reject(Error e) const;
 
   const ContentRules rules_;
-  hs_database* db_ = nullptr;        // null when there are no rules
-  hs_scratch* prototype_ = nullptr;  // never scanned with; only cloned
-  mutable std::mutex pool_mu_;
-  mutable std::vector<hs_scratch*> pool_;  // idle scratches
+  hs_database* db_ = nullptr;                  // null when there are no rules
+  hs_scratch* prototype_ = nullptr;            // never scanned with; only cloned
+  static constexpr size_t kScratchSlots = 16;  // well above the threads that scan at once
+  mutable std::array<std::atomic<hs_scratch*>, kScratchSlots> pool_{};  // idle, or null
 
   mutable std::atomic<uint64_t> scans_{0};
   mutable std::atomic<uint64_t> flagged_{0};

@@ -57,5 +57,52 @@ TEST(PolicySlotMt, ConcurrentUpdatesAreNeverLostAndReadersSeeWholeSnapshots) {
   EXPECT_EQ(last.use_count(), 2);  // the slot and `last`: no snapshot leaked a reference
 }
 
+// The hot path's reader: each thread's Reader sees whole snapshots, never an older one after a
+// newer one, and the final snapshot once the writers are done.
+TEST(PolicySlotMt, ReadersCachingTheirSnapshotSeeEverySwapInOrder) {
+  PolicyParts start;
+  start.decision.max_segments = 0;
+  start.decision.max_future_skew_ms = 0;
+  PolicySlot slot(PolicySnapshot::Make(start));
+  constexpr int kUpdates = 3000;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> torn{0}, backwards{0}, reloads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      PolicySlot::Reader reader(slot);
+      uint64_t last_gen = 0;
+      const PolicySnapshot* last = nullptr;
+      while (!stop.load(std::memory_order_acquire)) {
+        const PolicySnapshot& p = *reader.Current();
+        if (p.decision().max_segments != p.decision().max_future_skew_ms) ++torn;
+        if (p.generation() < last_gen) ++backwards;
+        if (&p != last) ++reloads;
+        last_gen = p.generation();
+        last = &p;
+      }
+      // After the writers stopped (acquire above), the reader sees the last swap.
+      if (reader.Current()->generation() != static_cast<uint64_t>(kUpdates)) ++torn;
+    });
+  }
+  std::thread writer([&] {
+    for (int i = 0; i < kUpdates; ++i) {
+      slot.Update([](const PolicySnapshot& cur) {
+        PolicyParts p = cur.parts();
+        p.decision.max_segments += 1;
+        p.decision.max_future_skew_ms = p.decision.max_segments;
+        return p;
+      });
+    }
+  });
+  writer.join();
+  stop.store(true, std::memory_order_release);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(torn.load(), 0u);
+  EXPECT_EQ(backwards.load(), 0u);
+  EXPECT_GT(reloads.load(), 0u);
+  EXPECT_EQ(slot.Load().use_count(), 2);  // readers are gone: only the slot and this copy
+}
+
 }  // namespace
 }  // namespace sd
