@@ -280,9 +280,11 @@ int main(int argc, char** argv) {
   }
   std::optional<sd::MasterKey> master;
   if (!d.config.keys_registry.empty()) {
-    auto mk = d.config.master_key_file.empty()
-                  ? sd::LoadMasterKeyCredential(d.config.master_key_credential)
-                  : sd::LoadMasterKeyFile(d.config.master_key_file);
+    auto mk = !d.config.master_key_file.empty()
+                  ? sd::LoadMasterKeyFile(d.config.master_key_file)
+              : d.config.master_key_from_environment
+                  ? sd::LoadMasterKeyEnvironment()
+                  : sd::LoadMasterKeyCredential(d.config.master_key_credential);
     if (!mk) {
       fprintf(stderr, "smsdispatchd: key registry master key: %s\n", mk.error().detail.c_str());
       return kExitConfig;

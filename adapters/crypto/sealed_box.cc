@@ -127,6 +127,19 @@ Result<MasterKey> LoadMasterKeyCredential(std::string_view name) {
   return LoadMasterKeyFile(std::string(dir) + "/" + std::string(name));
 }
 
+Result<MasterKey> LoadMasterKeyEnvironment() {
+  const std::string name(kMasterKeyEnvName);
+  char* value = std::getenv(name.c_str());
+  if (value == nullptr || *value == '\0') return KeyError("$" + name + " is not set");
+  Wiped copy{std::string(value)};
+  // getenv's buffer belongs to the environment: wipe it in place, then drop the variable.
+  OPENSSL_cleanse(value, std::strlen(value));
+  unsetenv(name.c_str());
+  auto k = ParseMasterKey(copy.s);
+  if (!k) return KeyError("$" + name + ": " + k.error().detail);
+  return k;
+}
+
 Result<std::string> Seal(const MasterKey& key, std::string_view aad, std::string_view plaintext) {
   if (plaintext.size() > kMaxSealedBytes - kSealOverheadBytes) {
     return Error{Reason::kTooLarge, "plaintext too large to seal"};

@@ -54,6 +54,11 @@ Result<MasterKey> LoadMasterKeyFile(const std::string& path);
 // Fails when CREDENTIALS_DIRECTORY is unset or the name contains '/'.
 Result<MasterKey> LoadMasterKeyCredential(std::string_view name);
 
+// The master key as the value of $SMSDISPATCH_MASTER_KEY (64 hex digits), as systemd's
+// EnvironmentFile= sets it. The variable is wiped and removed from the environment once read,
+// so nothing started later inherits it. Fails when it is unset or not a master key.
+Result<MasterKey> LoadMasterKeyEnvironment();
+
 // Seals `plaintext` bound to `aad` (the key id). Fails only on an OpenSSL error.
 Result<std::string> Seal(const MasterKey& key, std::string_view aad, std::string_view plaintext);
 

@@ -325,10 +325,14 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
          "keys.master_key_file and keys.master_key_credential are mutually exclusive");
   }
   if (!c.keys_registry.empty() && c.master_key_file.empty() && c.master_key_credential.empty()) {
-    // $SMSDISPATCH_MASTER_KEY_FILE (the CLI's variable), else systemd's credential.
+    // $SMSDISPATCH_MASTER_KEY_FILE (the CLI's variable), else $SMSDISPATCH_MASTER_KEY itself
+    // (systemd's EnvironmentFile=), else systemd's credential.
     const char* env = getenv("SMSDISPATCH_MASTER_KEY_FILE");
+    const char* value = getenv("SMSDISPATCH_MASTER_KEY");
     if (env != nullptr && *env != '\0') {
       c.master_key_file = env;
+    } else if (value != nullptr && *value != '\0') {
+      c.master_key_from_environment = true;
     } else {
       c.master_key_credential = "sd-master";
     }

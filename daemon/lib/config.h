@@ -93,11 +93,13 @@ struct Config {
   } redis;
   std::string keys_file;  // resolved against the config file's directory; "" = no key file
   // [keys] registry = "redis": signing keys from the sealed registry in Redis (docs/keys.md),
-  // opened with the master key from master_key_file, $SMSDISPATCH_MASTER_KEY_FILE, or the
-  // systemd credential master_key_credential (in that order of precedence).
+  // opened with the master key from master_key_file, $SMSDISPATCH_MASTER_KEY_FILE,
+  // $SMSDISPATCH_MASTER_KEY, or the systemd credential master_key_credential (in that order
+  // of precedence).
   std::string keys_registry;          // "" | "redis"
   std::string master_key_file;        // resolved; "" = not set here
   std::string master_key_credential;  // default "sd-master" when the registry is used
+  bool master_key_from_environment = false;  // $SMSDISPATCH_MASTER_KEY holds the key itself
   struct {
     int64_t max_future_skew_s = 300;
     int64_t max_validity_s = 86'400;

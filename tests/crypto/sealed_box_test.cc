@@ -97,6 +97,29 @@ TEST(MasterKeyTest, ParsesThreeForms) {
   }
 }
 
+// systemd's EnvironmentFile= puts the key in the environment: it is read once, then gone, so
+// nothing the daemon starts could inherit it; a bad value names the variable, never the key.
+TEST(MasterKeyTest, EnvironmentVariableIsReadOnceAndRemoved) {
+  const std::string hex = HexEncode(RandomBytes(kMasterKeyBytes));
+  auto sealed = Seal(ParseMasterKey(hex).value(), "k.v1", "x");
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(setenv("SMSDISPATCH_MASTER_KEY", hex.c_str(), 1), 0);
+  auto k = LoadMasterKeyEnvironment();
+  ASSERT_TRUE(k.ok()) << k.error().detail;
+  EXPECT_EQ(Open(*k, "k.v1", *sealed).value_or(""), "x");
+  EXPECT_EQ(getenv("SMSDISPATCH_MASTER_KEY"), nullptr);
+  auto again = LoadMasterKeyEnvironment();
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().detail.find("SMSDISPATCH_MASTER_KEY is not set"), std::string::npos);
+
+  ASSERT_EQ(setenv("SMSDISPATCH_MASTER_KEY", hex.substr(0, 40).c_str(), 1), 0);
+  auto bad = LoadMasterKeyEnvironment();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("$SMSDISPATCH_MASTER_KEY: "), std::string::npos);
+  EXPECT_EQ(bad.error().detail.find(hex.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(getenv("SMSDISPATCH_MASTER_KEY"), nullptr);
+}
+
 TEST(MasterKeyTest, FileMustBePrivate) {
   testing::TempDir dir;
   const std::string hex = HexEncode(RandomBytes(kMasterKeyBytes));

@@ -160,6 +160,16 @@ TEST_F(PolicyConfigTest, KeySources) {
   unsetenv("SMSDISPATCH_MASTER_KEY_FILE");
   ASSERT_TRUE(std::holds_alternative<Config>(r));
   EXPECT_EQ(std::get<Config>(r).master_key_file, "/run/x/master.key");
+  // The key itself in the environment (EnvironmentFile=), below a named file in precedence.
+  setenv("SMSDISPATCH_MASTER_KEY", "00", 1);
+  r = Load(std::string("[keys]\nregistry = \"redis\"\n") + kCarrier);
+  ASSERT_TRUE(std::holds_alternative<Config>(r));
+  EXPECT_TRUE(std::get<Config>(r).master_key_from_environment);
+  EXPECT_TRUE(std::get<Config>(r).master_key_credential.empty());
+  r = Load(std::string("[keys]\nregistry = \"redis\"\nmaster_key_file = \"m.key\"\n") + kCarrier);
+  ASSERT_TRUE(std::holds_alternative<Config>(r));
+  EXPECT_FALSE(std::get<Config>(r).master_key_from_environment);
+  unsetenv("SMSDISPATCH_MASTER_KEY");
 }
 
 TEST_F(PolicyConfigTest, ABadRulesFileNamesItsLine) {
