@@ -53,6 +53,8 @@ sd::redis::RedisStoreOptions StoreOptions(const sd::Config& c) {
   o.key_prefix = c.redis.key_prefix;
   o.batch = static_cast<size_t>(c.redis.batch);
   o.block_ms = c.redis.block_ms;
+  o.read_linger_ms = c.redis.read_linger_ms;
+  o.write_linger_ms = c.redis.write_linger_ms;
   o.claim_idle_ms = c.redis.claim_idle_ms;
   o.claim_interval_ms = c.redis.claim_interval_ms;
   o.max_deliveries = c.redis.max_deliveries;

@@ -59,8 +59,9 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
-  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
-                        &close_timer_, &move_timer_, &receipt_retry_timer_}) {
+  for (uv_timer_t* t :
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
+        &move_timer_, &receipt_retry_timer_, &read_linger_timer_, &write_linger_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -174,7 +175,8 @@ void RedisJobStore::StopReading() {
 
 void RedisJobStore::MaybeRead() {
   if (!reading_ || closing_ || read_outstanding_ || credit_ == 0 || !reader_.ready()) return;
-  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_retry_timer_))) return;  // backing off
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_retry_timer_))) return;   // backing off
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_linger_timer_))) return;  // batching
   if (!group_ready_) {
     CreateGroup();
     return;
@@ -213,10 +215,13 @@ void RedisJobStore::MaybeRead() {
               count};
       break;
   }
-  read_outstanding_ = reader_.Command(argv, [this, kind](redisReply* r) { OnReadReply(r, kind); });
+  const size_t asked = std::min(credit_, options_.batch);
+  read_outstanding_ =
+      reader_.Command(argv, [this, kind, asked](redisReply* r) { OnReadReply(r, kind, asked); });
+  if (read_outstanding_) ++counters_.job_reads;
 }
 
-void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind) {
+void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind, size_t asked) {
   read_outstanding_ = false;
   if (r == nullptr || closing_) return;  // reader lost: OnReaderReady starts with the drain
   if (r->type == REDIS_REPLY_ERROR) {
@@ -284,6 +289,14 @@ void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind) {
   if (!reading_) return;  // stopping: what was read stays pending and is redelivered
   AckDeleted(gone);
   if (!fresh.empty()) Accept(std::move(fresh), kind);
+  if (kind == ReadKind::kNew && raw > 0 && raw < asked && options_.read_linger_ms > 0) {
+    // A short read: the stream is nearly drained, so the next read would wake for a handful.
+    uv_timer_start(
+        &read_linger_timer_,
+        [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->MaybeRead(); },
+        Ms(options_.read_linger_ms), 0);
+    return;
+  }
   MaybeRead();
 }
 
@@ -517,8 +530,27 @@ void RedisJobStore::Commit(Outcome o, std::function<void()> done) {
   // Commits issued in one loop turn (a read of many submit_sm_resp) go out as one script call
   // on the next turn. Receipts queue behind them in the same list, so a receipt never
   // overtakes the commit that writes its correlation record.
-  if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+  ScheduleFlush();
   pending_writes_.push_back(PendingWrite{std::move(o), std::move(done), {}});
+}
+
+void RedisJobStore::ScheduleFlush() {
+  // Called before a write joins pending_writes_: the first one of a round schedules the flush.
+  constexpr size_t kFullCall = 256;  // what one script call carries (FlushPendingWrites)
+  if (options_.write_linger_ms <= 0 || pending_writes_.size() + 1 >= kFullCall) {
+    if (pending_writes_.empty() ||
+        uv_is_active(reinterpret_cast<uv_handle_t*>(&write_linger_timer_))) {
+      uv_timer_stop(&write_linger_timer_);
+      Defer([this] { FlushPendingWrites(); });
+    }
+    return;
+  }
+  if (pending_writes_.empty()) {
+    uv_timer_start(
+        &write_linger_timer_,
+        [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->FlushPendingWrites(); },
+        Ms(options_.write_linger_ms), 0);
+  }
 }
 
 void RedisJobStore::FlushPendingWrites() {
@@ -532,7 +564,8 @@ void RedisJobStore::FlushPendingWrites() {
     op.script = &kCommitManyScript;
     op.keys = {options_.outcomes_stream, options_.jobs_stream};
     op.args = {options_.group, std::to_string(options_.correlation_ttl_ms),
-               std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms)};
+               std::to_string(options_.outcome_maxlen),
+               std::to_string(options_.correlation_ttl_ms)};
     std::vector<std::pair<std::string, std::function<void()>>> dones;
     for (PendingWrite* w : run) {
       Outcome& o = w->outcome;
@@ -553,11 +586,18 @@ void RedisJobStore::FlushPendingWrites() {
                                   : std::string());
       op.args.push_back(std::to_string(ncorr));
       op.args.push_back("22");  // 11 field/value pairs
-      const std::string fields[] = {"entry", o.entry_id, "job", o.job_id, "kid", o.key_id, "ref", o.client_ref,
-                                    "status", submitted ? "submitted" : "rejected",
-                                    "reason", submitted ? std::string() : std::string(ReasonName(o.reason)),
-                                    "detail", o.detail, "carrier", o.carrier, "message_id", o.message_id,
-                                    "segments", std::to_string(o.segments), "ts", std::to_string(o.ts_ms)};
+      const std::string fields[] = {
+          "entry",      o.entry_id,
+          "job",        o.job_id,
+          "kid",        o.key_id,
+          "ref",        o.client_ref,
+          "status",     submitted ? "submitted" : "rejected",
+          "reason",     submitted ? std::string() : std::string(ReasonName(o.reason)),
+          "detail",     o.detail,
+          "carrier",    o.carrier,
+          "message_id", o.message_id,
+          "segments",   std::to_string(o.segments),
+          "ts",         std::to_string(o.ts_ms)};
       op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
       dones.emplace_back(o.entry_id, std::move(w->done));
     }
@@ -565,8 +605,8 @@ void RedisJobStore::FlushPendingWrites() {
     op.done = [this, dones = std::move(dones)](redisReply* r) {
       for (size_t i = 0; i < dones.size(); ++i) {
         ++counters_.commits;
-        if (r->type == REDIS_REPLY_ARRAY && i < r->elements && r->element[i]->type == REDIS_REPLY_INTEGER &&
-            r->element[i]->integer == 1) {
+        if (r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+            r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1) {
           ++counters_.outcomes_written;
         }
         in_process_.erase(dones[i].first);
@@ -602,7 +642,7 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
   // Receipts of one loop turn (a read of many deliver_sm) go out as one script call on the
   // next turn, in order behind the commits issued before them: a receipt may need the
   // correlation record one of those writes.
-  if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+  ScheduleFlush();
   PendingWrite w;
   w.done = std::move(done);
   w.receipt = std::move(rc);
@@ -629,9 +669,9 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
     const bool final_state = rc.state != ReceiptState::kEnroute;
     op.keys.push_back(CorrelationKey(rc.carrier, match));
     op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
-    const std::string fields[] = {"carrier",        rc.carrier,          "message_id", rc.message_id,
-                                  "carrier_status", rc.carrier_status,   "err",        rc.error_code,
-                                  "ts",             std::to_string(rc.ts_ms)};
+    const std::string fields[] = {
+        "carrier",         rc.carrier, "message_id",  rc.message_id, "carrier_status",
+        rc.carrier_status, "err",      rc.error_code, "ts",          std::to_string(rc.ts_ms)};
     op.args.push_back(status);
     op.args.push_back(final_state ? "1" : "0");
     op.args.push_back(last_try ? "1" : "0");
@@ -672,7 +712,8 @@ void RedisJobStore::RetryUnmatched(PendingWrite w) {
   w.wait_ms = w.wait_ms == 0 ? 100 : w.wait_ms * 2;
   const int64_t now = static_cast<int64_t>(uv_now(loop_));
   // Never past the end of the wait: the last try is the one that quarantines.
-  const int64_t due = std::min(now + w.wait_ms, w.first_try_ms + options_.unmatched_receipt_wait_ms);
+  const int64_t due =
+      std::min(now + w.wait_ms, w.first_try_ms + options_.unmatched_receipt_wait_ms);
   auto at = std::upper_bound(unmatched_.begin(), unmatched_.end(), due,
                              [](int64_t d, const auto& e) { return d < e.first; });
   unmatched_.insert(at, {due, std::move(w)});
@@ -689,7 +730,7 @@ void RedisJobStore::OnReceiptRetryTimer() {
   while (due < unmatched_.size() && unmatched_[due].first <= now) ++due;
   if (due > 0) {
     // Back in line like new receipts: behind the commits issued meanwhile.
-    if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });
+    if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });  // no linger: late
     for (size_t i = 0; i < due; ++i) pending_writes_.push_back(std::move(unmatched_[i].second));
     unmatched_.erase(unmatched_.begin(), unmatched_.begin() + static_cast<ptrdiff_t>(due));
   }
@@ -745,7 +786,10 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
     outstanding_items_ += op->items;
   }
   const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
-  if (sent) return;
+  if (sent) {
+    ++counters_.script_calls;
+    return;
+  }
   if (op->must_succeed) {
     --outstanding_writes_;
     outstanding_items_ -= op->items;
@@ -842,9 +886,11 @@ void RedisJobStore::Close(int64_t timeout_ms, std::function<void()> done) {
   closing_ = true;
   reading_ = false;
   closed_ = std::move(done);
+  uv_timer_stop(&write_linger_timer_);
   FlushPendingWrites();  // commits batched for the next turn go out with everything else
   uv_timer_stop(&claim_timer_);
   uv_timer_stop(&read_retry_timer_);
+  uv_timer_stop(&read_linger_timer_);
   uv_timer_start(
       &close_timer_,
       [](uv_timer_t* t) {
@@ -881,8 +927,9 @@ void RedisJobStore::FinishClose() {
                  unmatched_.size());
     unmatched_.clear();
   }
-  for (uv_timer_t* t : {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_,
-                        &close_timer_, &move_timer_, &receipt_retry_timer_}) {
+  for (uv_timer_t* t :
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
+        &move_timer_, &receipt_retry_timer_, &read_linger_timer_, &write_linger_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t),
              [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
   }

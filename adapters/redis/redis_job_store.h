@@ -51,6 +51,15 @@ struct RedisStoreOptions {
   int64_t outcome_maxlen = 1'000'000;  // approximate trim of outcome/receipt streams; 0 = off
   int64_t retry_delay_ms = 200;  // first delay before re-sending after an error reply; doubles
                                  // up to endpoint.reconnect_max_ms
+  // Batching at moderate rates. Redis pays per call (a script's set-up, a blocked reader's
+  // wake-up) about as much as for the work of a small batch: at half the maximum rate each
+  // XREADGROUP otherwise returns one or two entries and each commit script carries one or two
+  // outcomes. read_linger_ms: after a read that returned entries but fewer than it asked for,
+  // wait this long before the next read. write_linger_ms: commits and receipts wait this long
+  // (or until a full script call's worth is pending) before they go out. 0 = next loop turn.
+  // Each adds at most its value to a job's latency.
+  int64_t read_linger_ms = 0;
+  int64_t write_linger_ms = 0;
 
   // Security audit (AuditSink, adapters/redis/audit_log.cc). Config [redis] audit_stream,
   // audit_maxlen, audit_queue_max, audit_burst_per_minute.
@@ -90,6 +99,8 @@ struct RedisStoreCounters {
   uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
   uint64_t receipt_retries = 0;     // receipts asked again because their submit was not in yet
   uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
+  uint64_t script_calls = 0;        // script calls sent (a batch of commits is one; re-sends too)
+  uint64_t job_reads = 0;           // XREADGROUP / XAUTOCLAIM calls sent
   uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
   uint64_t touch_rounds = 0;  // idle-time refreshes of our in-process entries
@@ -189,6 +200,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
   void FlushPendingWrites();
+  void ScheduleFlush();  // before a commit or receipt joins pending_writes_
   // One receipt script call for `run` (consecutive receipts); clears it.
   void FlushReceipts(std::vector<PendingWrite*>& run);
   void RetryUnmatched(PendingWrite w);
@@ -197,7 +209,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void OnReaderReady();
   void CreateGroup();
   void MaybeRead();
-  void OnReadReply(redisReply* reply, ReadKind kind);
+  void OnReadReply(redisReply* reply, ReadKind kind, size_t asked);  // asked: the COUNT sent
   void ScheduleReadRetry();
   void Accept(std::vector<StreamEntry> entries, ReadKind kind);
   void CheckDeliveries(std::vector<StreamEntry> entries);
@@ -265,9 +277,11 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   uv_timer_t read_retry_timer_;
   uv_timer_t deferred_timer_;
   uv_timer_t close_timer_;
-  uv_timer_t move_timer_;  // delay queue mover
+  uv_timer_t move_timer_;           // delay queue mover
   uv_timer_t receipt_retry_timer_;  // receipts not matched yet, asked again
-  static constexpr int kTimers = 7;
+  uv_timer_t read_linger_timer_;    // read_linger_ms after a short read
+  uv_timer_t write_linger_timer_;   // write_linger_ms after the first pending write
+  static constexpr int kTimers = 9;
   std::vector<std::pair<int64_t, PendingWrite>> unmatched_;  // (due ms, receipt), due order
 
   bool started_ = false;

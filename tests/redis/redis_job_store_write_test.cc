@@ -343,6 +343,46 @@ TEST_F(WriteTest, ReceiptsAreMatchedOrQuarantined) {
   ASSERT_TRUE(h.Close());
 }
 
+// write_linger_ms: commits issued over several loop turns within the linger go out in one
+// script call; without it, each turn's commits are their own call.
+TEST_F(WriteTest, CommitsWithinTheWriteLingerShareOneScriptCall) {
+  for (const int64_t linger : {int64_t{0}, int64_t{50}}) {
+    SCOPED_TRACE(linger);
+    ASSERT_TRUE(redis_.Command({"FLUSHALL"}));
+    auto o = TestStoreOptions(redis_);
+    o.write_linger_ms = linger;
+    StoreHarness h(loop_, o);
+    const auto ids = ReadJobs(h, 5);
+    const uint64_t calls_before = h->counters().script_calls;
+    int done = 0;
+    bool turned = false, closed = false;
+    uv_timer_t t;
+    uv_timer_init(loop_.get(), &t);
+    t.data = &turned;
+    for (int i = 0; i < 5; ++i) {
+      h->Commit(SubmittedOutcome(ids[i], "job-l" + std::to_string(i), "m" + std::to_string(i)),
+                [&] { ++done; });
+      // Another loop turn before the next commit (a timer of 0 ms runs on the next turn).
+      turned = false;
+      uv_timer_start(
+          &t, [](uv_timer_t* x) { *static_cast<bool*>(x->data) = true; }, 0, 0);
+      ASSERT_TRUE(loop_.RunUntil([&] { return turned; }, 1s));
+    }
+    t.data = &closed;
+    uv_close(reinterpret_cast<uv_handle_t*>(&t),
+             [](uv_handle_t* x) { *static_cast<bool*>(x->data) = true; });
+    ASSERT_TRUE(loop_.RunUntil([&] { return done == 5 && closed; }, 5s));
+    EXPECT_EQ(StreamLength(redis_, "sd:outcomes"), 5);
+    const uint64_t calls = h->counters().script_calls - calls_before;
+    if (linger == 0) {
+      EXPECT_EQ(calls, 5u);
+    } else {
+      EXPECT_EQ(calls, 1u);
+    }
+    ASSERT_TRUE(h.Close());
+  }
+}
+
 TEST_F(WriteTest, AThousandCommitsInOneLoopTurnArePipelined) {
   constexpr int kN = 1000;
   auto o = TestStoreOptions(redis_);
