@@ -483,6 +483,8 @@ TEST_F(ConfigTest, ShippedExampleLoads) {
   ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
   EXPECT_EQ(std::get<Config>(r).keys_file, Path("keys.toml"));
   EXPECT_EQ(std::get<Config>(r).carriers.at(0).password, "smpp-pw");
+  EXPECT_EQ(std::get<Config>(r).routes.size(), 1u);
+  EXPECT_TRUE(std::get<Config>(r).warnings.empty());
 }
 
 TEST(ConfigErrorTest, Format) {
