@@ -52,8 +52,8 @@ const UrlRules& NoOperatorUrlRules() {
 // The stages after the signing key is known. `policy` is null for the key-file-only overload.
 Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                        const RegisteredKey* registered, const PolicySnapshot* policy,
-                       const MacAlgorithm& mac, const DecisionConfig& cfg,
-                       std::string_view carrier, int64_t now) {
+                       const MacAlgorithm& mac, const DecisionConfig& cfg, std::string_view carrier,
+                       int64_t now) {
   // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder. The
   // snapshot's prepared key is used only when it was prepared with this same algorithm.
   const PreparedMac* prepared = policy != nullptr && policy->parts().mac == &mac
@@ -81,7 +81,8 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     d.result = Error{r, std::move(detail)};
     return std::move(d);
   };
-  if (job->expires_ms <= job->created_ms) return reject(Reason::kMalformed, "expires must be after created");
+  if (job->expires_ms <= job->created_ms)
+    return reject(Reason::kMalformed, "expires must be after created");
   if (job->expires_ms - job->created_ms > cfg.max_validity_ms) {
     return reject(Reason::kMalformed, "validity longer than the maximum allowed");
   }
@@ -89,14 +90,16 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     return reject(Reason::kClockSkew, "created too far in the future");
   }
   if (job->expires_ms <= now) return reject(Reason::kExpired, "expired before it was read");
-  if (!ValidE164(job->destination)) return reject(Reason::kInvalidNumber, "destination is not E.164");
+  if (!ValidE164(job->destination))
+    return reject(Reason::kInvalidNumber, "destination is not E.164");
   if (!ValidSender(job->sender)) return reject(Reason::kInvalidSender, "sender id not valid");
 
   Result<EncodedText> text = EncodeText(job->text);
   if (!text) return reject(text.error().reason, text.error().detail);
   if (text->segments > cfg.max_segments) {
     return reject(Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
-                                            " segments, at most " + std::to_string(cfg.max_segments));
+                                            " segments, at most " +
+                                            std::to_string(cfg.max_segments));
   }
 
   if (policy != nullptr) {
@@ -111,9 +114,11 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     const PolicyParts& parts = policy->parts();
 
     // Number: what the destination is, where it is, and whether the key may send there.
+    std::string region;  // for country routes; "DE" fits the small-string buffer
     if (parts.numbers != nullptr) {
       Result<NumberInfo> info = parts.numbers->Check(job->destination, scopes->countries);
       if (!info) return reject(info.error().reason, info.error().detail);
+      region = std::move(info->region);
     } else if (!scopes->countries.any) {
       // The country cannot be known without the number library: fail closed.
       return reject(Reason::kCountryNotAllowed, "destination country unknown (no number checker)");
@@ -133,6 +138,17 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
       if (refused) return reject(refused->reason, std::move(refused->detail));
     }
 
+    // Route: after every check of the job itself (a refused job needs no carrier), before the
+    // limits, so a carrier limit charges the carrier the job is routed to.
+    RouteChoice route;
+    if (parts.router != nullptr) {
+      if (!parts.router->Find(job->destination, region, job->kind, &route)) {
+        return reject(Reason::kNoRoute, std::string("no route for this destination and kind ") +
+                                            std::string(JobKindName(job->kind)));
+      }
+      carrier = parts.router->CarrierName(route.carriers[0]);
+    }
+
     // Rate limits last: only a job every other stage admitted is charged. The key's own rate
     // first; if a configured limit then refuses, the key's charge is given back (all or
     // nothing, as within RateLimits).
@@ -141,9 +157,10 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     if (key_rate != nullptr) {
       const GcraVerdict v = GcraCharge(key_rate->tat, key_rate->params, now * 1'000'000, cost);
       if (!v.admitted) {
-        return reject(Reason::kRateLimited,
-                      key_rate->description +
-                          (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded"));
+        return reject(
+            Reason::kRateLimited,
+            key_rate->description +
+                (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded"));
       }
     }
     if (parts.limits != nullptr) {
@@ -168,14 +185,17 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
           return reject(Reason::kRateLimited, std::move(v.detail));
       }
     }
+    d.result = Admitted{std::move(job).value(), std::move(text).value(), route};
+    return d;
   }
-  d.result = Admitted{std::move(job).value(), std::move(text).value()};
+  d.result = Admitted{std::move(job).value(), std::move(text).value(), RouteChoice{}};
   return d;
 }
 
 // Stage 1: the envelope, before any key is looked up.
 std::optional<Decision> CheckEnvelope(const StreamEntry& entry) {
-  if (!entry.fields_ok) return Reject(Reason::kMalformed, "entry fields must be exactly v, kid, job, sig");
+  if (!entry.fields_ok)
+    return Reject(Reason::kMalformed, "entry fields must be exactly v, kid, job, sig");
   if (entry.version != kEnvelopeVersion) {
     return Reject(Reason::kUnsupportedVersion, "envelope version must be sd1");
   }
@@ -198,13 +218,13 @@ Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const Ma
   if (parts.registry_keys != nullptr && parts.registry_keys->Find(entry.key_id) != nullptr) {
     Result<const RegisteredKey*> key = CheckKey(*parts.registry_keys, entry.key_id, now);
     if (!key) return Reject(key.error().reason, key.error().detail);
-    return DecideWithKey(entry, (*key)->record.secret, *key, &policy, mac,
-                         policy.decision(), carrier, now);
+    return DecideWithKey(entry, (*key)->record.secret, *key, &policy, mac, policy.decision(),
+                         carrier, now);
   }
   if (parts.file_keys != nullptr) {
     if (const SigningKey* key = parts.file_keys->Find(entry.key_id)) {
-      return DecideWithKey(entry, key->secret, nullptr, &policy, mac, policy.decision(),
-                           carrier, now);
+      return DecideWithKey(entry, key->secret, nullptr, &policy, mac, policy.decision(), carrier,
+                           now);
     }
   }
   return Reject(Reason::kUnknownKey, "no such key");

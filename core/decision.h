@@ -15,7 +15,9 @@
 //                  scope fails closed)
 //   9. content     blocked_content, url_not_allowed, shortener_not_allowed, lookalike_domain;
 //                  rules with action "flag" pass and are reported in Decision::flagged
-//  10. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
+//  10. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
+//                  has routes; the first of them is the carrier the carrier limits charge
+//  11. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget.
 #include <string>
 #include <string_view>
@@ -35,6 +37,8 @@ namespace sd {
 struct Admitted {
   Job job;
   EncodedText text;
+  // The carriers to try, in order (empty without a route stage: the dispatcher's only one).
+  RouteChoice route;
 };
 
 struct Decision {
@@ -53,8 +57,9 @@ struct Decision {
   std::vector<std::string> flagged;
 };
 
-// The whole decision under one policy snapshot. `carrier` names the carrier the job would go
-// to (for carrier rate limits; empty skips them).
+// The whole decision under one policy snapshot. With routes in the snapshot, the routed
+// carrier is what carrier rate limits charge; without, `carrier` names the carrier the job
+// would go to (empty skips carrier limits).
 Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
                 const Clock& clock, std::string_view carrier = {});
 

@@ -1,9 +1,9 @@
 #pragma once
 // Everything the admission decision reads, as one immutable value (docs/policy.md, "How it is
 // wired"): the signing keys (a key file's ring or the Redis registry's snapshot), the decision
-// settings, the number checker, the content scanner and the rate limits. A reload (SIGHUP, a
-// registry change) builds a new snapshot and swaps it into a PolicySlot; a decision takes one
-// snapshot per batch and never sees half of one reload and half of another.
+// settings, the number checker, the content scanner, the rate limits and the routes. A reload
+// (SIGHUP, a registry change) builds a new snapshot and swaps it into a PolicySlot; a decision
+// takes one snapshot per batch and never sees half of one reload and half of another.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -20,6 +20,7 @@
 #include "core/mac.h"
 #include "core/number_check.h"
 #include "core/rate_limits.h"
+#include "core/router.h"
 
 namespace sd {
 
@@ -36,6 +37,9 @@ struct PolicyParts {
   std::shared_ptr<const NumberChecker> numbers;
   std::shared_ptr<const ContentScanner> content;
   std::shared_ptr<const RateLimits> limits;
+  // [[route]]: which carriers a job goes to, before the limits are charged. Null: no route
+  // stage (the caller names the one carrier; carrier limits charge that).
+  std::shared_ptr<const Router> router;
   // When set, Make() prepares every key's HMAC with it (MacAlgorithm::Prepare) and the
   // decision verifies with the prepared key when it is given this same algorithm. Must outlive
   // the snapshots.

@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 30> kNames = {
+constexpr std::array<std::string_view, 31> kNames = {
     "",
     "malformed",
     "too_large",
@@ -36,8 +36,9 @@ constexpr std::array<std::string_view, 30> kNames = {
     "shortener_not_allowed",
     "lookalike_domain",
     "rate_limited",
+    "no_route",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kRateLimited) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kNoRoute) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

@@ -25,23 +25,25 @@ enum class Reason : uint8_t {
   kCarrierUnavailable,  // could not be submitted before expiry
   kDeadLetter,          // delivered too many times without an outcome
   // Keys and scopes (docs/keys.md).
-  kRevokedKey,          // the key was revoked (applies to jobs already queued)
-  kKeyNotActive,        // outside the key's not-before / not-after window
-  kKindNotAllowed,      // the key's scope does not allow this job kind
-  kSenderNotAllowed,    // sender id not in the key's allowed senders
-  kCountryNotAllowed,   // destination country outside the key's scope
-  kOtpTemplateMismatch, // OTP text does not match the key's template
-  kUrlNotAllowed,       // a URL where the key's URL policy forbids it
+  kRevokedKey,           // the key was revoked (applies to jobs already queued)
+  kKeyNotActive,         // outside the key's not-before / not-after window
+  kKindNotAllowed,       // the key's scope does not allow this job kind
+  kSenderNotAllowed,     // sender id not in the key's allowed senders
+  kCountryNotAllowed,    // destination country outside the key's scope
+  kOtpTemplateMismatch,  // OTP text does not match the key's template
+  kUrlNotAllowed,        // a URL where the key's URL policy forbids it
   // Number validation (libphonenumber).
-  kNotMobile,           // destination is valid but not a mobile number
-  kPremiumNumber,       // premium-rate / shared-cost destination
-  kHighRiskPrefix,      // destination prefix on the configured high-risk list
+  kNotMobile,       // destination is valid but not a mobile number
+  kPremiumNumber,   // premium-rate / shared-cost destination
+  kHighRiskPrefix,  // destination prefix on the configured high-risk list
   // Content scanning.
-  kBlockedContent,      // a content rule with action reject matched
-  kShortenerNotAllowed, // URL on a link shortener the policy forbids
-  kLookalikeDomain,     // URL host imitates a protected domain (punycode, confusables)
+  kBlockedContent,       // a content rule with action reject matched
+  kShortenerNotAllowed,  // URL on a link shortener the policy forbids
+  kLookalikeDomain,      // URL host imitates a protected domain (punycode, confusables)
   // Rate limits.
-  kRateLimited,         // a rate limit with action reject was exceeded
+  kRateLimited,  // a rate limit with action reject was exceeded
+  // Routing (docs/policy.md, "Routes").
+  kNoRoute,  // no [[route]] matches the destination and kind
 };
 
 std::string_view ReasonName(Reason r);

@@ -110,7 +110,10 @@ struct Daemon {
   sd::OpenSslMac mac;
   sd::SystemClock clock;
   std::unique_ptr<sd::redis::RedisJobStore> store;
-  std::unique_ptr<sd::smpp::SmppCarrier> carrier;
+  // [[carrier]] in config order: the order routes' carrier indices refer to. Fixed for the
+  // process' life (a reload naming another carrier is refused).
+  std::vector<std::unique_ptr<sd::smpp::SmppCarrier>> carriers;
+  std::vector<std::string> carrier_names;
   std::unique_ptr<sd::Dispatcher> dispatcher;
   // Policy (keys, scopes, number and content checks, rate limits): see ReloadPolicy.
   sd::SipKey limit_hash_key;
@@ -129,25 +132,32 @@ struct Daemon {
 
   void LogStats() {
     const auto& d = dispatcher->stats();
-    sd::NotifyStatus("submitted " + std::to_string(d.submitted) + ", rejected " + std::to_string(d.rejected) +
-                     ", in flight " + std::to_string(dispatcher->inflight()) + ", carrier " +
-                     (carrier->bound() ? "bound" : "not bound") + ", redis " +
+    size_t bound = 0;
+    for (const auto& carrier : carriers) bound += carrier->bound() ? 1 : 0;
+    sd::NotifyStatus("submitted " + std::to_string(d.submitted) + ", rejected " +
+                     std::to_string(d.rejected) + ", in flight " +
+                     std::to_string(dispatcher->inflight()) + ", carriers bound " +
+                     std::to_string(bound) + "/" + std::to_string(carriers.size()) + ", redis " +
                      (store->connected() ? "connected" : "disconnected"));
     const auto& r = store->counters();
-    const auto& c = carrier->counters();
     spdlog::info(
         "stats: entries={} submitted={} rejected={} deferred={} flagged={} audit={} inflight={} "
-        "receipts={} retries={} resumed={} "
+        "receipts={} retries={} resumed={} failovers={} revoked_before_submit={} "
         "| redis reclaimed={} dead={} unmatched_receipts={} part_receipts={} write_retries={} "
-        "audit_dropped={} deferred={} defer_moved={} "
-        "| carrier binds={}/{} accepted={} temp_fail={} perm_fail={} partial={} parts={} "
-        "part_retries={} throttled={} disconnects={} odd_ids={}",
+        "audit_dropped={} deferred={} defer_moved={}",
         d.entries, d.submitted, d.rejected, d.deferred, d.flagged, d.audit_events,
-        dispatcher->inflight(), d.receipts, d.temporary_failures, d.resumed, r.reclaimed,
-        r.dead_lettered, r.unmatched_receipts, r.part_receipts, r.write_retries, r.audit_dropped,
-        r.deferred, r.defer_moved, carrier->bound_binds(), carrier->binds().size(), c.accepted,
-        c.temporary_failures, c.permanent_failures, c.partially_sent, c.parts, c.part_retries,
-        c.throttled, c.disconnects, c.odd_message_ids);
+        dispatcher->inflight(), d.receipts, d.temporary_failures, d.resumed, d.failovers,
+        d.revoked_before_submit, r.reclaimed, r.dead_lettered, r.unmatched_receipts,
+        r.part_receipts, r.write_retries, r.audit_dropped, r.deferred, r.defer_moved);
+    for (const auto& carrier : carriers) {
+      const auto& c = carrier->counters();
+      spdlog::info(
+          "stats: carrier {} binds={}/{} accepted={} temp_fail={} perm_fail={} partial={} "
+          "parts={} part_retries={} throttled={} disconnects={} odd_ids={}",
+          carrier->name(), carrier->bound_binds(), carrier->binds().size(), c.accepted,
+          c.temporary_failures, c.permanent_failures, c.partially_sent, c.parts, c.part_retries,
+          c.throttled, c.disconnects, c.odd_message_ids);
+    }
     std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"
     for (size_t i = 1; i < std::size(d.rejected_by_reason); ++i) {
       if (d.rejected_by_reason[i] == 0) continue;
@@ -159,8 +169,9 @@ struct Daemon {
   }
 
   // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],
-  // [[limits]]) and builds a new snapshot; rate-limit buckets of unchanged limits keep their
-  // state. Anything wrong keeps the old snapshot whole. Other sections need a restart.
+  // [[limits]], [[route]]) and builds a new snapshot; rate-limit buckets of unchanged limits
+  // keep their state. Anything wrong keeps the old snapshot whole, and so does a file naming
+  // a carrier the daemon did not start with. Other sections need a restart.
   void ReloadPolicy() {
     sd::NotifyReloading();
     auto loaded = sd::LoadConfig(config.path);
@@ -172,7 +183,7 @@ struct Daemon {
     const sd::Config& next = std::get<sd::Config>(loaded);
     std::optional<sd::ConfigError> failed;
     auto installed = dispatcher->policy().Update([&](const sd::PolicySnapshot& cur) {
-      auto parts = sd::BuildPolicyParts(next, &cur, limit_hash_key);
+      auto parts = sd::BuildPolicyParts(next, &cur, limit_hash_key, &carrier_names);
       if (auto* err = std::get_if<sd::ConfigError>(&parts)) {
         failed = *err;
         return cur.parts();  // unchanged (generation still moves on; harmless)
@@ -184,9 +195,11 @@ struct Daemon {
       spdlog::error("reload: keeping the old policy: {}", failed->ToString());
     } else {
       const auto& p = installed->parts();
-      spdlog::info("reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits",
-                   installed->generation(), p.file_keys ? p.file_keys->size() : 0,
-                   p.content ? "on" : "off", p.limits ? p.limits->size() : 0);
+      spdlog::info(
+          "reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits, {} "
+          "routes",
+          installed->generation(), p.file_keys ? p.file_keys->size() : 0, p.content ? "on" : "off",
+          p.limits ? p.limits->size() : 0, p.router ? p.router->routes().size() : 0);
     }
     sd::NotifyReady();
   }
@@ -214,11 +227,15 @@ struct Daemon {
     sd::NotifyStopping();
     spdlog::info("shutting down: no new reads; waiting for {} jobs in flight (at most {} ms)",
                  dispatcher->inflight(), config.daemon.shutdown_timeout_ms);
-    uv_timer_start(&shutdown_deadline, [](uv_timer_t* t) {
-      auto* d = static_cast<Daemon*>(t->data);
-      spdlog::warn("shutdown timeout: {} jobs still in flight stay pending in Redis", d->dispatcher->inflight());
-      d->Finish();
-    }, static_cast<uint64_t>(config.daemon.shutdown_timeout_ms), 0);
+    uv_timer_start(
+        &shutdown_deadline,
+        [](uv_timer_t* t) {
+          auto* d = static_cast<Daemon*>(t->data);
+          spdlog::warn("shutdown timeout: {} jobs still in flight stay pending in Redis",
+                       d->dispatcher->inflight());
+          d->Finish();
+        },
+        static_cast<uint64_t>(config.daemon.shutdown_timeout_ms), 0);
     dispatcher->Stop([this] { Finish(); });
   }
 
@@ -227,16 +244,30 @@ struct Daemon {
     finishing = true;
     LogStats();
     if (registry) registry->Close([] {});
-    carrier->Close([this] {
-      store->Close(2000, [this] {
-        for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick), reinterpret_cast<uv_handle_t*>(&stats),
-                               reinterpret_cast<uv_handle_t*>(&watchdog),
-                               reinterpret_cast<uv_handle_t*>(&shutdown_deadline),
-                               reinterpret_cast<uv_handle_t*>(&sigterm), reinterpret_cast<uv_handle_t*>(&sigint),
-                               reinterpret_cast<uv_handle_t*>(&sighup)}) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        }
+    CloseCarriers();
+  }
+
+  // Every carrier unbinds at once (each bounded by its own unbind wait), then the store
+  // closes, then the handles.
+  void CloseCarriers() {
+    auto left = std::make_shared<size_t>(carriers.size());
+    for (auto& carrier : carriers) {
+      carrier->Close([this, left] {
+        if (--*left == 0) CloseStore();
       });
+    }
+  }
+
+  void CloseStore() {
+    store->Close(2000, [this] {
+      for (uv_handle_t* h :
+           {reinterpret_cast<uv_handle_t*>(&tick), reinterpret_cast<uv_handle_t*>(&stats),
+            reinterpret_cast<uv_handle_t*>(&watchdog),
+            reinterpret_cast<uv_handle_t*>(&shutdown_deadline),
+            reinterpret_cast<uv_handle_t*>(&sigterm), reinterpret_cast<uv_handle_t*>(&sigint),
+            reinterpret_cast<uv_handle_t*>(&sighup)}) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      }
     });
   }
 };
@@ -293,9 +324,12 @@ int main(int argc, char** argv) {
     }
     master.emplace(std::move(mk).value());
   }
-  const size_t file_keys =
-      std::get<sd::PolicyParts>(parts).file_keys ? std::get<sd::PolicyParts>(parts).file_keys->size() : 0;
+  const size_t file_keys = std::get<sd::PolicyParts>(parts).file_keys
+                               ? std::get<sd::PolicyParts>(parts).file_keys->size()
+                               : 0;
   if (check_only) {
+    for (const std::string& w : d.config.warnings)
+      fprintf(stderr, "smsdispatchd: warning: %s\n", w.c_str());
     printf("smsdispatchd: %s is valid (%zu signing keys%s)\n", config_path.c_str(), file_keys,
            master ? ", key registry master key loaded" : "");
     return 0;
@@ -308,15 +342,25 @@ int main(int argc, char** argv) {
 
   d.loop = uv_default_loop();
   d.store = std::make_unique<sd::redis::RedisJobStore>(d.loop, StoreOptions(d.config));
-  d.carrier = std::make_unique<sd::smpp::SmppCarrier>(d.loop, CarrierOptions(d.config.carriers.front()));
+  std::vector<sd::DispatchCarrier> dispatch_carriers;
+  for (const sd::CarrierConfig& cc : d.config.carriers) {
+    d.carriers.push_back(std::make_unique<sd::smpp::SmppCarrier>(d.loop, CarrierOptions(cc)));
+    d.carrier_names.push_back(cc.name);
+    sd::smpp::SmppCarrier* carrier = d.carriers.back().get();
+    // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
+    dispatch_carriers.push_back(
+        sd::DispatchCarrier{carrier, [carrier] { return carrier->bound(); }});
+  }
   sd::DispatcherOptions dopts;
   dopts.decision.stream = d.config.redis.jobs_stream;
   dopts.decision.max_future_skew_ms = d.config.policy.max_future_skew_s * 1000;
   dopts.decision.max_validity_ms = d.config.policy.max_validity_s * 1000;
   dopts.max_inflight = static_cast<size_t>(d.config.daemon.max_inflight);
-  d.dispatcher = std::make_unique<sd::Dispatcher>(*d.store, *d.carrier, d.mac, d.clock, dopts);
+  d.dispatcher = std::make_unique<sd::Dispatcher>(*d.store, std::move(dispatch_carriers), d.mac,
+                                                  d.clock, dopts);
   std::get<sd::PolicyParts>(parts).mac = &d.mac;  // every key's HMAC prepared once per snapshot
-  d.dispatcher->policy().Store(sd::PolicySnapshot::Make(std::get<sd::PolicyParts>(std::move(parts))));
+  d.dispatcher->policy().Store(
+      sd::PolicySnapshot::Make(std::get<sd::PolicyParts>(std::move(parts))));
   // Security decisions go to the audit stream, rate-limit deferrals to the delay queue: both on
   // the store's ordered, retried write path (adapters/redis).
   d.dispatcher->SetAuditSink(d.store.get());
@@ -324,8 +368,8 @@ int main(int argc, char** argv) {
   if (master) {
     sd::redis::KeyRegistryWatcherOptions wo;
     wo.names = sd::redis::KeyRegistryNames::ForPrefix(d.config.redis.key_prefix);
-    d.registry = std::make_unique<sd::redis::KeyRegistryWatcher>(d.loop, StoreOptions(d.config).endpoint,
-                                                                 *master, wo);
+    d.registry = std::make_unique<sd::redis::KeyRegistryWatcher>(
+        d.loop, StoreOptions(d.config).endpoint, *master, wo);
     d.registry->SetOnSnapshot([&d](std::shared_ptr<const sd::KeyRegistrySnapshot> keys) {
       d.OnRegistrySnapshot(std::move(keys));
     });
@@ -345,35 +389,48 @@ int main(int argc, char** argv) {
   auto on_stop = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->Shutdown(); };
   uv_signal_start(&d.sigterm, on_stop, SIGTERM);
   uv_signal_start(&d.sigint, on_stop, SIGINT);
-  uv_signal_start(&d.sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->ReloadPolicy(); }, SIGHUP);
-  uv_timer_start(&d.tick, [](uv_timer_t* t) {
-    auto* self = static_cast<Daemon*>(t->data);
-    self->dispatcher->Tick();
-    if (!self->ready_sent && self->store->connected()) {
-      self->ready_sent = true;
-      sd::NotifyReady();
-      spdlog::info("ready: consuming {} as {}/{}", self->config.redis.jobs_stream,
-                   self->config.redis.group, self->config.daemon.consumer);
-    }
-  }, 100, 100);
+  uv_signal_start(
+      &d.sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->ReloadPolicy(); },
+      SIGHUP);
+  uv_timer_start(
+      &d.tick,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Daemon*>(t->data);
+        self->dispatcher->Tick();
+        if (!self->ready_sent && self->store->connected()) {
+          self->ready_sent = true;
+          sd::NotifyReady();
+          spdlog::info("ready: consuming {} as {}/{}", self->config.redis.jobs_stream,
+                       self->config.redis.group, self->config.daemon.consumer);
+        }
+      },
+      100, 100);
   if (const uint64_t usec = sd::WatchdogIntervalUsec(); usec > 0) {
     const uint64_t every_ms = std::max<uint64_t>(1, usec / 2000);  // half the interval
-    uv_timer_start(&d.watchdog, [](uv_timer_t*) { sd::NotifyWatchdog(); }, every_ms, every_ms);
+    uv_timer_start(
+        &d.watchdog, [](uv_timer_t*) { sd::NotifyWatchdog(); }, every_ms, every_ms);
   }
-  uv_timer_start(&d.stats, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); },
-                 static_cast<uint64_t>(d.config.daemon.stats_interval_ms),
-                 static_cast<uint64_t>(d.config.daemon.stats_interval_ms));
+  uv_timer_start(
+      &d.stats, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); },
+      static_cast<uint64_t>(d.config.daemon.stats_interval_ms),
+      static_cast<uint64_t>(d.config.daemon.stats_interval_ms));
 
-  spdlog::info("smsdispatchd starting: {} key-file keys{}, carrier {} at {}:{}, max_inflight {}",
-               file_keys, d.registry ? " + key registry" : "", d.config.carriers.front().name, d.config.carriers.front().host,
-               d.config.carriers.front().port, d.config.daemon.max_inflight);
+  std::string carrier_list;
+  for (const sd::CarrierConfig& cc : d.config.carriers) {
+    carrier_list += (carrier_list.empty() ? "" : ", ") + cc.name + " at " + cc.host + ":" +
+                    std::to_string(cc.port);
+  }
+  spdlog::info("smsdispatchd starting: {} key-file keys{}, carriers {}, {} routes, max_inflight {}",
+               file_keys, d.registry ? " + key registry" : "", carrier_list,
+               sd::RouteSpecs(d.config).size(), d.config.daemon.max_inflight);
+  for (const std::string& w : d.config.warnings) spdlog::warn("{}", w);
   d.dispatcher->Start();
   if (d.registry) {
     d.registry->Start();  // the store starts reading once the first registry snapshot is in
   } else {
     d.StartStore();
   }
-  d.carrier->Start();
+  for (auto& carrier : d.carriers) carrier->Start();
   uv_run(d.loop, UV_RUN_DEFAULT);
   // Handles closed by libraries (hiredis' poll handles) finish closing here.
   uv_run(d.loop, UV_RUN_DEFAULT);

@@ -221,6 +221,45 @@ void BM_StageLimits(benchmark::State& state) {
 }
 BENCHMARK(BM_StageLimits);
 
+// The route stage: a table like a real operator's (a few hundred prefixes of 3 to 7 digits,
+// some countries, a default), destinations that match a long prefix, a short one, only the
+// country, and only the default.
+std::shared_ptr<const Router> RouteTable() {
+  std::vector<RouteSpec> routes;
+  for (int cc = 30; cc < 100; ++cc) {  // "+30".."+99", each with a few longer prefixes
+    RouteSpec r;
+    r.prefixes.push_back("+" + std::to_string(cc));
+    for (int n = 0; n < 4; ++n)
+      r.prefixes.push_back("+" + std::to_string(cc) + "1" + std::to_string(n) + "5");
+    r.carriers = {"primary", "backup"};
+    routes.push_back(std::move(r));
+  }
+  RouteSpec fr;
+  fr.countries = {"FR", "BE", "LU"};
+  fr.carriers = {"backup"};
+  routes.push_back(fr);
+  RouteSpec def;
+  def.carriers = {"backup", "primary"};
+  routes.push_back(def);
+  RouteError err;
+  return Router::Build({"primary", "backup"}, std::move(routes), &err);
+}
+
+void BM_StageRoute(benchmark::State& state) {
+  auto r = RouteTable();
+  const std::vector<std::pair<std::string, std::string>> to = {{"+4915112345678", "DE"},
+                                                               {"+4930123456", "DE"},
+                                                               {"+2612345678", "FR"},
+                                                               {"+1202555012", "US"}};
+  size_t i = 0;
+  RouteChoice c;
+  for (auto _ : state) {
+    const auto& [number, region] = to[i++ & 3];
+    benchmark::DoNotOptimize(r->Find(number, region, JobKind::kOtp, &c));
+  }
+}
+BENCHMARK(BM_StageRoute);
+
 // Loading the snapshot a batch is decided under (one atomic shared_ptr load + release).
 void BM_PolicySlotLoad(benchmark::State& state) {
   PolicySlot slot;

@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -65,6 +66,9 @@ class Problems {
                      std::move(message)};
   }
   void At(const toml::node& n, std::string message) { At(n.source(), std::move(message)); }
+  void At(int line, int column, std::string message) {
+    if (!first_) first_ = Problem{line, column, std::move(message)};
+  }
   bool any() const { return first_.has_value(); }
   ConfigError ToError(const std::string& file) const {
     return ConfigError{file, first_->line, first_->column, first_->message};
@@ -294,7 +298,8 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.audit_stream = s.Str("audit_stream", r.audit_stream, false, true);
   r.audit_maxlen = s.Int("audit_maxlen", r.audit_maxlen, 0, 1'000'000'000);
   r.audit_queue_max = s.Int("audit_queue_max", r.audit_queue_max, 1, 10'000'000);
-  r.audit_burst_per_minute = s.Int("audit_burst_per_minute", r.audit_burst_per_minute, 0, 10'000'000);
+  r.audit_burst_per_minute =
+      s.Int("audit_burst_per_minute", r.audit_burst_per_minute, 0, 10'000'000);
   r.delayed_set = s.Str("delayed_set", r.delayed_set, false, true);
   r.defer_move_interval_ms = s.Int("defer_move_interval_ms", r.defer_move_interval_ms, 0, 60'000);
   r.defer_move_batch = s.Int("defer_move_batch", r.defer_move_batch, 1, 10'000);
@@ -316,8 +321,7 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
   if (c.keys_file.empty() && c.keys_registry.empty()) {
     p.At(s.table(), "[keys] is missing required key 'file' (or registry = \"redis\")");
   }
-  if (c.keys_registry.empty() &&
-      (!c.master_key_file.empty() || !c.master_key_credential.empty())) {
+  if (c.keys_registry.empty() && (!c.master_key_file.empty() || !c.master_key_credential.empty())) {
     const toml::node* n = s.Node("master_key_file");
     p.At(n != nullptr ? *n : *s.Node("master_key_credential"),
          "keys.master_key_* is only used with registry = \"redis\"");
@@ -398,13 +402,15 @@ void LoadCarrierTls(const toml::table& t, const std::filesystem::path& base, Pro
   cc.tls_server_name = s.Str("server_name", "", false, true);
   s.RefuseUnknown();
   if (tc.ca_file.empty() && tc.ca_dir.empty() && !tc.use_system_trust_store) {
-    p.At(t, "[carrier.tls] needs ca_file, ca_dir or use_system_trust_store = true: the SMSC's "
-            "certificate is always verified");
+    p.At(t,
+         "[carrier.tls] needs ca_file, ca_dir or use_system_trust_store = true: the SMSC's "
+         "certificate is always verified");
     return;
   }
   if (tc.cert_file.empty() != tc.key_file.empty()) {
-    p.At(t, "[carrier.tls] needs both cert_file and key_file for a client certificate, or "
-            "neither");
+    p.At(t,
+         "[carrier.tls] needs both cert_file and key_file for a client certificate, or "
+         "neither");
     return;
   }
   if (p.any()) return;
@@ -438,8 +444,8 @@ void LoadLimits(const toml::table& root, Problems& p, Config& c) {
     Section s(*n.as_table(), "limits[" + std::to_string(i++) + "]", p);
     LimitConfig l;
     l.name = s.Str("name", "", true);
-    const std::string scope = s.OneOf(
-        "scope", "key", {"key", "destination", "destination_prefix", "sender", "carrier"});
+    const std::string scope =
+        s.OneOf("scope", "key", {"key", "destination", "destination_prefix", "sender", "carrier"});
     l.scope = LimitScopeFromName(scope).value_or(LimitScope::kKey);
     if (l.scope == LimitScope::kDestinationPrefix) {
       l.prefix_drop_digits = static_cast<int>(s.Int("prefix_drop_digits", 0, 1, 14, true));
@@ -549,17 +555,136 @@ void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Pr
     p.At(*carriers, "carrier must be an array of tables: write [[carrier]], not [carrier]");
     return;
   }
+  if (carriers->as_array()->size() > kMaxCarriers) {
+    p.At(*carriers, "more than " + std::to_string(kMaxCarriers) + " [[carrier]]s");
+    return;
+  }
   for (const toml::node& n : *carriers->as_array()) {
-    // Routing between carriers does not exist yet; a second one would be silently unused.
-    if (!c.carriers.empty()) {
-      p.At(n, "exactly one [[carrier]] is supported for now");
-      return;
+    CarrierConfig cc = LoadCarrier(*n.as_table(), base, p);
+    cc.line = static_cast<int>(n.source().begin.line);
+    for (const CarrierConfig& other : c.carriers) {
+      if (other.name == cc.name && !cc.name.empty()) {
+        const toml::node* name = n.as_table()->get("name");
+        p.At(name != nullptr ? *name : n, "carrier name '" + cc.name +
+                                              "' is already used by the [[carrier]] at line " +
+                                              std::to_string(other.line));
+      }
     }
-    c.carriers.push_back(LoadCarrier(*n.as_table(), base, p));
+    // Receipts come only over receiver or transceiver binds (SMPP 3.4 section 2.3).
+    if (cc.bind == "transmitter" && cc.receiver_binds == 0) {
+      c.warnings.push_back(c.path + ":" + std::to_string(cc.line) + ": carrier '" + cc.name +
+                           "' has only transmitter binds and no receiver_binds: no delivery "
+                           "receipt can ever arrive from it");
+    }
+    c.carriers.push_back(std::move(cc));
+  }
+}
+
+// A string list whose every item `valid` accepts; the first bad item is reported at its line.
+std::vector<std::string> CheckedList(Section& s, const char* key, size_t max_items,
+                                     bool (*valid)(std::string_view), const std::string& what,
+                                     Problems& p) {
+  std::vector<std::string> out = s.StrList(key, max_items);
+  const toml::node* n = s.Node(key);
+  if (n == nullptr || !n->is_array() || p.any()) return out;
+  for (const toml::node& item : *n->as_array()) {
+    const std::string v(item.as_string()->get());
+    if (!valid(v)) {
+      p.At(item, s.Name(key) + ": '" + v + "' " + what);
+      break;
+    }
+  }
+  return out;
+}
+
+bool KnownKindName(std::string_view k) {
+  return k == "otp" || k == "transactional" || k == "marketing";
+}
+
+// [[route]] (docs/configuration.md). Each route is checked at its own lines here; what needs
+// the whole table (the same prefix twice, two defaults) is the Router's check, reported at the
+// later route.
+void LoadRoutes(const toml::table& root, Problems& p, Config& c) {
+  const toml::node* routes = root.get("route");
+  if (routes == nullptr) {
+    if (c.carriers.size() > 1) {
+      p.At(root, std::to_string(c.carriers.size()) +
+                     " carriers but no [[route]]: routes say which jobs go to which carrier");
+    }
+    return;
+  }
+  if (!routes->is_array_of_tables()) {
+    p.At(*routes, "route must be an array of tables: write [[route]]");
+    return;
+  }
+  size_t i = 0;
+  for (const toml::node& n : *routes->as_array()) {
+    const toml::table& t = *n.as_table();
+    Section s(t, "route[" + std::to_string(i++) + "]", p);
+    Config::Route r;
+    r.line = static_cast<int>(n.source().begin.line);
+    r.column = static_cast<int>(n.source().begin.column);
+    r.spec.prefixes = CheckedList(s, "prefixes", kMaxRouteEntries, ValidRoutePrefix,
+                                  "must be '+' and 1 to 15 digits", p);
+    r.spec.countries = CheckedList(s, "countries", 300, ValidRouteCountry,
+                                   "must be an upper-case ISO 3166-1 alpha-2 code", p);
+    for (const std::string& k :
+         CheckedList(s, "kinds", 3, KnownKindName, "must be otp, transactional or marketing", p)) {
+      r.spec.kinds |= static_cast<uint8_t>(1u << static_cast<int>(k == "otp" ? JobKind::kOtp
+                                                                  : k == "marketing"
+                                                                      ? JobKind::kMarketing
+                                                                      : JobKind::kTransactional));
+    }
+    if (const toml::node* kn = s.Node("kinds");
+        kn != nullptr && kn->is_array() && kn->as_array()->empty()) {
+      p.At(*kn, s.Name("kinds") + " must not be empty (leave it out for every kind)");
+    }
+    const toml::node* cn = s.Node("carriers");
+    r.spec.carriers = s.StrList("carriers", kMaxRouteCarriers);
+    if (cn == nullptr || (cn->is_array() && cn->as_array()->empty())) {
+      p.At(cn != nullptr ? *cn : n, s.Name("carriers") + ": a route needs at least one carrier");
+    } else if (cn->is_array() && !p.any()) {
+      std::vector<std::string> seen;
+      for (const toml::node& item : *cn->as_array()) {
+        const std::string name(item.as_string()->get());
+        bool known = false;
+        for (const CarrierConfig& cc : c.carriers) known = known || cc.name == name;
+        if (!known) {
+          p.At(item, s.Name("carriers") + ": no [[carrier]] is named '" + name + "'");
+          break;
+        }
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+          p.At(item, s.Name("carriers") + ": carrier '" + name + "' is named twice");
+          break;
+        }
+        seen.push_back(name);
+      }
+    }
+    s.RefuseUnknown();
+    c.routes.push_back(std::move(r));
+  }
+  if (p.any()) return;
+  RouteError err;
+  std::vector<std::string> names;
+  for (const CarrierConfig& cc : c.carriers) names.push_back(cc.name);
+  if (Router::Build(std::move(names), RouteSpecs(c), &err) == nullptr) {
+    const Config::Route& bad = c.routes[std::min(err.route, c.routes.size() - 1)];
+    p.At(bad.line, bad.column, "[[route]]: " + err.message);
   }
 }
 
 }  // namespace
+
+std::vector<RouteSpec> RouteSpecs(const Config& c) {
+  std::vector<RouteSpec> out;
+  for (const Config::Route& r : c.routes) out.push_back(r.spec);
+  if (out.empty() && c.carriers.size() == 1) {
+    RouteSpec only;
+    only.carriers = {c.carriers.front().name};
+    out.push_back(std::move(only));
+  }
+  return out;
+}
 
 std::string ConfigError::ToString() const {
   std::string s = file;
@@ -594,8 +719,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   }
   Problems p;
   for (const auto& [k, v] : root) {
-    static const std::set<std::string_view> kSections{"daemon", "redis",   "keys",  "policy",
-                                                      "carrier", "content", "limits"};
+    static const std::set<std::string_view> kSections{"daemon",  "redis",   "keys",   "policy",
+                                                      "carrier", "content", "limits", "route"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -610,6 +735,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   LoadContent(root, base, p, c);
   LoadLimits(root, p, c);
   LoadCarriers(root, base, p, c);
+  LoadRoutes(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

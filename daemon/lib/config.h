@@ -10,6 +10,7 @@
 
 #include "adapters/net/tls_context.h"
 #include "core/rate_limits.h"
+#include "core/router.h"
 
 namespace sd {
 
@@ -24,7 +25,8 @@ struct ConfigError {
 };
 
 struct CarrierConfig {
-  std::string name;
+  std::string name;  // unique among the [[carrier]]s; routes and outcomes name it
+  int line = 0;      // where its [[carrier]] starts (for start-up warnings)
   std::string protocol = "smpp";
   std::string host;
   int port = 0;
@@ -38,11 +40,11 @@ struct CarrierConfig {
   int64_t max_missed_enquire_links = 3;
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 10'000;
-  int64_t binds = 1;           // connections of type `bind` that send
-  int64_t receiver_binds = 0;  // extra bind_receiver connections for receipts
-  int64_t tps = 0;             // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
-  std::string split = "udh8";          // udh8 | udh16 | sar | payload
-  std::string data_coding = "auto";    // auto | ucs2
+  int64_t binds = 1;                 // connections of type `bind` that send
+  int64_t receiver_binds = 0;        // extra bind_receiver connections for receipts
+  int64_t tps = 0;                   // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
+  std::string split = "udh8";        // udh8 | udh16 | sar | payload
+  std::string data_coding = "auto";  // auto | ucs2
   std::string submit_id_format = "string";   // string | hex | decimal
   std::string receipt_id_format = "string";  // string | hex | decimal
   int64_t max_throttled_attempts = 20;
@@ -116,8 +118,24 @@ struct Config {
   } content;
   // [[limits]] in charge order (docs/limits.md); the hash key is drawn at start-up.
   std::vector<LimitConfig> limits;
-  std::vector<CarrierConfig> carriers;  // exactly one for now
+  // [[carrier]] in file order. Not reloadable: SIGHUP refuses a file naming another carrier.
+  std::vector<CarrierConfig> carriers;
+  // [[route]] in file order (docs/configuration.md "[[route]]"). Empty only with a single
+  // carrier: every job then goes to it (an implicit default route).
+  struct Route {
+    RouteSpec spec;
+    int line = 0;  // where the [[route]] starts, for errors found after loading
+    int column = 0;
+  };
+  std::vector<Route> routes;
+  // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
+  // --check-config), e.g. a carrier that can never deliver a receipt.
+  std::vector<std::string> warnings;
 };
+
+// The routes as the router takes them: the [[route]]s, or the implicit default route to the
+// only carrier.
+std::vector<RouteSpec> RouteSpecs(const Config& c);
 
 // Size limits of the files we read. Each is far above any real file of its kind, so hitting
 // one means the path names the wrong file; checked before the content is read.

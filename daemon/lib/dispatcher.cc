@@ -1,6 +1,7 @@
 #include "daemon/lib/dispatcher.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "core/audit.h"
@@ -8,17 +9,27 @@
 namespace sd {
 
 // Every reason has its counter.
-static_assert(static_cast<size_t>(Reason::kRateLimited) <
+static_assert(static_cast<size_t>(Reason::kNoRoute) <
               std::size(DispatcherStats{}.rejected_by_reason));
 
-Dispatcher::Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac,
-                       const Clock& clock, DispatcherOptions options)
-    : store_(store), carrier_(carrier), mac_(mac), clock_(clock), options_(std::move(options)) {
+Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
+                       const MacAlgorithm& mac, const Clock& clock, DispatcherOptions options)
+    : store_(store),
+      carriers_(std::move(carriers)),
+      mac_(mac),
+      clock_(clock),
+      options_(std::move(options)),
+      ready_(carriers_.size()) {
   PolicyParts parts;
   parts.decision = options_.decision;
   parts.mac = &mac_;
   policy_.Store(PolicySnapshot::Make(std::move(parts)));
 }
+
+Dispatcher::Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac,
+                       const Clock& clock, DispatcherOptions options)
+    : Dispatcher(store, std::vector<DispatchCarrier>{DispatchCarrier{&carrier, nullptr}}, mac,
+                 clock, std::move(options)) {}
 
 void Dispatcher::SetKeys(std::shared_ptr<const KeyRing> keys) {
   policy_.Update([&keys](const PolicySnapshot& cur) {
@@ -30,27 +41,49 @@ void Dispatcher::SetKeys(std::shared_ptr<const KeyRing> keys) {
 
 void Dispatcher::Start() {
   store_.SetBatchHandler([this](std::vector<StreamEntry> entries) { OnBatch(std::move(entries)); });
-  carrier_.SetReadyHandler([this] { Pump(); });
-  carrier_.SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
-    // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
-    // durable: if we die first, the SMSC redelivers it.
-    store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
-      ++stats_.receipts;
-      ack();
+  for (DispatchCarrier& c : carriers_) {
+    c.carrier->SetReadyHandler([this] { Pump(); });
+    // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
+    // which is how their correlation keys were written at commit.
+    c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
+      // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
+      // durable: if we die first, the SMSC redelivers it.
+      store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
+        ++stats_.receipts;
+        ack();
+      });
     });
-  });
+  }
   store_.GrantCredit(options_.max_inflight);
+}
+
+bool Dispatcher::Up(size_t carrier) const {
+  const DispatchCarrier& c = carriers_[carrier];
+  return !c.up || c.up();
 }
 
 void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   // One snapshot for the whole batch: a reload in the middle applies to the next batch.
-  const std::shared_ptr<const PolicySnapshot> policy = policy_.Load();
+  // A copy of the reader's pointer: a reload later in this turn cannot free it under us.
+  const std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
+  // The router names carriers by its own indices; translate them to ours once per batch (they
+  // are the same list in the daemon: both come from the start-up [[carrier]]s).
+  const Router* router = policy->parts().router.get();
+  std::array<int, kMaxCarriers> ours;
+  ours.fill(-1);
+  if (router != nullptr) {
+    for (size_t i = 0; i < router->carriers().size() && i < kMaxCarriers; ++i) {
+      for (size_t c = 0; c < carriers_.size(); ++c) {
+        if (carriers_[c].carrier->name() == router->carriers()[i]) ours[i] = static_cast<int>(c);
+      }
+    }
+  }
   std::vector<Pending> admitted;
   std::vector<ClaimRequest> claims;
   for (StreamEntry& entry : entries) {
     ++inflight_;
     ++stats_.entries;
-    Decision d = Decide(entry, *policy, mac_, clock_, carrier_.name());
+    Decision d = Decide(entry, *policy, mac_, clock_, carriers_.front().carrier->name());
     if (!d.flagged.empty()) {
       ++stats_.flagged;
       std::string rules;
@@ -76,8 +109,25 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     }
     ++stats_.admitted;
     Pending p{std::move(d.result).value(), entry.entry_id, entry.key_id};
-    const int64_t ttl = std::max<int64_t>(p.job.job.expires_ms - clock_.NowMs(), 0) +
-                        options_.idempotency_grace_ms;
+    RouteChoice& route = p.job.route;
+    if (router == nullptr || route.count == 0) {
+      route.carriers[0] = 0;  // no routes: the one carrier
+      route.count = 1;
+    } else {
+      bool known = true;
+      for (uint8_t i = 0; i < route.count; ++i) {
+        const int c = ours[route.carriers[i]];
+        known = known && c >= 0;
+        route.carriers[i] = static_cast<uint8_t>(c < 0 ? 0 : c);
+      }
+      if (!known) {  // a router built for other carriers: a wiring bug, never a lost job
+        Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, Reason::kNoRoute,
+               "the route names a carrier this daemon does not have");
+        continue;
+      }
+    }
+    const int64_t ttl =
+        std::max<int64_t>(p.job.job.expires_ms - clock_.NowMs(), 0) + options_.idempotency_grace_ms;
     claims.push_back(ClaimRequest{entry.entry_id, p.job.job.id, ttl});
     admitted.push_back(std::move(p));
   }
@@ -116,37 +166,108 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
           Finished();  // left pending in Redis; redelivered after restart
           continue;
         }
-        ready_.push_back(std::move(p));
+        Enqueue(std::move(p), false);
         break;
     }
   }
   Pump();
 }
 
-void Dispatcher::Pump() {
-  while (!stopping_ && !ready_.empty() && carrier_.Ready()) {
-    Pending p = std::move(ready_.front());
-    ready_.pop_front();
-    if (p.job.job.expires_ms <= clock_.NowMs()) {
-      Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kExpired,
-             "expired before it could be submitted");
-      continue;
-    }
-    SubmitRequest req;
-    req.destination = p.job.job.destination;
-    req.sender = p.job.job.sender;
-    req.text = p.job.text;
-    req.text_utf8 = p.job.job.text;
-    ++at_carrier_;
-    ++stats_.carrier_attempts;
-    carrier_.Submit(std::move(req), [this, p = std::move(p)](SubmitResult r) mutable {
-      --at_carrier_;
-      OnSubmitted(std::move(p), std::move(r));
-    });
+void Dispatcher::Enqueue(Pending p, bool front) {
+  const RouteChoice& route = p.job.route;
+  int pick = -1;
+  for (uint8_t i = 0; i < route.count && pick < 0; ++i) {
+    if ((p.tried & (1u << i)) == 0 && Up(route.carriers[i])) pick = i;
+  }
+  for (uint8_t i = 0; i < route.count && pick < 0; ++i) {
+    if ((p.tried & (1u << i)) == 0) pick = i;
+  }
+  if (pick < 0) pick = 0;  // every one tried: callers reset `tried` first, so not reached
+  if (p.pos != pick && p.tried != 0) ++stats_.failovers;
+  p.pos = static_cast<uint8_t>(pick);
+  std::deque<Pending>& q = ready_[route.carriers[p.pos]];
+  if (front) {
+    q.push_front(std::move(p));
+  } else {
+    q.push_back(std::move(p));
   }
 }
 
-void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
+const char* Dispatcher::KeyWithdrawn(const PolicySnapshot& policy, const Pending& p,
+                                     int64_t now) const {
+  const PolicyParts& parts = policy.parts();
+  if (parts.registry_keys != nullptr) {
+    if (const RegisteredKey* k = parts.registry_keys->Find(p.key_id)) {
+      if (k->record.revoked) return "key revoked after the job was admitted";
+      (void)now;  // a key past its not_after still sends what it signed while valid
+      return nullptr;
+    }
+  }
+  if (parts.file_keys != nullptr && parts.file_keys->Find(p.key_id) != nullptr) return nullptr;
+  return "key removed after the job was admitted";
+}
+
+void Dispatcher::Pump() {
+  // Loaded once per pump, and only when there is something to send: a lookup in the current
+  // snapshot's key ring per job is the whole cost of the revocation check.
+  std::shared_ptr<const PolicySnapshot> policy;
+  for (size_t c = 0; c < carriers_.size(); ++c) {
+    std::deque<Pending>& q = ready_[c];
+    Carrier& carrier = *carriers_[c].carrier;
+    while (!stopping_ && !q.empty() && carrier.Ready()) {
+      Pending p = std::move(q.front());
+      q.pop_front();
+      const int64_t now = clock_.NowMs();
+      if (p.job.job.expires_ms <= now) {
+        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kExpired,
+               "expired before it could be submitted");
+        continue;
+      }
+      if (policy == nullptr) policy = policy_reader_.Current();
+      if (const char* why = KeyWithdrawn(*policy, p, now)) {
+        ++stats_.revoked_before_submit;
+        AuditPending(p, Reason::kRevokedKey, why);
+        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kRevokedKey, why);
+        continue;
+      }
+      SubmitRequest req;
+      req.destination = p.job.job.destination;
+      req.sender = p.job.job.sender;
+      req.text = p.job.text;
+      req.text_utf8 = p.job.job.text;
+      ++at_carrier_;
+      ++stats_.carrier_attempts;
+      carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
+        --at_carrier_;
+        OnSubmitted(c, std::move(p), std::move(r));
+      });
+    }
+  }
+}
+
+void Dispatcher::MoveOffDownCarriers() {
+  for (size_t c = 0; c < carriers_.size(); ++c) {
+    if (ready_[c].empty() || Up(c)) continue;
+    std::deque<Pending> waiting;
+    waiting.swap(ready_[c]);
+    for (Pending& p : waiting) {
+      // Mark this position as tried, look for an untried carrier that is up; none: stay.
+      const RouteChoice& route = p.job.route;
+      bool elsewhere = false;
+      for (uint8_t i = 0; i < route.count && !elsewhere; ++i) {
+        elsewhere = i != p.pos && (p.tried & (1u << i)) == 0 && Up(route.carriers[i]);
+      }
+      if (elsewhere) {
+        p.tried = static_cast<uint8_t>(p.tried | (1u << p.pos));
+        Enqueue(std::move(p), false);
+      } else {
+        ready_[c].push_back(std::move(p));
+      }
+    }
+  }
+}
+
+void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -155,7 +276,7 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
       o.key_id = p.key_id;
       o.client_ref = p.job.job.client_ref;
       o.status = OutcomeStatus::kSubmitted;
-      o.carrier = carrier_.name();
+      o.carrier = carriers_[carrier].carrier->name();  // the one that took it
       o.message_id = std::move(r.message_id);
       o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.job.text.segments;
@@ -164,6 +285,7 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
       break;
     }
     case SubmitResult::Kind::kPermanentFailure:
+      // Not failed over: the carrier judged the message itself; another would resend it.
       Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kCarrierRejected,
              r.detail.empty() ? "carrier status " + std::to_string(r.carrier_status) : r.detail);
       break;
@@ -173,6 +295,19 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
         Finished();  // stays pending in Redis
         break;
       }
+      // The carrier has already retried on its own (max_temporary_attempts): try the next
+      // carrier of the route that is up now, without waiting.
+      p.tried = static_cast<uint8_t>(p.tried | (1u << p.pos));
+      const RouteChoice& route = p.job.route;
+      bool next = false;
+      for (uint8_t i = 0; i < route.count && !next; ++i) {
+        next = (p.tried & (1u << i)) == 0 && Up(route.carriers[i]);
+      }
+      if (next) {
+        Enqueue(std::move(p), true);
+        break;
+      }
+      // Every carrier of the route failed (or is down): back off, then start over.
       const int64_t now = clock_.NowMs();
       p.backoff_ms = p.backoff_ms == 0 ? options_.retry_initial_ms
                                        : std::min(p.backoff_ms * 2, options_.retry_max_ms);
@@ -182,6 +317,7 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
                Reason::kCarrierUnavailable, "carrier unavailable until expiry: " + r.detail);
         break;
       }
+      p.tried = 0;
       retry_.push_back(std::move(p));
       break;
     }
@@ -190,20 +326,22 @@ void Dispatcher::OnSubmitted(Pending p, SubmitResult r) {
 }
 
 void Dispatcher::Tick() {
-  if (retry_.empty()) return;
-  const int64_t now = clock_.NowMs();
-  // Move due retries to the front of the ready queue, oldest first.
-  std::deque<Pending> still_waiting;
-  std::vector<Pending> due;
-  for (Pending& p : retry_) {
-    if (p.not_before_ms <= now) {
-      due.push_back(std::move(p));
-    } else {
-      still_waiting.push_back(std::move(p));
+  MoveOffDownCarriers();
+  if (!retry_.empty()) {
+    const int64_t now = clock_.NowMs();
+    // Move due retries to the front of their carrier's queue, oldest first.
+    std::deque<Pending> still_waiting;
+    std::vector<Pending> due;
+    for (Pending& p : retry_) {
+      if (p.not_before_ms <= now) {
+        due.push_back(std::move(p));
+      } else {
+        still_waiting.push_back(std::move(p));
+      }
     }
+    retry_.swap(still_waiting);
+    for (auto it = due.rbegin(); it != due.rend(); ++it) Enqueue(std::move(*it), true);
   }
-  retry_.swap(still_waiting);
-  for (auto it = due.rbegin(); it != due.rend(); ++it) ready_.push_front(std::move(*it));
   Pump();
 }
 
@@ -228,8 +366,15 @@ void Dispatcher::Audit(Reason reason, std::string_view action, const StreamEntry
                        const Decision& d, std::string_view detail) {
   ++stats_.audit_events;
   if (audit_ == nullptr) return;
-  audit_->Emit(MakeAuditEvent(reason, action, entry.entry_id, d.job_id, entry.key_id,
-                              d.destination, detail, clock_.NowMs()));
+  audit_->Emit(MakeAuditEvent(reason, action, entry.entry_id, d.job_id, entry.key_id, d.destination,
+                              detail, clock_.NowMs()));
+}
+
+void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view detail) {
+  ++stats_.audit_events;
+  if (audit_ == nullptr) return;
+  audit_->Emit(MakeAuditEvent(reason, kAuditRejected, p.entry_id, p.job.job.id, p.key_id,
+                              p.job.job.destination, detail, clock_.NowMs()));
 }
 
 void Dispatcher::CommitOutcome(Outcome outcome) {
@@ -256,8 +401,11 @@ void Dispatcher::Stop(std::function<void()> done) {
   stopped_ = std::move(done);
   store_.StopReading();
   // Not yet at the carrier: leave them pending in Redis, they are redelivered on restart.
-  inflight_ -= ready_.size() + retry_.size();
-  ready_.clear();
+  for (std::deque<Pending>& q : ready_) {
+    inflight_ -= q.size();
+    q.clear();
+  }
+  inflight_ -= retry_.size();
   retry_.clear();
   MaybeStopped();
 }

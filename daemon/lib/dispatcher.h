@@ -1,6 +1,10 @@
 #pragma once
 // The dispatcher moves each job-stream entry to exactly one outcome:
 //   batch from JobStore -> Decide (core) -> Claim (idempotency) -> Carrier.Submit -> Commit.
+// The decision routes each job to a list of carriers (core/router.h); the job goes to the
+// first of them that is up, and on to the next when one cannot take it (failover). Just
+// before a submit the job's key is checked again against the current policy: a key revoked
+// since admission sends nothing more.
 // A job a rate limit defers is not claimed: it goes to the DeferQueue (which acknowledges the
 // entry and puts the job back on the stream when due) and leaves the dispatcher. Security
 // decisions (core/audit.h IsAuditedReason, deferrals, content flags) go to the AuditSink.
@@ -36,25 +40,39 @@ struct DispatcherOptions {
   int64_t retry_max_ms = 10'000;
 };
 
+// One carrier the dispatcher submits to. `up` says whether it has a bind that can send at all
+// (as opposed to a full window, which is only "not now"); a job queued for a carrier that is
+// down moves on to the next carrier of its route. Null `up`: always up.
+struct DispatchCarrier {
+  Carrier* carrier = nullptr;
+  std::function<bool()> up;
+};
+
 struct DispatcherStats {
-  uint64_t entries = 0;        // entries received from the store
-  uint64_t admitted = 0;       // passed the decision
-  uint64_t rejected = 0;       // rejected outcomes committed (any reason)
-  uint64_t submitted = 0;      // submitted outcomes committed
+  uint64_t entries = 0;    // entries received from the store
+  uint64_t admitted = 0;   // passed the decision
+  uint64_t rejected = 0;   // rejected outcomes committed (any reason)
+  uint64_t submitted = 0;  // submitted outcomes committed
   uint64_t carrier_attempts = 0;
   uint64_t temporary_failures = 0;
-  uint64_t resumed = 0;        // redelivered entries that were submitted again
-  uint64_t already_done = 0;   // redelivered entries that only needed their ack
-  uint64_t receipts = 0;       // receipts made durable and acked to the carrier
+  uint64_t resumed = 0;       // redelivered entries that were submitted again
+  uint64_t already_done = 0;  // redelivered entries that only needed their ack
+  uint64_t receipts = 0;      // receipts made durable and acked to the carrier
   uint64_t rejected_by_reason[32] = {};
-  uint64_t deferred = 0;        // handed to the DeferQueue (a rate limit said "not yet")
-  uint64_t defer_unavailable = 0;  // deferrals rejected because no DeferQueue is set
-  uint64_t flagged = 0;         // admitted jobs with content rules of action "flag"
-  uint64_t audit_events = 0;    // events emitted to the AuditSink
+  uint64_t deferred = 0;               // handed to the DeferQueue (a rate limit said "not yet")
+  uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
+  uint64_t flagged = 0;                // admitted jobs with content rules of action "flag"
+  uint64_t audit_events = 0;           // events emitted to the AuditSink
+  uint64_t failovers = 0;              // jobs moved to the next carrier of their route
+  uint64_t revoked_before_submit = 0;  // admitted, then refused at submit: key revoked/removed
 };
 
 class Dispatcher {
  public:
+  // `carriers` in the order the policy's router names them (the config's [[carrier]] order).
+  Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers, const MacAlgorithm& mac,
+             const Clock& clock, DispatcherOptions options);
+  // One carrier, always up: every job goes to it.
   Dispatcher(JobStore& store, Carrier& carrier, const MacAlgorithm& mac, const Clock& clock,
              DispatcherOptions options);
   Dispatcher(const Dispatcher&) = delete;
@@ -74,7 +92,8 @@ class Dispatcher {
   // defer_unavailable): the job is never silently kept.
   void SetAuditSink(AuditSink* sink) { audit_ = sink; }
   void SetDeferQueue(DeferQueue* queue) { defer_ = queue; }
-  // Retries due work (temporary failures); call periodically from the loop.
+  // Retries due work (temporary failures) and moves jobs off carriers that went down; call
+  // periodically from the loop.
   void Tick();
   // Stops reading and submitting. Entries not yet submitted are left pending in Redis (they
   // are redelivered later); `done` runs once every submitted job has its outcome committed.
@@ -85,39 +104,52 @@ class Dispatcher {
 
  private:
   struct Pending {
-    Admitted job;
+    Admitted job;  // job.route: the carriers to try, as indices into carriers_
     std::string entry_id;
     std::string key_id;
     int64_t not_before_ms = 0;  // retry backoff after a temporary failure
     int64_t backoff_ms = 0;
+    uint8_t pos = 0;    // the route position (carrier) the job is queued for or submitted to
+    uint8_t tried = 0;  // bit per route position that failed temporarily in this round
   };
 
   void OnBatch(std::vector<StreamEntry> entries);
   void OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> states);
+  // Queues a job for the first carrier of its route that is up and not yet tried this round
+  // (the first not tried when none is up: it waits there).
+  void Enqueue(Pending p, bool front);
   void Pump();
-  void OnSubmitted(Pending job, SubmitResult result);
+  void MoveOffDownCarriers();
+  void OnSubmitted(size_t carrier, Pending job, SubmitResult result);
+  bool Up(size_t carrier) const;
+  // Why the job's key may no longer send under `policy`, or nullptr.
+  const char* KeyWithdrawn(const PolicySnapshot& policy, const Pending& p, int64_t now) const;
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
               const std::string& client_ref, Reason reason, std::string detail);
   void CommitOutcome(Outcome outcome);
-  void Audit(Reason reason, std::string_view action, const StreamEntry& entry,
-             const Decision& d, std::string_view detail);
+  void Audit(Reason reason, std::string_view action, const StreamEntry& entry, const Decision& d,
+             std::string_view detail);
+  void AuditPending(const Pending& p, Reason reason, std::string_view detail);
   void Finished();  // one entry left the dispatcher
   void MaybeStopped();
 
   JobStore& store_;
-  Carrier& carrier_;
+  std::vector<DispatchCarrier> carriers_;
   const MacAlgorithm& mac_;
   const Clock& clock_;
   DispatcherOptions options_;
   PolicySlot policy_;
+  PolicySlot::Reader policy_reader_{policy_};  // the hot path's view: no lock per batch
   AuditSink* audit_ = nullptr;
   DeferQueue* defer_ = nullptr;
 
-  std::deque<Pending> ready_;   // claimed, waiting for carrier window (FIFO: oldest first)
-  std::deque<Pending> retry_;   // temporary failures waiting for not_before_ms
-  size_t inflight_ = 0;         // entries received and not yet committed
-  size_t at_carrier_ = 0;       // submits whose completion has not arrived yet
-  size_t credit_owed_ = 0;      // credit to hand back to the store in one grant
+  // Per carrier: claimed, waiting for that carrier's window (FIFO: oldest first). One queue
+  // per carrier so a carrier that is down or slow never holds up jobs for another.
+  std::vector<std::deque<Pending>> ready_;
+  std::deque<Pending> retry_;  // temporary failures waiting for not_before_ms
+  size_t inflight_ = 0;        // entries received and not yet committed
+  size_t at_carrier_ = 0;      // submits whose completion has not arrived yet (all carriers)
+  size_t credit_owed_ = 0;     // credit to hand back to the store in one grant
   bool stopping_ = false;
   std::function<void()> stopped_;
   DispatcherStats stats_;

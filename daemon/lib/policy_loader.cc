@@ -1,5 +1,6 @@
 #include "daemon/lib/policy_loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -20,9 +21,9 @@ SipKey RandomLimitHashKey() {
   return k;
 }
 
-std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
-                                                        const PolicySnapshot* previous,
-                                                        const SipKey& limit_hash_key) {
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(
+    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
+    const std::vector<std::string>* startup_carriers) {
   PolicyParts parts;
   parts.decision.stream = config.redis.jobs_stream;
   parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
@@ -75,6 +76,34 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     auto limits = RateLimits::Build(rc, old);
     if (!limits) return ConfigError{config.path, 0, 0, "[[limits]]: " + limits.error().detail};
     parts.limits = std::move(limits).value();
+  }
+
+  // Routes name carriers by index into the daemon's carrier list, which only a restart
+  // changes: a reload naming another carrier is refused rather than half applied.
+  std::vector<std::string> carriers;
+  for (const CarrierConfig& cc : config.carriers) carriers.push_back(cc.name);
+  if (startup_carriers != nullptr) {
+    for (const CarrierConfig& cc : config.carriers) {
+      if (std::find(startup_carriers->begin(), startup_carriers->end(), cc.name) ==
+          startup_carriers->end()) {
+        return ConfigError{
+            config.path, cc.line, 1,
+            "carrier '" + cc.name +
+                "' was not configured at start-up; adding a carrier needs a restart"};
+      }
+    }
+    carriers = *startup_carriers;
+  }
+  RouteError err;
+  parts.router = Router::Build(carriers, RouteSpecs(config), &err);
+  if (parts.router == nullptr) {
+    const bool located = err.route < config.routes.size();
+    std::string why = err.message;
+    if (startup_carriers != nullptr && why.find("not configured") != std::string::npos) {
+      why += " at start-up; adding a carrier needs a restart";
+    }
+    return ConfigError{config.path, located ? config.routes[err.route].line : 0,
+                       located ? config.routes[err.route].column : 0, "[[route]]: " + why};
   }
   return parts;
 }

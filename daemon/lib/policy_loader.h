@@ -3,7 +3,9 @@
 // the number checker, the content rules file and the rate limits. Used at start-up and on
 // SIGHUP; a reload that fails anywhere changes nothing (the caller keeps the old snapshot).
 #include <memory>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "core/policy_snapshot.h"
 #include "core/siphash.h"
@@ -19,8 +21,11 @@ SipKey RandomLimitHashKey();
 // keys are prepared with (the returned parts carry `previous`'s registry snapshot and MAC, if
 // any; at start-up set PolicyParts::mac yourself). With `previous`, the rate limits keep
 // the bucket state of unchanged limits. Errors are located: "file:line:col: problem".
-std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
-                                                        const PolicySnapshot* previous,
-                                                        const SipKey& limit_hash_key);
+// `startup_carriers` (on reload: the carriers the daemon started with, which a reload cannot
+// change) is what the routes may name; null means the config's own carriers. A config that
+// names another carrier, in a [[carrier]] or a [[route]], is refused.
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(
+    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
+    const std::vector<std::string>* startup_carriers = nullptr);
 
 }  // namespace sd

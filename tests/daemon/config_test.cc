@@ -251,9 +251,8 @@ TEST_F(ConfigTest, OutOfRangeNamesTheRange) {
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + "[daemon]\nlog_level = \"loud\"\n" + kCarrier),
       Path("c.toml") + ":4:13: daemon.log_level must be one of trace, debug, info, warn, error");
-  EXPECT_EQ(
-      ErrorOf(std::string(kKeys) + kCarrier + "bind = \"both\"\n"),
-      Path("c.toml") + ":9:8: carrier.bind must be one of transmitter, transceiver");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "bind = \"both\"\n"),
+            Path("c.toml") + ":9:8: carrier.bind must be one of transmitter, transceiver");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier +
                     "reconnect_initial_ms = 5000\nreconnect_max_ms = 1000\n"),
             Path("c.toml") +
@@ -270,8 +269,9 @@ TEST_F(ConfigTest, MissingRequired) {
             Path("c.toml") + ":3:1: [carrier] is missing required key 'system_id'");
   EXPECT_EQ(ErrorOf(kCarrier),
             Path("c.toml") + ":1:1: missing section [keys] (keys.file names the signing key file)");
-  EXPECT_EQ(ErrorOf("[keys]\n" + std::string(kCarrier)),
-            Path("c.toml") + ":1:1: [keys] is missing required key 'file' (or registry = \"redis\")");
+  EXPECT_EQ(
+      ErrorOf("[keys]\n" + std::string(kCarrier)),
+      Path("c.toml") + ":1:1: [keys] is missing required key 'file' (or registry = \"redis\")");
   EXPECT_EQ(ErrorOf(kKeys), Path("c.toml") + ":1:1: no [[carrier]] configured");
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + "[[carrier]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"
@@ -289,9 +289,100 @@ TEST_F(ConfigTest, InlinePasswordsAreRefused) {
   EXPECT_EQ(err.find("hunter2"), std::string::npos) << "the error never repeats the secret";
 }
 
-TEST_F(ConfigTest, ExactlyOneCarrier) {
-  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + kCarrier),
-            Path("c.toml") + ":9:1: exactly one [[carrier]] is supported for now");
+// ---- Several carriers and [[route]] ------------------------------------------------------
+
+// A carrier of 6 lines named `name`.
+std::string NamedCarrier(const std::string& name) {
+  return "[[carrier]]\nname = \"" + name +
+         "\"\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"sim\"\npassword_file = "
+         "\"smpp.pw\"\n";
+}
+
+TEST_F(ConfigTest, SeveralCarriersAndRoutes) {
+  // Lines 3-8 and 9-14: two carriers; routes from line 15.
+  auto r = LoadConfig(
+      Write("c.toml", std::string(kKeys) + NamedCarrier("primary") + NamedCarrier("backup") +
+                          "[[route]]\nprefixes = [\"+4915\", \"+49\"]\n"
+                          "kinds = [\"otp\", \"marketing\"]\n"
+                          "carriers = [\"primary\", \"backup\"]\n"
+                          "[[route]]\ncountries = [\"FR\"]\ncarriers = [\"backup\"]\n"
+                          "[[route]]\ncarriers = [\"backup\", \"primary\"]\n"));
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const Config& c = std::get<Config>(r);
+  ASSERT_EQ(c.carriers.size(), 2u);
+  EXPECT_EQ(c.carriers[1].name, "backup");
+  EXPECT_EQ(c.carriers[1].line, 9);
+  ASSERT_EQ(c.routes.size(), 3u);
+  EXPECT_EQ(c.routes[0].line, 15);
+  EXPECT_EQ(c.routes[0].spec.prefixes, (std::vector<std::string>{"+4915", "+49"}));
+  EXPECT_EQ(c.routes[0].spec.kinds,
+            (1 << static_cast<int>(JobKind::kOtp)) | (1 << static_cast<int>(JobKind::kMarketing)));
+  EXPECT_EQ(c.routes[0].spec.carriers, (std::vector<std::string>{"primary", "backup"}));
+  EXPECT_EQ(c.routes[1].spec.countries, (std::vector<std::string>{"FR"}));
+  EXPECT_EQ(c.routes[1].spec.kinds, 0);
+  EXPECT_TRUE(c.routes[2].spec.prefixes.empty());  // the default route
+  EXPECT_EQ(RouteSpecs(c).size(), 3u);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST_F(ConfigTest, OneCarrierWithoutRoutesGetsTheImplicitDefaultRoute) {
+  auto r = LoadConfig(Write("c.toml", std::string(kKeys) + kCarrier));
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const std::vector<RouteSpec> specs = RouteSpecs(std::get<Config>(r));
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_TRUE(specs[0].prefixes.empty());
+  EXPECT_TRUE(specs[0].countries.empty());
+  EXPECT_EQ(specs[0].carriers, (std::vector<std::string>{"sim"}));
+}
+
+TEST_F(ConfigTest, CarrierAndRouteProblemsNameTheirLine) {
+  const std::string two = std::string(kKeys) + NamedCarrier("a") + NamedCarrier("b");
+  const std::string c = Path("c.toml");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + NamedCarrier("a") + NamedCarrier("a")),
+            c + ":10:8: carrier name 'a' is already used by the [[carrier]] at line 3");
+  EXPECT_EQ(ErrorOf(two), c + ":1:1: 2 carriers but no [[route]]: routes say which jobs go to "
+                              "which carrier");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nprefixes = [\"+49\"]\ncarriers = [\"a\", \"c\"]\n"),
+            c + ":17:18: route[0].carriers: no [[carrier]] is named 'c'");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nprefixes = [\"+49\"]\ncarriers = []\n"),
+            c + ":17:12: route[0].carriers: a route needs at least one carrier");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nprefixes = [\"+49\"]\n"),
+            c + ":15:1: route[0].carriers: a route needs at least one carrier");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\ncarriers = [\"a\", \"a\"]\n"),
+            c + ":16:18: route[0].carriers: carrier 'a' is named twice");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nprefixes = [\"+49\", \"49\"]\ncarriers = [\"a\"]\n"),
+            c + ":16:20: route[0].prefixes: '49' must be '+' and 1 to 15 digits");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\ncountries = [\"de\"]\ncarriers = [\"a\"]\n"),
+            c + ":16:14: route[0].countries: 'de' must be an upper-case ISO 3166-1 alpha-2 code");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nkinds = [\"sms\"]\ncarriers = [\"a\"]\n"),
+            c + ":16:10: route[0].kinds: 'sms' must be otp, transactional or marketing");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\ncarriers = [\"a\"]\nweight = 3\n"),
+            c + ":17:1: unknown key 'weight' in [route[0]]");
+  // Whole-table problems are reported at the later route.
+  EXPECT_EQ(ErrorOf(two + "[[route]]\ncarriers = [\"a\"]\n[[route]]\ncarriers = [\"b\"]\n"),
+            c + ":17:1: [[route]]: route names a second default route (route 0 has it for the "
+                "same kinds)");
+  EXPECT_EQ(ErrorOf(two + "[[route]]\nprefixes = [\"+49\"]\ncarriers = [\"a\"]\n"
+                          "[[route]]\nprefixes = [\"+44\", \"+49\"]\ncarriers = [\"b\"]\n"),
+            c + ":18:1: [[route]]: route names prefix '+49' again (route 0 has it for the same "
+                "kinds)");
+  EXPECT_EQ(ErrorOf(two + "[route]\ncarriers = [\"a\"]\n"),
+            c + ":15:1: route must be an array of tables: write [[route]]");
+}
+
+TEST_F(ConfigTest, ATransmitterOnlyCarrierIsAllowedButWarnedAbout) {
+  auto r = LoadConfig(Write("c.toml", std::string(kKeys) + kCarrier + "bind = \"transmitter\"\n"));
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const Config& c = std::get<Config>(r);
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0], Path("c.toml") +
+                               ":3: carrier 'sim' has only transmitter binds and no "
+                               "receiver_binds: no delivery receipt can ever arrive from it");
+  // A receiver bind beside the transmitters, or transceivers: receipts can arrive.
+  auto with_rx = LoadConfig(Write(
+      "c.toml", std::string(kKeys) + kCarrier + "bind = \"transmitter\"\nreceiver_binds = 1\n"));
+  ASSERT_TRUE(std::holds_alternative<Config>(with_rx));
+  EXPECT_TRUE(std::get<Config>(with_rx).warnings.empty());
 }
 
 TEST_F(ConfigTest, PasswordFileIsModeCheckedAndNamedWithTheKeyLine) {
@@ -392,6 +483,8 @@ TEST_F(ConfigTest, ShippedExampleLoads) {
   ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
   EXPECT_EQ(std::get<Config>(r).keys_file, Path("keys.toml"));
   EXPECT_EQ(std::get<Config>(r).carriers.at(0).password, "smpp-pw");
+  EXPECT_EQ(std::get<Config>(r).routes.size(), 1u);
+  EXPECT_TRUE(std::get<Config>(r).warnings.empty());
 }
 
 TEST(ConfigErrorTest, Format) {
@@ -425,9 +518,9 @@ TEST_F(ConfigTest, CarrierSendingKeys) {
             Path("c.toml") + ":9:9: carrier.binds = 0 is out of range [1, 64]");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "split = \"udh\"\n"),
             Path("c.toml") + ":9:9: carrier.split must be one of udh8, udh16, sar, payload");
-  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "receipt_id_format = \"HEX\"\n"),
-            Path("c.toml") +
-                ":9:21: carrier.receipt_id_format must be one of string, hex, decimal");
+  EXPECT_EQ(
+      ErrorOf(std::string(kKeys) + kCarrier + "receipt_id_format = \"HEX\"\n"),
+      Path("c.toml") + ":9:21: carrier.receipt_id_format must be one of string, hex, decimal");
 }
 
 TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {
@@ -441,11 +534,13 @@ TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {
             Path("c.toml") +
                 ":9:1: [carrier.tls] needs both cert_file and key_file for a client "
                 "certificate, or neither");
-  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nca_file = \"ca.pem\"\n"
-                                                    "min_version = \"1.1\"\n"),
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier +
+                    "[carrier.tls]\nca_file = \"ca.pem\"\n"
+                    "min_version = \"1.1\"\n"),
             Path("c.toml") + ":11:15: carrier.tls.min_version must be one of 1.2, 1.3");
-  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nca_file = \"ca.pem\"\n"
-                                                    "verify = false\n"),
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier +
+                    "[carrier.tls]\nca_file = \"ca.pem\"\n"
+                    "verify = false\n"),
             Path("c.toml") + ":11:1: unknown key 'verify' in [carrier.tls]");
   // A file that is not there is named, at the table's line.
   const std::string err =

@@ -293,7 +293,6 @@ TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
   EXPECT_EQ(dispatcher_->stats().receipts, 1u);
 }
 
-
 // ---- Policy: rate-limit deferral and the security audit --------------------------------
 
 class FakeAudit final : public AuditSink {
@@ -421,6 +420,242 @@ TEST_F(DispatcherPolicyTest, ABatchIsDecidedUnderTheSnapshotItStartedWith) {
   store_.Flush();
   ASSERT_EQ(store_.commits.size(), 1u);
   EXPECT_EQ(store_.commits[0].reason, Reason::kBadSignature);
+}
+
+// ---- Routes, failover and the revocation check at submit ------------------------------
+
+class DispatcherRoutesTest : public ::testing::Test {
+ protected:
+  DispatcherRoutesTest() : clock_(kNow) {
+    primary_.name_ = "primary";
+    backup_.name_ = "backup";
+    DispatcherOptions opts;
+    opts.decision.stream = kStream;
+    opts.max_inflight = 64;
+    std::vector<DispatchCarrier> carriers{{&primary_, [this] { return primary_up_; }},
+                                          {&backup_, [this] { return backup_up_; }}};
+    dispatcher_ = std::make_unique<Dispatcher>(store_, std::move(carriers), mac_, clock_, opts);
+    dispatcher_->SetAuditSink(&audit_);
+    KeyRecord rec;
+    rec.id = "k.v1";
+    rec.secret = kSecret;
+    registry_ = rec;
+    SetRegistry(false);
+    RouteSpec to_primary;  // +4915: primary, then backup
+    to_primary.prefixes = {"+4915"};
+    to_primary.carriers = {"primary", "backup"};
+    RouteSpec to_backup;  // +4917: backup only
+    to_backup.prefixes = {"+4917"};
+    to_backup.carriers = {"backup"};
+    RouteError err;
+    auto router = Router::Build({"primary", "backup"}, {to_primary, to_backup}, &err);
+    EXPECT_NE(router, nullptr) << err.message;
+    dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+      PolicyParts p = cur.parts();
+      p.router = router;
+      return p;
+    });
+    dispatcher_->Start();
+  }
+  void SetRegistry(bool revoked) {
+    KeyRecord rec = registry_;
+    rec.revoked = revoked;
+    rec.revoked_at_ms = revoked ? kNow : 0;
+    auto snap = KeyRegistrySnapshot::Build(revoked ? 2 : 1, {rec});
+    ASSERT_TRUE(snap.ok()) << snap.error().detail;
+    dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+      PolicyParts p = cur.parts();
+      p.registry_keys = snap.value();
+      return p;
+    });
+  }
+  StreamEntry Entry(const std::string& job_id, const std::string& to) {
+    Job job;
+    job.id = job_id;
+    job.created_ms = kNow;
+    job.expires_ms = kNow + 60'000;
+    job.destination = to;
+    job.sender = "ACME";
+    job.text = "Your code is 123456";
+    job.kind = JobKind::kOtp;
+    StreamEntry e;
+    e.entry_id = "1-" + std::to_string(++seq_);
+    e.version = "sd1";
+    e.key_id = "k.v1";
+    e.job = EncodeJob(job);
+    e.sig = SignJob(mac_, kSecret, e.key_id, kStream, e.job);
+    return e;
+  }
+  void Deliver(std::vector<StreamEntry> entries) {
+    store_.handler(std::move(entries));
+    store_.Flush();
+  }
+
+  OpenSslMac mac_;
+  ManualClock clock_;
+  FakeStore store_;
+  FakeCarrier primary_;
+  FakeCarrier backup_;
+  bool primary_up_ = true;
+  bool backup_up_ = true;
+  FakeAudit audit_;
+  KeyRecord registry_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  int seq_ = 0;
+};
+
+TEST_F(DispatcherRoutesTest, JobsGoToTheirRoutedCarrierAndUnroutedOnesAreNoRoute) {
+  Deliver(
+      {Entry("p", "+4915112345678"), Entry("b", "+4917112345678"), Entry("none", "+4930123456")});
+  ASSERT_EQ(primary_.submits.size(), 1u);
+  EXPECT_EQ(primary_.submits[0].destination, "+4915112345678");
+  ASSERT_EQ(backup_.submits.size(), 1u);
+  EXPECT_EQ(backup_.submits[0].destination, "+4917112345678");
+  primary_.CompleteAll(SubmitResult::Kind::kAccepted);
+  backup_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 3u);
+  std::map<std::string, Outcome> by_job;
+  for (const Outcome& o : store_.commits) by_job[o.job_id] = o;
+  EXPECT_EQ(by_job["none"].reason, Reason::kNoRoute);
+  EXPECT_EQ(by_job["p"].carrier, "primary");
+  EXPECT_EQ(by_job["b"].carrier, "backup");
+  EXPECT_EQ(dispatcher_->stats().rejected_by_reason[static_cast<size_t>(Reason::kNoRoute)], 1u);
+  EXPECT_TRUE(audit_.events.empty());  // not a security decision
+}
+
+TEST_F(DispatcherRoutesTest, ATemporaryFailureGoesOnToTheNextCarrierAtOnce) {
+  Deliver({Entry("a", "+4915112345678")});
+  ASSERT_EQ(primary_.submits.size(), 1u);
+  primary_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  ASSERT_EQ(backup_.submits.size(), 1u);  // no backoff wait first
+  backup_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].status, OutcomeStatus::kSubmitted);
+  EXPECT_EQ(store_.commits[0].carrier, "backup");
+  EXPECT_EQ(dispatcher_->stats().failovers, 1u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherRoutesTest, WhenEveryCarrierFailsTheJobBacksOffAndStartsOverAtThePrimary) {
+  Deliver({Entry("a", "+4915112345678")});
+  primary_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  backup_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  dispatcher_->Tick();
+  EXPECT_EQ(primary_.submits.size(), 1u);  // backing off
+  clock_.Advance(200);
+  dispatcher_->Tick();
+  ASSERT_EQ(primary_.submits.size(), 2u);
+  primary_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].carrier, "primary");
+}
+
+TEST_F(DispatcherRoutesTest, APermanentFailureIsNotFailedOver) {
+  Deliver({Entry("a", "+4915112345678")});
+  primary_.CompleteAll(SubmitResult::Kind::kPermanentFailure, 0x0b);
+  store_.Flush();
+  EXPECT_TRUE(backup_.submits.empty());
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kCarrierRejected);
+}
+
+TEST_F(DispatcherRoutesTest, ACarrierThatIsDownIsSkippedAndItsQueuedJobsMoveOn) {
+  primary_up_ = false;
+  primary_.ready = false;
+  Deliver({Entry("a", "+4915112345678")});
+  EXPECT_TRUE(primary_.submits.empty());
+  ASSERT_EQ(backup_.submits.size(), 1u);  // straight to the backup
+  // Jobs already waiting for the primary's window move when it goes down.
+  primary_up_ = true;
+  Deliver({Entry("b", "+4915112345679")});
+  EXPECT_EQ(backup_.submits.size(), 1u);  // primary is up, only busy: b waits for it
+  primary_up_ = false;
+  dispatcher_->Tick();
+  ASSERT_EQ(backup_.submits.size(), 2u);
+  EXPECT_EQ(backup_.submits[1].destination, "+4915112345679");
+  // A route whose only carrier is down keeps its job waiting, it is not lost or rejected.
+  backup_up_ = false;
+  backup_.ready = false;
+  Deliver({Entry("c", "+4917112345678")});
+  dispatcher_->Tick();
+  EXPECT_EQ(backup_.submits.size(), 2u);
+  backup_up_ = true;
+  backup_.ready = true;
+  backup_.ready_handler();
+  ASSERT_EQ(backup_.submits.size(), 3u);
+  backup_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 3u);
+  for (const Outcome& o : store_.commits) EXPECT_EQ(o.carrier, "backup") << o.job_id;
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherRoutesTest, AKeyRevokedAfterAdmissionSendsNothing) {
+  primary_.ready = false;  // admitted and claimed, waiting for the window
+  Deliver({Entry("a", "+4915112345678"), Entry("b", "+4915112345679")});
+  EXPECT_TRUE(primary_.submits.empty());
+  SetRegistry(true);
+  primary_.ready = true;
+  primary_.ready_handler();
+  store_.Flush();
+  EXPECT_TRUE(primary_.submits.empty());
+  EXPECT_TRUE(backup_.submits.empty());
+  ASSERT_EQ(store_.commits.size(), 2u);
+  for (const Outcome& o : store_.commits) {
+    EXPECT_EQ(o.reason, Reason::kRevokedKey);
+    EXPECT_EQ(o.status, OutcomeStatus::kRejected);
+  }
+  ASSERT_EQ(audit_.events.size(), 2u);
+  EXPECT_EQ(audit_.events[0].reason, Reason::kRevokedKey);
+  EXPECT_EQ(audit_.events[0].action, "rejected");
+  EXPECT_EQ(audit_.events[0].job_id, "a");
+  EXPECT_EQ(audit_.events[0].destination, "+4915*******78");
+  EXPECT_EQ(dispatcher_->stats().revoked_before_submit, 2u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherRoutesTest, AJobInTheRetryQueueIsCheckedAgainToo) {
+  Deliver({Entry("a", "+4917112345678")});
+  backup_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  SetRegistry(true);
+  clock_.Advance(200);
+  dispatcher_->Tick();
+  store_.Flush();
+  EXPECT_EQ(backup_.submits.size(), 1u);  // only the first attempt
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kRevokedKey);
+}
+
+TEST_F(DispatcherRoutesTest, ReceiptsOfEveryCarrierReachTheStoreUnderItsName) {
+  Receipt r;
+  r.message_id = "m1";
+  r.carrier = "backup";  // the SMPP carrier names its receipts
+  int acks = 0;
+  backup_.receipt_handler(r, [&] { ++acks; });
+  r.carrier = "primary";
+  primary_.receipt_handler(r, [&] { ++acks; });
+  store_.Flush();
+  ASSERT_EQ(store_.receipts.size(), 2u);
+  EXPECT_EQ(store_.receipts[0].carrier, "backup");
+  EXPECT_EQ(store_.receipts[1].carrier, "primary");
+  EXPECT_EQ(acks, 2);
+}
+
+TEST_F(DispatcherRoutesTest, StopWaitsForJobsAtEveryCarrier) {
+  Deliver({Entry("a", "+4915112345678"), Entry("b", "+4917112345678")});
+  bool stopped = false;
+  dispatcher_->Stop([&] { stopped = true; });
+  EXPECT_FALSE(stopped);
+  primary_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  EXPECT_FALSE(stopped);  // backup still has one
+  backup_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(store_.commits.size(), 2u);
 }
 
 }  // namespace

@@ -184,5 +184,47 @@ TEST_F(PolicyConfigTest, ABadRulesFileNamesItsLine) {
   EXPECT_EQ(e.rfind(dir_.File("rules.toml") + ":3:", 0), 0u) << e;
 }
 
+// Routes are part of the policy; the carriers they name are fixed at start-up.
+TEST_F(PolicyConfigTest, RoutesAreBuiltIntoThePolicyAndAReloadCannotAddACarrier) {
+  const std::string keys = "[keys]\nfile = \"k.toml\"\n";
+  auto start = Load(keys + kCarrier);  // one carrier, no [[route]]: the implicit default
+  ASSERT_TRUE(std::holds_alternative<Config>(start));
+  auto parts = BuildPolicyParts(std::get<Config>(start), nullptr, SipKey{1, 2});
+  ASSERT_TRUE(std::holds_alternative<PolicyParts>(parts));
+  const auto& router = std::get<PolicyParts>(parts).router;
+  ASSERT_NE(router, nullptr);
+  RouteChoice choice;
+  ASSERT_TRUE(router->Find("+4915112345678", "", JobKind::kOtp, &choice));
+  EXPECT_EQ(router->CarrierName(choice.carriers[0]), "sim");
+
+  const std::vector<std::string> startup = {"sim"};
+  // Lines 1-2 keys, 3-8 carrier sim, 9-14 carrier b, 15.. routes.
+  const std::string second =
+      "[[carrier]]\nname = \"b\"\nhost = \"127.0.0.1\"\nport = 2776\nsystem_id = \"sim\"\n"
+      "password_file = \"smpp.pw\"\n";
+  auto grown = Load(keys + kCarrier + second +
+                    "[[route]]\nprefixes = [\"+49\"]\ncarriers = [\"b\", \"sim\"]\n"
+                    "[[route]]\ncarriers = [\"sim\"]\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(grown)) << std::get<ConfigError>(grown).ToString();
+  auto refused = BuildPolicyParts(std::get<Config>(grown), nullptr, SipKey{1, 2}, &startup);
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(refused));
+  EXPECT_EQ(std::get<ConfigError>(refused).ToString(),
+            P("9:1: carrier 'b' was not configured at start-up; adding a carrier needs a restart"));
+  // The same file is fine for a daemon that started with both.
+  const std::vector<std::string> both = {"sim", "b"};
+  auto ok = BuildPolicyParts(std::get<Config>(grown), nullptr, SipKey{1, 2}, &both);
+  ASSERT_TRUE(std::holds_alternative<PolicyParts>(ok));
+  ASSERT_TRUE(std::get<PolicyParts>(ok).router->Find("+4915112345678", "", JobKind::kOtp, &choice));
+  EXPECT_EQ(choice.count, 2);
+  EXPECT_EQ(std::get<PolicyParts>(ok).router->CarrierName(choice.carriers[0]), "b");
+  // Indices follow the start-up order, not the file's.
+  const std::vector<std::string> reversed = {"b", "sim"};
+  auto re = BuildPolicyParts(std::get<Config>(grown), nullptr, SipKey{1, 2}, &reversed);
+  ASSERT_TRUE(std::holds_alternative<PolicyParts>(re));
+  ASSERT_TRUE(std::get<PolicyParts>(re).router->Find("+4915112345678", "", JobKind::kOtp, &choice));
+  EXPECT_EQ(choice.carriers[0], 0);
+  EXPECT_EQ(std::get<PolicyParts>(re).router->CarrierName(0), "b");
+}
+
 }  // namespace
 }  // namespace sd

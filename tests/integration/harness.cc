@@ -172,6 +172,7 @@ void Cluster::KillRedis() {
 Cluster::~Cluster() {
   daemon_.reset();
   sim_.reset();
+  extra_sims_.clear();
   if (redis_ != nullptr) redisFree(redis_);
   redis_server_.reset();
   if (getenv("SD_KEEP_TEST_DIRS") == nullptr) {
@@ -293,22 +294,49 @@ long long Cluster::PendingCount() {
   return n;
 }
 
-std::map<std::string, long long> Cluster::SimulatorStats() {
+namespace {
+
+// A simulator's counters from its stats file, fresh when it still runs.
+std::map<std::string, long long> StatsOf(Process* sim, const std::string& path) {
   std::map<std::string, long long> m;
-  if (sim_ && sim_->running()) {
+  if (sim != nullptr && sim->running()) {
     // Ask for a fresh snapshot and wait for it to replace the file.
-    const std::string path = dir_ + "/sim.json";
     unlink(path.c_str());
-    sim_->Signal(SIGUSR1);
+    sim->Signal(SIGUSR1);
     WaitUntil([&] { return access(path.c_str(), R_OK) == 0; }, std::chrono::seconds(5));
   }
-  auto j = nlohmann::json::parse(ReadFile(dir_ + "/sim.json"), nullptr, false);
+  auto j = nlohmann::json::parse(ReadFile(path), nullptr, false);
   if (j.is_object()) {
     for (auto& [k, v] : j.items()) {
       if (v.is_number_integer()) m[k] = v.get<long long>();
     }
   }
   return m;
+}
+
+}  // namespace
+
+std::map<std::string, long long> Cluster::SimulatorStats() { return StatsOf(sim_.get(), dir_ + "/sim.json"); }
+
+int Cluster::StartExtraSimulator(const std::string& name, const std::vector<std::string>& args) {
+  const std::string base = dir_ + "/sim-" + name;
+  std::vector<std::string> argv{SD_SMSC_SIM, "--host", "127.0.0.1", "--system-id", "sim", "--password", "simpw",
+                                "--submit-latency-ms", std::to_string(options_.submit_latency_ms),
+                                "--receipt-delay-ms", std::to_string(options_.receipt_delay_ms),
+                                "--stats-file", base + ".json", "--port", "0", "--port-file", base + ".port"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  extra_sims_[name] = std::make_unique<Process>(argv, base + ".log");
+  if (!WaitUntil([&] { return !ReadFile(base + ".port").empty(); }, std::chrono::seconds(10))) {
+    throw std::runtime_error("smsc-sim " + name + " did not start: " + ReadFile(base + ".log"));
+  }
+  return std::stoi(ReadFile(base + ".port"));
+}
+
+void Cluster::KillExtraSimulator(const std::string& name) { extra_sims_.erase(name); }
+
+std::map<std::string, long long> Cluster::ExtraSimulatorStats(const std::string& name) {
+  auto it = extra_sims_.find(name);
+  return StatsOf(it == extra_sims_.end() ? nullptr : it->second.get(), dir_ + "/sim-" + name + ".json");
 }
 
 }  // namespace sd::testing

@@ -84,6 +84,16 @@ class Cluster {
   long long StreamLength(const std::string& stream);
   long long PendingCount();
   std::map<std::string, long long> SimulatorStats();
+
+  // More simulators, for tests with several carriers: each has its own name, port, log
+  // (sim-NAME.log) and stats file; they use the same system id and password as the first.
+  // The daemon's config names them through extra_config (see SetExtraConfig).
+  int StartExtraSimulator(const std::string& name, const std::vector<std::string>& args = {});
+  void KillExtraSimulator(const std::string& name);
+  std::map<std::string, long long> ExtraSimulatorStats(const std::string& name);
+  // Replaces Options::extra_config for the next StartDaemon (e.g. once extra ports are known).
+  void SetExtraConfig(std::string extra) { options_.extra_config = std::move(extra); }
+  std::string ConfigPath() const { return dir_ + "/smsdispatchd.toml"; }
   std::string DaemonLog() { return ReadFile(dir_ + "/daemon.log"); }
 
  private:
@@ -94,6 +104,7 @@ class Cluster {
   std::unique_ptr<Process> redis_server_;
   std::unique_ptr<Process> sim_;
   std::unique_ptr<Process> daemon_;
+  std::map<std::string, std::unique_ptr<Process>> extra_sims_;
   redisContext* redis_ = nullptr;
 };
 
