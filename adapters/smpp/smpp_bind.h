@@ -70,8 +70,9 @@ struct SmppBindCounters {
   uint64_t temporary_failures = 0;
   uint64_t permanent_failures = 0;
   uint64_t timeouts = 0;
-  uint64_t receipts = 0;
+  uint64_t receipts = 0;  // receipts parsed (with an id)
   uint64_t mo_messages = 0;
+  // Flagged as receipts but unreadable: still forwarded (empty id, Receipt::raw), not in receipts.
   uint64_t unparsable_receipts = 0;
 };
 
