@@ -38,6 +38,12 @@ struct Receipt {
   ReceiptState state = ReceiptState::kUnknown;
   std::string carrier_status; // raw stat text, e.g. "DELIVRD"
   std::string error_code;     // raw err field / network error
+  // Set only when a deliver_sm flagged as a receipt could not be parsed (message_id is then
+  // empty): its short_message (or message_payload) so the store can quarantine it and an
+  // operator can see what the SMSC sent instead of it being dropped. At most 254 bytes
+  // (short_message's own maximum, and enough to recognise a format) with bytes outside
+  // printable ASCII and '\' written as \xNN, so it is safe in logs, JSON and Redis.
+  std::string raw;
   int64_t ts_ms = 0;
 };
 

@@ -42,7 +42,11 @@ inline constexpr uint32_t kBindFail = 0x0000000D;
 inline constexpr uint32_t kInvPaswd = 0x0000000E;
 inline constexpr uint32_t kInvSysId = 0x0000000F;
 inline constexpr uint32_t kMsgQFul = 0x00000014;
+inline constexpr uint32_t kSubmitFail = 0x00000045;
 inline constexpr uint32_t kThrottled = 0x00000058;
+inline constexpr uint32_t kRxTAppn = 0x00000064;  // ESME receiver temporary app error
+inline constexpr uint32_t kRxPAppn = 0x00000065;  // ESME receiver permanent app error
+inline constexpr uint32_t kRxRAppn = 0x00000066;  // ESME receiver reject message error
 inline constexpr uint32_t kInvOptParStream = 0x000000C0;
 inline constexpr uint32_t kUnknownErr = 0x000000FF;
 }  // namespace status

@@ -1,5 +1,6 @@
 #include "adapters/smpp/receipt_parser.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace sd::smpp {
@@ -73,11 +74,32 @@ ReceiptState ReceiptStateFromStat(std::string_view stat) {
   return ReceiptState::kUnknown;
 }
 
+std::string RawReceiptText(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(std::min(bytes.size(), kMaxRawReceipt));
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool plain = c >= 0x20 && c < 0x7F && c != '\\';
+    if (out.size() + (plain ? 1 : 4) > kMaxRawReceipt) break;
+    if (plain) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+bool FlaggedAsReceipt(const ShortMessage& sm) { return (sm.esm_class & 0x3C) == 0x04; }
+
 std::optional<Receipt> ParseReceipt(const ShortMessage& sm, std::string_view carrier) {
   Receipt r;
   r.carrier = std::string(carrier);
   const Tlv* rid = sm.FindTlv(tag::kReceiptedMessageId);
-  const bool is_receipt = (sm.esm_class & 0x3C) == 0x04 || rid != nullptr;
+  const bool is_receipt = FlaggedAsReceipt(sm) || rid != nullptr;
   if (!is_receipt) return std::nullopt;
   std::optional<ReceiptText> text = ParseReceiptText(sm.short_message);
   if (rid != nullptr) {

@@ -1,7 +1,9 @@
 #pragma once
 // Delivery receipts from deliver_sm: the receipted_message_id / message_state TLVs when the
 // SMSC sends them, else the de-facto text format (SMPP 3.4 Appendix B), parsed tolerantly.
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "adapters/smpp/pdu.h"
@@ -22,7 +24,16 @@ std::optional<ReceiptText> ParseReceiptText(std::string_view text);
 // Maps vendor state words (DELIVRD, DELIVERED, UNDELIV, REJECTD, …) to a ReceiptState.
 ReceiptState ReceiptStateFromStat(std::string_view stat);
 
-// nullopt when the deliver_sm is not a receipt (a mobile-originated message).
+// The bytes of a receipt that did not parse, for Receipt::raw: printable ASCII kept, every
+// other byte and '\' as \xNN, cut at a whole character so the result is <= kMaxRawReceipt.
+inline constexpr size_t kMaxRawReceipt = 254;
+std::string RawReceiptText(std::string_view bytes);
+
+// A deliver_sm whose esm_class says "SMSC delivery receipt" (bits 2-5 = 0001).
+bool FlaggedAsReceipt(const ShortMessage& deliver_sm);
+
+// nullopt when the deliver_sm is not a receipt (a mobile-originated message), or is flagged
+// as one but carries no id in TLVs or text (the caller then keeps it with RawReceiptText).
 std::optional<Receipt> ParseReceipt(const ShortMessage& deliver_sm, std::string_view carrier);
 
 }  // namespace sd::smpp

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "adapters/smpp/receipt_parser.h"
+#include "adapters/smpp/submit_status.h"
 
 namespace sd::smpp {
 
@@ -27,7 +28,11 @@ constexpr int kHandles = 5;  // tick, reconnect, pace timers; flush idle + check
 }  // namespace
 
 SmppBind::SmppBind(uv_loop_t* loop, SmppBindOptions options)
-    : loop_(loop), options_(std::move(options)), rate_(options_.rate), rng_(std::random_device{}()) {
+    : loop_(loop),
+      options_(std::move(options)),
+      rate_(options_.rate),
+      reconnect_(options_.reconnect_initial_ms, options_.reconnect_max_ms),
+      rng_(std::random_device{}()) {
   uv_timer_init(loop_, &tick_timer_);
   uv_timer_init(loop_, &reconnect_timer_);
   uv_timer_init(loop_, &pace_timer_);
@@ -117,7 +122,7 @@ void SmppBind::ProcessEvents() {
     switch (e.kind) {
       case SessionEvent::Kind::kBound:
         ++counters_.binds;
-        backoff_ms_ = 0;  // a good bind resets the backoff
+        reconnect_.Reset();  // a good bind resets the backoff
         spdlog::info("bind {}: bound to {}:{}", options_.name, options_.host, options_.port);
         room = true;
         break;
@@ -144,16 +149,21 @@ void SmppBind::ProcessEvents() {
         } else {
           r.status = e.status;
           r.detail = "smpp status " + Hex32(e.status);
-          if (e.status == status::kThrottled || e.status == status::kMsgQFul) {
-            ++counters_.throttled;
-            rate_.OnThrottled(NowNs());
-            r.kind = PartResult::Kind::kThrottled;
-          } else if (e.status == status::kSysErr) {
-            ++counters_.temporary_failures;
-            r.kind = PartResult::Kind::kTemporary;
-          } else {
-            ++counters_.permanent_failures;
-            r.kind = PartResult::Kind::kPermanent;
+          switch (ClassifySubmitStatus(e.status, options_.extra_temporary_statuses)) {
+            case SubmitStatusClass::kThrottled:
+              ++counters_.throttled;
+              rate_.OnThrottled(NowNs());
+              r.kind = PartResult::Kind::kThrottled;
+              break;
+            case SubmitStatusClass::kTemporary:
+              ++counters_.temporary_failures;
+              r.kind = PartResult::Kind::kTemporary;
+              break;
+            case SubmitStatusClass::kAccepted:  // not reached: kOk is handled above
+            case SubmitStatusClass::kPermanent:
+              ++counters_.permanent_failures;
+              r.kind = PartResult::Kind::kPermanent;
+              break;
           }
         }
         room = true;
@@ -162,15 +172,26 @@ void SmppBind::ProcessEvents() {
       }
       case SessionEvent::Kind::kDeliver: {
         std::optional<Receipt> receipt = ParseReceipt(e.sm, "");
-        if (!receipt) {
+        if (!receipt && !FlaggedAsReceipt(e.sm)) {
           // Mobile-originated messages are not handled; answering them stops the SMSC from
           // redelivering forever. Counted so an operator can see them.
-          const bool says_receipt = (e.sm.esm_class & 0x3C) == 0x04;
-          ++(says_receipt ? counters_.unparsable_receipts : counters_.mo_messages);
+          ++counters_.mo_messages;
           if (session_) session_->AckDeliver(e.sequence);
           break;
         }
-        ++counters_.receipts;
+        if (!receipt) {
+          // A receipt we cannot read still belongs to some job: it goes to the handler like
+          // any other (empty message_id, state unknown, the bytes in raw), where the store
+          // quarantines it; the SMSC is answered only once that is durable.
+          ++counters_.unparsable_receipts;
+          receipt.emplace();
+          const Tlv* payload = e.sm.FindTlv(tag::kMessagePayload);
+          receipt->raw = RawReceiptText(e.sm.short_message.empty() && payload != nullptr
+                                            ? std::string_view(payload->value)
+                                            : std::string_view(e.sm.short_message));
+        } else {
+          ++counters_.receipts;
+        }
         if (!on_receipt) break;  // cannot be made durable: the SMSC redelivers it later
         const uint64_t gen = generation_;
         const uint32_t seq = e.sequence;
@@ -334,11 +355,9 @@ void SmppBind::OnConnectionClosed() {
 
 void SmppBind::ScheduleReconnect() {
   if (closing_) return;
-  backoff_ms_ = backoff_ms_ == 0 ? options_.reconnect_initial_ms
-                                 : std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
-  // Jitter in [backoff/2, backoff]: many daemons reconnecting to one SMSC spread out.
-  std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
-  const int64_t delay = jitter(rng_);
+  // Jittered within [initial, max] (backoff.h): many daemons, or the binds of one, that lost
+  // the same SMSC spread out instead of reconnecting in step.
+  const int64_t delay = reconnect_.Next(rng_);
   uv_timer_start(
       &reconnect_timer_, [](uv_timer_t* t) { static_cast<SmppBind*>(t->data)->Connect(); },
       static_cast<uint64_t>(delay), 0);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapters/net/stream_connection.h"
+#include "adapters/smpp/backoff.h"
 #include "adapters/smpp/send_rate.h"
 #include "adapters/smpp/session.h"
 #include "core/ports.h"
@@ -33,6 +34,9 @@ struct SmppBindOptions {
   int64_t connect_timeout_ms = 5'000;
   int64_t unbind_timeout_ms = 1'000;
   int64_t tick_ms = 100;
+  // command_status values this SMSC uses for transient trouble beyond the SMPP 3.4 ones
+  // (ClassifySubmitStatus in adapters/smpp/submit_status.h).
+  std::vector<uint32_t> extra_temporary_statuses;
   // Null: plain TCP. Otherwise a client TlsContext built at start-up; the connection then
   // speaks only TLS (never falls back) and connect_timeout_ms covers the handshake too.
   std::shared_ptr<const net::TlsContext> tls;
@@ -44,8 +48,8 @@ struct PartResult {
   enum class Kind : uint8_t {
     kAccepted,
     kThrottled,  // ESME_RTHROTTLED / ESME_RMSGQFUL: send again later, the bind slowed down
-    kTemporary,  // other temporary status, timeout, connection lost before the response
-    kPermanent,  // any other status
+    kTemporary,  // ESME_RSYSERR, ESME_RX_T_APPN, an operator's extra status, timeout, lost link
+    kPermanent,  // any other status (ClassifySubmitStatus)
   };
   Kind kind = Kind::kTemporary;
   uint32_t status = 0;
@@ -66,8 +70,9 @@ struct SmppBindCounters {
   uint64_t temporary_failures = 0;
   uint64_t permanent_failures = 0;
   uint64_t timeouts = 0;
-  uint64_t receipts = 0;
+  uint64_t receipts = 0;  // receipts parsed (with an id)
   uint64_t mo_messages = 0;
+  // Flagged as receipts but unreadable: still forwarded (empty id, Receipt::raw), not in receipts.
   uint64_t unparsable_receipts = 0;
 };
 
@@ -95,7 +100,7 @@ class SmppBind {
   size_t window() const { return options_.session.window; }
   const SmppBindCounters& counters() const { return counters_; }
   const SendRate& send_rate() const { return rate_; }
-  int64_t backoff_ms() const { return backoff_ms_; }
+  int64_t backoff_ms() const { return reconnect_.ceiling_ms(); }
 
   // Called after a part completes or the bind (re)binds: the carrier may have room again.
   std::function<void()> on_room;
@@ -128,12 +133,12 @@ class SmppBind {
 
   uv_loop_t* loop_;
   SmppBindOptions options_;
-  std::unique_ptr<EsmeSession> session_;  // null while disconnected
+  std::unique_ptr<EsmeSession> session_;         // null while disconnected
   std::unique_ptr<net::StreamConnection> conn_;  // null while disconnected
   uint64_t generation_ = 0;  // bumps per connection: acks for an old one become no-ops
   SendRate rate_;
 
-  std::deque<Queued> queue_;                     // waiting for window space and pace
+  std::deque<Queued> queue_;                         // waiting for window space and pace
   std::unordered_map<uint32_t, PartDone> inflight_;  // by sequence number
 
   uv_timer_t tick_timer_;
@@ -142,7 +147,7 @@ class SmppBind {
   uv_idle_t flush_idle_;
   uv_check_t flush_check_;
   std::vector<std::function<void()>> deferred_;
-  int64_t backoff_ms_ = 0;
+  Backoff reconnect_;  // jittered, capped; reset by a good bind
   std::mt19937_64 rng_;
   bool closing_ = false;
   int open_handles_ = 0;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <random>
 
+#include "adapters/smpp/backoff.h"
+
 namespace sd::smpp {
 
 // One Submit: its parts in order and where each stands. Shared by the part completions; the
@@ -38,9 +40,12 @@ uv_handle_t* AsHandle(T* h) {
 SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      next_ref_(static_cast<uint16_t>(std::random_device{}())) {
+      next_ref_(static_cast<uint16_t>(std::random_device{}())),
+      rng_(std::random_device{}()) {
   uv_idle_init(loop_, &defer_idle_);
   defer_idle_.data = this;
+  uv_timer_init(loop_, &retry_timer_);
+  retry_timer_.data = this;
   const int total = std::max(1, options_.transmit_binds) + std::max(0, options_.receiver_binds);
   for (int i = 0; i < total; ++i) {
     SmppBindOptions b;
@@ -55,6 +60,7 @@ SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
     b.connect_timeout_ms = options_.connect_timeout_ms;
     b.unbind_timeout_ms = options_.unbind_timeout_ms;
     b.tick_ms = options_.tick_ms;
+    b.extra_temporary_statuses = options_.extra_temporary_statuses;
     b.tls = options_.tls;
     b.tls_server_name = options_.tls_server_name;
     auto bind = std::make_unique<SmppBind>(loop_, std::move(b));
@@ -63,7 +69,9 @@ SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
     };
     bind->on_receipt = [this](Receipt r, std::function<void()> ack) {
       r.carrier = options_.name;
-      r.match_key = MatchKey(r.message_id, false);
+      // An unparsable receipt (empty id, raw text kept) has nothing to match: it goes to the
+      // store as it is, which quarantines it, and is not an odd id.
+      if (!r.message_id.empty()) r.match_key = MatchKey(r.message_id, false);
       if (!receipt_handler_) return;  // not durable: left unanswered, the SMSC redelivers
       receipt_handler_(std::move(r), std::move(ack));
     };
@@ -73,7 +81,8 @@ SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
 }
 
 SmppCarrier::~SmppCarrier() {
-  if (open_binds_ != 0 || !uv_is_closing(AsHandle(&defer_idle_))) {
+  if (open_binds_ != 0 || !uv_is_closing(AsHandle(&defer_idle_)) ||
+      !uv_is_closing(AsHandle(&retry_timer_))) {
     spdlog::critical("carrier {}: destroyed before Close() completed", options_.name);
   }
 }
@@ -148,7 +157,7 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   ++own_.submits;
   auto fail = [this, &done](SubmitResult::Kind kind, std::string detail, int segments) {
     ++(kind == SubmitResult::Kind::kTemporaryFailure ? own_.temporary_failures
-                                                      : own_.permanent_failures);
+                                                     : own_.permanent_failures);
     SubmitResult r;
     r.kind = kind;
     r.detail = std::move(detail);
@@ -158,7 +167,10 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   };
   if (!Ready()) {
     fail(SubmitResult::Kind::kTemporaryFailure,
-         closing_ ? "shutting down" : bound() ? "window full" : "not bound", req.text.segments);
+         closing_  ? "shutting down"
+         : bound() ? "window full"
+                   : "not bound",
+         req.text.segments);
     return;
   }
   auto parts = BuildParts(req, options_.parts, options_.session.registered_delivery, next_ref_++);
@@ -171,8 +183,8 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   job->parts.resize(parts->size());
   for (size_t i = 0; i < parts->size(); ++i) job->parts[i].sm = std::move((*parts)[i]);
   job->unfinished = job->parts.size();
-  job->segments = job->parts.size() > 1 ? static_cast<int>(job->parts.size())
-                                        : std::max(1, req.text.segments);
+  job->segments =
+      job->parts.size() > 1 ? static_cast<int>(job->parts.size()) : std::max(1, req.text.segments);
   own_.parts += job->parts.size();
   if (job->parts.size() > 1) ++own_.multipart;
   SmppBind* bind = PickBind(job->parts.size());
@@ -181,9 +193,8 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
 
 void SmppCarrier::SendPart(const std::shared_ptr<Job>& job, size_t index, SmppBind* bind) {
   // The bind gets a copy: the job keeps the original for a retry.
-  bind->Enqueue(job->parts[index].sm, [this, job, index](PartResult r) {
-    OnPartDone(job, index, std::move(r));
-  });
+  bind->Enqueue(job->parts[index].sm,
+                [this, job, index](PartResult r) { OnPartDone(job, index, std::move(r)); });
 }
 
 void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, PartResult r) {
@@ -195,6 +206,13 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
   } else if (r.kind == PartResult::Kind::kTemporary) {
     retry = ++p.temporary < options_.max_temporary_attempts;
   }
+  if (retry && !closing_ && r.kind == PartResult::Kind::kTemporary) {
+    // A temporary failure waits out a jittered, growing delay first (the SMSC or the link is
+    // in trouble; coming straight back makes it worse). Other jobs are not held up.
+    p.last = std::move(r);
+    ScheduleRetry(job, index);
+    return;
+  }
   if (retry && !closing_) {
     // Throttled parts go back to a bind (the least loaded, likely the same one, which has
     // already slowed down); the bind's pace decides when it is sent again.
@@ -204,6 +222,11 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
       return;
     }
   }
+  FinishPart(job, index, std::move(r));
+}
+
+void SmppCarrier::FinishPart(const std::shared_ptr<Job>& job, size_t index, PartResult r) {
+  Job::Part& p = job->parts[index];
   p.finished = true;
   p.accepted = r.kind == PartResult::Kind::kAccepted;
   if (p.accepted) {
@@ -212,6 +235,40 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
   }
   p.last = std::move(r);
   if (--job->unfinished == 0) Finish(job);
+}
+
+void SmppCarrier::ScheduleRetry(const std::shared_ptr<Job>& job, size_t index) {
+  const int64_t delay = JitteredBackoffMs(job->parts[index].temporary, options_.retry_initial_ms,
+                                          options_.retry_max_ms, rng_);
+  retries_.emplace(uv_now(loop_) + static_cast<uint64_t>(delay), Retry{job, index});
+  ArmRetryTimer();
+}
+
+void SmppCarrier::ArmRetryTimer() {
+  if (retries_.empty() || uv_is_closing(AsHandle(&retry_timer_))) return;
+  const uint64_t now = uv_now(loop_);
+  const uint64_t due = retries_.begin()->first;
+  uv_timer_start(
+      &retry_timer_, [](uv_timer_t* t) { static_cast<SmppCarrier*>(t->data)->OnRetryTimer(); },
+      due > now ? due - now : 0, 0);
+}
+
+void SmppCarrier::OnRetryTimer() {
+  const uint64_t now = uv_now(loop_);
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    Retry r = std::move(retries_.begin()->second);
+    retries_.erase(retries_.begin());
+    // All binds down: the part fails as it last did; the dispatcher has its own retry path.
+    SmppBind* bind = closing_ ? nullptr : PickBind(1);
+    if (bind == nullptr) {
+      FinishPart(r.job, r.index, r.job->parts[r.index].last);
+      continue;
+    }
+    ++own_.part_retries;
+    ++own_.temporary_retries;
+    SendPart(r.job, r.index, bind);
+  }
+  ArmRetryTimer();
 }
 
 void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
@@ -293,6 +350,14 @@ void SmppCarrier::Close(std::function<void()> done) {
   if (closing_) return;
   closing_ = true;
   closed_ = std::move(done);
+  uv_timer_stop(&retry_timer_);
+  // Parts waiting out a backoff will not be sent: they fail as they last did (temporary),
+  // deferred so that no completion runs inside Close().
+  auto waiting = std::move(retries_);
+  retries_.clear();
+  for (auto& [due, r] : waiting) {
+    Defer([this, r = std::move(r)] { FinishPart(r.job, r.index, r.job->parts[r.index].last); });
+  }
   for (auto& b : binds_) b->Close([this] { OnBindClosed(); });
 }
 
@@ -304,14 +369,16 @@ void SmppCarrier::OnBindClosed() {
     deferred_.clear();
     for (auto& f : deferred) f();
   }
-  uv_close(AsHandle(&defer_idle_), [](uv_handle_t* h) {
+  auto on_close = [](uv_handle_t* h) {
     auto* self = static_cast<SmppCarrier*>(h->data);
-    if (self->closed_) {
+    if (--self->open_handles_ == 0 && self->closed_) {
       auto cb = std::move(self->closed_);
       self->closed_ = nullptr;
       cb();  // may destroy the carrier
     }
-  });
+  };
+  uv_close(AsHandle(&defer_idle_), on_close);
+  uv_close(AsHandle(&retry_timer_), on_close);
 }
 
 }  // namespace sd::smpp

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,7 @@ struct SmppCarrierOptions {
   std::string name;
   std::string host = "127.0.0.1";
   int port = 2775;
-  SessionConfig session;  // per bind; session.bind is the type of the transmitting binds
+  SessionConfig session;   // per bind; session.bind is the type of the transmitting binds
   int transmit_binds = 1;  // binds of type session.bind (transmitter or transceiver)
   int receiver_binds = 0;  // extra bind_receiver connections, for receipts only
   SendRateConfig rate;     // per bind: TPS ceiling and throttling behaviour
@@ -32,9 +34,19 @@ struct SmppCarrierOptions {
   // string): receipts are matched on the canonical form of both.
   MessageIdNormalizer ids;
   // A part the SMSC throttles is sent again (the bind slows down first) up to this often;
-  // other temporary failures (ESME_RSYSERR, timeout, lost connection) up to the second.
+  // other temporary failures (ESME_RSYSERR, ESME_RX_T_APPN, the statuses below, timeout,
+  // lost connection) up to the second, each retry after retry_delay (below).
   int max_throttled_attempts = 20;
   int max_temporary_attempts = 3;
+  // Extra command_status values this SMSC means as "try again later" (vendor codes, or
+  // ESME_RSUBMITFAIL where it is used for congestion): ClassifySubmitStatus. Not yet read
+  // from the daemon's config file.
+  std::vector<uint32_t> extra_temporary_statuses;
+  // Delay before the n-th temporary retry of a part: drawn from [max(initial, c/2), c] with
+  // c = min(max, initial * 2^n), on the loop's timer, so a failing part never holds up other
+  // jobs and many parts failing together do not come back together.
+  int64_t retry_initial_ms = 50;
+  int64_t retry_max_ms = 2'000;
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 10'000;
   int64_t connect_timeout_ms = 5'000;
@@ -66,11 +78,12 @@ struct SmppCarrierCounters {
   uint64_t accepted = 0;
   uint64_t temporary_failures = 0;
   uint64_t permanent_failures = 0;
-  uint64_t multipart = 0;         // jobs sent in more than one part
-  uint64_t parts = 0;             // parts handed to binds (first attempts)
-  uint64_t part_retries = 0;      // parts sent again after a throttle or temporary failure
-  uint64_t partially_sent = 0;    // jobs where some parts were accepted and others failed
-  uint64_t odd_message_ids = 0;   // ids that did not parse in the configured format
+  uint64_t multipart = 0;          // jobs sent in more than one part
+  uint64_t parts = 0;              // parts handed to binds (first attempts)
+  uint64_t part_retries = 0;       // parts sent again after a throttle or temporary failure
+  uint64_t temporary_retries = 0;  // of those, after a temporary failure and a backoff delay
+  uint64_t partially_sent = 0;     // jobs where some parts were accepted and others failed
+  uint64_t odd_message_ids = 0;    // ids that did not parse in the configured format
 };
 
 class SmppCarrier final : public Carrier {
@@ -109,6 +122,11 @@ class SmppCarrier final : public Carrier {
   void OnPartDone(const std::shared_ptr<Job>& job, size_t index, PartResult r);
   void Finish(const std::shared_ptr<Job>& job);
   void Defer(std::function<void()> fn);
+  // A part that failed temporarily waits here for its backoff delay, then goes to a bind.
+  void ScheduleRetry(const std::shared_ptr<Job>& job, size_t index);
+  void OnRetryTimer();
+  void ArmRetryTimer();
+  void FinishPart(const std::shared_ptr<Job>& job, size_t index, PartResult r);
   // Canonical correlation key of a message id from a submit_sm_resp or a receipt; counts ids
   // that do not parse in the configured format.
   std::string MatchKey(std::string_view id, bool submitted);
@@ -117,9 +135,19 @@ class SmppCarrier final : public Carrier {
   uv_loop_t* loop_;
   SmppCarrierOptions options_;
   std::vector<std::unique_ptr<SmppBind>> binds_;
-  size_t next_bind_ = 0;  // round-robin start among equally loaded binds
-  uint16_t next_ref_;     // concatenation reference, per carrier, wraps
-  uv_idle_t defer_idle_;  // runs deferred completions on the next loop turn
+  size_t next_bind_ = 0;    // round-robin start among equally loaded binds
+  uint16_t next_ref_;       // concatenation reference, per carrier, wraps
+  uv_idle_t defer_idle_;    // runs deferred completions on the next loop turn
+  uv_timer_t retry_timer_;  // fires at the earliest due retry in retries_
+  // Parts waiting out a backoff, by due time (loop ms). A multimap: many parts may be due in
+  // the same millisecond, and they go out in the order they failed.
+  struct Retry {
+    std::shared_ptr<Job> job;
+    size_t index;
+  };
+  std::multimap<uint64_t, Retry> retries_;
+  std::mt19937_64 rng_;   // retry jitter
+  int open_handles_ = 2;  // defer_idle_, retry_timer_: closed last, in OnBindClosed
   std::vector<std::function<void()>> deferred_;
   bool closing_ = false;
   int open_binds_ = 0;

@@ -40,7 +40,11 @@ void Usage(FILE* f) {
           "  --fail-dest-prefix P       receipts for these numbers say UNDELIV\n"
           "  --throttle-tps N           per bind: submits above N a second get ESME_RTHROTTLED\n"
           "  --msgqful-every K          every K-th submit gets ESME_RMSGQFUL\n"
-          "  --temp-error-every K       every K-th submit gets ESME_RSYSERR\n"
+          "  --temp-error-every K       every K-th submit gets ESME_RSYSERR (or the status\n"
+          "                             of --temp-error-status)\n"
+          "  --temp-error-status S      command_status for --temp-error-every, decimal or 0x..\n"
+          "                             (0x08)\n"
+          "  --garbage-receipt-every K  every K-th receipt is unparsable text without TLVs\n"
           "  --drop-connection-after N  close a connection after answering its N-th submit\n"
           "  --no-enquire-link-resp     never answer enquire_link (dead-link detection)\n"
           "  --max-waiting-receipts N   receipts held while no receiver is bound (1000000)\n"
@@ -130,6 +134,15 @@ int ParseOptions(int argc, char** argv, Options* opt) {
       ok = ParseInt(v, 0, kMaxCount, &opt->msgqful_every);
     } else if (a == "--temp-error-every") {
       ok = ParseInt(v, 0, kMaxCount, &opt->temp_error_every);
+    } else if (a == "--temp-error-status") {
+      // Any non-zero 32-bit status: ESME_ROK would not be an error.
+      errno = 0;
+      char* end = nullptr;
+      const unsigned long long st = strtoull(v, &end, 0);
+      ok = errno == 0 && end != v && *end == '\0' && st > 0 && st <= 0xFFFFFFFFull && v[0] != '-';
+      opt->temp_error_status = static_cast<uint32_t>(st);
+    } else if (a == "--garbage-receipt-every") {
+      ok = ParseInt(v, 0, kMaxCount, &opt->garbage_receipt_every);
     } else if (a == "--drop-connection-after") {
       ok = ParseInt(v, 0, kMaxCount, &opt->drop_connection_after);
     } else if (a == "--max-waiting-receipts") {

@@ -38,7 +38,9 @@ struct Options {
   int64_t max_binds = 0;                     // per system_id, 0 = unlimited
   int64_t throttle_tps = 0;                  // per bind, 0 = unlimited
   int64_t msgqful_every = 0;                 // every K-th submit: ESME_RMSGQFUL
-  int64_t temp_error_every = 0;              // every K-th submit: ESME_RSYSERR
+  int64_t temp_error_every = 0;              // every K-th submit: temp_error_status
+  uint32_t temp_error_status = 0x08;         // ESME_RSYSERR unless --temp-error-status
+  int64_t garbage_receipt_every = 0;         // every K-th receipt: unparsable text, no TLVs
   int64_t drop_connection_after = 0;         // close a connection after its N-th submit
   bool no_enquire_link_resp = false;         // count enquire_link but never answer
   int64_t max_waiting_receipts = 1'000'000;  // receipts held for an absent receiver

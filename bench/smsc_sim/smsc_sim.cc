@@ -73,6 +73,10 @@ struct Counters {
   uint64_t throttled = 0, msgqful = 0, temp_errors = 0, dropped_connections = 0,
            enquire_links_ignored = 0;
   uint64_t receipts_dropped = 0;  // the waiting queue was full (--max-waiting-receipts)
+  uint64_t garbage_receipts = 0;  // receipts made unparsable (--garbage-receipt-every)
+  // The most submits one bind made within one --throttle-tps window (throttled ones too):
+  // a count that shows whether an ESME kept under the ceiling, without timing anything.
+  uint64_t max_window_submits = 0;
   // TLS (--tls-cert): handshakes completed and failed (wrong CA, no client certificate,
   // plaintext peer, timeout); write_overflows: clients closed at kMaxQueuedBytes.
   uint64_t tls_handshakes = 0, tls_handshake_failures = 0, write_overflows = 0;
@@ -93,6 +97,7 @@ struct Receipt {
   std::string text;  // first characters of the message, when printable
   ReceiptState state = ReceiptState::kDelivered;
   bool sent_before = false;  // a resend after a session dropped it unacknowledged
+  bool garbage = false;      // --garbage-receipt-every: sent as unparsable text, no TLVs
 };
 
 struct Client {
@@ -216,6 +221,8 @@ void WriteStats() {
       {"dropped_connections", g_cnt.dropped_connections},
       {"enquire_links_ignored", g_cnt.enquire_links_ignored},
       {"receipts_dropped", g_cnt.receipts_dropped},
+      {"garbage_receipts", g_cnt.garbage_receipts},
+      {"max_window_submits", g_cnt.max_window_submits},
       {"tls_handshakes", g_cnt.tls_handshakes},
       {"tls_handshake_failures", g_cnt.tls_handshake_failures},
       {"write_overflows", g_cnt.write_overflows},
@@ -343,7 +350,12 @@ bool SendReceipt(const Receipt& r) {
   sm.dest_addr_npi = r.dest_npi;
   sm.destination_addr = r.dest;
   sm.esm_class = 0x04;  // SMSC delivery receipt
-  if (g_opt.receipt_format != "tlv") {
+  if (r.garbage) {
+    // Flagged as a receipt, but neither an id: field nor receipt TLVs: what a broken SMSC
+    // sends. Control and high bytes too, so an ESME's escaping is exercised. The id is kept
+    // (as ref=) so a test can tell which submit lost its receipt.
+    sm.short_message = std::string("\x02\xffgarbled receipt ref=") + r.message_id + "\x7f";
+  } else if (g_opt.receipt_format != "tlv") {
     const std::string d = Now10();
     sm.short_message = "id:" + r.message_id +
                        " sub:001 dlvrd:" + (sd::smsc_sim::IsDelivered(r.state) ? "001" : "000") +
@@ -352,7 +364,7 @@ bool SendReceipt(const Receipt& r) {
                        " err:" + (sd::smsc_sim::IsFailure(r.state) ? "001" : "000") +
                        " text:" + r.text;
   }
-  if (g_opt.receipt_format != "text") {
+  if (g_opt.receipt_format != "text" && !r.garbage) {
     sm.tlvs.push_back(Tlv{tag::kReceiptedMessageId, r.message_id + std::string(1, '\0')});
     // message_state (SMPP 3.4 5.2.28): 2 = DELIVERED, 5 = UNDELIVERABLE, ...
     sm.tlvs.push_back(Tlv{tag::kMessageState, std::string(1, static_cast<char>(r.state))});
@@ -596,7 +608,8 @@ uint32_t SubmitStatus(Client* c, const ShortMessage& sm) {
       c->window_start_ms = now;
       c->window_submits = 0;
     }
-    if (++c->window_submits > static_cast<uint64_t>(g_opt.throttle_tps)) {
+    g_cnt.max_window_submits = std::max(g_cnt.max_window_submits, ++c->window_submits);
+    if (c->window_submits > static_cast<uint64_t>(g_opt.throttle_tps)) {
       ++g_cnt.throttled;
       ++c->throttled;
       return status::kThrottled;
@@ -615,7 +628,7 @@ uint32_t SubmitStatus(Client* c, const ShortMessage& sm) {
   if (g_opt.temp_error_every > 0 && g_injection_seq % g_opt.temp_error_every == 0) {
     ++g_cnt.temp_errors;
     ++c->temp_errors;
-    return status::kSysErr;
+    return g_opt.temp_error_status;
   }
   return status::kOk;
 }
@@ -656,6 +669,10 @@ void HandleSubmit(Client* c, const Pdu& p) {
     r.dest = sm.source_addr;
     r.text = ReceiptText(sm);
     r.state = StateFor(sm.destination_addr);
+    static uint64_t receipts_made = 0;
+    r.garbage = g_opt.garbage_receipt_every > 0 &&
+                ++receipts_made % static_cast<uint64_t>(g_opt.garbage_receipt_every) == 0;
+    g_cnt.garbage_receipts += r.garbage;
     g_receipt_q.push_back(
         DelayedReceipt{now + static_cast<uint64_t>(g_opt.receipt_delay_ms), std::move(r)});
   }

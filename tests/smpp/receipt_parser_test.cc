@@ -197,3 +197,36 @@ TEST(Receipt, ReceiptFlagAmongOtherEsmClassBits) {
 
 }  // namespace
 }  // namespace sd::smpp
+
+namespace sd::smpp {
+namespace {
+
+TEST(RawReceiptText, PrintableKeptOthersAndBackslashEscaped) {
+  EXPECT_EQ(RawReceiptText("stat:?? ok"), "stat:?? ok");
+  EXPECT_EQ(RawReceiptText(std::string("\x02\xff\\a\x7f\0z", 7)), "\\x02\\xFF\\x5Ca\\x7F\\x00z");
+  EXPECT_EQ(RawReceiptText(""), "");
+}
+
+TEST(RawReceiptText, BoundedWithoutCuttingAnEscape) {
+  const std::string plain = RawReceiptText(std::string(1000, 'a'));
+  EXPECT_EQ(plain, std::string(kMaxRawReceipt, 'a'));
+  // 253 plain bytes leave room for one more byte, not for a 4-byte escape.
+  const std::string mixed = RawReceiptText(std::string(253, 'a') + "\x01" + "b");
+  EXPECT_EQ(mixed, std::string(253, 'a'));
+  const std::string escapes = RawReceiptText(std::string(100, '\x01'));
+  EXPECT_EQ(escapes.size(), 252u);  // 63 whole escapes
+  EXPECT_LE(RawReceiptText(std::string(300, '\x80')).size(), kMaxRawReceipt);
+}
+
+TEST(Receipt, FlaggedButUnparsableIsNotParsedButStillFlagged) {
+  ShortMessage sm;
+  sm.esm_class = 0x04;
+  sm.short_message = "\x02garbled";
+  EXPECT_FALSE(ParseReceipt(sm, "c").has_value());
+  EXPECT_TRUE(FlaggedAsReceipt(sm));
+  sm.esm_class = 0x00;
+  EXPECT_FALSE(FlaggedAsReceipt(sm));
+}
+
+}  // namespace
+}  // namespace sd::smpp

@@ -403,7 +403,6 @@ TEST_F(SmppCarrierTest, CloseBeforeStartLeavesNothingOpen) {
   EXPECT_EQ(carrier.counters().connect_attempts, 0u);
 }
 
-
 // ---- several binds, pacing, long messages, message ids ------------------------------------
 
 // A text of `n` characters that needs UCS-2 (the Cyrillic letters are not in GSM 03.38).
@@ -444,8 +443,10 @@ TEST_P(SplitMethodTest, LongUcs2TextIsSentInPartsTheSmscReassembles) {
   });
   carrier.Start();
   const size_t parts = method == SplitMethod::kPayload ? 1 : 3;
-  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts.size() == kJobs * parts; }))
-      << "completed " << producer.completed() << " receipts " << receipts.size();
+  ASSERT_TRUE(Run([&] {
+    return producer.completed() == kJobs && receipts.size() == kJobs * parts;
+  })) << "completed "
+      << producer.completed() << " receipts " << receipts.size();
   std::set<std::string> keys;
   for (int i = 0; i < kJobs; ++i) {
     const SubmitResult& r = producer.results()[i];
@@ -553,8 +554,8 @@ TEST_F(SmppCarrierTest, SeveralBindsShareTheLoad) {
 // slows down, throttled parts are sent again, and every job ends accepted exactly once.
 TEST_F(SmppCarrierTest, ThrottledBindSlowsDownAndEveryJobIsStillAccepted) {
   Sim sim(dir_);
-  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--throttle-tps", "300",
-                            "--msgqful-every", "7"}));
+  ASSERT_TRUE(
+      sim.Start(0, {"--receipt-delay-ms", "0", "--throttle-tps", "300", "--msgqful-every", "7"}));
   SmppCarrierOptions o = Options(sim.port());
   o.rate.throttle_pause_ms = 20;
   o.rate.max_throttle_pause_ms = 100;
@@ -604,6 +605,301 @@ TEST_F(SmppCarrierTest, DataCodingUcs2ReencodesGsmText) {
   EXPECT_NE(line.find("\"data_coding\":8"), std::string::npos) << line;
   EXPECT_NE(line.find("00680069"), std::string::npos) << line;  // "hi" in UTF-16BE
   CloseAndCheck(carrier);
+}
+
+// ---- temporary errors, backoff, unparsable receipts, text receipts, TPS ceiling -----------
+
+// Every 5th submit gets ESME_RX_T_APPN (0x64): each such part waits out a backoff and is sent
+// again, every job still ends accepted exactly once, and the carrier counts one retry for
+// each error the simulator injected.
+TEST_F(SmppCarrierTest, TemporaryStatusIsRetriedAfterBackoffAndEveryJobAcceptedOnce) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(
+      0, {"--receipt-delay-ms", "-1", "--temp-error-every", "5", "--temp-error-status", "0x64"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.retry_initial_ms = 5;
+  o.retry_max_ms = 40;
+  o.max_temporary_attempts = 10;  // consecutive injected errors for one part stay possible
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 100;
+  Producer producer(carrier, kJobs);
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs; })) << producer.completed();
+  EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(producer.calls()[i], 1) << i;
+  EXPECT_EQ(producer.called_inside_submit(), 0);
+  const SmppCarrierCounters c = carrier.counters();
+  auto st = sim.FreshStats();
+  EXPECT_GE(st["temp_errors"], kJobs / 5);
+  EXPECT_EQ(static_cast<long long>(c.temporary_retries), st["temp_errors"]);
+  EXPECT_EQ(c.part_retries, c.temporary_retries) << "nothing was throttled";
+  EXPECT_EQ(st["accepted_submits"], kJobs);
+  EXPECT_EQ(st["submits"], kJobs + st["temp_errors"]);
+  EXPECT_EQ(c.accepted, static_cast<uint64_t>(kJobs));
+  CloseAndCheck(carrier);
+}
+
+// Every submit fails with ESME_RSYSERR: each part is tried max_temporary_attempts times, then
+// the job ends as a temporary failure (the dispatcher's retry path takes over), once.
+TEST_F(SmppCarrierTest, TemporaryRetriesAreBoundedThenTheJobFailsTemporarily) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--temp-error-every", "1"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.retry_initial_ms = 5;
+  o.retry_max_ms = 20;
+  o.max_temporary_attempts = 3;
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 5;
+  Producer producer(carrier, kJobs);
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs; })) << producer.completed();
+  for (int i = 0; i < kJobs; ++i) {
+    EXPECT_EQ(producer.calls()[i], 1) << i;
+    EXPECT_EQ(producer.results()[i].kind, SubmitResult::Kind::kTemporaryFailure) << i;
+    EXPECT_EQ(producer.results()[i].carrier_status, status::kSysErr) << i;
+  }
+  const SmppCarrierCounters c = carrier.counters();
+  EXPECT_EQ(c.temporary_retries, static_cast<uint64_t>(kJobs * 2));
+  EXPECT_EQ(c.temporary_failures, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(sim.FreshStats()["submits"], kJobs * 3);
+  CloseAndCheck(carrier);
+}
+
+// ESME_RSUBMITFAIL (0x45) is permanent by default (the job is rejected with that status); an
+// operator who lists it as temporary gets it retried, and then every job is accepted.
+TEST_F(SmppCarrierTest, SubmitFailIsPermanentUnlessTheOperatorListsItAsTemporary) {
+  for (const bool listed : {false, true}) {
+    SCOPED_TRACE(listed ? "listed" : "default");
+    testing::TempDir dir{"sd-carrier-sf"};
+    Sim sim(dir);
+    ASSERT_TRUE(sim.Start(
+        0, {"--receipt-delay-ms", "-1", "--temp-error-every", "4", "--temp-error-status", "0x45"}));
+    SmppCarrierOptions o = Options(sim.port());
+    o.retry_initial_ms = 5;
+    o.retry_max_ms = 20;
+    o.max_temporary_attempts = 10;
+    if (listed) o.extra_temporary_statuses = {0x45};
+    testing::UvTestLoop loop;
+    SmppCarrier carrier(loop.get(), o);
+    constexpr int kJobs = 40;
+    Producer producer(carrier, kJobs);
+    carrier.SetReadyHandler([&] { producer.Pump(); });
+    carrier.Start();
+    ASSERT_TRUE(loop.RunUntil([&] { return producer.completed() == kJobs; }, kDeadline));
+    const long long injected = sim.FreshStats()["temp_errors"];
+    EXPECT_GE(injected, kJobs / 4);
+    if (listed) {
+      EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+      EXPECT_EQ(static_cast<long long>(carrier.counters().temporary_retries), injected);
+    } else {
+      EXPECT_EQ(producer.Count(SubmitResult::Kind::kPermanentFailure), injected);
+      EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs - injected);
+      for (int i = 0; i < kJobs; ++i) {
+        if (producer.results()[i].kind != SubmitResult::Kind::kPermanentFailure) continue;
+        EXPECT_EQ(producer.results()[i].carrier_status, status::kSubmitFail) << i;
+      }
+      EXPECT_EQ(carrier.counters().temporary_retries, 0u);
+    }
+    bool closed = false;
+    carrier.Close([&] { closed = true; });
+    EXPECT_EQ(loop.RunToCompletionAndClose(), 0);
+    EXPECT_TRUE(closed);
+  }
+}
+
+// Close() while parts wait out a backoff: each job still completes once, before done.
+TEST_F(SmppCarrierTest, CloseWhileRetriesWaitFailsEachJobOnceBeforeDone) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--temp-error-every", "1"}));
+  SmppCarrierOptions o = Options(sim.port());
+  o.retry_initial_ms = 60'000;  // the retries are still waiting when Close() comes
+  o.retry_max_ms = 60'000;
+  SmppCarrier carrier(loop_.get(), o);
+  Producer producer(carrier, 3);
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return sim.Stat("temp_errors") == 3; }));
+  ASSERT_TRUE(Run([&] {
+    return carrier.counters().temporary_failures == 0 && carrier.binds()[0]->load() == 0;
+  }));
+  int completed_at_close = -1;
+  bool closed = false;
+  carrier.Close([&] {
+    completed_at_close = producer.completed();
+    closed = true;
+  });
+  EXPECT_EQ(producer.completed(), 0) << "no completion inside Close()";
+  EXPECT_EQ(loop_.RunToCompletionAndClose(), 0);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(completed_at_close, 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(producer.calls()[i], 1) << i;
+    EXPECT_EQ(producer.results()[i].kind, SubmitResult::Kind::kTemporaryFailure) << i;
+  }
+}
+
+// Every 4th receipt arrives as garbage flagged as a receipt: it still reaches the receipt
+// handler (empty message_id, state unknown, the bytes escaped in raw), is answered only when
+// the handler acks, and is counted; nothing is dropped.
+TEST_F(SmppCarrierTest, UnparsableReceiptIsForwardedWithRawTextAndAckedOnlyWhenAsked) {
+  Sim sim(dir_);
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "0", "--garbage-receipt-every", "4"}));
+  SmppCarrier carrier(loop_.get(), Options(sim.port()));
+  constexpr int kJobs = 40;
+  Producer producer(carrier, kJobs);
+  std::vector<Receipt> receipts;
+  std::vector<std::function<void()>> acks;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    receipts.push_back(std::move(r));
+    acks.push_back(std::move(ack));
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts.size() == kJobs; }))
+      << producer.completed() << " " << receipts.size();
+  std::set<std::string> ids;
+  for (int i = 0; i < kJobs; ++i) ids.insert(producer.results()[i].message_id);
+  std::set<std::string> seen;
+  int garbage = 0;
+  const std::string prefix = "\\x02\\xFFgarbled receipt ref=";
+  for (const Receipt& r : receipts) {
+    if (!r.message_id.empty()) {
+      EXPECT_TRUE(r.raw.empty());
+      seen.insert(r.message_id);
+      continue;
+    }
+    ++garbage;
+    EXPECT_EQ(r.state, ReceiptState::kUnknown);
+    EXPECT_TRUE(r.match_key.empty());
+    EXPECT_EQ(r.carrier, "sim");
+    ASSERT_EQ(r.raw.rfind(prefix, 0), 0u) << r.raw;
+    ASSERT_GE(r.raw.size(), prefix.size() + 4);
+    EXPECT_EQ(r.raw.substr(r.raw.size() - 4), "\\x7F") << r.raw;
+    seen.insert(r.raw.substr(prefix.size(), r.raw.size() - prefix.size() - 4));
+  }
+  EXPECT_EQ(garbage, kJobs / 4);
+  EXPECT_EQ(seen, ids) << "every job's receipt arrived, readable or raw";
+  const SmppCarrierCounters c = carrier.counters();
+  EXPECT_EQ(c.unparsable_receipts, static_cast<uint64_t>(kJobs / 4));
+  EXPECT_EQ(c.receipts, static_cast<uint64_t>(kJobs - kJobs / 4));
+  EXPECT_EQ(c.odd_message_ids, 0u);
+  auto st = sim.FreshStats();
+  EXPECT_EQ(st["garbage_receipts"], kJobs / 4);
+  EXPECT_EQ(st["receipts_acked"], 0) << "nothing answered before the handler acked";
+  for (auto& ack : acks) ack();
+  ASSERT_TRUE(Run([&] { return sim.Stat("receipts_acked") == kJobs; }))
+      << sim.Stat("receipts_acked");
+  CloseAndCheck(carrier);
+}
+
+// Receipts as text only (no receipted_message_id / message_state TLVs), in the id notations an
+// SMSC may use: every receipt still matches the canonical id of its submit.
+struct TextReceiptCase {
+  const char* name;
+  std::vector<std::string> sim_args;
+  MessageIdFormat submit, receipt;
+};
+
+class TextReceiptTest : public SmppCarrierTest,
+                        public ::testing::WithParamInterface<TextReceiptCase> {};
+
+TEST_P(TextReceiptTest, EveryTextReceiptMatchesItsSubmit) {
+  const TextReceiptCase& tc = GetParam();
+  Sim sim(dir_);
+  std::vector<std::string> args{"--receipt-delay-ms", "0", "--receipt-format", "text"};
+  args.insert(args.end(), tc.sim_args.begin(), tc.sim_args.end());
+  ASSERT_TRUE(sim.Start(0, args));
+  SmppCarrierOptions o = Options(sim.port());
+  o.ids = MessageIdNormalizer(tc.submit, tc.receipt);
+  SmppCarrier carrier(loop_.get(), o);
+  constexpr int kJobs = 40;
+  Producer producer(carrier, kJobs);
+  std::vector<Receipt> receipts;
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt r, std::function<void()> ack) {
+    receipts.push_back(std::move(r));
+    ack();
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == kJobs && receipts.size() == kJobs; }))
+      << producer.completed() << " " << receipts.size();
+  std::set<std::string> keys;
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_EQ(producer.results()[i].kind, SubmitResult::Kind::kAccepted);
+    ASSERT_EQ(producer.results()[i].match_keys.size(), 1u);
+    keys.insert(producer.results()[i].match_keys[0]);
+  }
+  std::set<std::string> receipted;
+  for (const Receipt& r : receipts) {
+    EXPECT_FALSE(r.message_id.empty());
+    EXPECT_TRUE(r.raw.empty());
+    EXPECT_EQ(r.state, ReceiptState::kDelivered);
+    EXPECT_EQ(r.carrier_status, "DELIVRD") << "the state came from the text's stat:";
+    receipted.insert(r.match_key);
+  }
+  EXPECT_EQ(receipted, keys);
+  const SmppCarrierCounters c = carrier.counters();
+  EXPECT_EQ(c.receipts, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(c.unparsable_receipts, 0u);
+  EXPECT_EQ(c.odd_message_ids, 0u);
+  CloseAndCheck(carrier);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Notations, TextReceiptTest,
+    ::testing::Values(TextReceiptCase{"HexBoth", {}, MessageIdFormat::kHex, MessageIdFormat::kHex},
+                      TextReceiptCase{"HexSubmitDecimalReceipt",
+                                      {"--id-format", "hex-upper", "--receipt-id-format", "decimal",
+                                       "--id-leading-zeros", "12"},
+                                      MessageIdFormat::kHex,
+                                      MessageIdFormat::kDecimal},
+                      TextReceiptCase{"DecimalBoth",
+                                      {"--id-format", "decimal"},
+                                      MessageIdFormat::kDecimal,
+                                      MessageIdFormat::kDecimal}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// rate.tps holds each bind under the SMSC's ceiling: the simulator throttles above 30
+// submits a second per bind and counts the most submits it saw in one of its one-second
+// windows. With rate.tps = 20 nothing is throttled; the same run unpaced is throttled (so the
+// check can fail). Counts only, no timing.
+TEST_F(SmppCarrierTest, PerBindTpsCeilingKeepsTheSmscFromThrottling) {
+  for (const double tps : {20.0, 0.0}) {
+    SCOPED_TRACE(tps);
+    testing::TempDir dir{"sd-carrier-tps"};
+    Sim sim(dir);
+    ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--throttle-tps", "30"}));
+    SmppCarrierOptions o = Options(sim.port());
+    o.rate.tps = tps;
+    o.rate.throttle_pause_ms = 20;
+    o.rate.max_throttle_pause_ms = 100;
+    testing::UvTestLoop loop;
+    SmppCarrier carrier(loop.get(), o);
+    constexpr int kJobs = 50;
+    Producer producer(carrier, kJobs);
+    carrier.SetReadyHandler([&] { producer.Pump(); });
+    carrier.Start();
+    ASSERT_TRUE(loop.RunUntil([&] { return producer.completed() == kJobs; }, kDeadline));
+    EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+    auto st = sim.FreshStats();
+    EXPECT_EQ(st["accepted_submits"], kJobs);
+    if (tps > 0) {
+      EXPECT_EQ(st["throttled"], 0);
+      EXPECT_EQ(carrier.counters().throttled, 0u);
+      EXPECT_LE(st["max_window_submits"], 30) << "the SMSC's ceiling held in every window";
+      EXPECT_EQ(st["submits"], kJobs);
+    } else {
+      EXPECT_GT(st["throttled"], 0);
+      EXPECT_GT(st["max_window_submits"], 30);
+      EXPECT_EQ(static_cast<long long>(carrier.counters().throttled), st["throttled"]);
+    }
+    bool closed = false;
+    carrier.Close([&] { closed = true; });
+    EXPECT_EQ(loop.RunToCompletionAndClose(), 0);
+    EXPECT_TRUE(closed);
+  }
 }
 
 }  // namespace

@@ -449,15 +449,19 @@ TEST_F(SmscSimTest, CommandLineOfNewOptions) {
   for (const char* opt :
        {"--max-binds", "--throttle-tps", "--msgqful-every", "--temp-error-every",
         "--drop-connection-after", "--no-enquire-link-resp", "--id-format", "--receipt-id-format",
-        "--id-leading-zeros", "--receipt-state", "--receipt-state-rule", "--messages-file"}) {
+        "--id-leading-zeros", "--receipt-state", "--receipt-state-rule", "--messages-file",
+        "--temp-error-status", "--garbage-receipt-every"}) {
     EXPECT_NE(ReadFile(log).find(opt), std::string::npos) << opt;
   }
   const std::vector<std::vector<std::string>> bad = {
-      {"--id-format", "octal"},       {"--receipt-id-format", "HEX"},
-      {"--id-leading-zeros", "65"},   {"--receipt-state", "delivered"},
-      {"--receipt-state-rule", "44"}, {"--receipt-state-rule", "=DELIVRD"},
-      {"--throttle-tps", "-1"},       {"--max-binds", "x"},
-      {"--msgqful-every", ""},        {"--reassembly-timeout-ms", "0"},
+      {"--id-format", "octal"},          {"--receipt-id-format", "HEX"},
+      {"--id-leading-zeros", "65"},      {"--receipt-state", "delivered"},
+      {"--receipt-state-rule", "44"},    {"--receipt-state-rule", "=DELIVRD"},
+      {"--throttle-tps", "-1"},          {"--max-binds", "x"},
+      {"--msgqful-every", ""},           {"--reassembly-timeout-ms", "0"},
+      {"--temp-error-status", "0"},      {"--temp-error-status", "0x1FFFFFFFF"},
+      {"--temp-error-status", "-8"},     {"--temp-error-status", "0x6g"},
+      {"--garbage-receipt-every", "-1"},
   };
   for (const auto& args : bad) {
     std::vector<std::string> argv{kSimBinary};
