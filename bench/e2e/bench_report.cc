@@ -31,9 +31,10 @@ std::string Fmt(double v, int prec = 1) {
 struct Sizing {
   double carrier_jobs_per_s;  // daemons x binds x window / round trip
   double cpu_jobs_per_s;      // daemons x one core / daemon CPU per job (summed over daemons)
-  double
-      redis_cpu_jobs_per_s;  // one core / Redis CPU per job in this run (Redis is single-threaded)
-  double redis_jobs_per_s;   // the Redis ceiling of this run
+  // One core / Redis CPU per job in this run (Redis is single-threaded).
+  double redis_cpu_jobs_per_s;
+  double redis_jobs_per_s;  // the Redis ceiling of this run
+  double sink_jobs_per_s;   // the SMSC simulator alone (0 = not measured)
 };
 
 Sizing Size(const Report& r, const RunResult& run) {
@@ -50,6 +51,7 @@ Sizing Size(const Report& r, const RunResult& run) {
   const double redis_ms = rd == run.usage.end() ? 0 : rd->second.cpu_ms_per_1000_jobs;
   s.redis_cpu_jobs_per_s = redis_ms > 0 ? 1000.0 * 1000.0 / redis_ms : 0;
   s.redis_jobs_per_s = r.ceiling.jobs_per_second;
+  s.sink_jobs_per_s = r.sink.submits_per_second;
   return s;
 }
 
@@ -76,6 +78,14 @@ std::string ToJson(const Report& r) {
   j["redis_ceiling"] = {{"jobs", r.ceiling.jobs},
                         {"seconds", r.ceiling.seconds},
                         {"jobs_per_second", r.ceiling.jobs_per_second}};
+  j["sink_ceiling"] = {{"jobs", r.sink.jobs},
+                       {"accepted", r.sink.accepted},
+                       {"parts", r.sink.parts},
+                       {"receipts", r.sink.receipts},
+                       {"seconds", r.sink.seconds},
+                       {"submits_per_second", r.sink.submits_per_second},
+                       {"parts_per_second", r.sink.parts_per_second},
+                       {"receipts_per_second", r.sink.receipts_per_second}};
   for (const RunResult& run : r.runs) {
     nlohmann::json u;
     for (const auto& [name, pu] : run.usage) {
@@ -120,6 +130,8 @@ std::string ToJson(const Report& r) {
          {"seconds", run.seconds},
          {"jobs_per_second", run.jobs_per_second},
          {"receipts_per_second", run.receipts_per_second},
+         {"ratio_sink_to_daemon",
+          run.jobs_per_second > 0 ? r.sink.submits_per_second / run.jobs_per_second : 0},
          {"ratio_to_redis_ceiling",
           r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
          {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
@@ -136,7 +148,8 @@ std::string ToJson(const Report& r) {
           {{"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
            {"daemon_cpu_limit_jobs_per_s", s.cpu_jobs_per_s},
            {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
-           {"redis_limit_jobs_per_s", s.redis_jobs_per_s}}}});
+           {"redis_limit_jobs_per_s", s.redis_jobs_per_s},
+           {"smsc_simulator_limit_jobs_per_s", s.sink_jobs_per_s}}}});
   }
   return j.dump(1) + "\n";
 }
@@ -150,6 +163,19 @@ std::string ToMarkdown(const Report& r) {
   o << "\n\n";
   o << "Redis ceiling (the same Redis operations per job without the daemon, same run): **"
     << Fmt(r.ceiling.jobs_per_second, 0) << " jobs/s**.\n\n";
+  o << "SMSC simulator alone (the bench's SMPP client straight to smsc-sim, same binds, window, "
+       "latency and receipts; no Redis, no daemon): **"
+    << Fmt(r.sink.submits_per_second, 0) << " submits/s** (" << Fmt(r.sink.parts_per_second, 0)
+    << " parts/s), " << Fmt(r.sink.receipts_per_second, 0) << " receipts/s";
+  if (!r.runs.empty()) {
+    double fastest = 0;
+    for (const RunResult& run : r.runs) fastest = std::max(fastest, run.jobs_per_second);
+    const double ratio = fastest > 0 ? r.sink.submits_per_second / fastest : 0;
+    o << "; " << Fmt(ratio, 1) << "× the fastest daemon run"
+      << (ratio >= 2 ? " (≥ 2: the runs measure the daemon, not the simulator)"
+                     : " (**< 2: the simulator may be what limits the runs**)");
+  }
+  o << ".\n\n";
   o << "| run | jobs | jobs/s | receipts/s | × ceiling | submit p50 | p90 | p99 | p99.9 | receipt "
        "p50 | p99 |"
        " daemon CPU µs/job | daemon RSS MiB | redis CPU µs/job |\n";
@@ -206,13 +232,11 @@ std::string ToMarkdown(const Report& r) {
     }
     o << "\n";
   }
-  o << "Redis backlog: jobs on the stream without an outcome yet (sent − outcomes), sampled every "
-       "50 ms; the group's view is XINFO GROUPS lag (not yet read by a daemon) + pending (read, "
-       "not "
-       "yet acknowledged). A peak that stays small and a final 0 mean the daemons kept up; a "
-       "backlog "
-       "that grows through the run means the offered rate is above capacity, and latency is then "
-       "time spent queueing in Redis.\n\n";
+  o << "Redis backlog: jobs on the stream without an outcome yet (sent − outcomes), sampled "
+       "every 50 ms; the group's view is XINFO GROUPS lag (not yet read by a daemon) + pending "
+       "(read, not yet acknowledged). A peak that stays small and a final 0 mean the daemons kept "
+       "up; a backlog that grows through the run means the offered rate is above capacity, and "
+       "latency is then time spent queueing in Redis.\n\n";
   o << "| run | peak backlog | at s | final backlog | peak lag + pending | peak lag |\n";
   o << "|---|---:|---:|---:|---:|---:|\n";
   for (const RunResult& run : r.runs) {
@@ -269,13 +293,17 @@ std::string ToMarkdown(const Report& r) {
     o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0)
       << " | 1 s / Redis CPU per job with the daemon's scripts |\n";
     o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
+    o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
+      << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
     auto or_inf = [](double v) { return v > 0 ? v : 1e18; };
-    const double bind = std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s),
-                                  or_inf(s.redis_cpu_jobs_per_s), or_inf(s.redis_jobs_per_s)});
+    const double bind =
+        std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s), or_inf(s.redis_cpu_jobs_per_s),
+                  or_inf(s.redis_jobs_per_s), or_inf(s.sink_jobs_per_s)});
     const char* which = bind == s.carrier_jobs_per_s ? "the carrier window (add binds or window)"
                         : bind == s.cpu_jobs_per_s ? "the daemons' CPU (one core each: add daemons)"
                         : bind == s.redis_cpu_jobs_per_s ? "Redis CPU spent on the daemon's scripts"
-                                                         : "Redis";
+                        : bind == s.redis_jobs_per_s     ? "Redis"
+                                                     : "the SMSC simulator (the bench's own limit)";
     o << "\nThe binding limit is **" << which << "**; measured " << Fmt(top.jobs_per_second, 0)
       << " jobs/s. On a shared machine every process also competes for the same cores.\n";
   }

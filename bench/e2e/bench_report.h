@@ -77,12 +77,26 @@ struct CeilingResult {
   double jobs_per_second = 0;
 };
 
+// What smsc-sim sinks on its own (bench/e2e/sink_ceiling.h): the bench's SMPP client straight
+// to the simulator, same binds, window, latency and receipts, no Redis, no daemon.
+struct SinkResult {
+  uint64_t jobs = 0;              // submits answered
+  uint64_t accepted = 0;          // of them accepted
+  uint64_t parts = 0;             // segments accepted
+  uint64_t receipts = 0;          // receipts received (one per part)
+  double seconds = 0;             // first submit to last answer
+  double submits_per_second = 0;  // accepted jobs per second
+  double parts_per_second = 0;
+  double receipts_per_second = 0;  // first submit to last receipt
+};
+
 struct Report {
   std::map<std::string, std::string> parameters;
   std::string machine;
   std::string commit;
   std::string date;
   CeilingResult ceiling;
+  SinkResult sink;
   std::vector<RunResult> runs;
   // Sizing model inputs.
   int binds = 1;    // per daemon
