@@ -27,17 +27,21 @@ std::string Fmt(double v, int prec = 1) {
   return b;
 }
 
-// The limits a planner compares: which one binds the measured rate.
-struct Sizing {
-  double carrier_jobs_per_s;  // daemons x binds x window / round trip
-  double cpu_jobs_per_s;      // daemons x one core / daemon CPU per job (summed over daemons)
-  // One core / Redis CPU per job in this run (Redis is single-threaded).
-  double redis_cpu_jobs_per_s;
-  double redis_jobs_per_s;  // the Redis ceiling of this run
-  double sink_jobs_per_s;   // the SMSC simulator alone (0 = not measured)
-};
+}  // namespace
 
-Sizing Size(const Report& r, const RunResult& run) {
+Percentiles ComputePercentiles(std::vector<double> s) {
+  Percentiles p;
+  std::sort(s.begin(), s.end());
+  p.count = s.size();
+  p.p50 = At(s, 0.50);
+  p.p90 = At(s, 0.90);
+  p.p99 = At(s, 0.99);
+  p.p999 = At(s, 0.999);
+  p.max = s.empty() ? 0 : s.back();
+  return p;
+}
+
+Sizing SizeRun(const Report& r, const RunResult& run) {
   Sizing s{};
   const double rtt_s = std::max(r.smsc_latency_ms, 0.05) / 1000.0;  // loopback adds ~50 us
   const int daemons = std::max(1, r.daemons);
@@ -52,22 +56,19 @@ Sizing Size(const Report& r, const RunResult& run) {
   s.redis_cpu_jobs_per_s = redis_ms > 0 ? 1000.0 * 1000.0 / redis_ms : 0;
   s.redis_jobs_per_s = r.ceiling.jobs_per_second;
   s.sink_jobs_per_s = r.sink.submits_per_second;
+  // The lowest limit binds; one not measured (0) cannot. The carrier window always is.
+  auto or_inf = [](double v) { return v > 0 ? v : 1e18; };
+  const double bind =
+      std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s), or_inf(s.redis_cpu_jobs_per_s),
+                or_inf(s.redis_jobs_per_s), or_inf(s.sink_jobs_per_s)});
+  s.binding = bind == s.carrier_jobs_per_s     ? SizingLimit::kCarrierWindow
+              : bind == s.cpu_jobs_per_s       ? SizingLimit::kDaemonCpu
+              : bind == s.redis_cpu_jobs_per_s ? SizingLimit::kRedisCpu
+              : bind == s.redis_jobs_per_s     ? SizingLimit::kRedis
+                                               : SizingLimit::kSmscSimulator;
   return s;
 }
 
-}  // namespace
-
-Percentiles ComputePercentiles(std::vector<double> s) {
-  Percentiles p;
-  std::sort(s.begin(), s.end());
-  p.count = s.size();
-  p.p50 = At(s, 0.50);
-  p.p90 = At(s, 0.90);
-  p.p99 = At(s, 0.99);
-  p.p999 = At(s, 0.999);
-  p.max = s.empty() ? 0 : s.back();
-  return p;
-}
 
 std::string ToJson(const Report& r) {
   nlohmann::json j;
@@ -107,7 +108,7 @@ std::string ToJson(const Report& r) {
       peak = std::max(peak, b.outstanding);
       if (b.lag >= 0 && b.pending >= 0) peak_group = std::max(peak_group, b.lag + b.pending);
     }
-    const Sizing s = Size(r, run);
+    const Sizing s = SizeRun(r, run);
     j["runs"].push_back(
         {{"label", run.label},
          {"offered_rate", run.offered_rate},
@@ -145,7 +146,8 @@ std::string ToJson(const Report& r) {
          {"backlog_final", run.backlog.empty() ? 0 : run.backlog.back().outstanding},
          {"group_backlog_peak", peak_group},
          {"sizing",
-          {{"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
+          {{"binding", LimitName(s.binding)},
+           {"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
            {"daemon_cpu_limit_jobs_per_s", s.cpu_jobs_per_s},
            {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
            {"redis_limit_jobs_per_s", s.redis_jobs_per_s},
@@ -282,7 +284,7 @@ std::string ToMarkdown(const Report& r) {
         *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
           return a.jobs_per_second < b.jobs_per_second;
         });
-    const Sizing s = Size(r, top);
+    const Sizing s = SizeRun(r, top);
     o << "## Sizing model (from the fastest run)\n\n";
     o << "| limit | jobs/s | from |\n|---|---:|---|\n";
     o << "| carrier window | " << Fmt(s.carrier_jobs_per_s, 0) << " | " << r.daemons
@@ -295,19 +297,26 @@ std::string ToMarkdown(const Report& r) {
     o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
     o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
       << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
-    auto or_inf = [](double v) { return v > 0 ? v : 1e18; };
-    const double bind =
-        std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s), or_inf(s.redis_cpu_jobs_per_s),
-                  or_inf(s.redis_jobs_per_s), or_inf(s.sink_jobs_per_s)});
-    const char* which = bind == s.carrier_jobs_per_s ? "the carrier window (add binds or window)"
-                        : bind == s.cpu_jobs_per_s ? "the daemons' CPU (one core each: add daemons)"
-                        : bind == s.redis_cpu_jobs_per_s ? "Redis CPU spent on the daemon's scripts"
-                        : bind == s.redis_jobs_per_s     ? "Redis"
-                                                     : "the SMSC simulator (the bench's own limit)";
-    o << "\nThe binding limit is **" << which << "**; measured " << Fmt(top.jobs_per_second, 0)
+    o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured " << Fmt(top.jobs_per_second, 0)
       << " jobs/s. On a shared machine every process also competes for the same cores.\n";
   }
   return o.str();
+}
+
+const char* LimitName(SizingLimit l) {
+  switch (l) {
+    case SizingLimit::kCarrierWindow:
+      return "the carrier window (add binds or window)";
+    case SizingLimit::kDaemonCpu:
+      return "the daemons' CPU (one core each: add daemons)";
+    case SizingLimit::kRedisCpu:
+      return "Redis CPU spent on the daemon's scripts";
+    case SizingLimit::kRedis:
+      return "Redis";
+    case SizingLimit::kSmscSimulator:
+      return "the SMSC simulator (the bench's own limit)";
+  }
+  return "?";
 }
 
 std::string LatencySvg(const Report& r) {

@@ -105,6 +105,21 @@ struct Report {
   double smsc_latency_ms = 0;
 };
 
+// The limits a planner compares, for one run: the lowest binds the measured rate.
+enum class SizingLimit { kCarrierWindow, kDaemonCpu, kRedisCpu, kRedis, kSmscSimulator };
+struct Sizing {
+  double carrier_jobs_per_s = 0;  // daemons x binds x window / round trip
+  // daemons x one core / daemon CPU per job summed over the daemons (each is one event loop,
+  // at most one core).
+  double cpu_jobs_per_s = 0;
+  double redis_cpu_jobs_per_s = 0;  // one core / Redis CPU per job (Redis is single-threaded)
+  double redis_jobs_per_s = 0;      // the Redis ceiling
+  double sink_jobs_per_s = 0;       // the SMSC simulator alone
+  SizingLimit binding = SizingLimit::kCarrierWindow;  // a limit of 0 (not measured) never binds
+};
+Sizing SizeRun(const Report& r, const RunResult& run);
+const char* LimitName(SizingLimit l);
+
 std::string ToJson(const Report& r);
 std::string ToMarkdown(const Report& r);
 std::string LatencySvg(const Report& r);  // empty when fewer than two fixed-rate runs
