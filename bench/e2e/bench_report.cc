@@ -69,7 +69,6 @@ Sizing SizeRun(const Report& r, const RunResult& run) {
   return s;
 }
 
-
 std::string ToJson(const Report& r) {
   nlohmann::json j;
   j["date"] = r.date;
@@ -297,7 +296,8 @@ std::string ToMarkdown(const Report& r) {
     o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
     o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
       << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
-    o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured " << Fmt(top.jobs_per_second, 0)
+    o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured "
+      << Fmt(top.jobs_per_second, 0)
       << " jobs/s. On a shared machine every process also competes for the same cores.\n";
   }
   return o.str();

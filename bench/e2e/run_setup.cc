@@ -9,8 +9,11 @@ std::string DaemonConfigText(const RunSetup& s) {
   std::ostringstream cfg;
   cfg << "[daemon]\nlog_level = \"warn\"\nmax_inflight = " << s.max_inflight
       << "\nstats_interval_ms = 60000\nconsumer = \"" << s.consumer << "\"\n"
-      << "[redis]\nhost = \"" << s.redis_host << "\"\nport = " << s.redis_port
-      << "\nbatch = " << s.batch << "\nblock_ms = 100\n"
+      << "[redis]\nhost = \"" << s.redis_host
+      << "\"\n"
+      // A server reached only by its socket (--redis-socket) has no port to name.
+      << (s.redis_port > 0 ? "port = " + std::to_string(s.redis_port) + "\n" : std::string())
+      << "batch = " << s.batch << "\nblock_ms = 100\n"
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())

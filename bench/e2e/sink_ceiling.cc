@@ -1,5 +1,6 @@
 #include "bench/e2e/sink_ceiling.h"
 
+#include <spdlog/spdlog.h>
 #include <uv.h>
 
 #include <chrono>
@@ -21,6 +22,8 @@ double Seconds(Clock::time_point from, Clock::time_point to) {
 
 SinkResult MeasureSinkCeiling(const SinkSetup& s) {
   SinkResult res;
+  // The carrier logs each bind and unbind at info: noise in a report.
+  spdlog::set_level(spdlog::level::warn);
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) return res;
   smpp::SmppCarrierOptions opt;

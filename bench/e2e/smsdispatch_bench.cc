@@ -312,7 +312,7 @@ bool ConnectRedis(Redis& r, const Env& e, bool over_socket) {
 // A redis-server of the run's own, or (--redis, --redis-socket) the one given.
 bool StartRedis(Env& e, const Options& o) {
   if (o.connect()) {
-    e.redis_host = o.redis_host;
+    e.redis_host = o.redis_host.empty() ? e.redis_host : o.redis_host;  // socket only: unused
     e.redis_port = o.redis_port;
     e.redis_sock = o.redis_socket;
     e.load_over_socket = !o.redis_socket.empty();

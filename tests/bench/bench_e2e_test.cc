@@ -183,6 +183,9 @@ TEST(RunSetup, AGivenRedisByHostOrSocket) {
   s.redis_socket = "/run/redis/redis.sock";  // wins over the run's own socket
   t = toml::parse(DaemonConfigText(s));
   EXPECT_EQ(t["redis"]["unix_socket"].value<std::string>(), "/run/redis/redis.sock");
+  s.redis_port = 0;  // only the socket: no port to name
+  t = toml::parse(DaemonConfigText(s));
+  EXPECT_FALSE(t["redis"]["port"]);
 }
 
 TEST(RunSetup, SimStatsAreTheTopLevelCounters) {
