@@ -112,6 +112,7 @@ std::string ToJson(const Report& r) {
         {{"label", run.label},
          {"offered_rate", run.offered_rate},
          {"jobs", run.jobs},
+         {"scheduled_jobs", run.scheduled},
          {"outcomes", run.outcomes},
          {"submitted", run.submitted},
          {"rejected", run.rejected},
@@ -195,6 +196,14 @@ std::string ToMarkdown(const Report& r) {
       << Fmt(usage("smsdispatchd").cpu_ms_per_1000_jobs) << " | "
       << Fmt(usage("smsdispatchd").peak_rss_mib) << " | "
       << Fmt(usage("redis-server").cpu_ms_per_1000_jobs) << " |\n";
+  }
+  for (const RunResult& run : r.runs) {
+    if (run.scheduled > run.jobs) {
+      o << "\n"
+        << run.label << ": sent " << run.jobs << " of " << run.scheduled
+        << " scheduled jobs in the time: the producer fell behind (intended→submit shows the "
+           "wait).\n";
+    }
   }
   bool several = false;
   for (const RunResult& run : r.runs) several = several || run.daemon_usage.size() > 1;

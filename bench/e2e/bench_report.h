@@ -35,7 +35,9 @@ struct BacklogSample {
 struct RunResult {
   std::string label;        // "rate 20000/s" or "max"
   double offered_rate = 0;  // jobs/s asked for (0 = as fast as possible)
-  uint64_t jobs = 0;
+  uint64_t jobs = 0;        // sent
+  uint64_t scheduled = 0;   // a timed run at a fixed rate: rate x duration (0 otherwise); more
+                            // than `jobs` when the producer fell behind its schedule
   uint64_t outcomes = 0;
   uint64_t submitted = 0;
   uint64_t rejected = 0;

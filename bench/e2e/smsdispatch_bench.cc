@@ -1225,6 +1225,15 @@ int Main(int argc, char** argv) {
         rate > 0 ? (std::to_string(static_cast<long long>(rate)) + " jobs/s").c_str() : "max rate",
         what.c_str());
     RunResult r = MeasureRun(o, e, jobs, rate);
+    if (timed && rate > 0) {
+      r.scheduled = limit;
+      if (r.jobs < limit) {
+        fprintf(stderr,
+                "run %d: the producer sent %llu of %llu scheduled jobs in the time (behind "
+                "its schedule: see intended->submit)\n",
+                n, static_cast<unsigned long long>(r.jobs), static_cast<unsigned long long>(limit));
+      }
+    }
     if (r.outcomes < r.jobs) {
       complete = false;
       fprintf(stderr, "smsdispatch-bench: only %llu of %llu outcomes (logs in %s)\n",

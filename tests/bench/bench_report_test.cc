@@ -279,7 +279,14 @@ TEST(ToMarkdown, BacklogAndCoordinatedOmissionTables) {
   EXPECT_NE(md.find("| rate 1000/s | 1.0 | 2.0 | 2.0 | 2.0 | 5.0 | 9.0 | 9.0 | 9.0 |"),
             std::string::npos)
       << md;
+  EXPECT_EQ(md.find("scheduled jobs"), std::string::npos) << md;
+  r.runs[0].jobs = 900;
+  r.runs[0].scheduled = 1000;
+  md = ToMarkdown(r);
+  EXPECT_NE(md.find("rate 1000/s: sent 900 of 1000 scheduled jobs"), std::string::npos) << md;
+  EXPECT_NE(ToJson(r).find("\"scheduled_jobs\": 1000"), std::string::npos);
   // No schedule (max rate): no intended column to show.
+  r.runs[0].scheduled = 0;
   r.runs[0].intended_to_submit = {};
   md = ToMarkdown(r);
   EXPECT_EQ(md.find("intended→submit"), std::string::npos) << md;
