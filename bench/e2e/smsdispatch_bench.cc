@@ -490,6 +490,7 @@ std::vector<std::string> XaddArgv(const std::string& stream, const SignedJob& j)
 struct ProducerState {
   std::atomic<uint64_t> sent{0};
   std::atomic<bool> done{false};
+  std::atomic<bool> stop{false};  // the watcher gave up (a daemon died): send no more
   // Outcomes seen so far (written by the watcher): at max rate for a set time the producer
   // keeps at most max_backlog jobs ahead of them, so that "as fast as possible" measures what
   // the daemon sustains instead of filling Redis's memory for the whole duration.
@@ -515,7 +516,7 @@ void Produce(redisContext* c, const std::string& stream, JobSource& src, double 
   if (rate > 0)
     st.intended.reserve(static_cast<size_t>(std::min<uint64_t>(src.limit(), 50'000'000)));
   uint64_t i = 0;
-  while (i < src.limit() && Clock::now() < stop_at) {
+  while (i < src.limit() && Clock::now() < stop_at && !st.stop.load(std::memory_order_relaxed)) {
     uint64_t due = src.limit();
     if (rate > 0) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -812,6 +813,7 @@ RunResult MeasureRun(const Options& o, Env& e, JobSource& jobs, double rate) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  ps.stop.store(true);
   producer.join();
   res.jobs = sent.load();
   res.jobs_gsm = jobs.mix().gsm;
