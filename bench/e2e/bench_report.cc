@@ -17,36 +17,14 @@ double At(const std::vector<double>& sorted, double q) {
 }
 
 nlohmann::json PJson(const Percentiles& p) {
-  return {{"count", p.count}, {"p50_ms", p.p50}, {"p90_ms", p.p90}, {"p99_ms", p.p99},
-          {"p999_ms", p.p999}, {"max_ms", p.max}};
+  return {{"count", p.count}, {"p50_ms", p.p50},   {"p90_ms", p.p90},
+          {"p99_ms", p.p99},  {"p999_ms", p.p999}, {"max_ms", p.max}};
 }
 
 std::string Fmt(double v, int prec = 1) {
   char b[64];
   snprintf(b, sizeof b, "%.*f", prec, v);
   return b;
-}
-
-// The limits a planner compares: which one binds the measured rate.
-struct Sizing {
-  double carrier_jobs_per_s;    // binds x window / round trip
-  double cpu_jobs_per_s;        // one core / daemon CPU per job
-  double redis_cpu_jobs_per_s;  // one core / Redis CPU per job in this run (Redis is single-threaded)
-  double redis_jobs_per_s;      // the Redis ceiling of this run
-};
-
-Sizing Size(const Report& r, const RunResult& run) {
-  Sizing s{};
-  const double rtt_s = std::max(r.smsc_latency_ms, 0.05) / 1000.0;  // loopback adds ~50 us
-  s.carrier_jobs_per_s = r.binds * r.window / rtt_s;
-  auto it = run.usage.find("smsdispatchd");
-  const double cpu_ms = it == run.usage.end() ? 0 : it->second.cpu_ms_per_1000_jobs;
-  s.cpu_jobs_per_s = cpu_ms > 0 ? 1000.0 * 1000.0 / cpu_ms : 0;
-  auto rd = run.usage.find("redis-server");
-  const double redis_ms = rd == run.usage.end() ? 0 : rd->second.cpu_ms_per_1000_jobs;
-  s.redis_cpu_jobs_per_s = redis_ms > 0 ? 1000.0 * 1000.0 / redis_ms : 0;
-  s.redis_jobs_per_s = r.ceiling.jobs_per_second;
-  return s;
 }
 
 }  // namespace
@@ -63,53 +41,117 @@ Percentiles ComputePercentiles(std::vector<double> s) {
   return p;
 }
 
+Sizing SizeRun(const Report& r, const RunResult& run) {
+  Sizing s{};
+  const double rtt_s = std::max(r.smsc_latency_ms, 0.05) / 1000.0;  // loopback adds ~50 us
+  const int daemons = std::max(1, r.daemons);
+  s.carrier_jobs_per_s = daemons * r.binds * r.window / rtt_s;
+  auto it = run.usage.find("smsdispatchd");
+  const double cpu_ms = it == run.usage.end() ? 0 : it->second.cpu_ms_per_1000_jobs;
+  // Each daemon is one event loop: at most one core each. The summed CPU per job is what N of
+  // them spend on one job together, so N cores carry N / (summed CPU per job).
+  s.cpu_jobs_per_s = cpu_ms > 0 ? daemons * 1000.0 * 1000.0 / cpu_ms : 0;
+  auto rd = run.usage.find("redis-server");
+  const double redis_ms = rd == run.usage.end() ? 0 : rd->second.cpu_ms_per_1000_jobs;
+  s.redis_cpu_jobs_per_s = redis_ms > 0 ? 1000.0 * 1000.0 / redis_ms : 0;
+  s.redis_jobs_per_s = r.ceiling.jobs_per_second;
+  s.sink_jobs_per_s = r.sink.submits_per_second;
+  // The lowest limit binds; one not measured (0) cannot. The carrier window always is.
+  auto or_inf = [](double v) { return v > 0 ? v : 1e18; };
+  const double bind =
+      std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s), or_inf(s.redis_cpu_jobs_per_s),
+                or_inf(s.redis_jobs_per_s), or_inf(s.sink_jobs_per_s)});
+  s.binding = bind == s.carrier_jobs_per_s     ? SizingLimit::kCarrierWindow
+              : bind == s.cpu_jobs_per_s       ? SizingLimit::kDaemonCpu
+              : bind == s.redis_cpu_jobs_per_s ? SizingLimit::kRedisCpu
+              : bind == s.redis_jobs_per_s     ? SizingLimit::kRedis
+                                               : SizingLimit::kSmscSimulator;
+  return s;
+}
+
 std::string ToJson(const Report& r) {
   nlohmann::json j;
   j["date"] = r.date;
   j["commit"] = r.commit;
   j["machine"] = r.machine;
   j["parameters"] = r.parameters;
-  j["redis_ceiling"] = {{"jobs", r.ceiling.jobs}, {"seconds", r.ceiling.seconds},
+  j["redis_ceiling"] = {{"jobs", r.ceiling.jobs},
+                        {"seconds", r.ceiling.seconds},
                         {"jobs_per_second", r.ceiling.jobs_per_second}};
+  j["sink_ceiling"] = {{"jobs", r.sink.jobs},
+                       {"accepted", r.sink.accepted},
+                       {"parts", r.sink.parts},
+                       {"receipts", r.sink.receipts},
+                       {"seconds", r.sink.seconds},
+                       {"submits_per_second", r.sink.submits_per_second},
+                       {"parts_per_second", r.sink.parts_per_second},
+                       {"receipts_per_second", r.sink.receipts_per_second}};
   for (const RunResult& run : r.runs) {
     nlohmann::json u;
     for (const auto& [name, pu] : run.usage) {
-      u[name] = {{"cpu_seconds", pu.cpu_seconds}, {"cpu_ms_per_1000_jobs", pu.cpu_ms_per_1000_jobs},
+      u[name] = {{"cpu_seconds", pu.cpu_seconds},
+                 {"cpu_ms_per_1000_jobs", pu.cpu_ms_per_1000_jobs},
                  {"peak_rss_mib", pu.peak_rss_mib}};
     }
+    nlohmann::json per_daemon = nlohmann::json::array();
+    for (const ProcessUsage& pu : run.daemon_usage) {
+      per_daemon.push_back({{"cpu_seconds", pu.cpu_seconds},
+                            {"cpu_us_per_job", pu.cpu_ms_per_1000_jobs},
+                            {"peak_rss_mib", pu.peak_rss_mib}});
+    }
     nlohmann::json backlog = nlohmann::json::array();
-    for (const auto& [t, n] : run.backlog) backlog.push_back({t, n});
-    const Sizing s = Size(r, run);
-    j["runs"].push_back({{"label", run.label},
-                         {"offered_rate", run.offered_rate},
-                         {"jobs", run.jobs},
-                         {"outcomes", run.outcomes},
-                         {"submitted", run.submitted},
-                         {"rejected", run.rejected},
-                         {"receipts", run.receipts},
-                         {"receipt_entries", run.receipt_entries},
-                         {"receipts_unmatched", run.receipts_unmatched},
-                         {"rejected_by_reason", run.rejected_by_reason},
-                         {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
-                         {"segments", {{"generated", run.segments_generated},
-                                       {"submitted", run.segments_submitted},
-                                       {"smsc_accepted", run.smsc_segments}}},
-                         {"smsc_receipts", run.smsc_receipts},
-                         {"binds_open", run.binds_open},
-                         {"bind_refusals", run.bind_refusals},
-                         {"seconds", run.seconds},
-                         {"jobs_per_second", run.jobs_per_second},
-                         {"receipts_per_second", run.receipts_per_second},
-                         {"ratio_to_redis_ceiling",
-                          r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
-                         {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
-                         {"enqueue_to_receipt", PJson(run.enqueue_to_receipt)},
-                         {"usage", u},
-                         {"backlog", backlog},
-                         {"sizing", {{"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
-                                     {"daemon_cpu_limit_jobs_per_s_per_core", s.cpu_jobs_per_s},
-                                     {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
-                                     {"redis_limit_jobs_per_s", s.redis_jobs_per_s}}}});
+    int64_t peak = 0, peak_group = -1;
+    for (const BacklogSample& b : run.backlog) {
+      backlog.push_back(
+          {{"t", b.t}, {"outstanding", b.outstanding}, {"lag", b.lag}, {"pending", b.pending}});
+      peak = std::max(peak, b.outstanding);
+      if (b.lag >= 0 && b.pending >= 0) peak_group = std::max(peak_group, b.lag + b.pending);
+    }
+    const Sizing s = SizeRun(r, run);
+    j["runs"].push_back(
+        {{"label", run.label},
+         {"offered_rate", run.offered_rate},
+         {"jobs", run.jobs},
+         {"scheduled_jobs", run.scheduled},
+         {"outcomes", run.outcomes},
+         {"submitted", run.submitted},
+         {"rejected", run.rejected},
+         {"receipts", run.receipts},
+         {"receipt_entries", run.receipt_entries},
+         {"receipts_unmatched", run.receipts_unmatched},
+         {"rejected_by_reason", run.rejected_by_reason},
+         {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
+         {"segments",
+          {{"generated", run.segments_generated},
+           {"submitted", run.segments_submitted},
+           {"smsc_accepted", run.smsc_segments}}},
+         {"smsc_receipts", run.smsc_receipts},
+         {"binds_open", run.binds_open},
+         {"bind_refusals", run.bind_refusals},
+         {"seconds", run.seconds},
+         {"jobs_per_second", run.jobs_per_second},
+         {"receipts_per_second", run.receipts_per_second},
+         {"ratio_sink_to_daemon",
+          run.jobs_per_second > 0 ? r.sink.submits_per_second / run.jobs_per_second : 0},
+         {"ratio_to_redis_ceiling",
+          r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
+         {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
+         {"intended_to_submit", PJson(run.intended_to_submit)},
+         {"enqueue_to_receipt", PJson(run.enqueue_to_receipt)},
+         {"usage", u},
+         {"daemons", run.daemons},
+         {"daemon_usage", per_daemon},
+         {"backlog", backlog},
+         {"backlog_peak", peak},
+         {"backlog_final", run.backlog.empty() ? 0 : run.backlog.back().outstanding},
+         {"group_backlog_peak", peak_group},
+         {"sizing",
+          {{"binding", LimitName(s.binding)},
+           {"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
+           {"daemon_cpu_limit_jobs_per_s", s.cpu_jobs_per_s},
+           {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
+           {"redis_limit_jobs_per_s", s.redis_jobs_per_s},
+           {"smsc_simulator_limit_jobs_per_s", s.sink_jobs_per_s}}}});
   }
   return j.dump(1) + "\n";
 }
@@ -123,8 +165,22 @@ std::string ToMarkdown(const Report& r) {
   o << "\n\n";
   o << "Redis ceiling (the same Redis operations per job without the daemon, same run): **"
     << Fmt(r.ceiling.jobs_per_second, 0) << " jobs/s**.\n\n";
-  o << "| run | jobs | jobs/s | receipts/s | × ceiling | submit p50 | p90 | p99 | p99.9 | receipt p50 | p99 |"
-       " daemon CPU ms/1k | daemon RSS MiB | redis CPU ms/1k |\n";
+  o << "SMSC simulator alone (the bench's SMPP client straight to smsc-sim, same binds, window, "
+       "latency and receipts; no Redis, no daemon): **"
+    << Fmt(r.sink.submits_per_second, 0) << " submits/s** (" << Fmt(r.sink.parts_per_second, 0)
+    << " parts/s), " << Fmt(r.sink.receipts_per_second, 0) << " receipts/s";
+  if (!r.runs.empty()) {
+    double fastest = 0;
+    for (const RunResult& run : r.runs) fastest = std::max(fastest, run.jobs_per_second);
+    const double ratio = fastest > 0 ? r.sink.submits_per_second / fastest : 0;
+    o << "; " << Fmt(ratio, 1) << "× the fastest daemon run"
+      << (ratio >= 2 ? " (≥ 2: the runs measure the daemon, not the simulator)"
+                     : " (**< 2: the simulator may be what limits the runs**)");
+  }
+  o << ".\n\n";
+  o << "| run | jobs | jobs/s | receipts/s | × ceiling | submit p50 | p90 | p99 | p99.9 | receipt "
+       "p50 | p99 |"
+       " daemon CPU µs/job | daemon RSS MiB | redis CPU µs/job |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const RunResult& run : r.runs) {
     auto usage = [&run](const char* n) {
@@ -133,24 +189,90 @@ std::string ToMarkdown(const Report& r) {
     };
     o << "| " << run.label << " | " << run.outcomes << " | " << Fmt(run.jobs_per_second, 0) << " | "
       << Fmt(run.receipts_per_second, 0) << " | "
-      << Fmt(r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0, 2) << " | "
-      << Fmt(run.enqueue_to_submit.p50) << " | " << Fmt(run.enqueue_to_submit.p90) << " | "
+      << Fmt(r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0, 2)
+      << " | " << Fmt(run.enqueue_to_submit.p50) << " | " << Fmt(run.enqueue_to_submit.p90) << " | "
       << Fmt(run.enqueue_to_submit.p99) << " | " << Fmt(run.enqueue_to_submit.p999) << " | "
       << Fmt(run.enqueue_to_receipt.p50) << " | " << Fmt(run.enqueue_to_receipt.p99) << " | "
-      << Fmt(usage("smsdispatchd").cpu_ms_per_1000_jobs) << " | " << Fmt(usage("smsdispatchd").peak_rss_mib) << " | "
+      << Fmt(usage("smsdispatchd").cpu_ms_per_1000_jobs) << " | "
+      << Fmt(usage("smsdispatchd").peak_rss_mib) << " | "
       << Fmt(usage("redis-server").cpu_ms_per_1000_jobs) << " |\n";
   }
+  for (const RunResult& run : r.runs) {
+    if (run.scheduled > run.jobs) {
+      o << "\n"
+        << run.label << ": sent " << run.jobs << " of " << run.scheduled
+        << " scheduled jobs in the time: the producer fell behind (intended→submit shows the "
+           "wait).\n";
+    }
+  }
+  bool several = false;
+  for (const RunResult& run : r.runs) several = several || run.daemon_usage.size() > 1;
+  if (several) {
+    o << "\nPer daemon (CPU per job over all of the run's jobs, so the rows add up to the sum "
+         "above):\n\n"
+         "| run | daemon | CPU µs/job | peak RSS MiB |\n|---|---:|---:|---:|\n";
+    for (const RunResult& run : r.runs) {
+      for (size_t k = 0; k < run.daemon_usage.size(); ++k) {
+        o << "| " << run.label << " | " << k << " | "
+          << Fmt(run.daemon_usage[k].cpu_ms_per_1000_jobs) << " | "
+          << Fmt(run.daemon_usage[k].peak_rss_mib) << " |\n";
+      }
+    }
+  }
   o << "\nLatencies in ms (enqueue = the job entry's id time; submit = outcome written after "
-       "submit_sm_resp; receipt = receipt written). receipts/s counts the daemon's receipts, one per "
+       "submit_sm_resp; receipt = receipt written). receipts/s counts the daemon's receipts, one "
+       "per "
        "job (a multipart job's parts are aggregated into one).\n\n";
-  o << "| run | jobs (gsm / ucs2 / long) | segments made | segments submitted | SMSC accepted | SMSC receipts "
+  bool scheduled = false;
+  for (const RunResult& run : r.runs) scheduled = scheduled || run.intended_to_submit.count > 0;
+  if (scheduled) {
+    o << "Coordinated omission: submit latency from the entry id (when the job reached Redis) "
+         "against from the time the schedule meant to send it (start + i / rate). A gap means the "
+         "producer fell behind and the entry-id figures hide that wait.\n\n";
+    o << "| run | enqueue→submit p50 | p99 | p99.9 | max | intended→submit p50 | p99 | p99.9 | max "
+         "|\n";
+    o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const RunResult& run : r.runs) {
+      if (run.intended_to_submit.count == 0) continue;
+      const Percentiles& a = run.enqueue_to_submit;
+      const Percentiles& b = run.intended_to_submit;
+      o << "| " << run.label << " | " << Fmt(a.p50) << " | " << Fmt(a.p99) << " | " << Fmt(a.p999)
+        << " | " << Fmt(a.max) << " | " << Fmt(b.p50) << " | " << Fmt(b.p99) << " | " << Fmt(b.p999)
+        << " | " << Fmt(b.max) << " |\n";
+    }
+    o << "\n";
+  }
+  o << "Redis backlog: jobs on the stream without an outcome yet (sent − outcomes), sampled "
+       "every 50 ms; the group's view is XINFO GROUPS lag (not yet read by a daemon) + pending "
+       "(read, not yet acknowledged). A peak that stays small and a final 0 mean the daemons kept "
+       "up; a backlog that grows through the run means the offered rate is above capacity, and "
+       "latency is then time spent queueing in Redis.\n\n";
+  o << "| run | peak backlog | at s | final backlog | peak lag + pending | peak lag |\n";
+  o << "|---|---:|---:|---:|---:|---:|\n";
+  for (const RunResult& run : r.runs) {
+    BacklogSample peak, group_peak, lag_peak;
+    for (const BacklogSample& b : run.backlog) {
+      if (b.outstanding > peak.outstanding) peak = b;
+      if (b.lag >= 0 && b.pending >= 0 && b.lag + b.pending > group_peak.lag + group_peak.pending)
+        group_peak = b;
+      if (b.lag > lag_peak.lag) lag_peak = b;
+    }
+    auto known = [](int64_t v) { return v < 0 ? std::string("?") : std::to_string(v); };
+    o << "| " << run.label << " | " << peak.outstanding << " | " << Fmt(peak.t) << " | "
+      << (run.backlog.empty() ? 0 : run.backlog.back().outstanding) << " | "
+      << (group_peak.lag < 0 ? "?" : std::to_string(group_peak.lag + group_peak.pending)) << " | "
+      << known(lag_peak.lag) << " |\n";
+  }
+  o << "\n";
+  o << "| run | jobs (gsm / ucs2 / long) | segments made | segments submitted | SMSC accepted | "
+       "SMSC receipts "
        "(per part) | job receipts | unmatched receipts | rejected | binds open |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const RunResult& run : r.runs) {
-    o << "| " << run.label << " | " << run.jobs << " (" << run.jobs_gsm << " / " << run.jobs_ucs2 << " / "
-      << run.jobs_long << ") | " << run.segments_generated << " | " << run.segments_submitted << " | "
-      << run.smsc_segments << " | " << run.smsc_receipts << " | " << run.receipts << " | " << run.receipts_unmatched
-      << " | " << run.rejected;
+    o << "| " << run.label << " | " << run.jobs << " (" << run.jobs_gsm << " / " << run.jobs_ucs2
+      << " / " << run.jobs_long << ") | " << run.segments_generated << " | "
+      << run.segments_submitted << " | " << run.smsc_segments << " | " << run.smsc_receipts << " | "
+      << run.receipts << " | " << run.receipts_unmatched << " | " << run.rejected;
     if (!run.rejected_by_reason.empty()) {
       o << " (";
       const char* sep = "";
@@ -160,34 +282,50 @@ std::string ToMarkdown(const Report& r) {
       }
       o << ")";
     }
-    o << " | " << run.binds_open << (run.bind_refusals > 0 ? " (" + std::to_string(run.bind_refusals) + " refused)" : "")
+    o << " | " << run.binds_open
+      << (run.bind_refusals > 0 ? " (" + std::to_string(run.bind_refusals) + " refused)" : "")
       << " |\n";
   }
   o << "\n";
   if (!r.runs.empty()) {
-    const RunResult& top = *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
-      return a.jobs_per_second < b.jobs_per_second;
-    });
-    const Sizing s = Size(r, top);
+    const RunResult& top =
+        *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
+          return a.jobs_per_second < b.jobs_per_second;
+        });
+    const Sizing s = SizeRun(r, top);
     o << "## Sizing model (from the fastest run)\n\n";
     o << "| limit | jobs/s | from |\n|---|---:|---|\n";
-    o << "| carrier window | " << Fmt(s.carrier_jobs_per_s, 0) << " | " << r.binds << " bind(s) × window "
-      << r.window << " / " << Fmt(std::max(r.smsc_latency_ms, 0.05), 2) << " ms round trip |\n";
-    o << "| daemon CPU, per core | " << Fmt(s.cpu_jobs_per_s, 0) << " | 1 s / daemon CPU per job |\n";
+    o << "| carrier window | " << Fmt(s.carrier_jobs_per_s, 0) << " | " << r.daemons
+      << " daemon(s) × " << r.binds << " bind(s) × window " << r.window << " / "
+      << Fmt(std::max(r.smsc_latency_ms, 0.05), 2) << " ms round trip |\n";
+    o << "| daemon CPU | " << Fmt(s.cpu_jobs_per_s, 0) << " | " << r.daemons
+      << " daemon(s) × 1 core / daemon CPU per job (summed over the daemons) |\n";
     o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0)
       << " | 1 s / Redis CPU per job with the daemon's scripts |\n";
     o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
-    auto or_inf = [](double v) { return v > 0 ? v : 1e18; };
-    const double bind = std::min({s.carrier_jobs_per_s, or_inf(s.cpu_jobs_per_s), or_inf(s.redis_cpu_jobs_per_s),
-                                  or_inf(s.redis_jobs_per_s)});
-    const char* which = bind == s.carrier_jobs_per_s ? "the carrier window (add binds or window)"
-                        : bind == s.cpu_jobs_per_s   ? "the daemon's CPU (one loop thread)"
-                        : bind == s.redis_cpu_jobs_per_s ? "Redis CPU spent on the daemon's scripts"
-                                                         : "Redis";
-    o << "\nThe binding limit is **" << which << "**; measured " << Fmt(top.jobs_per_second, 0)
+    o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
+      << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
+    o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured "
+      << Fmt(top.jobs_per_second, 0)
       << " jobs/s. On a shared machine every process also competes for the same cores.\n";
   }
   return o.str();
+}
+
+const char* LimitName(SizingLimit l) {
+  switch (l) {
+    case SizingLimit::kCarrierWindow:
+      return "the carrier window (add binds or window)";
+    case SizingLimit::kDaemonCpu:
+      return "the daemons' CPU (one core each: add daemons)";
+    case SizingLimit::kRedisCpu:
+      return "Redis CPU spent on the daemon's scripts";
+    case SizingLimit::kRedis:
+      return "Redis";
+    case SizingLimit::kSmscSimulator:
+      return "the SMSC simulator (the bench's own limit)";
+  }
+  return "?";
 }
 
 std::string LatencySvg(const Report& r) {
@@ -207,21 +345,25 @@ std::string LatencySvg(const Report& r) {
   auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / max_y; };
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << w / 2 << "\" y=\"18\" text-anchor=\"middle\">smsdispatch latency vs offered load ("
-    << r.date << ", " << r.commit << ")</text>\n";
-  o << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - right << "\" y2=\"" << h - bottom
-    << "\" stroke=\"black\"/>\n<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\"" << left << "\" y2=\""
-    << h - bottom << "\" stroke=\"black\"/>\n";
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
+  o << "<text x=\"" << w / 2
+    << "\" y=\"18\" text-anchor=\"middle\">smsdispatch latency vs offered load (" << r.date << ", "
+    << r.commit << ")</text>\n";
+  o << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - right << "\" y2=\""
+    << h - bottom << "\" stroke=\"black\"/>\n<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\""
+    << left << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
   for (int i = 0; i <= 4; ++i) {
     const double xv = max_x * i / 4, yv = max_y * i / 4;
-    o << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << Fmt(xv, 0)
-      << "</text>\n<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4 << "\" text-anchor=\"end\">" << Fmt(yv, 1)
-      << "</text>\n<line x1=\"" << left << "\" y1=\"" << Y(yv) << "\" x2=\"" << w - right << "\" y2=\"" << Y(yv)
-      << "\" stroke=\"#ddd\"/>\n";
+    o << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">"
+      << Fmt(xv, 0) << "</text>\n<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4
+      << "\" text-anchor=\"end\">" << Fmt(yv, 1) << "</text>\n<line x1=\"" << left << "\" y1=\""
+      << Y(yv) << "\" x2=\"" << w - right << "\" y2=\"" << Y(yv) << "\" stroke=\"#ddd\"/>\n";
   }
-  o << "<text x=\"" << w / 2 << "\" y=\"" << h - 12 << "\" text-anchor=\"middle\">offered load (jobs/s)</text>\n";
-  o << "<text transform=\"translate(16," << h / 2 << ") rotate(-90)\" text-anchor=\"middle\">latency (ms)</text>\n";
+  o << "<text x=\"" << w / 2 << "\" y=\"" << h - 12
+    << "\" text-anchor=\"middle\">offered load (jobs/s)</text>\n";
+  o << "<text transform=\"translate(16," << h / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">latency (ms)</text>\n";
   struct Series {
     const char* name;
     const char* color;
@@ -238,11 +380,65 @@ std::string LatencySvg(const Report& r) {
     for (const RunResult* p : pts) o << X(p->offered_rate) << "," << Y(s.get(*p)) << " ";
     o << "\"/>\n";
     for (const RunResult* p : pts) {
-      o << "<circle cx=\"" << X(p->offered_rate) << "\" cy=\"" << Y(s.get(*p)) << "\" r=\"3\" fill=\"" << s.color
-        << "\"/>\n";
+      o << "<circle cx=\"" << X(p->offered_rate) << "\" cy=\"" << Y(s.get(*p))
+        << "\" r=\"3\" fill=\"" << s.color << "\"/>\n";
     }
-    o << "<text x=\"" << left + 10 << "\" y=\"" << top + 14 + 16 * row << "\" fill=\"" << s.color << "\">" << s.name
-      << "</text>\n";
+    o << "<text x=\"" << left + 10 << "\" y=\"" << top + 14 + 16 * row << "\" fill=\"" << s.color
+      << "\">" << s.name << "</text>\n";
+    ++row;
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+std::string BacklogSvg(const Report& r) {
+  std::vector<const RunResult*> runs;
+  double max_t = 0;
+  int64_t max_n = 0;
+  for (const RunResult& run : r.runs) {
+    if (run.backlog.size() < 2) continue;
+    runs.push_back(&run);
+    for (const BacklogSample& b : run.backlog) {
+      max_t = std::max(max_t, b.t);
+      max_n = std::max(max_n, b.outstanding);
+    }
+  }
+  if (runs.empty() || max_t <= 0) return {};
+  const double w = 720, h = 420, left = 80, right = 20, top = 30, bottom = 50;
+  const double max_y = std::max(10.0, static_cast<double>(max_n) * 1.1);
+  auto X = [&](double v) { return left + (w - left - right) * v / max_t; };
+  auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / max_y; };
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
+  o << "<text x=\"" << w / 2
+    << "\" y=\"18\" text-anchor=\"middle\">Redis backlog (jobs without an outcome) over time ("
+    << r.date << ", " << r.commit << ")</text>\n";
+  o << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - right << "\" y2=\""
+    << h - bottom << "\" stroke=\"black\"/>\n<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\""
+    << left << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
+  for (int i = 0; i <= 4; ++i) {
+    const double xv = max_t * i / 4, yv = max_y * i / 4;
+    o << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">"
+      << Fmt(xv, 1) << "</text>\n<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4
+      << "\" text-anchor=\"end\">" << Fmt(yv, 0) << "</text>\n<line x1=\"" << left << "\" y1=\""
+      << Y(yv) << "\" x2=\"" << w - right << "\" y2=\"" << Y(yv) << "\" stroke=\"#ddd\"/>\n";
+  }
+  o << "<text x=\"" << w / 2 << "\" y=\"" << h - 12
+    << "\" text-anchor=\"middle\">seconds since the run started</text>\n";
+  o << "<text transform=\"translate(16," << h / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">backlog (jobs)</text>\n";
+  static const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c",
+                                        "#9467bd", "#ff7f0e", "#8c564b"};
+  int row = 0;
+  for (const RunResult* run : runs) {
+    const char* color = kColors[row % 6];
+    o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
+    for (const BacklogSample& b : run->backlog)
+      o << X(b.t) << "," << Y(static_cast<double>(b.outstanding)) << " ";
+    o << "\"/>\n<text x=\"" << w - right - 10 << "\" y=\"" << top + 14 + 16 * row
+      << "\" text-anchor=\"end\" fill=\"" << color << "\">" << run->label << "</text>\n";
     ++row;
   }
   o << "</svg>\n";

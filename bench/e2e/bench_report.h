@@ -21,16 +21,29 @@ struct ProcessUsage {
   double peak_rss_mib = 0;
 };
 
+// The Redis backlog at one moment of a run, two ways: jobs sent without an outcome yet (what
+// the producer and the outcome stream say), and the consumer group's own view (XINFO GROUPS):
+// `lag` entries not yet read by any daemon, `pending` read but not yet acknowledged (the
+// daemon acknowledges with the outcome). lag + pending is the group's backlog; -1 = unknown.
+struct BacklogSample {
+  double t = 0;             // seconds since the run started
+  int64_t outstanding = 0;  // sent - outcomes
+  int64_t lag = -1;
+  int64_t pending = -1;
+};
+
 struct RunResult {
-  std::string label;           // "rate 20000/s" or "max"
-  double offered_rate = 0;     // jobs/s asked for (0 = as fast as possible)
-  uint64_t jobs = 0;
+  std::string label;        // "rate 20000/s" or "max"
+  double offered_rate = 0;  // jobs/s asked for (0 = as fast as possible)
+  uint64_t jobs = 0;        // sent
+  uint64_t scheduled = 0;   // a timed run at a fixed rate: rate x duration (0 otherwise); more
+                            // than `jobs` when the producer fell behind its schedule
   uint64_t outcomes = 0;
   uint64_t submitted = 0;
   uint64_t rejected = 0;
-  uint64_t receipts = 0;        // jobs with a receipt written by the daemon (one per job)
-  uint64_t receipt_entries = 0; // entries on the receipt stream (more than receipts only if a
-                                // job got several)
+  uint64_t receipts = 0;            // jobs with a receipt written by the daemon (one per job)
+  uint64_t receipt_entries = 0;     // entries on the receipt stream (more than receipts only if a
+                                    // job got several)
   uint64_t receipts_unmatched = 0;  // on the quarantine stream: the daemon found no job for them
   // The message mix (--mix) and its segments: as generated (core's count), as the daemon
   // submitted them (the outcomes' `segments`), as the SMSC accepted them (smsc-sim's
@@ -43,13 +56,21 @@ struct RunResult {
   uint64_t binds_open = 0;     // sessions bound at the simulator when the run ended
   uint64_t bind_refusals = 0;  // binds the simulator refused for --max-binds
   std::map<std::string, uint64_t> rejected_by_reason;
-  double seconds = 0;          // first enqueue to last outcome
-  double jobs_per_second = 0;  // outcomes / seconds
+  double seconds = 0;              // first enqueue to last outcome
+  double jobs_per_second = 0;      // outcomes / seconds
   double receipts_per_second = 0;  // job receipts (not the SMSC's per-part ones) per second
   Percentiles enqueue_to_submit;
+  // At fixed rates only: from the time the schedule meant to send the job (start + i / rate)
+  // to its outcome, so a producer that fell behind cannot hide queueing (coordinated
+  // omission). Empty (count 0) at max rate, which has no schedule.
+  Percentiles intended_to_submit;
   Percentiles enqueue_to_receipt;
-  std::map<std::string, ProcessUsage> usage;  // smsdispatchd, redis-server, smsc-sim
-  std::vector<std::pair<double, int64_t>> backlog;  // (seconds since start, entries without outcome)
+  // smsdispatchd (summed over the daemons: CPU per job of all of them, RSS added), redis-server,
+  // smsc-sim.
+  std::map<std::string, ProcessUsage> usage;
+  int daemons = 1;
+  std::vector<ProcessUsage> daemon_usage;  // each daemon; CPU per job over all the run's jobs
+  std::vector<BacklogSample> backlog;      // every ~50 ms
 };
 
 struct CeilingResult {
@@ -58,21 +79,53 @@ struct CeilingResult {
   double jobs_per_second = 0;
 };
 
+// What smsc-sim sinks on its own (bench/e2e/sink_ceiling.h): the bench's SMPP client straight
+// to the simulator, same binds, window, latency and receipts, no Redis, no daemon.
+struct SinkResult {
+  uint64_t jobs = 0;              // submits answered
+  uint64_t accepted = 0;          // of them accepted
+  uint64_t parts = 0;             // segments accepted
+  uint64_t receipts = 0;          // receipts received (one per part)
+  double seconds = 0;             // first submit to last answer
+  double submits_per_second = 0;  // accepted jobs per second
+  double parts_per_second = 0;
+  double receipts_per_second = 0;  // first submit to last receipt
+};
+
 struct Report {
   std::map<std::string, std::string> parameters;
   std::string machine;
   std::string commit;
   std::string date;
   CeilingResult ceiling;
+  SinkResult sink;
   std::vector<RunResult> runs;
   // Sizing model inputs.
-  int binds = 1;
+  int binds = 1;    // per daemon
+  int daemons = 1;  // smsdispatchd processes in the consumer group
   int window = 0;
   double smsc_latency_ms = 0;
 };
 
+// The limits a planner compares, for one run: the lowest binds the measured rate.
+enum class SizingLimit { kCarrierWindow, kDaemonCpu, kRedisCpu, kRedis, kSmscSimulator };
+struct Sizing {
+  double carrier_jobs_per_s = 0;  // daemons x binds x window / round trip
+  // daemons x one core / daemon CPU per job summed over the daemons (each is one event loop,
+  // at most one core).
+  double cpu_jobs_per_s = 0;
+  double redis_cpu_jobs_per_s = 0;  // one core / Redis CPU per job (Redis is single-threaded)
+  double redis_jobs_per_s = 0;      // the Redis ceiling
+  double sink_jobs_per_s = 0;       // the SMSC simulator alone
+  SizingLimit binding = SizingLimit::kCarrierWindow;  // a limit of 0 (not measured) never binds
+};
+Sizing SizeRun(const Report& r, const RunResult& run);
+const char* LimitName(SizingLimit l);
+
 std::string ToJson(const Report& r);
 std::string ToMarkdown(const Report& r);
-std::string LatencySvg(const Report& r);  // empty when fewer than two runs
+std::string LatencySvg(const Report& r);  // empty when fewer than two fixed-rate runs
+std::string BacklogSvg(const Report& r);  // backlog against time, one line per run; empty
+                                          // when no run has two samples
 
 }  // namespace sd::bench

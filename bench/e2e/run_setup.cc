@@ -8,9 +8,16 @@ namespace sd::bench {
 std::string DaemonConfigText(const RunSetup& s) {
   std::ostringstream cfg;
   cfg << "[daemon]\nlog_level = \"warn\"\nmax_inflight = " << s.max_inflight
-      << "\nstats_interval_ms = 60000\nconsumer = \"bench\"\n"
-      << "[redis]\nport = " << s.redis_port << "\nbatch = " << s.batch << "\nblock_ms = 100\n"
-      << (s.redis_unix ? "unix_socket = \"redis.sock\"\n" : "") << "[keys]\nfile = \"keys.toml\"\n"
+      << "\nstats_interval_ms = 60000\nconsumer = \"" << s.consumer << "\"\n"
+      << "[redis]\nhost = \"" << s.redis_host
+      << "\"\n"
+      // A server reached only by its socket (--redis-socket) has no port to name.
+      << (s.redis_port > 0 ? "port = " + std::to_string(s.redis_port) + "\n" : std::string())
+      << "batch = " << s.batch << "\nblock_ms = 100\n"
+      << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
+          : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
+                                  : std::string())
+      << "[keys]\nfile = \"keys.toml\"\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << s.sim_port
       << "\nsystem_id = \"bench\"\npassword_file = \"smpp.pw\"\nwindow = " << s.window << "\n";
   if (s.binds > 1) cfg << "binds = " << s.binds << "\n";
@@ -31,7 +38,7 @@ std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir)
           "--receipt-delay-ms",
           std::to_string(s.receipt_delay_ms),
           "--max-binds",
-          std::to_string(s.binds),
+          std::to_string(s.binds * s.daemons),
           "--stats-file",
           dir + "/sim.json"};
 }

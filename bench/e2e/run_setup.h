@@ -10,13 +10,17 @@
 namespace sd::bench {
 
 struct RunSetup {
+  std::string redis_host = "127.0.0.1";
   int redis_port = 0;
-  bool redis_unix = false;  // the daemon talks to Redis over dir/redis.sock
+  bool redis_unix = false;   // the daemon talks to Redis over dir/redis.sock
+  std::string redis_socket;  // or over this socket (connect mode); wins over redis_unix
   int batch = 512;
   int max_inflight = 4096;
   int sim_port = 0;
   int window = 256;
-  int binds = 1;  // transmit/transceiver binds of the one carrier
+  int binds = 1;                   // transmit/transceiver binds of the one carrier, per daemon
+  int daemons = 1;                 // daemons sharing the simulator: it admits binds x daemons
+  std::string consumer = "bench";  // the daemon's consumer name, distinct per daemon
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
 };
@@ -26,8 +30,8 @@ struct RunSetup {
 // configuration stays one that every daemon version accepts.
 std::string DaemonConfigText(const RunSetup& s);
 
-// smsc-sim's argv (without the binary). --max-binds is the configured bind count: the
-// simulator refuses any bind beyond it, so a run also shows the daemon opened no more.
+// smsc-sim's argv (without the binary). --max-binds is the configured bind count times the
+// daemons: the simulator refuses any bind beyond it, so a run also shows none opened more.
 std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir);
 
 // The top-level integer counters of smsc-sim's stats file ("name": number), without the

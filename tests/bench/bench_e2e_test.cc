@@ -160,6 +160,34 @@ TEST(RunSetup, UnixSocketRedis) {
   EXPECT_EQ(t["redis"]["unix_socket"].value<std::string>(), "redis.sock");
 }
 
+TEST(RunSetup, EachDaemonItsConsumerAndTheSimulatorAdmitsAllTheirBinds) {
+  RunSetup s = SetupWithBinds(2);
+  s.daemons = 3;
+  s.consumer = "bench2";
+  const toml::table t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["daemon"]["consumer"].value<std::string>(), "bench2");
+  EXPECT_EQ(t["carrier"][0]["binds"].value<int64_t>(), 2);  // per daemon
+  const auto argv = SimArguments(s, "/tmp/run");
+  std::map<std::string, std::string> args;
+  for (size_t i = 0; i + 1 < argv.size(); i += 2) args[argv[i]] = argv[i + 1];
+  EXPECT_EQ(args["--max-binds"], "6");
+}
+
+TEST(RunSetup, AGivenRedisByHostOrSocket) {
+  RunSetup s = SetupWithBinds(1);
+  s.redis_host = "127.0.0.2";
+  toml::table t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["redis"]["host"].value<std::string>(), "127.0.0.2");
+  EXPECT_FALSE(t["redis"]["unix_socket"]);
+  s.redis_unix = true;
+  s.redis_socket = "/run/redis/redis.sock";  // wins over the run's own socket
+  t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["redis"]["unix_socket"].value<std::string>(), "/run/redis/redis.sock");
+  s.redis_port = 0;  // only the socket: no port to name
+  t = toml::parse(DaemonConfigText(s));
+  EXPECT_FALSE(t["redis"]["port"]);
+}
+
 TEST(RunSetup, SimStatsAreTheTopLevelCounters) {
   const auto stats =
       ParseSimStats(R"({"accepted_submits":12,"receipts_sent":12,"bound_trx":2,"sessions":[)"
