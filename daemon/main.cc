@@ -98,6 +98,7 @@ sd::smpp::SmppCarrierOptions CarrierOptions(const sd::CarrierConfig& c) {
                                   *sd::MessageIdFormatFromName(c.receipt_id_format));
   o.max_throttled_attempts = static_cast<int>(c.max_throttled_attempts);
   o.max_temporary_attempts = static_cast<int>(c.max_temporary_attempts);
+  o.extra_temporary_statuses = c.temporary_statuses;
   o.tls = c.tls;
   o.tls_server_name = c.tls_server_name;
   return o;
@@ -153,9 +154,10 @@ struct Daemon {
       const auto& c = carrier->counters();
       spdlog::info(
           "stats: carrier {} binds={}/{} accepted={} temp_fail={} perm_fail={} partial={} "
-          "parts={} part_retries={} throttled={} disconnects={} odd_ids={}",
+          "parts={} part_retries={} temp_retries={} throttled={} disconnects={} odd_ids={}",
           carrier->name(), carrier->bound_binds(), carrier->binds().size(), c.accepted,
           c.temporary_failures, c.permanent_failures, c.partially_sent, c.parts, c.part_retries,
+          c.temporary_retries,
           c.throttled, c.disconnects, c.odd_message_ids);
     }
     std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"

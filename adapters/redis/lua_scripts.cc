@@ -3,10 +3,8 @@
 #include <openssl/sha.h>
 
 namespace sd::redis {
-namespace {
 
-std::string Sha1Hex(const char* body) {
-  const std::string_view b(body);
+std::string Sha1Hex(std::string_view b) {
   unsigned char md[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(b.data()), b.size(), md);
   static constexpr char kHex[] = "0123456789abcdef";
@@ -17,6 +15,8 @@ std::string Sha1Hex(const char* body) {
   }
   return out;
 }
+
+namespace {
 
 LuaScript Make(const char* name, const char* body) { return LuaScript{name, body, Sha1Hex(body)}; }
 
@@ -126,7 +126,8 @@ return out
 
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
 // stream, then per receipt its correlation key and its quarantine guard. ARGV: maxlen, ttl,
-// aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'), the
+// aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
+// carrier could not parse it, quarantine it at once with reason unparsable), the
 // number of fields, the receipt's field/value pairs without the state (carrier and message_id
 // first: the state follows them). Returns per receipt 0 quarantined (no correlation on the
 // last try), 1 written, 2 duplicate, 3 one part of a multipart job noted (the job's receipt
@@ -164,21 +165,26 @@ local function receipt_fields(a, nf, fields, state)
   for k = f0 + 4, f0 + nf - 1 do fields[#fields + 1] = ARGV[k] end
   return fields
 end
+local function quarantine(guard, a, nf, state, reason)
+  if redis.call('EXISTS', guard) == 1 then return 2 end
+  local fields = receipt_fields(a, nf, {}, state)
+  fields[#fields + 1] = 'reason'
+  fields[#fields + 1] = reason
+  local r = xadd(KEYS[2], ARGV[1], fields)
+  if failed(r) then return r end
+  redis.call('SET', guard, '1', 'PX', ARGV[2])
+  return 0
+end
 local function one(corr_key, guard, a, nf)
   local state = ARGV[a]
+  -- A receipt the carrier could not read (no message id): nothing to match it by.
+  if ARGV[a + 2] == '2' then return quarantine(guard, a, nf, state, 'unparsable') end
   local corr = redis.call('GET', corr_key)
   if not corr then
     -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on
     -- its way on another bind. Nothing is written; the store asks again a little later.
     if ARGV[a + 2] ~= '1' then return 4 end
-    if redis.call('EXISTS', guard) == 1 then return 2 end
-    local fields = receipt_fields(a, nf, {}, state)
-    fields[#fields + 1] = 'reason'
-    fields[#fields + 1] = 'unmatched'
-    local r = xadd(KEYS[2], ARGV[1], fields)
-    if failed(r) then return r end
-    redis.call('SET', guard, '1', 'PX', ARGV[2])
-    return 0
+    return quarantine(guard, a, nf, state, 'unmatched')
   end
   local parts = {}
   local i = 1

@@ -667,16 +667,24 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
     const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
     // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
     const bool final_state = rc.state != ReceiptState::kEnroute;
+    // No message id: the carrier could not read the receipt (its bytes are in `raw`). It goes
+    // to quarantine at once, guarded by a digest of those bytes so a redelivery is filed once.
+    const bool unparsable = rc.message_id.empty() && rc.match_key.empty();
     op.keys.push_back(CorrelationKey(rc.carrier, match));
-    op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
+    op.keys.push_back(unparsable ? Key("rcpt:" + rc.carrier + ":raw:" + Sha1Hex(rc.raw))
+                                 : Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
     const std::string fields[] = {
         "carrier",         rc.carrier, "message_id",  rc.message_id, "carrier_status",
         rc.carrier_status, "err",      rc.error_code, "ts",          std::to_string(rc.ts_ms)};
     op.args.push_back(status);
     op.args.push_back(final_state ? "1" : "0");
-    op.args.push_back(last_try ? "1" : "0");
-    op.args.push_back(std::to_string(std::size(fields)));
+    op.args.push_back(unparsable ? "2" : last_try ? "1" : "0");
+    op.args.push_back(std::to_string(std::size(fields) + (rc.raw.empty() ? 0 : 2)));
     op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+    if (!rc.raw.empty()) {
+      op.args.push_back("raw");
+      op.args.push_back(rc.raw);
+    }
     sent.push_back(std::move(*w));
   }
   op.items = sent.size();
@@ -695,6 +703,7 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
       }
       ++counters_.receipts;
       if (v == 0) ++counters_.unmatched_receipts;
+      if (v == 0 && w.receipt->message_id.empty()) ++counters_.unparsable_receipts;
       if (v == 2) ++counters_.duplicate_receipts;
       if (v == 3) ++counters_.part_receipts;
       w.done();

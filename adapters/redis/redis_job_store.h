@@ -96,6 +96,7 @@ struct RedisStoreCounters {
   uint64_t receipts = 0;            // receipts confirmed by Redis
   uint64_t unmatched_receipts = 0;  // of those, quarantined
   uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
+  uint64_t unparsable_receipts = 0;  // of the quarantined: the carrier could not read them
   uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
   uint64_t receipt_retries = 0;     // receipts asked again because their submit was not in yet
   uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply

@@ -39,8 +39,8 @@ struct SmppCarrierOptions {
   int max_throttled_attempts = 20;
   int max_temporary_attempts = 3;
   // Extra command_status values this SMSC means as "try again later" (vendor codes, or
-  // ESME_RSUBMITFAIL where it is used for congestion): ClassifySubmitStatus. Not yet read
-  // from the daemon's config file.
+  // ESME_RSUBMITFAIL where it is used for congestion): ClassifySubmitStatus. Config
+  // [[carrier]] temporary_statuses.
   std::vector<uint32_t> extra_temporary_statuses;
   // Delay before the n-th temporary retry of a part: drawn from [max(initial, c/2), c] with
   // c = min(max, initial * 2^n), on the loop's timer, so a failing part never holds up other

@@ -533,6 +533,24 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
       s.OneOf("receipt_id_format", cc.receipt_id_format, {"string", "hex", "decimal"});
   cc.max_throttled_attempts = s.Int("max_throttled_attempts", cc.max_throttled_attempts, 1, 1000);
   cc.max_temporary_attempts = s.Int("max_temporary_attempts", cc.max_temporary_attempts, 1, 100);
+  if (const toml::node* n = s.Node("temporary_statuses")) {
+    // SMPP command_status values this SMSC means as "try again later" (vendor codes).
+    const toml::array* a = n->as_array();
+    if (a == nullptr || a->size() > 64) {
+      p.At(*n, "carrier.temporary_statuses must be an array of at most 64 command_status values");
+    } else {
+      for (const toml::node& item : *a) {
+        const int64_t v = item.is_integer() ? item.as_integer()->get() : -1;
+        if (v <= 0 || v > 0xFFFFFFFFLL || v == 0x58 || v == 0x14) {
+          p.At(item, "carrier.temporary_statuses: each must be a command_status in [1, 0xFFFFFFFF] "
+                     "other than ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14), which are always "
+                     "paced and retried");
+          break;
+        }
+        cc.temporary_statuses.push_back(static_cast<uint32_t>(v));
+      }
+    }
+  }
   if (const toml::node* n = s.Node("tls")) {
     if (!n->is_table()) {
       p.At(*n, "carrier.tls must be a table: write [carrier.tls] after the [[carrier]]");

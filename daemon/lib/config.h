@@ -49,6 +49,7 @@ struct CarrierConfig {
   std::string receipt_id_format = "string";  // string | hex | decimal
   int64_t max_throttled_attempts = 20;
   int64_t max_temporary_attempts = 3;
+  std::vector<uint32_t> temporary_statuses;  // SmppCarrierOptions::extra_temporary_statuses
   // [carrier.tls]: present means every bind speaks TLS only. Built (every file read and
   // checked) while the configuration loads, so a bad file stops start-up at its line.
   std::shared_ptr<const net::TlsContext> tls;

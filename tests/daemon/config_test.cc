@@ -499,7 +499,8 @@ TEST_F(ConfigTest, CarrierSendingKeys) {
                                                "submit_id_format = \"hex\"\n"
                                                "receipt_id_format = \"decimal\"\n"
                                                "max_throttled_attempts = 5\n"
-                                               "max_temporary_attempts = 2\n");
+                                               "max_temporary_attempts = 2\n"
+                                               "temporary_statuses = [0x45, 1024]\n");
   auto r = LoadConfig(path);
   ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
   const CarrierConfig& k = std::get<Config>(r).carriers[0];
@@ -512,6 +513,7 @@ TEST_F(ConfigTest, CarrierSendingKeys) {
   EXPECT_EQ(k.receipt_id_format, "decimal");
   EXPECT_EQ(k.max_throttled_attempts, 5);
   EXPECT_EQ(k.max_temporary_attempts, 2);
+  EXPECT_EQ(k.temporary_statuses, (std::vector<uint32_t>{0x45, 1024}));
   EXPECT_EQ(k.tls, nullptr) << "plain TCP unless [carrier.tls] is present";
 
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "binds = 0\n"),
@@ -521,6 +523,12 @@ TEST_F(ConfigTest, CarrierSendingKeys) {
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + kCarrier + "receipt_id_format = \"HEX\"\n"),
       Path("c.toml") + ":9:21: carrier.receipt_id_format must be one of string, hex, decimal");
+  const std::string throttling = ErrorOf(std::string(kKeys) + kCarrier + "temporary_statuses = [8, 0x58]\n");
+  EXPECT_EQ(throttling.rfind(Path("c.toml") + ":9:26: carrier.temporary_statuses: each must be", 0), 0u)
+      << throttling;
+  const std::string not_int = ErrorOf(std::string(kKeys) + kCarrier + "temporary_statuses = \"x\"\n");
+  EXPECT_EQ(not_int.rfind(Path("c.toml") + ":9:22: carrier.temporary_statuses must be an array", 0), 0u)
+      << not_int;
 }
 
 TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {

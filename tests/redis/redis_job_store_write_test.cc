@@ -383,6 +383,32 @@ TEST_F(WriteTest, CommitsWithinTheWriteLingerShareOneScriptCall) {
   }
 }
 
+// A receipt the carrier could not read (empty message id, its bytes in `raw`) is never
+// dropped: quarantined at once with reason unparsable and its raw text, filed once however
+// often the SMSC sends it, and never matched to a job (not even one whose id was empty).
+TEST_F(WriteTest, UnparsableReceiptsAreQuarantinedAtOnceWithTheirBytes) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  Receipt r;
+  r.carrier = "carrier-a";
+  r.raw = "id:?? stat:\\x01garbage";
+  ASSERT_TRUE(h.PutReceipt(r));
+  ASSERT_TRUE(h.PutReceipt(r));  // redelivered
+  Receipt other = r;
+  other.raw = "something else";
+  ASSERT_TRUE(h.PutReceipt(other));
+  const auto q = StreamRead(redis_, "sd:receipts:unmatched");
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].Get("reason"), "unparsable");
+  EXPECT_EQ(q[0].Get("raw"), r.raw);
+  EXPECT_EQ(q[0].Get("carrier"), "carrier-a");
+  EXPECT_EQ(q[1].Get("raw"), "something else");
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 0);
+  EXPECT_EQ(h->counters().unparsable_receipts, 2u);
+  EXPECT_EQ(h->counters().duplicate_receipts, 1u);
+  EXPECT_EQ(h->counters().receipt_retries, 0u) << "no wait for a submit that cannot come";
+  ASSERT_TRUE(h.Close());
+}
+
 TEST_F(WriteTest, AThousandCommitsInOneLoopTurnArePipelined) {
   constexpr int kN = 1000;
   auto o = TestStoreOptions(redis_);
