@@ -14,6 +14,9 @@ std::string DaemonConfigText(const RunSetup& s) {
       // A server reached only by its socket (--redis-socket) has no port to name.
       << (s.redis_port > 0 ? "port = " + std::to_string(s.redis_port) + "\n" : std::string())
       << "batch = " << s.batch << "\nblock_ms = 100\n"
+      << (s.linger_ms > 0 ? "read_linger_ms = " + std::to_string(s.linger_ms) +
+                                "\nwrite_linger_ms = " + std::to_string(s.linger_ms) + "\n"
+                          : std::string())
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())

@@ -52,6 +52,7 @@ struct Options {
   int binds = 1;    // transmit/transceiver binds of the carrier (daemon config `binds`)
   int daemons = 1;  // smsdispatchd processes in the consumer group (the "daemon threads")
   int batch = 512;
+  int linger_ms = 0;
   int max_inflight = 4096;
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
@@ -86,6 +87,7 @@ void Usage(FILE* f) {
       "                         one event loop, so more cores means more daemons\n"
       "  --batch N              XREADGROUP batch (512)\n"
       "  --max-inflight N       daemon max_inflight (4096)\n"
+      "  --linger-ms N          daemon read_linger_ms and write_linger_ms (0: next loop turn)\n"
       "  --smsc-latency-ms N    simulator submit_sm_resp latency (1)\n"
       "  --receipt-delay-ms N   simulator receipt delay (10)\n"
       "  --mix G:U:L            shares of single GSM, single UCS-2 and long (2-4 segment)\n"
@@ -352,6 +354,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.redis_unix = o.redis_unix;
   s.redis_socket = o.redis_socket;
   s.batch = o.batch;
+  s.linger_ms = o.linger_ms;
   s.max_inflight = o.max_inflight;
   s.sim_port = e.sim_port;
   s.window = o.window;
@@ -975,6 +978,8 @@ int Main(int argc, char** argv) {
       o.window = std::stoi(val());
     else if (a == "--batch")
       o.batch = std::stoi(val());
+    else if (a == "--linger-ms")
+      o.linger_ms = std::stoi(val());
     else if (a == "--max-inflight")
       o.max_inflight = std::stoi(val());
     else if (a == "--smsc-latency-ms")
@@ -1136,6 +1141,7 @@ int Main(int argc, char** argv) {
       {"window", std::to_string(o.window)},
       {"binds", std::to_string(o.binds)},
       {"batch", std::to_string(o.batch)},
+      {"linger_ms", std::to_string(o.linger_ms)},
       {"max_inflight", std::to_string(o.max_inflight)},
       {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},
       {"receipt_delay_ms", std::to_string(o.receipt_delay_ms)},

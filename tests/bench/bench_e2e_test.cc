@@ -153,6 +153,15 @@ TEST(RunSetup, SeveralBindsGoIntoTheCarrierAndLimitTheSimulator) {
   EXPECT_EQ(args["--stats-file"], "/tmp/run/sim.json");
 }
 
+TEST(RunSetup, LingerGoesIntoTheRedisSectionOnlyWhenSet) {
+  RunSetup s = SetupWithBinds(1);
+  EXPECT_EQ(DaemonConfigText(s).find("linger"), std::string::npos);
+  s.linger_ms = 2;
+  const toml::table t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["redis"]["read_linger_ms"].value<int64_t>(), 2);
+  EXPECT_EQ(t["redis"]["write_linger_ms"].value<int64_t>(), 2);
+}
+
 TEST(RunSetup, UnixSocketRedis) {
   RunSetup s = SetupWithBinds(1);
   s.redis_unix = true;
