@@ -168,6 +168,60 @@ struct Daemon {
                    std::to_string(d.rejected_by_reason[i]);
     }
     if (!by_reason.empty()) spdlog::info("stats: rejected by reason: {}", by_reason);
+    PublishStats(d, r);
+  }
+
+  // The same counters, machine-readable, as the hash <prefix>stats:<consumer> (docs/redis.md;
+  // `smsdispatch stats` prints them): every reason has its field, zero included, so a
+  // dashboard sees a fixed set. Expires after three intervals: a stopped daemon drops out.
+  void PublishStats(const sd::DispatcherStats& d, const sd::redis::RedisStoreCounters& r) {
+    std::vector<std::string> f;
+    auto put = [&f](std::string name, uint64_t v) {
+      f.push_back(std::move(name));
+      f.push_back(std::to_string(v));
+    };
+    f.push_back("ts");
+    f.push_back(std::to_string(clock.NowMs()));
+    put("entries", d.entries);
+    put("admitted", d.admitted);
+    put("submitted", d.submitted);
+    put("rejected", d.rejected);
+    put("deferred", d.deferred);
+    put("flagged", d.flagged);
+    put("inflight", dispatcher->inflight());
+    put("receipts", d.receipts);
+    put("temporary_failures", d.temporary_failures);
+    put("failovers", d.failovers);
+    put("revoked_before_submit", d.revoked_before_submit);
+    put("audit_events", d.audit_events);
+    for (size_t i = 1; i < std::size(d.rejected_by_reason); ++i) {
+      const std::string_view name = sd::ReasonName(static_cast<sd::Reason>(i));
+      if (name.empty() || name == "unknown") continue;
+      put("rejected." + std::string(name), d.rejected_by_reason[i]);
+    }
+    put("redis.reclaimed", r.reclaimed);
+    put("redis.dead_lettered", r.dead_lettered);
+    put("redis.unmatched_receipts", r.unmatched_receipts);
+    put("redis.unparsable_receipts", r.unparsable_receipts);
+    put("redis.duplicate_receipts", r.duplicate_receipts);
+    put("redis.write_retries", r.write_retries);
+    put("redis.reconnects", r.reconnects);
+    put("redis.audit_dropped", r.audit_dropped);
+    put("redis.script_calls", r.script_calls);
+    put("redis.job_reads", r.job_reads);
+    for (const auto& carrier : carriers) {
+      const auto& c = carrier->counters();
+      const std::string p = "carrier." + carrier->name() + ".";
+      put(p + "binds_bound", carrier->bound_binds());
+      put(p + "accepted", c.accepted);
+      put(p + "temporary_failures", c.temporary_failures);
+      put(p + "permanent_failures", c.permanent_failures);
+      put(p + "throttled", c.throttled);
+      put(p + "temporary_retries", c.temporary_retries);
+      put(p + "disconnects", c.disconnects);
+    }
+    store->PublishStats(std::move(f),
+                        std::max<int64_t>(3 * config.daemon.stats_interval_ms, 10'000));
   }
 
   // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],

@@ -380,10 +380,20 @@ end
 return {moved, bad, redis.call('ZCOUNT', KEYS[1], '-inf', now)}
 )lua");
 
+// The daemon's counters as one hash, replaced whole (a counter that disappeared from the
+// daemon disappears here too) and expiring, so a daemon that stopped leaves nothing stale.
+// KEYS: the hash. ARGV: ttl ms, then field/value pairs.
+const LuaScript kStatsScript = Make("stats", R"lua(
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+)lua");
+
 const std::vector<const LuaScript*>& AllScripts() {
   static const std::vector<const LuaScript*> kAll{
-      &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript,
-      &kTouchScript, &kAuditScript,      &kDeferScript,   &kMoveDueScript};
+      &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript, &kTouchScript,
+      &kAuditScript, &kDeferScript,      &kMoveDueScript, &kStatsScript};
   return kAll;
 }
 

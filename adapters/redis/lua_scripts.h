@@ -56,6 +56,7 @@ extern const LuaScript kDeferScript;
 // KEYS: delayed set, jobs stream. ARGV: max members per call.
 // Moves members due by Redis' clock (TIME) back onto the jobs stream (XADD v kid job sig) and
 // ZREMs them. Returns {moved, undecodable (put back as a single field 'delayed'), due left}.
+extern const LuaScript kStatsScript;
 extern const LuaScript kMoveDueScript;
 
 const std::vector<const LuaScript*>& AllScripts();

@@ -467,6 +467,21 @@ void RedisJobStore::Touch() {
   Enqueue(std::move(op));
 }
 
+void RedisJobStore::PublishStats(std::vector<std::string> field_values, int64_t ttl_ms) {
+  if (field_values.empty() || field_values.size() % 2 != 0) return;
+  if (closing_ || stats_outstanding_ || !writer_.ready()) return;
+  WriteOp op;
+  op.script = &kStatsScript;
+  op.must_succeed = false;
+  op.keys = {Key("stats:" + options_.consumer)};
+  op.args.reserve(field_values.size() + 1);
+  op.args.push_back(std::to_string(std::max<int64_t>(ttl_ms, 1)));
+  for (std::string& f : field_values) op.args.push_back(std::move(f));
+  op.done = [this](redisReply*) { stats_outstanding_ = false; };
+  stats_outstanding_ = true;
+  Enqueue(std::move(op));
+}
+
 // ---- Writes -----------------------------------------------------------------------------
 
 void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,

@@ -141,6 +141,11 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void Claim(std::vector<ClaimRequest> reqs,
              std::function<void(std::vector<ClaimState>)> done) override;
   void Commit(Outcome outcome, std::function<void()> done) override;
+
+  // Replaces the hash <key_prefix>stats:<consumer> with these field/value pairs, expiring
+  // after ttl_ms (so a daemon that stopped leaves nothing behind). Best effort: skipped while
+  // Redis is away or the previous one is still outstanding; never holds up Close.
+  void PublishStats(std::vector<std::string> field_values, int64_t ttl_ms);
   void PutReceipt(Receipt receipt, std::function<void()> done) override;
 
   // AuditSink (adapters/redis/audit_log.cc): XADD to audit_stream, in order with the other
@@ -219,6 +224,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void DeadLetter(const StreamEntry& e, int64_t deliveries);
   void OnClaimTick();
   void Touch();
+  bool stats_outstanding_ = false;
   void Enqueue(WriteOp op);
   void SendQueued();
   void Send(std::shared_ptr<WriteOp> op);

@@ -6,5 +6,6 @@ namespace sd::cli {
 int RunKeygen(int argc, char** argv);
 int RunEnqueue(int argc, char** argv);
 int RunOutcomes(int argc, char** argv);
+int RunStats(int argc, char** argv);
 
 }  // namespace sd::cli

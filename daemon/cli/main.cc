@@ -17,6 +17,7 @@ void Usage(FILE* out) {
       "  enqueue   sign and add jobs to the job stream (one, a JSON-lines file, or N generated)\n"
       "  outcomes  summarise the outcome and receipt streams, optionally waiting for counts\n"
       "  keys      the key registry in Redis: create, rotate, revoke, list, show\n"
+      "  stats     the counters every running daemon publishes (rejections by reason, ...)\n"
       "Run 'smsdispatch COMMAND --help' for a command's options.\n"
       "Exit status: 0 success, 1 failure, 2 usage error.\n",
       out);
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   if (command == "enqueue") return sd::cli::RunEnqueue(argc, argv);
   if (command == "outcomes") return sd::cli::RunOutcomes(argc, argv);
   if (command == "keys") return sd::cli::RunKeys(argc, argv);
+  if (command == "stats") return sd::cli::RunStats(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     Usage(stdout);
     return sd::cli::kExitOk;

@@ -233,6 +233,33 @@ TEST(SecurityEndToEnd, EverySecurityDecisionIsAuditedWithTheNumberMaskedAndNoTex
     EXPECT_NE(Get(a, "job"), "") << k.reason;
   }
   ASSERT_EQ(by_reason.count("bad_signature"), 1u);
+  // The same decisions as counters an operator reads without the logs: the daemon's stats
+  // hash (every reason a field) and `smsdispatch stats`.
+  auto stat = [&](const std::string& field) {
+    redisReply* r =
+        static_cast<redisReply*>(redisCommand(c.redis(), "HGET sd:stats:e2e %s", field.c_str()));
+    std::string v =
+        r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+    if (r != nullptr) freeReplyObject(r);
+    return v;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return stat("rejected") == std::to_string(n - 1); }, 10s))
+      << stat("rejected");
+  for (const Case& k : cases) {
+    if (!k.reason.empty()) {
+      EXPECT_EQ(stat("rejected." + k.reason), "1") << k.reason;
+    }
+  }
+  EXPECT_EQ(stat("rejected.bad_signature"), "1");
+  EXPECT_EQ(stat("rejected.revoked_key"), "0");  // a fixed set of fields, zeros included
+  EXPECT_EQ(stat("submitted"), "1");
+  EXPECT_EQ(stat("carrier.sim.binds_bound"), "1");
+  std::string cli;
+  ASSERT_EQ(
+      c.Cli({"stats", "--redis", "127.0.0.1:" + std::to_string(c.redis_port()), "--json"}, &cli), 0)
+      << cli;
+  EXPECT_NE(cli.find("\"rejected.kind_not_allowed\":\"1\""), std::string::npos) << cli;
+  EXPECT_NE(cli.find("\"e2e\":{"), std::string::npos) << cli;
   for (const auto& a : audit) {
     for (const auto& [field, value] : a) {
       // Numbers are masked: no full destination anywhere in an event; no message text.
