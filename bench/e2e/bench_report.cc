@@ -328,6 +328,43 @@ const char* LimitName(SizingLimit l) {
   return "?";
 }
 
+namespace {
+
+// The frame both SVG charts share: the header, the title, the axes with five ticks and grid
+// lines each, and the axis labels. Values map to pixels as the charts' X() and Y() do.
+struct ChartFrame {
+  double w, h, left, right, top, bottom;
+  double max_x, max_y;
+  int x_decimals, y_decimals;  // tick label precision
+};
+
+void SvgFrame(std::ostringstream& o, const ChartFrame& f, const std::string& title,
+              const std::string& x_label, const std::string& y_label) {
+  auto X = [&](double v) { return f.left + (f.w - f.left - f.right) * v / f.max_x; };
+  auto Y = [&](double v) { return f.h - f.bottom - (f.h - f.top - f.bottom) * v / f.max_y; };
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << f.w << "\" height=\"" << f.h
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+       "fill=\"white\"/>\n";
+  o << "<text x=\"" << f.w / 2 << "\" y=\"18\" text-anchor=\"middle\">" << title << "</text>\n";
+  o << "<line x1=\"" << f.left << "\" y1=\"" << f.h - f.bottom << "\" x2=\"" << f.w - f.right
+    << "\" y2=\"" << f.h - f.bottom << "\" stroke=\"black\"/>\n<line x1=\"" << f.left << "\" y1=\""
+    << f.top << "\" x2=\"" << f.left << "\" y2=\"" << f.h - f.bottom << "\" stroke=\"black\"/>\n";
+  for (int i = 0; i <= 4; ++i) {
+    const double xv = f.max_x * i / 4, yv = f.max_y * i / 4;
+    o << "<text x=\"" << X(xv) << "\" y=\"" << f.h - f.bottom + 16 << "\" text-anchor=\"middle\">"
+      << Fmt(xv, f.x_decimals) << "</text>\n<text x=\"" << f.left - 6 << "\" y=\"" << Y(yv) + 4
+      << "\" text-anchor=\"end\">" << Fmt(yv, f.y_decimals) << "</text>\n<line x1=\"" << f.left
+      << "\" y1=\"" << Y(yv) << "\" x2=\"" << f.w - f.right << "\" y2=\"" << Y(yv)
+      << "\" stroke=\"#ddd\"/>\n";
+  }
+  o << "<text x=\"" << f.w / 2 << "\" y=\"" << f.h - 12 << "\" text-anchor=\"middle\">" << x_label
+    << "</text>\n";
+  o << "<text transform=\"translate(16," << f.h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
+    << y_label << "</text>\n";
+}
+
+}  // namespace
+
 std::string LatencySvg(const Report& r) {
   std::vector<const RunResult*> pts;
   for (const RunResult& run : r.runs) {
@@ -344,26 +381,9 @@ std::string LatencySvg(const Report& r) {
   auto X = [&](double v) { return left + (w - left - right) * v / max_x; };
   auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / max_y; };
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-       "fill=\"white\"/>\n";
-  o << "<text x=\"" << w / 2
-    << "\" y=\"18\" text-anchor=\"middle\">smsdispatch latency vs offered load (" << r.date << ", "
-    << r.commit << ")</text>\n";
-  o << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - right << "\" y2=\""
-    << h - bottom << "\" stroke=\"black\"/>\n<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\""
-    << left << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
-  for (int i = 0; i <= 4; ++i) {
-    const double xv = max_x * i / 4, yv = max_y * i / 4;
-    o << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">"
-      << Fmt(xv, 0) << "</text>\n<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4
-      << "\" text-anchor=\"end\">" << Fmt(yv, 1) << "</text>\n<line x1=\"" << left << "\" y1=\""
-      << Y(yv) << "\" x2=\"" << w - right << "\" y2=\"" << Y(yv) << "\" stroke=\"#ddd\"/>\n";
-  }
-  o << "<text x=\"" << w / 2 << "\" y=\"" << h - 12
-    << "\" text-anchor=\"middle\">offered load (jobs/s)</text>\n";
-  o << "<text transform=\"translate(16," << h / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">latency (ms)</text>\n";
+  SvgFrame(o, ChartFrame{w, h, left, right, top, bottom, max_x, max_y, 0, 1},
+           "smsdispatch latency vs offered load (" + r.date + ", " + r.commit + ")",
+           "offered load (jobs/s)", "latency (ms)");
   struct Series {
     const char* name;
     const char* color;
@@ -409,26 +429,9 @@ std::string BacklogSvg(const Report& r) {
   auto X = [&](double v) { return left + (w - left - right) * v / max_t; };
   auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / max_y; };
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-       "fill=\"white\"/>\n";
-  o << "<text x=\"" << w / 2
-    << "\" y=\"18\" text-anchor=\"middle\">Redis backlog (jobs without an outcome) over time ("
-    << r.date << ", " << r.commit << ")</text>\n";
-  o << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - right << "\" y2=\""
-    << h - bottom << "\" stroke=\"black\"/>\n<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\""
-    << left << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
-  for (int i = 0; i <= 4; ++i) {
-    const double xv = max_t * i / 4, yv = max_y * i / 4;
-    o << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">"
-      << Fmt(xv, 1) << "</text>\n<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4
-      << "\" text-anchor=\"end\">" << Fmt(yv, 0) << "</text>\n<line x1=\"" << left << "\" y1=\""
-      << Y(yv) << "\" x2=\"" << w - right << "\" y2=\"" << Y(yv) << "\" stroke=\"#ddd\"/>\n";
-  }
-  o << "<text x=\"" << w / 2 << "\" y=\"" << h - 12
-    << "\" text-anchor=\"middle\">seconds since the run started</text>\n";
-  o << "<text transform=\"translate(16," << h / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">backlog (jobs)</text>\n";
+  SvgFrame(o, ChartFrame{w, h, left, right, top, bottom, max_t, max_y, 1, 0},
+           "Redis backlog (jobs without an outcome) over time (" + r.date + ", " + r.commit + ")",
+           "seconds since the run started", "backlog (jobs)");
   static const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c",
                                         "#9467bd", "#ff7f0e", "#8c564b"};
   int row = 0;
