@@ -921,8 +921,12 @@ RunResult MeasureRun(const Options& o, Env& e, JobSource& jobs, double rate) {
   return res;
 }
 
+// The commit of the source tree the binaries were built from (not of the directory the tool
+// runs in: a side-by-side run of two builds must label each with its own), "-dirty" when that
+// tree has uncommitted changes.
 std::string Commit() {
-  FILE* p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+  FILE* p = popen(
+      "git -C '" SD_BENCH_SOURCE_DIR "' describe --always --dirty --abbrev=7 2>/dev/null", "r");
   char buf[64] = {};
   if (p) {
     if (!fgets(buf, sizeof buf, p)) buf[0] = '\0';
