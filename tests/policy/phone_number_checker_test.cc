@@ -1,6 +1,7 @@
 #include "adapters/policy/phone_number_checker.h"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumberutil.h>
 
 #include <atomic>
 #include <string>
@@ -99,6 +100,34 @@ TEST(PhoneNumberChecker, SecondLookupIsServedFromCache) {
   EXPECT_EQ(r.error().reason, Reason::kCountryNotAllowed);
   EXPECT_EQ(c.cache_hits(), 1u);
   EXPECT_EQ(c.cache_misses(), 1u);
+}
+
+// LookupUncached takes "valid" from the number type (one pass over the metadata's patterns)
+// instead of also calling IsValidNumber. Against the library itself, over numbers of many
+// regions and kinds, valid or not: the two agree.
+TEST(NumberChecks, ValidMeansAKnownType) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::vector<std::string> numbers = {
+      "+4915112345678", "+4930123456",    "+49900123456", "+491511234",   "+447400123456",
+      "+442071234567",  "+449012345678",  "+33612345678", "+33123456789", "+12015550123",
+      "+12125551234",   "+18005550100",   "+19005550100", "+16135550123", "+79161234567",
+      "+77012345678",   "+8613812345678", "+81312345678", "+61412345678", "+5511912345678",
+      "+882123456789",  "+88213456",      "+80012345678", "+3901234567",  "+393123456789",
+      "+37360123456",   "+3726123456",    "+99912345",    "+1",           "+123"};
+  for (int i = 0; i < 200; ++i) numbers.push_back("+4915" + std::to_string(100000000 + i * 7919));
+  for (int i = 0; i < 200; ++i) numbers.push_back("+1" + std::to_string(2000000000 + i * 3137));
+  size_t valid = 0;
+  for (const std::string& n : numbers) {
+    PhoneNumber parsed;
+    if (util.Parse(n, "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) continue;
+    const bool library_valid = util.IsValidNumber(parsed);
+    valid += library_valid;
+    EXPECT_EQ(PhoneNumberChecker::LookupUncached(n).valid, library_valid) << n;
+  }
+  EXPECT_GT(valid, 20u);
+  EXPECT_LT(valid, numbers.size());
 }
 
 TEST(NumberInfoCache, CapacityIsBoundedAndEvictsWithinASet) {
