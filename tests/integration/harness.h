@@ -108,6 +108,14 @@ class Cluster {
   redisContext* redis_ = nullptr;
 };
 
+// The value of "name: value" in CLI output (e.g. `keys create` prints "id: acme.v1").
+inline std::string CliField(const std::string& out, const std::string& name) {
+  const size_t at = out.find(name + ": ");
+  if (at == std::string::npos) return "";
+  const size_t begin = at + name.size() + 2;
+  return out.substr(begin, out.find('\n', begin) - begin);
+}
+
 // At least `n` outcomes on the outcome stream within `timeout`.
 inline bool OutcomesReach(Cluster& c, long long n,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60)) {

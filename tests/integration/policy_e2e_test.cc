@@ -16,14 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The value of "name: value" in CLI output.
-std::string Field(const std::string& out, const std::string& name) {
-  const size_t at = out.find(name + ": ");
-  if (at == std::string::npos) return "";
-  const size_t begin = at + name.size() + 2;
-  return out.substr(begin, out.find('\n', begin) - begin);
-}
-
 TEST(PolicyEndToEnd, KeyRevokedWithTheCliIsRejectedWithinOneSecond) {
   Cluster::Options o;
   o.keys_extra = "registry = \"redis\"\nmaster_key_file = \"master.key\"\n";
@@ -37,8 +29,8 @@ TEST(PolicyEndToEnd, KeyRevokedWithTheCliIsRejectedWithinOneSecond) {
             &out),
       0)
       << out;
-  const std::string id = Field(out, "id");
-  const std::string secret = Field(out, "secret_hex");
+  const std::string id = CliField(out, "id");
+  const std::string secret = CliField(out, "secret_hex");
   ASSERT_EQ(id, "acme.v1") << out;
   ASSERT_EQ(secret.size(), 64u) << out;
   const std::string producer_keys = c.dir() + "/acme.toml";

@@ -20,13 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Field(const std::string& out, const std::string& name) {
-  const size_t at = out.find(name + ": ");
-  if (at == std::string::npos) return "";
-  const size_t begin = at + name.size() + 2;
-  return out.substr(begin, out.find('\n', begin) - begin);
-}
-
 std::string Get(const Cluster::Fields& f, const std::string& k) {
   auto it = f.find(k);
   return it == f.end() ? std::string("<none>") : it->second;
@@ -52,9 +45,9 @@ class Registry {
     args.insert(args.end(), scopes.begin(), scopes.end());
     std::string out;
     EXPECT_EQ(c_.Cli(args, &out), 0) << out;
-    const std::string id = Field(out, "id");
+    const std::string id = CliField(out, "id");
     producer_keys_ +=
-        "[[key]]\nid = \"" + id + "\"\nsecret = \"" + Field(out, "secret_hex") + "\"\n";
+        "[[key]]\nid = \"" + id + "\"\nsecret = \"" + CliField(out, "secret_hex") + "\"\n";
     WriteFile(c_.dir() + "/producer.toml", producer_keys_);
     return id;
   }
