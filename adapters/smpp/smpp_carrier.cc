@@ -206,6 +206,10 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
   } else if (r.kind == PartResult::Kind::kTemporary) {
     retry = ++p.temporary < options_.max_temporary_attempts;
   }
+  // A part of a job another part of which the SMSC refused for good is not sent again: the
+  // job can only end refused, and a re-sent part would reach the handset as an orphan fragment
+  // (and be charged).
+  if (retry && SiblingRefused(*job)) retry = false;
   if (retry && !closing_ && r.kind == PartResult::Kind::kTemporary) {
     // A temporary failure waits out a jittered, growing delay first (the SMSC or the link is
     // in trouble; coming straight back makes it worse). Other jobs are not held up.
@@ -223,6 +227,13 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
     }
   }
   FinishPart(job, index, std::move(r));
+}
+
+bool SmppCarrier::SiblingRefused(const Job& job) {
+  for (const Job::Part& q : job.parts) {
+    if (q.finished && !q.accepted && q.last.kind == PartResult::Kind::kPermanent) return true;
+  }
+  return false;
 }
 
 void SmppCarrier::FinishPart(const std::shared_ptr<Job>& job, size_t index, PartResult r) {
@@ -259,7 +270,7 @@ void SmppCarrier::OnRetryTimer() {
     Retry r = std::move(retries_.begin()->second);
     retries_.erase(retries_.begin());
     // All binds down: the part fails as it last did; the dispatcher has its own retry path.
-    SmppBind* bind = closing_ ? nullptr : PickBind(1);
+    SmppBind* bind = closing_ || SiblingRefused(*r.job) ? nullptr : PickBind(1);
     if (bind == nullptr) {
       FinishPart(r.job, r.index, r.job->parts[r.index].last);
       continue;

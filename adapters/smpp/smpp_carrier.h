@@ -126,6 +126,7 @@ class SmppCarrier final : public Carrier {
   void ScheduleRetry(const std::shared_ptr<Job>& job, size_t index);
   void OnRetryTimer();
   void ArmRetryTimer();
+  static bool SiblingRefused(const Job& job);  // a part finished with a permanent status
   void FinishPart(const std::shared_ptr<Job>& job, size_t index, PartResult r);
   // Canonical correlation key of a message id from a submit_sm_resp or a receipt; counts ids
   // that do not parse in the configured format.

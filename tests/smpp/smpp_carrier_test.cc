@@ -667,6 +667,37 @@ TEST_F(SmppCarrierTest, TemporaryRetriesAreBoundedThenTheJobFailsTemporarily) {
   CloseAndCheck(carrier);
 }
 
+// A two-part job whose first part the SMSC refuses for good (ESME_RSUBMITFAIL) while the
+// second is throttled (ESME_RMSGQFUL): the second is not sent again, since the job can only end
+// refused and a re-sent part would reach the handset as an orphan fragment.
+TEST_F(SmppCarrierTest, APartIsNotSentAgainOnceASiblingWasRefusedForGood) {
+  Sim sim(dir_);
+  // Injection order in the simulator: MSGQFUL every 2nd submit, else 0x45 on every one.
+  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--msgqful-every", "2",
+                            "--temp-error-every", "1", "--temp-error-status", "0x45"}));
+  SmppCarrierOptions o = Options(sim.port());
+  SmppCarrier carrier(loop_.get(), o);
+  Producer producer(carrier, 1);
+  producer.make = [](int) {
+    SubmitRequest r;
+    r.destination = "+4915100100000";
+    r.sender = "ACME";
+    r.text.coding = DataCoding::kGsm7;
+    r.text.bytes = std::string(200, 'a');  // two parts
+    return r;
+  };
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == 1; }));
+  EXPECT_EQ(producer.calls()[0], 1);
+  EXPECT_EQ(producer.results()[0].kind, SubmitResult::Kind::kPermanentFailure);
+  auto st = sim.FreshStats();
+  EXPECT_EQ(st["submits"], 2) << "the throttled part was sent again after its sibling's refusal";
+  EXPECT_EQ(st["msgqful"], 1);
+  EXPECT_EQ(carrier.counters().part_retries, 0u);
+  CloseAndCheck(carrier);
+}
+
 // ESME_RSUBMITFAIL (0x45) is permanent by default (the job is rejected with that status); an
 // operator who lists it as temporary gets it retried, and then every job is accepted.
 TEST_F(SmppCarrierTest, SubmitFailIsPermanentUnlessTheOperatorListsItAsTemporary) {
