@@ -246,19 +246,31 @@ void Dispatcher::Pump() {
 }
 
 void Dispatcher::MoveOffDownCarriers() {
+  const int64_t now = clock_.NowMs();
   for (size_t c = 0; c < carriers_.size(); ++c) {
     if (ready_[c].empty() || Up(c)) continue;
     std::deque<Pending> waiting;
     waiting.swap(ready_[c]);
     for (Pending& p : waiting) {
-      // Mark this position as tried, look for an untried carrier that is up; none: stay.
-      const RouteChoice& route = p.job.route;
-      bool elsewhere = false;
-      for (uint8_t i = 0; i < route.count && !elsewhere; ++i) {
-        elsewhere = i != p.pos && (p.tried & (1u << i)) == 0 && Up(route.carriers[i]);
+      // Jobs wait here only while no carrier of their route is up; they must not outlive
+      // their validity (Pump, which checks it, never visits a carrier that is down).
+      if (p.job.job.expires_ms <= now) {
+        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kExpired,
+               "expired while every carrier of its route was down");
+        continue;
       }
-      if (elsewhere) {
-        p.tried = static_cast<uint8_t>(p.tried | (1u << p.pos));
+      // Another carrier of the route that is up takes it: an untried one first; failing that
+      // one tried before (it has recovered since), so a job never waits on a carrier that is
+      // down while another of its route is up.
+      const RouteChoice& route = p.job.route;
+      bool untried = false, tried_up = false;
+      for (uint8_t i = 0; i < route.count; ++i) {
+        if (i == p.pos || !Up(route.carriers[i])) continue;
+        ((p.tried & (1u << i)) == 0 ? untried : tried_up) = true;
+      }
+      if (untried || tried_up) {
+        p.tried = untried ? static_cast<uint8_t>(p.tried | (1u << p.pos))
+                          : static_cast<uint8_t>(1u << p.pos);
         Enqueue(std::move(p), false);
       } else {
         ready_[c].push_back(std::move(p));

@@ -593,6 +593,40 @@ TEST_F(DispatcherRoutesTest, ACarrierThatIsDownIsSkippedAndItsQueuedJobsMoveOn) 
   EXPECT_EQ(dispatcher_->inflight(), 0u);
 }
 
+// Failed over to the backup, which then goes down before sending, while the primary has
+// recovered: the job goes back to the primary instead of waiting for the backup.
+TEST_F(DispatcherRoutesTest, AJobWaitingOnADownCarrierReturnsToARecoveredOneItTriedBefore) {
+  backup_.ready = false;  // the backup is bound but busy: the job will wait in its queue
+  Deliver({Entry("a", "+4915112345678")});
+  primary_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  EXPECT_TRUE(backup_.submits.empty());
+  backup_up_ = false;  // the backup's binds drop; the primary is up again
+  dispatcher_->Tick();
+  ASSERT_EQ(primary_.submits.size(), 2u);
+  primary_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].carrier, "primary");
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+// A job whose every carrier stays down gets its outcome when it expires, and hands back its
+// share of max_inflight, instead of waiting for ever.
+TEST_F(DispatcherRoutesTest, AJobWhoseCarriersAreAllDownExpiresWithAnOutcome) {
+  backup_up_ = false;
+  backup_.ready = false;
+  Deliver({Entry("c", "+4917112345678")});
+  dispatcher_->Tick();
+  EXPECT_TRUE(store_.commits.empty());
+  clock_.Advance(61'000);  // past the job's expiry
+  dispatcher_->Tick();
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kExpired);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+  EXPECT_TRUE(backup_.submits.empty());
+}
+
 TEST_F(DispatcherRoutesTest, AKeyRevokedAfterAdmissionSendsNothing) {
   primary_.ready = false;  // admitted and claimed, waiting for the window
   Deliver({Entry("a", "+4915112345678"), Entry("b", "+4915112345679")});
