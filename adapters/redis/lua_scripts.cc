@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 namespace sd::redis {
+namespace {
 
 std::string Sha1Hex(std::string_view b) {
   unsigned char md[SHA_DIGEST_LENGTH];
@@ -15,8 +16,6 @@ std::string Sha1Hex(std::string_view b) {
   }
   return out;
 }
-
-namespace {
 
 LuaScript Make(const char* name, const char* body) { return LuaScript{name, body, Sha1Hex(body)}; }
 
@@ -127,7 +126,7 @@ return out
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
 // stream, then per receipt its correlation key and its quarantine guard. ARGV: maxlen, ttl,
 // aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
-// carrier could not parse it, quarantine it at once with reason unparsable), the
+// carrier could not parse it, quarantine it at once with reason unparsable, unguarded), the
 // number of fields, the receipt's field/value pairs without the state (carrier and message_id
 // first: the state follows them). Returns per receipt 0 quarantined (no correlation on the
 // last try), 1 written, 2 duplicate, 3 one part of a multipart job noted (the job's receipt
@@ -166,19 +165,21 @@ local function receipt_fields(a, nf, fields, state)
   return fields
 end
 local function quarantine(guard, a, nf, state, reason)
-  if redis.call('EXISTS', guard) == 1 then return 2 end
+  if guard and redis.call('EXISTS', guard) == 1 then return 2 end
   local fields = receipt_fields(a, nf, {}, state)
   fields[#fields + 1] = 'reason'
   fields[#fields + 1] = reason
   local r = xadd(KEYS[2], ARGV[1], fields)
   if failed(r) then return r end
-  redis.call('SET', guard, '1', 'PX', ARGV[2])
+  if guard then redis.call('SET', guard, '1', 'PX', ARGV[2]) end
   return 0
 end
 local function one(corr_key, guard, a, nf)
   local state = ARGV[a]
-  -- A receipt the carrier could not read (no message id): nothing to match it by.
-  if ARGV[a + 2] == '2' then return quarantine(guard, a, nf, state, 'unparsable') end
+  -- A receipt the carrier could not read (no message id): nothing to match it by, and no
+  -- reliable way to tell a redelivery from another unreadable receipt (its raw text is cut
+  -- at 254 bytes, and may be empty): filed every time, never dropped.
+  if ARGV[a + 2] == '2' then return quarantine(nil, a, nf, state, 'unparsable') end
   local corr = redis.call('GET', corr_key)
   if not corr then
     -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on

@@ -64,9 +64,6 @@ const std::vector<const LuaScript*>& AllScripts();
 // The correlation record's value: entry id, job id, client ref, key id, each as
 // "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
 // decodes it.
-// Lower-case hex SHA-1 (a script's EVALSHA name; the digest of an unparsable receipt's bytes).
-std::string Sha1Hex(std::string_view bytes);
-
 std::string EncodeCorrelation(std::string_view entry_id, std::string_view job_id,
                               std::string_view client_ref, std::string_view key_id);
 

@@ -683,11 +683,11 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
     // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
     const bool final_state = rc.state != ReceiptState::kEnroute;
     // No message id: the carrier could not read the receipt (its bytes are in `raw`). It goes
-    // to quarantine at once, guarded by a digest of those bytes so a redelivery is filed once.
+    // to quarantine at once, every time it comes (the script uses no guard for it: a cut or
+    // empty `raw` cannot tell a redelivery from another receipt, and dropping one loses it).
     const bool unparsable = rc.message_id.empty() && rc.match_key.empty();
     op.keys.push_back(CorrelationKey(rc.carrier, match));
-    op.keys.push_back(unparsable ? Key("rcpt:" + rc.carrier + ":raw:" + Sha1Hex(rc.raw))
-                                 : Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
+    op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
     const std::string fields[] = {
         "carrier",         rc.carrier, "message_id",  rc.message_id, "carrier_status",
         rc.carrier_status, "err",      rc.error_code, "ts",          std::to_string(rc.ts_ms)};

@@ -179,9 +179,10 @@ void SmppBind::ProcessEvents() {
           if (session_) session_->AckDeliver(e.sequence);
           break;
         }
-        if (!receipt) {
-          // A receipt we cannot read still belongs to some job: it goes to the handler like
-          // any other (empty message_id, state unknown, the bytes in raw), where the store
+        if (!receipt || receipt->message_id.empty()) {
+          // A receipt we cannot read (or one whose id is empty, e.g. an empty
+          // receipted_message_id) still belongs to some job: it goes to the handler like any
+          // other (empty message_id, state unknown, the bytes in raw), where the store
           // quarantines it; the SMSC is answered only once that is durable.
           ++counters_.unparsable_receipts;
           receipt.emplace();

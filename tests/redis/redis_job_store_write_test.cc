@@ -384,8 +384,8 @@ TEST_F(WriteTest, CommitsWithinTheWriteLingerShareOneScriptCall) {
 }
 
 // A receipt the carrier could not read (empty message id, its bytes in `raw`) is never
-// dropped: quarantined at once with reason unparsable and its raw text, filed once however
-// often the SMSC sends it, and never matched to a job (not even one whose id was empty).
+// dropped: quarantined at once with reason unparsable and its raw text, every time it comes
+// (nothing can tell a redelivery from another unreadable receipt), never matched to a job.
 TEST_F(WriteTest, UnparsableReceiptsAreQuarantinedAtOnceWithTheirBytes) {
   StoreHarness h(loop_, TestStoreOptions(redis_));
   Receipt r;
@@ -396,15 +396,21 @@ TEST_F(WriteTest, UnparsableReceiptsAreQuarantinedAtOnceWithTheirBytes) {
   Receipt other = r;
   other.raw = "something else";
   ASSERT_TRUE(h.PutReceipt(other));
+  Receipt empty;  // a receipt flagged as one with nothing readable in it
+  empty.carrier = "carrier-a";
+  ASSERT_TRUE(h.PutReceipt(empty));
+  ASSERT_TRUE(h.PutReceipt(empty));
   const auto q = StreamRead(redis_, "sd:receipts:unmatched");
-  ASSERT_EQ(q.size(), 2u);
+  ASSERT_EQ(q.size(), 5u);
   EXPECT_EQ(q[0].Get("reason"), "unparsable");
   EXPECT_EQ(q[0].Get("raw"), r.raw);
   EXPECT_EQ(q[0].Get("carrier"), "carrier-a");
-  EXPECT_EQ(q[1].Get("raw"), "something else");
+  EXPECT_EQ(q[1].Get("raw"), r.raw);
+  EXPECT_EQ(q[2].Get("raw"), "something else");
+  EXPECT_EQ(q[3].Get("reason"), "unparsable");
   EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 0);
-  EXPECT_EQ(h->counters().unparsable_receipts, 2u);
-  EXPECT_EQ(h->counters().duplicate_receipts, 1u);
+  EXPECT_EQ(h->counters().unparsable_receipts, 5u);
+  EXPECT_EQ(h->counters().duplicate_receipts, 0u);
   EXPECT_EQ(h->counters().receipt_retries, 0u) << "no wait for a submit that cannot come";
   ASSERT_TRUE(h.Close());
 }
