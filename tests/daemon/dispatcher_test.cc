@@ -16,6 +16,26 @@ constexpr int64_t kNow = 1'700'000'000'000;
 const std::string kStream = "sd:jobs";
 const std::string kSecret(32, 'k');
 
+// A signed OTP job entry as a producer makes it: entry id "1-<seq>", key k.v1 on kStream.
+StreamEntry SignedEntry(const MacAlgorithm& mac, int seq, const std::string& job_id,
+                        const std::string& to, const std::string& secret, int64_t expires) {
+  Job job;
+  job.id = job_id;
+  job.created_ms = kNow;
+  job.expires_ms = expires;
+  job.destination = to;
+  job.sender = "ACME";
+  job.text = "Your code is 123456";
+  job.kind = JobKind::kOtp;
+  StreamEntry e;
+  e.entry_id = "1-" + std::to_string(seq);
+  e.version = "sd1";
+  e.key_id = "k.v1";
+  e.job = EncodeJob(job);
+  e.sig = SignJob(mac, secret, e.key_id, kStream, e.job);
+  return e;
+}
+
 class FakeStore final : public JobStore {
  public:
   void SetBatchHandler(BatchHandler h) override { handler = std::move(h); }
@@ -110,21 +130,7 @@ class DispatcherTest : public ::testing::Test {
 
   StreamEntry Entry(const std::string& job_id, const std::string& secret = kSecret,
                     int64_t expires = kNow + 60'000) {
-    Job job;
-    job.id = job_id;
-    job.created_ms = kNow;
-    job.expires_ms = expires;
-    job.destination = "+4915112345678";
-    job.sender = "ACME";
-    job.text = "Your code is 123456";
-    job.kind = JobKind::kOtp;
-    StreamEntry e;
-    e.entry_id = "1-" + std::to_string(++seq_);
-    e.version = "sd1";
-    e.key_id = "k.v1";
-    e.job = EncodeJob(job);
-    e.sig = SignJob(mac_, secret, e.key_id, kStream, e.job);
-    return e;
+    return SignedEntry(mac_, ++seq_, job_id, "+4915112345678", secret, expires);
   }
 
   void Deliver(std::vector<StreamEntry> entries) { store_.handler(std::move(entries)); }
@@ -470,21 +476,7 @@ class DispatcherRoutesTest : public ::testing::Test {
     });
   }
   StreamEntry Entry(const std::string& job_id, const std::string& to) {
-    Job job;
-    job.id = job_id;
-    job.created_ms = kNow;
-    job.expires_ms = kNow + 60'000;
-    job.destination = to;
-    job.sender = "ACME";
-    job.text = "Your code is 123456";
-    job.kind = JobKind::kOtp;
-    StreamEntry e;
-    e.entry_id = "1-" + std::to_string(++seq_);
-    e.version = "sd1";
-    e.key_id = "k.v1";
-    e.job = EncodeJob(job);
-    e.sig = SignJob(mac_, kSecret, e.key_id, kStream, e.job);
-    return e;
+    return SignedEntry(mac_, ++seq_, job_id, to, kSecret, kNow + 60'000);
   }
   void Deliver(std::vector<StreamEntry> entries) {
     store_.handler(std::move(entries));
