@@ -94,6 +94,11 @@ struct SubmitRequest {
   EncodedText text;
   std::string text_utf8;  // the job's text, for carriers configured to re-encode it
   bool want_receipt = true;
+  // The job's expiry (ms since the epoch) and signing key id: a carrier must not put the job
+  // on the wire after the one, nor under the other once it is withdrawn, and may tell the
+  // SMSC the first as the validity period.
+  int64_t expires_ms = 0;
+  std::string key_id;
 };
 
 struct SubmitResult {

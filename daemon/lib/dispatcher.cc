@@ -235,6 +235,8 @@ void Dispatcher::Pump() {
       req.sender = p.job.job.sender;
       req.text = p.job.text;
       req.text_utf8 = p.job.job.text;
+      req.expires_ms = p.job.job.expires_ms;
+      req.key_id = p.key_id;
       ++at_carrier_;
       ++stats_.carrier_attempts;
       carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
