@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
@@ -543,8 +544,15 @@ void RecordMessage(const Client* c, const ShortMessage& sm, PartMethod method, i
   JsonString(g_messages, sm.source_addr);
   fputs(",\"dest\":", g_messages);
   JsonString(g_messages, sm.destination_addr);
-  fprintf(g_messages, ",\"data_coding\":%u,\"method\":\"%s\",\"parts\":%d,\"hex\":\"",
-          sm.data_coding, std::string(sd::smsc_sim::PartMethodName(method)).c_str(), parts);
+  // received_ms: wall clock when the submit that completed the message arrived (its last
+  // part), so tests can compare it with a job's expiry or a key's revocation.
+  const long long received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  fprintf(g_messages,
+          ",\"data_coding\":%u,\"method\":\"%s\",\"parts\":%d,\"received_ms\":%lld,\"hex\":\"",
+          sm.data_coding, std::string(sd::smsc_sim::PartMethodName(method)).c_str(), parts,
+          received_ms);
   for (unsigned char ch : text) fprintf(g_messages, "%02x", ch);
   fputs("\"}\n", g_messages);
   fflush(g_messages);  // tests read it while we run; only paid when the option is given
