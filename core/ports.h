@@ -10,6 +10,7 @@
 #include "core/job.h"
 #include "core/outcome.h"
 #include "core/sms_text.h"
+#include "core/submit_gate.h"
 
 namespace sd {
 
@@ -102,8 +103,11 @@ struct SubmitRequest {
 };
 
 struct SubmitResult {
-  enum class Kind : uint8_t { kAccepted, kTemporaryFailure, kPermanentFailure };
+  // kWithheld: nothing of the job was sent, because the SubmitGate refused it when its first
+  // part was about to be written; `withheld` says why (kExpired, kRevokedKey), `detail` too.
+  enum class Kind : uint8_t { kAccepted, kTemporaryFailure, kPermanentFailure, kWithheld };
   Kind kind = Kind::kTemporaryFailure;
+  Reason withheld = Reason::kNone;
   std::string message_id;  // when accepted: the first part's id
   // When accepted: every part's id in part order (message_id is part_ids[0]). Receipts come
   // per part; the store correlates each and aggregates them into one job status.
@@ -130,6 +134,11 @@ class Carrier {
   virtual void SetReceiptHandler(ReceiptHandler handler) = 0;
   // Called whenever Ready() may have turned true (window space freed, bound).
   virtual void SetReadyHandler(std::function<void()> handler) = 0;
+  // Asked right before a job's first part is written (after the window and pace waits, and
+  // again before a job none of whose parts is accepted or outstanding is sent again). A job it
+  // refuses completes kWithheld with nothing sent. Null: no check. Must outlive the carrier's
+  // use of it; set before the first Submit.
+  virtual void SetSubmitGate(SubmitGate* gate) = 0;
 };
 
 }  // namespace sd

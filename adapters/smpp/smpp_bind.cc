@@ -223,7 +223,7 @@ void SmppBind::ProcessEvents() {
   if (room && on_room) on_room();
 }
 
-void SmppBind::Enqueue(ShortMessage sm, PartDone done) {
+void SmppBind::Enqueue(ShortMessage sm, std::shared_ptr<JobClearance> clearance, PartDone done) {
   if (closing_) {
     ++counters_.temporary_failures;
     PartResult r;
@@ -231,7 +231,7 @@ void SmppBind::Enqueue(ShortMessage sm, PartDone done) {
     Defer([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
     return;
   }
-  queue_.push_back(Queued{std::move(sm), std::move(done)});
+  queue_.push_back(Queued{std::move(sm), std::move(clearance), std::move(done)});
   Pump();
   RequestFlush();
 }
@@ -247,6 +247,16 @@ void SmppBind::Pump() {
     }
     Queued q = std::move(queue_.front());
     queue_.pop_front();
+    // Asked here, after the window and pace waits and in the same loop turn as the write:
+    // a part queued for seconds is judged on the key and the clock of now.
+    if (!Cleared(q.clearance.get())) {
+      ++counters_.withheld;
+      PartResult r;
+      r.kind = PartResult::Kind::kWithheld;
+      r.detail = q.clearance->verdict.detail;
+      Defer([done = std::move(q.done), r = std::move(r)]() mutable { done(std::move(r)); });
+      continue;  // it took no pace: the next part may go at once
+    }
     std::optional<uint32_t> seq = session_->Submit(std::move(q.sm), NowMs());
     if (!seq) {
       // CanSubmit() held, so only the encoder refused: a field longer than SMPP allows.
@@ -262,6 +272,26 @@ void SmppBind::Pump() {
     inflight_.emplace(*seq, std::move(q.done));
   }
   RequestFlush();
+}
+
+bool SmppBind::Cleared(JobClearance* clearance) {
+  if (clearance == nullptr || gate_ == nullptr) return true;
+  switch (clearance->state) {
+    case JobClearance::State::kPassed:
+      return true;
+    case JobClearance::State::kWithheld:
+      return false;
+    case JobClearance::State::kOpen:
+      break;
+  }
+  const GateVerdict v = gate_->Check(clearance->key_id, clearance->expires_ms);
+  if (!v.send()) {
+    clearance->state = JobClearance::State::kWithheld;
+    clearance->verdict = v;
+    return false;
+  }
+  clearance->state = JobClearance::State::kPassed;
+  return true;
 }
 
 void SmppBind::SchedulePace(int64_t at_ns) {

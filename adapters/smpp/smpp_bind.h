@@ -43,6 +43,23 @@ struct SmppBindOptions {
   std::string tls_server_name;  // the name the SMSC's certificate must carry; empty = host
 };
 
+// Whether one job may still go on the wire, shared by all its parts (SmppCarrier keeps it in
+// its Job): the bind asks the SubmitGate when the job's first part is about to be written,
+// after the window and pace waits, since what the dispatcher checked before Submit() may be
+// seconds old by then (a revoked key, an expired job).
+struct JobClearance {
+  enum class State : uint8_t {
+    kOpen,      // nothing of the job is on the wire: the next part to be written asks the gate
+    kPassed,    // the gate said yes and a part was written: the job's other parts follow unasked
+                // (never orphan fragments); the carrier reopens it when the job is off the wire
+    kWithheld,  // the gate said no: every part of the job still queued completes kWithheld
+  };
+  std::string key_id;
+  int64_t expires_ms = 0;
+  State state = State::kOpen;
+  GateVerdict verdict;  // why, once kWithheld
+};
+
 // What happened to one submit_sm.
 struct PartResult {
   enum class Kind : uint8_t {
@@ -50,6 +67,7 @@ struct PartResult {
     kThrottled,  // ESME_RTHROTTLED / ESME_RMSGQFUL: send again later, the bind slowed down
     kTemporary,  // ESME_RSYSERR, ESME_RX_T_APPN, an operator's extra status, timeout, lost link
     kPermanent,  // any other status (ClassifySubmitStatus)
+    kWithheld,   // never written: the SubmitGate refused the job (JobClearance::verdict)
   };
   Kind kind = Kind::kTemporary;
   uint32_t status = 0;
@@ -65,6 +83,7 @@ struct SmppBindCounters {
   uint64_t bind_failures = 0;
   uint64_t disconnects = 0;
   uint64_t submits = 0;  // submit_sm PDUs sent
+  uint64_t withheld = 0;  // parts not written because the SubmitGate refused their job
   uint64_t accepted = 0;
   uint64_t throttled = 0;
   uint64_t temporary_failures = 0;
@@ -90,8 +109,11 @@ class SmppBind {
   // Unbinds and closes; parts still queued or outstanding fail as kTemporary before `done`.
   void Close(std::function<void()> done);
 
-  // Queues one part; `done` is called exactly once, never from inside Enqueue.
-  void Enqueue(ShortMessage sm, PartDone done);
+  // Queues one part; `done` is called exactly once, never from inside Enqueue. With a gate
+  // set and `clearance` given, the part is written only if its job is cleared (JobClearance).
+  void Enqueue(ShortMessage sm, std::shared_ptr<JobClearance> clearance, PartDone done);
+  // The gate asked before a job's first part is written; null: none. Outlives the bind.
+  void SetGate(SubmitGate* gate) { gate_ = gate; }
 
   bool transmits() const { return options_.session.bind != BindType::kReceiver; }
   bool bound() const { return session_ && session_->state() == SessionState::kBound; }
@@ -109,6 +131,7 @@ class SmppBind {
  private:
   struct Queued {
     ShortMessage sm;
+    std::shared_ptr<JobClearance> clearance;  // null: never checked
     PartDone done;
   };
 
@@ -119,6 +142,8 @@ class SmppBind {
   void OnTick();
   void ProcessEvents();
   void Pump();
+  // Asks the gate for the part's job if nothing of it is on the wire yet; false: withheld.
+  bool Cleared(JobClearance* clearance);
   void SchedulePace(int64_t at_ns);
   void Disconnect(const std::string& reason);
   void RequestFlush();
@@ -137,6 +162,7 @@ class SmppBind {
   std::unique_ptr<net::StreamConnection> conn_;  // null while disconnected
   uint64_t generation_ = 0;  // bumps per connection: acks for an old one become no-ops
   SendRate rate_;
+  SubmitGate* gate_ = nullptr;
 
   std::deque<Queued> queue_;                         // waiting for window space and pace
   std::unordered_map<uint32_t, PartDone> inflight_;  // by sequence number

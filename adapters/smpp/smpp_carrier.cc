@@ -26,6 +26,10 @@ struct SmppCarrier::Job {
   std::vector<Part> parts;
   int segments = 0;  // what the outcome reports: the SMSC's own split for message_payload
   size_t unfinished = 0;
+  size_t at_bind = 0;  // parts handed to a bind whose completion has not come yet
+  // Whether the job may go on the wire; the binds share it through an aliasing pointer to
+  // this Job, so it lives as long as any part is queued.
+  JobClearance clearance;
 };
 
 namespace {
@@ -139,6 +143,10 @@ SmppCarrierCounters SmppCarrier::counters() const {
   return c;
 }
 
+void SmppCarrier::SetSubmitGate(SubmitGate* gate) {
+  for (auto& b : binds_) b->SetGate(gate);
+}
+
 SmppBind* SmppCarrier::PickBind(size_t parts) {
   // Least loaded bound transmitting bind; ties go round robin so equal binds share the work.
   SmppBind* best = nullptr;
@@ -180,6 +188,8 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   }
   auto job = std::make_shared<Job>();
   job->done = std::move(done);
+  job->clearance.key_id = std::move(req.key_id);
+  job->clearance.expires_ms = req.expires_ms;
   job->parts.resize(parts->size());
   for (size_t i = 0; i < parts->size(); ++i) job->parts[i].sm = std::move((*parts)[i]);
   job->unfinished = job->parts.size();
@@ -193,12 +203,22 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
 
 void SmppCarrier::SendPart(const std::shared_ptr<Job>& job, size_t index, SmppBind* bind) {
   // The bind gets a copy: the job keeps the original for a retry.
-  bind->Enqueue(job->parts[index].sm,
+  ++job->at_bind;
+  bind->Enqueue(job->parts[index].sm, std::shared_ptr<JobClearance>(job, &job->clearance),
                 [this, job, index](PartResult r) { OnPartDone(job, index, std::move(r)); });
+}
+
+void SmppCarrier::ReopenIfOffTheWire(Job& job) {
+  if (job.clearance.state != JobClearance::State::kPassed || job.at_bind != 0) return;
+  for (const Job::Part& p : job.parts) {
+    if (p.accepted) return;
+  }
+  job.clearance.state = JobClearance::State::kOpen;
 }
 
 void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, PartResult r) {
   Job::Part& p = job->parts[index];
+  --job->at_bind;
   if (p.finished) return;  // cannot happen: each enqueue completes once
   bool retry = false;
   if (r.kind == PartResult::Kind::kThrottled) {
@@ -210,6 +230,8 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
   // job can only end refused, and a re-sent part would reach the handset as an orphan fragment
   // (and be charged).
   if (retry && SiblingRefused(*job)) retry = false;
+  // Nor is a part of a job the gate refused: nothing of it went, nothing of it will.
+  if (job->clearance.state == JobClearance::State::kWithheld) retry = false;
   if (retry && !closing_ && r.kind == PartResult::Kind::kTemporary) {
     // A temporary failure waits out a jittered, growing delay first (the SMSC or the link is
     // in trouble; coming straight back makes it worse). Other jobs are not held up.
@@ -222,6 +244,7 @@ void SmppCarrier::OnPartDone(const std::shared_ptr<Job>& job, size_t index, Part
     // already slowed down); the bind's pace decides when it is sent again.
     if (SmppBind* bind = PickBind(1)) {
       ++own_.part_retries;
+      ReopenIfOffTheWire(*job);
       SendPart(job, index, bind);
       return;
     }
@@ -269,14 +292,17 @@ void SmppCarrier::OnRetryTimer() {
   while (!retries_.empty() && retries_.begin()->first <= now) {
     Retry r = std::move(retries_.begin()->second);
     retries_.erase(retries_.begin());
-    // All binds down: the part fails as it last did; the dispatcher has its own retry path.
-    SmppBind* bind = closing_ || SiblingRefused(*r.job) ? nullptr : PickBind(1);
+    // All binds down (or the job can no longer go): the part fails as it last did; the
+    // dispatcher has its own retry path, and Finish() reports a withheld job as such.
+    const bool withheld = r.job->clearance.state == JobClearance::State::kWithheld;
+    SmppBind* bind = closing_ || withheld || SiblingRefused(*r.job) ? nullptr : PickBind(1);
     if (bind == nullptr) {
       FinishPart(r.job, r.index, r.job->parts[r.index].last);
       continue;
     }
     ++own_.part_retries;
     ++own_.temporary_retries;
+    ReopenIfOffTheWire(*r.job);
     SendPart(r.job, r.index, bind);
   }
   ArmRetryTimer();
@@ -304,6 +330,12 @@ void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
       out.match_keys.push_back(std::move(p.match_key));
     }
     out.message_id = out.part_ids.front();
+  } else if (accepted == 0 && job->clearance.state == JobClearance::State::kWithheld) {
+    // Nothing of the job reached the SMSC: the dispatcher gives it the gate's outcome.
+    ++own_.withheld;
+    out.kind = SubmitResult::Kind::kWithheld;
+    out.withheld = job->clearance.verdict.reason;
+    out.detail = job->clearance.verdict.detail;
   } else if (accepted > 0) {
     // Some parts are on their way: sending the job again would duplicate them, so this is
     // final. The outcome says which part failed and how.

@@ -83,6 +83,7 @@ struct SmppCarrierCounters {
   uint64_t part_retries = 0;       // parts sent again after a throttle or temporary failure
   uint64_t temporary_retries = 0;  // of those, after a temporary failure and a backoff delay
   uint64_t partially_sent = 0;     // jobs where some parts were accepted and others failed
+  uint64_t withheld = 0;           // jobs the SubmitGate refused before any part was written
   uint64_t odd_message_ids = 0;    // ids that did not parse in the configured format
 };
 
@@ -105,6 +106,8 @@ class SmppCarrier final : public Carrier {
   void SetReadyHandler(std::function<void()> handler) override {
     ready_handler_ = std::move(handler);
   }
+  // Every bind asks it before writing a job's first part (JobClearance in smpp_bind.h).
+  void SetSubmitGate(SubmitGate* gate) override;
 
   // A fresh sum over the binds plus the carrier's own counts.
   SmppCarrierCounters counters() const;
@@ -127,6 +130,10 @@ class SmppCarrier final : public Carrier {
   void OnRetryTimer();
   void ArmRetryTimer();
   static bool SiblingRefused(const Job& job);  // a part finished with a permanent status
+  // Before a part is sent again: a job with no part accepted or at a bind is off the wire, so
+  // the gate is asked again (a retry may come seconds later). Otherwise the part follows its
+  // siblings unasked, so a job already partly sent is never cut short.
+  static void ReopenIfOffTheWire(Job& job);
   void FinishPart(const std::shared_ptr<Job>& job, size_t index, PartResult r);
   // Canonical correlation key of a message id from a submit_sm_resp or a receipt; counts ids
   // that do not parse in the configured format.

@@ -43,6 +43,7 @@ void Dispatcher::Start() {
   store_.SetBatchHandler([this](std::vector<StreamEntry> entries) { OnBatch(std::move(entries)); });
   for (DispatchCarrier& c : carriers_) {
     c.carrier->SetReadyHandler([this] { Pump(); });
+    c.carrier->SetSubmitGate(this);
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
     c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
@@ -193,18 +194,32 @@ void Dispatcher::Enqueue(Pending p, bool front) {
   }
 }
 
-const char* Dispatcher::KeyWithdrawn(const PolicySnapshot& policy, const Pending& p,
-                                     int64_t now) const {
+GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view key_id,
+                                 int64_t expires_ms, int64_t now) {
+  if (expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
   const PolicyParts& parts = policy.parts();
   if (parts.registry_keys != nullptr) {
-    if (const RegisteredKey* k = parts.registry_keys->Find(p.key_id)) {
-      if (k->record.revoked) return "key revoked after the job was admitted";
-      (void)now;  // a key past its not_after still sends what it signed while valid
-      return nullptr;
+    if (const RegisteredKey* k = parts.registry_keys->Find(key_id)) {
+      if (k->record.revoked) return {Reason::kRevokedKey, "key revoked after the job was admitted"};
+      return {};  // a key past its not_after still sends what it signed while valid
     }
   }
-  if (parts.file_keys != nullptr && parts.file_keys->Find(p.key_id) != nullptr) return nullptr;
-  return "key removed after the job was admitted";
+  if (parts.file_keys != nullptr && parts.file_keys->Find(key_id) != nullptr) return {};
+  return {Reason::kRevokedKey, "key removed after the job was admitted"};
+}
+
+GateVerdict Dispatcher::Check(std::string_view key_id, int64_t expires_ms) {
+  // The reader's cached snapshot: one acquire load while nothing was swapped, so this costs
+  // a clock read and one key lookup per job.
+  return Sendable(*policy_reader_.Current(), key_id, expires_ms, clock_.NowMs());
+}
+
+void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {
+  if (reason == Reason::kRevokedKey) {
+    ++stats_.revoked_before_submit;
+    AuditPending(p, reason, detail);
+  }
+  Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, reason, std::move(detail));
 }
 
 void Dispatcher::Pump() {
@@ -217,17 +232,10 @@ void Dispatcher::Pump() {
     while (!stopping_ && !q.empty() && carrier.Ready()) {
       Pending p = std::move(q.front());
       q.pop_front();
-      const int64_t now = clock_.NowMs();
-      if (p.job.job.expires_ms <= now) {
-        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kExpired,
-               "expired before it could be submitted");
-        continue;
-      }
       if (policy == nullptr) policy = policy_reader_.Current();
-      if (const char* why = KeyWithdrawn(*policy, p, now)) {
-        ++stats_.revoked_before_submit;
-        AuditPending(p, Reason::kRevokedKey, why);
-        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kRevokedKey, why);
+      const GateVerdict v = Sendable(*policy, p.key_id, p.job.job.expires_ms, clock_.NowMs());
+      if (!v.send()) {
+        Withhold(p, v.reason, v.detail);
         continue;
       }
       SubmitRequest req;
@@ -298,6 +306,12 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       CommitOutcome(std::move(o));
       break;
     }
+    case SubmitResult::Kind::kWithheld:
+      // The carrier's gate (this dispatcher) refused it just before the wire: nothing was
+      // sent, and no other carrier may send it either.
+      ++stats_.withheld_at_carrier;
+      Withhold(p, r.withheld, std::move(r.detail));
+      break;
     case SubmitResult::Kind::kPermanentFailure:
       // Not failed over: the carrier judged the message itself; another would resend it.
       Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kCarrierRejected,

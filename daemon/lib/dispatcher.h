@@ -3,8 +3,11 @@
 //   batch from JobStore -> Decide (core) -> Claim (idempotency) -> Carrier.Submit -> Commit.
 // The decision routes each job to a list of carriers (core/router.h); the job goes to the
 // first of them that is up, and on to the next when one cannot take it (failover). Just
-// before a submit the job's key is checked again against the current policy: a key revoked
-// since admission sends nothing more.
+// before a submit the job's key is checked again against the current policy and its expiry
+// against the clock, and the dispatcher is every carrier's SubmitGate (core/submit_gate.h):
+// the carrier asks the same again right before the job's first part goes on the wire, after
+// its own window and pace waits. A key revoked (or an expiry passed) since admission sends
+// nothing more.
 // A job a rate limit defers is not claimed: it goes to the DeferQueue (which acknowledges the
 // entry and puts the job back on the stream when due) and leaves the dispatcher. Security
 // decisions (core/audit.h IsAuditedReason, deferrals, content flags) go to the AuditSink.
@@ -23,6 +26,7 @@
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
 #include "core/ports.h"
+#include "core/submit_gate.h"
 
 namespace sd {
 
@@ -65,9 +69,12 @@ struct DispatcherStats {
   uint64_t audit_events = 0;           // events emitted to the AuditSink
   uint64_t failovers = 0;              // jobs moved to the next carrier of their route
   uint64_t revoked_before_submit = 0;  // admitted, then refused at submit: key revoked/removed
+  // Of all refusals at submit (key withdrawn or expired), those the carrier's gate made after
+  // the job had waited in the carrier's own queue.
+  uint64_t withheld_at_carrier = 0;
 };
 
-class Dispatcher {
+class Dispatcher : private SubmitGate {
  public:
   // `carriers` in the order the policy's router names them (the config's [[carrier]] order).
   Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers, const MacAlgorithm& mac,
@@ -78,7 +85,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Installs the port handlers and grants the initial read credit.
+  // Installs the port handlers (and itself as every carrier's SubmitGate) and grants the
+  // initial read credit.
   void Start();
   // The policy (keys, scopes, number checks, content rules, rate limits) is an immutable
   // snapshot swapped whole in this slot (SIGHUP, key registry changes); each batch is decided
@@ -122,8 +130,13 @@ class Dispatcher {
   void MoveOffDownCarriers();
   void OnSubmitted(size_t carrier, Pending job, SubmitResult result);
   bool Up(size_t carrier) const;
-  // Why the job's key may no longer send under `policy`, or nullptr.
-  const char* KeyWithdrawn(const PolicySnapshot& policy, const Pending& p, int64_t now) const;
+  // Why a job may no longer be sent: its expiry against `now`, its key against `policy`.
+  static GateVerdict Sendable(const PolicySnapshot& policy, std::string_view key_id,
+                              int64_t expires_ms, int64_t now);
+  // SubmitGate, for the carriers: Sendable() under the current snapshot and clock.
+  GateVerdict Check(std::string_view key_id, int64_t expires_ms) override;
+  // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key.
+  void Withhold(const Pending& p, Reason reason, std::string detail);
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
               const std::string& client_ref, Reason reason, std::string detail);
   void CommitOutcome(Outcome outcome);

@@ -92,6 +92,7 @@ class FakeCarrier final : public Carrier {
   }
   void SetReceiptHandler(ReceiptHandler h) override { receipt_handler = std::move(h); }
   void SetReadyHandler(std::function<void()> h) override { ready_handler = std::move(h); }
+  void SetSubmitGate(SubmitGate* g) override { gate = g; }
   void CompleteAll(SubmitResult::Kind kind, uint32_t status = 0) {
     auto out = std::move(outstanding);
     outstanding.clear();
@@ -113,6 +114,7 @@ class FakeCarrier final : public Carrier {
   std::vector<std::function<void(SubmitResult)>> outstanding;
   ReceiptHandler receipt_handler;
   std::function<void()> ready_handler;
+  SubmitGate* gate = nullptr;
 };
 
 class DispatcherTest : public ::testing::Test {

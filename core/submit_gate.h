@@ -1,0 +1,32 @@
+#pragma once
+// The last check before a job goes on the wire. A carrier queues a job's parts until its
+// window and pace let them out (seconds, at a low TPS), so what the Dispatcher checked before
+// Submit() can be stale by then: a key revoked, a job expired meanwhile. The carrier asks this
+// gate again at the moment the job's first part is about to be written (docs/keys.md,
+// docs/jobs.md). Set once on a carrier (Carrier::SetSubmitGate), not a callback per job.
+#include <cstdint>
+#include <string_view>
+
+#include "core/reason.h"
+
+namespace sd {
+
+// Whether a job may still be sent. reason kNone: send it; kExpired: its `expires` has passed;
+// kRevokedKey: its key was revoked or removed since it was admitted. `detail` is static text
+// for the outcome ("key revoked after the job was admitted"), never null.
+struct GateVerdict {
+  Reason reason = Reason::kNone;
+  const char* detail = "";
+
+  bool send() const { return reason == Reason::kNone; }
+};
+
+class SubmitGate {
+ public:
+  virtual ~SubmitGate() = default;
+  // Called on the loop thread for every job about to be written, so it must be cheap: one
+  // lookup of `key_id` in the current policy snapshot and one clock read. Never blocks.
+  virtual GateVerdict Check(std::string_view key_id, int64_t expires_ms) = 0;
+};
+
+}  // namespace sd
