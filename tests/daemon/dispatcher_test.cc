@@ -93,6 +93,16 @@ class FakeCarrier final : public Carrier {
   void SetReceiptHandler(ReceiptHandler h) override { receipt_handler = std::move(h); }
   void SetReadyHandler(std::function<void()> h) override { ready_handler = std::move(h); }
   void SetSubmitGate(SubmitGate* g) override { gate = g; }
+  // Completes the oldest outstanding submit as refused by the gate, for `reason`.
+  void CompleteFirstWithheld(Reason reason, const char* detail) {
+    auto done = std::move(outstanding.front());
+    outstanding.erase(outstanding.begin());
+    SubmitResult r;
+    r.kind = SubmitResult::Kind::kWithheld;
+    r.withheld = reason;
+    r.detail = detail;
+    done(r);
+  }
   void CompleteAll(SubmitResult::Kind kind, uint32_t status = 0) {
     auto out = std::move(outstanding);
     outstanding.clear();
@@ -655,6 +665,50 @@ TEST_F(DispatcherRoutesTest, AJobInTheRetryQueueIsCheckedAgainToo) {
   EXPECT_EQ(backup_.submits.size(), 1u);  // only the first attempt
   ASSERT_EQ(store_.commits.size(), 1u);
   EXPECT_EQ(store_.commits[0].reason, Reason::kRevokedKey);
+}
+
+// The dispatcher is every carrier's SubmitGate: it judges a job's key against the snapshot
+// current at the call and its expiry against the clock of the call.
+TEST_F(DispatcherRoutesTest, TheDispatcherIsEveryCarriersGateOnTheCurrentPolicyAndClock) {
+  ASSERT_NE(primary_.gate, nullptr);
+  EXPECT_EQ(backup_.gate, primary_.gate);
+  SubmitGate& gate = *primary_.gate;
+  EXPECT_TRUE(gate.Check("k.v1", kNow + 1).send());
+  const GateVerdict unknown = gate.Check("gone.v1", kNow + 1);
+  EXPECT_EQ(unknown.reason, Reason::kRevokedKey);
+  EXPECT_STREQ(unknown.detail, "key removed after the job was admitted");
+  EXPECT_EQ(gate.Check("k.v1", kNow).reason, Reason::kExpired);
+  SetRegistry(true);
+  const GateVerdict revoked = gate.Check("k.v1", kNow + 1);
+  EXPECT_EQ(revoked.reason, Reason::kRevokedKey);
+  EXPECT_STREQ(revoked.detail, "key revoked after the job was admitted");
+  clock_.Advance(2);
+  EXPECT_EQ(gate.Check("k.v1", kNow + 1).reason, Reason::kExpired);
+}
+
+// A job the carrier's gate refused gets the gate's outcome (a withdrawn key audited like one
+// refused before the submit), and is never failed over to another carrier.
+TEST_F(DispatcherRoutesTest, AJobWithheldAtTheCarrierIsRejectedWithTheGatesReason) {
+  Deliver({Entry("a", "+4915112345678"), Entry("b", "+4915112345679")});
+  ASSERT_EQ(primary_.submits.size(), 2u);
+  primary_.CompleteFirstWithheld(Reason::kRevokedKey, "key revoked after the job was admitted");
+  primary_.CompleteFirstWithheld(Reason::kExpired, "expired before it could be submitted");
+  store_.Flush();
+  EXPECT_TRUE(backup_.submits.empty());
+  EXPECT_EQ(primary_.submits.size(), 2u);
+  ASSERT_EQ(store_.commits.size(), 2u);
+  EXPECT_EQ(store_.commits[0].job_id, "a");
+  EXPECT_EQ(store_.commits[0].status, OutcomeStatus::kRejected);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kRevokedKey);
+  EXPECT_EQ(store_.commits[0].detail, "key revoked after the job was admitted");
+  EXPECT_EQ(store_.commits[1].reason, Reason::kExpired);
+  ASSERT_EQ(audit_.events.size(), 1u);  // an expiry is not a security decision
+  EXPECT_EQ(audit_.events[0].reason, Reason::kRevokedKey);
+  EXPECT_EQ(audit_.events[0].job_id, "a");
+  EXPECT_EQ(dispatcher_->stats().revoked_before_submit, 1u);
+  EXPECT_EQ(dispatcher_->stats().withheld_at_carrier, 2u);
+  EXPECT_EQ(dispatcher_->stats().submitted, 0u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
 }
 
 TEST_F(DispatcherRoutesTest, ReceiptsOfEveryCarrierReachTheStoreUnderItsName) {
