@@ -144,12 +144,14 @@ struct Daemon {
     spdlog::info(
         "stats: entries={} submitted={} rejected={} deferred={} flagged={} audit={} inflight={} "
         "receipts={} retries={} resumed={} failovers={} revoked_before_submit={} "
+        "withheld_at_carrier={} "
         "| redis reclaimed={} dead={} unmatched_receipts={} part_receipts={} write_retries={} "
         "audit_dropped={} deferred={} defer_moved={}",
         d.entries, d.submitted, d.rejected, d.deferred, d.flagged, d.audit_events,
         dispatcher->inflight(), d.receipts, d.temporary_failures, d.resumed, d.failovers,
-        d.revoked_before_submit, r.reclaimed, r.dead_lettered, r.unmatched_receipts,
-        r.part_receipts, r.write_retries, r.audit_dropped, r.deferred, r.defer_moved);
+        d.revoked_before_submit, d.withheld_at_carrier, r.reclaimed, r.dead_lettered,
+        r.unmatched_receipts, r.part_receipts, r.write_retries, r.audit_dropped, r.deferred,
+        r.defer_moved);
     for (const auto& carrier : carriers) {
       const auto& c = carrier->counters();
       spdlog::info(
@@ -193,6 +195,7 @@ struct Daemon {
     put("temporary_failures", d.temporary_failures);
     put("failovers", d.failovers);
     put("revoked_before_submit", d.revoked_before_submit);
+    put("withheld_at_carrier", d.withheld_at_carrier);
     put("audit_events", d.audit_events);
     for (size_t i = 1; i < std::size(d.rejected_by_reason); ++i) {
       const std::string_view name = sd::ReasonName(static_cast<sd::Reason>(i));

@@ -97,14 +97,14 @@ TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQue
   const std::string master = c.dir() + "/master.key";
   WriteFile(master, std::string(64, 'd') + "\n");
   std::string out;
-  ASSERT_EQ(c.Cli({"keys", "create", "--name", "acme", "--redis", redis, "--master-key-file",
-                   master},
-                  &out),
-            0)
+  ASSERT_EQ(
+      c.Cli({"keys", "create", "--name", "acme", "--redis", redis, "--master-key-file", master},
+            &out),
+      0)
       << out;
   const std::string id = CliField(out, "id");
-  WriteFile(c.dir() + "/producer.toml", "[[key]]\nid = \"" + id + "\"\nsecret = \"" +
-                                            CliField(out, "secret_hex") + "\"\n");
+  WriteFile(c.dir() + "/producer.toml",
+            "[[key]]\nid = \"" + id + "\"\nsecret = \"" + CliField(out, "secret_hex") + "\"\n");
   constexpr int kJobs = 1500;
   ASSERT_EQ(c.Cli({"enqueue", "--redis", redis, "--key-file", c.dir() + "/producer.toml",
                    "--key-id", id, "--count", std::to_string(kJobs), "--to-prefix", "+4915100",
@@ -115,9 +115,8 @@ TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQue
   c.StartDaemon();
   // A second's worth sent: the bind's queue is full (the window is five seconds of pace).
   ASSERT_TRUE(WaitUntil([&] { return Lines(messages) >= 50; }, 60s)) << c.DaemonLog();
-  ASSERT_EQ(c.Cli({"keys", "revoke", "--id", id, "--redis", redis, "--master-key-file", master},
-                  &out),
-            0)
+  ASSERT_EQ(
+      c.Cli({"keys", "revoke", "--id", id, "--redis", redis, "--master-key-file", master}, &out), 0)
       << out;
   const int64_t revoked_ms = WallMs();
 
@@ -144,8 +143,8 @@ TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQue
   EXPECT_EQ(submitted, sent.size()) << "every message the SMSC got is a submitted outcome";
   EXPECT_GT(revoked, 0u);
   // Every refusal of the key is on the audit stream, at decision or at the wire alike.
-  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:audit") >= static_cast<long long>(revoked); },
-                        10s));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.StreamLength("sd:audit") >= static_cast<long long>(revoked); }, 10s));
   size_t audited = 0;
   for (const auto& a : c.ReadStream("sd:audit")) audited += Field(a, "reason") == "revoked_key";
   EXPECT_EQ(audited, revoked);
@@ -179,7 +178,8 @@ TEST(WireGateEndToEnd, NoJobReachesTheSmscAfterItsExpiry) {
   const std::map<std::string, Job> jobs = JobsByEntry(c);
   ASSERT_EQ(jobs.size(), static_cast<size_t>(kJobs));
   std::map<std::string, int64_t> expires_by_dest;
-  for (const auto& [entry, job] : jobs) expires_by_dest[Unplussed(job.destination)] = job.expires_ms;
+  for (const auto& [entry, job] : jobs)
+    expires_by_dest[Unplussed(job.destination)] = job.expires_ms;
   const std::vector<Message> sent = ReadMessages(messages);
   std::set<std::string> sent_dests;
   int64_t latest = INT64_MIN;  // arrival minus expiry, the largest
