@@ -667,6 +667,19 @@ TEST_F(DispatcherRoutesTest, AJobInTheRetryQueueIsCheckedAgainToo) {
   EXPECT_EQ(store_.commits[0].reason, Reason::kRevokedKey);
 }
 
+// Failing over is a new submit: the key is checked again before the next carrier gets it.
+TEST_F(DispatcherRoutesTest, AJobFailedOverIsCheckedAgainFirst) {
+  Deliver({Entry("a", "+4915112345678")});
+  ASSERT_EQ(primary_.submits.size(), 1u);
+  SetRegistry(true);
+  primary_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  store_.Flush();
+  EXPECT_TRUE(backup_.submits.empty());
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kRevokedKey);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
 // The dispatcher is every carrier's SubmitGate: it judges a job's key against the snapshot
 // current at the call and its expiry against the clock of the call.
 TEST_F(DispatcherRoutesTest, TheDispatcherIsEveryCarriersGateOnTheCurrentPolicyAndClock) {
