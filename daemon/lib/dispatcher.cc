@@ -46,6 +46,9 @@ void Dispatcher::Start() {
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
     c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
+      // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
+      // same wall clock as outcome times; a store retry keeps this first time.
+      receipt.ts_ms = clock_.NowMs();
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
       store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {

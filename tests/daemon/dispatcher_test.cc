@@ -299,6 +299,17 @@ TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
   EXPECT_EQ(dispatcher_->stats().receipts, 1u);
 }
 
+TEST_F(DispatcherTest, ReceiptCarriesTheTimeTheDaemonReceivedIt) {
+  clock_.Set(kNow + 1234);
+  Receipt r;
+  r.carrier = "sim";
+  r.message_id = "m1";
+  r.state = ReceiptState::kDelivered;
+  carrier_.receipt_handler(r, [] {});
+  ASSERT_EQ(store_.receipts.size(), 1u);
+  EXPECT_EQ(store_.receipts[0].ts_ms, kNow + 1234);
+}
+
 // ---- Policy: rate-limit deferral and the security audit --------------------------------
 
 class FakeAudit final : public AuditSink {

@@ -48,6 +48,36 @@ TEST(EndToEnd, EveryJobGetsOneOutcomeAndOneReceipt) {
   EXPECT_EQ(c.SimulatorStats()["submits"], 500);
 }
 
+TEST(EndToEnd, ReceiptsCarryTheTimeTheDaemonReceivedThem) {
+  Cluster::Options o;
+  o.sim_args = {"--garbage-receipt-every", "4"};  // every 4th receipt goes to quarantine
+  Cluster c(o);
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const long long start_ms = wall_ms();
+  ASSERT_EQ(c.Enqueue({"--count", "20", "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] {
+    return c.StreamLength("sd:receipts") + c.StreamLength("sd:receipts:unmatched") >= 20;
+  }, 60s)) << c.DaemonLog();
+  c.StopDaemon();
+  const long long end_ms = wall_ms();
+  const auto matched = c.ReadStream("sd:receipts");
+  const auto quarantined = c.ReadStream("sd:receipts:unmatched");
+  EXPECT_EQ(matched.size(), 15u);
+  EXPECT_EQ(quarantined.size(), 5u);
+  for (const auto* stream : {&matched, &quarantined}) {
+    for (const auto& r : *stream) {
+      const long long ts = std::stoll(r.at("ts"));
+      EXPECT_GE(ts, start_ms) << r.at("_id");
+      EXPECT_LE(ts, end_ms) << r.at("_id");
+    }
+  }
+}
+
 TEST(EndToEnd, BadJobsAreRejectedWithTheirReasonAndNeverSubmitted) {
   Cluster c(Cluster::Options{});
   const std::map<std::string, std::string> expected{
