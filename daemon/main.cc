@@ -404,8 +404,10 @@ int main(int argc, char** argv) {
     d.carrier_names.push_back(cc.name);
     sd::smpp::SmppCarrier* carrier = d.carriers.back().get();
     // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
+    // At most its window unsettled: the kill -9 duplicate bound (docs/architecture.md).
     dispatch_carriers.push_back(
-        sd::DispatchCarrier{carrier, [carrier] { return carrier->bound(); }});
+        sd::DispatchCarrier{carrier, [carrier] { return carrier->bound(); },
+                            static_cast<size_t>(cc.window) * static_cast<size_t>(cc.binds)});
   }
   sd::DispatcherOptions dopts;
   dopts.decision.stream = d.config.redis.jobs_stream;
