@@ -633,9 +633,12 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, JobSource& jobs) {
   return c;
 }
 
-// The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample).
+// The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample),
+// with its lag checked against the stream (CheckedLag: Redis's lag can be NULL or wrong).
 BacklogSample GroupBacklog(redisContext* c) {
   BacklogSample b;
+  int64_t reported_lag = -1;
+  std::string last_delivered;
   auto* r = static_cast<redisReply*>(redisCommand(c, "XINFO GROUPS sd:jobs"));
   if (r && r->type == REDIS_REPLY_ARRAY) {
     for (size_t g = 0; g < r->elements; ++g) {
@@ -648,13 +651,31 @@ BacklogSample GroupBacklog(redisContext* c) {
       auto name = f.find("name");
       if (name == f.end() || std::string(name->second->str, name->second->len) != "smsdispatch")
         continue;
-      auto pending = f.find("pending"), lag = f.find("lag");
+      auto pending = f.find("pending"), lag = f.find("lag"), last = f.find("last-delivered-id");
       if (pending != f.end() && pending->second->type == REDIS_REPLY_INTEGER)
         b.pending = pending->second->integer;
-      if (lag != f.end() && lag->second->type == REDIS_REPLY_INTEGER) b.lag = lag->second->integer;
+      if (lag != f.end() && lag->second->type == REDIS_REPLY_INTEGER)
+        reported_lag = lag->second->integer;
+      if (last != f.end() && last->second->type == REDIS_REPLY_STRING)
+        last_delivered.assign(last->second->str, last->second->len);
     }
   }
   if (r) freeReplyObject(r);
+  if (b.pending < 0) return b;  // no group (yet)
+  // The newest entry: when the group has read it, nothing is unread, whatever lag says.
+  bool read_to_end = false;
+  auto* top = static_cast<redisReply*>(redisCommand(c, "XREVRANGE sd:jobs + - COUNT 1"));
+  if (top && top->type == REDIS_REPLY_ARRAY) {
+    if (top->elements == 0) {
+      read_to_end = true;
+    } else if (top->element[0]->type == REDIS_REPLY_ARRAY && top->element[0]->elements > 0 &&
+               top->element[0]->element[0]->type == REDIS_REPLY_STRING) {
+      const redisReply* id = top->element[0]->element[0];
+      read_to_end = StreamIdAtOrAfter(last_delivered, std::string_view(id->str, id->len));
+    }
+  }
+  if (top) freeReplyObject(top);
+  b.lag = CheckedLag(reported_lag, b.pending, Int(c, "XLEN %s", "sd:jobs"), read_to_end);
   return b;
 }
 
