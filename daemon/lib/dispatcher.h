@@ -47,11 +47,11 @@ struct DispatchCarrier {
   Carrier* carrier = nullptr;
   std::function<bool()> up;
   // Jobs submitted to this carrier and not yet settled: answered with a temporary failure
-  // (nothing taken), or with their outcome (accepted, refused) durable on Redis. After a kill -9 exactly these are sent again (claim
-  // state resume), so this bounds the duplicates per carrier. Set it to the carrier's window
-  // (window x binds): an accepted job then holds its place until its outcome is written, and
-  // accepted outcomes waiting for Redis cannot add to the window. 0: no bound of its own
-  // (max_inflight bounds it).
+  // (nothing taken), or with their outcome (accepted, refused) durable on Redis. After a
+  // kill -9 exactly these are sent again (claim state resume), so this bounds the duplicates
+  // per carrier. Set it to the carrier's window (window x binds): a job then holds its place
+  // until its outcome is written, and outcomes waiting for Redis cannot add to the window.
+  // 0: no bound of its own (max_inflight bounds it).
   size_t max_unsettled = 0;
 };
 
@@ -132,8 +132,7 @@ class Dispatcher {
   // Why the job's key may no longer send under `policy`, or nullptr.
   const char* KeyWithdrawn(const PolicySnapshot& policy, const Pending& p, int64_t now) const;
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
-              const std::string& client_ref, Reason reason, std::string detail,
-              int settles = -1);
+              const std::string& client_ref, Reason reason, std::string detail, int settles = -1);
   // `settles`: the carrier whose unsettled job this outcome settles once durable, or -1.
   void CommitOutcome(Outcome outcome, int settles = -1);
   void Audit(Reason reason, std::string_view action, const StreamEntry& entry, const Decision& d,

@@ -58,11 +58,13 @@ TEST(EndToEnd, ReceiptsCarryTheTimeTheDaemonReceivedThem) {
         .count();
   };
   const long long start_ms = wall_ms();
-  ASSERT_EQ(c.Enqueue({"--count", "20", "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  ASSERT_EQ(
+      c.Enqueue({"--count", "20", "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
   c.StartDaemon();
-  ASSERT_TRUE(WaitUntil([&] {
-    return c.StreamLength("sd:receipts") + c.StreamLength("sd:receipts:unmatched") >= 20;
-  }, 60s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.StreamLength("sd:receipts") + c.StreamLength("sd:receipts:unmatched") >= 20; },
+      60s))
+      << c.DaemonLog();
   c.StopDaemon();
   const long long end_ms = wall_ms();
   const auto matched = c.ReadStream("sd:receipts");
@@ -157,7 +159,8 @@ TEST(EndToEnd, KillNineMidRunLosesNothingAndDuplicatesAtMostTheWindow) {
   for (int k = 0; k < kills; ++k) {
     c.StartDaemon();
     const long long want = 500 * (k + 1);
-    ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= want; }, 60s)) << c.DaemonLog();
+    ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= want; }, 60s))
+        << c.DaemonLog();
     c.KillDaemon();
     at_kill.push_back(c.StreamLength("sd:outcomes"));
     ASSERT_LT(at_kill.back(), n) << "the kill must land mid-run for this test to mean anything";
@@ -173,8 +176,8 @@ TEST(EndToEnd, KillNineMidRunLosesNothingAndDuplicatesAtMostTheWindow) {
   const long long bound = kills * o.window;
   EXPECT_LE(submits - n, bound) << "duplicates beyond the carrier window per kill";
   RecordProperty("duplicate_submits", static_cast<int>(submits - n));
-  std::printf("%d kills -9 after %lld and %lld outcomes: %lld duplicate submits (bound %lld)\n", kills,
-              at_kill[0], at_kill[1], submits - n, bound);
+  std::printf("%d kills -9 after %lld and %lld outcomes: %lld duplicate submits (bound %lld)\n",
+              kills, at_kill[0], at_kill[1], submits - n, bound);
 }
 
 TEST(EndToEnd, CarrierOutageIsRetriedNotLost) {
