@@ -54,6 +54,7 @@ struct Options {
   int batch = 512;
   int linger_ms = 0;
   int max_inflight = 4096;
+  int max_unsettled = -1;  // the carrier's max_unsettled; < 0: the daemon's default
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
   MessageMix mix;  // --mix gsm:ucs2:long (or the older --ucs2-share)
@@ -87,6 +88,7 @@ void Usage(FILE* f) {
       "                         one event loop, so more cores means more daemons\n"
       "  --batch N              XREADGROUP batch (512)\n"
       "  --max-inflight N       daemon max_inflight (4096)\n"
+      "  --max-unsettled N      the carrier's max_unsettled (window x binds; 0: no bound)\n"
       "  --linger-ms N          daemon read_linger_ms and write_linger_ms (0: next loop turn)\n"
       "  --smsc-latency-ms N    simulator submit_sm_resp latency (1)\n"
       "  --receipt-delay-ms N   simulator receipt delay (10)\n"
@@ -359,6 +361,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.sim_port = e.sim_port;
   s.window = o.window;
   s.binds = o.binds;
+  s.max_unsettled = o.max_unsettled;
   s.smsc_latency_ms = o.smsc_latency_ms;
   s.receipt_delay_ms = o.receipt_delay_ms;
   s.daemons = o.daemons;
@@ -1007,6 +1010,8 @@ int Main(int argc, char** argv) {
       o.linger_ms = std::stoi(val());
     else if (a == "--max-inflight")
       o.max_inflight = std::stoi(val());
+    else if (a == "--max-unsettled")
+      o.max_unsettled = std::stoi(val());
     else if (a == "--smsc-latency-ms")
       o.smsc_latency_ms = std::stoi(val());
     else if (a == "--receipt-delay-ms")
@@ -1168,6 +1173,7 @@ int Main(int argc, char** argv) {
       {"batch", std::to_string(o.batch)},
       {"linger_ms", std::to_string(o.linger_ms)},
       {"max_inflight", std::to_string(o.max_inflight)},
+      {"max_unsettled", o.max_unsettled < 0 ? "window x binds" : std::to_string(o.max_unsettled)},
       {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},
       {"receipt_delay_ms", std::to_string(o.receipt_delay_ms)},
       {"mix", MixLabel(o.mix)},
