@@ -155,7 +155,7 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     KeyRateBucket* key_rate = scopes->rate.get();
     const int64_t cost = text->segments;
     if (key_rate != nullptr) {
-      const GcraVerdict v = GcraCharge(key_rate->tat, key_rate->params, now * 1'000'000, cost);
+      const GcraVerdict v = GcraCharge(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
       if (!v.admitted) {
         return reject(
             Reason::kRateLimited,
@@ -167,7 +167,7 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
       const LimitSubject subject{entry.key_id, job->destination, job->sender, carrier, cost};
       LimitVerdict v = parts.limits->Charge(subject, now);
       if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
-        GcraRefund(key_rate->tat, key_rate->params, cost);
+        GcraRefund(*key_rate->tat, key_rate->params, cost);
       }
       switch (v.kind) {
         case LimitVerdict::Kind::kAdmit:

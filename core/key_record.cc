@@ -66,6 +66,18 @@ std::optional<KeyId> ParseKeyId(std::string_view id) {
   return KeyId{std::string(name), v};
 }
 
+std::string_view KeyFamily(std::string_view id) {
+  const size_t dot = id.rfind(".v");
+  if (dot == std::string_view::npos) return id;
+  const std::string_view num = id.substr(dot + 2);
+  if (num.empty() || num.size() > 6 || num[0] == '0') return id;
+  for (char c : num) {
+    if (!IsDigit(c)) return id;
+  }
+  const std::string_view name = id.substr(0, dot);
+  return ValidKeyName(name) ? name : id;
+}
+
 std::string_view UrlPolicyName(UrlPolicy p) {
   switch (p) {
     case UrlPolicy::kAny:

@@ -42,6 +42,11 @@ struct KeyId {
 };
 std::optional<KeyId> ParseKeyId(std::string_view id);
 bool ValidKeyName(std::string_view name);
+// The key's family: every version of one key. "acme-otp.v3" -> "acme-otp"; an id not of the
+// NAME.vN form (a key-file id may be anything) is its own family, so a bare "acme" counts with
+// "acme.v1". A view into `id`, no allocation: the rate limiter calls it per job. Budgets count
+// per family, so a rotation (a new version) never starts a fresh one.
+std::string_view KeyFamily(std::string_view id);
 
 enum class UrlPolicy : uint8_t {
   kAny,        // URLs allowed anywhere (the content scanner's own rules still apply)

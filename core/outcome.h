@@ -44,7 +44,7 @@ struct Receipt {
   // (short_message's own maximum, and enough to recognise a format) with bytes outside
   // printable ASCII and '\' written as \xNN, so it is safe in logs, JSON and Redis.
   std::string raw;
-  int64_t ts_ms = 0;
+  int64_t ts_ms = 0;  // wall clock (ms since the epoch) when the daemon received it
 };
 
 }  // namespace sd

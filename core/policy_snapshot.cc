@@ -49,23 +49,29 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshot::Make(PolicyParts parts, ui
         const int64_t burst = ks.burst > 0 ? ks.burst : ks.rate_per_s;
         Result<GcraParams> params = MakeGcraParams(RateSpec{ks.rate_per_s, 1000, burst});
         if (params) {
+          // The family's time: from an earlier version in this snapshot, else the previous
+          // snapshot's (a rebuild, a rotation), else a new, idle one.
+          const std::string_view family = KeyFamily(k->record.id);
+          auto [it, added] = p->family_tats_.try_emplace(std::string(family));
+          if (added && previous != nullptr) {
+            auto prev = previous->family_tats_.find(family);
+            if (prev != previous->family_tats_.end()) it->second = prev->second;
+          }
+          if (it->second == nullptr) it->second = std::make_shared<std::atomic<int64_t>>(0);
           const DerivedScopes* old =
               previous != nullptr ? previous->ScopesOf(k->record.id) : nullptr;
-          if (old != nullptr && old->rate != nullptr &&
+          if (old != nullptr && old->rate != nullptr && old->rate->tat == it->second &&
               old->rate->params.emission_ns == params->emission_ns &&
               old->rate->params.burst == params->burst) {
             d.rate = old->rate;
           } else {
+            // A changed rate keeps the family's time: an exhausted key stays exhausted.
             d.rate = std::make_shared<KeyRateBucket>();
             d.rate->params = *params;
             d.rate->description = "key '" + k->record.id + "' rate limit (" +
                                   std::to_string(ks.rate_per_s) + "/s, burst " +
                                   std::to_string(burst) + ")";
-            // A changed rate keeps the bucket's time: an exhausted key stays exhausted.
-            if (old != nullptr && old->rate != nullptr) {
-              d.rate->tat.store(old->rate->tat.load(std::memory_order_relaxed),
-                                std::memory_order_relaxed);
-            }
+            d.rate->tat = it->second;
           }
         }
       }

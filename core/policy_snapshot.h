@@ -50,8 +50,11 @@ struct PolicyParts {
 // snapshots (shared by every snapshot while the key keeps a rate), like a LimitState.
 struct KeyRateBucket {
   GcraParams params;
-  std::string description;      // "key 'acme.v1' rate limit (10/s, burst 20)"
-  std::atomic<int64_t> tat{0};  // theoretical arrival time, ns; see core/gcra.h
+  std::string description;  // "key 'acme.v1' rate limit (10/s, burst 20)"
+  // Theoretical arrival time, ns (core/gcra.h). One per key family (KeyFamily): every version
+  // of a key charges the same time under its own params, so a rotation (a new version) never
+  // starts with a fresh budget. Never null.
+  std::shared_ptr<std::atomic<int64_t>> tat;
 };
 
 // The scopes of a registry key in the forms the number checker and the content scanner take,
@@ -91,6 +94,9 @@ class PolicySnapshot {
   std::unordered_map<std::string, DerivedScopes, IdHash, std::equal_to<>> scopes_;
   std::unordered_map<std::string, std::shared_ptr<const PreparedMac>, IdHash, std::equal_to<>>
       prepared_;
+  // The rate buckets' times by key family, for the next snapshot to take over.
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<int64_t>>, IdHash, std::equal_to<>>
+      family_tats_;
 };
 
 // The live snapshot: one shared_ptr read and replaced only through the standard atomic

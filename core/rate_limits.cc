@@ -3,6 +3,8 @@
 #include <array>
 #include <bit>
 
+#include "core/key_record.h"
+
 namespace sd {
 namespace {
 
@@ -17,7 +19,7 @@ size_t RoundedCapacity(size_t c) { return std::bit_ceil(c < kMinCapacity ? kMinC
 std::string_view ValueFor(const RateLimits::Limit& l, const LimitSubject& job) {
   switch (l.cfg.scope) {
     case LimitScope::kKey:
-      return job.key_id;
+      return KeyFamily(job.key_id);  // all versions share one budget: rotation resets nothing
     case LimitScope::kDestination:
       return job.destination;
     case LimitScope::kDestinationPrefix:

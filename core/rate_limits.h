@@ -30,7 +30,7 @@
 namespace sd {
 
 enum class LimitScope : uint8_t {
-  kKey,                // the signing key id
+  kKey,                // the signing key's family (KeyFamily: every version of one key)
   kDestination,        // the destination number
   kDestinationPrefix,  // the destination minus its last prefix_drop_digits digits
   kSender,             // the sender id

@@ -407,8 +407,9 @@ int main(int argc, char** argv) {
     d.carrier_names.push_back(cc.name);
     sd::smpp::SmppCarrier* carrier = d.carriers.back().get();
     // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
-    dispatch_carriers.push_back(
-        sd::DispatchCarrier{carrier, [carrier] { return carrier->bound(); }});
+    // max_unsettled (default window x binds): the kill -9 duplicate bound (docs/architecture.md).
+    dispatch_carriers.push_back(sd::DispatchCarrier{carrier, [carrier] { return carrier->bound(); },
+                                                    static_cast<size_t>(cc.max_unsettled)});
   }
   sd::DispatcherOptions dopts;
   dopts.decision.stream = d.config.redis.jobs_stream;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: builds smsdispatch, starts a private redis-server,
 # the SMSC simulator and smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs, 50 long
-# UCS-2 notifications (3 parts each) and a handful of bad jobs, waits until every job has exactly one outcome and every submitted job a
-# receipt, prints a summary, and stops everything it started. Exit 0 only if every job got
-# exactly one outcome.
+# UCS-2 notifications (3 parts each) and a handful of bad jobs, waits until every job has
+# exactly one outcome and every submitted job a receipt, stops the daemon and the simulator,
+# prints a summary with the simulator's final counters (written as it exits), and removes
+# everything it started. Exit 0 only if every job got exactly one outcome, the daemon stopped
+# cleanly, and the SMSC saw every message: all parts, and the 50 long texts reassembled.
 #   SD_DEMO_JOBS=N   number of good jobs (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +44,8 @@ echo "demo-pw1" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
   --system-id demo --password demo-pw1 --submit-latency-ms 2 --receipt-delay-ms 50 \
   --stats-file "$work/smsc.json" 2>"$work/smsc.log" &
-pids+=($!)
+sim_pid=$!
+pids+=($sim_pid)
 wait_for smsc-sim test -s "$work/smsc.port"
 
 "$build/daemon/smsdispatch" keygen --id demo.v1 --out "$work/keys.toml" >/dev/null
@@ -78,10 +81,12 @@ common=(--redis "127.0.0.1:$redis_port" --key-file "$work/keys.toml" --key-id de
 start_ms=$(date +%s%3N)
 "${cli[@]}" enqueue "${common[@]}" --count "$n_good" --to-prefix +4915100 --from DEMO \
   --text "Your demo code is 424242" --kind otp
-# 50 long notifications: 160 Cyrillic characters need UCS-2 and go out in 3 concatenated
-# parts each; the SMSC reassembles them and each job still gets ONE receipt.
+# 50 long notifications: 157 Cyrillic characters need UCS-2 (70 per SMS, 67 per part of a
+# concatenated one) and go out in 3 parts each; the SMSC reassembles them and each job still
+# gets ONE receipt. The outcomes' `segments` say how many parts each job took.
 n_long=50
-long_text="$(printf 'Ваш заказ отправлен, номер отслеживания будет в следующем сообщении. %.0s' 1 2 3)"
+long_text="$(printf 'Ваш заказ отправлен, номер отслеживания будет в следующем сообщении. %.0s' 1 2)"
+long_text+="Спасибо за покупку!"
 "${cli[@]}" enqueue "${common[@]}" --count "$n_long" --to-prefix +4917600 --from DEMO \
   --text "$long_text" --kind transactional >/dev/null
 n_good=$((n_good + n_long))
@@ -103,13 +108,48 @@ end_ms=$(date +%s%3N)
 elapsed_ms=$((end_ms - start_ms))
 echo "demo: $total jobs to outcome and $n_good receipts in ${elapsed_ms} ms" \
      "($(( total * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) )) jobs/s, enqueue included)"
-echo "demo: simulator counters: $(cat "$work/smsc.json" 2>/dev/null)"
-echo "demo: $n_long long texts reassembled by the SMSC from their parts:" \
-     "$(grep -o '"reassembled_messages":[0-9]*' "$work/smsc.json" | cut -d: -f2)"
 echo "demo: security decisions on the audit stream sd:audit:" \
      "$(redis-cli -p "$redis_port" XLEN sd:audit)"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" && echo "demo: smsdispatchd stopped cleanly (exit 0)" || { echo "demo: smsdispatchd exit $?" >&2; rc=1; }
+
+# The simulator rewrites its stats file only every 200 ms, so a copy read now may predate the
+# last submits. Stopped, it writes its final counters before it exits: read those.
+rm -f "$work/smsc.json"
+kill -TERM "$sim_pid"
+wait "$sim_pid" || { echo "demo: smsc-sim exit $?" >&2; rc=1; }
+sim() {  # sim NAME: a total from the final stats (totals precede the per-session objects)
+  { grep -o "\"$1\":[0-9]*" "$work/smsc.json" 2>/dev/null || true; } | head -n 1 | cut -d: -f2
+}
+n_single=$((n_good - n_long))
+# The parts the daemon sent: the segments of its multipart outcomes (3 per long text).
+want_parts=$(redis-cli -p "$redis_port" --raw XRANGE sd:outcomes - + |
+  awk 'prev == "segments" && $0 > 1 { n += $0 } { prev = $0 } END { print n + 0 }')
+submits=$(sim submits); parts=$(sim parts); messages=$(sim messages)
+reassembled=$(sim reassembled_messages); reassembly_errors=$(sim reassembly_errors)
+receipts_sent=$(sim receipts_sent); receipts_acked=$(sim receipts_acked)
+echo "demo: SMSC final counters: submits ${submits:-?} (want $((n_single + want_parts)):" \
+     "$n_single single + $want_parts parts), parts ${parts:-?}, messages ${messages:-?}," \
+     "receipts sent ${receipts_sent:-?} / acked ${receipts_acked:-?}"
+echo "demo: $n_long long texts reassembled by the SMSC from their parts: ${reassembled:-?}" \
+     "(reassembly errors ${reassembly_errors:-?})"
+check() {  # check WHAT OK: a failed expectation fails the demo
+  if [[ $2 != ok ]]; then echo "demo: FAILED: $1" >&2; rc=1; fi
+}
+# A part the daemon had to send again (a lost response) would count twice, so submits and
+# messages are lower bounds; the reassembly count is exact: each long text is one message.
+check "the long texts went out in $want_parts parts, not $((3 * n_long))" \
+  "$([[ $want_parts == $((3 * n_long)) ]] && echo ok)"
+check "the SMSC reassembled ${reassembled:-no} of $n_long long texts" \
+  "$([[ ${reassembled:-x} == "$n_long" ]] && echo ok)"
+check "the SMSC saw ${submits:-no} submits, fewer than $((n_single + want_parts))" \
+  "$([[ ${submits:-0} -ge $((n_single + want_parts)) ]] && echo ok)"
+check "the SMSC saw ${parts:-no} parts, fewer than $want_parts" \
+  "$([[ ${parts:-0} -ge $want_parts ]] && echo ok)"
+check "the SMSC accepted ${messages:-no} messages, fewer than $n_good" \
+  "$([[ ${messages:-0} -ge $n_good ]] && echo ok)"
+check "the SMSC sent ${receipts_sent:-no} receipts, fewer than $n_good" \
+  "$([[ ${receipts_sent:-0} -ge $n_good ]] && echo ok)"
 if ((rc != 0)); then
   echo "demo: FAILED; daemon log tail:" >&2
   tail -n 30 "$work/smsdispatchd.log" >&2 || true

@@ -69,6 +69,37 @@ Sizing SizeRun(const Report& r, const RunResult& run) {
   return s;
 }
 
+int64_t CheckedLag(int64_t reported, int64_t pending, int64_t xlen, bool read_to_end) {
+  if (read_to_end) return 0;
+  if (reported < 0) return -1;
+  if (pending >= 0 && xlen >= 0 && reported > xlen - pending) return -1;
+  return reported;
+}
+
+namespace {
+bool ParseStreamId(std::string_view s, uint64_t* ms, uint64_t* seq) {
+  const size_t dash = s.find('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == s.size()) return false;
+  auto num = [](std::string_view d, uint64_t* out) {
+    if (d.size() > 19) return false;
+    uint64_t v = 0;
+    for (char c : d) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    *out = v;
+    return true;
+  };
+  return num(s.substr(0, dash), ms) && num(s.substr(dash + 1), seq);
+}
+}  // namespace
+
+bool StreamIdAtOrAfter(std::string_view a, std::string_view b) {
+  uint64_t am = 0, as = 0, bm = 0, bs = 0;
+  if (!ParseStreamId(a, &am, &as) || !ParseStreamId(b, &bm, &bs)) return false;
+  return am != bm ? am > bm : as >= bs;
+}
+
 std::string ToJson(const Report& r) {
   nlohmann::json j;
   j["date"] = r.date;

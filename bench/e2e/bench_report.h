@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sd::bench {
@@ -22,9 +23,10 @@ struct ProcessUsage {
 };
 
 // The Redis backlog at one moment of a run, two ways: jobs sent without an outcome yet (what
-// the producer and the outcome stream say), and the consumer group's own view (XINFO GROUPS):
-// `lag` entries not yet read by any daemon, `pending` read but not yet acknowledged (the
-// daemon acknowledges with the outcome). lag + pending is the group's backlog; -1 = unknown.
+// the producer and the outcome stream say; the backlog figures use only this), and the
+// consumer group's own view (XINFO GROUPS): `lag` entries not yet read by any daemon,
+// `pending` read but not yet acknowledged (the daemon acknowledges with the outcome).
+// lag + pending is the group's backlog; -1 = unknown (see CheckedLag).
 struct BacklogSample {
   double t = 0;             // seconds since the run started
   int64_t outstanding = 0;  // sent - outcomes
@@ -120,6 +122,17 @@ struct Sizing {
   SizingLimit binding = SizingLimit::kCarrierWindow;  // a limit of 0 (not measured) never binds
 };
 Sizing SizeRun(const Report& r, const RunResult& run);
+
+// The group's lag as far as it can be trusted, or -1. Redis computes lag as entries added
+// minus the group's entries-read counter: NULL when deletions lie after the group's position,
+// and wrong (not NULL) when that counter was not restored, as after an AOF reload (40,704
+// with everything read was seen). So: 0 when the group has read the newest entry
+// (`read_to_end`: its last-delivered-id is at or past the stream's last entry, or the stream
+// is empty), whatever Redis says; unknown when Redis says NULL (`reported` < 0) or more than
+// the entries that are not pending (`xlen` - `pending`) could be unread.
+int64_t CheckedLag(int64_t reported, int64_t pending, int64_t xlen, bool read_to_end);
+// Whether stream id `a` ("ms-seq") is at or after `b`; false when either does not parse.
+bool StreamIdAtOrAfter(std::string_view a, std::string_view b);
 const char* LimitName(SizingLimit l);
 
 std::string ToJson(const Report& r);

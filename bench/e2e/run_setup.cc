@@ -24,6 +24,7 @@ std::string DaemonConfigText(const RunSetup& s) {
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << s.sim_port
       << "\nsystem_id = \"bench\"\npassword_file = \"smpp.pw\"\nwindow = " << s.window << "\n";
   if (s.binds > 1) cfg << "binds = " << s.binds << "\n";
+  if (s.max_unsettled >= 0) cfg << "max_unsettled = " << s.max_unsettled << "\n";
   return cfg.str();
 }
 

@@ -20,6 +20,7 @@ struct RunSetup {
   int sim_port = 0;
   int window = 256;
   int binds = 1;                   // transmit/transceiver binds of the one carrier, per daemon
+  int max_unsettled = -1;          // the carrier's max_unsettled; < 0: the daemon's default
   int daemons = 1;                 // daemons sharing the simulator: it admits binds x daemons
   std::string consumer = "bench";  // the daemon's consumer name, distinct per daemon
   int smsc_latency_ms = 1;

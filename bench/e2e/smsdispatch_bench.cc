@@ -54,6 +54,7 @@ struct Options {
   int batch = 512;
   int linger_ms = 0;
   int max_inflight = 4096;
+  int max_unsettled = -1;  // the carrier's max_unsettled; < 0: the daemon's default
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
   MessageMix mix;  // --mix gsm:ucs2:long (or the older --ucs2-share)
@@ -87,6 +88,7 @@ void Usage(FILE* f) {
       "                         one event loop, so more cores means more daemons\n"
       "  --batch N              XREADGROUP batch (512)\n"
       "  --max-inflight N       daemon max_inflight (4096)\n"
+      "  --max-unsettled N      the carrier's max_unsettled (window x binds; 0: no bound)\n"
       "  --linger-ms N          daemon read_linger_ms and write_linger_ms (0: next loop turn)\n"
       "  --smsc-latency-ms N    simulator submit_sm_resp latency (1)\n"
       "  --receipt-delay-ms N   simulator receipt delay (10)\n"
@@ -359,6 +361,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.sim_port = e.sim_port;
   s.window = o.window;
   s.binds = o.binds;
+  s.max_unsettled = o.max_unsettled;
   s.smsc_latency_ms = o.smsc_latency_ms;
   s.receipt_delay_ms = o.receipt_delay_ms;
   s.daemons = o.daemons;
@@ -633,9 +636,12 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, JobSource& jobs) {
   return c;
 }
 
-// The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample).
+// The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample),
+// with its lag checked against the stream (CheckedLag: Redis's lag can be NULL or wrong).
 BacklogSample GroupBacklog(redisContext* c) {
   BacklogSample b;
+  int64_t reported_lag = -1;
+  std::string last_delivered;
   auto* r = static_cast<redisReply*>(redisCommand(c, "XINFO GROUPS sd:jobs"));
   if (r && r->type == REDIS_REPLY_ARRAY) {
     for (size_t g = 0; g < r->elements; ++g) {
@@ -648,13 +654,31 @@ BacklogSample GroupBacklog(redisContext* c) {
       auto name = f.find("name");
       if (name == f.end() || std::string(name->second->str, name->second->len) != "smsdispatch")
         continue;
-      auto pending = f.find("pending"), lag = f.find("lag");
+      auto pending = f.find("pending"), lag = f.find("lag"), last = f.find("last-delivered-id");
       if (pending != f.end() && pending->second->type == REDIS_REPLY_INTEGER)
         b.pending = pending->second->integer;
-      if (lag != f.end() && lag->second->type == REDIS_REPLY_INTEGER) b.lag = lag->second->integer;
+      if (lag != f.end() && lag->second->type == REDIS_REPLY_INTEGER)
+        reported_lag = lag->second->integer;
+      if (last != f.end() && last->second->type == REDIS_REPLY_STRING)
+        last_delivered.assign(last->second->str, last->second->len);
     }
   }
   if (r) freeReplyObject(r);
+  if (b.pending < 0) return b;  // no group (yet)
+  // The newest entry: when the group has read it, nothing is unread, whatever lag says.
+  bool read_to_end = false;
+  auto* top = static_cast<redisReply*>(redisCommand(c, "XREVRANGE sd:jobs + - COUNT 1"));
+  if (top && top->type == REDIS_REPLY_ARRAY) {
+    if (top->elements == 0) {
+      read_to_end = true;
+    } else if (top->element[0]->type == REDIS_REPLY_ARRAY && top->element[0]->elements > 0 &&
+               top->element[0]->element[0]->type == REDIS_REPLY_STRING) {
+      const redisReply* id = top->element[0]->element[0];
+      read_to_end = StreamIdAtOrAfter(last_delivered, std::string_view(id->str, id->len));
+    }
+  }
+  if (top) freeReplyObject(top);
+  b.lag = CheckedLag(reported_lag, b.pending, Int(c, "XLEN %s", "sd:jobs"), read_to_end);
   return b;
 }
 
@@ -986,6 +1010,8 @@ int Main(int argc, char** argv) {
       o.linger_ms = std::stoi(val());
     else if (a == "--max-inflight")
       o.max_inflight = std::stoi(val());
+    else if (a == "--max-unsettled")
+      o.max_unsettled = std::stoi(val());
     else if (a == "--smsc-latency-ms")
       o.smsc_latency_ms = std::stoi(val());
     else if (a == "--receipt-delay-ms")
@@ -1147,6 +1173,7 @@ int Main(int argc, char** argv) {
       {"batch", std::to_string(o.batch)},
       {"linger_ms", std::to_string(o.linger_ms)},
       {"max_inflight", std::to_string(o.max_inflight)},
+      {"max_unsettled", o.max_unsettled < 0 ? "window x binds" : std::to_string(o.max_unsettled)},
       {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},
       {"receipt_delay_ms", std::to_string(o.receipt_delay_ms)},
       {"mix", MixLabel(o.mix)},

@@ -524,6 +524,7 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   }
   cc.binds = s.Int("binds", cc.binds, 1, 64);
   cc.receiver_binds = s.Int("receiver_binds", cc.receiver_binds, 0, 64);
+  cc.max_unsettled = s.Int("max_unsettled", cc.window * cc.binds, 0, 1'000'000);
   cc.tps = s.Int("tps", cc.tps, 0, 1'000'000);
   cc.split = s.OneOf("split", cc.split, {"udh8", "udh16", "sar", "payload"});
   cc.data_coding = s.OneOf("data_coding", cc.data_coding, {"auto", "ucs2"});

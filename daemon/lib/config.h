@@ -42,6 +42,9 @@ struct CarrierConfig {
   int64_t reconnect_max_ms = 10'000;
   int64_t binds = 1;                 // connections of type `bind` that send
   int64_t receiver_binds = 0;        // extra bind_receiver connections for receipts
+  // Jobs submitted and not yet settled (outcome durable), the kill -9 duplicate bound
+  // (DispatchCarrier::max_unsettled); 0 = none of its own. Unset: window x binds.
+  int64_t max_unsettled = 0;
   int64_t tps = 0;                   // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
   std::string split = "udh8";        // udh8 | udh16 | sar | payload
   std::string data_coding = "auto";  // auto | ucs2

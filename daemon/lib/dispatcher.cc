@@ -19,7 +19,8 @@ Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
       mac_(mac),
       clock_(clock),
       options_(std::move(options)),
-      ready_(carriers_.size()) {
+      ready_(carriers_.size()),
+      unsettled_(carriers_.size()) {
   PolicyParts parts;
   parts.decision = options_.decision;
   parts.mac = &mac_;
@@ -47,6 +48,9 @@ void Dispatcher::Start() {
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
     c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
+      // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
+      // same wall clock as outcome times; a store retry keeps this first time.
+      receipt.ts_ms = clock_.NowMs();
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
       store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
@@ -229,7 +233,9 @@ void Dispatcher::Pump() {
   for (size_t c = 0; c < carriers_.size(); ++c) {
     std::deque<Pending>& q = ready_[c];
     Carrier& carrier = *carriers_[c].carrier;
-    while (!stopping_ && !q.empty() && carrier.Ready()) {
+    const size_t max_unsettled = carriers_[c].max_unsettled;
+    while (!stopping_ && !q.empty() && carrier.Ready() &&
+           (max_unsettled == 0 || unsettled_[c] < max_unsettled)) {
       Pending p = std::move(q.front());
       q.pop_front();
       if (policy == nullptr) policy = policy_reader_.Current();
@@ -246,6 +252,7 @@ void Dispatcher::Pump() {
       req.expires_ms = p.job.job.expires_ms;
       req.key_id = p.key_id;
       ++at_carrier_;
+      ++unsettled_[c];
       ++stats_.carrier_attempts;
       carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
         --at_carrier_;
@@ -290,6 +297,10 @@ void Dispatcher::MoveOffDownCarriers() {
 }
 
 void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
+  // A temporary failure settles the job now: the carrier took none of it (a job with parts
+  // accepted ends as a permanent failure). Accepted and refused jobs settle once their outcome
+  // is durable: until then a restart would send them again.
+  if (r.kind == SubmitResult::Kind::kTemporaryFailure) --unsettled_[carrier];
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -303,7 +314,7 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.job.text.segments;
       ++stats_.submitted;
-      CommitOutcome(std::move(o));
+      CommitOutcome(std::move(o), static_cast<int>(carrier));
       break;
     }
     case SubmitResult::Kind::kWithheld:
@@ -315,7 +326,8 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
     case SubmitResult::Kind::kPermanentFailure:
       // Not failed over: the carrier judged the message itself; another would resend it.
       Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kCarrierRejected,
-             r.detail.empty() ? "carrier status " + std::to_string(r.carrier_status) : r.detail);
+             r.detail.empty() ? "carrier status " + std::to_string(r.carrier_status) : r.detail,
+             static_cast<int>(carrier));
       break;
     case SubmitResult::Kind::kTemporaryFailure: {
       ++stats_.temporary_failures;
@@ -375,7 +387,7 @@ void Dispatcher::Tick() {
 
 void Dispatcher::Reject(const std::string& entry_id, const std::string& job_id,
                         const std::string& key_id, const std::string& client_ref, Reason reason,
-                        std::string detail) {
+                        std::string detail, int settles) {
   Outcome o;
   o.entry_id = entry_id;
   o.job_id = job_id;
@@ -387,7 +399,7 @@ void Dispatcher::Reject(const std::string& entry_id, const std::string& job_id,
   ++stats_.rejected;
   const size_t idx = static_cast<size_t>(reason);
   if (idx < std::size(stats_.rejected_by_reason)) ++stats_.rejected_by_reason[idx];
-  CommitOutcome(std::move(o));
+  CommitOutcome(std::move(o), settles);
 }
 
 void Dispatcher::Audit(Reason reason, std::string_view action, const StreamEntry& entry,
@@ -405,9 +417,15 @@ void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view 
                               p.job.job.destination, detail, clock_.NowMs()));
 }
 
-void Dispatcher::CommitOutcome(Outcome outcome) {
+void Dispatcher::CommitOutcome(Outcome outcome, int settles) {
   outcome.ts_ms = clock_.NowMs();
-  store_.Commit(std::move(outcome), [this] { Finished(); });
+  store_.Commit(std::move(outcome), [this, settles] {
+    Finished();
+    if (settles >= 0) {
+      --unsettled_[static_cast<size_t>(settles)];
+      Pump();  // the carrier's place is free only now (DispatchCarrier::max_unsettled)
+    }
+  });
 }
 
 void Dispatcher::Finished() {

@@ -33,9 +33,9 @@ namespace sd {
 struct DispatcherOptions {
   // The decision settings of the initial policy snapshot (keys come with SetKeys/policy()).
   DecisionConfig decision;
-  // Entries held between read and committed outcome, across all stages. This bounds memory,
-  // the Redis read-ahead, and the duplicate window after kill -9 (a submitted job whose
-  // outcome was not yet durable is submitted again on redelivery).
+  // Entries held between read and committed outcome, across all stages. This bounds memory
+  // and the Redis read-ahead. (The duplicates after a kill -9, submitted jobs whose outcome
+  // was not yet durable, are bounded per carrier by DispatchCarrier::max_unsettled.)
   size_t max_inflight = 1024;
   // Idempotency records outlive the job's validity by this much.
   int64_t idempotency_grace_ms = 3'600'000;
@@ -50,6 +50,13 @@ struct DispatcherOptions {
 struct DispatchCarrier {
   Carrier* carrier = nullptr;
   std::function<bool()> up;
+  // Jobs submitted to this carrier and not yet settled: answered with a temporary failure
+  // (nothing taken), or with their outcome (accepted, refused) durable on Redis. After a
+  // kill -9 exactly these are sent again (claim state resume), so this bounds the duplicates
+  // per carrier. Set it to the carrier's window (window x binds): a job then holds its place
+  // until its outcome is written, and outcomes waiting for Redis cannot add to the window.
+  // 0: no bound of its own (max_inflight bounds it).
+  size_t max_unsettled = 0;
 };
 
 struct DispatcherStats {
@@ -138,8 +145,9 @@ class Dispatcher : private SubmitGate {
   // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key.
   void Withhold(const Pending& p, Reason reason, std::string detail);
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
-              const std::string& client_ref, Reason reason, std::string detail);
-  void CommitOutcome(Outcome outcome);
+              const std::string& client_ref, Reason reason, std::string detail, int settles = -1);
+  // `settles`: the carrier whose unsettled job this outcome settles once durable, or -1.
+  void CommitOutcome(Outcome outcome, int settles = -1);
   void Audit(Reason reason, std::string_view action, const StreamEntry& entry, const Decision& d,
              std::string_view detail);
   void AuditPending(const Pending& p, Reason reason, std::string_view detail);
@@ -162,6 +170,8 @@ class Dispatcher : private SubmitGate {
   std::deque<Pending> retry_;  // temporary failures waiting for not_before_ms
   size_t inflight_ = 0;        // entries received and not yet committed
   size_t at_carrier_ = 0;      // submits whose completion has not arrived yet (all carriers)
+  // Per carrier: submitted and not yet settled (DispatchCarrier::max_unsettled).
+  std::vector<size_t> unsettled_;
   size_t credit_owed_ = 0;     // credit to hand back to the store in one grant
   bool stopping_ = false;
   std::function<void()> stopped_;

@@ -153,6 +153,14 @@ TEST(RunSetup, SeveralBindsGoIntoTheCarrierAndLimitTheSimulator) {
   EXPECT_EQ(args["--stats-file"], "/tmp/run/sim.json");
 }
 
+TEST(RunSetup, MaxUnsettledGoesIntoTheCarrierOnlyWhenSet) {
+  RunSetup s = SetupWithBinds(1);
+  EXPECT_EQ(DaemonConfigText(s).find("max_unsettled"), std::string::npos);
+  s.max_unsettled = 0;
+  const toml::table t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["carrier"][0]["max_unsettled"].value<int64_t>(), 0);
+}
+
 TEST(RunSetup, LingerGoesIntoTheRedisSectionOnlyWhenSet) {
   RunSetup s = SetupWithBinds(1);
   EXPECT_EQ(DaemonConfigText(s).find("linger"), std::string::npos);

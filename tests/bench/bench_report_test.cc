@@ -294,3 +294,30 @@ TEST(ToMarkdown, BacklogAndCoordinatedOmissionTables) {
 
 }  // namespace
 }  // namespace sd::bench
+
+namespace sd::bench {
+namespace {
+
+// Redis's lag is entries added minus the group's entries-read counter: NULL after deletions
+// ahead of the group, and wrong after an AOF reload (40,704 with everything read).
+TEST(CheckedLag, TrustsRedisOnlyWhereTheStreamAgrees) {
+  EXPECT_EQ(CheckedLag(40'704, 0, 50'000, /*read_to_end=*/true), 0) << "all read: nothing unread";
+  EXPECT_EQ(CheckedLag(-1, 0, 10, true), 0);
+  EXPECT_EQ(CheckedLag(-1, 5, 100, false), -1) << "NULL: unknown";
+  EXPECT_EQ(CheckedLag(96, 5, 100, false), -1) << "more unread than entries not pending";
+  EXPECT_EQ(CheckedLag(95, 5, 100, false), 95);
+  EXPECT_EQ(CheckedLag(7, 3, 100, false), 7);
+}
+
+TEST(CheckedLag, StreamIdsCompareAsNumbers) {
+  EXPECT_TRUE(StreamIdAtOrAfter("1700000000000-5", "1700000000000-5"));
+  EXPECT_TRUE(StreamIdAtOrAfter("1700000000000-10", "1700000000000-9"));
+  EXPECT_TRUE(StreamIdAtOrAfter("1700000000001-0", "1700000000000-99"));
+  EXPECT_FALSE(StreamIdAtOrAfter("999-0", "1000-0"));
+  EXPECT_FALSE(StreamIdAtOrAfter("0-0", "1-0"));
+  EXPECT_FALSE(StreamIdAtOrAfter("", "1-0")) << "a group that read nothing";
+  EXPECT_FALSE(StreamIdAtOrAfter("5-x", "1-0"));
+}
+
+}  // namespace
+}  // namespace sd::bench

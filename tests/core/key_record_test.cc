@@ -53,6 +53,17 @@ TEST(KeyIdTest, RejectsMalformedIds) {
   EXPECT_TRUE(ParseKeyId(std::string(56, 'a') + ".v999999"));
 }
 
+TEST(KeyIdTest, FamilyIsTheNameOfEveryVersion) {
+  EXPECT_EQ(KeyFamily("acme-otp.v3"), "acme-otp");
+  EXPECT_EQ(KeyFamily("acme-otp.v999999"), "acme-otp");
+  EXPECT_EQ(KeyFamily("a.b.v2"), "a.b.v2") << "not a valid name: the id is its own family";
+  // Ids that are not NAME.vN (key-file ids may be anything) are their own family.
+  for (const char* id :
+       {"acme", "acme.v", "acme.v0", "acme.v01", "acme.vx", ".v1", "a b.v1", "acme.v1000000", ""}) {
+    EXPECT_EQ(KeyFamily(id), id) << id;
+  }
+}
+
 // ---- OTP templates ----
 
 TEST(OtpTemplateTest, CodeMatchesFourToEightDigits) {

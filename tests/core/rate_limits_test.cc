@@ -223,6 +223,31 @@ TEST(RateLimits, ThePrefixLimitStopsDistinctNumbersInOneRange) {
   EXPECT_TRUE(limits->Charge(Job("+447700902000"), kNow).admitted());  // another range
 }
 
+// A rotation makes a new version of the key (acme.v1 -> acme.v2); the key scope counts per
+// key family, so the new version inherits what the old one used instead of a fresh budget.
+TEST(RateLimits, TheKeyScopeCountsEveryVersionOfAKeyAsOne) {
+  auto limits = Build({{Limit("per_key", LimitScope::kKey, 1, 60'000, 2)}, {}});
+  const auto by = [](std::string_view key_id) {
+    return LimitSubject{key_id, "+4915112345678", "ACME", "", 1};
+  };
+  EXPECT_TRUE(limits->Charge(by("acme.v1"), kNow).admitted());
+  EXPECT_TRUE(limits->Charge(by("acme.v1"), kNow).admitted());
+  EXPECT_FALSE(limits->Charge(by("acme.v1"), kNow).admitted());
+  EXPECT_FALSE(limits->Charge(by("acme.v2"), kNow).admitted()) << "the rotated key shares it";
+  EXPECT_FALSE(limits->Charge(by("acme.v17"), kNow).admitted());
+  // Other keys have their own budget; an id not of the NAME.vN form is a family by itself
+  // (the bare name counts with its versions: it is the family's name).
+  EXPECT_TRUE(limits->Charge(by("acme-otp.v1"), kNow).admitted());
+  EXPECT_FALSE(limits->Charge(by("acme"), kNow).admitted());
+  EXPECT_TRUE(limits->Charge(by("legacy-key"), kNow).admitted());
+  EXPECT_TRUE(limits->Charge(by("legacy-key"), kNow).admitted());
+  EXPECT_FALSE(limits->Charge(by("legacy-key"), kNow).admitted());
+  EXPECT_TRUE(limits->Charge(by("acme.v01"), kNow).admitted()) << "not a version: its own id";
+  // Budget comes back at the rate for the family as a whole.
+  EXPECT_TRUE(limits->Charge(by("acme.v2"), kNow + 60'000).admitted());
+  EXPECT_FALSE(limits->Charge(by("acme.v1"), kNow + 60'000).admitted());
+}
+
 TEST(RateLimits, EmptyValuesSkipTheirLimit) {
   auto limits = Build({{Limit("per_carrier", LimitScope::kCarrier, 1, 60'000, 1)}, {}});
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(limits->Charge(Job("+491"), kNow).admitted());

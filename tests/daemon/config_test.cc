@@ -156,6 +156,7 @@ reconnect_max_ms = 20000
   EXPECT_EQ(k.system_type, "VMA");
   EXPECT_EQ(k.bind, "transmitter");
   EXPECT_EQ(k.window, 128);
+  EXPECT_EQ(k.max_unsettled, 128) << "window x binds when not set";
   EXPECT_EQ(k.response_timeout_ms, 5000);
   EXPECT_EQ(k.enquire_link_interval_ms, 15000);
   EXPECT_EQ(k.max_missed_enquire_links, 4);
@@ -202,6 +203,7 @@ TEST_F(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(k.system_type, "");
   EXPECT_EQ(k.bind, "transceiver");
   EXPECT_EQ(k.window, 64);
+  EXPECT_EQ(k.max_unsettled, 64);
   EXPECT_EQ(k.response_timeout_ms, 10000);
   EXPECT_EQ(k.enquire_link_interval_ms, 30000);
   EXPECT_EQ(k.max_missed_enquire_links, 3);
@@ -248,6 +250,8 @@ TEST_F(ConfigTest, OutOfRangeNamesTheRange) {
             Path("c.toml") + ":4:9: redis.batch = 0 is out of range [1, 10000]");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "window = 10001\n"),
             Path("c.toml") + ":9:10: carrier.window = 10001 is out of range [1, 10000]");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "max_unsettled = -1\n"),
+            Path("c.toml") + ":9:17: carrier.max_unsettled = -1 is out of range [0, 1000000]");
   EXPECT_EQ(
       ErrorOf(std::string(kKeys) + "[daemon]\nlog_level = \"loud\"\n" + kCarrier),
       Path("c.toml") + ":4:13: daemon.log_level must be one of trace, debug, info, warn, error");

@@ -311,6 +311,64 @@ TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
   EXPECT_EQ(dispatcher_->stats().receipts, 1u);
 }
 
+// The kill -9 duplicate bound: a job the carrier accepted keeps its place until its outcome
+// is durable, so no more than max_unsettled jobs are ever at the carrier without an outcome
+// on Redis (those are what a restart sends again).
+TEST_F(DispatcherTest, AcceptedJobsHoldTheirPlaceUntilTheOutcomeIsDurable) {
+  DispatcherOptions opts;
+  opts.decision.stream = kStream;
+  opts.max_inflight = 64;
+  dispatcher_ = std::make_unique<Dispatcher>(
+      store_, std::vector<DispatchCarrier>{{&carrier_, nullptr, 2}}, mac_, clock_, opts);
+  auto keys = std::make_shared<KeyRing>();
+  ASSERT_TRUE(keys->Add(SigningKey{"k.v1", kSecret}));
+  dispatcher_->SetKeys(keys);
+  dispatcher_->Start();
+  Deliver({Entry("a"), Entry("b"), Entry("c"), Entry("d"), Entry("e"), Entry("f")});
+  store_.Flush();
+  ASSERT_EQ(carrier_.submits.size(), 2u);
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  EXPECT_EQ(store_.commits.size(), 2u);
+  EXPECT_EQ(carrier_.submits.size(), 2u) << "accepted, but the outcomes are not durable yet";
+  store_.Flush();
+  ASSERT_EQ(carrier_.submits.size(), 4u);
+  // c is refused (it may have been partly sent): it holds its place until its outcome is
+  // durable. d fails temporarily (the carrier took none of it): its place is free at once.
+  auto answers = std::move(carrier_.outstanding);
+  carrier_.outstanding.clear();
+  ASSERT_EQ(answers.size(), 2u);
+  SubmitResult refused;
+  refused.kind = SubmitResult::Kind::kPermanentFailure;
+  refused.carrier_status = 0x0B;
+  answers[0](refused);
+  EXPECT_EQ(carrier_.submits.size(), 4u);
+  SubmitResult temporary;
+  temporary.kind = SubmitResult::Kind::kTemporaryFailure;
+  answers[1](temporary);
+  EXPECT_EQ(carrier_.submits.size(), 5u) << "e takes d's place";
+  store_.Flush();
+  EXPECT_EQ(carrier_.submits.size(), 6u) << "f takes c's place once c's outcome is written";
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  clock_.Advance(1'000);
+  dispatcher_->Tick();  // d's retry
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  EXPECT_EQ(store_.commits.size(), 6u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
+TEST_F(DispatcherTest, ReceiptCarriesTheTimeTheDaemonReceivedIt) {
+  clock_.Set(kNow + 1234);
+  Receipt r;
+  r.carrier = "sim";
+  r.message_id = "m1";
+  r.state = ReceiptState::kDelivered;
+  carrier_.receipt_handler(r, [] {});
+  ASSERT_EQ(store_.receipts.size(), 1u);
+  EXPECT_EQ(store_.receipts[0].ts_ms, kNow + 1234);
+}
+
 // ---- Policy: rate-limit deferral and the security audit --------------------------------
 
 class FakeAudit final : public AuditSink {

@@ -220,7 +220,8 @@ void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>
       << "\nmax_deliveries = " << options_.max_deliveries
       << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
       << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
-      << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n\n"
+      << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms
+      << "\nclaim_interval_ms = 500\n" << options_.redis_extra << "\n"
       << "[keys]\nfile = \"keys.toml\"\n" << options_.keys_extra << "\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_
       << "\nsystem_id = \"sim\"\npassword_file = \"smpp.password\"\nwindow = " << options_.window

@@ -53,6 +53,7 @@ class Cluster {
     bool appendonly = false;   // Redis persists (for restart tests)
     int64_t max_deliveries = 5;
     std::string keys_extra;    // more lines of [keys] (e.g. registry = "redis")
+    std::string redis_extra;   // more lines of [redis] (e.g. write_linger_ms = 20)
     // More lines at the end of the config: right after the [[carrier]] keys, so carrier keys
     // come first, then other sections ([policy], ...).
     std::string extra_config;

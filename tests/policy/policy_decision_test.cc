@@ -371,6 +371,38 @@ TEST_F(PolicyDecisionTest, TheKeysOwnRateIsChargedAllOrNothingAndSurvivesRebuild
   EXPECT_TRUE(Decide(Signed(Base()), *rebuilt, mac_, clock_, "sim").result.ok());
 }
 
+// A rotation (rated.v2 beside rated.v1, same scopes) starts no fresh budget: both versions
+// charge one bucket, in this snapshot and in the rebuilt one that drops the old version.
+TEST_F(PolicyDecisionTest, TheKeysOwnRateIsSharedByEveryVersionOfTheKey) {
+  auto records = parts_.registry_keys->All();
+  std::vector<KeyRecord> with_v2;
+  for (const RegisteredKey* k : records) with_v2.push_back(k->record);
+  KeyRecord v2 = Record("rated.v2", 's');
+  v2.scopes.rate_per_s = 2;
+  v2.scopes.burst = 2;
+  with_v2.push_back(v2);
+  parts_.registry_keys = KeyRegistrySnapshot::Build(8, with_v2).value();
+  auto snap = PolicySnapshot::Make(parts_);
+  auto decide = [&](const std::string& kid, const PolicySnapshot& p) {
+    Decision d = Decide(Signed(Base(), kid), p, mac_, clock_, "sim");
+    return d.result.ok() ? std::string("ok") : d.result.error().detail;
+  };
+  EXPECT_EQ(decide("rated.v1", *snap), "ok");
+  EXPECT_EQ(decide("rated.v1", *snap), "ok");
+  EXPECT_EQ(decide("rated.v2", *snap), "key 'rated.v2' rate limit (2/s, burst 2) exceeded");
+  // The overlap ends: only v2 is left, and it still has nothing.
+  std::vector<KeyRecord> only_v2;
+  for (const KeyRecord& r : with_v2) {
+    if (r.id != "rated.v1") only_v2.push_back(r);
+  }
+  parts_.registry_keys = KeyRegistrySnapshot::Build(9, only_v2).value();
+  auto rebuilt = PolicySnapshot::Make(parts_, 1, snap.get());
+  EXPECT_EQ(decide("rated.v2", *rebuilt), "key 'rated.v2' rate limit (2/s, burst 2) exceeded");
+  clock_.Advance(500);  // one emission interval at 2/s
+  EXPECT_EQ(decide("rated.v2", *rebuilt), "ok");
+  EXPECT_EQ(decide("rated.v2", *rebuilt), "key 'rated.v2' rate limit (2/s, burst 2) exceeded");
+}
+
 // Counts one-shot HMACs; prepares through OpenSSL.
 class CountingMac final : public MacAlgorithm {
  public:
