@@ -297,10 +297,12 @@ void Dispatcher::MoveOffDownCarriers() {
 }
 
 void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
-  // A temporary failure settles the job now: the carrier took none of it (a job with parts
-  // accepted ends as a permanent failure). Accepted and refused jobs settle once their outcome
-  // is durable: until then a restart would send them again.
-  if (r.kind == SubmitResult::Kind::kTemporaryFailure) --unsettled_[carrier];
+  // A temporary failure or a job withheld at the wire settles now: the carrier sent none of it
+  // (a job with parts accepted ends as a permanent failure). Accepted and refused jobs settle
+  // once their outcome is durable: until then a restart would send them again.
+  if (r.kind == SubmitResult::Kind::kTemporaryFailure || r.kind == SubmitResult::Kind::kWithheld) {
+    --unsettled_[carrier];
+  }
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;

@@ -311,6 +311,29 @@ TEST_F(DispatcherTest, ReceiptAckedOnlyAfterItIsDurable) {
   EXPECT_EQ(dispatcher_->stats().receipts, 1u);
 }
 
+// A job the carrier's gate withheld never reached the wire: its place is free at once, or a
+// revocation would leak the carrier's places until nothing more is sent.
+TEST_F(DispatcherTest, AJobWithheldAtTheWireFreesItsPlaceAtOnce) {
+  DispatcherOptions opts;
+  opts.decision.stream = kStream;
+  opts.max_inflight = 64;
+  dispatcher_ = std::make_unique<Dispatcher>(
+      store_, std::vector<DispatchCarrier>{{&carrier_, nullptr, 1}}, mac_, clock_, opts);
+  auto keys = std::make_shared<KeyRing>();
+  ASSERT_TRUE(keys->Add(SigningKey{"k.v1", kSecret}));
+  dispatcher_->SetKeys(keys);
+  dispatcher_->Start();
+  Deliver({Entry("a"), Entry("b")});
+  store_.Flush();
+  ASSERT_EQ(carrier_.submits.size(), 1u);
+  carrier_.CompleteFirstWithheld(Reason::kExpired, "expired before it could be submitted");
+  EXPECT_EQ(carrier_.submits.size(), 2u) << "b takes a's place without waiting for a's outcome";
+  carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
+  store_.Flush();
+  EXPECT_EQ(store_.commits.size(), 2u);
+  EXPECT_EQ(dispatcher_->inflight(), 0u);
+}
+
 // The kill -9 duplicate bound: a job the carrier accepted keeps its place until its outcome
 // is durable, so no more than max_unsettled jobs are ever at the carrier without an outcome
 // on Redis (those are what a restart sends again).
