@@ -18,6 +18,9 @@ namespace sd {
 // Escaped bytes shown of one untrusted field in a log line by default: enough for any id,
 // reference or carrier message, small enough that a hostile field cannot flood the log.
 inline constexpr size_t kLogFieldMax = 128;
+// The bound for a whole message built around untrusted parts (a Redis error reply, a TLS
+// failure naming the peer's certificate, a carrier's close reason).
+inline constexpr size_t kLogMessageMax = 512;
 
 // Appends `bytes` to `out` escaped, stopping before the appended part would pass `max_out`
 // bytes; an escape is never cut. Returns how many input bytes were written (all of them

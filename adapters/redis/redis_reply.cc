@@ -26,6 +26,10 @@ bool ReplyErrorIs(const redisReply* r, std::string_view code) {
   return s.substr(0, code.size()) == code && (s.size() == code.size() || s[code.size()] == ' ');
 }
 
+bool ReplyIsAclError(const redisReply* r) {
+  return ReplyErrorIs(r, "NOPERM") || ReplyErrorIs(r, "NOAUTH") || ReplyErrorIs(r, "WRONGPASS");
+}
+
 EntryParse ParseStreamEntry(const redisReply* r, StreamEntry* e) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

@@ -1,10 +1,14 @@
 #include "daemon/lib/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
 
+#include "adapters/untrusted_log.h"
 #include "core/audit.h"
+#include "daemon/lib/dispatch_log.h"
 
 namespace sd {
 
@@ -46,6 +50,8 @@ void Dispatcher::Start() {
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
     c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
+      spdlog::debug("receipt: carrier {} message id {} state {}", Untrusted(receipt.carrier),
+                    Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
       store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
@@ -63,6 +69,10 @@ bool Dispatcher::Up(size_t carrier) const {
 }
 
 void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
+  if (!entries.empty()) {
+    spdlog::debug("batch: {} entries, {} .. {}", entries.size(),
+                  Untrusted(entries.front().entry_id), Untrusted(entries.back().entry_id));
+  }
   // One snapshot for the whole batch: a reload in the middle applies to the next batch.
   // A copy of the reader's pointer: a reload later in this turn cannot free it under us.
   const std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
@@ -132,6 +142,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     admitted.push_back(std::move(p));
   }
   if (claims.empty()) return;
+  spdlog::debug("claim: {} of {} entries admitted", claims.size(), entries.size());
   // One pipelined round trip for the whole batch, not one per job.
   store_.Claim(std::move(claims),
                [this, jobs = std::move(admitted)](std::vector<ClaimState> states) mutable {
@@ -143,6 +154,8 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = jobs[i];
     const ClaimState state = i < states.size() ? states[i] : ClaimState::kResume;
+    spdlog::debug("claim: entry {} job {}: {}", Untrusted(p.entry_id), Untrusted(p.job.job.id),
+                  ClaimStateWord(state));
     switch (state) {
       case ClaimState::kReplay:
         Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kReplay,
@@ -237,6 +250,8 @@ void Dispatcher::Pump() {
       req.text_utf8 = p.job.job.text;
       req.expires_ms = p.job.job.expires_ms;
       req.key_id = p.key_id;
+      spdlog::debug("submit: entry {} job {} to carrier {}, {} segments", Untrusted(p.entry_id),
+                    Untrusted(p.job.job.id), carrier.name(), p.job.text.segments);
       ++at_carrier_;
       ++stats_.carrier_attempts;
       carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
@@ -282,6 +297,9 @@ void Dispatcher::MoveOffDownCarriers() {
 }
 
 void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
+  spdlog::debug("submit response: entry {} carrier {}: {}, message id {}, status {}, {}",
+                Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
+                Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -393,6 +411,9 @@ void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view 
 
 void Dispatcher::CommitOutcome(Outcome outcome) {
   outcome.ts_ms = clock_.NowMs();
+  spdlog::debug("commit: entry {} job {}: {} {}", Untrusted(outcome.entry_id),
+                Untrusted(outcome.job_id), OutcomeStatusWord(outcome.status),
+                ReasonName(outcome.reason));
   store_.Commit(std::move(outcome), [this] { Finished(); });
 }
 
