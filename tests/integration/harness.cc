@@ -214,13 +214,14 @@ void Cluster::KillSimulator() { sim_.reset(); }
 
 void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>& env) {
   std::ostringstream cfg;
-  cfg << "[daemon]\nlog_level = \"info\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
+  cfg << "[daemon]\nlog_level = \"" << options_.log_level << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
       << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
       << "\nmax_deliveries = " << options_.max_deliveries
       << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
       << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
-      << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n\n"
+      << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms << "\nclaim_interval_ms = 500\n"
+      << options_.redis_extra << "\n"
       << "[keys]\nfile = \"keys.toml\"\n" << options_.keys_extra << "\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_
       << "\nsystem_id = \"sim\"\npassword_file = \"smpp.password\"\nwindow = " << options_.window

@@ -57,6 +57,8 @@ class Cluster {
     // come first, then other sections ([policy], ...).
     std::string extra_config;
     std::vector<std::string> sim_args;  // more smsc-sim options
+    std::string log_level = "info";     // the daemon's [daemon] log_level
+    std::string redis_extra;            // more lines of [redis] (e.g. audit_burst_per_minute)
   };
   explicit Cluster(Options options);
   ~Cluster();
