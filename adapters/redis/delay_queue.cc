@@ -106,10 +106,10 @@ void RedisJobStore::MoveDue() {
       // deferred jobs wait in the set until it is fixed (or another daemon moves them).
       if (r != nullptr && !move_failure_logged_) {
         move_failure_logged_ = true;
-        spdlog::warn("redis: moving due jobs from {} failed: {}{}", options_.delayed_set,
-                     Untrusted(ReplyString(r), kLogMessageMax),
-                     ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)"
-                                        : "");
+        spdlog::warn(
+            "redis: moving due jobs from {} failed: {}{}", options_.delayed_set,
+            Untrusted(ReplyString(r), kLogMessageMax),
+            ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)" : "");
       }
       return;
     }

@@ -63,7 +63,8 @@ void RedisConnection::Heartbeat() {
   if (ping_outstanding_) {
     if (now - ping_sent_ms_ >= static_cast<uint64_t>(endpoint_.heartbeat_timeout_ms)) {
       last_error_ = "no reply to PING for " + std::to_string(now - ping_sent_ms_) + " ms";
-      spdlog::warn("redis {}: {}; dropping the connection", name_, Untrusted(last_error_, kLogMessageMax));
+      spdlog::warn("redis {}: {}; dropping the connection", name_,
+                   Untrusted(last_error_, kLogMessageMax));
       ping_outstanding_ = false;
       redisAsyncContext* ac = ac_;
       redisAsyncFree(ac);  // pending callbacks get null replies; OnDisconnected reconnects

@@ -462,10 +462,10 @@ void RedisJobStore::Touch() {
       // ACL without XCLAIM: intake still works, but entries that stay in flight longer than
       // claim_idle_ms may be reclaimed (and sent twice) by another daemon.
       touch_failure_logged_ = true;
-      spdlog::warn("redis: refreshing in-flight entries failed: {}{}",
-                   Untrusted(ReplyString(r), kLogMessageMax),
-                   ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)"
-                                      : "");
+      spdlog::warn(
+          "redis: refreshing in-flight entries failed: {}{}",
+          Untrusted(ReplyString(r), kLogMessageMax),
+          ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)" : "");
     }
   };
   touch_outstanding_ = true;

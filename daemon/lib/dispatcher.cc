@@ -50,7 +50,7 @@ void Dispatcher::Start() {
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
     c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
-      spdlog::debug("receipt: carrier {} message id {} state {}", Untrusted(receipt.carrier),
+      spdlog::debug("receipt: carrier {} message id '{}' state {}", Untrusted(receipt.carrier),
                     Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
@@ -154,7 +154,7 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = jobs[i];
     const ClaimState state = i < states.size() ? states[i] : ClaimState::kResume;
-    spdlog::debug("claim: entry {} job {}: {}", Untrusted(p.entry_id), Untrusted(p.job.job.id),
+    spdlog::debug("claim: entry {} job '{}': {}", Untrusted(p.entry_id), Untrusted(p.job.job.id),
                   ClaimStateWord(state));
     switch (state) {
       case ClaimState::kReplay:
@@ -250,7 +250,7 @@ void Dispatcher::Pump() {
       req.text_utf8 = p.job.job.text;
       req.expires_ms = p.job.job.expires_ms;
       req.key_id = p.key_id;
-      spdlog::debug("submit: entry {} job {} to carrier {}, {} segments", Untrusted(p.entry_id),
+      spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
                     Untrusted(p.job.job.id), carrier.name(), p.job.text.segments);
       ++at_carrier_;
       ++stats_.carrier_attempts;
@@ -297,9 +297,10 @@ void Dispatcher::MoveOffDownCarriers() {
 }
 
 void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
-  spdlog::debug("submit response: entry {} carrier {}: {}, message id {}, status {}, {}",
-                Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
-                Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
+  spdlog::debug(
+      "submit response: entry {} carrier {}: {}, message id '{}', status {}, detail '{}'",
+      Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
+      Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -411,9 +412,9 @@ void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view 
 
 void Dispatcher::CommitOutcome(Outcome outcome) {
   outcome.ts_ms = clock_.NowMs();
-  spdlog::debug("commit: entry {} job {}: {} {}", Untrusted(outcome.entry_id),
+  spdlog::debug("commit: entry {} job '{}': {}{}{}", Untrusted(outcome.entry_id),
                 Untrusted(outcome.job_id), OutcomeStatusWord(outcome.status),
-                ReasonName(outcome.reason));
+                outcome.reason == Reason::kNone ? "" : " ", ReasonName(outcome.reason));
   store_.Commit(std::move(outcome), [this] { Finished(); });
 }
 

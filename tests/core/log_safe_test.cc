@@ -50,16 +50,17 @@ TEST(LogSafeTest, EveryByteValue) {
 TEST(LogSafeTest, ForgedJournaldLineStaysOnOneLine) {
   const std::string kid = "e\n<2>FORGED unit started\r\x1b[31mred\x1b[0m\t\"q\"\\";
   const std::string out = LogSafe(kid);
-  EXPECT_EQ(out,
-            "e\\x0A<2>FORGED unit started\\x0D\\x1B[31mred\\x1B[0m\\x09\\x22q\\x22\\x5C");
+  EXPECT_EQ(out, "e\\x0A<2>FORGED unit started\\x0D\\x1B[31mred\\x1B[0m\\x09\\x22q\\x22\\x5C");
   EXPECT_EQ(out.find('\n'), std::string::npos);
   EXPECT_EQ(out.find('\x1b'), std::string::npos);
   EXPECT_EQ(Unescape(out), kid);
 }
 
 TEST(LogSafeTest, NonAsciiIsEscapedValidOrNot) {
-  EXPECT_EQ(LogSafe("M\xC3\xBCller"), "M\\xC3\\xBCller");        // valid UTF-8
-  EXPECT_EQ(LogSafe("\xE2\x80\xAE" "abc"), "\\xE2\\x80\\xAEabc");  // U+202E bidi override
+  EXPECT_EQ(LogSafe("M\xC3\xBCller"), "M\\xC3\\xBCller");  // valid UTF-8
+  EXPECT_EQ(LogSafe("\xE2\x80\xAE"
+                    "abc"),
+            "\\xE2\\x80\\xAEabc");                                 // U+202E bidi override
   EXPECT_EQ(LogSafe("\xC0\xAF\xFF\xFE"), "\\xC0\\xAF\\xFF\\xFE");  // overlong, invalid
   EXPECT_EQ(LogSafe("\xC2\x85"), "\\xC2\\x85");                    // U+0085 NEL, a C1 newline
   EXPECT_EQ(LogSafe(std::string("a\0b", 3)), "a\\x00b");
