@@ -4,6 +4,7 @@
 #include "adapters/redis/delay_queue.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -395,6 +396,28 @@ TEST_F(DelayQueueTest, MoverFailureNamesTheErrorAndTheAclOnlyForAnAclError) {
     EXPECT_NE(line.find("see docs/redis.md, ACL"), std::string::npos) << line;
     ASSERT_TRUE(h.Close());
   }
+}
+
+TEST_F(DelayQueueTest, AMoveLostWithTheConnectionIsNotCalledAnAclProblem) {
+  LogCapture log;
+  StoreHarness h(loop_, FastMover(TestStoreOptions(redis_)));
+  ASSERT_TRUE(loop_.RunUntil([&] { return h->counters().script_calls >= 3; }));
+  // Redis stops answering: the next move is sent and waits for its reply...
+  ASSERT_EQ(kill(redis_.pid(), SIGSTOP), 0);
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  loop_.RunUntil([&] { return std::chrono::steady_clock::now() >= until; });
+  // ...and the connection drops under it: the move gets no reply at all.
+  redis_.Kill();
+  // The writer's own warning: "connection lost", or "disconnected" if its heartbeat gave up
+  // on the stopped server first.
+  ASSERT_TRUE(loop_.RunUntil([&] {
+    const std::string l = log.str();
+    return l.find("redis writer: connection lost") != std::string::npos ||
+           l.find("redis writer: disconnected") != std::string::npos;
+  })) << log.str();
+  EXPECT_EQ(log.str().find("moving due jobs"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("ACL"), std::string::npos) << log.str();
+  h.Close();
 }
 
 }  // namespace
