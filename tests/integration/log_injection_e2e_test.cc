@@ -83,9 +83,9 @@ std::vector<std::string> Lines(const std::string& log) {
   return out;
 }
 
-// The log has one event per line: no line a forged journald priority prefix ("<2>...") or a
-// forged marker starts, no raw CR, ESC, NUL or other control byte, no non-ASCII byte, no
-// line past the bound.
+// The log has one event per line: no line starts with a journald priority prefix ("<2>..."),
+// none holds a raw CR, ESC, NUL or other control byte or a non-ASCII byte, none is past the
+// bound.
 void ExpectCleanLog(const std::string& log) {
   const std::regex priority("^<[0-9]>");
   for (const std::string& line : Lines(log)) {
@@ -132,8 +132,9 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
     ASSERT_NE(Xadd(c, kid, "\x81\xa1x\x01", std::string(64, '0')), "");
     ++entries;
   }
-  // Validly signed entries whose own fields are hostile: decided (mostly rejected as invalid),
-  // and at debug level their job ids are logged.
+  // Validly signed entries whose own fields are hostile: each is decided (an id, sender or
+  // size the contract refuses is rejected, a hostile client reference is sent as it is), and
+  // every debug line about them is checked like the rest.
   std::vector<Job> jobs;
   jobs.push_back(MakeJob("j\n<4>FORGED-JOB\x1b[0m" + nul_and_invalid_utf8, "+4915100000001", "a"));
   jobs.push_back(MakeJob("j2\n<5>FORGED-JOB2", "+4915100000002", "b"));
