@@ -42,7 +42,8 @@ struct Receipt {
   // empty): its short_message (or message_payload) so the store can quarantine it and an
   // operator can see what the SMSC sent instead of it being dropped. At most 254 bytes
   // (short_message's own maximum, and enough to recognise a format) with bytes outside
-  // printable ASCII and '\' written as \xNN, so it is safe in logs, JSON and Redis.
+  // printable ASCII, '\' and '"' written as \xNN (core/log_safe.h), so it is safe in logs,
+  // JSON and Redis.
   std::string raw;
   int64_t ts_ms = 0;  // wall clock (ms since the epoch) when the daemon received it
 };

@@ -17,6 +17,7 @@
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
+#include "adapters/untrusted_log.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/dispatcher.h"
 #include "daemon/lib/key_file.h"
@@ -434,7 +435,8 @@ int main(int argc, char** argv) {
       d.OnRegistrySnapshot(std::move(keys));
     });
     d.registry->SetOnProblem([](const std::string& why) {
-      spdlog::error("key registry: keeping the previous keys: {}", why);
+      spdlog::error("key registry: keeping the previous keys: {}",
+                    sd::Untrusted(why, sd::kLogMessageMax));
     });
   }
 

@@ -9,6 +9,7 @@
 
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_job_store.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::redis {
 
@@ -19,7 +20,8 @@ void RedisJobStore::Emit(AuditEvent ev) {
     ++counters_.audit_bursts;
     spdlog::warn(
         "audit: burst of '{}' events: more than {} in a minute (latest: {} entry {} key '{}')",
-        reason, options_.audit_burst_per_minute, ev.action, ev.entry_id, ev.key_id);
+        reason, options_.audit_burst_per_minute, ev.action, Untrusted(ev.entry_id),
+        Untrusted(ev.key_id));
   }
   WriteOp op;
   op.script = &kAuditScript;

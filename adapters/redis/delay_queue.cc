@@ -20,6 +20,7 @@
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/redis_reply.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::redis {
 
@@ -99,13 +100,16 @@ void RedisJobStore::MoveDue() {
   op.args = {std::to_string(std::max<int64_t>(options_.defer_move_batch, 1))};
   op.done = [this](redisReply* r) {
     move_outstanding_ = false;
-    if (r == nullptr) {
-      if (!move_failure_logged_ && writer_.ready()) {
-        // Typically an ACL without ZRANGEBYSCORE/ZREM or a wrong-type key: deferred jobs
-        // wait in the set until it is fixed (or another daemon moves them).
+    if (ReplyIsError(r)) {
+      // A lost connection is logged by the connection itself and retried on the next tick.
+      // An error reply is typically an ACL without ZRANGEBYSCORE/ZREM or a wrong-type key:
+      // deferred jobs wait in the set until it is fixed (or another daemon moves them).
+      if (r != nullptr && !move_failure_logged_) {
         move_failure_logged_ = true;
-        spdlog::warn("redis: moving due jobs from {} failed (see docs/redis.md, ACL)",
-                     options_.delayed_set);
+        spdlog::warn(
+            "redis: moving due jobs from {} failed: {}{}", options_.delayed_set,
+            Untrusted(ReplyString(r), kLogMessageMax),
+            ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)" : "");
       }
       return;
     }

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "adapters/redis/redis_reply.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::redis {
 namespace {
@@ -284,7 +285,7 @@ void KeyRegistryWatcher::OnLoaded(redisReply* reply) {
 }
 
 void KeyRegistryWatcher::Problem(const std::string& why) {
-  spdlog::warn("key registry: {}", why);
+  spdlog::warn("key registry: {}", Untrusted(why, kLogMessageMax));
   if (on_problem_) on_problem_(why);
 }
 

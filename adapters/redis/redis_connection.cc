@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "adapters/redis/hiredis_uv.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::redis {
 namespace {
@@ -62,7 +63,8 @@ void RedisConnection::Heartbeat() {
   if (ping_outstanding_) {
     if (now - ping_sent_ms_ >= static_cast<uint64_t>(endpoint_.heartbeat_timeout_ms)) {
       last_error_ = "no reply to PING for " + std::to_string(now - ping_sent_ms_) + " ms";
-      spdlog::warn("redis {}: {}; dropping the connection", name_, last_error_);
+      spdlog::warn("redis {}: {}; dropping the connection", name_,
+                   Untrusted(last_error_, kLogMessageMax));
       ping_outstanding_ = false;
       redisAsyncContext* ac = ac_;
       redisAsyncFree(ac);  // pending callbacks get null replies; OnDisconnected reconnects
@@ -84,7 +86,7 @@ void RedisConnection::Connect() {
                               : redisAsyncConnectUnix(endpoint_.unix_socket.c_str());
   if (ac == nullptr || ac->err != 0) {
     last_error_ = std::string("connect: ") + (ac != nullptr ? ac->errstr : "out of memory");
-    spdlog::warn("redis {}: {}", name_, last_error_);
+    spdlog::warn("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
     if (ac != nullptr) redisAsyncFree(ac);
     ++connect_failures_;
     ScheduleReconnect();
@@ -92,7 +94,7 @@ void RedisConnection::Connect() {
   }
   if (AttachToLoop(ac, loop_) != REDIS_OK) {
     last_error_ = "connect: cannot attach to the event loop";
-    spdlog::error("redis {}: {}", name_, last_error_);
+    spdlog::error("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
     redisAsyncFree(ac);
     ++connect_failures_;
     ScheduleReconnect();
@@ -114,7 +116,7 @@ void RedisConnection::Connect() {
 void RedisConnection::OnConnectTimeout() {
   if (ac_ == nullptr || connected_) return;
   last_error_ = "connect: timed out";
-  spdlog::warn("redis {}: {}", name_, last_error_);
+  spdlog::warn("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
   // Not connected yet, so hiredis runs no disconnect callback and nothing is pending.
   redisAsyncContext* ac = ac_;
   ac_ = nullptr;
@@ -129,7 +131,7 @@ void RedisConnection::OnConnected(int st) {
     // hiredis frees the context after this callback and calls no disconnect callback.
     last_error_ =
         std::string("connect: ") + (ac_ != nullptr && ac_->errstr[0] ? ac_->errstr : "error");
-    spdlog::warn("redis {}: {}", name_, last_error_);
+    spdlog::warn("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
     ac_ = nullptr;
     ++connect_failures_;
     ScheduleReconnect();
@@ -159,7 +161,7 @@ void RedisConnection::OnConnected(int st) {
       ++auth_failures_;
       // Never log the password; the server's message names none.
       last_error_ = "AUTH failed: " + ReplyString(r);
-      spdlog::error("redis {}: {}{}", name_, last_error_,
+      spdlog::error("redis {}: {}{}", name_, Untrusted(last_error_, kLogMessageMax),
                     endpoint_.user.empty() ? "" : " (user " + endpoint_.user + ")");
       if (ac_ != nullptr) redisAsyncDisconnect(ac_);  // then retry with backoff
       return;
@@ -182,7 +184,7 @@ void RedisConnection::OnDisconnected(int st) {
   }
   if (was_ready) {
     last_error_ = st == REDIS_OK ? "disconnected" : "connection lost";
-    spdlog::warn("redis {}: {}", name_, last_error_);
+    spdlog::warn("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
     ++reconnects_;
     if (on_down_) on_down_();
   }

@@ -12,6 +12,7 @@
 
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_reply.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::redis {
 namespace {
@@ -114,12 +115,12 @@ void RedisJobStore::OnWriterReady() {
         if (!script_load_refused_logged_) {
           script_load_refused_logged_ = true;
           spdlog::info("redis: SCRIPT LOAD refused ({}); scripts go by EVAL on first use",
-                       ReplyString(r));
+                       Untrusted(ReplyString(r), kLogMessageMax));
         }
       } else if (ReplyString(r) != s->sha1) {
         ++counters_.errors;
         spdlog::error("redis: SCRIPT LOAD {}: server hash {} differs from ours", s->name,
-                      ReplyString(r));
+                      Untrusted(ReplyString(r), kLogMessageMax));
       }
     });
   }
@@ -142,7 +143,7 @@ void RedisJobStore::CreateGroup() {
                         if (ReplyIsError(r) && !ReplyErrorIs(r, "BUSYGROUP")) {
                           ++counters_.errors;
                           spdlog::error("redis: XGROUP CREATE {} {}: {}", options_.jobs_stream,
-                                        options_.group, ReplyString(r));
+                                        options_.group, Untrusted(ReplyString(r), kLogMessageMax));
                           ScheduleReadRetry();  // the retry re-creates the group first
                           return;
                         }
@@ -227,7 +228,7 @@ void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind, size_t asked) {
   if (r->type == REDIS_REPLY_ERROR) {
     ++counters_.errors;
     spdlog::warn("redis: {}: {}", kind == ReadKind::kReclaim ? "XAUTOCLAIM" : "XREADGROUP",
-                 ReplyString(r));
+                 Untrusted(ReplyString(r), kLogMessageMax));
     if (ReplyErrorIs(r, "NOGROUP")) group_ready_ = false;  // e.g. Redis restarted empty
     ScheduleReadRetry();
     return;
@@ -364,7 +365,7 @@ void RedisJobStore::CheckDeliveries(std::vector<StreamEntry> entries) {
       // would cost every job behind it.
       ++counters_.errors;
       spdlog::warn("redis: XPENDING failed ({}); handing redelivered entries out unchecked",
-                   r == nullptr ? "connection lost" : ReplyString(r));
+                   Untrusted(r == nullptr ? "connection lost" : ReplyString(r), kLogMessageMax));
     }
     std::vector<StreamEntry> keep;
     for (StreamEntry& e : *batch) {
@@ -412,8 +413,8 @@ void RedisJobStore::AckDeleted(const std::vector<std::string>& ids) {
 
 void RedisJobStore::DeadLetter(const StreamEntry& e, int64_t deliveries) {
   ++counters_.dead_lettered;
-  spdlog::warn("redis: entry {} delivered {} times without an outcome: dead-lettered", e.entry_id,
-               deliveries);
+  spdlog::warn("redis: entry {} delivered {} times without an outcome: dead-lettered",
+               Untrusted(e.entry_id), deliveries);
   WriteOp op;
   op.script = &kDeadLetterScript;
   op.keys = {options_.jobs_stream, options_.dead_letter_stream, options_.outcomes_stream,
@@ -454,13 +455,17 @@ void RedisJobStore::Touch() {
   op.args.insert(op.args.end(), in_process_.begin(), in_process_.end());
   op.done = [this](redisReply* r) {
     touch_outstanding_ = false;
-    if (r != nullptr) {
+    if (!ReplyIsError(r)) {
       ++counters_.touch_rounds;
-    } else if (!touch_failure_logged_ && writer_.ready()) {
-      // Typically an ACL without XCLAIM: intake still works, but entries that stay in flight
-      // longer than claim_idle_ms may be reclaimed (and sent twice) by another daemon.
+    } else if (r != nullptr && !touch_failure_logged_) {
+      // An error reply (a lost connection is logged by the connection itself). Typically an
+      // ACL without XCLAIM: intake still works, but entries that stay in flight longer than
+      // claim_idle_ms may be reclaimed (and sent twice) by another daemon.
       touch_failure_logged_ = true;
-      spdlog::warn("redis: refreshing in-flight entries failed (see docs/redis.md, ACL)");
+      spdlog::warn(
+          "redis: refreshing in-flight entries failed: {}{}",
+          Untrusted(ReplyString(r), kLogMessageMax),
+          ReplyIsAclError(r) ? " (the ACL user lacks a command: see docs/redis.md, ACL)" : "");
     }
   };
   touch_outstanding_ = true;
@@ -838,9 +843,10 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
   if (!op->must_succeed) {
     if (r != nullptr && ReplyIsError(r)) {
       ++counters_.errors;
-      spdlog::debug("redis: {} script: {}", op->script->name, ReplyString(r));
+      spdlog::debug("redis: {} script: {}", op->script->name,
+                    Untrusted(ReplyString(r), kLogMessageMax));
     }
-    op->done(ReplyIsError(r) ? nullptr : r);
+    op->done(r);
     return;
   }
   if (r == nullptr) {
@@ -862,7 +868,8 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
       CreateGroup();
     }
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
-      spdlog::error("redis: {} script: {} (retrying)", op->script->name, ReplyString(r));
+      spdlog::error("redis: {} script: {} (retrying)", op->script->name,
+                    Untrusted(ReplyString(r), kLogMessageMax));
     }
     queue_.emplace(op->seq, op);
     ScheduleWriteRetry();

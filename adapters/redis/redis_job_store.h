@@ -185,7 +185,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     const LuaScript* script = nullptr;
     std::vector<std::string> keys;
     std::vector<std::string> args;
-    std::function<void(redisReply*)> done;  // must-succeed: a non-error reply, exactly once
+    // Must-succeed: a non-error reply, exactly once. Best-effort: the reply, null when the
+    // connection was lost, or an error reply.
+    std::function<void(redisReply*)> done;
     bool must_succeed = true;
     bool use_eval = false;  // NOSCRIPT seen: send the body (which also caches it)
     size_t items = 1;       // writes this call carries (a batch carries many)

@@ -26,6 +26,16 @@ bool ReplyErrorIs(const redisReply* r, std::string_view code) {
   return s.substr(0, code.size()) == code && (s.size() == code.size() || s[code.size()] == ' ');
 }
 
+bool ReplyIsAclError(const redisReply* r) {
+  if (ReplyErrorIs(r, "NOPERM") || ReplyErrorIs(r, "NOAUTH") || ReplyErrorIs(r, "WRONGPASS")) {
+    return true;
+  }
+  // Inside a script Redis 7.0 reports a denied command or key as a plain ERR with this text.
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
+  return std::string_view(r->str, r->len).find("The user executing the script can't") !=
+         std::string_view::npos;
+}
+
 EntryParse ParseStreamEntry(const redisReply* r, StreamEntry* e) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
       r->element[0]->type != REDIS_REPLY_STRING) {

@@ -16,6 +16,11 @@ std::string ReplyString(const redisReply* r);
 bool ReplyIsError(const redisReply* r);
 // True for an error reply whose code (first word) is `code`, e.g. "NOSCRIPT", "BUSYGROUP".
 bool ReplyErrorIs(const redisReply* r, std::string_view code);
+// True for an error reply saying the connection's user may not run this (NOPERM, or in a
+// script Redis 7.0's "ERR The user executing the script can't ...") or is not authenticated
+// (NOAUTH, WRONGPASS): a deployment problem that docs/redis.md (ACL) explains.
+// A lost connection (null) or any other error is not.
+bool ReplyIsAclError(const redisReply* r);
 
 enum class EntryParse : uint8_t {
   kOk,       // `entry` filled (fields_ok says whether the fields were exactly v, kid, job, sig)

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/log_safe.h"
+
 namespace sd::smpp {
 namespace {
 
@@ -75,21 +77,9 @@ ReceiptState ReceiptStateFromStat(std::string_view stat) {
 }
 
 std::string RawReceiptText(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(std::min(bytes.size(), kMaxRawReceipt));
-  for (const char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool plain = c >= 0x20 && c < 0x7F && c != '\\';
-    if (out.size() + (plain ? 1 : 4) > kMaxRawReceipt) break;
-    if (plain) {
-      out += ch;
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
+  AppendEscaped(out, bytes, kMaxRawReceipt);
   return out;
 }
 

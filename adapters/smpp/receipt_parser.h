@@ -24,8 +24,9 @@ std::optional<ReceiptText> ParseReceiptText(std::string_view text);
 // Maps vendor state words (DELIVRD, DELIVERED, UNDELIV, REJECTD, …) to a ReceiptState.
 ReceiptState ReceiptStateFromStat(std::string_view stat);
 
-// The bytes of a receipt that did not parse, for Receipt::raw: printable ASCII kept, every
-// other byte and '\' as \xNN, cut at a whole character so the result is <= kMaxRawReceipt.
+// The bytes of a receipt that did not parse, for Receipt::raw: escaped as in core/log_safe.h
+// (printable ASCII kept, every other byte, '\' and '"' as \xNN), cut at a whole escape so the
+// result is <= kMaxRawReceipt.
 inline constexpr size_t kMaxRawReceipt = 254;
 std::string RawReceiptText(std::string_view bytes);
 

@@ -7,6 +7,7 @@
 
 #include "adapters/smpp/receipt_parser.h"
 #include "adapters/smpp/submit_status.h"
+#include "adapters/untrusted_log.h"
 
 namespace sd::smpp {
 
@@ -81,7 +82,7 @@ void SmppBind::Connect() {
 
 void SmppBind::OnConnected(int st, const std::string& detail) {
   if (st != 0) {
-    spdlog::warn("bind {}: {}", options_.name, detail);
+    spdlog::warn("bind {}: {}", options_.name, Untrusted(detail, kLogMessageMax));
     Disconnect(detail);
     return;
   }
@@ -365,7 +366,9 @@ void SmppBind::Disconnect(const std::string& reason) {
   if (conn_ == nullptr) return;
   const bool was_connected = session_ != nullptr;  // a session exists only once connected
   if (was_connected) ++counters_.disconnects;
-  if (!closing_) spdlog::warn("bind {}: disconnected: {}", options_.name, reason);
+  if (!closing_) {
+    spdlog::warn("bind {}: disconnected: {}", options_.name, Untrusted(reason, kLogMessageMax));
+  }
   std::unique_ptr<net::StreamConnection> c = std::move(conn_);
   session_.reset();
   ++generation_;

@@ -38,6 +38,7 @@
 #include "bench/smsc_sim/multipart.h"
 #include "bench/smsc_sim/receipt_state.h"
 #include "bench/smsc_sim/sim_options.h"
+#include "core/log_safe.h"
 
 namespace {
 
@@ -47,6 +48,7 @@ using sd::smsc_sim::PartInfo;
 using sd::smsc_sim::PartMethod;
 using sd::smsc_sim::Reassembler;
 using sd::smsc_sim::ReceiptState;
+using sd::LogSafe;
 
 // A connection that stops reading its responses must not make us buffer without bound: past
 // this many queued bytes we stop reading its requests until the queue drains to half.
@@ -468,7 +470,7 @@ void HandleBind(Client* c, const Pdu& p) {
   if (resp.header.command_status != status::kOk) {
     ++g_cnt.bind_failures;
     fprintf(stderr, "smsc-sim: client %" PRIu64 " bind as '%s' refused (0x%02x)\n", c->id,
-            p.bind->system_id.c_str(), resp.header.command_status);
+            LogSafe(p.bind->system_id).c_str(), resp.header.command_status);
     Append(c, resp);  // error bind responses carry no body
     return;
   }
@@ -485,7 +487,7 @@ void HandleBind(Client* c, const Pdu& p) {
   if (cmd == CommandId::kBindTransceiver) ++g_cnt.binds_trx;
   if (g_opt.verbose) {
     fprintf(stderr, "smsc-sim: client %" PRIu64 " bound as '%s' (%s)\n", c->id,
-            c->system_id.c_str(), BindTypeName(cmd));
+            LogSafe(c->system_id).c_str(), BindTypeName(cmd));
   }
   Append(c, resp);
   if (c->can_receive) DrainWaiting();

@@ -19,6 +19,7 @@
 #include "adapters/redis/key_registry.h"
 #include "core/hex.h"
 #include "core/key_record.h"
+#include "core/log_safe.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/redis_client.h"
 
@@ -468,7 +469,9 @@ class KeysCommand {
   }
 
   int ReportProblems(const Registry& reg) {
-    for (const std::string& p : reg.problems) fprintf(stderr, "smsdispatch keys: %s\n", p.c_str());
+    for (const std::string& p : reg.problems) {
+      fprintf(stderr, "smsdispatch keys: %s\n", LogSafe(p, kLogMessageMax).c_str());
+    }
     return reg.problems.empty() ? kExitOk : kExitFailure;
   }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/log_safe.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/redis_client.h"
@@ -166,17 +167,17 @@ void PrintText(const Summary& s, bool waited, bool met) {
   printf("outcomes: %llu (submitted %llu, rejected %llu)\n", u(s.outcomes), u(s.submitted),
          u(s.rejected));
   for (const auto& [reason, n] : s.rejected_by_reason) {
-    printf("  rejected %-24s %llu\n", reason.c_str(), u(n));
+    printf("  rejected %-24s %llu\n", LogSafe(reason).c_str(), u(n));
   }
   printf("receipts: %llu\n", u(s.receipts));
   for (const auto& [status, n] : s.receipts_by_status) {
-    printf("  %-33s %llu\n", status.c_str(), u(n));
+    printf("  %-33s %llu\n", LogSafe(status).c_str(), u(n));
   }
   printf("duplicate outcomes (an entry with more than one): %llu\n", u(s.duplicates));
-  for (const auto& e : s.duplicate_entries) printf("  duplicate: %s\n", e.c_str());
+  for (const auto& e : s.duplicate_entries) printf("  duplicate: %s\n", LogSafe(e).c_str());
   if (s.expected > 0) {
     printf("expected entries: %llu, without an outcome: %llu\n", u(s.expected), u(s.missing));
-    for (const auto& e : s.missing_entries) printf("  missing: %s\n", e.c_str());
+    for (const auto& e : s.missing_entries) printf("  missing: %s\n", LogSafe(e).c_str());
   }
   if (waited) {
     printf("%s\n", met ? "complete: the expected outcomes and receipts are present"
@@ -261,7 +262,8 @@ int RunOutcomes(int argc, char** argv) {
       j["missing_entries"] = s.missing;
       j["missing_sample"] = s.missing_entries;
     }
-    printf("%s\n", j.dump().c_str());
+    // Fields come from the streams: invalid UTF-8 is replaced rather than thrown on.
+    printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     PrintText(s, waited, met);
   }

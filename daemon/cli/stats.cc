@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/log_safe.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/redis_client.h"
@@ -83,11 +84,14 @@ int RunStats(int argc, char** argv) {
   if (args.Has("json")) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [consumer, fields] : daemons) out[consumer] = fields;
-    printf("%s\n", out.dump().c_str());
+    // Fields come from Redis: invalid UTF-8 is replaced rather than thrown on.
+    printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     for (const auto& [consumer, fields] : daemons) {
-      printf("daemon %s\n", consumer.c_str());
-      for (const auto& [k, v] : fields) printf("  %-40s %s\n", k.c_str(), v.c_str());
+      printf("daemon %s\n", LogSafe(consumer).c_str());
+      for (const auto& [k, v] : fields) {
+        printf("  %-40s %s\n", LogSafe(k).c_str(), LogSafe(v).c_str());
+      }
     }
   }
   if (daemons.empty()) {

@@ -1,10 +1,14 @@
 #include "daemon/lib/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
 
+#include "adapters/untrusted_log.h"
 #include "core/audit.h"
+#include "daemon/lib/dispatch_log.h"
 
 namespace sd {
 
@@ -51,6 +55,8 @@ void Dispatcher::Start() {
       // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
       // same wall clock as outcome times; a store retry keeps this first time.
       receipt.ts_ms = clock_.NowMs();
+      spdlog::debug("receipt: carrier {} message id '{}' state {}", Untrusted(receipt.carrier),
+                    Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
       store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
@@ -68,6 +74,10 @@ bool Dispatcher::Up(size_t carrier) const {
 }
 
 void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
+  if (!entries.empty()) {
+    spdlog::debug("batch: {} entries, {} .. {}", entries.size(),
+                  Untrusted(entries.front().entry_id), Untrusted(entries.back().entry_id));
+  }
   // One snapshot for the whole batch: a reload in the middle applies to the next batch.
   // A copy of the reader's pointer: a reload later in this turn cannot free it under us.
   const std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
@@ -137,6 +147,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     admitted.push_back(std::move(p));
   }
   if (claims.empty()) return;
+  spdlog::debug("claim: {} of {} entries admitted", claims.size(), entries.size());
   // One pipelined round trip for the whole batch, not one per job.
   store_.Claim(std::move(claims),
                [this, jobs = std::move(admitted)](std::vector<ClaimState> states) mutable {
@@ -148,6 +159,8 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = jobs[i];
     const ClaimState state = i < states.size() ? states[i] : ClaimState::kResume;
+    spdlog::debug("claim: entry {} job '{}': {}", Untrusted(p.entry_id), Untrusted(p.job.job.id),
+                  ClaimStateWord(state));
     switch (state) {
       case ClaimState::kReplay:
         Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kReplay,
@@ -251,6 +264,8 @@ void Dispatcher::Pump() {
       req.text_utf8 = p.job.job.text;
       req.expires_ms = p.job.job.expires_ms;
       req.key_id = p.key_id;
+      spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
+                    Untrusted(p.job.job.id), carrier.name(), p.job.text.segments);
       ++at_carrier_;
       ++unsettled_[c];
       ++stats_.carrier_attempts;
@@ -303,6 +318,10 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
   if (r.kind == SubmitResult::Kind::kTemporaryFailure || r.kind == SubmitResult::Kind::kWithheld) {
     --unsettled_[carrier];
   }
+  spdlog::debug(
+      "submit response: entry {} carrier {}: {}, message id '{}', status {}, detail '{}'",
+      Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
+      Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -421,6 +440,9 @@ void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view 
 
 void Dispatcher::CommitOutcome(Outcome outcome, int settles) {
   outcome.ts_ms = clock_.NowMs();
+  spdlog::debug("commit: entry {} job '{}': {}{}{}", Untrusted(outcome.entry_id),
+                Untrusted(outcome.job_id), OutcomeStatusWord(outcome.status),
+                outcome.reason == Reason::kNone ? "" : " ", ReasonName(outcome.reason));
   store_.Commit(std::move(outcome), [this, settles] {
     Finished();
     if (settles >= 0) {

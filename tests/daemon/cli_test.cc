@@ -544,6 +544,27 @@ TEST_F(OutcomesTest, SummarisesOutcomesAndReceipts) {
   EXPECT_EQ(j["ok"], false);
 }
 
+TEST_F(OutcomesTest, HostileFieldsArePrintedEscapedAndJsonSurvivesInvalidUtf8) {
+  // Anyone who may XADD to the streams can write these; the summary must not let them forge
+  // output lines, drive the terminal, or make --json throw.
+  const std::string forged = "x\n<2>FORGED\x1b[2J\xff";
+  Outcome("1-1", "rejected", forged);
+  Outcome(forged, "submitted");
+  Outcome(forged, "submitted");  // a duplicate: its entry id is printed
+  Receipt("1-1", forged);
+  CliResult r = Run({"outcomes", "--redis", Redis()});
+  EXPECT_EQ(r.status, 1) << r.err;  // the duplicate
+  EXPECT_EQ(r.out.find("\n<2>"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\xff'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected x\\x0A<2>FORGED\\x1B[2J\\xFF"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("duplicate: x\\x0A<2>FORGED"), std::string::npos) << r.out;
+  r = Run({"outcomes", "--redis", Redis(), "--json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_FALSE(Json(r).is_discarded());
+}
+
 TEST_F(OutcomesTest, ReadsStreamsLongerThanOnePage) {
   // 2,345 outcomes: three XRANGE pages of 1,000.
   redisContext* c = redis_->Client();

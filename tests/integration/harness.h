@@ -58,6 +58,7 @@ class Cluster {
     // come first, then other sections ([policy], ...).
     std::string extra_config;
     std::vector<std::string> sim_args;  // more smsc-sim options
+    std::string log_level = "info";     // the daemon's [daemon] log_level
   };
   explicit Cluster(Options options);
   ~Cluster();

@@ -4,9 +4,14 @@
 #include "adapters/redis/delay_queue.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <sstream>
 
 #include "tests/support/job_store_harness.h"
 
@@ -334,6 +339,85 @@ TEST_F(DelayQueueTest, DaemonGoneAroundADeferralLosesNothing) {
   EXPECT_EQ(z->integer, 0);
   EXPECT_EQ(next->counters().defer_moved, 1u);
   ASSERT_TRUE(next.Close());
+}
+
+// The mover's warning names the error Redis gave, and names the ACL only when the error is
+// one (a lost connection is the connection's own warning, not an ACL problem).
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+redis::RedisStoreOptions FastMover(redis::RedisStoreOptions o) {
+  o.defer_move_interval_ms = 20;
+  return o;
+}
+
+TEST_F(DelayQueueTest, MoverFailureNamesTheErrorAndTheAclOnlyForAnAclError) {
+  {
+    LogCapture log;
+    // The delay queue's key holds something else: WRONGTYPE, not an ACL problem.
+    ReplyPtr set = redis_.Command({"SET", "sd:delayed", "not a set"});
+    ASSERT_TRUE(set && set->type == REDIS_REPLY_STATUS);
+    StoreHarness h(loop_, FastMover(TestStoreOptions(redis_)));
+    ASSERT_TRUE(
+        loop_.RunUntil([&] { return log.str().find("moving due jobs") != std::string::npos; }));
+    const std::string line = log.str();
+    EXPECT_NE(line.find("moving due jobs from sd:delayed failed: WRONGTYPE"), std::string::npos)
+        << line;
+    EXPECT_EQ(line.find("ACL"), std::string::npos) << line;
+    ASSERT_TRUE(h.Close());
+    ReplyPtr del = redis_.Command({"DEL", "sd:delayed"});
+    ASSERT_TRUE(del && del->type == REDIS_REPLY_INTEGER);
+  }
+  {
+    LogCapture log;
+    // A user that may do everything but read the delay queue: NOPERM, an ACL problem.
+    ReplyPtr user = redis_.Command(
+        {"ACL", "SETUSER", "mover", "on", ">mover-pw", "~*", "&*", "+@all", "-zrangebyscore"});
+    ASSERT_TRUE(user && user->type == REDIS_REPLY_STATUS);
+    auto o = FastMover(TestStoreOptions(redis_));
+    o.endpoint.user = "mover";
+    o.endpoint.password = "mover-pw";
+    StoreHarness h(loop_, o);
+    ASSERT_TRUE(
+        loop_.RunUntil([&] { return log.str().find("moving due jobs") != std::string::npos; }));
+    const std::string line = log.str();
+    EXPECT_NE(line.find("moving due jobs from sd:delayed failed: "), std::string::npos) << line;
+    EXPECT_NE(line.find("see docs/redis.md, ACL"), std::string::npos) << line;
+    ASSERT_TRUE(h.Close());
+  }
+}
+
+TEST_F(DelayQueueTest, AMoveLostWithTheConnectionIsNotCalledAnAclProblem) {
+  LogCapture log;
+  StoreHarness h(loop_, FastMover(TestStoreOptions(redis_)));
+  ASSERT_TRUE(loop_.RunUntil([&] { return h->counters().script_calls >= 3; }));
+  // Redis stops answering: the next move is sent and waits for its reply...
+  ASSERT_EQ(kill(redis_.pid(), SIGSTOP), 0);
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  loop_.RunUntil([&] { return std::chrono::steady_clock::now() >= until; });
+  // ...and the connection drops under it: the move gets no reply at all.
+  redis_.Kill();
+  // The writer's own warning: "connection lost", or "disconnected" if its heartbeat gave up
+  // on the stopped server first.
+  ASSERT_TRUE(loop_.RunUntil([&] {
+    const std::string l = log.str();
+    return l.find("redis writer: connection lost") != std::string::npos ||
+           l.find("redis writer: disconnected") != std::string::npos;
+  })) << log.str();
+  EXPECT_EQ(log.str().find("moving due jobs"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("ACL"), std::string::npos) << log.str();
+  h.Close();
 }
 
 }  // namespace

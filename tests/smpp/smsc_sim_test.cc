@@ -4,6 +4,7 @@
 // states, and the multipart reassembly check with its counters and messages file.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -406,7 +407,21 @@ TEST_F(SmscSimTest, MultipartPartsGetTheirOwnIdsAndReceiptsAndReassemble) {
   EXPECT_EQ(c["reassembly_errors"], 3);
   EXPECT_EQ(c["reassembly_pending"], 1);  // ref 9 still waits for its part 2
 
-  const std::string lines = ReadFile(messages);
+  // Every line carries the wall-clock time its last part arrived; the rest is compared as is.
+  const std::string raw = ReadFile(messages);
+  const std::regex received(R"("received_ms":([0-9]+),)");
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  int stamped = 0;
+  for (auto it = std::sregex_iterator(raw.begin(), raw.end(), received);
+       it != std::sregex_iterator(); ++it, ++stamped) {
+    const long long t = std::stoll((*it)[1].str());
+    EXPECT_GT(t, now_ms - 600'000);
+    EXPECT_LE(t, now_ms);
+  }
+  EXPECT_EQ(stamped, 4) << raw;
+  const std::string lines = std::regex_replace(raw, received, "");
   EXPECT_NE(lines.find("\"method\":\"udh8\",\"parts\":3,\"hex\":\"" + Hex("AAABBBCC") + "\""),
             std::string::npos)
       << lines;
