@@ -243,7 +243,8 @@ Result<uint32_t> DecodeField(std::string_view key, const msgpack::object& v, Job
     return created ? kCreated : kExpires;
   }
   if (key == "to") return take(StringField(v, "to", JobLimits::kMaxToBytes), job.destination, kTo);
-  if (key == "from") return take(StringField(v, "from", JobLimits::kMaxSenderBytes), job.sender, kFrom);
+  if (key == "from")
+    return take(StringField(v, "from", JobLimits::kMaxSenderBytes), job.sender, kFrom);
   if (key == "text") return take(StringField(v, "text", JobLimits::kMaxTextBytes), job.text, kText);
   if (key == "kind") {
     Result<JobKind> k = KindField(v);
@@ -303,8 +304,8 @@ Result<Job> DecodeJob(std::string_view bytes) {
     if (seen & *bit) return Malformed("duplicate job field '" + std::string(key) + "'");
     seen |= *bit;
   }
-  static constexpr const char* kNames[] = {"id", "created", "expires", "to",
-                                           "from", "text", "kind"};
+  static constexpr const char* kNames[] = {"id",   "created", "expires", "to",
+                                           "from", "text",    "kind"};
   for (uint32_t b = 0; b < 7; ++b) {
     if (!(seen & (1u << b))) return Malformed(std::string("missing job field '") + kNames[b] + "'");
   }

@@ -9,8 +9,8 @@ std::array<OutcomeField, 11> OutcomeStreamFields(const Outcome& o) {
   const bool submitted = o.status == OutcomeStatus::kSubmitted;
   // The job id and ref were validated when the job was decoded; checked again here because
   // this is the one place every outcome passes, whichever path built it.
-  const bool ref_ok = o.client_ref.size() <= JobLimits::kMaxClientRefBytes &&
-                      IsPlainText(o.client_ref);
+  const bool ref_ok =
+      o.client_ref.size() <= JobLimits::kMaxClientRefBytes && IsPlainText(o.client_ref);
   return {{
       {"entry", EscapeBytes(o.entry_id, kMaxOutcomeIdBytes)},
       {"job", IsValidJobId(o.job_id) ? o.job_id : std::string()},

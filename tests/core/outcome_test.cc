@@ -32,9 +32,15 @@ bool SafeToEcho(const std::string& s) {
 }
 
 const std::vector<std::string>& HostileValues() {
-  static const std::vector<std::string> v = {
-      "a\nb",  "\r\nXADD",     "\x1b[2J\x1b]0;pwn\x07", std::string("a\0b", 3), "\xff\xfe",
-      "\xc2\x9b" "31m", std::string(1 << 20, 'k'), std::string(300, '\n')};
+  static const std::vector<std::string> v = {"a\nb",
+                                             "\r\nXADD",
+                                             "\x1b[2J\x1b]0;pwn\x07",
+                                             std::string("a\0b", 3),
+                                             "\xff\xfe",
+                                             "\xc2\x9b"
+                                             "31m",
+                                             std::string(1 << 20, 'k'),
+                                             std::string(300, '\n')};
   return v;
 }
 
@@ -48,8 +54,8 @@ class OutcomeFieldsTest : public ::testing::Test {
   // The job map with one key replaced by `value` (raw str bytes), or added when new.
   std::string JobWith(const std::string& key, const std::string& value) {
     std::vector<std::pair<std::string, std::string>> str = {
-        {"id", "j1"}, {"to", "+4915112345678"}, {"from", "ACME"}, {"text", "hi"},
-        {"kind", "otp"}, {"ref", "r1"}};
+        {"id", "j1"},   {"to", "+4915112345678"}, {"from", "ACME"},
+        {"text", "hi"}, {"kind", "otp"},          {"ref", "r1"}};
     bool replaced = false;
     for (auto& [k, v] : str) {
       if (k == key) v = value, replaced = true;
@@ -99,8 +105,8 @@ class OutcomeFieldsTest : public ::testing::Test {
       o.detail = d.result.error().detail;
     }
     for (const OutcomeField& f : OutcomeStreamFields(o)) {
-      EXPECT_TRUE(SafeToEcho(f.second)) << what << ": outcome " << f.first << " = "
-                                        << HexEncode(f.second.substr(0, 80));
+      EXPECT_TRUE(SafeToEcho(f.second))
+          << what << ": outcome " << f.first << " = " << HexEncode(f.second.substr(0, 80));
       EXPECT_LE(f.second.size(), kMaxOutcomeDetailBytes) << what << ": outcome " << f.first;
     }
     const AuditEvent a = MakeAuditEvent(o.reason, kAuditRejected, e.entry_id, d.job_id, e.key_id,
@@ -144,7 +150,8 @@ TEST_F(OutcomeFieldsTest, HostileValueInEveryJobField) {
                               std::string(key) + "=" + HexEncode(bad.substr(0, 16)));
     }
     // The hostile value as an unknown key's name.
-    ExpectWrittenFieldsSafe(Signed(JobWith(bad.substr(0, 100), "x")), "key " + HexEncode(bad.substr(0, 16)));
+    ExpectWrittenFieldsSafe(Signed(JobWith(bad.substr(0, 100), "x")),
+                            "key " + HexEncode(bad.substr(0, 16)));
   }
 }
 
@@ -161,10 +168,9 @@ TEST(OutcomeStreamFields, ValidValuesPassUnchangedInDocumentedOrder) {
   o.ts_ms = 42;
   const auto f = OutcomeStreamFields(o);
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"entry", o.entry_id}, {"job", o.job_id},   {"kid", o.key_id},
-      {"ref", o.client_ref}, {"status", "submitted"}, {"reason", ""},
-      {"detail", ""},        {"carrier", "smsc-a"}, {"message_id", "0A1b2C"},
-      {"segments", "2"},     {"ts", "42"}};
+      {"entry", o.entry_id},    {"job", o.job_id}, {"kid", o.key_id}, {"ref", o.client_ref},
+      {"status", "submitted"},  {"reason", ""},    {"detail", ""},    {"carrier", "smsc-a"},
+      {"message_id", "0A1b2C"}, {"segments", "2"}, {"ts", "42"}};
   ASSERT_EQ(f.size(), want.size());
   for (size_t i = 0; i < f.size(); ++i) {
     EXPECT_EQ(f[i].first, want[i].first);
@@ -175,7 +181,7 @@ TEST(OutcomeStreamFields, ValidValuesPassUnchangedInDocumentedOrder) {
 TEST(OutcomeStreamFields, InvalidEchoesAreDroppedOrEscaped) {
   Outcome o;
   o.entry_id = "1-0\n";
-  o.job_id = "j 1";                   // not §2
+  o.job_id = "j 1";                      // not §2
   o.key_id = std::string(1 << 20, 'k');  // not §1
   o.client_ref = "a\x1b";
   o.reason = Reason::kCarrierRejected;

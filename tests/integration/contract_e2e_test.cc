@@ -75,11 +75,16 @@ bool SafeToEcho(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     uint32_t cp = 0;
     size_t n = 0;
-    if (c < 0x80) cp = c, n = 1;
-    else if (c >= 0xc2 && c < 0xe0) cp = c & 0x1f, n = 2;
-    else if (c >= 0xe0 && c < 0xf0) cp = c & 0x0f, n = 3;
-    else if (c >= 0xf0 && c < 0xf5) cp = c & 0x07, n = 4;
-    else return false;
+    if (c < 0x80)
+      cp = c, n = 1;
+    else if (c >= 0xc2 && c < 0xe0)
+      cp = c & 0x1f, n = 2;
+    else if (c >= 0xe0 && c < 0xf0)
+      cp = c & 0x0f, n = 3;
+    else if (c >= 0xf0 && c < 0xf5)
+      cp = c & 0x07, n = 4;
+    else
+      return false;
     if (i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -101,13 +106,18 @@ class Producer {
 
   // A valid job's key/value pairs (values packed), with `key` replaced by or given `value`.
   Pairs Job(const std::string& id) const {
-    const uint64_t now = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    return {{"id", Str(id)},        {"created", Uint(now)},   {"expires", Uint(now + 600'000)},
-            {"to", Str("+4915112345678")}, {"from", Str("ACME")}, {"text", Str("hello")},
-            {"kind", Str("otp")},   {"ref", Str("r-" + id)}};
+    const uint64_t now =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    return {{"id", Str(id)},
+            {"created", Uint(now)},
+            {"expires", Uint(now + 600'000)},
+            {"to", Str("+4915112345678")},
+            {"from", Str("ACME")},
+            {"text", Str("hello")},
+            {"kind", Str("otp")},
+            {"ref", Str("r-" + id)}};
   }
   static Pairs With(Pairs p, const std::string& key, const std::string& packed) {
     for (auto& [k, v] : p) {
@@ -125,17 +135,18 @@ class Producer {
   std::string Add(const std::string& job, const std::string& v = "sd1",
                   const std::string& kid = "test.v1", std::string sig = "") {
     if (sig.empty()) sig = HmacHex(secret_, v + "\n" + kid + "\nsd:jobs\n" + job);
-    const std::vector<std::string> args{"XADD", "sd:jobs", "*", "v", v, "kid", kid,
-                                        "job", job, "sig", sig};
+    const std::vector<std::string> args{"XADD", "sd:jobs", "*", "v",   v,  "kid",
+                                        kid,    "job",     job, "sig", sig};
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const std::string& a : args) {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(
-        c_.redis(), static_cast<int>(argv.size()), argv.data(), lens.data()));
-    std::string id = r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(c_.redis(), static_cast<int>(argv.size()), argv.data(), lens.data()));
+    std::string id =
+        r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
     if (r != nullptr) freeReplyObject(r);
     return id;
   }
@@ -196,7 +207,8 @@ TEST(ContractEndToEnd, HostileFieldValuesGetOneBoundedSafeOutcomeEach) {
   const std::string fixed = p.Add(Map(p.Job("fix-1")));
   expect(fixed, "submitted", "fixed resend");
   // 161 GSM-7 characters: two parts under the default max_segments.
-  const std::string two = p.Add(Map(Producer::With(p.Job("two-1"), "text", Str(std::string(161, 'a')))));
+  const std::string two =
+      p.Add(Map(Producer::With(p.Job("two-1"), "text", Str(std::string(161, 'a')))));
   expect(two, "submitted", "161 characters");
 
   c.StartDaemon();
