@@ -69,7 +69,11 @@ class OutcomeFieldsTest : public ::testing::Test {
       pk.pack(v);
     }
     pk.pack(std::string("created"));
-    pk.pack(uint64_t{kNow});
+    if (key == "created") {
+      pk.pack(value);  // a str where a uint is due
+    } else {
+      pk.pack(uint64_t{kNow});
+    }
     pk.pack(std::string("expires"));
     if (key == "expires") {
       pk.pack(value);  // a str where a uint is due
@@ -145,7 +149,8 @@ TEST_F(OutcomeFieldsTest, HostileValueInEveryEntryField) {
 
 TEST_F(OutcomeFieldsTest, HostileValueInEveryJobField) {
   for (const std::string& bad : HostileValues()) {
-    for (const char* key : {"id", "to", "from", "text", "kind", "ref", "expires", "x\x1b\n"}) {
+    for (const char* key :
+         {"id", "created", "expires", "to", "from", "text", "kind", "ref", "x\x1b\n"}) {
       ExpectWrittenFieldsSafe(Signed(JobWith(key, bad)),
                               std::string(key) + "=" + HexEncode(bad.substr(0, 16)));
     }
