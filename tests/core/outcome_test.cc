@@ -206,6 +206,21 @@ TEST(OutcomeStreamFields, InvalidEchoesAreDroppedOrEscaped) {
   EXPECT_EQ(f[8].second, "id\\x0d\\x0a");
 }
 
+TEST(IsPlainText, Utf8WithoutControlCharacters) {
+  for (const char* ok : {"", "acme-otp.v1", "caf\xc3\xa9", "\xc2\xa0", "\xe2\x82\xac",
+                         "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "a b~"}) {
+    EXPECT_TRUE(IsPlainText(ok)) << HexEncode(ok);
+  }
+  for (const std::string& bad :
+       {std::string("\n"), std::string("\t"), std::string("\x1b"), std::string("\x7f"),
+        std::string("\0", 1), std::string("\xc2\x80"), std::string("\xc2\x9f"),
+        std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"), std::string("\xed\xa0\x80"),
+        std::string("\xe2\x82"), std::string("\xf5\x80\x80\x80"), std::string("\xf4\x90\x80\x80"),
+        std::string("\x80"), std::string("\xff")}) {
+    EXPECT_FALSE(IsPlainText(bad)) << HexEncode(bad);
+  }
+}
+
 TEST(EscapeBytes, NeverCutsAnEscapeInHalf) {
   EXPECT_EQ(EscapeBytes("ab\ncd", 5), "ab");
   EXPECT_EQ(EscapeBytes("ab\ncd", 6), "ab\\x0a");
