@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/envelope.h"
+#include "core/safe_text.h"
+
 namespace sd {
 
 std::string MaskNumber(std::string_view number) {
@@ -53,11 +56,12 @@ AuditEvent MakeAuditEvent(Reason reason, std::string_view action, std::string_vi
   AuditEvent e;
   e.reason = reason;
   e.action = std::string(action);
-  e.entry_id = std::string(entry_id);
-  e.job_id = std::string(job_id);
-  e.key_id = std::string(key_id.substr(0, 64));
+  // Bounded and validated or escaped like the outcome's fields (core/outcome.h).
+  e.entry_id = EscapeBytes(entry_id, 128);
+  e.job_id = IsValidJobId(job_id) ? std::string(job_id) : std::string();
+  e.key_id = std::string(EchoableKeyId(key_id));
   e.destination = MaskNumber(destination.substr(0, 32));
-  e.detail = std::string(detail.substr(0, kMaxAuditDetailBytes));
+  e.detail = PlainOrEscaped(detail, kMaxAuditDetailBytes);
   e.ts_ms = ts_ms;
   return e;
 }

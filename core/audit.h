@@ -27,7 +27,9 @@ inline constexpr std::string_view kAuditDeferred = "deferred";
 inline constexpr std::string_view kAuditFlagged = "flagged";
 
 // Builds one event; `destination` is masked here (callers pass it as the job gave it).
-// `detail` names the rule, limit or scope, and is cut to kMaxAuditDetailBytes.
+// `detail` names the rule, limit or scope; kept when plain text of at most
+// kMaxAuditDetailBytes, else escaped to that size. A job id or kid that breaks its rule
+// (docs/jobs.md §1-2) is left out (empty), the entry id escaped: nothing unbounded or raw.
 inline constexpr size_t kMaxAuditDetailBytes = 256;
 AuditEvent MakeAuditEvent(Reason reason, std::string_view action, std::string_view entry_id,
                           std::string_view job_id, std::string_view key_id,

@@ -192,17 +192,10 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
   return d;
 }
 
-// Stage 1: the envelope, before any key is looked up.
+// Stage 1: the entry's fields (docs/jobs.md §1), before any key is looked up, so a field that
+// breaks §1 is malformed whatever else is wrong with it.
 std::optional<Decision> CheckEnvelope(const StreamEntry& entry) {
-  if (!entry.fields_ok)
-    return Reject(Reason::kMalformed, "entry fields must be exactly v, kid, job, sig");
-  if (entry.version != kEnvelopeVersion) {
-    return Reject(Reason::kUnsupportedVersion, "envelope version must be sd1");
-  }
-  if (entry.job.size() > JobLimits::kMaxJobBytes) return Reject(Reason::kTooLarge, "job too large");
-  if (entry.key_id.empty() || entry.key_id.size() > JobLimits::kMaxKeyIdBytes) {
-    return Reject(Reason::kUnknownKey, "key id missing or too long");
-  }
+  if (std::optional<Error> e = CheckEntry(entry)) return Reject(e->reason, std::move(e->detail));
   return std::nullopt;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The admission decision for one stream entry. Pure: no I/O, injected clock. Stages, in order
 // (the first refusal names the reason; docs/policy.md "How it is wired"):
-//   1. envelope    malformed / unsupported_version / too_large
+//   1. envelope    malformed / unsupported_version / too_large (docs/jobs.md §1, CheckEntry)
 //   2. key         unknown_key, revoked_key, key_not_active (registry keys: validity window)
 //   3. signature   bad_signature (nothing unauthenticated reaches the decoder)
 //   4. decode      the msgpack job map

@@ -3,18 +3,14 @@
 #include <msgpack.hpp>
 
 #include "core/hex.h"
+#include "core/safe_text.h"
 
 namespace sd {
 namespace {
 
 bool FramingSafe(std::string_view s) { return !s.empty() && s.find('\n') == s.npos; }
 
-// Maximum string length any job field may declare: the unpacker refuses larger declarations
-// before allocating, so a 4-byte header claiming 4 GiB costs nothing.
-constexpr size_t kMaxAnyString = JobLimits::kMaxTextBytes;
-
 Error Malformed(std::string detail) { return Error{Reason::kMalformed, std::move(detail)}; }
-Error TooLarge(std::string field) { return Error{Reason::kTooLarge, field + " too large"}; }
 
 }  // namespace
 
@@ -84,6 +80,58 @@ bool VerifyJobSignature(const PreparedMac& key, std::string_view key_id, std::st
   return MacEquals(expected, given);
 }
 
+bool IsValidEnvelopeVersion(std::string_view v) {
+  if (v.empty() || v.size() > 16) return false;
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidKeyId(std::string_view kid) {
+  return !kid.empty() && kid.size() <= JobLimits::kMaxKeyIdBytes && IsPlainText(kid);
+}
+
+bool IsValidSignatureHex(std::string_view sig) {
+  if (sig.size() != 64) return false;
+  for (char c : sig) {
+    if (HexValue(c) < 0) return false;
+  }
+  return true;
+}
+
+bool IsValidJobId(std::string_view id) {
+  if (id.empty() || id.size() > JobLimits::kMaxIdBytes) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string_view EchoableKeyId(std::string_view kid) {
+  return IsValidKeyId(kid) ? kid : std::string_view();
+}
+
+std::optional<Error> CheckEntry(const StreamEntry& e) {
+  if (!e.fields_ok) return Malformed("entry fields must be exactly v, kid, job, sig, each once");
+  if (!IsValidEnvelopeVersion(e.version)) return Malformed("v must be 1-16 ASCII letters and digits");
+  if (e.version != kEnvelopeVersion) {
+    return Error{Reason::kUnsupportedVersion, "envelope version must be sd1"};
+  }
+  if (e.key_id.empty()) return Malformed("kid is empty");
+  if (e.key_id.size() > JobLimits::kMaxKeyIdBytes) return Malformed("kid longer than 64 bytes");
+  if (!IsPlainText(e.key_id)) return Malformed("kid must be UTF-8 without control characters");
+  if (!IsValidSignatureHex(e.sig)) return Malformed("sig must be 64 hex digits");
+  if (e.job.empty()) return Malformed("job is empty");
+  if (e.job.size() > JobLimits::kMaxJobBytes) {
+    return Error{Reason::kTooLarge, "job larger than 4096 bytes"};
+  }
+  return std::nullopt;
+}
+
 std::string EncodeJob(const Job& job) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
@@ -111,37 +159,131 @@ std::string EncodeJob(const Job& job) {
 
 namespace {
 
+std::string_view TypeName(msgpack::type::object_type t) {
+  switch (t) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return "bool";
+    case msgpack::type::POSITIVE_INTEGER: return "uint";
+    case msgpack::type::NEGATIVE_INTEGER: return "negative integer";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return "float";
+    case msgpack::type::STR: return "str";
+    case msgpack::type::BIN: return "bin";
+    case msgpack::type::ARRAY: return "array";
+    case msgpack::type::MAP: return "map";
+    case msgpack::type::EXT: return "ext";
+  }
+  return "unknown type";
+}
+
+Error WrongType(const char* name, const msgpack::object& v, std::string_view expected) {
+  return Malformed(std::string(name) + ": " + std::string(TypeName(v.type)) + ", expected " +
+                   std::string(expected));
+}
+
+// A str of at most `max` bytes. A bin is refused even when it holds text: the type is part of
+// the signed contract (Python bytes and Go []byte encode as bin; send str).
 Result<std::string> StringField(const msgpack::object& v, const char* name, size_t max) {
-  if (v.type != msgpack::type::STR) return Malformed(std::string(name) + " must be a string");
-  if (v.via.str.size > max) return TooLarge(name);
+  if (v.type != msgpack::type::STR) return WrongType(name, v, "str");
+  if (v.via.str.size > max) {
+    return Error{Reason::kTooLarge,
+                 std::string(name) + " longer than " + std::to_string(max) + " bytes"};
+  }
   return std::string(v.via.str.ptr, v.via.str.size);
 }
 
 Result<int64_t> TimeField(const msgpack::object& v, const char* name) {
+  if (v.type != msgpack::type::POSITIVE_INTEGER) return WrongType(name, v, "uint");
   // Milliseconds since the epoch; 2^53 keeps every language's JSON/double path exact.
-  if (v.type != msgpack::type::POSITIVE_INTEGER || v.via.u64 > (uint64_t{1} << 53)) {
-    return Malformed(std::string(name) + " must be a non-negative integer (ms since epoch)");
+  if (v.via.u64 > (uint64_t{1} << 53)) {
+    return Error{Reason::kTooLarge, std::string(name) + " over 2^53"};
   }
   return static_cast<int64_t>(v.via.u64);
+}
+
+Result<JobKind> KindField(const msgpack::object& v) {
+  if (v.type != msgpack::type::STR) return WrongType("kind", v, "str");
+  const std::string_view s(v.via.str.ptr, v.via.str.size);
+  if (s == "otp") return JobKind::kOtp;
+  if (s == "transactional") return JobKind::kTransactional;
+  if (s == "marketing") return JobKind::kMarketing;
+  return Malformed("kind must be otp, transactional or marketing");
+}
+
+enum : uint32_t {
+  kId = 1,
+  kCreated = 2,
+  kExpires = 4,
+  kTo = 8,
+  kFrom = 16,
+  kText = 32,
+  kKind = 64,
+  kRef = 128,
+};
+
+// One key/value of the map into `job`; the bit of the key, or the refusal.
+Result<uint32_t> DecodeField(std::string_view key, const msgpack::object& v, Job& job) {
+  auto take = [](Result<std::string> s, std::string& dst, uint32_t bit) -> Result<uint32_t> {
+    if (!s) return s.error();
+    dst = std::move(s).value();
+    return bit;
+  };
+  if (key == "id") {
+    Result<uint32_t> bit = take(StringField(v, "id", JobLimits::kMaxIdBytes), job.id, kId);
+    if (bit && !IsValidJobId(job.id)) {
+      return Malformed(job.id.empty() ? "id is empty" : "id may contain only A-Z a-z 0-9 - _ . :");
+    }
+    return bit;
+  }
+  if (key == "created" || key == "expires") {
+    const bool created = key == "created";
+    Result<int64_t> t = TimeField(v, created ? "created" : "expires");
+    if (!t) return t.error();
+    (created ? job.created_ms : job.expires_ms) = *t;
+    return created ? kCreated : kExpires;
+  }
+  if (key == "to") return take(StringField(v, "to", JobLimits::kMaxToBytes), job.destination, kTo);
+  if (key == "from")
+    return take(StringField(v, "from", JobLimits::kMaxSenderBytes), job.sender, kFrom);
+  if (key == "text") return take(StringField(v, "text", JobLimits::kMaxTextBytes), job.text, kText);
+  if (key == "kind") {
+    Result<JobKind> k = KindField(v);
+    if (!k) return k.error();
+    job.kind = *k;
+    return kKind;
+  }
+  if (key == "ref") {
+    Result<uint32_t> bit =
+        take(StringField(v, "ref", JobLimits::kMaxClientRefBytes), job.client_ref, kRef);
+    // Echoed on outcomes and receipts exactly as given, so it must be safe to echo.
+    if (bit && !IsPlainText(job.client_ref)) {
+      return Malformed("ref must be UTF-8 without control characters");
+    }
+    return bit;
+  }
+  return Malformed("unknown job field '" + EscapeBytes(key.substr(0, 32), 128) + "'");
 }
 
 }  // namespace
 
 Result<Job> DecodeJob(std::string_view bytes) {
-  if (bytes.size() > JobLimits::kMaxJobBytes) return TooLarge("job");
-  if (bytes.empty()) return Malformed("empty job");
+  if (bytes.size() > JobLimits::kMaxJobBytes) {
+    return Error{Reason::kTooLarge, "job larger than 4096 bytes"};
+  }
+  if (bytes.empty()) return Malformed("job is empty");
   msgpack::object_handle oh;
   size_t off = 0;
   try {
-    // array 0: the job has no arrays; depth 1: a flat map of scalars.
-    const msgpack::unpack_limit limit(0, JobLimits::kMaxMapEntries, kMaxAnyString, 0, 0, 2);
+    // Counts are bounded before the unpacker allocates for them: a flat map of at most 16
+    // entries. No string can outgrow the job's own 4,096 bytes, so the size limits only say so.
+    const size_t n = JobLimits::kMaxMapEntries;
+    const size_t b = JobLimits::kMaxJobBytes;
+    const msgpack::unpack_limit limit(n, n, b, b, b, 2);
     oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
-  } catch (const msgpack::array_size_overflow&) {
-    return Malformed("job must be a msgpack map");  // the job contains no arrays at all
   } catch (const msgpack::depth_size_overflow&) {
     return Malformed("job nests too deep");
   } catch (const msgpack::size_overflow&) {
-    return TooLarge("a job field");
+    return Malformed("job has a map or array of more than 16 entries");
   } catch (const std::exception& e) {
     return Malformed(std::string("job is not msgpack: ") + e.what());
   }
@@ -150,76 +292,22 @@ Result<Job> DecodeJob(std::string_view bytes) {
   if (o.type != msgpack::type::MAP) return Malformed("job must be a msgpack map");
 
   Job job;
-  enum : uint32_t { kId = 1, kCreated = 2, kExpires = 4, kTo = 8, kFrom = 16, kText = 32,
-                    kKind = 64, kRef = 128 };
   uint32_t seen = 0;
   for (uint32_t i = 0; i < o.via.map.size; ++i) {
     const msgpack::object& k = o.via.map.ptr[i].key;
-    const msgpack::object& v = o.via.map.ptr[i].val;
-    if (k.type != msgpack::type::STR) return Malformed("job keys must be strings");
+    if (k.type != msgpack::type::STR) {
+      return Malformed("job keys must be str (" + std::string(TypeName(k.type)) + " given)");
+    }
     const std::string_view key(k.via.str.ptr, k.via.str.size);
-    uint32_t bit = 0;
-    if (key == "id") {
-      bit = kId;
-      auto s = StringField(v, "id", JobLimits::kMaxIdBytes);
-      if (!s) return s.error();
-      job.id = std::move(s).value();
-    } else if (key == "created") {
-      bit = kCreated;
-      auto t = TimeField(v, "created");
-      if (!t) return t.error();
-      job.created_ms = *t;
-    } else if (key == "expires") {
-      bit = kExpires;
-      auto t = TimeField(v, "expires");
-      if (!t) return t.error();
-      job.expires_ms = *t;
-    } else if (key == "to") {
-      bit = kTo;
-      auto s = StringField(v, "to", 32);
-      if (!s) return s.error();
-      job.destination = std::move(s).value();
-    } else if (key == "from") {
-      bit = kFrom;
-      auto s = StringField(v, "from", JobLimits::kMaxSenderBytes);
-      if (!s) return s.error();
-      job.sender = std::move(s).value();
-    } else if (key == "text") {
-      bit = kText;
-      auto s = StringField(v, "text", JobLimits::kMaxTextBytes);
-      if (!s) return s.error();
-      job.text = std::move(s).value();
-    } else if (key == "kind") {
-      bit = kKind;
-      auto s = StringField(v, "kind", 16);
-      if (!s) return s.error();
-      if (*s == "otp") job.kind = JobKind::kOtp;
-      else if (*s == "transactional") job.kind = JobKind::kTransactional;
-      else if (*s == "marketing") job.kind = JobKind::kMarketing;
-      else return Malformed("kind must be otp, transactional or marketing");
-    } else if (key == "ref") {
-      bit = kRef;
-      auto s = StringField(v, "ref", JobLimits::kMaxClientRefBytes);
-      if (!s) return s.error();
-      job.client_ref = std::move(s).value();
-    } else {
-      return Malformed("unknown job field '" + std::string(key.substr(0, 32)) + "'");
-    }
-    if (seen & bit) return Malformed("duplicate job field '" + std::string(key) + "'");
-    seen |= bit;
+    Result<uint32_t> bit = DecodeField(key, o.via.map.ptr[i].val, job);
+    if (!bit) return bit.error();
+    if (seen & *bit) return Malformed("duplicate job field '" + std::string(key) + "'");
+    seen |= *bit;
   }
-  constexpr uint32_t kRequired = kId | kCreated | kExpires | kTo | kFrom | kText | kKind;
-  if ((seen & kRequired) != kRequired) {
-    static constexpr const char* kNames[] = {"id", "created", "expires", "to", "from", "text", "kind"};
-    for (int b = 0; b < 7; ++b) {
-      if (!(seen & (1u << b))) return Malformed(std::string("missing job field '") + kNames[b] + "'");
-    }
-  }
-  if (job.id.empty()) return Malformed("id must not be empty");
-  for (char c : job.id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return Malformed("id may contain only A-Z a-z 0-9 - _ . :");
+  static constexpr const char* kNames[] = {"id",   "created", "expires", "to",
+                                           "from", "text",    "kind"};
+  for (uint32_t b = 0; b < 7; ++b) {
+    if (!(seen & (1u << b))) return Malformed(std::string("missing job field '") + kNames[b] + "'");
   }
   return job;
 }

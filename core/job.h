@@ -16,11 +16,12 @@ std::string_view JobKindName(JobKind k);
 struct JobLimits {
   static constexpr size_t kMaxJobBytes = 4096;       // whole msgpack map
   static constexpr size_t kMaxIdBytes = 64;          // idempotency id
+  static constexpr size_t kMaxToBytes = 32;          // E.164 needs 16; room to say why not
   static constexpr size_t kMaxSenderBytes = 20;      // numeric 15 digits, alphanumeric 11
   static constexpr size_t kMaxTextBytes = 2000;      // UTF-8 bytes
   static constexpr size_t kMaxClientRefBytes = 128;  // opaque to us
-  static constexpr size_t kMaxKeyIdBytes = 64;
-  static constexpr size_t kMaxMapEntries = 16;
+  static constexpr size_t kMaxKeyIdBytes = 64;      // the entry's kid (§1)
+  static constexpr size_t kMaxMapEntries = 16;       // 8 keys are defined; more is malformed
 };
 
 struct Job {
@@ -31,7 +32,7 @@ struct Job {
   std::string sender;
   std::string text;        // UTF-8
   JobKind kind = JobKind::kTransactional;
-  std::string client_ref;  // optional, echoed on outcomes
+  std::string client_ref;  // optional, echoed on outcomes (so UTF-8 without controls)
 };
 
 // Fields of one job-stream entry as read from Redis, not yet trusted.

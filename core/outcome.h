@@ -1,8 +1,11 @@
 #pragma once
 // What the daemon writes back for producers: one Outcome per job-stream entry and
 // Receipts for submitted messages. Field names on Redis are in docs/jobs.md.
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/reason.h"
@@ -27,6 +30,18 @@ struct Outcome {
   int segments = 0;
   int64_t ts_ms = 0;
 };
+
+// Bounds of the outcome fields that are not validated but escaped (OutcomeStreamFields).
+inline constexpr size_t kMaxOutcomeDetailBytes = 256;
+inline constexpr size_t kMaxOutcomeIdBytes = 128;  // entry, carrier, message_id
+
+// The outcome as written to the outcomes stream: the field/value pairs of docs/jobs.md §6, in
+// that order. Every value is bounded and either validated or escaped, whoever built the
+// outcome: `job`, `kid` and `ref` are echoed when they follow their rule (§2 id, §1 kid, §2
+// ref) and are empty otherwise; `entry`, `carrier` and `message_id` are escaped
+// (core/safe_text.h EscapeBytes) and `detail` kept when plain text, each cut to its bound.
+using OutcomeField = std::pair<std::string_view, std::string>;
+std::array<OutcomeField, 11> OutcomeStreamFields(const Outcome& o);
 
 enum class ReceiptState : uint8_t { kDelivered, kUndelivered, kExpired, kRejected, kDeleted, kUnknown, kAccepted, kEnroute };
 std::string_view ReceiptStateName(ReceiptState s);

@@ -13,6 +13,8 @@
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_reply.h"
 #include "adapters/untrusted_log.h"
+#include "core/envelope.h"
+#include "core/outcome.h"
 
 namespace sd::redis {
 namespace {
@@ -424,7 +426,7 @@ void RedisJobStore::DeadLetter(const StreamEntry& e, int64_t deliveries) {
              std::to_string(options_.correlation_ttl_ms),
              std::to_string(options_.outcome_maxlen),
              std::to_string(deliveries),
-             e.key_id,
+             std::string(EchoableKeyId(e.key_id)),  // the outcome's kid: §1-valid or empty
              "v",
              e.version,
              "kid",
@@ -606,19 +608,11 @@ void RedisJobStore::FlushPendingWrites() {
                                   : std::string());
       op.args.push_back(std::to_string(ncorr));
       op.args.push_back("22");  // 11 field/value pairs
-      const std::string fields[] = {
-          "entry",      o.entry_id,
-          "job",        o.job_id,
-          "kid",        o.key_id,
-          "ref",        o.client_ref,
-          "status",     submitted ? "submitted" : "rejected",
-          "reason",     submitted ? std::string() : std::string(ReasonName(o.reason)),
-          "detail",     o.detail,
-          "carrier",    o.carrier,
-          "message_id", o.message_id,
-          "segments",   std::to_string(o.segments),
-          "ts",         std::to_string(o.ts_ms)};
-      op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+      // Bounded, validated or escaped in core (OutcomeStreamFields), whoever built the outcome.
+      for (OutcomeField& f : OutcomeStreamFields(o)) {
+        op.args.emplace_back(f.first);
+        op.args.push_back(std::move(f.second));
+      }
       dones.emplace_back(o.entry_id, std::move(w->done));
     }
     op.items = dones.size();

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <functional>
+#include <vector>
+
 #include "adapters/crypto/openssl_mac.h"
 #include "core/envelope.h"
 
@@ -71,8 +75,8 @@ TEST_F(DecisionTest, EnvelopeReasons) {
   e.key_id = "nope.v1";
   EXPECT_EQ(ReasonOf(e), Reason::kUnknownKey);
   e = Signed(Base());
-  e.key_id = std::string(65, 'k');
-  EXPECT_EQ(ReasonOf(e), Reason::kUnknownKey);
+  e.key_id = std::string(65, 'k');  // breaks §1: malformed, not an unknown key
+  EXPECT_EQ(ReasonOf(e), Reason::kMalformed);
   e = Signed(Base());
   e.sig[0] = e.sig[0] == 'a' ? 'b' : 'a';
   EXPECT_EQ(ReasonOf(e), Reason::kBadSignature);
@@ -81,6 +85,51 @@ TEST_F(DecisionTest, EnvelopeReasons) {
   EXPECT_EQ(ReasonOf(e), Reason::kBadSignature);
   e = SignedBytes(std::string(JobLimits::kMaxJobBytes + 1, 'x'));
   EXPECT_EQ(ReasonOf(e), Reason::kTooLarge);
+}
+
+// An entry field that breaks §1 is malformed whatever else is wrong, before any key is looked
+// up or any MAC computed; one that follows §1 gets the later stages' reasons.
+TEST_F(DecisionTest, EntryFieldsBreakingSection1AreMalformed) {
+  const std::vector<std::pair<std::string, std::function<void(StreamEntry&)>>> cases = {
+      {"empty v", [](StreamEntry& e) { e.version.clear(); }},
+      {"v with a newline", [](StreamEntry& e) { e.version = "sd1\n"; }},
+      {"empty kid", [](StreamEntry& e) { e.key_id.clear(); }},
+      {"1 MiB kid", [](StreamEntry& e) { e.key_id.assign(1 << 20, 'k'); }},
+      {"kid with a newline", [](StreamEntry& e) { e.key_id = "k.v1\nx"; }},
+      {"kid with ESC", [](StreamEntry& e) { e.key_id = "k\x1b[2J"; }},
+      {"kid with NUL", [](StreamEntry& e) { e.key_id = std::string("k\0v1", 4); }},
+      {"kid not UTF-8", [](StreamEntry& e) { e.key_id = "k\xff.v1"; }},
+      {"kid with a C1 control", [](StreamEntry& e) { e.key_id = "k\xc2\x9b.v1"; }},
+      {"sig of 63 digits", [](StreamEntry& e) { e.sig.pop_back(); }},
+      {"sig of 65 digits", [](StreamEntry& e) { e.sig += "0"; }},
+      {"sig not hex", [](StreamEntry& e) { e.sig[10] = 'g'; }},
+      {"empty job", [](StreamEntry& e) { e.job.clear(); }},
+  };
+  for (const auto& [name, change] : cases) {
+    StreamEntry e = Signed(Base());
+    change(e);
+    Decision d = Decide(e, keys_, mac_, clock_, cfg_);
+    ASSERT_FALSE(d.result.ok()) << name;
+    EXPECT_EQ(d.result.error().reason, Reason::kMalformed) << name << ": " << d.result.error().detail;
+    EXPECT_LE(d.result.error().detail.size(), 64u) << name;
+    EXPECT_TRUE(d.job_id.empty() && d.client_ref.empty()) << name;
+  }
+  // Upper-case hex is the same signature.
+  StreamEntry e = Signed(Base());
+  for (char& c : e.sig) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(ReasonOf(e), Reason::kNone);
+  // A well-formed version other than sd1 is unsupported, even when kid and sig break §1 too
+  // (another version may define them otherwise); a broken v is malformed first.
+  e = Signed(Base());
+  e.version = "sd2";
+  e.sig = "x";
+  EXPECT_EQ(ReasonOf(e), Reason::kUnsupportedVersion);
+  e.version = "";
+  EXPECT_EQ(ReasonOf(e), Reason::kMalformed);
+  // A kid that follows §1 (UTF-8 included) but names no key is unknown_key.
+  e = Signed(Base());
+  e.key_id = "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87.v1";
+  EXPECT_EQ(ReasonOf(e), Reason::kUnknownKey);
 }
 
 TEST_F(DecisionTest, SignedButUndecodableIsMalformedNotBadSignature) {

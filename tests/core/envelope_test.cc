@@ -86,5 +86,64 @@ TEST(KeyRing, RejectsShortSecretsAndDuplicates) {
   EXPECT_EQ(r.Find("b"), nullptr);
 }
 
+// §1 in order: the field set, v's syntax, v = sd1, kid, sig, job. The first problem answers.
+TEST(CheckEntry, Section1InOrder) {
+  StreamEntry e;
+  e.version = "sd1";
+  e.key_id = "acme-otp.v1";
+  e.sig = std::string(64, 'A');
+  e.job = "\x80";
+  EXPECT_FALSE(CheckEntry(e).has_value());
+  auto reason = [](const StreamEntry& x) { return CheckEntry(x)->reason; };
+  auto detail = [](const StreamEntry& x) { return CheckEntry(x)->detail; };
+
+  StreamEntry bad = e;
+  bad.fields_ok = false;
+  bad.version = "";
+  EXPECT_EQ(detail(bad), "entry fields must be exactly v, kid, job, sig, each once");
+  bad = e;
+  bad.version = "";
+  bad.key_id = "";
+  EXPECT_EQ(reason(bad), Reason::kMalformed);
+  EXPECT_EQ(detail(bad), "v must be 1-16 ASCII letters and digits");
+  bad.version = std::string(17, 'v');
+  EXPECT_EQ(reason(bad), Reason::kMalformed);
+  bad.version = "sd2";
+  EXPECT_EQ(reason(bad), Reason::kUnsupportedVersion);
+  bad = e;
+  bad.key_id = std::string(65, 'k');
+  bad.sig = "x";
+  EXPECT_EQ(detail(bad), "kid longer than 64 bytes");
+  bad.key_id = std::string(64, 'k');
+  EXPECT_EQ(detail(bad), "sig must be 64 hex digits");
+  bad = e;
+  bad.job.clear();
+  EXPECT_EQ(detail(bad), "job is empty");
+  bad.job.assign(JobLimits::kMaxJobBytes + 1, 'x');
+  EXPECT_EQ(reason(bad), Reason::kTooLarge);
+  bad.job.assign(JobLimits::kMaxJobBytes, 'x');
+  EXPECT_FALSE(CheckEntry(bad).has_value());
+}
+
+TEST(CheckEntry, KeyIdSyntax) {
+  EXPECT_TRUE(IsValidKeyId("acme-otp.v1"));
+  EXPECT_TRUE(IsValidKeyId(std::string(64, 'k')));
+  EXPECT_TRUE(IsValidKeyId("\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 1"));  // UTF-8, a space
+  EXPECT_FALSE(IsValidKeyId(""));
+  EXPECT_FALSE(IsValidKeyId(std::string(65, 'k')));
+  for (const std::string& bad : {std::string("a\nb"), std::string("a\rb"), std::string("\x1b[0m"),
+                                std::string("a\0b", 3), std::string("a\x7f"), std::string("\xff"),
+                                std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
+                                std::string("\xc2\x9b")}) {
+    EXPECT_FALSE(IsValidKeyId(bad)) << HexEncode(bad);
+    EXPECT_EQ(EchoableKeyId(bad), "");
+  }
+  EXPECT_EQ(EchoableKeyId("acme.v1"), "acme.v1");
+  EXPECT_TRUE(IsValidSignatureHex(std::string(32, 'a') + std::string(32, 'F')));
+  EXPECT_FALSE(IsValidSignatureHex(std::string(63, 'a') + "g"));
+  EXPECT_TRUE(IsValidEnvelopeVersion("sd1"));
+  EXPECT_FALSE(IsValidEnvelopeVersion("sd-1"));
+}
+
 }  // namespace
 }  // namespace sd

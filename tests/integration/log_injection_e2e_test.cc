@@ -28,6 +28,10 @@ using namespace std::chrono_literals;
 constexpr size_t kMaxLogLine = 2048;
 
 const std::string kForgedKid = "e\n<2>FORGED-KID line\x1b[31m red\x1b[0m";
+// A key id the entry rules allow (UTF-8, no control characters, at most 64 bytes), so it is
+// answered unknown_key and audited, yet hostile to a log reader: a priority-like prefix,
+// quotes, a backslash and a bidi override (U+202E).
+const std::string kHostileKid = "<2>HOSTILE-KID \"q\" \\ \xe2\x80\xae" "desrever";
 
 // XADDs a job-stream entry with exactly these field values (binary safe); returns its id.
 std::string Xadd(Cluster& c, const std::string& kid, const std::string& job,
@@ -120,12 +124,14 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
       << c.DaemonLog();
 
   const std::string nul_and_invalid_utf8("\0\xff\xfe\xc0\xaf", 5);
-  // Key ids nobody knows: rejected unknown_key (or malformed), audited, and the second one of
-  // a minute raises the burst warning, which names it.
+  // Key ids with control characters, invalid UTF-8 or over 64 bytes break the entry rules
+  // (malformed, never echoed); key ids nobody knows that follow them are rejected unknown_key
+  // and audited, and the second one of a minute raises the burst warning, which names it.
   const std::vector<std::string> kids = {
       kForgedKid, kForgedKid + nul_and_invalid_utf8 + "\r<3>FORGED-KID-2",
       kForgedKid + std::string(20'000, 'K'),
       kForgedKid + "\xe2\x80\xae" + "reversed",  // U+202E, a bidi override
+      kHostileKid, kHostileKid,
   };
   size_t entries = 0;
   for (const std::string& kid : kids) {
@@ -164,11 +170,15 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
 
   const std::string log = c.DaemonLog();
   ExpectCleanLog(log);
-  EXPECT_NE(log.find("e\\x0A<2>FORGED-KID line\\x1B[31m red\\x1B[0m"), std::string::npos) << log;
-  // The job with the hostile client reference was sent; its debug lines name it by entry and
-  // job id, and client references are never logged.
+  EXPECT_NE(log.find("key '<2>HOSTILE-KID \\x22q\\x22 \\x5C \\xE2\\x80\\xAEdesrever'"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("FORGED-KID"), std::string::npos) << "a kid breaking the rules is never echoed";
+  // The job with the hostile client reference is refused too (a reference with control
+  // characters breaks the job rules); debug lines name jobs by entry and job id, and client
+  // references are never logged.
   EXPECT_NE(log.find("commit: entry "), std::string::npos) << log;
-  EXPECT_NE(log.find(" job 'ref-job': submitted\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find(": submitted\n"), std::string::npos) << "every hostile job is refused";
   EXPECT_EQ(log.find("FORGED-REF"), std::string::npos) << log;
 }
 

@@ -427,9 +427,9 @@ TEST_F(PolicyDecisionTest, PreparedKeysVerifyWithoutTheOneShotHmac) {
   forged.sig[10] = forged.sig[10] == 'a' ? 'b' : 'a';
   EXPECT_EQ(Decide(forged, *snap, counting, clock_, "sim").result.error().reason,
             Reason::kBadSignature);
-  forged.sig[10] = 'g';  // not hex
+  forged.sig[10] = 'g';  // not hex: breaks docs/jobs.md §1, refused before any MAC
   EXPECT_EQ(Decide(forged, *snap, counting, clock_, "sim").result.error().reason,
-            Reason::kBadSignature);
+            Reason::kMalformed);
   EXPECT_EQ(counting.one_shot, 0);
   // Another algorithm than the one the snapshot was prepared with: the one-shot path.
   EXPECT_TRUE(Decide(Signed(Base()), *snap, mac_, clock_, "sim").result.ok());

@@ -218,6 +218,30 @@ TEST_F(IntakeTest, AnEntryDeliveredTooOftenIsDeadLettered) {
   ASSERT_TRUE(h.Close());
 }
 
+// The dead-letter outcome echoes the kid only when it follows docs/jobs.md §1; sd:dead keeps the
+// entry's fields as they were, for investigation.
+TEST_F(IntakeTest, ADeadLetterOutcomeNeverEchoesAHostileKid) {
+  ExpectOk(redis_.Command({"XGROUP", "CREATE", kJobs, kGroup, "0", "MKSTREAM"}));
+  const std::string kid = "evil\n\x1b[2J" + std::string(4096, 'k');
+  const std::string poison =
+      StreamAdd(redis_, kJobs, {{"v", "sd1"}, {"kid", kid}, {"job", "poison"}, {"sig", "abcd"}});
+  ExpectOk(redis_.Command(
+      {"XREADGROUP", "GROUP", kGroup, "test-consumer", "COUNT", "10", "STREAMS", kJobs, ">"}));
+  ExpectOk(redis_.Command(
+      {"XCLAIM", kJobs, kGroup, "test-consumer", "0", poison, "RETRYCOUNT", "3", "JUSTID"}));
+  auto o = TestStoreOptions(redis_);
+  o.max_deliveries = 3;
+  StoreHarness h(loop_, o);
+  h.Grant(100);
+  ASSERT_TRUE(loop_.RunUntil([&] { return StreamLength(redis_, "sd:outcomes") == 1; }));
+  const auto outcomes = StreamRead(redis_, "sd:outcomes");
+  EXPECT_EQ(outcomes[0].Get("reason"), "dead_letter");
+  EXPECT_EQ(outcomes[0].Get("kid"), "");
+  ASSERT_TRUE(loop_.RunUntil([&] { return StreamLength(redis_, "sd:dead") == 1; }));
+  EXPECT_EQ(StreamRead(redis_, "sd:dead")[0].Get("kid"), kid);
+  ASSERT_TRUE(h.Close());
+}
+
 TEST_F(IntakeTest, DeletedPendingEntriesAreAcknowledged) {
   const auto ids = AddJobs(3);
   {
