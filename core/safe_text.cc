@@ -1,6 +1,6 @@
 #include "core/safe_text.h"
 
-#include <algorithm>
+#include "core/log_safe.h"
 
 namespace sd {
 
@@ -43,21 +43,8 @@ bool IsPlainText(std::string_view s) {
 }
 
 std::string EscapeBytes(std::string_view s, size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(std::min(max_bytes, s.size()));
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      if (out.size() + 1 > max_bytes) break;
-      out.push_back(ch);
-    } else {
-      if (out.size() + 4 > max_bytes) break;
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
+  AppendEscaped(out, s, max_bytes);  // the one escaping rule, shared with the logs
   return out;
 }
 

@@ -13,9 +13,9 @@ namespace sd {
 // newline, ESC, NUL, and none of the C1 controls a terminal may act on).
 bool IsPlainText(std::string_view s);
 
-// `s` with every byte outside printable ASCII (0x20-0x7E) and '\' written as \xNN, cut so the
-// result is at most `max_bytes` long (an escape is never cut in half). The result is always
-// printable ASCII.
+// `s` escaped by the log rule (core/log_safe.h: every byte outside printable ASCII, '\' and '"'
+// as \xNN), cut so the result is at most `max_bytes` long (an escape is never cut in half).
+// The result is always printable ASCII.
 std::string EscapeBytes(std::string_view s, size_t max_bytes);
 
 // `s` itself when it is plain text of at most `max_bytes`, else EscapeBytes(s, max_bytes):

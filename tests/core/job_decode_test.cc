@@ -275,7 +275,7 @@ TEST(DecodeJob, UnknownKeyIsQuotedEscapedAndCut) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().reason, Reason::kMalformed);
   const std::string& d = r.error().detail;
-  EXPECT_EQ(d.substr(0, 30), "unknown job field '\\x1b[2J\\x0a");
+  EXPECT_EQ(d.substr(0, 30), "unknown job field '\\x1B[2J\\x0A");
   EXPECT_LE(d.size(), 20u + 128u);
   for (char c : d) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << d;
 }

@@ -194,16 +194,16 @@ TEST(OutcomeStreamFields, InvalidEchoesAreDroppedOrEscaped) {
   o.carrier = "c\xff";
   o.message_id = "id\r\n";
   const auto f = OutcomeStreamFields(o);
-  EXPECT_EQ(f[0].second, "1-0\\x0a");
+  EXPECT_EQ(f[0].second, "1-0\\x0A");
   EXPECT_EQ(f[1].second, "");
   EXPECT_EQ(f[2].second, "");
   EXPECT_EQ(f[3].second, "");
   EXPECT_EQ(f[4].second, "rejected");
   EXPECT_EQ(f[5].second, "carrier_rejected");
-  EXPECT_EQ(f[6].second.substr(0, 14), "status \\x1b[31");
+  EXPECT_EQ(f[6].second.substr(0, 14), "status \\x1B[31");
   EXPECT_EQ(f[6].second.size(), kMaxOutcomeDetailBytes);
-  EXPECT_EQ(f[7].second, "c\\xff");
-  EXPECT_EQ(f[8].second, "id\\x0d\\x0a");
+  EXPECT_EQ(f[7].second, "c\\xFF");
+  EXPECT_EQ(f[8].second, "id\\x0D\\x0A");
 }
 
 TEST(IsPlainText, Utf8WithoutControlCharacters) {
@@ -223,8 +223,8 @@ TEST(IsPlainText, Utf8WithoutControlCharacters) {
 
 TEST(EscapeBytes, NeverCutsAnEscapeInHalf) {
   EXPECT_EQ(EscapeBytes("ab\ncd", 5), "ab");
-  EXPECT_EQ(EscapeBytes("ab\ncd", 6), "ab\\x0a");
-  EXPECT_EQ(EscapeBytes("a\\b", 10), "a\\x5cb");
+  EXPECT_EQ(EscapeBytes("ab\ncd", 6), "ab\\x0A");
+  EXPECT_EQ(EscapeBytes("a\\b", 10), "a\\x5Cb");
   EXPECT_EQ(PlainOrEscaped("caf\xc3\xa9", 10), "caf\xc3\xa9");
   EXPECT_EQ(PlainOrEscaped("caf\xc3\xa9", 4), "caf");
 }
