@@ -24,13 +24,13 @@
 namespace sd::smpp {
 
 struct SendRateConfig {
-  double tps = 0;                     // configured ceiling per bind, 0 = none
-  double min_tps = 1;                 // refusals never slow a bind below this
+  double tps = 0;                      // configured ceiling per bind, 0 = none
+  double min_tps = 1;                  // refusals never slow a bind below this
   int64_t adjust_interval_ms = 1'000;  // responses are judged together over this long
-  int min_responses = 10;             // an interval with fewer responses decides nothing
-  double refusal_margin = 0.05;       // ratio above the tolerated baseline that means "slow down"
-  double increase_tps = 20;           // additive step per clean interval
-  int64_t throttle_pause_ms = 250;    // no sends for this long after ESME_RTHROTTLED...
+  int min_responses = 10;              // an interval with fewer responses decides nothing
+  double refusal_margin = 0.05;        // ratio above the tolerated baseline that means "slow down"
+  double increase_tps = 20;            // additive step per clean interval
+  int64_t throttle_pause_ms = 250;     // no sends for this long after ESME_RTHROTTLED...
   int64_t max_throttle_pause_ms = 5'000;  // ...doubling per consecutive throttle, capped
 };
 
@@ -69,17 +69,17 @@ class SendRate {
   void Increase();
 
   SendRateConfig config_;
-  double rate_;             // 0 = unlimited
-  int64_t next_ns_ = 0;     // theoretical time of the next send at rate_
+  double rate_;          // 0 = unlimited
+  int64_t next_ns_ = 0;  // theoretical time of the next send at rate_
   // The current adjust interval: when it began and what the SMSC answered in it.
   int64_t interval_start_ns_ = -1;
   uint32_t interval_ok_ = 0;
-  uint32_t interval_refused_ = 0;   // ESME_RMSGQFUL
+  uint32_t interval_refused_ = 0;    // ESME_RMSGQFUL
   uint32_t interval_throttled_ = 0;  // ESME_RTHROTTLED: already acted on, blocks the step up
   int64_t pause_until_ns_ = 0;       // after ESME_RTHROTTLED
   int64_t pause_ms_ = 0;             // current pause length (doubles while throttles continue)
   int64_t last_throttle_ns_ = 0;
-  double tolerated_ = 0;     // learned baseline refusal ratio (see the header comment)
+  double tolerated_ = 0;  // learned baseline refusal ratio (see the header comment)
   // The last decrease, until the next judged interval says whether it helped.
   bool decreased_ = false;
   double ratio_at_decrease_ = 0;

@@ -99,12 +99,11 @@ std::optional<int64_t> ParseValidity(std::string_view f, int64_t now_ms) {
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 || nn > 48) {
     return std::nullopt;
   }
-  const int64_t local = (DaysFromCivil(2000 + yy, static_cast<unsigned>(mo),
-                                       static_cast<unsigned>(dd)) *
-                             86'400 +
-                         hh * 3600 + mi * 60 + ss) *
-                            1000 +
-                        t * 100;
+  const int64_t local =
+      (DaysFromCivil(2000 + yy, static_cast<unsigned>(mo), static_cast<unsigned>(dd)) * 86'400 +
+       hh * 3600 + mi * 60 + ss) *
+          1000 +
+      t * 100;
   const int64_t offset = nn * 15LL * 60'000;
   return f[15] == '+' ? local - offset : local + offset;  // '+': local time ahead of UTC
 }

@@ -567,8 +567,9 @@ TEST_F(ConfigTest, CarrierPacingValidityAndAddressKeys) {
             Path("c.toml") + ":9:12: carrier.validity must be one of off, absolute, relative");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "source_ton = 7\n"),
             Path("c.toml") + ":9:14: carrier.source_ton = 7 is out of range [0, 6]");
-  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "refusal_margin_percent = 101\n"),
-            Path("c.toml") + ":9:26: carrier.refusal_margin_percent = 101 is out of range [0, 100]");
+  EXPECT_EQ(
+      ErrorOf(std::string(kKeys) + kCarrier + "refusal_margin_percent = 101\n"),
+      Path("c.toml") + ":9:26: carrier.refusal_margin_percent = 101 is out of range [0, 100]");
 }
 
 TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {

@@ -1,7 +1,7 @@
 // SendRate with time passed in: the configured ceiling, the bounded burst after idling, the drop
 // and pause on ESME_RTHROTTLED (once per burst, doubling while it continues), the drop
-// to the accepted share when the ESME_RMSGQFUL ratio of an interval rises, the learned baseline that
-// keeps steady refusals from collapsing the rate, the additive step back up, and an unlimited
+// to the accepted share when the ESME_RMSGQFUL ratio of an interval rises, the learned baseline
+// that keeps steady refusals from collapsing the rate, the additive step back up, and an unlimited
 // bind returning to unlimited.
 #include "adapters/smpp/send_rate.h"
 

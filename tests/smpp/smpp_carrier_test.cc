@@ -599,8 +599,8 @@ TEST_F(SmppCarrierTest, SteadyQueueFullRatioKeepsTheBindNearItsCeiling) {
     carrier.SetReadyHandler([&] { producer.Pump(); });
     carrier.Start();
     // At 200/s the run takes 3-6 s; the halving model needed minutes.
-    ASSERT_TRUE(loop.RunUntil([&] { return producer.completed() == kJobs; },
-                              std::chrono::seconds(60)))
+    ASSERT_TRUE(
+        loop.RunUntil([&] { return producer.completed() == kJobs; }, std::chrono::seconds(60)))
         << producer.completed();
     EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
     const SendRate& rate = carrier.binds()[0]->send_rate();
@@ -648,7 +648,8 @@ TEST_F(SmppCarrierTest, DataCodingUcs2ReencodesGsmText) {
 // by the simulator (counted in expired_deliveries), not delivered late.
 TEST_F(SmppCarrierTest, ExpiryGoesOutAsValidityPeriodWithTonNpiByShape) {
   Sim sim(dir_);
-  ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "1500", "--messages-file", dir_.File("m.jsonl")}));
+  ASSERT_TRUE(
+      sim.Start(0, {"--receipt-delay-ms", "1500", "--messages-file", dir_.File("m.jsonl")}));
   SmppCarrier carrier(loop_.get(), Options(sim.port()));
   const int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
@@ -677,7 +678,8 @@ TEST_F(SmppCarrierTest, ExpiryGoesOutAsValidityPeriodWithTonNpiByShape) {
   const std::string lines = testing::ReadTextFile(dir_.File("m.jsonl"));
   const std::string v = "\"validity\":\"" + AbsoluteValidity(later) + "\"";
   EXPECT_NE(lines.find("\"source\":\"ACME\",\"dest\":\"4915100100010\",\"source_ton\":5,"
-                       "\"source_npi\":0,\"dest_ton\":1,\"dest_npi\":1," + v),
+                       "\"source_npi\":0,\"dest_ton\":1,\"dest_npi\":1," +
+                       v),
             std::string::npos)
       << lines;
   EXPECT_NE(lines.find("\"source\":\"12345\",\"dest\":\"4915100100011\",\"source_ton\":3,"
