@@ -102,7 +102,19 @@ void SendRate::MaybeAdjust(int64_t now_ns) {
   }
   const uint32_t total = interval_ok_ + interval_refused_ + interval_throttled_;
   if (total < static_cast<uint32_t>(std::max(1, config_.min_responses))) {
-    // Too few over a long time: start afresh, decide nothing.
+    if (total > 0 && interval_refused_ == 0 && interval_throttled_ == 0) {
+      // A slow bind gets few answers: a clean interval is enough to step up (a share needs
+      // samples, success does not), or a bind slowed down to a trickle would stay there.
+      StartInterval(now_ns);
+      decreased_ = false;
+      Increase();
+      return;
+    }
+    if (interval_refused_ == 0) {
+      StartInterval(now_ns);  // only ESME_RTHROTTLED, acted on when it came: no step this time
+      return;
+    }
+    // ESME_RMSGQFUL among too few answers: wait for a share worth judging, but not forever.
     if (now_ns - interval_start_ns_ >= 10 * config_.adjust_interval_ms * 1'000'000) {
       interval_start_ns_ = -1;
     }
@@ -126,7 +138,7 @@ void SendRate::MaybeAdjust(int64_t now_ns) {
   if (ratio > tolerated_ + config_.refusal_margin) {
     Decrease(now_ns, ratio);
   } else if (!throttled) {
-    if (ratio < tolerated_) tolerated_ = ratio;  // the baseline follows the SMSC down
+    if (ratio < tolerated_) tolerated_ -= (tolerated_ - ratio) / 4;  // follows the SMSC down
     Increase();
   }
 }

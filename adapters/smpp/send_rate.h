@@ -15,8 +15,9 @@
 // down does not lower that share, so after a drop that did not lower the ratio, the ratio is
 // learned as the SMSC's tolerated baseline and the rate from before the drop comes back: steady
 // refusals at ratio r leave the bind sending at its full pace, of which (1 - r) is accepted,
-// instead of halving forever. The baseline follows the ratio down when it falls, and a new
-// connection forgets it. Socket-free and clock-injected (times in ns) so tests drive it without
+// instead of halving forever. The baseline follows the ratio down when it falls (a quarter of
+// the way per interval, so one lucky interval does not undo it), and a new connection forgets
+// it. Socket-free and clock-injected (times in ns) so tests drive it without
 // a loop.
 #include <array>
 #include <cstdint>
@@ -27,7 +28,7 @@ struct SendRateConfig {
   double tps = 0;                      // configured ceiling per bind, 0 = none
   double min_tps = 1;                  // refusals never slow a bind below this
   int64_t adjust_interval_ms = 1'000;  // responses are judged together over this long
-  int min_responses = 10;              // an interval with fewer responses decides nothing
+  int min_responses = 20;              // fewer: no share is judged (a clean one steps up)
   double refusal_margin = 0.05;        // ratio above the tolerated baseline that means "slow down"
   double increase_tps = 20;            // additive step per clean interval
   int64_t throttle_pause_ms = 250;     // no sends for this long after ESME_RTHROTTLED...

@@ -558,6 +558,8 @@ TEST_F(SmppCarrierTest, ThrottledBindSlowsDownAndEveryJobIsStillAccepted) {
   ASSERT_TRUE(
       sim.Start(0, {"--receipt-delay-ms", "0", "--throttle-tps", "300", "--msgqful-every", "7"}));
   SmppCarrierOptions o = Options(sim.port());
+  o.rate.throttle_pause_ms = 20;
+  o.rate.max_throttle_pause_ms = 100;
   o.rate.adjust_interval_ms = 100;
   SmppCarrier carrier(loop_.get(), o);
   constexpr int kJobs = 400;
@@ -591,6 +593,9 @@ TEST_F(SmppCarrierTest, SteadyQueueFullRatioKeepsTheBindNearItsCeiling) {
     SmppCarrierOptions o = Options(sim.port());
     o.rate.tps = 200;
     o.rate.adjust_interval_ms = 250;
+    // Enough answers per judged interval that the share refused is close to 1/K (within the
+    // margin) even when a loaded machine sends slowly; fewer decide nothing.
+    o.rate.min_responses = 40;
     o.max_throttled_attempts = 1000;
     testing::UvTestLoop loop;
     SmppCarrier carrier(loop.get(), o);
@@ -990,7 +995,9 @@ TEST_F(SmppCarrierTest, PerBindTpsCeilingKeepsTheSmscFromThrottling) {
     ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--throttle-tps", "30"}));
     SmppCarrierOptions o = Options(sim.port());
     o.rate.tps = tps;
-    o.rate.adjust_interval_ms = 100;
+    o.rate.throttle_pause_ms = 20;
+  o.rate.max_throttle_pause_ms = 100;
+  o.rate.adjust_interval_ms = 100;
     testing::UvTestLoop loop;
     SmppCarrier carrier(loop.get(), o);
     constexpr int kJobs = 50;
