@@ -92,6 +92,19 @@ sd::smpp::SmppCarrierOptions CarrierOptions(const sd::CarrierConfig& c) {
   o.transmit_binds = static_cast<int>(c.binds);
   o.receiver_binds = static_cast<int>(c.receiver_binds);
   o.rate.tps = static_cast<double>(c.tps);
+  o.rate.min_tps = static_cast<double>(c.min_tps);
+  o.rate.adjust_interval_ms = c.adjust_interval_ms;
+  o.rate.increase_tps = static_cast<double>(c.increase_tps);
+  o.rate.refusal_margin = static_cast<double>(c.refusal_margin_percent) / 100;
+  o.rate.throttle_pause_ms = c.throttle_pause_ms;
+  o.rate.max_throttle_pause_ms = c.max_throttle_pause_ms;
+  o.parts.validity = c.validity == "off"        ? sd::smpp::ValidityMode::kOff
+                     : c.validity == "relative" ? sd::smpp::ValidityMode::kRelative
+                                                : sd::smpp::ValidityMode::kAbsolute;
+  o.parts.addresses.source_ton = static_cast<int>(c.source_ton);
+  o.parts.addresses.source_npi = static_cast<int>(c.source_npi);
+  o.parts.addresses.dest_ton = static_cast<uint8_t>(c.dest_ton);
+  o.parts.addresses.dest_npi = static_cast<uint8_t>(c.dest_npi);
   o.parts.split = *sd::SplitMethodFromName(c.split);  // the config only lets valid names in
   o.parts.coding = c.data_coding == "ucs2" ? sd::smpp::DataCodingChoice::kUcs2
                                            : sd::smpp::DataCodingChoice::kAuto;

@@ -44,6 +44,7 @@ inline constexpr uint32_t kInvSysId = 0x0000000F;
 inline constexpr uint32_t kMsgQFul = 0x00000014;
 inline constexpr uint32_t kSubmitFail = 0x00000045;
 inline constexpr uint32_t kThrottled = 0x00000058;
+inline constexpr uint32_t kInvExpiry = 0x00000062;  // invalid validity_period
 inline constexpr uint32_t kRxTAppn = 0x00000064;  // ESME receiver temporary app error
 inline constexpr uint32_t kRxPAppn = 0x00000065;  // ESME receiver permanent app error
 inline constexpr uint32_t kRxRAppn = 0x00000066;  // ESME receiver reject message error

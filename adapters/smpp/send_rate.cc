@@ -9,9 +9,14 @@ SendRate::SendRate(SendRateConfig config) : config_(config), rate_(config.tps) {
 
 void SendRate::Reset() {
   rate_ = config_.tps;
-  next_ns_ = pause_until_ns_ = 0;
+  next_ns_ = 0;
+  interval_start_ns_ = -1;
+  interval_ok_ = interval_refused_ = interval_throttled_ = 0;
+  pause_until_ns_ = 0;
   pause_ms_ = 0;
-  rate_at_throttle_ = 0;
+  tolerated_ = 0;
+  decreased_ = false;
+  rate_at_refusal_ = 0;
 }
 
 int64_t SendRate::NextSendNs() const { return std::max(next_ns_, pause_until_ns_); }
@@ -47,35 +52,114 @@ void SendRate::OnSent(int64_t now_ns) {
   next_ns_ = std::max(next_ns_, floor_ns) + interval;
 }
 
+void SendRate::StartInterval(int64_t now_ns) {
+  interval_start_ns_ = now_ns;
+  interval_ok_ = interval_refused_ = interval_throttled_ = 0;
+}
+
+void SendRate::OnAccepted(int64_t now_ns) {
+  if (interval_start_ns_ < 0) StartInterval(now_ns);
+  ++interval_ok_;
+  MaybeAdjust(now_ns);
+}
+
+void SendRate::OnQueueFull(int64_t now_ns) {
+  ++throttles_;
+  if (interval_start_ns_ < 0) StartInterval(now_ns);
+  ++interval_refused_;
+  MaybeAdjust(now_ns);
+}
+
 void SendRate::OnThrottled(int64_t now_ns) {
   ++throttles_;
+  if (interval_start_ns_ < 0) StartInterval(now_ns);
+  ++interval_throttled_;
   Advance(now_ns);
-  const double recent = std::max(RecentRate(now_ns), config_.min_tps);
-  const double base = rate_ > 0 ? std::min(rate_, recent) : recent;
   // Several responses of one burst say the same thing: halve once per pause, not per response.
   if (now_ns >= pause_until_ns_) {
+    const double recent = std::max(RecentRate(now_ns), config_.min_tps);
+    const double base = rate_ > 0 ? std::min(rate_, recent) : recent;
     rate_ = std::max(config_.min_tps, base / 2);
-    rate_at_throttle_ = base;
+    rate_at_refusal_ = base;
+    decreased_ = false;  // a throttle is about rate: nothing to learn from the next interval
     pause_ms_ = pause_ms_ == 0 ? config_.throttle_pause_ms
                                : std::min(pause_ms_ * 2, config_.max_throttle_pause_ms);
     pause_until_ns_ = now_ns + pause_ms_ * 1'000'000;
     next_ns_ = pause_until_ns_;
   }
   last_throttle_ns_ = now_ns;
-  last_step_ns_ = now_ns;
 }
 
 void SendRate::OnTick(int64_t now_ns) {
+  if (now_ns - last_throttle_ns_ >= config_.adjust_interval_ms * 1'000'000) pause_ms_ = 0;
+  MaybeAdjust(now_ns);
+}
+
+void SendRate::MaybeAdjust(int64_t now_ns) {
+  if (interval_start_ns_ < 0 ||
+      now_ns - interval_start_ns_ < config_.adjust_interval_ms * 1'000'000) {
+    return;
+  }
+  const uint32_t total = interval_ok_ + interval_refused_ + interval_throttled_;
+  if (total < static_cast<uint32_t>(std::max(1, config_.min_responses))) {
+    if (total > 0 && interval_refused_ == 0 && interval_throttled_ == 0) {
+      // A slow bind gets few answers: a clean interval is enough to step up (a share needs
+      // samples, success does not), or a bind slowed down to a trickle would stay there.
+      StartInterval(now_ns);
+      decreased_ = false;
+      Increase();
+      return;
+    }
+    if (interval_refused_ == 0) {
+      StartInterval(now_ns);  // only ESME_RTHROTTLED, acted on when it came: no step this time
+      return;
+    }
+    // ESME_RMSGQFUL among too few answers: wait for a share worth judging, but not forever.
+    if (now_ns - interval_start_ns_ >= 10 * config_.adjust_interval_ms * 1'000'000) {
+      interval_start_ns_ = -1;
+    }
+    return;
+  }
+  const bool throttled = interval_throttled_ > 0;
+  const double ratio = static_cast<double>(interval_refused_) / total;
+  StartInterval(now_ns);
   Advance(now_ns);
-  const int64_t probe_ns = config_.probe_interval_ms * 1'000'000;
-  if (now_ns - last_throttle_ns_ >= probe_ns) pause_ms_ = 0;  // the throttling episode is over
+  if (decreased_) {
+    decreased_ = false;
+    // Slowing down did not lower the share refused: the SMSC refuses that share at any rate,
+    // so it is no reason to be slow. Learn it and go back to the rate from before the drop.
+    if (!throttled && ratio > tolerated_ + config_.refusal_margin &&
+        ratio >= 0.75 * ratio_at_decrease_) {
+      tolerated_ = ratio;
+      rate_ = rate_before_decrease_;
+      return;
+    }
+  }
+  if (ratio > tolerated_ + config_.refusal_margin) {
+    Decrease(now_ns, ratio);
+  } else if (!throttled) {
+    if (ratio < tolerated_) tolerated_ -= (tolerated_ - ratio) / 4;  // follows the SMSC down
+    Increase();
+  }
+}
+
+void SendRate::Decrease(int64_t now_ns, double ratio) {
+  const double recent = std::max(RecentRate(now_ns), config_.min_tps);
+  const double base = rate_ > 0 ? std::min(rate_, recent) : recent;
+  decreased_ = true;
+  ratio_at_decrease_ = ratio;
+  rate_before_decrease_ = rate_;
+  rate_at_refusal_ = base;
+  // What the SMSC accepted of what was sent: converge to it, not below it.
+  rate_ = std::max(config_.min_tps, base * (1 - ratio));
+}
+
+void SendRate::Increase() {
   if (rate_ <= 0 || (config_.tps > 0 && rate_ >= config_.tps)) return;
-  if (now_ns - last_throttle_ns_ < probe_ns || now_ns - last_step_ns_ < probe_ns) return;
-  last_step_ns_ = now_ns;
-  rate_ = rate_ * config_.probe_factor + 1;
+  rate_ += config_.increase_tps;
   if (config_.tps > 0) {
     rate_ = std::min(rate_, config_.tps);
-  } else if (rate_ >= 2 * rate_at_throttle_) {
+  } else if (rate_ >= 2 * rate_at_refusal_) {
     rate_ = 0;  // well past where the SMSC complained: unlimited again (the window still binds)
   }
 }

@@ -145,6 +145,7 @@ void SmppBind::ProcessEvents() {
           r.detail = "submit_sm_resp timed out";
         } else if (e.status == status::kOk) {
           ++counters_.accepted;
+          rate_.OnAccepted(NowNs());
           r.kind = PartResult::Kind::kAccepted;
           r.message_id = std::move(e.message_id);
         } else {
@@ -153,15 +154,21 @@ void SmppBind::ProcessEvents() {
           switch (ClassifySubmitStatus(e.status, options_.extra_temporary_statuses)) {
             case SubmitStatusClass::kThrottled:
               ++counters_.throttled;
-              rate_.OnThrottled(NowNs());
+              if (e.status == status::kMsgQFul) {
+                rate_.OnQueueFull(NowNs());
+              } else {
+                rate_.OnThrottled(NowNs());
+              }
               r.kind = PartResult::Kind::kThrottled;
               break;
             case SubmitStatusClass::kTemporary:
+              rate_.OnAccepted(NowNs());  // answered, just not for load: no pace signal
               ++counters_.temporary_failures;
               r.kind = PartResult::Kind::kTemporary;
               break;
             case SubmitStatusClass::kAccepted:  // not reached: kOk is handled above
             case SubmitStatusClass::kPermanent:
+              rate_.OnAccepted(NowNs());
               ++counters_.permanent_failures;
               r.kind = PartResult::Kind::kPermanent;
               break;

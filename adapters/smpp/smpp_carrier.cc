@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "adapters/smpp/backoff.h"
@@ -181,7 +182,11 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
          req.text.segments);
     return;
   }
-  auto parts = BuildParts(req, options_.parts, options_.session.registered_delivery, next_ref_++);
+  const int64_t wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  auto parts =
+      BuildParts(req, options_.parts, options_.session.registered_delivery, next_ref_++, wall_ms);
   if (!parts) {
     fail(SubmitResult::Kind::kPermanentFailure, parts.error().detail, req.text.segments);
     return;

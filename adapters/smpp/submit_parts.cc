@@ -6,26 +6,33 @@
 
 namespace sd::smpp {
 
-ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery) {
+ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery,
+                          const AddressOptions& addr) {
   ShortMessage sm;
   std::string_view dest = req.destination;
   if (!dest.empty() && dest[0] == '+') dest.remove_prefix(1);
-  sm.dest_addr_ton = 1;  // international
-  sm.dest_addr_npi = 1;  // E.164
+  sm.dest_addr_ton = addr.dest_ton;
+  sm.dest_addr_npi = addr.dest_npi;
   sm.destination_addr = std::string(dest);
   std::string_view src = req.sender;
   std::string_view digits = src;
-  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  const bool plus = !digits.empty() && digits[0] == '+';
+  if (plus) digits.remove_prefix(1);
   const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(),
                                                       [](char c) { return c >= '0' && c <= '9'; });
-  if (numeric) {
+  if (numeric && !plus && digits.size() <= kMaxShortCodeDigits) {
+    sm.source_addr_ton = 3;  // network specific: a short code
+    sm.source_addr_npi = 0;  // unknown
+  } else if (numeric) {
     src = digits;
-    sm.source_addr_ton = 1;
-    sm.source_addr_npi = 1;
+    sm.source_addr_ton = 1;  // international
+    sm.source_addr_npi = 1;  // E.164
   } else {
     sm.source_addr_ton = 5;  // alphanumeric (GSM 03.38 7-bit on the air)
     sm.source_addr_npi = 0;  // unknown
   }
+  if (addr.source_ton >= 0) sm.source_addr_ton = static_cast<uint8_t>(addr.source_ton);
+  if (addr.source_npi >= 0) sm.source_addr_npi = static_cast<uint8_t>(addr.source_npi);
   sm.source_addr = std::string(src);
   sm.data_coding = static_cast<uint8_t>(req.text.coding);
   sm.registered_delivery = req.want_receipt ? registered_delivery : 0;
@@ -38,7 +45,8 @@ ShortMessage MakeSubmitSm(const SubmitRequest& req, uint8_t registered_delivery)
 }
 
 Result<std::vector<ShortMessage>> BuildParts(const SubmitRequest& req, const PartsOptions& opts,
-                                             uint8_t registered_delivery, uint16_t ref) {
+                                             uint8_t registered_delivery, uint16_t ref,
+                                             int64_t now_ms) {
   SubmitRequest r = req;
   if (opts.coding == DataCodingChoice::kUcs2 && r.text.coding != DataCoding::kUcs2) {
     auto enc = EncodeText(r.text_utf8, DataCoding::kUcs2);
@@ -52,7 +60,8 @@ Result<std::vector<ShortMessage>> BuildParts(const SubmitRequest& req, const Par
   if (split->size() == 1) {
     // One SMS, or kPayload: the whole text in one PDU (MakeSubmitSm moves anything over 254
     // octets to message_payload).
-    out.push_back(MakeSubmitSm(r, registered_delivery));
+    out.push_back(MakeSubmitSm(r, registered_delivery, opts.addresses));
+    out.back().validity_period = ValidityFor(opts.validity, r.expires_ms, now_ms);
     return out;
   }
   // The addresses and flags are the same for every part: build them once, then set the
@@ -61,7 +70,8 @@ Result<std::vector<ShortMessage>> BuildParts(const SubmitRequest& req, const Par
   empty.coding = r.text.coding;
   SubmitRequest header = r;
   header.text = std::move(empty);
-  const ShortMessage base = MakeSubmitSm(header, registered_delivery);
+  ShortMessage base = MakeSubmitSm(header, registered_delivery, opts.addresses);
+  base.validity_period = ValidityFor(opts.validity, r.expires_ms, now_ms);
   for (const SmsPart& part : *split) {
     ShortMessage sm = base;
     if (!part.udh.empty()) {

@@ -34,6 +34,7 @@
 #include "adapters/net/stream_connection.h"
 #include "adapters/net/tls_context.h"
 #include "adapters/smpp/pdu.h"
+#include "adapters/smpp/validity_period.h"
 #include "bench/smsc_sim/message_id.h"
 #include "bench/smsc_sim/multipart.h"
 #include "bench/smsc_sim/receipt_state.h"
@@ -76,6 +77,9 @@ struct Counters {
   uint64_t throttled = 0, msgqful = 0, temp_errors = 0, dropped_connections = 0,
            enquire_links_ignored = 0;
   uint64_t receipts_dropped = 0;  // the waiting queue was full (--max-waiting-receipts)
+  // validity_period: receipts that reported EXPIRED because the message's validity passed
+  // before its receipt was due, and submits refused ESME_RINVEXPIRY for a malformed one.
+  uint64_t expired_deliveries = 0, invalid_validity = 0;
   uint64_t garbage_receipts = 0;  // receipts made unparsable (--garbage-receipt-every)
   // The most submits one bind made within one --throttle-tps window (throttled ones too):
   // a count that shows whether an ESME kept under the ceiling, without timing anything.
@@ -101,6 +105,7 @@ struct Receipt {
   ReceiptState state = ReceiptState::kDelivered;
   bool sent_before = false;  // a resend after a session dropped it unacknowledged
   bool garbage = false;      // --garbage-receipt-every: sent as unparsable text, no TLVs
+  int64_t valid_until_ms = 0;  // wall clock from the submit's validity_period, 0 = none
 };
 
 struct Client {
@@ -225,6 +230,8 @@ void WriteStats() {
       {"enquire_links_ignored", g_cnt.enquire_links_ignored},
       {"receipts_dropped", g_cnt.receipts_dropped},
       {"garbage_receipts", g_cnt.garbage_receipts},
+      {"expired_deliveries", g_cnt.expired_deliveries},
+      {"invalid_validity", g_cnt.invalid_validity},
       {"max_window_submits", g_cnt.max_window_submits},
       {"tls_handshakes", g_cnt.tls_handshakes},
       {"tls_handshake_failures", g_cnt.tls_handshake_failures},
@@ -401,6 +408,23 @@ void DrainWaiting() {
 
 void ArmDelayTimer();
 
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A receipt due after its message's validity passed reports EXPIRED, as an SMSC that gave up
+// on the message would; a receipt already sent once keeps the state it had.
+void ExpireIfInvalid(Receipt& r) {
+  if (r.valid_until_ms <= 0 || r.sent_before || WallMs() <= r.valid_until_ms) return;
+  if (r.state == ReceiptState::kDelivered) {
+    r.state = ReceiptState::kExpired;
+    ++g_cnt.expired_deliveries;
+  }
+  r.valid_until_ms = 0;
+}
+
 void RunDue() {
   const uint64_t now = uv_now(g_loop);
   while (!g_submit_q.empty() && g_submit_q.front().due_ms <= now) {
@@ -415,6 +439,7 @@ void RunDue() {
     g_submit_q.pop_front();
   }
   while (!g_receipt_q.empty() && g_receipt_q.front().due_ms <= now) {
+    ExpireIfInvalid(g_receipt_q.front().receipt);
     if (!SendReceipt(g_receipt_q.front().receipt)) Wait(std::move(g_receipt_q.front().receipt));
     g_receipt_q.pop_front();
   }
@@ -548,9 +573,13 @@ void RecordMessage(const Client* c, const ShortMessage& sm, PartMethod method, i
   JsonString(g_messages, sm.destination_addr);
   // received_ms: wall clock when the submit that completed the message arrived (its last
   // part), so tests can compare it with a job's expiry or a key's revocation.
-  const long long received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+  const auto received_ms = static_cast<long long>(WallMs());
+  // The addresses' TON/NPI and the validity_period as sent (already checked: digits and a
+  // sign only), so tests can check what the ESME put on the wire.
+  fprintf(g_messages,
+          ",\"source_ton\":%u,\"source_npi\":%u,\"dest_ton\":%u,\"dest_npi\":%u,\"validity\":",
+          sm.source_addr_ton, sm.source_addr_npi, sm.dest_addr_ton, sm.dest_addr_npi);
+  JsonString(g_messages, sm.validity_period);
   fprintf(g_messages,
           ",\"data_coding\":%u,\"method\":\"%s\",\"parts\":%d,\"received_ms\":%lld,\"hex\":\"",
           sm.data_coding, std::string(sd::smsc_sim::PartMethodName(method)).c_str(), parts,
@@ -629,6 +658,10 @@ uint32_t SubmitStatus(Client* c, const ShortMessage& sm) {
     ++g_cnt.rejected_submits;
     return status::kInvDstAdr;
   }
+  if (!sm.validity_period.empty() && !sd::smpp::ParseValidity(sm.validity_period, WallMs())) {
+    ++g_cnt.invalid_validity;  // SMPP 3.4 5.1.3: ESME_RINVEXPIRY
+    return status::kInvExpiry;
+  }
   ++g_injection_seq;
   if (g_opt.msgqful_every > 0 && g_injection_seq % g_opt.msgqful_every == 0) {
     ++g_cnt.msgqful;
@@ -679,6 +712,9 @@ void HandleSubmit(Client* c, const Pdu& p) {
     r.dest = sm.source_addr;
     r.text = ReceiptText(sm);
     r.state = StateFor(sm.destination_addr);
+    if (!sm.validity_period.empty()) {
+      r.valid_until_ms = sd::smpp::ParseValidity(sm.validity_period, WallMs()).value_or(0);
+    }
     static uint64_t receipts_made = 0;
     r.garbage = g_opt.garbage_receipt_every > 0 &&
                 ++receipts_made % static_cast<uint64_t>(g_opt.garbage_receipt_every) == 0;

@@ -469,6 +469,24 @@ void LoadLimits(const toml::table& root, Problems& p, Config& c) {
   if (!ok) p.At(*limits, ok.error().detail);
 }
 
+// How a bind paces itself and what its submit_sm carries besides the text.
+void LoadCarrierSubmit(Section& s, CarrierConfig& cc) {
+  cc.tps = s.Int("tps", cc.tps, 0, 1'000'000);
+  cc.min_tps = s.Int("min_tps", cc.min_tps, 1, 1'000'000);
+  cc.adjust_interval_ms = s.Int("adjust_interval_ms", cc.adjust_interval_ms, 50, 60'000);
+  cc.increase_tps = s.Int("increase_tps", cc.increase_tps, 1, 1'000'000);
+  cc.refusal_margin_percent = s.Int("refusal_margin_percent", cc.refusal_margin_percent, 0, 100);
+  cc.throttle_pause_ms = s.Int("throttle_pause_ms", cc.throttle_pause_ms, 0, 60'000);
+  cc.max_throttle_pause_ms =
+      s.Int("max_throttle_pause_ms", cc.max_throttle_pause_ms, cc.throttle_pause_ms, 600'000);
+  cc.validity = s.OneOf("validity", cc.validity, {"off", "absolute", "relative"});
+  // SMPP 3.4 5.2.5 / 5.2.6: TON 0-6, NPI up to 18 (private).
+  cc.source_ton = s.Int("source_ton", cc.source_ton, 0, 6);
+  cc.source_npi = s.Int("source_npi", cc.source_npi, 0, 18);
+  cc.dest_ton = s.Int("dest_ton", cc.dest_ton, 0, 6);
+  cc.dest_npi = s.Int("dest_npi", cc.dest_npi, 0, 18);
+}
+
 CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
   Section s(t, "carrier", p);
   CarrierConfig cc;
@@ -525,7 +543,7 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   cc.binds = s.Int("binds", cc.binds, 1, 64);
   cc.receiver_binds = s.Int("receiver_binds", cc.receiver_binds, 0, 64);
   cc.max_unsettled = s.Int("max_unsettled", cc.window * cc.binds, 0, 1'000'000);
-  cc.tps = s.Int("tps", cc.tps, 0, 1'000'000);
+  LoadCarrierSubmit(s, cc);
   cc.split = s.OneOf("split", cc.split, {"udh8", "udh16", "sar", "payload"});
   cc.data_coding = s.OneOf("data_coding", cc.data_coding, {"auto", "ucs2"});
   cc.submit_id_format =

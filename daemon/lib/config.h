@@ -46,6 +46,20 @@ struct CarrierConfig {
   // (DispatchCarrier::max_unsettled); 0 = none of its own. Unset: window x binds.
   int64_t max_unsettled = 0;
   int64_t tps = 0;                   // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
+  // Adaptive pacing (adapters/smpp/send_rate.h, SendRateConfig).
+  int64_t min_tps = 1;
+  int64_t adjust_interval_ms = 1'000;
+  int64_t increase_tps = 20;
+  int64_t refusal_margin_percent = 5;
+  int64_t throttle_pause_ms = 250;
+  int64_t max_throttle_pause_ms = 5'000;
+  // submit_sm fields: the job's expiry as validity_period, and the addresses' TON/NPI
+  // (source -1 = by the sender's shape; adapters/smpp/submit_parts.h AddressOptions).
+  std::string validity = "absolute";  // off | absolute | relative
+  int64_t source_ton = -1;
+  int64_t source_npi = -1;
+  int64_t dest_ton = 1;
+  int64_t dest_npi = 1;
   std::string split = "udh8";        // udh8 | udh16 | sar | payload
   std::string data_coding = "auto";  // auto | ucs2
   std::string submit_id_format = "string";   // string | hex | decimal

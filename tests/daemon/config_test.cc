@@ -535,6 +535,47 @@ TEST_F(ConfigTest, CarrierSendingKeys) {
       << not_int;
 }
 
+TEST_F(ConfigTest, CarrierPacingValidityAndAddressKeys) {
+  auto r = LoadConfig(Write("d.toml", std::string(kKeys) + kCarrier));
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const CarrierConfig d = std::get<Config>(r).carriers[0];
+  EXPECT_EQ(d.validity, "absolute");
+  EXPECT_EQ(d.source_ton, -1) << "by the sender's shape unless set";
+  EXPECT_EQ(d.source_npi, -1);
+  EXPECT_EQ(d.dest_ton, 1);
+  EXPECT_EQ(d.dest_npi, 1);
+  EXPECT_EQ(d.adjust_interval_ms, 1000);
+  EXPECT_EQ(d.refusal_margin_percent, 5);
+
+  r = LoadConfig(Write("c.toml", std::string(kKeys) + kCarrier +
+                                     "validity = \"relative\"\nsource_ton = 0\nsource_npi = 9\n"
+                                     "dest_ton = 2\ndest_npi = 0\nmin_tps = 3\n"
+                                     "adjust_interval_ms = 500\nincrease_tps = 7\n"
+                                     "refusal_margin_percent = 10\nthrottle_pause_ms = 100\n"
+                                     "max_throttle_pause_ms = 900\n"));
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const CarrierConfig& k = std::get<Config>(r).carriers[0];
+  EXPECT_EQ(k.validity, "relative");
+  EXPECT_EQ(k.source_ton, 0);
+  EXPECT_EQ(k.source_npi, 9);
+  EXPECT_EQ(k.dest_ton, 2);
+  EXPECT_EQ(k.dest_npi, 0);
+  EXPECT_EQ(k.min_tps, 3);
+  EXPECT_EQ(k.adjust_interval_ms, 500);
+  EXPECT_EQ(k.increase_tps, 7);
+  EXPECT_EQ(k.refusal_margin_percent, 10);
+  EXPECT_EQ(k.throttle_pause_ms, 100);
+  EXPECT_EQ(k.max_throttle_pause_ms, 900);
+
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "validity = \"never\"\n"),
+            Path("c.toml") + ":9:12: carrier.validity must be one of off, absolute, relative");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "source_ton = 7\n"),
+            Path("c.toml") + ":9:14: carrier.source_ton = 7 is out of range [0, 6]");
+  EXPECT_EQ(
+      ErrorOf(std::string(kKeys) + kCarrier + "refusal_margin_percent = 101\n"),
+      Path("c.toml") + ":9:26: carrier.refusal_margin_percent = 101 is out of range [0, 100]");
+}
+
 TEST_F(ConfigTest, CarrierTlsProblemsStopStartUpAtTheirLine) {
   // The SMSC's certificate is always verified: no trust anchor, no start.
   EXPECT_EQ(ErrorOf(std::string(kKeys) + kCarrier + "[carrier.tls]\nserver_name = \"smsc\"\n"),

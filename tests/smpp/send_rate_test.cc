@@ -1,6 +1,8 @@
-// SendRate with time passed in: the configured ceiling, the bounded burst after idling, the
-// halving and pause on a throttle (once per burst of throttled responses), the doubling pause
-// while throttles continue, the probe back up, and an unlimited bind returning to unlimited.
+// SendRate with time passed in: the configured ceiling, the bounded burst after idling, the drop
+// and pause on ESME_RTHROTTLED (once per burst, doubling while it continues), the drop
+// to the accepted share when the ESME_RMSGQFUL ratio of an interval rises, the learned baseline
+// that keeps steady refusals from collapsing the rate, the additive step back up, and an unlimited
+// bind returning to unlimited.
 #include "adapters/smpp/send_rate.h"
 
 #include <gtest/gtest.h>
@@ -43,7 +45,23 @@ TEST(SendRate, CeilingHoldsOverASecond) {
   EXPECT_EQ(SendFor(r, 101 * kSec, kSec), 200);
 }
 
-TEST(SendRate, ThrottleHalvesTheRecentRateAndPausesOncePerBurst) {
+// One adjust interval of `sent` responses spread over a second from `from`, every `refuse_every`th
+// refused (0 = none); sends are recorded too, so RecentRate() sees them. Returns the interval end.
+int64_t Interval(SendRate& r, int64_t from, int sent, int refuse_every) {
+  for (int i = 0; i < sent; ++i) {
+    const int64_t t = from + i * (kSec / sent);
+    r.OnSent(t);
+    if (refuse_every > 0 && (i + 1) % refuse_every == 0) {
+      r.OnQueueFull(t);
+    } else {
+      r.OnAccepted(t);
+    }
+  }
+  r.OnTick(from + kSec);
+  return from + kSec;
+}
+
+TEST(SendRate, ThrottledHalvesTheRecentRateAndPausesOncePerBurst) {
   SendRateConfig c;
   c.throttle_pause_ms = 250;
   SendRate r(c);
@@ -80,59 +98,186 @@ TEST(SendRate, PauseIsCappedAndRateNeverBelowTheFloor) {
   EXPECT_GE(r.rate(), 5);
 }
 
-TEST(SendRate, ProbesBackUpToTheCeilingAfterQuietIntervals) {
+TEST(SendRate, OneQueueFullDecidesNothing) {
   SendRateConfig c;
   c.tps = 100;
-  c.probe_interval_ms = 1000;
-  c.probe_factor = 1.25;
   SendRate r(c);
-  const int64_t t0 = 20 * kSec;
-  SendFor(r, t0, kSec);
-  r.OnThrottled(t0 + kSec);
-  const double low = r.rate();
-  EXPECT_LT(low, 100);
-  // Less than a probe interval of quiet: no step.
-  r.OnTick(t0 + kSec + 500 * kMs);
-  EXPECT_EQ(r.rate(), low);
-  double last = low;
-  int64_t now = t0 + kSec;
-  for (int i = 0; i < 20 && r.rate() < 100; ++i) {
+  r.OnQueueFull(10 * kSec);
+  EXPECT_EQ(r.rate(), 100);
+  EXPECT_EQ(r.throttles(), 1u);
+  // A whole interval of few responses decides nothing either.
+  for (int i = 0; i < 5; ++i) r.OnQueueFull(10 * kSec + i * kMs);
+  r.OnTick(12 * kSec);
+  EXPECT_EQ(r.rate(), 100);
+}
+
+TEST(SendRate, OverloadDropsToTheAcceptedShare) {
+  SendRate r(SendRateConfig{});  // unlimited
+  // 400 sent in a second, the SMSC took 100 (3 of every 4 refused): next, 100/s.
+  Interval(r, 50 * kSec, 400, 0);  // a clean interval first, no decision against it
+  EXPECT_EQ(r.rate(), 0);
+  const int64_t t = 51 * kSec;
+  for (int i = 0; i < 400; ++i) {
+    r.OnSent(t + i * (kSec / 400));
+    if (i % 4 == 0) {
+      r.OnAccepted(t + i * (kSec / 400));
+    } else {
+      r.OnQueueFull(t + i * (kSec / 400));
+    }
+  }
+  r.OnTick(t + kSec);
+  EXPECT_NEAR(r.rate(), 100, 15);  // RecentRate() sees the last second in 100 ms slots
+}
+
+TEST(SendRate, QueueFullAboveACapacitySettlesNearIt) {
+  // An SMSC that takes at most 100/s and answers the rest ESME_RMSGQFUL:
+  // the rate ends in a narrow band around 100, never collapsing, never running away.
+  SendRateConfig c;
+  c.increase_tps = 10;
+  SendRate r(c);
+  int64_t now = 100 * kSec;
+  double lo = 1e9, hi = 0;
+  for (int s = 0; s < 60; ++s) {
+    const int sent = r.rate() > 0 ? static_cast<int>(r.rate()) : 1000;
+    const int accepted = std::min(sent, 100);
+    for (int i = 0; i < sent; ++i) {
+      const int64_t t = now + i * (kSec / sent);
+      r.OnSent(t);
+      if (i < accepted) {
+        r.OnAccepted(t);
+      } else {
+        r.OnQueueFull(t);
+      }
+    }
     now += kSec;
     r.OnTick(now);
+    if (s >= 10) {
+      lo = std::min(lo, r.rate());
+      hi = std::max(hi, r.rate());
+    }
+  }
+  EXPECT_GE(lo, 80);
+  EXPECT_LE(hi, 130);
+  EXPECT_GT(lo, 0) << "never unlimited again while the SMSC keeps refusing above 100";
+}
+
+TEST(SendRate, SteadyRefusalRatioDoesNotCollapseTheRate) {
+  // Every K-th submit refused whatever the pace (a queue full now and then): after one drop
+  // that does not help, the ratio is the SMSC's baseline and the rate comes back to the
+  // ceiling, where it stays. The old halving code ended at min_tps here.
+  for (int k : {2, 4, 7, 10}) {
+    SendRateConfig c;
+    c.tps = 200;
+    SendRate r(c);
+    int64_t now = 10 * kSec;
+    for (int s = 0; s < 30; ++s) {
+      const int sent = static_cast<int>(r.rate());
+      now = Interval(r, now, sent, k);
+    }
+    EXPECT_EQ(r.rate(), 200) << "K=" << k;
+    EXPECT_NEAR(r.tolerated_ratio(), 1.0 / k, 0.02) << "K=" << k;
+  }
+}
+
+TEST(SendRate, LearnedBaselineStillLetsOverloadSlowTheBind) {
+  SendRateConfig c;
+  c.tps = 200;
+  SendRate r(c);
+  int64_t now = 10 * kSec;
+  for (int s = 0; s < 5; ++s) now = Interval(r, now, static_cast<int>(r.rate()), 10);
+  ASSERT_EQ(r.rate(), 200);
+  // Now half the submits are refused (overload on top of the baseline): the bind slows.
+  now = Interval(r, now, 200, 2);
+  EXPECT_LT(r.rate(), 150);
+}
+
+TEST(SendRate, BaselineFollowsTheSmscDown) {
+  SendRateConfig c;
+  c.tps = 200;
+  SendRate r(c);
+  int64_t now = 10 * kSec;
+  for (int s = 0; s < 5; ++s) now = Interval(r, now, static_cast<int>(r.rate()), 4);
+  ASSERT_NEAR(r.tolerated_ratio(), 0.25, 0.02);
+  // One clean interval lowers it a quarter of the way; clean intervals keep lowering it.
+  now = Interval(r, now, 200, 0);
+  EXPECT_NEAR(r.tolerated_ratio(), 0.1875, 0.02);
+  for (int s = 0; s < 20; ++s) now = Interval(r, now, 200, 0);
+  EXPECT_LT(r.tolerated_ratio(), 0.01);
+  // A quarter refused again is now overload: the bind slows.
+  now = Interval(r, now, 200, 4);
+  EXPECT_LT(r.rate(), 200);
+}
+
+TEST(SendRate, StepsBackUpToTheCeilingWhileClean) {
+  SendRateConfig c;
+  c.tps = 100;
+  c.increase_tps = 10;
+  c.min_tps = 5;
+  SendRate r(c);
+  int64_t now = 20 * kSec;
+  now = Interval(r, now, 100, 0);
+  now = Interval(r, now, 100, 2);  // half refused: drop
+  now = Interval(r, now, 50, 0);   // and that helped: no baseline to learn
+  const double low = r.rate();
+  EXPECT_LT(low, 100);
+  EXPECT_GE(low, 5);
+  // Half a second later nothing has been judged yet.
+  r.OnTick(now + 500 * kMs);
+  EXPECT_EQ(r.rate(), low);
+  double last = low;
+  for (int i = 0; i < 20 && r.rate() < 100; ++i) {
+    now = Interval(r, now, std::max(20, static_cast<int>(r.rate())), 0);
     EXPECT_GT(r.rate(), last) << "step " << i;
     last = r.rate();
   }
   EXPECT_EQ(r.rate(), 100) << "back at the ceiling, never above";
-  r.OnTick(now + 5 * kSec);
+  now = Interval(r, now, 100, 0);
   EXPECT_EQ(r.rate(), 100);
 }
 
-TEST(SendRate, UnlimitedBindReturnsToUnlimitedWellPastTheThrottlePoint) {
+TEST(SendRate, ASlowBindStepsUpOnFewCleanAnswers) {
+  // Slowed to a trickle, a bind gets fewer answers per interval than a share needs; clean
+  // intervals still step it up (refused ones wait for more answers).
   SendRateConfig c;
-  c.probe_interval_ms = 100;
+  c.tps = 100;
+  c.min_tps = 2;
   SendRate r(c);
-  const int64_t t0 = 30 * kSec;
-  for (int i = 0; i < 100; ++i) r.OnSent(t0 + i * (kSec / 100));
-  r.OnThrottled(t0 + kSec);
-  EXPECT_GT(r.rate(), 0);
-  int64_t now = t0 + kSec;
+  int64_t now = Interval(r, 40 * kSec, 100, 0);
+  for (int i = 0; i < 3; ++i) r.OnThrottled(now + i * kMs);  // one burst: halve once
+  const double low = r.rate();
+  ASSERT_LT(low, 100);
+  now = Interval(r, now + kSec, 5, 0);
+  EXPECT_GT(r.rate(), low);
+  const double after = r.rate();
+  now = Interval(r, now, 5, 2);  // refusals among too few answers: no decision
+  EXPECT_EQ(r.rate(), after);
+}
+
+TEST(SendRate, UnlimitedBindReturnsToUnlimitedWellPastTheRefusalPoint) {
+  SendRateConfig c;
+  c.adjust_interval_ms = 1000;
+  SendRate r(c);
+  int64_t now = 30 * kSec;
+  now = Interval(r, now, 100, 0);
+  now = Interval(r, now, 100, 2);  // drop to ~50
+  ASSERT_GT(r.rate(), 0);
   for (int i = 0; i < 100 && r.rate() > 0; ++i) {
-    now += 100 * kMs;
-    r.OnTick(now);
+    now = Interval(r, now, std::max(20, static_cast<int>(r.rate())), 0);
   }
   EXPECT_EQ(r.rate(), 0) << "unlimited again";
 }
 
-TEST(SendRate, ResetForgetsTheThrottle) {
+TEST(SendRate, ResetForgetsTheRefusals) {
   SendRateConfig c;
   c.tps = 80;
   SendRate r(c);
-  SendFor(r, 5 * kSec, kSec);
-  r.OnThrottled(6 * kSec);
+  int64_t now = Interval(r, 5 * kSec, 80, 0);
+  now = Interval(r, now, 80, 2);
   EXPECT_LT(r.rate(), 80);
   r.Reset();
   EXPECT_EQ(r.rate(), 80);
-  EXPECT_LE(r.NextSendNs(), 6 * kSec);
+  EXPECT_EQ(r.tolerated_ratio(), 0);
+  EXPECT_LE(r.NextSendNs(), now);
 }
 
 }  // namespace

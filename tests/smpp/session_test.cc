@@ -428,7 +428,21 @@ TEST(MakeSubmitSm, AddressesAndCoding) {
   EXPECT_EQ(m.short_message, std::string("\0h", 2));
 
   m = MakeSubmitSm(Req("+1", "12345", DataCoding::kGsm7, "x"), 1);
-  EXPECT_EQ(m.source_addr_ton, 1) << "digits without '+' are a number too";
+  EXPECT_EQ(m.source_addr_ton, 3) << "a few digits without '+' are a short code";
+  EXPECT_EQ(m.source_addr_npi, 0);
+  m = MakeSubmitSm(Req("+1", "491511234567", DataCoding::kGsm7, "x"), 1);
+  EXPECT_EQ(m.source_addr_ton, 1) << "many digits without '+' are a number";
+  EXPECT_EQ(m.source_addr_npi, 1);
+  AddressOptions over;
+  over.source_ton = 2;
+  over.source_npi = 9;
+  over.dest_ton = 0;
+  over.dest_npi = 0;
+  m = MakeSubmitSm(Req("+1", "ACME", DataCoding::kGsm7, "x"), 1, over);
+  EXPECT_EQ(m.source_addr_ton, 2) << "configured TON/NPI win over the shape";
+  EXPECT_EQ(m.source_addr_npi, 9);
+  EXPECT_EQ(m.dest_addr_ton, 0);
+  EXPECT_EQ(m.dest_addr_npi, 0);
   m = MakeSubmitSm(Req("+1", "Shop24", DataCoding::kGsm7, "x"), 1);
   EXPECT_EQ(m.source_addr_ton, 5) << "letters and digits are alphanumeric";
   m = MakeSubmitSm(Req("+1", "+", DataCoding::kGsm7, "x"), 1);

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/smpp/validity_period.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/uv_test_loop.h"
@@ -559,7 +560,7 @@ TEST_F(SmppCarrierTest, ThrottledBindSlowsDownAndEveryJobIsStillAccepted) {
   SmppCarrierOptions o = Options(sim.port());
   o.rate.throttle_pause_ms = 20;
   o.rate.max_throttle_pause_ms = 100;
-  o.rate.probe_interval_ms = 100;
+  o.rate.adjust_interval_ms = 100;
   SmppCarrier carrier(loop_.get(), o);
   constexpr int kJobs = 400;
   Producer producer(carrier, kJobs);
@@ -576,6 +577,45 @@ TEST_F(SmppCarrierTest, ThrottledBindSlowsDownAndEveryJobIsStillAccepted) {
   EXPECT_EQ(static_cast<uint64_t>(st["throttled"] + st["msgqful"]), c.throttled);
   EXPECT_EQ(st["messages"], kJobs);
   CloseAndCheck(carrier);
+}
+
+// The SMSC refuses every K-th submit with ESME_RMSGQFUL whatever the pace. The bind learns that
+// share as the SMSC's baseline and keeps sending near its ceiling (of which 1 - 1/K is accepted)
+// instead of halving on every refusal: all jobs complete well within a bound the halving model
+// (which settled near 10 submits/s and never climbed back) misses by far, and the bind's rate at
+// the end is still far above that. Generous bounds: no timing is measured.
+TEST_F(SmppCarrierTest, SteadyQueueFullRatioKeepsTheBindNearItsCeiling) {
+  for (const int k : {2, 4, 7, 10}) {
+    SCOPED_TRACE(k);
+    testing::TempDir dir{"sd-carrier-msgqful"};
+    Sim sim(dir);
+    ASSERT_TRUE(sim.Start(0, {"--receipt-delay-ms", "-1", "--msgqful-every", std::to_string(k)}));
+    SmppCarrierOptions o = Options(sim.port());
+    o.rate.tps = 200;
+    o.rate.adjust_interval_ms = 250;
+    // Enough answers per judged interval that the share refused is close to 1/K (within the
+    // margin) even when a loaded machine sends slowly; fewer decide nothing.
+    o.rate.min_responses = 40;
+    o.max_throttled_attempts = 1000;
+    testing::UvTestLoop loop;
+    SmppCarrier carrier(loop.get(), o);
+    constexpr int kJobs = 600;
+    Producer producer(carrier, kJobs);
+    carrier.SetReadyHandler([&] { producer.Pump(); });
+    carrier.Start();
+    // At 200/s the run takes 3-6 s; the halving model needed minutes.
+    ASSERT_TRUE(
+        loop.RunUntil([&] { return producer.completed() == kJobs; }, std::chrono::seconds(60)))
+        << producer.completed();
+    EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), kJobs);
+    const SendRate& rate = carrier.binds()[0]->send_rate();
+    EXPECT_GE(rate.rate(), 50) << "the bind collapsed under a steady refusal ratio";
+    EXPECT_GT(carrier.counters().throttled, 0u);
+    bool closed = false;
+    carrier.Close([&] { closed = true; });
+    EXPECT_EQ(loop.RunToCompletionAndClose(), 0);
+    EXPECT_TRUE(closed);
+  }
 }
 
 // A carrier configured for UCS-2 re-encodes a GSM text rather than send the default alphabet.
@@ -604,6 +644,57 @@ TEST_F(SmppCarrierTest, DataCodingUcs2ReencodesGsmText) {
   const std::string line = testing::ReadTextFile(dir_.File("m.jsonl"));
   EXPECT_NE(line.find("\"data_coding\":8"), std::string::npos) << line;
   EXPECT_NE(line.find("00680069"), std::string::npos) << line;  // "hi" in UTF-16BE
+  CloseAndCheck(carrier);
+}
+
+// The job's expiry reaches the SMSC as an absolute validity_period, and the source TON/NPI
+// follows the sender's shape (alphanumeric 5/0, short code 3/0, E.164 1/1): the simulator
+// records both. A job whose expiry passes before the SMSC would deliver it is reported EXPIRED
+// by the simulator (counted in expired_deliveries), not delivered late.
+TEST_F(SmppCarrierTest, ExpiryGoesOutAsValidityPeriodWithTonNpiByShape) {
+  Sim sim(dir_);
+  ASSERT_TRUE(
+      sim.Start(0, {"--receipt-delay-ms", "1500", "--messages-file", dir_.File("m.jsonl")}));
+  SmppCarrier carrier(loop_.get(), Options(sim.port()));
+  const int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  const int64_t later = (wall / 1000 + 3600) * 1000;  // whole seconds: exact in the field
+  const char* senders[] = {"ACME", "12345", "+4930123456", "ACME"};
+  Producer producer(carrier, 4);
+  producer.make = [&](int i) {
+    SubmitRequest r;
+    r.destination = "+49151001000" + std::to_string(10 + i);
+    r.sender = senders[i];
+    r.text_utf8 = "code";
+    r.text = *EncodeText("code", DataCoding::kGsm7);
+    // The last job expires long before its receipt (1.5 s) is due.
+    r.expires_ms = i == 3 ? wall + 200 : later;
+    r.want_receipt = true;
+    return r;
+  };
+  carrier.SetReadyHandler([&] { producer.Pump(); });
+  carrier.SetReceiptHandler([&](Receipt, std::function<void()> ack) { ack(); });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return producer.completed() == 4; }));
+  EXPECT_EQ(producer.Count(SubmitResult::Kind::kAccepted), 4);
+  ASSERT_TRUE(Run([&] { return sim.Stat("receipts_acked") == 4; }));
+  EXPECT_EQ(sim.FreshStats()["expired_deliveries"], 1);
+  const std::string lines = testing::ReadTextFile(dir_.File("m.jsonl"));
+  const std::string v = "\"validity\":\"" + AbsoluteValidity(later) + "\"";
+  EXPECT_NE(lines.find("\"source\":\"ACME\",\"dest\":\"4915100100010\",\"source_ton\":5,"
+                       "\"source_npi\":0,\"dest_ton\":1,\"dest_npi\":1," +
+                       v),
+            std::string::npos)
+      << lines;
+  EXPECT_NE(lines.find("\"source\":\"12345\",\"dest\":\"4915100100011\",\"source_ton\":3,"
+                       "\"source_npi\":0,"),
+            std::string::npos)
+      << lines;
+  EXPECT_NE(lines.find("\"source\":\"4930123456\",\"dest\":\"4915100100012\",\"source_ton\":1,"
+                       "\"source_npi\":1,"),
+            std::string::npos)
+      << lines;
   CloseAndCheck(carrier);
 }
 
@@ -905,7 +996,8 @@ TEST_F(SmppCarrierTest, PerBindTpsCeilingKeepsTheSmscFromThrottling) {
     SmppCarrierOptions o = Options(sim.port());
     o.rate.tps = tps;
     o.rate.throttle_pause_ms = 20;
-    o.rate.max_throttle_pause_ms = 100;
+  o.rate.max_throttle_pause_ms = 100;
+  o.rate.adjust_interval_ms = 100;
     testing::UvTestLoop loop;
     SmppCarrier carrier(loop.get(), o);
     constexpr int kJobs = 50;

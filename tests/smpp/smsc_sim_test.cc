@@ -340,6 +340,54 @@ Pdu Part(uint32_t seq, How how, uint16_t ref, uint8_t total, uint8_t part, const
   return p;
 }
 
+// validity_period: a message whose validity passed before its receipt was due is reported
+// EXPIRED (and counted), one still valid DELIVRD; a malformed one is refused ESME_RINVEXPIRY;
+// the messages file records the validity and the TON/NPI as sent.
+TEST_F(SmscSimTest, ValidityPeriodIsHonouredAndRecorded) {
+  char tmpl[] = "/tmp/sd-sim-validity-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string messages = dir + "/messages.jsonl";
+  Simulator sim({"--receipt-delay-ms", "2500", "--messages-file", messages});
+  ASSERT_NE(sim.port(), 0) << sim.Log();
+  Esme esme(sim.port());
+  ASSERT_EQ(esme.BindAs(CommandId::kBindTransceiver, "sim", "simpw"), status::kOk);
+  Pdu short_lived = Submit(1, "4412", "x");
+  short_lived.sm->validity_period = "000000000001000R";  // one second
+  Pdu long_lived = Submit(2, "4413", "y");
+  long_lived.sm->validity_period = "991231235959000+";  // the end of 2099
+  Pdu bad = Submit(3, "4414", "z");
+  bad.sm->validity_period = "261303103015700+";  // month 13
+  ASSERT_TRUE(esme.Send(short_lived));
+  ASSERT_TRUE(esme.Send(long_lived));
+  ASSERT_TRUE(esme.Send(bad));
+  Inbox in;
+  ASSERT_TRUE(ReadInto(esme, 5, &in));  // three responses, then two receipts after the delay
+  EXPECT_EQ(in.resps[1].header.command_status, status::kOk);
+  EXPECT_EQ(in.resps[2].header.command_status, status::kOk);
+  EXPECT_EQ(in.resps[3].header.command_status, status::kInvExpiry);
+  ASSERT_EQ(in.receipts.size(), 2u);
+  std::map<std::string, std::string> stat_by_dest;
+  for (const Pdu& d : in.receipts) {
+    const std::string& text = d.sm->short_message;
+    const size_t at = text.find(" stat:");
+    ASSERT_NE(at, std::string::npos) << text;
+    stat_by_dest[d.sm->source_addr] = text.substr(at + 6, 7);
+  }
+  EXPECT_EQ(stat_by_dest["4412"], "EXPIRED");
+  EXPECT_EQ(stat_by_dest["4413"], "DELIVRD");
+  ASSERT_TRUE(AckAll(esme, in));
+  auto c = sim.Counters();
+  EXPECT_EQ(c["expired_deliveries"], 1);
+  EXPECT_EQ(c["invalid_validity"], 1);
+  const std::string lines = ReadFile(messages);
+  EXPECT_NE(lines.find("\"source_ton\":5,\"source_npi\":0,\"dest_ton\":1,\"dest_npi\":1,"
+                       "\"validity\":\"000000000001000R\""),
+            std::string::npos)
+      << lines;
+  EXPECT_NE(lines.find("\"validity\":\"991231235959000+\""), std::string::npos) << lines;
+  EXPECT_EQ(lines.find("4414"), std::string::npos) << "a refused submit is no message";
+}
+
 std::string Hex(const std::string& s) {
   static const char* kDigits = "0123456789abcdef";
   std::string h;
