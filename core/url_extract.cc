@@ -66,7 +66,7 @@ bool IsDot(char32_t c) { return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0
 // Letters of the scripts a domain label is written in. Emoji, symbols and punctuation are not
 // host characters, so "🎉bit.ly" yields "bit.ly".
 bool IsNonAsciiLetter(char32_t c) {
-  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. Extended-B
+  return (c >= 0xC0 && c <= 0x2AF && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. IPA Extensions
          (c >= 0x300 && c <= 0x36F) ||                              // combining marks
          (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) ||  // Greek
          (c >= 0x400 && c <= 0x52F) ||                              // Cyrillic
