@@ -58,6 +58,13 @@ char32_t FoldWidth(char32_t c) {
       (c >= 0xFF41 && c <= 0xFF5A)) {
     return c - 0xFF10 + '0';
   }
+  // Mathematical alphanumerics (bold "𝐩", italic, script, ...): 52 letters per style from
+  // U+1D400, then digits in runs of ten from U+1D7CE; IDNA maps them to ASCII.
+  if (c >= 0x1D400 && c <= 0x1D6A3) {
+    const char32_t i = (c - 0x1D400) % 52;
+    return i < 26 ? U'A' + i : U'a' + (i - 26);
+  }
+  if (c >= 0x1D7CE && c <= 0x1D7FF) return U'0' + (c - 0x1D7CE) % 10;
   return c;
 }
 
