@@ -58,6 +58,13 @@ char32_t FoldWidth(char32_t c) {
       (c >= 0xFF41 && c <= 0xFF5A)) {
     return c - 0xFF10 + '0';
   }
+  // Mathematical alphanumerics (bold "𝐩", italic, script, ...): 52 letters per style from
+  // U+1D400, then digits in runs of ten from U+1D7CE; IDNA maps them to ASCII.
+  if (c >= 0x1D400 && c <= 0x1D6A3) {
+    const char32_t i = (c - 0x1D400) % 52;
+    return i < 26 ? U'A' + i : U'a' + (i - 26);
+  }
+  if (c >= 0x1D7CE && c <= 0x1D7FF) return U'0' + (c - 0x1D7CE) % 10;
   return c;
 }
 
@@ -66,7 +73,7 @@ bool IsDot(char32_t c) { return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0
 // Letters of the scripts a domain label is written in. Emoji, symbols and punctuation are not
 // host characters, so "🎉bit.ly" yields "bit.ly".
 bool IsNonAsciiLetter(char32_t c) {
-  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. Extended-B
+  return (c >= 0xC0 && c <= 0x2AF && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. IPA Extensions
          (c >= 0x300 && c <= 0x36F) ||                              // combining marks
          (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) ||  // Greek
          (c >= 0x400 && c <= 0x52F) ||                              // Cyrillic

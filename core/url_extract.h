@@ -9,8 +9,9 @@
 //  - `display`: the code points as written (dots unified, fullwidth ASCII folded to ASCII, case
 //    kept, "xn--" labels decoded), which the look-alike check reads.
 // IDNA subset, documented in docs/policy.md: the ideographic / fullwidth / halfwidth full stops
-// (U+3002, U+FF0E, U+FF61) separate labels; fullwidth ASCII letters and digits fold to ASCII;
-// lower-casing covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic; no NFC step.
+// (U+3002, U+FF0E, U+FF61) separate labels; fullwidth ASCII and mathematical (U+1D400..U+1D7FF)
+// letters and digits fold to ASCII; lower-casing covers ASCII, Latin-1, Latin Extended-A, Greek
+// and Cyrillic; no NFC step.
 #include <cstddef>
 #include <functional>
 #include <string>

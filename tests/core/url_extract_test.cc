@@ -164,3 +164,11 @@ TEST(Confusables, ImitatedDomain) {
 
 }  // namespace
 }  // namespace sd
+
+// U+1D429 MATHEMATICAL BOLD SMALL P maps to "p" under IDNA, so the host is the real domain;
+// it used to end the host before it ("aypal.com").
+TEST(UrlExtract, MathematicalAlphanumericsFoldToAscii) {
+  const auto urls = sd::ExtractUrls("go to \U0001D429aypal.com/login");
+  ASSERT_EQ(urls.size(), 1u);
+  EXPECT_EQ(urls[0].host, "paypal.com");
+}

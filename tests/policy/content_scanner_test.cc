@@ -104,6 +104,9 @@ TEST(ContentScanner, EachReasonIsReachable) {
   EXPECT_EQ(ReasonOf(s->Scan("login at https://xn--pypal-4ve.com", kAnyUrl)),
             Reason::kLookalikeDomain);
   EXPECT_EQ(ReasonOf(s->Scan("login at paypa1.com", kAnyUrl)), Reason::kLookalikeDomain);
+  // U+0251 LATIN SMALL LETTER ALPHA (IPA Extensions) used to end the host at "p".
+  EXPECT_EQ(ReasonOf(s->Scan("https://p\u0251ypal.com/login", kAnyUrl)),
+            Reason::kLookalikeDomain);
   EXPECT_EQ(
       ReasonOf(s->Scan(std::string(HyperscanContentScanner::kMaxTextBytes + 1, 'a'), kAnyUrl)),
       Reason::kTooLarge);
