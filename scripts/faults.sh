@@ -167,6 +167,7 @@ finish() {
   stop "$daemon_pid" TERM 30
   ((stop_rc == 0)) || unclean=$((unclean + 1))
   stop "$sim_pid" TERM 10
+  ((stop_rc == 0)) || unclean=$((unclean + 1))
   local rc=0 rflag=()
   [[ $receipts == yes ]] && rflag=(--receipts)
   "${helper[@]}" check --port "$redis_port" --scenario "$scenario" \
