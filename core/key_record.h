@@ -154,7 +154,7 @@ Result<const RegisteredKey*> CheckKey(const KeyRegistrySnapshot& keys, std::stri
 // The scope checks core can do alone, in this order: kind_not_allowed, sender_not_allowed,
 // text_too_long (segments > max_segments), otp_template_mismatch (kind otp with a template).
 // `segments` is EncodedText::segments of the job's text. Country and URL scopes need the
-// number parser and the URL scanner: the lead applies scopes.countries / url_policy /
+// number parser and the URL scanner: the policy decision applies scopes.countries / url_policy /
 // url_domains with them (CountryAllowed / UrlHostAllowed below do the comparison).
 [[nodiscard]] std::optional<Error> CheckScopes(const RegisteredKey& key, const Job& job,
                                                int segments);

@@ -52,7 +52,7 @@ class JobStore {
   virtual void PutReceipt(Receipt receipt, std::function<void()> done) = 0;
 };
 
-// ---- Security audit and deferral (issue: keys, scopes, policy) ---------------------------
+// ---- Security audit and deferral ---------------------------------------------------------
 
 // One security decision, for the audit stream (docs/keys.md). Never a secret, never the
 // message text, destination masked.
