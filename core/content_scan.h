@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/confusables.h"
+#include "core/domain_names.h"
 #include "core/result.h"
 #include "core/url_extract.h"
 
@@ -34,21 +34,35 @@ struct UrlRules {
   std::vector<std::string> shorteners;  // link shorteners
   bool reject_shorteners = true;        // → shortener_not_allowed
   std::vector<std::string> protected_domains;  // imitations → lookalike_domain
-  bool reject_mixed_script = true;             // a label mixing scripts → lookalike_domain
+  // Per protected domain, index for index (PrepareLookalikes): the skeletons of its Unicode
+  // form in lower and in upper case ("G00GLE.COM" imitates google.com written in capitals).
+  // When the sizes differ, JudgeUrl computes them per URL instead.
+  std::vector<std::vector<std::string>> protected_skeletons;
+  // A label that mixes scripts beyond UTS #39's highly restrictive level, uses characters
+  // outside Unicode's identifier profile, mixes digit systems or stacks invisible marks →
+  // lookalike_domain.
+  bool reject_mixed_script = true;
 };
+
+// Computes rules->protected_skeletons once, when the rules are loaded.
+void PrepareLookalikes(UrlRules* rules, const DomainNames& names);
 
 // The verdict for one URL, checked in this order (the first failing check names the reason):
 //   url_not_allowed        the key's policy is none
 //   url_not_allowed        host too long to be a domain
-//   (operator allow list: the next three checks are skipped)
-//   lookalike_domain       undecodable "xn--" label, imitation of a protected domain, or
-//                          (reject_mixed_script) a label mixing scripts
+//   (operator allow list: the next four checks are skipped)
+//   lookalike_domain       not a valid domain name under UTS #46 (bad punycode, a disallowed
+//                          character, a misplaced joiner, the bidi rule)
+//   lookalike_domain       imitation of a protected domain: the skeleton of the host's last n
+//                          labels (as written, and as resolved) equals the protected domain's,
+//                          and the host is not that domain or a subdomain of it
+//   lookalike_domain       (reject_mixed_script) a label mixing scripts (see UrlRules)
 //   url_not_allowed        host on the operator's deny list
 //   shortener_not_allowed  host on the shortener list and reject_shorteners
 //   url_not_allowed        key policy allowlist and the host matches none of its domains
-// The detail names the host (and the imitated domain / the listed domain).
+// The detail names the host (and the imitated domain / the listed domain / the problem).
 [[nodiscard]] std::optional<Error> JudgeUrl(const FoundUrl& url, const UrlRules& rules,
-                                            const UrlScope& scope);
+                                            const UrlScope& scope, const DomainNames& names);
 
 // What a scan that passed found worth reporting.
 struct ScanReport {

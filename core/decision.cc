@@ -130,9 +130,12 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
       if (!scan) return reject(scan.error().reason, scan.error().detail);
       d.flagged = std::move(scan->flagged);
     } else if (scopes->urls.mode != UrlScope::Mode::kAny) {
+      if (parts.domains == nullptr) {
+        return reject(Reason::kUrlNotAllowed, "the key's URL policy cannot be checked here");
+      }
       std::optional<Error> refused;
-      ForEachUrl(job->text, [&](const FoundUrl& url) {
-        refused = JudgeUrl(url, NoOperatorUrlRules(), scopes->urls);
+      ForEachUrl(job->text, *parts.domains, [&](const FoundUrl& url) {
+        refused = JudgeUrl(url, NoOperatorUrlRules(), scopes->urls, *parts.domains);
         return !refused.has_value();
       });
       if (refused) return reject(refused->reason, std::move(refused->detail));

@@ -14,6 +14,7 @@
 
 #include "core/content_scan.h"
 #include "core/decision_config.h"
+#include "core/domain_names.h"
 #include "core/gcra.h"
 #include "core/key_record.h"
 #include "core/key_ring.h"
@@ -36,6 +37,10 @@ struct PolicyParts {
   std::shared_ptr<const KeyRegistrySnapshot> registry_keys;
   std::shared_ptr<const NumberChecker> numbers;
   std::shared_ptr<const ContentScanner> content;
+  // How hosts are read (UTS #46, UTS #39) when there is no content scanner and a key's URL
+  // policy still has to be applied. With neither, a key whose URL policy is not `any` gets
+  // url_not_allowed for every job: its policy cannot be checked.
+  std::shared_ptr<const DomainNames> domains;
   std::shared_ptr<const RateLimits> limits;
   // [[route]]: which carriers a job goes to, before the limits are charged. Null: no route
   // stage (the caller names the one carrier; carrier limits charge that).

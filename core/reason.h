@@ -39,7 +39,7 @@ enum class Reason : uint8_t {
   // Content scanning.
   kBlockedContent,       // a content rule with action reject matched
   kShortenerNotAllowed,  // URL on a link shortener the policy forbids
-  kLookalikeDomain,      // URL host imitates a protected domain (punycode, confusables)
+  kLookalikeDomain,      // URL host: not a valid IDN, imitates a protected domain, mixed scripts
   // Rate limits.
   kRateLimited,  // a rate limit with action reject was exceeded
   // Routing (docs/policy.md, "Routes").

@@ -1,7 +1,5 @@
 #include "core/url_extract.h"
 
-#include "core/punycode.h"
-
 namespace sd {
 namespace {
 
@@ -52,44 +50,16 @@ char32_t NextCodePoint(std::string_view s, size_t* i) {
 bool IsAsciiAlpha(char32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 bool IsAsciiDigit(char32_t c) { return c >= '0' && c <= '9'; }
 
-// Fullwidth ASCII letters and digits (U+FF10..U+FF5A) fold to ASCII, as IDNA maps them.
-char32_t FoldWidth(char32_t c) {
-  if ((c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
-      (c >= 0xFF41 && c <= 0xFF5A)) {
-    return c - 0xFF10 + '0';
+using Class = DomainNames::CodePoint;
+
+// ASCII is read here (letters, digits and '-' are host characters, '.' separates labels);
+// every other code point is the port's answer under UTS #46. U+FFFD stands for invalid bytes.
+Class ClassOf(char32_t c, const DomainNames& names) {
+  if (c < 0x80) {
+    if (IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-') return Class::kHost;
+    return c == '.' ? Class::kDot : Class::kOther;
   }
-  // Mathematical alphanumerics (bold "𝐩", italic, script, ...): 52 letters per style from
-  // U+1D400, then digits in runs of ten from U+1D7CE; IDNA maps them to ASCII.
-  if (c >= 0x1D400 && c <= 0x1D6A3) {
-    const char32_t i = (c - 0x1D400) % 52;
-    return i < 26 ? U'A' + i : U'a' + (i - 26);
-  }
-  if (c >= 0x1D7CE && c <= 0x1D7FF) return U'0' + (c - 0x1D7CE) % 10;
-  return c;
-}
-
-bool IsDot(char32_t c) { return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0xFF61; }
-
-// Letters of the scripts a domain label is written in. Emoji, symbols and punctuation are not
-// host characters, so "🎉bit.ly" yields "bit.ly".
-bool IsNonAsciiLetter(char32_t c) {
-  return (c >= 0xC0 && c <= 0x2AF && c != 0xD7 && c != 0xF7) ||     // Latin-1 .. IPA Extensions
-         (c >= 0x300 && c <= 0x36F) ||                              // combining marks
-         (c >= 0x370 && c <= 0x3FF && c != 0x37E && c != 0x387) ||  // Greek
-         (c >= 0x400 && c <= 0x52F) ||                              // Cyrillic
-         (c >= 0x531 && c <= 0x587) ||                              // Armenian
-         (c >= 0x5D0 && c <= 0x5EA) ||                              // Hebrew
-         (c >= 0x620 && c <= 0x64A) ||                              // Arabic letters
-         (c >= 0x900 && c <= 0xDFF) ||                              // Indic
-         (c >= 0xE01 && c <= 0xE3A) ||                              // Thai
-         (c >= 0x1E00 && c <= 0x1FFF) ||                            // Latin/Greek extended
-         (c >= 0x3041 && c <= 0x30FF) ||                            // kana
-         (c >= 0x4E00 && c <= 0x9FFF) ||                            // CJK ideographs
-         (c >= 0xAC00 && c <= 0xD7A3);                              // Hangul
-}
-
-bool IsLabelChar(char32_t c) {
-  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '-' || IsNonAsciiLetter(c);
+  return c == 0xFFFD ? Class::kOther : names.Classify(c);
 }
 
 bool IsSchemeChar(char32_t c) {
@@ -103,92 +73,81 @@ bool IsPathChar(char32_t c) {
          !(c >= 0x2000 && c <= 0x200B);
 }
 
-bool StartsWithXn(std::u32string_view label) {
+bool StartsWithXn(std::string_view label) {
   return label.size() > 4 && (label[0] | 0x20) == 'x' && (label[1] | 0x20) == 'n' &&
          label[2] == '-' && label[3] == '-';
 }
 
-// Builds both host forms from the labels as written. Returns false when the candidate is
-// not a host (an empty label, fewer than two labels without a scheme, a bad top-level label).
-bool BuildHost(const std::vector<std::u32string_view>& labels, bool has_scheme, bool has_path,
-               FoundUrl* url) {
-  if (labels.empty()) return false;
-  if (!has_scheme && labels.size() < 2) return false;
-  for (const auto& l : labels) {
-    if (l.empty()) return false;
+std::string_view LastLabel(std::string_view host) {
+  const size_t dot = host.rfind('.');
+  return dot == std::string_view::npos ? host : host.substr(dot + 1);
+}
+
+bool TooLongForDns(std::string_view ascii) {
+  if (ascii.size() > kMaxHostBytes) return true;
+  size_t label = 0;
+  for (char c : ascii) {
+    label = c == '.' ? 0 : label + 1;
+    if (label > kMaxLabelBytes) return true;
   }
-  const std::u32string_view tld = labels.back();
+  return false;
+}
+
+// Resolves a written host. Plain ASCII without "xn--" labels resolves to itself lower-cased
+// under UTS #46 (hyphen rules are not checked, as in browsers), so the common case does not
+// cross the port.
+DomainNames::Name ResolveHost(std::string_view written, const DomainNames& names) {
+  bool plain = true;
+  size_t from = 0;
+  for (size_t i = 0; i <= written.size() && plain; ++i) {
+    if (i < written.size() && written[i] != '.') {
+      plain = static_cast<unsigned char>(written[i]) < 0x80;
+      continue;
+    }
+    plain = !StartsWithXn(written.substr(from, i - from));
+    from = i + 1;
+  }
+  if (!plain) return names.Resolve(written);
+  DomainNames::Name name;
+  name.ascii.reserve(written.size());
+  for (char c : written)
+    name.ascii.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 0x20) : c);
+  name.unicode = name.ascii;
+  name.too_long = TooLongForDns(name.ascii);
+  return name;
+}
+
+// Fills the host of `url` from the written host (labels non-empty, separators as '.').
+// Returns false when the candidate is not a URL: fewer than two labels without a scheme, or a
+// bare host whose top-level label is not a name's.
+bool BuildHost(std::string written, size_t labels, bool has_scheme, bool has_path,
+               const DomainNames& names, FoundUrl* url) {
+  if (!has_scheme && labels < 2) return false;
+  DomainNames::Name name = ResolveHost(written, names);
   if (!has_scheme) {
-    // A bare host needs a top-level label of letters: ASCII (>= 2), an "xn--" label, or, with
-    // a path after it, letters of any script. So "3.50" and "Привет.Как" are not URLs.
-    bool ascii_alpha = tld.size() >= 2, any_alpha = true;
-    for (char32_t c : tld) {
-      ascii_alpha = ascii_alpha && IsAsciiAlpha(c);
-      any_alpha = any_alpha && (IsAsciiAlpha(c) || IsNonAsciiLetter(c));
+    // A bare host needs a top-level label of letters: ASCII (>= 2, after mapping, so
+    // fullwidth "ｃｏｍ" counts), an "xn--" label, or, with a path after it, letters of any
+    // script. So "3.50" and "Привет.Как" are not URLs, "пример.рф/путь" is.
+    const std::string_view tld = LastLabel(name.problem.empty() ? name.unicode : written);
+    bool ascii_alpha = tld.size() >= 2, any_alpha = !tld.empty();
+    for (char c : tld) {
+      const auto b = static_cast<unsigned char>(c);
+      ascii_alpha = ascii_alpha && IsAsciiAlpha(b);
+      any_alpha = any_alpha && (IsAsciiAlpha(b) || b >= 0x80);
     }
-    if (!ascii_alpha && !StartsWithXn(tld) && !(has_path && any_alpha)) return false;
-  }
-  for (size_t li = 0; li < labels.size(); ++li) {
-    const std::u32string_view label = labels[li];
-    if (li > 0) {
-      url->host.push_back('.');
-      url->display.push_back('.');
-    }
-    std::u32string lower;
-    bool ascii = true;
-    for (char32_t c : label) {
-      lower.push_back(LowerCodePoint(c));
-      ascii = ascii && c < 0x80;
-    }
-    if (ascii) {
-      const size_t from = url->host.size();
-      for (char32_t c : lower) url->host.push_back(static_cast<char>(c));
-      if (StartsWithXn(lower)) {
-        std::u32string decoded;
-        if (PunycodeDecode(std::string_view(url->host).substr(from + 4), &decoded)) {
-          url->display += decoded;
-          continue;
-        }
-        url->bad_punycode = true;
-      }
-      url->display += label;
-      if (label.size() > kMaxLabelBytes) url->too_long = true;
-    } else {
-      std::string encoded;
-      if (!PunycodeEncode(lower, &encoded)) return false;
-      url->host += "xn--" + encoded;
-      url->display += label;
-      if (encoded.size() + 4 > kMaxLabelBytes) url->too_long = true;
+    if (!ascii_alpha && !StartsWithXn(LastLabel(written)) && !(has_path && any_alpha)) {
+      return false;
     }
   }
-  if (url->host.size() > kMaxHostBytes) url->too_long = true;
+  url->host = name.problem.empty() ? std::move(name.ascii) : written;
+  url->written = std::move(written);
+  url->unicode = std::move(name.unicode);
+  url->problem = std::move(name.problem);
+  url->too_long = name.too_long || url->host.size() > kMaxHostBytes;
   return true;
 }
 
 }  // namespace
-
-char32_t LowerCodePoint(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 0x20;
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;  // Latin-1
-  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
-      c != 0x178 && c != 0x17F) {
-    // Latin Extended-A alternates upper/lower, with the pairing shifted in 0x139..0x148 and
-    // 0x179..0x17E.
-    const bool shifted = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-    const bool upper = shifted ? (c % 2 == 1) : (c % 2 == 0);
-    return upper ? c + 1 : c;
-  }
-  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;  // Greek
-  if (c >= 0x410 && c <= 0x42F) return c + 0x20;                // Cyrillic basic
-  if (c >= 0x400 && c <= 0x40F) return c + 0x50;                // Cyrillic Ѐ..Џ
-  if (c == 0x4C0) return 0x4CF;                                 // palochka
-  if (c >= 0x4C1 && c <= 0x4CE) return c % 2 == 1 ? c + 1 : c;
-  if (c >= 0x460 && c <= 0x52F && c % 2 == 0 && !(c >= 0x482 && c <= 0x489) &&
-      !(c >= 0x4C0 && c <= 0x4CF)) {
-    return c + 1;  // Cyrillic extended pairs
-  }
-  return c;
-}
 
 bool DecodeUtf8(std::string_view utf8, std::u32string* out) {
   out->clear();
@@ -237,32 +196,37 @@ bool HostMatchesDomain(std::string_view host, std::string_view domain) {
   return host.size() == domain.size() || host[host.size() - domain.size() - 1] == '.';
 }
 
-void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& visit) {
-  // Every host has a dot or comes after "://": most texts (codes, notices) have neither, and
-  // then there is nothing to decode.
-  if (s.find('.') == std::string_view::npos && s.find("://") == std::string_view::npos &&
-      s.find("\xE3\x80\x82") == std::string_view::npos &&  // U+3002
-      s.find("\xEF\xBC\x8E") == std::string_view::npos &&  // U+FF0E
-      s.find("\xEF\xBD\xA1") == std::string_view::npos) {  // U+FF61
-    return;
+void ForEachUrl(std::string_view s, const DomainNames& names,
+                const std::function<bool(const FoundUrl&)>& visit) {
+  // Every host has a dot or comes after "://": most ASCII texts (codes, notices) have
+  // neither, and then there is nothing to decode. Other texts are read in full, since which
+  // non-ASCII code points separate labels is the library's answer.
+  if (s.find('.') == std::string_view::npos && s.find("://") == std::string_view::npos) {
+    bool ascii = true;
+    for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (ascii) return;
   }
   // Decode once: positions in code points, offsets back to bytes for the reported range.
   std::u32string cps;
+  std::vector<Class> cls;
   std::vector<size_t> at;  // byte offset of each code point, plus the end
   cps.reserve(s.size());
+  cls.reserve(s.size());
   at.reserve(s.size() + 1);
   for (size_t i = 0; i < s.size();) {
     at.push_back(i);
-    cps.push_back(FoldWidth(NextCodePoint(s, &i)));
+    const char32_t c = NextCodePoint(s, &i);
+    cps.push_back(c);
+    cls.push_back(ClassOf(c, names));
   }
   at.push_back(s.size());
   const size_t n = cps.size();
-  const std::u32string_view text(cps);
-  std::vector<std::u32string_view> labels;
+  const auto host_char = [&](size_t k) { return cls[k] == Class::kHost; };
+  const auto dot = [&](size_t k) { return cls[k] == Class::kDot; };
 
   size_t i = 0;
   while (i < n) {
-    if (!IsLabelChar(cps[i]) || (i > 0 && (IsLabelChar(cps[i - 1]) || IsDot(cps[i - 1])))) {
+    if (!host_char(i) || (i > 0 && cls[i - 1] != Class::kOther)) {
       ++i;  // only the start of a word can start a URL
       continue;
     }
@@ -287,23 +251,20 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
         }
       }
     }
-    // Labels and dots; a trailing dot belongs to the sentence, not the host.
-    // Views into `cps`, in a vector reused across candidates: most words are single-label
-    // candidates, and refusing them must not allocate.
-    labels.clear();
-    size_t k = h, label_start = h;
-    while (k < n && (IsLabelChar(cps[k]) || IsDot(cps[k]))) {
-      if (IsDot(cps[k])) {
-        labels.push_back(text.substr(label_start, k - label_start));
-        label_start = k + 1;
-      }
-      ++k;
-    }
-    labels.push_back(text.substr(label_start, k - label_start));
+    // Labels and separators; trailing separators belong to the sentence, not the host.
+    size_t k = h;
+    while (k < n && cls[k] != Class::kOther) ++k;
     size_t host_end = k;
-    while (labels.size() > 1 && labels.back().empty() && host_end > h && IsDot(cps[host_end - 1])) {
-      labels.pop_back();
-      --host_end;
+    while (host_end > h && dot(host_end - 1)) --host_end;
+    size_t labels = 0;
+    bool empty_label = false;
+    if (host_end > h) {
+      labels = 1;
+      for (size_t c = h; c < host_end; ++c) {
+        if (!dot(c)) continue;
+        ++labels;
+        empty_label = empty_label || c == h || dot(c - 1);
+      }
     }
     size_t end = host_end;
     const bool has_path =
@@ -315,8 +276,21 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
     const bool is_userinfo = !has_scheme && host_end < n && cps[host_end] == '@';
     FoundUrl url;
     url.has_scheme = has_scheme;
-    if (host_end > h && !is_userinfo && (!after_at || has_scheme || has_path) &&
-        BuildHost(labels, has_scheme, has_path, &url)) {
+    bool found =
+        host_end > h && !empty_label && !is_userinfo && (!after_at || has_scheme || has_path);
+    if (found) {
+      std::string written;
+      written.reserve(at[host_end] - at[h]);
+      for (size_t c = h; c < host_end; ++c) {
+        if (dot(c)) {
+          written.push_back('.');
+        } else {
+          AppendUtf8(cps[c], &written);
+        }
+      }
+      found = BuildHost(std::move(written), labels, has_scheme, has_path, names, &url);
+    }
+    if (found) {
       url.begin = at[start];
       url.end = at[end];
       if (!visit(url)) return;
@@ -327,7 +301,7 @@ void ForEachUrl(std::string_view s, const std::function<bool(const FoundUrl&)>& 
   }
 }
 
-std::string CanonicalDomain(std::string_view written) {
+std::string CanonicalDomain(std::string_view written, const DomainNames& names) {
   if (written.empty() || written.size() > 253) return {};
   for (char c : written) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == ':' || c == '?' || c == '#' ||
@@ -336,18 +310,18 @@ std::string CanonicalDomain(std::string_view written) {
     }
   }
   const std::string as_url = "https://" + std::string(written);
-  auto urls = ExtractUrls(as_url);
-  // The whole string must be one host with at least two labels and nothing left over.
+  auto urls = ExtractUrls(as_url, names);
+  // The whole string must be one valid host with at least two labels and nothing left over.
   if (urls.size() != 1 || urls[0].begin != 0 || urls[0].end != as_url.size() ||
-      urls[0].bad_punycode || urls[0].too_long || urls[0].host.find('.') == std::string::npos) {
+      !urls[0].problem.empty() || urls[0].too_long || urls[0].host.find('.') == std::string::npos) {
     return {};
   }
   return urls[0].host;
 }
 
-std::vector<FoundUrl> ExtractUrls(std::string_view utf8) {
+std::vector<FoundUrl> ExtractUrls(std::string_view utf8, const DomainNames& names) {
   std::vector<FoundUrl> out;
-  ForEachUrl(utf8, [&](const FoundUrl& u) {
+  ForEachUrl(utf8, names, [&](const FoundUrl& u) {
     out.push_back(u);
     return true;
   });

@@ -1,5 +1,7 @@
 #include "adapters/policy/content_rules.h"
 
+#include "adapters/policy/icu_domain_names.h"
+
 #include <toml++/toml.h>
 
 #include <filesystem>
@@ -81,7 +83,7 @@ std::vector<std::string> Domains(const toml::table& t, std::string_view key, Pro
       p.At(e, name + " must contain only strings");
       continue;
     }
-    std::string d = CanonicalDomain(e.as_string()->get());
+    std::string d = CanonicalDomain(e.as_string()->get(), *IcuDomainNames::Shared());
     if (d.empty()) {
       p.At(e, name + ": '" + std::string(e.as_string()->get()) + "' is not a domain");
       continue;
@@ -222,6 +224,7 @@ std::variant<ContentRules, RulesError> ParseContentRules(std::string_view text,
   out.urls.reject_mixed_script =
       Choice(look, "mixed_script", "reject", {"reject", "allow"}, p, "lookalike") == "reject";
   if (p.any()) return p.Take(file);
+  PrepareLookalikes(&out.urls, *IcuDomainNames::Shared());
   return out;
 }
 

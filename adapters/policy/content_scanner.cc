@@ -2,6 +2,8 @@
 
 #include <hs.h>
 
+#include "adapters/policy/icu_domain_names.h"
+
 #include <cstdio>
 
 namespace sd {
@@ -35,6 +37,7 @@ struct HyperscanContentScanner::MatchContext {
 
 HyperscanContentScanner::HyperscanContentScanner(ContentRules rules)
     : rules_(std::move(rules)),
+      names_(IcuDomainNames::Shared()),
       rule_matches_(std::make_unique<std::atomic<uint64_t>[]>(rules_.rules.size())) {}
 
 HyperscanContentScanner::~HyperscanContentScanner() {
@@ -170,9 +173,9 @@ Result<ScanReport> HyperscanContentScanner::Scan(std::string_view text,
     }
   }
   std::optional<Error> url_error;
-  ForEachUrl(text, [&](const FoundUrl& url) {
+  ForEachUrl(text, *names_, [&](const FoundUrl& url) {
     ++report.urls;
-    url_error = JudgeUrl(url, rules_.urls, scope);
+    url_error = JudgeUrl(url, rules_.urls, scope, *names_);
     return !url_error.has_value();
   });
   if (url_error) return Reject(*std::move(url_error));

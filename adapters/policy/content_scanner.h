@@ -69,6 +69,7 @@ class HyperscanContentScanner final : public ContentScanner {
   Error Reject(Error e) const;
 
   const ContentRules rules_;
+  const std::shared_ptr<const DomainNames> names_;  // IcuDomainNames::Shared()
   hs_database* db_ = nullptr;                  // null when there are no rules
   hs_scratch* prototype_ = nullptr;            // never scanned with; only cloned
   static constexpr size_t kScratchSlots = 16;  // well above the threads that scan at once

@@ -87,6 +87,27 @@ BENCHMARK_CAPTURE(BM_ContentScan, two_urls,
                               "https://track.example.com/p/4711 or www.shop.example.org/help "
                               "Reply STOP to opt out. Thx"));
 
+// Texts outside ASCII: every code point is classified (UTS #46 through ICU, cached per code
+// point), so these show what reading hosts by Unicode's rules costs.
+BENCHMARK_CAPTURE(BM_ContentScan, cyrillic_no_url,
+                  std::string("Здравствуйте, Анна! Ваш заказ 4711 отправлен и прибудет в четверг "
+                              "с 9 до 12 часов. Спасибо за покупку!"));
+BENCHMARK_CAPTURE(BM_ContentScan, idn_url,
+                  std::string("Ваш заказ 4711 отправлен. Отслеживание: пример.рф/заказ/4711 "
+                              "или https://bücher.example.de/p/4711 Спасибо!"));
+
+// A look-alike is refused: the cost of the refusal path (resolve, skeletons).
+void BM_ContentScanRefused(benchmark::State& state, std::string text) {
+  const auto& s = Scanner();
+  const UrlScope scope{};
+  if (s.Scan(text, scope).ok()) state.SkipWithError("bench text was not refused");
+  for (auto _ : state) benchmark::DoNotOptimize(s.Scan(text, scope));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK_CAPTURE(BM_ContentScanRefused, lookalike,
+                  std::string("Your account is locked. Verify now at https://p\u0430ypal.com/login "
+                              "or it will be closed within 24 hours. Reply STOP to opt out."));
+
 }  // namespace
 }  // namespace sd
 

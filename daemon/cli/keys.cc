@@ -16,10 +16,12 @@
 
 #include "adapters/crypto/random.h"
 #include "adapters/crypto/sealed_box.h"
+#include "adapters/policy/icu_domain_names.h"
 #include "adapters/redis/key_registry.h"
 #include "core/hex.h"
 #include "core/key_record.h"
 #include "core/log_safe.h"
+#include "core/url_extract.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/redis_client.h"
 
@@ -212,9 +214,13 @@ void ParseScopes(Args& args, KeyScopes* s) {
       s->url_policy = UrlPolicy::kNone;
     } else if (p.rfind("allow:", 0) == 0) {
       s->url_policy = UrlPolicy::kAllowlist;
-      for (std::string d : SplitList(p.substr(6))) {
-        for (char& ch : d) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-        s->url_domains.push_back(d);
+      // Written as a person would ("Example.COM", "пример.рф"), stored as jobs' hosts are
+      // compared: canonical ASCII (UTS #46).
+      for (const std::string& d : SplitList(p.substr(6))) {
+        std::string canonical = CanonicalDomain(d, *IcuDomainNames::Shared());
+        if (canonical.empty())
+          throw UsageError{"--url-policy: '" + LogSafe(d) + "' is not a domain"};
+        s->url_domains.push_back(std::move(canonical));
       }
     } else {
       throw UsageError{"--url-policy is any, none or allow:DOMAIN,..."};

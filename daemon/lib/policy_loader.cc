@@ -6,6 +6,7 @@
 
 #include "adapters/crypto/random.h"
 #include "adapters/policy/content_scanner.h"
+#include "adapters/policy/icu_domain_names.h"
 #include "adapters/policy/phone_number_checker.h"
 #include "daemon/lib/key_file.h"
 
@@ -59,6 +60,7 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(
     }
   }
 
+  parts.domains = IcuDomainNames::Shared();
   if (!config.content.rules_file.empty()) {
     auto scanner = HyperscanContentScanner::Load(config.content.rules_file);
     if (auto* err = std::get_if<RulesError>(&scanner)) {

@@ -143,10 +143,10 @@ class KeysCliTest : public ::testing::Test {
 
 TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
   CliResult c =
-      Run(With(Base("create"),
-               {"--name", "acme-otp", "--kinds", "otp", "--senders", "ACME,Acme2", "--countries",
-                "de,FR", "--max-segments", "2", "--url-policy", "allow:Example.com,acme.de",
-                "--otp-template", "Your code is {code}", "--rate", "10/s", "--burst", "20"}));
+      Run(With(Base("create"), {"--name", "acme-otp", "--kinds", "otp", "--senders", "ACME,Acme2",
+                                "--countries", "de,FR", "--max-segments", "2", "--url-policy",
+                                "allow:Example.com,acme.de,Bücher.de", "--otp-template",
+                                "Your code is {code}", "--rate", "10/s", "--burst", "20"}));
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(Line(c.out, "id"), "acme-otp.v1");
   const std::string secret_hex = Line(c.out, "secret_hex");
@@ -165,7 +165,8 @@ TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
   EXPECT_EQ(s.countries, (std::vector<std::string>{"DE", "FR"}));
   EXPECT_EQ(s.max_segments, 2);
   EXPECT_EQ(s.url_policy, UrlPolicy::kAllowlist);
-  EXPECT_EQ(s.url_domains, (std::vector<std::string>{"example.com", "acme.de"}));
+  EXPECT_EQ(s.url_domains,
+            (std::vector<std::string>{"example.com", "acme.de", "xn--bcher-kva.de"}));
   EXPECT_EQ(s.otp_template, "Your code is {code}");
   EXPECT_EQ(s.rate_per_s, 10u);
   EXPECT_EQ(s.burst, 20u);
@@ -193,7 +194,7 @@ TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
   const auto shown = nlohmann::json::parse(j.out);
   EXPECT_EQ(shown["state"], "active");
   EXPECT_EQ(shown["kinds"], "otp");
-  EXPECT_EQ(shown["url_policy"], "allow:example.com,acme.de");
+  EXPECT_EQ(shown["url_policy"], "allow:example.com,acme.de,xn--bcher-kva.de");  // UTS #46
   EXPECT_FALSE(shown.contains("secret"));
 
   // A second create of the same name is refused; rotate is the way to a new version.
@@ -343,6 +344,8 @@ TEST_F(KeysCliTest, UsageErrorsExit2) {
       With(Base("create"), {"--name", "bad name"}),
       With(Base("create"), {"--name", "a", "--kinds", "sms"}),
       With(Base("create"), {"--name", "a", "--url-policy", "some"}),
+      With(Base("create"), {"--name", "a", "--url-policy", "allow:example.com/x"}),
+      With(Base("create"), {"--name", "a", "--url-policy", "allow:xn--99999999999.com"}),
       With(Base("create"), {"--name", "a", "--otp-template", "no placeholder"}),
       With(Base("create"), {"--name", "a", "--rate", "ten"}),
       With(Base("create"), {"--name", "a", "--burst", "5"}),

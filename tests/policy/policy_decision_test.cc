@@ -7,6 +7,7 @@
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/policy/content_scanner.h"
+#include "adapters/policy/icu_domain_names.h"
 #include "adapters/policy/phone_number_checker.h"
 #include "core/decision.h"
 #include "core/envelope.h"
@@ -252,12 +253,26 @@ TEST_F(PolicyDecisionTest, WithoutNumberCheckerACountryScopeFailsClosed) {
 
 TEST_F(PolicyDecisionTest, WithoutScannerTheKeysUrlPolicyStillApplies) {
   parts_.content = nullptr;
+  parts_.domains = IcuDomainNames::Shared();  // as the daemon always sets it
   Job j = Base();
   j.text = "see https://example.com/x";
   EXPECT_EQ(ReasonOf(Signed(j, "links.v1")), Reason::kUrlNotAllowed);
   j.text = "see https://www.acme.example/x";
   EXPECT_EQ(ReasonOf(Signed(j, "links.v1")), Reason::kNone);
+  j.text = "see https://www.\u0430cme.example/x";  // Cyrillic а: mixed scripts
+  EXPECT_EQ(ReasonOf(Signed(j, "links.v1")), Reason::kLookalikeDomain);
   j.text = "get free bitcoin";  // no rules without a scanner
+  EXPECT_EQ(ReasonOf(Signed(j)), Reason::kNone);
+}
+
+// Without a way to read hosts, a key's URL policy cannot be checked: fail closed for keys
+// that have one, pass keys that allow any URL.
+TEST_F(PolicyDecisionTest, WithoutDomainNamesAUrlPolicyFailsClosed) {
+  parts_.content = nullptr;
+  parts_.domains = nullptr;
+  Job j = Base();
+  j.text = "see https://www.acme.example/x";
+  EXPECT_EQ(ReasonOf(Signed(j, "links.v1")), Reason::kUrlNotAllowed);
   EXPECT_EQ(ReasonOf(Signed(j)), Reason::kNone);
 }
 
@@ -364,7 +379,8 @@ TEST_F(PolicyDecisionTest, TheKeysOwnRateIsChargedAllOrNothingAndSurvivesRebuild
   EXPECT_EQ(decide("+4915112345673", *snap), "key 'rated.v1' rate limit (2/s, burst 2) exceeded");
   // A rebuild (registry change, reload) keeps the bucket; a snapshot made from nothing would not.
   auto rebuilt = PolicySnapshot::Make(parts_, 1, snap.get());
-  EXPECT_EQ(decide("+4915112345674", *rebuilt), "key 'rated.v1' rate limit (2/s, burst 2) exceeded");
+  EXPECT_EQ(decide("+4915112345674", *rebuilt),
+            "key 'rated.v1' rate limit (2/s, burst 2) exceeded");
   clock_.Advance(500);  // one emission interval at 2/s
   EXPECT_EQ(decide("+4915112345675", *rebuilt), "ok");
   // Other keys are not limited by it.
