@@ -189,7 +189,7 @@ landed() {  # landed WHAT OUTCOMES_AT_THE_FAULT: the fault must hit a run still 
   (($2 < n)) || inconclusive+="$1 came after all $n outcomes; "
 }
 
-sc_kill9() {  # kill -9 three times mid-run; each crash may resend what was in flight
+sc_kill9() {  # kill -9 three times mid-run; each crash may resend what was at the carrier
   defaults; n=10000; max_inflight=128; window=16; sim_args=(--submit-latency-ms 10)
   setup kill9
   start_daemon
@@ -202,7 +202,8 @@ sc_kill9() {  # kill -9 three times mid-run; each crash may resend what was in f
     start_daemon
   done
   note="killed-at=${at[*]}"; note=${note// /,}
-  finish 120 --bound extra\<=$((3 * max_inflight)) --bound rcpt_missing\<=0 \
+  # max_unsettled (default window x binds, one bind here) bounds what a crash may resend.
+  finish 120 --bound extra\<=$((3 * window)) --bound rcpt_missing\<=0 \
     --bound not_submitted\<=0 --count-not-submitted
 }
 
