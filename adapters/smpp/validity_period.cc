@@ -1,8 +1,6 @@
 #include "adapters/smpp/validity_period.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 
 namespace sd::smpp {
 namespace {
@@ -42,6 +40,16 @@ bool Digits(std::string_view s, size_t at, size_t n, int* out) {
   return true;
 }
 
+// Appends `value` (0 <= value < 10^width) as exactly `width` decimal digits.
+void AppendDigits(std::string* out, int64_t value, int width) {
+  char digits[4];
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out->append(digits, static_cast<size_t>(width));
+}
+
 }  // namespace
 
 std::string AbsoluteValidity(int64_t at_ms) {
@@ -53,20 +61,32 @@ std::string AbsoluteValidity(int64_t at_ms) {
   int64_t y = 0;
   unsigned m = 0, d = 0;
   CivilFromDays(days, &y, &m, &d);
-  std::array<char, 17> buf{};
-  std::snprintf(buf.data(), buf.size(), "%02d%02u%02u%02d%02d%02d%d00+", static_cast<int>(y % 100),
-                m, d, static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
-                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day / 100 % 10));
-  return std::string(buf.data(), 16);
+  // SMPP 3.4 §7.1.1: YYMMDDhhmmsstnnp, in UTC ("00+": no offset from UTC).
+  std::string out;
+  out.reserve(16);
+  AppendDigits(&out, y % 100, 2);
+  AppendDigits(&out, m, 2);
+  AppendDigits(&out, d, 2);
+  AppendDigits(&out, in_day / 3'600'000, 2);
+  AppendDigits(&out, in_day / 60'000 % 60, 2);
+  AppendDigits(&out, in_day / 1000 % 60, 2);
+  AppendDigits(&out, in_day / 100 % 10, 1);
+  out += "00+";
+  return out;
 }
 
 std::string RelativeValidity(int64_t duration_ms) {
-  int64_t s = std::clamp<int64_t>((duration_ms + 999) / 1000, 1, 100 * 86'400 - 1);
-  std::array<char, 17> buf{};
-  std::snprintf(buf.data(), buf.size(), "0000%02d%02d%02d%02d000R", static_cast<int>(s / 86'400),
-                static_cast<int>(s / 3600 % 24), static_cast<int>(s / 60 % 60),
-                static_cast<int>(s % 60));
-  return std::string(buf.data(), 16);
+  // Relative form: YYMMDDhhmmss000R. Years and months are left 0 (their length varies by
+  // SMSC); up to 99 days fit in DD.
+  const int64_t s = std::clamp<int64_t>((duration_ms + 999) / 1000, 1, 100 * 86'400 - 1);
+  std::string out = "0000";
+  out.reserve(16);
+  AppendDigits(&out, s / 86'400, 2);
+  AppendDigits(&out, s / 3600 % 24, 2);
+  AppendDigits(&out, s / 60 % 60, 2);
+  AppendDigits(&out, s % 60, 2);
+  out += "000R";
+  return out;
 }
 
 std::string ValidityFor(ValidityMode mode, int64_t expires_ms, int64_t now_ms) {
