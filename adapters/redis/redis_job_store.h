@@ -115,6 +115,39 @@ struct RedisStoreCounters {
   uint64_t defer_skipped = 0;  // Defer found the entry no longer pending for us (done twice)
   uint64_t defer_moved = 0;    // due jobs this daemon put back onto the jobs stream
   uint64_t defer_corrupt = 0;  // undecodable members put back raw (rejected as malformed)
+  // Every counter by name, in declaration order: the one list every reporter (log line,
+  // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("entries_read", entries_read);
+    f("pending_redelivered", pending_redelivered);
+    f("reclaimed", reclaimed);
+    f("dead_lettered", dead_lettered);
+    f("deleted_entries", deleted_entries);
+    f("claims", claims);
+    f("commits", commits);
+    f("outcomes_written", outcomes_written);
+    f("receipts", receipts);
+    f("unmatched_receipts", unmatched_receipts);
+    f("duplicate_receipts", duplicate_receipts);
+    f("unparsable_receipts", unparsable_receipts);
+    f("part_receipts", part_receipts);
+    f("receipt_retries", receipt_retries);
+    f("write_retries", write_retries);
+    f("script_calls", script_calls);
+    f("job_reads", job_reads);
+    f("reconnects", reconnects);
+    f("auth_failures", auth_failures);
+    f("touch_rounds", touch_rounds);
+    f("errors", errors);
+    f("audit_events", audit_events);
+    f("audit_dropped", audit_dropped);
+    f("audit_bursts", audit_bursts);
+    f("deferred", deferred);
+    f("defer_skipped", defer_skipped);
+    f("defer_moved", defer_moved);
+    f("defer_corrupt", defer_corrupt);
+  }
 };
 
 // Also the AuditSink and the DeferQueue: both must be ordered with the store's other writes

@@ -85,6 +85,34 @@ struct SmppCarrierCounters {
   uint64_t partially_sent = 0;     // jobs where some parts were accepted and others failed
   uint64_t withheld = 0;           // jobs the SubmitGate refused before any part was written
   uint64_t odd_message_ids = 0;    // ids that did not parse in the configured format
+  // Every counter by name, in declaration order: the one list every reporter (log line,
+  // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("connect_attempts", connect_attempts);
+    f("reconnects", reconnects);
+    f("connects", connects);
+    f("binds", binds);
+    f("bind_failures", bind_failures);
+    f("disconnects", disconnects);
+    f("pdus_submitted", pdus_submitted);
+    f("throttled", throttled);
+    f("timeouts", timeouts);
+    f("receipts", receipts);
+    f("mo_messages", mo_messages);
+    f("unparsable_receipts", unparsable_receipts);
+    f("submits", submits);
+    f("accepted", accepted);
+    f("temporary_failures", temporary_failures);
+    f("permanent_failures", permanent_failures);
+    f("multipart", multipart);
+    f("parts", parts);
+    f("part_retries", part_retries);
+    f("temporary_retries", temporary_retries);
+    f("partially_sent", partially_sent);
+    f("withheld", withheld);
+    f("odd_message_ids", odd_message_ids);
+  }
 };
 
 class SmppCarrier final : public Carrier {

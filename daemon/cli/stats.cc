@@ -1,5 +1,5 @@
 // smsdispatch stats: prints the counters every running daemon publishes as the hash
-// <prefix>stats:<consumer> (daemon/main.cc PublishStats, docs/redis.md), so an operator or a
+// <prefix>stats:<consumer> (daemon/lib/stats_report.h, docs/redis.md), so an operator or a
 // monitoring script reads rejections by reason, receipts and carrier state without parsing logs.
 #include <cstdio>
 #include <map>

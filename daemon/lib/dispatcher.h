@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "core/key_ring.h"
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
+#include "core/reason.h"
 #include "core/ports.h"
 #include "core/submit_gate.h"
 
@@ -79,6 +81,33 @@ struct DispatcherStats {
   // Of all refusals at submit (key withdrawn or expired), those the carrier's gate made after
   // the job had waited in the carrier's own queue.
   uint64_t withheld_at_carrier = 0;
+  // Every counter by name, in declaration order: the one list every reporter (log line,
+  // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("entries", entries);
+    f("admitted", admitted);
+    f("rejected", rejected);
+    f("submitted", submitted);
+    f("carrier_attempts", carrier_attempts);
+    f("temporary_failures", temporary_failures);
+    f("resumed", resumed);
+    f("already_done", already_done);
+    f("receipts", receipts);
+    f("deferred", deferred);
+    f("defer_unavailable", defer_unavailable);
+    f("flagged", flagged);
+    f("audit_events", audit_events);
+    f("failovers", failovers);
+    f("revoked_before_submit", revoked_before_submit);
+    f("withheld_at_carrier", withheld_at_carrier);
+    // Every reason has its field, zero included, so a dashboard sees a fixed set.
+    for (size_t i = 1; i < std::size(rejected_by_reason); ++i) {
+      const std::string_view name = ReasonName(static_cast<Reason>(i));
+      if (name.empty() || name == "unknown") continue;
+      f("rejected." + std::string(name), rejected_by_reason[i]);
+    }
+  }
 };
 
 class Dispatcher : private SubmitGate {
@@ -99,6 +128,7 @@ class Dispatcher : private SubmitGate {
   // snapshot swapped whole in this slot (SIGHUP, key registry changes); each batch is decided
   // under the snapshot it loaded first, in-flight decisions keep theirs.
   PolicySlot& policy() { return policy_; }
+  const PolicySlot& policy() const { return policy_; }
   // Replaces the key-file keys of the current policy (the rest stays). A snapshot stored
   // directly should set PolicyParts::mac to the dispatcher's MAC so keys are prepared.
   void SetKeys(std::shared_ptr<const KeyRing> keys);

@@ -1,0 +1,263 @@
+#include "daemon/lib/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "adapters/untrusted_log.h"
+#include "daemon/lib/adapter_options.h"
+#include "daemon/lib/policy_loader.h"
+#include "daemon/lib/stats_report.h"
+#include "daemon/lib/systemd_notify.h"
+
+namespace sd {
+
+std::variant<DaemonSetup, ConfigError> PrepareDaemon(Config config) {
+  DaemonSetup setup;
+  setup.limit_hash_key = RandomLimitHashKey();
+  auto parts = BuildPolicyParts(config, nullptr, setup.limit_hash_key);
+  if (auto* err = std::get_if<ConfigError>(&parts)) return *err;
+  setup.policy = std::get<PolicyParts>(std::move(parts));
+  if (!config.keys_registry.empty()) {
+    auto mk = !config.master_key_file.empty() ? LoadMasterKeyFile(config.master_key_file)
+              : config.master_key_from_environment
+                  ? LoadMasterKeyEnvironment()
+                  : LoadMasterKeyCredential(config.master_key_credential);
+    if (!mk) {
+      return ConfigError{config.path, 0, 0, "key registry master key: " + mk.error().detail};
+    }
+    setup.master.emplace(std::move(mk).value());
+  }
+  setup.config = std::move(config);
+  return setup;
+}
+
+Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
+    : loop_(loop), config_(std::move(setup.config)), limit_hash_key_(setup.limit_hash_key) {
+  store_ = std::make_unique<redis::RedisJobStore>(loop_, StoreOptionsFrom(config_));
+  BuildCarriers();
+  setup.policy.mac = &mac_;  // every key's HMAC prepared once per snapshot
+  dispatcher_->policy().Store(PolicySnapshot::Make(std::move(setup.policy)));
+  // Security decisions go to the audit stream, rate-limit deferrals to the delay queue: both
+  // on the store's ordered, retried write path (adapters/redis).
+  dispatcher_->SetAuditSink(store_.get());
+  dispatcher_->SetDeferQueue(store_.get());
+  if (setup.master) BuildRegistry(*setup.master);
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::BuildCarriers() {
+  std::vector<DispatchCarrier> dispatch_carriers;
+  for (const CarrierConfig& cc : config_.carriers) {
+    carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_, CarrierOptionsFrom(cc)));
+    carrier_names_.push_back(cc.name);
+    smpp::SmppCarrier* carrier = carriers_.back().get();
+    // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
+    // max_unsettled (default window x binds): the kill -9 duplicate bound
+    // (docs/architecture.md).
+    dispatch_carriers.push_back(DispatchCarrier{carrier, [carrier] { return carrier->bound(); },
+                                                static_cast<size_t>(cc.max_unsettled)});
+  }
+  DispatcherOptions o;
+  o.decision.stream = config_.redis.jobs_stream;
+  o.decision.max_future_skew_ms = config_.policy.max_future_skew_s * 1000;
+  o.decision.max_validity_ms = config_.policy.max_validity_s * 1000;
+  o.max_inflight = static_cast<size_t>(config_.daemon.max_inflight);
+  dispatcher_ =
+      std::make_unique<Dispatcher>(*store_, std::move(dispatch_carriers), mac_, clock_, o);
+}
+
+void Daemon::BuildRegistry(const MasterKey& master) {
+  redis::KeyRegistryWatcherOptions wo;
+  wo.names = redis::KeyRegistryNames::ForPrefix(config_.redis.key_prefix);
+  registry_ = std::make_unique<redis::KeyRegistryWatcher>(loop_, StoreOptionsFrom(config_).endpoint,
+                                                          master, wo);
+  registry_->SetOnSnapshot([this](std::shared_ptr<const KeyRegistrySnapshot> keys) {
+    OnRegistrySnapshot(std::move(keys));
+  });
+  registry_->SetOnProblem([](const std::string& why) {
+    spdlog::error("key registry: keeping the previous keys: {}", Untrusted(why, kLogMessageMax));
+  });
+}
+
+template <typename Handle>
+void Daemon::InitHandle(Handle* h) {
+  h->data = this;
+  handles_.push_back(reinterpret_cast<uv_handle_t*>(h));
+  ++handles_open_;
+}
+
+void Daemon::Start(bool handle_signals) {
+  StartTimers();
+  if (handle_signals) StartSignals();
+  std::string carrier_list;
+  for (const CarrierConfig& cc : config_.carriers) {
+    carrier_list += (carrier_list.empty() ? "" : ", ") + cc.name + " at " + cc.host + ":" +
+                    std::to_string(cc.port);
+  }
+  const PolicyParts& p = dispatcher_->policy().Load()->parts();
+  spdlog::info("smsdispatchd starting: {} key-file keys{}, carriers {}, {} routes, max_inflight {}",
+               p.file_keys ? p.file_keys->size() : 0, registry_ ? " + key registry" : "",
+               carrier_list, RouteSpecs(config_).size(), config_.daemon.max_inflight);
+  for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
+  dispatcher_->Start();
+  if (registry_) {
+    registry_->Start();  // the store starts reading once the first registry snapshot is in
+  } else {
+    StartStore();
+  }
+  for (auto& carrier : carriers_) carrier->Start();
+}
+
+void Daemon::StartTimers() {
+  for (uv_timer_t* t : {&tick_, &stats_, &shutdown_deadline_, &watchdog_}) {
+    uv_timer_init(loop_, t);
+    InitHandle(t);
+  }
+  uv_timer_start(
+      &tick_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->OnTick(); }, 100, 100);
+  if (const uint64_t usec = WatchdogIntervalUsec(); usec > 0) {
+    // WATCHDOG=1 from the loop itself, at half the interval: a stuck loop stops the keep-alives.
+    const uint64_t every_ms = std::max<uint64_t>(1, usec / 2000);
+    uv_timer_start(
+        &watchdog_, [](uv_timer_t*) { NotifyWatchdog(); }, every_ms, every_ms);
+  }
+  const auto every = static_cast<uint64_t>(config_.daemon.stats_interval_ms);
+  uv_timer_start(
+      &stats_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, every, every);
+}
+
+void Daemon::StartSignals() {
+  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
+    uv_signal_init(loop_, s);
+    InitHandle(s);
+  }
+  auto on_stop = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->Shutdown(); };
+  uv_signal_start(&sigterm_, on_stop, SIGTERM);
+  uv_signal_start(&sigint_, on_stop, SIGINT);
+  uv_signal_start(
+      &sighup_, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->ReloadPolicy(); }, SIGHUP);
+}
+
+void Daemon::OnTick() {
+  dispatcher_->Tick();
+  if (!ready_sent_ && store_->connected()) {
+    ready_sent_ = true;
+    NotifyReady();
+    spdlog::info("ready: consuming {} as {}/{}", config_.redis.jobs_stream, config_.redis.group,
+                 config_.daemon.consumer);
+  }
+}
+
+void Daemon::LogStats() {
+  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_};
+  NotifyStatus(StatusLine(sources));
+  for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
+  // Expires after three intervals: a stopped daemon drops out.
+  store_->PublishStats(StatsHashFields(sources, clock_.NowMs()),
+                       std::max<int64_t>(3 * config_.daemon.stats_interval_ms, 10'000));
+}
+
+void Daemon::ReloadPolicy() {
+  NotifyReloading();
+  auto loaded = LoadConfig(config_.path);
+  if (auto* err = std::get_if<ConfigError>(&loaded)) {
+    spdlog::error("reload: keeping the old policy: {}", err->ToString());
+    NotifyReady();
+    return;
+  }
+  const Config& next = std::get<Config>(loaded);
+  std::optional<ConfigError> failed;
+  auto installed = dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+    auto parts = BuildPolicyParts(next, &cur, limit_hash_key_, &carrier_names_);
+    if (auto* err = std::get_if<ConfigError>(&parts)) {
+      failed = *err;
+      return cur.parts();  // unchanged (generation still moves on; harmless)
+    }
+    failed.reset();
+    return std::get<PolicyParts>(std::move(parts));  // keeps the registry's keys and the MAC
+  });
+  if (failed) {
+    spdlog::error("reload: keeping the old policy: {}", failed->ToString());
+  } else {
+    const auto& p = installed->parts();
+    spdlog::info(
+        "reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits, {} "
+        "routes",
+        installed->generation(), p.file_keys ? p.file_keys->size() : 0, p.content ? "on" : "off",
+        p.limits ? p.limits->size() : 0, p.router ? p.router->routes().size() : 0);
+  }
+  NotifyReady();
+}
+
+void Daemon::OnRegistrySnapshot(std::shared_ptr<const KeyRegistrySnapshot> keys) {
+  spdlog::info("key registry version {}: {} keys", keys->version(), keys->size());
+  dispatcher_->policy().Update([&keys](const PolicySnapshot& cur) {
+    PolicyParts next = cur.parts();
+    next.registry_keys = keys;
+    return next;
+  });
+  StartStore();
+}
+
+void Daemon::StartStore() {
+  if (store_started_) return;
+  store_started_ = true;
+  store_->Start();
+}
+
+void Daemon::Shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  NotifyStopping();
+  spdlog::info("shutting down: no new reads; waiting for {} jobs in flight (at most {} ms)",
+               dispatcher_->inflight(), config_.daemon.shutdown_timeout_ms);
+  uv_timer_start(
+      &shutdown_deadline_,
+      [](uv_timer_t* t) {
+        auto* d = static_cast<Daemon*>(t->data);
+        spdlog::warn("shutdown timeout: {} jobs still in flight stay pending in Redis",
+                     d->dispatcher_->inflight());
+        d->Finish();
+      },
+      static_cast<uint64_t>(config_.daemon.shutdown_timeout_ms), 0);
+  dispatcher_->Stop([this] { Finish(); });
+}
+
+void Daemon::Finish() {
+  if (finishing_) return;
+  finishing_ = true;
+  LogStats();
+  if (registry_) registry_->Close([] {});
+  CloseCarriers();
+}
+
+// Every carrier unbinds at once (each bounded by its own unbind wait), then the store closes,
+// then the handles.
+void Daemon::CloseCarriers() {
+  if (carriers_.empty()) {
+    CloseStore();
+    return;
+  }
+  auto left = std::make_shared<size_t>(carriers_.size());
+  for (auto& carrier : carriers_) {
+    carrier->Close([this, left] {
+      if (--*left == 0) CloseStore();
+    });
+  }
+}
+
+void Daemon::CloseStore() {
+  store_->Close(2000, [this] { CloseHandles(); });
+}
+
+void Daemon::CloseHandles() {
+  for (uv_handle_t* h : handles_) {
+    if (uv_is_closing(h)) continue;
+    uv_close(h, [](uv_handle_t* closed) { --static_cast<Daemon*>(closed->data)->handles_open_; });
+  }
+}
+
+}  // namespace sd

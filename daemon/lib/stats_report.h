@@ -1,0 +1,31 @@
+#pragma once
+// The daemon's counters for people and machines: the periodic log lines, the systemd STATUS
+// line, and the fields of the <prefix>stats:<consumer> hash (docs/redis.md; `smsdispatch
+// stats` prints it). Every counter comes from its struct's ForEach, so all three agree.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/redis/redis_job_store.h"
+#include "adapters/smpp/smpp_carrier.h"
+#include "daemon/lib/dispatcher.h"
+
+namespace sd {
+
+struct StatsSources {
+  const Dispatcher* dispatcher = nullptr;
+  const redis::RedisJobStore* store = nullptr;
+  const std::vector<std::unique_ptr<smpp::SmppCarrier>>* carriers = nullptr;
+};
+
+// One line for systemd's STATUS: submitted, rejected, in flight, carriers bound, Redis state.
+std::string StatusLine(const StatsSources& s);
+// The log lines: dispatcher, Redis, one per carrier, and the rejections by reason seen.
+std::vector<std::string> StatsLogLines(const StatsSources& s);
+// Field, value, field, value, ... for the stats hash, starting with "ts" (`now_ms`): every
+// dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
+// "carrier.<name>.<counter>" and "carrier.<name>.binds_bound".
+std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms);
+
+}  // namespace sd
