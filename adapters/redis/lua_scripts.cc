@@ -22,7 +22,7 @@ LuaScript Make(const char* name, const char* body) { return LuaScript{name, body
 }  // namespace
 
 // One call claims a whole batch (pairs of KEYS and ARGV per job): the per-call cost of a
-// script in Redis, not the SET itself, dominated when each job was its own call.
+// script in Redis, not the SET itself, dominates a call per job.
 const LuaScript kClaimScript = Make("claim", R"lua(
 local out = {}
 for i = 1, #KEYS / 2 do

@@ -56,8 +56,11 @@ extern const LuaScript kDeferScript;
 // KEYS: delayed set, jobs stream. ARGV: max members per call.
 // Moves members due by Redis' clock (TIME) back onto the jobs stream (XADD v kid job sig) and
 // ZREMs them. Returns {moved, undecodable (put back as a single field 'delayed'), due left}.
-extern const LuaScript kStatsScript;
 extern const LuaScript kMoveDueScript;
+
+// KEYS: stats hash. ARGV: TTL ms, then field, value, field, value, ...
+// Replaces the hash whole (fields of a previous run do not linger) and sets its TTL. Returns 1.
+extern const LuaScript kStatsScript;
 
 const std::vector<const LuaScript*>& AllScripts();
 

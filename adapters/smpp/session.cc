@@ -102,13 +102,6 @@ void EsmeSession::Unbind(int64_t now_ms, int64_t timeout_ms) {
   unbind_deadline_ = now_ms + (timeout_ms < 0 ? config_.response_timeout_ms : timeout_ms);
 }
 
-std::vector<uint32_t> EsmeSession::OutstandingSubmits() const {
-  std::vector<uint32_t> v;
-  v.reserve(submits_.size());
-  for (const auto& [seq, deadline] : submits_) v.push_back(seq);
-  return v;
-}
-
 void EsmeSession::OnBytes(std::string_view bytes, int64_t now_ms) {
   if (state_ == SessionState::kClosed) return;
   std::string_view buf;

@@ -81,8 +81,6 @@ class EsmeSession {
            submits_.size() < config_.window;
   }
   size_t outstanding() const { return submits_.size(); }
-  // Sequence numbers of submits still waiting for a response (to fail them on close).
-  std::vector<uint32_t> OutstandingSubmits() const;
 
   std::string TakeOutput() { return std::exchange(out_, {}); }
   bool HasOutput() const { return !out_.empty(); }

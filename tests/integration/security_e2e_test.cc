@@ -1,4 +1,4 @@
-// Security decisions across processes (issue: keys, scopes and the policy core): two daemons
+// Security decisions across processes (keys, scopes and the policy core): two daemons
 // on one key registry both stop a revoked key within a second, jobs queued before the
 // revocation are stopped too, the master key comes from a systemd credential or the
 // environment, every kind of security decision lands on the audit stream with the number
