@@ -49,24 +49,155 @@ const UrlRules& NoOperatorUrlRules() {
   return kNone;
 }
 
+// Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder. The
+// snapshot's prepared key is used only when it was prepared with this same algorithm.
+bool Authentic(const StreamEntry& entry, std::string_view secret, const PolicySnapshot* policy,
+               const MacAlgorithm& mac, const DecisionConfig& cfg) {
+  const PreparedMac* prepared = policy != nullptr && policy->parts().mac == &mac
+                                    ? policy->PreparedKeyOf(entry.key_id)
+                                    : nullptr;
+  return prepared != nullptr
+             ? VerifyJobSignature(*prepared, entry.key_id, cfg.stream, entry.job, entry.sig)
+             : VerifyJobSignature(mac, secret, entry.key_id, cfg.stream, entry.job, entry.sig);
+}
+
+// The job's own fields against the clock and the contract: times, number, sender.
+std::optional<Error> CheckJobFields(const Job& job, const DecisionConfig& cfg, int64_t now) {
+  if (job.expires_ms <= job.created_ms) {
+    return Error{Reason::kMalformed, "expires must be after created"};
+  }
+  if (job.expires_ms - job.created_ms > cfg.max_validity_ms) {
+    return Error{Reason::kMalformed, "validity longer than the maximum allowed"};
+  }
+  if (job.created_ms > now + cfg.max_future_skew_ms) {
+    return Error{Reason::kClockSkew, "created too far in the future"};
+  }
+  if (job.expires_ms <= now) return Error{Reason::kExpired, "expired before it was read"};
+  if (!ValidE164(job.destination)) {
+    return Error{Reason::kInvalidNumber, "destination is not E.164"};
+  }
+  if (!ValidSender(job.sender)) return Error{Reason::kInvalidSender, "sender id not valid"};
+  return std::nullopt;
+}
+
+// Number: what the destination is, where it is (`region`, for country routes), and whether
+// the key may send there.
+std::optional<Error> CheckDestination(const PolicyParts& parts, const Job& job,
+                                      const DerivedScopes& scopes, std::string* region) {
+  if (parts.numbers != nullptr) {
+    Result<NumberInfo> info = parts.numbers->Check(job.destination, scopes.countries);
+    if (!info) return info.error();
+    *region = std::move(info->region);
+  } else if (!scopes.countries.any) {
+    // The country cannot be known without the number library: fail closed.
+    return Error{Reason::kCountryNotAllowed, "destination country unknown (no number checker)"};
+  }
+  return std::nullopt;
+}
+
+// Content: operator rules and URLs against the operator's lists and the key's URL policy.
+std::optional<Error> CheckContent(const PolicyParts& parts, const Job& job,
+                                  const DerivedScopes& scopes, std::vector<std::string>* flagged) {
+  if (parts.content != nullptr) {
+    Result<ScanReport> scan = parts.content->Scan(job.text, scopes.urls);
+    if (!scan) return scan.error();
+    *flagged = std::move(scan->flagged);
+  } else if (scopes.urls.mode != UrlScope::Mode::kAny) {
+    if (parts.domains == nullptr) {
+      return Error{Reason::kUrlNotAllowed, "the key's URL policy cannot be checked here"};
+    }
+    std::optional<Error> refused;
+    ForEachUrl(job.text, *parts.domains, [&](const FoundUrl& url) {
+      refused = JudgeUrl(url, NoOperatorUrlRules(), scopes.urls, *parts.domains);
+      return !refused.has_value();
+    });
+    return refused;
+  }
+  return std::nullopt;
+}
+
+// Route: after every check of the job itself (a refused job needs no carrier), before the
+// limits, so a carrier limit charges the carrier the job is routed to.
+std::optional<Error> ChooseRoute(const PolicyParts& parts, const Job& job,
+                                 const std::string& region, RouteChoice* route,
+                                 std::string_view* carrier) {
+  if (parts.router == nullptr) return std::nullopt;
+  if (!parts.router->Find(job.destination, region, job.kind, route)) {
+    return Error{Reason::kNoRoute, std::string("no route for this destination and kind ") +
+                                       std::string(JobKindName(job.kind))};
+  }
+  *carrier = parts.router->CarrierName(route->carriers[0]);
+  return std::nullopt;
+}
+
+// Rate limits last: only a job every other stage admitted is charged. The key's own rate
+// first; if a configured limit then refuses, the key's charge is given back (all or nothing,
+// as within RateLimits). A deferral sets d->deferred and d->retry_at_ms.
+std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& entry,
+                                  const Job& job, const DerivedScopes& scopes,
+                                  std::string_view carrier, int64_t cost, int64_t now,
+                                  Decision* d) {
+  KeyRateBucket* key_rate = scopes.rate.get();
+  if (key_rate != nullptr) {
+    const GcraVerdict v = GcraCharge(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
+    if (!v.admitted) {
+      return Error{Reason::kRateLimited,
+                   key_rate->description +
+                       (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded")};
+    }
+  }
+  if (parts.limits == nullptr) return std::nullopt;
+  const LimitSubject subject{entry.key_id, job.destination, job.sender, carrier, cost};
+  LimitVerdict v = parts.limits->Charge(subject, now);
+  if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
+    GcraRefund(*key_rate->tat, key_rate->params, cost);
+  }
+  switch (v.kind) {
+    case LimitVerdict::Kind::kAdmit:
+      return std::nullopt;
+    case LimitVerdict::Kind::kReject:
+      return Error{Reason::kRateLimited, std::move(v.detail)};
+    case LimitVerdict::Kind::kDefer:
+      // A job that would expire before it may go is refused now, not deferred until then.
+      if (v.retry_at_ms >= job.expires_ms) {
+        return Error{Reason::kRateLimited,
+                     std::move(v.detail) + "; it would expire before it may be sent"};
+      }
+      d->deferred = true;
+      d->retry_at_ms = v.retry_at_ms;
+      return Error{Reason::kRateLimited, std::move(v.detail)};
+  }
+  return std::nullopt;
+}
+
+// The policy stages (scopes, number, content, route, limits) for an authentic, well-formed
+// job; fills `route` and `d->flagged`, or returns the refusal.
+std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry& entry,
+                                 const RegisteredKey* registered, const Job& job,
+                                 const EncodedText& text, std::string_view carrier, int64_t now,
+                                 RouteChoice* route, Decision* d) {
+  // Scopes: what this key may be used for. Key-file keys have none (everything allowed).
+  const DerivedScopes* scopes = &PolicySnapshot::AnyScopes();
+  if (registered != nullptr) {
+    if (std::optional<Error> e = CheckScopes(*registered, job, text.segments)) return e;
+    if (const DerivedScopes* s = policy.ScopesOf(registered->record.id)) scopes = s;
+  }
+  const PolicyParts& parts = policy.parts();
+  std::string region;  // for country routes; "DE" fits the small-string buffer
+  if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
+  if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
+  if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
+  return ChargeLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
+}
+
 // The stages after the signing key is known. `policy` is null for the key-file-only overload.
 Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                        const RegisteredKey* registered, const PolicySnapshot* policy,
                        const MacAlgorithm& mac, const DecisionConfig& cfg, std::string_view carrier,
                        int64_t now) {
-  // Authenticate before parsing: nothing unauthenticated reaches the msgpack decoder. The
-  // snapshot's prepared key is used only when it was prepared with this same algorithm.
-  const PreparedMac* prepared = policy != nullptr && policy->parts().mac == &mac
-                                    ? policy->PreparedKeyOf(entry.key_id)
-                                    : nullptr;
-  const bool verified =
-      prepared != nullptr
-          ? VerifyJobSignature(*prepared, entry.key_id, cfg.stream, entry.job, entry.sig)
-          : VerifyJobSignature(mac, secret, entry.key_id, cfg.stream, entry.job, entry.sig);
-  if (!verified) {
+  if (!Authentic(entry, secret, policy, mac, cfg)) {
     return Reject(Reason::kBadSignature, "signature does not verify");
   }
-
   Result<Job> job = DecodeJob(entry.job);
   if (!job) {
     Decision d;
@@ -77,121 +208,25 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
   d.job_id = job->id;
   d.client_ref = job->client_ref;
   d.destination = job->destination;
-  auto reject = [&d](Reason r, std::string detail) {
-    d.result = Error{r, std::move(detail)};
+  auto reject = [&d](Error e) {
+    d.result = std::move(e);
     return std::move(d);
   };
-  if (job->expires_ms <= job->created_ms)
-    return reject(Reason::kMalformed, "expires must be after created");
-  if (job->expires_ms - job->created_ms > cfg.max_validity_ms) {
-    return reject(Reason::kMalformed, "validity longer than the maximum allowed");
-  }
-  if (job->created_ms > now + cfg.max_future_skew_ms) {
-    return reject(Reason::kClockSkew, "created too far in the future");
-  }
-  if (job->expires_ms <= now) return reject(Reason::kExpired, "expired before it was read");
-  if (!ValidE164(job->destination))
-    return reject(Reason::kInvalidNumber, "destination is not E.164");
-  if (!ValidSender(job->sender)) return reject(Reason::kInvalidSender, "sender id not valid");
-
+  if (auto e = CheckJobFields(*job, cfg, now)) return reject(*std::move(e));
   Result<EncodedText> text = EncodeText(job->text);
-  if (!text) return reject(text.error().reason, text.error().detail);
+  if (!text) return reject(text.error());
   if (text->segments > cfg.max_segments) {
-    return reject(Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
-                                            " segments, at most " +
-                                            std::to_string(cfg.max_segments));
+    return reject(Error{Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
+                                                  " segments, at most " +
+                                                  std::to_string(cfg.max_segments)});
   }
-
+  RouteChoice route;
   if (policy != nullptr) {
-    // Scopes: what this key may be used for. Key-file keys have none (everything allowed).
-    const DerivedScopes* scopes = &PolicySnapshot::AnyScopes();
-    if (registered != nullptr) {
-      if (std::optional<Error> e = CheckScopes(*registered, *job, text->segments)) {
-        return reject(e->reason, std::move(e->detail));
-      }
-      if (const DerivedScopes* s = policy->ScopesOf(registered->record.id)) scopes = s;
+    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, &route, &d)) {
+      return reject(*std::move(e));
     }
-    const PolicyParts& parts = policy->parts();
-
-    // Number: what the destination is, where it is, and whether the key may send there.
-    std::string region;  // for country routes; "DE" fits the small-string buffer
-    if (parts.numbers != nullptr) {
-      Result<NumberInfo> info = parts.numbers->Check(job->destination, scopes->countries);
-      if (!info) return reject(info.error().reason, info.error().detail);
-      region = std::move(info->region);
-    } else if (!scopes->countries.any) {
-      // The country cannot be known without the number library: fail closed.
-      return reject(Reason::kCountryNotAllowed, "destination country unknown (no number checker)");
-    }
-
-    // Content: operator rules and URLs against the operator's lists and the key's URL policy.
-    if (parts.content != nullptr) {
-      Result<ScanReport> scan = parts.content->Scan(job->text, scopes->urls);
-      if (!scan) return reject(scan.error().reason, scan.error().detail);
-      d.flagged = std::move(scan->flagged);
-    } else if (scopes->urls.mode != UrlScope::Mode::kAny) {
-      if (parts.domains == nullptr) {
-        return reject(Reason::kUrlNotAllowed, "the key's URL policy cannot be checked here");
-      }
-      std::optional<Error> refused;
-      ForEachUrl(job->text, *parts.domains, [&](const FoundUrl& url) {
-        refused = JudgeUrl(url, NoOperatorUrlRules(), scopes->urls, *parts.domains);
-        return !refused.has_value();
-      });
-      if (refused) return reject(refused->reason, std::move(refused->detail));
-    }
-
-    // Route: after every check of the job itself (a refused job needs no carrier), before the
-    // limits, so a carrier limit charges the carrier the job is routed to.
-    RouteChoice route;
-    if (parts.router != nullptr) {
-      if (!parts.router->Find(job->destination, region, job->kind, &route)) {
-        return reject(Reason::kNoRoute, std::string("no route for this destination and kind ") +
-                                            std::string(JobKindName(job->kind)));
-      }
-      carrier = parts.router->CarrierName(route.carriers[0]);
-    }
-
-    // Rate limits last: only a job every other stage admitted is charged. The key's own rate
-    // first; if a configured limit then refuses, the key's charge is given back (all or
-    // nothing, as within RateLimits).
-    KeyRateBucket* key_rate = scopes->rate.get();
-    const int64_t cost = text->segments;
-    if (key_rate != nullptr) {
-      const GcraVerdict v = GcraCharge(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
-      if (!v.admitted) {
-        return reject(
-            Reason::kRateLimited,
-            key_rate->description +
-                (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded"));
-      }
-    }
-    if (parts.limits != nullptr) {
-      const LimitSubject subject{entry.key_id, job->destination, job->sender, carrier, cost};
-      LimitVerdict v = parts.limits->Charge(subject, now);
-      if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
-        GcraRefund(*key_rate->tat, key_rate->params, cost);
-      }
-      switch (v.kind) {
-        case LimitVerdict::Kind::kAdmit:
-          break;
-        case LimitVerdict::Kind::kReject:
-          return reject(Reason::kRateLimited, std::move(v.detail));
-        case LimitVerdict::Kind::kDefer:
-          // A job that would expire before it may go is refused now, not deferred until then.
-          if (v.retry_at_ms >= job->expires_ms) {
-            return reject(Reason::kRateLimited,
-                          std::move(v.detail) + "; it would expire before it may be sent");
-          }
-          d.deferred = true;
-          d.retry_at_ms = v.retry_at_ms;
-          return reject(Reason::kRateLimited, std::move(v.detail));
-      }
-    }
-    d.result = Admitted{std::move(job).value(), std::move(text).value(), route};
-    return d;
   }
-  d.result = Admitted{std::move(job).value(), std::move(text).value(), RouteChoice{}};
+  d.result = Admitted{std::move(job).value(), std::move(text).value(), route};
   return d;
 }
 
