@@ -286,42 +286,124 @@ Result<std::vector<std::string>> StrList(const msgpack::object& v, std::string_v
   return out;
 }
 
-}  // namespace
-
-Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
+// Unpacks a record within the limits of its fields: arrays hold at most the longest list,
+// strings at most a domain or a template, bins at most a secret; depth 2 (a map of scalars
+// and lists of strings).
+std::optional<Error> UnpackRecord(std::string_view bytes, msgpack::object_handle* oh) {
   if (bytes.size() > KeyRecordLimits::kMaxRecordBytes) {
     return Error{Reason::kTooLarge, "key record too large"};
   }
   if (bytes.empty()) return Bad("empty key record");
-  msgpack::object_handle oh;
   size_t off = 0;
   try {
-    // Arrays hold at most the longest list; strings at most a domain or a template; bins at
-    // most a secret; depth 2: a map of scalars and lists of strings.
     const size_t max_array = std::max({KeyRecordLimits::kMaxSenders, KeyRecordLimits::kMaxCountries,
                                        KeyRecordLimits::kMaxUrlDomains});
     const size_t max_str =
         std::max(KeyRecordLimits::kMaxTemplateBytes, KeyRecordLimits::kMaxDomainBytes);
     const msgpack::unpack_limit limit(max_array, 32, max_str, KeyRecordLimits::kMaxSecretBytes, 0,
                                       3);
-    oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
+    *oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
   } catch (const msgpack::size_overflow&) {
     return Error{Reason::kTooLarge, "a key record field exceeds its limit"};
   } catch (const std::exception& e) {
     return Bad(std::string("key record is not valid msgpack: ") + e.what());
   }
   if (off != bytes.size()) return Bad("trailing bytes after the key record");
-  const msgpack::object& o = oh.get();
-  if (o.type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
+  if (oh->get().type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
+  return std::nullopt;
+}
 
-  static constexpr std::string_view kFields[] = {
-      "fmt",        "id",          "secret",       "created", "nbf",       "naf",
-      "revoked",    "revoked_at",  "kinds",        "senders", "countries", "max_segments",
-      "url_policy", "url_domains", "otp_template", "rate",    "burst"};
-  constexpr size_t kFieldCount = std::size(kFields);
+// The fields that say which key this is and when it is valid.
+std::optional<Error> DecodeIdentityField(std::string_view key, const msgpack::object& v,
+                                         KeyRecord* r) {
+  if (key == "fmt") {
+    auto f = UintField(v, key, 255);
+    if (!f) return f.error();
+    if (*f != kRecordFormat) return Error{Reason::kUnsupportedVersion, "key record format unknown"};
+  } else if (key == "id") {
+    auto x = StrField(v, key, KeyRecordLimits::kMaxKeyIdBytes);
+    if (!x) return x.error();
+    r->id = std::move(x).value();
+  } else if (key == "secret") {
+    if (v.type != msgpack::type::BIN) return Bad("key record: secret must be bytes");
+    r->secret.assign(v.via.bin.ptr, v.via.bin.size);
+  } else if (key == "revoked") {
+    if (v.type != msgpack::type::BOOLEAN) return Bad("key record: revoked must be a boolean");
+    r->revoked = v.via.boolean;
+  } else {  // created, nbf, naf, revoked_at
+    auto t = UintField(v, key, kMaxTimeMs);
+    if (!t) return t.error();
+    const auto ms = static_cast<int64_t>(*t);
+    (key == "created" ? r->created_ms
+     : key == "nbf"   ? r->not_before_ms
+     : key == "naf"   ? r->not_after_ms
+                      : r->revoked_at_ms) = ms;
+  }
+  return std::nullopt;
+}
+
+// The fields of the key's scopes: what it may be used for.
+std::optional<Error> DecodeScopeField(std::string_view key, const msgpack::object& v,
+                                      KeyScopes* s) {
+  if (key == "kinds") {
+    auto x = UintField(v, key, 0b111);
+    if (!x) return x.error();
+    s->kinds = static_cast<uint8_t>(*x);
+  } else if (key == "senders") {
+    auto x = StrList(v, key, KeyRecordLimits::kMaxSenders, JobLimits::kMaxSenderBytes);
+    if (!x) return x.error();
+    s->senders = std::move(x).value();
+  } else if (key == "countries") {
+    auto x = StrList(v, key, KeyRecordLimits::kMaxCountries, 2);
+    if (!x) return x.error();
+    s->countries = std::move(x).value();
+  } else if (key == "max_segments") {
+    auto x = UintField(v, key, KeyRecordLimits::kMaxSegments);
+    if (!x) return x.error();
+    s->max_segments = static_cast<int>(*x);
+  } else if (key == "url_policy") {
+    auto x = StrField(v, key, 16);
+    if (!x) return x.error();
+    if (*x == "any") {
+      s->url_policy = UrlPolicy::kAny;
+    } else if (*x == "none") {
+      s->url_policy = UrlPolicy::kNone;
+    } else if (*x == "allowlist") {
+      s->url_policy = UrlPolicy::kAllowlist;
+    } else {
+      return Bad("key record: url_policy must be any, none or allowlist");
+    }
+  } else if (key == "url_domains") {
+    auto x = StrList(v, key, KeyRecordLimits::kMaxUrlDomains, KeyRecordLimits::kMaxDomainBytes);
+    if (!x) return x.error();
+    s->url_domains = std::move(x).value();
+  } else if (key == "otp_template") {
+    auto x = StrField(v, key, KeyRecordLimits::kMaxTemplateBytes);
+    if (!x) return x.error();
+    s->otp_template = std::move(x).value();
+  } else {  // rate, burst
+    auto x = UintField(v, key, UINT32_MAX);
+    if (!x) return x.error();
+    (key == "rate" ? s->rate_per_s : s->burst) = static_cast<uint32_t>(*x);
+  }
+  return std::nullopt;
+}
+
+constexpr std::string_view kFields[] = {
+    "fmt",        "id",          "secret",       "created", "nbf",       "naf",
+    "revoked",    "revoked_at",  "kinds",        "senders", "countries", "max_segments",
+    "url_policy", "url_domains", "otp_template", "rate",    "burst"};
+constexpr size_t kFieldCount = std::size(kFields);
+constexpr size_t kFirstScopeField = 8;  // "kinds": the fields before it are DecodeIdentityField's
+
+}  // namespace
+
+Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
+  msgpack::object_handle oh;
+  if (std::optional<Error> e = UnpackRecord(bytes, &oh)) return *std::move(e);
+  const msgpack::object& o = oh.get();
   uint32_t seen = 0;
   KeyRecord r;
-  KeyScopes& s = r.scopes;
   for (uint32_t i = 0; i < o.via.map.size; ++i) {
     const msgpack::object& k = o.via.map.ptr[i].key;
     const msgpack::object& v = o.via.map.ptr[i].val;
@@ -329,83 +411,18 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     const std::string_view key(k.via.str.ptr, k.via.str.size);
     const size_t idx =
         static_cast<size_t>(std::find(kFields, kFields + kFieldCount, key) - kFields);
-    if (idx == kFieldCount)
+    if (idx == kFieldCount) {
       return Bad("key record: unknown field '" + std::string(key.substr(0, 32)) + "'");
+    }
     if (seen & (1u << idx)) return Bad("key record: duplicate field '" + std::string(key) + "'");
     seen |= 1u << idx;
-    if (key == "fmt") {
-      auto f = UintField(v, key, 255);
-      if (!f) return f.error();
-      if (*f != kRecordFormat)
-        return Error{Reason::kUnsupportedVersion, "key record format unknown"};
-    } else if (key == "id") {
-      auto x = StrField(v, key, KeyRecordLimits::kMaxKeyIdBytes);
-      if (!x) return x.error();
-      r.id = std::move(x).value();
-    } else if (key == "secret") {
-      if (v.type != msgpack::type::BIN) return Bad("key record: secret must be bytes");
-      r.secret.assign(v.via.bin.ptr, v.via.bin.size);
-    } else if (key == "revoked") {
-      if (v.type != msgpack::type::BOOLEAN) return Bad("key record: revoked must be a boolean");
-      r.revoked = v.via.boolean;
-    } else if (key == "created" || key == "nbf" || key == "naf" || key == "revoked_at") {
-      auto t = UintField(v, key, kMaxTimeMs);
-      if (!t) return t.error();
-      const auto ms = static_cast<int64_t>(*t);
-      if (key == "created")
-        r.created_ms = ms;
-      else if (key == "nbf")
-        r.not_before_ms = ms;
-      else if (key == "naf")
-        r.not_after_ms = ms;
-      else
-        r.revoked_at_ms = ms;
-    } else if (key == "kinds") {
-      auto x = UintField(v, key, 0b111);
-      if (!x) return x.error();
-      s.kinds = static_cast<uint8_t>(*x);
-    } else if (key == "senders") {
-      auto x = StrList(v, key, KeyRecordLimits::kMaxSenders, JobLimits::kMaxSenderBytes);
-      if (!x) return x.error();
-      s.senders = std::move(x).value();
-    } else if (key == "countries") {
-      auto x = StrList(v, key, KeyRecordLimits::kMaxCountries, 2);
-      if (!x) return x.error();
-      s.countries = std::move(x).value();
-    } else if (key == "max_segments") {
-      auto x = UintField(v, key, KeyRecordLimits::kMaxSegments);
-      if (!x) return x.error();
-      s.max_segments = static_cast<int>(*x);
-    } else if (key == "url_policy") {
-      auto x = StrField(v, key, 16);
-      if (!x) return x.error();
-      if (*x == "any")
-        s.url_policy = UrlPolicy::kAny;
-      else if (*x == "none")
-        s.url_policy = UrlPolicy::kNone;
-      else if (*x == "allowlist")
-        s.url_policy = UrlPolicy::kAllowlist;
-      else
-        return Bad("key record: url_policy must be any, none or allowlist");
-    } else if (key == "url_domains") {
-      auto x = StrList(v, key, KeyRecordLimits::kMaxUrlDomains, KeyRecordLimits::kMaxDomainBytes);
-      if (!x) return x.error();
-      s.url_domains = std::move(x).value();
-    } else if (key == "otp_template") {
-      auto x = StrField(v, key, KeyRecordLimits::kMaxTemplateBytes);
-      if (!x) return x.error();
-      s.otp_template = std::move(x).value();
-    } else if (key == "rate" || key == "burst") {
-      auto x = UintField(v, key, UINT32_MAX);
-      if (!x) return x.error();
-      (key == "rate" ? s.rate_per_s : s.burst) = static_cast<uint32_t>(*x);
-    }
+    std::optional<Error> e = idx < kFirstScopeField ? DecodeIdentityField(key, v, &r)
+                                                    : DecodeScopeField(key, v, &r.scopes);
+    if (e) return *std::move(e);
   }
-  const uint32_t all = (1u << kFieldCount) - 1;
-  if (seen != all) {
-    for (size_t b = 0; b < kFieldCount; ++b) {
-      if (!(seen & (1u << b)))
-        return Bad("key record: missing field '" + std::string(kFields[b]) + "'");
+  for (size_t b = 0; b < kFieldCount; ++b) {
+    if (!(seen & (1u << b))) {
+      return Bad("key record: missing field '" + std::string(kFields[b]) + "'");
     }
   }
   if (auto problem = ValidateKeyRecord(r)) return Bad(*problem);
