@@ -247,6 +247,88 @@ class EntryMaker {
   OpenSslMac mac_;
 };
 
+// The jobs to add: a list (one job, a file) or a generator (--count), behind one function.
+struct JobSource {
+  std::vector<JobSpec> listed;
+  int64_t total = 0;
+  std::function<JobSpec(int64_t)> spec_at;
+  bool single = false;  // one job from --to: its entry id is printed
+};
+
+// Fills `source` from the options; an exit code when it cannot (usage error, bad file).
+std::optional<int> BuildJobSource(const Args& args, JobKind kind, int64_t ttl_s, int64_t count,
+                                  JobSource* source) {
+  if (args.Has("file")) {
+    for (const char* o : {"to", "from", "text", "ref", "id", "to-prefix", "kind"}) {
+      if (args.Has(o)) return Usage(std::string("--") + o + " does not go with --file");
+    }
+    if (!ReadJobFile(args.Get("file"), ttl_s, &source->listed)) return kExitFailure;
+  } else {
+    if (!args.Has("from") || !args.Has("text")) return Usage("--from and --text are required");
+    JobSpec base;
+    base.from = args.Get("from");
+    base.text = args.Get("text");
+    base.kind = kind;
+    base.ref = args.Get("ref");
+    base.ttl_s = ttl_s;
+    if (args.Has("count")) {
+      if (!args.Has("to-prefix")) return Usage("--count needs --to-prefix");
+      if (args.Has("to") || args.Has("id")) return Usage("--to and --id do not go with --count");
+      source->total = count;
+      // Wide enough for the largest counter, so the N destinations are distinct.
+      const int width = std::max<int>(6, static_cast<int>(std::to_string(count - 1).size()));
+      const std::string prefix = args.Get("to-prefix");
+      source->spec_at = [base, prefix, width](int64_t i) {
+        JobSpec s = base;
+        std::string digits = std::to_string(i);
+        s.to = prefix + std::string(static_cast<size_t>(width) - digits.size(), '0') + digits;
+        return s;
+      };
+      return std::nullopt;
+    }
+    if (args.Has("to-prefix")) return Usage("--to-prefix goes with --count");
+    base.to = args.Get("to");
+    base.id = args.Get("id");
+    source->listed.push_back(base);
+    source->single = true;
+  }
+  source->total = static_cast<int64_t>(source->listed.size());
+  source->spec_at = [listed = &source->listed](int64_t i) {
+    return (*listed)[static_cast<size_t>(i)];
+  };
+  return std::nullopt;
+}
+
+// Adds the jobs in pipelined batches: a batch goes out whole, then its replies are read in
+// order. Counts the jobs added in `*done`; stops at the first failed reply.
+int SendJobs(RedisClient& redis, EntryMaker& maker, const JobSource& source, int64_t batch,
+             FILE* entries_out, int64_t* done) {
+  std::vector<std::string> job_ids;
+  while (*done < source.total) {
+    const int64_t begin = *done;
+    const int64_t end = std::min(source.total, begin + batch);
+    job_ids.clear();
+    for (int64_t i = begin; i < end; ++i) {
+      job_ids.emplace_back();
+      redis.Append(maker.Make(source.spec_at(i), &job_ids.back()));
+    }
+    for (int64_t i = begin; i < end; ++i) {
+      RedisReplyPtr r = redis.GetReply();
+      if (!r) return Fail("Redis: " + redis.error());
+      if (r->type != REDIS_REPLY_STRING) {
+        return Fail("XADD failed: " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len)
+                                                                    : "unexpected reply"));
+      }
+      const std::string& job_id = job_ids[static_cast<size_t>(i - begin)];
+      const std::string entry(r->str, r->len);
+      if (source.single) printf("%s %s\n", entry.c_str(), job_id.c_str());
+      if (entries_out != nullptr) fprintf(entries_out, "%s %s\n", entry.c_str(), job_id.c_str());
+      ++*done;
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunEnqueue(int argc, char** argv) {
@@ -278,49 +360,8 @@ int RunEnqueue(int argc, char** argv) {
   if (stream.empty() || stream.find('\n') != std::string::npos) {
     return Usage("--stream must be a non-empty name without newlines");
   }
-
-  // The jobs: a list (one job, a file) or a generator (--count), behind one function.
-  std::vector<JobSpec> listed;
-  int64_t total = 0;
-  std::function<JobSpec(int64_t)> spec_at;
-  if (args.Has("file")) {
-    for (const char* o : {"to", "from", "text", "ref", "id", "to-prefix", "kind"}) {
-      if (args.Has(o)) return Usage(std::string("--") + o + " does not go with --file");
-    }
-    if (!ReadJobFile(args.Get("file"), *ttl_s, &listed)) return kExitFailure;
-  } else {
-    if (!args.Has("from") || !args.Has("text")) return Usage("--from and --text are required");
-    JobSpec base;
-    base.from = args.Get("from");
-    base.text = args.Get("text");
-    base.kind = *kind;
-    base.ref = args.Get("ref");
-    base.ttl_s = *ttl_s;
-    if (args.Has("count")) {
-      if (!args.Has("to-prefix")) return Usage("--count needs --to-prefix");
-      if (args.Has("to") || args.Has("id")) return Usage("--to and --id do not go with --count");
-      total = *count;
-      // Wide enough for the largest counter, so the N destinations are distinct.
-      const int width = std::max<int>(6, static_cast<int>(std::to_string(total - 1).size()));
-      const std::string prefix = args.Get("to-prefix");
-      spec_at = [base, prefix, width](int64_t i) {
-        JobSpec s = base;
-        std::string digits = std::to_string(i);
-        s.to = prefix + std::string(static_cast<size_t>(width) - digits.size(), '0') + digits;
-        return s;
-      };
-    } else {
-      if (args.Has("to-prefix")) return Usage("--to-prefix goes with --count");
-      base.to = args.Get("to");
-      base.id = args.Get("id");
-      listed.push_back(base);
-    }
-  }
-  if (!spec_at) {
-    total = static_cast<int64_t>(listed.size());
-    spec_at = [&listed](int64_t i) { return listed[static_cast<size_t>(i)]; };
-  }
-  const bool single = !args.Has("file") && !args.Has("count");
+  JobSource source;
+  if (std::optional<int> rc = BuildJobSource(args, *kind, *ttl_s, *count, &source)) return *rc;
 
   auto keys = LoadKeyFile(args.Get("key-file"));
   if (auto* err = std::get_if<ConfigError>(&keys)) return Fail(err->ToString());
@@ -345,46 +386,18 @@ int RunEnqueue(int argc, char** argv) {
   EntryMaker maker(*key, stream, *corruption);
   const int64_t start_ms = NowMs();
   int64_t done = 0;
-  std::vector<std::string> job_ids;
-  int rc = kExitOk;
-  while (done < total && rc == kExitOk) {
-    const int64_t end = std::min(total, done + *batch);
-    // Pipelined: the whole batch goes out, then the replies are read in order.
-    job_ids.clear();
-    for (int64_t i = done; i < end; ++i) {
-      job_ids.emplace_back();
-      redis->Append(maker.Make(spec_at(i), &job_ids.back()));
-    }
-    const int64_t batch_start = done;
-    for (int64_t i = batch_start; i < end; ++i) {
-      RedisReplyPtr r = redis->GetReply();
-      if (!r) {
-        rc = Fail("Redis: " + redis->error());
-        break;
-      }
-      if (r->type != REDIS_REPLY_STRING) {
-        rc = Fail("XADD failed: " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len)
-                                                                  : "unexpected reply"));
-        break;
-      }
-      const std::string& job_id = job_ids[static_cast<size_t>(i - batch_start)];
-      const std::string entry(r->str, r->len);
-      if (single) printf("%s %s\n", entry.c_str(), job_id.c_str());
-      if (entries_out != nullptr) fprintf(entries_out, "%s %s\n", entry.c_str(), job_id.c_str());
-      ++done;
-    }
-  }
+  int rc = SendJobs(*redis, maker, source, *batch, entries_out, &done);
   if (entries_out != nullptr && fclose(entries_out) != 0 && rc == kExitOk) {
     rc = Fail("cannot write " + args.Get("entries-out"));
   }
   if (rc != kExitOk) {
     fprintf(stderr, "smsdispatch enqueue: %lld of %lld jobs were added before the error\n",
-            static_cast<long long>(done), static_cast<long long>(total));
+            static_cast<long long>(done), static_cast<long long>(source.total));
     return rc;
   }
-  if (!single) {
-    printf("enqueued %lld jobs to %s in %lld ms\n", static_cast<long long>(total), stream.c_str(),
-           static_cast<long long>(NowMs() - start_ms));
+  if (!source.single) {
+    printf("enqueued %lld jobs to %s in %lld ms\n", static_cast<long long>(source.total),
+           stream.c_str(), static_cast<long long>(NowMs() - start_ms));
   }
   return kExitOk;
 }
