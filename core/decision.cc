@@ -3,40 +3,12 @@
 #include <optional>
 #include <utility>
 
+#include "core/addresses.h"
 #include "core/envelope.h"
 #include "core/url_extract.h"
 
 namespace sd {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// E.164: '+', a non-zero country code digit, 7 to 15 digits in all.
-bool ValidE164(std::string_view s) {
-  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
-  for (size_t i = 2; i < s.size(); ++i) {
-    if (!IsDigit(s[i])) return false;
-  }
-  return true;
-}
-
-// Sender ids: numeric (optionally '+', up to 15 digits) or alphanumeric up to 11 characters
-// (letters, digits, space; at least one letter), as networks accept them.
-bool ValidSender(std::string_view s) {
-  if (s.empty()) return false;
-  std::string_view digits = s[0] == '+' ? s.substr(1) : s;
-  bool all_digits = !digits.empty();
-  for (char c : digits) all_digits = all_digits && IsDigit(c);
-  if (all_digits) return digits.size() <= 15;
-  if (s.size() > 11 || s.front() == ' ' || s.back() == ' ') return false;
-  bool letter = false;
-  for (char c : s) {
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    letter = letter || alpha;
-    if (!alpha && !IsDigit(c) && c != ' ') return false;
-  }
-  return letter;
-}
 
 Decision Reject(Reason r, std::string detail) {
   Decision d;
@@ -73,10 +45,10 @@ std::optional<Error> CheckJobFields(const Job& job, const DecisionConfig& cfg, i
     return Error{Reason::kClockSkew, "created too far in the future"};
   }
   if (job.expires_ms <= now) return Error{Reason::kExpired, "expired before it was read"};
-  if (!ValidE164(job.destination)) {
+  if (!IsE164(job.destination)) {
     return Error{Reason::kInvalidNumber, "destination is not E.164"};
   }
-  if (!ValidSender(job.sender)) return Error{Reason::kInvalidSender, "sender id not valid"};
+  if (!IsValidSender(job.sender)) return Error{Reason::kInvalidSender, "sender id not valid"};
   return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <msgpack.hpp>
 
+#include "core/addresses.h"
+
 namespace sd {
 namespace {
 
@@ -24,14 +26,6 @@ bool ValidDomain(std::string_view d) {
     if (!ok) return false;
   }
   return d.find("..") == std::string_view::npos;
-}
-
-bool ValidSender(std::string_view s) {
-  if (s.empty() || s.size() > JobLimits::kMaxSenderBytes) return false;
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
-  }
-  return true;
 }
 
 Error Bad(std::string detail) { return Error{Reason::kMalformed, std::move(detail)}; }
@@ -179,7 +173,7 @@ std::optional<std::string> ValidateKeyRecord(const KeyRecord& r) {
   if (s.kinds == 0 || s.kinds > 0b111) return who + "allowed kinds must name at least one kind";
   if (s.senders.size() > KeyRecordLimits::kMaxSenders) return who + "too many senders";
   for (const std::string& snd : s.senders) {
-    if (!ValidSender(snd)) return who + "sender ids must be 1-20 bytes without control characters";
+    if (!IsValidSender(snd)) return who + "sender ids must be valid sender ids (docs/jobs.md)";
   }
   if (s.countries.size() > KeyRecordLimits::kMaxCountries) return who + "too many countries";
   for (const std::string& c : s.countries) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/addresses.h"
+
 namespace sd {
 namespace {
 
@@ -14,13 +16,7 @@ bool EntryLess(std::string_view ak, uint8_t akinds, std::string_view bk, uint8_t
 
 }  // namespace
 
-bool ValidRoutePrefix(std::string_view p) {
-  if (p.size() < 2 || p.size() > 16 || p[0] != '+') return false;
-  for (size_t i = 1; i < p.size(); ++i) {
-    if (p[i] < '0' || p[i] > '9') return false;
-  }
-  return true;
-}
+bool ValidRoutePrefix(std::string_view p) { return IsE164Prefix(p); }
 
 bool ValidRouteCountry(std::string_view c) {
   return c.size() == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
@@ -65,7 +61,7 @@ std::shared_ptr<const Router> Router::Build(std::vector<std::string> carrier_nam
     }
     r->choices_.push_back(choice);
     for (const std::string& p : s.prefixes) {
-      if (!ValidRoutePrefix(p)) {
+      if (!IsE164Prefix(p)) {
         return fail(i, "route prefix '" + p + "' must be '+' and 1 to 15 digits");
       }
       r->prefixes_.push_back(Entry{p, s.kinds, static_cast<uint32_t>(i)});

@@ -88,7 +88,7 @@ class Router {
   size_t longest_prefix_ = 0;
 };
 
-// "+" and 1 to 15 digits.
+// "+" and 1 to 15 digits (IsE164Prefix, core/addresses.h).
 bool ValidRoutePrefix(std::string_view p);
 // Two upper-case ASCII letters.
 bool ValidRouteCountry(std::string_view c);

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/addresses.h"
+
 namespace sd {
 namespace {
 
@@ -40,19 +42,6 @@ NumberType FromLibrary(PhoneNumberUtil::PhoneNumberType t) {
   return NumberType::kUnknown;
 }
 
-// The producer contract is E.164 with '+': anything else is refused before the library sees
-// it, so spaces, letters (vanity numbers) and national formats never reach the carrier.
-bool LooksLikeE164(std::string_view s) {
-  if (s.size() < 2 || s.size() > PhoneNumberChecker::kMaxDestinationBytes || s[0] != '+') {
-    return false;
-  }
-  if (s[1] == '0') return false;  // no country code starts with 0
-  for (char c : s.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 PhoneNumberChecker::PhoneNumberChecker(Options options)
@@ -60,7 +49,9 @@ PhoneNumberChecker::PhoneNumberChecker(Options options)
 
 NumberInfo PhoneNumberChecker::LookupUncached(std::string_view destination) {
   NumberInfo info;
-  if (!LooksLikeE164(destination)) return info;
+  // The producer contract is E.164 with '+': anything else is refused before the library
+  // sees it, so spaces, letters (vanity numbers) and national formats never reach the carrier.
+  if (!IsE164(destination)) return info;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   // "ZZ": no default region, the number must carry its country code.
