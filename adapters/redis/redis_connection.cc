@@ -31,6 +31,7 @@ RedisConnection::RedisConnection(uv_loop_t* loop, RedisEndpoint endpoint, std::s
     : loop_(loop),
       endpoint_(std::move(endpoint)),
       name_(std::move(name)),
+      backoff_(endpoint_.reconnect_initial_ms, endpoint_.reconnect_max_ms),
       rng_(std::random_device{}()) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
@@ -52,8 +53,10 @@ void RedisConnection::Start() {
   Connect();
   if (endpoint_.heartbeat_ms > 0) {
     uv_timer_start(
-        &heartbeat_timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Heartbeat(); },
-        static_cast<uint64_t>(endpoint_.heartbeat_ms), static_cast<uint64_t>(endpoint_.heartbeat_ms));
+        &heartbeat_timer_,
+        [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Heartbeat(); },
+        static_cast<uint64_t>(endpoint_.heartbeat_ms),
+        static_cast<uint64_t>(endpoint_.heartbeat_ms));
   }
 }
 
@@ -142,7 +145,7 @@ void RedisConnection::OnConnected(int st) {
   if (endpoint_.unix_socket.empty()) redisEnableKeepAlive(&ac_->c);
   auto ready = [this] {
     ready_ = true;
-    backoff_ms_ = 0;
+    backoff_.Reset();
     last_error_.clear();
     spdlog::info("redis {}: connected", name_);
     if (on_ready_) on_ready_();
@@ -196,14 +199,10 @@ void RedisConnection::ScheduleReconnect() {
     MaybeClosed();
     return;
   }
-  backoff_ms_ = backoff_ms_ == 0 ? std::max<int64_t>(endpoint_.reconnect_initial_ms, 1)
-                                 : std::min(backoff_ms_ * 2, endpoint_.reconnect_max_ms);
-  backoff_ms_ = std::max<int64_t>(backoff_ms_, 1);
-  // Full backoff at most, half of it at least: spread out, never a busy loop.
-  std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
+  // Jittered (core/backoff.h): a fleet of daemons does not reconnect in step.
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<RedisConnection*>(t->data)->Connect(); },
-      static_cast<uint64_t>(jitter(rng_)), 0);
+      static_cast<uint64_t>(backoff_.Next(rng_)), 0);
 }
 
 bool RedisConnection::SendRaw(const std::vector<std::string>& argv, ReplyFn fn) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "adapters/redis/redis_reply.h"
+#include "core/backoff.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -106,7 +107,7 @@ class RedisConnection {
   bool ping_outstanding_ = false;
   uint64_t ping_sent_ms_ = 0;
   uint64_t generation_ = 0;  // bumps per connection: a stale PING reply is ignored
-  int64_t backoff_ms_ = 0;  // current backoff; 0 = next failure starts at reconnect_initial_ms
+  Backoff backoff_;          // reconnect_initial_ms .. reconnect_max_ms; reset once ready
   uint64_t reconnects_ = 0;
   uint64_t auth_failures_ = 0;
   uint64_t connect_failures_ = 0;

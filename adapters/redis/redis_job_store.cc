@@ -31,11 +31,6 @@ std::pair<uint64_t, uint64_t> ParseId(const std::string& id) {
 
 uint64_t Ms(int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 1)); }
 
-int64_t NextBackoff(int64_t current, int64_t initial, int64_t max) {
-  if (current == 0) return std::max<int64_t>(initial, 1);
-  return std::max<int64_t>(std::min(current * 2, max), 1);
-}
-
 }  // namespace
 
 std::string DefaultConsumerName() {
@@ -57,6 +52,8 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
       options_(std::move(options)),
       reader_(loop, ReaderEndpoint(options_.endpoint, options_.block_ms), "reader"),
       writer_(loop, options_.endpoint, "writer"),
+      read_backoff_(options_.retry_delay_ms, options_.endpoint.reconnect_max_ms),
+      write_backoff_(options_.retry_delay_ms, options_.endpoint.reconnect_max_ms),
       audit_bursts_(60'000, options_.audit_burst_per_minute) {
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
@@ -235,7 +232,7 @@ void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind, size_t asked) {
     ScheduleReadRetry();
     return;
   }
-  read_backoff_ms_ = 0;
+  read_backoff_.Reset();
   const redisReply* list = nullptr;
   if (kind == ReadKind::kReclaim) {
     // Redis 7: [next cursor, [entries], [ids deleted from the stream, now out of the PEL]].
@@ -305,8 +302,6 @@ void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind, size_t asked) {
 
 void RedisJobStore::ScheduleReadRetry() {
   if (shutting_down_) return;
-  read_backoff_ms_ =
-      NextBackoff(read_backoff_ms_, options_.retry_delay_ms, options_.endpoint.reconnect_max_ms);
   uv_timer_start(
       &read_retry_timer_,
       [](uv_timer_t* t) {
@@ -314,7 +309,7 @@ void RedisJobStore::ScheduleReadRetry() {
         if (!self->group_ready_) self->CreateGroup();
         self->MaybeRead();
       },
-      Ms(read_backoff_ms_), 0);
+      Ms(read_backoff_.Next(rng_)), 0);
 }
 
 void RedisJobStore::Accept(std::vector<StreamEntry> entries, ReadKind kind) {
@@ -869,7 +864,7 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
     ScheduleWriteRetry();
     return;
   }
-  write_backoff_ms_ = 0;
+  write_backoff_.Reset();
   op->use_eval = false;
   op->done(r);
   MaybeFinishClose();
@@ -879,12 +874,10 @@ void RedisJobStore::ScheduleWriteRetry() {
   if (shutting_down_ || uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
     return;
   }
-  write_backoff_ms_ =
-      NextBackoff(write_backoff_ms_, options_.retry_delay_ms, options_.endpoint.reconnect_max_ms);
   uv_timer_start(
       &write_retry_timer_,
       [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->SendQueued(); },
-      Ms(write_backoff_ms_), 0);
+      Ms(write_backoff_.Next(rng_)), 0);
 }
 
 void RedisJobStore::Defer(std::function<void()> fn) {

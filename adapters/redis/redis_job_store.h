@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "adapters/redis/audit_burst.h"
 #include "adapters/redis/redis_connection.h"
+#include "core/backoff.h"
 #include "core/ports.h"
 
 namespace sd::redis {
@@ -91,18 +93,18 @@ struct RedisStoreCounters {
   uint64_t dead_lettered = 0;
   uint64_t deleted_entries = 0;  // pending ids whose entry was gone from the stream
   uint64_t claims = 0;
-  uint64_t commits = 0;             // commits confirmed by Redis
-  uint64_t outcomes_written = 0;    // commits that wrote an outcome (not only acked)
-  uint64_t receipts = 0;            // receipts confirmed by Redis
-  uint64_t unmatched_receipts = 0;  // of those, quarantined
-  uint64_t duplicate_receipts = 0;  // of those, dropped as exact duplicates
+  uint64_t commits = 0;              // commits confirmed by Redis
+  uint64_t outcomes_written = 0;     // commits that wrote an outcome (not only acked)
+  uint64_t receipts = 0;             // receipts confirmed by Redis
+  uint64_t unmatched_receipts = 0;   // of those, quarantined
+  uint64_t duplicate_receipts = 0;   // of those, dropped as exact duplicates
   uint64_t unparsable_receipts = 0;  // of the quarantined: the carrier could not read them
-  uint64_t part_receipts = 0;       // of those, parts of a multipart job (aggregated)
-  uint64_t receipt_retries = 0;     // receipts asked again because their submit was not in yet
-  uint64_t write_retries = 0;       // writes re-sent after a lost connection or error reply
-  uint64_t script_calls = 0;        // script calls sent (a batch of commits is one; re-sends too)
-  uint64_t job_reads = 0;           // XREADGROUP / XAUTOCLAIM calls sent
-  uint64_t reconnects = 0;          // connections (reader or writer) lost after being ready
+  uint64_t part_receipts = 0;        // of those, parts of a multipart job (aggregated)
+  uint64_t receipt_retries = 0;      // receipts asked again because their submit was not in yet
+  uint64_t write_retries = 0;        // writes re-sent after a lost connection or error reply
+  uint64_t script_calls = 0;         // script calls sent (a batch of commits is one; re-sends too)
+  uint64_t job_reads = 0;            // XREADGROUP / XAUTOCLAIM calls sent
+  uint64_t reconnects = 0;           // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
   uint64_t touch_rounds = 0;  // idle-time refreshes of our in-process entries
   uint64_t errors = 0;        // error replies of any kind
@@ -296,7 +298,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   ReadKind phase_ = ReadKind::kOwnPending;  // kOwnPending until the drain reads an empty page
   std::string drain_cursor_ = "0";          // last own-pending id read in the drain
   std::string claim_cursor_ = "0-0";        // XAUTOCLAIM scan position
-  int64_t read_backoff_ms_ = 0;
+  Backoff read_backoff_;  // retry_delay_ms .. reconnect_max_ms; reset by a good read
   // Entries read by this process and not finished (committed or dead-lettered): the drain
   // after a reconnect and XAUTOCLAIM skip them so nothing is handed out twice, and the touch
   // keeps their idle time low so no other consumer reclaims them while we work on them.
@@ -305,9 +307,10 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   // Writes waiting for the writer connection (or for a retry after an error), in issue order.
   std::map<uint64_t, std::shared_ptr<WriteOp>> queue_;
   uint64_t next_seq_ = 0;
-  size_t outstanding_writes_ = 0;  // must-succeed writes sent and not yet answered
-  size_t outstanding_items_ = 0;   // the writes those calls carry
-  int64_t write_backoff_ms_ = 0;
+  size_t outstanding_writes_ = 0;                // must-succeed writes sent and not yet answered
+  size_t outstanding_items_ = 0;                 // the writes those calls carry
+  Backoff write_backoff_;                        // the same schedule, for writes
+  std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter
   bool touch_outstanding_ = false;
   bool script_load_refused_logged_ = false;
   bool touch_failure_logged_ = false;

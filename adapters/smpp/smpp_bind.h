@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "adapters/net/stream_connection.h"
-#include "adapters/smpp/backoff.h"
+#include "core/backoff.h"
 #include "adapters/smpp/send_rate.h"
 #include "adapters/smpp/session.h"
 #include "core/ports.h"

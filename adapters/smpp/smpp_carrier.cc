@@ -6,7 +6,7 @@
 #include <chrono>
 #include <random>
 
-#include "adapters/smpp/backoff.h"
+#include "core/backoff.h"
 
 namespace sd::smpp {
 

@@ -8,6 +8,7 @@
 
 #include "adapters/untrusted_log.h"
 #include "core/audit.h"
+#include "core/backoff.h"
 #include "daemon/lib/dispatch_log.h"
 
 namespace sd {
@@ -318,10 +319,9 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
   if (r.kind == SubmitResult::Kind::kTemporaryFailure || r.kind == SubmitResult::Kind::kWithheld) {
     --unsettled_[carrier];
   }
-  spdlog::debug(
-      "submit response: entry {} carrier {}: {}, message id '{}', status {}, detail '{}'",
-      Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
-      Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
+  spdlog::debug("submit response: entry {} carrier {}: {}, message id '{}', status {}, detail '{}'",
+                Untrusted(p.entry_id), carriers_[carrier].carrier->name(), SubmitKindWord(r.kind),
+                Untrusted(r.message_id), r.carrier_status, Untrusted(r.detail));
   switch (r.kind) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
@@ -370,9 +370,8 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       }
       // Every carrier of the route failed (or is down): back off, then start over.
       const int64_t now = clock_.NowMs();
-      p.backoff_ms = p.backoff_ms == 0 ? options_.retry_initial_ms
-                                       : std::min(p.backoff_ms * 2, options_.retry_max_ms);
-      p.not_before_ms = now + p.backoff_ms;
+      p.not_before_ms = now + JitteredBackoffMs(++p.rounds_failed, options_.retry_initial_ms,
+                                                options_.retry_max_ms, rng_);
       if (p.not_before_ms >= p.job.job.expires_ms) {
         Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref,
                Reason::kCarrierUnavailable, "carrier unavailable until expiry: " + r.detail);

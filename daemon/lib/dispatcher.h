@@ -18,6 +18,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,8 @@
 #include "core/key_ring.h"
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
-#include "core/reason.h"
 #include "core/ports.h"
+#include "core/reason.h"
 #include "core/submit_gate.h"
 
 namespace sd {
@@ -153,7 +154,7 @@ class Dispatcher : private SubmitGate {
     std::string entry_id;
     std::string key_id;
     int64_t not_before_ms = 0;  // retry backoff after a temporary failure
-    int64_t backoff_ms = 0;
+    int rounds_failed = 0;      // rounds in which every carrier of the route failed
     uint8_t pos = 0;    // the route position (carrier) the job is queued for or submitted to
     uint8_t tried = 0;  // bit per route position that failed temporarily in this round
   };
@@ -202,10 +203,11 @@ class Dispatcher : private SubmitGate {
   size_t at_carrier_ = 0;      // submits whose completion has not arrived yet (all carriers)
   // Per carrier: submitted and not yet settled (DispatchCarrier::max_unsettled).
   std::vector<size_t> unsettled_;
-  size_t credit_owed_ = 0;     // credit to hand back to the store in one grant
+  size_t credit_owed_ = 0;  // credit to hand back to the store in one grant
   bool stopping_ = false;
   std::function<void()> stopped_;
   DispatcherStats stats_;
+  std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter (core/backoff.h)
 };
 
 }  // namespace sd

@@ -629,7 +629,10 @@ TEST_F(DispatcherRoutesTest, WhenEveryCarrierFailsTheJobBacksOffAndStartsOverAtT
   backup_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
   dispatcher_->Tick();
   EXPECT_EQ(primary_.submits.size(), 1u);  // backing off
-  clock_.Advance(200);
+  clock_.Advance(199);  // the first round waits at least retry_initial_ms (200)
+  dispatcher_->Tick();
+  EXPECT_EQ(primary_.submits.size(), 1u);
+  clock_.Advance(201);  // and at most twice that (jittered: core/backoff.h)
   dispatcher_->Tick();
   ASSERT_EQ(primary_.submits.size(), 2u);
   primary_.CompleteAll(SubmitResult::Kind::kAccepted);
@@ -740,7 +743,7 @@ TEST_F(DispatcherRoutesTest, AJobInTheRetryQueueIsCheckedAgainToo) {
   Deliver({Entry("a", "+4917112345678")});
   backup_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
   SetRegistry(true);
-  clock_.Advance(200);
+  clock_.Advance(400);  // past the first round's backoff (at most 2 x retry_initial_ms)
   dispatcher_->Tick();
   store_.Flush();
   EXPECT_EQ(backup_.submits.size(), 1u);  // only the first attempt

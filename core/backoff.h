@@ -1,11 +1,13 @@
 #pragma once
-// Capped exponential backoff with jitter, for reconnecting a bind and for sending a part
-// again after a temporary SMPP error. Pure (the caller owns the randomness and the timer),
-// so tests check the delays with a seeded generator.
+// Capped exponential backoff with jitter: the one schedule every retry in the daemon waits
+// by (reconnecting a bind or a Redis connection, sending a part again after a temporary SMPP
+// error, re-reading or re-writing Redis after an error, a job whose route is down). Pure (the
+// caller owns the randomness and the timer), so tests check the delays with a seeded
+// generator.
 #include <cstdint>
 #include <random>
 
-namespace sd::smpp {
+namespace sd {
 
 // Delay before attempt `n` (1 = the first retry): uniform in [max(base, c/2), c] with
 // c = min(cap, base * 2^n). Always within [base, cap] (cap below base counts as base). The
@@ -27,4 +29,4 @@ class Backoff {
   int attempt_ = 0;
 };
 
-}  // namespace sd::smpp
+}  // namespace sd

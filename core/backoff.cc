@@ -1,8 +1,8 @@
-#include "adapters/smpp/backoff.h"
+#include "core/backoff.h"
 
 #include <algorithm>
 
-namespace sd::smpp {
+namespace sd {
 namespace {
 
 int64_t Ceiling(int n, int64_t base_ms, int64_t cap_ms) {
@@ -32,4 +32,4 @@ int64_t Backoff::ceiling_ms() const {
   return attempt_ == 0 ? 0 : Ceiling(attempt_, base_ms_, cap_ms_);
 }
 
-}  // namespace sd::smpp
+}  // namespace sd

@@ -1,13 +1,13 @@
 // JitteredBackoffMs / Backoff: the delays of reconnects and part retries are jittered,
 // grow, and stay within [base, cap]. Seeded generators make every case reproducible.
-#include "adapters/smpp/backoff.h"
+#include "core/backoff.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <vector>
 
-namespace sd::smpp {
+namespace sd {
 namespace {
 
 TEST(Backoff, EveryDelayIsWithinBaseAndCap) {
@@ -66,4 +66,4 @@ TEST(Backoff, CapBelowBaseMeansBase) {
 }
 
 }  // namespace
-}  // namespace sd::smpp
+}  // namespace sd
