@@ -6,18 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/net/tls_engine.h"
 
 namespace sd::net {
 
-namespace {
-
-template <typename T>
-uv_handle_t* AsHandle(T* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
-
-}  // namespace
+using loop::AsHandle;
 
 struct StreamConnection::Impl {
   enum class Phase {

@@ -130,7 +130,7 @@ void RedisJobStore::MoveDue() {
                     options_.delayed_set, options_.jobs_stream);
     }
     // More due than one chunk: go on at once (next loop turn) instead of the next tick.
-    if (left > 0) Defer([this] { MoveDue(); });
+    if (left > 0) Later([this] { MoveDue(); });
   };
   move_outstanding_ = true;
   Enqueue(std::move(op));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/redis/hiredis_uv.h"
 #include "adapters/untrusted_log.h"
 
@@ -268,17 +269,12 @@ void RedisConnection::Close(bool graceful, std::function<void()> done) {
 void RedisConnection::MaybeClosed() {
   if (!closing_ || ac_ != nullptr || !timer_open_) return;
   timer_open_ = false;
-  pending_closes_ = 2;
-  auto on_close = [](uv_handle_t* h) {
-    auto* self = static_cast<RedisConnection*>(h->data);
-    if (--self->pending_closes_ == 0 && self->closed_) {
-      auto cb = std::move(self->closed_);
-      self->closed_ = nullptr;
-      cb();
-    }
-  };
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
-  uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), on_close);
+  loop::CloseAll({loop::AsHandle(&timer_), loop::AsHandle(&heartbeat_timer_)}, [this] {
+    if (!closed_) return;
+    auto cb = std::move(closed_);
+    closed_ = nullptr;
+    cb();
+  });
 }
 
 }  // namespace sd::redis

@@ -103,7 +103,6 @@ class RedisConnection {
   uv_timer_t timer_;
   uv_timer_t heartbeat_timer_;
   bool timer_open_ = true;
-  int pending_closes_ = 0;
   bool ping_outstanding_ = false;
   uint64_t ping_sent_ms_ = 0;
   uint64_t generation_ = 0;  // bumps per connection: a stale PING reply is ignored

@@ -54,14 +54,15 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
       writer_(loop, options_.endpoint, "writer"),
       read_backoff_(options_.retry_delay_ms, options_.endpoint.reconnect_max_ms),
       write_backoff_(options_.retry_delay_ms, options_.endpoint.reconnect_max_ms),
+      next_turn_(loop),
       audit_bursts_(60'000, options_.audit_burst_per_minute) {
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
   for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
-        &move_timer_, &receipt_retry_timer_, &read_linger_timer_, &write_linger_timer_}) {
+       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &close_timer_, &move_timer_,
+        &receipt_retry_timer_, &read_linger_timer_, &write_linger_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
   }
@@ -175,8 +176,8 @@ void RedisJobStore::StopReading() {
 
 void RedisJobStore::MaybeRead() {
   if (!reading_ || closing_ || read_outstanding_ || credit_ == 0 || !reader_.ready()) return;
-  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_retry_timer_))) return;   // backing off
-  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_linger_timer_))) return;  // batching
+  if (uv_is_active(loop::AsHandle(&read_retry_timer_))) return;   // backing off
+  if (uv_is_active(loop::AsHandle(&read_linger_timer_))) return;  // batching
   if (!group_ready_) {
     CreateGroup();
     return;
@@ -489,7 +490,7 @@ void RedisJobStore::PublishStats(std::vector<std::string> field_values, int64_t 
 void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
                           std::function<void(std::vector<ClaimState>)> done) {
   if (reqs.empty()) {
-    Defer([done = std::move(done)] { done({}); });
+    Later([done = std::move(done)] { done({}); });
     return;
   }
   struct Collector {
@@ -555,10 +556,9 @@ void RedisJobStore::ScheduleFlush() {
   // Called before a write joins pending_writes_: the first one of a round schedules the flush.
   constexpr size_t kFullCall = 256;  // what one script call carries (FlushPendingWrites)
   if (options_.write_linger_ms <= 0 || pending_writes_.size() + 1 >= kFullCall) {
-    if (pending_writes_.empty() ||
-        uv_is_active(reinterpret_cast<uv_handle_t*>(&write_linger_timer_))) {
+    if (pending_writes_.empty() || uv_is_active(loop::AsHandle(&write_linger_timer_))) {
       uv_timer_stop(&write_linger_timer_);
-      Defer([this] { FlushPendingWrites(); });
+      Later([this] { FlushPendingWrites(); });
     }
     return;
   }
@@ -748,7 +748,7 @@ void RedisJobStore::OnReceiptRetryTimer() {
   while (due < unmatched_.size() && unmatched_[due].first <= now) ++due;
   if (due > 0) {
     // Back in line like new receipts: behind the commits issued meanwhile.
-    if (pending_writes_.empty()) Defer([this] { FlushPendingWrites(); });  // no linger: late
+    if (pending_writes_.empty()) Later([this] { FlushPendingWrites(); });  // no linger: late
     for (size_t i = 0; i < due; ++i) pending_writes_.push_back(std::move(unmatched_[i].second));
     unmatched_.erase(unmatched_.begin(), unmatched_.begin() + static_cast<ptrdiff_t>(due));
   }
@@ -856,7 +856,7 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
       group_ready_ = false;
       CreateGroup();
     }
-    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
+    if (!uv_is_active(loop::AsHandle(&write_retry_timer_))) {
       spdlog::error("redis: {} script: {} (retrying)", op->script->name,
                     Untrusted(ReplyString(r), kLogMessageMax));
     }
@@ -871,7 +871,7 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
 }
 
 void RedisJobStore::ScheduleWriteRetry() {
-  if (shutting_down_ || uv_is_active(reinterpret_cast<uv_handle_t*>(&write_retry_timer_))) {
+  if (shutting_down_ || uv_is_active(loop::AsHandle(&write_retry_timer_))) {
     return;
   }
   uv_timer_start(
@@ -880,18 +880,9 @@ void RedisJobStore::ScheduleWriteRetry() {
       Ms(write_backoff_.Next(rng_)), 0);
 }
 
-void RedisJobStore::Defer(std::function<void()> fn) {
+void RedisJobStore::Later(std::function<void()> fn) {
   if (shutting_down_) return;  // after Close no completion runs (see Close)
-  deferred_.push_back(std::move(fn));
-  uv_timer_start(
-      &deferred_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<RedisJobStore*>(t->data);
-        auto fns = std::move(self->deferred_);
-        self->deferred_.clear();
-        for (auto& f : fns) f();
-      },
-      0, 0);
+  next_turn_.Post(std::move(fn));
 }
 
 // ---- Shutdown ---------------------------------------------------------------------------
@@ -934,7 +925,7 @@ void RedisJobStore::FinishClose() {
   shutting_down_ = true;
   abandon_writes_ = true;  // from here on, late replies (and null replies) are ignored
   queue_.clear();
-  parts_left_ = 2 + kTimers;
+  parts_left_ = 3;
   // Not graceful: every write worth waiting for has been answered (or given up on), and a
   // graceful disconnect would wait for a BLOCKed read or a hung server.
   reader_.Close(false, [this] { PartClosed(); });
@@ -945,18 +936,17 @@ void RedisJobStore::FinishClose() {
                  unmatched_.size());
     unmatched_.clear();
   }
-  for (uv_timer_t* t :
-       {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &deferred_timer_, &close_timer_,
-        &move_timer_, &receipt_retry_timer_, &read_linger_timer_, &write_linger_timer_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(t),
-             [](uv_handle_t* h) { static_cast<RedisJobStore*>(h->data)->PartClosed(); });
-  }
+  using loop::AsHandle;
+  loop::CloseAll(
+      {AsHandle(&claim_timer_), AsHandle(&write_retry_timer_), AsHandle(&read_retry_timer_),
+       AsHandle(&close_timer_), AsHandle(&move_timer_), AsHandle(&receipt_retry_timer_),
+       AsHandle(&read_linger_timer_), AsHandle(&write_linger_timer_), next_turn_.handle()},
+      [this] { PartClosed(); });
 }
 
 void RedisJobStore::PartClosed() {
   if (--parts_left_ > 0) return;
   closed_done_ = true;
-  deferred_.clear();
   if (closed_) {
     auto cb = std::move(closed_);
     closed_ = nullptr;

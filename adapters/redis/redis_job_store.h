@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/redis/audit_burst.h"
 #include "adapters/redis/redis_connection.h"
 #include "core/backoff.h"
@@ -267,7 +268,8 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void Send(std::shared_ptr<WriteOp> op);
   void OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* reply);
   void ScheduleWriteRetry();
-  void Defer(std::function<void()> fn);
+  // Runs `fn` on the next loop turn, never inline; nothing runs once the store shuts down.
+  void Later(std::function<void()> fn);
   void MaybeFinishClose();
   void FinishClose();
   void PartClosed();
@@ -315,25 +317,23 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   bool script_load_refused_logged_ = false;
   bool touch_failure_logged_ = false;
 
-  std::vector<std::function<void()>> deferred_;  // completions that must not run inline
-  std::vector<PendingWrite> pending_writes_;     // commits (and receipts behind them) of this turn
+  loop::NextTurn next_turn_;                  // completions that must not run inline (Later)
+  std::vector<PendingWrite> pending_writes_;  // commits (and receipts behind them) of this turn
   uv_timer_t claim_timer_;
   uv_timer_t write_retry_timer_;
   uv_timer_t read_retry_timer_;
-  uv_timer_t deferred_timer_;
   uv_timer_t close_timer_;
   uv_timer_t move_timer_;           // delay queue mover
   uv_timer_t receipt_retry_timer_;  // receipts not matched yet, asked again
   uv_timer_t read_linger_timer_;    // read_linger_ms after a short read
   uv_timer_t write_linger_timer_;   // write_linger_ms after the first pending write
-  static constexpr int kTimers = 9;
   std::vector<std::pair<int64_t, PendingWrite>> unmatched_;  // (due ms, receipt), due order
 
   bool started_ = false;
   bool closing_ = false;         // Close called: no new reads; writes drain
   bool shutting_down_ = false;   // connections and timers are being closed
   bool abandon_writes_ = false;  // Close timed out: unconfirmed writes are dropped
-  int parts_left_ = 0;           // handles still closing
+  int parts_left_ = 0;           // the two connections and the group of handles still closing
   bool closed_done_ = false;
   std::function<void()> closed_;
   mutable RedisStoreCounters counters_;

@@ -11,6 +11,8 @@
 
 namespace sd::smpp {
 
+using loop::AsHandle;
+
 namespace {
 
 std::string Hex32(uint32_t v) {
@@ -18,13 +20,6 @@ std::string Hex32(uint32_t v) {
   snprintf(buf, sizeof buf, "0x%08X", v);
   return buf;
 }
-
-template <typename T>
-uv_handle_t* AsHandle(T* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
-
-constexpr int kHandles = 5;  // tick, reconnect, pace timers; flush idle + check
 
 }  // namespace
 
@@ -41,11 +36,10 @@ SmppBind::SmppBind(uv_loop_t* loop, SmppBindOptions options)
   uv_check_init(loop_, &flush_check_);
   tick_timer_.data = reconnect_timer_.data = pace_timer_.data = this;
   flush_idle_.data = flush_check_.data = this;
-  open_handles_ = kHandles;
 }
 
 SmppBind::~SmppBind() {
-  if (open_handles_ != 0) {
+  if (!handles_closed_) {
     spdlog::critical("bind {}: destroyed before Close() completed", options_.name);
   }
 }
@@ -442,19 +436,15 @@ void SmppBind::MaybeClosed() {
     deferred_.clear();
     for (auto& fn : deferred) fn();
   }
-  auto on_close = [](uv_handle_t* h) {
-    auto* self = static_cast<SmppBind*>(h->data);
-    if (--self->open_handles_ == 0 && self->closed_) {
-      auto cb = std::move(self->closed_);
-      self->closed_ = nullptr;
-      cb();  // may destroy the bind: nothing touches `self` after this
-    }
-  };
-  uv_close(AsHandle(&tick_timer_), on_close);
-  uv_close(AsHandle(&reconnect_timer_), on_close);
-  uv_close(AsHandle(&pace_timer_), on_close);
-  uv_close(AsHandle(&flush_idle_), on_close);
-  uv_close(AsHandle(&flush_check_), on_close);
+  loop::CloseAll({AsHandle(&tick_timer_), AsHandle(&reconnect_timer_), AsHandle(&pace_timer_),
+                  AsHandle(&flush_idle_), AsHandle(&flush_check_)},
+                 [this] {
+                   handles_closed_ = true;
+                   if (!closed_) return;
+                   auto cb = std::move(closed_);
+                   closed_ = nullptr;
+                   cb();  // may destroy the bind: nothing touches `this` after this
+                 });
 }
 
 }  // namespace sd::smpp

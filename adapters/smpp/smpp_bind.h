@@ -15,10 +15,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/net/stream_connection.h"
-#include "core/backoff.h"
 #include "adapters/smpp/send_rate.h"
 #include "adapters/smpp/session.h"
+#include "core/backoff.h"
 #include "core/ports.h"
 
 namespace sd::smpp {
@@ -82,7 +83,7 @@ struct SmppBindCounters {
   uint64_t binds = 0;
   uint64_t bind_failures = 0;
   uint64_t disconnects = 0;
-  uint64_t submits = 0;  // submit_sm PDUs sent
+  uint64_t submits = 0;   // submit_sm PDUs sent
   uint64_t withheld = 0;  // parts not written because the SubmitGate refused their job
   uint64_t accepted = 0;
   uint64_t throttled = 0;
@@ -176,7 +177,7 @@ class SmppBind {
   Backoff reconnect_;  // jittered, capped; reset by a good bind
   std::mt19937_64 rng_;
   bool closing_ = false;
-  int open_handles_ = 0;
+  bool handles_closed_ = false;  // every handle closed: the bind may be destroyed
   int closing_connections_ = 0;
   std::function<void()> closed_;
   SmppBindCounters counters_;

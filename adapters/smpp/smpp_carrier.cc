@@ -33,22 +33,14 @@ struct SmppCarrier::Job {
   JobClearance clearance;
 };
 
-namespace {
-
-template <typename T>
-uv_handle_t* AsHandle(T* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
-
-}  // namespace
+using loop::AsHandle;
 
 SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
     : loop_(loop),
       options_(std::move(options)),
       next_ref_(static_cast<uint16_t>(std::random_device{}())),
-      rng_(std::random_device{}()) {
-  uv_idle_init(loop_, &defer_idle_);
-  defer_idle_.data = this;
+      rng_(std::random_device{}()),
+      next_turn_(loop) {
   uv_timer_init(loop_, &retry_timer_);
   retry_timer_.data = this;
   const int total = std::max(1, options_.transmit_binds) + std::max(0, options_.receiver_binds);
@@ -86,8 +78,7 @@ SmppCarrier::SmppCarrier(uv_loop_t* loop, SmppCarrierOptions options)
 }
 
 SmppCarrier::~SmppCarrier() {
-  if (open_binds_ != 0 || !uv_is_closing(AsHandle(&defer_idle_)) ||
-      !uv_is_closing(AsHandle(&retry_timer_))) {
+  if (open_binds_ != 0 || !next_turn_.closed() || !uv_is_closing(AsHandle(&retry_timer_))) {
     spdlog::critical("carrier {}: destroyed before Close() completed", options_.name);
   }
 }
@@ -378,19 +369,8 @@ std::string SmppCarrier::MatchKey(std::string_view id, bool submitted) {
 }
 
 void SmppCarrier::Defer(std::function<void()> fn) {
-  if (uv_is_closing(AsHandle(&defer_idle_))) {
+  if (!next_turn_.Post(std::move(fn))) {
     spdlog::critical("carrier {}: used after Close(); a completion is dropped", options_.name);
-    return;
-  }
-  deferred_.push_back(std::move(fn));
-  if (!uv_is_active(AsHandle(&defer_idle_))) {
-    uv_idle_start(&defer_idle_, [](uv_idle_t* h) {
-      auto* self = static_cast<SmppCarrier*>(h->data);
-      uv_idle_stop(h);
-      auto deferred = std::move(self->deferred_);
-      self->deferred_.clear();
-      for (auto& f : deferred) f();
-    });
   }
 }
 
@@ -412,21 +392,13 @@ void SmppCarrier::Close(std::function<void()> done) {
 void SmppCarrier::OnBindClosed() {
   if (--open_binds_ != 0) return;
   // Completions queued by Submit() calls that failed fast run before the close.
-  while (!deferred_.empty()) {
-    auto deferred = std::move(deferred_);
-    deferred_.clear();
-    for (auto& f : deferred) f();
-  }
-  auto on_close = [](uv_handle_t* h) {
-    auto* self = static_cast<SmppCarrier*>(h->data);
-    if (--self->open_handles_ == 0 && self->closed_) {
-      auto cb = std::move(self->closed_);
-      self->closed_ = nullptr;
-      cb();  // may destroy the carrier
-    }
-  };
-  uv_close(AsHandle(&defer_idle_), on_close);
-  uv_close(AsHandle(&retry_timer_), on_close);
+  next_turn_.Drain();
+  loop::CloseAll({next_turn_.handle(), AsHandle(&retry_timer_)}, [this] {
+    if (!closed_) return;
+    auto cb = std::move(closed_);
+    closed_ = nullptr;
+    cb();  // may destroy the carrier
+  });
 }
 
 }  // namespace sd::smpp

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/smpp/smpp_bind.h"
 #include "adapters/smpp/submit_parts.h"
 #include "core/message_id.h"
@@ -173,7 +174,6 @@ class SmppCarrier final : public Carrier {
   std::vector<std::unique_ptr<SmppBind>> binds_;
   size_t next_bind_ = 0;    // round-robin start among equally loaded binds
   uint16_t next_ref_;       // concatenation reference, per carrier, wraps
-  uv_idle_t defer_idle_;    // runs deferred completions on the next loop turn
   uv_timer_t retry_timer_;  // fires at the earliest due retry in retries_
   // Parts waiting out a backoff, by due time (loop ms). A multimap: many parts may be due in
   // the same millisecond, and they go out in the order they failed.
@@ -182,9 +182,8 @@ class SmppCarrier final : public Carrier {
     size_t index;
   };
   std::multimap<uint64_t, Retry> retries_;
-  std::mt19937_64 rng_;   // retry jitter
-  int open_handles_ = 2;  // defer_idle_, retry_timer_: closed last, in OnBindClosed
-  std::vector<std::function<void()>> deferred_;
+  std::mt19937_64 rng_;       // retry jitter
+  loop::NextTurn next_turn_;  // deferred completions; closed last, in OnBindClosed
   bool closing_ = false;
   int open_binds_ = 0;
   std::function<void()> closed_;

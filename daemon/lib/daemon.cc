@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/untrusted_log.h"
 #include "daemon/lib/adapter_options.h"
 #include "daemon/lib/policy_loader.h"
@@ -85,8 +86,7 @@ void Daemon::BuildRegistry(const MasterKey& master) {
 template <typename Handle>
 void Daemon::InitHandle(Handle* h) {
   h->data = this;
-  handles_.push_back(reinterpret_cast<uv_handle_t*>(h));
-  ++handles_open_;
+  handles_.push_back(loop::AsHandle(h));
 }
 
 void Daemon::Start(bool handle_signals) {
@@ -254,10 +254,7 @@ void Daemon::CloseStore() {
 }
 
 void Daemon::CloseHandles() {
-  for (uv_handle_t* h : handles_) {
-    if (uv_is_closing(h)) continue;
-    uv_close(h, [](uv_handle_t* closed) { --static_cast<Daemon*>(closed->data)->handles_open_; });
-  }
+  loop::CloseAll(handles_, [this] { handles_closed_ = true; });
 }
 
 }  // namespace sd

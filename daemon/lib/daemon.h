@@ -55,7 +55,7 @@ class Daemon {
   void LogStats();
 
   bool ready() const { return ready_sent_; }
-  bool finished() const { return handles_open_ == 0 && finishing_; }
+  bool finished() const { return handles_closed_; }
   const Dispatcher& dispatcher() const { return *dispatcher_; }
   const redis::RedisJobStore& store() const { return *store_; }
   const Config& config() const { return config_; }
@@ -91,7 +91,7 @@ class Daemon {
   uv_timer_t tick_{}, stats_{}, shutdown_deadline_{}, watchdog_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
   std::vector<uv_handle_t*> handles_;  // initialised, to close at the end
-  size_t handles_open_ = 0;
+  bool handles_closed_ = false;
   bool ready_sent_ = false;
   bool stopping_ = false;
   bool finishing_ = false;
