@@ -29,7 +29,9 @@ std::pair<uint64_t, uint64_t> ParseId(const std::string& id) {
   return {ms, seq};
 }
 
-uint64_t Ms(int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 1)); }
+// A timer delay in libuv's unit from a configured or computed ms value: at least 1, so a
+// configured 0 never becomes a busy loop.
+uint64_t TimerMs(int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 1)); }
 
 }  // namespace
 
@@ -94,11 +96,11 @@ void RedisJobStore::Start() {
   reader_.Start();
   uv_timer_start(
       &claim_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnClaimTick(); },
-      Ms(options_.claim_interval_ms), Ms(options_.claim_interval_ms));
+      TimerMs(options_.claim_interval_ms), TimerMs(options_.claim_interval_ms));
   if (options_.defer_move_interval_ms > 0) {
     uv_timer_start(
         &move_timer_, [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->MoveDue(); },
-        Ms(options_.defer_move_interval_ms), Ms(options_.defer_move_interval_ms));
+        TimerMs(options_.defer_move_interval_ms), TimerMs(options_.defer_move_interval_ms));
   }
 }
 
@@ -295,7 +297,7 @@ void RedisJobStore::OnReadReply(redisReply* r, ReadKind kind, size_t asked) {
     uv_timer_start(
         &read_linger_timer_,
         [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->MaybeRead(); },
-        Ms(options_.read_linger_ms), 0);
+        TimerMs(options_.read_linger_ms), 0);
     return;
   }
   MaybeRead();
@@ -310,7 +312,7 @@ void RedisJobStore::ScheduleReadRetry() {
         if (!self->group_ready_) self->CreateGroup();
         self->MaybeRead();
       },
-      Ms(read_backoff_.Next(rng_)), 0);
+      TimerMs(read_backoff_.Next(rng_)), 0);
 }
 
 void RedisJobStore::Accept(std::vector<StreamEntry> entries, ReadKind kind) {
@@ -566,7 +568,7 @@ void RedisJobStore::ScheduleFlush() {
     uv_timer_start(
         &write_linger_timer_,
         [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->FlushPendingWrites(); },
-        Ms(options_.write_linger_ms), 0);
+        TimerMs(options_.write_linger_ms), 0);
   }
 }
 
@@ -877,7 +879,7 @@ void RedisJobStore::ScheduleWriteRetry() {
   uv_timer_start(
       &write_retry_timer_,
       [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->SendQueued(); },
-      Ms(write_backoff_.Next(rng_)), 0);
+      TimerMs(write_backoff_.Next(rng_)), 0);
 }
 
 void RedisJobStore::Later(std::function<void()> fn) {

@@ -125,7 +125,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     }
     ++stats_.admitted;
     Pending p{std::move(d.result).value(), entry.entry_id, entry.key_id};
-    RouteChoice& route = p.job.route;
+    RouteChoice& route = p.admitted.route;
     if (router == nullptr || route.count == 0) {
       route.carriers[0] = 0;  // no routes: the one carrier
       route.count = 1;
@@ -142,9 +142,9 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
         continue;
       }
     }
-    const int64_t ttl =
-        std::max<int64_t>(p.job.job.expires_ms - clock_.NowMs(), 0) + options_.idempotency_grace_ms;
-    claims.push_back(ClaimRequest{entry.entry_id, p.job.job.id, ttl});
+    const int64_t ttl = std::max<int64_t>(p.admitted.job.expires_ms - clock_.NowMs(), 0) +
+                        options_.idempotency_grace_ms;
+    claims.push_back(ClaimRequest{entry.entry_id, p.admitted.job.id, ttl});
     admitted.push_back(std::move(p));
   }
   if (claims.empty()) return;
@@ -160,11 +160,11 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = jobs[i];
     const ClaimState state = i < states.size() ? states[i] : ClaimState::kResume;
-    spdlog::debug("claim: entry {} job '{}': {}", Untrusted(p.entry_id), Untrusted(p.job.job.id),
-                  ClaimStateWord(state));
+    spdlog::debug("claim: entry {} job '{}': {}", Untrusted(p.entry_id),
+                  Untrusted(p.admitted.job.id), ClaimStateWord(state));
     switch (state) {
       case ClaimState::kReplay:
-        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kReplay,
+        Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, Reason::kReplay,
                "job id already used by another entry");
         continue;
       case ClaimState::kAlreadyDone: {
@@ -173,7 +173,7 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
         ++stats_.already_done;
         Outcome o;
         o.entry_id = p.entry_id;
-        o.job_id = p.job.job.id;
+        o.job_id = p.admitted.job.id;
         CommitOutcome(std::move(o));
         continue;
       }
@@ -193,7 +193,7 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
 }
 
 void Dispatcher::Enqueue(Pending p, bool front) {
-  const RouteChoice& route = p.job.route;
+  const RouteChoice& route = p.admitted.route;
   int pick = -1;
   for (uint8_t i = 0; i < route.count && pick < 0; ++i) {
     if ((p.tried & (1u << i)) == 0 && Up(route.carriers[i])) pick = i;
@@ -237,7 +237,8 @@ void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {
     ++stats_.revoked_before_submit;
     AuditPending(p, reason, detail);
   }
-  Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, reason, std::move(detail));
+  Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, reason,
+         std::move(detail));
 }
 
 void Dispatcher::Pump() {
@@ -253,20 +254,20 @@ void Dispatcher::Pump() {
       Pending p = std::move(q.front());
       q.pop_front();
       if (policy == nullptr) policy = policy_reader_.Current();
-      const GateVerdict v = Sendable(*policy, p.key_id, p.job.job.expires_ms, clock_.NowMs());
+      const GateVerdict v = Sendable(*policy, p.key_id, p.admitted.job.expires_ms, clock_.NowMs());
       if (!v.send()) {
         Withhold(p, v.reason, v.detail);
         continue;
       }
       SubmitRequest req;
-      req.destination = p.job.job.destination;
-      req.sender = p.job.job.sender;
-      req.text = p.job.text;
-      req.text_utf8 = p.job.job.text;
-      req.expires_ms = p.job.job.expires_ms;
+      req.destination = p.admitted.job.destination;
+      req.sender = p.admitted.job.sender;
+      req.text = p.admitted.text;
+      req.text_utf8 = p.admitted.job.text;
+      req.expires_ms = p.admitted.job.expires_ms;
       req.key_id = p.key_id;
       spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
-                    Untrusted(p.job.job.id), carrier.name(), p.job.text.segments);
+                    Untrusted(p.admitted.job.id), carrier.name(), p.admitted.text.segments);
       ++at_carrier_;
       ++unsettled_[c];
       ++stats_.carrier_attempts;
@@ -287,15 +288,15 @@ void Dispatcher::MoveOffDownCarriers() {
     for (Pending& p : waiting) {
       // Jobs wait here only while no carrier of their route is up; they must not outlive
       // their validity (Pump, which checks it, never visits a carrier that is down).
-      if (p.job.job.expires_ms <= now) {
-        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kExpired,
+      if (p.admitted.job.expires_ms <= now) {
+        Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, Reason::kExpired,
                "expired while every carrier of its route was down");
         continue;
       }
       // Another carrier of the route that is up takes it: an untried one first; failing that
       // one tried before (it has recovered since), so a job never waits on a carrier that is
       // down while another of its route is up.
-      const RouteChoice& route = p.job.route;
+      const RouteChoice& route = p.admitted.route;
       bool untried = false, tried_up = false;
       for (uint8_t i = 0; i < route.count; ++i) {
         if (i == p.pos || !Up(route.carriers[i])) continue;
@@ -326,14 +327,14 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
     case SubmitResult::Kind::kAccepted: {
       Outcome o;
       o.entry_id = p.entry_id;
-      o.job_id = p.job.job.id;
+      o.job_id = p.admitted.job.id;
       o.key_id = p.key_id;
-      o.client_ref = p.job.job.client_ref;
+      o.client_ref = p.admitted.job.client_ref;
       o.status = OutcomeStatus::kSubmitted;
       o.carrier = carriers_[carrier].carrier->name();  // the one that took it
       o.message_id = std::move(r.message_id);
       o.match_keys = std::move(r.match_keys);
-      o.segments = r.segments > 0 ? r.segments : p.job.text.segments;
+      o.segments = r.segments > 0 ? r.segments : p.admitted.text.segments;
       ++stats_.submitted;
       CommitOutcome(std::move(o), static_cast<int>(carrier));
       break;
@@ -346,7 +347,8 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       break;
     case SubmitResult::Kind::kPermanentFailure:
       // Not failed over: the carrier judged the message itself; another would resend it.
-      Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref, Reason::kCarrierRejected,
+      Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref,
+             Reason::kCarrierRejected,
              r.detail.empty() ? "carrier status " + std::to_string(r.carrier_status) : r.detail,
              static_cast<int>(carrier));
       break;
@@ -359,7 +361,7 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       // The carrier has already retried on its own (max_temporary_attempts): try the next
       // carrier of the route that is up now, without waiting.
       p.tried = static_cast<uint8_t>(p.tried | (1u << p.pos));
-      const RouteChoice& route = p.job.route;
+      const RouteChoice& route = p.admitted.route;
       bool next = false;
       for (uint8_t i = 0; i < route.count && !next; ++i) {
         next = (p.tried & (1u << i)) == 0 && Up(route.carriers[i]);
@@ -372,8 +374,8 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       const int64_t now = clock_.NowMs();
       p.not_before_ms = now + JitteredBackoffMs(++p.rounds_failed, options_.retry_initial_ms,
                                                 options_.retry_max_ms, rng_);
-      if (p.not_before_ms >= p.job.job.expires_ms) {
-        Reject(p.entry_id, p.job.job.id, p.key_id, p.job.job.client_ref,
+      if (p.not_before_ms >= p.admitted.job.expires_ms) {
+        Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref,
                Reason::kCarrierUnavailable, "carrier unavailable until expiry: " + r.detail);
         break;
       }
@@ -433,8 +435,8 @@ void Dispatcher::Audit(Reason reason, std::string_view action, const StreamEntry
 void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view detail) {
   ++stats_.audit_events;
   if (audit_ == nullptr) return;
-  audit_->Emit(MakeAuditEvent(reason, kAuditRejected, p.entry_id, p.job.job.id, p.key_id,
-                              p.job.job.destination, detail, clock_.NowMs()));
+  audit_->Emit(MakeAuditEvent(reason, kAuditRejected, p.entry_id, p.admitted.job.id, p.key_id,
+                              p.admitted.job.destination, detail, clock_.NowMs()));
 }
 
 void Dispatcher::CommitOutcome(Outcome outcome, int settles) {

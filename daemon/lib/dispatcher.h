@@ -150,7 +150,7 @@ class Dispatcher : private SubmitGate {
 
  private:
   struct Pending {
-    Admitted job;  // job.route: the carriers to try, as indices into carriers_
+    Admitted admitted;  // admitted.route: the carriers to try, as indices into carriers_
     std::string entry_id;
     std::string key_id;
     int64_t not_before_ms = 0;  // retry backoff after a temporary failure
