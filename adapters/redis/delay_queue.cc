@@ -73,12 +73,12 @@ void RedisJobStore::Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
              EncodeDelayedMember(entry)};
   op.done = [this, id = entry.entry_id, done = std::move(done)](redisReply* r) {
     const long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (v == 1) {
+    if (v == kDeferDone) {
       ++counters_.deferred;
     } else {
-      // 0: the first send ran and its reply was lost, or the entry got an outcome meanwhile;
-      // 2: another consumer reclaimed it (we were presumed dead) and handles it. Either way
-      // there is nothing left to do here.
+      // kDeferGone: the first send ran and its reply was lost, or the entry got an outcome
+      // meanwhile; kDeferOtherConsumer: another consumer reclaimed it (we were presumed dead) and
+      // handles it. Either way there is nothing left to do here.
       ++counters_.defer_skipped;
     }
     in_process_.erase(id);

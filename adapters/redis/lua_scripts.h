@@ -18,16 +18,25 @@ struct LuaScript {
 // Returns an array, per job: 0 new, 1 resume, 2 already done, 3 replay.
 // (resume = the same entry, redelivered, no outcome yet).
 extern const LuaScript kClaimScript;
+enum ClaimReply : long long { kClaimNew = 0, kClaimResume = 1, kClaimDone = 2, kClaimReplay = 3 };
 
 // A batch of outcomes in one call (layout in lua_scripts.cc): per outcome, writes the outcome
 // and its correlation keys (one per part) only if its guard was not set yet; always XACKs.
 // Returns per outcome 1 written or 0 already there.
 extern const LuaScript kCommitManyScript;
+enum CommitReply : long long { kCommitAlreadyThere = 0, kCommitWritten = 1 };
 
 // A batch of receipts (layout in lua_scripts.cc). Returns per receipt 1 written, 0 unmatched
 // (quarantined), 2 duplicate (already recorded), 3 one part of a multipart job noted (its one
 // receipt comes when all parts are final), 4 not matched yet (retried, then quarantined).
 extern const LuaScript kReceiptScript;
+enum ReceiptReply : long long {
+  kReceiptUnmatched = 0,
+  kReceiptWritten = 1,
+  kReceiptDuplicate = 2,
+  kReceiptPartNoted = 3,
+  kReceiptNotYet = 4,
+};
 
 // KEYS: jobs stream, dead-letter stream, outcomes stream, outcome guard.
 // ARGV: entry id, group, guard ttl ms, outcome maxlen, deliveries, key id, entry field/value
@@ -52,6 +61,7 @@ extern const LuaScript kAuditScript;
 // idempotency record if it names this entry, XACKs. Returns 1 deferred, 0 no longer pending
 // (done before: a retry after a lost reply, or an outcome), 2 pending for another consumer.
 extern const LuaScript kDeferScript;
+enum DeferReply : long long { kDeferGone = 0, kDeferDone = 1, kDeferOtherConsumer = 2 };
 
 // KEYS: delayed set, jobs stream. ARGV: max members per call.
 // Moves members due by Redis' clock (TIME) back onto the jobs stream (XADD v kid job sig) and

@@ -525,18 +525,18 @@ void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
                                 ? r->element[k]->integer
                                 : -1;
         switch (v) {
-          case 0:
+          case kClaimNew:
             c->states[i] = ClaimState::kNew;
             break;
-          case 2:
+          case kClaimDone:
             c->states[i] = ClaimState::kAlreadyDone;
             break;
-          case 3:
+          case kClaimReplay:
             c->states[i] = ClaimState::kReplay;
             break;
           default:
             c->states[i] = ClaimState::kResume;
-            break;  // 1 (or a surprise: never skip)
+            break;  // kClaimResume (or a surprise: never skip)
         }
       }
       c->remaining -= end - start;
@@ -617,7 +617,8 @@ void RedisJobStore::FlushPendingWrites() {
       for (size_t i = 0; i < dones.size(); ++i) {
         ++counters_.commits;
         if (r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-            r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1) {
+            r->element[i]->type == REDIS_REPLY_INTEGER &&
+            r->element[i]->integer == kCommitWritten) {
           ++counters_.outcomes_written;
         }
         in_process_.erase(dones[i].first);
@@ -708,15 +709,15 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
                                   r->element[i]->type == REDIS_REPLY_INTEGER
                               ? r->element[i]->integer
                               : -1;
-      if (v == 4) {
+      if (v == kReceiptNotYet) {
         RetryUnmatched(std::move(w));
         continue;
       }
       ++counters_.receipts;
-      if (v == 0) ++counters_.unmatched_receipts;
-      if (v == 0 && w.receipt->message_id.empty()) ++counters_.unparsable_receipts;
-      if (v == 2) ++counters_.duplicate_receipts;
-      if (v == 3) ++counters_.part_receipts;
+      if (v == kReceiptUnmatched) ++counters_.unmatched_receipts;
+      if (v == kReceiptUnmatched && w.receipt->message_id.empty()) ++counters_.unparsable_receipts;
+      if (v == kReceiptDuplicate) ++counters_.duplicate_receipts;
+      if (v == kReceiptPartNoted) ++counters_.part_receipts;
       w.done();
     }
   };
