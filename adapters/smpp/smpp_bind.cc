@@ -126,86 +126,12 @@ void SmppBind::ProcessEvents() {
         spdlog::error("bind {}: bind refused with status {}", options_.name, Hex32(e.status));
         break;
       case SessionEvent::Kind::kSubmitDone:
-      case SessionEvent::Kind::kSubmitTimedOut: {
-        auto it = inflight_.find(e.sequence);
-        if (it == inflight_.end()) break;
-        PartDone done = std::move(it->second);
-        inflight_.erase(it);
-        PartResult r;
-        if (e.kind == SessionEvent::Kind::kSubmitTimedOut) {
-          ++counters_.timeouts;
-          ++counters_.temporary_failures;
-          r.kind = PartResult::Kind::kTemporary;
-          r.detail = "submit_sm_resp timed out";
-        } else if (e.status == status::kOk) {
-          ++counters_.accepted;
-          rate_.OnAccepted(NowNs());
-          r.kind = PartResult::Kind::kAccepted;
-          r.message_id = std::move(e.message_id);
-        } else {
-          r.status = e.status;
-          r.detail = "smpp status " + Hex32(e.status);
-          switch (ClassifySubmitStatus(e.status, options_.extra_temporary_statuses)) {
-            case SubmitStatusClass::kThrottled:
-              ++counters_.throttled;
-              if (e.status == status::kMsgQFul) {
-                rate_.OnQueueFull(NowNs());
-              } else {
-                rate_.OnThrottled(NowNs());
-              }
-              r.kind = PartResult::Kind::kThrottled;
-              break;
-            case SubmitStatusClass::kTemporary:
-              rate_.OnAccepted(NowNs());  // answered, just not for load: no pace signal
-              ++counters_.temporary_failures;
-              r.kind = PartResult::Kind::kTemporary;
-              break;
-            case SubmitStatusClass::kAccepted:  // not reached: kOk is handled above
-            case SubmitStatusClass::kPermanent:
-              rate_.OnAccepted(NowNs());
-              ++counters_.permanent_failures;
-              r.kind = PartResult::Kind::kPermanent;
-              break;
-          }
-        }
-        room = true;
-        done(std::move(r));
+      case SessionEvent::Kind::kSubmitTimedOut:
+        room = OnSubmitAnswer(e) || room;
         break;
-      }
-      case SessionEvent::Kind::kDeliver: {
-        std::optional<Receipt> receipt = ParseReceipt(e.sm, "");
-        if (!receipt && !FlaggedAsReceipt(e.sm)) {
-          // Mobile-originated messages are not handled; answering them stops the SMSC from
-          // redelivering forever. Counted so an operator can see them.
-          ++counters_.mo_messages;
-          if (session_) session_->AckDeliver(e.sequence);
-          break;
-        }
-        if (!receipt || receipt->message_id.empty()) {
-          // A receipt we cannot read (or one whose id is empty, e.g. an empty
-          // receipted_message_id) still belongs to some job: it goes to the handler like any
-          // other (empty message_id, state unknown, the bytes in raw), where the store
-          // quarantines it; the SMSC is answered only once that is durable.
-          ++counters_.unparsable_receipts;
-          receipt.emplace();
-          const Tlv* payload = e.sm.FindTlv(tag::kMessagePayload);
-          receipt->raw = RawReceiptText(e.sm.short_message.empty() && payload != nullptr
-                                            ? std::string_view(payload->value)
-                                            : std::string_view(e.sm.short_message));
-        } else {
-          ++counters_.receipts;
-        }
-        if (!on_receipt) break;  // cannot be made durable: the SMSC redelivers it later
-        const uint64_t gen = generation_;
-        const uint32_t seq = e.sequence;
-        on_receipt(std::move(*receipt), [this, gen, seq] {
-          // That connection is gone: the SMSC redelivers the receipt on the next one.
-          if (gen != generation_ || !session_) return;
-          session_->AckDeliver(seq);
-          RequestFlush();
-        });
+      case SessionEvent::Kind::kDeliver:
+        OnDeliver(e);
         break;
-      }
       case SessionEvent::Kind::kUnbound:
         spdlog::info("bind {}: unbound", options_.name);
         break;
@@ -223,6 +149,90 @@ void SmppBind::ProcessEvents() {
   }
   Pump();
   if (room && on_room) on_room();
+}
+
+// A submit_sm_resp (or its timeout): the part's result, the counters and the pace signal
+// (submit_status.h decides the class). True when it freed a window slot.
+bool SmppBind::OnSubmitAnswer(SessionEvent& e) {
+  auto it = inflight_.find(e.sequence);
+  if (it == inflight_.end()) return false;
+  PartDone done = std::move(it->second);
+  inflight_.erase(it);
+  PartResult r;
+  if (e.kind == SessionEvent::Kind::kSubmitTimedOut) {
+    ++counters_.timeouts;
+    ++counters_.temporary_failures;
+    r.kind = PartResult::Kind::kTemporary;
+    r.detail = "submit_sm_resp timed out";
+  } else if (e.status == status::kOk) {
+    ++counters_.accepted;
+    rate_.OnAccepted(NowNs());
+    r.kind = PartResult::Kind::kAccepted;
+    r.message_id = std::move(e.message_id);
+  } else {
+    r.status = e.status;
+    r.detail = "smpp status " + Hex32(e.status);
+    switch (ClassifySubmitStatus(e.status, options_.extra_temporary_statuses)) {
+      case SubmitStatusClass::kThrottled:
+        ++counters_.throttled;
+        if (e.status == status::kMsgQFul) {
+          rate_.OnQueueFull(NowNs());
+        } else {
+          rate_.OnThrottled(NowNs());
+        }
+        r.kind = PartResult::Kind::kThrottled;
+        break;
+      case SubmitStatusClass::kTemporary:
+        rate_.OnAccepted(NowNs());  // answered, just not for load: no pace signal
+        ++counters_.temporary_failures;
+        r.kind = PartResult::Kind::kTemporary;
+        break;
+      case SubmitStatusClass::kAccepted:  // not reached: kOk is handled above
+      case SubmitStatusClass::kPermanent:
+        rate_.OnAccepted(NowNs());
+        ++counters_.permanent_failures;
+        r.kind = PartResult::Kind::kPermanent;
+        break;
+    }
+  }
+  done(std::move(r));
+  return true;
+}
+
+// A deliver_sm: a delivery receipt goes to the handler and is answered once durable; a
+// mobile-originated message is answered at once and counted.
+void SmppBind::OnDeliver(SessionEvent& e) {
+  std::optional<Receipt> receipt = ParseReceipt(e.sm, "");
+  if (!receipt && !FlaggedAsReceipt(e.sm)) {
+    // Mobile-originated messages are not handled; answering them stops the SMSC from
+    // redelivering forever. Counted so an operator can see them.
+    ++counters_.mo_messages;
+    if (session_) session_->AckDeliver(e.sequence);
+    return;
+  }
+  if (!receipt || receipt->message_id.empty()) {
+    // A receipt we cannot read (or one whose id is empty, e.g. an empty receipted_message_id)
+    // still belongs to some job: it goes to the handler like any other (empty message_id,
+    // state unknown, the bytes in raw), where the store quarantines it; the SMSC is answered
+    // only once that is durable.
+    ++counters_.unparsable_receipts;
+    receipt.emplace();
+    const Tlv* payload = e.sm.FindTlv(tag::kMessagePayload);
+    receipt->raw = RawReceiptText(e.sm.short_message.empty() && payload != nullptr
+                                      ? std::string_view(payload->value)
+                                      : std::string_view(e.sm.short_message));
+  } else {
+    ++counters_.receipts;
+  }
+  if (!on_receipt) return;  // cannot be made durable: the SMSC redelivers it later
+  const uint64_t gen = generation_;
+  const uint32_t seq = e.sequence;
+  on_receipt(std::move(*receipt), [this, gen, seq] {
+    // That connection is gone: the SMSC redelivers the receipt on the next one.
+    if (gen != generation_ || !session_) return;
+    session_->AckDeliver(seq);
+    RequestFlush();
+  });
 }
 
 void SmppBind::Enqueue(ShortMessage sm, std::shared_ptr<JobClearance> clearance, PartDone done) {

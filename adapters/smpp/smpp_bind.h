@@ -142,6 +142,8 @@ class SmppBind {
   void OnRead(std::string_view bytes);
   void OnTick();
   void ProcessEvents();
+  bool OnSubmitAnswer(SessionEvent& e);
+  void OnDeliver(SessionEvent& e);
   void Pump();
   // Asks the gate for the part's job if nothing of it is on the wire yet; false: withheld.
   bool Cleared(JobClearance* clearance);
