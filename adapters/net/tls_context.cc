@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace sd::net {
@@ -59,50 +60,36 @@ bool CheckPath(const std::string& what, const std::string& path, bool want_dir,
 // unattended daemon: refuse instead, so loading fails with a clear error.
 int NoPassphrase(char*, int, int, void*) { return 0; }
 
-}  // namespace
-
-NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig& config) {
-  ERR_clear_error();
-  const bool client = config.role == TlsRole::kClient;
-  CtxGuard g{SSL_CTX_new(client ? TLS_client_method() : TLS_server_method())};
-  if (g.ctx == nullptr) return Fail("SSL_CTX_new failed");
-  SSL_CTX* ctx = g.ctx;
-
-  const int min_version =
-      config.min_version == TlsMinVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1) {
-    return Fail("cannot set the minimum TLS version");
-  }
-  // Renegotiation is never needed on our links and has a history of attacks; compression
-  // is off by default in OpenSSL 3 but stated here because CRIME depends on it.
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  // The engine retries a write from a buffer that may have moved (it appends to it).
-  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_default_passwd_cb(ctx, NoPassphrase);
-
+// Trust anchors: a CA file, a CA directory, the system store. Sets *have_trust.
+std::optional<NetError> LoadTrust(SSL_CTX* ctx, const TlsConfig& config, bool* have_trust) {
   std::string error;
-  bool have_trust = false;
   if (!config.ca_file.empty()) {
     if (!CheckPath("CA file", config.ca_file, false, &error)) return NetError{error};
     if (SSL_CTX_load_verify_file(ctx, config.ca_file.c_str()) != 1) {
       return Fail("cannot load CA file " + config.ca_file);
     }
-    have_trust = true;
+    *have_trust = true;
   }
   if (!config.ca_dir.empty()) {
     if (!CheckPath("CA directory", config.ca_dir, true, &error)) return NetError{error};
     if (SSL_CTX_load_verify_dir(ctx, config.ca_dir.c_str()) != 1) {
       return Fail("cannot use CA directory " + config.ca_dir);
     }
-    have_trust = true;
+    *have_trust = true;
   }
   if (config.use_system_trust_store) {
     if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
       return Fail("cannot load the system trust store");
     }
-    have_trust = true;
+    *have_trust = true;
   }
 
+  return std::nullopt;
+}
+
+// Our certificate chain and key: required for a server, mutual TLS for a client.
+std::optional<NetError> LoadIdentity(SSL_CTX* ctx, const TlsConfig& config, bool client) {
+  std::string error;
   const bool have_cert = !config.cert_file.empty();
   const bool have_key = !config.key_file.empty();
   if (have_cert != have_key) {
@@ -132,6 +119,13 @@ NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig&
     }
   }
 
+  return std::nullopt;
+}
+
+// Whom we verify: a client always verifies the server; a server asks for client
+// certificates only when told to.
+std::optional<NetError> SetVerification(SSL_CTX* ctx, const TlsConfig& config, bool client,
+                                        bool have_trust) {
   if (client) {
     if (config.require_client_cert) return NetError{"require_client_cert is a server option"};
     // No option turns peer verification off: without trust anchors a client cannot tell
@@ -156,6 +150,34 @@ NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig&
       SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+NetResult<std::shared_ptr<const TlsContext>> TlsContext::Create(const TlsConfig& config) {
+  ERR_clear_error();
+  const bool client = config.role == TlsRole::kClient;
+  CtxGuard g{SSL_CTX_new(client ? TLS_client_method() : TLS_server_method())};
+  if (g.ctx == nullptr) return Fail("SSL_CTX_new failed");
+  SSL_CTX* ctx = g.ctx;
+
+  const int min_version =
+      config.min_version == TlsMinVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1) {
+    return Fail("cannot set the minimum TLS version");
+  }
+  // Renegotiation is never needed on our links and has a history of attacks; compression
+  // is off by default in OpenSSL 3 but stated here because CRIME depends on it.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // The engine retries a write from a buffer that may have moved (it appends to it).
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_default_passwd_cb(ctx, NoPassphrase);
+
+  bool have_trust = false;
+  if (auto e = LoadTrust(ctx, config, &have_trust)) return *e;
+  if (auto e = LoadIdentity(ctx, config, client)) return *e;
+  if (auto e = SetVerification(ctx, config, client, have_trust)) return *e;
   ERR_clear_error();
   return std::shared_ptr<const TlsContext>(new TlsContext(
       g.release(), config.role, client && !config.insecure_skip_hostname_verification));
