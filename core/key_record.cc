@@ -303,7 +303,6 @@ std::optional<Error> UnpackRecord(std::string_view bytes, msgpack::object_handle
     return Bad(std::string("key record is not valid msgpack: ") + e.what());
   }
   if (off != bytes.size()) return Bad("trailing bytes after the key record");
-  if (oh->get().type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
   return std::nullopt;
 }
 
@@ -396,6 +395,7 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   msgpack::object_handle oh;
   if (std::optional<Error> e = UnpackRecord(bytes, &oh)) return *std::move(e);
   const msgpack::object& o = oh.get();
+  if (o.type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
   uint32_t seen = 0;
   KeyRecord r;
   for (uint32_t i = 0; i < o.via.map.size; ++i) {
