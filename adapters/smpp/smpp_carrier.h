@@ -36,7 +36,8 @@ struct SmppCarrierOptions {
   MessageIdNormalizer ids;
   // A part the SMSC throttles is sent again (the bind slows down first) up to this often;
   // other temporary failures (ESME_RSYSERR, ESME_RX_T_APPN, the statuses below, timeout,
-  // lost connection) up to the second, each retry after retry_delay (below).
+  // lost connection) up to the second, each retry after a backoff delay (retry_initial_ms,
+  // retry_max_ms below).
   int max_throttled_attempts = 20;
   int max_temporary_attempts = 3;
   // Extra command_status values this SMSC means as "try again later" (vendor codes, or
