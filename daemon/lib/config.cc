@@ -14,6 +14,9 @@
 #include <set>
 #include <utility>
 
+#include "adapters/redis/redis_job_store.h"
+#include "core/addresses.h"
+
 namespace sd {
 namespace {
 
@@ -230,12 +233,6 @@ const toml::table& SubTable(const toml::table& root, const char* name, const tom
   return *n->as_table();
 }
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "smsdispatchd";
-  return buf;
-}
-
 // Reads the password file named by `key` (if set) into *out; problems point at the key's line
 // and name the password file, never its content.
 void ReadPasswordFile(Section& s, const char* key, const std::filesystem::path& base,
@@ -264,7 +261,7 @@ void LoadDaemon(const toml::table& root, Problems& p, Config& c) {
   d.shutdown_timeout_ms = s.Int("shutdown_timeout_ms", d.shutdown_timeout_ms, 100, 600'000);
   d.max_inflight = s.Int("max_inflight", d.max_inflight, 1, 1'000'000);
   d.stats_interval_ms = s.Int("stats_interval_ms", d.stats_interval_ms, 100, 3'600'000);
-  d.consumer = s.Str("consumer", HostName(), false, true);
+  d.consumer = s.Str("consumer", redis::DefaultConsumerName(), false, true);
   s.RefuseUnknown();
 }
 
@@ -346,14 +343,6 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
   s.RefuseUnknown();
 }
 
-// "+" and 1 to 15 digits: an E.164 prefix.
-bool ValidE164Prefix(const std::string& v) {
-  if (v.size() < 2 || v.size() > 16 || v[0] != '+') return false;
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (v[i] < '0' || v[i] > '9') return false;
-  }
-  return true;
-}
 
 void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
   const toml::table empty;
@@ -367,7 +356,7 @@ void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
   c.policy.high_risk_prefixes = s.StrList("high_risk_prefixes", 1000);
   if (const toml::node* n = s.Node("high_risk_prefixes"); n != nullptr && n->is_array()) {
     for (const toml::node& item : *n->as_array()) {
-      if (item.is_string() && !ValidE164Prefix(std::string(item.as_string()->get()))) {
+      if (item.is_string() && !IsE164Prefix(item.as_string()->get())) {
         p.At(item, "policy.high_risk_prefixes: '" + std::string(item.as_string()->get()) +
                        "' must be '+' and 1 to 15 digits");
         break;
