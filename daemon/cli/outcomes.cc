@@ -185,6 +185,23 @@ void PrintText(const Summary& s, bool waited, bool met) {
   }
 }
 
+// Cheap XLEN polls until both streams hold the counts (true) or the timeout passes (false);
+// nullopt when Redis fails. The caller scans the streams once afterwards.
+std::optional<bool> WaitForCounts(RedisClient& redis, const std::string& outcomes,
+                                  const std::string& receipts, int64_t want, int64_t want_receipts,
+                                  int64_t timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (true) {
+    const auto o = StreamLength(redis, outcomes);
+    const auto r = StreamLength(redis, receipts);
+    if (!o || !r) return std::nullopt;
+    const bool met =
+        *o >= static_cast<uint64_t>(want) && *r >= static_cast<uint64_t>(want_receipts);
+    if (met || std::chrono::steady_clock::now() >= deadline) return met;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
 }  // namespace
 
 int RunOutcomes(int argc, char** argv) {
@@ -226,19 +243,13 @@ int RunOutcomes(int argc, char** argv) {
   const bool waited = args.Has("wait-for");
   bool met = true;
   if (waited) {
-    // Cheap XLEN polls until the counts are there; one full scan afterwards.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*timeout_s);
-    while (true) {
-      const auto o = StreamLength(*redis, outcomes);
-      const auto r = StreamLength(*redis, receipts);
-      if (!o || !r) {
-        fprintf(stderr, "smsdispatch outcomes: XLEN failed: %s\n", redis->error().c_str());
-        return kExitFailure;
-      }
-      met = *o >= static_cast<uint64_t>(*want) && *r >= static_cast<uint64_t>(*want_receipts);
-      if (met || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(kPollInterval);
+    std::optional<bool> m =
+        WaitForCounts(*redis, outcomes, receipts, *want, *want_receipts, *timeout_s);
+    if (!m) {
+      fprintf(stderr, "smsdispatch outcomes: XLEN failed: %s\n", redis->error().c_str());
+      return kExitFailure;
     }
+    met = *m;
   }
   Summary s;
   if (!Summarise(*redis, outcomes, receipts, expected, &s, &error)) {

@@ -343,7 +343,6 @@ void LoadKeys(const toml::table& root, const std::filesystem::path& base, Proble
   s.RefuseUnknown();
 }
 
-
 void LoadPolicy(const toml::table& root, Problems& p, Config& c) {
   const toml::table empty;
   Section s(SubTable(root, "policy", empty, p), "policy", p);
@@ -476,13 +475,10 @@ void LoadCarrierSubmit(Section& s, CarrierConfig& cc) {
   cc.dest_npi = s.Int("dest_npi", cc.dest_npi, 0, 18);
 }
 
-CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
-  Section s(t, "carrier", p);
-  CarrierConfig cc;
-  cc.name = s.Str("name", "", true);
-  cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp"});
-  cc.host = s.Str("host", "", true);
-  cc.port = static_cast<int>(s.Int("port", 0, 1, 65535, true));
+// The SMPP login: system_id, the password (from a file or the environment, never inline) and
+// system_type, with SMPP 3.4's length limits.
+void LoadCarrierLogin(Section& s, const toml::table& t, const std::filesystem::path& base,
+                      Problems& p, CarrierConfig& cc) {
   cc.system_id = s.Str("system_id", "", true);
   // SMPP 3.4 section 4.1: system_id is a C-Octet String of at most 16 octets with the NUL.
   if (cc.system_id.size() > 15) {
@@ -514,6 +510,11 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   if (cc.system_type.size() > 12) {
     p.At(*s.Node("system_type"), "carrier.system_type is longer than 12 characters (SMPP 3.4)");
   }
+}
+
+// The session: bind type, window, timeouts, enquire_link, reconnects, binds and the kill -9
+// duplicate bound max_unsettled.
+void LoadCarrierSession(Section& s, Problems& p, CarrierConfig& cc) {
   // The configured binds send; receipts-only connections are receiver_binds.
   cc.bind = s.OneOf("bind", cc.bind, {"transmitter", "transceiver"});
   cc.window = s.Int("window", cc.window, 1, 10'000);
@@ -532,6 +533,39 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   cc.binds = s.Int("binds", cc.binds, 1, 64);
   cc.receiver_binds = s.Int("receiver_binds", cc.receiver_binds, 0, 64);
   cc.max_unsettled = s.Int("max_unsettled", cc.window * cc.binds, 0, 1'000'000);
+}
+
+// SMPP command_status values this SMSC means as "try again later" (vendor codes).
+void LoadTemporaryStatuses(Section& s, Problems& p, CarrierConfig& cc) {
+  if (const toml::node* n = s.Node("temporary_statuses")) {
+    const toml::array* a = n->as_array();
+    if (a == nullptr || a->size() > 64) {
+      p.At(*n, "carrier.temporary_statuses must be an array of at most 64 command_status values");
+    } else {
+      for (const toml::node& item : *a) {
+        const int64_t v = item.is_integer() ? item.as_integer()->get() : -1;
+        if (v <= 0 || v > 0xFFFFFFFFLL || v == 0x58 || v == 0x14) {
+          p.At(item,
+               "carrier.temporary_statuses: each must be a command_status in [1, 0xFFFFFFFF] "
+               "other than ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14), which are always "
+               "paced and retried");
+          break;
+        }
+        cc.temporary_statuses.push_back(static_cast<uint32_t>(v));
+      }
+    }
+  }
+}
+
+CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
+  Section s(t, "carrier", p);
+  CarrierConfig cc;
+  cc.name = s.Str("name", "", true);
+  cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp"});
+  cc.host = s.Str("host", "", true);
+  cc.port = static_cast<int>(s.Int("port", 0, 1, 65535, true));
+  LoadCarrierLogin(s, t, base, p, cc);
+  LoadCarrierSession(s, p, cc);
   LoadCarrierSubmit(s, cc);
   cc.split = s.OneOf("split", cc.split, {"udh8", "udh16", "sar", "payload"});
   cc.data_coding = s.OneOf("data_coding", cc.data_coding, {"auto", "ucs2"});
@@ -541,24 +575,7 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
       s.OneOf("receipt_id_format", cc.receipt_id_format, {"string", "hex", "decimal"});
   cc.max_throttled_attempts = s.Int("max_throttled_attempts", cc.max_throttled_attempts, 1, 1000);
   cc.max_temporary_attempts = s.Int("max_temporary_attempts", cc.max_temporary_attempts, 1, 100);
-  if (const toml::node* n = s.Node("temporary_statuses")) {
-    // SMPP command_status values this SMSC means as "try again later" (vendor codes).
-    const toml::array* a = n->as_array();
-    if (a == nullptr || a->size() > 64) {
-      p.At(*n, "carrier.temporary_statuses must be an array of at most 64 command_status values");
-    } else {
-      for (const toml::node& item : *a) {
-        const int64_t v = item.is_integer() ? item.as_integer()->get() : -1;
-        if (v <= 0 || v > 0xFFFFFFFFLL || v == 0x58 || v == 0x14) {
-          p.At(item, "carrier.temporary_statuses: each must be a command_status in [1, 0xFFFFFFFF] "
-                     "other than ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14), which are always "
-                     "paced and retried");
-          break;
-        }
-        cc.temporary_statuses.push_back(static_cast<uint32_t>(v));
-      }
-    }
-  }
+  LoadTemporaryStatuses(s, p, cc);
   if (const toml::node* n = s.Node("tls")) {
     if (!n->is_table()) {
       p.At(*n, "carrier.tls must be a table: write [carrier.tls] after the [[carrier]]");

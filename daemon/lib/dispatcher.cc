@@ -74,6 +74,33 @@ bool Dispatcher::Up(size_t carrier) const {
   return !c.up || c.up();
 }
 
+Dispatcher::CarrierIndexMap Dispatcher::OurCarrierIndices(const Router* router) const {
+  CarrierIndexMap ours;
+  ours.fill(-1);
+  if (router == nullptr) return ours;
+  for (size_t i = 0; i < router->carriers().size() && i < kMaxCarriers; ++i) {
+    for (size_t c = 0; c < carriers_.size(); ++c) {
+      if (carriers_[c].carrier->name() == router->carriers()[i]) ours[i] = static_cast<int>(c);
+    }
+  }
+  return ours;
+}
+
+bool Dispatcher::ToOurCarriers(bool routed, const CarrierIndexMap& ours, RouteChoice* route) {
+  if (!routed || route->count == 0) {
+    route->carriers[0] = 0;  // no routes: the one carrier
+    route->count = 1;
+    return true;
+  }
+  bool known = true;
+  for (uint8_t i = 0; i < route->count; ++i) {
+    const int c = ours[route->carriers[i]];
+    known = known && c >= 0;
+    route->carriers[i] = static_cast<uint8_t>(c < 0 ? 0 : c);
+  }
+  return known;
+}
+
 void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   if (!entries.empty()) {
     spdlog::debug("batch: {} entries, {} .. {}", entries.size(),
@@ -85,15 +112,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   // The router names carriers by its own indices; translate them to ours once per batch (they
   // are the same list in the daemon: both come from the start-up [[carrier]]s).
   const Router* router = policy->parts().router.get();
-  std::array<int, kMaxCarriers> ours;
-  ours.fill(-1);
-  if (router != nullptr) {
-    for (size_t i = 0; i < router->carriers().size() && i < kMaxCarriers; ++i) {
-      for (size_t c = 0; c < carriers_.size(); ++c) {
-        if (carriers_[c].carrier->name() == router->carriers()[i]) ours[i] = static_cast<int>(c);
-      }
-    }
-  }
+  const CarrierIndexMap ours = OurCarrierIndices(router);
   std::vector<Pending> admitted;
   std::vector<ClaimRequest> claims;
   for (StreamEntry& entry : entries) {
@@ -125,22 +144,11 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     }
     ++stats_.admitted;
     Pending p{std::move(d.result).value(), entry.entry_id, entry.key_id};
-    RouteChoice& route = p.admitted.route;
-    if (router == nullptr || route.count == 0) {
-      route.carriers[0] = 0;  // no routes: the one carrier
-      route.count = 1;
-    } else {
-      bool known = true;
-      for (uint8_t i = 0; i < route.count; ++i) {
-        const int c = ours[route.carriers[i]];
-        known = known && c >= 0;
-        route.carriers[i] = static_cast<uint8_t>(c < 0 ? 0 : c);
-      }
-      if (!known) {  // a router built for other carriers: a wiring bug, never a lost job
-        Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, Reason::kNoRoute,
-               "the route names a carrier this daemon does not have");
-        continue;
-      }
+    if (!ToOurCarriers(router != nullptr, ours, &p.admitted.route)) {
+      // A router built for other carriers: a wiring bug, never a lost job.
+      Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, Reason::kNoRoute,
+             "the route names a carrier this daemon does not have");
+      continue;
     }
     const int64_t ttl = std::max<int64_t>(p.admitted.job.expires_ms - clock_.NowMs(), 0) +
                         options_.idempotency_grace_ms;

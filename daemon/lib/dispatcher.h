@@ -13,6 +13,7 @@
 // decisions (core/audit.h IsAuditedReason, deferrals, content flags) go to the AuditSink.
 // It owns no sockets and no timers: the daemon calls Tick() from a timer, so it can be unit
 // tested with fakes of the two ports and a manual clock.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -159,6 +160,13 @@ class Dispatcher : private SubmitGate {
     uint8_t tried = 0;  // bit per route position that failed temporarily in this round
   };
 
+  // The router names carriers by its own indices; ours are the daemon's carrier order (the
+  // same list in the daemon: both come from the start-up [[carrier]]s). -1: not ours.
+  using CarrierIndexMap = std::array<int, kMaxCarriers>;
+  CarrierIndexMap OurCarrierIndices(const Router* router) const;
+  // Rewrites `route` into our indices (no routes: the one carrier); false if it names a
+  // carrier this daemon does not have.
+  static bool ToOurCarriers(bool routed, const CarrierIndexMap& ours, RouteChoice* route);
   void OnBatch(std::vector<StreamEntry> entries);
   void OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> states);
   // Queues a job for the first carrier of its route that is up and not yet tried this round
