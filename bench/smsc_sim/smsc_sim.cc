@@ -9,6 +9,7 @@
 // bytes a read delivers when nothing is buffered, and every response produced by one read
 // callback or one timer tick leaves in a single write per connection. Connections are
 // sd::net::StreamConnection: plain TCP, or TLS (optionally mutual) with --tls-cert/--tls-key.
+#include <nlohmann/json.hpp>
 #include <uv.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <ctime>
 #include <deque>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
@@ -44,12 +46,12 @@
 namespace {
 
 using namespace sd::smpp;
+using sd::LogSafe;
 using sd::smsc_sim::Options;
 using sd::smsc_sim::PartInfo;
 using sd::smsc_sim::PartMethod;
 using sd::smsc_sim::Reassembler;
 using sd::smsc_sim::ReceiptState;
-using sd::LogSafe;
 
 // A connection that stops reading its responses must not make us buffer without bound: past
 // this many queued bytes we stop reading its requests until the queue drains to half.
@@ -103,8 +105,8 @@ struct Receipt {
   std::string dest;
   std::string text;  // first characters of the message, when printable
   ReceiptState state = ReceiptState::kDelivered;
-  bool sent_before = false;  // a resend after a session dropped it unacknowledged
-  bool garbage = false;      // --garbage-receipt-every: sent as unparsable text, no TLVs
+  bool sent_before = false;    // a resend after a session dropped it unacknowledged
+  bool garbage = false;        // --garbage-receipt-every: sent as unparsable text, no TLVs
   int64_t valid_until_ms = 0;  // wall clock from the submit's validity_period, 0 = none
 };
 
@@ -251,29 +253,28 @@ void WriteStats() {
       {"reassembly_overflows", g_cnt.reassembly_overflows},
       {"reassembly_pending", g_reassembler.pending()},
   };
-  const char* sep = "{";
-  for (const auto& [name, value] : fields) {
-    fprintf(f, "%s\"%s\":%" PRIu64, sep, name, value);
-    sep = ",";
-  }
+  nlohmann::ordered_json j;
+  for (const auto& [name, value] : fields) j[name] = value;
   // One object per bound session. Field names carry a session_ prefix so that a flat
   // "name":number scan of the file never confuses them with the totals above.
-  fputs(",\"sessions\":[", f);
-  sep = "";
+  j["sessions"] = nlohmann::ordered_json::array();
   for (const auto& [id, c] : g_clients) {
     if (!c->bound) continue;
-    fprintf(f,
-            "%s{\"session_id\":%" PRIu64
-            ",\"session_system_id\":\"%s\",\"session_bind\":\"%s\","
-            "\"session_submits\":%" PRIu64 ",\"session_accepted\":%" PRIu64
-            ",\"session_throttled\":%" PRIu64 ",\"session_msgqful\":%" PRIu64
-            ",\"session_temp_errors\":%" PRIu64 ",\"session_receipts_sent\":%" PRIu64
-            ",\"session_receipts_acked\":%" PRIu64 "}",
-            sep, c->id, c->system_id.c_str(), BindTypeName(c->bind_type), c->submits, c->accepted,
-            c->throttled, c->msgqful, c->temp_errors, c->receipts_sent, c->receipts_acked);
-    sep = ",";
+    j["sessions"].push_back({{"session_id", c->id},
+                             {"session_system_id", c->system_id},
+                             {"session_bind", BindTypeName(c->bind_type)},
+                             {"session_submits", c->submits},
+                             {"session_accepted", c->accepted},
+                             {"session_throttled", c->throttled},
+                             {"session_msgqful", c->msgqful},
+                             {"session_temp_errors", c->temp_errors},
+                             {"session_receipts_sent", c->receipts_sent},
+                             {"session_receipts_acked", c->receipts_acked}});
   }
-  fputs("]}\n", f);
+  // The system id comes from the client: bytes that are not UTF-8 are replaced, not thrown on.
+  const std::string text =
+      j.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  fputs(text.c_str(), f);
   const bool ok = fclose(f) == 0;
   if (ok) rename(tmp.c_str(), g_opt.stats_file.c_str());
 }
