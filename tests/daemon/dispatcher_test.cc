@@ -246,12 +246,15 @@ TEST_F(DispatcherTest, TemporaryFailureRetriesAfterBackoff) {
 }
 
 TEST_F(DispatcherTest, TemporaryFailuresUntilExpiryBecomeCarrierUnavailable) {
-  Deliver({Entry("a", kSecret, kNow + 300)});
+  Deliver({Entry("a", kSecret, kNow + 700)});
   store_.Flush();
-  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);  // retry at +200
-  clock_.Advance(250);
+  // Jittered backoff (core/backoff.h, retry_initial_ms 200): the first retry comes within
+  // [200, 400] ms, the second no sooner than 400 ms after that, past the expiry.
+  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);
+  clock_.Advance(400);
   dispatcher_->Tick();
-  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);  // next at +650 > expiry
+  ASSERT_EQ(carrier_.submits.size(), 2u);
+  carrier_.CompleteAll(SubmitResult::Kind::kTemporaryFailure);  // next at >= +800 > expiry
   store_.Flush();
   ASSERT_EQ(store_.commits.size(), 1u);
   EXPECT_EQ(store_.commits[0].reason, Reason::kCarrierUnavailable);
