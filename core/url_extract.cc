@@ -196,6 +196,92 @@ bool HostMatchesDomain(std::string_view host, std::string_view domain) {
   return host.size() == domain.size() || host[host.size() - domain.size() - 1] == '.';
 }
 
+namespace {
+
+// The text decoded once: code points, their class, and the byte offset of each (plus the end)
+// for the reported ranges.
+struct DecodedText {
+  std::u32string cps;
+  std::vector<Class> cls;
+  std::vector<size_t> at;
+  size_t size() const { return cps.size(); }
+  bool dot(size_t k) const { return cls[k] == Class::kDot; }
+};
+
+DecodedText Decode(std::string_view s, const DomainNames& names) {
+  DecodedText t;
+  t.cps.reserve(s.size());
+  t.cls.reserve(s.size());
+  t.at.reserve(s.size() + 1);
+  for (size_t i = 0; i < s.size();) {
+    t.at.push_back(i);
+    const char32_t c = NextCodePoint(s, &i);
+    t.cps.push_back(c);
+    t.cls.push_back(ClassOf(c, names));
+  }
+  t.at.push_back(s.size());
+  return t;
+}
+
+// Where the host of a candidate starting at `i` begins: after "scheme://" and any userinfo
+// (in "https://paypal.com@evil.example/" the host is after the last '@' of the authority).
+size_t HostStart(const DecodedText& t, size_t i, bool* has_scheme) {
+  *has_scheme = false;
+  if (!IsAsciiAlpha(t.cps[i])) return i;
+  const size_t n = t.size();
+  size_t k = i;
+  // Schemes are short; the bound keeps "a+a+a+..." (every 'a' a word start) linear.
+  while (k < n && k - i < kMaxSchemeChars && IsSchemeChar(t.cps[k])) ++k;
+  if (!(k + 2 < n && t.cps[k] == ':' && t.cps[k + 1] == '/' && t.cps[k + 2] == '/')) return i;
+  *has_scheme = true;
+  size_t h = k + 3;
+  for (size_t a = h;
+       a < n && IsPathChar(t.cps[a]) && t.cps[a] != '/' && t.cps[a] != '?' && t.cps[a] != '#';
+       ++a) {
+    if (t.cps[a] == '@') h = a + 1;
+  }
+  return h;
+}
+
+// The labels and separators from `h`; trailing separators belong to the sentence.
+struct HostSpan {
+  size_t end = 0;
+  size_t labels = 0;
+  bool empty_label = false;
+};
+
+HostSpan ScanHost(const DecodedText& t, size_t h) {
+  HostSpan span;
+  size_t k = h;
+  while (k < t.size() && t.cls[k] != Class::kOther) ++k;
+  while (k > h && t.dot(k - 1)) --k;
+  span.end = k;
+  if (k == h) return span;
+  span.labels = 1;
+  for (size_t c = h; c < k; ++c) {
+    if (!t.dot(c)) continue;
+    ++span.labels;
+    span.empty_label = span.empty_label || c == h || t.dot(c - 1);
+  }
+  return span;
+}
+
+// The host as written, separators as '.'.
+std::string WrittenHost(const DecodedText& t, size_t h, size_t end) {
+  std::string written;
+  written.reserve(t.at[end] - t.at[h]);
+  for (size_t c = h; c < end; ++c) {
+    if (t.dot(c)) {
+      written.push_back('.');
+    } else {
+      AppendUtf8(t.cps[c], &written);
+    }
+  }
+  return written;
+}
+
+}  // namespace
+
 void ForEachUrl(std::string_view s, const DomainNames& names,
                 const std::function<bool(const FoundUrl&)>& visit) {
   // Every host has a dot or comes after "://": most ASCII texts (codes, notices) have
@@ -206,97 +292,42 @@ void ForEachUrl(std::string_view s, const DomainNames& names,
     for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
     if (ascii) return;
   }
-  // Decode once: positions in code points, offsets back to bytes for the reported range.
-  std::u32string cps;
-  std::vector<Class> cls;
-  std::vector<size_t> at;  // byte offset of each code point, plus the end
-  cps.reserve(s.size());
-  cls.reserve(s.size());
-  at.reserve(s.size() + 1);
-  for (size_t i = 0; i < s.size();) {
-    at.push_back(i);
-    const char32_t c = NextCodePoint(s, &i);
-    cps.push_back(c);
-    cls.push_back(ClassOf(c, names));
-  }
-  at.push_back(s.size());
-  const size_t n = cps.size();
-  const auto host_char = [&](size_t k) { return cls[k] == Class::kHost; };
-  const auto dot = [&](size_t k) { return cls[k] == Class::kDot; };
-
+  const DecodedText t = Decode(s, names);
+  const size_t n = t.size();
   size_t i = 0;
   while (i < n) {
-    if (!host_char(i) || (i > 0 && cls[i - 1] != Class::kOther)) {
+    if (t.cls[i] != Class::kHost || (i > 0 && t.cls[i - 1] != Class::kOther)) {
       ++i;  // only the start of a word can start a URL
       continue;
     }
     // After '@': an e-mail domain ("bob@x.com") is not a URL, but "paypal.com@evil.example/x"
     // is one whose host is evil.example, so a host after '@' counts when a path follows it.
-    const bool after_at = i > 0 && cps[i - 1] == '@';
+    const bool after_at = i > 0 && t.cps[i - 1] == '@';
     const size_t start = i;
-    size_t h = i;
     bool has_scheme = false;
-    if (IsAsciiAlpha(cps[i])) {
-      size_t k = i;
-      // Schemes are short; the bound keeps "a+a+a+..." (every 'a' a word start) linear.
-      while (k < n && k - i < kMaxSchemeChars && IsSchemeChar(cps[k])) ++k;
-      if (k + 2 < n && cps[k] == ':' && cps[k + 1] == '/' && cps[k + 2] == '/') {
-        has_scheme = true;
-        h = k + 3;
-        // Userinfo: in "https://paypal.com@evil.example/" the host is after the last '@'
-        // of the authority.
-        for (size_t a = h;
-             a < n && IsPathChar(cps[a]) && cps[a] != '/' && cps[a] != '?' && cps[a] != '#'; ++a) {
-          if (cps[a] == '@') h = a + 1;
-        }
-      }
-    }
-    // Labels and separators; trailing separators belong to the sentence, not the host.
-    size_t k = h;
-    while (k < n && cls[k] != Class::kOther) ++k;
-    size_t host_end = k;
-    while (host_end > h && dot(host_end - 1)) --host_end;
-    size_t labels = 0;
-    bool empty_label = false;
-    if (host_end > h) {
-      labels = 1;
-      for (size_t c = h; c < host_end; ++c) {
-        if (!dot(c)) continue;
-        ++labels;
-        empty_label = empty_label || c == h || dot(c - 1);
-      }
-    }
-    size_t end = host_end;
-    const bool has_path =
-        end < n && (cps[end] == '/' || cps[end] == ':' || cps[end] == '?' || cps[end] == '#');
+    const size_t h = HostStart(t, i, &has_scheme);
+    const HostSpan host = ScanHost(t, h);
+    size_t end = host.end;
+    const bool has_path = end < n && (t.cps[end] == '/' || t.cps[end] == ':' || t.cps[end] == '?' ||
+                                      t.cps[end] == '#');
     if (has_path) {
-      while (end < n && IsPathChar(cps[end])) ++end;
+      while (end < n && IsPathChar(t.cps[end])) ++end;
     }
     // A bare host followed by '@' is an e-mail's local part or userinfo, not the host.
-    const bool is_userinfo = !has_scheme && host_end < n && cps[host_end] == '@';
+    const bool is_userinfo = !has_scheme && host.end < n && t.cps[host.end] == '@';
     FoundUrl url;
     url.has_scheme = has_scheme;
-    bool found =
-        host_end > h && !empty_label && !is_userinfo && (!after_at || has_scheme || has_path);
+    const bool found =
+        host.end > h && !host.empty_label && !is_userinfo &&
+        (!after_at || has_scheme || has_path) &&
+        BuildHost(WrittenHost(t, h, host.end), host.labels, has_scheme, has_path, names, &url);
     if (found) {
-      std::string written;
-      written.reserve(at[host_end] - at[h]);
-      for (size_t c = h; c < host_end; ++c) {
-        if (dot(c)) {
-          written.push_back('.');
-        } else {
-          AppendUtf8(cps[c], &written);
-        }
-      }
-      found = BuildHost(std::move(written), labels, has_scheme, has_path, names, &url);
-    }
-    if (found) {
-      url.begin = at[start];
-      url.end = at[end];
+      url.begin = t.at[start];
+      url.end = t.at[end];
       if (!visit(url)) return;
       i = end;
     } else {
-      i = host_end > start ? host_end : start + 1;  // consume the candidate: linear time
+      i = host.end > start ? host.end : start + 1;  // consume the candidate: linear time
     }
   }
 }
