@@ -10,19 +10,13 @@
 #include <variant>
 #include <vector>
 
+#include "adapters/config/file_error.h"
 #include "core/content_scan.h"
 
 namespace sd {
 
 // A problem with a rules file, pointing at the place it was found.
-struct RulesError {
-  std::string file;
-  int line = 0;  // 0 when not tied to a line (unreadable file)
-  int column = 0;
-  std::string message;
-  // "file:line:column: message", or "file: message" when line is 0.
-  std::string ToString() const;
-};
+using RulesError = FileError;  // located at the rules file's line
 
 enum class RuleAction : uint8_t {
   kReject,  // the job fails with blocked_content, detail = rule id

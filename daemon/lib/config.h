@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "adapters/config/config_file.h"
+#include "adapters/config/file_error.h"
 #include "adapters/net/tls_context.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -15,14 +17,7 @@
 namespace sd {
 
 // A problem with the configuration, the key file or a secret file, located for the operator.
-struct ConfigError {
-  std::string file;
-  int line = 0;  // 0 when the problem is not tied to a line (file unreadable, bad mode)
-  int column = 0;
-  std::string message;  // never contains a secret
-  // "file:line:column: message", or "file: message" when line is 0.
-  std::string ToString() const;
-};
+using ConfigError = FileError;
 
 struct CarrierConfig {
   std::string name;  // unique among the [[carrier]]s; routes and outcomes name it
@@ -40,12 +35,12 @@ struct CarrierConfig {
   int64_t max_missed_enquire_links = 3;
   int64_t reconnect_initial_ms = 100;
   int64_t reconnect_max_ms = 10'000;
-  int64_t binds = 1;                 // connections of type `bind` that send
-  int64_t receiver_binds = 0;        // extra bind_receiver connections for receipts
+  int64_t binds = 1;           // connections of type `bind` that send
+  int64_t receiver_binds = 0;  // extra bind_receiver connections for receipts
   // Jobs submitted and not yet settled (outcome durable), the kill -9 duplicate bound
   // (DispatchCarrier::max_unsettled); 0 = none of its own. Unset: window x binds.
   int64_t max_unsettled = 0;
-  int64_t tps = 0;                   // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
+  int64_t tps = 0;  // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
   // Adaptive pacing (adapters/smpp/send_rate.h, SendRateConfig).
   int64_t min_tps = 1;
   int64_t adjust_interval_ms = 1'000;
@@ -60,8 +55,8 @@ struct CarrierConfig {
   int64_t source_npi = -1;
   int64_t dest_ton = 1;
   int64_t dest_npi = 1;
-  std::string split = "udh8";        // udh8 | udh16 | sar | payload
-  std::string data_coding = "auto";  // auto | ucs2
+  std::string split = "udh8";                // udh8 | udh16 | sar | payload
+  std::string data_coding = "auto";          // auto | ucs2
   std::string submit_id_format = "string";   // string | hex | decimal
   std::string receipt_id_format = "string";  // string | hex | decimal
   int64_t max_throttled_attempts = 20;
@@ -118,9 +113,9 @@ struct Config {
   // opened with the master key from master_key_file, $SMSDISPATCH_MASTER_KEY_FILE,
   // $SMSDISPATCH_MASTER_KEY, or the systemd credential master_key_credential (in that order
   // of precedence).
-  std::string keys_registry;          // "" | "redis"
-  std::string master_key_file;        // resolved; "" = not set here
-  std::string master_key_credential;  // default "sd-master" when the registry is used
+  std::string keys_registry;                 // "" | "redis"
+  std::string master_key_file;               // resolved; "" = not set here
+  std::string master_key_credential;         // default "sd-master" when the registry is used
   bool master_key_from_environment = false;  // $SMSDISPATCH_MASTER_KEY holds the key itself
   struct {
     int64_t max_future_skew_s = 300;
@@ -159,17 +154,10 @@ std::vector<RouteSpec> RouteSpecs(const Config& c);
 // one means the path names the wrong file; checked before the content is read.
 inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
 inline constexpr size_t kMaxKeyFileBytes = 1 << 20;  // thousands of keys
-inline constexpr size_t kMaxSecretFileBytes = 4096;  // a password, not a document
 
 std::variant<Config, ConfigError> LoadConfig(const std::string& path);
 
-// Reads a whole regular file that holds secrets. Refuses a file that group or others can
-// access (mode & 077): a secret readable by other users is already leaked, and refusing
-// loudly is how the operator finds out. The mode is checked on the opened descriptor, so the
-// file checked is the file read. Errors name the file, never the content.
-std::variant<std::string, ConfigError> ReadPrivateFile(const std::string& path, size_t max_bytes);
-
-// A password file: ReadPrivateFile, then trailing newlines stripped; empty is an error.
-std::variant<std::string, ConfigError> ReadSecretFile(const std::string& path);
+// ReadPrivateFile and ReadSecretFile (adapters/config/config_file.h) read the key file and the
+// password files.
 
 }  // namespace sd

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "adapters/config/toml_section.h"
 #include "core/envelope.h"
 #include "core/hex.h"
 
@@ -21,15 +22,10 @@ bool ValidKeyId(const std::string& id) { return id.size() <= kMaxKeyIdBytes && I
 std::variant<std::shared_ptr<const KeyRing>, ConfigError> LoadKeyFile(const std::string& path) {
   auto text = ReadPrivateFile(path, kMaxKeyFileBytes);
   if (auto* err = std::get_if<ConfigError>(&text)) return *err;
-  toml::table root;
-  // toml++ reports syntax errors by exception (start-up only, caught here). Its descriptions
-  // quote at most the one character where parsing stopped, never a value.
-  try {
-    root = toml::parse(std::get<std::string>(text), path);
-  } catch (const toml::parse_error& e) {
-    return ConfigError{path, static_cast<int>(e.source().begin.line),
-                       static_cast<int>(e.source().begin.column), std::string(e.description())};
-  }
+  // ParseToml's errors quote at most the one character where parsing stopped, never a secret.
+  auto parsed = ParseToml(std::get<std::string>(text), path);
+  if (auto* err = std::get_if<ConfigError>(&parsed)) return *err;
+  const toml::table& root = std::get<toml::table>(parsed);
   auto error = [&path](const toml::source_region& where, std::string msg) {
     return ConfigError{path, static_cast<int>(where.begin.line),
                        static_cast<int>(where.begin.column), std::move(msg)};

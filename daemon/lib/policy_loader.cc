@@ -63,9 +63,7 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(
   parts.domains = IcuDomainNames::Shared();
   if (!config.content.rules_file.empty()) {
     auto scanner = HyperscanContentScanner::Load(config.content.rules_file);
-    if (auto* err = std::get_if<RulesError>(&scanner)) {
-      return ConfigError{err->file, err->line, err->column, err->message};
-    }
+    if (auto* err = std::get_if<RulesError>(&scanner)) return *err;
     parts.content = std::shared_ptr<const ContentScanner>(
         std::move(std::get<std::unique_ptr<HyperscanContentScanner>>(scanner)));
   }
