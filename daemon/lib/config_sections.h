@@ -1,0 +1,24 @@
+#pragma once
+// Shared by the section loaders of config.cc (daemon, redis, keys, policy, content, limits) and
+// config_carriers.cc ([[carrier]], [carrier.tls], [[route]]); not part of the config's API.
+#include <filesystem>
+#include <string>
+
+#include "adapters/config/toml_section.h"
+#include "daemon/lib/config.h"
+
+namespace sd::config_detail {
+
+// p relative to the config file's directory; absolute and empty paths stay as they are.
+std::string Resolve(const std::filesystem::path& base, const std::string& p);
+
+// Reads the password file named by `key` (if set) into *out; problems point at the key's line
+// and name the password file, never its content.
+void ReadPasswordFile(Section& s, const char* key, const std::filesystem::path& base,
+                      std::string* out);
+
+void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                  Config& c);
+void LoadRoutes(const toml::table& root, Problems& p, Config& c);
+
+}  // namespace sd::config_detail
