@@ -16,8 +16,6 @@ constexpr uint64_t kRecordFormat = 1;
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 
-char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool ValidDomain(std::string_view d) {
   if (d.empty() || d.size() > KeyRecordLimits::kMaxDomainBytes) return false;
   if (d.front() == '.' || d.back() == '.' || d.front() == '-') return false;
@@ -502,39 +500,6 @@ std::optional<Error> CheckScopes(const RegisteredKey& key, const Job& job, int s
     return Error{Reason::kOtpTemplateMismatch, "text does not match the key's OTP template"};
   }
   return std::nullopt;
-}
-
-bool CountryAllowed(const KeyScopes& s, std::string_view country) {
-  if (s.countries.empty()) return true;
-  if (country.size() != 2) return false;
-  const char up[2] = {static_cast<char>(Lower(country[0]) - 'a' + 'A'),
-                      static_cast<char>(Lower(country[1]) - 'a' + 'A')};
-  const std::string_view c(up, 2);
-  return std::any_of(s.countries.begin(), s.countries.end(),
-                     [&](const std::string& x) { return x == c; });
-}
-
-bool UrlHostAllowed(const KeyScopes& s, std::string_view host) {
-  switch (s.url_policy) {
-    case UrlPolicy::kAny:
-      return true;
-    case UrlPolicy::kNone:
-      return false;
-    case UrlPolicy::kAllowlist:
-      break;
-  }
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  if (host.empty() || host.size() > KeyRecordLimits::kMaxDomainBytes) return false;
-  std::string h(host);
-  for (char& c : h) c = Lower(c);
-  for (const std::string& d : s.url_domains) {
-    if (h == d) return true;
-    if (h.size() > d.size() && h.compare(h.size() - d.size(), d.size(), d) == 0 &&
-        h[h.size() - d.size() - 1] == '.') {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace sd

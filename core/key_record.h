@@ -154,16 +154,10 @@ Result<const RegisteredKey*> CheckKey(const KeyRegistrySnapshot& keys, std::stri
 // The scope checks core can do alone, in this order: kind_not_allowed, sender_not_allowed,
 // text_too_long (segments > max_segments), otp_template_mismatch (kind otp with a template).
 // `segments` is EncodedText::segments of the job's text. Country and URL scopes need the
-// number parser and the URL scanner: the policy decision applies scopes.countries / url_policy /
-// url_domains with them (CountryAllowed / UrlHostAllowed below do the comparison).
+// number parser and the URL scanner: DeriveScopes (policy_snapshot.h) turns scopes.countries,
+// url_policy and url_domains into the CountryScope the number checker applies and the UrlScope
+// JudgeUrl applies (content_scan.h), the one place each rule is decided.
 [[nodiscard]] std::optional<Error> CheckScopes(const RegisteredKey& key, const Job& job,
                                                int segments);
-
-// `country` is an ISO alpha-2 code (either case). True when the scope allows it.
-bool CountryAllowed(const KeyScopes& s, std::string_view country);
-// `host` is a URL's host name (either case, trailing dot ignored). True when url_policy
-// allows a URL with this host: kAny always, kNone never, kAllowlist when host equals a listed
-// domain or ends with "." + a listed domain.
-bool UrlHostAllowed(const KeyScopes& s, std::string_view host);
 
 }  // namespace sd

@@ -14,24 +14,31 @@ struct Error {
   std::string detail;
 };
 
-template <typename T>
-class [[nodiscard]] Result {
+// A value or an error E: the one must-use result template. Result<T> below is core's; adapters
+// alias it with an error type of their own (net::NetResult: a detail that names the file or
+// peer, for the operator, with no job Reason).
+template <typename T, typename E>
+class [[nodiscard]] BasicResult {
  public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  BasicResult(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  BasicResult(E error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }
-  const Error& error() const { return std::get<1>(v_); }
+  const E& error() const { return std::get<1>(v_); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
+
+// Core's result: an error names a machine-readable Reason and a human-readable detail.
+template <typename T>
+using Result = BasicResult<T, Error>;
 
 }  // namespace sd

@@ -1,10 +1,11 @@
 #pragma once
-// A must-use result for set-up and I/O calls in adapters/net: a value, or a human-readable
-// error that already names the file or peer involved (STYLE habit 9). Not core's Result:
-// these errors are operator-facing start-up and connection failures, not job outcomes.
+// The result of set-up and I/O calls in adapters/net: core's BasicResult with an error that is
+// only a human-readable detail already naming the file or peer involved (STYLE habit 9). These
+// errors are operator-facing start-up and connection failures, not job outcomes, so they carry
+// no Reason.
 #include <string>
-#include <utility>
-#include <variant>
+
+#include "core/result.h"
 
 namespace sd::net {
 
@@ -13,19 +14,6 @@ struct NetError {
 };
 
 template <typename T>
-class [[nodiscard]] NetResult {
- public:
-  NetResult(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  NetResult(NetError error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const std::string& error() const { return std::get<1>(v_).detail; }
-
- private:
-  std::variant<T, NetError> v_;
-};
+using NetResult = BasicResult<T, NetError>;
 
 }  // namespace sd::net

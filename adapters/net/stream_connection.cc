@@ -289,7 +289,7 @@ int StreamConnection::Connect(const std::string& host, int port, int64_t timeout
     auto engine = TlsEngine::Create(c->options.tls,
                                     c->options.server_name.empty() ? host : c->options.server_name);
     if (!engine.ok()) {
-      last_error_ = engine.error();
+      last_error_ = engine.error().detail;
       return UV_EINVAL;
     }
     c->tls = std::move(engine).value();
@@ -332,7 +332,7 @@ int StreamConnection::Accept(uv_stream_t* server, int64_t timeout_ms) {
     }
     auto engine = TlsEngine::Create(c->options.tls, "");
     if (!engine.ok()) {
-      last_error_ = engine.error();
+      last_error_ = engine.error().detail;
       return UV_EINVAL;
     }
     c->tls = std::move(engine).value();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "adapters/crypto/random.h"
@@ -22,64 +23,32 @@ SipKey RandomLimitHashKey() {
   return k;
 }
 
-std::variant<PolicyParts, ConfigError> BuildPolicyParts(
-    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
-    const std::vector<std::string>* startup_carriers) {
-  PolicyParts parts;
-  parts.decision.stream = config.redis.jobs_stream;
-  parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
-  parts.decision.max_validity_ms = config.policy.max_validity_s * 1000;
-  parts.decision.max_segments = static_cast<int>(config.policy.max_segments);
-  if (previous != nullptr) {
-    parts.registry_keys = previous->parts().registry_keys;
-    parts.mac = previous->parts().mac;
-  }
+namespace {
 
-  if (!config.keys_file.empty()) {
-    auto keys = LoadKeyFile(config.keys_file);
-    if (auto* err = std::get_if<ConfigError>(&keys)) return *err;
-    parts.file_keys = std::get<std::shared_ptr<const KeyRing>>(keys);
+// Unchanged options keep the previous checker and its warm cache; a new checker costs one
+// library lookup per destination until the cache is warm again.
+std::shared_ptr<const NumberChecker> NumberCheckerFor(const Config& config,
+                                                      const PolicySnapshot* previous) {
+  PhoneNumberChecker::Options o;
+  o.number.mobile_required = config.policy.mobile_required;
+  o.number.high_risk_prefixes = config.policy.high_risk_prefixes;
+  o.cache_capacity = static_cast<size_t>(config.policy.number_cache_entries);
+  auto old = previous != nullptr
+                 ? std::dynamic_pointer_cast<const PhoneNumberChecker>(previous->parts().numbers)
+                 : nullptr;
+  if (old != nullptr && old->options().number.mobile_required == o.number.mobile_required &&
+      old->options().number.high_risk_prefixes == o.number.high_risk_prefixes &&
+      old->options().cache_capacity == o.cache_capacity) {
+    return old;
   }
+  return std::make_shared<const PhoneNumberChecker>(std::move(o));
+}
 
-  if (config.policy.number_check) {
-    PhoneNumberChecker::Options o;
-    o.number.mobile_required = config.policy.mobile_required;
-    o.number.high_risk_prefixes = config.policy.high_risk_prefixes;
-    o.cache_capacity = static_cast<size_t>(config.policy.number_cache_entries);
-    // Unchanged options keep the previous checker and its warm cache; a new checker costs one
-    // library lookup per destination until the cache is warm again.
-    auto old = previous != nullptr
-                   ? std::dynamic_pointer_cast<const PhoneNumberChecker>(previous->parts().numbers)
-                   : nullptr;
-    if (old != nullptr && old->options().number.mobile_required == o.number.mobile_required &&
-        old->options().number.high_risk_prefixes == o.number.high_risk_prefixes &&
-        old->options().cache_capacity == o.cache_capacity) {
-      parts.numbers = old;
-    } else {
-      parts.numbers = std::make_shared<const PhoneNumberChecker>(std::move(o));
-    }
-  }
-
-  parts.domains = IcuDomainNames::Shared();
-  if (!config.content.rules_file.empty()) {
-    auto scanner = HyperscanContentScanner::Load(config.content.rules_file);
-    if (auto* err = std::get_if<RulesError>(&scanner)) return *err;
-    parts.content = std::shared_ptr<const ContentScanner>(
-        std::move(std::get<std::unique_ptr<HyperscanContentScanner>>(scanner)));
-  }
-
-  if (!config.limits.empty()) {
-    RateLimitsConfig rc;
-    rc.limits = config.limits;
-    rc.hash_key = limit_hash_key;
-    const RateLimits* old = previous != nullptr ? previous->parts().limits.get() : nullptr;
-    auto limits = RateLimits::Build(rc, old);
-    if (!limits) return ConfigError{config.path, 0, 0, "[[limits]]: " + limits.error().detail};
-    parts.limits = std::move(limits).value();
-  }
-
-  // Routes name carriers by index into the daemon's carrier list, which only a restart
-  // changes: a reload naming another carrier is refused rather than half applied.
+// Routes name carriers by index into the daemon's carrier list, which only a restart
+// changes: a reload naming another carrier is refused rather than half applied.
+std::optional<ConfigError> BuildRouter(const Config& config,
+                                       const std::vector<std::string>* startup_carriers,
+                                       PolicyParts& parts) {
   std::vector<std::string> carriers;
   for (const CarrierConfig& cc : config.carriers) carriers.push_back(cc.name);
   if (startup_carriers != nullptr) {
@@ -96,15 +65,53 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(
   }
   RouteError err;
   parts.router = Router::Build(carriers, RouteSpecs(config), &err);
-  if (parts.router == nullptr) {
-    const bool located = err.route < config.routes.size();
-    std::string why = err.message;
-    if (startup_carriers != nullptr && why.find("not configured") != std::string::npos) {
-      why += " at start-up; adding a carrier needs a restart";
-    }
-    return ConfigError{config.path, located ? config.routes[err.route].line : 0,
-                       located ? config.routes[err.route].column : 0, "[[route]]: " + why};
+  if (parts.router != nullptr) return std::nullopt;
+  const bool located = err.route < config.routes.size();
+  std::string why = err.message;
+  if (startup_carriers != nullptr && why.find("not configured") != std::string::npos) {
+    why += " at start-up; adding a carrier needs a restart";
   }
+  return ConfigError{config.path, located ? config.routes[err.route].line : 0,
+                     located ? config.routes[err.route].column : 0, "[[route]]: " + why};
+}
+
+}  // namespace
+
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(
+    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
+    const std::vector<std::string>* startup_carriers) {
+  PolicyParts parts;
+  parts.decision.stream = config.redis.jobs_stream;
+  parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
+  parts.decision.max_validity_ms = config.policy.max_validity_s * 1000;
+  parts.decision.max_segments = static_cast<int>(config.policy.max_segments);
+  if (previous != nullptr) {
+    parts.registry_keys = previous->parts().registry_keys;
+    parts.mac = previous->parts().mac;
+  }
+  if (!config.keys_file.empty()) {
+    auto keys = LoadKeyFile(config.keys_file);
+    if (auto* err = std::get_if<ConfigError>(&keys)) return *err;
+    parts.file_keys = std::get<std::shared_ptr<const KeyRing>>(keys);
+  }
+  if (config.policy.number_check) parts.numbers = NumberCheckerFor(config, previous);
+  parts.domains = IcuDomainNames::Shared();
+  if (!config.content.rules_file.empty()) {
+    auto scanner = HyperscanContentScanner::Load(config.content.rules_file);
+    if (auto* err = std::get_if<RulesError>(&scanner)) return *err;
+    parts.content = std::shared_ptr<const ContentScanner>(
+        std::move(std::get<std::unique_ptr<HyperscanContentScanner>>(scanner)));
+  }
+  if (!config.limits.empty()) {
+    RateLimitsConfig rc;
+    rc.limits = config.limits;
+    rc.hash_key = limit_hash_key;
+    const RateLimits* old = previous != nullptr ? previous->parts().limits.get() : nullptr;
+    auto limits = RateLimits::Build(rc, old);
+    if (!limits) return ConfigError{config.path, 0, 0, "[[limits]]: " + limits.error().detail};
+    parts.limits = std::move(limits).value();
+  }
+  if (auto err = BuildRouter(config, startup_carriers, parts)) return *err;
   return parts;
 }
 

@@ -134,7 +134,7 @@ class StreamConnectionTest : public ::testing::Test {
 
   static std::shared_ptr<const TlsContext> Ctx(const TlsConfig& c) {
     auto ctx = TlsContext::Create(c);
-    EXPECT_TRUE(ctx.ok()) << ctx.error();
+    EXPECT_TRUE(ctx.ok()) << ctx.error().detail;
     return ctx.ok() ? ctx.value() : nullptr;
   }
   static StreamOptions ClientTls(TlsConfig c = {}) {

@@ -26,7 +26,7 @@ TEST_F(TlsContextTest, ClientWithCaBuilds) {
   TlsConfig c;
   c.ca_file = pki_->ca();
   auto ctx = TlsContext::Create(c);
-  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  ASSERT_TRUE(ctx.ok()) << ctx.error().detail;
   EXPECT_EQ(ctx.value()->role(), TlsRole::kClient);
   EXPECT_TRUE(ctx.value()->verify_hostname());
 }
@@ -34,7 +34,7 @@ TEST_F(TlsContextTest, ClientWithCaBuilds) {
 TEST_F(TlsContextTest, ClientWithoutTrustAnchorsIsRefused) {
   auto ctx = TlsContext::Create(TlsConfig{});
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("ca_file"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("ca_file"));
 }
 
 TEST_F(TlsContextTest, MissingCaFileNamesTheFile) {
@@ -42,8 +42,8 @@ TEST_F(TlsContextTest, MissingCaFileNamesTheFile) {
   c.ca_file = pki_->File("nope.crt");
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr(c.ca_file));
-  EXPECT_THAT(ctx.error(), HasSubstr("No such file"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(c.ca_file));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("No such file"));
 }
 
 TEST_F(TlsContextTest, GarbageCaFileNamesTheFileAndOpenSslReason) {
@@ -52,7 +52,7 @@ TEST_F(TlsContextTest, GarbageCaFileNamesTheFileAndOpenSslReason) {
   ASSERT_TRUE(sd::testing::WriteTextFile(c.ca_file, "not a certificate\n"));
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr(c.ca_file));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(c.ca_file));
 }
 
 TEST_F(TlsContextTest, KeyThatDoesNotMatchCertificateIsRefused) {
@@ -62,9 +62,9 @@ TEST_F(TlsContextTest, KeyThatDoesNotMatchCertificateIsRefused) {
   c.key_file = pki_->client().key;
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("does not match"));
-  EXPECT_THAT(ctx.error(), HasSubstr(c.key_file));
-  EXPECT_THAT(ctx.error(), HasSubstr(c.cert_file));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("does not match"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(c.key_file));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(c.cert_file));
 }
 
 TEST_F(TlsContextTest, MissingKeyFileNamesTheFile) {
@@ -74,7 +74,7 @@ TEST_F(TlsContextTest, MissingKeyFileNamesTheFile) {
   c.key_file = pki_->File("missing.key");
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr(c.key_file));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(c.key_file));
 }
 
 TEST_F(TlsContextTest, CertificateWithoutKeyIsRefused) {
@@ -83,7 +83,7 @@ TEST_F(TlsContextTest, CertificateWithoutKeyIsRefused) {
   c.cert_file = pki_->client().cert;
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("no key_file"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("no key_file"));
 }
 
 TEST_F(TlsContextTest, ServerNeedsCertificate) {
@@ -91,7 +91,7 @@ TEST_F(TlsContextTest, ServerNeedsCertificate) {
   c.role = TlsRole::kServer;
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("cert_file"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("cert_file"));
 }
 
 TEST_F(TlsContextTest, RequireClientCertNeedsCa) {
@@ -102,10 +102,10 @@ TEST_F(TlsContextTest, RequireClientCertNeedsCa) {
   c.require_client_cert = true;
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("require_client_cert"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("require_client_cert"));
   c.ca_file = pki_->ca();
   auto ok = TlsContext::Create(c);
-  EXPECT_TRUE(ok.ok()) << ok.error();
+  EXPECT_TRUE(ok.ok()) << ok.error().detail;
 }
 
 TEST_F(TlsContextTest, EncryptedKeyFailsInsteadOfPrompting) {
@@ -121,7 +121,7 @@ TEST_F(TlsContextTest, EncryptedKeyFailsInsteadOfPrompting) {
   c.key_file = key;
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr(key));
+  EXPECT_THAT(ctx.error().detail, HasSubstr(key));
 }
 
 TEST_F(TlsContextTest, InsecureHostnameOptionIsVisibleAndClientOnly) {
@@ -129,7 +129,7 @@ TEST_F(TlsContextTest, InsecureHostnameOptionIsVisibleAndClientOnly) {
   c.ca_file = pki_->ca();
   c.insecure_skip_hostname_verification = true;
   auto ctx = TlsContext::Create(c);
-  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  ASSERT_TRUE(ctx.ok()) << ctx.error().detail;
   EXPECT_FALSE(ctx.value()->verify_hostname());
   c.role = TlsRole::kServer;
   c.cert_file = pki_->server().cert;
@@ -142,7 +142,7 @@ TEST_F(TlsContextTest, CaDirectoryMustBeADirectory) {
   c.ca_dir = pki_->ca();  // a file
   auto ctx = TlsContext::Create(c);
   ASSERT_FALSE(ctx.ok());
-  EXPECT_THAT(ctx.error(), HasSubstr("not a directory"));
+  EXPECT_THAT(ctx.error().detail, HasSubstr("not a directory"));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ class TlsEngineTest : public ::testing::Test {
 
   static std::shared_ptr<const TlsContext> Ctx(const TlsConfig& c) {
     auto ctx = TlsContext::Create(c);
-    EXPECT_TRUE(ctx.ok()) << ctx.error();
+    EXPECT_TRUE(ctx.ok()) << ctx.error().detail;
     return ctx.ok() ? ctx.value() : nullptr;
   }
   static TlsConfig ClientConfig() {
@@ -42,7 +42,7 @@ class TlsEngineTest : public ::testing::Test {
   static std::unique_ptr<TlsEngine> Engine(std::shared_ptr<const TlsContext> ctx,
                                            const std::string& name = "localhost") {
     auto e = TlsEngine::Create(std::move(ctx), name);
-    EXPECT_TRUE(e.ok()) << e.error();
+    EXPECT_TRUE(e.ok()) << e.error().detail;
     return e.ok() ? std::move(e).value() : nullptr;
   }
 
@@ -175,7 +175,7 @@ TEST_F(TlsEngineTest, InsecureOptionSkipsOnlyTheNameCheck) {
 TEST_F(TlsEngineTest, ClientWithoutServerNameIsRefused) {
   auto e = TlsEngine::Create(Ctx(ClientConfig()), "");
   ASSERT_FALSE(e.ok());
-  EXPECT_THAT(e.error(), HasSubstr("server name"));
+  EXPECT_THAT(e.error().detail, HasSubstr("server name"));
 }
 
 TEST_F(TlsEngineTest, ExpiredCertificateFails) {

@@ -53,7 +53,11 @@ TEST(JudgeUrl, ShortenerPolicyAllow) {
 TEST(JudgeUrl, KeyAllowlist) {
   UrlScope scope{UrlScope::Mode::kAllowlist, {"example.com"}};
   EXPECT_EQ(Verdict("https://shop.example.com/x", scope), std::nullopt);
+  EXPECT_EQ(Verdict("https://WWW.Example.COM./x", scope), std::nullopt);
   EXPECT_EQ(Verdict("https://other.org/x", scope), Reason::kUrlNotAllowed);
+  // A listed domain matches at a label boundary only.
+  EXPECT_EQ(Verdict("https://badexample.com/x", scope), Reason::kUrlNotAllowed);
+  EXPECT_EQ(Verdict("https://example.com.evil.net/x", scope), Reason::kUrlNotAllowed);
   // The operator's allow list does not widen the key's.
   EXPECT_EQ(Verdict("https://trusted.example/x", scope), Reason::kUrlNotAllowed);
 }
