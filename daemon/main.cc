@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <string>
 
@@ -17,41 +17,28 @@ namespace {
 
 constexpr int kExitConfig = 78;  // EX_CONFIG: systemd's RestartPreventExitStatus names it
 
-void Usage(FILE* out) {
-  fprintf(out,
-          "usage: smsdispatchd --config FILE [--check-config]\n"
-          "  --config FILE    TOML configuration (docs/configuration.md)\n"
-          "  --check-config   validate the configuration and key file, then exit\n"
-          "  --version        print the version\n");
-}
-
 struct Args {
   std::string config_path;
   bool check_only = false;
 };
 
-// Returns an exit code when the program should stop here (help, version, usage error).
+// Returns an exit code when the program should stop here (help, version, usage error: 2, the
+// option named by CLI11).
 std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-      args->config_path = argv[++i];
-    } else if (!strcmp(argv[i], "--check-config")) {
-      args->check_only = true;
-    } else if (!strcmp(argv[i], "--version")) {
-      printf("smsdispatchd 0.1.0\n");
-      return 0;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      Usage(stdout);
-      return 0;
-    } else {
-      fprintf(stderr, "smsdispatchd: unknown argument '%s'\n", argv[i]);
-      Usage(stderr);
-      return 2;
-    }
-  }
-  if (args->config_path.empty()) {
-    Usage(stderr);
-    return 2;
+  CLI::App app{
+      "The SMS dispatch daemon: signed jobs from Redis to SMPP carriers and one outcome "
+      "per job back (README.md, docs/configuration.md).",
+      "smsdispatchd"};
+  app.add_option("--config", args->config_path, "TOML configuration (docs/configuration.md)")
+      ->required();
+  app.add_flag("--check-config", args->check_only,
+               "validate the configuration and key file, then exit");
+  app.set_version_flag("--version", "smsdispatchd 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
   }
   return std::nullopt;
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libuv1-dev libssl-dev libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
-      libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
+      libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
       libphonenumber-dev libhyperscan-dev libicu-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       redis-server redis-tools openssl python3)

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "adapters/smpp/smpp_carrier.h"
 #include "core/sms_text.h"
@@ -18,14 +19,8 @@ double Seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-}  // namespace
-
-SinkResult MeasureSinkCeiling(const SinkSetup& s) {
-  SinkResult res;
-  // The carrier logs each bind and unbind at info: noise in a report.
-  spdlog::set_level(spdlog::level::warn);
-  uv_loop_t loop;
-  if (uv_loop_init(&loop) != 0) return res;
+// The project's own SMPP client, bound to the simulator like the daemon's carrier.
+std::unique_ptr<smpp::SmppCarrier> SinkCarrier(uv_loop_t* loop, const SinkSetup& s) {
   smpp::SmppCarrierOptions opt;
   opt.name = "sim";
   opt.host = "127.0.0.1";
@@ -35,17 +30,42 @@ SinkResult MeasureSinkCeiling(const SinkSetup& s) {
   opt.session.window = static_cast<size_t>(s.window);
   opt.session.registered_delivery = s.receipts ? 1 : 0;
   opt.transmit_binds = s.binds;
-  auto carrier = std::make_unique<smpp::SmppCarrier>(&loop, opt);
+  return std::make_unique<smpp::SmppCarrier>(loop, opt);
+}
 
-  // The texts of the runs (the same mix), encoded once: encoding is the daemon's work, not
-  // the simulator's, and is not what this measures.
-  TextMaker texts(s.mix, 7);
+// The texts of the runs (the same mix), encoded once: encoding is the daemon's work, not the
+// simulator's, and is not what this measures.
+std::vector<EncodedText> TextPool(const MessageMix& mix) {
+  TextMaker texts(mix, 7);
   std::vector<EncodedText> pool;
   for (int i = 0; i < 64; ++i) {
     auto enc = EncodeText(texts.Next().text);
     if (enc.ok()) pool.push_back(*enc);
   }
-  if (pool.empty()) return res;
+  return pool;
+}
+
+// Closes the carrier and runs the loop until every handle is gone.
+void CloseAndDrain(uv_loop_t* loop, std::unique_ptr<smpp::SmppCarrier> carrier) {
+  bool closed = false;
+  carrier->Close([&] { closed = true; });
+  while (!closed && uv_run(loop, UV_RUN_ONCE) != 0) {
+  }
+  carrier.reset();
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+}
+
+}  // namespace
+
+SinkResult MeasureSinkCeiling(const SinkSetup& s) {
+  SinkResult res;
+  // The carrier logs each bind and unbind at info: noise in a report.
+  spdlog::set_level(spdlog::level::warn);
+  const std::vector<EncodedText> pool = TextPool(s.mix);
+  uv_loop_t loop;
+  if (pool.empty() || uv_loop_init(&loop) != 0) return res;
+  std::unique_ptr<smpp::SmppCarrier> carrier = SinkCarrier(&loop, s);
 
   uint64_t next = 0, answered = 0;
   bool pumping = false;
@@ -95,14 +115,7 @@ SinkResult MeasureSinkCeiling(const SinkSetup& s) {
   res.parts_per_second = submit_s > 0 ? static_cast<double>(res.parts) / submit_s : 0;
   const double receipt_s = res.receipts > 0 ? Seconds(start, last_receipt) : 0;
   res.receipts_per_second = receipt_s > 0 ? static_cast<double>(res.receipts) / receipt_s : 0;
-
-  bool closed = false;
-  carrier->Close([&] { closed = true; });
-  while (!closed && uv_run(&loop, UV_RUN_ONCE) != 0) {
-  }
-  carrier.reset();
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+  CloseAndDrain(&loop, std::move(carrier));
   return res;
 }
 

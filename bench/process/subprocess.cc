@@ -1,4 +1,4 @@
-#include "subprocess.h"
+#include "bench/process/subprocess.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-namespace sd::testing {
+namespace sd::process {
 
 Subprocess::~Subprocess() { Kill(); }
 
@@ -27,7 +27,7 @@ bool Subprocess::Start(SubprocessOptions options) {
   status_.reset();
   error_.clear();
   // Everything the child needs is prepared before fork: after fork only async-signal-safe
-  // calls are allowed (the test binary may have threads).
+  // calls are allowed (the parent may have threads).
   std::vector<char*> args;
   for (std::string& a : options.argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -54,10 +54,11 @@ bool Subprocess::Start(SubprocessOptions options) {
   }
   if (pid == 0) {
     close(report[0]);
-    // Die with the test binary: a crashed or killed test must not leave a server behind.
+    // Die with the parent: a crashed or killed test or benchmark must not leave a server behind.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
-    // Own process group, so a Ctrl-C aimed at the test runner reaches the test first.
+    // Own process group, so a Ctrl-C aimed at the parent reaches the parent first (it stops its
+    // children in order; the death signal covers the rest).
     setpgid(0, 0);
     int err = 0;
     if (!options.log_path.empty()) {
@@ -136,4 +137,4 @@ void Subprocess::Kill() {
   Reap(true);
 }
 
-}  // namespace sd::testing
+}  // namespace sd::process

@@ -1,7 +1,7 @@
 #pragma once
-// A child process for tests: fork + execv with an explicit argv (no shell, so no quoting
-// surprises), stdout and stderr appended to a log file, and a process-death signal so a
-// crashed test binary never leaves servers running behind it.
+// A child process for the tests and the benchmark: fork + execve with an explicit argv (no
+// shell, so no quoting surprises), stdout and stderr appended to a log file, and a process-death
+// signal so a crashed parent never leaves servers running behind it.
 #include <sys/types.h>
 
 #include <chrono>
@@ -10,13 +10,13 @@
 #include <utility>
 #include <vector>
 
-namespace sd::testing {
+namespace sd::process {
 
 struct SubprocessOptions {
   std::vector<std::string> argv;  // argv[0] is the path of the executable
-  std::string log_path;           // stdout+stderr appended here; empty = inherit the test's
-  std::string cwd;                // empty = the test's working directory
-  std::vector<std::pair<std::string, std::string>> env;  // added to the test's environment
+  std::string log_path;           // stdout+stderr appended here; empty = inherit the parent's
+  std::string cwd;                // empty = the parent's working directory
+  std::vector<std::pair<std::string, std::string>> env;  // added to the parent's environment
 };
 
 class Subprocess {
@@ -53,4 +53,4 @@ class Subprocess {
   std::string error_;
 };
 
-}  // namespace sd::testing
+}  // namespace sd::process

@@ -53,9 +53,9 @@ struct Options {
   bool verbose = false;
 };
 
-// Parses argv into *opt. Returns -1 to go on, or the exit code (0 for --help, 2 for a bad
-// option or value; the reason is already printed on stderr).
+// Parses argv into *opt with CLI11 (which writes --help). Returns -1 to go on, or the exit
+// code (0 for --help, 2 for a bad option or value; the option and the reason are already
+// printed on stderr).
 int ParseOptions(int argc, char** argv, Options* opt);
-void Usage(FILE* f);
 
 }  // namespace sd::smsc_sim

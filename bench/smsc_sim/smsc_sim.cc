@@ -34,7 +34,7 @@ std::shared_ptr<const sd::net::TlsContext> ServerTls(const Options& o, std::stri
   tls.require_client_cert = !o.tls_client_ca.empty();
   auto ctx = sd::net::TlsContext::Create(tls);
   if (!ctx.ok()) {
-    *error = ctx.error();
+    *error = ctx.error().detail;
     return nullptr;
   }
   return std::move(ctx).value();

@@ -157,13 +157,14 @@ TEST(BenchUsage, ClearErrorsForContradictoryOptions) {
     std::string says;
   };
   const std::vector<Case> cases = {
-      {{"--jobs", "10", "--duration", "2"}, "not both"},
-      {{"--duration", "0"}, "--duration must be"},
+      {{"--jobs", "10", "--duration", "2"}, "--jobs excludes --duration"},
+      {{"--duration", "0"}, "--duration: Value 0 not in range"},
       {{"--redis", "127.0.0.1"}, "HOST:PORT"},
-      {{"--redis", "127.0.0.1:1", "--redis-socket", "/x"}, "not both"},
-      {{"--redis", "127.0.0.1:1", "--aof"}, "the server is yours"},
+      {{"--redis", "127.0.0.1:1", "--redis-socket", "/x"}, "--redis excludes --redis-socket"},
+      {{"--redis", "127.0.0.1:1", "--aof"}, "--aof excludes --redis"},
       {{"--reuse"}, "only applies"},
-      {{"--daemons", "0"}, "--daemons must be"},
+      {{"--daemons", "0"}, "--daemons: Value 0 not in range 1 to 16"},
+      {{"--jobs", "many"}, "Could not convert: --jobs = many"},
   };
   for (const Case& c : cases) {
     const Ran ran = RunBench(dir, c.args);

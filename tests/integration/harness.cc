@@ -19,70 +19,9 @@ namespace sd::testing {
 
 Process::Process(std::vector<std::string> argv, const std::string& log_path,
                  const std::vector<std::pair<std::string, std::string>>& env) {
-  pid_ = fork();
-  if (pid_ == 0) {
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+  if (!process_.Start(process::SubprocessOptions{std::move(argv), log_path, {}, env})) {
+    throw std::runtime_error(process_.error());
   }
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-}
-
-Process::~Process() { Kill(); }
-
-bool Process::running() {
-  if (pid_ <= 0) return false;
-  int st = 0;
-  const pid_t r = waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) {
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-void Process::Signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
-}
-
-int Process::Wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    if (std::chrono::steady_clock::now() >= deadline) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return status_;
-}
-
-void Process::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int st = 0;
-  waitpid(pid_, &st, 0);
-  status_ = 128 + SIGKILL;
-  pid_ = -1;
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -119,10 +58,14 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
   StartRedis();
   if (options_.acl_user) {
     // The least-privilege user docs/redis.md documents, with a password from a 0600 file.
-    auto* r = static_cast<redisReply*>(redisCommand(
-        redis_, "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim "
-                "+xpending +xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
-                "+hset +hget +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount"));
+    auto* r =
+        static_cast<redisReply*>(redisCommand(redis_,
+                                              "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
+                                              "resetchannels +xreadgroup +xautoclaim +xclaim "
+                                              "+xpending +xack +xadd +xgroup|create +evalsha +eval "
+                                              "+script|load +set +get +exists +time +ping "
+                                              "+hset +hget +hexists +hlen +hvals +pexpire +auth "
+                                              "+del +zadd +zrangebyscore +zrem +zcount"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");
@@ -138,9 +81,19 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
 void Cluster::StartRedis() {
   if (redis_ != nullptr) redisFree(redis_);
   redis_ = nullptr;
-  std::vector<std::string> argv{"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(redis_port_),
-                                "--save", "", "--appendonly", options_.appendonly ? "yes" : "no",
-                                "--appendfsync", "always", "--dir", dir_};
+  std::vector<std::string> argv{"/usr/bin/redis-server",
+                                "--bind",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(redis_port_),
+                                "--save",
+                                "",
+                                "--appendonly",
+                                options_.appendonly ? "yes" : "no",
+                                "--appendfsync",
+                                "always",
+                                "--dir",
+                                dir_};
   if (options_.unix_socket) {
     argv.push_back("--unixsocket");
     argv.push_back(dir_ + "/redis.sock");
@@ -148,18 +101,20 @@ void Cluster::StartRedis() {
     argv.push_back("700");
   }
   redis_server_ = std::make_unique<Process>(argv, dir_ + "/redis.log");
-  const bool up = WaitUntil([&] {
-    redis_ = redisConnect("127.0.0.1", redis_port_);
-    if (redis_ != nullptr && redis_->err == 0) {
-      auto* r = static_cast<redisReply*>(redisCommand(redis_, "PING"));
-      const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;  // not -LOADING
-      if (r) freeReplyObject(r);
-      if (ok) return true;
-    }
-    if (redis_ != nullptr) redisFree(redis_);
-    redis_ = nullptr;
-    return false;
-  }, std::chrono::seconds(10));
+  const bool up = WaitUntil(
+      [&] {
+        redis_ = redisConnect("127.0.0.1", redis_port_);
+        if (redis_ != nullptr && redis_->err == 0) {
+          auto* r = static_cast<redisReply*>(redisCommand(redis_, "PING"));
+          const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;  // not -LOADING
+          if (r) freeReplyObject(r);
+          if (ok) return true;
+        }
+        if (redis_ != nullptr) redisFree(redis_);
+        redis_ = nullptr;
+        return false;
+      },
+      std::chrono::seconds(10));
   if (!up) throw std::runtime_error("redis-server did not start: " + ReadFile(dir_ + "/redis.log"));
 }
 
@@ -184,10 +139,19 @@ Cluster::~Cluster() {
 }
 
 void Cluster::StartSimulator() {
-  std::vector<std::string> argv{SD_SMSC_SIM, "--host", "127.0.0.1", "--system-id", "sim", "--password", "simpw",
-                                "--submit-latency-ms", std::to_string(options_.submit_latency_ms),
-                                "--receipt-delay-ms", std::to_string(options_.receipt_delay_ms),
-                                "--stats-file", dir_ + "/sim.json"};
+  std::vector<std::string> argv{SD_SMSC_SIM,
+                                "--host",
+                                "127.0.0.1",
+                                "--system-id",
+                                "sim",
+                                "--password",
+                                "simpw",
+                                "--submit-latency-ms",
+                                std::to_string(options_.submit_latency_ms),
+                                "--receipt-delay-ms",
+                                std::to_string(options_.receipt_delay_ms),
+                                "--stats-file",
+                                dir_ + "/sim.json"};
   if (!options_.reject_dest_prefix.empty()) {
     argv.push_back("--reject-dest-prefix");
     argv.push_back(options_.reject_dest_prefix);
@@ -203,7 +167,8 @@ void Cluster::StartSimulator() {
   }
   sim_ = std::make_unique<Process>(argv, dir_ + "/sim.log");
   if (smsc_port_ == 0) {
-    if (!WaitUntil([&] { return !ReadFile(dir_ + "/sim.port").empty(); }, std::chrono::seconds(10))) {
+    if (!WaitUntil([&] { return !ReadFile(dir_ + "/sim.port").empty(); },
+                   std::chrono::seconds(10))) {
       throw std::runtime_error("smsc-sim did not start: " + ReadFile(dir_ + "/sim.log"));
     }
     smsc_port_ = std::stoi(ReadFile(dir_ + "/sim.port"));
@@ -214,22 +179,26 @@ void Cluster::KillSimulator() { sim_.reset(); }
 
 void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>& env) {
   std::ostringstream cfg;
-  cfg << "[daemon]\nlog_level = \"" << options_.log_level << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
+  cfg << "[daemon]\nlog_level = \"" << options_.log_level
+      << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
       << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
       << "\nmax_deliveries = " << options_.max_deliveries
       << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
       << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
       << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms
-      << "\nclaim_interval_ms = 500\n" << options_.redis_extra << "\n"
-      << "[keys]\nfile = \"keys.toml\"\n" << options_.keys_extra << "\n"
+      << "\nclaim_interval_ms = 500\n"
+      << options_.redis_extra << "\n"
+      << "[keys]\nfile = \"keys.toml\"\n"
+      << options_.keys_extra << "\n"
       << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << smsc_port_
       << "\nsystem_id = \"sim\"\npassword_file = \"smpp.password\"\nwindow = " << options_.window
       << "\nresponse_timeout_ms = 2000\nreconnect_initial_ms = 50\nreconnect_max_ms = 500\n"
       << options_.extra_config;
   WriteFile(dir_ + "/smsdispatchd.toml", cfg.str(), 0644);
-  daemon_ = std::make_unique<Process>(std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
-                                      dir_ + "/daemon.log", env);
+  daemon_ = std::make_unique<Process>(
+      std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
+      dir_ + "/daemon.log", env);
 }
 
 void Cluster::StopDaemon() {
@@ -237,7 +206,8 @@ void Cluster::StopDaemon() {
   daemon_->Signal(SIGTERM);
   const int st = daemon_->Wait(std::chrono::seconds(30));
   daemon_.reset();
-  if (st != 0) throw std::runtime_error("smsdispatchd did not exit cleanly: status " + std::to_string(st));
+  if (st != 0)
+    throw std::runtime_error("smsdispatchd did not exit cleanly: status " + std::to_string(st));
 }
 
 void Cluster::KillDaemon() {
@@ -257,8 +227,10 @@ int Cluster::Cli(const std::vector<std::string>& args, std::string* out) {
 }
 
 int Cluster::Enqueue(const std::vector<std::string>& extra, std::string* out) {
-  std::vector<std::string> args{"enqueue", "--redis", "127.0.0.1:" + std::to_string(redis_port_),
-                                "--key-file", dir_ + "/keys.toml", "--key-id", "test.v1"};
+  std::vector<std::string> args{
+      "enqueue",    "--redis",           "127.0.0.1:" + std::to_string(redis_port_),
+      "--key-file", dir_ + "/keys.toml", "--key-id",
+      "test.v1"};
   args.insert(args.end(), extra.begin(), extra.end());
   return Cli(args, out);
 }
@@ -290,7 +262,8 @@ long long Cluster::StreamLength(const std::string& stream) {
 
 long long Cluster::PendingCount() {
   auto* r = static_cast<redisReply*>(redisCommand(redis_, "XPENDING sd:jobs smsdispatch"));
-  const long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? r->element[0]->integer : -1;
+  const long long n =
+      r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? r->element[0]->integer : -1;
   if (r) freeReplyObject(r);
   return n;
 }
@@ -317,14 +290,29 @@ std::map<std::string, long long> StatsOf(Process* sim, const std::string& path) 
 
 }  // namespace
 
-std::map<std::string, long long> Cluster::SimulatorStats() { return StatsOf(sim_.get(), dir_ + "/sim.json"); }
+std::map<std::string, long long> Cluster::SimulatorStats() {
+  return StatsOf(sim_.get(), dir_ + "/sim.json");
+}
 
 int Cluster::StartExtraSimulator(const std::string& name, const std::vector<std::string>& args) {
   const std::string base = dir_ + "/sim-" + name;
-  std::vector<std::string> argv{SD_SMSC_SIM, "--host", "127.0.0.1", "--system-id", "sim", "--password", "simpw",
-                                "--submit-latency-ms", std::to_string(options_.submit_latency_ms),
-                                "--receipt-delay-ms", std::to_string(options_.receipt_delay_ms),
-                                "--stats-file", base + ".json", "--port", "0", "--port-file", base + ".port"};
+  std::vector<std::string> argv{SD_SMSC_SIM,
+                                "--host",
+                                "127.0.0.1",
+                                "--system-id",
+                                "sim",
+                                "--password",
+                                "simpw",
+                                "--submit-latency-ms",
+                                std::to_string(options_.submit_latency_ms),
+                                "--receipt-delay-ms",
+                                std::to_string(options_.receipt_delay_ms),
+                                "--stats-file",
+                                base + ".json",
+                                "--port",
+                                "0",
+                                "--port-file",
+                                base + ".port"};
   argv.insert(argv.end(), args.begin(), args.end());
   extra_sims_[name] = std::make_unique<Process>(argv, base + ".log");
   if (!WaitUntil([&] { return !ReadFile(base + ".port").empty(); }, std::chrono::seconds(10))) {
@@ -337,7 +325,8 @@ void Cluster::KillExtraSimulator(const std::string& name) { extra_sims_.erase(na
 
 std::map<std::string, long long> Cluster::ExtraSimulatorStats(const std::string& name) {
   auto it = extra_sims_.find(name);
-  return StatsOf(it == extra_sims_.end() ? nullptr : it->second.get(), dir_ + "/sim-" + name + ".json");
+  return StatsOf(it == extra_sims_.end() ? nullptr : it->second.get(),
+                 dir_ + "/sim-" + name + ".json");
 }
 
 }  // namespace sd::testing

@@ -13,27 +13,30 @@
 #include <string>
 #include <vector>
 
+#include "bench/process/free_port.h"
+#include "bench/process/subprocess.h"
+
 namespace sd::testing {
 
-// A child process started with fork/execv; stdout+stderr go to a log file.
+// A child started by the constructor (bench/process's Subprocess, the process control the
+// benchmark uses), with the harness's short API.
 class Process {
  public:
+  // Throws when the program cannot be started (the test fails with the reason).
   Process(std::vector<std::string> argv, const std::string& log_path,
           const std::vector<std::pair<std::string, std::string>>& env = {});
-  ~Process();
-  pid_t pid() const { return pid_; }
-  bool running();
-  void Signal(int sig);
+  pid_t pid() const { return process_.pid(); }
+  bool running() { return process_.Running(); }
+  void Signal(int sig) { process_.Signal(sig); }
   // Waits for exit; returns the exit status (128+signal when killed), -1 on timeout.
-  int Wait(std::chrono::milliseconds timeout);
-  void Kill();  // SIGKILL and reap
+  int Wait(std::chrono::milliseconds timeout) { return process_.Wait(timeout).value_or(-1); }
+  void Kill() { process_.Kill(); }  // SIGKILL and reap; also on destruction
 
  private:
-  pid_t pid_ = -1;
-  int status_ = -1;
+  process::Subprocess process_;
 };
 
-int FreePort();
+inline int FreePort() { return process::PickFreeLoopbackPort(); }
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content, int mode = 0600);
@@ -52,8 +55,8 @@ class Cluster {
     bool acl_user = false;     // daemon authenticates as an ACL user with a password file
     bool appendonly = false;   // Redis persists (for restart tests)
     int64_t max_deliveries = 5;
-    std::string keys_extra;    // more lines of [keys] (e.g. registry = "redis")
-    std::string redis_extra;   // more lines of [redis] (e.g. write_linger_ms = 20)
+    std::string keys_extra;   // more lines of [keys] (e.g. registry = "redis")
+    std::string redis_extra;  // more lines of [redis] (e.g. write_linger_ms = 20)
     // More lines at the end of the config: right after the [[carrier]] keys, so carrier keys
     // come first, then other sections ([policy], ...).
     std::string extra_config;
@@ -68,8 +71,8 @@ class Cluster {
   redisContext* redis() { return redis_; }
 
   void StartDaemon(const std::vector<std::pair<std::string, std::string>>& env = {});
-  void StopDaemon();     // SIGTERM, expects a clean exit 0
-  void KillDaemon();     // SIGKILL
+  void StopDaemon();  // SIGTERM, expects a clean exit 0
+  void KillDaemon();  // SIGKILL
   Process* daemon() { return daemon_.get(); }
   void StartSimulator();
   void KillSimulator();

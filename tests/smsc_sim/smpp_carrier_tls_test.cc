@@ -34,7 +34,7 @@ std::shared_ptr<const net::TlsContext> CarrierTls(const std::string& ca, bool cl
     c.key_file = g_pki->client().key;
   }
   auto ctx = net::TlsContext::Create(c);
-  EXPECT_TRUE(ctx.ok()) << ctx.error();
+  EXPECT_TRUE(ctx.ok()) << ctx.error().detail;
   return ctx.ok() ? ctx.value() : nullptr;
 }
 

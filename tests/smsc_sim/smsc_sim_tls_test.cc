@@ -38,7 +38,7 @@ std::shared_ptr<const net::TlsContext> ClientContext(const std::string& ca,
   c.cert_file = cert;
   c.key_file = key;
   auto ctx = net::TlsContext::Create(c);
-  EXPECT_TRUE(ctx.ok()) << ctx.error();
+  EXPECT_TRUE(ctx.ok()) << ctx.error().detail;
   return ctx.ok() ? ctx.value() : nullptr;
 }
 

@@ -82,10 +82,6 @@ class RedisServer {
   std::string error_;
 };
 
-// A free TCP port on 127.0.0.1 at the time of the call (bind port 0, read it, close). Another
-// process may take it before it is used: callers retry on collision.
-int PickFreeLoopbackPort();
-
 // Field/value pairs of a stream entry or a hash reply, in order.
 using FieldList = std::vector<std::pair<std::string, std::string>>;
 FieldList ReplyPairs(const redisReply* r);

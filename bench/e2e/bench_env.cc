@@ -1,0 +1,165 @@
+#include "bench/e2e/bench_env.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "bench/process/free_port.h"
+#include "core/hex.h"
+
+namespace sd::bench {
+namespace {
+
+// A child with its output in log; null (and the reason printed) when it cannot start.
+std::unique_ptr<process::Subprocess> Start(std::vector<std::string> argv, const std::string& log) {
+  auto p = std::make_unique<process::Subprocess>();
+  const std::string name = argv.front();
+  if (!p->Start(process::SubprocessOptions{std::move(argv), log, {}, {}})) {
+    fprintf(stderr, "smsdispatch-bench: cannot start %s: %s\n", name.c_str(), p->error().c_str());
+    return nullptr;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string ReadFile(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& p, const std::string& text, mode_t mode) {
+  const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (fd < 0) return;
+  if (write(fd, text.data(), text.size()) < 0) perror("write");
+  close(fd);
+}
+
+std::string DaemonName(size_t k) { return "smsdispatchd#" + std::to_string(k); }
+
+bool ConnectRedis(Redis& r, const Env& e, bool over_socket) {
+  return ConnectRedis(r, e.redis_host, e.redis_port,
+                      over_socket || e.redis_port == 0 ? e.redis_sock : std::string());
+}
+
+bool StartRedis(Env& e, const Options& o) {
+  if (o.connect()) {
+    e.redis_host = o.redis_host.empty() ? e.redis_host : o.redis_host;  // socket only: unused
+    e.redis_port = o.redis_port;
+    e.redis_sock = o.redis_socket;
+    e.load_over_socket = !o.redis_socket.empty();
+    Redis probe;
+    if (!ConnectRedis(probe, e, e.load_over_socket)) return false;
+    e.keys_before = ScanKeys(probe.c, kOurKeys);
+    return true;
+  }
+  e.load_over_socket = o.redis_unix;
+  e.redis_port = process::PickFreeLoopbackPort();
+  std::vector<std::string> argv{"/usr/bin/redis-server",
+                                "--bind",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(e.redis_port),
+                                "--save",
+                                "",
+                                "--appendonly",
+                                o.aof ? "yes" : "no",
+                                "--appendfsync",
+                                "everysec",
+                                "--dir",
+                                e.dir};
+  if (o.redis_unix) {
+    e.redis_sock = e.dir + "/redis.sock";
+    argv.insert(argv.end(), {"--unixsocket", e.redis_sock, "--unixsocketperm", "700"});
+  }
+  e.redis = Start(std::move(argv), e.dir + "/redis.log");
+  Redis probe;
+  if (!e.redis) return false;
+  return ConnectRedis(probe, e, false);
+}
+
+RunSetup Setup(const Env& e, const Options& o) {
+  RunSetup s;
+  s.redis_host = e.redis_host;
+  s.redis_port = e.redis_port;
+  s.redis_unix = o.redis_unix;
+  s.redis_socket = o.redis_socket;
+  s.batch = o.batch;
+  s.linger_ms = o.linger_ms;
+  s.max_inflight = o.max_inflight;
+  s.sim_port = e.sim_port;
+  s.window = o.window;
+  s.binds = o.binds;
+  s.max_unsettled = o.max_unsettled;
+  s.smsc_latency_ms = o.smsc_latency_ms;
+  s.receipt_delay_ms = o.receipt_delay_ms;
+  s.daemons = o.daemons;
+  return s;
+}
+
+bool StartSim(Env& e, const Options& o) {
+  std::vector<std::string> sim_argv{SD_BENCH_SIM};
+  for (std::string& a : SimArguments(Setup(e, o), e.dir)) sim_argv.push_back(std::move(a));
+  e.sim = Start(std::move(sim_argv), e.dir + "/sim.log");
+  if (!e.sim) return false;
+  for (int i = 0; i < 400 && ReadFile(e.dir + "/sim.port").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string port = ReadFile(e.dir + "/sim.port");
+  if (port.empty()) return false;
+  e.sim_port = std::stoi(port);
+  return true;
+}
+
+bool StartSimAndDaemon(Env& e, const Options& o) {
+  if (!StartSim(e, o)) return false;
+  std::ostringstream keys;
+  for (const auto& [id, secret] : e.keys)
+    keys << "[[key]]\nid = \"" << id << "\"\nsecret = \"" << HexEncode(secret) << "\"\n";
+  WriteFile(e.dir + "/keys.toml", keys.str());
+  WriteFile(e.dir + "/smpp.pw", "benchpw\n");
+  // N daemons in one consumer group: the same configuration but for the consumer name (two
+  // daemons with one name would drain each other's pending entries).
+  for (int k = 0; k < o.daemons; ++k) {
+    RunSetup s = Setup(e, o);
+    s.consumer = "bench" + std::to_string(k);
+    const std::string cfg = e.dir + "/smsdispatchd" + std::to_string(k) + ".toml";
+    WriteFile(cfg, DaemonConfigText(s), 0644);
+    e.daemons.push_back(
+        Start({SD_BENCH_DAEMON, "--config", cfg}, e.dir + "/daemon" + std::to_string(k) + ".log"));
+    if (!e.daemons.back()) return false;
+  }
+  return true;
+}
+
+std::map<std::string, int64_t> SimStats(Env& e) {
+  const std::string path = e.dir + "/sim.json";
+  unlink(path.c_str());
+  e.sim->Signal(SIGUSR1);
+  for (int i = 0; i < 200 && access(path.c_str(), R_OK) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ParseSimStats(ReadFile(path));
+}
+
+void StopRun(Env& e) {
+  for (auto& d : e.daemons) d->Stop(std::chrono::seconds(5));
+  if (e.sim) e.sim->Stop(std::chrono::seconds(5));
+  if (e.redis) {
+    e.redis->Stop(std::chrono::seconds(5));
+  } else {
+    Redis clean;
+    if (ConnectRedis(clean, e, e.load_over_socket)) DeleteCreated(clean.c, e.keys_before);
+  }
+}
+
+}  // namespace sd::bench
