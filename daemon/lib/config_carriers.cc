@@ -43,7 +43,7 @@ void LoadCarrierTls(const toml::table& t, const std::filesystem::path& base, Pro
   if (p.any()) return;
   auto ctx = net::TlsContext::Create(tc);
   if (!ctx) {
-    p.At(t, "[carrier.tls]: " + ctx.error());
+    p.At(t, "[carrier.tls]: " + ctx.error().detail);
     return;
   }
   cc.tls = std::move(ctx).value();
