@@ -30,5 +30,5 @@ cmake --build "$tsan" -j"$jobs" --target sd_core_mt_tests sd_policy_tests \
   smsdispatchd smsdispatch smsc-sim
 export TSAN_OPTIONS=halt_on_error=1
 "$tsan/tests/core/mt/sd_core_mt_tests" --gtest_brief=1
-"$tsan/tests/policy/sd_policy_tests" --gtest_brief=1 \
+"$tsan/tests/adapters/policy/sd_policy_tests" --gtest_brief=1 \
   --gtest_filter='*Concurrent*:*ReloadWhileScanning*'

@@ -2,7 +2,7 @@
 """Writes the seed corpus for the receipt-text fuzzer (tests/fuzz/corpus/receipt/): receipt
 texts in the formats SMSC vendors send (SMPP 3.4 Appendix B and its variants) and hostile
 inputs. Each file is the short_message of a deliver_sm receipt. The unit tests replay every
-file (tests/smpp/receipt_corpus_test.cc) and check the named ones' parsed fields."""
+file (tests/adapters/smpp/receipt_corpus_test.cc) and check the named ones' parsed fields."""
 import os
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "receipt")

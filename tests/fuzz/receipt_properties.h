@@ -1,7 +1,7 @@
 #pragma once
 // Properties every receipt text must satisfy, shared by the libFuzzer target
 // (tests/fuzz/receipt_fuzzer.cc traps on a violation) and the corpus replay test
-// (tests/smpp/receipt_corpus_test.cc reports it). Returns the first violated property, or ""
+// (tests/adapters/smpp/receipt_corpus_test.cc reports it). Returns the first violated property, or ""
 // when all hold. Covers ParseReceiptText, ParseReceipt with and without receipt TLVs, and the
 // message-id normalizer on the parsed id.
 #include <cstdlib>

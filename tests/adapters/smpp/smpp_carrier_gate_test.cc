@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "adapters/smpp/smpp_carrier.h"
-#include "tests/smpp/sim_harness.h"
+#include "tests/adapters/smpp/sim_harness.h"
 #include "tests/support/uv_test_loop.h"
 
 namespace sd::smpp {

@@ -13,7 +13,7 @@
 #include "adapters/net/stream_connection.h"
 #include "adapters/net/tls_context.h"
 #include "adapters/smpp/pdu.h"
-#include "tests/smpp/sim_harness.h"
+#include "tests/adapters/smpp/sim_harness.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/uv_test_loop.h"
 

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "adapters/smpp/pdu.h"
-#include "tests/smpp/sim_harness.h"
+#include "tests/adapters/smpp/sim_harness.h"
 
 namespace sd::smpp {
 namespace {

@@ -12,7 +12,7 @@
 #include "adapters/net/tls_context.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "core/sms_text.h"
-#include "tests/smpp/sim_harness.h"
+#include "tests/adapters/smpp/sim_harness.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/uv_test_loop.h"
 
