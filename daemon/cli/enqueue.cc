@@ -22,30 +22,39 @@
 namespace sd::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSynopsis =
     "usage: smsdispatch enqueue [REDIS OPTIONS] [--stream sd:jobs] --key-file F --key-id ID\n"
     "         ( --to +E164 --from SENDER --text TEXT [--kind K] [--ref REF] [--id ID]\n"
     "         | --file JOBS.jsonl\n"
     "         | --count N --to-prefix +PREFIX --from SENDER --text TEXT [--kind K] [--ref REF] )\n"
     "         [--ttl-s 3600] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
-    "Signs jobs and adds them to the job stream, pipelined in batches.\n"
-    "  --stream NAME         job stream (default sd:jobs); signatures are bound to it\n"
-    "  --key-file F          key file with the signing key (mode 0600)\n"
-    "  --key-id ID           which key of the file signs\n"
-    "  --to/--from/--text    one job; prints ENTRY_ID JOB_ID\n"
-    "  --kind K              otp | transactional (default) | marketing\n"
-    "  --ref REF             client reference, echoed on outcomes and receipts\n"
-    "  --id ID               idempotency id (default: 128 random bits in hex)\n"
-    "  --file F              JSON lines with to, from, text and optional kind, ref, id, ttl_s;\n"
-    "                        the whole file is checked before anything is added\n"
-    "  --count N             N jobs to PREFIX + a zero-padded counter (demos, benchmarks)\n"
-    "  --ttl-s S             expires = created + S seconds (default 3600)\n"
-    "  --batch B             XADDs per round trip (default 500)\n"
-    "  --entries-out F       also write ENTRY_ID JOB_ID lines to F (see outcomes\n"
-    "                        --expect-entries)\n"
-    "  --corrupt MODE        make every job bad: forged-signature | unknown-key | expired |\n"
-    "                        malformed | wrong-stream | bad-number\n"
-    "Redis options:\n";
+    "Signs jobs and adds them to the job stream, pipelined in batches.\n";
+
+std::vector<OptionSpec> EnqueueOptions() {
+  return WithRedisOptions({
+      {"stream", "NAME", "job stream (default sd:jobs); signatures are bound to it"},
+      {"key-file", "FILE", "key file with the signing key (mode 0600)"},
+      {"key-id", "ID", "which key of the file signs"},
+      {"to", "+E164", "one job to this number (with --from and --text); prints ENTRY_ID JOB_ID"},
+      {"from", "SENDER", "the sender id"},
+      {"text", "TEXT", "the message text"},
+      {"kind", "K", "otp | transactional (default) | marketing"},
+      {"ref", "REF", "client reference, echoed on outcomes and receipts"},
+      {"id", "ID", "idempotency id (default: 128 random bits in hex)"},
+      {"file", "FILE",
+       "JSON lines with to, from, text and optional kind, ref, id, ttl_s; the whole file is "
+       "checked before anything is added"},
+      {"count", "N", "N jobs to --to-prefix + a zero-padded counter (demos, benchmarks)"},
+      {"to-prefix", "+PREFIX", "the numbers' prefix for --count"},
+      {"ttl-s", "S", "expires = created + S seconds (default 3600)"},
+      {"batch", "B", "XADDs per round trip (default 500)"},
+      {"entries-out", "FILE",
+       "also write ENTRY_ID JOB_ID lines to FILE (see outcomes --expect-entries)"},
+      {"corrupt", "MODE",
+       "make every job bad: forged-signature | unknown-key | expired | malformed | "
+       "wrong-stream | bad-number"},
+  });
+}
 
 // Limits with reasons. A --file is validated completely before the first XADD (a bad line must
 // not leave half a file enqueued), so its jobs are held in memory: bounded.
@@ -100,8 +109,10 @@ int64_t NowMs() {
       .count();
 }
 
+// The problem, then the synopsis; --help lists every option.
 int Usage(const std::string& why) {
-  fprintf(stderr, "smsdispatch enqueue: %s\n%s%s", why.c_str(), kUsage, kRedisUsage);
+  fprintf(stderr, "smsdispatch enqueue: %s\n%sRun 'smsdispatch enqueue --help' for every option.\n",
+          why.c_str(), kSynopsis);
   return kExitUsage;
 }
 
@@ -332,14 +343,10 @@ int SendJobs(RedisClient& redis, EntryMaker& maker, const JobSource& source, int
 }  // namespace
 
 int RunEnqueue(int argc, char** argv) {
-  std::set<std::string> valued{"stream",    "key-file", "key-id", "to",         "from", "text",
-                               "kind",      "ref",      "id",     "ttl-s",      "file", "count",
-                               "to-prefix", "corrupt",  "batch",  "entries-out"};
-  valued.insert(RedisOptionNames().begin(), RedisOptionNames().end());
-  Args args(valued, {});
+  Args args(kSynopsis, EnqueueOptions());
   if (!args.Parse(argc, argv, 2)) return Usage(args.error());
   if (args.Has("help")) {
-    printf("%s%s", kUsage, kRedisUsage);
+    fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
   if (!args.Has("key-file") || !args.Has("key-id")) {

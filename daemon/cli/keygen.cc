@@ -17,13 +17,9 @@
 namespace sd::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSynopsis =
     "usage: smsdispatch keygen --id KEY_ID [--out FILE]\n"
-    "Generates a 256-bit signing secret and writes it as a [[key]] entry.\n"
-    "  --id KEY_ID   key id, e.g. acme-otp.v1 (1-64 of A-Z a-z 0-9 . _ : -)\n"
-    "  --out FILE    append to this key file, creating it with mode 0600; refuses a file that\n"
-    "                group or others can access, or one that already has KEY_ID.\n"
-    "                Without --out the entry is printed on stdout.\n";
+    "Generates a 256-bit signing secret and writes it as a [[key]] entry.\n";
 
 // 32 bytes = 256 bits, the strength of HMAC-SHA256.
 constexpr size_t kSecretBytes = 32;
@@ -48,18 +44,24 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int RunKeygen(int argc, char** argv) {
-  Args args({"id", "out"}, {});
+  Args args(kSynopsis,
+            {{"id", "KEY_ID", "key id, e.g. acme-otp.v1 (1-64 of A-Z a-z 0-9 . _ : -)"},
+             {"out", "FILE",
+              "append to this key file, creating it with mode 0600; refuses a file that group "
+              "or others can access, or one that already has KEY_ID. Without --out the entry "
+              "is printed on stdout."}});
   if (!args.Parse(argc, argv, 2)) {
-    fprintf(stderr, "smsdispatch keygen: %s\n%s", args.error().c_str(), kUsage);
+    fprintf(stderr, "smsdispatch keygen: %s\n%s", args.error().c_str(), args.Help().c_str());
     return kExitUsage;
   }
   if (args.Has("help")) {
-    fputs(kUsage, stdout);
+    fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
   const std::string id = args.Get("id");
   if (!PlainKeyId(id)) {
-    fprintf(stderr, "smsdispatch keygen: --id must be 1-64 of A-Z a-z 0-9 . _ : -\n%s", kUsage);
+    fprintf(stderr, "smsdispatch keygen: --id must be 1-64 of A-Z a-z 0-9 . _ : -\n%s",
+            args.Help().c_str());
     return kExitUsage;
   }
   const std::string entry =

@@ -28,7 +28,7 @@
 namespace sd::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSynopsis =
     "usage: smsdispatch keys SUBCOMMAND [options]\n"
     "  create  --name NAME [SCOPES] [--not-before T] [--not-after T]\n"
     "          makes NAME.v1 and prints its secret once (hex)\n"
@@ -38,22 +38,52 @@ constexpr const char* kUsage =
     "  revoke  --id NAME.vN      revokes one version at once, on every daemon within 1 s\n"
     "  list    [--json]          every key: id, validity, state, scopes (never secrets)\n"
     "  show    --id NAME.vN [--json]\n"
-    "Common options:\n"
-    "  --master-key-file FILE    the registry's master key (mode 0600; default: the file named\n"
-    "                            by $SMSDISPATCH_MASTER_KEY_FILE)\n"
-    "  --prefix P                Redis key prefix (default sd:, as redis.key_prefix)\n"
-    "Scopes (create):\n"
-    "  --kinds otp,transactional,marketing   allowed kinds (default: all)\n"
-    "  --senders A,B             allowed sender ids (default: any)\n"
-    "  --countries DE,FR         allowed destination countries, ISO alpha-2 (default: any)\n"
-    "  --max-segments N          at most N SMS segments per job (default: no key limit)\n"
-    "  --url-policy P            any (default) | none | allow:example.com,example.org\n"
-    "  --otp-template TEXT       OTP jobs must match, e.g. 'Your code is {code}' ({code} = 4-8\n"
-    "                            digits, {code:6} = exactly 6, {{ }} = literal braces)\n"
-    "  --rate N[/s]              per-key rate limit, messages per second (default: none)\n"
-    "  --burst N                 bucket size for --rate (default: the rate)\n"
     "Times T: milliseconds since the epoch, YYYY-MM-DDTHH:MM:SSZ, or now, now+24h, now-1h.\n"
     "Durations: N followed by ms, s, m, h or d.\n";
+
+// The options of one subcommand (nullopt: no such subcommand). Every subcommand takes the
+// master key and prefix options and the Redis ones.
+std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
+  std::vector<OptionSpec> o{{"master-key-file", "FILE",
+                             "the registry's master key (mode 0600; default: the file named by "
+                             "$SMSDISPATCH_MASTER_KEY_FILE)"},
+                            {"prefix", "P", "Redis key prefix (default sd:, as redis.key_prefix)"}};
+  const char* scopes = "Scopes (create)";
+  if (sub == "create") {
+    o.push_back({"name", "NAME", "the key's name; its first version is NAME.v1"});
+    o.push_back(
+        {"kinds", "K,K", "allowed kinds: otp, transactional, marketing (default all)", scopes});
+    o.push_back({"senders", "A,B", "allowed sender ids (default any)", scopes});
+    o.push_back(
+        {"countries", "DE,FR", "allowed destination countries, ISO alpha-2 (default any)", scopes});
+    o.push_back(
+        {"max-segments", "N", "at most N SMS segments per job (default no key limit)", scopes});
+    o.push_back(
+        {"url-policy", "P", "any (default) | none | allow:example.com,example.org", scopes});
+    o.push_back({"otp-template", "TEXT",
+                 "OTP jobs must match, e.g. 'Your code is {code}' ({code} = 4-8 digits, "
+                 "{code:6} = exactly 6, {{ }} = literal braces)",
+                 scopes});
+    o.push_back(
+        {"rate", "N[/s]", "per-key rate limit, messages per second (default none)", scopes});
+    o.push_back({"burst", "N", "bucket size for --rate (default the rate)", scopes});
+    o.push_back({"not-before", "T", "valid from T (default now)"});
+    o.push_back({"not-after", "T", "valid until T (default no end)"});
+  } else if (sub == "rotate") {
+    o.push_back({"name", "NAME", "the key to rotate"});
+    o.push_back({"overlap", "DURATION", "how long the previous version stays valid (24h)"});
+  } else if (sub == "revoke") {
+    o.push_back({"id", "NAME.vN", "the version to revoke"});
+  } else if (sub == "show") {
+    o.push_back({"id", "NAME.vN", "the version to show"});
+    o.push_back({"json", "", "one JSON object"});
+  } else if (sub == "list") {
+    o.push_back({"json", "", "one JSON array"});
+  } else {
+    return std::nullopt;
+  }
+  return WithRedisOptions(std::move(o));
+}
 
 constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
 // 32 bytes = 256 bits, the strength of HMAC-SHA256.
@@ -551,44 +581,32 @@ class KeysCommand {
 
 int RunKeys(int argc, char** argv) {
   if (argc < 3 || std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h") {
-    fprintf(argc < 3 ? stderr : stdout, "%s%s", kUsage, kRedisUsage);
+    fprintf(argc < 3 ? stderr : stdout,
+            "%sRun 'smsdispatch keys SUBCOMMAND --help' for its options.\n", kSynopsis);
     return argc < 3 ? kExitUsage : kExitOk;
   }
   const std::string sub = argv[2];
-  std::set<std::string> valued = RedisOptionNames();
-  valued.insert({"master-key-file", "prefix"});
-  std::set<std::string> flags;
-  if (sub == "create") {
-    valued.insert({"name", "kinds", "senders", "countries", "max-segments", "url-policy",
-                   "otp-template", "rate", "burst", "not-before", "not-after"});
-  } else if (sub == "rotate") {
-    valued.insert({"name", "overlap"});
-  } else if (sub == "revoke") {
-    valued.insert("id");
-  } else if (sub == "show") {
-    valued.insert("id");
-    flags.insert("json");
-  } else if (sub == "list") {
-    flags.insert("json");
-  } else {
-    fprintf(stderr, "smsdispatch keys: unknown subcommand '%s'\n%s", sub.c_str(), kUsage);
+  std::optional<std::vector<OptionSpec>> options = KeysOptions(sub);
+  if (!options) {
+    fprintf(stderr, "smsdispatch keys: unknown subcommand '%s'\n%s", sub.c_str(), kSynopsis);
     return kExitUsage;
   }
-  Args args(valued, flags);
+  Args args(kSynopsis, std::move(*options));
   if (!args.Parse(argc, argv, 3)) {
-    fprintf(stderr, "smsdispatch keys %s: %s\n%s%s", sub.c_str(), args.error().c_str(), kUsage,
-            kRedisUsage);
+    fprintf(stderr, "smsdispatch keys %s: %s\n%s", sub.c_str(), args.error().c_str(),
+            args.Help().c_str());
     return kExitUsage;
   }
   if (args.Has("help")) {
-    printf("%s%s", kUsage, kRedisUsage);
+    fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
-  for (const char* required : {"name", "id"}) {
-    if (valued.count(required) && !args.Has(required)) {
-      fprintf(stderr, "smsdispatch keys %s: --%s is required\n", sub.c_str(), required);
-      return kExitUsage;
-    }
+  const bool needs_name = sub == "create" || sub == "rotate";
+  const bool needs_id = sub == "revoke" || sub == "show";
+  if ((needs_name && !args.Has("name")) || (needs_id && !args.Has("id"))) {
+    fprintf(stderr, "smsdispatch keys %s: --%s is required\n", sub.c_str(),
+            needs_name ? "name" : "id");
+    return kExitUsage;
   }
   return KeysCommand(args).Run(sub);
 }

@@ -20,20 +20,13 @@
 namespace sd::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSynopsis =
     "usage: smsdispatch outcomes [REDIS OPTIONS] [--outcomes-stream sd:outcomes]\n"
     "         [--receipts-stream sd:receipts] [--wait-for N [--wait-receipts M] --timeout-s T]\n"
     "         [--expect-entries FILE] [--json]\n"
     "Summarises outcomes (submitted, rejected by reason), receipts by status and duplicate\n"
     "outcomes. Exit 0 when the wait condition was met, no entry has two outcomes and every\n"
-    "expected entry has one; else 1.\n"
-    "  --wait-for N          poll until at least N outcomes exist\n"
-    "  --wait-receipts M     ... and at least M receipts\n"
-    "  --timeout-s T         give up waiting after T seconds (default 60)\n"
-    "  --expect-entries F    entry ids (first word of each line, as written by enqueue\n"
-    "                        --entries-out); reports those without an outcome\n"
-    "  --json                print the summary as one JSON object\n"
-    "Redis options:\n";
+    "expected entry has one; else 1.\n";
 
 // XRANGE page size: large pages for few round trips, small enough to keep replies modest.
 constexpr size_t kPageSize = 1000;
@@ -205,17 +198,25 @@ std::optional<bool> WaitForCounts(RedisClient& redis, const std::string& outcome
 }  // namespace
 
 int RunOutcomes(int argc, char** argv) {
-  std::set<std::string> valued{"outcomes-stream", "receipts-stream", "wait-for",
-                               "wait-receipts",   "timeout-s",       "expect-entries"};
-  valued.insert(RedisOptionNames().begin(), RedisOptionNames().end());
-  Args args(valued, {"json"});
-  auto usage = [](const std::string& why) {
-    fprintf(stderr, "smsdispatch outcomes: %s\n%s%s", why.c_str(), kUsage, kRedisUsage);
+  Args args(kSynopsis,
+            WithRedisOptions({
+                {"outcomes-stream", "NAME", "the outcome stream (default sd:outcomes)"},
+                {"receipts-stream", "NAME", "the receipt stream (default sd:receipts)"},
+                {"wait-for", "N", "poll until at least N outcomes exist"},
+                {"wait-receipts", "M", "... and at least M receipts"},
+                {"timeout-s", "T", "give up waiting after T seconds (default 60)"},
+                {"expect-entries", "FILE",
+                 "entry ids (first word of each line, as written by enqueue --entries-out); "
+                 "reports those without an outcome"},
+                {"json", "", "print the summary as one JSON object"},
+            }));
+  auto usage = [&args](const std::string& why) {
+    fprintf(stderr, "smsdispatch outcomes: %s\n%s", why.c_str(), args.Help().c_str());
     return kExitUsage;
   };
   if (!args.Parse(argc, argv, 2)) return usage(args.error());
   if (args.Has("help")) {
-    printf("%s%s", kUsage, kRedisUsage);
+    fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
   const auto want = args.Int("wait-for", 0, 0, INT64_MAX);

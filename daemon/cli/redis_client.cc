@@ -17,16 +17,15 @@ constexpr timeval kCommandTimeout{30, 0};
 
 }  // namespace
 
-const std::set<std::string>& RedisOptionNames() {
-  static const std::set<std::string> kNames{"redis", "redis-unix", "user", "password-file"};
-  return kNames;
+std::vector<OptionSpec> WithRedisOptions(std::vector<OptionSpec> options) {
+  const char* group = "Redis options";
+  options.push_back({"redis", "HOST:PORT", "Redis over TCP (default 127.0.0.1:6379)", group});
+  options.push_back({"redis-unix", "PATH", "Redis over a Unix socket instead", group});
+  options.push_back({"user", "USER", "ACL user (needs --password-file)", group});
+  options.push_back(
+      {"password-file", "FILE", "file holding the Redis password (mode 0600)", group});
+  return options;
 }
-
-const char* const kRedisUsage =
-    "  --redis HOST:PORT       Redis over TCP (default 127.0.0.1:6379)\n"
-    "  --redis-unix PATH       Redis over a Unix socket instead\n"
-    "  --user USER             ACL user (needs --password-file)\n"
-    "  --password-file FILE    file holding the Redis password (mode 0600)\n";
 
 std::optional<RedisClient> RedisClient::Connect(const Args& args, std::string* error,
                                                 bool* usage_error) {

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -25,9 +24,8 @@ struct RedisReplyDeleter {
 };
 using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
 
-// The options every Redis-using subcommand accepts; add them to its Args.
-const std::set<std::string>& RedisOptionNames();
-extern const char* const kRedisUsage;
+// `options` and the ones every Redis-using subcommand accepts (listed under "Redis options").
+std::vector<OptionSpec> WithRedisOptions(std::vector<OptionSpec> options);
 
 class RedisClient {
  public:

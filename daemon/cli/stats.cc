@@ -14,14 +14,11 @@
 namespace sd::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSynopsis =
     "usage: smsdispatch stats [REDIS OPTIONS] [--key-prefix sd:] [--json]\n"
     "Prints the counters each running daemon publishes every stats_interval_ms as the hash\n"
     "<key-prefix>stats:<consumer> (it expires after three intervals, so only live daemons\n"
-    "show). Exit 0 when at least one daemon reported, 1 when none did.\n"
-    "  --key-prefix P        the daemons' [redis] key_prefix (default sd:)\n"
-    "  --json                one JSON object: consumer -> field -> value\n"
-    "Redis options:\n";
+    "show). Exit 0 when at least one daemon reported, 1 when none did.\n";
 
 // SCAN page size: a deployment has a handful of daemons; the keyspace may be large.
 constexpr const char* kScanCount = "1000";
@@ -35,16 +32,16 @@ std::string Str(const redisReply* r) {
 }  // namespace
 
 int RunStats(int argc, char** argv) {
-  std::set<std::string> valued{"key-prefix"};
-  valued.insert(RedisOptionNames().begin(), RedisOptionNames().end());
-  Args args(valued, {"json"});
-  auto usage = [](const std::string& why) {
-    fprintf(stderr, "smsdispatch stats: %s\n%s%s", why.c_str(), kUsage, kRedisUsage);
+  Args args(kSynopsis,
+            WithRedisOptions({{"key-prefix", "P", "the daemons' [redis] key_prefix (default sd:)"},
+                              {"json", "", "one JSON object: consumer -> field -> value"}}));
+  auto usage = [&args](const std::string& why) {
+    fprintf(stderr, "smsdispatch stats: %s\n%s", why.c_str(), args.Help().c_str());
     return kExitUsage;
   };
   if (!args.Parse(argc, argv, 2)) return usage(args.error());
   if (args.Has("help")) {
-    printf("%s%s", kUsage, kRedisUsage);
+    fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
   std::string error;

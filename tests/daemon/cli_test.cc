@@ -273,6 +273,39 @@ TEST_F(CliTest, HelpGoesToStdoutAndExits0) {
   EXPECT_NE(r.out.find("keygen"), std::string::npos);
 }
 
+// --help is generated from the options each command declares: every option is listed with
+// its help, the Redis ones under their own heading, so none can be accepted but undocumented.
+TEST_F(CliTest, HelpListsEveryOptionTheCommandAccepts) {
+  const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases = {
+      {{"keygen"}, {"--id KEY_ID", "--out FILE"}},
+      {{"enqueue"},
+       {"--stream NAME", "--key-file FILE", "--key-id ID", "--to +E164", "--from SENDER",
+        "--text TEXT", "--kind K", "--ref REF", "--id ID", "--file FILE", "--count N",
+        "--to-prefix +PREFIX", "--ttl-s S", "--batch B", "--entries-out FILE", "--corrupt MODE",
+        "Redis options:", "--redis HOST:PORT", "--password-file FILE"}},
+      {{"outcomes"}, {"--wait-for N", "--timeout-s T", "--expect-entries FILE", "--json"}},
+      {{"stats"}, {"--key-prefix P", "--json", "--redis-unix PATH"}},
+      {{"keys", "create"}, {"--name NAME", "--otp-template TEXT", "Scopes (create):", "--rate"}},
+      {{"keys", "rotate"}, {"--overlap DURATION"}},
+  };
+  for (const auto& [cmd, listed] : cases) {
+    std::vector<std::string> args = cmd;
+    args.push_back("--help");
+    const CliResult r = Run(args);
+    EXPECT_EQ(r.status, 0) << cmd[0];
+    for (const std::string& opt : listed) {
+      EXPECT_NE(r.out.find(opt), std::string::npos) << cmd.back() << ": " << opt << "\n" << r.out;
+    }
+  }
+  // A flag takes no value, and errors name the option.
+  const CliResult flag = Run({"stats", "--json=yes"});
+  EXPECT_EQ(flag.status, 2);
+  EXPECT_NE(flag.err.find("json"), std::string::npos) << flag.err;
+  const CliResult twice = Run({"outcomes", "--wait-for", "1", "--wait-for", "2"});
+  EXPECT_EQ(twice.status, 2);
+  EXPECT_NE(twice.err.find("--wait-for"), std::string::npos) << twice.err;
+}
+
 TEST_F(CliTest, FailuresExit1) {
   StartRedis();
   const std::string keys = MakeKeys();
