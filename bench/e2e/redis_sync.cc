@@ -1,6 +1,7 @@
 #include "bench/e2e/redis_sync.h"
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -119,16 +120,20 @@ std::string LastId(redisContext* c, const char* stream) {
   return id;
 }
 
-// used_cpu_sys + used_cpu_user of INFO cpu: the server's own CPU seconds so far.
-double RedisCpuSeconds(redisContext* c) {
-  auto* r = static_cast<redisReply*>(redisCommand(c, "INFO cpu"));
+namespace {
+
+// The sum of the named numeric fields of one INFO section ("name:value" lines).
+double InfoSum(redisContext* c, const char* section, std::initializer_list<const char*> names) {
+  auto* r = static_cast<redisReply*>(redisCommand(c, "INFO %s", section));
   double total = 0;
   if (r && r->type == REDIS_REPLY_STRING) {
     std::istringstream in(std::string(r->str, r->len));
     std::string line;
     while (std::getline(in, line)) {
-      if (line.rfind("used_cpu_sys:", 0) == 0 || line.rfind("used_cpu_user:", 0) == 0) {
-        total += std::stod(line.substr(line.find(':') + 1));
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      for (const char* name : names) {
+        if (line.compare(0, colon, name) == 0) total += std::stod(line.substr(colon + 1));
       }
     }
   }
@@ -136,21 +141,14 @@ double RedisCpuSeconds(redisContext* c) {
   return total;
 }
 
-// The server's resident set now, from INFO memory (used_memory_rss): a server this tool did
-// not start has no /proc peak it may read.
+}  // namespace
+
+double RedisCpuSeconds(redisContext* c) {
+  return InfoSum(c, "cpu", {"used_cpu_sys", "used_cpu_user"});
+}
+
 double RedisRssMib(redisContext* c) {
-  auto* r = static_cast<redisReply*>(redisCommand(c, "INFO memory"));
-  double mib = 0;
-  if (r && r->type == REDIS_REPLY_STRING) {
-    std::istringstream in(std::string(r->str, r->len));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("used_memory_rss:", 0) == 0)
-        mib = std::stod(line.substr(16)) / (1024.0 * 1024.0);
-    }
-  }
-  if (r) freeReplyObject(r);
-  return mib;
+  return InfoSum(c, "memory", {"used_memory_rss"}) / (1024.0 * 1024.0);
 }
 
 // The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample),

@@ -3,26 +3,18 @@
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/smpp/pdu.h"
+#include "bench/micro/bench_job.h"
 #include "core/decision.h"
 #include "core/envelope.h"
 
 namespace sd {
 namespace {
 
-constexpr int64_t kNow = 1'767'225'600'000;
+constexpr int64_t kNow = bench::kBenchNow;
 const std::string kSecret(32, 'k');
 
 Job MakeJob(int i, const std::string& text) {
-  Job j;
-  j.id = "bench-" + std::to_string(i);
-  j.created_ms = kNow - 1000;
-  j.expires_ms = kNow + 3'600'000;
-  j.destination = "+49151" + std::to_string(10'000'000 + i);
-  j.sender = "ACME";
-  j.text = text;
-  j.kind = JobKind::kOtp;
-  j.client_ref = "order-" + std::to_string(i);
-  return j;
+  return bench::BenchJob(static_cast<size_t>(i), text);
 }
 
 StreamEntry MakeEntry(const MacAlgorithm& mac, int i, const std::string& text) {
@@ -51,7 +43,8 @@ void BM_VerifySignature(benchmark::State& state) {
 BENCHMARK(BM_VerifySignature);
 
 void BM_EncodeTextGsm(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(EncodeText("Your code is 123456. Do not share it."));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(EncodeText("Your code is 123456. Do not share it."));
 }
 BENCHMARK(BM_EncodeTextGsm);
 
@@ -69,7 +62,8 @@ void BM_Decide(benchmark::State& state) {
   DecisionConfig cfg;
   cfg.stream = "sd:jobs";
   std::vector<StreamEntry> entries;
-  for (int i = 0; i < 1024; ++i) entries.push_back(MakeEntry(mac, i, "Your code is " + std::to_string(100000 + i)));
+  for (int i = 0; i < 1024; ++i)
+    entries.push_back(MakeEntry(mac, i, "Your code is " + std::to_string(100000 + i)));
   size_t i = 0;
   for (auto _ : state) {
     Decision d = Decide(entries[i++ & 1023], keys, mac, clock, cfg);

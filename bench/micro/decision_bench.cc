@@ -12,6 +12,7 @@
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/policy/content_scanner.h"
 #include "adapters/policy/phone_number_checker.h"
+#include "bench/micro/bench_job.h"
 #include "core/decision.h"
 #include "core/envelope.h"
 #include "core/policy_snapshot.h"
@@ -19,22 +20,13 @@
 namespace sd {
 namespace {
 
-constexpr int64_t kNow = 1'767'225'600'000;
+constexpr int64_t kNow = bench::kBenchNow;
 const std::string kSecret(32, 'k');
 const std::string kKeyId = "bench.v1";
 constexpr size_t kEntries = 1 << 14;
 
 Job MakeJob(size_t i) {
-  Job j;
-  j.id = "bench-" + std::to_string(i);
-  j.created_ms = kNow - 1000;
-  j.expires_ms = kNow + 3'600'000;
-  j.destination = "+49151" + std::to_string(10'000'000 + i);
-  j.sender = "ACME";
-  j.text = "Your code is " + std::to_string(100000 + i % 900000);
-  j.kind = JobKind::kOtp;
-  j.client_ref = "order-" + std::to_string(i);
-  return j;
+  return bench::BenchJob(i, "Your code is " + std::to_string(100000 + i % 900000));
 }
 
 std::shared_ptr<const KeyRegistrySnapshot> Registry() {
