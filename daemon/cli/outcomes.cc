@@ -195,21 +195,24 @@ std::optional<bool> WaitForCounts(RedisClient& redis, const std::string& outcome
   }
 }
 
+std::vector<OptionSpec> OutcomesOptions() {
+  return WithRedisOptions({
+      {"outcomes-stream", "NAME", "the outcome stream (default sd:outcomes)"},
+      {"receipts-stream", "NAME", "the receipt stream (default sd:receipts)"},
+      {"wait-for", "N", "poll until at least N outcomes exist"},
+      {"wait-receipts", "M", "... and at least M receipts"},
+      {"timeout-s", "T", "give up waiting after T seconds (default 60)"},
+      {"expect-entries", "FILE",
+       "entry ids (first word of each line, as written by enqueue --entries-out); reports "
+       "those without an outcome"},
+      {"json", "", "print the summary as one JSON object"},
+  });
+}
+
 }  // namespace
 
 int RunOutcomes(int argc, char** argv) {
-  Args args(kSynopsis,
-            WithRedisOptions({
-                {"outcomes-stream", "NAME", "the outcome stream (default sd:outcomes)"},
-                {"receipts-stream", "NAME", "the receipt stream (default sd:receipts)"},
-                {"wait-for", "N", "poll until at least N outcomes exist"},
-                {"wait-receipts", "M", "... and at least M receipts"},
-                {"timeout-s", "T", "give up waiting after T seconds (default 60)"},
-                {"expect-entries", "FILE",
-                 "entry ids (first word of each line, as written by enqueue --entries-out); "
-                 "reports those without an outcome"},
-                {"json", "", "print the summary as one JSON object"},
-            }));
+  Args args(kSynopsis, OutcomesOptions());
   auto usage = [&args](const std::string& why) {
     fprintf(stderr, "smsdispatch outcomes: %s\n%s", why.c_str(), args.Help().c_str());
     return kExitUsage;
