@@ -1,12 +1,10 @@
 #include "bench/e2e/bench_env.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -30,18 +28,8 @@ std::unique_ptr<process::Subprocess> Start(std::vector<std::string> argv, const 
 
 }  // namespace
 
-std::string ReadFile(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& p, const std::string& text, mode_t mode) {
-  const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd < 0) return;
-  if (write(fd, text.data(), text.size()) < 0) perror("write");
-  close(fd);
+void WriteFile(const std::string& p, const std::string& text, int mode) {
+  if (!process::WriteTextFile(p, text, mode)) perror(("smsdispatch-bench: write " + p).c_str());
 }
 
 std::string DaemonName(size_t k) { return "smsdispatchd#" + std::to_string(k); }

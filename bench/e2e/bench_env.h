@@ -15,6 +15,7 @@
 #include "bench/e2e/redis_sync.h"
 #include "bench/e2e/run_setup.h"
 #include "bench/process/subprocess.h"
+#include "bench/process/text_file.h"
 
 namespace sd::bench {
 
@@ -56,8 +57,9 @@ void StopRun(Env& e);
 // "smsdispatchd#k": the k-th daemon in reports.
 std::string DaemonName(size_t k);
 
-// Whole small files (results, configs, logs).
-std::string ReadFile(const std::string& p);
-void WriteFile(const std::string& p, const std::string& text, mode_t mode = 0600);
+// Whole small files (results, configs, logs): bench/process/text_file.h. A failed write is
+// reported on stderr and the run goes on (a lost report file is not worth a long run).
+inline std::string ReadFile(const std::string& p) { return process::ReadTextFile(p); }
+void WriteFile(const std::string& p, const std::string& text, int mode = 0600);
 
 }  // namespace sd::bench

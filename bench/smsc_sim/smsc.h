@@ -119,6 +119,7 @@ class Smsc {
   uint64_t injection_seq_ = 0;    // submits eligible for --msgqful-every / --temp-error-every
   uint64_t receipts_made_ = 0;    // for --garbage-receipt-every
   size_t next_receiver_ = 0;      // round robin over a system_id's receivers
+  std::vector<Client*> receivers_;  // SendReceipt's scratch list, reused for every receipt
   bool stopping_ = false;
 };
 

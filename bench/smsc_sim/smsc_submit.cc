@@ -243,7 +243,7 @@ Receipt Smsc::MakeReceipt(const Client* c, const ShortMessage& sm, uint64_t id_n
 // Sends r as a deliver_sm to the next receiver bound with its system_id (round robin) and
 // keeps it until acknowledged; false when no such receiver is bound.
 bool Smsc::SendReceipt(const Receipt& r) {
-  static std::vector<Client*> receivers;  // reused: this runs once per receipt
+  std::vector<Client*>& receivers = receivers_;  // reused: this runs once per receipt
   receivers.clear();
   for (auto& [id, c] : clients_) {
     if (c->bound && c->can_receive && !c->closing && !c->draining && c->system_id == r.system_id) {

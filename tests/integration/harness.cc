@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -33,22 +32,8 @@ bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds time
   return true;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void WriteFile(const std::string& path, const std::string& content, int mode) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd < 0) throw std::runtime_error("cannot write " + path);
-  fchmod(fd, mode);
-  if (write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
-    close(fd);
-    throw std::runtime_error("short write " + path);
-  }
-  close(fd);
+  if (!process::WriteTextFile(path, content, mode)) throw std::runtime_error("cannot write " + path);
 }
 
 Cluster::Cluster(Options options) : options_(std::move(options)) {

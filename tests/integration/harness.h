@@ -15,6 +15,7 @@
 
 #include "bench/process/free_port.h"
 #include "bench/process/subprocess.h"
+#include "bench/process/text_file.h"
 
 namespace sd::testing {
 
@@ -38,7 +39,8 @@ class Process {
 
 inline int FreePort() { return process::PickFreeLoopbackPort(); }
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
-std::string ReadFile(const std::string& path);
+inline std::string ReadFile(const std::string& path) { return process::ReadTextFile(path); }
+// Throws on failure: a harness that cannot write its configs cannot run the test.
 void WriteFile(const std::string& path, const std::string& content, int mode = 0600);
 
 class Cluster {

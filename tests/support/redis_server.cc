@@ -120,7 +120,11 @@ bool RedisServer::StartOnce(std::chrono::steady_clock::time_point deadline, bool
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
 
   const std::string log_path = dir_.File("redis.log");
-  WriteTextFile(log_path, "");  // each start's log on its own, so collisions are detectable
+  // Each start's log on its own, so a port collision is told from an earlier start's lines.
+  if (!WriteTextFile(log_path, "")) {
+    error_ = "cannot write " + log_path;
+    return false;
+  }
   if (!process_.Start(SubprocessOptions{argv, log_path, dir_.path(), {}})) {
     error_ = process_.error();
     return false;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "bench/process/text_file.h"
+
 namespace sd::testing {
 
 class TempDir {
@@ -27,8 +29,9 @@ class TempDir {
   bool keep_ = false;
 };
 
-// Small file helpers for tests; they return false instead of throwing.
-bool WriteTextFile(const std::string& path, std::string_view content, int mode = 0600);
-std::string ReadTextFile(const std::string& path);
+// Whole-file helpers for tests (bench/process/text_file.h); they return false or "" instead
+// of throwing.
+using process::ReadTextFile;
+using process::WriteTextFile;
 
 }  // namespace sd::testing
