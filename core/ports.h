@@ -100,6 +100,10 @@ struct SubmitRequest {
   // SMSC the first as the validity period.
   int64_t expires_ms = 0;
   std::string key_id;
+  // The job's id and the producer's reference (docs/jobs.md §2): HTTP carriers send the id as
+  // an idempotency key and may pass either to the provider.
+  std::string job_id;
+  std::string client_ref;
 };
 
 struct SubmitResult {

@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libuv1-dev libssl-dev libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
       libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
+      libcurl4-openssl-dev libhttp-parser-dev
       libphonenumber-dev libhyperscan-dev libicu-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       redis-server redis-tools openssl python3)

@@ -274,6 +274,8 @@ void Dispatcher::Pump() {
       req.text_utf8 = p.admitted.job.text;
       req.expires_ms = p.admitted.job.expires_ms;
       req.key_id = p.key_id;
+      req.job_id = p.admitted.job.id;
+      req.client_ref = p.admitted.job.client_ref;
       spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
                     Untrusted(p.admitted.job.id), carrier.name(), p.admitted.text.segments);
       ++at_carrier_;

@@ -52,6 +52,7 @@ TEST_F(DispatcherTest, ValidJobIsClaimedSubmittedAndCommittedOnce) {
   store_.Flush();
   ASSERT_EQ(carrier_.submits.size(), 2u);
   EXPECT_EQ(carrier_.submits[0].destination, "+4915112345678");
+  EXPECT_EQ(carrier_.submits[0].job_id, "a") << "HTTP carriers send it as the idempotency key";
   carrier_.CompleteAll(SubmitResult::Kind::kAccepted);
   store_.Flush();
   ASSERT_EQ(store_.commits.size(), 2u);

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""An HTTP(S) server in another language than the daemon, standing in for an SMS provider's
+REST API in the HTTP client and carrier tests. HTTP/1.1 with keep-alive; each request is
+appended to a JSON-lines log (method, path, headers, body, the client's port: one port per
+connection) before it is answered, so a test can tell what reached the provider even when the
+answer is lost.
+
+Paths:
+  /ok                       200 {"sid": "SM<n>"}
+  /status/<code>            <code> with {"code": 21211, "message": "..."}; ?retry_after=<v>
+                            adds Retry-After: <v>
+  /slow/<ms>                waits, then as /ok
+  /big/<bytes>              200 with a body of that many bytes
+  /drop                     closes the connection without answering
+"""
+import argparse
+import json
+import os
+import ssl
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+COUNT = [0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet: the JSON log is the record
+        pass
+
+    def _record(self, body):
+        with LOCK:
+            COUNT[0] += 1
+            n = COUNT[0]
+            with open(self.server.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({
+                    "n": n,
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body.decode("utf-8", "replace"),
+                    "peer_port": self.client_address[1],
+                }) + "\n")
+        return n
+
+    def _send(self, code, body, headers=()):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        n = self._record(body)
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        parts = url.path.strip("/").split("/")
+        if parts[0] == "ok":
+            self._send(200, {"sid": "SM%d" % n})
+        elif parts[0] == "status":
+            headers = []
+            if "retry_after" in query:
+                headers.append(("Retry-After", query["retry_after"][0]))
+            self._send(int(parts[1]), {"code": 21211, "message": "refused by test"}, headers)
+        elif parts[0] == "slow":
+            time.sleep(int(parts[1]) / 1000.0)
+            self._send(200, {"sid": "SM%d" % n})
+        elif parts[0] == "big":
+            self._send(200, b"x" * int(parts[1]))
+        elif parts[0] == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+        else:
+            self._send(404, {"code": 404, "message": "no such path"})
+
+    do_POST = _handle
+    do_GET = _handle
+    do_PUT = _handle
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--client-ca", help="require a client certificate signed by this CA")
+    a = ap.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.log_path = a.log
+    if a.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(a.cert, a.key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        if a.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.client_ca)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(tmp, a.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
