@@ -17,7 +17,7 @@
 
 #include "adapters/loop/uv_kit.h"
 #include "adapters/net/stream_connection.h"
-#include "adapters/smpp/send_rate.h"
+#include "core/send_rate.h"
 #include "adapters/smpp/session.h"
 #include "core/backoff.h"
 #include "core/ports.h"

@@ -29,7 +29,7 @@ struct SmppCarrierOptions {
   SessionConfig session;   // per bind; session.bind is the type of the transmitting binds
   int transmit_binds = 1;  // binds of type session.bind (transmitter or transceiver)
   int receiver_binds = 0;  // extra bind_receiver connections, for receipts only
-  SendRateConfig rate;     // per bind: TPS ceiling and adaptive pace (send_rate.h)
+  SendRateConfig rate;     // per bind: TPS ceiling and adaptive pace (core/send_rate.h)
   PartsOptions parts;      // long messages, data_coding, validity_period and TON/NPI
   // How this SMSC writes message ids in submit_sm_resp and in receipts (hex, decimal,
   // string): receipts are matched on the canonical form of both.

@@ -41,7 +41,7 @@ struct CarrierConfig {
   // (DispatchCarrier::max_unsettled); 0 = none of its own. Unset: window x binds.
   int64_t max_unsettled = 0;
   int64_t tps = 0;  // per-bind submit_sm/s ceiling; 0 = only the SMSC's throttling
-  // Adaptive pacing (adapters/smpp/send_rate.h, SendRateConfig).
+  // Adaptive pacing (core/send_rate.h, SendRateConfig).
   int64_t min_tps = 1;
   int64_t adjust_interval_ms = 1'000;
   int64_t increase_tps = 20;

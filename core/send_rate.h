@@ -1,5 +1,6 @@
 #pragma once
-// The pace of one bind: an optional configured TPS ceiling plus an adaptive rate. Additive
+// The pace of one sender (an SMPP bind, an HTTP carrier): an optional configured TPS ceiling
+// plus an adaptive rate. Socket-free logic shared by adapters/smpp and adapters/http. Additive
 // increase / multiplicative decrease, as TCP does for the same reason: the peer's capacity is
 // unknown and changes.
 // ESME_RTHROTTLED says "you exceeded your allowed rate" (SMPP 3.4 5.1.3): the bind halves the
@@ -17,12 +18,12 @@
 // refusals at ratio r leave the bind sending at its full pace, of which (1 - r) is accepted,
 // instead of halving forever. The baseline follows the ratio down when it falls (a quarter of
 // the way per interval, so one lucky interval does not undo it), and a new connection forgets
-// it. Socket-free and clock-injected (times in ns) so tests drive it without
-// a loop.
+// it. An HTTP carrier maps 429/503 to OnThrottled (and keeps Retry-After itself).
+// Clock-injected (times in ns) so tests drive it without a loop.
 #include <array>
 #include <cstdint>
 
-namespace sd::smpp {
+namespace sd {
 
 struct SendRateConfig {
   double tps = 0;                      // configured ceiling per bind, 0 = none
@@ -93,4 +94,4 @@ class SendRate {
   int64_t slot_epoch_ = 0;  // index of the newest slot (time / kSlotNs)
 };
 
-}  // namespace sd::smpp
+}  // namespace sd

@@ -3,11 +3,11 @@
 // to the accepted share when the ESME_RMSGQFUL ratio of an interval rises, the learned baseline
 // that keeps steady refusals from collapsing the rate, the additive step back up, and an unlimited
 // bind returning to unlimited.
-#include "adapters/smpp/send_rate.h"
+#include "core/send_rate.h"
 
 #include <gtest/gtest.h>
 
-namespace sd::smpp {
+namespace sd {
 namespace {
 
 constexpr int64_t kMs = 1'000'000;
@@ -281,4 +281,4 @@ TEST(SendRate, ResetForgetsTheRefusals) {
 }
 
 }  // namespace
-}  // namespace sd::smpp
+}  // namespace sd

@@ -1,9 +1,9 @@
-#include "adapters/smpp/send_rate.h"
+#include "core/send_rate.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace sd::smpp {
+namespace sd {
 
 SendRate::SendRate(SendRateConfig config) : config_(config), rate_(config.tps) {}
 
@@ -164,4 +164,4 @@ void SendRate::Increase() {
   }
 }
 
-}  // namespace sd::smpp
+}  // namespace sd
