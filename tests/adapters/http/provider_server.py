@@ -12,6 +12,10 @@ Paths:
   /slow/<ms>                waits, then as /ok
   /big/<bytes>              200 with a body of that many bytes
   /drop                     closes the connection without answering
+  /script/<a>,<b>,...       the n-th request with the same Idempotency-Key header (or body,
+                            without one) gets the n-th answer, the last one repeating: a
+                            status code (200 answers {"sid": ...}, others as /status), "drop",
+                            or "slow" (2 s, then 200); ?retry_after=<v> as for /status
 """
 import argparse
 import json
@@ -24,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 COUNT = [0]
+SEEN = {}  # /script: requests per idempotency key (or body)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -44,6 +49,7 @@ class Handler(BaseHTTPRequestHandler):
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": body.decode("utf-8", "replace"),
                     "peer_port": self.client_address[1],
+                    "time": time.time(),
                 }) + "\n")
         return n
 
@@ -64,6 +70,21 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         parts = url.path.strip("/").split("/")
+        if parts[0] == "script":
+            key = self.headers.get("Idempotency-Key") or body.decode("utf-8", "replace")
+            with LOCK:
+                SEEN[key] = SEEN.get(key, 0) + 1
+                seen = SEEN[key]
+            steps = parts[1].split(",")
+            step = steps[min(seen, len(steps)) - 1]
+            if step == "drop":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if step == "slow":
+                time.sleep(2)
+                step = "200"
+            parts = ["ok"] if step == "200" else ["status", step]
         if parts[0] == "ok":
             self._send(200, {"sid": "SM%d" % n})
         elif parts[0] == "status":
