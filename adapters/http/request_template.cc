@@ -11,11 +11,15 @@
 namespace sd::http {
 namespace {
 
-constexpr std::array<std::string_view, 8> kPlaceholders = {
-    "to", "from", "text", "encoding", "client_ref", "job_id", "callback_url", "segments"};
+constexpr std::array<std::string_view, 11> kPlaceholders = {
+    "to",     "to_digits",    "from",     "text",     "encoding", "client_ref",
+    "job_id", "callback_url", "segments", "username", "secret"};
 
 std::string ValueOf(std::string_view name, const RequestTemplate& t, const JobValues& job) {
   if (name == "to") return job.to;
+  if (name == "to_digits") return job.to.substr(job.to.rfind('+') == 0 ? 1 : 0);
+  if (name == "username") return t.username;
+  if (name == "secret") return t.secret;
   if (name == "from") return job.from;
   if (name == "text") return job.text;
   if (name == "encoding") return job.ucs2 ? t.encoding_ucs2 : t.encoding_gsm7;
@@ -133,14 +137,19 @@ HttpRequest Build(const RequestTemplate& t, const JobValues& job, int64_t now_s)
   r.total_timeout_ms = t.total_timeout_ms;
   if (t.body_format == BodyFormat::kJson) {
     nlohmann::json body = nlohmann::json::object();
-    for (const BodyField& f : t.fields) body[f.name] = Expand(f.value, t, job);
+    for (const BodyField& f : t.fields) {
+      std::string v = Expand(f.value, t, job);
+      if (!v.empty()) body[f.name] = std::move(v);
+    }
     // Invalid UTF-8 is replaced rather than thrown on: the job's text was validated already.
     r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     r.headers.emplace_back("Content-Type", "application/json");
   } else {
     for (const BodyField& f : t.fields) {
+      const std::string v = Expand(f.value, t, job);
+      if (v.empty()) continue;
       if (!r.body.empty()) r.body += '&';
-      r.body += FormEncode(f.name) + '=' + FormEncode(Expand(f.value, t, job));
+      r.body += FormEncode(f.name) + '=' + FormEncode(v);
     }
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   }

@@ -17,9 +17,11 @@ namespace sd::http {
 enum class BodyFormat : uint8_t { kForm, kJson };
 enum class AuthScheme : uint8_t { kNone, kBasic, kBearer, kHmac };
 
-// One body field: its name at the provider and its value, a template in which {to}, {from},
-// {text}, {encoding}, {client_ref}, {job_id}, {callback_url} and {segments} are replaced by the
-// job's values (anything else is literal; "{{" is a literal "{").
+// One body field: its name at the provider and its value, a template in which {to} (E.164
+// with '+'), {to_digits} (without it), {from}, {text}, {encoding}, {client_ref}, {job_id},
+// {callback_url}, {segments}, {username} and {secret} (credentials some APIs take in the body)
+// are replaced (anything else is literal; "{{" is a literal "{"). A field whose value comes
+// out empty is left out (no "StatusCallback=" when no callback URL is configured).
 struct BodyField {
   std::string name;
   std::string value;

@@ -10,6 +10,7 @@
 
 #include "adapters/config/config_file.h"
 #include "adapters/config/file_error.h"
+#include "adapters/http/http_carrier.h"
 #include "adapters/net/tls_context.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -66,6 +67,9 @@ struct CarrierConfig {
   // checked) while the configuration loads, so a bad file stops start-up at its line.
   std::shared_ptr<const net::TlsContext> tls;
   std::string tls_server_name;
+  // protocol = "http" (docs/http.md): the request, response shape, client and pacing settings,
+  // ready for adapters/http; of the keys above only name, window and max_unsettled apply.
+  http::HttpCarrierOptions http;
 };
 
 struct Config {

@@ -10,6 +10,30 @@
 
 // The carrier half of the config: [[carrier]] with its [carrier.tls], and [[route]].
 namespace sd::config_detail {
+
+void ReadFileOrEnvSecret(Section& s, const toml::table& t, const std::filesystem::path& base,
+                         const std::string& what, const std::string& carrier, std::string* out) {
+  const std::string file_key = what + "_file";
+  const std::string env_key = what + "_env";
+  s.RefuseInline(what.c_str(), (file_key + " or " + env_key).c_str());
+  const toml::node* file_node = s.Node(file_key.c_str());
+  const std::string env = s.Str(env_key.c_str(), "");
+  Problems& p = s.problems();
+  if ((file_node == nullptr) == env.empty()) {
+    p.At(t, "carrier '" + carrier + "' needs exactly one of " + file_key + " or " + env_key);
+  } else if (!env.empty()) {
+    const char* v = getenv(env.c_str());
+    if (v == nullptr || *v == '\0') {
+      p.At(*s.Node(env_key.c_str()),
+           s.Name(env_key.c_str()) + ": environment variable " + env + " is not set or empty");
+    } else {
+      *out = v;
+    }
+  } else {
+    ReadPasswordFile(s, file_key.c_str(), base, out);
+  }
+}
+
 namespace {
 
 // [carrier.tls]: the context is built here so that a missing, unreadable or mismatched file
@@ -76,22 +100,8 @@ void LoadCarrierLogin(Section& s, const toml::table& t, const std::filesystem::p
   if (cc.system_id.size() > 15) {
     p.At(*s.Node("system_id"), "carrier.system_id is longer than 15 characters (SMPP 3.4)");
   }
-  s.RefuseInline("password", "password_file or password_env");
   const toml::node* file_node = s.Node("password_file");
-  const std::string env = s.Str("password_env", "");
-  if ((file_node == nullptr) == env.empty()) {
-    p.At(t, "carrier '" + cc.name + "' needs exactly one of password_file or password_env");
-  } else if (!env.empty()) {
-    const char* v = getenv(env.c_str());
-    if (v == nullptr || *v == '\0') {
-      p.At(*s.Node("password_env"),
-           "carrier.password_env: environment variable " + env + " is not set or empty");
-    } else {
-      cc.password = v;
-    }
-  } else {
-    ReadPasswordFile(s, "password_file", base, &cc.password);
-  }
+  ReadFileOrEnvSecret(s, t, base, "password", cc.name, &cc.password);
   // SMPP 3.4 section 4.1: password is at most 9 octets with the NUL.
   if (cc.password.size() > 8) {
     const toml::node* where = file_node != nullptr ? file_node : s.Node("password_env");
@@ -153,7 +163,12 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
   Section s(t, "carrier", p);
   CarrierConfig cc;
   cc.name = s.RequiredStr("name");
-  cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp"});
+  cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp", "http"});
+  if (cc.protocol == "http") {
+    LoadHttpCarrier(s, t, base, p, cc);
+    s.RefuseUnknown();
+    return cc;
+  }
   cc.host = s.RequiredStr("host");
   cc.port = static_cast<int>(s.RequiredInt("port", 1, 65535));
   LoadCarrierLogin(s, t, base, p, cc);
@@ -208,7 +223,7 @@ void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Pr
       }
     }
     // Receipts come only over receiver or transceiver binds (SMPP 3.4 section 2.3).
-    if (cc.bind == "transmitter" && cc.receiver_binds == 0) {
+    if (cc.protocol == "smpp" && cc.bind == "transmitter" && cc.receiver_binds == 0) {
       c.warnings.push_back(c.path + ":" + std::to_string(cc.line) + ": carrier '" + cc.name +
                            "' has only transmitter binds and no receiver_binds: no delivery "
                            "receipt can ever arrive from it");

@@ -17,6 +17,15 @@ std::string Resolve(const std::filesystem::path& base, const std::string& p);
 void ReadPasswordFile(Section& s, const char* key, const std::filesystem::path& base,
                       std::string* out);
 
+// A secret named `what` (e.g. "password"): exactly one of <what>_file (read like a password
+// file) or <what>_env (a set, non-empty environment variable); never inline.
+void ReadFileOrEnvSecret(Section& s, const toml::table& t, const std::filesystem::path& base,
+                         const std::string& what, const std::string& carrier, std::string* out);
+
+// [[carrier]] protocol = "http" (config_http_carrier.cc): fills cc.http.
+void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::path& base,
+                     Problems& p, CarrierConfig& cc);
+
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);
 void LoadRoutes(const toml::table& root, Problems& p, Config& c);

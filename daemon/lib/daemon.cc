@@ -34,6 +34,18 @@ std::variant<DaemonSetup, ConfigError> PrepareDaemon(Config config) {
   return setup;
 }
 
+namespace {
+
+// "https://api.example.net" of a URL: what the start-up line names (paths may carry account
+// ids, and nothing after the host is needed to tell carriers apart).
+std::string UrlOrigin(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t end = scheme == std::string::npos ? url.size() : url.find('/', scheme + 3);
+  return url.substr(0, end == std::string::npos ? url.size() : end);
+}
+
+}  // namespace
+
 Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
     : loop_(loop), config_(std::move(setup.config)), limit_hash_key_(setup.limit_hash_key) {
   store_ = std::make_unique<redis::RedisJobStore>(loop_, StoreOptionsFrom(config_));
@@ -52,8 +64,16 @@ Daemon::~Daemon() = default;
 void Daemon::BuildCarriers() {
   std::vector<DispatchCarrier> dispatch_carriers;
   for (const CarrierConfig& cc : config_.carriers) {
-    carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_, CarrierOptionsFrom(cc)));
     carrier_names_.push_back(cc.name);
+    if (cc.protocol == "http") {
+      // Always up: an unreachable provider answers each job with a temporary failure after
+      // its retries, and the job fails over then (docs/http.md).
+      http_carriers_.push_back(std::make_unique<http::HttpCarrier>(loop_, cc.http));
+      dispatch_carriers.push_back(DispatchCarrier{http_carriers_.back().get(), [] { return true; },
+                                                  static_cast<size_t>(cc.max_unsettled)});
+      continue;
+    }
+    carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_, CarrierOptionsFrom(cc)));
     smpp::SmppCarrier* carrier = carriers_.back().get();
     // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
     // max_unsettled (default window x binds): the kill -9 duplicate bound
@@ -94,8 +114,9 @@ void Daemon::Start(bool handle_signals) {
   if (handle_signals) StartSignals();
   std::string carrier_list;
   for (const CarrierConfig& cc : config_.carriers) {
-    carrier_list += (carrier_list.empty() ? "" : ", ") + cc.name + " at " + cc.host + ":" +
-                    std::to_string(cc.port);
+    carrier_list += (carrier_list.empty() ? "" : ", ") + cc.name + " at " +
+                    (cc.protocol == "http" ? UrlOrigin(cc.http.request.url)
+                                           : cc.host + ":" + std::to_string(cc.port));
   }
   const PolicyParts& p = dispatcher_->policy().Load()->parts();
   spdlog::info("smsdispatchd starting: {} key-file keys{}, carriers {}, {} routes, max_inflight {}",
@@ -152,7 +173,7 @@ void Daemon::OnTick() {
 }
 
 void Daemon::LogStats() {
-  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_};
+  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_};
   NotifyStatus(StatusLine(sources));
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
   // Expires after three intervals: a stopped daemon drops out.
@@ -237,16 +258,16 @@ void Daemon::Finish() {
 // Every carrier unbinds at once (each bounded by its own unbind wait), then the store closes,
 // then the handles.
 void Daemon::CloseCarriers() {
-  if (carriers_.empty()) {
+  if (carriers_.empty() && http_carriers_.empty()) {
     CloseStore();
     return;
   }
-  auto left = std::make_shared<size_t>(carriers_.size());
-  for (auto& carrier : carriers_) {
-    carrier->Close([this, left] {
-      if (--*left == 0) CloseStore();
-    });
-  }
+  auto left = std::make_shared<size_t>(carriers_.size() + http_carriers_.size());
+  const auto one_closed = [this, left] {
+    if (--*left == 0) CloseStore();
+  };
+  for (auto& carrier : carriers_) carrier->Close(one_closed);
+  for (auto& carrier : http_carriers_) carrier->Close(one_closed);
 }
 
 void Daemon::CloseStore() {

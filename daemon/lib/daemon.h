@@ -84,6 +84,7 @@ class Daemon {
   // [[carrier]] in config order: the order routes' carrier indices refer to. Fixed for the
   // process' life (a reload naming another carrier is refused).
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
+  std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;  // protocol = "http"
   std::vector<std::string> carrier_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"

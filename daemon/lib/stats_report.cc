@@ -24,11 +24,16 @@ std::string Pairs(const Counters& c, std::string_view skip_prefix = {}) {
 
 std::string StatusLine(const StatsSources& s) {
   const DispatcherStats& d = s.dispatcher->stats();
-  size_t bound = 0;
-  for (const auto& carrier : *s.carriers) bound += carrier->bound() ? 1 : 0;
+  size_t up = 0;
+  size_t all = s.carriers->size();
+  for (const auto& carrier : *s.carriers) up += carrier->bound() ? 1 : 0;
+  if (s.http_carriers != nullptr) {
+    up += s.http_carriers->size();
+    all += s.http_carriers->size();
+  }
   return "submitted " + std::to_string(d.submitted) + ", rejected " + std::to_string(d.rejected) +
-         ", in flight " + std::to_string(s.dispatcher->inflight()) + ", carriers bound " +
-         std::to_string(bound) + "/" + std::to_string(s.carriers->size()) + ", redis " +
+         ", in flight " + std::to_string(s.dispatcher->inflight()) + ", carriers up " +
+         std::to_string(up) + "/" + std::to_string(all) + ", redis " +
          (s.store->connected() ? "connected" : "disconnected");
 }
 
@@ -42,6 +47,12 @@ std::vector<std::string> StatsLogLines(const StatsSources& s) {
     lines.push_back("stats: carrier " + carrier->name() +
                     " binds=" + std::to_string(carrier->bound_binds()) + "/" +
                     std::to_string(carrier->binds().size()) + " " + Pairs(carrier->counters()));
+  }
+  if (s.http_carriers != nullptr) {
+    for (const auto& carrier : *s.http_carriers) {
+      lines.push_back("stats: carrier " + carrier->name() + " http held=" +
+                      std::to_string(carrier->held()) + " " + Pairs(carrier->counters()));
+    }
   }
   std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"
   d.ForEach([&](std::string_view name, uint64_t value) {
@@ -69,6 +80,13 @@ std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms) 
     const std::string p = "carrier." + carrier->name() + ".";
     put(p)("binds_bound", carrier->bound_binds());
     carrier->counters().ForEach(put(p));
+  }
+  if (s.http_carriers != nullptr) {
+    for (const auto& carrier : *s.http_carriers) {
+      const std::string p = "carrier." + carrier->name() + ".";
+      put(p)("held", carrier->held());
+      carrier->counters().ForEach(put(p));
+    }
   }
   return f;
 }

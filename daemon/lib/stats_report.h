@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/http/http_carrier.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/dispatcher.h"
@@ -17,15 +18,18 @@ struct StatsSources {
   const Dispatcher* dispatcher = nullptr;
   const redis::RedisJobStore* store = nullptr;
   const std::vector<std::unique_ptr<smpp::SmppCarrier>>* carriers = nullptr;
+  const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
 };
 
-// One line for systemd's STATUS: submitted, rejected, in flight, carriers bound, Redis state.
+// One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
+// with a sending bind bound; an HTTP carrier always), Redis state.
 std::string StatusLine(const StatsSources& s);
 // The log lines: dispatcher, Redis, one per carrier, and the rejections by reason seen.
 std::vector<std::string> StatsLogLines(const StatsSources& s);
 // Field, value, field, value, ... for the stats hash, starting with "ts" (`now_ms`): every
 // dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
-// "carrier.<name>.<counter>" and "carrier.<name>.binds_bound".
+// "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
+// "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent).
 std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms);
 
 }  // namespace sd

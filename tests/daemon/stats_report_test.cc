@@ -1,6 +1,6 @@
 // The three reports of the daemon's counters (systemd STATUS, the log lines, the stats hash)
 // read one set of objects: a Dispatcher over fake ports that has rejected a job, and a real
-// RedisJobStore and SmppCarrier that were never started (their counters are all zero, their
+// RedisJobStore, SmppCarrier and HttpCarrier that were never started (their counters are all zero, their
 // names are what operators grep for).
 #include "daemon/lib/stats_report.h"
 
@@ -35,13 +35,18 @@ class StatsReportTest : public ::testing::Test {
     carrier_options.name = "acme";
     carrier_options.port = 1;
     carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_.get(), carrier_options));
+    http::HttpCarrierOptions http_options;
+    http_options.name = "rest";
+    http_carriers_.push_back(std::make_unique<http::HttpCarrier>(loop_.get(), http_options));
   }
   ~StatsReportTest() override {
     bool store_closed = false;
     bool carrier_closed = false;
+    bool http_closed = false;
     store_->Close(0, [&] { store_closed = true; });
     carriers_[0]->Close([&] { carrier_closed = true; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return store_closed && carrier_closed; }));
+    http_carriers_[0]->Close([&] { http_closed = true; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return store_closed && carrier_closed && http_closed; }));
   }
 
   // One job signed with the wrong secret: rejected for its signature, never submitted.
@@ -51,7 +56,9 @@ class StatsReportTest : public ::testing::Test {
     fake_store_.Flush();
   }
 
-  StatsSources Sources() const { return {dispatcher_.get(), store_.get(), &carriers_}; }
+  StatsSources Sources() const {
+    return {dispatcher_.get(), store_.get(), &carriers_, &http_carriers_};
+  }
 
   testing::UvTestLoop loop_;
   OpenSslMac mac_;
@@ -61,25 +68,27 @@ class StatsReportTest : public ::testing::Test {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::RedisJobStore> store_;
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
+  std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;
 };
 
 TEST_F(StatsReportTest, StatusLineCountsRejectionsCarriersAndRedisState) {
   RejectOneForItsSignature();
   EXPECT_EQ(StatusLine(Sources()),
-            "submitted 0, rejected 1, in flight 0, carriers bound 0/1, redis disconnected");
+            "submitted 0, rejected 1, in flight 0, carriers up 1/2, redis disconnected");
 }
 
 TEST_F(StatsReportTest, LogLinesNameEachSourceAndOnlyTheReasonsSeen) {
   const std::vector<std::string> before = StatsLogLines(Sources());
-  ASSERT_EQ(before.size(), 3u) << "no reason line while nothing was rejected";
+  ASSERT_EQ(before.size(), 4u) << "no reason line while nothing was rejected";
   RejectOneForItsSignature();
   const std::vector<std::string> lines = StatsLogLines(Sources());
-  ASSERT_EQ(lines.size(), 4u);
+  ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0].rfind("stats: inflight=0 entries=1 ", 0), 0u) << lines[0];
   EXPECT_EQ(lines[0].find("rejected."), std::string::npos) << "reasons get a line of their own";
   EXPECT_EQ(lines[1].rfind("stats: redis ", 0), 0u) << lines[1];
   EXPECT_EQ(lines[2].rfind("stats: carrier acme binds=0/1 ", 0), 0u) << lines[2];
-  EXPECT_EQ(lines[3], "stats: rejected by reason: bad_signature=1");
+  EXPECT_EQ(lines[3].rfind("stats: carrier rest http held=0 submits=0 ", 0), 0u) << lines[3];
+  EXPECT_EQ(lines[4], "stats: rejected by reason: bad_signature=1");
 }
 
 TEST_F(StatsReportTest, HashHasEveryCounterOfEverySourceOnceWithTheLogLinesValues) {
@@ -97,14 +106,17 @@ TEST_F(StatsReportTest, HashHasEveryCounterOfEverySourceOnceWithTheLogLinesValue
   EXPECT_EQ(hash["rejected.bad_signature"], "1");
   EXPECT_EQ(hash["rejected.rate_limited"], "0") << "every reason is listed, zeros included";
   EXPECT_EQ(hash["carrier.acme.binds_bound"], "0");
+  EXPECT_EQ(hash["carrier.rest.held"], "0");
+  EXPECT_EQ(hash["carrier.rest.connections"], "0");
   // Every "name=value" of the log lines is in the hash under its source's prefix, same value.
   const std::vector<std::string> lines = StatsLogLines(Sources());
   const std::vector<std::pair<std::string, std::string>> prefix_of_line = {
-      {"", lines[0]}, {"redis.", lines[1]}, {"carrier.acme.", lines[2]}};
+      {"", lines[0]}, {"redis.", lines[1]}, {"carrier.acme.", lines[2]}, {"carrier.rest.", lines[3]}};
   size_t checked = 0;
   for (const auto& [prefix, line] : prefix_of_line) {
     size_t pos = line.find(' ', line.find(' ') + 1);  // after "stats: <first word>"
     if (prefix == "carrier.acme.") pos = line.find(' ', line.find("binds="));
+    if (prefix == "carrier.rest.") pos = line.find(" held=");
     while (pos != std::string::npos) {
       const size_t eq = line.find('=', pos);
       const size_t end = line.find(' ', pos + 1);

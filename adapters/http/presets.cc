@@ -1,0 +1,52 @@
+#include "adapters/http/presets.h"
+
+namespace sd::http {
+namespace {
+
+Preset MessagesForm() {
+  Preset p;
+  p.request.method = "POST";
+  p.request.body_format = BodyFormat::kForm;
+  p.request.fields = {{"To", "{to}"},
+                      {"From", "{from}"},
+                      {"Body", "{text}"},
+                      {"StatusCallback", "{callback_url}"}};
+  p.request.auth = AuthScheme::kBasic;
+  p.response.id_pointer = "/sid";
+  p.response.error_code_pointer = "/code";
+  p.response.error_text_pointer = "/message";
+  return p;
+}
+
+Preset MessagesJson() {
+  Preset p;
+  p.request.method = "POST";
+  p.request.body_format = BodyFormat::kJson;
+  p.request.fields = {{"api_key", "{username}"},   {"api_secret", "{secret}"},
+                      {"from", "{from}"},          {"to", "{to_digits}"},
+                      {"text", "{text}"},          {"type", "{encoding}"},
+                      {"client-ref", "{client_ref}"}, {"callback", "{callback_url}"}};
+  p.request.auth = AuthScheme::kNone;
+  p.request.encoding_gsm7 = "text";
+  p.request.encoding_ucs2 = "unicode";
+  p.response.id_pointer = "/messages/0/message-id";
+  p.response.status_pointer = "/messages/0/status";
+  p.response.accepted_statuses = {"0"};
+  p.response.throttled_statuses = {"1"};
+  p.response.temporary_statuses = {"5"};
+  p.response.error_text_pointer = "/messages/0/error-text";
+  return p;
+}
+
+}  // namespace
+
+std::optional<Preset> PresetNamed(std::string_view name) {
+  if (name == "messages-form") return MessagesForm();
+  if (name == "messages-json") return MessagesJson();
+  if (name == "custom") return Preset{};
+  return std::nullopt;
+}
+
+std::vector<std::string_view> PresetNames() { return {"messages-form", "messages-json", "custom"}; }
+
+}  // namespace sd::http
