@@ -441,6 +441,10 @@ bool StreamConnection::connected() const {
 
 size_t StreamConnection::queued_bytes() const { return impl_ ? impl_->Queued() : 0; }
 
+std::string StreamConnection::peer_address() const {
+  return impl_ == nullptr ? std::string() : impl_->peer;
+}
+
 std::string StreamConnection::tls_protocol() const {
   return connected() && impl_->tls ? impl_->tls->protocol() : std::string();
 }

@@ -101,6 +101,9 @@ class StreamConnection {
   bool connected() const;
   // Bytes accepted by Write() and not yet taken by the kernel (ciphertext once encrypted).
   size_t queued_bytes() const;
+  // Accepted connections: the peer's IP address as text ("127.0.0.1", "::1"), what an
+  // address allowlist is checked against. Clients: "host:port". Empty before Accept/Connect.
+  std::string peer_address() const;
   // "TLSv1.3" etc. once connected over TLS, empty for plain TCP.
   std::string tls_protocol() const;
   StreamCounters counters() const;
