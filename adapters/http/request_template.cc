@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/crypto/openssl_mac.h"
+#include "adapters/http/form_codec.h"
 #include "core/hex.h"
 
 namespace sd::http {
@@ -108,25 +109,6 @@ std::string Validate(const RequestTemplate& t) {
     }
   }
   return "";
-}
-
-std::string FormEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '*' ||
-        c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
 }
 
 HttpRequest Build(const RequestTemplate& t, const JobValues& job, int64_t now_s) {

@@ -67,7 +67,4 @@ std::string Validate(const RequestTemplate& t);
 // The request for one job. `now_s` is the HMAC timestamp (Unix seconds).
 HttpRequest Build(const RequestTemplate& t, const JobValues& job, int64_t now_s);
 
-// application/x-www-form-urlencoded escaping (WHATWG URL standard: space as '+').
-std::string FormEncode(std::string_view s);
-
 }  // namespace sd::http

@@ -1,0 +1,144 @@
+#include "adapters/http/webhook_auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "adapters/http/form_codec.h"
+#include "core/hex.h"
+
+namespace sd::http {
+namespace {
+
+std::string Hmac(const EVP_MD* md, const std::string& key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool SameBytes(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+WebhookCheck Fail(std::string problem) {
+  WebhookCheck c;
+  c.problem = std::move(problem);
+  return c;
+}
+
+WebhookCheck Standard(const WebhookAuth& a, const HttpServerRequest& r, int64_t now_ms) {
+  const std::string& id = r.Header("webhook-id");
+  const std::string& ts = r.Header("webhook-timestamp");
+  const std::string& sigs = r.Header("webhook-signature");
+  if (id.empty() || ts.empty() || sigs.empty()) return Fail("missing signature headers");
+  if (id.size() > 256) return Fail("webhook-id too long");
+  int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), seconds);
+  if (ec != std::errc() || end != ts.data() + ts.size() || seconds <= 0) {
+    return Fail("malformed timestamp");
+  }
+  if (seconds > INT64_MAX / 1000 || std::llabs(now_ms - seconds * 1000) > a.tolerance_ms) {
+    return Fail("stale timestamp");
+  }
+  std::string signed_content = id + "." + ts + ".";
+  signed_content += r.body;
+  for (const std::string& key : a.secrets) {
+    const std::string expected = "v1," + Base64(Hmac(EVP_sha256(), key, signed_content));
+    size_t i = 0;
+    while (i < sigs.size()) {
+      size_t j = sigs.find(' ', i);
+      if (j == std::string::npos) j = sigs.size();
+      if (SameBytes(std::string_view(sigs).substr(i, j - i), expected)) {
+        WebhookCheck ok;
+        ok.ok = true;
+        ok.webhook_id = id;
+        return ok;
+      }
+      i = j + 1;
+    }
+  }
+  return Fail("bad signature");
+}
+
+WebhookCheck FormSha1(const WebhookAuth& a, const HttpServerRequest& r) {
+  const std::string& sig = r.Header(a.header.empty() ? "x-twilio-signature" : a.header);
+  if (sig.empty()) return Fail("missing signature header");
+  auto params = ParseForm(r.body);
+  if (!params) return Fail("malformed form body");
+  std::stable_sort(params->begin(), params->end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::string data = a.signed_url;
+  for (const auto& [k, v] : *params) data += k + v;
+  for (const std::string& key : a.secrets) {
+    if (SameBytes(sig, Base64(Hmac(EVP_sha1(), key, data)))) {
+      WebhookCheck ok;
+      ok.ok = true;
+      return ok;
+    }
+  }
+  return Fail("bad signature");
+}
+
+WebhookCheck BodySha256(const WebhookAuth& a, const HttpServerRequest& r) {
+  std::string sig = r.Header(a.header.empty() ? "x-signature" : a.header);
+  if (sig.empty()) return Fail("missing signature header");
+  if (sig.rfind("sha256=", 0) == 0) sig.erase(0, 7);
+  std::transform(sig.begin(), sig.end(), sig.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const std::string& key : a.secrets) {
+    const std::string mac = Hmac(EVP_sha256(), key, r.body);
+    if (SameBytes(sig, HexEncode(mac))) {
+      WebhookCheck ok;
+      ok.ok = true;
+      return ok;
+    }
+  }
+  return Fail("bad signature");
+}
+
+}  // namespace
+
+WebhookCheck VerifyWebhook(const WebhookAuth& auth, const HttpServerRequest& request,
+                           int64_t now_ms) {
+  if (auth.secrets.empty()) return Fail("no secret configured");
+  switch (auth.scheme) {
+    case WebhookScheme::kStandardWebhooks:
+      return Standard(auth, request, now_ms);
+    case WebhookScheme::kFormHmacSha1:
+      return FormSha1(auth, request);
+    case WebhookScheme::kBodyHmacSha256:
+      break;
+  }
+  return BodySha256(auth, request);
+}
+
+std::string DecodeWhsec(const std::string& secret) {
+  const std::string b64 = secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret;
+  if (b64.empty() || b64.size() % 4 != 0) return "";
+  std::string out(b64.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()),
+                                static_cast<int>(b64.size()));
+  if (n < 0) return "";
+  size_t len = static_cast<size_t>(n);
+  if (b64.size() >= 1 && b64[b64.size() - 1] == '=') --len;  // EVP_DecodeBlock keeps padding
+  if (b64.size() >= 2 && b64[b64.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+}  // namespace sd::http

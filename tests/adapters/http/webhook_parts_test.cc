@@ -1,0 +1,101 @@
+// The small parts the webhook endpoint is built from: form decoding, receipt bodies in both
+// formats, and address ranges.
+#include <gtest/gtest.h>
+
+#include "adapters/http/cidr.h"
+#include "adapters/http/form_codec.h"
+#include "adapters/http/receipt_webhook.h"
+
+namespace sd::http {
+namespace {
+
+TEST(ParseForm, DecodesPlusAndPercentKeepsOrderAndRefusesBadEscapes) {
+  const auto f = ParseForm("a=1+2&b=%2B49%20x&a=&c&=v");
+  ASSERT_TRUE(f.has_value());
+  ASSERT_EQ(f->size(), 5u);
+  EXPECT_EQ((*f)[0], (std::pair<std::string, std::string>{"a", "1 2"}));
+  EXPECT_EQ((*f)[1].second, "+49 x");
+  EXPECT_EQ((*f)[2].second, "");
+  EXPECT_EQ((*f)[3], (std::pair<std::string, std::string>{"c", ""}));
+  EXPECT_EQ((*f)[4].first, "");
+  EXPECT_TRUE(ParseForm("")->empty());
+  for (const char* bad : {"a=%", "a=%4", "a=%G1", "%zz=1"}) EXPECT_FALSE(ParseForm(bad)) << bad;
+  EXPECT_FALSE(ParseForm("a=1&b=2&c=3", 2));
+  EXPECT_EQ(FormEncode("a b+c/ä"), "a+b%2Bc%2F%C3%A4");
+}
+
+ReceiptWebhookShape FormShape() {
+  ReceiptWebhookShape s;
+  s.id_field = "MessageSid";
+  s.status_field = "MessageStatus";
+  s.error_field = "ErrorCode";
+  s.states = {{"delivered", ReceiptState::kDelivered}, {"undelivered", ReceiptState::kUndelivered}};
+  return s;
+}
+
+TEST(ParseReceiptWebhook, FormBody) {
+  auto r = ParseReceiptWebhook(FormShape(), "MessageSid=SM1&MessageStatus=undelivered&ErrorCode=30003");
+  ASSERT_TRUE(std::holds_alternative<WebhookReceipt>(r)) << std::get<std::string>(r);
+  const auto& w = std::get<WebhookReceipt>(r);
+  EXPECT_EQ(w.message_id, "SM1");
+  EXPECT_EQ(w.state, ReceiptState::kUndelivered);
+  EXPECT_EQ(w.carrier_status, "undelivered");
+  EXPECT_EQ(w.error_code, "30003");
+  auto unknown = ParseReceiptWebhook(FormShape(), "MessageSid=SM1&MessageStatus=sending");
+  EXPECT_EQ(std::get<WebhookReceipt>(unknown).state, ReceiptState::kUnknown);
+}
+
+TEST(ParseReceiptWebhook, JsonBodyByPointers) {
+  ReceiptWebhookShape s;
+  s.format = BodyFormat::kJson;
+  s.id_field = "/messageId";
+  s.status_field = "/status";
+  s.error_field = "/err-code";
+  s.states = {{"delivered", ReceiptState::kDelivered}};
+  auto r = ParseReceiptWebhook(s, R"({"messageId":"0A0000001234","status":"delivered","err-code":0})");
+  ASSERT_TRUE(std::holds_alternative<WebhookReceipt>(r)) << std::get<std::string>(r);
+  EXPECT_EQ(std::get<WebhookReceipt>(r).state, ReceiptState::kDelivered);
+  EXPECT_EQ(std::get<WebhookReceipt>(r).error_code, "0");
+  EXPECT_EQ(std::get<std::string>(ParseReceiptWebhook(s, "[1,2]")), "body is not a JSON object");
+  EXPECT_EQ(std::get<std::string>(ParseReceiptWebhook(s, R"({"status":"delivered"})")),
+            "no message id at /messageId");
+}
+
+TEST(ParseReceiptWebhook, HostileFieldsAreRefusedOrEscapedAndBounded) {
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      ParseReceiptWebhook(FormShape(), "MessageSid=a%0Ab&MessageStatus=delivered")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseReceiptWebhook(
+      FormShape(), "MessageSid=" + std::string(129, 'a') + "&MessageStatus=delivered")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseReceiptWebhook(FormShape(), "MessageSid=SM1")));
+  auto r = ParseReceiptWebhook(FormShape(), "MessageSid=SM1&MessageStatus=%1B%5B31m" +
+                                                std::string(100, 'x'));
+  const auto& w = std::get<WebhookReceipt>(r);
+  EXPECT_EQ(w.carrier_status.find('\x1b'), std::string::npos);
+  EXPECT_LE(w.carrier_status.size(), 32u);
+}
+
+TEST(Cidr, Ipv4Ipv6MappedAndMalformed) {
+  std::vector<Cidr> ranges;
+  for (const char* c : {"203.0.113.0/24", "2001:db8::/32", "198.51.100.7"}) {
+    auto r = ParseCidr(c);
+    ASSERT_TRUE(r.has_value()) << c;
+    ranges.push_back(*r);
+  }
+  EXPECT_TRUE(AddressAllowed("203.0.113.200", ranges));
+  EXPECT_FALSE(AddressAllowed("203.0.114.1", ranges));
+  EXPECT_TRUE(AddressAllowed("2001:db8:ffff::1", ranges));
+  EXPECT_FALSE(AddressAllowed("2001:db9::1", ranges));
+  EXPECT_TRUE(AddressAllowed("198.51.100.7", ranges));
+  EXPECT_FALSE(AddressAllowed("198.51.100.8", ranges));
+  EXPECT_TRUE(AddressAllowed("::ffff:203.0.113.9", ranges));
+  EXPECT_FALSE(AddressAllowed("peer", ranges));
+  EXPECT_FALSE(AddressAllowed("203.0.113.1", {}));
+  EXPECT_TRUE(AddressAllowed("10.1.2.3", {*ParseCidr("0.0.0.0/0")}));
+  for (const char* bad : {"", "10.0.0.0/33", "10.0.0/8", "::/129", "10.0.0.0/", "10.0.0.0/x",
+                          "example.com/8"}) {
+    EXPECT_FALSE(ParseCidr(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace sd::http
