@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 31> kNames = {
+constexpr std::array<std::string_view, 32> kNames = {
     "",
     "malformed",
     "too_large",
@@ -37,8 +37,9 @@ constexpr std::array<std::string_view, 31> kNames = {
     "lookalike_domain",
     "rate_limited",
     "no_route",
+    "ip_not_allowed",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kNoRoute) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kIpNotAllowed) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

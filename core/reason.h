@@ -44,6 +44,8 @@ enum class Reason : uint8_t {
   kRateLimited,  // a rate limit with action reject was exceeded
   // Routing (docs/policy.md, "Routes").
   kNoRoute,  // no [[route]] matches the destination and kind
+  // Callers of the daemon's HTTP endpoints (webhooks; audit events, never a job's outcome).
+  kIpNotAllowed,  // the TCP peer's address is outside the configured allowlist
 };
 
 std::string_view ReasonName(Reason r);

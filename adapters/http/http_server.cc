@@ -65,6 +65,7 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
   int refuse_status = 0;  // a limit hit inside a parser callback: 413 or 431
   State state = State::kHandshake;
   uint64_t deadline_ms = 0;
+  uint64_t request_seq = 0;  // which request a Respond belongs to (keep-alive reuses us)
 
   Connection(HttpServer* s, uint64_t i) : server(s), id(i) {}
 
@@ -144,13 +145,16 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     ++server->counters_.requests;
     std::weak_ptr<Connection> weak = shared_from_this();
     const bool keep_alive = http_should_keep_alive(&parser) != 0;
-    server->handler_(std::move(req), [weak, keep_alive](HttpServerResponse r) {
-      if (auto self = weak.lock()) self->Answer(std::move(r), keep_alive);
+    const uint64_t seq = ++request_seq;
+    server->handler_(std::move(req), [weak, keep_alive, seq](HttpServerResponse r) {
+      if (auto self = weak.lock()) self->Answer(std::move(r), keep_alive, seq);
     });
   }
 
-  void Answer(const HttpServerResponse& r, bool keep_alive) {
-    if (state != State::kBusy) return;
+  // Only the first answer to the request under way counts: a late or second Respond (the
+  // connection has moved on to its next request) is dropped.
+  void Answer(const HttpServerResponse& r, bool keep_alive, uint64_t seq) {
+    if (state != State::kBusy || seq != request_seq) return;
     if (stream->Write(Serialize(r, keep_alive)) != 0 || !keep_alive) return Hangup();
     state = State::kIdle;
     deadline_ms = Now() + static_cast<uint64_t>(options().idle_timeout_ms);

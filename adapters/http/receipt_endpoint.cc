@@ -1,0 +1,179 @@
+#include "adapters/http/receipt_endpoint.h"
+
+#include "adapters/loop/uv_kit.h"
+#include "core/safe_text.h"
+
+namespace sd::http {
+namespace {
+
+constexpr std::string_view kPrefix = "/v1/receipts/";
+
+HttpServerResponse Json(int status, const std::string& body) {
+  HttpServerResponse r;
+  r.status = status;
+  r.body = body;
+  return r;
+}
+
+}  // namespace
+
+ReceiptEndpoint::ReceiptEndpoint(uv_loop_t* loop, HttpServerOptions server,
+                                 int64_t ack_timeout_ms, const Clock& clock)
+    : loop_(loop),
+      server_(loop, std::move(server),
+              [this](HttpServerRequest r, HttpServer::Respond respond) {
+                Handle(std::move(r), std::move(respond));
+              }),
+      ack_timeout_ms_(ack_timeout_ms),
+      clock_(clock) {
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+}
+
+ReceiptEndpoint::~ReceiptEndpoint() = default;
+
+void ReceiptEndpoint::AddCarrier(HttpCarrier* carrier, ReceiptWebhookConfig config) {
+  routes_.emplace(carrier->name(), Route{carrier, std::move(config), {}, {}});
+}
+
+int ReceiptEndpoint::Start() {
+  const int rc = server_.Listen();
+  if (rc != 0) return rc;
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<ReceiptEndpoint*>(t->data)->OnTimer(); }, 250,
+      250);
+  return 0;
+}
+
+void ReceiptEndpoint::Refuse(const HttpServerRequest& request, const std::string& carrier,
+                             Reason reason, const std::string& problem) {
+  if (audit_ == nullptr) return;
+  AuditEvent e;
+  e.reason = reason;
+  e.action = "rejected";
+  e.detail = PlainOrEscaped("receipt webhook for carrier " + carrier + " from " +
+                                request.peer_address + ": " + problem,
+                            kMaxOutcomeDetailBytes);
+  e.ts_ms = clock_.NowMs();
+  audit_->Emit(std::move(e));
+}
+
+bool ReceiptEndpoint::Seen(Route& route, const std::string& id) {
+  auto it = route.seen.find(id);
+  return it != route.seen.end() && it->second > uv_now(loop_);
+}
+
+void ReceiptEndpoint::Remember(Route& route, const std::string& id) {
+  const uint64_t now = uv_now(loop_);
+  // Bounded: expired ids and, past the cap, the oldest go first.
+  while (!route.seen_order.empty() &&
+         (route.seen.size() >= route.config.dedup_max_ids ||
+          route.seen[route.seen_order.front()] <= now)) {
+    route.seen.erase(route.seen_order.front());
+    route.seen_order.pop_front();
+  }
+  if (route.seen.emplace(id, now + static_cast<uint64_t>(route.config.dedup_window_ms)).second) {
+    route.seen_order.push_back(id);
+  }
+}
+
+void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond) {
+  const std::string path = request.Path();
+  if (path.compare(0, kPrefix.size(), kPrefix) != 0) {
+    respond(Json(404, R"({"error":"not found"})"));
+    return;
+  }
+  ++counters_.received;
+  const std::string name = path.substr(kPrefix.size());
+  auto it = routes_.find(name);
+  if (it == routes_.end()) {
+    ++counters_.unknown_carrier;
+    respond(Json(404, R"({"error":"unknown carrier"})"));
+    return;
+  }
+  if (request.method != "POST") {
+    HttpServerResponse r = Json(405, R"({"error":"POST only"})");
+    r.headers.emplace_back("Allow", "POST");
+    respond(std::move(r));
+    return;
+  }
+  Route& route = it->second;
+  if (!route.config.allow_ips.empty() &&
+      !AddressAllowed(request.peer_address, route.config.allow_ips)) {
+    ++counters_.forbidden;
+    Refuse(request, name, Reason::kIpNotAllowed, "address not allowed");
+    respond(Json(403, R"({"error":"ip_not_allowed"})"));
+    return;
+  }
+  const WebhookCheck check = VerifyWebhook(route.config.auth, request, clock_.NowMs());
+  if (!check.ok) {
+    ++counters_.bad_signature;
+    Refuse(request, name, Reason::kBadSignature, check.problem);
+    respond(Json(401, R"({"error":"bad_signature"})"));
+    return;
+  }
+  if (!check.webhook_id.empty() && Seen(route, check.webhook_id)) {
+    ++counters_.duplicates;  // stored already: the provider lost our 200
+    respond(Json(200, R"({"status":"duplicate"})"));
+    return;
+  }
+  auto parsed = ParseReceiptWebhook(route.config.shape, request.body);
+  if (auto* problem = std::get_if<std::string>(&parsed)) {
+    ++counters_.malformed;
+    respond(Json(400, "{\"error\":\"" + EscapeBytes(*problem, 200) + "\"}"));
+    return;
+  }
+  const auto& handler = route.carrier->receipt_handler();
+  if (!handler || closing_) {
+    respond(Json(503, R"({"error":"not ready"})"));
+    return;
+  }
+  const WebhookReceipt& w = std::get<WebhookReceipt>(parsed);
+  Receipt receipt;
+  receipt.carrier = name;
+  receipt.message_id = w.message_id;
+  receipt.state = w.state;
+  receipt.carrier_status = w.carrier_status;
+  receipt.error_code = w.error_code;
+  const uint64_t key = next_pending_++;
+  pending_.emplace(key, Pending{std::move(respond),
+                                uv_now(loop_) + static_cast<uint64_t>(ack_timeout_ms_)});
+  handler(std::move(receipt), [this, key, name, id = check.webhook_id] {
+    auto p = pending_.find(key);
+    if (!id.empty()) {
+      auto r = routes_.find(name);
+      if (r != routes_.end()) Remember(r->second, id);
+    }
+    if (p == pending_.end()) return;  // answered 503 already; the store has it now
+    ++counters_.stored;
+    auto respond = std::move(p->second.respond);
+    pending_.erase(p);
+    respond(Json(200, R"({"status":"stored"})"));
+  });
+}
+
+void ReceiptEndpoint::OnTimer() {
+  const uint64_t now = uv_now(loop_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.deadline_ms > now) {
+      ++it;
+      continue;
+    }
+    ++counters_.ack_timeouts;
+    HttpServerResponse r = Json(503, R"({"error":"not stored yet"})");
+    r.headers.emplace_back("Retry-After", "5");
+    auto respond = std::move(it->second.respond);
+    it = pending_.erase(it);
+    respond(std::move(r));
+  }
+}
+
+void ReceiptEndpoint::Close(std::function<void()> done) {
+  closing_ = true;
+  pending_.clear();  // the provider sends again what it got no answer for
+  server_.Close([this, done = std::move(done)]() mutable {
+    loop::CloseAll({loop::AsHandle(&timer_)}, std::move(done));
+  });
+}
+
+}  // namespace sd::http
