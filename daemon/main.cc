@@ -74,14 +74,16 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write is an error return, not a kill
 
   uv_loop_t* loop = uv_default_loop();
+  bool started = false;
   {
     sd::Daemon daemon(loop, std::move(setup));
-    daemon.Start();
+    started = daemon.Start();
     uv_run(loop, UV_RUN_DEFAULT);
     // Handles closed by libraries (hiredis' poll handles) finish closing here.
     uv_run(loop, UV_RUN_DEFAULT);
   }
   if (uv_loop_close(loop) != 0) spdlog::warn("loop closed with handles still open");
+  if (!started) return 1;
   spdlog::info("stopped");
   return 0;
 }

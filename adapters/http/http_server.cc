@@ -131,7 +131,7 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
           ++server->counters_.too_large;
           Fail(Error(refuse_status, refuse_status == 413 ? "body too large" : "headers too large"));
         } else {
-          ++server->counters_.malformed;
+          ++server->counters_.bad_requests;
           Fail(Error(400, std::string("malformed request: ") +
                               http_errno_name(static_cast<http_errno>(err))));
         }

@@ -60,7 +60,7 @@ struct HttpServerCounters {
   uint64_t connections = 0;  // accepted
   uint64_t refused_connections = 0;  // over max_connections
   uint64_t requests = 0;     // handed to the handler
-  uint64_t malformed = 0;    // 400
+  uint64_t bad_requests = 0;  // 400: malformed, upgrade, CONNECT
   uint64_t too_large = 0;    // 413 / 431
   uint64_t timeouts = 0;     // 408, or a TLS handshake that never finished
   template <typename F>
@@ -68,7 +68,7 @@ struct HttpServerCounters {
     f("connections", connections);
     f("refused_connections", refused_connections);
     f("requests", requests);
-    f("malformed", malformed);
+    f("bad_requests", bad_requests);
     f("too_large", too_large);
     f("timeouts", timeouts);
   }

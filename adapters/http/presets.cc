@@ -15,6 +15,17 @@ Preset MessagesForm() {
   p.response.id_pointer = "/sid";
   p.response.error_code_pointer = "/code";
   p.response.error_text_pointer = "/message";
+  p.receipts.format = BodyFormat::kForm;
+  p.receipts.id_field = "MessageSid";
+  p.receipts.status_field = "MessageStatus";
+  p.receipts.error_field = "ErrorCode";
+  p.receipts.states = {{"queued", ReceiptState::kAccepted},      {"accepted", ReceiptState::kAccepted},
+                       {"scheduled", ReceiptState::kAccepted},   {"sending", ReceiptState::kEnroute},
+                       {"sent", ReceiptState::kEnroute},         {"delivered", ReceiptState::kDelivered},
+                       {"read", ReceiptState::kDelivered},       {"undelivered", ReceiptState::kUndelivered},
+                       {"failed", ReceiptState::kRejected},      {"canceled", ReceiptState::kDeleted}};
+  p.webhook_scheme = WebhookScheme::kFormHmacSha1;
+  p.webhook_header = "x-twilio-signature";
   return p;
 }
 
@@ -35,6 +46,15 @@ Preset MessagesJson() {
   p.response.throttled_statuses = {"1"};
   p.response.temporary_statuses = {"5"};
   p.response.error_text_pointer = "/messages/0/error-text";
+  p.receipts.format = BodyFormat::kJson;
+  p.receipts.id_field = "/messageId";
+  p.receipts.status_field = "/status";
+  p.receipts.error_field = "/err-code";
+  p.receipts.states = {{"delivered", ReceiptState::kDelivered}, {"expired", ReceiptState::kExpired},
+                       {"failed", ReceiptState::kUndelivered},  {"rejected", ReceiptState::kRejected},
+                       {"accepted", ReceiptState::kAccepted},   {"buffered", ReceiptState::kEnroute},
+                       {"unknown", ReceiptState::kUnknown}};
+  p.webhook_scheme = WebhookScheme::kBodyHmacSha256;
   return p;
 }
 

@@ -119,7 +119,7 @@ void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond resp
   }
   auto parsed = ParseReceiptWebhook(route.config.shape, request.body);
   if (auto* problem = std::get_if<std::string>(&parsed)) {
-    ++counters_.malformed;
+    ++counters_.bad_bodies;
     respond(Json(400, "{\"error\":\"" + EscapeBytes(*problem, 200) + "\"}"));
     return;
   }

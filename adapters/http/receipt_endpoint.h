@@ -47,7 +47,7 @@ struct ReceiptEndpointCounters {
   uint64_t unknown_carrier = 0;
   uint64_t forbidden = 0;       // peer outside allow_ips
   uint64_t bad_signature = 0;
-  uint64_t malformed = 0;       // body did not parse
+  uint64_t bad_bodies = 0;      // body did not parse (400)
   uint64_t ack_timeouts = 0;    // 503: not durable in time
   template <typename F>
   void ForEach(F&& f) const {
@@ -57,7 +57,7 @@ struct ReceiptEndpointCounters {
     f("unknown_carrier", unknown_carrier);
     f("forbidden", forbidden);
     f("bad_signature", bad_signature);
-    f("malformed", malformed);
+    f("bad_bodies", bad_bodies);
     f("ack_timeouts", ack_timeouts);
   }
 };

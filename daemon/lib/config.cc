@@ -219,8 +219,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   const toml::table& root = std::get<toml::table>(parsed);
   Problems p;
   for (const auto& [k, v] : root) {
-    static const std::set<std::string_view> kSections{"daemon",  "redis",   "keys",   "policy",
-                                                      "carrier", "content", "limits", "route"};
+    static const std::set<std::string_view> kSections{
+        "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -236,6 +236,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   LoadLimits(root, p, c);
   config_detail::LoadCarriers(root, base, p, c);
   config_detail::LoadRoutes(root, p, c);
+  config_detail::LoadListener(root, base, p, c);
+  config_detail::CheckWebhooksHaveListener(p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

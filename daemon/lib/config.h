@@ -11,6 +11,8 @@
 #include "adapters/config/config_file.h"
 #include "adapters/config/file_error.h"
 #include "adapters/http/http_carrier.h"
+#include "adapters/http/http_server.h"
+#include "adapters/http/receipt_endpoint.h"
 #include "adapters/net/tls_context.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -70,6 +72,11 @@ struct CarrierConfig {
   // protocol = "http" (docs/http.md): the request, response shape, client and pacing settings,
   // ready for adapters/http; of the keys above only name, window and max_unsettled apply.
   http::HttpCarrierOptions http;
+  // [carrier.webhook] (HTTP carriers): receipts posted to the listener's
+  // /v1/receipts/<name>; needs [listener].
+  bool webhook = false;
+  int webhook_line = 0;
+  http::ReceiptWebhookConfig webhook_config;
 };
 
 struct Config {
@@ -145,6 +152,14 @@ struct Config {
     int column = 0;
   };
   std::vector<Route> routes;
+  // [listener] (docs/http.md): the daemon's HTTP(S) listener for providers' webhooks. Nothing
+  // listens unless the section is there.
+  struct {
+    bool enabled = false;
+    bool plain = false;  // plain HTTP: only on a loopback address, and only when said so
+    http::HttpServerOptions server;  // host, port, TLS context and limits
+    int64_t receipt_ack_timeout_ms = 10'000;
+  } listener;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

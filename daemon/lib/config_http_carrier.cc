@@ -1,5 +1,7 @@
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <utility>
 
@@ -179,6 +181,87 @@ void LoadHttpRequest(Section& s, const toml::table& t, const std::filesystem::pa
   }
 }
 
+// [carrier.receipts]: the receipt webhook body's shape, over the preset's.
+void LoadReceiptShape(const toml::table& t, Problems& p, http::ReceiptWebhookShape& r) {
+  Section s(t, "carrier.receipts", p);
+  r.format = s.OneOf("format", r.format == http::BodyFormat::kJson ? "json" : "form",
+                     {"form", "json"}) == "json"
+                 ? http::BodyFormat::kJson
+                 : http::BodyFormat::kForm;
+  r.id_field = s.Str("id_field", r.id_field, {.non_empty = true});
+  r.status_field = s.Str("status_field", r.status_field, {.non_empty = true});
+  r.error_field = s.Str("error_field", r.error_field);
+  for (auto& [word, state_name] : StringTable(s, "states", 64)) {
+    ReceiptState state;
+    if (!http::ReceiptStateFromName(state_name, &state)) {
+      p.At(*s.Node("states"), "carrier.receipts.states." + word + ": '" + state_name +
+                                  "' is not delivered, undelivered, expired, rejected, deleted, "
+                                  "accepted, enroute or unknown");
+      break;
+    }
+    std::erase_if(r.states, [&](const auto& x) { return x.first == word; });
+    r.states.emplace_back(word, state);
+  }
+  s.RefuseUnknown();
+}
+
+// [carrier.webhook]: how receipts posted to /v1/receipts/<name> are authenticated.
+void LoadWebhook(const toml::table& t, const std::filesystem::path& base, Problems& p,
+                 const http::Preset& preset, CarrierConfig& cc) {
+  Section s(t, "carrier.webhook", p);
+  http::ReceiptWebhookConfig& w = cc.webhook_config;
+  const std::vector<std::string> schemes{"standard-webhooks", "form-hmac-sha1", "hmac-sha256"};
+  const std::string scheme =
+      s.OneOf("scheme", schemes[static_cast<size_t>(preset.webhook_scheme)], schemes);
+  w.auth.scheme = static_cast<http::WebhookScheme>(
+      std::find(schemes.begin(), schemes.end(), scheme) - schemes.begin());
+  w.auth.header = s.Str("header", preset.webhook_header, {.non_empty = true});
+  std::transform(w.auth.header.begin(), w.auth.header.end(), w.auth.header.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  w.auth.signed_url = s.Str("url", cc.http.request.callback_url, {.non_empty = true});
+  w.auth.tolerance_ms = s.Int("tolerance_s", 300, 1, 3600) * 1000;
+  w.dedup_window_ms = s.Int("dedup_window_s", 3600, 0, 7 * 86400) * 1000;
+  const std::vector<std::string> files = s.StrList("secret_files", 4);
+  const toml::node* files_node = s.Node("secret_files");
+  if (files_node == nullptr || files.empty()) {
+    p.At(files_node != nullptr ? *files_node : t,
+         "carrier.webhook.secret_files: one to four files (two while rotating)");
+  }
+  for (const std::string& f : files) {
+    if (p.any()) break;
+    auto r = ReadSecretFile(Resolve(base, f));
+    if (auto* err = std::get_if<ConfigError>(&r)) {
+      p.At(*files_node, "carrier.webhook.secret_files: " + err->ToString());
+      break;
+    }
+    std::string secret = std::move(std::get<std::string>(r));
+    if (w.auth.scheme == http::WebhookScheme::kStandardWebhooks) {
+      secret = http::DecodeWhsec(secret);
+      if (secret.empty()) {
+        p.At(*files_node, "carrier.webhook.secret_files: " + f +
+                              " does not hold a whsec_<base64> secret (Standard Webhooks)");
+        break;
+      }
+    }
+    w.auth.secrets.push_back(std::move(secret));
+  }
+  for (const std::string& a : s.StrList("allow_ips", 256)) {
+    auto cidr = http::ParseCidr(a);
+    if (!cidr) {
+      p.At(*s.Node("allow_ips"), "carrier.webhook.allow_ips: '" + a +
+                                     "' is not an IPv4 or IPv6 address or range");
+      break;
+    }
+    w.allow_ips.push_back(*cidr);
+  }
+  if (w.auth.scheme == http::WebhookScheme::kFormHmacSha1 && w.auth.signed_url.empty() &&
+      !p.any()) {
+    p.At(t, "carrier.webhook: form-hmac-sha1 signs the URL the provider calls: set "
+            "carrier.webhook.url or carrier.callback_url");
+  }
+  s.RefuseUnknown();
+}
+
 }  // namespace
 
 void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::path& base,
@@ -188,8 +271,9 @@ void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::pa
   const std::string preset_name = s.OneOf("preset", "custom", names);
   http::Preset preset = *http::PresetNamed(preset_name);
   cc.http.name = cc.name;
-  cc.http.request = std::move(preset.request);
-  cc.http.response = std::move(preset.response);
+  cc.http.request = preset.request;
+  cc.http.response = preset.response;
+  cc.webhook_config.shape = preset.receipts;
   LoadHttpRequest(s, t, base, p, cc);
   LoadHttpLimits(s, p, cc);
   if (const toml::node* n = s.Node("response")) {
@@ -207,6 +291,27 @@ void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::pa
       p.At(*n, "carrier.tls must be a table: write [carrier.tls] after the [[carrier]]");
     } else {
       LoadHttpTls(*n->as_table(), base, p, cc.http.client);
+    }
+  }
+  if (const toml::node* n = s.Node("receipts")) {
+    if (!n->is_table()) {
+      p.At(*n, "carrier.receipts must be a table: write [carrier.receipts]");
+    } else {
+      LoadReceiptShape(*n->as_table(), p, cc.webhook_config.shape);
+    }
+  }
+  if (const toml::node* n = s.Node("webhook")) {
+    if (!n->is_table()) {
+      p.At(*n, "carrier.webhook must be a table: write [carrier.webhook]");
+      return;
+    }
+    cc.webhook = true;
+    cc.webhook_line = static_cast<int>(n->source().begin.line);
+    LoadWebhook(*n->as_table(), base, p, preset, cc);
+    const http::ReceiptWebhookShape& shape = cc.webhook_config.shape;
+    if ((shape.id_field.empty() || shape.status_field.empty()) && !p.any()) {
+      p.At(*n, "carrier '" + cc.name + "': receipts need [carrier.receipts] id_field and "
+                                       "status_field (or a preset)");
     }
   }
 }

@@ -26,6 +26,12 @@ void ReadFileOrEnvSecret(Section& s, const toml::table& t, const std::filesystem
 void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::path& base,
                      Problems& p, CarrierConfig& cc);
 
+// [listener] (config_listener.cc), and the check that every carrier with [carrier.webhook]
+// has a listener to be called on.
+void LoadListener(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                  Config& c);
+void CheckWebhooksHaveListener(Problems& p, Config& c);
+
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);
 void LoadRoutes(const toml::table& root, Problems& p, Config& c);

@@ -56,6 +56,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   // on the store's ordered, retried write path (adapters/redis).
   dispatcher_->SetAuditSink(store_.get());
   dispatcher_->SetDeferQueue(store_.get());
+  if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
 }
 
@@ -80,6 +81,16 @@ void Daemon::BuildCarriers() {
     // (docs/architecture.md).
     dispatch_carriers.push_back(DispatchCarrier{carrier, [carrier] { return carrier->bound(); },
                                                 static_cast<size_t>(cc.max_unsettled)});
+  }
+  if (config_.listener.enabled) {
+    receipt_endpoint_ = std::make_unique<http::ReceiptEndpoint>(
+        loop_, config_.listener.server, config_.listener.receipt_ack_timeout_ms, clock_);
+    size_t k = 0;
+    for (const CarrierConfig& cc : config_.carriers) {
+      if (cc.protocol != "http") continue;
+      if (cc.webhook) receipt_endpoint_->AddCarrier(http_carriers_[k].get(), cc.webhook_config);
+      ++k;
+    }
   }
   DispatcherOptions o;
   o.decision.stream = config_.redis.jobs_stream;
@@ -109,7 +120,16 @@ void Daemon::InitHandle(Handle* h) {
   handles_.push_back(loop::AsHandle(h));
 }
 
-void Daemon::Start(bool handle_signals) {
+bool Daemon::Start(bool handle_signals) {
+  if (receipt_endpoint_) {
+    if (receipt_endpoint_->Start() != 0) {
+      spdlog::critical("[listener]: {}", receipt_endpoint_->error());
+      Finish();
+      return false;
+    }
+    spdlog::info("listening for receipt webhooks on {}:{} ({})", config_.listener.server.host,
+                 receipt_endpoint_->port(), config_.listener.plain ? "plain HTTP" : "TLS");
+  }
   StartTimers();
   if (handle_signals) StartSignals();
   std::string carrier_list;
@@ -130,6 +150,7 @@ void Daemon::Start(bool handle_signals) {
     StartStore();
   }
   for (auto& carrier : carriers_) carrier->Start();
+  return true;
 }
 
 void Daemon::StartTimers() {
@@ -173,7 +194,8 @@ void Daemon::OnTick() {
 }
 
 void Daemon::LogStats() {
-  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_};
+  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_,
+                            receipt_endpoint_.get()};
   NotifyStatus(StatusLine(sources));
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
   // Expires after three intervals: a stopped daemon drops out.
@@ -252,6 +274,12 @@ void Daemon::Finish() {
   finishing_ = true;
   LogStats();
   if (registry_) registry_->Close([] {});
+  // The listener first: a receipt that arrives after this is not answered, so the provider
+  // sends it again to whichever daemon is up.
+  if (receipt_endpoint_) {
+    receipt_endpoint_->Close([this] { CloseCarriers(); });
+    return;
+  }
   CloseCarriers();
 }
 

@@ -13,6 +13,7 @@
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/sealed_box.h"
+#include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -42,8 +43,10 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   // Starts the timers, the store (at once, or with a registry once its first snapshot is
-  // in) and the carriers. With `handle_signals`, SIGTERM/SIGINT shut down and SIGHUP reloads.
-  void Start(bool handle_signals = true);
+  // in), the carriers and the [listener]. With `handle_signals`, SIGTERM/SIGINT shut down and
+  // SIGHUP reloads. False when the listener cannot listen (logged): the daemon then closes
+  // everything, the loop ends, and the caller exits with an error.
+  [[nodiscard]] bool Start(bool handle_signals = true);
   // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],
   // [[limits]], [[route]]) and installs a new snapshot; rate-limit buckets of unchanged limits
   // keep their state. Anything wrong keeps the old snapshot whole, and so does a file naming a
@@ -85,6 +88,7 @@ class Daemon {
   // process' life (a reload naming another carrier is refused).
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;  // protocol = "http"
+  std::unique_ptr<http::ReceiptEndpoint> receipt_endpoint_;        // [listener]
   std::vector<std::string> carrier_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"

@@ -54,6 +54,10 @@ std::vector<std::string> StatsLogLines(const StatsSources& s) {
                       std::to_string(carrier->held()) + " " + Pairs(carrier->counters()));
     }
   }
+  if (s.receipt_endpoint != nullptr) {
+    lines.push_back("stats: listener " + Pairs(s.receipt_endpoint->counters()) + " " +
+                    Pairs(s.receipt_endpoint->server_counters()));
+  }
   std::string by_reason;  // only the reasons seen, e.g. "revoked_key=3 rate_limited=12"
   d.ForEach([&](std::string_view name, uint64_t value) {
     if (value == 0 || name.substr(0, 9) != "rejected.") return;
@@ -87,6 +91,10 @@ std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms) 
       put(p)("held", carrier->held());
       carrier->counters().ForEach(put(p));
     }
+  }
+  if (s.receipt_endpoint != nullptr) {
+    s.receipt_endpoint->counters().ForEach(put("listener."));
+    s.receipt_endpoint->server_counters().ForEach(put("listener."));
   }
   return f;
 }

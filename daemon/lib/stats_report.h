@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adapters/http/http_carrier.h"
+#include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/dispatcher.h"
@@ -19,6 +20,7 @@ struct StatsSources {
   const redis::RedisJobStore* store = nullptr;
   const std::vector<std::unique_ptr<smpp::SmppCarrier>>* carriers = nullptr;
   const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
+  const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null
 };
 
 // One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
@@ -29,7 +31,8 @@ std::vector<std::string> StatsLogLines(const StatsSources& s);
 // Field, value, field, value, ... for the stats hash, starting with "ts" (`now_ms`): every
 // dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
 // "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
-// "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent).
+// "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent), and with a
+// [listener] "listener.<counter>" (its receipt webhooks and connections).
 std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms);
 
 }  // namespace sd

@@ -141,5 +141,50 @@ TEST_F(HttpConfigTest, ACustomCarrierIsConfiguredFieldByField) {
   EXPECT_EQ(o.request.fields.size(), 2u);
 }
 
+TEST_F(HttpConfigTest, WebhooksTakeThePresetsSchemeAndShapeAndNeedAListener) {
+  ASSERT_TRUE(WriteTextFile(dir_.File("hook.secret"), "hook-secret\n", 0600));
+  const std::string webhook = std::string(kForm) +
+                              "callback_url = \"https://gw.example.org/v1/receipts/rest\"\n"  // 10
+                              "[carrier.webhook]\n"                                           // 11
+                              "secret_files = [\"hook.secret\"]\n"                           // 12
+                              "allow_ips = [\"203.0.113.0/24\"]\n";                          // 13
+  EXPECT_EQ(ErrorOf(webhook), At(11, 1, "carrier 'rest' has [carrier.webhook] but there is no "
+                                        "[listener] to receive it on"));
+  auto r = Load(webhook + "[listener]\nlisten = \"127.0.0.1:8443\"\nplain = true\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const Config& c = std::get<Config>(r);
+  EXPECT_TRUE(c.listener.enabled);
+  EXPECT_EQ(c.listener.server.port, 8443);
+  const CarrierConfig& cc = c.carriers.at(0);
+  ASSERT_TRUE(cc.webhook);
+  EXPECT_EQ(cc.webhook_config.auth.scheme, http::WebhookScheme::kFormHmacSha1);
+  EXPECT_EQ(cc.webhook_config.auth.header, "x-twilio-signature");
+  EXPECT_EQ(cc.webhook_config.auth.signed_url, "https://gw.example.org/v1/receipts/rest");
+  EXPECT_EQ(cc.webhook_config.auth.secrets, std::vector<std::string>{"hook-secret"});
+  EXPECT_EQ(cc.webhook_config.allow_ips.size(), 1u);
+  EXPECT_EQ(cc.webhook_config.shape.id_field, "MessageSid");
+}
+
+TEST_F(HttpConfigTest, ListenerAndWebhookProblemsNameTheirLine) {
+  ASSERT_TRUE(WriteTextFile(dir_.File("hook.secret"), "not-base64!\n", 0600));
+  const std::string listener = "[listener]\nlisten = \"127.0.0.1:8443\"\nplain = true\n";
+  EXPECT_EQ(ErrorOf(std::string(kForm) + "[carrier.webhook]\nscheme = \"standard-webhooks\"\n"
+                    "secret_files = [\"hook.secret\"]\n" + listener),
+            At(12, 16, "carrier.webhook.secret_files: hook.secret does not hold a whsec_<base64> "
+                       "secret (Standard Webhooks)"));
+  EXPECT_EQ(ErrorOf(std::string(kForm) + "[carrier.webhook]\nsecret_files = [\"hook.secret\"]\n"
+                    "allow_ips = [\"10.0.0.0/33\"]\nurl = \"https://x.example/r\"\n" + listener),
+            At(12, 13, "carrier.webhook.allow_ips: '10.0.0.0/33' is not an IPv4 or IPv6 address "
+                       "or range"));
+  EXPECT_EQ(ErrorOf(std::string(kForm) + "[listener]\nlisten = \"0.0.0.0:8443\"\nplain = true\n"),
+            At(12, 9, "listener.plain = true is allowed only on a loopback address (127.0.0.0/8 "
+                      "or ::1): TLS on every hop that leaves the host"));
+  EXPECT_EQ(ErrorOf(std::string(kForm) + "[listener]\nlisten = \"0.0.0.0:8443\"\n"),
+            At(10, 1, "[listener] needs tls_cert_file and tls_key_file (or plain = true on "
+                      "loopback)"));
+  EXPECT_EQ(ErrorOf(std::string(kForm) + "[listener]\nlisten = \"localhost\"\nplain = true\n"),
+            At(11, 10, "listener.listen must be \"address:port\" (IPv6 as \"[::1]:8443\")"));
+}
+
 }  // namespace
 }  // namespace sd

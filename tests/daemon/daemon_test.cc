@@ -89,7 +89,7 @@ class DaemonTest : public ::testing::Test {
 TEST_F(DaemonTest, ReadyThenAnEntryGetsItsOutcomeThenACleanShutdown) {
   auto d = Make();
   ASSERT_NE(d, nullptr);
-  d->Start(/*handle_signals=*/false);
+  ASSERT_TRUE(d->Start(/*handle_signals=*/false));
   ASSERT_TRUE(loop_.RunUntil([&] { return d->ready(); }));
   // An entry without the envelope's fields: the store hands it over, the dispatcher decides
   // `malformed`, the outcome is written.
@@ -106,7 +106,7 @@ TEST_F(DaemonTest, ReadyThenAnEntryGetsItsOutcomeThenACleanShutdown) {
 TEST_F(DaemonTest, StatsHashCarriesEveryCounterByName) {
   auto d = Make();
   ASSERT_NE(d, nullptr);
-  d->Start(false);
+  ASSERT_TRUE(d->Start(false));
   ASSERT_TRUE(loop_.RunUntil([&] { return d->ready(); }));
   d->LogStats();
   ASSERT_TRUE(loop_.RunUntil([&] {
@@ -129,7 +129,7 @@ TEST_F(DaemonTest, StatsHashCarriesEveryCounterByName) {
 TEST_F(DaemonTest, ABadReloadKeepsThePolicyAGoodOneReplacesIt) {
   auto d = Make();
   ASSERT_NE(d, nullptr);
-  d->Start(false);
+  ASSERT_TRUE(d->Start(false));
   const uint64_t first = d->dispatcher().policy().Load()->generation();
   ASSERT_TRUE(WriteTextFile(config_path_, Config("[[limits]]\nname = \"x\"\n"), 0644));
   d->ReloadPolicy();  // an incomplete limit: refused

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <cstdio>
 #include <string>
 
 #include "tests/adapters/http/provider_server.h"
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 
 class HttpCarrierEndToEnd : public ::testing::Test {
  protected:
-  HttpCarrierEndToEnd() : provider_({pki_.server().cert, pki_.server().key, ""}) {}
+  HttpCarrierEndToEnd() : provider_({pki_.server().cert, pki_.server().key, "", {}}) {}
 
   // The [[carrier]] "rest" on provider path `path`, then `rest` ([[route]]s, ...).
   std::string RestCarrier(Cluster& c, const std::string& path, const std::string& more,
@@ -78,6 +79,133 @@ TEST_F(HttpCarrierEndToEnd, JobsRoutedToTheProviderAreSentOnceEachWithItsAnswerA
   EXPECT_EQ(keys.size(), 10u) << "one idempotency key per job";
   EXPECT_EQ(c.SimulatorStats()["submits"], 10);
   EXPECT_EQ(c.DaemonLog().find("rest-secret"), std::string::npos) << "credentials never logged";
+}
+
+// Receipts come back as signed webhooks from the provider (Python, signing the Twilio way) to
+// the daemon's [listener] over TLS, and land on sd:receipts matched to their jobs; forged,
+// foreign and unknown-id webhooks are refused or quarantined.
+class HttpReceiptsEndToEnd : public HttpCarrierEndToEnd {
+ protected:
+  HttpReceiptsEndToEnd()
+      : webhook_provider_({pki_.server().cert, pki_.server().key, "",
+                           {"--webhook-secret", "hook-secret", "--webhook-ca", pki_.ca(),
+                            "--webhook-copies", "2"}}) {}
+
+  std::string Config(Cluster& c, int listen_port, const std::string& allow) {
+    WriteFile(c.dir() + "/rest.secret", "rest-secret\n");
+    WriteFile(c.dir() + "/hook.secret", "hook-secret\n");
+    const std::string callback =
+        "https://localhost:" + std::to_string(listen_port) + "/v1/receipts/rest";
+    return "[[carrier]]\nname = \"rest\"\nprotocol = \"http\"\npreset = \"messages-form\"\n"
+           "url = \"" + webhook_provider_.Url("/ok") + "\"\nusername = \"AC1\"\n"
+           "secret_file = \"rest.secret\"\ncallback_url = \"" + callback + "\"\n"
+           "[carrier.tls]\nca_file = \"" + pki_.ca() + "\"\n"
+           "[carrier.webhook]\nsecret_files = [\"hook.secret\"]\nallow_ips = [" + allow + "]\n"
+           "[[route]]\nprefixes = [\"+4915\"]\ncarriers = [\"sim\"]\n"
+           "[[route]]\nprefixes = [\"+4917\"]\ncarriers = [\"rest\"]\n"
+           "[listener]\nlisten = \"127.0.0.1:" + std::to_string(listen_port) + "\"\n"
+           "tls_cert_file = \"" + pki_.server().cert + "\"\ntls_key_file = \"" +
+           pki_.server().key + "\"\n[policy]\nnumber_check = false\n";
+  }
+
+  std::vector<nlohmann::json> Webhooks() {
+    std::vector<nlohmann::json> out;
+    for (auto& e : webhook_provider_.Requests()) {
+      if (e.contains("webhook")) out.push_back(e);
+    }
+    return out;
+  }
+
+  ProviderServer webhook_provider_;
+};
+
+TEST_F(HttpReceiptsEndToEnd, SignedWebhooksBecomeReceiptsMatchedToTheirJobsOnce) {
+  ASSERT_TRUE(webhook_provider_.ok()) << webhook_provider_.Log();
+  Cluster c(Cluster::Options{});
+  const int port = FreePort();
+  c.SetExtraConfig(Config(c, port, "\"127.0.0.1\", \"::1\""));
+  c.StartDaemon();
+  ASSERT_EQ(c.Enqueue({"--count", "10", "--to-prefix", "+4917100", "--from", "ACME", "--text",
+                       "receipt please"}),
+            0);
+  ASSERT_TRUE(OutcomesReach(c, 10)) << c.DaemonLog();
+  // Each receipt is posted twice (a provider redelivering); both are answered 200.
+  ASSERT_TRUE(WaitUntil([&] { return Webhooks().size() == 20; }, 30s)) << webhook_provider_.Log();
+  for (const auto& w : Webhooks()) EXPECT_EQ(w["status"], 200) << w.dump();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= 10; }, 30s))
+      << c.DaemonLog();
+  c.StopDaemon();
+  std::map<std::string, std::string> job_of_outcome;
+  for (const auto& o : c.ReadStream("sd:outcomes")) job_of_outcome[o.at("message_id")] = o.at("job");
+  const auto receipts = c.ReadStream("sd:receipts");
+  EXPECT_EQ(receipts.size(), 10u) << "a redelivered receipt is written once";
+  std::set<std::string> jobs;
+  for (const auto& r : receipts) {
+    EXPECT_EQ(r.at("carrier"), "rest");
+    EXPECT_EQ(r.at("status"), "delivered");
+    EXPECT_EQ(r.at("job"), job_of_outcome[r.at("message_id")]) << r.at("message_id");
+    jobs.insert(r.at("job"));
+  }
+  EXPECT_EQ(jobs.size(), 10u);
+  EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
+}
+
+TEST_F(HttpReceiptsEndToEnd, ForgedForeignAndUnknownWebhooksAreRefusedOrQuarantined) {
+  ASSERT_TRUE(webhook_provider_.ok());
+  Cluster c(Cluster::Options{});
+  const int port = FreePort();
+  c.SetExtraConfig(Config(c, port, "\"127.0.0.1\""));
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("listening for receipt webhooks") !=
+                                     std::string::npos; }, 10s));
+  const std::string url = "https://localhost:" + std::to_string(port) + "/v1/receipts/rest";
+  // Python signs and posts: a forged signature, then a correctly signed unknown message id.
+  const auto post = [&](const std::string& sid, const std::string& secret) {
+    const std::string script =
+        "import base64,hashlib,hmac,ssl,sys,urllib.parse,urllib.request\n"
+        "url,sid,secret,ca=sys.argv[1:5]\n"
+        "p={'MessageSid':sid,'MessageStatus':'delivered','ErrorCode':'0'}\n"
+        "s=url+''.join(k+p[k] for k in sorted(p))\n"
+        "sig=base64.b64encode(hmac.new(secret.encode(),s.encode(),hashlib.sha1).digest()).decode()\n"
+        "r=urllib.request.Request(url,data=urllib.parse.urlencode(p).encode(),"
+        "headers={'X-Twilio-Signature':sig})\n"
+        "try:\n  print(urllib.request.urlopen(r,context=ssl.create_default_context(cafile=ca)).status)\n"
+        "except urllib.error.HTTPError as e:\n  print(e.code)\n";
+    WriteFile(c.dir() + "/post.py", script, 0600);
+    Process p({"/usr/bin/python3", c.dir() + "/post.py", url, sid, secret, pki_.ca()},
+              c.dir() + "/post.out");
+    EXPECT_TRUE(WaitUntil([&] { return !ReadFile(c.dir() + "/post.out").empty(); }, 10s));
+    const std::string out = ReadFile(c.dir() + "/post.out");
+    std::remove((c.dir() + "/post.out").c_str());
+    return out.substr(0, 3);
+  };
+  EXPECT_EQ(post("SM999", "not-the-secret"), "401");
+  EXPECT_EQ(post("SM999", "hook-secret"), "200");
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts:unmatched") >= 1; }, 30s))
+      << c.DaemonLog();
+  c.StopDaemon();
+  EXPECT_EQ(c.StreamLength("sd:receipts"), 0);
+  bool audited = false;
+  for (const auto& a : c.ReadStream("sd:audit")) {
+    audited = audited || a.at("detail").find("receipt webhook for carrier rest") != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(HttpCarrierEndToEnd, AListenerThatCannotListenStopsStartUp) {
+  Cluster c(Cluster::Options{});
+  WriteFile(c.dir() + "/rest.secret", "rest-secret\n");
+  // The provider's port: taken.
+  const std::string taken = std::to_string(provider_.port());
+  c.SetExtraConfig(RestCarrier(c, "/ok", "",
+                               "[[route]]\nprefixes = [\"+49\"]\ncarriers = [\"sim\", \"rest\"]\n"
+                               "[listener]\nlisten = \"127.0.0.1:" + taken + "\"\nplain = true\n"));
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return !c.daemon()->running(); }, 10s)) << c.DaemonLog();
+  EXPECT_EQ(c.daemon()->Wait(std::chrono::seconds(1)), 1);
+  EXPECT_NE(c.DaemonLog().find("[listener]: listen on 127.0.0.1:" + taken + ": address already in use"),
+            std::string::npos)
+      << c.DaemonLog();
 }
 
 TEST_F(HttpCarrierEndToEnd, WithTheSmppCarrierDownJobsFailOverToTheHttpCarrier) {

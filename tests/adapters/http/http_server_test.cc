@@ -177,7 +177,7 @@ TEST_F(HttpServerTest, OversizedOrMalformedRequestsGetA4xxAndNeverReachTheHandle
             0u);
   EXPECT_TRUE(seen_.empty());
   EXPECT_EQ(server_->counters().too_large, 3u);
-  EXPECT_EQ(server_->counters().malformed, 2u);
+  EXPECT_EQ(server_->counters().bad_requests, 2u);
 }
 
 TEST_F(HttpServerTest, ARequestThatTakesTooLongGets408AndAnIdleConnectionIsClosed) {

@@ -19,6 +19,7 @@ struct ProviderServerOptions {
   std::string cert;  // PEM; empty = plain HTTP
   std::string key;
   std::string client_ca;  // require client certificates signed by it
+  std::vector<std::string> extra_args;  // e.g. --webhook-secret S --webhook-ca CA
 };
 
 class ProviderServer {
@@ -30,6 +31,7 @@ class ProviderServer {
       argv.insert(argv.end(), {"--cert", options.cert, "--key", options.key});
     }
     if (!options.client_ca.empty()) argv.insert(argv.end(), {"--client-ca", options.client_ca});
+    argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     started_ = process_.Start({argv, dir_.File("server.log"), {}, {}});
     for (int i = 0; started_ && i < 500 && port_ == 0; ++i) {
       const std::string p = ReadTextFile(dir_.File("port"));
@@ -44,7 +46,8 @@ class ProviderServer {
   std::string Url(const std::string& path, bool tls = true) const {
     return (tls ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_) + path;
   }
-  // Every request the server has recorded so far, in arrival order.
+  // Every request the server has recorded so far, in arrival order (and, with
+  // --webhook-secret, the receipts it posted: entries with a "webhook" field).
   std::vector<nlohmann::json> Requests() const {
     std::vector<nlohmann::json> out;
     std::istringstream in(ReadTextFile(dir_.File("requests.jsonl")));

@@ -12,23 +12,62 @@ Paths:
   /slow/<ms>                waits, then as /ok
   /big/<bytes>              200 with a body of that many bytes
   /drop                     closes the connection without answering
+  With --webhook-secret, every accepted form request that names a StatusCallback gets a
+  delivery receipt posted there after --receipt-delay-ms: a form (MessageSid, MessageStatus,
+  ErrorCode) signed the Twilio way (X-Twilio-Signature: base64 HMAC-SHA1 over the URL and the
+  sorted parameters), sent --webhook-copies times (a provider redelivering), each answer
+  logged as {"webhook": url, "status": code}.
+
   /script/<a>,<b>,...       the n-th request with the same Idempotency-Key header (or body,
                             without one) gets the n-th answer, the last one repeating: a
                             status code (200 answers {"sid": ...}, others as /status), "drop",
                             or "slow" (2 s, then 200); ?retry_after=<v> as for /status
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import ssl
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 COUNT = [0]
 SEEN = {}  # /script: requests per idempotency key (or body)
+
+
+ARGS = None
+
+
+def log_line(server, entry):
+    with LOCK:
+        with open(server.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+def post_receipt(server, url, sid):
+    params = {"MessageSid": sid, "MessageStatus": ARGS.receipt_status, "ErrorCode": "0"}
+    signed = url + "".join(k + params[k] for k in sorted(params))
+    sig = base64.b64encode(hmac.new(ARGS.webhook_secret.encode(), signed.encode(),
+                                    hashlib.sha1).digest()).decode()
+    body = urllib.parse.urlencode(params).encode()
+    ctx = ssl.create_default_context(cafile=ARGS.webhook_ca) if ARGS.webhook_ca else None
+    for _ in range(ARGS.webhook_copies):
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+                code = resp.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        except Exception as e:  # connection refused, TLS failure: logged, like a provider would
+            code = str(e)
+        log_line(server, {"webhook": url, "sid": sid, "status": code})
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -87,6 +126,10 @@ class Handler(BaseHTTPRequestHandler):
             parts = ["ok"] if step == "200" else ["status", step]
         if parts[0] == "ok":
             self._send(200, {"sid": "SM%d" % n})
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if ARGS.webhook_secret and "StatusCallback" in form:
+                threading.Timer(ARGS.receipt_delay_ms / 1000.0, post_receipt,
+                                (self.server, form["StatusCallback"][0], "SM%d" % n)).start()
         elif parts[0] == "status":
             headers = []
             if "retry_after" in query:
@@ -115,7 +158,14 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--client-ca", help="require a client certificate signed by this CA")
+    ap.add_argument("--webhook-secret")
+    ap.add_argument("--webhook-ca", help="CA of the listener receipts are posted to")
+    ap.add_argument("--receipt-delay-ms", type=int, default=50)
+    ap.add_argument("--receipt-status", default="delivered")
+    ap.add_argument("--webhook-copies", type=int, default=1)
     a = ap.parse_args()
+    global ARGS
+    ARGS = a
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.log_path = a.log

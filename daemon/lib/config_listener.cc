@@ -1,0 +1,103 @@
+#include <toml++/toml.h>
+
+#include <filesystem>
+
+#include "daemon/lib/config.h"
+#include "daemon/lib/config_sections.h"
+
+// [listener]: where providers call us (receipt webhooks), with its TLS and limits.
+namespace sd::config_detail {
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// "host:port", "[v6]:port"; false when malformed.
+bool SplitListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) return false;
+  std::string h = listen.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = listen.substr(colon + 1);
+  if (h.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *host = h;
+  *port = std::stoi(p);
+  return *port >= 1 && *port <= 65535;
+}
+
+}  // namespace
+
+void LoadListener(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                  Config& c) {
+  const toml::node* n = root.get("listener");
+  if (n == nullptr) return;
+  if (!n->is_table()) {
+    p.At(*n, "listener must be a table: write [listener]");
+    return;
+  }
+  Section s(*n->as_table(), "listener", p);
+  auto& l = c.listener;
+  l.enabled = true;
+  const std::string listen = s.RequiredStr("listen");
+  if (!listen.empty() && !SplitListen(listen, &l.server.host, &l.server.port)) {
+    p.At(*s.Node("listen"), "listener.listen must be \"address:port\" (IPv6 as \"[::1]:8443\")");
+  }
+  l.plain = s.Bool("plain", false);
+  const std::string cert = Resolve(base, s.Str("tls_cert_file", "", {.non_empty = true}));
+  const std::string key = Resolve(base, s.Str("tls_key_file", "", {.non_empty = true}));
+  l.server.max_connections = static_cast<size_t>(s.Int("max_connections", 256, 1, 100'000));
+  l.server.max_header_bytes =
+      static_cast<size_t>(s.Int("max_header_bytes", 16 * 1024, 1024, 1024 * 1024));
+  l.server.max_body_bytes =
+      static_cast<size_t>(s.Int("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024));
+  l.server.request_timeout_ms = s.Int("request_timeout_ms", 10'000, 100, 600'000);
+  l.server.idle_timeout_ms = s.Int("idle_timeout_ms", 30'000, 100, 3'600'000);
+  l.receipt_ack_timeout_ms = s.Int("receipt_ack_timeout_ms", 10'000, 100, 600'000);
+  s.RefuseUnknown();
+  if (p.any()) return;
+  if (l.plain) {
+    if (!cert.empty() || !key.empty()) {
+      p.At(*n, "[listener] plain = true and TLS files: choose one");
+    } else if (!IsLoopback(l.server.host)) {
+      p.At(*s.Node("plain"), "listener.plain = true is allowed only on a loopback address "
+                             "(127.0.0.0/8 or ::1): TLS on every hop that leaves the host");
+    }
+    return;
+  }
+  if (cert.empty() || key.empty()) {
+    p.At(*n, "[listener] needs tls_cert_file and tls_key_file (or plain = true on loopback)");
+    return;
+  }
+  net::TlsConfig tc;
+  tc.role = net::TlsRole::kServer;
+  tc.cert_file = cert;
+  tc.key_file = key;
+  auto ctx = net::TlsContext::Create(tc);
+  if (!ctx) {
+    p.At(*n, "[listener]: " + ctx.error().detail);
+    return;
+  }
+  l.server.tls = std::move(ctx).value();
+}
+
+void CheckWebhooksHaveListener(Problems& p, Config& c) {
+  bool any = false;
+  for (const CarrierConfig& cc : c.carriers) {
+    if (!cc.webhook) continue;
+    any = true;
+    if (!c.listener.enabled && !p.any()) {
+      p.At(cc.webhook_line, 1,
+           "carrier '" + cc.name + "' has [carrier.webhook] but there is no [listener] to "
+                                   "receive it on");
+    }
+  }
+  if (c.listener.enabled && !any) {
+    c.warnings.push_back(c.path + ": [listener] is configured but no [carrier.webhook]: it "
+                                  "answers 404 to everything");
+  }
+}
+
+}  // namespace sd::config_detail
