@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "adapters/http/form_codec.h"
 #include "core/hex.h"
@@ -34,6 +35,35 @@ bool SameBytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// What each scheme computes over a request, given one secret.
+std::string StandardSignature(const std::string& key, std::string_view id, std::string_view ts,
+                              std::string_view body) {
+  std::string content;
+  content.reserve(id.size() + ts.size() + body.size() + 2);
+  content.append(id).append(".").append(ts).append(".").append(body);
+  return "v1," + Base64(Hmac(EVP_sha256(), key, content));
+}
+
+std::optional<std::string> FormSignature(const std::string& key, const std::string& url,
+                                         std::string_view body) {
+  auto params = ParseForm(body);
+  if (!params) return std::nullopt;
+  std::stable_sort(params->begin(), params->end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::string data = url;
+  for (const auto& [k, v] : *params) data += k + v;
+  return Base64(Hmac(EVP_sha1(), key, data));
+}
+
+std::string BodySignature(const std::string& key, std::string_view body) {
+  return HexEncode(Hmac(EVP_sha256(), key, body));
+}
+
+std::string FormHeader(const WebhookAuth& a) {
+  return a.header.empty() ? "x-twilio-signature" : a.header;
+}
+std::string BodyHeader(const WebhookAuth& a) { return a.header.empty() ? "x-signature" : a.header; }
+
 WebhookCheck Fail(std::string problem) {
   WebhookCheck c;
   c.problem = std::move(problem);
@@ -54,10 +84,8 @@ WebhookCheck Standard(const WebhookAuth& a, const HttpServerRequest& r, int64_t 
   if (seconds > INT64_MAX / 1000 || std::llabs(now_ms - seconds * 1000) > a.tolerance_ms) {
     return Fail("stale timestamp");
   }
-  std::string signed_content = id + "." + ts + ".";
-  signed_content += r.body;
   for (const std::string& key : a.secrets) {
-    const std::string expected = "v1," + Base64(Hmac(EVP_sha256(), key, signed_content));
+    const std::string expected = StandardSignature(key, id, ts, r.body);
     size_t i = 0;
     while (i < sigs.size()) {
       size_t j = sigs.find(' ', i);
@@ -75,16 +103,11 @@ WebhookCheck Standard(const WebhookAuth& a, const HttpServerRequest& r, int64_t 
 }
 
 WebhookCheck FormSha1(const WebhookAuth& a, const HttpServerRequest& r) {
-  const std::string& sig = r.Header(a.header.empty() ? "x-twilio-signature" : a.header);
+  const std::string& sig = r.Header(FormHeader(a));
   if (sig.empty()) return Fail("missing signature header");
-  auto params = ParseForm(r.body);
-  if (!params) return Fail("malformed form body");
-  std::stable_sort(params->begin(), params->end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::string data = a.signed_url;
-  for (const auto& [k, v] : *params) data += k + v;
+  if (!ParseForm(r.body)) return Fail("malformed form body");
   for (const std::string& key : a.secrets) {
-    if (SameBytes(sig, Base64(Hmac(EVP_sha1(), key, data)))) {
+    if (SameBytes(sig, FormSignature(key, a.signed_url, r.body).value_or(""))) {
       WebhookCheck ok;
       ok.ok = true;
       return ok;
@@ -94,14 +117,13 @@ WebhookCheck FormSha1(const WebhookAuth& a, const HttpServerRequest& r) {
 }
 
 WebhookCheck BodySha256(const WebhookAuth& a, const HttpServerRequest& r) {
-  std::string sig = r.Header(a.header.empty() ? "x-signature" : a.header);
+  std::string sig = r.Header(BodyHeader(a));
   if (sig.empty()) return Fail("missing signature header");
   if (sig.rfind("sha256=", 0) == 0) sig.erase(0, 7);
   std::transform(sig.begin(), sig.end(), sig.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const std::string& key : a.secrets) {
-    const std::string mac = Hmac(EVP_sha256(), key, r.body);
-    if (SameBytes(sig, HexEncode(mac))) {
+    if (SameBytes(sig, BodySignature(key, r.body))) {
       WebhookCheck ok;
       ok.ok = true;
       return ok;
@@ -124,6 +146,26 @@ WebhookCheck VerifyWebhook(const WebhookAuth& auth, const HttpServerRequest& req
       break;
   }
   return BodySha256(auth, request);
+}
+
+std::vector<std::pair<std::string, std::string>> SignWebhook(const WebhookAuth& auth,
+                                                             const std::string& secret,
+                                                             std::string_view body,
+                                                             const std::string& webhook_id,
+                                                             int64_t now_s) {
+  switch (auth.scheme) {
+    case WebhookScheme::kStandardWebhooks: {
+      const std::string ts = std::to_string(now_s);
+      return {{"webhook-id", webhook_id},
+              {"webhook-timestamp", ts},
+              {"webhook-signature", StandardSignature(secret, webhook_id, ts, body)}};
+    }
+    case WebhookScheme::kFormHmacSha1:
+      return {{FormHeader(auth), FormSignature(secret, auth.signed_url, body).value_or("")}};
+    case WebhookScheme::kBodyHmacSha256:
+      break;
+  }
+  return {{BodyHeader(auth), BodySignature(secret, body)}};
 }
 
 std::string DecodeWhsec(const std::string& secret) {

@@ -17,6 +17,8 @@
 // suffices. Every comparison is constant-time.
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/http/http_server.h"
@@ -42,6 +44,15 @@ struct WebhookCheck {
 
 WebhookCheck VerifyWebhook(const WebhookAuth& auth, const HttpServerRequest& request,
                            int64_t now_ms);
+
+// The header(s) a provider signing `body` with `secret` (a raw key) sends under `auth`'s
+// scheme: for kStandardWebhooks webhook-id, webhook-timestamp and webhook-signature (with
+// `webhook_id` and `now_s`), else the one signature header. VerifyWebhook checks exactly these.
+std::vector<std::pair<std::string, std::string>> SignWebhook(const WebhookAuth& auth,
+                                                             const std::string& secret,
+                                                             std::string_view body,
+                                                             const std::string& webhook_id,
+                                                             int64_t now_s);
 
 // "whsec_<base64>" -> the raw key; "" when malformed.
 std::string DecodeWhsec(const std::string& secret);

@@ -96,6 +96,32 @@ TEST(BodyHmacSha256, HexWithOrWithoutPrefixInAnyCase) {
   EXPECT_EQ(VerifyWebhook(a, r, 0).problem, "missing signature header") << "the configured name";
 }
 
+TEST(SignWebhook, ReproducesThePublishedVectorsAndVerifiesInEachScheme) {
+  const auto std_headers = SignWebhook(StandardAuth(), StandardAuth().secrets[0],
+                                       R"({"test": 2432232314})", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                       1614265330);
+  ASSERT_EQ(std_headers.size(), 3u);
+  EXPECT_EQ(std_headers[2].second, kStdSig);
+  WebhookAuth form;
+  form.scheme = WebhookScheme::kFormHmacSha1;
+  form.secrets = {"12345"};
+  form.signed_url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  const auto f = SignWebhook(form, "12345",
+                             "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&"
+                             "From=%2B12349013030&To=%2B18005551212",
+                             "", 0);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0], (std::pair<std::string, std::string>{"x-twilio-signature",
+                                                       "0/KCTR6DLpKmkAf8muzZqo1nDgQ="}));
+  WebhookAuth body;
+  body.scheme = WebhookScheme::kBodyHmacSha256;
+  body.secrets = {"k"};
+  HttpServerRequest r;
+  r.body = "{}";
+  for (auto& h : SignWebhook(body, "k", r.body, "", 0)) r.headers.push_back(h);
+  EXPECT_TRUE(VerifyWebhook(body, r, 0).ok);
+}
+
 TEST(DecodeWhsec, Base64WithAndWithoutPrefix) {
   EXPECT_EQ(DecodeWhsec("whsec_aGVsbG8="), "hello");
   EXPECT_EQ(DecodeWhsec("aGVsbG8h"), "hello!");
