@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: builds smsdispatch, starts a private redis-server,
-# the SMSC simulator and smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs, 50 long
-# UCS-2 notifications (3 parts each) and a handful of bad jobs, waits until every job has
-# exactly one outcome and every submitted job a receipt, stops the daemon and the simulator,
-# prints a summary with the simulator's final counters (written as it exits), and removes
-# everything it started. Exit 0 only if every job got exactly one outcome, the daemon stopped
-# cleanly, and the SMSC saw every message: all parts, and the 50 long texts reassembled.
+# the SMSC simulator, the HTTP provider simulator (over TLS, with a certificate made here) and
+# smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs and 50 long UCS-2
+# notifications (3 parts each) for the SMPP route, 200 OTPs for the HTTP route (+44, receipts
+# by signed webhook to the daemon's listener) and a handful of bad jobs, waits until every job
+# has exactly one outcome and every submitted job a receipt, stops everything, prints a summary
+# with both simulators' final counters (written as they exit), and removes everything it
+# started. Exit 0 only if every job got exactly one outcome, the daemon stopped cleanly, the
+# SMSC saw every message (all parts, the 50 long texts reassembled), and the HTTP provider took
+# every +44 job once and had every receipt webhook answered 200.
 #   SD_DEMO_JOBS=N   number of good jobs (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ n_good=${SD_DEMO_JOBS:-1000}
 scripts/deps.sh
 build=${SD_DEMO_BUILD_DIR:-$root/build/release}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim >/dev/null
+cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim http-sim >/dev/null
 
 work=$(mktemp -d -t smsdispatch-demo.XXXXXX)
 pids=()
@@ -48,6 +51,23 @@ sim_pid=$!
 pids+=($sim_pid)
 wait_for smsc-sim test -s "$work/smsc.port"
 
+# The HTTP provider, over TLS: one self-signed certificate for localhost serves both the
+# simulator and the daemon's webhook listener, and is the CA each side trusts.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+echo "demo-rest-secret" >"$work/rest.secret"
+echo "demo-hook-secret" >"$work/hook.secret"
+listen_port=$(free_port)
+"$build/bench/http_sim/http-sim" --port 0 --port-file "$work/http.port" \
+  --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" --username AC-demo \
+  --password demo-rest-secret --latency-ms 5 --receipt-delay-ms 50 \
+  --webhook-secret demo-hook-secret --webhook-ca "$work/tls.crt" \
+  --stats-file "$work/http.json" 2>"$work/http.log" &
+http_pid=$!
+pids+=($http_pid)
+wait_for http-sim test -s "$work/http.port"
+
 "$build/daemon/smsdispatch" keygen --id demo.v1 --out "$work/keys.toml" >/dev/null
 cat >"$work/smsdispatchd.toml" <<TOML
 [daemon]
@@ -70,6 +90,33 @@ port = $(cat "$work/smsc.port")
 system_id = "demo"
 password_file = "smpp.password"
 window = 256
+
+[[carrier]]
+name = "rest"
+protocol = "http"
+preset = "messages-form"
+url = "https://localhost:$(cat "$work/http.port")/2010-04-01/Accounts/AC-demo/Messages.json"
+username = "AC-demo"
+secret_file = "rest.secret"
+idempotency_header = "Idempotency-Key"
+callback_url = "https://localhost:$listen_port/v1/receipts/rest"
+window = 64
+[carrier.tls]
+ca_file = "tls.crt"
+[carrier.webhook]
+secret_files = ["hook.secret"]
+allow_ips = ["127.0.0.1"]
+
+[[route]]
+prefixes = ["+44"]
+carriers = ["rest"]
+[[route]]
+carriers = ["sim"]
+
+[listener]
+listen = "127.0.0.1:$listen_port"
+tls_cert_file = "tls.crt"
+tls_key_file = "tls.key"
 TOML
 
 "$build/daemon/smsdispatchd" --config "$work/smsdispatchd.toml" 2>"$work/smsdispatchd.log" &
@@ -90,6 +137,11 @@ long_text+="Спасибо за покупку!"
 "${cli[@]}" enqueue "${common[@]}" --count "$n_long" --to-prefix +4917600 --from DEMO \
   --text "$long_text" --kind transactional >/dev/null
 n_good=$((n_good + n_long))
+# The HTTP route: UK mobiles (+44 7911 ...) go to the REST provider.
+n_http=200
+"${cli[@]}" enqueue "${common[@]}" --count "$n_http" --to-prefix +447911 --from DEMO \
+  --text "Your demo code is 515151" --kind otp >/dev/null
+n_good=$((n_good + n_http))
 n_bad=0
 for bad in forged-signature unknown-key expired malformed wrong-stream bad-number; do
   "${cli[@]}" enqueue "${common[@]}" --count 2 --to-prefix +4915199 --from DEMO \
@@ -118,10 +170,26 @@ wait "$daemon_pid" && echo "demo: smsdispatchd stopped cleanly (exit 0)" || { ec
 rm -f "$work/smsc.json"
 kill -TERM "$sim_pid"
 wait "$sim_pid" || { echo "demo: smsc-sim exit $?" >&2; rc=1; }
+rm -f "$work/http.json"
+kill -TERM "$http_pid"
+wait "$http_pid" || { echo "demo: http-sim exit $?" >&2; rc=1; }
+http() { { grep -o "\"$1\":[0-9]*" "$work/http.json" 2>/dev/null || true; } | head -n 1 | cut -d: -f2; }
+by_carrier() {  # by_carrier STREAM: "name count" per carrier of the stream's entries
+  redis-cli -p "$redis_port" --raw XRANGE "$1" - + |
+    awk 'prev == "carrier" && $0 != "" { n[$0]++ } { prev = $0 }
+         END { sep = ""; for (c in n) { printf "%s%s %d", sep, c, n[c]; sep = ", " } }'
+}
+echo "demo: submitted outcomes by carrier: $(by_carrier sd:outcomes); receipts by carrier:" \
+     "$(by_carrier sd:receipts)"
+http_accepted=$(http accepted); http_dups=$(http duplicates); hooks_ok=$(http webhooks_ok)
+hooks_posted=$(http webhooks_posted)
+echo "demo: HTTP provider final counters: requests $(http requests), accepted ${http_accepted:-?}" \
+     "(want $n_http), duplicates ${http_dups:-?}, receipt webhooks answered 200:" \
+     "${hooks_ok:-?} of ${hooks_posted:-?}"
 sim() {  # sim NAME: a total from the final stats (totals precede the per-session objects)
   { grep -o "\"$1\":[0-9]*" "$work/smsc.json" 2>/dev/null || true; } | head -n 1 | cut -d: -f2
 }
-n_single=$((n_good - n_long))
+n_single=$((n_good - n_long - n_http))
 # The parts the daemon sent: the segments of its multipart outcomes (3 per long text).
 want_parts=$(redis-cli -p "$redis_port" --raw XRANGE sd:outcomes - + |
   awk 'prev == "segments" && $0 > 1 { n += $0 } { prev = $0 } END { print n + 0 }')
@@ -146,10 +214,14 @@ check "the SMSC saw ${submits:-no} submits, fewer than $((n_single + want_parts)
   "$([[ ${submits:-0} -ge $((n_single + want_parts)) ]] && echo ok)"
 check "the SMSC saw ${parts:-no} parts, fewer than $want_parts" \
   "$([[ ${parts:-0} -ge $want_parts ]] && echo ok)"
-check "the SMSC accepted ${messages:-no} messages, fewer than $n_good" \
-  "$([[ ${messages:-0} -ge $n_good ]] && echo ok)"
-check "the SMSC sent ${receipts_sent:-no} receipts, fewer than $n_good" \
-  "$([[ ${receipts_sent:-0} -ge $n_good ]] && echo ok)"
+check "the SMSC accepted ${messages:-no} messages, fewer than $((n_good - n_http))" \
+  "$([[ ${messages:-0} -ge $((n_good - n_http)) ]] && echo ok)"
+check "the SMSC sent ${receipts_sent:-no} receipts, fewer than $((n_good - n_http))" \
+  "$([[ ${receipts_sent:-0} -ge $((n_good - n_http)) ]] && echo ok)"
+check "the HTTP provider accepted ${http_accepted:-no} messages, not $n_http" \
+  "$([[ ${http_accepted:-x} == "$n_http" ]] && echo ok)"
+check "the HTTP provider's receipt webhooks: ${hooks_ok:-no} of ${hooks_posted:-?} answered 200" \
+  "$([[ ${hooks_ok:-x} == "$n_http" && ${hooks_posted:-y} == "$n_http" ]] && echo ok)"
 if ((rc != 0)); then
   echo "demo: FAILED; daemon log tail:" >&2
   tail -n 30 "$work/smsdispatchd.log" >&2 || true
