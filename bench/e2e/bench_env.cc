@@ -91,11 +91,12 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.smsc_latency_ms = o.smsc_latency_ms;
   s.receipt_delay_ms = o.receipt_delay_ms;
   s.daemons = o.daemons;
+  s.http = o.carrier == "http";
   return s;
 }
 
 bool StartSim(Env& e, const Options& o) {
-  std::vector<std::string> sim_argv{SD_BENCH_SIM};
+  std::vector<std::string> sim_argv{o.carrier == "http" ? SD_BENCH_HTTP_SIM : SD_BENCH_SIM};
   for (std::string& a : SimArguments(Setup(e, o), e.dir)) sim_argv.push_back(std::move(a));
   e.sim = Start(std::move(sim_argv), e.dir + "/sim.log");
   if (!e.sim) return false;
@@ -115,11 +116,13 @@ bool StartSimAndDaemon(Env& e, const Options& o) {
     keys << "[[key]]\nid = \"" << id << "\"\nsecret = \"" << HexEncode(secret) << "\"\n";
   WriteFile(e.dir + "/keys.toml", keys.str());
   WriteFile(e.dir + "/smpp.pw", "benchpw\n");
+  WriteFile(e.dir + "/hook.secret", "benchhook\n");
   // N daemons in one consumer group: the same configuration but for the consumer name (two
   // daemons with one name would drain each other's pending entries).
   for (int k = 0; k < o.daemons; ++k) {
     RunSetup s = Setup(e, o);
     s.consumer = "bench" + std::to_string(k);
+    s.listen_port = process::PickFreeLoopbackPort();  // http: each daemon takes its own receipts
     const std::string cfg = e.dir + "/smsdispatchd" + std::to_string(k) + ".toml";
     WriteFile(cfg, DaemonConfigText(s), 0644);
     e.daemons.push_back(

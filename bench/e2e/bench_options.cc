@@ -47,7 +47,11 @@ CLI::Option* AddRunOptions(CLI::App& app, Options* o) {
                  "at max rate)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
-  app.add_option("--window", o->window, "SMPP window of each bind")
+  app.add_option("--carrier", o->carrier,
+                 "smpp (smsc-sim) or http (http-sim, the REST carrier with webhook receipts)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"smpp", "http"}));
+  app.add_option("--window", o->window, "SMPP window of each bind (http: jobs held)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
   // The daemon has a bind limit of its own (carrier.binds); 64 is far beyond any SMSC's.

@@ -12,6 +12,9 @@ struct Options {
   uint64_t jobs = 20'000;     // per run
   double duration_s = 0;      // > 0: each run sends for this long instead (--duration)
   std::vector<double> rates;  // empty = one run as fast as possible
+  // "smpp": smsc-sim over SMPP; "http": http-sim over plain HTTP on loopback, receipts by
+  // signed webhook to the daemon's plain loopback [listener] (TLS cost not included).
+  std::string carrier = "smpp";
   int window = 256;
   int binds = 1;    // transmit/transceiver binds of the carrier (daemon config `binds`)
   int daemons = 1;  // smsdispatchd processes in the consumer group (the "daemon threads")

@@ -233,8 +233,9 @@ void CollectSimStats(Env& e, RunResult& res) {
     auto it = sim.find(name);
     return it == sim.end() ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, it->second));
   };
-  res.smsc_segments = stat("accepted_submits");
-  res.smsc_receipts = stat("receipts_sent");
+  // http-sim counts requests it accepted (one per job) and receipt webhooks answered 2xx.
+  res.smsc_segments = sim.count("accepted") ? stat("accepted") : stat("accepted_submits");
+  res.smsc_receipts = sim.count("webhooks_ok") ? stat("webhooks_ok") : stat("receipts_sent");
   res.binds_open = stat("bound_tx") + stat("bound_trx") + stat("bound_rx");
   res.bind_refusals = stat("bind_limit_refusals");
 }

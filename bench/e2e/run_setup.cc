@@ -20,8 +20,21 @@ std::string DaemonConfigText(const RunSetup& s) {
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())
-      << "[keys]\nfile = \"keys.toml\"\n"
-      << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << s.sim_port
+      << "[keys]\nfile = \"keys.toml\"\n";
+  if (s.http) {
+    const std::string listen = "127.0.0.1:" + std::to_string(s.listen_port);
+    cfg << "[[carrier]]\nname = \"sim\"\nprotocol = \"http\"\npreset = \"messages-form\"\n"
+        << "url = \"http://127.0.0.1:" << s.sim_port << "/Messages.json\"\n"
+        << "username = \"bench\"\nsecret_file = \"smpp.pw\"\n"
+        << "idempotency_header = \"Idempotency-Key\"\nmax_connections = 32\nhttp2 = false\n"
+        << "callback_url = \"http://" << listen << "/v1/receipts/sim\"\nwindow = " << s.window
+        << "\n";
+    if (s.max_unsettled >= 0) cfg << "max_unsettled = " << s.max_unsettled << "\n";
+    cfg << "[carrier.webhook]\nsecret_files = [\"hook.secret\"]\n"
+        << "[listener]\nlisten = \"" << listen << "\"\nplain = true\nmax_connections = 1024\n";
+    return cfg.str();
+  }
+  cfg << "[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = " << s.sim_port
       << "\nsystem_id = \"bench\"\npassword_file = \"smpp.pw\"\nwindow = " << s.window << "\n";
   if (s.binds > 1) cfg << "binds = " << s.binds << "\n";
   if (s.max_unsettled >= 0) cfg << "max_unsettled = " << s.max_unsettled << "\n";
@@ -29,6 +42,12 @@ std::string DaemonConfigText(const RunSetup& s) {
 }
 
 std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir) {
+  if (s.http) {
+    return {"--port", "0", "--port-file", dir + "/sim.port", "--username", "bench", "--password",
+            "benchpw", "--latency-ms", std::to_string(s.smsc_latency_ms), "--receipt-delay-ms",
+            std::to_string(s.receipt_delay_ms), "--webhook-secret", "benchhook", "--stats-file",
+            dir + "/sim.json"};
+  }
   return {"--port",
           "0",
           "--port-file",

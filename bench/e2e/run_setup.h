@@ -25,6 +25,8 @@ struct RunSetup {
   std::string consumer = "bench";  // the daemon's consumer name, distinct per daemon
   int smsc_latency_ms = 1;
   int receipt_delay_ms = 10;
+  bool http = false;    // --carrier http: http-sim and a webhook [listener]
+  int listen_port = 0;  // http: this daemon's listener (receipts come back to it)
 };
 
 // smsdispatchd.toml, relative paths resolved against the run directory (keys.toml,
@@ -34,6 +36,7 @@ std::string DaemonConfigText(const RunSetup& s);
 
 // smsc-sim's argv (without the binary). --max-binds is the configured bind count times the
 // daemons: the simulator refuses any bind beyond it, so a run also shows none opened more.
+// With `http`: http-sim's argv (credentials, latency, receipt delay, webhook secret).
 std::vector<std::string> SimArguments(const RunSetup& s, const std::string& dir);
 
 // The top-level integer counters of smsc-sim's stats file ("name": number), without the

@@ -154,8 +154,9 @@ void LoadHttpRequest(Section& s, const toml::table& t, const std::filesystem::pa
   r.hmac_header = s.Str("hmac_header", r.hmac_header, {.non_empty = true});
   r.idempotency_header = s.Str("idempotency_header", r.idempotency_header);
   r.callback_url = s.Str("callback_url", "");
-  if (!r.callback_url.empty() && r.callback_url.substr(0, 8) != "https://") {
-    p.At(*s.Node("callback_url"), s.Name("callback_url") + " must be https://");
+  if (!r.callback_url.empty() && !UrlAllowed(r.callback_url)) {
+    p.At(*s.Node("callback_url"), s.Name("callback_url") +
+                                      " must be https:// (plain http:// only to loopback)");
   }
   r.encoding_gsm7 = s.Str("encoding_gsm7", r.encoding_gsm7, {.non_empty = true});
   r.encoding_ucs2 = s.Str("encoding_ucs2", r.encoding_ucs2, {.non_empty = true});
