@@ -268,9 +268,18 @@ bool CurlMulti::Send(HttpRequest request, Done done) {
   ok = ok && curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get()) == CURLE_OK;
   ok = ok && curl_easy_setopt(e, CURLOPT_PRIVATE, t.get()) == CURLE_OK;
   if (!ok) return false;
+  if (transfers_.size() >= options_.max_in_flight) {
+    waiting_.push_back(std::move(t));
+    return true;
+  }
+  return Add(t);
+}
+
+bool CurlMulti::Add(std::unique_ptr<CurlTransfer>& t) {
   t->started = std::chrono::steady_clock::now();
-  if (curl_multi_add_handle(M(multi_), e) != CURLM_OK) return false;
-  transfers_.emplace(t.get(), std::move(t));
+  if (curl_multi_add_handle(M(multi_), t->easy) != CURLM_OK) return false;  // t keeps it
+  CurlTransfer* raw = t.get();
+  transfers_.emplace(raw, std::move(t));
   return true;
 }
 
@@ -357,6 +366,19 @@ void CurlMulti::Finish(CurlTransfer* t, int curl_code) {
                      std::chrono::steady_clock::now() - owned->started)
                      .count();
   curl_multi_remove_handle(M(multi_), owned->easy);
+  // The next waiting request takes the place (one that libcurl refuses fails at once).
+  while (!waiting_.empty() && transfers_.size() < options_.max_in_flight) {
+    std::unique_ptr<CurlTransfer> next = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (!Add(next)) {
+      HttpResponse refused;
+      refused.error = TransportError::kOther;
+      refused.error_text = "libcurl refused the request";
+      Done cb = std::move(next->done);
+      next.reset();
+      cb(std::move(refused));
+    }
+  }
   Done done = std::move(owned->done);
   HttpResponse response = std::move(r);
   owned.reset();
@@ -367,6 +389,7 @@ void CurlMulti::Close(std::function<void()> done) {
   closing_ = true;
   for (auto& [t, owned] : transfers_) curl_multi_remove_handle(M(multi_), owned->easy);
   transfers_.clear();
+  waiting_.clear();
   // Closes the cached connections; libcurl tells us (CURL_POLL_REMOVE) before each close.
   if (multi_ != nullptr) curl_multi_cleanup(M(multi_));
   multi_ = nullptr;

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +35,10 @@ struct HttpClientOptions {
   std::string client_key_file;
   size_t max_response_bytes = 64 * 1024;  // a larger body fails the request (kTooLarge)
   size_t max_response_headers = 100;
+  // Requests handed to libcurl at once; more wait in order here and are handed over as earlier
+  // ones finish (their timeouts start then). libcurl's removal of a finished request walks its
+  // pending ones, so tens of thousands queued inside it cost quadratic time.
+  size_t max_in_flight = 512;
   // Test hook: connect every request's host:port here instead (like curl --connect-to), e.g.
   // "127.0.0.1:8443", so a certificate for a host name can be tested without DNS.
   std::string connect_to;
@@ -56,7 +61,8 @@ class CurlMulti {
   // they are closed.
   void Close(std::function<void()> done);
 
-  size_t in_flight() const { return transfers_.size(); }
+  // Requests sent or waiting to be (Send called, `done` not yet run).
+  size_t in_flight() const { return transfers_.size() + waiting_.size(); }
   // Connections libcurl opened so far (to tell reuse from a new connection in tests/stats).
   uint64_t connections_opened() const { return connections_opened_; }
 
@@ -69,6 +75,8 @@ class CurlMulti {
  private:
   void Collect();  // finished transfers: their callbacks
   void Finish(detail::CurlTransfer* t, int curl_code);
+  // To libcurl; false (and `t` still owns the request) if it refused.
+  bool Add(std::unique_ptr<detail::CurlTransfer>& t);
 
   uv_loop_t* loop_;
   HttpClientOptions options_;
@@ -76,6 +84,7 @@ class CurlMulti {
   uv_timer_t timer_;
   std::unordered_map<detail::CurlTransfer*, std::unique_ptr<detail::CurlTransfer>> transfers_;
   std::unordered_set<detail::CurlSocket*> sockets_;
+  std::deque<std::unique_ptr<detail::CurlTransfer>> waiting_;  // beyond max_in_flight
   uint64_t connections_opened_ = 0;
   bool closing_ = false;
 };

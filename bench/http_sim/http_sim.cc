@@ -236,14 +236,32 @@ void HttpSim::PostReceipt(const std::string& callback, const std::string& id, bo
   for (auto& h : http::SignWebhook(auth, secret, r.body, webhook_id, now_s)) {
     r.headers.push_back(std::move(h));
   }
+  r.total_timeout_ms = 30'000;  // waiting for a connection counts: many may be queued
   for (int64_t i = 0; i < options_.webhook_copies; ++i) {
     ++counters_.webhooks_posted;
-    (void)client_.Send(r, [this](http::HttpResponse a) {
-      ++(a.error == http::TransportError::kNone && a.status >= 200 && a.status < 300
-             ? counters_.webhooks_ok
-             : counters_.webhooks_failed);
-    });
+    PostWebhook(r, options_.webhook_retries);
   }
+}
+
+void HttpSim::PostWebhook(http::HttpRequest request, int64_t attempts_left) {
+  http::HttpRequest copy = request;
+  const bool sent = client_.Send(std::move(copy), [this, request = std::move(request),
+                                                   attempts_left](http::HttpResponse a) mutable {
+    if (a.error == http::TransportError::kNone && a.status >= 200 && a.status < 300) {
+      ++counters_.webhooks_ok;
+      return;
+    }
+    ++counters_.webhooks_failed;
+    if (attempts_left <= 0 || closing_) {
+      ++counters_.webhooks_given_up;
+      return;
+    }
+    ++counters_.webhooks_retried;
+    Later(1'000, [this, request = std::move(request), attempts_left]() mutable {
+      PostWebhook(std::move(request), attempts_left - 1);
+    });
+  });
+  if (!sent) ++counters_.webhooks_given_up;
 }
 
 std::string HttpSim::StatsJson() const {

@@ -30,7 +30,9 @@ struct SimCounters {
   uint64_t unauthorized = 0; // 401
   uint64_t webhooks_posted = 0;
   uint64_t webhooks_ok = 0;      // answered 2xx
-  uint64_t webhooks_failed = 0;  // any other answer, or no answer
+  uint64_t webhooks_failed = 0;  // any other answer, or no answer (each attempt)
+  uint64_t webhooks_retried = 0;
+  uint64_t webhooks_given_up = 0;  // failed on every attempt
   template <typename F>
   void ForEach(F&& f) const {
     f("requests", requests);
@@ -44,6 +46,8 @@ struct SimCounters {
     f("webhooks_posted", webhooks_posted);
     f("webhooks_ok", webhooks_ok);
     f("webhooks_failed", webhooks_failed);
+    f("webhooks_retried", webhooks_retried);
+    f("webhooks_given_up", webhooks_given_up);
   }
 };
 
@@ -70,6 +74,8 @@ class HttpSim {
   void OnTimer();
   void ScheduleReceipt(const std::string& callback, const std::string& id, bool json);
   void PostReceipt(const std::string& callback, const std::string& id, bool json);
+  // Posts one signed webhook; one not answered 2xx is posted again after 1 s, as providers do.
+  void PostWebhook(http::HttpRequest request, int64_t attempts_left);
 
   uv_loop_t* loop_;
   Options options_;

@@ -24,6 +24,8 @@ std::optional<Options> ParseOptions(int argc, char** argv, int* exit_code) {
   app.add_option("--receipt-delay-ms", o.receipt_delay_ms, "delay before a receipt, -1 = none");
   app.add_option("--receipt-status", o.receipt_status, "status word receipts report");
   app.add_option("--webhook-copies", o.webhook_copies, "times each receipt is posted");
+  app.add_option("--webhook-retries", o.webhook_retries,
+                 "a webhook not answered 2xx is posted again (1 s apart) this often");
   std::string scheme = "form-hmac-sha1";
   app.add_option("--webhook-scheme", scheme, "standard-webhooks | form-hmac-sha1 | hmac-sha256")
       ->check(CLI::IsMember({"standard-webhooks", "form-hmac-sha1", "hmac-sha256"}));

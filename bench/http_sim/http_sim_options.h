@@ -25,6 +25,7 @@ struct Options {
   int64_t receipt_delay_ms = 50;  // -1: no receipts
   std::string receipt_status = "delivered";
   int64_t webhook_copies = 1;     // each receipt posted this many times (redelivery)
+  int64_t webhook_retries = 5;    // a webhook not answered 2xx is posted again, 1 s apart
   http::WebhookScheme webhook_scheme = http::WebhookScheme::kFormHmacSha1;
   std::string webhook_secret;  // raw key (standard-webhooks: the whsec_ text)
   std::string webhook_ca;      // CA to verify the daemon's listener with

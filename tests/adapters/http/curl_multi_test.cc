@@ -107,6 +107,34 @@ TEST_F(CurlMultiTest, ConcurrentRequestsStayWithinTheConnectionLimit) {
   EXPECT_EQ(server.Requests().size(), 6u);
 }
 
+TEST_F(CurlMultiTest, RequestsBeyondMaxInFlightWaitTheirTurnInOrder) {
+  ProviderServer& server = Server();
+  HttpClientOptions options;
+  options.max_in_flight = 2;
+  Client(options);
+  std::vector<std::string> answered;
+  for (int i = 0; i < 6; ++i) {
+    HttpRequest r = Post(server.Url("/slow/100"), "n=" + std::to_string(i));
+    ASSERT_TRUE(client_->Send(std::move(r), [&, i](HttpResponse a) {
+      EXPECT_EQ(a.status, 200) << a.error_text;
+      answered.push_back(std::to_string(i));
+    }));
+  }
+  EXPECT_EQ(client_->in_flight(), 6u);
+  ASSERT_TRUE(loop_.RunUntil([&] { return answered.size() == 6; }));
+  EXPECT_EQ(client_->in_flight(), 0u);
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 6u);
+  // Never more than two at the server: each request arrived after the one two before it was
+  // answered (100 ms each).
+  for (size_t i = 2; i < requests.size(); ++i) {
+    EXPECT_GE(requests[i]["time"].get<double>() - requests[i - 2]["time"].get<double>(), 0.09)
+        << i;
+  }
+  EXPECT_EQ(requests[0]["body"], "n=0");
+  EXPECT_EQ(requests[5]["body"], "n=5");
+}
+
 TEST_F(CurlMultiTest, MethodHeadersAndBodyReachTheServerAsGiven) {
   ProviderServer& server = Server();
   Client();
