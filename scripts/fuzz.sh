@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh pdu 180        the SMPP PDU codec
 #   scripts/fuzz.sh receipt 600    receipt text parsing and message-id normalisation
 #   scripts/fuzz.sh url 180        URL extraction, Punycode and the URL verdict
+#   scripts/fuzz.sh http_request 180   the listener's HTTP request parser
+#   scripts/fuzz.sh webhook 180        receipt webhook bodies, forms and signature checks
 set -euo pipefail
 target="${1:-}"
 seconds="${2:-60}"
@@ -17,7 +19,10 @@ case "$target" in
   receipt) max_len=8192 ;;
   # SMS texts are short; 4 KiB covers many segments and keeps runs fast.
   url) max_len=4096 ;;
-  *) echo "usage: scripts/fuzz.sh pdu|receipt|url [SECONDS]" >&2; exit 2 ;;
+  # A little above the fuzzer's own header and body limits (1 KiB, 4 KiB).
+  http_request) max_len=8192 ;;
+  webhook) max_len=8192 ;;
+  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook [SECONDS]" >&2; exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SD_FUZZ_BUILD:-$root/build-fuzz}"

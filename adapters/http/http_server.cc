@@ -10,23 +10,7 @@
 
 namespace sd::http {
 
-const std::string& HttpServerRequest::Header(const std::string& lower_name) const {
-  static const std::string kEmpty;
-  for (const auto& [n, v] : headers) {
-    if (n == lower_name) return v;
-  }
-  return kEmpty;
-}
-
-std::string HttpServerRequest::Path() const { return target.substr(0, target.find('?')); }
-
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string Serialize(const HttpServerResponse& r, bool keep_alive) {
   const char* reason = http_status_str(static_cast<http_status>(r.status));
@@ -56,26 +40,19 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
   HttpServer* server;
   uint64_t id;
   std::unique_ptr<net::StreamConnection> stream;
-  http_parser parser{};
+  HttpRequestParser parser;
   std::string inbuf;  // bytes read and not yet parsed (while busy, or after a pause)
-  HttpServerRequest req;
-  std::string field;
-  bool in_value = false;
-  size_t header_bytes = 0;
-  int refuse_status = 0;  // a limit hit inside a parser callback: 413 or 431
   State state = State::kHandshake;
   uint64_t deadline_ms = 0;
   uint64_t request_seq = 0;  // which request a Respond belongs to (keep-alive reuses us)
 
-  Connection(HttpServer* s, uint64_t i) : server(s), id(i) {}
+  Connection(HttpServer* s, uint64_t i)
+      : server(s), id(i), parser(s->options_.max_header_bytes, s->options_.max_body_bytes) {}
 
-  static http_parser_settings& Settings();
   const HttpServerOptions& options() const { return server->options_; }
   uint64_t Now() const { return uv_now(server->loop_); }
 
   void Start() {
-    http_parser_init(&parser, HTTP_REQUEST);
-    parser.data = this;
     net::StreamOptions so;
     so.tls = options().tls;
     so.max_queued_bytes = 1024 * 1024;
@@ -100,41 +77,24 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     deadline_ms = Now() + static_cast<uint64_t>(options().handshake_timeout_ms);
   }
 
-  void ResetRequest() {
-    req = HttpServerRequest{};
-    req.peer_address = stream->peer_address();
-    req.tls = options().tls != nullptr;
-    field.clear();
-    in_value = false;
-    header_bytes = 0;
-    refuse_status = 0;
-  }
-
   void Feed() {
     while (state == State::kIdle || state == State::kReading) {
       if (inbuf.empty()) return;
       if (state == State::kIdle) {
         state = State::kReading;
         deadline_ms = Now() + static_cast<uint64_t>(options().request_timeout_ms);
-        ResetRequest();
       }
-      const size_t n = http_parser_execute(&parser, &Settings(), inbuf.data(), inbuf.size());
-      const auto err = HTTP_PARSER_ERRNO(&parser);
+      size_t n = 0;
+      const HttpRequestParser::Result r = parser.Parse(inbuf, &n);
       inbuf.erase(0, n);
-      if (err == HPE_PAUSED) {  // one whole request: hand it over
-        http_parser_pause(&parser, 0);
+      if (r == HttpRequestParser::Result::kRequest) {
         Dispatch();
         return;
       }
-      if (err != HPE_OK) {
-        if (refuse_status != 0) {
-          ++server->counters_.too_large;
-          Fail(Error(refuse_status, refuse_status == 413 ? "body too large" : "headers too large"));
-        } else {
-          ++server->counters_.bad_requests;
-          Fail(Error(400, std::string("malformed request: ") +
-                              http_errno_name(static_cast<http_errno>(err))));
-        }
+      if (r == HttpRequestParser::Result::kError) {
+        ++(parser.error_status() == 400 ? server->counters_.bad_requests
+                                        : server->counters_.too_large);
+        Fail(Error(parser.error_status(), parser.error()));
         return;
       }
     }
@@ -144,8 +104,11 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     state = State::kBusy;
     ++server->counters_.requests;
     std::weak_ptr<Connection> weak = shared_from_this();
-    const bool keep_alive = http_should_keep_alive(&parser) != 0;
+    const bool keep_alive = parser.keep_alive();
     const uint64_t seq = ++request_seq;
+    HttpServerRequest req = parser.TakeRequest();
+    req.peer_address = stream->peer_address();
+    req.tls = options().tls != nullptr;
     server->handler_(std::move(req), [weak, keep_alive, seq](HttpServerResponse r) {
       if (auto self = weak.lock()) self->Answer(std::move(r), keep_alive, seq);
     });
@@ -190,79 +153,7 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     }
   }
 
-  // http-parser callbacks.
-  static Connection* Of(http_parser* p) { return static_cast<Connection*>(p->data); }
-  bool CountHeader(size_t len) {
-    header_bytes += len;
-    if (header_bytes <= options().max_header_bytes) return true;
-    refuse_status = 431;
-    return false;
-  }
-  void PushHeader() {
-    if (!in_value) return;
-    req.headers.emplace_back(Lower(std::move(field)), std::string());
-    field.clear();
-    in_value = false;
-  }
 };
-
-http_parser_settings& HttpServer::Connection::Settings() {
-  static http_parser_settings s = [] {
-    http_parser_settings x{};
-    x.on_url = [](http_parser* p, const char* at, size_t len) {
-      Connection* c = Of(p);
-      if (!c->CountHeader(len)) return -1;
-      c->req.target.append(at, len);
-      return 0;
-    };
-    x.on_header_field = [](http_parser* p, const char* at, size_t len) {
-      Connection* c = Of(p);
-      if (!c->CountHeader(len)) return -1;
-      if (c->in_value) {  // a new field: the previous value is complete
-        c->in_value = false;
-        c->field.clear();
-      }
-      c->field.append(at, len);
-      return 0;
-    };
-    x.on_header_value = [](http_parser* p, const char* at, size_t len) {
-      Connection* c = Of(p);
-      if (!c->CountHeader(len)) return -1;
-      if (!c->in_value) {
-        c->req.headers.emplace_back(Lower(c->field), std::string());
-        c->in_value = true;
-      }
-      c->req.headers.back().second.append(at, len);
-      return 0;
-    };
-    x.on_headers_complete = [](http_parser* p) {
-      Connection* c = Of(p);
-      if (p->upgrade != 0 || p->method == HTTP_CONNECT) return -1;  // not spoken here
-      c->req.method = http_method_str(static_cast<http_method>(p->method));
-      // A declared length over the bound is refused before its body is read.
-      if ((p->flags & F_CONTENTLENGTH) != 0 && p->content_length > c->options().max_body_bytes) {
-        c->refuse_status = 413;
-        return -1;
-      }
-      return 0;
-    };
-    x.on_body = [](http_parser* p, const char* at, size_t len) {
-      Connection* c = Of(p);
-      if (c->req.body.size() + len > c->options().max_body_bytes) {
-        c->refuse_status = 413;  // chunked bodies are counted as they come
-        return -1;
-      }
-      c->req.body.append(at, len);
-      return 0;
-    };
-    x.on_message_complete = [](http_parser* p) {
-      http_parser_pause(p, 1);  // one request at a time: execute returns here
-      return 0;
-    };
-    return x;
-  }();
-  return s;
-}
 
 HttpServer::HttpServer(uv_loop_t* loop, HttpServerOptions options, Handler handler)
     : loop_(loop), options_(std::move(options)), handler_(std::move(handler)) {

@@ -1,6 +1,6 @@
 #pragma once
 // A small HTTP/1.1 server on the daemon's libuv loop for the endpoints providers call (receipt
-// and inbound webhooks): requests parsed by http-parser (Debian's libhttp-parser), TLS through
+// and inbound webhooks): requests parsed by request_parser.h (http-parser), TLS through
 // adapters/net (the memory-BIO engine), keep-alive, and hard limits on what a peer may make us
 // hold: header bytes, body bytes, connections, the time a request may take to arrive, and idle
 // keep-alive time. Every malformed or oversized request gets a clean 4xx and the connection
@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/http/request_parser.h"
 #include "adapters/net/tls_context.h"
 
 namespace sd::http {
@@ -35,18 +36,6 @@ struct HttpServerOptions {
   int64_t request_timeout_ms = 10'000;  // first byte of a request to its last
   int64_t idle_timeout_ms = 30'000;     // keep-alive connection with no request under way
   int64_t tick_ms = 250;                // how often deadlines are checked
-};
-
-struct HttpServerRequest {
-  std::string method;
-  std::string target;  // path and query as sent, e.g. "/v1/receipts/rest?x=1"
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string body;
-  std::string peer_address;  // the TCP peer's IP address
-  bool tls = false;
-
-  const std::string& Header(const std::string& lower_name) const;  // "" when absent
-  std::string Path() const;  // target without the query
 };
 
 struct HttpServerResponse {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -206,6 +207,96 @@ TEST_F(HttpCarrierEndToEnd, AListenerThatCannotListenStopsStartUp) {
   EXPECT_NE(c.DaemonLog().find("[listener]: listen on 127.0.0.1:" + taken + ": address already in use"),
             std::string::npos)
       << c.DaemonLog();
+}
+
+// The same through http-sim, the project's HTTP provider simulator, with its faults injected.
+class HttpSimEndToEnd : public ::testing::Test {
+ protected:
+  // http-sim on a free port (plain HTTP on loopback) with `args`; receipts go to `listen`.
+  int StartHttpSim(Cluster& c, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{SD_HTTP_SIM, "--port", "0", "--port-file",
+                                  c.dir() + "/http.port", "--username", "AC1", "--password",
+                                  "rest-secret", "--webhook-secret", "hook-secret",
+                                  "--stats-file", c.dir() + "/http.json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    sim_ = std::make_unique<Process>(argv, c.dir() + "/http-sim.log");
+    EXPECT_TRUE(WaitUntil([&] { return !ReadFile(c.dir() + "/http.port").empty(); }, 10s));
+    return std::stoi(ReadFile(c.dir() + "/http.port"));
+  }
+  std::string Config(Cluster& c, int sim_port, int listen_port, const std::string& routes) {
+    WriteFile(c.dir() + "/rest.secret", "rest-secret\n");
+    WriteFile(c.dir() + "/hook.secret", "hook-secret\n");
+    const std::string listen = "127.0.0.1:" + std::to_string(listen_port);
+    return "[[carrier]]\nname = \"rest\"\nprotocol = \"http\"\npreset = \"messages-form\"\n"
+           "url = \"http://127.0.0.1:" + std::to_string(sim_port) + "/Messages.json\"\n"
+           "username = \"AC1\"\nsecret_file = \"rest.secret\"\n"
+           "idempotency_header = \"Idempotency-Key\"\ntimeout_ms = 500\nconnect_timeout_ms = 200\n"
+           "retry_initial_ms = 20\nretry_max_ms = 100\nmax_temporary_attempts = 4\n"
+           "callback_url = \"http://" + listen + "/v1/receipts/rest\"\n"
+           "[carrier.webhook]\nsecret_files = [\"hook.secret\"]\n" + routes +
+           "[listener]\nlisten = \"" + listen + "\"\nplain = true\n[policy]\nnumber_check = false\n";
+  }
+  std::map<std::string, long long> SimStats(Cluster& c) {
+    std::remove((c.dir() + "/http.json").c_str());
+    sim_->Signal(SIGUSR1);
+    EXPECT_TRUE(WaitUntil([&] { return !ReadFile(c.dir() + "/http.json").empty(); }, 5s));
+    std::map<std::string, long long> out;
+    const auto j = nlohmann::json::parse(ReadFile(c.dir() + "/http.json"), nullptr, false);
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) out[k] = v.get<long long>();
+    }
+    return out;
+  }
+  std::unique_ptr<Process> sim_;
+};
+
+TEST_F(HttpSimEndToEnd, WithThrottlingErrorsAndLostAnswersEveryJobIsTakenOnceAndReceipted) {
+  Cluster c(Cluster::Options{});
+  const int sim_port = StartHttpSim(c, {"--throttle-every", "7", "--retry-after-s", "1",
+                                        "--error-every", "5", "--hang-every", "11"});
+  c.SetExtraConfig(Config(c, sim_port, FreePort(),
+                          "[[route]]\nprefixes = [\"+4915\"]\ncarriers = [\"sim\"]\n"
+                          "[[route]]\nprefixes = [\"+4417\"]\ncarriers = [\"rest\"]\n"));
+  c.StartDaemon();
+  ASSERT_EQ(c.Enqueue({"--count", "60", "--to-prefix", "+4417100", "--from", "ACME", "--text",
+                       "faults"}),
+            0);
+  ASSERT_TRUE(OutcomesReach(c, 60, 120s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= 60; }, 60s))
+      << c.DaemonLog();
+  const auto stats = SimStats(c);
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  for (const auto& o : c.ReadStream("sd:outcomes")) {
+    EXPECT_EQ(o.at("status"), "submitted") << o.at("reason") << " " << o.at("detail");
+  }
+  EXPECT_EQ(stats.at("accepted"), 60) << "each job taken once: a resend carries its key";
+  EXPECT_GT(stats.at("throttled"), 0);
+  EXPECT_GT(stats.at("errors"), 0);
+  EXPECT_GT(stats.at("hung"), 0);
+  EXPECT_GT(stats.at("duplicates") + stats.at("hung"), 0);
+  EXPECT_EQ(c.StreamLength("sd:receipts"), 60);
+  EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
+}
+
+TEST_F(HttpSimEndToEnd, AProviderThatOnlyFailsHandsItsJobsToTheSmppBackup) {
+  Cluster c(Cluster::Options{});
+  const int sim_port = StartHttpSim(c, {"--error-every", "1"});
+  c.SetExtraConfig(Config(c, sim_port, FreePort(),
+                          "[[route]]\nprefixes = [\"+4417\"]\ncarriers = [\"rest\", \"sim\"]\n"
+                          "[[route]]\ncarriers = [\"sim\"]\n"));
+  c.StartDaemon();
+  ASSERT_EQ(c.Enqueue({"--count", "20", "--to-prefix", "+4417100", "--from", "ACME", "--text",
+                       "x"}),
+            0);
+  ASSERT_TRUE(OutcomesReach(c, 20, 60s)) << c.DaemonLog();
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  for (const auto& o : c.ReadStream("sd:outcomes")) {
+    EXPECT_EQ(o.at("status"), "submitted") << o.at("reason") << " " << o.at("detail");
+    EXPECT_EQ(o.at("carrier"), "sim");
+  }
+  EXPECT_EQ(c.SimulatorStats()["submits"], 20);
 }
 
 TEST_F(HttpCarrierEndToEnd, WithTheSmppCarrierDownJobsFailOverToTheHttpCarrier) {
