@@ -13,8 +13,9 @@ pkgs=(build-essential cmake pkg-config
 # The test command also runs interop tests against SMPP peers we did not write (tests/interop):
 # Perl's Net::SMPP, and the smpp npm package (installed by the interop_npm_ci ctest fixture).
 # A node from elsewhere (nodesource bundles npm) is kept: Debian's npm would conflict with it.
+# And an HTTP/2 server for the HTTP client's multiplexing test (nghttpd, tests/adapters/http).
 if [[ "${1:-}" == "test" ]]; then
-  pkgs+=(perl libnet-smpp-perl)
+  pkgs+=(perl libnet-smpp-perl nghttp2-server)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "tests/adapters/http/provider_server.h"
 #include "tests/support/test_pki.h"
@@ -133,6 +136,47 @@ TEST_F(CurlMultiTest, RequestsBeyondMaxInFlightWaitTheirTurnInOrder) {
   }
   EXPECT_EQ(requests[0]["body"], "n=0");
   EXPECT_EQ(requests[5]["body"], "n=5");
+}
+
+// nghttpd (nghttp2's server, a peer we did not write) speaks HTTP/2 over TLS: concurrent
+// requests share one connection as streams.
+TEST_F(CurlMultiTest, ConcurrentRequestsToAnHttp2ServerAreStreamsOnOneConnection) {
+  ASSERT_EQ(access("/usr/sbin/nghttpd", X_OK), 0) << "nghttpd missing: scripts/deps.sh test";
+  const int port = ::sd::testing::PickFreeLoopbackPort();
+  ::sd::testing::TempDir dir("sd-h2");
+  ::sd::testing::Subprocess h2;
+  ASSERT_TRUE(h2.Start({{"/usr/sbin/nghttpd", "--address=127.0.0.1", "--echo-upload",
+                         "--htdocs=" + dir.path(), std::to_string(port), pki_.server().key,
+                         pki_.server().cert},
+                        dir.File("nghttpd.log"),
+                        {},
+                        {}}));
+  Client();
+  // Wait until it listens: a request that does not fail to connect.
+  HttpResponse probe;
+  for (int i = 0; i < 100; ++i) {
+    probe = Exchange(Post("https://localhost:" + std::to_string(port) + "/echo", "probe"));
+    if (probe.error != TransportError::kConnect) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(probe.error, TransportError::kNone) << probe.error_text;
+  const uint64_t connections_before = client_->connections_opened();
+  std::vector<HttpResponse> answers;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(client_->Send(
+        Post("https://localhost:" + std::to_string(port) + "/echo", "body-" + std::to_string(i)),
+        [&](HttpResponse r) { answers.push_back(std::move(r)); }));
+  }
+  ASSERT_TRUE(loop_.RunUntil([&] { return answers.size() == 8; }));
+  std::set<std::string> bodies;
+  for (const HttpResponse& r : answers) {
+    EXPECT_EQ(r.error, TransportError::kNone) << r.error_text;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.http_version, 20);
+    bodies.insert(r.body);
+  }
+  EXPECT_EQ(bodies.size(), 8u) << "each stream got its own answer";
+  EXPECT_EQ(client_->connections_opened(), connections_before) << "no new connection";
 }
 
 TEST_F(CurlMultiTest, MethodHeadersAndBodyReachTheServerAsGiven) {
