@@ -1,14 +1,9 @@
 #include "adapters/http/form_codec.h"
 
+#include "core/hex.h"
+
 namespace sd::http {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<std::string> Decode(std::string_view s) {
   std::string out;
@@ -18,10 +13,9 @@ std::optional<std::string> Decode(std::string_view s) {
       out += ' ';
     } else if (s[i] == '%') {
       if (i + 2 >= s.size()) return std::nullopt;  // "%" or "%A" at the end
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
+      const std::optional<std::string> byte = HexDecode(s.substr(i + 1, 2));
+      if (!byte) return std::nullopt;
+      out += (*byte)[0];
       i += 2;
     } else {
       out += s[i];

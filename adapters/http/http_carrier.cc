@@ -148,13 +148,8 @@ void HttpCarrier::OnAnswer(const JobPtr& job, HttpResponse response) {
             std::max(paused_until_ms_, uv_now(loop_) + static_cast<uint64_t>(*v.retry_after_ms));
       }
       if (++job->throttled_attempts >= options_.max_throttled_attempts) {
-        ++counters_.temporary_failures;
-        SubmitResult r;
-        r.kind = SubmitResult::Kind::kTemporaryFailure;
-        r.carrier_status = v.http_status;
-        r.detail = "throttled " + std::to_string(job->throttled_attempts) + " times; " + v.detail;
-        r.segments = job->req.text.segments;
-        Complete(job, std::move(r));
+        Fail(job, SubmitResult::Kind::kTemporaryFailure, v.http_status,
+             "throttled " + std::to_string(job->throttled_attempts) + " times; " + v.detail);
       } else {
         Retry(job, 0);  // after the pause and the pace, at the front of the carrier's queue
       }
@@ -165,13 +160,7 @@ void HttpCarrier::OnAnswer(const JobPtr& job, HttpResponse response) {
       if (response.error == TransportError::kNone) rate_.OnAccepted(now_ns);  // no pace signal
       job->maybe_sent = job->maybe_sent || v.maybe_sent;
       if (++job->temporary_attempts >= options_.max_temporary_attempts) {
-        ++counters_.temporary_failures;
-        SubmitResult r;
-        r.kind = SubmitResult::Kind::kTemporaryFailure;
-        r.carrier_status = v.http_status;
-        r.detail = v.detail;
-        r.segments = job->req.text.segments;
-        Complete(job, std::move(r));
+        Fail(job, SubmitResult::Kind::kTemporaryFailure, v.http_status, v.detail);
         break;
       }
       uint64_t delay = static_cast<uint64_t>(JitteredBackoffMs(
@@ -183,17 +172,10 @@ void HttpCarrier::OnAnswer(const JobPtr& job, HttpResponse response) {
       Retry(job, delay);
       break;
     }
-    case SubmitClass::kPermanent: {
+    case SubmitClass::kPermanent:
       rate_.OnAccepted(now_ns);
-      ++counters_.permanent_failures;
-      SubmitResult r;
-      r.kind = SubmitResult::Kind::kPermanentFailure;
-      r.carrier_status = v.http_status;
-      r.detail = v.detail;
-      r.segments = job->req.text.segments;
-      Complete(job, std::move(r));
+      Fail(job, SubmitResult::Kind::kPermanentFailure, v.http_status, v.detail);
       break;
-    }
   }
   Pump();
 }
@@ -204,6 +186,18 @@ void HttpCarrier::Retry(const JobPtr& job, uint64_t delay_ms) {
   } else {
     waiting_.emplace(uv_now(loop_) + delay_ms, job);
   }
+}
+
+void HttpCarrier::Fail(const JobPtr& job, SubmitResult::Kind kind, uint32_t http_status,
+                       std::string detail) {
+  ++(kind == SubmitResult::Kind::kTemporaryFailure ? counters_.temporary_failures
+                                                   : counters_.permanent_failures);
+  SubmitResult r;
+  r.kind = kind;
+  r.carrier_status = http_status;
+  r.detail = std::move(detail);
+  r.segments = job->req.text.segments;
+  Complete(job, std::move(r));
 }
 
 void HttpCarrier::Complete(const JobPtr& job, SubmitResult result) {
@@ -251,12 +245,7 @@ void HttpCarrier::Close(std::function<void()> done) {
   for (auto& [raw, job] : held_) held.push_back(job);
   for (JobPtr& job : held) {
     Defer([this, job = std::move(job)] {
-      ++counters_.temporary_failures;
-      SubmitResult r;
-      r.kind = SubmitResult::Kind::kTemporaryFailure;
-      r.detail = "shutting down";
-      r.segments = job->req.text.segments;
-      Complete(job, std::move(r));
+      Fail(job, SubmitResult::Kind::kTemporaryFailure, 0, "shutting down");
     });
   }
   client_.Close([this, done = std::move(done)]() mutable {

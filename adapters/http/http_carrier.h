@@ -116,6 +116,8 @@ class HttpCarrier final : public Carrier {
   void OnAnswer(const JobPtr& job, HttpResponse response);
   void Retry(const JobPtr& job, uint64_t delay_ms);
   void Complete(const JobPtr& job, SubmitResult result);
+  // A temporary or permanent failure, counted, with the HTTP status (0: none) and detail.
+  void Fail(const JobPtr& job, SubmitResult::Kind kind, uint32_t http_status, std::string detail);
   void ArmTimer();
   void Defer(std::function<void()> fn);
 

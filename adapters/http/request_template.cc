@@ -1,10 +1,9 @@
 #include "adapters/http/request_template.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "adapters/crypto/base64.h"
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/http/form_codec.h"
 #include "core/hex.h"
@@ -69,14 +68,6 @@ std::string Expand(std::string_view tmpl, const RequestTemplate& t, const JobVal
   return out;
 }
 
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 }  // namespace
 
@@ -139,7 +130,7 @@ HttpRequest Build(const RequestTemplate& t, const JobValues& job, int64_t now_s)
   for (const auto& h : t.headers) r.headers.push_back(h);
   switch (t.auth) {
     case AuthScheme::kBasic:
-      r.headers.emplace_back("Authorization", "Basic " + Base64(t.username + ":" + t.secret));
+      r.headers.emplace_back("Authorization", "Basic " + Base64Encode(t.username + ":" + t.secret));
       break;
     case AuthScheme::kBearer:
       r.headers.emplace_back("Authorization", "Bearer " + t.secret);

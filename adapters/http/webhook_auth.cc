@@ -8,6 +8,7 @@
 #include <charconv>
 #include <optional>
 
+#include "adapters/crypto/base64.h"
 #include "adapters/http/form_codec.h"
 #include "core/hex.h"
 
@@ -22,14 +23,6 @@ std::string Hmac(const EVP_MD* md, const std::string& key, std::string_view data
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 bool SameBytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -41,7 +34,7 @@ std::string StandardSignature(const std::string& key, std::string_view id, std::
   std::string content;
   content.reserve(id.size() + ts.size() + body.size() + 2);
   content.append(id).append(".").append(ts).append(".").append(body);
-  return "v1," + Base64(Hmac(EVP_sha256(), key, content));
+  return "v1," + Base64Encode(Hmac(EVP_sha256(), key, content));
 }
 
 std::optional<std::string> FormSignature(const std::string& key, const std::string& url,
@@ -52,7 +45,7 @@ std::optional<std::string> FormSignature(const std::string& key, const std::stri
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   std::string data = url;
   for (const auto& [k, v] : *params) data += k + v;
-  return Base64(Hmac(EVP_sha1(), key, data));
+  return Base64Encode(Hmac(EVP_sha1(), key, data));
 }
 
 std::string BodySignature(const std::string& key, std::string_view body) {
@@ -169,18 +162,9 @@ std::vector<std::pair<std::string, std::string>> SignWebhook(const WebhookAuth& 
 }
 
 std::string DecodeWhsec(const std::string& secret) {
-  const std::string b64 = secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret;
-  if (b64.empty() || b64.size() % 4 != 0) return "";
-  std::string out(b64.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(b64.data()),
-                                static_cast<int>(b64.size()));
-  if (n < 0) return "";
-  size_t len = static_cast<size_t>(n);
-  if (b64.size() >= 1 && b64[b64.size() - 1] == '=') --len;  // EVP_DecodeBlock keeps padding
-  if (b64.size() >= 2 && b64[b64.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
+  const std::string_view b64 =
+      std::string_view(secret).substr(secret.rfind("whsec_", 0) == 0 ? 6 : 0);
+  return Base64Decode(b64).value_or("");
 }
 
 }  // namespace sd::http

@@ -1,11 +1,10 @@
 #include "bench/http_sim/http_sim.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "adapters/crypto/base64.h"
 #include "adapters/http/form_codec.h"
 #include "adapters/http/webhook_auth.h"
 #include "adapters/loop/uv_kit.h"
@@ -29,14 +28,6 @@ http::HttpServerResponse Json(int status, nlohmann::json body) {
   return r;
 }
 
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 }  // namespace
 
@@ -155,7 +146,7 @@ void HttpSim::Handle(http::HttpServerRequest request, http::HttpServer::Respond 
     const bool ok = submit->json ? submit->user == options_.username &&
                                        submit->secret == options_.password
                                  : request.Header("authorization") ==
-                                       "Basic " + Base64(options_.username + ":" + options_.password);
+                                       "Basic " + Base64Encode(options_.username + ":" + options_.password);
     if (!ok) {
       ++counters_.unauthorized;
       answer(Json(401, {{"code", 20003}, {"message", "Authenticate"}}));
