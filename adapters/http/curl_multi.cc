@@ -203,6 +203,76 @@ CurlMulti::CurlMulti(uv_loop_t* loop, HttpClientOptions options)
 
 CurlMulti::~CurlMulti() = default;
 
+namespace {
+
+// What every request gets: HTTP(S) only, no redirects (a carrier that redirects a submit is
+// misconfigured, and following it could send the job elsewhere), no signals (one thread on a
+// loop), TLS 1.2+ always verified, HTTP/2 offered, the timeouts.
+bool SetConnection(CURL* e, const HttpClientOptions& o, const HttpRequest& r) {
+  bool ok = curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
+  if (!o.ca_file.empty()) {
+    ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str()) == CURLE_OK;
+  }
+  if (!o.client_cert_file.empty()) {
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSLCERT, o.client_cert_file.c_str()) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSLKEY, o.client_key_file.c_str()) == CURLE_OK;
+  }
+  ok = ok && curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                              o.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1) == CURLE_OK;
+  // Wait for a connection that can multiplex rather than open another one.
+  ok = ok && curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                              static_cast<long>(r.connect_timeout_ms)) == CURLE_OK;  // NOLINT
+  ok = ok && curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                              static_cast<long>(r.total_timeout_ms)) == CURLE_OK;  // NOLINT
+  return ok;
+}
+
+// The method and the body (sent from the transfer's own copy: POSTFIELDS does not copy).
+bool SetMethodAndBody(CURL* e, const HttpRequest& r) {
+  bool ok = true;
+  if (r.method == "GET") return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+  if (r.method == "POST") {
+    ok = curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK;
+  } else {
+    ok = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str()) == CURLE_OK;
+    if (r.body.empty()) return ok;
+  }
+  ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                              static_cast<curl_off_t>(r.body.size())) == CURLE_OK;
+  return ok;
+}
+
+// Headers (no "Expect: 100-continue" round trip before larger bodies), the test hook
+// connect_to, and our callbacks with the transfer as their data.
+bool SetHeadersAndCallbacks(CurlTransfer& t, const HttpClientOptions& o) {
+  CURL* e = t.easy;
+  for (const auto& [name, value] : t.request.headers) {
+    t.headers = curl_slist_append(t.headers, (name + ": " + value).c_str());
+  }
+  t.headers = curl_slist_append(t.headers, "Expect:");
+  bool ok = curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers) == CURLE_OK;
+  if (!o.connect_to.empty()) {
+    t.connect_to = curl_slist_append(nullptr, ("::" + o.connect_to).c_str());
+    ok = ok && curl_easy_setopt(e, CURLOPT_CONNECT_TO, t.connect_to) == CURLE_OK;
+  }
+  ok = ok && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_WRITEDATA, &t) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_HEADERDATA, &t) == CURLE_OK;
+  ok = ok && curl_easy_setopt(e, CURLOPT_PRIVATE, &t) == CURLE_OK;
+  return ok;
+}
+
+}  // namespace
+
 bool CurlMulti::Send(HttpRequest request, Done done) {
   if (closing_ || multi_ == nullptr) return false;
   auto t = std::make_unique<CurlTransfer>();
@@ -212,62 +282,10 @@ bool CurlMulti::Send(HttpRequest request, Done done) {
   t->done = std::move(done);
   t->max_body = options_.max_response_bytes;
   t->max_headers = options_.max_response_headers;
-  CURL* e = t->easy;
-  const HttpRequest& r = t->request;
-  bool ok = curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()) == CURLE_OK;
-  // Only HTTP(S), no redirects (a carrier that redirects a submit is misconfigured, and
-  // following it could send the job elsewhere), no signals (we are one thread on a loop).
-  ok = ok && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
-  if (!options_.ca_file.empty()) {
-    ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str()) == CURLE_OK;
+  if (!SetConnection(t->easy, options_, t->request) || !SetMethodAndBody(t->easy, t->request) ||
+      !SetHeadersAndCallbacks(*t, options_)) {
+    return false;
   }
-  if (!options_.client_cert_file.empty()) {
-    ok = ok && curl_easy_setopt(e, CURLOPT_SSLCERT, options_.client_cert_file.c_str()) == CURLE_OK;
-    ok = ok && curl_easy_setopt(e, CURLOPT_SSLKEY, options_.client_key_file.c_str()) == CURLE_OK;
-  }
-  ok = ok && curl_easy_setopt(e, CURLOPT_HTTP_VERSION, options_.http2
-                                                          ? CURL_HTTP_VERSION_2TLS
-                                                          : CURL_HTTP_VERSION_1_1) == CURLE_OK;
-  // Wait for a connection that can multiplex rather than open another one.
-  ok = ok && curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                              static_cast<long>(r.connect_timeout_ms)) == CURLE_OK;  // NOLINT
-  ok = ok && curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                              static_cast<long>(r.total_timeout_ms)) == CURLE_OK;  // NOLINT
-  if (r.method == "POST") {
-    ok = ok && curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK;
-    ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()) == CURLE_OK;
-    ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                                static_cast<curl_off_t>(r.body.size())) == CURLE_OK;
-  } else if (r.method != "GET") {
-    ok = ok && curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str()) == CURLE_OK;
-    if (!r.body.empty()) {
-      ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()) == CURLE_OK;
-      ok = ok && curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                                  static_cast<curl_off_t>(r.body.size())) == CURLE_OK;
-    }
-  }
-  for (const auto& [name, value] : r.headers) {
-    t->headers = curl_slist_append(t->headers, (name + ": " + value).c_str());
-  }
-  // No "Expect: 100-continue" round trip before larger bodies.
-  t->headers = curl_slist_append(t->headers, "Expect:");
-  ok = ok && curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) == CURLE_OK;
-  if (!options_.connect_to.empty()) {
-    t->connect_to = curl_slist_append(nullptr, ("::" + options_.connect_to).c_str());
-    ok = ok && curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to) == CURLE_OK;
-  }
-  ok = ok && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get()) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get()) == CURLE_OK;
-  ok = ok && curl_easy_setopt(e, CURLOPT_PRIVATE, t.get()) == CURLE_OK;
-  if (!ok) return false;
   if (transfers_.size() >= options_.max_in_flight) {
     waiting_.push_back(std::move(t));
     return true;

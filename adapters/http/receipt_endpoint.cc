@@ -77,11 +77,13 @@ void ReceiptEndpoint::Remember(Route& route, const std::string& id) {
   }
 }
 
-void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond) {
+ReceiptEndpoint::Route* ReceiptEndpoint::Admit(const HttpServerRequest& request,
+                                               const HttpServer::Respond& respond,
+                                               std::string* webhook_id) {
   const std::string path = request.Path();
   if (path.compare(0, kPrefix.size(), kPrefix) != 0) {
     respond(Json(404, R"({"error":"not found"})"));
-    return;
+    return nullptr;
   }
   ++counters_.received;
   const std::string name = path.substr(kPrefix.size());
@@ -89,13 +91,13 @@ void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond resp
   if (it == routes_.end()) {
     ++counters_.unknown_carrier;
     respond(Json(404, R"({"error":"unknown carrier"})"));
-    return;
+    return nullptr;
   }
   if (request.method != "POST") {
     HttpServerResponse r = Json(405, R"({"error":"POST only"})");
     r.headers.emplace_back("Allow", "POST");
     respond(std::move(r));
-    return;
+    return nullptr;
   }
   Route& route = it->second;
   if (!route.config.allow_ips.empty() &&
@@ -103,34 +105,42 @@ void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond resp
     ++counters_.forbidden;
     Refuse(request, name, Reason::kIpNotAllowed, "address not allowed");
     respond(Json(403, R"({"error":"ip_not_allowed"})"));
-    return;
+    return nullptr;
   }
   const WebhookCheck check = VerifyWebhook(route.config.auth, request, clock_.NowMs());
   if (!check.ok) {
     ++counters_.bad_signature;
     Refuse(request, name, Reason::kBadSignature, check.problem);
     respond(Json(401, R"({"error":"bad_signature"})"));
-    return;
+    return nullptr;
   }
   if (!check.webhook_id.empty() && Seen(route, check.webhook_id)) {
     ++counters_.duplicates;  // stored already: the provider lost our 200
     respond(Json(200, R"({"status":"duplicate"})"));
-    return;
+    return nullptr;
   }
-  auto parsed = ParseReceiptWebhook(route.config.shape, request.body);
+  *webhook_id = check.webhook_id;
+  return &route;
+}
+
+void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond) {
+  std::string webhook_id;
+  Route* route = Admit(request, respond, &webhook_id);
+  if (route == nullptr) return;
+  auto parsed = ParseReceiptWebhook(route->config.shape, request.body);
   if (auto* problem = std::get_if<std::string>(&parsed)) {
     ++counters_.bad_bodies;
     respond(Json(400, "{\"error\":\"" + EscapeBytes(*problem, 200) + "\"}"));
     return;
   }
-  const auto& handler = route.carrier->receipt_handler();
+  const auto& handler = route->carrier->receipt_handler();
   if (!handler || closing_) {
     respond(Json(503, R"({"error":"not ready"})"));
     return;
   }
   const WebhookReceipt& w = std::get<WebhookReceipt>(parsed);
   Receipt receipt;
-  receipt.carrier = name;
+  receipt.carrier = route->carrier->name();
   receipt.message_id = w.message_id;
   receipt.state = w.state;
   receipt.carrier_status = w.carrier_status;
@@ -138,17 +148,18 @@ void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond resp
   const uint64_t key = next_pending_++;
   pending_.emplace(key, Pending{std::move(respond),
                                 uv_now(loop_) + static_cast<uint64_t>(ack_timeout_ms_)});
-  handler(std::move(receipt), [this, key, name, id = check.webhook_id] {
-    auto p = pending_.find(key);
+  std::string name = route->carrier->name();
+  handler(std::move(receipt), [this, key, name = std::move(name), id = std::move(webhook_id)] {
     if (!id.empty()) {
       auto r = routes_.find(name);
       if (r != routes_.end()) Remember(r->second, id);
     }
+    auto p = pending_.find(key);
     if (p == pending_.end()) return;  // answered 503 already; the store has it now
     ++counters_.stored;
-    auto respond = std::move(p->second.respond);
+    auto answer = std::move(p->second.respond);
     pending_.erase(p);
-    respond(Json(200, R"({"status":"stored"})"));
+    answer(Json(200, R"({"status":"stored"})"));
   });
 }
 

@@ -91,6 +91,10 @@ class ReceiptEndpoint {
   };
 
   void Handle(HttpServerRequest request, HttpServer::Respond respond);
+  // Steps 1-4: the route of a request that may go on (and its webhook id), or null once it
+  // has been answered.
+  Route* Admit(const HttpServerRequest& request, const HttpServer::Respond& respond,
+               std::string* webhook_id);
   void Refuse(const HttpServerRequest& request, const std::string& carrier, Reason reason,
               const std::string& problem);
   bool Seen(Route& route, const std::string& id);

@@ -124,6 +124,49 @@ void HttpSim::OnTimer() {
   }
 }
 
+namespace {
+
+// The provider's acceptance in the submit's own shape.
+http::HttpServerResponse Accepted(const HttpSim::Submit& submit, const std::string& id) {
+  if (!submit.json) return Json(201, {{"sid", id}, {"status", "queued"}});
+  return Json(200, {{"message-count", "1"},
+                    {"messages", {{{"to", submit.to}, {"message-id", id}, {"status", "0"}}}}});
+}
+
+}  // namespace
+
+bool HttpSim::Authorized(const http::HttpServerRequest& request, const Submit& submit) const {
+  if (options_.username.empty()) return true;
+  if (submit.json) return submit.user == options_.username && submit.secret == options_.password;
+  return request.Header("authorization") ==
+         "Basic " + Base64Encode(options_.username + ":" + options_.password);
+}
+
+std::optional<http::HttpServerResponse> HttpSim::Refusal(const Submit& submit, uint64_t n,
+                                                         bool* hang) {
+  const auto every = [n](int64_t k) { return k > 0 && n % static_cast<uint64_t>(k) == 0; };
+  if (every(options_.hang_every)) {
+    ++counters_.hung;  // never answered: the respond is dropped, the client times out
+    *hang = true;
+    return std::nullopt;
+  }
+  if (every(options_.throttle_every)) {
+    ++counters_.throttled;
+    http::HttpServerResponse r = Json(429, {{"code", 20429}, {"message", "Too Many Requests"}});
+    r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_s));
+    return r;
+  }
+  if (every(options_.error_every)) {
+    ++counters_.errors;
+    return Json(500, {{"code", 20500}, {"message", "Internal Server Error"}});
+  }
+  if (!options_.reject_prefix.empty() && submit.to.rfind(options_.reject_prefix, 0) == 0) {
+    ++counters_.rejected;
+    return Json(400, {{"code", 21211}, {"message", "Invalid 'To' Phone Number"}});
+  }
+  return std::nullopt;
+}
+
 void HttpSim::Handle(http::HttpServerRequest request, http::HttpServer::Respond respond) {
   if (request.method == "GET" && request.Path() == "/stats") {
     http::HttpServerResponse r;
@@ -142,48 +185,25 @@ void HttpSim::Handle(http::HttpServerRequest request, http::HttpServer::Respond 
     answer(Json(400, {{"code", 21602}, {"message", "no To in the request"}}));
     return;
   }
-  if (!options_.username.empty()) {
-    const bool ok = submit->json ? submit->user == options_.username &&
-                                       submit->secret == options_.password
-                                 : request.Header("authorization") ==
-                                       "Basic " + Base64Encode(options_.username + ":" + options_.password);
-    if (!ok) {
-      ++counters_.unauthorized;
-      answer(Json(401, {{"code", 20003}, {"message", "Authenticate"}}));
-      return;
-    }
+  if (!Authorized(request, *submit)) {
+    ++counters_.unauthorized;
+    answer(Json(401, {{"code", 20003}, {"message", "Authenticate"}}));
+    return;
   }
+  // A resend of a message already taken gets its id again (checked before any fault: the
+  // provider has it, whatever this request would have met).
   const std::string key = request.Header("idempotency-key");
-  if (!key.empty()) {
-    if (auto it = id_by_key_.find(key); it != id_by_key_.end()) {
-      ++counters_.duplicates;  // the client did not get our answer: the same id again
-      answer(submit->json ? Json(200, {{"message-count", "1"},
-                                       {"messages", {{{"message-id", it->second}, {"status", "0"}}}}})
-                          : Json(201, {{"sid", it->second}, {"status", "queued"}}));
-      return;
-    }
-  }
-  if (options_.hang_every > 0 && n % static_cast<uint64_t>(options_.hang_every) == 0) {
-    ++counters_.hung;  // never answered: the respond is dropped, the client times out
+  if (auto it = id_by_key_.find(key); !key.empty() && it != id_by_key_.end()) {
+    ++counters_.duplicates;
+    answer(Accepted(*submit, it->second));
     return;
   }
-  if (options_.throttle_every > 0 && n % static_cast<uint64_t>(options_.throttle_every) == 0) {
-    ++counters_.throttled;
-    http::HttpServerResponse r = Json(429, {{"code", 20429}, {"message", "Too Many Requests"}});
-    r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_s));
-    answer(std::move(r));
+  bool hang = false;
+  if (auto refused = Refusal(*submit, n, &hang)) {
+    answer(std::move(*refused));
     return;
   }
-  if (options_.error_every > 0 && n % static_cast<uint64_t>(options_.error_every) == 0) {
-    ++counters_.errors;
-    answer(Json(500, {{"code", 20500}, {"message", "Internal Server Error"}}));
-    return;
-  }
-  if (!options_.reject_prefix.empty() && submit->to.rfind(options_.reject_prefix, 0) == 0) {
-    ++counters_.rejected;
-    answer(Json(400, {{"code", 21211}, {"message", "Invalid 'To' Phone Number"}}));
-    return;
-  }
+  if (hang) return;
   char id[24];
   snprintf(id, sizeof id, submit->json ? "%016llX" : "SM%016llx",
            static_cast<unsigned long long>(++next_id_));  // NOLINT(google-runtime-int)
@@ -192,9 +212,7 @@ void HttpSim::Handle(http::HttpServerRequest request, http::HttpServer::Respond 
   if (!submit->callback.empty() && options_.receipt_delay_ms >= 0) {
     ScheduleReceipt(submit->callback, id, submit->json);
   }
-  answer(submit->json ? Json(200, {{"message-count", "1"},
-                                   {"messages", {{{"to", submit->to}, {"message-id", id}, {"status", "0"}}}}})
-                      : Json(201, {{"sid", id}, {"status", "queued"}}));
+  answer(Accepted(*submit, id));
 }
 
 void HttpSim::ScheduleReceipt(const std::string& callback, const std::string& id, bool json) {

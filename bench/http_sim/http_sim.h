@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -70,6 +71,10 @@ class HttpSim {
 
  private:
   void Handle(http::HttpServerRequest request, http::HttpServer::Respond respond);
+  bool Authorized(const http::HttpServerRequest& request, const Submit& submit) const;
+  // The answer a submit meets instead of being taken (an injected 429 / 500, a refused
+  // destination), or nullopt; *hang when it is never to be answered.
+  std::optional<http::HttpServerResponse> Refusal(const Submit& submit, uint64_t n, bool* hang);
   void Later(uint64_t delay_ms, std::function<void()> fn);
   void OnTimer();
   void ScheduleReceipt(const std::string& callback, const std::string& id, bool json);
