@@ -100,8 +100,79 @@ bool StreamIdAtOrAfter(std::string_view a, std::string_view b) {
   return am != bm ? am > bm : as >= bs;
 }
 
-// Longer than our 80-line rule on purpose: the report's fields in the order the file shows
-// them, one after another; split up, a reader would have to reassemble the schema.
+namespace {
+
+// One run's object in bench.json.
+nlohmann::json RunJson(const Report& r, const RunResult& run) {
+  nlohmann::json u;
+  for (const auto& [name, pu] : run.usage) {
+    u[name] = {{"cpu_seconds", pu.cpu_seconds},
+               {"cpu_ms_per_1000_jobs", pu.cpu_ms_per_1000_jobs},
+               {"peak_rss_mib", pu.peak_rss_mib}};
+  }
+  nlohmann::json per_daemon = nlohmann::json::array();
+  for (const ProcessUsage& pu : run.daemon_usage) {
+    per_daemon.push_back({{"cpu_seconds", pu.cpu_seconds},
+                          {"cpu_us_per_job", pu.cpu_ms_per_1000_jobs},
+                          {"peak_rss_mib", pu.peak_rss_mib}});
+  }
+  nlohmann::json backlog = nlohmann::json::array();
+  int64_t peak = 0, peak_group = -1;
+  for (const BacklogSample& b : run.backlog) {
+    backlog.push_back(
+        {{"t", b.t}, {"outstanding", b.outstanding}, {"lag", b.lag}, {"pending", b.pending}});
+    peak = std::max(peak, b.outstanding);
+    if (b.lag >= 0 && b.pending >= 0) peak_group = std::max(peak_group, b.lag + b.pending);
+  }
+  const Sizing s = SizeRun(r, run);
+  return {{"label", run.label},
+          {"offered_rate", run.offered_rate},
+          {"jobs", run.jobs},
+          {"scheduled_jobs", run.scheduled},
+          {"outcomes", run.outcomes},
+          {"submitted", run.submitted},
+          {"rejected", run.rejected},
+          {"receipts", run.receipts},
+          {"receipt_entries", run.receipt_entries},
+          {"receipts_unmatched", run.receipts_unmatched},
+          {"rejected_by_reason", run.rejected_by_reason},
+          {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
+          {"segments",
+           {{"generated", run.segments_generated},
+            {"submitted", run.segments_submitted},
+            {"smsc_accepted", run.smsc_segments}}},
+          {"smsc_receipts", run.smsc_receipts},
+          {"binds_open", run.binds_open},
+          {"bind_refusals", run.bind_refusals},
+          {"seconds", run.seconds},
+          {"jobs_per_second", run.jobs_per_second},
+          {"receipts_per_second", run.receipts_per_second},
+          {"ratio_sink_to_daemon",
+           run.jobs_per_second > 0 ? r.sink.submits_per_second / run.jobs_per_second : 0},
+          {"ratio_to_redis_ceiling",
+           r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
+          {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
+          {"intended_to_submit", PJson(run.intended_to_submit)},
+          {"enqueue_to_receipt", PJson(run.enqueue_to_receipt)},
+          {"usage", u},
+          {"daemons", run.daemons},
+          {"daemon_usage", per_daemon},
+          {"backlog", backlog},
+          {"backlog_peak", peak},
+          {"backlog_final", run.backlog.empty() ? 0 : run.backlog.back().outstanding},
+          {"group_backlog_peak", peak_group},
+          {"sizing",
+           {{"binding", LimitName(s.binding)},
+            {"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
+            {"daemon_cpu_limit_jobs_per_s", s.cpu_jobs_per_s},
+            {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
+            {"redis_limit_jobs_per_s", s.redis_jobs_per_s},
+            {"smsc_simulator_limit_jobs_per_s", s.sink_jobs_per_s}}}};
+}
+
+}  // namespace
+
+// The report's fields in the order the file shows them; each run's object is RunJson's.
 std::string ToJson(const Report& r) {
   nlohmann::json j;
   j["date"] = r.date;
@@ -119,80 +190,14 @@ std::string ToJson(const Report& r) {
                        {"submits_per_second", r.sink.submits_per_second},
                        {"parts_per_second", r.sink.parts_per_second},
                        {"receipts_per_second", r.sink.receipts_per_second}};
-  for (const RunResult& run : r.runs) {
-    nlohmann::json u;
-    for (const auto& [name, pu] : run.usage) {
-      u[name] = {{"cpu_seconds", pu.cpu_seconds},
-                 {"cpu_ms_per_1000_jobs", pu.cpu_ms_per_1000_jobs},
-                 {"peak_rss_mib", pu.peak_rss_mib}};
-    }
-    nlohmann::json per_daemon = nlohmann::json::array();
-    for (const ProcessUsage& pu : run.daemon_usage) {
-      per_daemon.push_back({{"cpu_seconds", pu.cpu_seconds},
-                            {"cpu_us_per_job", pu.cpu_ms_per_1000_jobs},
-                            {"peak_rss_mib", pu.peak_rss_mib}});
-    }
-    nlohmann::json backlog = nlohmann::json::array();
-    int64_t peak = 0, peak_group = -1;
-    for (const BacklogSample& b : run.backlog) {
-      backlog.push_back(
-          {{"t", b.t}, {"outstanding", b.outstanding}, {"lag", b.lag}, {"pending", b.pending}});
-      peak = std::max(peak, b.outstanding);
-      if (b.lag >= 0 && b.pending >= 0) peak_group = std::max(peak_group, b.lag + b.pending);
-    }
-    const Sizing s = SizeRun(r, run);
-    j["runs"].push_back(
-        {{"label", run.label},
-         {"offered_rate", run.offered_rate},
-         {"jobs", run.jobs},
-         {"scheduled_jobs", run.scheduled},
-         {"outcomes", run.outcomes},
-         {"submitted", run.submitted},
-         {"rejected", run.rejected},
-         {"receipts", run.receipts},
-         {"receipt_entries", run.receipt_entries},
-         {"receipts_unmatched", run.receipts_unmatched},
-         {"rejected_by_reason", run.rejected_by_reason},
-         {"mix", {{"gsm", run.jobs_gsm}, {"ucs2", run.jobs_ucs2}, {"long", run.jobs_long}}},
-         {"segments",
-          {{"generated", run.segments_generated},
-           {"submitted", run.segments_submitted},
-           {"smsc_accepted", run.smsc_segments}}},
-         {"smsc_receipts", run.smsc_receipts},
-         {"binds_open", run.binds_open},
-         {"bind_refusals", run.bind_refusals},
-         {"seconds", run.seconds},
-         {"jobs_per_second", run.jobs_per_second},
-         {"receipts_per_second", run.receipts_per_second},
-         {"ratio_sink_to_daemon",
-          run.jobs_per_second > 0 ? r.sink.submits_per_second / run.jobs_per_second : 0},
-         {"ratio_to_redis_ceiling",
-          r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
-         {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
-         {"intended_to_submit", PJson(run.intended_to_submit)},
-         {"enqueue_to_receipt", PJson(run.enqueue_to_receipt)},
-         {"usage", u},
-         {"daemons", run.daemons},
-         {"daemon_usage", per_daemon},
-         {"backlog", backlog},
-         {"backlog_peak", peak},
-         {"backlog_final", run.backlog.empty() ? 0 : run.backlog.back().outstanding},
-         {"group_backlog_peak", peak_group},
-         {"sizing",
-          {{"binding", LimitName(s.binding)},
-           {"carrier_limit_jobs_per_s", s.carrier_jobs_per_s},
-           {"daemon_cpu_limit_jobs_per_s", s.cpu_jobs_per_s},
-           {"redis_cpu_limit_jobs_per_s", s.redis_cpu_jobs_per_s},
-           {"redis_limit_jobs_per_s", s.redis_jobs_per_s},
-           {"smsc_simulator_limit_jobs_per_s", s.sink_jobs_per_s}}}});
-  }
+  for (const RunResult& run : r.runs) j["runs"].push_back(RunJson(r, run));
   return j.dump(1) + "\n";
 }
 
-// Longer than our 80-line rule on purpose: the report top to bottom, each table next to the
-// words that explain it.
-std::string ToMarkdown(const Report& r) {
-  std::ostringstream o;
+namespace {
+
+// Date, commit, machine, parameters, and the two ceilings the runs are compared with.
+void MarkdownHeader(std::ostringstream& o, const Report& r) {
   o << "# smsdispatch capacity benchmark\n\n";
   o << "Date " << r.date << ", commit " << r.commit << ", machine: " << r.machine << ".\n\n";
   o << "Parameters:";
@@ -213,6 +218,10 @@ std::string ToMarkdown(const Report& r) {
                      : " (**< 2: the simulator may be what limits the runs**)");
   }
   o << ".\n\n";
+}
+
+// One row per run: rates, latencies, CPU and memory; a note for runs whose producer fell behind.
+void MarkdownRunsTable(std::ostringstream& o, const Report& r) {
   o << "| run | jobs | jobs/s | receipts/s | × ceiling | submit p50 | p90 | p99 | p99.9 | receipt "
        "p50 | p99 |"
        " daemon CPU µs/job | daemon RSS MiB | redis CPU µs/job |\n";
@@ -240,6 +249,10 @@ std::string ToMarkdown(const Report& r) {
            "wait).\n";
     }
   }
+}
+
+// With several daemons, each one's share of the CPU.
+void MarkdownPerDaemon(std::ostringstream& o, const Report& r) {
   bool several = false;
   for (const RunResult& run : r.runs) several = several || run.daemon_usage.size() > 1;
   if (several) {
@@ -254,6 +267,10 @@ std::string ToMarkdown(const Report& r) {
       }
     }
   }
+}
+
+// What the latencies measure, and (for scheduled runs) the coordinated-omission table.
+void MarkdownLatencies(std::ostringstream& o, const Report& r) {
   o << "\nLatencies in ms (enqueue = the job entry's id time; submit = outcome written after "
        "submit_sm_resp; receipt = receipt written). receipts/s counts the daemon's receipts, one "
        "per "
@@ -277,6 +294,10 @@ std::string ToMarkdown(const Report& r) {
     }
     o << "\n";
   }
+}
+
+// How far Redis' stream got ahead of the daemons.
+void MarkdownBacklog(std::ostringstream& o, const Report& r) {
   o << "Redis backlog: jobs on the stream without an outcome yet (sent − outcomes), sampled "
        "every 50 ms; the group's view is XINFO GROUPS lag (not yet read by a daemon) + pending "
        "(read, not yet acknowledged). A peak that stays small and a final 0 mean the daemons kept "
@@ -299,6 +320,10 @@ std::string ToMarkdown(const Report& r) {
       << known(lag_peak.lag) << " |\n";
   }
   o << "\n";
+}
+
+// Jobs, segments, receipts and rejections counted on both sides.
+void MarkdownCounts(std::ostringstream& o, const Report& r) {
   o << "| run | jobs (gsm / ucs2 / long) | segments made | segments submitted | SMSC accepted | "
        "SMSC receipts "
        "(per part) | job receipts | unmatched receipts | rejected | binds open |\n";
@@ -322,27 +347,41 @@ std::string ToMarkdown(const Report& r) {
       << " |\n";
   }
   o << "\n";
-  if (!r.runs.empty()) {
-    const RunResult& top =
-        *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
-          return a.jobs_per_second < b.jobs_per_second;
-        });
-    const Sizing s = SizeRun(r, top);
-    o << "## Sizing model (from the fastest run)\n\n";
-    o << "| limit | jobs/s | from |\n|---|---:|---|\n";
-    o << "| carrier window | " << Fmt(s.carrier_jobs_per_s, 0) << " | " << r.daemons
-      << " daemon(s) × " << r.binds << " bind(s) × window " << r.window << " / "
-      << Fmt(std::max(r.smsc_latency_ms, 0.05), 2) << " ms round trip |\n";
-    o << "| daemon CPU | " << Fmt(s.cpu_jobs_per_s, 0) << " | " << r.daemons
-      << " daemon(s) × 1 core / daemon CPU per job (summed over the daemons) |\n";
-    o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0)
-      << " | 1 s / Redis CPU per job with the daemon's scripts |\n";
-    o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
-    o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
-      << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
-    o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured "
-      << Fmt(top.jobs_per_second, 0)
-      << " jobs/s. On a shared machine every process also competes for the same cores.\n";
+}
+
+// The sizing model from the fastest run: which limit binds.
+void MarkdownSizing(std::ostringstream& o, const Report& r) {
+  if (r.runs.empty()) return;
+  const RunResult& top =
+      *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
+        return a.jobs_per_second < b.jobs_per_second;
+      });
+  const Sizing s = SizeRun(r, top);
+  o << "## Sizing model (from the fastest run)\n\n";
+  o << "| limit | jobs/s | from |\n|---|---:|---|\n";
+  o << "| carrier window | " << Fmt(s.carrier_jobs_per_s, 0) << " | " << r.daemons
+    << " daemon(s) × " << r.binds << " bind(s) × window " << r.window << " / "
+    << Fmt(std::max(r.smsc_latency_ms, 0.05), 2) << " ms round trip |\n";
+  o << "| daemon CPU | " << Fmt(s.cpu_jobs_per_s, 0) << " | " << r.daemons
+    << " daemon(s) × 1 core / daemon CPU per job (summed over the daemons) |\n";
+  o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0)
+    << " | 1 s / Redis CPU per job with the daemon's scripts |\n";
+  o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
+  o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
+    << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
+  o << "\nThe binding limit is **" << LimitName(s.binding) << "**; measured "
+    << Fmt(top.jobs_per_second, 0)
+    << " jobs/s. On a shared machine every process also competes for the same cores.\n";
+}
+
+}  // namespace
+
+// The report top to bottom, each table next to the words that explain it.
+std::string ToMarkdown(const Report& r) {
+  std::ostringstream o;
+  for (auto* section : {MarkdownHeader, MarkdownRunsTable, MarkdownPerDaemon, MarkdownLatencies,
+                        MarkdownBacklog, MarkdownCounts, MarkdownSizing}) {
+    section(o, r);
   }
   return o.str();
 }

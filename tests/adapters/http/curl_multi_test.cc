@@ -266,7 +266,6 @@ TEST_F(CurlMultiTest, ATimeoutIsReportedAsMaybeSent) {
   slow.total_timeout_ms = 300;
   const HttpResponse r = Exchange(slow);
   EXPECT_EQ(r.error, TransportError::kTimeout) << r.error_text;
-  EXPECT_LT(r.elapsed_ms, 2000);
   EXPECT_EQ(server.Requests().size(), 1u) << "the provider got it: the answer was lost";
 }
 
