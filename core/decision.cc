@@ -142,12 +142,35 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
   return std::nullopt;
 }
 
+// Stage 11 without charging (LimitMode::kPeek): the first limit that would refuse.
+std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& entry,
+                                const Job& job, const DerivedScopes& scopes,
+                                std::string_view carrier, int64_t cost, int64_t now,
+                                Decision* d) {
+  if (const KeyRateBucket* key_rate = scopes.rate.get()) {
+    const GcraVerdict v = GcraPeek(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
+    if (!v.admitted) {
+      const bool never = v.retry_at_ns == kNeverNs;
+      d->retry_at_ms = never ? 0 : (v.retry_at_ns + 999'999) / 1'000'000;
+      return Error{Reason::kRateLimited,
+                   key_rate->description +
+                       (never ? ": segments exceed the burst" : " exceeded")};
+    }
+  }
+  if (parts.limits == nullptr) return std::nullopt;
+  LimitVerdict v = parts.limits->Peek({entry.key_id, job.destination, job.sender, carrier, cost},
+                                      now);
+  if (v.kind != LimitVerdict::Kind::kReject) return std::nullopt;  // a deferral is accepted
+  d->retry_at_ms = v.retry_at_ms;
+  return Error{Reason::kRateLimited, std::move(v.detail)};
+}
+
 // The policy stages (scopes, number, content, route, limits) for an authentic, well-formed
 // job; fills `route` and `d->flagged`, or returns the refusal.
 std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry& entry,
                                  const RegisteredKey* registered, const Job& job,
                                  const EncodedText& text, std::string_view carrier, int64_t now,
-                                 RouteChoice* route, Decision* d) {
+                                 LimitMode limits, RouteChoice* route, Decision* d) {
   // Scopes: what this key may be used for. Key-file keys have none (everything allowed).
   const DerivedScopes* scopes = &PolicySnapshot::AnyScopes();
   if (registered != nullptr) {
@@ -159,6 +182,9 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
+  if (limits == LimitMode::kPeek) {
+    return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
+  }
   return ChargeLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
 }
 
@@ -166,7 +192,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
 Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                        const RegisteredKey* registered, const PolicySnapshot* policy,
                        const MacAlgorithm& mac, const DecisionConfig& cfg, std::string_view carrier,
-                       int64_t now) {
+                       int64_t now, LimitMode limits = LimitMode::kCharge) {
   if (!Authentic(entry, secret, policy, mac, cfg)) {
     return Reject(Reason::kBadSignature, "signature does not verify");
   }
@@ -194,7 +220,8 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
   }
   RouteChoice route;
   if (policy != nullptr) {
-    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, &route, &d)) {
+    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, limits,
+                             &route, &d)) {
       return reject(*std::move(e));
     }
   }
@@ -212,7 +239,7 @@ std::optional<Decision> CheckEnvelope(const StreamEntry& entry) {
 }  // namespace
 
 Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
-                const Clock& clock, std::string_view carrier) {
+                const Clock& clock, std::string_view carrier, LimitMode limits) {
   if (std::optional<Decision> bad = CheckEnvelope(entry)) return std::move(*bad);
   const int64_t now = clock.NowMs();
   const PolicyParts& parts = policy.parts();
@@ -222,12 +249,12 @@ Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const Ma
     Result<const RegisteredKey*> key = CheckKey(*parts.registry_keys, entry.key_id, now);
     if (!key) return Reject(key.error().reason, key.error().detail);
     return DecideWithKey(entry, (*key)->record.secret, *key, &policy, mac, policy.decision(),
-                         carrier, now);
+                         carrier, now, limits);
   }
   if (parts.file_keys != nullptr) {
     if (const SigningKey* key = parts.file_keys->Find(entry.key_id)) {
       return DecideWithKey(entry, key->secret, nullptr, &policy, mac, policy.decision(), carrier,
-                           now);
+                           now, limits);
     }
   }
   return Reject(Reason::kUnknownKey, "no such key");

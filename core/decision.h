@@ -57,11 +57,17 @@ struct Decision {
   std::vector<std::string> flagged;
 };
 
+// How stage 11 treats the rate limits: charge them (the dispatcher), or only say whether they
+// would pass (the HTTPS API answers 429 early; the dispatcher charges the job once it is
+// read from the stream). With kPeek a refusal sets Decision::retry_at_ms for rejects too.
+enum class LimitMode : uint8_t { kCharge, kPeek };
+
 // The whole decision under one policy snapshot. With routes in the snapshot, the routed
 // carrier is what carrier rate limits charge; without, `carrier` names the carrier the job
 // would go to (empty skips carrier limits).
 Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
-                const Clock& clock, std::string_view carrier = {});
+                const Clock& clock, std::string_view carrier = {},
+                LimitMode limits = LimitMode::kCharge);
 
 // Key-file keys only (no scopes, number checker, scanner or limits): stages 1-6.
 Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,

@@ -55,6 +55,18 @@ GcraVerdict GcraCharge(std::atomic<int64_t>& tat, const GcraParams& p, int64_t n
   }
 }
 
+GcraVerdict GcraPeek(const std::atomic<int64_t>& tat, const GcraParams& p, int64_t now_ns,
+                     int64_t cost) {
+  cost = std::max<int64_t>(cost, 1);
+  if (cost > p.burst) return {false, kNeverNs};
+  const int64_t increment = cost * p.emission_ns;
+  const int64_t cur = tat.load(std::memory_order_acquire);
+  if (std::max(cur, now_ns) + increment - now_ns > p.tolerance_ns) {
+    return {false, cur + increment - p.tolerance_ns};
+  }
+  return {true, now_ns};
+}
+
 void GcraRefund(std::atomic<int64_t>& tat, const GcraParams& p, int64_t cost) {
   cost = std::min(std::max<int64_t>(cost, 1), p.burst);
   tat.fetch_sub(cost * p.emission_ns, std::memory_order_acq_rel);

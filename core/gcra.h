@@ -54,6 +54,11 @@ struct GcraVerdict {
 [[nodiscard]] GcraVerdict GcraCharge(std::atomic<int64_t>& tat, const GcraParams& p, int64_t now_ns,
                                      int64_t cost);
 
+// What GcraCharge would answer now, without charging: for a caller that must say whether a
+// job would pass (the HTTPS API's 429) while the charge itself happens later, once.
+[[nodiscard]] GcraVerdict GcraPeek(const std::atomic<int64_t>& tat, const GcraParams& p,
+                                   int64_t now_ns, int64_t cost);
+
 // Gives back an admitted charge of `cost` (all-or-nothing charging across several buckets).
 // One atomic fetch_sub: GCRA charges add, so a refund commutes with concurrent charges; a TAT
 // pushed into the past is the same as an idle bucket.

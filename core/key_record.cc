@@ -11,7 +11,8 @@ namespace {
 
 constexpr size_t kMaxKeyNameBytes = 56;  // + ".v999999" stays within the 64-byte kid limit
 constexpr uint64_t kMaxTimeMs = uint64_t{1} << 53;  // exact in every language's doubles
-constexpr uint64_t kRecordFormat = 1;
+constexpr uint64_t kRecordFormat = 1;     // no API fields
+constexpr uint64_t kRecordFormatApi = 2;  // with auth and allow_ips
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -68,6 +69,25 @@ std::string_view KeyFamily(std::string_view id) {
   }
   const std::string_view name = id.substr(0, dot);
   return ValidKeyName(name) ? name : id;
+}
+
+std::string_view ApiAuthName(ApiAuth a) {
+  switch (a) {
+    case ApiAuth::kHmac:
+      return "hmac";
+    case ApiAuth::kBearer:
+      return "bearer";
+    case ApiAuth::kBoth:
+      return "both";
+  }
+  return "hmac";
+}
+
+std::optional<ApiAuth> ParseApiAuth(std::string_view name) {
+  if (name == "hmac") return ApiAuth::kHmac;
+  if (name == "bearer") return ApiAuth::kBearer;
+  if (name == "both") return ApiAuth::kBoth;
+  return std::nullopt;
 }
 
 std::string_view UrlPolicyName(UrlPolicy p) {
@@ -196,6 +216,12 @@ std::optional<std::string> ValidateKeyRecord(const KeyRecord& r) {
     if (!t) return who + t.error().detail;
   }
   if (s.burst > 0 && s.rate_per_s == 0) return who + "burst without a rate";
+  if (s.allow_ips.size() > KeyRecordLimits::kMaxAllowIps) return who + "too many allow_ips";
+  for (const std::string& c : s.allow_ips) {
+    if (c.size() > KeyRecordLimits::kMaxCidrBytes || !ParseCidr(c)) {
+      return who + "allow_ips must be IPv4 or IPv6 addresses or CIDR ranges";
+    }
+  }
   return std::nullopt;
 }
 
@@ -205,9 +231,10 @@ std::string EncodeKeyRecord(const KeyRecord& r) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
   const KeyScopes& s = r.scopes;
-  pk.pack_map(17);
+  const bool api = s.api_auth != ApiAuth::kHmac || !s.allow_ips.empty();
+  pk.pack_map(api ? 19 : 17);
   pk.pack(std::string_view("fmt"));
-  pk.pack(kRecordFormat);
+  pk.pack(api ? kRecordFormatApi : kRecordFormat);
   pk.pack(std::string_view("id"));
   pk.pack(r.id);
   pk.pack(std::string_view("secret"));
@@ -241,6 +268,12 @@ std::string EncodeKeyRecord(const KeyRecord& r) {
   pk.pack(static_cast<uint64_t>(s.rate_per_s));
   pk.pack(std::string_view("burst"));
   pk.pack(static_cast<uint64_t>(s.burst));
+  if (api) {
+    pk.pack(std::string_view("auth"));
+    pk.pack(ApiAuthName(s.api_auth));
+    pk.pack(std::string_view("allow_ips"));
+    pk.pack(s.allow_ips);
+  }
   return std::string(buf.data(), buf.size());
 }
 
@@ -306,11 +339,14 @@ std::optional<Error> UnpackRecord(std::string_view bytes, msgpack::object_handle
 
 // The fields that say which key this is and when it is valid.
 std::optional<Error> DecodeIdentityField(std::string_view key, const msgpack::object& v,
-                                         KeyRecord* r) {
+                                         KeyRecord* r, uint64_t* fmt) {
   if (key == "fmt") {
     auto f = UintField(v, key, 255);
     if (!f) return f.error();
-    if (*f != kRecordFormat) return Error{Reason::kUnsupportedVersion, "key record format unknown"};
+    if (*f != kRecordFormat && *f != kRecordFormatApi) {
+      return Error{Reason::kUnsupportedVersion, "key record format unknown"};
+    }
+    *fmt = *f;
   } else if (key == "id") {
     auto x = StrField(v, key, KeyRecordLimits::kMaxKeyIdBytes);
     if (!x) return x.error();
@@ -372,6 +408,16 @@ std::optional<Error> DecodeScopeField(std::string_view key, const msgpack::objec
     auto x = StrField(v, key, KeyRecordLimits::kMaxTemplateBytes);
     if (!x) return x.error();
     s->otp_template = std::move(x).value();
+  } else if (key == "auth") {
+    auto x = StrField(v, key, 16);
+    if (!x) return x.error();
+    auto a = ParseApiAuth(*x);
+    if (!a) return Bad("key record: auth must be hmac, bearer or both");
+    s->api_auth = *a;
+  } else if (key == "allow_ips") {
+    auto x = StrList(v, key, KeyRecordLimits::kMaxAllowIps, KeyRecordLimits::kMaxCidrBytes);
+    if (!x) return x.error();
+    s->allow_ips = std::move(x).value();
   } else {  // rate, burst
     auto x = UintField(v, key, UINT32_MAX);
     if (!x) return x.error();
@@ -383,8 +429,10 @@ std::optional<Error> DecodeScopeField(std::string_view key, const msgpack::objec
 constexpr std::string_view kFields[] = {
     "fmt",        "id",          "secret",       "created", "nbf",       "naf",
     "revoked",    "revoked_at",  "kinds",        "senders", "countries", "max_segments",
-    "url_policy", "url_domains", "otp_template", "rate",    "burst"};
+    "url_policy", "url_domains", "otp_template", "rate",    "burst",     "auth",
+    "allow_ips"};
 constexpr size_t kFieldCount = std::size(kFields);
+constexpr size_t kFormat1Fields = 17;  // "auth" and "allow_ips" are format 2's
 constexpr size_t kFirstScopeField = 8;  // "kinds": the fields before it are DecodeIdentityField's
 
 }  // namespace
@@ -395,6 +443,7 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   const msgpack::object& o = oh.get();
   if (o.type != msgpack::type::MAP) return Bad("key record must be a msgpack map");
   uint32_t seen = 0;
+  uint64_t fmt = kRecordFormat;
   KeyRecord r;
   for (uint32_t i = 0; i < o.via.map.size; ++i) {
     const msgpack::object& k = o.via.map.ptr[i].key;
@@ -408,13 +457,18 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     }
     if (seen & (1u << idx)) return Bad("key record: duplicate field '" + std::string(key) + "'");
     seen |= 1u << idx;
-    std::optional<Error> e = idx < kFirstScopeField ? DecodeIdentityField(key, v, &r)
+    std::optional<Error> e = idx < kFirstScopeField ? DecodeIdentityField(key, v, &r, &fmt)
                                                     : DecodeScopeField(key, v, &r.scopes);
     if (e) return *std::move(e);
   }
+  const size_t fields = fmt == kRecordFormatApi ? kFieldCount : kFormat1Fields;
   for (size_t b = 0; b < kFieldCount; ++b) {
-    if (!(seen & (1u << b))) {
+    const bool present = seen & (1u << b);
+    if (b < fields && !present) {
       return Bad("key record: missing field '" + std::string(kFields[b]) + "'");
+    }
+    if (b >= fields && present) {
+      return Bad("key record: field '" + std::string(kFields[b]) + "' needs format 2");
     }
   }
   if (auto problem = ValidateKeyRecord(r)) return Bad(*problem);
@@ -436,6 +490,7 @@ Result<std::shared_ptr<const KeyRegistrySnapshot>> KeyRegistrySnapshot::Build(
       if (!t) return Bad("key '" + r.id + "': " + t.error().detail);
       k.otp_template = std::move(t).value();
     }
+    for (const std::string& c : r.scopes.allow_ips) k.allow_ips.push_back(*ParseCidr(c));
     std::string id = r.id;
     k.record = std::move(r);
     if (!snap->keys_.emplace(id, std::move(k)).second) {

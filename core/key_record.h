@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cidr.h"
 #include "core/job.h"
 #include "core/result.h"
 
@@ -30,6 +31,8 @@ struct KeyRecordLimits {
   static constexpr size_t kMaxDomainBytes = 253;        // DNS name limit
   static constexpr size_t kMaxTemplateBytes = 320;      // two GSM segments of template text
   static constexpr int kMaxSegments = 255;              // SAR / UDH segment counter is one byte
+  static constexpr size_t kMaxAllowIps = 64;           // CIDR ranges a producer calls from
+  static constexpr size_t kMaxCidrBytes = 43;           // "ffff:...:ffff/128"
   static constexpr size_t kMaxRecordBytes = 16 * 1024;  // all of the above, with room
 };
 
@@ -54,6 +57,12 @@ enum class UrlPolicy : uint8_t {
   kAllowlist,  // only URLs whose host is, or is below, one of url_domains
 };
 std::string_view UrlPolicyName(UrlPolicy p);
+
+// How a key may authenticate to the HTTPS API (docs/api.md): the HMAC request signature, the
+// bearer form (the secret itself on the wire, inside TLS), or either.
+enum class ApiAuth : uint8_t { kHmac, kBearer, kBoth };
+std::string_view ApiAuthName(ApiAuth a);
+std::optional<ApiAuth> ParseApiAuth(std::string_view name);
 
 // An OTP template compiled to a matcher (no regular expressions on the hot path).
 // Syntax: literal text with exactly one placeholder
@@ -87,6 +96,9 @@ struct KeyScopes {
   std::string otp_template;              // source; empty = none (see OtpTemplate)
   uint32_t rate_per_s = 0;               // per-key rate limit; 0 = none
   uint32_t burst = 0;                    // bucket size for rate_per_s
+  // The HTTPS API (docs/api.md). Redis producers are not affected by either.
+  ApiAuth api_auth = ApiAuth::kHmac;
+  std::vector<std::string> allow_ips;  // CIDR ranges the API accepts the key from; empty = any
 
   bool AllowsKind(JobKind k) const { return (kinds >> static_cast<int>(k)) & 1; }
 };
@@ -109,6 +121,9 @@ struct KeyRecord {
 
 // msgpack map (docs/keys.md, "Record format"). Decoding is strict: unknown or duplicate
 // fields, wrong types and out-of-limit sizes are errors, and the result is validated.
+// Format 1 has no API fields; a record is written as format 2 (with `auth` and `allow_ips`)
+// only when it uses one of them, so keys without API scopes stay readable by daemons that
+// know format 1 only.
 std::string EncodeKeyRecord(const KeyRecord& r);
 Result<KeyRecord> DecodeKeyRecord(std::string_view bytes);
 
@@ -116,6 +131,7 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes);
 struct RegisteredKey {
   KeyRecord record;
   std::optional<OtpTemplate> otp_template;  // compiled scopes.otp_template, if any
+  std::vector<Cidr> allow_ips;               // parsed scopes.allow_ips
 };
 
 // The registry as one immutable value: built once per registry version and shared by

@@ -124,6 +124,16 @@ LimitTable::Charged LimitTable::ChargeHash(uint64_t hash, const GcraParams& p, i
   return out;
 }
 
+LimitTable::Charged LimitTable::Peek(std::string_view key, const GcraParams& p, int64_t now_ns,
+                                     int64_t cost) const {
+  uint64_t hash = Hash(key);
+  if (hash == 0) hash = 1;
+  const Slot* s = Find(PlaceOf(hash), hash);
+  static const std::atomic<int64_t> kIdle{0};
+  const GcraVerdict v = GcraPeek(s != nullptr ? s->tat : kIdle, p, now_ns, cost);
+  return Charged{v.admitted ? Status::kAdmitted : Status::kLimited, v.retry_at_ns, {}};
+}
+
 void LimitTable::Refund(const Ticket& t, const GcraParams& p, int64_t cost) {
   if (t.slot == nullptr) return;
   if (t.slot->hash.load(std::memory_order_seq_cst) != t.hash) return;

@@ -76,6 +76,10 @@ class LimitTable {
   }
   [[nodiscard]] Charged ChargeHash(uint64_t hash, const GcraParams& p, int64_t now_ns,
                                    int64_t cost);
+  // What a charge of `cost` to `key` would answer now, changing nothing. A key without a
+  // bucket is idle, so it passes (whether a slot would be free is only known when charging).
+  [[nodiscard]] Charged Peek(std::string_view key, const GcraParams& p, int64_t now_ns,
+                             int64_t cost) const;
   // Undoes an admitted charge. A no-op if the slot was meanwhile given to another key (then
   // the key was idle, i.e. fresh, and nothing is owed).
   void Refund(const Ticket& t, const GcraParams& p, int64_t cost);

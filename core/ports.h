@@ -75,6 +75,48 @@ class AuditSink {
   virtual void Emit(AuditEvent event) = 0;
 };
 
+// ---- Producers' HTTPS API ------------------------------------------------------------------
+
+// Jobs the API has built, signed and decided, to be put on the jobs stream together with the
+// records that make the request safe to retry (docs/api.md, "Idempotency" and "Replay").
+struct ApiJob {
+  std::string key_id;  // the entry's kid
+  std::string job;     // msgpack job map
+  std::string sig;     // hex HMAC-SHA256 under the key's own secret (docs/jobs.md §3)
+};
+
+struct ApiWrite {
+  std::string family;           // the key's family: idempotency keys are per family
+  std::string idempotency_key;  // hex SHA-256 of the Idempotency-Key header; "" = none
+  std::string body_hash;        // hex SHA-256 of the request body
+  std::string replay_token;     // the request's signature; "" = not signed (bearer)
+  int64_t replay_ttl_ms = 0;    // how long the signature stays refused
+  std::string response;         // the answer to keep for an idempotent retry
+  bool record = true;           // keep it; false: only look the key up (nothing accepted)
+  std::vector<ApiJob> jobs;     // may be empty (a batch of which every item was refused)
+};
+
+struct ApiWriteResult {
+  enum class Kind : uint8_t {
+    kWritten,     // every job is on the stream (and the idempotency record, if any, kept)
+    kIdempotent,  // the idempotency key was seen: nothing written; see stored_*
+    kReplay,      // the signature was used before: nothing written
+    kFailed,      // not known to be written (Redis away or an error): answer 503
+  };
+  Kind kind = Kind::kFailed;
+  std::string stored_body_hash;  // kIdempotent: the first request's body hash
+  std::string stored_response;   // kIdempotent: its answer
+  std::string error;             // kFailed: why, for the log
+};
+
+class ApiJobSink {
+ public:
+  virtual ~ApiJobSink() = default;
+  // One atomic step: the idempotency check, the replay record, every XADD and the
+  // idempotency record. `done` once, with what happened.
+  virtual void Write(ApiWrite write, std::function<void(ApiWriteResult)> done) = 0;
+};
+
 // Jobs a rate limit says "not yet" for: moved to a delay queue on Redis and acknowledged in one
 // atomic step, then put back on the jobs stream (same fields, new entry id) when due. A
 // deferred job is never lost: it is either still pending on the stream or in the queue.

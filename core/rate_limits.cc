@@ -205,6 +205,27 @@ LimitVerdict RateLimits::Charge(const LimitSubject& job, int64_t now_ms) const {
   return LimitVerdict{};
 }
 
+LimitVerdict RateLimits::Peek(const LimitSubject& job, int64_t now_ms) const {
+  const int64_t now_ns = now_ms * kNsPerMs;
+  const int64_t cost = job.segments < 1 ? 1 : job.segments;
+  for (const Limit& l : limits_) {
+    const std::string_view value = ValueFor(l, job);
+    if (value.empty()) continue;
+    const LimitTable::Charged c = l.state->table.Peek(value, l.params, now_ns, cost);
+    if (c.status == LimitTable::Status::kAdmitted) continue;
+    LimitVerdict v;
+    v.limit = l.cfg.name;
+    const bool never = c.retry_at_ns == kNeverNs;
+    v.detail = l.description + (never ? ": " + std::to_string(cost) + " segments exceed the burst"
+                                      : std::string(" exceeded"));
+    v.kind = l.cfg.action == LimitAction::kDefer && !never ? LimitVerdict::Kind::kDefer
+                                                           : LimitVerdict::Kind::kReject;
+    v.retry_at_ms = never ? 0 : CeilMs(c.retry_at_ns);
+    return v;
+  }
+  return LimitVerdict{};
+}
+
 std::vector<LimitStats> RateLimits::Stats() const {
   std::vector<LimitStats> out;
   out.reserve(limits_.size());

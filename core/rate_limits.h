@@ -129,6 +129,9 @@ class RateLimits {
 
   // Charges every applicable limit for one job, all or nothing. Thread-safe.
   [[nodiscard]] LimitVerdict Charge(const LimitSubject& job, int64_t now_ms) const;
+  // What Charge would answer now, charging nothing and counting nothing: the first limit
+  // that would refuse, with retry_at_ms set for kReject as well (a 429's Retry-After).
+  [[nodiscard]] LimitVerdict Peek(const LimitSubject& job, int64_t now_ms) const;
   [[nodiscard]] LimitVerdict Charge(const LimitSubject& job, const Clock& clock) const {
     return Charge(job, clock.NowMs());
   }

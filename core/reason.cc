@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 32> kNames = {
+constexpr std::array<std::string_view, 36> kNames = {
     "",
     "malformed",
     "too_large",
@@ -38,8 +38,12 @@ constexpr std::array<std::string_view, 32> kNames = {
     "rate_limited",
     "no_route",
     "ip_not_allowed",
+    "auth_required",
+    "auth_scheme_not_allowed",
+    "idempotency_conflict",
+    "unavailable",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kIpNotAllowed) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kUnavailable) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

@@ -46,6 +46,11 @@ enum class Reason : uint8_t {
   kNoRoute,  // no [[route]] matches the destination and kind
   // Callers of the daemon's HTTP endpoints (webhooks; audit events, never a job's outcome).
   kIpNotAllowed,  // the TCP peer's address is outside the configured allowlist
+  // The producers' HTTPS API (docs/api.md): answers to a request, never a job's outcome.
+  kAuthRequired,           // no credentials, or credentials that do not parse
+  kAuthSchemeNotAllowed,   // bearer on a key that allows only the HMAC signature (or back)
+  kIdempotencyConflict,    // Idempotency-Key reused with a different body
+  kUnavailable,            // the job could not be made durable in time: retry (same key)
 };
 
 std::string_view ReasonName(Reason r);

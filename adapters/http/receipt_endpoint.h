@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/http/cidr.h"
+#include "core/cidr.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/receipt_webhook.h"

@@ -316,6 +316,28 @@ end
 return #mine
 )lua");
 
+// ---- Producers' HTTPS API (adapters/redis/api_store.cc) -----------------------------------
+
+// Reads before it writes: a seen idempotency key or a used signature returns before anything
+// is written, so the one step either writes every job and both records or nothing (an XADD to
+// the jobs stream only fails when the key holds another type, a deployment error).
+const LuaScript kApiSubmitScript = Make("api_submit", R"lua(
+if ARGV[1] ~= '0' then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then return {1, seen} end
+end
+if ARGV[2] == '1' then
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[6]) then return {2} end
+end
+local out = {0}
+for i = 7, #ARGV, 3 do
+  out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'v', 'sd1', 'kid', ARGV[i], 'job', ARGV[i + 1],
+                             'sig', ARGV[i + 2])
+end
+if ARGV[1] == '1' then redis.call('SET', KEYS[2], ARGV[3] .. ARGV[4], 'PX', ARGV[5]) end
+return out
+)lua");
+
 // ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
 
 // Only one write: if the XADD fails, nothing happened and the retry redoes it.

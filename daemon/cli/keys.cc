@@ -149,6 +149,8 @@ nlohmann::json KeyJson(const KeyRecord& r, int64_t now) {
       {"otp_template", s.otp_template},
       {"rate_per_s", s.rate_per_s},
       {"burst", s.burst},
+      {"api_auth", ApiAuthName(s.api_auth)},
+      {"allow_ips", s.allow_ips},
   };
 }
 
@@ -198,6 +200,17 @@ void ParseScopes(Args& args, KeyScopes* s) {
       }
     } else {
       throw UsageError{"--url-policy is any, none or allow:DOMAIN,..."};
+    }
+  }
+  if (args.Has("auth")) {
+    auto a = ParseApiAuth(args.Get("auth"));
+    if (!a) throw UsageError{"--auth is hmac, bearer or both"};
+    s->api_auth = *a;
+  }
+  if (args.Has("allow-ips")) {
+    for (const std::string& c : SplitList(args.Get("allow-ips"))) {
+      if (!ParseCidr(c)) throw UsageError{"--allow-ips: '" + LogSafe(c) + "' is not an address or CIDR range"};
+      s->allow_ips.push_back(c);
     }
   }
   if (args.Has("otp-template")) {
@@ -480,7 +493,8 @@ class KeysCommand {
     for (const KeyRecord* r : sorted) {
       const KeyScopes& s = r->scopes;
       printf(
-          "%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s\n",
+          "%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s"
+          " api_auth=%s allow_ips=%s\n",
           r->id.c_str(), State(*r, now).c_str(), FormatTime(r->not_before_ms).c_str(),
           FormatTime(r->not_after_ms).c_str(), KindsText(s.kinds).c_str(),
           Join(s.senders, "any").c_str(), Join(s.countries, "any").c_str(), s.max_segments,
@@ -488,7 +502,8 @@ class KeysCommand {
           s.rate_per_s == 0
               ? ""
               : (" rate=" + std::to_string(s.rate_per_s) + "/s burst=" + std::to_string(s.burst))
-                    .c_str());
+                    .c_str(),
+          std::string(ApiAuthName(s.api_auth)).c_str(), Join(s.allow_ips, "any").c_str());
     }
     return ReportProblems(*reg);
   }

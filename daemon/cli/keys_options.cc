@@ -43,6 +43,13 @@ std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
     o.push_back(
         {"rate", "N[/s]", "per-key rate limit, messages per second (default none)", scopes});
     o.push_back({"burst", "N", "bucket size for --rate (default the rate)", scopes});
+    o.push_back({"auth", "SCHEME",
+                 "how the key may authenticate to the HTTPS API: hmac (default), bearer, both",
+                 scopes});
+    o.push_back({"allow-ips", "CIDR,CIDR",
+                 "addresses the HTTPS API accepts the key from, e.g. 203.0.113.0/24,2001:db8::/32 "
+                 "(default any)",
+                 scopes});
     o.push_back({"not-before", "T", "valid from T (default now)"});
     o.push_back({"not-after", "T", "valid until T (default no end)"});
   } else if (sub == "rotate") {

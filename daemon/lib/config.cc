@@ -220,7 +220,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   Problems p;
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
-        "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener"};
+        "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener",
+        "api"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -238,6 +239,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadRoutes(root, p, c);
   config_detail::LoadListener(root, base, p, c);
   config_detail::CheckWebhooksHaveListener(p, c);
+  config_detail::LoadApi(root, base, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

@@ -12,6 +12,7 @@
 #include "adapters/config/file_error.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/http_server.h"
+#include "core/cidr.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/net/tls_context.h"
 #include "core/rate_limits.h"
@@ -160,6 +161,18 @@ struct Config {
     http::HttpServerOptions server;  // host, port, TLS context and limits
     int64_t receipt_ack_timeout_ms = 10'000;
   } listener;
+  // [api] (docs/api.md): the producers' HTTPS API, a listener of its own. Needs the key
+  // registry (the keys that may call it, with their auth scheme and allow_ips).
+  struct {
+    bool enabled = false;
+    bool plain = false;  // as [listener]: loopback only, and only when said so
+    http::HttpServerOptions server;
+    int64_t ack_timeout_ms = 10'000;
+    int64_t signature_window_ms = 300'000;
+    int64_t default_validity_s = 3'600;
+    size_t max_batch = 100;
+    std::vector<Cidr> trusted_proxies;
+  } api;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

@@ -247,7 +247,7 @@ void LoadWebhook(const toml::table& t, const std::filesystem::path& base, Proble
     w.auth.secrets.push_back(std::move(secret));
   }
   for (const std::string& a : s.StrList("allow_ips", 256)) {
-    auto cidr = http::ParseCidr(a);
+    auto cidr = ParseCidr(a);
     if (!cidr) {
       p.At(*s.Node("allow_ips"), "carrier.webhook.allow_ips: '" + a +
                                      "' is not an IPv4 or IPv6 address or range");

@@ -30,6 +30,50 @@ bool SplitListen(const std::string& listen, std::string* host, int* port) {
 
 }  // namespace
 
+bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
+                    const std::string& name, size_t default_max_body, Problems& p, bool* plain,
+                    http::HttpServerOptions* server) {
+  const std::string listen = s.RequiredStr("listen");
+  if (!listen.empty() && !SplitListen(listen, &server->host, &server->port)) {
+    p.At(*s.Node("listen"), name + ".listen must be \"address:port\" (IPv6 as \"[::1]:8443\")");
+  }
+  *plain = s.Bool("plain", false);
+  const std::string cert = Resolve(base, s.Str("tls_cert_file", "", {.non_empty = true}));
+  const std::string key = Resolve(base, s.Str("tls_key_file", "", {.non_empty = true}));
+  server->max_connections = static_cast<size_t>(s.Int("max_connections", 256, 1, 100'000));
+  server->max_header_bytes =
+      static_cast<size_t>(s.Int("max_header_bytes", 16 * 1024, 1024, 1024 * 1024));
+  server->max_body_bytes = static_cast<size_t>(
+      s.Int("max_body_bytes", static_cast<int64_t>(default_max_body), 1024, 16 * 1024 * 1024));
+  server->request_timeout_ms = s.Int("request_timeout_ms", 10'000, 100, 600'000);
+  server->idle_timeout_ms = s.Int("idle_timeout_ms", 30'000, 100, 3'600'000);
+  if (p.any()) return false;
+  if (*plain) {
+    if (!cert.empty() || !key.empty()) {
+      p.At(n, "[" + name + "] plain = true and TLS files: choose one");
+    } else if (!IsLoopback(server->host)) {
+      p.At(*s.Node("plain"), name + ".plain = true is allowed only on a loopback address "
+                                    "(127.0.0.0/8 or ::1): TLS on every hop that leaves the host");
+    }
+    return !p.any();
+  }
+  if (cert.empty() || key.empty()) {
+    p.At(n, "[" + name + "] needs tls_cert_file and tls_key_file (or plain = true on loopback)");
+    return false;
+  }
+  net::TlsConfig tc;
+  tc.role = net::TlsRole::kServer;
+  tc.cert_file = cert;
+  tc.key_file = key;
+  auto ctx = net::TlsContext::Create(tc);
+  if (!ctx) {
+    p.At(n, "[" + name + "]: " + ctx.error().detail);
+    return false;
+  }
+  server->tls = std::move(ctx).value();
+  return true;
+}
+
 void LoadListener(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c) {
   const toml::node* n = root.get("listener");
@@ -41,46 +85,9 @@ void LoadListener(const toml::table& root, const std::filesystem::path& base, Pr
   Section s(*n->as_table(), "listener", p);
   auto& l = c.listener;
   l.enabled = true;
-  const std::string listen = s.RequiredStr("listen");
-  if (!listen.empty() && !SplitListen(listen, &l.server.host, &l.server.port)) {
-    p.At(*s.Node("listen"), "listener.listen must be \"address:port\" (IPv6 as \"[::1]:8443\")");
-  }
-  l.plain = s.Bool("plain", false);
-  const std::string cert = Resolve(base, s.Str("tls_cert_file", "", {.non_empty = true}));
-  const std::string key = Resolve(base, s.Str("tls_key_file", "", {.non_empty = true}));
-  l.server.max_connections = static_cast<size_t>(s.Int("max_connections", 256, 1, 100'000));
-  l.server.max_header_bytes =
-      static_cast<size_t>(s.Int("max_header_bytes", 16 * 1024, 1024, 1024 * 1024));
-  l.server.max_body_bytes =
-      static_cast<size_t>(s.Int("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024));
-  l.server.request_timeout_ms = s.Int("request_timeout_ms", 10'000, 100, 600'000);
-  l.server.idle_timeout_ms = s.Int("idle_timeout_ms", 30'000, 100, 3'600'000);
   l.receipt_ack_timeout_ms = s.Int("receipt_ack_timeout_ms", 10'000, 100, 600'000);
+  LoadHttpServer(s, *n, base, "listener", 64 * 1024, p, &l.plain, &l.server);
   s.RefuseUnknown();
-  if (p.any()) return;
-  if (l.plain) {
-    if (!cert.empty() || !key.empty()) {
-      p.At(*n, "[listener] plain = true and TLS files: choose one");
-    } else if (!IsLoopback(l.server.host)) {
-      p.At(*s.Node("plain"), "listener.plain = true is allowed only on a loopback address "
-                             "(127.0.0.0/8 or ::1): TLS on every hop that leaves the host");
-    }
-    return;
-  }
-  if (cert.empty() || key.empty()) {
-    p.At(*n, "[listener] needs tls_cert_file and tls_key_file (or plain = true on loopback)");
-    return;
-  }
-  net::TlsConfig tc;
-  tc.role = net::TlsRole::kServer;
-  tc.cert_file = cert;
-  tc.key_file = key;
-  auto ctx = net::TlsContext::Create(tc);
-  if (!ctx) {
-    p.At(*n, "[listener]: " + ctx.error().detail);
-    return;
-  }
-  l.server.tls = std::move(ctx).value();
 }
 
 void CheckWebhooksHaveListener(Problems& p, Config& c) {

@@ -32,6 +32,14 @@ void LoadListener(const toml::table& root, const std::filesystem::path& base, Pr
                   Config& c);
 void CheckWebhooksHaveListener(Problems& p, Config& c);
 
+// What [listener] and [api] share: listen, plain or TLS files, and the server's limits.
+// `name` is the section's. False when something is wrong (reported in p).
+bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
+                    const std::string& name, size_t default_max_body, Problems& p, bool* plain,
+                    http::HttpServerOptions* server);
+// [api] (config_api.cc).
+void LoadApi(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c);
+
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);
 void LoadRoutes(const toml::table& root, Problems& p, Config& c);

@@ -58,6 +58,27 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   dispatcher_->SetDeferQueue(store_.get());
   if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
+  if (config_.api.enabled) BuildApi();
+}
+
+void Daemon::BuildApi() {
+  redis::ApiStoreOptions so;
+  so.key_prefix = config_.redis.key_prefix;
+  so.jobs_stream = config_.redis.jobs_stream;
+  api_store_ =
+      std::make_unique<redis::ApiStore>(loop_, StoreOptionsFrom(config_).endpoint, so);
+  http::ApiEndpointOptions o;
+  o.jobs_stream = config_.redis.jobs_stream;
+  o.carrier = config_.carriers.empty() ? "" : config_.carriers.front().name;
+  o.signature_window_ms = config_.api.signature_window_ms;
+  o.default_validity_s = config_.api.default_validity_s;
+  o.max_batch = config_.api.max_batch;
+  o.ack_timeout_ms = config_.api.ack_timeout_ms;
+  o.trusted_proxies = config_.api.trusted_proxies;
+  api_ = std::make_unique<http::ApiEndpoint>(loop_, config_.api.server, std::move(o),
+                                             dispatcher_->policy(), mac_, clock_,
+                                             api_store_.get());
+  api_->SetAuditSink(store_.get());
 }
 
 Daemon::~Daemon() = default;
@@ -130,6 +151,16 @@ bool Daemon::Start(bool handle_signals) {
     spdlog::info("listening for receipt webhooks on {}:{} ({})", config_.listener.server.host,
                  receipt_endpoint_->port(), config_.listener.plain ? "plain HTTP" : "TLS");
   }
+  if (api_) {
+    if (api_->Start() != 0) {
+      spdlog::critical("[api]: {}", api_->error());
+      Finish();
+      return false;
+    }
+    api_store_->Start();
+    spdlog::info("producers' API on {}:{} ({})", config_.api.server.host, api_->port(),
+                 config_.api.plain ? "plain HTTP" : "TLS");
+  }
   StartTimers();
   if (handle_signals) StartSignals();
   std::string carrier_list;
@@ -195,7 +226,7 @@ void Daemon::OnTick() {
 
 void Daemon::LogStats() {
   const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_,
-                            receipt_endpoint_.get()};
+                            receipt_endpoint_.get(), api_.get()};
   NotifyStatus(StatusLine(sources));
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
   // Expires after three intervals: a stopped daemon drops out.
@@ -274,8 +305,24 @@ void Daemon::Finish() {
   finishing_ = true;
   LogStats();
   if (registry_) registry_->Close([] {});
-  // The listener first: a receipt that arrives after this is not answered, so the provider
-  // sends it again to whichever daemon is up.
+  CloseApi([this] { CloseListener(); });
+}
+
+// The API first: a request not answered by now gets no 202, so the producer retries (with its
+// Idempotency-Key) at whichever daemon is up; its store closes after the replies it waits for.
+void Daemon::CloseApi(std::function<void()> then) {
+  if (!api_) {
+    then();
+    return;
+  }
+  api_->Close([this, then = std::move(then)]() mutable {
+    api_store_->Close(std::move(then));
+  });
+}
+
+// Then the listener: a receipt that arrives after this is not answered, so the provider sends
+// it again to whichever daemon is up.
+void Daemon::CloseListener() {
   if (receipt_endpoint_) {
     receipt_endpoint_->Close([this] { CloseCarriers(); });
     return;

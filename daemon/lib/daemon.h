@@ -13,7 +13,9 @@
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/sealed_box.h"
+#include "adapters/http/api_endpoint.h"
 #include "adapters/http/receipt_endpoint.h"
+#include "adapters/redis/api_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -66,6 +68,9 @@ class Daemon {
  private:
   void BuildCarriers();
   void BuildRegistry(const MasterKey& master);
+  void BuildApi();
+  void CloseApi(std::function<void()> then);
+  void CloseListener();
   void StartTimers();
   void StartSignals();
   void OnTick();
@@ -89,6 +94,8 @@ class Daemon {
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;  // protocol = "http"
   std::unique_ptr<http::ReceiptEndpoint> receipt_endpoint_;        // [listener]
+  std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
+  std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
   std::vector<std::string> carrier_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"

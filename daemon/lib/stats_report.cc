@@ -54,6 +54,10 @@ std::vector<std::string> StatsLogLines(const StatsSources& s) {
                       std::to_string(carrier->held()) + " " + Pairs(carrier->counters()));
     }
   }
+  if (s.api != nullptr) {
+    lines.push_back("stats: api " + Pairs(s.api->counters()) + " " +
+                    Pairs(s.api->server_counters()));
+  }
   if (s.receipt_endpoint != nullptr) {
     lines.push_back("stats: listener " + Pairs(s.receipt_endpoint->counters()) + " " +
                     Pairs(s.receipt_endpoint->server_counters()));
@@ -91,6 +95,10 @@ std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms) 
       put(p)("held", carrier->held());
       carrier->counters().ForEach(put(p));
     }
+  }
+  if (s.api != nullptr) {
+    s.api->counters().ForEach(put("api."));
+    s.api->server_counters().ForEach(put("api."));
   }
   if (s.receipt_endpoint != nullptr) {
     s.receipt_endpoint->counters().ForEach(put("listener."));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/http/api_endpoint.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
@@ -21,6 +22,7 @@ struct StatsSources {
   const std::vector<std::unique_ptr<smpp::SmppCarrier>>* carriers = nullptr;
   const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
   const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null
+  const http::ApiEndpoint* api = nullptr;                   // [api]; may be null
 };
 
 // One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
@@ -32,7 +34,8 @@ std::vector<std::string> StatsLogLines(const StatsSources& s);
 // dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
 // "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
 // "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent), and with a
-// [listener] "listener.<counter>" (its receipt webhooks and connections).
+// [listener] "listener.<counter>" (its receipt webhooks and connections), with [api]
+// "api.<counter>" (requests, jobs accepted and refused, connections).
 std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms);
 
 }  // namespace sd

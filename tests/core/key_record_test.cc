@@ -209,6 +209,31 @@ std::string Repack(const KeyRecord& r, const std::string& field,
   return std::string(buf.data(), buf.size());
 }
 
+TEST(KeyRecordCodecTest, ApiScopesMakeFormat2AndRoundTrip) {
+  KeyRecord r = FullRecord();
+  const std::string plain = EncodeKeyRecord(r);
+  ASSERT_TRUE(DecodeKeyRecord(plain).ok());
+  EXPECT_EQ(plain.find("allow_ips"), std::string::npos);  // no API scope: still format 1
+  r.scopes.api_auth = ApiAuth::kBoth;
+  r.scopes.allow_ips = {"203.0.113.0/24", "2001:db8::/32", "198.51.100.7"};
+  auto back = DecodeKeyRecord(EncodeKeyRecord(r));
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(back->scopes.api_auth, ApiAuth::kBoth);
+  EXPECT_EQ(back->scopes.allow_ips, r.scopes.allow_ips);
+  auto snap = KeyRegistrySnapshot::Build(1, {*back});
+  ASSERT_TRUE(snap.ok());
+  const RegisteredKey* k = (*snap)->Find(r.id);
+  ASSERT_EQ(k->allow_ips.size(), 3u);
+  EXPECT_TRUE(AddressAllowed("203.0.113.9", k->allow_ips));
+  EXPECT_FALSE(AddressAllowed("192.0.2.1", k->allow_ips));
+  r.scopes.allow_ips = {"10.0.0.0/33"};
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());
+  r.scopes.allow_ips = {"example.com"};
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());
+  EXPECT_EQ(ParseApiAuth("bearer"), ApiAuth::kBearer);
+  EXPECT_FALSE(ParseApiAuth("none").has_value());
+}
+
 TEST(KeyRecordCodecTest, DecodingIsStrict) {
   const KeyRecord r = FullRecord();
   auto str = [](std::string s) { return [s](msgpack::packer<msgpack::sbuffer>& p) { p.pack(s); }; };
@@ -223,9 +248,16 @@ TEST(KeyRecordCodecTest, DecodingIsStrict) {
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "kinds", num(8))).ok());
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "nbf", num(uint64_t{1} << 60))).ok());
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "id", str("not an id"))).ok());
-  auto fmt = DecodeKeyRecord(Repack(r, "fmt", num(2)));
+  auto fmt = DecodeKeyRecord(Repack(r, "fmt", num(3)));
   ASSERT_FALSE(fmt.ok());
   EXPECT_EQ(fmt.error().reason, Reason::kUnsupportedVersion);
+  // Format 2 carries the API fields; format 1 must not.
+  auto no_api = DecodeKeyRecord(Repack(r, "fmt", num(2)));
+  ASSERT_FALSE(no_api.ok());
+  EXPECT_NE(no_api.error().detail.find("missing field 'auth'"), std::string::npos);
+  auto api_in_1 = DecodeKeyRecord(Repack(r, "auth", str("both")));
+  ASSERT_FALSE(api_in_1.ok());
+  EXPECT_NE(api_in_1.error().detail.find("needs format 2"), std::string::npos);
   // Limits are enforced by the unpacker, before allocation.
   auto many = [](msgpack::packer<msgpack::sbuffer>& p) {
     p.pack_array(100'000);

@@ -334,3 +334,35 @@ TEST(RateLimits, MemoryIsTheSumOfTheTablesFixedAtBuild) {
 
 }  // namespace
 }  // namespace sd
+
+namespace sd {
+namespace {
+
+// Peek (the HTTPS API's early 429) answers what Charge would, and changes and counts nothing.
+TEST(RateLimitsPeek, SaysWhatChargeWouldWithoutCharging) {
+  RateLimitsConfig cfg;
+  cfg.limits = {Limit("per_dest", LimitScope::kDestination, 1, 1000, 1)};
+  auto limits = Build(cfg);
+  ASSERT_NE(limits, nullptr);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limits->Peek(Job("+491511"), kNow).admitted());
+  EXPECT_EQ(StatsOf(limits->Stats(), "per_dest").admitted, 0u);
+  ASSERT_TRUE(limits->Charge(Job("+491511"), kNow).admitted());
+  const LimitVerdict v = limits->Peek(Job("+491511"), kNow + 200);
+  EXPECT_EQ(v.kind, LimitVerdict::Kind::kReject);
+  EXPECT_EQ(v.limit, "per_dest");
+  EXPECT_EQ(v.retry_at_ms, kNow + 1000);
+  EXPECT_EQ(StatsOf(limits->Stats(), "per_dest").rejected, 0u);
+  EXPECT_TRUE(limits->Peek(Job("+491512"), kNow + 200).admitted());  // another destination
+  EXPECT_TRUE(limits->Peek(Job("+491511"), kNow + 1000).admitted());
+  // A deferring limit says defer, and a cost over the burst can never pass.
+  cfg.limits = {Limit("per_key_defer", LimitScope::kKey, 100, 1000, 2, LimitAction::kDefer)};
+  auto deferring = Build(cfg);
+  ASSERT_TRUE(deferring->Charge(Job("+491513", 2), kNow).admitted());
+  EXPECT_EQ(deferring->Peek(Job("+491514"), kNow).kind, LimitVerdict::Kind::kDefer);
+  const LimitVerdict never = deferring->Peek(Job("+491515", 3), kNow + 5000);
+  EXPECT_EQ(never.kind, LimitVerdict::Kind::kReject);
+  EXPECT_EQ(never.retry_at_ms, 0);
+}
+
+}  // namespace
+}  // namespace sd

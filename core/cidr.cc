@@ -1,11 +1,11 @@
-#include "adapters/http/cidr.h"
+#include "core/cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace sd::http {
+namespace sd {
 namespace {
 
 // The address's bytes; v6 set for IPv6 (IPv4-mapped ones are turned into IPv4).
@@ -66,4 +66,4 @@ bool AddressAllowed(std::string_view address, const std::vector<Cidr>& ranges) {
   return false;
 }
 
-}  // namespace sd::http
+}  // namespace sd

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sd::http {
+namespace sd {
 
 struct Cidr {
   bool v6 = false;
@@ -23,4 +23,4 @@ std::optional<Cidr> ParseCidr(std::string_view text);
 // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is matched as the IPv4 address.
 bool AddressAllowed(std::string_view address, const std::vector<Cidr>& ranges);
 
-}  // namespace sd::http
+}  // namespace sd

@@ -1,0 +1,97 @@
+#include "adapters/http/api_answers.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/outcome.h"
+#include "core/safe_text.h"
+
+namespace sd::http {
+
+int ApiStatusFor(Reason reason) {
+  switch (reason) {
+    case Reason::kAuthRequired:
+    case Reason::kUnknownKey:
+    case Reason::kRevokedKey:
+    case Reason::kKeyNotActive:
+    case Reason::kBadSignature:
+    case Reason::kAuthSchemeNotAllowed:
+    case Reason::kClockSkew:
+    case Reason::kReplay:
+      return 401;
+    case Reason::kIpNotAllowed:
+    case Reason::kKindNotAllowed:
+    case Reason::kSenderNotAllowed:
+    case Reason::kCountryNotAllowed:
+    case Reason::kOtpTemplateMismatch:
+    case Reason::kUrlNotAllowed:
+    case Reason::kNotMobile:
+    case Reason::kPremiumNumber:
+    case Reason::kHighRiskPrefix:
+    case Reason::kBlockedContent:
+    case Reason::kShortenerNotAllowed:
+    case Reason::kLookalikeDomain:
+    case Reason::kNoRoute:
+      return 403;
+    case Reason::kIdempotencyConflict:
+      return 409;
+    case Reason::kRateLimited:
+      return 429;
+    case Reason::kUnavailable:
+      return 503;
+    default:
+      return 400;  // malformed, too_large, invalid_*, text_too_long, expired, ...
+  }
+}
+
+std::string ApiErrorBody(Reason reason, std::string_view detail) {
+  return nlohmann::json{{"status", "rejected"},
+                        {"reason", ReasonName(reason)},
+                        {"detail", PlainOrEscaped(detail, kMaxOutcomeDetailBytes)}}
+      .dump();
+}
+
+HttpServerResponse ApiError(Reason reason, std::string_view detail, int64_t retry_after_s) {
+  HttpServerResponse r;
+  r.status = ApiStatusFor(reason);
+  r.body = ApiErrorBody(reason, detail);
+  if (retry_after_s > 0) r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
+}
+
+namespace {
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string ApiClientAddress(const HttpServerRequest& request,
+                             const std::vector<Cidr>& trusted_proxies) {
+  if (trusted_proxies.empty() || !AddressAllowed(request.peer_address, trusted_proxies)) {
+    return request.peer_address;
+  }
+  // Several X-Forwarded-For fields are one list in order (RFC 9110, 5.3).
+  std::string xff;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "x-forwarded-for") continue;
+    if (!xff.empty()) xff += ',';
+    xff += value;
+  }
+  if (xff.empty()) return request.peer_address;
+  std::vector<std::string> hops;
+  size_t start = 0;
+  while (start <= xff.size()) {
+    const size_t comma = std::min(xff.find(',', start), xff.size());
+    hops.push_back(Trim(std::string_view(xff).substr(start, comma - start)));
+    start = comma + 1;
+  }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!AddressAllowed(*it, trusted_proxies)) return *it;
+  }
+  return hops.front();
+}
+
+}  // namespace sd::http

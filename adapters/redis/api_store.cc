@@ -1,0 +1,94 @@
+#include "adapters/redis/api_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include "adapters/redis/lua_scripts.h"
+
+namespace sd::redis {
+
+ApiStore::ApiStore(uv_loop_t* loop, RedisEndpoint endpoint, ApiStoreOptions options)
+    : conn_(loop, std::move(endpoint), "api"), options_(std::move(options)) {}
+
+ApiStore::~ApiStore() = default;
+
+void ApiStore::Start() { conn_.Start(); }
+
+void ApiStore::Close(std::function<void()> done) { conn_.Close(true, std::move(done)); }
+
+void ApiStore::Write(ApiWrite w, std::function<void(ApiWriteResult)> done) {
+  const bool idem = !w.idempotency_key.empty();
+  const bool replay = !w.replay_token.empty();
+  auto argv = std::make_shared<std::vector<std::string>>();
+  argv->reserve(10 + 3 * w.jobs.size());
+  *argv = {"EVALSHA",
+           kApiSubmitScript.sha1,
+           "3",
+           options_.jobs_stream,
+           options_.key_prefix + "api:idem:" + w.family + ":" + (idem ? w.idempotency_key : "-"),
+           options_.key_prefix + "api:sig:" + (replay ? w.replay_token : "-"),
+           idem ? (w.record ? "1" : "2") : "0",
+           replay ? "1" : "0",
+           w.body_hash,
+           w.response,
+           std::to_string(options_.idempotency_ttl_ms),
+           std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1))};
+  for (ApiJob& j : w.jobs) {
+    argv->push_back(std::move(j.key_id));
+    argv->push_back(std::move(j.job));
+    argv->push_back(std::move(j.sig));
+  }
+  Send(std::move(argv), false, std::move(done));
+}
+
+void ApiStore::Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
+                    std::function<void(ApiWriteResult)> done) {
+  if (eval) {
+    (*argv)[0] = "EVAL";
+    (*argv)[1] = kApiSubmitScript.body;
+  }
+  auto shared_done = std::make_shared<std::function<void(ApiWriteResult)>>(std::move(done));
+  const bool sent = conn_.Command(*argv, [this, argv, eval, shared_done](redisReply* r) {
+    if (!eval && r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
+      Send(argv, true, std::move(*shared_done));  // Redis lost its script cache
+      return;
+    }
+    (*shared_done)(Interpret(r));
+  });
+  if (!sent) {
+    ++counters_.failures;
+    ApiWriteResult res;
+    res.error = "Redis not connected";
+    (*shared_done)(std::move(res));
+  }
+}
+
+ApiWriteResult ApiStore::Interpret(redisReply* r) {
+  ApiWriteResult res;
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+      r->element[0]->type != REDIS_REPLY_INTEGER) {
+    ++counters_.failures;
+    res.error = r == nullptr ? "connection lost before the reply (the jobs may be written)"
+                             : "unexpected reply: " + ReplyString(r).substr(0, 200);
+    return res;
+  }
+  const long long code = r->element[0]->integer;
+  if (code == 1 && r->elements == 2) {
+    const std::string stored = ReplyString(r->element[1]);
+    ++counters_.idempotent;
+    res.kind = ApiWriteResult::Kind::kIdempotent;
+    res.stored_body_hash = stored.substr(0, 64);
+    res.stored_response = stored.size() > 64 ? stored.substr(64) : "";
+    return res;
+  }
+  if (code == 2) {
+    ++counters_.replays;
+    res.kind = ApiWriteResult::Kind::kReplay;
+    return res;
+  }
+  ++counters_.writes;
+  counters_.jobs += r->elements - 1;
+  res.kind = ApiWriteResult::Kind::kWritten;
+  return res;
+}
+
+}  // namespace sd::redis

@@ -1,0 +1,56 @@
+#pragma once
+// The Redis side of the producers' HTTPS API: puts the jobs it accepted on the jobs stream, in
+// one script with the idempotency and replay records (lua_scripts.h, kApiSubmitScript), on a
+// connection of its own so a burst of API requests never queues behind the dispatcher's
+// blocking reads. Exactly the entries a Redis producer would XADD: dispatch cannot tell them
+// apart, and their signatures verify under the key's own secret.
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "adapters/redis/redis_connection.h"
+#include "core/ports.h"
+
+namespace sd::redis {
+
+struct ApiStoreOptions {
+  std::string key_prefix = "sd:";
+  std::string jobs_stream = "sd:jobs";
+  int64_t idempotency_ttl_ms = 86'400'000;  // 24 h: how long an Idempotency-Key holds
+};
+
+struct ApiStoreCounters {
+  uint64_t writes = 0;       // scripts that wrote (jobs, records)
+  uint64_t jobs = 0;         // entries XADDed
+  uint64_t idempotent = 0;   // answered from an idempotency record
+  uint64_t replays = 0;      // signature used before
+  uint64_t failures = 0;     // not connected, lost reply or error
+};
+
+class ApiStore : public ApiJobSink {
+ public:
+  ApiStore(uv_loop_t* loop, RedisEndpoint endpoint, ApiStoreOptions options);
+  ~ApiStore() override;
+  ApiStore(const ApiStore&) = delete;
+  ApiStore& operator=(const ApiStore&) = delete;
+
+  void Start();
+  void Close(std::function<void()> done);
+  bool ready() const { return conn_.ready(); }
+
+  void Write(ApiWrite write, std::function<void(ApiWriteResult)> done) override;
+  const ApiStoreCounters& counters() const { return counters_; }
+
+ private:
+  void Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
+            std::function<void(ApiWriteResult)> done);
+  ApiWriteResult Interpret(redisReply* r);
+
+  RedisConnection conn_;
+  ApiStoreOptions options_;
+  ApiStoreCounters counters_;
+};
+
+}  // namespace sd::redis
