@@ -75,7 +75,7 @@ def stream(args, secret):
     deadline = time.time() + 120
     with open(args.record, "a") as record:
         for i in range(args.stream):
-            body = json.dumps({"to": "+4915100%05d" % i, "from": "ACME", "text": "hello %d" % i,
+            body = json.dumps({"to": "+4915100%06d" % i, "from": "ACME", "text": "hello %d" % i,
                                "kind": "transactional"}).encode()
             while True:
                 if time.time() > deadline:
