@@ -9,6 +9,7 @@
 #   scripts/fuzz.sh url 180        URL extraction, Punycode and the URL verdict
 #   scripts/fuzz.sh http_request 180   the listener's HTTP request parser
 #   scripts/fuzz.sh webhook 180        receipt webhook bodies, forms and signature checks
+#   scripts/fuzz.sh api 180            the HTTPS API's JSON bodies, credentials, forwarded-for
 set -euo pipefail
 target="${1:-}"
 seconds="${2:-60}"
@@ -22,7 +23,9 @@ case "$target" in
   # A little above the fuzzer's own header and body limits (1 KiB, 4 KiB).
   http_request) max_len=8192 ;;
   webhook) max_len=8192 ;;
-  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook [SECONDS]" >&2; exit 2 ;;
+  # A batch of a few messages; the depth check and the parser see any shape within it.
+  api) max_len=16384 ;;
+  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook|api [SECONDS]" >&2; exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SD_FUZZ_BUILD:-$root/build-fuzz}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the HTTP fuzzers: corpus/http_request (request streams for
-http_request_fuzzer) and corpus/webhook (receipt webhook bodies for webhook_fuzzer). The first
+http_request_fuzzer), corpus/webhook (receipt webhook bodies for webhook_fuzzer) and corpus/api
+(HTTPS API bodies and credential headers for api_fuzzer). The first
 byte of a request stream picks where it is cut into two reads."""
 import os
 
@@ -38,7 +39,33 @@ WEBHOOK = {
     "many_pairs": b"&".join(b"k%d=v" % i for i in range(300)),
 }
 
-for name, corpus in (("http_request", HTTP), ("webhook", WEBHOOK)):
+MSG = b'{"to":"+4915112345678","from":"ACME","text":"Your code is 123456","kind":"otp"}'
+API = {
+    "message": MSG,
+    "message_all_fields": b'{"to":"+4915112345678","from":"ACME","text":"hi","kind":"marketing",'
+                          b'"client_ref":"o-1","validity_s":600}',
+    "expires_at": b'{"to":"+1","from":"A","text":"t","kind":"otp","expires_at":1767225600000}',
+    "both_times": b'{"to":"+1","from":"A","text":"t","kind":"otp","expires_at":1,"validity_s":1}',
+    "send_at": b'{"to":"+1","from":"A","text":"t","kind":"otp","send_at":1}',
+    "unknown_escape": b'{"to":"+1","\\u001b[31m":1}',
+    "wrong_types": b'{"to":1,"from":[],"text":null,"kind":true,"validity_s":-1}',
+    "float_validity": b'{"to":"+1","from":"A","text":"t","kind":"otp","validity_s":1e3}',
+    "batch": b'{"messages":[' + MSG + b',' + MSG + b',{"to":"+49"}]}',
+    "batch_over": b'{"messages":[' + b",".join([b"{}"] * 9) + b']}',
+    "batch_nested": b'{"messages":[[[[{}]]]]}',
+    "deep": b"[" * 2000,
+    "strings_with_brackets": b'{"to":"[[[[{{{{","from":"\"]}","text":"\\","kind":"otp"}',
+    "not_json": b"\xff\xfe{",
+    "hmac_headers": b"acme.v1\n1767225600000\n" + b"ab" * 32 + b"\n",
+    "hmac_upper": b"acme.v1\n1767225600000\n" + b"AB" * 32 + b"\n",
+    "hmac_bad_ts": b"acme.v1\n-12\n" + b"ab" * 32,
+    "bearer": b"\n\n\nBearer acme.v1:" + b"6b" * 32,
+    "bearer_colons": b"\n\n\nBearer a:b:c:" + b"00" * 3,
+    "both_schemes": b"k.v1\n1\n" + b"0" * 64 + b"\nBearer k.v1:00",
+    "forwarded": b"203.0.113.5, 10.1.1.1 , 198.51.100.9,,",
+}
+
+for name, corpus in (("http_request", HTTP), ("webhook", WEBHOOK), ("api", API)):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
     for k, v in corpus.items():
