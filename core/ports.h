@@ -83,7 +83,14 @@ struct ApiJob {
   std::string key_id;  // the entry's kid
   std::string job;     // msgpack job map
   std::string sig;     // hex HMAC-SHA256 under the key's own secret (docs/jobs.md §3)
+  std::string job_id;  // the job map's id: names its status record
+  int64_t created_ms = 0;
+  int64_t status_ttl_ms = 0;  // how long GET /v1/messages/<id> can find it
 };
+
+// A job's status record as GET /v1/messages/<id> reads it: field/value pairs (fam, kid,
+// entry, created, status, and once known the outcome's and the latest receipt's fields).
+using ApiStatus = std::vector<std::pair<std::string, std::string>>;
 
 struct ApiWrite {
   std::string family;           // the key's family: idempotency keys are per family
@@ -115,6 +122,10 @@ class ApiJobSink {
   // One atomic step: the idempotency check, the replay record, every XADD and the
   // idempotency record. `done` once, with what happened.
   virtual void Write(ApiWrite write, std::function<void(ApiWriteResult)> done) = 0;
+  // The status record of `job_id`: `found` false when there is none (never made, or expired);
+  // `ok` false when Redis could not be asked.
+  virtual void Status(const std::string& job_id,
+                      std::function<void(bool ok, bool found, ApiStatus status)> done) = 0;
 };
 
 // Jobs a rate limit says "not yet" for: moved to a delay queue on Redis and acknowledged in one

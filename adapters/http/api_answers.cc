@@ -58,6 +58,48 @@ HttpServerResponse ApiError(Reason reason, std::string_view detail, int64_t retr
   return r;
 }
 
+bool ValidJobId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string StatusField(const std::vector<std::pair<std::string, std::string>>& status,
+                        std::string_view name) {
+  for (const auto& [k, v] : status) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::string ApiStatusBody(const std::string& id,
+                          const std::vector<std::pair<std::string, std::string>>& status) {
+  auto number = [](const std::string& v) -> nlohmann::json {
+    char* end = nullptr;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    return end != nullptr && *end == '\0' && !v.empty() ? nlohmann::json(n) : nlohmann::json(v);
+  };
+  nlohmann::json j{{"id", id}};
+  nlohmann::json receipt = nlohmann::json::object();
+  for (const auto& [k, v] : status) {
+    if (k == "fam" || k == "kid" || k == "entry") continue;
+    if (k.rfind("receipt_", 0) == 0) {
+      const std::string name = k.substr(8);
+      receipt[name] = name == "ts" ? number(v) : nlohmann::json(PlainOrEscaped(v, 256));
+    } else if (k == "created" || k == "segments" || k == "outcome_ts") {
+      j[k] = number(v);
+    } else if (!v.empty()) {
+      j[k] = PlainOrEscaped(v, kMaxOutcomeDetailBytes);
+    }
+  }
+  if (!receipt.empty()) j["receipt"] = std::move(receipt);
+  return j.dump();
+}
+
 namespace {
 
 std::string Trim(std::string_view s) {

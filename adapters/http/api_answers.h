@@ -23,6 +23,18 @@ HttpServerResponse ApiError(Reason reason, std::string_view detail, int64_t retr
 // X-Forwarded-For list is read from the right, skipping trusted proxies, and the first other
 // entry is the client (the leftmost when all are trusted). Entries are taken as written, so a
 // malformed one matches no allowlist (fails closed).
+// GET /v1/messages/<id>: a job id as the API makes them (1-64 of A-Z a-z 0-9 - _ . :).
+bool ValidJobId(std::string_view id);
+// The value of `name` in a status record, "" when absent.
+std::string StatusField(const std::vector<std::pair<std::string, std::string>>& status,
+                        std::string_view name);
+// The JSON answer for a status record: id, status (queued, submitted, rejected), created, and
+// when known the outcome (reason, detail, carrier, message_id, segments, outcome_ts) and the
+// latest receipt {status, ts, err}. Values were bounded and escaped when the outcome and the
+// receipt were written.
+std::string ApiStatusBody(const std::string& id,
+                          const std::vector<std::pair<std::string, std::string>>& status);
+
 std::string ApiClientAddress(const HttpServerRequest& request,
                              const std::vector<Cidr>& trusted_proxies);
 

@@ -159,7 +159,8 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   }
   o.ok = true;
   o.job_id = job.id;
-  o.job = ApiJob{key.id, std::move(entry.job), std::move(entry.sig)};
+  o.job = ApiJob{key.id, std::move(entry.job), std::move(entry.sig), job.id, job.created_ms,
+                 std::max<int64_t>(job.expires_ms - c.now_ms, 0) + options_.status_retention_ms};
   return o;
 }
 
@@ -167,6 +168,12 @@ void ApiEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond)
   ++counters_.requests;
   const std::string path = request.Path();
   const bool batch = path == "/v1/messages/batch";
+  constexpr std::string_view kStatusPrefix = "/v1/messages/";
+  if (request.method == "GET" && path.size() > kStatusPrefix.size() &&
+      path.compare(0, kStatusPrefix.size(), kStatusPrefix) == 0) {
+    HandleStatus(request, path.substr(kStatusPrefix.size()), std::move(respond));
+    return;
+  }
   if (path != "/v1/messages" && !batch) {
     ++counters_.bad_requests;
     respond(Answer(404, R"({"status":"rejected","reason":"not_found"})"));
@@ -313,6 +320,32 @@ void ApiEndpoint::Finish(uint64_t key, const ApiWriteResult& r, const std::strin
                          "not stored: retry with the same Idempotency-Key", 1));
       return;
   }
+}
+
+void ApiEndpoint::HandleStatus(const HttpServerRequest& request, const std::string& id,
+                               HttpServer::Respond respond) {
+  Caller caller;
+  if (!Authenticate(request, respond, &caller)) return;
+  ++counters_.status_reads;
+  const std::string family(KeyFamily(caller.key->record.id));
+  if (!ValidJobId(id)) {
+    respond(Answer(404, R"({"status":"rejected","reason":"not_found"})"));
+    return;
+  }
+  sink_->Status(id, [this, id, family, respond = std::move(respond)](bool ok, bool found,
+                                                                     ApiStatus status) {
+    if (!ok) {
+      ++counters_.unavailable;
+      respond(ApiError(Reason::kUnavailable, "status not readable now", 1));
+      return;
+    }
+    // Another family's job answers exactly like one that does not exist.
+    if (!found || StatusField(status, "fam") != family) {
+      respond(Answer(404, R"({"status":"rejected","reason":"not_found"})"));
+      return;
+    }
+    respond(Answer(200, ApiStatusBody(id, status)));
+  });
 }
 
 void ApiEndpoint::OnTimer() {

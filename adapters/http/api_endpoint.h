@@ -43,6 +43,7 @@ struct ApiEndpointOptions {
   size_t max_batch = 100;
   int64_t ack_timeout_ms = 10'000;
   std::vector<Cidr> trusted_proxies;  // whose X-Forwarded-For is believed
+  int64_t status_retention_ms = 86'400'000;  // a job's status record outlives its expiry by this
 };
 
 struct ApiEndpointCounters {
@@ -56,6 +57,7 @@ struct ApiEndpointCounters {
   uint64_t conflicts = 0;       // 409
   uint64_t replays = 0;
   uint64_t unavailable = 0;     // 503
+  uint64_t status_reads = 0;    // GET /v1/messages/<id> authenticated
   template <typename F>
   void ForEach(F&& f) const {
     f("requests", requests);
@@ -68,6 +70,7 @@ struct ApiEndpointCounters {
     f("conflicts", conflicts);
     f("replays", replays);
     f("unavailable", unavailable);
+    f("status_reads", status_reads);
   }
 };
 
@@ -95,6 +98,8 @@ class ApiEndpoint {
   struct Outcome;  // one message's fate: job to write, or refusal
 
   void Handle(HttpServerRequest request, HttpServer::Respond respond);
+  void HandleStatus(const HttpServerRequest& request, const std::string& id,
+                    HttpServer::Respond respond);
   bool Authenticate(const HttpServerRequest& request, const HttpServer::Respond& respond,
                     Caller* caller);
   Outcome Build(const Caller& caller, const Result<ApiMessage>& message);

@@ -31,11 +31,19 @@ void ApiStore::Write(ApiWrite w, std::function<void(ApiWriteResult)> done) {
            w.body_hash,
            w.response,
            std::to_string(options_.idempotency_ttl_ms),
-           std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1))};
+           std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1)),
+           w.family};
+  // Each job's status record is one more key, after the three fixed ones.
+  (*argv)[2] = std::to_string(3 + w.jobs.size());
+  std::vector<std::string> status_keys;
+  for (const ApiJob& j : w.jobs) status_keys.push_back(options_.key_prefix + "api:msg:" + j.job_id);
+  argv->insert(argv->begin() + 6, status_keys.begin(), status_keys.end());
   for (ApiJob& j : w.jobs) {
     argv->push_back(std::move(j.key_id));
     argv->push_back(std::move(j.job));
     argv->push_back(std::move(j.sig));
+    argv->push_back(std::to_string(j.created_ms));
+    argv->push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 1)));
   }
   Send(std::move(argv), false, std::move(done));
 }
@@ -59,6 +67,26 @@ void ApiStore::Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
     ApiWriteResult res;
     res.error = "Redis not connected";
     (*shared_done)(std::move(res));
+  }
+}
+
+void ApiStore::Status(const std::string& job_id,
+                      std::function<void(bool, bool, ApiStatus)> done) {
+  auto shared = std::make_shared<std::function<void(bool, bool, ApiStatus)>>(std::move(done));
+  auto on_reply = [shared](redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
+      (*shared)(false, false, {});
+      return;
+    }
+    ApiStatus s;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+      s.emplace_back(ReplyString(r->element[i]), ReplyString(r->element[i + 1]));
+    }
+    const bool found = !s.empty();
+    (*shared)(true, found, std::move(s));
+  };
+  if (!conn_.Command({"HGETALL", options_.key_prefix + "api:msg:" + job_id}, on_reply)) {
+    (*shared)(false, false, {});
   }
 }
 

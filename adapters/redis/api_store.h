@@ -41,6 +41,8 @@ class ApiStore : public ApiJobSink {
   bool ready() const { return conn_.ready(); }
 
   void Write(ApiWrite write, std::function<void(ApiWriteResult)> done) override;
+  void Status(const std::string& job_id,
+              std::function<void(bool ok, bool found, ApiStatus status)> done) override;
   const ApiStoreCounters& counters() const { return counters_; }
 
  private:

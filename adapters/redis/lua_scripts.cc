@@ -55,7 +55,12 @@ return out
   "  end\n"                                                                           \
   "  return redis.pcall('XADD', key, '*', unpack(fields))\n"                          \
   "end\n"                                                                             \
-  "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"
+  "local function failed(r) return type(r) == 'table' and r.err ~= nil end\n"           \
+  "local function api_status(prefix, job, fields)\n"                                  \
+  "  if string.sub(job, 1, 4) ~= 'api-' then return end\n"                            \
+  "  local key = prefix .. job\n"                                                     \
+  "  if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, unpack(fields)) end\n" \
+  "end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
 // guard, its job id's idempotency record (the guard again without a job id) and its
@@ -63,7 +68,8 @@ return out
 // of a job this entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job
 // fewer for Redis to create and expire. Entries that own no record (rejected before the
 // claim, replays) use the guard key.
-// ARGV: group, guard ttl, maxlen, correlation ttl, then per outcome: entry id, correlation
+// ARGV: group, guard ttl, maxlen, correlation ttl, the API's status record prefix, then per
+// outcome: entry id, correlation
 // value, number of correlation keys, number of outcome fields, the field/value pairs. With
 // several parts each key's value is the correlation value plus the part's position
 // ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for. The guard decides
@@ -71,14 +77,16 @@ return out
 // daemon racing) only acknowledges. A failing first write returns the error before that
 // outcome's guard is set; the entries before it are acknowledged, and the retry of the batch
 // finds them done. One XACK names every entry of the batch: a call per entry cost Redis as
-// much as the acknowledgement itself.
+// much as the acknowledgement itself. A job the HTTPS API made (id "api-...") whose status
+// record still exists gets the outcome's fields there too (api_status: no other job pays more
+// than a prefix comparison).
 const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
 local out = {}
 local acks = {KEYS[2], ARGV[1]}
 local function ack()
   if #acks > 2 then redis.call('XACK', unpack(acks)) end
 end
-local a = 5
+local a = 6
 local k = 3
 local i = 0
 while k <= #KEYS do
@@ -108,6 +116,17 @@ while k <= #KEYS do
       end
       redis.call('SET', KEYS[k + 1 + p], v, 'PX', ARGV[4])
     end
+    local api = {}
+    local job = ''
+    for f = a, a + nf - 2, 2 do
+      local name = ARGV[f]
+      if name == 'job' then job = ARGV[f + 1] end
+      if name ~= 'entry' and name ~= 'job' and name ~= 'kid' and name ~= 'ref' then
+        api[#api + 1] = name == 'ts' and 'outcome_ts' or name
+        api[#api + 1] = ARGV[f + 1]
+      end
+    end
+    api_status(ARGV[5], job, api)
     if owned then
       redis.call('SET', idem, entry .. '|done', 'XX', 'KEEPTTL')
     else
@@ -125,7 +144,7 @@ return out
 
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
 // stream, then per receipt its correlation key and its quarantine guard. ARGV: maxlen, ttl,
-// aggregation key prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
+// aggregation key prefix, the API's status record prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
 // carrier could not parse it, quarantine it at once with reason unparsable, unguarded), the
 // number of fields, the receipt's field/value pairs without the state (carrier and message_id
 // first: the state follows them). Returns per receipt 0 quarantined (no correlation on the
@@ -253,6 +272,14 @@ local function one(corr_key, guard, a, nf)
   for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
   local r = xadd(KEYS[1], ARGV[1], fields)
   if failed(r) then return r end
+  local api = {'receipt_status', job_state}
+  for k = 1, #fields - 1, 2 do
+    if fields[k] == 'ts' or fields[k] == 'err' then
+      api[#api + 1] = 'receipt_' .. fields[k]
+      api[#api + 1] = fields[k + 1]
+    end
+  end
+  api_status(ARGV[4], parts[2] or '', api)
   if agg then
     redis.call('HSET', agg, seq, state)
     redis.call('PEXPIRE', agg, ARGV[2])
@@ -261,7 +288,7 @@ local function one(corr_key, guard, a, nf)
   return 1
 end
 local out = {}
-local a = 4
+local a = 5
 for k = 3, #KEYS, 2 do
   local nf = tonumber(ARGV[a + 3])
   local r = one(KEYS[k], KEYS[k + 1], a, nf)
@@ -330,9 +357,15 @@ if ARGV[2] == '1' then
   if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[6]) then return {2} end
 end
 local out = {0}
-for i = 7, #ARGV, 3 do
-  out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'v', 'sd1', 'kid', ARGV[i], 'job', ARGV[i + 1],
-                             'sig', ARGV[i + 2])
+local j = 4
+for i = 8, #ARGV, 5 do
+  local id = redis.call('XADD', KEYS[1], '*', 'v', 'sd1', 'kid', ARGV[i], 'job', ARGV[i + 1],
+                        'sig', ARGV[i + 2])
+  out[#out + 1] = id
+  redis.call('HSET', KEYS[j], 'fam', ARGV[7], 'kid', ARGV[i], 'entry', id, 'created', ARGV[i + 3],
+             'status', 'queued')
+  redis.call('PEXPIRE', KEYS[j], ARGV[i + 4])
+  j = j + 1
 end
 if ARGV[1] == '1' then redis.call('SET', KEYS[2], ARGV[3] .. ARGV[4], 'PX', ARGV[5]) end
 return out

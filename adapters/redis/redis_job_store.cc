@@ -584,7 +584,7 @@ void RedisJobStore::FlushPendingWrites() {
     op.keys = {options_.outcomes_stream, options_.jobs_stream};
     op.args = {options_.group, std::to_string(options_.correlation_ttl_ms),
                std::to_string(options_.outcome_maxlen),
-               std::to_string(options_.correlation_ttl_ms)};
+               std::to_string(options_.correlation_ttl_ms), Key("api:msg:")};
     std::vector<std::pair<std::string, std::function<void()>>> dones;
     for (PendingWrite* w : run) {
       Outcome& o = w->outcome;
@@ -667,7 +667,7 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
   op.script = &kReceiptScript;
   op.keys = {options_.receipts_stream, options_.quarantine_stream};
   op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
-             Key("agg:")};
+             Key("agg:"), Key("api:msg:")};
   std::vector<PendingWrite> sent;
   sent.reserve(run.size());
   const int64_t now = static_cast<int64_t>(uv_now(loop_));

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -42,7 +43,14 @@ class FakeSink final : public ApiJobSink {
     }
     done(answer);
   }
+  void Status(const std::string& job_id,
+              std::function<void(bool, bool, ApiStatus)> done) override {
+    auto it = statuses.find(job_id);
+    done(readable, it != statuses.end(), it == statuses.end() ? ApiStatus{} : it->second);
+  }
   std::vector<ApiWrite> writes;
+  std::map<std::string, ApiStatus> statuses;
+  bool readable = true;
   ApiWriteResult answer{ApiWriteResult::Kind::kWritten, "", "", ""};
   bool hold = false;
   std::vector<std::function<void(ApiWriteResult)>> held;
@@ -103,14 +111,16 @@ class ApiEndpointTest : public ::testing::Test {
   }
 
   HttpRequest Signed(const std::string& body, const std::string& kid = "acme.v1",
-                     const std::string& path = "/v1/messages", int64_t ts = kNow) {
+                     const std::string& path = "/v1/messages", int64_t ts = kNow,
+                     const std::string& method = "POST") {
     HttpRequest r;
+    r.method = method;
     r.url = "https://localhost:" + std::to_string(endpoint_->port()) + path;
     r.body = body;
     r.headers = {{"Content-Type", "application/json"},
                  {"SD-Key-Id", kid},
                  {"SD-Timestamp", std::to_string(ts)},
-                 {"SD-Signature", ApiSignature(kSecret, "POST", path, ts, body)}};
+                 {"SD-Signature", ApiSignature(kSecret, method, path, ts, body)}};
     return r;
   }
 
@@ -178,6 +188,9 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   EXPECT_EQ(job->client_ref, "o-1");
   EXPECT_EQ(job->created_ms, kNow);
   EXPECT_EQ(job->expires_ms, kNow + 3'600'000);
+  EXPECT_EQ(w.jobs[0].job_id, id);
+  EXPECT_EQ(w.jobs[0].created_ms, kNow);
+  EXPECT_EQ(w.jobs[0].status_ttl_ms, 3'600'000 + 86'400'000);  // a day past its expiry
   EXPECT_EQ(endpoint_->counters().accepted, 1u);
   EXPECT_TRUE(audit_.events.empty());
 }
@@ -328,6 +341,42 @@ TEST_F(ApiEndpointTest, PolicyRefusalsBatchesAndTheLimitersRetryAfter) {
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(Reason(limited), "rate_limited");
   EXPECT_EQ(Header(limited, "retry-after"), "1");
+}
+
+// GET /v1/messages/<id>: the status record to the key family that made the job, to nobody else.
+TEST_F(ApiEndpointTest, StatusOnlyForTheFamilyThatSentIt) {
+  Start();
+  sink_.statuses["api-1"] = {{"fam", "acme"},         {"kid", "acme.v1"},     {"entry", "1-0"},
+                             {"created", "1767225600000"}, {"status", "submitted"},
+                             {"reason", ""},          {"carrier", "sim"},     {"segments", "1"},
+                             {"message_id", "m\x1b"}, {"receipt_status", "delivered"},
+                             {"receipt_ts", "1767225601000"}, {"receipt_err", "000"}};
+  auto get = [&](const std::string& kid, const std::string& id) {
+    return Send(Signed("", kid, "/v1/messages/" + id, kNow, "GET"));
+  };
+  const HttpResponse mine = get("acme.v1", "api-1");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  const auto j = nlohmann::json::parse(mine.body);
+  EXPECT_EQ(j["id"], "api-1");
+  EXPECT_EQ(j["status"], "submitted");
+  EXPECT_EQ(j["created"], 1767225600000);
+  EXPECT_EQ(j["segments"], 1);
+  EXPECT_EQ(j["carrier"], "sim");
+  EXPECT_FALSE(j.contains("reason"));
+  EXPECT_FALSE(j.contains("fam"));
+  EXPECT_FALSE(j.contains("entry"));
+  EXPECT_EQ(j["receipt"]["status"], "delivered");
+  EXPECT_EQ(j["receipt"]["ts"], 1767225601000);
+  EXPECT_EQ(j["receipt"]["err"], "000");
+  EXPECT_EQ(get("otp.v1", "api-1").status, 404);   // another family: as if it did not exist
+  EXPECT_EQ(get("acme.v1", "api-2").status, 404);
+  EXPECT_EQ(get("acme.v1", "bad%20id").status, 404);
+  HttpRequest unsigned_get = Signed("", "acme.v1", "/v1/messages/api-1", kNow, "GET");
+  unsigned_get.headers.resize(1);
+  EXPECT_EQ(Send(unsigned_get).status, 401);
+  sink_.readable = false;
+  EXPECT_EQ(get("acme.v1", "api-1").status, 503);
+  EXPECT_EQ(endpoint_->counters().status_reads, 5u);
 }
 
 }  // namespace
