@@ -14,8 +14,12 @@ pkgs=(build-essential cmake pkg-config
 # Perl's Net::SMPP, and the smpp npm package (installed by the interop_npm_ci ctest fixture).
 # A node from elsewhere (nodesource bundles npm) is kept: Debian's npm would conflict with it.
 # And an HTTP/2 server for the HTTP client's multiplexing test (nghttpd, tests/adapters/http).
+# The Node producer library (clients/node) installs its pinned packages the same way as the
+# interop peers (the ClientLibraries.NodeInstall fixture).
 if [[ "${1:-}" == "test" ]]; then
   pkgs+=(perl libnet-smpp-perl nghttp2-server)
+  # The Python producer library's dependencies (clients/python), and curl as an API client.
+  pkgs+=(python3-msgpack python3-redis curl)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

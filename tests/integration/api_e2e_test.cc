@@ -152,6 +152,26 @@ TEST_F(ApiEndToEnd, SignedAndBearerRequestsBecomeJobsTheDispatcherSubmits) {
   EXPECT_EQ(conflict.at(0)["body"]["reason"], "idempotency_conflict");
 
   ASSERT_TRUE(OutcomesReach(*c_, 2)) << c_->DaemonLog();
+  // GET /v1/messages/<id>: the outcome and, once it came, the receipt; only for its family.
+  json record;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto g = Py(acme, {"--method", "GET", "--path", "/v1/messages/" + id1});
+        if (g.size() != 1 || g[0]["status"] != 200) return false;
+        record = g[0]["body"];
+        return record.contains("receipt");
+      },
+      20s))
+      << record.dump();
+  EXPECT_EQ(record["id"], id1);
+  EXPECT_EQ(record["status"], "submitted");
+  EXPECT_EQ(record["carrier"], "sim");
+  EXPECT_EQ(record["segments"], 1);
+  EXPECT_EQ(record["receipt"]["status"], "delivered");
+  EXPECT_FALSE(record.contains("fam"));
+  const auto other = Py(simple, {"--auth", "bearer", "--method", "GET", "--path",
+                                 "/v1/messages/" + id1});
+  EXPECT_EQ(other.at(0)["status"], 404);
   c_->StopDaemon();
   ExpectExactlyOneOutcomePerEntry(*c_);
   std::map<std::string, std::string> kid_of;
@@ -328,6 +348,50 @@ TEST_F(ApiEndToEnd, KillNineDuringAStreamOfSubmitsLosesAndDuplicatesNothing) {
   std::multiset<std::string> answered;
   for (const auto& [i, id] : id_of) answered.insert(id);
   EXPECT_EQ(on_stream, answered);
+}
+
+// The Python producer library (clients/python) against this daemon: both ways in, both
+// schemes, idempotent retries, batches, refusals, status and outcomes.
+TEST_F(ApiEndToEnd, ClientLibrariesPythonAgainstTheDaemon) {
+  Boot();
+  const Key hmac = MakeKey("py");
+  const Key bearer = MakeKey("pyb", {"--auth", "bearer"});
+  Start();
+  const std::string log = c_->dir() + "/python.out";
+  Process p({"/usr/bin/python3", SD_SOURCE_DIR "/clients/python/tests/live_test.py", "-v"}, log,
+            {{"SD_API_URL", Url()},
+             {"SD_REDIS_PORT", std::to_string(c_->redis_port())},
+             {"SD_HMAC_KID", hmac.id},
+             {"SD_HMAC_SECRET", hmac.secret_hex},
+             {"SD_BEARER_KID", bearer.id},
+             {"SD_BEARER_SECRET", bearer.secret_hex}});
+  EXPECT_EQ(p.Wait(120s), 0) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("Ran 4 tests"), std::string::npos) << ReadFile(log);
+  c_->StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(*c_);
+}
+
+// The Node library (clients/node) the same way, with Node's fetch.
+TEST_F(ApiEndToEnd, ClientLibrariesNodeAgainstTheDaemon) {
+  Boot();
+  const Key hmac = MakeKey("js");
+  const Key bearer = MakeKey("jsb", {"--auth", "bearer"});
+  Start();
+  const std::string log = c_->dir() + "/node.out";
+  Process p({"/usr/bin/node", "--test", SD_SOURCE_DIR "/clients/node/test/live.test.js"}, log,
+            {{"NODE_PATH", SD_CLIENTS_NODE_MODULES},
+             {"SD_API_URL", Url()},
+             {"SD_REDIS_PORT", std::to_string(c_->redis_port())},
+             {"SD_HMAC_KID", hmac.id},
+             {"SD_HMAC_SECRET", hmac.secret_hex},
+             {"SD_BEARER_KID", bearer.id},
+             {"SD_BEARER_SECRET", bearer.secret_hex}});
+  EXPECT_EQ(p.Wait(120s), 0) << ReadFile(log);
+  const std::string out = ReadFile(log);
+  EXPECT_NE(out.find("# pass 4"), std::string::npos) << out;  // the suite and its three steps
+  EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
+  c_->StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(*c_);
 }
 
 }  // namespace

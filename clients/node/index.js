@@ -1,0 +1,131 @@
+'use strict';
+// Producer library for smsdispatch (docs/jobs.md, docs/api.md): jobs signed and added to the
+// Redis stream, the HTTPS API with an HMAC request signature or a bearer token, outcomes.
+const crypto = require('node:crypto');
+const { encode } = require('@msgpack/msgpack');
+
+const ENVELOPE_VERSION = 'sd1';
+const KINDS = ['otp', 'transactional', 'marketing'];
+
+// The job map (§2) in the contract's order: id, created, expires, to, from, text, kind[, ref].
+function newJob({ to, from, text, kind, ref, ttlS = 3600, id, nowMs }) {
+  if (!KINDS.includes(kind)) throw new TypeError(`kind must be one of ${KINDS.join(', ')}`);
+  const now = nowMs ?? Date.now();
+  const job = { id: id ?? crypto.randomBytes(16).toString('hex'), created: now,
+                expires: now + ttlS * 1000, to, from, text, kind };
+  if (ref !== undefined) job.ref = ref;
+  return job;
+}
+
+// The msgpack bytes that are signed and sent: strings as msgpack str, integers unsigned.
+function encodeJob(job) {
+  for (const [k, v] of Object.entries(job)) {
+    if (v instanceof Uint8Array) throw new TypeError(`job field ${k}: pass a string, not bytes`);
+  }
+  return Buffer.from(encode(job));
+}
+
+function signingInput(kid, stream, jobBytes) {
+  return Buffer.concat([Buffer.from(`${ENVELOPE_VERSION}\n${kid}\n${stream}\n`), jobBytes]);
+}
+
+// Lowercase hex HMAC-SHA256 over the signing input (§3); `secret` is the key's raw bytes.
+function signJob(secret, kid, stream, jobBytes) {
+  return crypto.createHmac('sha256', secret).update(signingInput(kid, stream, jobBytes))
+    .digest('hex');
+}
+
+function apiStringToSign(method, target, timestampMs, body) {
+  const digest = crypto.createHash('sha256').update(body).digest('hex');
+  return `sd-api1\n${method}\n${target}\n${timestampMs}\n${digest}`;
+}
+
+function apiSignature(secret, method, target, timestampMs, body) {
+  return crypto.createHmac('sha256', secret)
+    .update(apiStringToSign(method, target, timestampMs, body)).digest('hex');
+}
+
+class ApiError extends Error {
+  constructor(status, reason, detail, retryAfter) {
+    super(`${status} ${reason}: ${detail}`);
+    Object.assign(this, { status, reason, detail, retryAfter });
+  }
+}
+
+// The HTTPS API with fetch. A private CA: start node with NODE_EXTRA_CA_CERTS=ca.pem.
+class ApiClient {
+  constructor(baseUrl, kid, secret, { auth = 'hmac' } = {}) {
+    if (!['hmac', 'bearer'].includes(auth)) throw new TypeError('auth is hmac or bearer');
+    Object.assign(this, { baseUrl: baseUrl.replace(/\/$/, ''), kid, secret, auth });
+  }
+
+  async send({ to, from, text, kind, clientRef, validityS, idempotencyKey }) {
+    const msg = { to, from, text, kind };
+    if (clientRef !== undefined) msg.client_ref = clientRef;
+    if (validityS !== undefined) msg.validity_s = validityS;
+    return (await this.request('POST', '/v1/messages', msg, idempotencyKey)).body.id;
+  }
+
+  async sendBatch(messages, idempotencyKey) {
+    return (await this.request('POST', '/v1/messages/batch', { messages }, idempotencyKey))
+      .body.results;
+  }
+
+  async status(jobId) {
+    return (await this.request('GET', `/v1/messages/${encodeURIComponent(jobId)}`)).body;
+  }
+
+  // Signed afresh on every call, so a retry is never refused as a replay.
+  async request(method, target, payload, idempotencyKey) {
+    const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+    const headers = { 'Content-Type': 'application/json' };
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+    if (this.auth === 'bearer') {
+      headers.Authorization = `Bearer ${this.kid}:${this.secret.toString('hex')}`;
+    } else {
+      const ts = Date.now();
+      Object.assign(headers, { 'SD-Key-Id': this.kid, 'SD-Timestamp': String(ts),
+        'SD-Signature': apiSignature(this.secret, method, target, ts, body) });
+    }
+    const res = await fetch(this.baseUrl + target,
+      { method, headers, body: body.length ? body : undefined });
+    const text = await res.text();
+    const parsed = text ? JSON.parse(text) : {};
+    if (res.status < 200 || res.status > 299) {
+      const retry = res.headers.get('retry-after');
+      throw new ApiError(res.status, parsed.reason ?? '', parsed.detail ?? '',
+                         retry ? Number(retry) : undefined);
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+}
+
+// Signs jobs with one key and adds them to the jobs stream; `client` is a connected
+// node-redis v4 client.
+class RedisProducer {
+  constructor(client, kid, secret, stream = 'sd:jobs') {
+    if (secret.length < 32) throw new TypeError("secret must be the key's raw bytes (32+)");
+    Object.assign(this, { client, kid, secret, stream });
+  }
+
+  entry(job) {
+    const bytes = encodeJob(job);
+    return { v: ENVELOPE_VERSION, kid: this.kid, job: bytes,
+             sig: signJob(this.secret, this.kid, this.stream, bytes) };
+  }
+
+  async send(fields) {
+    const job = newJob(fields);
+    const entryId = await this.client.xAdd(this.stream, '*', this.entry(job));
+    return { entryId, jobId: job.id };
+  }
+}
+
+// Entries of an outcome or receipt stream: [{ id, fields }].
+async function readStream(client, stream, count = 1000) {
+  const entries = await client.xRange(stream, '-', '+', { COUNT: count });
+  return entries.map((e) => ({ id: e.id, fields: e.message }));
+}
+
+module.exports = { ENVELOPE_VERSION, newJob, encodeJob, signingInput, signJob, apiStringToSign,
+                   apiSignature, ApiError, ApiClient, RedisProducer, readStream };
