@@ -154,6 +154,22 @@ nlohmann::json KeyJson(const KeyRecord& r, int64_t now) {
   };
 }
 
+// --auth and --allow-ips: how and from where the HTTPS API accepts the key (docs/api.md).
+void ParseApiScopes(Args& args, KeyScopes* s) {
+  if (args.Has("auth")) {
+    auto a = ParseApiAuth(args.Get("auth"));
+    if (!a) throw UsageError{"--auth is hmac, bearer or both"};
+    s->api_auth = *a;
+  }
+  if (!args.Has("allow-ips")) return;
+  for (const std::string& c : SplitList(args.Get("allow-ips"))) {
+    if (!ParseCidr(c)) {
+      throw UsageError{"--allow-ips: '" + LogSafe(c) + "' is not an address or CIDR range"};
+    }
+    s->allow_ips.push_back(c);
+  }
+}
+
 // Parses the scope options into `s`; throws UsageError.
 void ParseScopes(Args& args, KeyScopes* s) {
   if (args.Has("kinds")) {
@@ -202,17 +218,7 @@ void ParseScopes(Args& args, KeyScopes* s) {
       throw UsageError{"--url-policy is any, none or allow:DOMAIN,..."};
     }
   }
-  if (args.Has("auth")) {
-    auto a = ParseApiAuth(args.Get("auth"));
-    if (!a) throw UsageError{"--auth is hmac, bearer or both"};
-    s->api_auth = *a;
-  }
-  if (args.Has("allow-ips")) {
-    for (const std::string& c : SplitList(args.Get("allow-ips"))) {
-      if (!ParseCidr(c)) throw UsageError{"--allow-ips: '" + LogSafe(c) + "' is not an address or CIDR range"};
-      s->allow_ips.push_back(c);
-    }
-  }
+  ParseApiScopes(args, s);
   if (args.Has("otp-template")) {
     s->otp_template = args.Get("otp-template");
     auto t = OtpTemplate::Compile(s->otp_template);

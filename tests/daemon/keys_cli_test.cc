@@ -204,6 +204,33 @@ TEST_F(KeysCliTest, CreatePrintsTheSecretOnceWithItsScopes) {
   EXPECT_EQ(Version(), "1");
 }
 
+// The HTTPS API's scopes: how the key authenticates and where from; kept by a rotation.
+TEST_F(KeysCliTest, ApiScopesAreStoredShownAndRotated) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "web", "--auth", "both", "--allow-ips",
+                                      "203.0.113.0/24,2001:db8::/32"}))
+                .status,
+            0);
+  auto snap = Snapshot();
+  ASSERT_TRUE(snap);
+  const RegisteredKey* k = snap->Find("web.v1");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->record.scopes.api_auth, ApiAuth::kBoth);
+  EXPECT_EQ(k->record.scopes.allow_ips,
+            (std::vector<std::string>{"203.0.113.0/24", "2001:db8::/32"}));
+  const auto shown = nlohmann::json::parse(Run(With(Base("show"), {"--id", "web.v1", "--json"})).out);
+  EXPECT_EQ(shown["api_auth"], "both");
+  EXPECT_EQ(shown["allow_ips"].size(), 2u);
+  EXPECT_NE(Run(Base("list")).out.find("api_auth=both allow_ips=203.0.113.0/24,2001:db8::/32"),
+            std::string::npos);
+  ASSERT_EQ(Run(With(Base("rotate"), {"--name", "web"})).status, 0);
+  auto after = Snapshot();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->Find("web.v2")->record.scopes.allow_ips, k->record.scopes.allow_ips);
+  EXPECT_EQ(after->Find("web.v2")->record.scopes.api_auth, ApiAuth::kBoth);
+  EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--auth", "none"})).status, 2);
+  EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--allow-ips", "10.0.0.0/33"})).status, 2);
+}
+
 TEST_F(KeysCliTest, RotateMakesTheNextVersionAndEndsTheOldOneAfterTheOverlap) {
   ASSERT_EQ(Run(With(Base("create"), {"--name", "acme", "--kinds", "otp,transactional",
                                       "--countries", "DE", "--otp-template", "{code:6}"}))
