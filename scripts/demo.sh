@@ -3,7 +3,9 @@
 # the SMSC simulator, the HTTP provider simulator (over TLS, with a certificate made here) and
 # smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs and 50 long UCS-2
 # notifications (3 parts each) for the SMPP route, 200 OTPs for the HTTP route (+44, receipts
-# by signed webhook to the daemon's listener) and a handful of bad jobs, waits until every job
+# by signed webhook to the daemon's listener), 20 messages posted to the producers' HTTPS API
+# with curl (a registry key made here, bearer form; one forged request refused 401) and a
+# handful of bad jobs, waits until every job
 # has exactly one outcome and every submitted job a receipt, stops everything, prints a summary
 # with both simulators' final counters (written as they exit), and removes everything it
 # started. Exit 0 only if every job got exactly one outcome, the daemon stopped cleanly, the
@@ -69,6 +71,13 @@ pids+=($http_pid)
 wait_for http-sim test -s "$work/http.port"
 
 "$build/daemon/smsdispatch" keygen --id demo.v1 --out "$work/keys.toml" >/dev/null
+# The key registry (sealed in Redis under a master key made here) holds the API's key.
+openssl rand -hex 32 >"$work/master.key"
+api_key=$("$build/daemon/smsdispatch" keys create --name demo-api --auth both --kinds otp \
+  --redis "127.0.0.1:$redis_port" --master-key-file "$work/master.key")
+api_id=$(sed -n 's/^id: //p' <<<"$api_key")
+api_secret=$(sed -n 's/^secret_hex: //p' <<<"$api_key")
+api_port=$(free_port)
 cat >"$work/smsdispatchd.toml" <<TOML
 [daemon]
 log_level = "info"
@@ -82,6 +91,8 @@ batch = 512
 
 [keys]
 file = "keys.toml"
+registry = "redis"
+master_key_file = "master.key"
 
 [[carrier]]
 name = "sim"
@@ -117,6 +128,11 @@ carriers = ["sim"]
 listen = "127.0.0.1:$listen_port"
 tls_cert_file = "tls.crt"
 tls_key_file = "tls.key"
+
+[api]
+listen = "127.0.0.1:$api_port"
+tls_cert_file = "tls.crt"
+tls_key_file = "tls.key"
 TOML
 
 "$build/daemon/smsdispatchd" --config "$work/smsdispatchd.toml" 2>"$work/smsdispatchd.log" &
@@ -148,6 +164,22 @@ for bad in forged-signature unknown-key expired malformed wrong-stream bad-numbe
     --text "bad job" --corrupt "$bad" >/dev/null
   n_bad=$((n_bad + 2))
 done
+# The producers' HTTPS API: 20 OTPs with curl (TLS, the bearer form the key allows), then one
+# request with a wrong secret, which must be refused and queue nothing.
+n_api=20
+wait_for "the daemon's API" grep -q "ready:" "$work/smsdispatchd.log"
+api_codes=$(for i in $(seq 1 "$n_api"); do
+  curl -sS --cacert "$work/tls.crt" -o /dev/null -w '%{http_code}\n' \
+    -H "Authorization: Bearer $api_id:$api_secret" \
+    -d "{\"to\":\"+49151009$(printf %05d "$i")\",\"from\":\"DEMO\",\"text\":\"Your demo code is 636363\",\"kind\":\"otp\"}" \
+    "https://localhost:$api_port/v1/messages"
+done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+api_forged=$(curl -sS --cacert "$work/tls.crt" -o /dev/null -w '%{http_code}' \
+  -H "Authorization: Bearer $api_id:$(printf '0%.0s' $(seq 64))" \
+  -d '{"to":"+4915100999999","from":"DEMO","text":"forged","kind":"otp"}' \
+  "https://localhost:$api_port/v1/messages")
+echo "demo: HTTPS API: $n_api posts answered (count status):${api_codes%;}; a forged bearer answered $api_forged"
+n_good=$((n_good + n_api))
 total=$((n_good + n_bad))
 echo "demo: enqueued $n_good good and $n_bad bad jobs; waiting for outcomes and receipts"
 
@@ -218,6 +250,10 @@ check "the SMSC accepted ${messages:-no} messages, fewer than $((n_good - n_http
   "$([[ ${messages:-0} -ge $((n_good - n_http)) ]] && echo ok)"
 check "the SMSC sent ${receipts_sent:-no} receipts, fewer than $((n_good - n_http))" \
   "$([[ ${receipts_sent:-0} -ge $((n_good - n_http)) ]] && echo ok)"
+check "the HTTPS API answered$api_codes not $n_api x 202" \
+  "$([[ $api_codes == " $n_api 202;" ]] && echo ok)"
+check "the HTTPS API answered a forged request $api_forged, not 401" \
+  "$([[ $api_forged == 401 ]] && echo ok)"
 check "the HTTP provider accepted ${http_accepted:-no} messages, not $n_http" \
   "$([[ ${http_accepted:-x} == "$n_http" ]] && echo ok)"
 check "the HTTP provider's receipt webhooks: ${hooks_ok:-no} of ${hooks_posted:-?} answered 200" \
