@@ -1,0 +1,164 @@
+// api-load: drives the producers' HTTPS API (docs/api.md) as a producer fleet would: keeps
+// --concurrency requests in flight over keep-alive TLS connections (HTTP/1.1, one request per
+// connection at a time, like Kannel's clients), each message HMAC-signed afresh (or bearer),
+// and reports requests/s, the latency to the answer (p50/p99), the answers by status, and with
+// --daemon-pid the daemon's CPU per request. Runs on the daemon's machine; a warm-up of
+// --warmup requests is not counted.
+#include <uv.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adapters/http/api_auth.h"
+#include "adapters/http/curl_multi.h"
+#include "bench/process/proc_usage.h"
+#include "core/hex.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string url;  // https://localhost:8443
+  std::string ca_file;
+  std::string kid;
+  std::string secret_hex;
+  std::string auth = "hmac";
+  int requests = 20'000;
+  int warmup = 1'000;
+  int concurrency = 64;
+  int daemon_pid = 0;
+};
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Load {
+ public:
+  Load(uv_loop_t* loop, Options o) : loop_(loop), o_(std::move(o)), secret_(*sd::HexDecode(o_.secret_hex)) {
+    sd::http::HttpClientOptions co;
+    co.ca_file = o_.ca_file;
+    co.http2 = false;
+    co.max_host_connections = o_.concurrency;
+    co.max_in_flight = static_cast<size_t>(o_.concurrency);
+    client_ = std::make_unique<sd::http::CurlMulti>(loop_, co);
+  }
+
+  void Run() {
+    for (int i = 0; i < o_.concurrency; ++i) Next();
+    uv_run(loop_, UV_RUN_DEFAULT);
+  }
+
+  nlohmann::json Report() const {
+    std::vector<double> sorted = latencies_ms_;
+    std::sort(sorted.begin(), sorted.end());
+    auto pct = [&](double p) {
+      return sorted.empty() ? 0.0 : sorted[static_cast<size_t>(p * (sorted.size() - 1))];
+    };
+    const double seconds = std::chrono::duration<double>(end_ - start_).count();
+    const double counted = static_cast<double>(sorted.size());
+    nlohmann::json statuses;
+    for (const auto& [s, n] : statuses_) statuses[std::to_string(s)] = n;
+    nlohmann::json j{{"requests", sorted.size()},
+                     {"seconds", seconds},
+                     {"requests_per_s", seconds > 0 ? counted / seconds : 0},
+                     {"p50_ms", pct(0.50)},
+                     {"p99_ms", pct(0.99)},
+                     {"concurrency", o_.concurrency},
+                     {"auth", o_.auth},
+                     {"statuses", statuses}};
+    if (o_.daemon_pid > 0 && counted > 0) {
+      j["daemon_cpu_us_per_request"] = (cpu_end_ - cpu_start_) * 1e6 / counted;
+    }
+    return j;
+  }
+
+ private:
+  void Next() {
+    if (sent_ >= o_.warmup + o_.requests) return;
+    const int n = sent_++;
+    if (n == o_.warmup) {
+      start_ = Clock::now();
+      if (o_.daemon_pid > 0) cpu_start_ = sd::process::CpuSeconds(o_.daemon_pid);
+    }
+    char to[32];
+    std::snprintf(to, sizeof to, "+49151%08d", n % 100'000'000);
+    sd::http::HttpRequest r;
+    r.url = o_.url + "/v1/messages";
+    r.body = nlohmann::json{{"to", to}, {"from", "BENCH"}, {"text", "Your code is 123456"},
+                            {"kind", "otp"}}
+                 .dump();
+    r.headers = {{"Content-Type", "application/json"}};
+    if (o_.auth == "bearer") {
+      r.headers.emplace_back("Authorization", "Bearer " + o_.kid + ":" + o_.secret_hex);
+    } else {
+      const int64_t ts = WallMs();
+      r.headers.emplace_back("SD-Key-Id", o_.kid);
+      r.headers.emplace_back("SD-Timestamp", std::to_string(ts));
+      r.headers.emplace_back("SD-Signature",
+                             sd::http::ApiSignature(secret_, "POST", "/v1/messages", ts, r.body));
+    }
+    const auto began = Clock::now();
+    const bool counted = n >= o_.warmup;
+    client_->Send(std::move(r), [this, began, counted](sd::http::HttpResponse res) {
+      if (counted) {
+        latencies_ms_.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - began).count());
+        ++statuses_[res.error == sd::http::TransportError::kNone ? static_cast<int>(res.status)
+                                                                  : 0];
+      }
+      if (++done_ == o_.warmup + o_.requests) {
+        end_ = Clock::now();
+        if (o_.daemon_pid > 0) cpu_end_ = sd::process::CpuSeconds(o_.daemon_pid);
+        client_->Close([] {});
+        return;
+      }
+      Next();
+    });
+  }
+
+  uv_loop_t* loop_;
+  Options o_;
+  std::string secret_;
+  std::unique_ptr<sd::http::CurlMulti> client_;
+  int sent_ = 0;
+  int done_ = 0;
+  Clock::time_point start_, end_;
+  double cpu_start_ = 0, cpu_end_ = 0;
+  std::vector<double> latencies_ms_;
+  std::map<int, long> statuses_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"api-load: load on the producers' HTTPS API (docs/api.md)"};
+  app.add_option("--url", o.url, "https://host:port of [api]")->required();
+  app.add_option("--ca", o.ca_file, "CA file for the API's certificate");
+  app.add_option("--kid", o.kid, "key id")->required();
+  app.add_option("--secret", o.secret_hex, "the key's secret, hex")->required();
+  app.add_option("--auth", o.auth, "hmac (default) or bearer")->check(CLI::IsMember({"hmac", "bearer"}));
+  app.add_option("--requests", o.requests, "requests counted (default 20000)")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", o.warmup, "requests before counting (default 1000)");
+  app.add_option("--concurrency", o.concurrency, "requests in flight (default 64)")->check(CLI::PositiveNumber);
+  app.add_option("--daemon-pid", o.daemon_pid, "the daemon's pid, for CPU per request");
+  CLI11_PARSE(app, argc, argv);
+  if (!sd::HexDecode(o.secret_hex)) {
+    std::fprintf(stderr, "api-load: --secret must be hex\n");
+    return 2;
+  }
+  Load load(uv_default_loop(), o);
+  load.Run();
+  std::printf("%s\n", load.Report().dump().c_str());
+  return 0;
+}
