@@ -23,10 +23,21 @@
 #include "core/log_safe.h"
 #include "core/url_extract.h"
 #include "daemon/cli/args.h"
+#include "daemon/cli/key_incident.h"
 #include "daemon/cli/keys_options.h"
 #include "daemon/cli/redis_client.h"
 
 namespace sd::cli {
+
+std::string FormatTime(int64_t ms) {
+  if (ms == 0) return "-";
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 namespace {
 
 constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
@@ -88,15 +99,6 @@ std::optional<int64_t> ParseTimeMs(const std::string& s, int64_t now) {
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
-std::string FormatTime(int64_t ms) {
-  if (ms == 0) return "-";
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string Join(const std::vector<std::string>& v, const char* empty) {
   if (v.empty()) return empty;
@@ -454,7 +456,7 @@ class KeysCommand {
     if (it->second.revoked) {
       printf("%s was already revoked at %s\n", id.c_str(),
              FormatTime(it->second.revoked_at_ms).c_str());
-      return kExitOk;
+      return Incident(id);
     }
     KeyRecord r = it->second;
     r.revoked = true;
@@ -464,7 +466,23 @@ class KeysCommand {
     const auto v = Write({{id, reg->sealed.at(id), *sealed}});
     if (!v) return kExitFailure;
     printf("%s revoked (registry version %llu)\n", id.c_str(), static_cast<unsigned long long>(*v));
-    return kExitOk;
+    return Incident(id);
+  }
+
+  // --incident: what the key did in the last --hours (key_incident.h), after the revocation.
+  int Incident(const std::string& id) {
+    if (!args_.Has("incident")) return kExitOk;
+    const auto hours = args_.Int("hours", 24, 1, 24 * 90);
+    if (!hours) return UsageOr(true, args_.error());
+    const std::string prefix = args_.Get("prefix", "sd:");
+    IncidentQuery q;
+    q.key_id = id;
+    q.since_ms = NowMs() - *hours * 3'600'000;
+    q.jobs_stream = prefix + "jobs";
+    q.outcomes_stream = prefix + "outcomes";
+    q.audit_stream = prefix + "audit";
+    q.json = args_.Has("json");
+    return PrintIncident(*client_, q) ? kExitOk : kExitFailure;
   }
 
   int ReportProblems(const Registry& reg) {

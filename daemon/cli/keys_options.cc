@@ -13,7 +13,9 @@ const char* const kKeysSynopsis =
     "  rotate  --name NAME [--overlap 24h]\n"
     "          makes the next version with the same scopes and prints its secret once; the\n"
     "          previous version stays valid for the overlap, then expires\n"
-    "  revoke  --id NAME.vN      revokes one version at once, on every daemon within 1 s\n"
+    "  revoke  --id NAME.vN [--incident [--hours 24] [--json]]\n"
+    "          revokes one version at once, on every daemon within 1 s; --incident then\n"
+    "          reports what it did (docs/keys.md, \"When a key leaks\")\n"
     "  list    [--json]          every key: id, validity, state, scopes (never secrets)\n"
     "  show    --id NAME.vN [--json]\n"
     "Times T: milliseconds since the epoch, YYYY-MM-DDTHH:MM:SSZ, or now, now+24h, now-1h.\n"
@@ -57,6 +59,11 @@ std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
     o.push_back({"overlap", "DURATION", "how long the previous version stays valid (24h)"});
   } else if (sub == "revoke") {
     o.push_back({"id", "NAME.vN", "the version to revoke"});
+    o.push_back({"incident", "",
+                 "then report what the key did: jobs by outcome, countries, prefixes, senders, "
+                 "refused attempts and their addresses (streams of --prefix)"});
+    o.push_back({"hours", "N", "with --incident: the last N hours (default 24)"});
+    o.push_back({"json", "", "with --incident: the report as one JSON object"});
   } else if (sub == "show") {
     o.push_back({"id", "NAME.vN", "the version to show"});
     o.push_back({"json", "", "one JSON object"});

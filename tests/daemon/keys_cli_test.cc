@@ -16,6 +16,7 @@
 #include "adapters/crypto/random.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_reply.h"
+#include "core/envelope.h"
 #include "core/hex.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
@@ -270,6 +271,61 @@ TEST_F(KeysCliTest, RotateMakesTheNextVersionAndEndsTheOldOneAfterTheOverlap) {
   EXPECT_NE(snap3->Find("acme.v3"), nullptr);
 
   EXPECT_EQ(Run(With(Base("rotate"), {"--name", "nobody"})).status, 1);
+}
+
+// keys revoke --incident: what the key did, from the outcome, job and audit streams: only its
+// own entries, within the window.
+TEST_F(KeysCliTest, RevokeWithIncidentReportsWhatTheKeyDid) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "leaky"})).status, 0);
+  auto add_job = [&](const std::string& kid, const std::string& to, const std::string& from,
+                     const std::string& status, const std::string& reason) {
+    Job job;
+    job.id = "j-" + to.substr(1);
+    job.created_ms = NowMs();
+    job.expires_ms = job.created_ms + 60'000;
+    job.destination = to;
+    job.sender = from;
+    job.text = "hi";
+    job.kind = JobKind::kOtp;
+    auto entry = redis_.Command({"XADD", "sd:jobs", "*", "v", "sd1", "kid", kid, "job",
+                                 EncodeJob(job), "sig", std::string(64, '0')});
+    ASSERT_TRUE(entry);
+    const std::string id(entry->str, entry->len);
+    ASSERT_TRUE(redis_.Command({"XADD", "sd:outcomes", "*", "entry", id, "job", job.id, "kid", kid,
+                                "status", status, "reason", reason}));
+  };
+  add_job("leaky.v1", "+4915112345678", "ACME", "submitted", "");
+  add_job("leaky.v1", "+4915112345679", "ACME", "submitted", "");
+  add_job("leaky.v1", "+447712345678", "SPAM", "rejected", "premium_number");
+  add_job("other.v1", "+33612345678", "ACME", "submitted", "");
+  for (const char* addr : {"203.0.113.9", "203.0.113.9", "2001:db8::7"}) {
+    ASSERT_TRUE(redis_.Command({"XADD", "sd:audit", "*", "reason", "ip_not_allowed", "kid",
+                                "leaky.v1", "detail",
+                                std::string("https api from ") + addr + ": not allowed"}));
+  }
+  ASSERT_TRUE(redis_.Command({"XADD", "sd:audit", "*", "reason", "bad_signature", "kid",
+                              "other.v1", "detail", "x"}));
+  CliResult r = Run(With(Base("revoke"), {"--id", "leaky.v1", "--incident", "--json"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string report = r.out.substr(r.out.find('{'));
+  const auto j = nlohmann::json::parse(report);
+  EXPECT_EQ(j["jobs"], 3) << r.err;
+  EXPECT_EQ(j["outcomes"], nlohmann::json::parse(
+                               R"([["submitted",2],["rejected:premium_number",1]])"));
+  EXPECT_EQ(j["countries"], nlohmann::json::parse(R"([["DE",2],["GB",1]])"));
+  EXPECT_EQ(j["prefixes"], nlohmann::json::parse(R"([["+4915",2],["+4477",1]])"));
+  EXPECT_EQ(j["senders"], nlohmann::json::parse(R"([["ACME",2],["SPAM",1]])"));
+  EXPECT_EQ(j["refused"], 3);
+  EXPECT_EQ(j["refused_from"], nlohmann::json::parse(R"([["203.0.113.9",2],["2001:db8::7",1]])"));
+  EXPECT_NE(r.out.find("leaky.v1 revoked"), std::string::npos);
+  // The text form, and again for a key already revoked.
+  CliResult t = Run(With(Base("revoke"), {"--id", "leaky.v1", "--incident"}));
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("already revoked"), std::string::npos);
+  EXPECT_NE(t.out.find("countries: DE 2, GB 1"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("refused from: 203.0.113.9 2, 2001:db8::7 1"), std::string::npos) << t.out;
+  EXPECT_EQ(Run(With(Base("revoke"), {"--id", "leaky.v1", "--incident", "--hours", "0"})).status,
+            2);
 }
 
 TEST_F(KeysCliTest, RevokeBumpsTheVersionAndPublishesIt) {
