@@ -19,7 +19,8 @@ struct ApiEndpoint::Caller {
   std::shared_ptr<const PolicySnapshot> policy;
   const RegisteredKey* key = nullptr;
   std::string address;       // the client's, after trusted proxies
-  std::string replay_token;  // the HMAC signature; empty for bearer
+  std::string replay_token;  // the HMAC signature's first 128 bits; empty for bearer
+  int64_t signed_at_ms = 0;  // sd-timestamp
   int64_t now_ms = 0;
 };
 
@@ -120,7 +121,9 @@ bool ApiEndpoint::Authenticate(const HttpServerRequest& request,
                   creds.key_id);
   }
   c->key = *key;
-  c->replay_token = creds.signature_hex;
+  // 128 bits of the signature name it in the replay record: a collision needs 2^64 requests.
+  c->replay_token = creds.signature_hex.substr(0, 32);
+  c->signed_at_ms = creds.timestamp_ms;
   return true;
 }
 
@@ -160,7 +163,10 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   o.ok = true;
   o.job_id = job.id;
   o.job = ApiJob{key.id, std::move(entry.job), std::move(entry.sig), job.id, job.created_ms,
-                 std::max<int64_t>(job.expires_ms - c.now_ms, 0) + options_.status_retention_ms};
+                 options_.status_retention_ms == 0
+                     ? 0
+                     : std::max<int64_t>(job.expires_ms - c.now_ms, 0) +
+                           options_.status_retention_ms};
   return o;
 }
 
@@ -228,7 +234,10 @@ void ApiEndpoint::Submit(const HttpServerRequest& request, const Caller& caller,
   if (!idem.empty()) w.idempotency_key = Sha256Hex(idem);
   w.body_hash = Sha256Hex(request.body);
   w.replay_token = caller.replay_token;
-  w.replay_ttl_ms = 2 * options_.signature_window_ms;
+  // The signature is refused anyway once its timestamp leaves the window: the record need not
+  // outlive that (a second of margin for the clocks of several daemons).
+  w.replay_ttl_ms = std::max<int64_t>(
+      caller.signed_at_ms + options_.signature_window_ms - caller.now_ms + 1'000, 1'000);
   nlohmann::json body;
   int status = 202;
   int64_t retry_after_s = 0;

@@ -43,7 +43,8 @@ struct ApiEndpointOptions {
   size_t max_batch = 100;
   int64_t ack_timeout_ms = 10'000;
   std::vector<Cidr> trusted_proxies;  // whose X-Forwarded-For is believed
-  int64_t status_retention_ms = 86'400'000;  // a job's status record outlives its expiry by this
+  // A job's status record (GET /v1/messages/<id>) outlives its expiry by this; 0 = no records.
+  int64_t status_retention_ms = 3'600'000;
 };
 
 struct ApiEndpointCounters {

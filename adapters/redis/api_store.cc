@@ -43,7 +43,7 @@ void ApiStore::Write(ApiWrite w, std::function<void(ApiWriteResult)> done) {
     argv->push_back(std::move(j.job));
     argv->push_back(std::move(j.sig));
     argv->push_back(std::to_string(j.created_ms));
-    argv->push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 1)));
+    argv->push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 0)));  // 0: no record
   }
   Send(std::move(argv), false, std::move(done));
 }

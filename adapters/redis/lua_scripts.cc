@@ -362,9 +362,11 @@ for i = 8, #ARGV, 5 do
   local id = redis.call('XADD', KEYS[1], '*', 'v', 'sd1', 'kid', ARGV[i], 'job', ARGV[i + 1],
                         'sig', ARGV[i + 2])
   out[#out + 1] = id
-  redis.call('HSET', KEYS[j], 'fam', ARGV[7], 'kid', ARGV[i], 'entry', id, 'created', ARGV[i + 3],
-             'status', 'queued')
-  redis.call('PEXPIRE', KEYS[j], ARGV[i + 4])
+  if ARGV[i + 4] ~= '0' then
+    redis.call('HSET', KEYS[j], 'fam', ARGV[7], 'kid', ARGV[i], 'entry', id, 'created',
+               ARGV[i + 3], 'status', 'queued')
+    redis.call('PEXPIRE', KEYS[j], ARGV[i + 4])
+  end
   j = j + 1
 end
 if ARGV[1] == '1' then redis.call('SET', KEYS[2], ARGV[3] .. ARGV[4], 'PX', ARGV[5]) end

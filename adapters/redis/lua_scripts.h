@@ -77,7 +77,7 @@ const std::vector<const LuaScript*>& AllScripts();
 // KEYS: jobs stream, idempotency record, replay record, then each job's status record.
 // ARGV: idempotency key ("0" none, "1" look up and record, "2" look up only), has replay
 //       token, body hash (64 hex), response, idempotency ttl ms, replay ttl ms, key family,
-//       then per job: kid, job, sig, created ms, status record ttl ms.
+//       then per job: kid, job, sig, created ms, status record ttl ms (0: no record).
 // Returns {1, stored} when the idempotency record exists (stored = its body hash followed by
 // the first answer), {2} when the replay record exists, else {0, entry ids...}.
 extern const LuaScript kApiSubmitScript;

@@ -171,6 +171,7 @@ struct Config {
     int64_t signature_window_ms = 300'000;
     int64_t default_validity_s = 3'600;
     size_t max_batch = 100;
+    int64_t status_retention_ms = 3'600'000;  // status records past the job's expiry; 0 = none
     std::vector<Cidr> trusted_proxies;
   } api;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by

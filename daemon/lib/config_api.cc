@@ -23,6 +23,7 @@ void LoadApi(const toml::table& root, const std::filesystem::path& base, Problem
   a.signature_window_ms = s.Int("signature_window_s", 300, 5, 3'600) * 1000;
   a.default_validity_s = s.Int("default_validity_s", 3'600, 1, 30 * 86'400);
   a.max_batch = static_cast<size_t>(s.Int("max_batch", 100, 1, 1'000));
+  a.status_retention_ms = s.Int("status_retention_s", 3'600, 0, 7 * 86'400) * 1000;
   for (const std::string& proxy : s.StrList("trusted_proxies", 64)) {
     auto cidr = ParseCidr(proxy);
     if (!cidr) {

@@ -75,6 +75,7 @@ void Daemon::BuildApi() {
   o.max_batch = config_.api.max_batch;
   o.ack_timeout_ms = config_.api.ack_timeout_ms;
   o.trusted_proxies = config_.api.trusted_proxies;
+  o.status_retention_ms = config_.api.status_retention_ms;
   api_ = std::make_unique<http::ApiEndpoint>(loop_, config_.api.server, std::move(o),
                                              dispatcher_->policy(), mac_, clock_,
                                              api_store_.get());

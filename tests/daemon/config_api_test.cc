@@ -45,7 +45,7 @@ TEST_F(ApiConfigTest, PlainOnLoopbackWithEveryKey) {
   auto r = Load(
       "[api]\nlisten = \"127.0.0.1:8080\"\nplain = true\nmax_batch = 50\nsignature_window_s = 60\n"
       "default_validity_s = 600\nack_timeout_ms = 2000\ntrusted_proxies = [\"10.0.0.0/8\", "
-      "\"::1\"]\nmax_body_bytes = 131072\n");
+      "\"::1\"]\nmax_body_bytes = 131072\nstatus_retention_s = 0\n");
   ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
   const Config& c = std::get<Config>(r);
   EXPECT_TRUE(c.api.enabled);
@@ -59,6 +59,7 @@ TEST_F(ApiConfigTest, PlainOnLoopbackWithEveryKey) {
   EXPECT_EQ(c.api.ack_timeout_ms, 2000);
   EXPECT_EQ(c.api.trusted_proxies.size(), 2u);
   EXPECT_EQ(c.api.server.max_body_bytes, 131072u);
+  EXPECT_EQ(c.api.status_retention_ms, 0);
   auto defaults = Load("[api]\nlisten = \"[::1]:8080\"\nplain = true\n");
   ASSERT_TRUE(std::holds_alternative<Config>(defaults));
   EXPECT_EQ(std::get<Config>(defaults).api.server.max_body_bytes, 256u * 1024);

@@ -254,7 +254,7 @@ TEST_F(ApiEndToEnd, EveryAuthenticationFailureHasItsStatusAndReasonAndQueuesNoth
 }
 
 TEST_F(ApiEndToEnd, BatchesAnswerPerItemAndPolicyRefusalsQueueNothing) {
-  Boot(false, "max_batch = 3\n");
+  Boot(false, "max_batch = 3\nstatus_retention_s = 0\n");
   const Key acme = MakeKey("acme", {"--kinds", "transactional"});
   Start();
   const std::string batch =
@@ -271,6 +271,10 @@ TEST_F(ApiEndToEnd, BatchesAnswerPerItemAndPolicyRefusalsQueueNothing) {
   EXPECT_EQ(b["results"][1]["reason"], "invalid_number");
   EXPECT_EQ(b["results"][2]["status"], 403);
   EXPECT_EQ(b["results"][2]["reason"], "kind_not_allowed");
+  // status_retention_s = 0: no status records, so no GET either.
+  const auto get = Py(acme, {"--method", "GET", "--path",
+                             "/v1/messages/" + b["results"][0]["id"].get<std::string>()});
+  EXPECT_EQ(get.at(0)["status"], 404);
   const std::string four = json{{"messages", json::array({json::object(), json::object(),
                                                           json::object(), json::object()})}}
                                .dump();
