@@ -182,6 +182,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
+  if (registered != nullptr && registered->record.test_mode) return std::nullopt;
   if (limits == LimitMode::kPeek) {
     return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
   }
@@ -225,7 +226,8 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
       return reject(*std::move(e));
     }
   }
-  d.result = Admitted{std::move(job).value(), std::move(text).value(), route};
+  d.result = Admitted{std::move(job).value(), std::move(text).value(), route,
+                      registered != nullptr && registered->record.test_mode};
   return d;
 }
 

@@ -18,7 +18,8 @@
 //  10. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
 //                  has routes; the first of them is the carrier the carrier limits charge
 //  11. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
-//                  refused by any earlier stage consumes no rate budget.
+//                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
+//                  kept out of the (live) limits.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,8 @@ struct Admitted {
   EncodedText text;
   // The carriers to try, in order (empty without a route stage: the dispatcher's only one).
   RouteChoice route;
+  // Signed with a test key: the dispatcher sends it to the built-in test carrier only.
+  bool test_mode = false;
 };
 
 struct Decision {

@@ -174,6 +174,10 @@ std::optional<std::string> ValidateKeyRecord(const KeyRecord& r) {
            std::to_string(r.id.size()) + "-byte id";
   }
   const std::string who = "key '" + r.id + "': ";
+  if ((ParseKeyId(r.id)->name.rfind("test-", 0) == 0) != r.test_mode) {
+    return who + (r.test_mode ? "a test key's name must start with test-"
+                              : "only test keys' names start with test-");
+  }
   if (r.secret.size() < KeyRecordLimits::kMinSecretBytes ||
       r.secret.size() > KeyRecordLimits::kMaxSecretBytes) {
     return who + "secret must be 32 to 64 bytes";
@@ -231,8 +235,8 @@ std::string EncodeKeyRecord(const KeyRecord& r) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
   const KeyScopes& s = r.scopes;
-  const bool api = s.api_auth != ApiAuth::kHmac || !s.allow_ips.empty();
-  pk.pack_map(api ? 19 : 17);
+  const bool api = s.api_auth != ApiAuth::kHmac || !s.allow_ips.empty() || r.test_mode;
+  pk.pack_map(api ? 20 : 17);
   pk.pack(std::string_view("fmt"));
   pk.pack(api ? kRecordFormatApi : kRecordFormat);
   pk.pack(std::string_view("id"));
@@ -273,6 +277,8 @@ std::string EncodeKeyRecord(const KeyRecord& r) {
     pk.pack(ApiAuthName(s.api_auth));
     pk.pack(std::string_view("allow_ips"));
     pk.pack(s.allow_ips);
+    pk.pack(std::string_view("mode"));
+    pk.pack(std::string_view(r.test_mode ? "test" : "live"));
   }
   return std::string(buf.data(), buf.size());
 }
@@ -426,13 +432,21 @@ std::optional<Error> DecodeScopeField(std::string_view key, const msgpack::objec
   return std::nullopt;
 }
 
+std::optional<Error> DecodeMode(const msgpack::object& v, KeyRecord* r) {
+  auto x = StrField(v, "mode", 8);
+  if (!x) return x.error();
+  if (*x != "test" && *x != "live") return Bad("key record: mode must be live or test");
+  r->test_mode = *x == "test";
+  return std::nullopt;
+}
+
 constexpr std::string_view kFields[] = {
     "fmt",        "id",          "secret",       "created", "nbf",       "naf",
     "revoked",    "revoked_at",  "kinds",        "senders", "countries", "max_segments",
     "url_policy", "url_domains", "otp_template", "rate",    "burst",     "auth",
-    "allow_ips"};
+    "allow_ips",  "mode"};
 constexpr size_t kFieldCount = std::size(kFields);
-constexpr size_t kFormat1Fields = 17;  // "auth" and "allow_ips" are format 2's
+constexpr size_t kFormat1Fields = 17;  // "auth", "allow_ips" and "mode" are format 2's
 constexpr size_t kFirstScopeField = 8;  // "kinds": the fields before it are DecodeIdentityField's
 
 }  // namespace
@@ -457,8 +471,9 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
     }
     if (seen & (1u << idx)) return Bad("key record: duplicate field '" + std::string(key) + "'");
     seen |= 1u << idx;
-    std::optional<Error> e = idx < kFirstScopeField ? DecodeIdentityField(key, v, &r, &fmt)
-                                                    : DecodeScopeField(key, v, &r.scopes);
+    std::optional<Error> e = key == "mode"                ? DecodeMode(v, &r)
+                             : idx < kFirstScopeField ? DecodeIdentityField(key, v, &r, &fmt)
+                                                      : DecodeScopeField(key, v, &r.scopes);
     if (e) return *std::move(e);
   }
   const size_t fields = fmt == kRecordFormatApi ? kFieldCount : kFormat1Fields;

@@ -112,6 +112,10 @@ struct KeyRecord {
   int64_t not_after_ms = 0;   // valid until (exclusive); 0 = no end
   bool revoked = false;       // revoked keys never come back: a new version is made instead
   int64_t revoked_at_ms = 0;
+  // A test key (docs/keys.md, "Test keys"): its jobs go through every check and then to the
+  // built-in test carrier, never to a carrier of the config. Its name starts with "test-",
+  // and only a test key's does, so the id shows the mode.
+  bool test_mode = false;
   KeyScopes scopes;
 };
 
@@ -121,8 +125,8 @@ struct KeyRecord {
 
 // msgpack map (docs/keys.md, "Record format"). Decoding is strict: unknown or duplicate
 // fields, wrong types and out-of-limit sizes are errors, and the result is validated.
-// Format 1 has no API fields; a record is written as format 2 (with `auth` and `allow_ips`)
-// only when it uses one of them, so keys without API scopes stay readable by daemons that
+// Format 1 has no API fields; a record is written as format 2 (with `auth`, `allow_ips` and
+// `mode`) only when it uses one of them, so keys without API scopes stay readable by daemons that
 // know format 1 only.
 std::string EncodeKeyRecord(const KeyRecord& r);
 Result<KeyRecord> DecodeKeyRecord(std::string_view bytes);

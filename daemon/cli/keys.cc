@@ -24,6 +24,7 @@
 #include "core/url_extract.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/key_incident.h"
+#include "daemon/cli/key_scopes.h"
 #include "daemon/cli/keys_options.h"
 #include "daemon/cli/redis_client.h"
 
@@ -44,9 +45,6 @@ constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
 // 32 bytes = 256 bits, the strength of HMAC-SHA256.
 constexpr size_t kSecretBytes = 32;
 
-struct UsageError {
-  std::string message;
-};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,21 +52,6 @@ int64_t NowMs() {
       .count();
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t comma = s.find(',', start);
-    const size_t end = comma == std::string::npos ? s.size() : comma;
-    std::string item = s.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 std::optional<int64_t> ParseDurationMs(const std::string& s) {
   size_t digits = 0;
@@ -153,95 +136,11 @@ nlohmann::json KeyJson(const KeyRecord& r, int64_t now) {
       {"burst", s.burst},
       {"api_auth", ApiAuthName(s.api_auth)},
       {"allow_ips", s.allow_ips},
+      {"mode", r.test_mode ? "test" : "live"},
   };
 }
 
-// --auth and --allow-ips: how and from where the HTTPS API accepts the key (docs/api.md).
-void ParseApiScopes(Args& args, KeyScopes* s) {
-  if (args.Has("auth")) {
-    auto a = ParseApiAuth(args.Get("auth"));
-    if (!a) throw UsageError{"--auth is hmac, bearer or both"};
-    s->api_auth = *a;
-  }
-  if (!args.Has("allow-ips")) return;
-  for (const std::string& c : SplitList(args.Get("allow-ips"))) {
-    if (!ParseCidr(c)) {
-      throw UsageError{"--allow-ips: '" + LogSafe(c) + "' is not an address or CIDR range"};
-    }
-    s->allow_ips.push_back(c);
-  }
-}
 
-// Parses the scope options into `s`; throws UsageError.
-void ParseScopes(Args& args, KeyScopes* s) {
-  if (args.Has("kinds")) {
-    s->kinds = 0;
-    for (const std::string& k : SplitList(args.Get("kinds"))) {
-      if (k == "otp")
-        s->kinds |= KindBit(JobKind::kOtp);
-      else if (k == "transactional")
-        s->kinds |= KindBit(JobKind::kTransactional);
-      else if (k == "marketing")
-        s->kinds |= KindBit(JobKind::kMarketing);
-      else
-        throw UsageError{"--kinds takes otp, transactional, marketing; not '" + k + "'"};
-    }
-    if (s->kinds == 0) throw UsageError{"--kinds names no kind"};
-  }
-  if (args.Has("senders")) s->senders = SplitList(args.Get("senders"));
-  if (args.Has("countries")) {
-    for (std::string c : SplitList(args.Get("countries"))) {
-      for (char& ch : c) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
-      s->countries.push_back(c);
-    }
-  }
-  if (args.Has("max-segments")) {
-    const auto n = args.Int("max-segments", 0, 1, KeyRecordLimits::kMaxSegments);
-    if (!n) throw UsageError{args.error()};
-    s->max_segments = static_cast<int>(*n);
-  }
-  if (args.Has("url-policy")) {
-    const std::string p = args.Get("url-policy");
-    if (p == "any") {
-      s->url_policy = UrlPolicy::kAny;
-    } else if (p == "none") {
-      s->url_policy = UrlPolicy::kNone;
-    } else if (p.rfind("allow:", 0) == 0) {
-      s->url_policy = UrlPolicy::kAllowlist;
-      // Written as a person would ("Example.COM", "пример.рф"), stored as jobs' hosts are
-      // compared: canonical ASCII (UTS #46).
-      for (const std::string& d : SplitList(p.substr(6))) {
-        std::string canonical = CanonicalDomain(d, *IcuDomainNames::Shared());
-        if (canonical.empty())
-          throw UsageError{"--url-policy: '" + LogSafe(d) + "' is not a domain"};
-        s->url_domains.push_back(std::move(canonical));
-      }
-    } else {
-      throw UsageError{"--url-policy is any, none or allow:DOMAIN,..."};
-    }
-  }
-  ParseApiScopes(args, s);
-  if (args.Has("otp-template")) {
-    s->otp_template = args.Get("otp-template");
-    auto t = OtpTemplate::Compile(s->otp_template);
-    if (!t) throw UsageError{"--otp-template: " + t.error().detail};
-  }
-  if (args.Has("rate")) {
-    std::string r = args.Get("rate");
-    if (r.size() > 2 && r.substr(r.size() - 2) == "/s") r.resize(r.size() - 2);
-    const auto n = ParseInt(r);
-    if (!n || *n < 1 || *n > 1'000'000)
-      throw UsageError{"--rate is N or N/s with N in [1, 1000000]"};
-    s->rate_per_s = static_cast<uint32_t>(*n);
-    s->burst = s->rate_per_s;
-  }
-  if (args.Has("burst")) {
-    if (!args.Has("rate")) throw UsageError{"--burst needs --rate"};
-    const auto n = args.Int("burst", 0, 1, 10'000'000);
-    if (!n) throw UsageError{args.error()};
-    s->burst = static_cast<uint32_t>(*n);
-  }
-}
 
 // The registry as the CLI sees it: opened records and what each field held (for the
 // update script's expectations).
@@ -371,11 +270,18 @@ class KeysCommand {
   }
 
   int Create() {
-    const std::string name = args_.Get("name");
+    std::string name = args_.Get("name");
+    const std::string mode = args_.Get("mode", "live");
+    if (mode != "live" && mode != "test") return UsageOr(true, "--mode is live or test");
+    // The id shows the mode: test keys' names, and only theirs, start with test-.
+    const bool prefixed = name.rfind("test-", 0) == 0;
+    if (mode == "test" && !prefixed) name = "test-" + name;
+    if (mode == "live" && prefixed) return UsageOr(true, "names starting test- are test keys'");
     if (!ValidKeyName(name)) return UsageOr(true, "--name must be 1-56 of A-Z a-z 0-9 _ -");
     const int64_t now = NowMs();
     KeyRecord r;
     r.id = KeyId{name, 1}.ToString();
+    r.test_mode = mode == "test";
     r.created_ms = now;
     r.not_before_ms = now;
     try {
@@ -425,6 +331,7 @@ class KeysCommand {
     next.created_ms = now;
     next.not_before_ms = now;
     next.scopes = old.scopes;
+    next.test_mode = old.test_mode;  // a rotation never turns a test key live
     next.secret = RandomBytes(kSecretBytes);
     std::vector<redis::KeyRecordWrite> writes;
     const auto next_sealed = Seal(next);
@@ -518,7 +425,7 @@ class KeysCommand {
       const KeyScopes& s = r->scopes;
       printf(
           "%-28s %-14s %-20s %-20s kinds=%s senders=%s countries=%s max_segments=%d url=%s%s%s"
-          " api_auth=%s allow_ips=%s\n",
+          " api_auth=%s allow_ips=%s mode=%s\n",
           r->id.c_str(), State(*r, now).c_str(), FormatTime(r->not_before_ms).c_str(),
           FormatTime(r->not_after_ms).c_str(), KindsText(s.kinds).c_str(),
           Join(s.senders, "any").c_str(), Join(s.countries, "any").c_str(), s.max_segments,
@@ -527,7 +434,8 @@ class KeysCommand {
               ? ""
               : (" rate=" + std::to_string(s.rate_per_s) + "/s burst=" + std::to_string(s.burst))
                     .c_str(),
-          std::string(ApiAuthName(s.api_auth)).c_str(), Join(s.allow_ips, "any").c_str());
+          std::string(ApiAuthName(s.api_auth)).c_str(), Join(s.allow_ips, "any").c_str(),
+          r->test_mode ? "test" : "live");
     }
     return ReportProblems(*reg);
   }

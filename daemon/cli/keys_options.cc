@@ -52,6 +52,9 @@ std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
                  "addresses the HTTPS API accepts the key from, e.g. 203.0.113.0/24,2001:db8::/32 "
                  "(default any)",
                  scopes});
+    o.push_back({"mode", "M",
+                 "live (default) or test: a test key's jobs run every check and go to the built-in "
+                 "test carrier, never to a real one; its name gets the prefix test-"});
     o.push_back({"not-before", "T", "valid from T (default now)"});
     o.push_back({"not-after", "T", "valid until T (default no end)"});
   } else if (sub == "rotate") {

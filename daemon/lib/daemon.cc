@@ -114,7 +114,11 @@ void Daemon::BuildCarriers() {
       ++k;
     }
   }
+  // Last, after the config's carriers: no route names it; test keys' jobs go only there.
+  test_carrier_ = std::make_unique<testmode::TestCarrier>(loop_);
+  dispatch_carriers.push_back(DispatchCarrier{test_carrier_.get(), [] { return true; }, 0});
   DispatcherOptions o;
+  o.test_carrier = static_cast<int>(dispatch_carriers.size()) - 1;
   o.decision.stream = config_.redis.jobs_stream;
   o.decision.max_future_skew_ms = config_.policy.max_future_skew_s * 1000;
   o.decision.max_validity_ms = config_.policy.max_validity_s * 1000;
@@ -334,16 +338,13 @@ void Daemon::CloseListener() {
 // Every carrier unbinds at once (each bounded by its own unbind wait), then the store closes,
 // then the handles.
 void Daemon::CloseCarriers() {
-  if (carriers_.empty() && http_carriers_.empty()) {
-    CloseStore();
-    return;
-  }
-  auto left = std::make_shared<size_t>(carriers_.size() + http_carriers_.size());
+  auto left = std::make_shared<size_t>(carriers_.size() + http_carriers_.size() + 1);
   const auto one_closed = [this, left] {
     if (--*left == 0) CloseStore();
   };
   for (auto& carrier : carriers_) carrier->Close(one_closed);
   for (auto& carrier : http_carriers_) carrier->Close(one_closed);
+  test_carrier_->Close(one_closed);
 }
 
 void Daemon::CloseStore() {

@@ -19,6 +19,7 @@
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
+#include "adapters/testmode/test_carrier.h"
 #include "core/siphash.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/dispatcher.h"
@@ -94,6 +95,7 @@ class Daemon {
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;  // protocol = "http"
   std::unique_ptr<http::ReceiptEndpoint> receipt_endpoint_;        // [listener]
+  std::unique_ptr<testmode::TestCarrier> test_carrier_;            // test keys' jobs only
   std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
   std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
   std::vector<std::string> carrier_names_;

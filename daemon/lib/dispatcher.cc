@@ -150,6 +150,11 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
              "the route names a carrier this daemon does not have");
       continue;
     }
+    if (p.admitted.test_mode && !ToTestCarrier(&p.admitted.route)) {
+      Reject(entry.entry_id, d.job_id, entry.key_id, d.client_ref, Reason::kNoRoute,
+             "a test key's job and no test carrier");
+      continue;
+    }
     const int64_t ttl = std::max<int64_t>(p.admitted.job.expires_ms - clock_.NowMs(), 0) +
                         options_.idempotency_grace_ms;
     claims.push_back(ClaimRequest{entry.entry_id, p.admitted.job.id, ttl});
@@ -237,7 +242,23 @@ GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view 
 GateVerdict Dispatcher::Check(std::string_view key_id, int64_t expires_ms) {
   // The reader's cached snapshot: one acquire load while nothing was swapped, so this costs
   // a clock read and one key lookup per job.
-  return Sendable(*policy_reader_.Current(), key_id, expires_ms, clock_.NowMs());
+  const PolicySnapshot& policy = *policy_reader_.Current();
+  // Only live carriers ask (the test carrier puts nothing on a wire): a test key's job here
+  // would be a wiring bug, and it is stopped at the last moment.
+  if (const KeyRegistrySnapshot* keys = policy.parts().registry_keys.get()) {
+    if (const RegisteredKey* k = keys->Find(key_id); k != nullptr && k->record.test_mode) {
+      return {Reason::kNoRoute, "a test key's job never goes to a live carrier"};
+    }
+  }
+  return Sendable(policy, key_id, expires_ms, clock_.NowMs());
+}
+
+bool Dispatcher::ToTestCarrier(RouteChoice* route) {
+  if (options_.test_carrier < 0) return false;
+  ++stats_.test_jobs;
+  route->carriers[0] = static_cast<uint8_t>(options_.test_carrier);
+  route->count = 1;
+  return true;
 }
 
 void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {

@@ -46,6 +46,9 @@ struct DispatcherOptions {
   // Temporary carrier failures are retried after this delay (doubling, capped) until expiry.
   int64_t retry_initial_ms = 200;
   int64_t retry_max_ms = 10'000;
+  // The index (in the carriers given) of the built-in test carrier, where test keys' jobs go
+  // and nothing else does; -1: none (test keys' jobs are then rejected no_route).
+  int test_carrier = -1;
 };
 
 // One carrier the dispatcher submits to. `up` says whether it has a bind that can send at all
@@ -83,6 +86,7 @@ struct DispatcherStats {
   // Of all refusals at submit (key withdrawn or expired), those the carrier's gate made after
   // the job had waited in the carrier's own queue.
   uint64_t withheld_at_carrier = 0;
+  uint64_t test_jobs = 0;            // admitted jobs of test keys (to the test carrier)
   // Every counter by name, in declaration order: the one list every reporter (log line,
   // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
   template <typename F>
@@ -103,6 +107,7 @@ struct DispatcherStats {
     f("failovers", failovers);
     f("revoked_before_submit", revoked_before_submit);
     f("withheld_at_carrier", withheld_at_carrier);
+    f("test_jobs", test_jobs);
     // Every reason has its field, zero included, so a dashboard sees a fixed set.
     for (size_t i = 1; i < std::size(rejected_by_reason); ++i) {
       const std::string_view name = ReasonName(static_cast<Reason>(i));
@@ -167,6 +172,8 @@ class Dispatcher : private SubmitGate {
   // Rewrites `route` into our indices (no routes: the one carrier); false if it names a
   // carrier this daemon does not have.
   static bool ToOurCarriers(bool routed, const CarrierIndexMap& ours, RouteChoice* route);
+  // A test key's job: the test carrier only. False when there is none.
+  bool ToTestCarrier(RouteChoice* route);
   void OnBatch(std::vector<StreamEntry> entries);
   void OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> states);
   // Queues a job for the first carrier of its route that is up and not yet tried this round

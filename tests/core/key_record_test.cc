@@ -234,6 +234,25 @@ TEST(KeyRecordCodecTest, ApiScopesMakeFormat2AndRoundTrip) {
   EXPECT_FALSE(ParseApiAuth("none").has_value());
 }
 
+// Test keys: the mode travels in format 2, and the id shows it (test- names only for them).
+TEST(KeyRecordCodecTest, TestModeRoundTripsAndTheNameShowsIt) {
+  KeyRecord r = Record("test-acme.v1");
+  r.test_mode = true;
+  auto back = DecodeKeyRecord(EncodeKeyRecord(r));
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_TRUE(back->test_mode);
+  EXPECT_NE(EncodeKeyRecord(r).find("mode"), std::string::npos);
+  r.test_mode = false;  // a live key named test-...
+  ASSERT_TRUE(ValidateKeyRecord(r).has_value());
+  EXPECT_NE(ValidateKeyRecord(r)->find("only test keys' names start with test-"),
+            std::string::npos);
+  KeyRecord live = Record("acme.v1");
+  live.test_mode = true;  // a test key without the prefix
+  ASSERT_TRUE(ValidateKeyRecord(live).has_value());
+  EXPECT_NE(ValidateKeyRecord(live)->find("must start with test-"), std::string::npos);
+  EXPECT_EQ(EncodeKeyRecord(Record("acme.v1")).find("mode"), std::string::npos);  // format 1
+}
+
 TEST(KeyRecordCodecTest, DecodingIsStrict) {
   const KeyRecord r = FullRecord();
   auto str = [](std::string s) { return [s](msgpack::packer<msgpack::sbuffer>& p) { p.pack(s); }; };

@@ -273,6 +273,36 @@ TEST_F(DispatcherTest, AcceptedJobsHoldTheirPlaceUntilTheOutcomeIsDurable) {
   EXPECT_EQ(dispatcher_->inflight(), 0u);
 }
 
+// A test key's job goes to the test carrier only: without one it is refused no_route and
+// never submitted, and the gate every live carrier asks refuses a test key at the wire.
+TEST_F(DispatcherTest, ATestKeysJobNeverGoesToALiveCarrier) {
+  KeyRecord test_key;
+  test_key.id = "test-k.v1";
+  test_key.secret = kSecret;
+  test_key.test_mode = true;
+  KeyRecord live_key = test_key;
+  live_key.id = "k.v1";
+  live_key.test_mode = false;
+  auto registry = KeyRegistrySnapshot::Build(1, {test_key, live_key});
+  ASSERT_TRUE(registry.ok()) << registry.error().detail;
+  dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+    PolicyParts p = cur.parts();
+    p.registry_keys = registry.value();
+    return p;
+  });
+  ASSERT_NE(carrier_.gate, nullptr);
+  const GateVerdict refused = carrier_.gate->Check("test-k.v1", kNow + 60'000);
+  EXPECT_EQ(refused.reason, Reason::kNoRoute);
+  EXPECT_TRUE(carrier_.gate->Check("k.v1", kNow + 60'000).send());
+  StreamEntry e = Entry("t1");
+  e.key_id = "test-k.v1";
+  e.sig = SignJob(mac_, kSecret, e.key_id, kStream, e.job);
+  Deliver({e});
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kNoRoute);
+  EXPECT_TRUE(carrier_.submits.empty());
+}
+
 TEST_F(DispatcherTest, ReceiptCarriesTheTimeTheDaemonReceivedIt) {
   clock_.Set(kNow + 1234);
   Receipt r;

@@ -275,6 +275,24 @@ TEST_F(KeysCliTest, RotateMakesTheNextVersionAndEndsTheOldOneAfterTheOverlap) {
 
 // keys revoke --incident: what the key did, from the outcome, job and audit streams: only its
 // own entries, within the window.
+// --mode test: the id gets the test- prefix, the record its mode; a live key cannot take it.
+TEST_F(KeysCliTest, TestModeKeysShowTheirModeInTheirId) {
+  CliResult c = Run(With(Base("create"), {"--name", "acme", "--mode", "test"}));
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(Line(c.out, "id"), "test-acme.v1");
+  auto snap = Snapshot();
+  ASSERT_TRUE(snap);
+  EXPECT_TRUE(snap->Find("test-acme.v1")->record.test_mode);
+  EXPECT_EQ(nlohmann::json::parse(
+                Run(With(Base("show"), {"--id", "test-acme.v1", "--json"})).out)["mode"],
+            "test");
+  EXPECT_NE(Run(Base("list")).out.find("mode=test"), std::string::npos);
+  ASSERT_EQ(Run(With(Base("rotate"), {"--name", "test-acme"})).status, 0);
+  EXPECT_TRUE(Snapshot()->Find("test-acme.v2")->record.test_mode);
+  EXPECT_EQ(Run(With(Base("create"), {"--name", "test-other"})).status, 2);
+  EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--mode", "sandbox"})).status, 2);
+}
+
 TEST_F(KeysCliTest, RevokeWithIncidentReportsWhatTheKeyDid) {
   ASSERT_EQ(Run(With(Base("create"), {"--name", "leaky"})).status, 0);
   auto add_job = [&](const std::string& kid, const std::string& to, const std::string& from,
