@@ -24,6 +24,7 @@
 #include "core/url_extract.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/key_incident.h"
+#include "daemon/cli/key_report.h"
 #include "daemon/cli/key_scopes.h"
 #include "daemon/cli/keys_options.h"
 #include "daemon/cli/redis_client.h"
@@ -167,6 +168,7 @@ class KeysCommand {
     if (sub == "rotate") return Rotate();
     if (sub == "revoke") return Revoke();
     if (sub == "list") return List();
+    if (sub == "report") return Report();
     return Show();
   }
 
@@ -399,18 +401,40 @@ class KeysCommand {
     return reg.problems.empty() ? kExitOk : kExitFailure;
   }
 
-  int List() {
-    auto reg = Load();
-    if (!reg) return kExitFailure;
-    const int64_t now = NowMs();
+  static std::vector<const KeyRecord*> Sorted(const Registry& reg) {
     std::vector<const KeyRecord*> sorted;
-    for (const auto& [id, r] : reg->records) sorted.push_back(&r);
+    for (const auto& [id, r] : reg.records) sorted.push_back(&r);
     std::sort(sorted.begin(), sorted.end(), [](const KeyRecord* a, const KeyRecord* b) {
       const auto ia = ParseKeyId(a->id);
       const auto ib = ParseKeyId(b->id);
       if (ia && ib && ia->name == ib->name) return ia->version < ib->version;
       return a->id < b->id;
     });
+    return sorted;
+  }
+
+  // keys report (key_report.h): usage against scopes, unused and old keys.
+  int Report() {
+    KeyReportOptions o;
+    const auto unused = args_.Int("unused-days", 30, 1, 3650);
+    const auto rotation = args_.Int("rotation-days", 90, 1, 3650);
+    if (!unused || !rotation) return UsageOr(true, args_.error());
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    o.prefix = args_.Get("prefix", "sd:");
+    o.now_ms = NowMs();
+    o.unused_days = *unused;
+    o.rotation_days = *rotation;
+    o.json = args_.Has("json");
+    if (!PrintKeyReport(*client_, Sorted(*reg), o)) return kExitFailure;
+    return ReportProblems(*reg);
+  }
+
+  int List() {
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const int64_t now = NowMs();
+    const std::vector<const KeyRecord*> sorted = Sorted(*reg);
     if (args_.Has("json")) {
       nlohmann::json keys = nlohmann::json::array();
       for (const KeyRecord* r : sorted) keys.push_back(KeyJson(*r, now));

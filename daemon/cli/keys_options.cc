@@ -17,6 +17,9 @@ const char* const kKeysSynopsis =
     "          revokes one version at once, on every daemon within 1 s; --incident then\n"
     "          reports what it did (docs/keys.md, \"When a key leaks\")\n"
     "  list    [--json]          every key: id, validity, state, scopes (never secrets)\n"
+    "  report  [--json] [--unused-days 30] [--rotation-days 90]\n"
+    "          per key: jobs over 1/7/30 days, countries, kinds and senders used against its\n"
+    "          scopes (narrower ones suggested), unused and old keys\n"
     "  show    --id NAME.vN [--json]\n"
     "Times T: milliseconds since the epoch, YYYY-MM-DDTHH:MM:SSZ, or now, now+24h, now-1h.\n"
     "Durations: N followed by ms, s, m, h or d.\n";
@@ -70,6 +73,10 @@ std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
   } else if (sub == "show") {
     o.push_back({"id", "NAME.vN", "the version to show"});
     o.push_back({"json", "", "one JSON object"});
+  } else if (sub == "report") {
+    o.push_back({"unused-days", "N", "flag active keys not used for N days (default 30)"});
+    o.push_back({"rotation-days", "N", "flag active keys older than N days (default 90)"});
+    o.push_back({"json", "", "one JSON array"});
   } else if (sub == "list") {
     o.push_back({"json", "", "one JSON array"});
   } else {

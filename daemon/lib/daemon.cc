@@ -135,6 +135,8 @@ void Daemon::BuildRegistry(const MasterKey& master) {
   registry_->SetOnSnapshot([this](std::shared_ptr<const KeyRegistrySnapshot> keys) {
     OnRegistrySnapshot(std::move(keys));
   });
+  usage_ = std::make_unique<redis::UsageStore>(loop_, StoreOptionsFrom(config_).endpoint,
+                                               config_.redis.key_prefix);
   registry_->SetOnProblem([](const std::string& why) {
     spdlog::error("key registry: keeping the previous keys: {}", Untrusted(why, kLogMessageMax));
   });
@@ -182,6 +184,7 @@ bool Daemon::Start(bool handle_signals) {
   dispatcher_->Start();
   if (registry_) {
     registry_->Start();  // the store starts reading once the first registry snapshot is in
+    usage_->Start();
   } else {
     StartStore();
   }
@@ -233,6 +236,7 @@ void Daemon::LogStats() {
   const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_,
                             receipt_endpoint_.get(), api_.get()};
   NotifyStatus(StatusLine(sources));
+  if (usage_) usage_->Write(dispatcher_->usage().Drain(), clock_.NowMs());
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
   // Expires after three intervals: a stopped daemon drops out.
   store_->PublishStats(StatsHashFields(sources, clock_.NowMs()),
@@ -310,6 +314,7 @@ void Daemon::Finish() {
   finishing_ = true;
   LogStats();
   if (registry_) registry_->Close([] {});
+  if (usage_) usage_->Close([] {});  // after LogStats above wrote the last counts
   CloseApi([this] { CloseListener(); });
 }
 

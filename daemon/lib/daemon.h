@@ -16,6 +16,7 @@
 #include "adapters/http/api_endpoint.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
+#include "adapters/redis/usage_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -101,6 +102,7 @@ class Daemon {
   std::vector<std::string> carrier_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"
+  std::unique_ptr<redis::UsageStore> usage_;             // with the registry: keys report
   bool store_started_ = false;
   uv_timer_t tick_{}, stats_{}, shutdown_deadline_{}, watchdog_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};

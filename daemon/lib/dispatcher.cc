@@ -367,6 +367,7 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.admitted.text.segments;
       ++stats_.submitted;
+      CountSubmitted(p);
       CommitOutcome(std::move(o), static_cast<int>(carrier));
       break;
     }
@@ -470,8 +471,32 @@ void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view 
                               p.admitted.job.destination, detail, clock_.NowMs()));
 }
 
+void Dispatcher::CountUsage(const Outcome& o) {
+  // Registry keys only: any other key id is the producer's text and must not name counters.
+  const auto& keys = policy_reader_.Current()->parts().registry_keys;
+  if (keys == nullptr || o.key_id.empty() || keys->Find(o.key_id) == nullptr) return;
+  std::string field = "outcome:" + std::string(OutcomeStatusWord(o.status));
+  if (o.reason != Reason::kNone) field += ":" + std::string(ReasonName(o.reason));
+  usage_.Count(o.key_id, o.ts_ms, field);
+}
+
+void Dispatcher::CountSubmitted(const Pending& p) {
+  const PolicySnapshot& policy = *policy_reader_.Current();
+  const auto& keys = policy.parts().registry_keys;
+  if (keys == nullptr || keys->Find(p.key_id) == nullptr) return;
+  const Job& job = p.admitted.job;
+  const int64_t now = clock_.NowMs();
+  usage_.Count(p.key_id, now, "kind:" + std::string(JobKindName(job.kind)));
+  usage_.Count(p.key_id, now, "sender:" + job.sender);  // validated (docs/jobs.md §2)
+  if (const NumberChecker* numbers = policy.parts().numbers.get()) {
+    auto info = numbers->Check(job.destination, CountryScope{});  // cached: decided before
+    if (info.ok() && info->region.size() == 2) usage_.Count(p.key_id, now, "country:" + info->region);
+  }
+}
+
 void Dispatcher::CommitOutcome(Outcome outcome, int settles) {
   outcome.ts_ms = clock_.NowMs();
+  CountUsage(outcome);
   spdlog::debug("commit: entry {} job '{}': {}{}{}", Untrusted(outcome.entry_id),
                 Untrusted(outcome.job_id), OutcomeStatusWord(outcome.status),
                 outcome.reason == Reason::kNone ? "" : " ", ReasonName(outcome.reason));

@@ -28,6 +28,7 @@
 #include "core/key_ring.h"
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
+#include "core/usage_tally.h"
 #include "core/ports.h"
 #include "core/reason.h"
 #include "core/submit_gate.h"
@@ -152,6 +153,9 @@ class Dispatcher : private SubmitGate {
   void Stop(std::function<void()> done);
 
   size_t inflight() const { return inflight_; }
+  // Per-key, per-day usage of registry keys (outcomes; kinds, senders and countries of the
+  // jobs submitted), drained by the daemon once per stats interval (keys report).
+  UsageTally& usage() { return usage_; }
   const DispatcherStats& stats() const { return stats_; }
 
  private:
@@ -194,6 +198,9 @@ class Dispatcher : private SubmitGate {
               const std::string& client_ref, Reason reason, std::string detail, int settles = -1);
   // `settles`: the carrier whose unsettled job this outcome settles once durable, or -1.
   void CommitOutcome(Outcome outcome, int settles = -1);
+  // The usage counters of a registry key's outcome, and of a submitted job's content.
+  void CountUsage(const Outcome& o);
+  void CountSubmitted(const Pending& p);
   void Audit(Reason reason, std::string_view action, const StreamEntry& entry, const Decision& d,
              std::string_view detail);
   void AuditPending(const Pending& p, Reason reason, std::string_view detail);
@@ -222,6 +229,7 @@ class Dispatcher : private SubmitGate {
   bool stopping_ = false;
   std::function<void()> stopped_;
   DispatcherStats stats_;
+  UsageTally usage_;
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter (core/backoff.h)
 };
 

@@ -17,6 +17,7 @@
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_reply.h"
 #include "core/envelope.h"
+#include "core/usage_tally.h"
 #include "core/hex.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
@@ -291,6 +292,46 @@ TEST_F(KeysCliTest, TestModeKeysShowTheirModeInTheirId) {
   EXPECT_TRUE(Snapshot()->Find("test-acme.v2")->record.test_mode);
   EXPECT_EQ(Run(With(Base("create"), {"--name", "test-other"})).status, 2);
   EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--mode", "sandbox"})).status, 2);
+}
+
+// keys report: the daemons' per-day usage counters against each key's scopes.
+TEST_F(KeysCliTest, ReportShowsUsageAgainstScopesAndFlagsUnusedKeys) {
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "busy", "--kinds", "otp,transactional"})).status,
+            0);
+  ASSERT_EQ(Run(With(Base("create"), {"--name", "idle"})).status, 0);
+  const int64_t now = NowMs();
+  const std::string today = "sd:usage:busy.v1:" + UsageDay(now);
+  const std::string week = "sd:usage:busy.v1:" + UsageDay(now - 3 * 86'400'000);
+  const std::string old = "sd:usage:busy.v1:" + UsageDay(now - 20 * 86'400'000);
+  ASSERT_TRUE(redis_.Command({"HSET", today, "outcome:submitted", "5", "outcome:rejected:rate_limited",
+                              "1", "kind:otp", "5", "sender:ACME", "5", "country:DE", "5",
+                              "last_used", std::to_string(now)}));
+  ASSERT_TRUE(redis_.Command({"HSET", week, "outcome:submitted", "10", "country:FR", "10",
+                              "kind:otp", "10", "sender:ACME", "10"}));
+  ASSERT_TRUE(redis_.Command({"HSET", old, "outcome:submitted", "100"}));
+  CliResult r = Run(With(Base("report"), {"--json"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto all = nlohmann::json::parse(r.out);
+  ASSERT_EQ(all.size(), 2u);
+  const auto& busy = all[0];
+  EXPECT_EQ(busy["id"], "busy.v1");
+  EXPECT_EQ(busy["jobs"], nlohmann::json::parse(R"({"1d":6,"7d":16,"30d":116})"));
+  EXPECT_EQ(busy["countries_30d"], nlohmann::json::parse(R"({"DE":5,"FR":10})"));
+  EXPECT_EQ(busy["outcomes_30d"]["rejected:rate_limited"], 1);
+  EXPECT_EQ(busy["suggest"], nlohmann::json::parse(
+                                 R"(["--countries DE,FR","--kinds otp","--senders ACME"])"));
+  EXPECT_TRUE(busy["flags"].empty());
+  const auto& idle = all[1];
+  EXPECT_EQ(idle["id"], "idle.v1");
+  EXPECT_EQ(idle["jobs"]["30d"], 0);
+  ASSERT_EQ(idle["flags"].size(), 1u);
+  EXPECT_EQ(idle["flags"][0], "unused for 30 days");
+  CliResult text = Run(Base("report"));
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("jobs 1d/7d/30d: 6/16/116"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("narrower scope: --countries DE,FR"), std::string::npos);
+  EXPECT_NE(text.out.find("! unused for 30 days"), std::string::npos);
+  EXPECT_EQ(Run(With(Base("report"), {"--rotation-days", "0"})).status, 2);
 }
 
 TEST_F(KeysCliTest, RevokeWithIncidentReportsWhatTheKeyDid) {

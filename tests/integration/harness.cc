@@ -49,7 +49,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                                               "resetchannels +xreadgroup +xautoclaim +xclaim "
                                               "+xpending +xack +xadd +xgroup|create +evalsha +eval "
                                               "+script|load +set +get +exists +time +ping "
-                                              "+hset +hget +hexists +hlen +hvals +pexpire +auth "
+                                              "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                                               "+del +zadd +zrangebyscore +zrem +zcount"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);

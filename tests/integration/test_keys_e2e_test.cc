@@ -98,6 +98,22 @@ TEST(TestKeysEndToEnd, TestNumbersGiveEachOutcomeAndNothingReachesTheSmsc) {
   EXPECT_EQ(states["delivered"], 3);  // ...00, ...03 and the live job
   EXPECT_EQ(states["undelivered"], 2);  // ...01 by Redis and by the API
   EXPECT_EQ(states["expired"], 1);
+  // The daemon kept the test key's usage (written at the stats interval and at shutdown);
+  // keys report reads it back against the key's scopes.
+  ASSERT_EQ(c.Cli({"keys", "report", "--json", "--redis", redis, "--master-key-file", master},
+                  &out),
+            0)
+      << out;
+  const auto report = nlohmann::json::parse(out.substr(out.find('[')));
+  ASSERT_EQ(report.size(), 1u) << out;
+  EXPECT_EQ(report[0]["id"], test_id);
+  EXPECT_EQ(report[0]["mode"], "test");
+  EXPECT_EQ(report[0]["jobs"]["1d"], 6);
+  EXPECT_EQ(report[0]["outcomes_30d"]["submitted"], 5);
+  EXPECT_EQ(report[0]["outcomes_30d"]["rejected:carrier_rejected"], 1);
+  EXPECT_EQ(report[0]["countries_30d"]["DE"], 5);
+  EXPECT_EQ(report[0]["senders_30d"]["ACME"], 5);
+  EXPECT_EQ(report[0]["suggest"][0], "--countries DE");
   // The SMSC saw the live job only.
   const std::string sent = ReadFile(messages);
   EXPECT_EQ(std::count(sent.begin(), sent.end(), '\n'), 1) << sent;

@@ -20,7 +20,8 @@ constexpr char kGroup[] = "smsdispatch";
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
     "+xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
-    "+hset +hget +hexists +hlen +hvals +pexpire +auth +del +zadd +zrangebyscore +zrem +zcount";
+    "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth +del +zadd +zrangebyscore +zrem "
+    "+zcount";
 
 class ConnectionTest : public ::testing::Test {
  protected:
