@@ -26,7 +26,7 @@ std::string UsageDay(int64_t ms) {
   int y = 0;
   unsigned m = 0, d = 0;
   CivilFromDays(ms / 86'400'000, &y, &m, &d);
-  char buf[16];
+  char buf[40];  // room for any int year, so -O2's format-truncation check is satisfied
   std::snprintf(buf, sizeof buf, "%04d%02u%02u", y, m, d);
   return buf;
 }
