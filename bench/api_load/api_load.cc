@@ -34,6 +34,7 @@ struct Options {
   int warmup = 1'000;
   int concurrency = 64;
   int daemon_pid = 0;
+  int numbers = 100'000'000;  // distinct destinations cycled through (1: one number, as wrk)
 };
 
 int64_t WallMs() {
@@ -75,6 +76,7 @@ class Load {
                      {"p99_ms", pct(0.99)},
                      {"concurrency", o_.concurrency},
                      {"auth", o_.auth},
+                     {"numbers", o_.numbers},
                      {"statuses", statuses}};
     if (o_.daemon_pid > 0 && counted > 0) {
       j["daemon_cpu_us_per_request"] = (cpu_end_ - cpu_start_) * 1e6 / counted;
@@ -91,11 +93,16 @@ class Load {
       if (o_.daemon_pid > 0) cpu_start_ = sd::process::CpuSeconds(o_.daemon_pid);
     }
     char to[32];
-    std::snprintf(to, sizeof to, "+49151%08d", n % 100'000'000);
+    std::snprintf(to, sizeof to, "+49151%08d", n % o_.numbers);
     sd::http::HttpRequest r;
     r.url = o_.url + "/v1/messages";
-    r.body = nlohmann::json{{"to", to}, {"from", "BENCH"}, {"text", "Your code is 123456"},
-                            {"kind", "otp"}}
+    // A client_ref per request: two requests in one millisecond to one number would
+    // otherwise carry the same signature, and the second is (rightly) refused as a replay.
+    r.body = nlohmann::json{{"to", to},
+                            {"from", "BENCH"},
+                            {"text", "Your code is 123456"},
+                            {"kind", "otp"},
+                            {"client_ref", "bench-" + std::to_string(n)}}
                  .dump();
     r.headers = {{"Content-Type", "application/json"}};
     if (o_.auth == "bearer") {
@@ -152,6 +159,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "requests before counting (default 1000)");
   app.add_option("--concurrency", o.concurrency, "requests in flight (default 64)")->check(CLI::PositiveNumber);
   app.add_option("--daemon-pid", o.daemon_pid, "the daemon's pid, for CPU per request");
+  app.add_option("--numbers", o.numbers, "distinct destinations (default 1e8; 1 = one number)")
+      ->check(CLI::Range(1, 100'000'000));
   CLI11_PARSE(app, argc, argv);
   if (!sd::HexDecode(o.secret_hex)) {
     std::fprintf(stderr, "api-load: --secret must be hex\n");
