@@ -26,20 +26,9 @@ build=${SD_BENCH_BUILD_DIR:-$root/build/release}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim api-load >/dev/null
 
-work=$(mktemp -d -t smsdispatch-bench-api.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to 30 s
-  local what=$1; shift
-  for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "bench_api: $what did not come up; logs in $work" >&2; exit 1
-}
+name=bench_api
+wait_s=30
+source "$root/scripts/run_kit.sh"
 cpu_s() {  # cpu_s PID...: their user+system CPU seconds so far
   local t=0
   for pid in "$@"; do

@@ -118,6 +118,16 @@ class ApiEndToEnd : public ::testing::Test {
     return {std::atoi(out.c_str() + nl + 1), json::parse(out.substr(0, nl), nullptr, false)};
   }
 
+  // What the client libraries' live tests read: the API, Redis, an HMAC and a bearer key.
+  std::vector<std::pair<std::string, std::string>> LibraryEnv(const Key& hmac, const Key& bearer) {
+    return {{"SD_API_URL", Url()},
+            {"SD_REDIS_PORT", std::to_string(c_->redis_port())},
+            {"SD_HMAC_KID", hmac.id},
+            {"SD_HMAC_SECRET", hmac.secret_hex},
+            {"SD_BEARER_KID", bearer.id},
+            {"SD_BEARER_SECRET", bearer.secret_hex}};
+  }
+
   static std::string Message(const std::string& to, const std::string& kind = "transactional") {
     return json{{"to", to}, {"from", "ACME"}, {"text", "hello"}, {"kind", kind}}.dump();
   }
@@ -363,12 +373,7 @@ TEST_F(ApiEndToEnd, ClientLibrariesPythonAgainstTheDaemon) {
   Start();
   const std::string log = c_->dir() + "/python.out";
   Process p({"/usr/bin/python3", SD_SOURCE_DIR "/clients/python/tests/live_test.py", "-v"}, log,
-            {{"SD_API_URL", Url()},
-             {"SD_REDIS_PORT", std::to_string(c_->redis_port())},
-             {"SD_HMAC_KID", hmac.id},
-             {"SD_HMAC_SECRET", hmac.secret_hex},
-             {"SD_BEARER_KID", bearer.id},
-             {"SD_BEARER_SECRET", bearer.secret_hex}});
+            LibraryEnv(hmac, bearer));
   EXPECT_EQ(p.Wait(120s), 0) << ReadFile(log);
   EXPECT_NE(ReadFile(log).find("Ran 4 tests"), std::string::npos) << ReadFile(log);
   c_->StopDaemon();
@@ -382,14 +387,10 @@ TEST_F(ApiEndToEnd, ClientLibrariesNodeAgainstTheDaemon) {
   const Key bearer = MakeKey("jsb", {"--auth", "bearer"});
   Start();
   const std::string log = c_->dir() + "/node.out";
+  auto env = LibraryEnv(hmac, bearer);
+  env.emplace_back("NODE_PATH", SD_CLIENTS_NODE_MODULES);
   Process p({"/usr/bin/node", "--test", SD_SOURCE_DIR "/clients/node/test/live.test.js"}, log,
-            {{"NODE_PATH", SD_CLIENTS_NODE_MODULES},
-             {"SD_API_URL", Url()},
-             {"SD_REDIS_PORT", std::to_string(c_->redis_port())},
-             {"SD_HMAC_KID", hmac.id},
-             {"SD_HMAC_SECRET", hmac.secret_hex},
-             {"SD_BEARER_KID", bearer.id},
-             {"SD_BEARER_SECRET", bearer.secret_hex}});
+            env);
   EXPECT_EQ(p.Wait(120s), 0) << ReadFile(log);
   const std::string out = ReadFile(log);
   EXPECT_NE(out.find("# pass 4"), std::string::npos) << out;  // the suite and its three steps
