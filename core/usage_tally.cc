@@ -32,10 +32,14 @@ std::string UsageDay(int64_t ms) {
 }
 
 void UsageTally::Count(std::string_view key_id, int64_t now_ms, std::string_view field) {
+  if (now_ms / 86'400'000 != day_number_) {
+    day_number_ = now_ms / 86'400'000;
+    day_ = UsageDay(now_ms);
+  }
   std::string k;
   k.reserve(key_id.size() + field.size() + 10);
   k.append(key_id).push_back(kSep);
-  k.append(UsageDay(now_ms)).push_back(kSep);
+  k.append(day_).push_back(kSep);
   k.append(field);
   auto it = counts_.find(k);
   if (it != counts_.end()) {

@@ -31,6 +31,9 @@ class UsageTally {
 
  private:
   size_t max_entries_;
+  // The day of the last Count, formatted once per day rather than once per job.
+  int64_t day_number_ = -1;
+  std::string day_;
   // "<key id>\x1f<day>\x1f<field>" -> count: key ids, days and fields never hold \x1f.
   std::unordered_map<std::string, uint64_t> counts_;
   uint64_t dropped_ = 0;
