@@ -33,6 +33,10 @@ struct KeyRecordLimits {
   static constexpr int kMaxSegments = 255;              // SAR / UDH segment counter is one byte
   static constexpr size_t kMaxAllowIps = 64;           // CIDR ranges a producer calls from
   static constexpr size_t kMaxCidrBytes = 43;           // "ffff:...:ffff/128"
+  static constexpr size_t kMaxCallbackUrlBytes = 2048;  // what browsers and proxies all accept
+  static constexpr size_t kMinCallbackSecretBytes = 24;  // Standard Webhooks' own minimum
+  static constexpr size_t kMaxCallbackSecrets = 2;       // the current one and, while rotating, the old
+  static constexpr size_t kCertSha256HexBytes = 64;
   static constexpr size_t kMaxRecordBytes = 16 * 1024;  // all of the above, with room
 };
 
@@ -99,6 +103,9 @@ struct KeyScopes {
   // The HTTPS API (docs/api.md). Redis producers are not affected by either.
   ApiAuth api_auth = ApiAuth::kHmac;
   std::vector<std::string> allow_ips;  // CIDR ranges the API accepts the key from; empty = any
+  // Mutual TLS: the SHA-256 (lower-case hex) of the DER client certificate the API requires
+  // with this key; empty = none required.
+  std::string client_cert_sha256;
 
   bool AllowsKind(JobKind k) const { return (kinds >> static_cast<int>(k)) & 1; }
 };
@@ -117,7 +124,17 @@ struct KeyRecord {
   // and only a test key's does, so the id shows the mode.
   bool test_mode = false;
   KeyScopes scopes;
+  // Status callbacks (docs/api.md, "Status callbacks"): the https:// URL the key's outcome and
+  // receipt events are POSTed to as Standard Webhooks, and the raw keys they are signed with.
+  // The first secret is the current one; a second, the previous, signs too while a rotation
+  // is under way (Standard Webhooks sends every signature). Empty URL = no callbacks.
+  std::string callback_url;
+  std::vector<std::string> callback_secrets;
 };
+
+// True when `url` is an https:// URL with a host, of at most kMaxCallbackUrlBytes, with no
+// whitespace, control characters or user info ("user@") in it.
+bool ValidCallbackUrl(std::string_view url);
 
 // Checks every field against the rules and limits above. Messages name the key id, never the
 // secret.
@@ -126,8 +143,9 @@ struct KeyRecord {
 // msgpack map (docs/keys.md, "Record format"). Decoding is strict: unknown or duplicate
 // fields, wrong types and out-of-limit sizes are errors, and the result is validated.
 // Format 1 has no API fields; a record is written as format 2 (with `auth`, `allow_ips` and
-// `mode`) only when it uses one of them, so keys without API scopes stay readable by daemons that
-// know format 1 only.
+// `mode`) only when it uses one of them, and as format 3 (also `callback_url`,
+// `callback_secrets` and `client_cert`) only when it uses one of those, so keys without the
+// newer fields stay readable by daemons that know the older formats only.
 std::string EncodeKeyRecord(const KeyRecord& r);
 Result<KeyRecord> DecodeKeyRecord(std::string_view bytes);
 

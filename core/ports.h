@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/job.h"
@@ -126,6 +127,34 @@ class ApiJobSink {
   // `ok` false when Redis could not be asked.
   virtual void Status(const std::string& job_id,
                       std::function<void(bool ok, bool found, ApiStatus status)> done) = 0;
+};
+
+// Status callbacks' durable queue (docs/api.md, "Status callbacks"): the outcome and receipt
+// streams, read through a consumer group of their own, so an entry stays pending until it is
+// acknowledged and one left by a daemon that died is taken over by another.
+struct StatusEntry {
+  bool receipt = false;  // from the receipts stream, else from the outcomes stream
+  std::string id;        // the stream entry id, "<ms>-<seq>": the event's time and identity
+  // Empty when the entry was trimmed off the stream before it could be read.
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+class StatusEntryQueue {
+ public:
+  virtual ~StatusEntryQueue() = default;
+  // Up to `max` entries: first those this consumer left pending (after a restart), then new
+  // ones, and now and then those other consumers left pending too long (a daemon that died).
+  // `got` runs once, with nothing when none came within the poll time or Redis is away.
+  virtual void Read(size_t max, std::function<void(std::vector<StatusEntry>)> got) = 0;
+  // Done with it (delivered, or no callback wanted). Not retried: an ack lost with the
+  // connection leaves the entry pending, to be delivered once more (at least once).
+  virtual void Ack(const StatusEntry& entry) = 0;
+  // Moves it to the dead-letter stream and acknowledges it in one step; `done(ok)`.
+  virtual void DeadLetter(const StatusEntry& entry, std::string reason,
+                          std::function<void(bool ok)> done) = 0;
+  // Entries still held (waiting for a retry): claims them again so that no other consumer
+  // takes them over as abandoned.
+  virtual void Keep(const std::vector<const StatusEntry*>& held) = 0;
 };
 
 // Jobs a rate limit says "not yet" for: moved to a delay queue on Redis and acknowledged in one

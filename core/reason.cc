@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 36> kNames = {
+constexpr std::array<std::string_view, 37> kNames = {
     "",
     "malformed",
     "too_large",
@@ -42,8 +42,9 @@ constexpr std::array<std::string_view, 36> kNames = {
     "auth_scheme_not_allowed",
     "idempotency_conflict",
     "unavailable",
+    "client_cert_required",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kUnavailable) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kClientCertRequired) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

@@ -51,6 +51,7 @@ enum class Reason : uint8_t {
   kAuthSchemeNotAllowed,   // bearer on a key that allows only the HMAC signature (or back)
   kIdempotencyConflict,    // Idempotency-Key reused with a different body
   kUnavailable,            // the job could not be made durable in time: retry (same key)
+  kClientCertRequired,     // the key is bound to a client certificate the request did not present
 };
 
 std::string_view ReasonName(Reason r);

@@ -25,7 +25,10 @@ case "$target" in
   webhook) max_len=8192 ;;
   # A batch of a few messages; the depth check and the parser see any shape within it.
   api) max_len=16384 ;;
-  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook|api [SECONDS]" >&2; exit 2 ;;
+  # Just above the longest header accepted (16 + 512 bytes).
+  proxy_header) max_len=1024 ;;
+  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook|api|proxy_header [SECONDS]" >&2
+     exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SD_FUZZ_BUILD:-$root/build-fuzz}"

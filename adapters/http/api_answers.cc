@@ -15,6 +15,7 @@ int ApiStatusFor(Reason reason) {
     case Reason::kKeyNotActive:
     case Reason::kBadSignature:
     case Reason::kAuthSchemeNotAllowed:
+    case Reason::kClientCertRequired:
     case Reason::kClockSkew:
     case Reason::kReplay:
       return 401;
@@ -115,6 +116,12 @@ std::string ApiClientAddress(const HttpServerRequest& request,
   if (trusted_proxies.empty() || !AddressAllowed(request.peer_address, trusted_proxies)) {
     return request.peer_address;
   }
+  // A trusted proxy's PROXY header names the client of its TCP connection; from there the
+  // X-Forwarded-For rules apply as if that client were the peer (it may be a proxy too).
+  if (!request.proxied_address.empty() &&
+      !AddressAllowed(request.proxied_address, trusted_proxies)) {
+    return request.proxied_address;
+  }
   // Several X-Forwarded-For fields are one list in order (RFC 9110, 5.3).
   std::string xff;
   for (const auto& [name, value] : request.headers) {
@@ -122,7 +129,9 @@ std::string ApiClientAddress(const HttpServerRequest& request,
     if (!xff.empty()) xff += ',';
     xff += value;
   }
-  if (xff.empty()) return request.peer_address;
+  if (xff.empty()) {
+    return request.proxied_address.empty() ? request.peer_address : request.proxied_address;
+  }
   std::vector<std::string> hops;
   size_t start = 0;
   while (start <= xff.size()) {

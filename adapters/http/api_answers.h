@@ -22,7 +22,8 @@ HttpServerResponse ApiError(Reason reason, std::string_view detail, int64_t retr
 // The client's address: the TCP peer, unless the peer is one of `trusted_proxies`; then the
 // X-Forwarded-For list is read from the right, skipping trusted proxies, and the first other
 // entry is the client (the leftmost when all are trusted). Entries are taken as written, so a
-// malformed one matches no allowlist (fails closed).
+// malformed one matches no allowlist (fails closed). A PROXY protocol header from a trusted
+// peer comes first: its source address is the client unless it is a trusted proxy itself.
 // GET /v1/messages/<id>: a job id as the API makes them (1-64 of A-Z a-z 0-9 - _ . :).
 bool ValidJobId(std::string_view id);
 // The value of `name` in a status record, "" when absent.

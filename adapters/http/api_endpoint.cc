@@ -1,5 +1,6 @@
 #include "adapters/http/api_endpoint.h"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -118,6 +119,18 @@ bool ApiEndpoint::Authenticate(const HttpServerRequest& request,
   if (!p.ok()) return refuse(p.reason, p.detail, creds.key_id);
   if (!(*key)->allow_ips.empty() && !AddressAllowed(c->address, (*key)->allow_ips)) {
     return refuse(Reason::kIpNotAllowed, "client address not in the key's allow_ips",
+                  creds.key_id);
+  }
+  // Mutual TLS: a key bound to a client certificate is accepted only with that certificate
+  // (the TLS layer verified it chains to [api] client_ca_file). Compared in constant time.
+  const std::string& bound = (*key)->record.scopes.client_cert_sha256;
+  if (!bound.empty() && (request.client_cert_sha256.size() != bound.size() ||
+                         CRYPTO_memcmp(request.client_cert_sha256.data(), bound.data(),
+                                       bound.size()) != 0)) {
+    return refuse(Reason::kClientCertRequired,
+                  request.client_cert_sha256.empty()
+                      ? "this key needs its client certificate (mutual TLS)"
+                      : "the client certificate is not the one bound to this key",
                   creds.key_id);
   }
   c->key = *key;

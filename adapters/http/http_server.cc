@@ -55,6 +55,7 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
   void Start() {
     net::StreamOptions so;
     so.tls = options().tls;
+    so.proxy_header = options().proxy_protocol;
     so.max_queued_bytes = 1024 * 1024;
     so.read_buffer_bytes = 16 * 1024;
     net::StreamCallbacks cb;
@@ -109,6 +110,8 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     HttpServerRequest req = parser.TakeRequest();
     req.peer_address = stream->peer_address();
     req.tls = options().tls != nullptr;
+    if (req.tls) req.client_cert_sha256 = stream->tls_peer_cert_sha256();
+    req.proxied_address = stream->proxied_address();
     server->handler_(std::move(req), [weak, keep_alive, seq](HttpServerResponse r) {
       if (auto self = weak.lock()) self->Answer(std::move(r), keep_alive, seq);
     });

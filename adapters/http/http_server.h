@@ -36,6 +36,9 @@ struct HttpServerOptions {
   int64_t request_timeout_ms = 10'000;  // first byte of a request to its last
   int64_t idle_timeout_ms = 30'000;     // keep-alive connection with no request under way
   int64_t tick_ms = 250;                // how often deadlines are checked
+  // Each connection starts with a PROXY protocol v2 header from a load balancer (before TLS);
+  // its address is HttpServerRequest::proxied_address. A connection without one is closed.
+  bool proxy_protocol = false;
 };
 
 struct HttpServerResponse {

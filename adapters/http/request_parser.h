@@ -19,6 +19,10 @@ struct HttpServerRequest {
   std::string body;
   std::string peer_address;  // the TCP peer's IP address (set by the server)
   bool tls = false;
+  std::string client_cert_sha256;  // the TLS client certificate's fingerprint, "" without one
+  // The client the PROXY protocol header named (HttpServerOptions::proxy_protocol), "" without
+  // one. Believed only when the peer is a trusted proxy (api_answers.h ApiClientAddress).
+  std::string proxied_address;
 
   const std::string& Header(const std::string& lower_name) const;  // "" when absent
   std::string Path() const;  // target without the query

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "adapters/loop/uv_kit.h"
+#include "adapters/net/proxy_header.h"
 #include "adapters/net/tls_engine.h"
 
 namespace sd::net {
@@ -53,6 +54,9 @@ struct StreamConnection::Impl {
   std::function<void(int)> shutdown_done;
   std::vector<char> read_buf;
   StreamCounters counters;
+  bool proxy_pending = false;  // StreamOptions::proxy_header and the header not read yet
+  std::string proxy_buf;       // its bytes so far
+  std::string proxied;         // the address it named
 
   Impl(uv_loop_t* l, StreamOptions o, StreamCallbacks c, StreamConnection* own)
       : loop(l), options(std::move(o)), callbacks(std::move(c)), owner(own) {
@@ -153,7 +157,13 @@ struct StreamConnection::Impl {
       Fail(static_cast<int>(nread), reason, true);
       return;
     }
-    const std::string_view bytes(buf->base, static_cast<size_t>(nread));
+    std::string_view bytes(buf->base, static_cast<size_t>(nread));
+    std::string after_header;
+    if (proxy_pending) {
+      if (!TakeProxyHeader(bytes, &after_header)) return;
+      bytes = after_header;
+      if (bytes.empty()) return;
+    }
     if (!tls) {
       counters.bytes_read += bytes.size();
       if (callbacks.on_read) callbacks.on_read(bytes);
@@ -178,6 +188,24 @@ struct StreamConnection::Impl {
       if (closing) return;
     }
     if (tls->peer_closed()) Fail(UV_EOF, "peer closed the TLS session (close_notify)", true);
+  }
+
+  // The PROXY header before anything else: false while it is incomplete or when it is invalid
+  // (the connection then fails); true with what followed it in `rest`.
+  bool TakeProxyHeader(std::string_view bytes, std::string* rest) {
+    proxy_buf.append(bytes);
+    const ProxyHeader h = ParseProxyV2(proxy_buf);
+    if (h.status == ProxyHeader::Status::kNeedMore) return false;
+    if (h.status == ProxyHeader::Status::kInvalid) {
+      Fail(UV_EPROTO, h.problem, true);
+      return false;
+    }
+    proxy_pending = false;
+    proxied = h.source_address;
+    *rest = proxy_buf.substr(h.consumed);
+    proxy_buf.clear();
+    proxy_buf.shrink_to_fit();
+    return true;
   }
 
   void FlushCiphertext() {
@@ -338,6 +366,7 @@ int StreamConnection::Accept(uv_stream_t* server, int64_t timeout_ms) {
     c->tls = std::move(engine).value();
   }
   c->InitTcp();
+  c->proxy_pending = c->options.proxy_header;
   int rc = uv_accept(server, c->stream());
   if (rc == 0) {
     struct sockaddr_storage addr {};
@@ -447,6 +476,14 @@ std::string StreamConnection::peer_address() const {
 
 std::string StreamConnection::tls_protocol() const {
   return connected() && impl_->tls ? impl_->tls->protocol() : std::string();
+}
+
+std::string StreamConnection::proxied_address() const {
+  return impl_ ? impl_->proxied : std::string();
+}
+
+std::string StreamConnection::tls_peer_cert_sha256() const {
+  return connected() && impl_->tls ? impl_->tls->peer_cert_sha256() : std::string();
 }
 
 StreamCounters StreamConnection::counters() const {

@@ -41,6 +41,10 @@ struct StreamOptions {
   size_t max_queued_bytes = 16 * 1024 * 1024;
   // One read's worth: 64 KiB holds one maximal SMPP PDU.
   size_t read_buffer_bytes = 64 * 1024;
+  // Accepted connections: the peer (a load balancer) first sends a PROXY protocol v2 header
+  // (proxy_header.h), before TLS; a connection without a valid one is closed. Its source
+  // address is proxied_address(); whether to believe it is the caller's decision.
+  bool proxy_header = false;
 };
 
 struct StreamCallbacks {
@@ -106,6 +110,11 @@ class StreamConnection {
   std::string peer_address() const;
   // "TLSv1.3" etc. once connected over TLS, empty for plain TCP.
   std::string tls_protocol() const;
+  // The TLS peer's certificate fingerprint (TlsEngine::peer_cert_sha256), "" without one.
+  std::string tls_peer_cert_sha256() const;
+  // With StreamOptions::proxy_header: the client address the PROXY header named ("" for a
+  // LOCAL header or before it was read).
+  std::string proxied_address() const;
   StreamCounters counters() const;
   // Why the last Connect()/Accept() returned an error, in words (e.g. the server name a TLS
   // client cannot use); empty otherwise.

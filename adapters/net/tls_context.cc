@@ -127,7 +127,9 @@ std::optional<NetError> LoadIdentity(SSL_CTX* ctx, const TlsConfig& config, bool
 std::optional<NetError> SetVerification(SSL_CTX* ctx, const TlsConfig& config, bool client,
                                         bool have_trust) {
   if (client) {
-    if (config.require_client_cert) return NetError{"require_client_cert is a server option"};
+    if (config.require_client_cert || config.request_client_cert) {
+      return NetError{"require_client_cert and request_client_cert are server options"};
+    }
     // No option turns peer verification off: without trust anchors a client cannot tell
     // the carrier from anyone else on the path.
     if (!have_trust) {
@@ -138,9 +140,17 @@ std::optional<NetError> SetVerification(SSL_CTX* ctx, const TlsConfig& config, b
     if (config.insecure_skip_hostname_verification) {
       return NetError{"insecure_skip_hostname_verification is a client option"};
     }
-    if (config.require_client_cert) {
-      if (!have_trust) return NetError{"require_client_cert needs ca_file or ca_dir"};
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    if (config.require_client_cert || config.request_client_cert) {
+      if (!have_trust) {
+        return NetError{std::string(config.require_client_cert ? "require_client_cert"
+                                                                : "request_client_cert") +
+                        " needs ca_file or ca_dir"};
+      }
+      SSL_CTX_set_verify(ctx,
+                         SSL_VERIFY_PEER | (config.require_client_cert
+                                                ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                                : 0),
+                         nullptr);
       if (!config.ca_file.empty()) {
         // Tells clients which CAs we accept, so one with several certificates picks right.
         STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.ca_file.c_str());

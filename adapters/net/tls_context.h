@@ -37,6 +37,10 @@ struct TlsConfig {
   // Server only: the handshake fails unless the client presents a certificate that chains to
   // ca_file / ca_dir.
   bool require_client_cert = false;
+  // Server only: ask for a client certificate that chains to ca_file / ca_dir, but complete the
+  // handshake without one; the application decides (the API binds keys to certificates). A
+  // certificate that does not verify still fails the handshake.
+  bool request_client_cert = false;
 
   // Client only. The peer's certificate is always verified against the trust anchors; in
   // addition its name (DNS SAN, or IP SAN for an address) must match the server name of the

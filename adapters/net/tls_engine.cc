@@ -4,6 +4,8 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -184,6 +186,23 @@ std::string TlsEngine::TakeCiphertext() {
   size_t got = 0;
   if (pending > 0 && BIO_read_ex(network_out_, out.data(), pending, &got) != 1) got = 0;
   out.resize(got);
+  return out;
+}
+
+std::string TlsEngine::peer_cert_sha256() const {
+  if (state_ != State::kEstablished) return {};
+  const X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (cert == nullptr) return {};
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &len) != 1) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
   return out;
 }
 

@@ -69,6 +69,9 @@ class TlsEngine {
   size_t pending_plaintext() const { return plaintext_out_.size(); }
   // Negotiated protocol ("TLSv1.3"), empty before the handshake completes.
   std::string protocol() const;
+  // SHA-256 over the DER of the peer's (verified) certificate, lower-case hex; empty when the
+  // peer presented none or the handshake has not completed.
+  std::string peer_cert_sha256() const;
 
  private:
   TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl, BIO* network_in, BIO* network_out);

@@ -375,6 +375,20 @@ return out
 
 // ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
 
+// Status callbacks (status_queue.h): an event that could not be delivered in time is copied to
+// the dead-letter stream and acknowledged in one step. XPENDING first, so a re-sent call (lost
+// reply) finds the entry acknowledged and copies nothing twice.
+// KEYS: the source stream (outcomes or receipts), the dead-letter stream.
+// ARGV: group, entry id, dead-letter maxlen, field/value pairs. Returns 1 moved, 0 not pending.
+const LuaScript kCallbackDeadScript = Make("callback_dead", R"lua(
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 then return 0 end
+local r = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(ARGV, 4))
+if type(r) == 'table' and r.err then return r end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua");
+
 // Only one write: if the XADD fails, nothing happened and the retry redoes it.
 const LuaScript kAuditScript = Make("audit", R"lua(
 local fields = {}
@@ -451,7 +465,7 @@ return 1
 const std::vector<const LuaScript*>& AllScripts() {
   static const std::vector<const LuaScript*> kAll{
       &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript, &kTouchScript,
-      &kAuditScript, &kDeferScript,      &kMoveDueScript, &kStatsScript};
+      &kAuditScript, &kDeferScript,      &kMoveDueScript, &kStatsScript, &kCallbackDeadScript};
   return kAll;
 }
 

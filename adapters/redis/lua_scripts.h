@@ -82,6 +82,11 @@ const std::vector<const LuaScript*>& AllScripts();
 // the first answer), {2} when the replay record exists, else {0, entry ids...}.
 extern const LuaScript kApiSubmitScript;
 
+// Status callbacks: KEYS source stream, dead-letter stream; ARGV group, entry id, maxlen,
+// field/value pairs. XADDs to the dead-letter stream and XACKs, if the entry is still
+// pending; returns 1 moved, 0 not pending.
+extern const LuaScript kCallbackDeadScript;
+
 // The correlation record's value: entry id, job id, client ref, key id, each as
 // "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
 // decodes it.

@@ -127,5 +127,53 @@ async function readStream(client, stream, count = 1000) {
   return entries.map((e) => ({ id: e.id, fields: e.message }));
 }
 
+// Status callbacks (docs/api.md): Standard Webhooks. The key is the base64 after "whsec_";
+// webhook-signature lists "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>" (two while a
+// secret is rotated).
+class CallbackError extends Error {}
+
+function callbackKeys(secrets) {
+  return (Array.isArray(secrets) ? secrets : [secrets]).map((s) => {
+    if (!s.startsWith('whsec_')) throw new TypeError('callback secrets start with whsec_');
+    return Buffer.from(s.slice(6), 'base64');
+  });
+}
+
+function callbackSignature(secret, webhookId, timestampS, body) {
+  const signed = Buffer.concat([Buffer.from(`${webhookId}.${timestampS}.`), Buffer.from(body)]);
+  const mac = crypto.createHmac('sha256', callbackKeys(secret)[0]).update(signed).digest('base64');
+  return `v1,${mac}`;
+}
+
+// Checks signature and timestamp; returns the event ({type, timestamp, data} and its
+// webhook-id as id) or throws CallbackError. `body`: the raw bytes as received.
+function verifyCallback(secrets, headers, body, { toleranceS = 300, nowS } = {}) {
+  const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const id = h['webhook-id'];
+  const ts = h['webhook-timestamp'];
+  const sigs = h['webhook-signature'];
+  if (!id || !ts || !sigs) throw new CallbackError('missing webhook headers');
+  if (!/^[0-9]+$/.test(ts)) throw new CallbackError('malformed webhook-timestamp');
+  const now = nowS === undefined ? Date.now() / 1000 : nowS;
+  if (Math.abs(now - Number(ts)) > toleranceS) {
+    throw new CallbackError('webhook-timestamp outside the tolerance');
+  }
+  const raw = Buffer.from(body);
+  const signed = Buffer.concat([Buffer.from(`${id}.${ts}.`), raw]);
+  for (const key of callbackKeys(secrets)) {
+    const expected = Buffer.from(crypto.createHmac('sha256', key).update(signed).digest('base64'));
+    for (const sig of sigs.split(' ')) {
+      const comma = sig.indexOf(',');
+      if (comma < 0 || sig.slice(0, comma) !== 'v1') continue;
+      const got = Buffer.from(sig.slice(comma + 1));
+      if (got.length === expected.length && crypto.timingSafeEqual(got, expected)) {
+        return { ...JSON.parse(raw.toString('utf8')), id };
+      }
+    }
+  }
+  throw new CallbackError('no signature matches');
+}
+
 module.exports = { ENVELOPE_VERSION, newJob, encodeJob, signingInput, signJob, apiStringToSign,
-                   apiSignature, ApiError, ApiClient, RedisProducer, readStream };
+                   apiSignature, ApiError, ApiClient, RedisProducer, readStream, CallbackError,
+                   callbackSignature, verifyCallback };

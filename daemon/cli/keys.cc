@@ -23,64 +23,28 @@
 #include "core/log_safe.h"
 #include "core/url_extract.h"
 #include "daemon/cli/args.h"
+#include "daemon/cli/cli_time.h"
 #include "daemon/cli/key_incident.h"
 #include "daemon/cli/key_report.h"
 #include "daemon/cli/key_scopes.h"
+#include "daemon/cli/key_settings.h"
 #include "daemon/cli/keys_options.h"
 #include "daemon/cli/redis_client.h"
 
 namespace sd::cli {
 
-std::string FormatTime(int64_t ms) {
-  if (ms == 0) return "-";
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 namespace {
 
 constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
 // 32 bytes = 256 bits, the strength of HMAC-SHA256.
 constexpr size_t kSecretBytes = 32;
+constexpr size_t kCallbackSecretBytes = 32;
 
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-
-std::optional<int64_t> ParseDurationMs(const std::string& s) {
-  size_t digits = 0;
-  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 12) return std::nullopt;
-  const std::optional<int64_t> n = ParseInt(s.substr(0, digits));
-  const std::string unit = s.substr(digits);
-  if (!n) return std::nullopt;
-  static const std::map<std::string, int64_t> kUnits{
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
-  const auto it = kUnits.find(unit);
-  if (it == kUnits.end()) return std::nullopt;
-  return *n * it->second;
-}
-
-std::optional<int64_t> ParseTimeMs(const std::string& s, int64_t now) {
-  if (s == "now") return now;
-  if (s.rfind("now+", 0) == 0 || s.rfind("now-", 0) == 0) {
-    const auto d = ParseDurationMs(s.substr(4));
-    if (!d) return std::nullopt;
-    return s[3] == '+' ? now + *d : now - *d;
-  }
-  if (const auto ms = ParseInt(s)) return *ms;
-  // YYYY-MM-DDTHH:MM:SSZ
-  struct tm tm {};
-  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
 
@@ -138,6 +102,9 @@ nlohmann::json KeyJson(const KeyRecord& r, int64_t now) {
       {"api_auth", ApiAuthName(s.api_auth)},
       {"allow_ips", s.allow_ips},
       {"mode", r.test_mode ? "test" : "live"},
+      {"client_cert_sha256", s.client_cert_sha256},
+      {"callback_url", r.callback_url},
+      {"callback_secret_rotating", r.callback_secrets.size() > 1},
   };
 }
 
@@ -169,6 +136,7 @@ class KeysCommand {
     if (sub == "revoke") return Revoke();
     if (sub == "list") return List();
     if (sub == "report") return Report();
+    if (sub == "set") return Set();
     return Show();
   }
 
@@ -286,6 +254,7 @@ class KeysCommand {
     r.test_mode = mode == "test";
     r.created_ms = now;
     r.not_before_ms = now;
+    KeySettings settings;
     try {
       ParseScopes(args_, &r.scopes);
       if (args_.Has("not-before")) {
@@ -298,6 +267,7 @@ class KeysCommand {
         if (!t || *t <= 0) throw UsageError{"--not-after is not a time"};
         r.not_after_ms = *t;
       }
+      settings = ParseKeySettings(args_);
     } catch (const UsageError& e) {
       return UsageOr(true, e.message);
     }
@@ -307,11 +277,73 @@ class KeysCommand {
       return Fail("key '" + name + "' exists already (rotate makes a new version)");
     }
     r.secret = RandomBytes(kSecretBytes);
+    try {
+      ApplyKeySettings(settings, RandomBytes(kCallbackSecretBytes), &r);
+    } catch (const UsageError& e) {
+      return UsageOr(true, e.message);
+    }
     const auto sealed = Seal(r);
     if (!sealed) return kExitUsage;
     const auto v = Write({{r.id, "", *sealed}});
     if (!v) return kExitFailure;
+    PrintCallbackSecret(r);
     return PrintSecret(r, *v);
+  }
+
+  // keys set: the callback and client certificate of every version of a key not revoked.
+  int Set() {
+    const std::string name = args_.Get("name");
+    KeySettings settings;
+    try {
+      settings = ParseKeySettings(args_);
+    } catch (const UsageError& e) {
+      return UsageOr(true, e.message);
+    }
+    if (!settings.any()) return UsageOr(true, "nothing to set (see --help)");
+    auto reg = Load();
+    if (!reg) return kExitFailure;
+    const std::string fresh = RandomBytes(kCallbackSecretBytes);
+    std::vector<redis::KeyRecordWrite> writes;
+    const KeyRecord* shown = nullptr;
+    for (auto& [id, rec] : reg->records) {
+      const auto k = ParseKeyId(id);
+      if (!k || k->name != name || rec.revoked) continue;
+      try {
+        if (!ApplyKeySettings(settings, fresh, &rec)) continue;
+      } catch (const UsageError& e) {
+        return UsageOr(true, e.message);
+      }
+      const auto sealed = Seal(rec);
+      if (!sealed) return kExitUsage;
+      writes.push_back({id, reg->sealed.at(id), *sealed});
+      printf("%s updated\n", id.c_str());
+      shown = &rec;
+    }
+    if (Latest(*reg, name) == 0) return Fail("no key named '" + name + "'");
+    if (writes.empty()) {
+      printf("nothing changed\n");
+      return kExitOk;
+    }
+    const auto v = Write(writes);
+    if (!v) return kExitFailure;
+    printf("registry_version: %llu\n", static_cast<unsigned long long>(*v));
+    // A secret made now is printed once: by a rotation, or for a key that had no callback.
+    if (shown != nullptr && !shown->callback_secrets.empty() &&
+        shown->callback_secrets.front() == fresh) {
+      PrintCallbackSecret(*shown);
+    }
+    return kExitOk;
+  }
+
+  static void PrintCallbackSecret(const KeyRecord& r) {
+    if (r.callback_url.empty()) return;
+    printf("callback_secret: %s\n", Whsec(r.callback_secrets.front()).c_str());
+    fprintf(stderr,
+            "smsdispatch keys: the callback secret verifies status callbacks (Standard "
+            "Webhooks); it is shown only now%s\n",
+            r.callback_secrets.size() > 1
+                ? ". Both secrets sign until --finish-callback-rotation"
+                : "");
   }
 
   int Rotate() {
@@ -334,6 +366,8 @@ class KeysCommand {
     next.not_before_ms = now;
     next.scopes = old.scopes;
     next.test_mode = old.test_mode;  // a rotation never turns a test key live
+    next.callback_url = old.callback_url;  // and keeps the callback (and its secrets)
+    next.callback_secrets = old.callback_secrets;
     next.secret = RandomBytes(kSecretBytes);
     std::vector<redis::KeyRecordWrite> writes;
     const auto next_sealed = Seal(next);
@@ -516,7 +550,7 @@ int RunKeys(int argc, char** argv) {
     fputs(args.Help().c_str(), stdout);
     return kExitOk;
   }
-  const bool needs_name = sub == "create" || sub == "rotate";
+  const bool needs_name = sub == "create" || sub == "rotate" || sub == "set";
   const bool needs_id = sub == "revoke" || sub == "show";
   if ((needs_name && !args.Has("name")) || (needs_id && !args.Has("id"))) {
     fprintf(stderr, "smsdispatch keys %s: --%s is required\n", sub.c_str(),

@@ -13,6 +13,11 @@ const char* const kKeysSynopsis =
     "  rotate  --name NAME [--overlap 24h]\n"
     "          makes the next version with the same scopes and prints its secret once; the\n"
     "          previous version stays valid for the overlap, then expires\n"
+    "  set     --name NAME [--callback-url URL | --no-callback] [--rotate-callback-secret |\n"
+    "          --finish-callback-rotation] [--client-cert FILE | --client-cert-sha256 HEX |\n"
+    "          --no-client-cert]\n"
+    "          on every version not revoked: the status callback (a new secret is printed\n"
+    "          once) and the client certificate the HTTPS API requires\n"
     "  revoke  --id NAME.vN [--incident [--hours 24] [--json]]\n"
     "          revokes one version at once, on every daemon within 1 s; --incident then\n"
     "          reports what it did (docs/keys.md, \"When a key leaks\")\n"
@@ -23,6 +28,21 @@ const char* const kKeysSynopsis =
     "  show    --id NAME.vN [--json]\n"
     "Times T: milliseconds since the epoch, YYYY-MM-DDTHH:MM:SSZ, or now, now+24h, now-1h.\n"
     "Durations: N followed by ms, s, m, h or d.\n";
+
+namespace {
+// What create and set both take (key_settings.h).
+void AddSettings(std::vector<OptionSpec>& o) {
+  const char* group = "Callbacks and client certificates";
+  o.push_back({"callback-url", "URL",
+               "POST the key's outcome and receipt events here (https only; Standard Webhooks, "
+               "docs/api.md); a callback secret is made and printed once",
+               group});
+  o.push_back({"client-cert", "FILE",
+               "the HTTPS API requires this client certificate (PEM) with the key (mutual TLS)",
+               group});
+  o.push_back({"client-cert-sha256", "HEX", "the same, given as its SHA-256 fingerprint", group});
+}
+}  // namespace
 
 std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
   std::vector<OptionSpec> o{{"master-key-file", "FILE",
@@ -58,11 +78,21 @@ std::optional<std::vector<OptionSpec>> KeysOptions(const std::string& sub) {
     o.push_back({"mode", "M",
                  "live (default) or test: a test key's jobs run every check and go to the built-in "
                  "test carrier, never to a real one; its name gets the prefix test-"});
+    AddSettings(o);
     o.push_back({"not-before", "T", "valid from T (default now)"});
     o.push_back({"not-after", "T", "valid until T (default no end)"});
   } else if (sub == "rotate") {
     o.push_back({"name", "NAME", "the key to rotate"});
     o.push_back({"overlap", "DURATION", "how long the previous version stays valid (24h)"});
+  } else if (sub == "set") {
+    o.push_back({"name", "NAME", "the key: every version of it not revoked"});
+    AddSettings(o);
+    o.push_back({"no-callback", "", "remove the callback URL and its secrets"});
+    o.push_back({"rotate-callback-secret", "",
+                 "make a new callback secret; the old one keeps signing too until "
+                 "--finish-callback-rotation"});
+    o.push_back({"finish-callback-rotation", "", "stop signing with the old callback secret"});
+    o.push_back({"no-client-cert", "", "no longer require a client certificate"});
   } else if (sub == "revoke") {
     o.push_back({"id", "NAME.vN", "the version to revoke"});
     o.push_back({"incident", "",

@@ -221,7 +221,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
         "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener",
-        "api"};
+        "api", "callbacks"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -240,6 +240,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadListener(root, base, p, c);
   config_detail::CheckWebhooksHaveListener(p, c);
   config_detail::LoadApi(root, base, p, c);
+  config_detail::LoadCallbacks(root, base, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

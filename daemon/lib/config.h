@@ -10,6 +10,7 @@
 
 #include "adapters/config/config_file.h"
 #include "adapters/config/file_error.h"
+#include "adapters/http/callback_sender.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/http_server.h"
 #include "core/cidr.h"
@@ -174,6 +175,13 @@ struct Config {
     int64_t status_retention_ms = 3'600'000;  // status records past the job's expiry; 0 = none
     std::vector<Cidr> trusted_proxies;
   } api;
+  // [callbacks] (docs/api.md, "Status callbacks"): keys' outcome and receipt events POSTed to
+  // their callback URLs from the streams' own consumer group. Needs the key registry.
+  struct {
+    bool enabled = false;
+    http::CallbackSenderOptions sender;
+    int64_t claim_idle_ms = 300'000;  // another daemon's pending event idle this long is taken
+  } callbacks;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

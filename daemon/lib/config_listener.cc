@@ -32,7 +32,7 @@ bool SplitListen(const std::string& listen, std::string* host, int* port) {
 
 bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
                     const std::string& name, size_t default_max_body, Problems& p, bool* plain,
-                    http::HttpServerOptions* server) {
+                    http::HttpServerOptions* server, const std::string& client_ca_file) {
   const std::string listen = s.RequiredStr("listen");
   if (!listen.empty() && !SplitListen(listen, &server->host, &server->port)) {
     p.At(*s.Node("listen"), name + ".listen must be \"address:port\" (IPv6 as \"[::1]:8443\")");
@@ -49,7 +49,7 @@ bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path
   server->idle_timeout_ms = s.Int("idle_timeout_ms", 30'000, 100, 3'600'000);
   if (p.any()) return false;
   if (*plain) {
-    if (!cert.empty() || !key.empty()) {
+    if (!cert.empty() || !key.empty() || !client_ca_file.empty()) {
       p.At(n, "[" + name + "] plain = true and TLS files: choose one");
     } else if (!IsLoopback(server->host)) {
       p.At(*s.Node("plain"), name + ".plain = true is allowed only on a loopback address "
@@ -65,6 +65,10 @@ bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path
   tc.role = net::TlsRole::kServer;
   tc.cert_file = cert;
   tc.key_file = key;
+  // Mutual TLS ([api]): clients may present a certificate from this CA; keys bound to one
+  // (keys set --client-cert) need it. Others connect without one.
+  tc.ca_file = client_ca_file;
+  tc.request_client_cert = !client_ca_file.empty();
   auto ctx = net::TlsContext::Create(tc);
   if (!ctx) {
     p.At(n, "[" + name + "]: " + ctx.error().detail);

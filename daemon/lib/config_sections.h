@@ -36,9 +36,12 @@ void CheckWebhooksHaveListener(Problems& p, Config& c);
 // `name` is the section's. False when something is wrong (reported in p).
 bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
                     const std::string& name, size_t default_max_body, Problems& p, bool* plain,
-                    http::HttpServerOptions* server);
+                    http::HttpServerOptions* server, const std::string& client_ca_file = "");
 // [api] (config_api.cc).
 void LoadApi(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c);
+// [callbacks] (config_api.cc).
+void LoadCallbacks(const toml::table& root, const std::filesystem::path& base, Problems& p,
+                   Config& c);
 
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);

@@ -59,6 +59,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
   if (config_.api.enabled) BuildApi();
+  if (config_.callbacks.enabled) BuildCallbacks();
 }
 
 void Daemon::BuildApi() {
@@ -80,6 +81,24 @@ void Daemon::BuildApi() {
                                              dispatcher_->policy(), mac_, clock_,
                                              api_store_.get());
   api_->SetAuditSink(store_.get());
+}
+
+// Status callbacks: their own Redis connection and HTTP client; started once the first key
+// registry snapshot is in (an event read before could not find its key's callback URL).
+void Daemon::BuildCallbacks() {
+  const redis::RedisStoreOptions store = StoreOptionsFrom(config_);
+  redis::StatusQueueOptions q;
+  q.outcomes_stream = store.outcomes_stream;
+  q.receipts_stream = store.receipts_stream;
+  q.consumer = store.consumer;
+  q.dead_stream = config_.redis.key_prefix + "callbacks:dead";
+  q.claim_idle_ms = config_.callbacks.claim_idle_ms;
+  q.claim_interval_ms = std::max<int64_t>(1'000, config_.callbacks.claim_idle_ms / 10);
+  callback_queue_ = std::make_unique<redis::StatusQueue>(loop_, store.endpoint, q);
+  callbacks_ = std::make_unique<http::CallbackSender>(
+      loop_, callback_queue_.get(),
+      [this] { return dispatcher_->policy().Load()->parts().registry_keys; }, &clock_,
+      config_.callbacks.sender);
 }
 
 Daemon::~Daemon() = default;
@@ -182,6 +201,12 @@ bool Daemon::Start(bool handle_signals) {
                carrier_list, RouteSpecs(config_).size(), config_.daemon.max_inflight);
   for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
   dispatcher_->Start();
+  if (callback_queue_) {
+    callback_queue_->Start([this] {
+      callback_groups_ready_ = true;
+      StartStore();
+    });
+  }
   if (registry_) {
     registry_->Start();  // the store starts reading once the first registry snapshot is in
     usage_->Start();
@@ -233,8 +258,9 @@ void Daemon::OnTick() {
 }
 
 void Daemon::LogStats() {
-  const StatsSources sources{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_,
-                            receipt_endpoint_.get(), api_.get()};
+  const StatsSources sources{dispatcher_.get(),         store_.get(), &carriers_,
+                            &http_carriers_,           receipt_endpoint_.get(), api_.get(),
+                            callbacks_.get(),          callback_queue_.get()};
   NotifyStatus(StatusLine(sources));
   if (usage_) usage_->Write(dispatcher_->usage().Drain(), clock_.NowMs());
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
@@ -282,11 +308,20 @@ void Daemon::OnRegistrySnapshot(std::shared_ptr<const KeyRegistrySnapshot> keys)
     next.registry_keys = keys;
     return next;
   });
+  registry_loaded_ = true;
   StartStore();
+  if (callbacks_ && !callbacks_started_ && !finishing_) {
+    callbacks_started_ = true;
+    callbacks_->Start();
+  }
 }
 
+// Once the key registry is in (when there is one) and the callbacks' group exists (with
+// [callbacks]): an outcome written before that group would never be called back.
 void Daemon::StartStore() {
-  if (store_started_) return;
+  if (registry_ && !registry_loaded_) return;
+  if (callbacks_ && !callback_groups_ready_) return;
+  if (store_started_ || finishing_) return;
   store_started_ = true;
   store_->Start();
 }
@@ -315,7 +350,19 @@ void Daemon::Finish() {
   LogStats();
   if (registry_) registry_->Close([] {});
   if (usage_) usage_->Close([] {});  // after LogStats above wrote the last counts
-  CloseApi([this] { CloseListener(); });
+  CloseApi([this] { CloseCallbacks([this] { CloseListener(); }); });
+}
+
+// What a callback holds stays pending on the streams' group: the next start (or another
+// daemon, after claim_idle_s) delivers it.
+void Daemon::CloseCallbacks(std::function<void()> then) {
+  if (!callbacks_) {
+    then();
+    return;
+  }
+  callbacks_->Close([this, then = std::move(then)]() mutable {
+    callback_queue_->Close(std::move(then));
+  });
 }
 
 // The API first: a request not answered by now gets no 202, so the producer retries (with its

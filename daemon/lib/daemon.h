@@ -14,8 +14,10 @@
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/sealed_box.h"
 #include "adapters/http/api_endpoint.h"
+#include "adapters/http/callback_sender.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
+#include "adapters/redis/status_queue.h"
 #include "adapters/redis/usage_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
@@ -72,6 +74,8 @@ class Daemon {
   void BuildRegistry(const MasterKey& master);
   void BuildApi();
   void CloseApi(std::function<void()> then);
+  void BuildCallbacks();
+  void CloseCallbacks(std::function<void()> then);
   void CloseListener();
   void StartTimers();
   void StartSignals();
@@ -99,6 +103,11 @@ class Daemon {
   std::unique_ptr<testmode::TestCarrier> test_carrier_;            // test keys' jobs only
   std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
   std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
+  std::unique_ptr<redis::StatusQueue> callback_queue_;              // [callbacks]
+  std::unique_ptr<http::CallbackSender> callbacks_;                 // [callbacks]
+  bool callbacks_started_ = false;
+  bool callback_groups_ready_ = false;
+  bool registry_loaded_ = false;
   std::vector<std::string> carrier_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"

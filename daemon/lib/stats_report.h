@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "adapters/http/api_endpoint.h"
+#include "adapters/http/callback_sender.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
+#include "adapters/redis/status_queue.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/dispatcher.h"
 
@@ -23,6 +25,8 @@ struct StatsSources {
   const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
   const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null
   const http::ApiEndpoint* api = nullptr;                   // [api]; may be null
+  const http::CallbackSender* callbacks = nullptr;          // [callbacks]; may be null
+  const redis::StatusQueue* callback_queue = nullptr;       // with callbacks
 };
 
 // One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
@@ -35,7 +39,9 @@ std::vector<std::string> StatsLogLines(const StatsSources& s);
 // "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
 // "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent), and with a
 // [listener] "listener.<counter>" (its receipt webhooks and connections), with [api]
-// "api.<counter>" (requests, jobs accepted and refused, connections).
+// "api.<counter>" (requests, jobs accepted and refused, connections), with [callbacks]
+// "callbacks.<counter>" (events, attempts, delivered, failures, dead, lag; held, in_flight;
+// the queue's read, claimed, trimmed, acks, errors).
 std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms);
 
 }  // namespace sd

@@ -253,6 +253,66 @@ TEST(KeyRecordCodecTest, TestModeRoundTripsAndTheNameShowsIt) {
   EXPECT_EQ(EncodeKeyRecord(Record("acme.v1")).find("mode"), std::string::npos);  // format 1
 }
 
+TEST(KeyRecordCodecTest, CallbacksAndClientCertMakeFormat3AndRoundTrip) {
+  KeyRecord r = Record("acme-otp.v2");
+  r.callback_url = "https://hooks.example.com/sms?tenant=7";
+  r.callback_secrets = {std::string(32, 'n'), std::string(24, 'o')};
+  r.scopes.client_cert_sha256 = std::string(64, 'a');
+  ASSERT_FALSE(ValidateKeyRecord(r).has_value()) << *ValidateKeyRecord(r);
+  const std::string bytes = EncodeKeyRecord(r);
+  auto back = DecodeKeyRecord(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(back->callback_url, r.callback_url);
+  EXPECT_EQ(back->callback_secrets, r.callback_secrets);
+  EXPECT_EQ(back->scopes.client_cert_sha256, r.scopes.client_cert_sha256);
+  EXPECT_EQ(back->scopes.api_auth, ApiAuth::kHmac);  // format 2's fields come along
+  // Without them the record stays format 1 (older daemons read it).
+  EXPECT_EQ(EncodeKeyRecord(Record()).find("callback_url"), std::string::npos);
+  // Format 2 must not carry them.
+  auto str = [](std::string s) { return [s](msgpack::packer<msgpack::sbuffer>& p) { p.pack(s); }; };
+  auto num = [](uint64_t n) { return [n](msgpack::packer<msgpack::sbuffer>& p) { p.pack(n); }; };
+  auto in_2 = DecodeKeyRecord(Repack(r, "fmt", num(2)));
+  ASSERT_FALSE(in_2.ok());
+  EXPECT_NE(in_2.error().detail.find("needs format 3"), std::string::npos);
+  EXPECT_FALSE(DecodeKeyRecord(Repack(r, "client_cert", str("AB"))).ok());
+  EXPECT_FALSE(DecodeKeyRecord(Repack(r, "callback_url", str("http://hooks.example.com/"))).ok());
+  auto one_secret_as_str = [](msgpack::packer<msgpack::sbuffer>& p) {
+    p.pack_array(1);
+    p.pack(std::string(32, 'x'));
+  };
+  EXPECT_FALSE(DecodeKeyRecord(Repack(r, "callback_secrets", one_secret_as_str)).ok());
+}
+
+TEST(KeyRecordTest, CallbackRules) {
+  EXPECT_TRUE(ValidCallbackUrl("https://a.example/x"));
+  EXPECT_TRUE(ValidCallbackUrl("https://[::1]:8443/hook"));
+  EXPECT_TRUE(ValidCallbackUrl("https://127.0.0.1:9/"));
+  EXPECT_FALSE(ValidCallbackUrl("http://a.example/x"));            // HTTPS only
+  EXPECT_FALSE(ValidCallbackUrl("HTTPS://a.example/x"));
+  EXPECT_FALSE(ValidCallbackUrl("https:///path"));                 // no host
+  EXPECT_FALSE(ValidCallbackUrl("https://:443/"));
+  EXPECT_FALSE(ValidCallbackUrl("https://user:pw@a.example/"));    // no secrets in URLs
+  EXPECT_FALSE(ValidCallbackUrl("https://a.example/x y"));
+  EXPECT_FALSE(ValidCallbackUrl("https://a.example/\r\n"));
+  EXPECT_FALSE(ValidCallbackUrl("https://a.example/" + std::string(2100, 'x')));
+  KeyRecord r = Record();
+  r.callback_url = "https://a.example/x";
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());  // a URL needs a secret
+  r.callback_secrets = {std::string(23, 's')};
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());  // too short
+  r.callback_secrets = {std::string(24, 's'), std::string(24, 't'), std::string(24, 'u')};
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());  // at most two
+  r.callback_secrets = {std::string(24, 's')};
+  EXPECT_FALSE(ValidateKeyRecord(r).has_value());
+  r.callback_url.clear();
+  EXPECT_TRUE(ValidateKeyRecord(r).has_value());  // a secret without a URL
+  KeyRecord c = Record();
+  c.scopes.client_cert_sha256 = std::string(64, 'A');  // upper case
+  EXPECT_TRUE(ValidateKeyRecord(c).has_value());
+  c.scopes.client_cert_sha256 = std::string(63, 'a');
+  EXPECT_TRUE(ValidateKeyRecord(c).has_value());
+}
+
 TEST(KeyRecordCodecTest, DecodingIsStrict) {
   const KeyRecord r = FullRecord();
   auto str = [](std::string s) { return [s](msgpack::packer<msgpack::sbuffer>& p) { p.pack(s); }; };
@@ -267,7 +327,7 @@ TEST(KeyRecordCodecTest, DecodingIsStrict) {
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "kinds", num(8))).ok());
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "nbf", num(uint64_t{1} << 60))).ok());
   EXPECT_FALSE(DecodeKeyRecord(Repack(r, "id", str("not an id"))).ok());
-  auto fmt = DecodeKeyRecord(Repack(r, "fmt", num(3)));
+  auto fmt = DecodeKeyRecord(Repack(r, "fmt", num(4)));
   ASSERT_FALSE(fmt.ok());
   EXPECT_EQ(fmt.error().reason, Reason::kUnsupportedVersion);
   // Format 2 carries the API fields; format 1 must not.

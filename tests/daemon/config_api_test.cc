@@ -87,5 +87,60 @@ TEST_F(ApiConfigTest, ProblemsNameTheirLine) {
             At(13, 10, "api.listen is the [listener]'s address: give the API its own port"));
 }
 
+// PROXY protocol v2 needs the proxies it believes; mutual TLS needs TLS.
+TEST_F(ApiConfigTest, ProxyProtocolAndClientCertificates) {
+  auto ok = Load("[api]\nlisten = \"127.0.0.1:8080\"\nplain = true\nproxy_protocol = true\n"
+                 "trusted_proxies = [\"127.0.0.1\"]\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(ok)) << std::get<ConfigError>(ok).ToString();
+  EXPECT_TRUE(std::get<Config>(ok).api.server.proxy_protocol);
+  EXPECT_EQ(ErrorOf("[api]\nlisten = \"127.0.0.1:8080\"\nplain = true\nproxy_protocol = true\n"),
+            At(12, 18, "api.proxy_protocol needs api.trusted_proxies: the load balancers whose "
+                       "PROXY headers are believed"));
+  EXPECT_TRUE(WriteTextFile(dir_.File("ca.pem"), "x", 0644));
+  EXPECT_NE(ErrorOf("[api]\nlisten = \"127.0.0.1:8080\"\nplain = true\nclient_ca_file = "
+                    "\"ca.pem\"\n")
+                .find("plain = true and TLS files: choose one"),
+            std::string::npos);
+}
+
+// [callbacks] (docs/api.md, "Status callbacks"): defaults, every key, and problems at their line.
+TEST_F(ApiConfigTest, CallbacksDefaultsAndEveryKey) {
+  auto d = Load("[callbacks]\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(d)) << std::get<ConfigError>(d).ToString();
+  const auto& cb = std::get<Config>(d).callbacks;
+  EXPECT_TRUE(cb.enabled);
+  EXPECT_EQ(cb.sender.retry_for_ms, 86'400'000);
+  EXPECT_EQ(cb.sender.retry_max_ms, 600'000);
+  EXPECT_EQ(cb.claim_idle_ms, 300'000);
+  EXPECT_EQ(cb.sender.keep_interval_ms, 100'000);
+  EXPECT_TRUE(WriteTextFile(dir_.File("ca.pem"), "x", 0644));
+  auto r = Load("[callbacks]\nretry_for_s = 3600\nretry_initial_ms = 500\nretry_max_ms = 60000\n"
+                "timeout_ms = 3000\nmax_in_flight = 16\nmax_per_url = 2\nmax_held = 500\n"
+                "claim_idle_s = 60\nca_file = \"ca.pem\"\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const auto& o = std::get<Config>(r).callbacks.sender;
+  EXPECT_EQ(o.retry_for_ms, 3'600'000);
+  EXPECT_EQ(o.retry_initial_ms, 500);
+  EXPECT_EQ(o.timeout_ms, 3000);
+  EXPECT_EQ(o.max_in_flight, 16u);
+  EXPECT_EQ(o.max_per_target, 2u);
+  EXPECT_EQ(o.max_held, 500u);
+  EXPECT_EQ(o.client.ca_file, dir_.File("ca.pem"));
+  EXPECT_FALSE(std::get<Config>(Load("")).callbacks.enabled);  // no section, no callbacks
+}
+
+TEST_F(ApiConfigTest, CallbackProblemsNameTheirLine) {
+  // [callbacks] starts at line 9.
+  EXPECT_EQ(ErrorOf("[callbacks]\nretry_max_ms = 50\n"),
+            At(10, 16, "callbacks.retry_max_ms = 50 is out of range [100, 86400000]"));
+  EXPECT_EQ(ErrorOf("[callbacks]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
+            At(11, 16, "callbacks.retry_max_ms is below callbacks.retry_initial_ms"));
+  EXPECT_EQ(ErrorOf("[callbacks]\nca_file = \"missing.pem\"\n"),
+            At(10, 11, "callbacks.ca_file: " + dir_.File("missing.pem") +
+                           " is not a readable file"));
+  EXPECT_NE(ErrorOf("[callbacks]\nurl = \"x\"\n").find("url"), std::string::npos);
+  EXPECT_NE(ErrorOf("[callbacks]\n", "").find("registry = \"redis\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sd

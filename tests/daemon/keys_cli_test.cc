@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/crypto/base64.h"
 #include "adapters/crypto/random.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_reply.h"
@@ -21,6 +22,7 @@
 #include "core/hex.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/uv_test_loop.h"
 
 extern char** environ;
@@ -231,6 +233,65 @@ TEST_F(KeysCliTest, ApiScopesAreStoredShownAndRotated) {
   EXPECT_EQ(after->Find("web.v2")->record.scopes.api_auth, ApiAuth::kBoth);
   EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--auth", "none"})).status, 2);
   EXPECT_EQ(Run(With(Base("create"), {"--name", "x", "--allow-ips", "10.0.0.0/33"})).status, 2);
+}
+
+// keys create/set --callback-url, the callback secret's rotation, and --client-cert
+// (docs/keys.md, "Status callbacks" and "Client certificates").
+TEST_F(KeysCliTest, CallbacksAndClientCertificatesAreSetRotatedAndRemoved) {
+  CliResult c = Run(With(Base("create"), {"--name", "shop", "--callback-url",
+                                          "https://hooks.example.com/sms"}));
+  ASSERT_EQ(c.status, 0) << c.err;
+  const std::string first = Line(c.out, "callback_secret");
+  ASSERT_EQ(first.rfind("whsec_", 0), 0u) << c.out;
+  EXPECT_EQ(Base64Decode(first.substr(6)).value_or("").size(), 32u);
+  ASSERT_EQ(Run(With(Base("rotate"), {"--name", "shop"})).status, 0);  // v2 keeps the callback
+  auto snap = Snapshot();
+  ASSERT_TRUE(snap);
+  for (const char* id : {"shop.v1", "shop.v2"}) {
+    EXPECT_EQ(snap->Find(id)->record.callback_url, "https://hooks.example.com/sms") << id;
+    EXPECT_EQ(snap->Find(id)->record.callback_secrets,
+              std::vector<std::string>{*Base64Decode(first.substr(6))}) << id;
+  }
+  // A secret rotation: the new secret first, the old one still signing; then finished.
+  CliResult rot = Run(With(Base("set"), {"--name", "shop", "--rotate-callback-secret"}));
+  ASSERT_EQ(rot.status, 0) << rot.err;
+  const std::string second = Line(rot.out, "callback_secret");
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+  snap = Snapshot();
+  EXPECT_EQ(snap->Find("shop.v2")->record.callback_secrets.size(), 2u);
+  EXPECT_EQ(snap->Find("shop.v2")->record.callback_secrets[1], *Base64Decode(first.substr(6)));
+  ASSERT_EQ(Run(With(Base("set"), {"--name", "shop", "--finish-callback-rotation"})).status, 0);
+  EXPECT_EQ(Snapshot()->Find("shop.v1")->record.callback_secrets,
+            std::vector<std::string>{*Base64Decode(second.substr(6))});
+  // A client certificate, given as a file or as its fingerprint (openssl's colon form too).
+  testing::TestPki pki;
+  ASSERT_EQ(Run(With(Base("set"), {"--name", "shop", "--client-cert", pki.client().cert})).status,
+            0);
+  const std::string fp = Snapshot()->Find("shop.v2")->record.scopes.client_cert_sha256;
+  EXPECT_EQ(fp.size(), 64u);
+  std::string colons;
+  for (size_t i = 0; i < fp.size(); i += 2) colons += (i ? ":" : "") + fp.substr(i, 2);
+  for (char& ch : colons) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_EQ(Run(With(Base("set"), {"--name", "shop", "--no-client-cert"})).status, 0);
+  EXPECT_EQ(Snapshot()->Find("shop.v2")->record.scopes.client_cert_sha256, "");
+  ASSERT_EQ(Run(With(Base("set"), {"--name", "shop", "--client-cert-sha256", colons})).status, 0);
+  EXPECT_EQ(Snapshot()->Find("shop.v2")->record.scopes.client_cert_sha256, fp);
+  const auto shown = nlohmann::json::parse(Run(With(Base("show"), {"--id", "shop.v2", "--json"})).out);
+  EXPECT_EQ(shown["client_cert_sha256"], fp);
+  EXPECT_EQ(shown["callback_url"], "https://hooks.example.com/sms");
+  EXPECT_EQ(shown.dump().find("whsec"), std::string::npos);  // secrets are never shown again
+  // Removing the callback; and what is refused.
+  CliResult removed = Run(With(Base("set"), {"--name", "shop", "--no-callback"}));
+  ASSERT_EQ(removed.status, 0) << removed.err;
+  EXPECT_EQ(Snapshot()->Find("shop.v1")->record.callback_url, "");
+  EXPECT_EQ(Run(With(Base("set"), {"--name", "shop", "--rotate-callback-secret"})).status, 2);
+  EXPECT_EQ(Run(With(Base("set"), {"--name", "shop", "--callback-url", "http://x.example/"})).status,
+            2);
+  EXPECT_EQ(Run(With(Base("set"), {"--name", "shop", "--client-cert", dir_.File("none")})).status,
+            2);
+  EXPECT_EQ(Run(With(Base("set"), {"--name", "shop"})).status, 2);  // nothing to set
+  EXPECT_EQ(Run(With(Base("set"), {"--name", "nobody", "--no-callback"})).status, 1);
 }
 
 TEST_F(KeysCliTest, RotateMakesTheNextVersionAndEndsTheOldOneAfterTheOverlap) {

@@ -18,6 +18,7 @@
 
 #include "core/envelope.h"
 #include "tests/integration/harness.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
 namespace sd::testing {
@@ -102,7 +103,8 @@ class ApiEndToEnd : public ::testing::Test {
   }
 
   // curl, the simplest client: bearer, the body from the command line. Status and body.
-  std::pair<int, json> Curl(const std::string& authorization, const std::string& body) {
+  std::pair<int, json> Curl(const std::string& authorization, const std::string& body,
+                            const std::vector<std::string>& extra = {}) {
     const std::string log = c_->dir() + "/curl.out";
     unlink(log.c_str());
     std::vector<std::string> argv{"/usr/bin/curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-H",
@@ -110,8 +112,10 @@ class ApiEndToEnd : public ::testing::Test {
                                   "Content-Type: application/json", "--data-binary", body,
                                   Url() + "/v1/messages"};
     if (tls_) argv.insert(argv.begin() + 1, {"--cacert", pki_.ca()});
+    argv.insert(argv.begin() + 1, extra.begin(), extra.end());
     Process p(argv, log);
-    EXPECT_EQ(p.Wait(60s), 0) << ReadFile(log);
+    const int rc = p.Wait(60s);
+    if (rc != 0) return {-rc, json()};  // curl failed (e.g. the TLS handshake): no HTTP status
     const std::string out = ReadFile(log);
     const size_t nl = out.rfind('\n');
     if (nl == std::string::npos) return {0, json()};
@@ -317,6 +321,86 @@ TEST_F(ApiEndToEnd, TlsListenerWithCurlAndPython) {
   ASSERT_TRUE(OutcomesReach(*c_, 2)) << c_->DaemonLog();
   c_->StopDaemon();
   ExpectExactlyOneOutcomePerEntry(*c_);
+}
+
+// Mutual TLS: a key bound to a client certificate (keys create --client-cert) is accepted only
+// with it; other keys connect without one; a certificate from another CA fails the handshake.
+TEST_F(ApiEndToEnd, KeysBoundToAClientCertificateNeedIt) {
+  Boot(true, "client_ca_file = \"" + pki_.ca() + "\"\n");
+  const Key bound = MakeKey("bound", {"--auth", "bearer", "--client-cert", pki_.client().cert});
+  const Key open = MakeKey("open", {"--auth", "bearer"});
+  Start();
+  const std::vector<std::string> cert{"--cert", pki_.client().cert, "--key", pki_.client().key};
+  auto [no_cert, refused] = Curl("Bearer " + bound.id + ":" + bound.secret_hex,
+                                 Message("+4915100123450"));
+  EXPECT_EQ(no_cert, 401);
+  EXPECT_EQ(refused["reason"], "client_cert_required") << refused.dump();
+  auto [with_cert, accepted] = Curl("Bearer " + bound.id + ":" + bound.secret_hex,
+                                    Message("+4915100123451"), cert);
+  EXPECT_EQ(with_cert, 202) << accepted.dump();
+  auto [open_status, open_body] = Curl("Bearer " + open.id + ":" + open.secret_hex,
+                                       Message("+4915100123452"));
+  EXPECT_EQ(open_status, 202) << open_body.dump();
+  const std::vector<std::string> foreign{"--cert", pki_.other_server().cert, "--key",
+                                         pki_.other_server().key};
+  EXPECT_LE(Curl("Bearer " + bound.id + ":" + bound.secret_hex, Message("+4915100123453"),
+                 foreign).first,
+            0);  // handshake refused: no HTTP answer at all
+  ASSERT_TRUE(OutcomesReach(*c_, 2)) << c_->DaemonLog();
+  c_->StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(*c_);
+  bool audited = false;
+  for (const auto& a : c_->ReadStream("sd:audit")) {
+    audited |= a.at("reason") == "client_cert_required" && a.at("kid") == bound.id;
+  }
+  EXPECT_TRUE(audited);
+}
+
+// PROXY protocol v2 from a load balancer: a trusted peer's header names the client the key's
+// allow-ips are checked against; a connection without the header gets no answer; an
+// untrusted peer's header is not believed.
+std::string ViaProxy(int port, const std::string& src, const std::string& auth,
+                     const std::string& body, bool header = true) {
+  TempDir dir("sd-proxy-client");
+  std::vector<std::string> argv{"/usr/bin/python3",
+                                SD_SOURCE_DIR "/tests/integration/proxy_client.py",
+                                "--port", std::to_string(port), "--src", src, "--auth", auth,
+                                "--body", body};
+  if (!header) argv.push_back("--no-header");
+  Process p(argv, dir.File("out"));
+  EXPECT_EQ(p.Wait(60s), 0) << ReadFile(dir.File("out"));
+  const std::string out = ReadFile(dir.File("out"));
+  return out.substr(0, out.find('\n'));
+}
+
+TEST_F(ApiEndToEnd, ProxyProtocolFromATrustedBalancerNamesTheClient) {
+  Boot(false, "proxy_protocol = true\ntrusted_proxies = [\"127.0.0.1\"]\n");
+  const Key k = MakeKey("branch", {"--auth", "bearer", "--allow-ips", "203.0.113.0/24"});
+  Start();
+  const std::string auth = "Bearer " + k.id + ":" + k.secret_hex;
+  EXPECT_EQ(ViaProxy(port_, "203.0.113.7", auth, Message("+4915100123450")), "202");
+  EXPECT_EQ(ViaProxy(port_, "198.51.100.9", auth, Message("+4915100123451")), "403");
+  EXPECT_EQ(ViaProxy(port_, "", auth, Message("+4915100123452"), false), "closed");
+  ASSERT_TRUE(OutcomesReach(*c_, 1)) << c_->DaemonLog();
+  c_->StopDaemon();
+  EXPECT_EQ(c_->StreamLength("sd:jobs"), 1);
+  bool audited = false;
+  for (const auto& a : c_->ReadStream("sd:audit")) {
+    audited |= a.at("reason") == "ip_not_allowed" &&
+               a.at("detail").find("198.51.100.9") != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(ApiEndToEnd, ProxyHeaderFromAnUntrustedPeerIsNotBelieved) {
+  Boot(false, "proxy_protocol = true\ntrusted_proxies = [\"10.0.0.0/8\"]\n");
+  const Key k = MakeKey("branch", {"--auth", "bearer", "--allow-ips", "203.0.113.0/24"});
+  Start();
+  EXPECT_EQ(ViaProxy(port_, "203.0.113.7", "Bearer " + k.id + ":" + k.secret_hex,
+                     Message("+4915100123450")),
+            "403");  // the peer, 127.0.0.1, is the client: outside allow-ips
+  c_->StopDaemon();
+  EXPECT_EQ(c_->StreamLength("sd:jobs"), 0);
 }
 
 // A producer streams submits with an Idempotency-Key each, retrying what gets no answer; the

@@ -5,6 +5,7 @@ tests, the producer libraries and anyone writing a client check themselves again
 
     python3 tests/vectors/gen_api_vectors.py > tests/vectors/api.json
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -25,6 +26,49 @@ CASES = [
 ]
 
 
+# Status callbacks (docs/api.md, "Status callbacks"): Standard Webhooks, from its specification.
+CALLBACK_KEY = bytes(range(32, 64))
+CALLBACK_OLD_KEY = bytes(range(64, 88))
+CALLBACK_BODY = ('{"type":"message.receipt","timestamp":"2026-01-01T00:00:00.000Z","data":'
+                 '{"entry":"1767225600000-0","job":"j-1","ref":"","kid":"acme-otp.v1",'
+                 '"carrier":"sim","message_id":"4711","status":"delivered",'
+                 '"carrier_status":"DELIVRD","err":"000","ts":1767225605000}}')
+
+
+def whsec(key):
+    return "whsec_" + base64.b64encode(key).decode()
+
+
+def standard_signature(key, msg_id, ts, body):
+    signed = ("%s.%d.%s" % (msg_id, ts, body)).encode("utf-8")
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def callbacks():
+    msg_id, ts = "msg_r_1767225605001-0", 1767225606
+    one = standard_signature(CALLBACK_KEY, msg_id, ts, CALLBACK_BODY)
+    old = standard_signature(CALLBACK_OLD_KEY, msg_id, ts, CALLBACK_BODY)
+    return {
+        "comment": "webhook-signature = 'v1,' + base64(HMAC-SHA256(key, id '.' timestamp '.' "
+                   "body)), key = base64-decoded secret after whsec_; during a rotation the "
+                   "daemon sends both signatures, space-separated, the new one first.",
+        "secret": whsec(CALLBACK_KEY),
+        "old_secret": whsec(CALLBACK_OLD_KEY),
+        "cases": [
+            {"name": "one secret", "webhook_id": msg_id, "timestamp": ts, "body": CALLBACK_BODY,
+             "signature": one, "verifies_with": ["secret"]},
+            {"name": "rotation: both sign", "webhook_id": msg_id, "timestamp": ts,
+             "body": CALLBACK_BODY, "signature": one + " " + old,
+             "verifies_with": ["secret", "old_secret"]},
+            {"name": "body changed", "webhook_id": msg_id, "timestamp": ts,
+             "body": CALLBACK_BODY.replace("delivered", "undelivered"), "signature": one,
+             "verifies_with": []},
+            {"name": "other id", "webhook_id": "msg_r_1767225605001-1", "timestamp": ts,
+             "body": CALLBACK_BODY, "signature": one, "verifies_with": []},
+        ],
+    }
+
+
 def main():
     out = {
         "comment": "string_to_sign = 'sd-api1' LF method LF target LF timestamp_ms LF "
@@ -43,6 +87,7 @@ def main():
             "signature": hmac.new(SECRET, to_sign.encode(), hashlib.sha256).hexdigest(),
         })
     out["bearer"] = {"header": "Authorization: Bearer acme-otp.v1:" + SECRET.hex()}
+    out["callbacks"] = callbacks()
     print(json.dumps(out, indent=2, ensure_ascii=False))
 
 

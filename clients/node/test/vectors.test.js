@@ -40,3 +40,30 @@ test('API request signatures', () => {
                        c.signature, c.name);
   }
 });
+
+test('status callbacks: signatures and verification', () => {
+  const v = vectors('api.json').callbacks;
+  for (const c of v.cases) {
+    const headers = { 'Webhook-Id': c.webhook_id, 'Webhook-Timestamp': String(c.timestamp),
+                      'Webhook-Signature': c.signature };
+    for (const name of ['secret', 'old_secret']) {
+      const verify = () => sd.verifyCallback([v[name]], headers, Buffer.from(c.body),
+                                             { nowS: c.timestamp });
+      if (c.verifies_with.includes(name)) {
+        const event = verify();
+        assert.strictEqual(event.id, c.webhook_id);
+        assert.strictEqual(event.type, 'message.receipt');
+      } else {
+        assert.throws(verify, sd.CallbackError, c.name);
+      }
+    }
+  }
+  const one = v.cases[0];
+  assert.strictEqual(sd.callbackSignature(v.secret, one.webhook_id, one.timestamp, one.body),
+                     one.signature);
+  const h = { 'webhook-id': one.webhook_id, 'webhook-timestamp': String(one.timestamp),
+              'webhook-signature': one.signature };
+  assert.throws(() => sd.verifyCallback(v.secret, h, one.body, { nowS: one.timestamp + 301 }),
+                sd.CallbackError);
+  assert.throws(() => sd.verifyCallback(v.secret, {}, one.body), sd.CallbackError);
+});

@@ -9,7 +9,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 VECTORS = os.path.join(HERE, "..", "..", "..", "tests", "vectors")
 
-from smsdispatch import api_signature, api_string_to_sign, encode_job, sign_job  # noqa: E402
+from smsdispatch import (CallbackError, api_signature, api_string_to_sign,  # noqa: E402
+                         callback_signature, encode_job, sign_job, verify_callback)
 
 
 def load(name):
@@ -50,6 +51,39 @@ class ApiVectors(unittest.TestCase):
             self.assertEqual(api_signature(secret, case["method"], case["target"],
                                            case["timestamp_ms"], body),
                              case["signature"], case["name"])
+
+
+class CallbackVectors(unittest.TestCase):
+    def test_signatures_and_verification(self):
+        v = load("api.json")["callbacks"]
+        for case in v["cases"]:
+            headers = {"Webhook-Id": case["webhook_id"],
+                       "Webhook-Timestamp": str(case["timestamp"]),
+                       "Webhook-Signature": case["signature"]}
+            for name in ("secret", "old_secret"):
+                if name in case["verifies_with"]:
+                    event = verify_callback([v[name]], headers, case["body"].encode(),
+                                            now_s=case["timestamp"])
+                    self.assertEqual(event["id"], case["webhook_id"])
+                    self.assertEqual(event["type"], "message.receipt")
+                else:
+                    with self.assertRaises(CallbackError, msg=case["name"]):
+                        verify_callback(v[name], headers, case["body"], now_s=case["timestamp"])
+        one = v["cases"][0]
+        self.assertEqual(callback_signature(v["secret"], one["webhook_id"], one["timestamp"],
+                                            one["body"]), one["signature"])
+
+    def test_stale_and_missing(self):
+        v = load("api.json")["callbacks"]
+        case = v["cases"][0]
+        headers = {"webhook-id": case["webhook_id"], "webhook-timestamp": str(case["timestamp"]),
+                   "webhook-signature": case["signature"]}
+        with self.assertRaises(CallbackError):
+            verify_callback(v["secret"], headers, case["body"], now_s=case["timestamp"] + 301)
+        with self.assertRaises(CallbackError):
+            verify_callback(v["secret"], {}, case["body"])
+        with self.assertRaises(ValueError):
+            verify_callback("not-whsec", headers, case["body"], now_s=case["timestamp"])
 
 
 if __name__ == "__main__":

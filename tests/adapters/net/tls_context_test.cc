@@ -106,6 +106,13 @@ TEST_F(TlsContextTest, RequireClientCertNeedsCa) {
   c.ca_file = pki_->ca();
   auto ok = TlsContext::Create(c);
   EXPECT_TRUE(ok.ok()) << ok.error().detail;
+  // Asking without requiring (the API's mutual TLS) needs the CA just the same.
+  c.require_client_cert = false;
+  c.request_client_cert = true;
+  c.ca_file.clear();
+  auto asked = TlsContext::Create(c);
+  ASSERT_FALSE(asked.ok());
+  EXPECT_THAT(asked.error().detail, HasSubstr("request_client_cert"));
 }
 
 TEST_F(TlsContextTest, EncryptedKeyFailsInsteadOfPrompting) {
