@@ -83,8 +83,9 @@ void Daemon::BuildApi() {
   api_->SetAuditSink(store_.get());
 }
 
-// Status callbacks: their own Redis connection and HTTP client; started once the first key
-// registry snapshot is in (an event read before could not find its key's callback URL).
+// Status callbacks: a thread with its own loop, Redis connection and HTTP client
+// (callback_thread.h); sending starts once the first key registry snapshot is in (an event
+// read before could not find its key's callback URL).
 void Daemon::BuildCallbacks() {
   const redis::RedisStoreOptions store = StoreOptionsFrom(config_);
   redis::StatusQueueOptions q;
@@ -94,11 +95,10 @@ void Daemon::BuildCallbacks() {
   q.dead_stream = config_.redis.key_prefix + "callbacks:dead";
   q.claim_idle_ms = config_.callbacks.claim_idle_ms;
   q.claim_interval_ms = std::max<int64_t>(1'000, config_.callbacks.claim_idle_ms / 10);
-  callback_queue_ = std::make_unique<redis::StatusQueue>(loop_, store.endpoint, q);
-  callbacks_ = std::make_unique<http::CallbackSender>(
-      loop_, callback_queue_.get(),
-      [this] { return dispatcher_->policy().Load()->parts().registry_keys; }, &clock_,
-      config_.callbacks.sender);
+  // The dispatcher_ pointer is set before the thread starts and outlives it; Load() is atomic.
+  callbacks_ = std::make_unique<CallbackThread>(
+      store.endpoint, q, config_.callbacks.sender,
+      [this] { return dispatcher_->policy().Load()->parts().registry_keys; }, &clock_);
 }
 
 Daemon::~Daemon() = default;
@@ -201,8 +201,8 @@ bool Daemon::Start(bool handle_signals) {
                carrier_list, RouteSpecs(config_).size(), config_.daemon.max_inflight);
   for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
   dispatcher_->Start();
-  if (callback_queue_) {
-    callback_queue_->Start([this] {
+  if (callbacks_) {
+    callbacks_->Start(loop_, [this] {
       callback_groups_ready_ = true;
       StartStore();
     });
@@ -258,9 +258,11 @@ void Daemon::OnTick() {
 }
 
 void Daemon::LogStats() {
+  std::optional<CallbackStats> callback_stats;
+  if (callbacks_) callback_stats = callbacks_->stats();
   const StatsSources sources{dispatcher_.get(),         store_.get(), &carriers_,
                             &http_carriers_,           receipt_endpoint_.get(), api_.get(),
-                            callbacks_.get(),          callback_queue_.get()};
+                            callback_stats ? &*callback_stats : nullptr};
   NotifyStatus(StatusLine(sources));
   if (usage_) usage_->Write(dispatcher_->usage().Drain(), clock_.NowMs());
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
@@ -312,7 +314,7 @@ void Daemon::OnRegistrySnapshot(std::shared_ptr<const KeyRegistrySnapshot> keys)
   StartStore();
   if (callbacks_ && !callbacks_started_ && !finishing_) {
     callbacks_started_ = true;
-    callbacks_->Start();
+    callbacks_->StartSending();
   }
 }
 
@@ -360,9 +362,7 @@ void Daemon::CloseCallbacks(std::function<void()> then) {
     then();
     return;
   }
-  callbacks_->Close([this, then = std::move(then)]() mutable {
-    callback_queue_->Close(std::move(then));
-  });
+  callbacks_->Stop(std::move(then));
 }
 
 // The API first: a request not answered by now gets no 202, so the producer retries (with its

@@ -14,10 +14,8 @@
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/sealed_box.h"
 #include "adapters/http/api_endpoint.h"
-#include "adapters/http/callback_sender.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
-#include "adapters/redis/status_queue.h"
 #include "adapters/redis/usage_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
@@ -25,6 +23,7 @@
 #include "adapters/testmode/test_carrier.h"
 #include "core/siphash.h"
 #include "daemon/lib/config.h"
+#include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
 #include "daemon/lib/system_clock.h"
 
@@ -103,8 +102,7 @@ class Daemon {
   std::unique_ptr<testmode::TestCarrier> test_carrier_;            // test keys' jobs only
   std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
   std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
-  std::unique_ptr<redis::StatusQueue> callback_queue_;              // [callbacks]
-  std::unique_ptr<http::CallbackSender> callbacks_;                 // [callbacks]
+  std::unique_ptr<CallbackThread> callbacks_;                       // [callbacks]
   bool callbacks_started_ = false;
   bool callback_groups_ready_ = false;
   bool registry_loaded_ = false;

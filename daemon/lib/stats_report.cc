@@ -59,9 +59,9 @@ std::vector<std::string> StatsLogLines(const StatsSources& s) {
                     Pairs(s.api->server_counters()));
   }
   if (s.callbacks != nullptr) {
-    lines.push_back("stats: callbacks held=" + std::to_string(s.callbacks->held()) +
-                    " in_flight=" + std::to_string(s.callbacks->in_flight()) + " " +
-                    Pairs(s.callbacks->counters()) + " queue " + Pairs(s.callback_queue->counters()));
+    lines.push_back("stats: callbacks held=" + std::to_string(s.callbacks->held) +
+                    " in_flight=" + std::to_string(s.callbacks->in_flight) + " " +
+                    Pairs(s.callbacks->sender) + " queue " + Pairs(s.callbacks->queue));
   }
   if (s.receipt_endpoint != nullptr) {
     lines.push_back("stats: listener " + Pairs(s.receipt_endpoint->counters()) + " " +
@@ -106,10 +106,10 @@ std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms) 
     s.api->server_counters().ForEach(put("api."));
   }
   if (s.callbacks != nullptr) {
-    put("callbacks.")("held", s.callbacks->held());
-    put("callbacks.")("in_flight", s.callbacks->in_flight());
-    s.callbacks->counters().ForEach(put("callbacks."));
-    s.callback_queue->counters().ForEach(put("callbacks.queue_"));
+    put("callbacks.")("held", s.callbacks->held);
+    put("callbacks.")("in_flight", s.callbacks->in_flight);
+    s.callbacks->sender.ForEach(put("callbacks."));
+    s.callbacks->queue.ForEach(put("callbacks.queue_"));
   }
   if (s.receipt_endpoint != nullptr) {
     s.receipt_endpoint->counters().ForEach(put("listener."));

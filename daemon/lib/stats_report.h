@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "adapters/http/api_endpoint.h"
-#include "adapters/http/callback_sender.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
-#include "adapters/redis/status_queue.h"
 #include "adapters/smpp/smpp_carrier.h"
+#include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
 
 namespace sd {
@@ -25,8 +24,7 @@ struct StatsSources {
   const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
   const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null
   const http::ApiEndpoint* api = nullptr;                   // [api]; may be null
-  const http::CallbackSender* callbacks = nullptr;          // [callbacks]; may be null
-  const redis::StatusQueue* callback_queue = nullptr;       // with callbacks
+  const CallbackStats* callbacks = nullptr;                 // [callbacks]; may be null
 };
 
 // One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
