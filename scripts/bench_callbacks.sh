@@ -6,11 +6,15 @@
 # run the drain rate (jobs/s to the last outcome) and the daemon's CPU per job, then how long
 # the callbacks took to be delivered and the daemon's CPU per delivered event.
 # Opt-in (not in the test command).
-#   SD_BENCH_JOBS=N   jobs per run (default 20000)
+#   SD_BENCH_JOBS=N      jobs per run (default 20000)
+#   SD_BENCH_ROUNDS=N    pairs of runs (default 3)
+#   SD_BENCH_DAEMON=PATH another smsdispatchd to run, e.g. a ThreadSanitizer build's (its
+#                        reports land in the daemon logs, which are then printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=${SD_BENCH_JOBS:-20000}
+rounds=${SD_BENCH_ROUNDS:-3}
 
 scripts/deps.sh test >/dev/null
 build=${SD_BENCH_BUILD_DIR:-$root/build/release}
@@ -112,7 +116,8 @@ run() {  # run WITH_CALLBACKS: drains $jobs jobs; prints the figures
   enqueue
   before_out=$(rcli XLEN sd:outcomes)
   before_cb=$(grep -c '"status": 204' "$work/requests.jsonl" 2>/dev/null || true)
-  "$build/daemon/smsdispatchd" --config "$work/smsdispatchd.toml" 2>"$work/daemon-$with.log" &
+  "${SD_BENCH_DAEMON:-$build/daemon/smsdispatchd}" --config "$work/smsdispatchd.toml" \
+    2>>"$work/daemon-$with.log" &
   pid=$!
   pids+=($pid)
   t0=$(now); c0=0
@@ -137,7 +142,10 @@ run() {  # run WITH_CALLBACKS: drains $jobs jobs; prints the figures
   kill -TERM "$pid"; wait "$pid" || true
 }
 
-for round in 1 2 3; do  # interleaved: the machine's noise falls on both sides alike
+for ((round = 1; round <= rounds; round++)); do  # interleaved: noise falls on both alike
   run no
   run yes
 done
+if [[ -n ${SD_BENCH_DAEMON:-} ]]; then
+  cat "$work"/daemon-*.log
+fi
