@@ -10,6 +10,8 @@
 #   SD_BENCH_ROUNDS=N    pairs of runs (default 3)
 #   SD_BENCH_DAEMON=PATH another smsdispatchd to run, e.g. a ThreadSanitizer build's (its
 #                        reports land in the daemon logs, which are then printed)
+#   SD_BENCH_BASELINE_DAEMON=PATH  also run the callbacks side with this smsdispatchd each
+#                        round (an earlier build), for a side-by-side ratio of a change
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,6 +27,9 @@ name=bench_callbacks
 wait_s=30
 source "$root/scripts/run_kit.sh"
 cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
+xack_calls() {  # redis-server's XACK count so far (INFO commandstats)
+  rcli INFO commandstats | sed -n 's/^cmdstat_xack:calls=\([0-9]*\),.*/\1/p' | tr -d '\r'
+}
 cb_cpu_s() {  # the callback thread's CPU seconds (0 without one)
   local t
   for t in /proc/"$1"/task/*; do
@@ -110,22 +115,22 @@ pipe.execute()
 PY
 }
 
-run() {  # run WITH_CALLBACKS: drains $jobs jobs; prints the figures
-  local with=$1 before_out before_cb t0 c0 t1 c1 pid
+run() {  # run WITH_CALLBACKS [DAEMON LABEL]: drains $jobs jobs; prints the figures
+  local with=$1 daemon=${2:-${SD_BENCH_DAEMON:-$build/daemon/smsdispatchd}} label=${3:-}
+  local before_out before_cb t0 c0 t1 c1 pid
   config "$with" >"$work/smsdispatchd.toml"
   enqueue
   before_out=$(rcli XLEN sd:outcomes)
   before_cb=$(grep -c '"status": 204' "$work/requests.jsonl" 2>/dev/null || true)
-  "${SD_BENCH_DAEMON:-$build/daemon/smsdispatchd}" --config "$work/smsdispatchd.toml" \
-    2>>"$work/daemon-$with.log" &
+  "$daemon" --config "$work/smsdispatchd.toml" 2>>"$work/daemon-$with.log" &
   pid=$!
   pids+=($pid)
   t0=$(now); c0=0
   while (($(rcli XLEN sd:outcomes) < before_out + jobs)); do sleep 0.05; done
-  t1=$(now); c1=$(cpu_s "$pid"); cb1=$(cb_cpu_s "$pid")
-  awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v c="$c1" -v cb="$cb1" -v w="$with" 'BEGIN {
-    printf "bench_callbacks: callbacks=%s: %d jobs drained in %.2f s = %.0f jobs/s, daemon CPU %.1f us/job (%.1f of it the callback thread)\n",
-           w, n, t1 - t0, n / (t1 - t0), c * 1e6 / n, cb * 1e6 / n }'
+  t1=$(now); c1=$(cpu_s "$pid"); cb1=$(cb_cpu_s "$pid"); x1=$(xack_calls)
+  awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v c="$c1" -v cb="$cb1" -v w="$with" -v l="$label" 'BEGIN {
+    printf "bench_callbacks: callbacks=%s%s: %d jobs drained in %.2f s = %.0f jobs/s, daemon CPU %.1f us/job (%.1f of it the callback thread)\n",
+           w, l, n, t1 - t0, n / (t1 - t0), c * 1e6 / n, cb * 1e6 / n }'
   if [[ $with == yes ]]; then
     local events=$((2 * jobs))  # an outcome and a delivery receipt per job
     while (($(grep -c '"status": 204' "$work/requests.jsonl") < before_cb + events)); do
@@ -134,9 +139,10 @@ run() {  # run WITH_CALLBACKS: drains $jobs jobs; prints the figures
     done
     local t2 c2
     t2=$(now); c2=$(cpu_s "$pid")
-    awk -v e="$events" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c1="$c1" -v c2="$c2" 'BEGIN {
-      printf "bench_callbacks: %d callbacks delivered %.2f s after the start (%.0f/s overall, the last %.2f s after the last outcome); daemon CPU after the drain %.1f us per event\n",
-             e, t2 - t0, e / (t2 - t0), t2 - t1, (c2 - c1) * 1e6 / e }'
+    echo "bench_callbacks:$label XACK commands after the drain: $(($(xack_calls) - ${x1:-0}))"
+    awk -v e="$events" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c1="$c1" -v c2="$c2" -v l="$label" 'BEGIN {
+      printf "bench_callbacks:%s %d callbacks delivered %.2f s after the start (%.0f/s overall, the last %.2f s after the last outcome); daemon CPU after the drain %.1f us per event\n",
+             l, e, t2 - t0, e / (t2 - t0), t2 - t1, (c2 - c1) * 1e6 / e }'
     { grep -c '"status": 401' "$work/requests.jsonl" || true; } | sed 's/^/bench_callbacks: refused by the verifier: /'
   fi
   kill -TERM "$pid"; wait "$pid" || true
@@ -145,6 +151,9 @@ run() {  # run WITH_CALLBACKS: drains $jobs jobs; prints the figures
 for ((round = 1; round <= rounds; round++)); do  # interleaved: noise falls on both alike
   run no
   run yes
+  if [[ -n ${SD_BENCH_BASELINE_DAEMON:-} ]]; then
+    run yes "$SD_BENCH_BASELINE_DAEMON" " (baseline)"
+  fi
 done
 if [[ -n ${SD_BENCH_DAEMON:-} ]]; then
   cat "$work"/daemon-*.log

@@ -41,6 +41,8 @@ StatusQueue::StatusQueue(uv_loop_t* loop, RedisEndpoint endpoint, StatusQueueOpt
     : loop_(loop), conn_(loop, std::move(endpoint), "callbacks"), options_(std::move(options)) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
+  uv_timer_init(loop_, &ack_timer_);
+  ack_timer_.data = this;
   // A reconnect may be to a Redis that lost its data (no persistence): make the groups again.
   conn_.SetOnReady([this] {
     groups_ok_ = false;
@@ -59,8 +61,9 @@ void StatusQueue::Close(std::function<void()> done) {
   closed_ = true;
   uv_timer_stop(&timer_);
   timer_got_ = nullptr;
-  conn_.Close(false, [this, done = std::move(done)]() mutable {
-    loop::CloseAll({loop::AsHandle(&timer_)}, std::move(done));
+  FlushAcks();  // graceful: the acks are written and answered before the connection goes
+  conn_.Close(true, [this, done = std::move(done)]() mutable {
+    loop::CloseAll({loop::AsHandle(&timer_), loop::AsHandle(&ack_timer_)}, std::move(done));
   });
 }
 
@@ -218,10 +221,39 @@ void StatusQueue::Claim(size_t max, Got got, bool receipts) {
 }
 
 void StatusQueue::Ack(const StatusEntry& e) {
-  ++counters_.acks;
-  conn_.Command({"XACK", StreamOf(e), options_.group, e.id}, [this](redisReply* r) {
-    if (ReplyIsError(r)) ++counters_.errors;
-  });
+  acks_[e.receipt ? 1 : 0].push_back(e.id);
+  if (acks_[0].size() + acks_[1].size() >= options_.ack_batch) {
+    uv_timer_stop(&ack_timer_);
+    FlushAcks();
+    return;
+  }
+  if (uv_is_active(loop::AsHandle(&ack_timer_)) == 0 && !closed_) {
+    uv_timer_start(
+        &ack_timer_, [](uv_timer_t* t) { static_cast<StatusQueue*>(t->data)->FlushAcks(); },
+        static_cast<uint64_t>(options_.ack_linger_ms), 0);
+  }
+}
+
+void StatusQueue::FlushAcks() {
+  constexpr size_t kMaxIds = 1'000;  // per XACK: bounds one command's size
+  for (int s = 0; s < 2; ++s) {
+    std::vector<std::string>& ids = acks_[s];
+    for (size_t at = 0; at < ids.size(); at += kMaxIds) {
+      const size_t n = std::min(kMaxIds, ids.size() - at);
+      std::vector<std::string> argv{"XACK",
+                                    s == 1 ? options_.receipts_stream : options_.outcomes_stream,
+                                    options_.group};
+      argv.insert(argv.end(), ids.begin() + static_cast<std::ptrdiff_t>(at),
+                  ids.begin() + static_cast<std::ptrdiff_t>(at + n));
+      counters_.acks += n;
+      // Not sent (not connected) or lost: the entries stay pending and come back through the
+      // claim of idle entries: delivered once more, never lost.
+      conn_.Command(argv, [this](redisReply* r) {
+        if (ReplyIsError(r)) ++counters_.errors;
+      });
+    }
+    ids.clear();
+  }
 }
 
 void StatusQueue::DeadLetter(const StatusEntry& e, std::string reason,

@@ -34,13 +34,18 @@ struct StatusQueueOptions {
   int64_t claim_idle_ms = 300'000;     // another consumer's entry idle this long is taken over
   int64_t claim_interval_ms = 30'000;  // how often to look for such entries
   int64_t retry_read_ms = 500;         // pause before the next read when Redis is away
+  // Acks wait up to ack_linger_ms (or until ack_batch are due) and go out as one XACK per
+  // stream: callbacks are answered one by one, so acking each alone costs Redis a command per
+  // event. A daemon killed in that window delivers those events once more (at least once).
+  int64_t ack_linger_ms = 10;
+  size_t ack_batch = 500;
 };
 
 struct StatusQueueCounters {
   uint64_t read = 0;     // entries handed out
   uint64_t claimed = 0;  // of those, taken over from another consumer
   uint64_t trimmed = 0;  // pending ids whose entry was trimmed off the stream
-  uint64_t acks = 0;
+  uint64_t acks = 0;     // entries acknowledged (several per XACK)
   uint64_t dead = 0;     // moved to the dead-letter stream
   uint64_t errors = 0;   // error replies and lost replies
 
@@ -98,6 +103,10 @@ class StatusQueue : public StatusEntryQueue {
   StatusQueueCounters counters_;
   uv_timer_t timer_;
   Got timer_got_;
+  // Acks waiting to go out together, one XACK per stream (flushed by ack_timer_).
+  uv_timer_t ack_timer_;
+  std::vector<std::string> acks_[2];  // outcomes, receipts
+  void FlushAcks();
   bool groups_ok_ = false;
   std::function<void()> on_groups_;
   bool own_pending_done_ = false;
