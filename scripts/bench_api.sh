@@ -42,6 +42,7 @@ redis_port=$(free_port)
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
   --logfile "$work/redis.log" &
 pids+=($!)
+redis_pid=$!
 wait_for redis-server redis-cli -p "$redis_port" ping
 echo "bench-pw" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
@@ -100,7 +101,7 @@ fi
 load() {  # load NUMBERS: one api-load run with that many distinct destinations
   "$build/bench/api_load/api-load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
     --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
-    --daemon-pid "$daemon_pid" --numbers "$1"
+    --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers "$1"
 }
 # Kannel's run below sends one URL, so one destination, over and over: the same workload is
 # run here too, beside the realistic one (every request a new number, which costs a
