@@ -4,7 +4,8 @@
 # smsdispatchd on free loopback ports, enqueues 1,000 signed OTPs and 50 long UCS-2
 # notifications (3 parts each) for the SMPP route, 200 OTPs for the HTTP route (+44, receipts
 # by signed webhook to the daemon's listener), 20 messages posted to the producers' HTTPS API
-# with curl (a registry key made here, bearer form; one forged request refused 401) and a
+# with curl (a registry key made here, bearer form; one forged request refused 401; its outcomes
+# and receipts called back, signed, to a receiver that verifies them) and a
 # handful of bad jobs, waits until every job
 # has exactly one outcome and every submitted job a receipt, stops everything, prints a summary
 # with both simulators' final counters (written as they exit), and removes everything it
@@ -60,8 +61,18 @@ wait_for http-sim test -s "$work/http.port"
 "$build/daemon/smsdispatch" keygen --id demo.v1 --out "$work/keys.toml" >/dev/null
 # The key registry (sealed in Redis under a master key made here) holds the API's key.
 openssl rand -hex 32 >"$work/master.key"
+# The producer's status-callback receiver (Python's standard library, verifying every
+# Standard Webhooks signature on its own), over TLS with the same certificate.
+: >"$work/callback.secrets"
+/usr/bin/python3 "$root/tests/integration/callback_receiver.py" --cert "$work/tls.crt" \
+  --key "$work/tls.key" --secrets-file "$work/callback.secrets" --out "$work/callbacks.jsonl" \
+  --port-file "$work/receiver.port" 2>"$work/receiver.log" &
+pids+=($!)
+wait_for "the callback receiver" test -s "$work/receiver.port"
 api_key=$("$build/daemon/smsdispatch" keys create --name demo-api --auth both --kinds otp \
-  --redis "127.0.0.1:$redis_port" --master-key-file "$work/master.key")
+  --callback-url "https://localhost:$(cat "$work/receiver.port")/hook" \
+  --redis "127.0.0.1:$redis_port" --master-key-file "$work/master.key" 2>/dev/null)
+sed -n 's/^callback_secret: //p' <<<"$api_key" >"$work/callback.secrets"
 api_id=$(sed -n 's/^id: //p' <<<"$api_key")
 api_secret=$(sed -n 's/^secret_hex: //p' <<<"$api_key")
 api_port=$(free_port)
@@ -120,6 +131,9 @@ tls_key_file = "tls.key"
 listen = "127.0.0.1:$api_port"
 tls_cert_file = "tls.crt"
 tls_key_file = "tls.key"
+
+[callbacks]
+ca_file = "tls.crt"
 TOML
 
 "$build/daemon/smsdispatchd" --config "$work/smsdispatchd.toml" 2>"$work/smsdispatchd.log" &
@@ -181,6 +195,15 @@ echo "demo: $total jobs to outcome and $n_good receipts in ${elapsed_ms} ms" \
      "($(( total * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) )) jobs/s, enqueue included)"
 echo "demo: security decisions on the audit stream sd:audit:" \
      "$(redis-cli -p "$redis_port" XLEN sd:audit)"
+# The API key's 20 outcomes and 20 receipts, called back; the receiver verifies each.
+callbacks() { grep -c "\"status\": $1" "$work/callbacks.jsonl" 2>/dev/null || true; }
+for _ in $(seq 300); do  # up to 30 s
+  (($(callbacks 204) >= 2 * n_api)) && break
+  sleep 0.1
+done
+cb_ok=$(callbacks 204); cb_refused=$(callbacks 401)
+echo "demo: status callbacks to the API key's URL: $cb_ok delivered (outcomes and receipts)," \
+     "signatures refused by the receiver: $cb_refused"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" && echo "demo: smsdispatchd stopped cleanly (exit 0)" || { echo "demo: smsdispatchd exit $?" >&2; rc=1; }
 
@@ -241,6 +264,8 @@ check "the HTTPS API answered$api_codes not $n_api x 202" \
   "$([[ $api_codes == " $n_api 202;" ]] && echo ok)"
 check "the HTTPS API answered a forged request $api_forged, not 401" \
   "$([[ $api_forged == 401 ]] && echo ok)"
+check "the callback receiver got $cb_ok verified events, not $((2 * n_api)), and refused $cb_refused" \
+  "$([[ $cb_ok == $((2 * n_api)) && $cb_refused == 0 ]] && echo ok)"
 check "the HTTP provider accepted ${http_accepted:-no} messages, not $n_http" \
   "$([[ ${http_accepted:-x} == "$n_http" ]] && echo ok)"
 check "the HTTP provider's receipt webhooks: ${hooks_ok:-no} of ${hooks_posted:-?} answered 200" \
