@@ -79,12 +79,16 @@ void CallbackSender::OnEntries(std::vector<StatusEntry> entries) {
   reading_ = false;
   if (closed_) return;  // left pending on Redis: delivered after the next start
   const std::shared_ptr<const KeyRegistrySnapshot> keys = keys_();
+  if (!keys) {  // no registry loaded: nothing can be decided; the claim of idle entries
+    ReadMore();  // brings these back once it is (never acknowledged unsent)
+    return;
+  }
   for (StatusEntry& e : entries) {
     ++counters_.events;
     std::string event_id = CallbackEventId(e);
     if (held_ids_.count(event_id) != 0) continue;  // held already (claimed back while held)
     const std::string_view kid = CallbackKeyId(e);
-    const RegisteredKey* key = kid.empty() || !keys ? nullptr : keys->Find(kid);
+    const RegisteredKey* key = kid.empty() ? nullptr : keys->Find(kid);
     if (key == nullptr || key->record.callback_url.empty()) {
       ++counters_.skipped;
       queue_->Ack(e);
@@ -154,7 +158,11 @@ void CallbackSender::Attempt(const std::string& url, Target& t, std::unique_ptr<
   // The key as it is now: a removed callback (or key) ends the event's delivery; a new URL or
   // secret applies from the next attempt on.
   const std::shared_ptr<const KeyRegistrySnapshot> keys = keys_();
-  const RegisteredKey* key = keys ? keys->Find(h->kid) : nullptr;
+  if (!keys) {  // as in OnEntries: let go unacknowledged, claimed back later
+    Release(*h);
+    return;
+  }
+  const RegisteredKey* key = keys->Find(h->kid);
   if (key == nullptr || key->record.callback_url.empty()) {
     ++counters_.skipped;
     queue_->Ack(h->entry);

@@ -249,6 +249,18 @@ TEST_F(CallbackSenderTest, ASlowUrlDoesNotHoldUpAnother) {
   EXPECT_LE(sender_->in_flight(), 1u);  // only the slow URL's one request
 }
 
+// Without a key registry nothing can be decided: entries are let go unacknowledged (the
+// claim of idle entries brings them back), never acknowledged unsent.
+TEST_F(CallbackSenderTest, WithoutARegistryNothingIsAcknowledged) {
+  queue_.entries = {Outcome("1767225600000-0", "a.v1", "j1")};
+  Start();
+  ASSERT_TRUE(loop_.RunUntil([&] { return queue_.entries.empty(); })) << server_->Log();
+  loop_.RunUntil([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_TRUE(queue_.acked.empty());
+  EXPECT_EQ(sender_->held(), 0u);
+  EXPECT_TRUE(Posts().empty());
+}
+
 // The vectors of tests/vectors/api.json ("callbacks"), made from the Standard Webhooks
 // specification in Python, against the daemon's signer.
 TEST(CallbackVectors, SignerMatchesTheIndependentVectors) {
