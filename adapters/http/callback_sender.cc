@@ -94,6 +94,11 @@ void CallbackSender::OnEntries(std::vector<StatusEntry> entries) {
       queue_->Ack(e);
       continue;
     }
+    Target& t = targets_.try_emplace(key->record.callback_url, options_).first->second;
+    if (t.ready.size() + t.in_flight >= options_.max_held_per_target) {
+      ++counters_.parked;  // pending on Redis, unacknowledged: back through the idle claim
+      continue;
+    }
     auto h = std::make_unique<Held>();
     h->kid = std::string(kid);
     h->body = CallbackBody(e);
@@ -101,8 +106,7 @@ void CallbackSender::OnEntries(std::vector<StatusEntry> entries) {
     h->event_id = std::move(event_id);
     h->entry = std::move(e);
     held_ids_.insert(h->event_id);
-    targets_.try_emplace(key->record.callback_url, options_)
-        .first->second.ready.push_back(std::move(h));
+    t.ready.push_back(std::move(h));
   }
   Pump();
   ReadMore();

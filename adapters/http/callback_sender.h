@@ -41,6 +41,10 @@ struct CallbackSenderOptions {
   int64_t retry_initial_ms = 1'000;
   int64_t retry_max_ms = 600'000;
   size_t max_held = 20'000;     // events read and not yet done
+  // Of those, for one URL. Events read beyond it are left pending on Redis unacknowledged
+  // ("parked") and come back through the claim of idle entries: a URL with a long backlog
+  // (a receiver down for hours) cannot take all of max_held and starve the others.
+  size_t max_held_per_target = 5'000;
   size_t max_in_flight = 64;    // requests at once
   size_t max_per_target = 8;    // requests at once to one URL
   size_t read_batch = 256;
@@ -55,6 +59,7 @@ struct CallbackCounters {
   uint64_t delivered = 0;   // answered 2xx
   uint64_t failures = 0;    // attempts not answered 2xx
   uint64_t dead = 0;        // moved to the dead-letter stream
+  uint64_t parked = 0;      // left pending on Redis: their URL held max_held_per_target
   uint64_t lag_ms_sum = 0;  // written -> delivered, over every delivered event
   uint64_t lag_ms_max = 0;
 
@@ -66,6 +71,7 @@ struct CallbackCounters {
     f("delivered", delivered);
     f("failures", failures);
     f("dead", dead);
+    f("parked", parked);
     f("lag_ms_sum", lag_ms_sum);
     f("lag_ms_max", lag_ms_max);
   }

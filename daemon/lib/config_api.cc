@@ -74,6 +74,8 @@ void LoadCallbacks(const toml::table& root, const std::filesystem::path& base, P
   o.max_in_flight = static_cast<size_t>(s.Int("max_in_flight", 64, 1, 1'024));
   o.max_per_target = static_cast<size_t>(s.Int("max_per_url", 8, 1, 256));
   o.max_held = static_cast<size_t>(s.Int("max_held", 20'000, 100, 1'000'000));
+  o.max_held_per_target = static_cast<size_t>(
+      s.Int("max_held_per_url", static_cast<int64_t>(o.max_held / 4), 10, 1'000'000));
   cb.claim_idle_ms = s.Int("claim_idle_s", 300, 10, 86'400) * 1000;
   o.keep_interval_ms = cb.claim_idle_ms / 3;  // claimed again well before it looks abandoned
   o.client.ca_file = Resolve(base, s.Str("ca_file", "", {.non_empty = true}));

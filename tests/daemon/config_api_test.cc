@@ -112,10 +112,12 @@ TEST_F(ApiConfigTest, CallbacksDefaultsAndEveryKey) {
   EXPECT_EQ(cb.sender.retry_for_ms, 86'400'000);
   EXPECT_EQ(cb.sender.retry_max_ms, 600'000);
   EXPECT_EQ(cb.claim_idle_ms, 300'000);
+  EXPECT_EQ(cb.sender.max_held_per_target, 5'000u);  // a quarter of max_held
   EXPECT_EQ(cb.sender.keep_interval_ms, 100'000);
   EXPECT_TRUE(WriteTextFile(dir_.File("ca.pem"), "x", 0644));
   auto r = Load("[callbacks]\nretry_for_s = 3600\nretry_initial_ms = 500\nretry_max_ms = 60000\n"
                 "timeout_ms = 3000\nmax_in_flight = 16\nmax_per_url = 2\nmax_held = 500\n"
+                "max_held_per_url = 100\n"
                 "claim_idle_s = 60\nca_file = \"ca.pem\"\n");
   ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
   const auto& o = std::get<Config>(r).callbacks.sender;
@@ -125,6 +127,7 @@ TEST_F(ApiConfigTest, CallbacksDefaultsAndEveryKey) {
   EXPECT_EQ(o.max_in_flight, 16u);
   EXPECT_EQ(o.max_per_target, 2u);
   EXPECT_EQ(o.max_held, 500u);
+  EXPECT_EQ(o.max_held_per_target, 100u);
   EXPECT_EQ(o.client.ca_file, dir_.File("ca.pem"));
   EXPECT_FALSE(std::get<Config>(Load("")).callbacks.enabled);  // no section, no callbacks
 }

@@ -249,6 +249,25 @@ TEST_F(CallbackSenderTest, ASlowUrlDoesNotHoldUpAnother) {
   EXPECT_LE(sender_->in_flight(), 1u);  // only the slow URL's one request
 }
 
+// A URL that keeps failing holds at most max_held_per_target events; what is read beyond is
+// left pending unacknowledged (parked), and another URL's events still flow.
+TEST_F(CallbackSenderTest, AFailingUrlHoldsOnlyItsShare) {
+  Keys("/status/500", "/ok");
+  for (int i = 0; i < 6; ++i) {
+    queue_.entries.push_back(Outcome("1767225600000-" + std::to_string(i), "a.v1", "down"));
+  }
+  queue_.entries.push_back(Outcome("1767225600001-0", "b.v1", "up"));
+  queue_.entries.push_back(Outcome("1767225600001-1", "b.v1", "up"));
+  CallbackSenderOptions o;
+  o.max_held_per_target = 2;
+  Start(o);
+  ASSERT_TRUE(loop_.RunUntil([&] { return queue_.acked.size() == 2; })) << server_->Log();
+  EXPECT_EQ(queue_.acked, (std::vector<std::string>{"1767225600001-0", "1767225600001-1"}));
+  EXPECT_EQ(sender_->counters().parked, 4u);
+  EXPECT_EQ(sender_->held(), 2u);  // the failing URL's share, retried
+  EXPECT_TRUE(queue_.dead.empty());
+}
+
 // Without a key registry nothing can be decided: entries are let go unacknowledged (the
 // claim of idle entries brings them back), never acknowledged unsent.
 TEST_F(CallbackSenderTest, WithoutARegistryNothingIsAcknowledged) {
