@@ -270,6 +270,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void ScheduleWriteRetry();
   // Runs `fn` on the next loop turn, never inline; nothing runs once the store shuts down.
   void Later(std::function<void()> fn);
+  // A timer delay in libuv's unit from a configured or computed ms value: at least 1, so a
+  // configured 0 never becomes a busy loop.
+  static uint64_t TimerMs(int64_t v);
   void MaybeFinishClose();
   void FinishClose();
   void PartClosed();

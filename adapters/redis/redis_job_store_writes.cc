@@ -1,0 +1,419 @@
+// RedisJobStore's writes (redis_job_store.h): claims, outcome commits and receipts gathered
+// into batched script calls, the write queue with its retries. Connections, reading and
+// shutdown are in redis_job_store.cc.
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "adapters/redis/lua_scripts.h"
+#include "adapters/redis/redis_job_store.h"
+#include "adapters/redis/redis_reply.h"
+#include "adapters/untrusted_log.h"
+#include "core/outcome.h"
+
+namespace sd::redis {
+
+// ---- Writes -----------------------------------------------------------------------------
+
+void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
+                          std::function<void(std::vector<ClaimState>)> done) {
+  if (reqs.empty()) {
+    Later([done = std::move(done)] { done({}); });
+    return;
+  }
+  struct Collector {
+    std::vector<ClaimState> states;
+    size_t remaining;
+    std::function<void(std::vector<ClaimState>)> done;
+  };
+  auto c = std::make_shared<Collector>(
+      Collector{std::vector<ClaimState>(reqs.size()), reqs.size(), std::move(done)});
+  counters_.claims += reqs.size();
+  // One script call per chunk of the batch (bounded so one call never blocks Redis long).
+  constexpr size_t kChunk = 256;
+  for (size_t start = 0; start < reqs.size(); start += kChunk) {
+    const size_t end = std::min(reqs.size(), start + kChunk);
+    WriteOp op;
+    op.script = &kClaimScript;
+    op.items = end - start;
+    for (size_t i = start; i < end; ++i) {
+      op.keys.push_back(Key("idem:" + reqs[i].job_id));
+      op.keys.push_back(Key("out:" + reqs[i].entry_id));
+      op.args.push_back(reqs[i].entry_id);
+      // PX 0 is an error in Redis; a record must outlive at least this round trip.
+      op.args.push_back(std::to_string(std::max<int64_t>(reqs[i].ttl_ms, 1000)));
+    }
+    op.done = [c, start, end](redisReply* r) {
+      for (size_t i = start; i < end; ++i) {
+        const size_t k = i - start;
+        const long long v = r->type == REDIS_REPLY_ARRAY && k < r->elements &&
+                                    r->element[k]->type == REDIS_REPLY_INTEGER
+                                ? r->element[k]->integer
+                                : -1;
+        switch (v) {
+          case kClaimNew:
+            c->states[i] = ClaimState::kNew;
+            break;
+          case kClaimDone:
+            c->states[i] = ClaimState::kAlreadyDone;
+            break;
+          case kClaimReplay:
+            c->states[i] = ClaimState::kReplay;
+            break;
+          default:
+            c->states[i] = ClaimState::kResume;
+            break;  // kClaimResume (or a surprise: never skip)
+        }
+      }
+      c->remaining -= end - start;
+      if (c->remaining == 0) c->done(std::move(c->states));
+    };
+    Enqueue(std::move(op));
+  }
+}
+
+void RedisJobStore::Commit(Outcome o, std::function<void()> done) {
+  // Commits issued in one loop turn (a read of many submit_sm_resp) go out as one script call
+  // on the next turn. Receipts queue behind them in the same list, so a receipt never
+  // overtakes the commit that writes its correlation record.
+  ScheduleFlush();
+  pending_writes_.push_back(PendingWrite{std::move(o), std::move(done), {}});
+}
+
+void RedisJobStore::ScheduleFlush() {
+  // Called before a write joins pending_writes_: the first one of a round schedules the flush.
+  constexpr size_t kFullCall = 256;  // what one script call carries (FlushPendingWrites)
+  if (options_.write_linger_ms <= 0 || pending_writes_.size() + 1 >= kFullCall) {
+    if (pending_writes_.empty() || uv_is_active(loop::AsHandle(&write_linger_timer_))) {
+      uv_timer_stop(&write_linger_timer_);
+      Later([this] { FlushPendingWrites(); });
+    }
+    return;
+  }
+  if (pending_writes_.empty()) {
+    uv_timer_start(
+        &write_linger_timer_,
+        [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->FlushPendingWrites(); },
+        TimerMs(options_.write_linger_ms), 0);
+  }
+}
+
+void RedisJobStore::FlushPendingWrites() {
+  auto pending = std::move(pending_writes_);
+  pending_writes_.clear();
+  constexpr size_t kChunk = 256;
+  std::vector<PendingWrite*> run;  // consecutive commits
+  auto flush_run = [&] {
+    if (run.empty()) return;
+    WriteOp op;
+    op.script = &kCommitManyScript;
+    op.keys = {options_.outcomes_stream, options_.jobs_stream};
+    op.args = {options_.group, std::to_string(options_.correlation_ttl_ms),
+               std::to_string(options_.outcome_maxlen),
+               std::to_string(options_.correlation_ttl_ms), Key("api:msg:")};
+    std::vector<std::pair<std::string, std::function<void()>>> dones;
+    for (PendingWrite* w : run) {
+      Outcome& o = w->outcome;
+      const bool submitted = o.status == OutcomeStatus::kSubmitted;
+      const std::string guard = Key("out:" + o.entry_id);
+      op.keys.push_back(guard);
+      op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
+      // One correlation key per part: the carrier's canonical ids when it gives them (receipts
+      // carry the same form), else the message id exactly as the submit response gave it.
+      size_t ncorr = 0;
+      if (submitted) {
+        if (o.match_keys.empty()) o.match_keys.push_back(o.message_id);
+        for (const std::string& k : o.match_keys) op.keys.push_back(CorrelationKey(o.carrier, k));
+        ncorr = o.match_keys.size();
+      }
+      op.args.push_back(o.entry_id);
+      op.args.push_back(submitted ? EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id)
+                                  : std::string());
+      op.args.push_back(std::to_string(ncorr));
+      op.args.push_back("22");  // 11 field/value pairs
+      // Bounded, validated or escaped in core (OutcomeStreamFields), whoever built the outcome.
+      for (OutcomeField& f : OutcomeStreamFields(o)) {
+        op.args.emplace_back(f.first);
+        op.args.push_back(std::move(f.second));
+      }
+      dones.emplace_back(o.entry_id, std::move(w->done));
+    }
+    op.items = dones.size();
+    op.done = [this, dones = std::move(dones)](redisReply* r) {
+      for (size_t i = 0; i < dones.size(); ++i) {
+        ++counters_.commits;
+        if (r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+            r->element[i]->type == REDIS_REPLY_INTEGER &&
+            r->element[i]->integer == kCommitWritten) {
+          ++counters_.outcomes_written;
+        }
+        in_process_.erase(dones[i].first);
+        dones[i].second();
+      }
+    };
+    Enqueue(std::move(op));
+    run.clear();
+  };
+  std::vector<PendingWrite*> receipts;  // consecutive receipts
+  for (PendingWrite& w : pending) {
+    if (w.op) {
+      flush_run();
+      FlushReceipts(receipts);
+      Enqueue(std::move(*w.op));
+      continue;
+    }
+    if (w.receipt) {
+      flush_run();
+      receipts.push_back(&w);
+      if (receipts.size() == kChunk) FlushReceipts(receipts);
+      continue;
+    }
+    FlushReceipts(receipts);
+    run.push_back(&w);
+    if (run.size() == kChunk) flush_run();
+  }
+  flush_run();
+  FlushReceipts(receipts);
+}
+
+void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
+  // Receipts of one loop turn (a read of many deliver_sm) go out as one script call on the
+  // next turn, in order behind the commits issued before them: a receipt may need the
+  // correlation record one of those writes.
+  ScheduleFlush();
+  PendingWrite w;
+  w.done = std::move(done);
+  w.receipt = std::move(rc);
+  pending_writes_.push_back(std::move(w));
+}
+
+void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
+  if (run.empty()) return;
+  WriteOp op;
+  op.script = &kReceiptScript;
+  op.keys = {options_.receipts_stream, options_.quarantine_stream};
+  op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
+             Key("agg:"), Key("api:msg:")};
+  std::vector<PendingWrite> sent;
+  sent.reserve(run.size());
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
+  for (PendingWrite* w : run) {
+    if (w->first_try_ms == 0) w->first_try_ms = now;
+    const bool last_try = now - w->first_try_ms >= options_.unmatched_receipt_wait_ms;
+    const Receipt& rc = *w->receipt;
+    const std::string status(ReceiptStateName(rc.state));
+    const std::string& match = rc.match_key.empty() ? rc.message_id : rc.match_key;
+    // Every state but "enroute" is final for a part (SMPP 3.4 5.2.28: ACCEPTED is final too).
+    const bool final_state = rc.state != ReceiptState::kEnroute;
+    // No message id: the carrier could not read the receipt (its bytes are in `raw`). It goes
+    // to quarantine at once, every time it comes (the script uses no guard for it: a cut or
+    // empty `raw` cannot tell a redelivery from another receipt, and dropping one loses it).
+    const bool unparsable = rc.message_id.empty() && rc.match_key.empty();
+    op.keys.push_back(CorrelationKey(rc.carrier, match));
+    op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
+    const std::string fields[] = {
+        "carrier",         rc.carrier, "message_id",  rc.message_id, "carrier_status",
+        rc.carrier_status, "err",      rc.error_code, "ts",          std::to_string(rc.ts_ms)};
+    op.args.push_back(status);
+    op.args.push_back(final_state ? "1" : "0");
+    op.args.push_back(unparsable ? "2" : last_try ? "1" : "0");
+    op.args.push_back(std::to_string(std::size(fields) + (rc.raw.empty() ? 0 : 2)));
+    op.args.insert(op.args.end(), std::begin(fields), std::end(fields));
+    if (!rc.raw.empty()) {
+      op.args.push_back("raw");
+      op.args.push_back(rc.raw);
+    }
+    sent.push_back(std::move(*w));
+  }
+  op.items = sent.size();
+  // shared: a WriteOp's completion must be copyable, and the receipts may be needed again.
+  auto receipts = std::make_shared<std::vector<PendingWrite>>(std::move(sent));
+  op.done = [this, receipts](redisReply* r) {
+    for (size_t i = 0; i < receipts->size(); ++i) {
+      PendingWrite& w = (*receipts)[i];
+      const long long v = r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+                                  r->element[i]->type == REDIS_REPLY_INTEGER
+                              ? r->element[i]->integer
+                              : -1;
+      if (v == kReceiptNotYet) {
+        RetryUnmatched(std::move(w));
+        continue;
+      }
+      ++counters_.receipts;
+      if (v == kReceiptUnmatched) ++counters_.unmatched_receipts;
+      if (v == kReceiptUnmatched && w.receipt->message_id.empty()) ++counters_.unparsable_receipts;
+      if (v == kReceiptDuplicate) ++counters_.duplicate_receipts;
+      if (v == kReceiptPartNoted) ++counters_.part_receipts;
+      w.done();
+    }
+  };
+  Enqueue(std::move(op));
+  run.clear();
+}
+
+void RedisJobStore::RetryUnmatched(PendingWrite w) {
+  // Closing: never acknowledged, so the SMSC sends it again after the next bind (quarantining
+  // it now would file a receipt whose submit is merely late).
+  if (closing_) return;
+  ++counters_.receipt_retries;
+  w.wait_ms = w.wait_ms == 0 ? 100 : w.wait_ms * 2;
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
+  // Never past the end of the wait: the last try is the one that quarantines.
+  const int64_t due =
+      std::min(now + w.wait_ms, w.first_try_ms + options_.unmatched_receipt_wait_ms);
+  auto at = std::upper_bound(unmatched_.begin(), unmatched_.end(), due,
+                             [](int64_t d, const auto& e) { return d < e.first; });
+  unmatched_.insert(at, {due, std::move(w)});
+  const int64_t first = unmatched_.front().first;
+  uv_timer_start(
+      &receipt_retry_timer_,
+      [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnReceiptRetryTimer(); },
+      static_cast<uint64_t>(std::max<int64_t>(first - now, 0)), 0);
+}
+
+void RedisJobStore::OnReceiptRetryTimer() {
+  const int64_t now = static_cast<int64_t>(uv_now(loop_));
+  size_t due = 0;
+  while (due < unmatched_.size() && unmatched_[due].first <= now) ++due;
+  if (due > 0) {
+    // Back in line like new receipts: behind the commits issued meanwhile.
+    if (pending_writes_.empty()) Later([this] { FlushPendingWrites(); });  // no linger: late
+    for (size_t i = 0; i < due; ++i) pending_writes_.push_back(std::move(unmatched_[i].second));
+    unmatched_.erase(unmatched_.begin(), unmatched_.begin() + static_cast<ptrdiff_t>(due));
+  }
+  if (!unmatched_.empty()) {
+    uv_timer_start(
+        &receipt_retry_timer_,
+        [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->OnReceiptRetryTimer(); },
+        static_cast<uint64_t>(std::max<int64_t>(unmatched_.front().first - now, 0)), 0);
+  }
+}
+
+void RedisJobStore::Enqueue(WriteOp op) {
+  if (shutting_down_) {
+    spdlog::error("redis: {} issued after Close(); dropped", op.script->name);
+    return;
+  }
+  op.seq = next_seq_++;
+  const bool audit = op.audit;
+  if (audit) op.done = [this, seq = op.seq](redisReply*) { OnAuditWritten(seq); };
+  auto shared = std::make_shared<WriteOp>(std::move(op));
+  // Only straight to the wire when nothing older waits: issue order is kept.
+  if (writer_.ready() && queue_.empty()) {
+    Send(std::move(shared));
+  } else {
+    queue_.emplace(shared->seq, std::move(shared));
+  }
+  if (audit) OnAuditQueued(next_seq_ - 1);  // may drop the oldest queued event (audit_log.cc)
+}
+
+void RedisJobStore::SendQueued() {
+  while (!queue_.empty() && writer_.ready()) {
+    auto op = std::move(queue_.begin()->second);
+    queue_.erase(queue_.begin());
+    Send(std::move(op));
+  }
+}
+
+void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + op->keys.size() + op->args.size());
+  if (op->use_eval) {
+    argv.emplace_back("EVAL");
+    argv.emplace_back(op->script->body);
+  } else {
+    argv.emplace_back("EVALSHA");
+    argv.push_back(op->script->sha1);
+  }
+  argv.push_back(std::to_string(op->keys.size()));
+  argv.insert(argv.end(), op->keys.begin(), op->keys.end());
+  argv.insert(argv.end(), op->args.begin(), op->args.end());
+  if (op->must_succeed) {
+    ++outstanding_writes_;
+    outstanding_items_ += op->items;
+  }
+  const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
+  if (sent) {
+    ++counters_.script_calls;
+    return;
+  }
+  if (op->must_succeed) {
+    --outstanding_writes_;
+    outstanding_items_ -= op->items;
+    queue_.emplace(op->seq, std::move(op));  // the writer's next ready sends it
+  } else {
+    op->done(nullptr);
+  }
+}
+
+void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* r) {
+  if (op->must_succeed) {
+    --outstanding_writes_;
+    outstanding_items_ -= op->items;
+  }
+  if (abandon_writes_) return;  // Close gave up on it; the entry stays pending in Redis
+  if (r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
+    // Redis lost its script cache (restart, SCRIPT FLUSH) and SCRIPT LOAD was not possible.
+    op->use_eval = true;
+    Send(op);
+    return;
+  }
+  if (!op->must_succeed) {
+    if (r != nullptr && ReplyIsError(r)) {
+      ++counters_.errors;
+      spdlog::debug("redis: {} script: {}", op->script->name,
+                    Untrusted(ReplyString(r), kLogMessageMax));
+    }
+    op->done(r);
+    return;
+  }
+  if (r == nullptr) {
+    // Connection lost before the reply: the script may or may not have run. Every script is
+    // idempotent, so sending it again after the reconnect is safe.
+    ++counters_.write_retries;
+    queue_.emplace(op->seq, op);
+    MaybeFinishClose();
+    return;
+  }
+  if (r->type == REDIS_REPLY_ERROR) {
+    // LOADING, OOM, MASTERDOWN, READONLY after a failover, NOPERM from a misconfigured ACL:
+    // dropping the write would lose an outcome, so it is retried with backoff until it
+    // succeeds (and counted, so a permanent problem is visible in stats).
+    ++counters_.errors;
+    ++counters_.write_retries;
+    if (ReplyErrorIs(r, "NOGROUP")) {
+      group_ready_ = false;
+      CreateGroup();
+    }
+    if (!uv_is_active(loop::AsHandle(&write_retry_timer_))) {
+      spdlog::error("redis: {} script: {} (retrying)", op->script->name,
+                    Untrusted(ReplyString(r), kLogMessageMax));
+    }
+    queue_.emplace(op->seq, op);
+    ScheduleWriteRetry();
+    return;
+  }
+  write_backoff_.Reset();
+  op->use_eval = false;
+  op->done(r);
+  MaybeFinishClose();
+}
+
+void RedisJobStore::ScheduleWriteRetry() {
+  if (shutting_down_ || uv_is_active(loop::AsHandle(&write_retry_timer_))) {
+    return;
+  }
+  uv_timer_start(
+      &write_retry_timer_,
+      [](uv_timer_t* t) { static_cast<RedisJobStore*>(t->data)->SendQueued(); },
+      TimerMs(write_backoff_.Next(rng_)), 0);
+}
+
+void RedisJobStore::Later(std::function<void()> fn) {
+  if (shutting_down_) return;  // after Close no completion runs (see Close)
+  next_turn_.Post(std::move(fn));
+}
+
+}  // namespace sd::redis
