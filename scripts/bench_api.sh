@@ -38,21 +38,14 @@ cpu_s() {  # cpu_s PID...: their user+system CPU seconds so far
 }
 
 umask 077
-redis_port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" &
-pids+=($!)
-redis_pid=$!
-wait_for redis-server redis-cli -p "$redis_port" ping
+start_redis
 echo "bench-pw" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
   --system-id bench --password bench-pw --receipt-delay-ms 50 2>"$work/smsc.log" &
 pids+=($!)
 wait_for smsc-sim test -s "$work/smsc.port"
 sim_port=$(cat "$work/smsc.port")
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+make_localhost_cert
 chmod 644 "$work/tls.crt" "$work/tls.key"  # Kannel may run as another user
 
 # ---- smsdispatchd ----

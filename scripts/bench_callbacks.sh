@@ -40,20 +40,14 @@ cb_cpu_s() {  # the callback thread's CPU seconds (0 without one)
 now() { date +%s.%N; }
 
 umask 077
-redis_port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" &
-pids+=($!)
-wait_for redis-server redis-cli -p "$redis_port" ping
+start_redis
 rcli() { redis-cli -p "$redis_port" "$@"; }
 echo "bench-pw" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
   --system-id bench --password bench-pw --receipt-delay-ms 10 2>"$work/smsc.log" &
 pids+=($!)
 wait_for smsc-sim test -s "$work/smsc.port"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+make_localhost_cert
 : >"$work/secrets"
 # The receiver stands for the producers' hosts: on this machine it runs at the lowest
 # priority, so that the daemon is measured, not the Python receiver's share of the cores.

@@ -26,11 +26,7 @@ cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-
 name=demo
 source "$root/scripts/run_kit.sh"
 
-redis_port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
-  --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
-wait_for redis-server redis-cli -p "$redis_port" ping
+start_redis
 
 umask 077
 echo "demo-pw1" >"$work/smpp.password"
@@ -43,9 +39,7 @@ wait_for smsc-sim test -s "$work/smsc.port"
 
 # The HTTP provider, over TLS: one self-signed certificate for localhost serves both the
 # simulator and the daemon's webhook listener, and is the CA each side trusts.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+make_localhost_cert
 echo "demo-rest-secret" >"$work/rest.secret"
 echo "demo-hook-secret" >"$work/hook.secret"
 listen_port=$(free_port)

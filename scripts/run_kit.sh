@@ -1,5 +1,6 @@
-# Sourced by the scripts that start their own processes (demo.sh, bench_api.sh): a scratch
-# directory, the pids to stop on exit, a free loopback port, and waiting for a service.
+# Sourced by the scripts that start their own processes (demo.sh, bench_*.sh): a scratch
+# directory, the pids to stop on exit, a free loopback port, waiting for a service, a private
+# redis-server and a localhost certificate.
 # Set `name` (for messages) before sourcing; `work` and `pids` are set here.
 work=$(mktemp -d -t "smsdispatch-$name.XXXXXX")
 pids=()
@@ -15,4 +16,17 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to ${wait_s:-10} s
   local what=$1; shift
   for _ in $(seq $((${wait_s:-10} * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "$name: $what did not come up; logs in $work" >&2; exit 1
+}
+start_redis() {  # a private redis-server on a free port, no persistence: sets redis_port, redis_pid
+  redis_port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
+    --logfile "$work/redis.log" &
+  redis_pid=$!
+  pids+=($redis_pid)
+  wait_for redis-server redis-cli -p "$redis_port" ping
+}
+make_localhost_cert() {  # $work/tls.crt and tls.key: self-signed P-256, localhost and 127.0.0.1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 }
