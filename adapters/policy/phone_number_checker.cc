@@ -2,8 +2,10 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include <optional>
 #include <string>
 
+#include "adapters/policy/number_plan_metadata.h"
 #include "core/addresses.h"
 
 namespace sd {
@@ -45,12 +47,23 @@ NumberType FromLibrary(PhoneNumberUtil::PhoneNumberType t) {
 }  // namespace
 
 PhoneNumberChecker::PhoneNumberChecker(Options options)
-    : options_(std::move(options)), cache_(options_.cache_capacity) {}
+    : options_(std::move(options)), cache_(options_.cache_capacity) {
+  LibraryNumberTable();  // built here, at start-up, rather than on the first job
+}
 
 NumberInfo PhoneNumberChecker::LookupUncached(std::string_view destination) {
+  // The producer contract is E.164 with '+': anything else is refused before the table or the
+  // library sees it, so spaces, letters (vanity numbers) and national formats never reach the
+  // carrier.
+  if (!IsE164(destination)) return NumberInfo{};
+  if (std::optional<NumberInfo> answer = LibraryNumberTable().Classify(destination)) {
+    return *std::move(answer);
+  }
+  return LookupLibrary(destination);
+}
+
+NumberInfo PhoneNumberChecker::LookupLibrary(std::string_view destination) {
   NumberInfo info;
-  // The producer contract is E.164 with '+': anything else is refused before the library
-  // sees it, so spaces, letters (vanity numbers) and national formats never reach the carrier.
   if (!IsE164(destination)) return info;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;

@@ -1,5 +1,7 @@
 #pragma once
-// NumberChecker on libphonenumber, with a bounded cache in front of it (number_info_cache.h).
+// NumberChecker on libphonenumber: the table compiled from the library's metadata
+// (number_plan_metadata.h) answers most numbers, the library the rest, with a bounded cache in
+// front of both (number_info_cache.h).
 #include <atomic>
 #include <cstdint>
 #include <string_view>
@@ -29,8 +31,11 @@ class PhoneNumberChecker final : public NumberChecker {
 
   // What the library says about `destination`, through the cache.
   NumberInfo Lookup(std::string_view destination) const;
-  // The same without the cache (benchmarks, and the cache's miss path).
+  // The same without the cache (benchmarks, and the cache's miss path): the table, or the
+  // library where the table cannot decide.
   static NumberInfo LookupUncached(std::string_view destination);
+  // The library alone, never the table (the agreement test, benchmarks).
+  static NumberInfo LookupLibrary(std::string_view destination);
 
   uint64_t cache_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "adapters/loop/uv_kit.h"
+#include "adapters/policy/number_plan_metadata.h"
 #include "adapters/untrusted_log.h"
 #include "daemon/lib/adapter_options.h"
 #include "daemon/lib/policy_loader.h"
@@ -199,6 +200,12 @@ bool Daemon::Start(bool handle_signals) {
   spdlog::info("smsdispatchd starting: {} key-file keys{}, carriers {}, {} routes, max_inflight {}",
                p.file_keys ? p.file_keys->size() : 0, registry_ ? " + key registry" : "",
                carrier_list, RouteSpecs(config_).size(), config_.daemon.max_inflight);
+  const NumberTable::Stats& numbers = LibraryNumberTable().stats();
+  spdlog::info("number table from libphonenumber's metadata: {} calling codes, {} regions, {} "
+               "states, {} KiB; {} codes left to the library",
+               numbers.calling_codes, numbers.regions, numbers.states, numbers.bytes / 1024,
+               numbers.codes_left_to_library);
+  for (const std::string& why : numbers.left) spdlog::warn("number table: {}", why);
   for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
   dispatcher_->Start();
   if (callbacks_) {

@@ -102,7 +102,7 @@ TEST(PhoneNumberChecker, SecondLookupIsServedFromCache) {
   EXPECT_EQ(c.cache_misses(), 1u);
 }
 
-// LookupUncached takes "valid" from the number type (one pass over the metadata's patterns)
+// LookupLibrary takes "valid" from the number type (one pass over the metadata's patterns)
 // instead of also calling IsValidNumber. Against the library itself, over numbers of many
 // regions and kinds, valid or not: the two agree.
 TEST(NumberChecks, ValidMeansAKnownType) {
@@ -124,7 +124,7 @@ TEST(NumberChecks, ValidMeansAKnownType) {
     if (util.Parse(n, "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) continue;
     const bool library_valid = util.IsValidNumber(parsed);
     valid += library_valid;
-    EXPECT_EQ(PhoneNumberChecker::LookupUncached(n).valid, library_valid) << n;
+    EXPECT_EQ(PhoneNumberChecker::LookupLibrary(n).valid, library_valid) << n;
   }
   EXPECT_GT(valid, 20u);
   EXPECT_LT(valid, numbers.size());
