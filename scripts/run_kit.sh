@@ -7,7 +7,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  [[ -n ${SD_KEEP_WORK:-} ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -126,7 +126,8 @@ bool StartSimAndDaemon(Env& e, const Options& o) {
     const std::string cfg = e.dir + "/smsdispatchd" + std::to_string(k) + ".toml";
     WriteFile(cfg, DaemonConfigText(s), 0644);
     e.daemons.push_back(
-        Start({SD_BENCH_DAEMON, "--config", cfg}, e.dir + "/daemon" + std::to_string(k) + ".log"));
+        Start({o.daemon_binary.empty() ? std::string(SD_BENCH_DAEMON) : o.daemon_binary,
+               "--config", cfg}, e.dir + "/daemon" + std::to_string(k) + ".log"));
     if (!e.daemons.back()) return false;
   }
   return true;

@@ -136,6 +136,10 @@ int ParseOptions(int argc, char** argv, Options* o) {
       app.add_flag("--reuse", o->reuse, "run although sd:* keys exist (they are never deleted)");
   app.add_option("--results", o->results, "where to write <DIR>/<date>-<time>/")
       ->capture_default_str();
+  app.add_option("--daemon-binary", o->daemon_binary,
+                 "run this smsdispatchd instead of the one built with the bench (another "
+                 "build's, for before/after comparisons)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--smoke", o->smoke, "a few seconds, small numbers: proves the tool works");
   app.add_flag("--quiet", o->quiet, "no progress lines");
   // A repeated single-valued option takes the last value, as before CLI11 (scripts append

@@ -37,6 +37,9 @@ struct Options {
   bool reuse = false;        // run even if our keys exist there (never deleting them)
   bool connect() const { return !redis_host.empty() || !redis_socket.empty(); }
   std::string results = "results";
+  // Another build's smsdispatchd (before/after comparisons with the same load, ceilings and
+  // report); empty: the one built with this bench.
+  std::string daemon_binary;
   bool smoke = false;
   bool quiet = false;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -14,6 +15,26 @@ double At(const std::vector<double>& sorted, double q) {
   // Nearest-rank: the smallest sample with at least q of all samples at or below it.
   const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
   return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+// Redis's own time by command over a run, per job as well.
+nlohmann::json CommandsJson(const RunResult& run) {
+  nlohmann::json out = nlohmann::json::object();
+  const double jobs = run.jobs > 0 ? static_cast<double>(run.jobs) : 1;
+  for (const auto& [name, cost] : run.redis_commands) {
+    out[name] = {{"calls", cost.calls},
+                 {"usec", cost.usec},
+                 {"calls_per_job", static_cast<double>(cost.calls) / jobs},
+                 {"usec_per_job", cost.usec / jobs}};
+  }
+  return out;
+}
+
+nlohmann::json CeilingJson(const CeilingResult& c) {
+  return {{"jobs", c.jobs},
+          {"seconds", c.seconds},
+          {"jobs_per_second", c.jobs_per_second},
+          {"redis_cpu_us_per_job", c.redis_cpu_us_per_job}};
 }
 
 nlohmann::json PJson(const Percentiles& p) {
@@ -151,6 +172,10 @@ nlohmann::json RunJson(const Report& r, const RunResult& run) {
            run.jobs_per_second > 0 ? r.sink.submits_per_second / run.jobs_per_second : 0},
           {"ratio_to_redis_ceiling",
            r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0},
+          {"ratio_to_streams_loop", r.streams_loop.jobs_per_second > 0
+                                        ? run.jobs_per_second / r.streams_loop.jobs_per_second
+                                        : 0},
+          {"redis_commands", CommandsJson(run)},
           {"enqueue_to_submit", PJson(run.enqueue_to_submit)},
           {"intended_to_submit", PJson(run.intended_to_submit)},
           {"enqueue_to_receipt", PJson(run.enqueue_to_receipt)},
@@ -179,9 +204,8 @@ std::string ToJson(const Report& r) {
   j["commit"] = r.commit;
   j["machine"] = r.machine;
   j["parameters"] = r.parameters;
-  j["redis_ceiling"] = {{"jobs", r.ceiling.jobs},
-                        {"seconds", r.ceiling.seconds},
-                        {"jobs_per_second", r.ceiling.jobs_per_second}};
+  j["redis_ceiling"] = CeilingJson(r.ceiling);
+  j["streams_loop"] = CeilingJson(r.streams_loop);
   j["sink_ceiling"] = {{"jobs", r.sink.jobs},
                        {"accepted", r.sink.accepted},
                        {"parts", r.sink.parts},
@@ -203,8 +227,14 @@ void MarkdownHeader(std::ostringstream& o, const Report& r) {
   o << "Parameters:";
   for (const auto& [k, v] : r.parameters) o << " `" << k << "=" << v << "`";
   o << "\n\n";
-  o << "Redis ceiling (the same Redis operations per job without the daemon, same run): **"
-    << Fmt(r.ceiling.jobs_per_second, 0) << " jobs/s**.\n\n";
+  o << "Redis ceiling (the daemon's stream writes per job without the daemon or its scripts, "
+       "same run): **"
+    << Fmt(r.ceiling.jobs_per_second, 0) << " jobs/s**, Redis CPU "
+    << Fmt(r.ceiling.redis_cpu_us_per_job, 1) << " µs/job.\n\n";
+  o << "Bare Streams loop (XADD job, XREADGROUP, XACK, XADD receipt; one client, pipelined; no "
+       "scripts, no keys; same run): **"
+    << Fmt(r.streams_loop.jobs_per_second, 0) << " jobs/s**, Redis CPU "
+    << Fmt(r.streams_loop.redis_cpu_us_per_job, 1) << " µs/job.\n\n";
   o << "SMSC simulator alone (the bench's SMPP client straight to smsc-sim, same binds, window, "
        "latency and receipts; no Redis, no daemon): **"
     << Fmt(r.sink.submits_per_second, 0) << " submits/s** (" << Fmt(r.sink.parts_per_second, 0)
@@ -222,10 +252,10 @@ void MarkdownHeader(std::ostringstream& o, const Report& r) {
 
 // One row per run: rates, latencies, CPU and memory; a note for runs whose producer fell behind.
 void MarkdownRunsTable(std::ostringstream& o, const Report& r) {
-  o << "| run | jobs | jobs/s | receipts/s | × ceiling | submit p50 | p90 | p99 | p99.9 | receipt "
-       "p50 | p99 |"
+  o << "| run | jobs | jobs/s | receipts/s | × ceiling | × loop | submit p50 | p90 | p99 | p99.9 | "
+       "receipt p50 | p99 |"
        " daemon CPU µs/job | daemon RSS MiB | redis CPU µs/job |\n";
-  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const RunResult& run : r.runs) {
     auto usage = [&run](const char* n) {
       auto it = run.usage.find(n);
@@ -234,6 +264,11 @@ void MarkdownRunsTable(std::ostringstream& o, const Report& r) {
     o << "| " << run.label << " | " << run.outcomes << " | " << Fmt(run.jobs_per_second, 0) << " | "
       << Fmt(run.receipts_per_second, 0) << " | "
       << Fmt(r.ceiling.jobs_per_second > 0 ? run.jobs_per_second / r.ceiling.jobs_per_second : 0, 2)
+      << " | "
+      << Fmt(r.streams_loop.jobs_per_second > 0
+                 ? run.jobs_per_second / r.streams_loop.jobs_per_second
+                 : 0,
+             2)
       << " | " << Fmt(run.enqueue_to_submit.p50) << " | " << Fmt(run.enqueue_to_submit.p90) << " | "
       << Fmt(run.enqueue_to_submit.p99) << " | " << Fmt(run.enqueue_to_submit.p999) << " | "
       << Fmt(run.enqueue_to_receipt.p50) << " | " << Fmt(run.enqueue_to_receipt.p99) << " | "
@@ -248,6 +283,34 @@ void MarkdownRunsTable(std::ostringstream& o, const Report& r) {
         << " scheduled jobs in the time: the producer fell behind (intended→submit shows the "
            "wait).\n";
     }
+  }
+}
+
+// Where Redis's time went, by command (INFO commandstats): what each costs per job. Script
+// calls (evalsha) include the commands the scripts run.
+void MarkdownRedisCommands(std::ostringstream& o, const Report& r) {
+  bool any = false;
+  for (const RunResult& run : r.runs) any = any || !run.redis_commands.empty();
+  if (!any) return;
+  o << "\nRedis time by command (INFO commandstats over the run; a script's commands count in "
+       "its `evalsha`):\n\n| run | command | calls/job | µs/call | µs/job |\n"
+       "|---|---|---:|---:|---:|\n";
+  for (const RunResult& run : r.runs) {
+    const double jobs = run.jobs > 0 ? static_cast<double>(run.jobs) : 1;
+    std::vector<std::pair<std::string, CommandCost>> rows(run.redis_commands.begin(),
+                                                          run.redis_commands.end());
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.second.usec > b.second.usec; });
+    double total = 0;
+    for (const auto& [name, cost] : rows) {
+      total += cost.usec;
+      if (cost.usec / jobs < 0.05) continue;  // the watcher's own INFO and XINFO calls
+      o << "| " << run.label << " | " << name << " | "
+        << Fmt(static_cast<double>(cost.calls) / jobs, 3) << " | "
+        << Fmt(cost.calls > 0 ? cost.usec / static_cast<double>(cost.calls) : 0, 1) << " | "
+        << Fmt(cost.usec / jobs, 2) << " |\n";
+    }
+    o << "| " << run.label << " | **all commands** | | | **" << Fmt(total / jobs, 2) << "** |\n";
   }
 }
 
@@ -380,7 +443,7 @@ void MarkdownSizing(std::ostringstream& o, const Report& r) {
 std::string ToMarkdown(const Report& r) {
   std::ostringstream o;
   for (auto* section : {MarkdownHeader, MarkdownRunsTable, MarkdownPerDaemon, MarkdownLatencies,
-                        MarkdownBacklog, MarkdownCounts, MarkdownSizing}) {
+                        MarkdownBacklog, MarkdownCounts, MarkdownRedisCommands, MarkdownSizing}) {
     section(o, r);
   }
   return o.str();
@@ -520,6 +583,46 @@ std::string BacklogSvg(const Report& r) {
   }
   o << "</svg>\n";
   return o.str();
+}
+
+std::map<std::string, CommandCost> ParseCommandStats(const std::string& info) {
+  std::map<std::string, CommandCost> out;
+  std::istringstream in(info);
+  std::string line;
+  while (std::getline(in, line)) {
+    // cmdstat_xadd:calls=120,usec=340,usec_per_call=2.83,rejected_calls=0,failed_calls=0
+    if (line.rfind("cmdstat_", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    CommandCost cost;
+    std::istringstream fields(line.substr(colon + 1));
+    std::string field;
+    while (std::getline(fields, field, ',')) {
+      const size_t eq = field.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string name = field.substr(0, eq);
+      const std::string value = field.substr(eq + 1);
+      if (name == "calls") cost.calls = std::strtoull(value.c_str(), nullptr, 10);
+      if (name == "usec") cost.usec = std::strtod(value.c_str(), nullptr);
+    }
+    out[line.substr(8, colon - 8)] = cost;
+  }
+  return out;
+}
+
+std::map<std::string, CommandCost> CommandStatsDelta(const std::map<std::string, CommandCost>& before,
+                                                     const std::map<std::string, CommandCost>& after) {
+  std::map<std::string, CommandCost> out;
+  for (const auto& [name, cost] : after) {
+    CommandCost d = cost;
+    auto it = before.find(name);
+    if (it != before.end()) {
+      d.calls -= std::min(d.calls, it->second.calls);
+      d.usec -= it->second.usec;
+    }
+    if (d.calls > 0) out[name] = d;
+  }
+  return out;
 }
 
 }  // namespace sd::bench

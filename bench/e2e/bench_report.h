@@ -34,6 +34,11 @@ struct BacklogSample {
   int64_t pending = -1;
 };
 
+struct CommandCost {
+  uint64_t calls = 0;
+  double usec = 0;
+};
+
 struct RunResult {
   std::string label;        // "rate 20000/s" or "max"
   double offered_rate = 0;  // jobs/s asked for (0 = as fast as possible)
@@ -73,12 +78,16 @@ struct RunResult {
   int daemons = 1;
   std::vector<ProcessUsage> daemon_usage;  // each daemon; CPU per job over all the run's jobs
   std::vector<BacklogSample> backlog;      // every ~50 ms
+  // Redis's own time per command (INFO commandstats deltas over the run): calls and
+  // microseconds, by command name ("evalsha", "xadd", ...).
+  std::map<std::string, CommandCost> redis_commands;
 };
 
 struct CeilingResult {
   uint64_t jobs = 0;
   double seconds = 0;
   double jobs_per_second = 0;
+  double redis_cpu_us_per_job = 0;  // INFO cpu over the measurement
 };
 
 // What smsc-sim sinks on its own (bench/e2e/sink_ceiling.h): the bench's SMPP client straight
@@ -100,6 +109,9 @@ struct Report {
   std::string commit;
   std::string date;
   CeilingResult ceiling;
+  // The bare Redis Streams loop (bench/e2e/streams_loop.h): XADD job, XREADGROUP, XACK, XADD
+  // receipt, one client, pipelined; no scripts, no keys. What Redis does with no per-job state.
+  CeilingResult streams_loop;
   SinkResult sink;
   std::vector<RunResult> runs;
   // Sizing model inputs.
@@ -134,6 +146,12 @@ int64_t CheckedLag(int64_t reported, int64_t pending, int64_t xlen, bool read_to
 // Whether stream id `a` ("ms-seq") is at or after `b`; false when either does not parse.
 bool StreamIdAtOrAfter(std::string_view a, std::string_view b);
 const char* LimitName(SizingLimit l);
+
+// INFO commandstats text: calls and microseconds per command ("xadd", "evalsha", ...).
+std::map<std::string, CommandCost> ParseCommandStats(const std::string& info);
+// after - before; commands with no calls in between are left out.
+std::map<std::string, CommandCost> CommandStatsDelta(const std::map<std::string, CommandCost>& before,
+                                                     const std::map<std::string, CommandCost>& after);
 
 std::string ToJson(const Report& r);
 std::string ToMarkdown(const Report& r);

@@ -8,13 +8,10 @@
 #include "core/envelope.h"
 
 namespace sd::bench {
-namespace {
 
 std::vector<std::string> XaddArgv(const std::string& stream, const SignedJob& j) {
   return {"XADD", stream, "*", "v", "sd1", "kid", j.kid, "job", j.job, "sig", j.sig};
 }
-
-}  // namespace
 
 SignedJob JobSource::Make(uint64_t i) {
   const auto& [kid, secret] = keys_[i % keys_.size()];

@@ -76,6 +76,9 @@ class JobSource {
   SignedJob current_;
 };
 
+// The producer's command for one job: XADD to `stream` with the envelope's fields.
+std::vector<std::string> XaddArgv(const std::string& stream, const SignedJob& j);
+
 // What the producer shares with the thread that watches the run.
 struct ProducerState {
   std::atomic<uint64_t> sent{0};

@@ -147,6 +147,14 @@ double RedisCpuSeconds(redisContext* c) {
   return InfoSum(c, "cpu", {"used_cpu_sys", "used_cpu_user"});
 }
 
+std::map<std::string, CommandCost> RedisCommandStats(redisContext* c) {
+  auto* r = static_cast<redisReply*>(redisCommand(c, "INFO commandstats"));
+  std::map<std::string, CommandCost> out;
+  if (r && r->type == REDIS_REPLY_STRING) out = ParseCommandStats(std::string(r->str, r->len));
+  if (r) freeReplyObject(r);
+  return out;
+}
+
 double RedisRssMib(redisContext* c) {
   return InfoSum(c, "memory", {"used_memory_rss"}) / (1024.0 * 1024.0);
 }

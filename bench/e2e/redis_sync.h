@@ -61,6 +61,9 @@ std::string LastId(redisContext* c, const char* stream);
 // used_cpu_sys + used_cpu_user of INFO cpu: the server's own CPU seconds so far.
 double RedisCpuSeconds(redisContext* c);
 
+// INFO commandstats, parsed (ParseCommandStats in bench_report.h).
+std::map<std::string, CommandCost> RedisCommandStats(redisContext* c);
+
 // The server's resident set now, from INFO memory (used_memory_rss): a server this tool did
 // not start has no /proc peak it may read.
 double RedisRssMib(redisContext* c);

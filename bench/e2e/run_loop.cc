@@ -247,6 +247,7 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, JobSource& jobs) {
   ConnectRedis(prod, e, e.load_over_socket);
   ConnectRedis(cons, e, e.load_over_socket);
   freeReplyObject(redisCommand(cons.c, "XGROUP CREATE %s ceiling $ MKSTREAM", kCeilingJobs));
+  const double cpu_start = RedisCpuSeconds(cons.c);
   ProducerState st;
   const auto start = Clock::now();
   std::thread producer(
@@ -280,6 +281,9 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, JobSource& jobs) {
   c.jobs = done;
   c.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   c.jobs_per_second = static_cast<double>(done) / c.seconds;
+  if (done > 0) {
+    c.redis_cpu_us_per_job = (RedisCpuSeconds(cons.c) - cpu_start) * 1e6 / static_cast<double>(done);
+  }
   DeleteCreated(cons.c, e.keys_before);
   return c;
 }
@@ -294,6 +298,7 @@ RunResult MeasureRun(const Options& o, Env& e, JobSource& jobs, double rate) {
   // With --reuse the streams may hold entries from before: count and read only what follows.
   const Baseline base = TakeBaseline(mon.c);
   const UsageStart usage = TakeUsageStart(e, mon.c);
+  const auto commands_before = RedisCommandStats(mon.c);
   ProducerState ps;
   // At max rate for a set time: a backlog of a few seconds of the daemon's work is plenty.
   if (rate == 0 && o.duration_s > 0) ps.max_backlog = 50'000;
@@ -303,6 +308,9 @@ RunResult MeasureRun(const Options& o, Env& e, JobSource& jobs, double rate) {
                            : Clock::time_point::max();
   std::thread producer([&] { Produce(prod.c, "sd:jobs", jobs, rate, stop_at, ps); });
   WatchRun(o, e, mon.c, base, ps, res);
+  // scripts/bench_redis_instructions.sh stops counting Redis's instructions at this line,
+  // before the scans below read the streams back.
+  fprintf(stderr, "run %s: drained\n", res.label.c_str());
   ps.stop.store(true);
   producer.join();
   res.jobs = ps.sent.load();
@@ -311,6 +319,7 @@ RunResult MeasureRun(const Options& o, Env& e, JobSource& jobs, double rate) {
   res.jobs_long = jobs.mix().long_texts;
   res.segments_generated = jobs.mix().segments;
   CollectUsage(e, mon.c, usage, res);
+  res.redis_commands = CommandStatsDelta(commands_before, RedisCommandStats(mon.c));
   CollectOutcomes(mon.c, base, ps.intended, res);
   CollectSimStats(e, res);
   return res;

@@ -26,6 +26,7 @@
 #include "bench/e2e/bench_report.h"
 #include "bench/e2e/job_load.h"
 #include "bench/e2e/run_loop.h"
+#include "bench/e2e/streams_loop.h"
 #include "bench/e2e/sink_ceiling.h"
 
 namespace sd::bench {
@@ -134,6 +135,7 @@ Report NewReport(const Options& o) {
                                : "tcp"},
       {"aof", o.aof ? "on" : "off"},
       {"daemons", std::to_string(o.daemons)}};
+  if (!o.daemon_binary.empty()) report.parameters["daemon_binary"] = o.daemon_binary;
   return report;
 }
 
@@ -156,6 +158,10 @@ bool RunCeiling(const Options& o, const std::string& work, const Keys& keys, Rep
   fprintf(stderr, "redis ceiling: %llu jobs...\n", static_cast<unsigned long long>(o.jobs));
   report.ceiling = MeasureCeiling(o, e, jobs);
   fprintf(stderr, "redis ceiling: %.0f jobs/s\n", report.ceiling.jobs_per_second);
+  JobSource loop_jobs(o, keys, 2, o.jobs, /*lazy=*/false);
+  report.streams_loop = MeasureStreamsLoop(o, e, loop_jobs);
+  fprintf(stderr, "bare streams loop: %.0f jobs/s, Redis CPU %.1f us/job\n",
+          report.streams_loop.jobs_per_second, report.streams_loop.redis_cpu_us_per_job);
   StopRun(e);
   return true;
 }

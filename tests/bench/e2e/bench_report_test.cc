@@ -321,3 +321,54 @@ TEST(CheckedLag, StreamIdsCompareAsNumbers) {
 
 }  // namespace
 }  // namespace sd::bench
+
+namespace sd::bench {
+namespace {
+
+TEST(CommandStats, ParsesAndSubtracts) {
+  const std::string before =
+      "# Commandstats\r\n"
+      "cmdstat_xadd:calls=100,usec=250,usec_per_call=2.50,rejected_calls=0,failed_calls=0\r\n"
+      "cmdstat_evalsha:calls=10,usec=3000,usec_per_call=300.00,rejected_calls=0,failed_calls=1\r\n";
+  const std::string after =
+      "# Commandstats\r\n"
+      "cmdstat_xadd:calls=300,usec=750,usec_per_call=2.50,rejected_calls=0,failed_calls=0\r\n"
+      "cmdstat_evalsha:calls=10,usec=3000,usec_per_call=300.00,rejected_calls=0,failed_calls=1\r\n"
+      "cmdstat_xack:calls=5,usec=10,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r\n";
+  const auto b = ParseCommandStats(before);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.at("evalsha").calls, 10u);
+  EXPECT_DOUBLE_EQ(b.at("evalsha").usec, 3000);
+  const auto d = CommandStatsDelta(b, ParseCommandStats(after));
+  ASSERT_EQ(d.size(), 2u);  // evalsha had no calls in between
+  EXPECT_EQ(d.at("xadd").calls, 200u);
+  EXPECT_DOUBLE_EQ(d.at("xadd").usec, 500);
+  EXPECT_EQ(d.at("xack").calls, 5u);
+}
+
+TEST(CommandStats, ReportedPerJob) {
+  Report r;
+  r.streams_loop.jobs_per_second = 100'000;
+  r.streams_loop.redis_cpu_us_per_job = 7.5;
+  RunResult run;
+  run.label = "max";
+  run.jobs = 1000;
+  run.jobs_per_second = 25'000;
+  run.redis_commands["evalsha"] = CommandCost{20, 30'000};
+  run.redis_commands["xreadgroup"] = CommandCost{4, 4'000};
+  run.redis_commands["info"] = CommandCost{3, 30};  // below 0.05 µs/job: left out of the rows
+  r.runs.push_back(run);
+  const std::string md = ToMarkdown(r);
+  EXPECT_NE(md.find("| max | evalsha | 0.020 | 1500.0 | 30.00 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| max | xreadgroup | 0.004 | 1000.0 | 4.00 |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| max | info |"), std::string::npos) << md;
+  EXPECT_NE(md.find("**all commands** | | | **34.03**"), std::string::npos) << md;
+  EXPECT_NE(md.find("Bare Streams loop"), std::string::npos);
+  const auto j = nlohmann::json::parse(ToJson(r));
+  EXPECT_DOUBLE_EQ(j["runs"][0]["ratio_to_streams_loop"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(j["runs"][0]["redis_commands"]["evalsha"]["usec_per_job"].get<double>(), 30);
+  EXPECT_DOUBLE_EQ(j["streams_loop"]["redis_cpu_us_per_job"].get<double>(), 7.5);
+}
+
+}  // namespace
+}  // namespace sd::bench
