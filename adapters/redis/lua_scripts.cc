@@ -63,79 +63,77 @@ return out
   "end\n"
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
-// guard, its job id's idempotency record (the guard again without a job id) and its
-// correlation keys (none for a rejection, one per part when submitted). The idempotency record
-// of a job this entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job
-// fewer for Redis to create and expire. Entries that own no record (rejected before the
-// claim, replays) use the guard key.
-// ARGV: group, guard ttl, maxlen, correlation ttl, the API's status record prefix, then per
-// outcome: entry id, correlation
-// value, number of correlation keys, number of outcome fields, the field/value pairs. With
-// several parts each key's value is the correlation value plus the part's position
-// ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for. The guard decides
-// everything: a second commit of the same entry (a retry after a lost reply, or a second
-// daemon racing) only acknowledges. A failing first write returns the error before that
-// outcome's guard is set; the entries before it are acknowledged, and the retry of the batch
-// finds them done. One XACK names every entry of the batch: a call per entry cost Redis as
-// much as the acknowledgement itself. A job the HTTPS API made (id "api-...") whose status
-// record still exists gets the outcome's fields there too (api_status: no other job pays more
-// than a prefix comparison).
-const LuaScript kCommitManyScript = Make("commit_many", SD_LUA_XADD R"lua(
+// guard, its job id's idempotency record (the guard again without a job id), its correlation
+// keys (none for a rejection, one per part when submitted) and, for a job the HTTPS API made
+// whose status record is to be updated, that record. The idempotency record of a job this
+// entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job fewer for
+// Redis to create and expire. Entries that own no record (rejected before the claim, replays)
+// use the guard key.
+// ARGV: group, correlation ttl, maxlen, guard ttl, then per outcome: entry id, number of
+// correlation keys, number of outcome field/value strings, number of API status pairs, the
+// outcome's field/value strings, one correlation value per key, the API status pairs.
+// Everything per job is computed by the store (the per-part correlation values, which fields
+// the API's record takes): the script only moves arguments into commands, since Lua work per
+// job is what made the scripts cost Redis several times the commands they run.
+// Check and mark are one command: SET ... GET turns "<entry>" into "<entry>|done" and says
+// what was there. The guard decides everything: a second commit of the same entry (a retry
+// after a lost reply, or a second daemon racing) only acknowledges. Scripts are atomic but
+// not transactional, so a failing outcome XADD (a key of the wrong type, a missing ACL
+// permission) puts the record back before the error is returned: the retry of the batch finds
+// the entries before it done and writes the rest. One XACK names every entry of the batch.
+const LuaScript kCommitManyScript = Make("commit_many", R"lua(
 local out = {}
 local acks = {KEYS[2], ARGV[1]}
 local function ack()
   if #acks > 2 then redis.call('XACK', unpack(acks)) end
 end
-local a = 6
+local maxlen = tonumber(ARGV[3])
+local a = 5
 local k = 3
 local i = 0
 while k <= #KEYS do
   i = i + 1
   local guard, idem = KEYS[k], KEYS[k + 1]
-  local entry, corr_value = ARGV[a], ARGV[a + 1]
-  local ncorr, nf = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  a = a + 4
+  local entry = ARGV[a]
+  local ncorr, nf, napi = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local f = a + 4
+  local c = f + nf
+  local p = c + ncorr
   out[i] = 0
-  local v = redis.call('GET', idem)
-  local owned = v == entry
-  local done = v == entry .. '|done'
-  if not owned and not done then done = redis.call('EXISTS', guard) == 1 end
+  local done_value = entry .. '|done'
+  local old = redis.call('SET', idem, done_value, 'XX', 'KEEPTTL', 'GET')
+  local owned = old == entry
+  local done = old == done_value
+  if not owned and not done then
+    if old then redis.call('SET', idem, old, 'XX', 'KEEPTTL') end
+    done = redis.call('EXISTS', guard) == 1
+  end
   if not done then
-    local fields = {}
-    for f = a, a + nf - 1 do fields[#fields + 1] = ARGV[f] end
-    local r = xadd(KEYS[1], ARGV[3], fields)
-    if failed(r) then
+    local r
+    if maxlen > 0 then
+      r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, f, c - 1))
+    else
+      r = redis.pcall('XADD', KEYS[1], '*', unpack(ARGV, f, c - 1))
+    end
+    if type(r) == 'table' and r.err ~= nil then
+      if owned then redis.call('SET', idem, entry, 'XX', 'KEEPTTL') end
       ack()
       return r
     end
-    for p = 1, ncorr do
-      local v = corr_value
-      if ncorr > 1 then
-        local seq, total = tostring(p), tostring(ncorr)
-        v = v .. #seq .. ':' .. seq .. #total .. ':' .. total
-      end
-      redis.call('SET', KEYS[k + 1 + p], v, 'PX', ARGV[4])
+    for q = 0, ncorr - 1 do
+      redis.call('SET', KEYS[k + 2 + q], ARGV[c + q], 'PX', ARGV[2])
     end
-    local api = {}
-    local job = ''
-    for f = a, a + nf - 2, 2 do
-      local name = ARGV[f]
-      if name == 'job' then job = ARGV[f + 1] end
-      if name ~= 'entry' and name ~= 'job' and name ~= 'kid' and name ~= 'ref' then
-        api[#api + 1] = name == 'ts' and 'outcome_ts' or name
-        api[#api + 1] = ARGV[f + 1]
+    if napi > 0 then
+      local api = KEYS[k + 2 + ncorr]
+      if redis.call('EXISTS', api) == 1 then
+        redis.call('HSET', api, unpack(ARGV, p, p + 2 * napi - 1))
       end
     end
-    api_status(ARGV[5], job, api)
-    if owned then
-      redis.call('SET', idem, entry .. '|done', 'XX', 'KEEPTTL')
-    else
-      redis.call('SET', guard, '1', 'PX', ARGV[2])
-    end
+    if not owned then redis.call('SET', guard, '1', 'PX', ARGV[4]) end
     out[i] = 1
   end
-  a = a + nf
-  k = k + 2 + ncorr
+  a = p + 2 * napi
+  k = k + 2 + ncorr + (napi > 0 and 1 or 0)
   acks[#acks + 1] = entry
 end
 ack()
@@ -175,17 +173,11 @@ local function worst_of(states)
   end
   return worst, delivered
 end
-local function receipt_fields(a, nf, fields, state)
-  local f0 = a + 4
-  for k = f0, f0 + 3 do fields[#fields + 1] = ARGV[k] end
-  fields[#fields + 1] = 'status'
-  fields[#fields + 1] = state
-  for k = f0 + 4, f0 + nf - 1 do fields[#fields + 1] = ARGV[k] end
-  return fields
-end
 local function quarantine(guard, a, nf, state, reason)
   if guard and redis.call('EXISTS', guard) == 1 then return 2 end
-  local fields = receipt_fields(a, nf, {}, state)
+  local f0 = a + 4
+  local fields = {ARGV[f0], ARGV[f0 + 1], ARGV[f0 + 2], ARGV[f0 + 3], 'status', state,
+                  unpack(ARGV, f0 + 4, f0 + nf - 1)}
   fields[#fields + 1] = 'reason'
   fields[#fields + 1] = reason
   local r = xadd(KEYS[2], ARGV[1], fields)
@@ -222,12 +214,6 @@ local function one(corr_key, guard, a, nf)
     if seen == '' then seen = ';' end
     redis.call('SET', corr_key, string.sub(corr, 1, i - 1) .. seen .. state .. ';', 'XX',
                'KEEPTTL')
-  end
-  local fields = {}
-  local names = {'entry', 'job', 'ref', 'kid'}
-  for k = 1, 4 do
-    fields[#fields + 1] = names[k]
-    fields[#fields + 1] = parts[k] or ''
   end
   local job_state = state
   local agg, seq
@@ -268,18 +254,25 @@ local function one(corr_key, guard, a, nf)
     end
     agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
   end
-  receipt_fields(a, nf, fields, job_state)
+  -- One table constructor: the job's names from the correlation value, then the receipt's
+  -- fields (carrier and message_id first, the state, the rest as the store sent them).
+  local f0 = a + 4
+  local fields = {'entry', parts[1] or '', 'job', parts[2] or '', 'ref', parts[3] or '', 'kid',
+                  parts[4] or '', ARGV[f0], ARGV[f0 + 1], ARGV[f0 + 2], ARGV[f0 + 3], 'status',
+                  job_state, unpack(ARGV, f0 + 4, f0 + nf - 1)}
   for _, v in ipairs(agg_fields) do fields[#fields + 1] = v end
   local r = xadd(KEYS[1], ARGV[1], fields)
   if failed(r) then return r end
-  local api = {'receipt_status', job_state}
-  for k = 1, #fields - 1, 2 do
-    if fields[k] == 'ts' or fields[k] == 'err' then
-      api[#api + 1] = 'receipt_' .. fields[k]
-      api[#api + 1] = fields[k + 1]
+  if string.sub(parts[2] or '', 1, 4) == 'api-' then
+    local api = {'receipt_status', job_state}
+    for k = 1, #fields - 1, 2 do
+      if fields[k] == 'ts' or fields[k] == 'err' then
+        api[#api + 1] = 'receipt_' .. fields[k]
+        api[#api + 1] = fields[k + 1]
+      end
     end
+    api_status(ARGV[4], parts[2], api)
   end
-  api_status(ARGV[4], parts[2] or '', api)
   if agg then
     redis.call('HSET', agg, seq, state)
     redis.call('PEXPIRE', agg, ARGV[2])

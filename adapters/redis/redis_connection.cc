@@ -230,6 +230,34 @@ bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) 
   return SendRaw(argv, std::move(fn));
 }
 
+// hiredis reads a reply whose callback is null and frees it.
+bool RedisConnection::SendNoReply(const std::vector<std::string>& argv) {
+  if (ac_ == nullptr) return false;
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const std::string& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return redisAsyncCommandArgv(ac_, nullptr, nullptr, static_cast<int>(argv.size()), ptrs.data(),
+                               lens.data()) == REDIS_OK;
+}
+
+bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& commands,
+                                  ReplyFn fn) {
+  if (!ready_) return false;
+  // All of it is queued in this one call on the loop thread, so nothing else (a heartbeat
+  // PING, another caller's command) can fall between MULTI and EXEC. hiredis only refuses a
+  // command on a context that is being torn down, which cannot start half-way through here.
+  if (!SendNoReply({"MULTI"})) return false;
+  for (const std::vector<std::string>& c : commands) {
+    if (!SendNoReply(c)) return false;
+  }
+  return SendRaw({"EXEC"}, std::move(fn));
+}
+
 bool RedisConnection::Subscribe(const std::string& channel, ReplyFn fn) {
   if (!ready_ || ac_ == nullptr) return false;
   std::unique_ptr<ReplyFn>& slot = subscriptions_[channel];

@@ -68,6 +68,13 @@ class RedisConnection {
   bool ready() const { return ready_; }
   // Sends a command. False (and `fn` is never called) when not ready.
   bool Command(const std::vector<std::string>& argv, ReplyFn fn);
+  // MULTI, the commands, EXEC, back to back in one write: Redis runs the commands as one
+  // unit, and `fn` gets EXEC's reply (an array with one reply per command; null when the
+  // connection was lost, in which case the server discarded the unfinished transaction or ran
+  // it whole). The replies to MULTI and the queued commands are read and dropped. For batches
+  // of plain commands that need no script: a script costs Redis several times the commands it
+  // runs. False (and `fn` is never called) when not ready.
+  bool Transaction(const std::vector<std::vector<std::string>>& commands, ReplyFn fn);
   // SUBSCRIBE: `fn` runs for every reply on the channel (the subscribe confirmation, then each
   // ["message", channel, payload]) until the connection is lost; subscribe again from
   // on_ready. False when not ready. Give pub/sub its own connection with heartbeat_ms = 0:
@@ -89,6 +96,7 @@ class RedisConnection {
   void OnConnectTimeout();
   void Heartbeat();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
+  bool SendNoReply(const std::vector<std::string>& argv);
   void MaybeClosed();
 
   uv_loop_t* loop_;

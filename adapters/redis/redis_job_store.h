@@ -104,6 +104,8 @@ struct RedisStoreCounters {
   uint64_t receipt_retries = 0;      // receipts asked again because their submit was not in yet
   uint64_t write_retries = 0;        // writes re-sent after a lost connection or error reply
   uint64_t script_calls = 0;         // script calls sent (a batch of commits is one; re-sends too)
+  uint64_t transactions = 0;         // MULTI/EXEC batches sent (claims; re-sends too)
+  uint64_t claim_conflicts = 0;      // claims whose record existed: settled by the claim script
   uint64_t job_reads = 0;            // XREADGROUP / XAUTOCLAIM calls sent
   uint64_t reconnects = 0;           // connections (reader or writer) lost after being ready
   uint64_t auth_failures = 0;
@@ -138,6 +140,8 @@ struct RedisStoreCounters {
     f("receipt_retries", receipt_retries);
     f("write_retries", write_retries);
     f("script_calls", script_calls);
+    f("transactions", transactions);
+    f("claim_conflicts", claim_conflicts);
     f("job_reads", job_reads);
     f("reconnects", reconnects);
     f("auth_failures", auth_failures);
@@ -221,6 +225,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     const LuaScript* script = nullptr;
     std::vector<std::string> keys;
     std::vector<std::string> args;
+    // Instead of the script: plain commands sent as one MULTI/EXEC (`done` gets EXEC's
+    // reply); `script` then only names the op in logs.
+    std::vector<std::vector<std::string>> transaction;
     // Must-succeed: a non-error reply, exactly once. Best-effort: the reply, null when the
     // connection was lost, or an error reply.
     std::function<void(redisReply*)> done;
@@ -243,6 +250,10 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
 
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
+  void AppendCommitArgs(Outcome& o, WriteOp& op) const;
+  void SendTransaction(std::shared_ptr<WriteOp> op);
+  struct ClaimBatch;
+  void ClaimConflicts(std::shared_ptr<ClaimBatch> batch, std::vector<size_t> conflicts);
   void FlushPendingWrites();
   void ScheduleFlush();  // before a commit or receipt joins pending_writes_
   // One receipt script call for `run` (consecutive receipts); clears it.

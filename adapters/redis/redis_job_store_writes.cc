@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "adapters/redis/lua_scripts.h"
@@ -17,61 +18,114 @@ namespace sd::redis {
 
 // ---- Writes -----------------------------------------------------------------------------
 
+namespace {
+
+// Names the claim's MULTI/EXEC in logs (it runs no script).
+const LuaScript kClaimTransaction{"claim (SET NX)", "", ""};
+
+// PX 0 is an error in Redis; a record must outlive at least this round trip.
+std::string ClaimTtl(const ClaimRequest& r) { return std::to_string(std::max<int64_t>(r.ttl_ms, 1000)); }
+
+}  // namespace
+
+struct RedisJobStore::ClaimBatch {
+  std::vector<ClaimRequest> reqs;
+  std::vector<ClaimState> states;
+  size_t remaining = 0;
+  std::function<void(std::vector<ClaimState>)> done;
+
+  void Settle(size_t n) {
+    remaining -= n;
+    if (remaining == 0) done(std::move(states));
+  }
+};
+
+// Almost every claim is of a job id never seen: SET NX creates its record. Those go out as
+// plain commands in one MULTI/EXEC per chunk (a script per chunk cost Redis about twice as
+// much: its per-job Lua work, not the SET, dominated). A claim whose SET finds the record
+// (a redelivery, a replay, a retry of a lost EXEC) is settled by the claim script, which reads
+// the record and the outcome guard: the same answers as before, for a few entries.
 void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
                           std::function<void(std::vector<ClaimState>)> done) {
   if (reqs.empty()) {
     Later([done = std::move(done)] { done({}); });
     return;
   }
-  struct Collector {
-    std::vector<ClaimState> states;
-    size_t remaining;
-    std::function<void(std::vector<ClaimState>)> done;
-  };
-  auto c = std::make_shared<Collector>(
-      Collector{std::vector<ClaimState>(reqs.size()), reqs.size(), std::move(done)});
-  counters_.claims += reqs.size();
-  // One script call per chunk of the batch (bounded so one call never blocks Redis long).
+  auto b = std::make_shared<ClaimBatch>();
+  b->states.resize(reqs.size());
+  b->remaining = reqs.size();
+  b->done = std::move(done);
+  b->reqs = std::move(reqs);
+  counters_.claims += b->reqs.size();
+  // One transaction per chunk of the batch (bounded so one never blocks Redis long).
   constexpr size_t kChunk = 256;
-  for (size_t start = 0; start < reqs.size(); start += kChunk) {
-    const size_t end = std::min(reqs.size(), start + kChunk);
+  for (size_t start = 0; start < b->reqs.size(); start += kChunk) {
+    const size_t end = std::min(b->reqs.size(), start + kChunk);
     WriteOp op;
-    op.script = &kClaimScript;
+    op.script = &kClaimTransaction;
     op.items = end - start;
+    op.transaction.reserve(end - start);
     for (size_t i = start; i < end; ++i) {
-      op.keys.push_back(Key("idem:" + reqs[i].job_id));
-      op.keys.push_back(Key("out:" + reqs[i].entry_id));
-      op.args.push_back(reqs[i].entry_id);
-      // PX 0 is an error in Redis; a record must outlive at least this round trip.
-      op.args.push_back(std::to_string(std::max<int64_t>(reqs[i].ttl_ms, 1000)));
+      const ClaimRequest& r = b->reqs[i];
+      op.transaction.push_back(
+          {"SET", Key("idem:" + r.job_id), r.entry_id, "NX", "PX", ClaimTtl(r)});
     }
-    op.done = [c, start, end](redisReply* r) {
+    op.done = [this, b, start, end](redisReply* r) {
+      std::vector<size_t> conflicts;
       for (size_t i = start; i < end; ++i) {
         const size_t k = i - start;
-        const long long v = r->type == REDIS_REPLY_ARRAY && k < r->elements &&
-                                    r->element[k]->type == REDIS_REPLY_INTEGER
-                                ? r->element[k]->integer
-                                : -1;
-        switch (v) {
-          case kClaimNew:
-            c->states[i] = ClaimState::kNew;
-            break;
-          case kClaimDone:
-            c->states[i] = ClaimState::kAlreadyDone;
-            break;
-          case kClaimReplay:
-            c->states[i] = ClaimState::kReplay;
-            break;
-          default:
-            c->states[i] = ClaimState::kResume;
-            break;  // kClaimResume (or a surprise: never skip)
+        const bool created = r->type == REDIS_REPLY_ARRAY && k < r->elements &&
+                             r->element[k]->type == REDIS_REPLY_STATUS;
+        if (created) {
+          b->states[i] = ClaimState::kNew;
+        } else {
+          conflicts.push_back(i);  // nil: the record exists (or a surprise: ask the script)
         }
       }
-      c->remaining -= end - start;
-      if (c->remaining == 0) c->done(std::move(c->states));
+      if (!conflicts.empty()) ClaimConflicts(b, conflicts);
+      b->Settle(end - start - conflicts.size());
     };
     Enqueue(std::move(op));
   }
+}
+
+void RedisJobStore::ClaimConflicts(std::shared_ptr<ClaimBatch> b, std::vector<size_t> conflicts) {
+  counters_.claim_conflicts += conflicts.size();
+  WriteOp op;
+  op.script = &kClaimScript;
+  op.items = conflicts.size();
+  for (size_t i : conflicts) {
+    const ClaimRequest& r = b->reqs[i];
+    op.keys.push_back(Key("idem:" + r.job_id));
+    op.keys.push_back(Key("out:" + r.entry_id));
+    op.args.push_back(r.entry_id);
+    op.args.push_back(ClaimTtl(r));
+  }
+  op.done = [b, conflicts = std::move(conflicts)](redisReply* r) {
+    for (size_t k = 0; k < conflicts.size(); ++k) {
+      const long long v = r->type == REDIS_REPLY_ARRAY && k < r->elements &&
+                                  r->element[k]->type == REDIS_REPLY_INTEGER
+                              ? r->element[k]->integer
+                              : -1;
+      ClaimState& state = b->states[conflicts[k]];
+      switch (v) {
+        case kClaimNew:  // the record expired between the two calls
+          state = ClaimState::kNew;
+          break;
+        case kClaimDone:
+          state = ClaimState::kAlreadyDone;
+          break;
+        case kClaimReplay:
+          state = ClaimState::kReplay;
+          break;
+        default:
+          state = ClaimState::kResume;
+          break;  // kClaimResume (or a surprise: never skip)
+      }
+    }
+    b->Settle(conflicts.size());
+  };
+  Enqueue(std::move(op));
 }
 
 void RedisJobStore::Commit(Outcome o, std::function<void()> done) {
@@ -100,6 +154,56 @@ void RedisJobStore::ScheduleFlush() {
   }
 }
 
+// One outcome's keys and arguments for kCommitManyScript (its layout is described there).
+void RedisJobStore::AppendCommitArgs(Outcome& o, WriteOp& op) const {
+  const bool submitted = o.status == OutcomeStatus::kSubmitted;
+  const std::string guard = Key("out:" + o.entry_id);
+  op.keys.push_back(guard);
+  op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
+  // One correlation key per part: the carrier's canonical ids when it gives them (receipts
+  // carry the same form), else the message id exactly as the submit response gave it.
+  if (submitted && o.match_keys.empty()) o.match_keys.push_back(o.message_id);
+  const size_t ncorr = submitted ? o.match_keys.size() : 0;
+  for (size_t p = 0; p < ncorr; ++p) op.keys.push_back(CorrelationKey(o.carrier, o.match_keys[p]));
+  // A job the HTTPS API made keeps a status record for GET /v1/messages/<id>: it takes the
+  // outcome's fields but the ones naming the job (the record has them), with ts renamed.
+  const bool api = o.job_id.rfind("api-", 0) == 0;
+  if (api) op.keys.push_back(Key("api:msg:" + o.job_id));
+  // Bounded, validated or escaped in core (OutcomeStreamFields), whoever built the outcome.
+  std::array<OutcomeField, 11> fields = OutcomeStreamFields(o);
+  size_t napi = 0;
+  for (const OutcomeField& f : fields) {
+    napi += api && f.first != "entry" && f.first != "job" && f.first != "kid" && f.first != "ref";
+  }
+  op.args.push_back(o.entry_id);
+  op.args.push_back(std::to_string(ncorr));
+  op.args.push_back(std::to_string(2 * fields.size()));
+  op.args.push_back(std::to_string(napi));
+  for (const OutcomeField& f : fields) {
+    op.args.emplace_back(f.first);
+    op.args.push_back(f.second);
+  }
+  // The part's position follows the correlation value when there are several
+  // ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for.
+  const std::string corr = EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id);
+  for (size_t p = 0; p < ncorr; ++p) {
+    if (ncorr == 1) {
+      op.args.push_back(corr);
+      continue;
+    }
+    const std::string seq = std::to_string(p + 1);
+    const std::string total = std::to_string(ncorr);
+    op.args.push_back(corr + std::to_string(seq.size()) + ":" + seq +
+                      std::to_string(total.size()) + ":" + total);
+  }
+  if (napi == 0) return;
+  for (OutcomeField& f : fields) {
+    if (f.first == "entry" || f.first == "job" || f.first == "kid" || f.first == "ref") continue;
+    op.args.emplace_back(f.first == "ts" ? std::string("outcome_ts") : std::string(f.first));
+    op.args.push_back(std::move(f.second));
+  }
+}
+
 void RedisJobStore::FlushPendingWrites() {
   auto pending = std::move(pending_writes_);
   pending_writes_.clear();
@@ -110,35 +214,12 @@ void RedisJobStore::FlushPendingWrites() {
     WriteOp op;
     op.script = &kCommitManyScript;
     op.keys = {options_.outcomes_stream, options_.jobs_stream};
-    op.args = {options_.group, std::to_string(options_.correlation_ttl_ms),
-               std::to_string(options_.outcome_maxlen),
-               std::to_string(options_.correlation_ttl_ms), Key("api:msg:")};
+    const std::string ttl = std::to_string(options_.correlation_ttl_ms);
+    op.args = {options_.group, ttl, std::to_string(options_.outcome_maxlen), ttl};
     std::vector<std::pair<std::string, std::function<void()>>> dones;
     for (PendingWrite* w : run) {
-      Outcome& o = w->outcome;
-      const bool submitted = o.status == OutcomeStatus::kSubmitted;
-      const std::string guard = Key("out:" + o.entry_id);
-      op.keys.push_back(guard);
-      op.keys.push_back(o.job_id.empty() ? guard : Key("idem:" + o.job_id));
-      // One correlation key per part: the carrier's canonical ids when it gives them (receipts
-      // carry the same form), else the message id exactly as the submit response gave it.
-      size_t ncorr = 0;
-      if (submitted) {
-        if (o.match_keys.empty()) o.match_keys.push_back(o.message_id);
-        for (const std::string& k : o.match_keys) op.keys.push_back(CorrelationKey(o.carrier, k));
-        ncorr = o.match_keys.size();
-      }
-      op.args.push_back(o.entry_id);
-      op.args.push_back(submitted ? EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id)
-                                  : std::string());
-      op.args.push_back(std::to_string(ncorr));
-      op.args.push_back("22");  // 11 field/value pairs
-      // Bounded, validated or escaped in core (OutcomeStreamFields), whoever built the outcome.
-      for (OutcomeField& f : OutcomeStreamFields(o)) {
-        op.args.emplace_back(f.first);
-        op.args.push_back(std::move(f.second));
-      }
-      dones.emplace_back(o.entry_id, std::move(w->done));
+      AppendCommitArgs(w->outcome, op);
+      dones.emplace_back(w->outcome.entry_id, std::move(w->done));
     }
     op.items = dones.size();
     op.done = [this, dones = std::move(dones)](redisReply* r) {
@@ -318,6 +399,10 @@ void RedisJobStore::SendQueued() {
 }
 
 void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
+  if (!op->transaction.empty()) {
+    SendTransaction(std::move(op));
+    return;
+  }
   std::vector<std::string> argv;
   argv.reserve(3 + op->keys.size() + op->args.size());
   if (op->use_eval) {
@@ -337,6 +422,24 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
   if (sent) {
     ++counters_.script_calls;
+    return;
+  }
+  if (op->must_succeed) {
+    --outstanding_writes_;
+    outstanding_items_ -= op->items;
+    queue_.emplace(op->seq, std::move(op));  // the writer's next ready sends it
+  } else {
+    op->done(nullptr);
+  }
+}
+
+void RedisJobStore::SendTransaction(std::shared_ptr<WriteOp> op) {
+  if (op->must_succeed) {
+    ++outstanding_writes_;
+    outstanding_items_ += op->items;
+  }
+  if (writer_.Transaction(op->transaction, [this, op](redisReply* r) { OnWriteReply(op, r); })) {
+    ++counters_.transactions;
     return;
   }
   if (op->must_succeed) {

@@ -48,7 +48,8 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                                               "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
                                               "resetchannels +xreadgroup +xautoclaim +xclaim "
                                               "+xpending +xack +xadd +xgroup|create +evalsha +eval "
-                                              "+script|load +set +get +exists +time +ping "
+                                              "+script|load +multi +exec +set +get +exists "
+                                              "+time +ping "
                                               "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                                               "+del +zadd +zrangebyscore +zrem +zcount"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;

@@ -19,7 +19,8 @@ constexpr char kGroup[] = "smsdispatch";
 // The least-privilege user docs/redis.md documents, in ACL file syntax. Keep the two in step.
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
-    "+xack +xadd +xgroup|create +evalsha +eval +script|load +set +get +exists +time +ping "
+    "+xack +xadd +xgroup|create +evalsha +eval +script|load +multi +exec +set +get +exists "
+    "+time +ping "
     "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth +del +zadd +zrangebyscore +zrem "
     "+zcount";
 
@@ -105,7 +106,8 @@ TEST_F(ConnectionTest, WorksWithoutScriptLoadPermission) {
   RedisServerOptions ro;
   ro.acl_users = {
       "minimal on >pw ~sd:* resetchannels +xreadgroup +xautoclaim +xpending +xack "
-      "+xadd +xgroup|create +evalsha +eval +set +get +exists +time +ping +hset +hget +hexists +hlen "
+      "+xadd +xgroup|create +evalsha +eval +multi +exec +set +get +exists +time +ping +hset "
+      "+hget +hexists +hlen "
       "+hvals +pexpire +auth"};
   RedisServer redis(ro);
   ASSERT_TRUE(redis.Start()) << redis.error();
