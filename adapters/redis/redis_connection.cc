@@ -1,5 +1,7 @@
 #include "adapters/redis/redis_connection.h"
 
+#include <charconv>
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -230,19 +232,56 @@ bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) 
   return SendRaw(argv, std::move(fn));
 }
 
-// hiredis reads a reply whose callback is null and frees it.
-bool RedisConnection::SendNoReply(const std::vector<std::string>& argv) {
+// RESP, as redisFormatCommandArgv writes it (*<argc>, then $<len> and the bytes of each
+// argument), into a buffer kept between calls; hiredis copies it once into its output buffer.
+// `fn` null: hiredis reads the reply and frees it.
+bool RedisConnection::SendFormatted(size_t argc, const char* const* argv, const size_t* lens,
+                                    ReplyFn* fn) {
   if (ac_ == nullptr) return false;
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const std::string& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
+  format_buf_.clear();
+  char num[24];
+  auto append_number = [&](char kind, size_t n) {
+    format_buf_.push_back(kind);
+    const auto [end, ec] = std::to_chars(num, num + sizeof num, n);
+    format_buf_.append(num, end);
+    format_buf_.append("\r\n", 2);
+  };
+  size_t total = 16;
+  for (size_t i = 0; i < argc; ++i) total += lens[i] + 24;
+  format_buf_.reserve(total);
+  append_number('*', argc);
+  for (size_t i = 0; i < argc; ++i) {
+    append_number('$', lens[i]);
+    format_buf_.append(argv[i], lens[i]);
+    format_buf_.append("\r\n", 2);
   }
-  return redisAsyncCommandArgv(ac_, nullptr, nullptr, static_cast<int>(argv.size()), ptrs.data(),
-                               lens.data()) == REDIS_OK;
+  const int rc = redisAsyncFormattedCommand(ac_, fn != nullptr ? OnReply : nullptr, fn,
+                                            format_buf_.data(), format_buf_.size());
+  // A very large call leaves a large buffer behind: give it back rather than keep it.
+  if (format_buf_.capacity() > (1u << 20)) std::string().swap(format_buf_);
+  return rc == REDIS_OK;
+}
+
+bool RedisConnection::Command(size_t argc, const char* const* argv, const size_t* lens,
+                              ReplyFn fn) {
+  if (!ready_) return false;
+  auto* heap_fn = new ReplyFn(std::move(fn));
+  if (!SendFormatted(argc, argv, lens, heap_fn)) {
+    delete heap_fn;  // an error return means the callback is never called
+    return false;
+  }
+  return true;
+}
+
+bool RedisConnection::SendNoReply(const std::vector<std::string>& argv) {
+  const char* ptrs[16];
+  size_t lens[16];
+  if (argv.size() > 16) return false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    ptrs[i] = argv[i].data();
+    lens[i] = argv[i].size();
+  }
+  return SendFormatted(argv.size(), ptrs, lens, nullptr);
 }
 
 bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& commands,

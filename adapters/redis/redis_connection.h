@@ -68,6 +68,10 @@ class RedisConnection {
   bool ready() const { return ready_; }
   // Sends a command. False (and `fn` is never called) when not ready.
   bool Command(const std::vector<std::string>& argv, ReplyFn fn);
+  // The same from argc arguments the caller keeps (nothing is copied but into hiredis' output
+  // buffer): for large batched calls, where copying the arguments into a vector and letting
+  // hiredis format them (an sds of its own, then a second copy) was most of what a call cost.
+  bool Command(size_t argc, const char* const* argv, const size_t* lens, ReplyFn fn);
   // MULTI, the commands, EXEC, back to back in one write: Redis runs the commands as one
   // unit, and `fn` gets EXEC's reply (an array with one reply per command; null when the
   // connection was lost, in which case the server discarded the unfinished transaction or ran
@@ -96,7 +100,8 @@ class RedisConnection {
   void OnConnectTimeout();
   void Heartbeat();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
-  bool SendNoReply(const std::vector<std::string>& argv);
+  bool SendNoReply(const std::vector<std::string>& argv);  // at most 16 arguments
+  bool SendFormatted(size_t argc, const char* const* argv, const size_t* lens, ReplyFn* fn);
   void MaybeClosed();
 
   uv_loop_t* loop_;
@@ -119,6 +124,7 @@ class RedisConnection {
   uint64_t auth_failures_ = 0;
   uint64_t connect_failures_ = 0;
   std::string last_error_;
+  std::string format_buf_;  // the RESP form of the command being sent, reused
   std::mt19937_64 rng_;  // backoff jitter, so a fleet of daemons does not reconnect in step
   std::function<void()> on_ready_;
   std::function<void()> on_down_;

@@ -252,6 +252,8 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
 
   void AppendCommitArgs(Outcome& o, WriteOp& op) const;
   void SendTransaction(std::shared_ptr<WriteOp> op);
+  std::vector<const char*> send_ptrs_;  // Send's argument pointers and lengths, reused
+  std::vector<size_t> send_lens_;
   struct ClaimBatch;
   void ClaimConflicts(std::shared_ptr<ClaimBatch> batch, std::vector<size_t> conflicts);
   void FlushPendingWrites();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "adapters/redis/lua_scripts.h"
@@ -403,23 +404,31 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
     SendTransaction(std::move(op));
     return;
   }
-  std::vector<std::string> argv;
-  argv.reserve(3 + op->keys.size() + op->args.size());
+  // The arguments are passed to hiredis where they lie (op keeps them until the reply), not
+  // copied into a command vector first.
+  const std::string numkeys = std::to_string(op->keys.size());
+  send_ptrs_.clear();
+  send_lens_.clear();
+  auto add = [this](const char* p, size_t n) {
+    send_ptrs_.push_back(p);
+    send_lens_.push_back(n);
+  };
   if (op->use_eval) {
-    argv.emplace_back("EVAL");
-    argv.emplace_back(op->script->body);
+    add("EVAL", 4);
+    add(op->script->body, std::strlen(op->script->body));
   } else {
-    argv.emplace_back("EVALSHA");
-    argv.push_back(op->script->sha1);
+    add("EVALSHA", 7);
+    add(op->script->sha1.data(), op->script->sha1.size());
   }
-  argv.push_back(std::to_string(op->keys.size()));
-  argv.insert(argv.end(), op->keys.begin(), op->keys.end());
-  argv.insert(argv.end(), op->args.begin(), op->args.end());
+  add(numkeys.data(), numkeys.size());
+  for (const std::string& k : op->keys) add(k.data(), k.size());
+  for (const std::string& a : op->args) add(a.data(), a.size());
   if (op->must_succeed) {
     ++outstanding_writes_;
     outstanding_items_ += op->items;
   }
-  const bool sent = writer_.Command(argv, [this, op](redisReply* r) { OnWriteReply(op, r); });
+  const bool sent = writer_.Command(send_ptrs_.size(), send_ptrs_.data(), send_lens_.data(),
+                                    [this, op](redisReply* r) { OnWriteReply(op, r); });
   if (sent) {
     ++counters_.script_calls;
     return;
