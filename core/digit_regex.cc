@@ -1,7 +1,7 @@
 #include "core/digit_regex.h"
 
 #include <algorithm>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <utility>
 
@@ -395,6 +395,18 @@ class Closer {
   uint32_t gen_ = 0;
 };
 
+// FNV-1a over a sorted node set: the automaton's sets are hashed, not ordered.
+struct SetHash {
+  size_t operator()(const std::vector<int>& v) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int n : v) {
+      h ^= static_cast<uint32_t>(n);
+      h *= 1099511628211ull;
+    }
+    return static_cast<size_t>(h);
+  }
+};
+
 }  // namespace
 
 Result<DigitDfa> CompileDigitPatterns(std::span<const DigitPattern> patterns, size_t max_states) {
@@ -415,7 +427,7 @@ Result<DigitDfa> CompileDigitPatterns(std::span<const DigitPattern> patterns, si
   }
 
   DigitDfa dfa;
-  std::map<std::vector<int>, uint32_t> ids;
+  std::unordered_map<std::vector<int>, uint32_t, SetHash> ids;
   std::vector<std::vector<int>> pending;
   dfa.next_.assign(10, DigitDfa::kDead);  // state 0: dead, every digit stays dead
   dfa.tags_.push_back(0);
@@ -432,6 +444,7 @@ Result<DigitDfa> CompileDigitPatterns(std::span<const DigitPattern> patterns, si
     return it->second;
   };
   Closer closer(nfa);
+  std::unordered_map<std::vector<int>, uint32_t, SetHash> step_memo;  // sorted step -> state
   if (intern(closer.Close({start})) == DigitDfa::kDead) {  // no pattern can match anything
     dfa.tags_.push_back(0);
     dfa.next_.resize(20, DigitDfa::kDead);
@@ -450,7 +463,18 @@ Result<DigitDfa> CompileDigitPatterns(std::span<const DigitPattern> patterns, si
         if (node.digits & (1u << d)) step.push_back(node.next);
       }
       if (step.empty()) continue;
-      dfa.next_[from * 10 + d] = intern(closer.Close(std::move(step)));
+      // Most steps were seen before (every digit of a \d, the same suffix reached from many
+      // states): closing them again was most of the build time.
+      std::sort(step.begin(), step.end());
+      step.erase(std::unique(step.begin(), step.end()), step.end());
+      auto known = step_memo.find(step);
+      if (known != step_memo.end()) {
+        dfa.next_[from * 10 + d] = known->second;
+        continue;
+      }
+      const uint32_t to = intern(closer.Close(step));
+      dfa.next_[from * 10 + d] = to;
+      step_memo.emplace(std::move(step), to);
     }
   }
   return dfa;
