@@ -1,0 +1,56 @@
+local out = {}
+local acks = {KEYS[2], ARGV[1]}
+local function ack()
+  if #acks > 2 then redis.call('XACK', unpack(acks)) end
+end
+local maxlen = tonumber(ARGV[3])
+local a = 5
+local k = 3
+local i = 0
+while k <= #KEYS do
+  i = i + 1
+  local guard, idem = KEYS[k], KEYS[k + 1]
+  local entry = ARGV[a]
+  local ncorr, nf, napi = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local f = a + 4
+  local c = f + nf
+  local p = c + ncorr
+  out[i] = 0
+  local done_value = entry .. '|done'
+  local old = redis.call('SET', idem, done_value, 'XX', 'KEEPTTL', 'GET')
+  local owned = old == entry
+  local done = old == done_value
+  if not owned and not done then
+    if old then redis.call('SET', idem, old, 'XX', 'KEEPTTL') end
+    done = redis.call('EXISTS', guard) == 1
+  end
+  if not done then
+    local r
+    if maxlen > 0 then
+      r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, f, c - 1))
+    else
+      r = redis.pcall('XADD', KEYS[1], '*', unpack(ARGV, f, c - 1))
+    end
+    if type(r) == 'table' and r.err ~= nil then
+      if owned then redis.call('SET', idem, entry, 'XX', 'KEEPTTL') end
+      ack()
+      return r
+    end
+    for q = 0, ncorr - 1 do
+      redis.call('SET', KEYS[k + 2 + q], ARGV[c + q], 'PX', ARGV[2])
+    end
+    if napi > 0 then
+      local api = KEYS[k + 2 + ncorr]
+      if redis.call('EXISTS', api) == 1 then
+        redis.call('HSET', api, unpack(ARGV, p, p + 2 * napi - 1))
+      end
+    end
+    if not owned then redis.call('SET', guard, '1', 'PX', ARGV[4]) end
+    out[i] = 1
+  end
+  a = p + 2 * napi
+  k = k + 2 + ncorr + (napi > 0 and 1 or 0)
+  acks[#acks + 1] = entry
+end
+ack()
+return out
