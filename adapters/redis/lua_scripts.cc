@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <utility>
+
 #include "adapters/redis/lua_bodies.h"  // generated from adapters/redis/lua/*.lua
 
 namespace sd::redis {
@@ -19,7 +21,38 @@ std::string Sha1Hex(std::string_view b) {
   return out;
 }
 
-LuaScript Make(const char* name, const char* body) { return LuaScript{name, body, Sha1Hex(body)}; }
+// The reply codes of lua_scripts.h as Lua locals, in front of every body.
+std::string ReplyCodes() {
+  std::string out;
+  auto def = [&out](const char* name, long long value) {
+    out += "local ";
+    out += name;
+    out += " = ";
+    out += std::to_string(value);
+    out += "\n";
+  };
+  def("CLAIM_NEW", kClaimNew);
+  def("CLAIM_RESUME", kClaimResume);
+  def("CLAIM_DONE", kClaimDone);
+  def("CLAIM_REPLAY", kClaimReplay);
+  def("COMMIT_ALREADY_THERE", kCommitAlreadyThere);
+  def("COMMIT_WRITTEN", kCommitWritten);
+  def("RECEIPT_UNMATCHED", kReceiptUnmatched);
+  def("RECEIPT_WRITTEN", kReceiptWritten);
+  def("RECEIPT_DUPLICATE", kReceiptDuplicate);
+  def("RECEIPT_PART_NOTED", kReceiptPartNoted);
+  def("RECEIPT_NOT_YET", kReceiptNotYet);
+  def("DEFER_GONE", kDeferGone);
+  def("DEFER_DONE", kDeferDone);
+  def("DEFER_OTHER_CONSUMER", kDeferOtherConsumer);
+  return out;
+}
+
+LuaScript Make(const char* name, const char* body) {
+  std::string whole = ReplyCodes() + body;
+  std::string sha1 = Sha1Hex(whole);
+  return LuaScript{name, std::move(whole), std::move(sha1)};
+}
 
 }  // namespace
 

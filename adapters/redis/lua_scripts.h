@@ -10,9 +10,13 @@ namespace sd::redis {
 
 struct LuaScript {
   const char* name;
-  const char* body;
+  std::string body;  // the reply codes below as Lua locals, then adapters/redis/lua/<name>.lua
   std::string sha1;  // lowercase hex SHA-1 of body: what EVALSHA and SCRIPT LOAD use
 };
+
+// The reply codes are defined once, here: every script body starts with them as Lua locals
+// (CLAIM_NEW, COMMIT_WRITTEN, RECEIPT_NOT_YET, DEFER_DONE, ...), so a script returns the names
+// the store compares against.
 
 // A batch: KEYS idem key and outcome guard key per job; ARGV entry id and ttl ms per job.
 // Returns an array, per job: 0 new, 1 resume, 2 already done, 3 replay.

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 
 #include "adapters/redis/lua_scripts.h"
@@ -415,7 +414,7 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   };
   if (op->use_eval) {
     add("EVAL", 4);
-    add(op->script->body, std::strlen(op->script->body));
+    add(op->script->body.data(), op->script->body.size());
   } else {
     add("EVALSHA", 7);
     add(op->script->sha1.data(), op->script->sha1.size());

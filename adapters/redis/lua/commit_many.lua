@@ -15,7 +15,7 @@ while k <= #KEYS do
   local f = a + 4
   local c = f + nf
   local p = c + ncorr
-  out[i] = 0
+  out[i] = COMMIT_ALREADY_THERE
   local done_value = entry .. '|done'
   local old = redis.call('SET', idem, done_value, 'XX', 'KEEPTTL', 'GET')
   local owned = old == entry
@@ -46,7 +46,7 @@ while k <= #KEYS do
       end
     end
     if not owned then redis.call('SET', guard, '1', 'PX', ARGV[4]) end
-    out[i] = 1
+    out[i] = COMMIT_WRITTEN
   end
   a = p + 2 * napi
   k = k + 2 + ncorr + (napi > 0 and 1 or 0)

@@ -10,7 +10,7 @@ local function worst_of(states)
   return worst, delivered
 end
 local function quarantine(guard, a, nf, state, reason)
-  if guard and redis.call('EXISTS', guard) == 1 then return 2 end
+  if guard and redis.call('EXISTS', guard) == 1 then return RECEIPT_DUPLICATE end
   local f0 = a + 4
   local fields = {ARGV[f0], ARGV[f0 + 1], ARGV[f0 + 2], ARGV[f0 + 3], 'status', state,
                   unpack(ARGV, f0 + 4, f0 + nf - 1)}
@@ -19,7 +19,7 @@ local function quarantine(guard, a, nf, state, reason)
   local r = xadd(KEYS[2], ARGV[1], fields)
   if failed(r) then return r end
   if guard then redis.call('SET', guard, '1', 'PX', ARGV[2]) end
-  return 0
+  return RECEIPT_UNMATCHED
 end
 local function one(corr_key, guard, a, nf)
   local state = ARGV[a]
@@ -31,7 +31,7 @@ local function one(corr_key, guard, a, nf)
   if not corr then
     -- Not matched yet and not the last try: the submit_sm_resp naming this id may still be on
     -- its way on another bind. Nothing is written; the store asks again a little later.
-    if ARGV[a + 2] ~= '1' then return 4 end
+    if ARGV[a + 2] ~= '1' then return RECEIPT_NOT_YET end
     return quarantine(guard, a, nf, state, 'unmatched')
   end
   local parts = {}
@@ -45,7 +45,7 @@ local function one(corr_key, guard, a, nf)
     i = colon + n + 1
   end
   local seen = string.sub(corr, i)
-  if string.find(seen, ';' .. state .. ';', 1, true) then return 2 end
+  if string.find(seen, ';' .. state .. ';', 1, true) then return RECEIPT_DUPLICATE end
   local function note()
     if seen == '' then seen = ';' end
     redis.call('SET', corr_key, string.sub(corr, 1, i - 1) .. seen .. state .. ';', 'XX',
@@ -59,7 +59,7 @@ local function one(corr_key, guard, a, nf)
     seq = parts[5]
     if ARGV[a + 1] ~= '1' then
       note()
-      return 3
+      return RECEIPT_PART_NOTED
     end
     agg = ARGV[3] .. (parts[1] or '')
     local prev = redis.call('HGET', agg, seq)
@@ -69,7 +69,7 @@ local function one(corr_key, guard, a, nf)
       redis.call('HSET', agg, seq, state)
       redis.call('PEXPIRE', agg, ARGV[2])
       note()
-      return 3
+      return RECEIPT_PART_NOTED
     end
     local old_worst = complete and worst_of(states)
     local replaced = false
@@ -86,7 +86,7 @@ local function one(corr_key, guard, a, nf)
       redis.call('HSET', agg, seq, state)
       redis.call('PEXPIRE', agg, ARGV[2])
       note()
-      return 3
+      return RECEIPT_PART_NOTED
     end
     agg_fields = {'parts', tostring(total), 'delivered_parts', tostring(delivered)}
   end
@@ -114,7 +114,7 @@ local function one(corr_key, guard, a, nf)
     redis.call('PEXPIRE', agg, ARGV[2])
   end
   note()
-  return 1
+  return RECEIPT_WRITTEN
 end
 local out = {}
 local a = 5
