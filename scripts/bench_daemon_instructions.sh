@@ -19,13 +19,7 @@ source scripts/run_kit.sh
 low=${SD_BENCH_JOBS_LOW:-2000}
 high=${SD_BENCH_JOBS_HIGH:-6000}
 destinations=${SD_BENCH_DESTINATIONS:-1000000}
-bench=$root/build/release/bench/e2e/smsdispatch-bench
-daemons=("$@")
-((${#daemons[@]})) || daemons=("$root/build/release/daemon/smsdispatchd")
-for tool in valgrind callgrind_annotate; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (Debian package valgrind)" >&2; exit 2; }
-done
-[[ -x $bench ]] || { echo "build the release tree first (README, Capacity planning)" >&2; exit 2; }
+callgrind_setup "$@"
 ((high > low)) || { echo "SD_BENCH_JOBS_HIGH must exceed SD_BENCH_JOBS_LOW" >&2; exit 2; }
 
 cat >"$work/wrap.sh" <<'EOF'
@@ -41,8 +35,7 @@ total() {  # daemon binary, jobs: the daemon's instructions for a whole run of t
     "$bench" --jobs "$2" --destinations "$destinations" --daemon-binary "$work/wrap.sh" \
     --results "$out/results" --quiet ${SD_BENCH_ARGS:-} >"$out/bench.log" 2>&1 ||
     { echo "the bench failed:" >&2; tail -20 "$out/bench.log" >&2; exit 1; }
-  callgrind_annotate "$out/callgrind.out" 2>/dev/null |
-    awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
+  callgrind_total "$out/callgrind.out"
 }
 
 for daemon in "${daemons[@]}"; do

@@ -10,8 +10,8 @@
 #
 # Each DAEMON (default: build/release's) is measured in turn, SD_BENCH_ROUNDS times (default
 # 1), alternating. SD_BENCH_JOBS (default 3000), SD_BENCH_DESTINATIONS (default 1000000) and
-# SD_BENCH_ARGS (more smsdispatch-bench options) set the load. Prints one line per run:
-# instructions per job (total, and in EVALSHA/EXEC/... as callgrind attributes them).
+# SD_BENCH_ARGS (more smsdispatch-bench options) set the load. Prints one line per run: Redis's
+# instructions per job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -21,13 +21,7 @@ source scripts/run_kit.sh
 jobs=${SD_BENCH_JOBS:-3000}
 destinations=${SD_BENCH_DESTINATIONS:-1000000}
 rounds=${SD_BENCH_ROUNDS:-1}
-bench=$root/build/release/bench/e2e/smsdispatch-bench
-daemons=("$@")
-((${#daemons[@]})) || daemons=("$root/build/release/daemon/smsdispatchd")
-for tool in valgrind callgrind_control callgrind_annotate; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (Debian package valgrind)" >&2; exit 2; }
-done
-[[ -x $bench ]] || { echo "build the release tree first (README, Capacity planning)" >&2; exit 2; }
+callgrind_setup "$@"
 
 measure() {  # daemon binary, label
   local daemon=$1 label=$2 port out pid
@@ -56,7 +50,7 @@ measure() {  # daemon binary, label
   local dump
   dump=$(ls "$out"/callgrind.out.* 2>/dev/null | head -1)
   [[ -n $dump ]] || dump=$out/callgrind.out
-  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  total=$(callgrind_total "$dump")
   local runs
   runs=$(grep -c '^| max | [0-9]* |' "$out"/results/*/bench.md || true)
   printf '%-14s %s: %s Redis instructions per job (%s jobs)\n' "$label" "$daemon" \

@@ -1,6 +1,6 @@
 # Sourced by the scripts that start their own processes (demo.sh, bench_*.sh): a scratch
 # directory, the pids to stop on exit, a free loopback port, waiting for a service, a private
-# redis-server and a localhost certificate.
+# redis-server, a localhost certificate, and the callgrind helpers of bench_*_instructions.sh.
 # Set `name` (for messages) before sourcing; `work` and `pids` are set here.
 work=$(mktemp -d -t "smsdispatch-$name.XXXXXX")
 pids=()
@@ -29,4 +29,16 @@ make_localhost_cert() {  # $work/tls.crt and tls.key: self-signed P-256, localho
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+}
+callgrind_setup() {  # callgrind_setup [DAEMON...]: sets bench (the release build's) and daemons
+  bench=$root/build/release/bench/e2e/smsdispatch-bench
+  daemons=("$@")
+  ((${#daemons[@]})) || daemons=("$root/build/release/daemon/smsdispatchd")
+  for tool in valgrind callgrind_control callgrind_annotate; do
+    command -v "$tool" >/dev/null || { echo "$name: needs $tool (Debian package valgrind)" >&2; exit 2; }
+  done
+  [[ -x $bench ]] || { echo "$name: build the release tree first (README, Capacity planning)" >&2; exit 2; }
+}
+callgrind_total() {  # callgrind_total FILE: the instructions a callgrind output file counted
+  callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
 }

@@ -251,7 +251,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   enum class ReadKind : uint8_t { kOwnPending, kNew, kReclaim };
 
   void AppendCommitArgs(Outcome& o, WriteOp& op) const;
-  void SendTransaction(std::shared_ptr<WriteOp> op);
+  bool SendScript(const WriteOp& op, RedisConnection::ReplyFn on_reply);
   std::vector<const char*> send_ptrs_;  // Send's argument pointers and lengths, reused
   std::vector<size_t> send_lens_;
   struct ClaimBatch;

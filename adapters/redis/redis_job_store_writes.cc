@@ -399,37 +399,16 @@ void RedisJobStore::SendQueued() {
 }
 
 void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
-  if (!op->transaction.empty()) {
-    SendTransaction(std::move(op));
-    return;
-  }
-  // The arguments are passed to hiredis where they lie (op keeps them until the reply), not
-  // copied into a command vector first.
-  const std::string numkeys = std::to_string(op->keys.size());
-  send_ptrs_.clear();
-  send_lens_.clear();
-  auto add = [this](const char* p, size_t n) {
-    send_ptrs_.push_back(p);
-    send_lens_.push_back(n);
-  };
-  if (op->use_eval) {
-    add("EVAL", 4);
-    add(op->script->body.data(), op->script->body.size());
-  } else {
-    add("EVALSHA", 7);
-    add(op->script->sha1.data(), op->script->sha1.size());
-  }
-  add(numkeys.data(), numkeys.size());
-  for (const std::string& k : op->keys) add(k.data(), k.size());
-  for (const std::string& a : op->args) add(a.data(), a.size());
   if (op->must_succeed) {
     ++outstanding_writes_;
     outstanding_items_ += op->items;
   }
-  const bool sent = writer_.Command(send_ptrs_.size(), send_ptrs_.data(), send_lens_.data(),
-                                    [this, op](redisReply* r) { OnWriteReply(op, r); });
+  auto on_reply = [this, op](redisReply* r) { OnWriteReply(op, r); };
+  const bool script = op->transaction.empty();
+  const bool sent = script ? SendScript(*op, std::move(on_reply))
+                           : writer_.Transaction(op->transaction, std::move(on_reply));
   if (sent) {
-    ++counters_.script_calls;
+    ++(script ? counters_.script_calls : counters_.transactions);
     return;
   }
   if (op->must_succeed) {
@@ -441,22 +420,28 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   }
 }
 
-void RedisJobStore::SendTransaction(std::shared_ptr<WriteOp> op) {
-  if (op->must_succeed) {
-    ++outstanding_writes_;
-    outstanding_items_ += op->items;
-  }
-  if (writer_.Transaction(op->transaction, [this, op](redisReply* r) { OnWriteReply(op, r); })) {
-    ++counters_.transactions;
-    return;
-  }
-  if (op->must_succeed) {
-    --outstanding_writes_;
-    outstanding_items_ -= op->items;
-    queue_.emplace(op->seq, std::move(op));  // the writer's next ready sends it
+bool RedisJobStore::SendScript(const WriteOp& op, RedisConnection::ReplyFn on_reply) {
+  // The arguments are passed to hiredis where they lie (op keeps them until the reply), not
+  // copied into a command vector first.
+  const std::string numkeys = std::to_string(op.keys.size());
+  send_ptrs_.clear();
+  send_lens_.clear();
+  auto add = [this](const char* p, size_t n) {
+    send_ptrs_.push_back(p);
+    send_lens_.push_back(n);
+  };
+  if (op.use_eval) {
+    add("EVAL", 4);
+    add(op.script->body.data(), op.script->body.size());
   } else {
-    op->done(nullptr);
+    add("EVALSHA", 7);
+    add(op.script->sha1.data(), op.script->sha1.size());
   }
+  add(numkeys.data(), numkeys.size());
+  for (const std::string& k : op.keys) add(k.data(), k.size());
+  for (const std::string& a : op.args) add(a.data(), a.size());
+  return writer_.Command(send_ptrs_.size(), send_ptrs_.data(), send_lens_.data(),
+                         std::move(on_reply));
 }
 
 void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* r) {
