@@ -72,19 +72,15 @@ class Parser {
       int min = 0;
       int max = -1;
       const char c = Peek();
-      if (c == '?') {
-        max = 1;
-      } else if (c == '*') {
-        // min 0, unbounded
-      } else if (c == '+') {
-        min = 1;
-      } else if (c == '{') {
-        if (!Counted(&min, &max)) return atom;
-        --pos_;  // Counted consumed through '}'; the ++ below steps past it again
+      if (c == '{') {
+        if (!Counted(&min, &max)) return atom;  // consumes through '}'
+      } else if (c == '?' || c == '*' || c == '+') {
+        if (c == '?') max = 1;
+        if (c == '+') min = 1;
+        ++pos_;
       } else {
         break;
       }
-      ++pos_;
       if (Peek() == '?' || Peek() == '+') {  // lazy or possessive: same language, but say no
         SetError("lazy or possessive quantifier");
         return atom;

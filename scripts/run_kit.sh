@@ -1,7 +1,8 @@
 # Sourced by the scripts that start their own processes (demo.sh, bench_*.sh): a scratch
 # directory, the pids to stop on exit, a free loopback port, waiting for a service, a private
 # redis-server, a localhost certificate, and the callgrind helpers of bench_*_instructions.sh.
-# Set `name` (for messages) before sourcing; `work` and `pids` are set here.
+# Set `name` (for messages) before sourcing; `work` and `pids` are set here. SD_KEEP_WORK=1
+# keeps the scratch directory after the exit (to read the logs).
 work=$(mktemp -d -t "smsdispatch-$name.XXXXXX")
 pids=()
 cleanup() {

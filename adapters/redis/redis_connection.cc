@@ -209,18 +209,8 @@ void RedisConnection::ScheduleReconnect() {
 }
 
 bool RedisConnection::SendRaw(const std::vector<std::string>& argv, ReplyFn fn) {
-  if (ac_ == nullptr) return false;
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const std::string& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
   auto* heap_fn = new ReplyFn(std::move(fn));
-  if (redisAsyncCommandArgv(ac_, OnReply, heap_fn, static_cast<int>(argv.size()), ptrs.data(),
-                            lens.data()) != REDIS_OK) {
+  if (!SendVector(argv, heap_fn)) {
     delete heap_fn;  // an error return means the callback is never called
     return false;
   }
@@ -273,15 +263,14 @@ bool RedisConnection::Command(size_t argc, const char* const* argv, const size_t
   return true;
 }
 
-bool RedisConnection::SendNoReply(const std::vector<std::string>& argv) {
-  const char* ptrs[16];
-  size_t lens[16];
-  if (argv.size() > 16) return false;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    ptrs[i] = argv[i].data();
-    lens[i] = argv[i].size();
+bool RedisConnection::SendVector(const std::vector<std::string>& argv, ReplyFn* fn) {
+  arg_ptrs_.clear();
+  arg_lens_.clear();
+  for (const std::string& a : argv) {
+    arg_ptrs_.push_back(a.data());
+    arg_lens_.push_back(a.size());
   }
-  return SendFormatted(argv.size(), ptrs, lens, nullptr);
+  return SendFormatted(argv.size(), arg_ptrs_.data(), arg_lens_.data(), fn);
 }
 
 bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& commands,
@@ -290,9 +279,9 @@ bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& c
   // All of it is queued in this one call on the loop thread, so nothing else (a heartbeat
   // PING, another caller's command) can fall between MULTI and EXEC. hiredis only refuses a
   // command on a context that is being torn down, which cannot start half-way through here.
-  if (!SendNoReply({"MULTI"})) return false;
+  if (!SendVector({"MULTI"}, nullptr)) return false;
   for (const std::vector<std::string>& c : commands) {
-    if (!SendNoReply(c)) return false;
+    if (!SendVector(c, nullptr)) return false;
   }
   return SendRaw({"EXEC"}, std::move(fn));
 }

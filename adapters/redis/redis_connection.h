@@ -100,7 +100,8 @@ class RedisConnection {
   void OnConnectTimeout();
   void Heartbeat();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
-  bool SendNoReply(const std::vector<std::string>& argv);  // at most 16 arguments
+  // Every command goes out through SendFormatted; `fn` null: the reply is read and dropped.
+  bool SendVector(const std::vector<std::string>& argv, ReplyFn* fn);
   bool SendFormatted(size_t argc, const char* const* argv, const size_t* lens, ReplyFn* fn);
   void MaybeClosed();
 
@@ -125,6 +126,8 @@ class RedisConnection {
   uint64_t connect_failures_ = 0;
   std::string last_error_;
   std::string format_buf_;  // the RESP form of the command being sent, reused
+  std::vector<const char*> arg_ptrs_;  // SendVector's argument pointers and lengths, reused
+  std::vector<size_t> arg_lens_;
   std::mt19937_64 rng_;  // backoff jitter, so a fleet of daemons does not reconnect in step
   std::function<void()> on_ready_;
   std::function<void()> on_down_;

@@ -79,6 +79,16 @@ void DrainReplies(redisContext* c, size_t n) {
 
 int64_t EntryMs(const std::string& id) { return std::stoll(id.substr(0, id.find('-'))); }
 
+std::vector<std::string> ReadGroupEntryIds(const redisReply* r) {
+  std::vector<std::string> ids;
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements == 0) return ids;
+  const redisReply* list = r->element[0]->element[1];
+  for (size_t i = 0; i < list->elements; ++i) {
+    ids.emplace_back(list->element[i]->element[0]->str, list->element[i]->element[0]->len);
+  }
+  return ids;
+}
+
 // Reads a whole stream, calling fn(entry id, fields).
 void ScanStream(
     redisContext* c, const char* stream,

@@ -46,6 +46,9 @@ long long RedisInt(redisContext* c, const char* fmt, const char* arg);
 void AppendArgv(redisContext* c, const std::vector<std::string>& argv);
 void DrainReplies(redisContext* c, size_t n);
 
+// The entry ids of an XREADGROUP reply naming one stream (none for anything else).
+std::vector<std::string> ReadGroupEntryIds(const redisReply* r);
+
 // The milliseconds part of a stream entry id.
 int64_t EntryMs(const std::string& id);
 

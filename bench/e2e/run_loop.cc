@@ -260,19 +260,15 @@ CeilingResult MeasureCeiling(const Options& o, Env& e, JobSource& jobs) {
         redisCommand(cons.c, "XREADGROUP GROUP ceiling c COUNT %d BLOCK 100 STREAMS %s >", o.batch,
                      kCeilingJobs));
     if (!r) break;
-    size_t cmds = 0;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
-      const redisReply* list = r->element[0]->element[1];
-      for (size_t i = 0; i < list->elements; ++i) {
-        const std::string id(list->element[i]->element[0]->str, list->element[i]->element[0]->len);
-        AppendArgv(cons.c, {"XADD", kCeilingOutcomes, "*", "entry", id, "status", "submitted",
-                            "message_id", id});
-        AppendArgv(cons.c, {"XACK", kCeilingJobs, "ceiling", id});
-        AppendArgv(cons.c, {"XADD", kCeilingReceipts, "*", "entry", id, "status", "delivered"});
-        cmds += 3;
-      }
-      done += list->elements;
+    const std::vector<std::string> ids = ReadGroupEntryIds(r);
+    for (const std::string& id : ids) {
+      AppendArgv(cons.c, {"XADD", kCeilingOutcomes, "*", "entry", id, "status", "submitted",
+                          "message_id", id});
+      AppendArgv(cons.c, {"XACK", kCeilingJobs, "ceiling", id});
+      AppendArgv(cons.c, {"XADD", kCeilingReceipts, "*", "entry", id, "status", "delivered"});
     }
+    done += ids.size();
+    const size_t cmds = 3 * ids.size();
     freeReplyObject(r);
     DrainReplies(cons.c, cmds);
   }

@@ -13,17 +13,6 @@ namespace {
 constexpr char kLoopJobs[] = "sd:bench:loop:jobs";
 constexpr char kLoopReceipts[] = "sd:bench:loop:receipts";
 
-// The entry ids of an XREADGROUP reply (one stream).
-std::vector<std::string> EntryIds(const redisReply* r) {
-  std::vector<std::string> ids;
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements == 0) return ids;
-  const redisReply* list = r->element[0]->element[1];
-  for (size_t i = 0; i < list->elements; ++i) {
-    ids.emplace_back(list->element[i]->element[0]->str, list->element[i]->element[0]->len);
-  }
-  return ids;
-}
-
 }  // namespace
 
 CeilingResult MeasureStreamsLoop(const Options& o, Env& e, JobSource& jobs) {
@@ -42,7 +31,7 @@ CeilingResult MeasureStreamsLoop(const Options& o, Env& e, JobSource& jobs) {
     DrainReplies(c.c, n);
     void* reply = nullptr;
     if (redisGetReply(c.c, &reply) != REDIS_OK) break;
-    const std::vector<std::string> ids = EntryIds(static_cast<redisReply*>(reply));
+    const std::vector<std::string> ids = ReadGroupEntryIds(static_cast<redisReply*>(reply));
     freeReplyObject(reply);
     if (ids.empty()) break;
     for (const std::string& id : ids) {
