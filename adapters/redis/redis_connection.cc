@@ -275,15 +275,39 @@ bool RedisConnection::SendVector(const std::vector<std::string>& argv, ReplyFn* 
 
 bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& commands,
                                   ReplyFn fn) {
+  std::vector<size_t> argcs;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const std::vector<std::string>& c : commands) {
+    argcs.push_back(c.size());
+    for (const std::string& a : c) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
+  return Transaction(argcs.size(), argcs.data(), argv.data(), lens.data(), std::move(fn));
+}
+
+bool RedisConnection::Transaction(size_t ncommands, const size_t* argcs,
+                                  const char* const* argv, const size_t* lens, ReplyFn fn) {
   if (!ready_) return false;
   // All of it is queued in this one call on the loop thread, so nothing else (a heartbeat
   // PING, another caller's command) can fall between MULTI and EXEC. hiredis only refuses a
   // command on a context that is being torn down, which cannot start half-way through here.
-  if (!SendVector({"MULTI"}, nullptr)) return false;
-  for (const std::vector<std::string>& c : commands) {
-    if (!SendVector(c, nullptr)) return false;
+  static const char* const kMulti[] = {"MULTI"};
+  static const size_t kMultiLen[] = {5};
+  if (!SendFormatted(1, kMulti, kMultiLen, nullptr)) return false;
+  for (size_t c = 0, at = 0; c < ncommands; at += argcs[c], ++c) {
+    if (!SendFormatted(argcs[c], argv + at, lens + at, nullptr)) return false;
   }
-  return SendRaw({"EXEC"}, std::move(fn));
+  static const char* const kExec[] = {"EXEC"};
+  static const size_t kExecLen[] = {4};
+  auto* heap_fn = new ReplyFn(std::move(fn));
+  if (!SendFormatted(1, kExec, kExecLen, heap_fn)) {
+    delete heap_fn;  // an error return means the callback is never called
+    return false;
+  }
+  return true;
 }
 
 bool RedisConnection::Subscribe(const std::string& channel, ReplyFn fn) {

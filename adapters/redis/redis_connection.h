@@ -79,6 +79,11 @@ class RedisConnection {
   // of plain commands that need no script: a script costs Redis several times the commands it
   // runs. False (and `fn` is never called) when not ready.
   bool Transaction(const std::vector<std::vector<std::string>>& commands, ReplyFn fn);
+  // The same from `ncommands` commands whose arguments lie back to back in argv/lens, the
+  // i-th taking argcs[i] of them (the caller keeps them; nothing is copied but into hiredis'
+  // output buffer).
+  bool Transaction(size_t ncommands, const size_t* argcs, const char* const* argv,
+                   const size_t* lens, ReplyFn fn);
   // SUBSCRIBE: `fn` runs for every reply on the channel (the subscribe confirmation, then each
   // ["message", channel, payload]) until the connection is lost; subscribe again from
   // on_ready. False when not ready. Give pub/sub its own connection with heartbeat_ms = 0:

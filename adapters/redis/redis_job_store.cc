@@ -107,6 +107,7 @@ void RedisJobStore::Start() {
 // ---- Connections ------------------------------------------------------------------------
 
 void RedisJobStore::OnWriterReady() {
+  plain_refused_ = false;
   // Cache the scripts so EVALSHA works from the first write. A user without SCRIPT LOAD
   // permission still works: the first EVALSHA of each script gets NOSCRIPT and is re-sent as
   // EVAL, which caches it too.

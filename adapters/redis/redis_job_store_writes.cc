@@ -156,6 +156,8 @@ void RedisJobStore::ScheduleFlush() {
 
 // One outcome's keys and arguments for kCommitManyScript (its layout is described there).
 void RedisJobStore::AppendCommitArgs(Outcome& o, WriteOp& op) const {
+  op.commits.emplace_back(static_cast<uint32_t>(op.keys.size()),
+                          static_cast<uint32_t>(op.args.size()));
   const bool submitted = o.status == OutcomeStatus::kSubmitted;
   const std::string guard = Key("out:" + o.entry_id);
   op.keys.push_back(guard);
@@ -222,14 +224,11 @@ void RedisJobStore::FlushPendingWrites() {
       dones.emplace_back(w->outcome.entry_id, std::move(w->done));
     }
     op.items = dones.size();
-    op.done = [this, dones = std::move(dones)](redisReply* r) {
+    op.written.assign(dones.size(), 0);
+    op.commits_done = [this, dones = std::move(dones)](const std::vector<uint8_t>& written) {
       for (size_t i = 0; i < dones.size(); ++i) {
         ++counters_.commits;
-        if (r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-            r->element[i]->type == REDIS_REPLY_INTEGER &&
-            r->element[i]->integer == kCommitWritten) {
-          ++counters_.outcomes_written;
-        }
+        counters_.outcomes_written += written[i];
         in_process_.erase(dones[i].first);
         dones[i].second();
       }
@@ -292,6 +291,8 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
     // to quarantine at once, every time it comes (the script uses no guard for it: a cut or
     // empty `raw` cannot tell a redelivery from another receipt, and dropping one loses it).
     const bool unparsable = rc.message_id.empty() && rc.match_key.empty();
+    op.receipts.emplace_back(static_cast<uint32_t>(op.keys.size()),
+                             static_cast<uint32_t>(op.args.size()));
     op.keys.push_back(CorrelationKey(rc.carrier, match));
     op.keys.push_back(Key("rcpt:" + rc.carrier + ":" + match + ":" + status));
     const std::string fields[] = {
@@ -311,13 +312,10 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
   op.items = sent.size();
   // shared: a WriteOp's completion must be copyable, and the receipts may be needed again.
   auto receipts = std::make_shared<std::vector<PendingWrite>>(std::move(sent));
-  op.done = [this, receipts](redisReply* r) {
+  op.receipts_done = [this, receipts](const std::vector<long long>& codes) {
     for (size_t i = 0; i < receipts->size(); ++i) {
       PendingWrite& w = (*receipts)[i];
-      const long long v = r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-                                  r->element[i]->type == REDIS_REPLY_INTEGER
-                              ? r->element[i]->integer
-                              : -1;
+      const long long v = codes[i];
       if (v == kReceiptNotYet) {
         RetryUnmatched(std::move(w));
         continue;
@@ -382,7 +380,7 @@ void RedisJobStore::Enqueue(WriteOp op) {
   if (audit) op.done = [this, seq = op.seq](redisReply*) { OnAuditWritten(seq); };
   auto shared = std::make_shared<WriteOp>(std::move(op));
   // Only straight to the wire when nothing older waits: issue order is kept.
-  if (writer_.ready() && queue_.empty()) {
+  if (writer_.ready() && queue_.empty() && !writer_held_) {
     Send(std::move(shared));
   } else {
     queue_.emplace(shared->seq, std::move(shared));
@@ -391,10 +389,14 @@ void RedisJobStore::Enqueue(WriteOp op) {
 }
 
 void RedisJobStore::SendQueued() {
-  while (!queue_.empty() && writer_.ready()) {
+  while (!queue_.empty() && writer_.ready() && !writer_held_) {
     auto op = std::move(queue_.begin()->second);
     queue_.erase(queue_.begin());
+    const uint64_t seq = op->seq;
     Send(std::move(op));
+    // Back in the queue: not sent (the connection is going down while its null replies run);
+    // the writer's next ready sends it. Trying again now would spin.
+    if (queue_.count(seq) != 0) break;
   }
 }
 
@@ -402,6 +404,14 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
   if (op->must_succeed) {
     ++outstanding_writes_;
     outstanding_items_ += op->items;
+  }
+  if (options_.plain_writes && !op->commits.empty()) {
+    SendCommitCheck(op);
+    return;
+  }
+  if (options_.plain_writes && !op->receipts.empty()) {
+    SendReceiptCheck(op);
+    return;
   }
   auto on_reply = [this, op](redisReply* r) { OnWriteReply(op, r); };
   const bool script = op->transaction.empty();
@@ -493,7 +503,17 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
   }
   write_backoff_.Reset();
   op->use_eval = false;
-  op->done(r);
+  if (!op->commits.empty()) {
+    FinishCommits(op, r);
+  } else if (op->receipts_done) {
+    std::vector<long long> codes(op->receipts.size(), -1);
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && i < codes.size(); ++i) {
+      if (r->element[i]->type == REDIS_REPLY_INTEGER) codes[i] = r->element[i]->integer;
+    }
+    op->receipts_done(codes);
+  } else {
+    op->done(r);
+  }
   MaybeFinishClose();
 }
 

@@ -83,6 +83,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.redis_socket = o.redis_socket;
   s.batch = o.batch;
   s.linger_ms = o.linger_ms;
+  s.plain_writes = o.plain_writes;
   s.max_inflight = o.max_inflight;
   s.sim_port = e.sim_port;
   s.window = o.window;

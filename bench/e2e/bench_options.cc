@@ -82,6 +82,8 @@ void AddDaemonOptions(CLI::App& app, Options* o) {
                  "daemon read_linger_ms and write_linger_ms (0: next loop turn)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
+  app.add_flag("--plain-writes", o->plain_writes,
+               "daemon plain_writes: commits and receipts as plain commands, not scripts");
   app.add_option("--smsc-latency-ms", o->smsc_latency_ms, "simulator submit_sm_resp latency")
       ->capture_default_str()
       ->check(CLI::Range(0, 60'000));

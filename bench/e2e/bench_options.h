@@ -20,6 +20,7 @@ struct Options {
   int daemons = 1;  // smsdispatchd processes in the consumer group (the "daemon threads")
   int batch = 512;
   int linger_ms = 0;
+  bool plain_writes = false;  // the daemon's [redis] plain_writes
   int max_inflight = 4096;
   int max_unsettled = -1;  // the carrier's max_unsettled; < 0: the daemon's default
   int smsc_latency_ms = 1;

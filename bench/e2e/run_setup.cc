@@ -17,6 +17,7 @@ std::string DaemonConfigText(const RunSetup& s) {
       << (s.linger_ms > 0 ? "read_linger_ms = " + std::to_string(s.linger_ms) +
                                 "\nwrite_linger_ms = " + std::to_string(s.linger_ms) + "\n"
                           : std::string())
+      << (s.plain_writes ? "plain_writes = true\n" : "")
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())

@@ -16,6 +16,7 @@ struct RunSetup {
   std::string redis_socket;  // or over this socket (connect mode); wins over redis_unix
   int batch = 512;
   int linger_ms = 0;  // the daemon's [redis] read_linger_ms and write_linger_ms
+  bool plain_writes = false;  // the daemon's [redis] plain_writes
   int max_inflight = 4096;
   int sim_port = 0;
   int window = 256;

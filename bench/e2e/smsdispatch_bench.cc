@@ -122,6 +122,7 @@ Report NewReport(const Options& o) {
       {"binds", std::to_string(o.binds)},
       {"batch", std::to_string(o.batch)},
       {"linger_ms", std::to_string(o.linger_ms)},
+      {"plain_writes", o.plain_writes ? "true" : "false"},
       {"max_inflight", std::to_string(o.max_inflight)},
       {"max_unsettled", o.max_unsettled < 0 ? "window x binds" : std::to_string(o.max_unsettled)},
       {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},

@@ -76,6 +76,7 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.block_ms = s.Int("block_ms", r.block_ms, 10, 60'000);
   r.read_linger_ms = s.Int("read_linger_ms", r.read_linger_ms, 0, 100);
   r.write_linger_ms = s.Int("write_linger_ms", r.write_linger_ms, 0, 100);
+  r.plain_writes = s.Bool("plain_writes", r.plain_writes);
   r.claim_idle_ms = s.Int("claim_idle_ms", r.claim_idle_ms, 100, 86'400'000);
   r.claim_interval_ms = s.Int("claim_interval_ms", r.claim_interval_ms, 100, 3'600'000);
   r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);

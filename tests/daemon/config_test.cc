@@ -69,6 +69,7 @@ quarantine_stream = "q"
 key_prefix = "p:"
 batch = 512
 block_ms = 500
+plain_writes = true
 claim_idle_ms = 30000
 claim_interval_ms = 2000
 max_deliveries = 7
@@ -128,6 +129,7 @@ reconnect_max_ms = 20000
   EXPECT_EQ(c.redis.quarantine_stream, "q");
   EXPECT_EQ(c.redis.key_prefix, "p:");
   EXPECT_EQ(c.redis.batch, 512);
+  EXPECT_TRUE(c.redis.plain_writes);
   EXPECT_EQ(c.redis.block_ms, 500);
   EXPECT_EQ(c.redis.claim_idle_ms, 30000);
   EXPECT_EQ(c.redis.claim_interval_ms, 2000);
@@ -188,6 +190,7 @@ TEST_F(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.redis.quarantine_stream, "sd:receipts:unmatched");
   EXPECT_EQ(c.redis.key_prefix, "sd:");
   EXPECT_EQ(c.redis.batch, 256);
+  EXPECT_FALSE(c.redis.plain_writes);
   EXPECT_EQ(c.redis.block_ms, 1000);
   EXPECT_EQ(c.redis.claim_idle_ms, 60000);
   EXPECT_EQ(c.redis.claim_interval_ms, 5000);
@@ -236,6 +239,8 @@ TEST_F(ConfigTest, WrongType) {
             Path("c.toml") + ":4:8: redis.port must be an integer in [1, 65535]");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + "[redis]\nhost = 127\n" + kCarrier),
             Path("c.toml") + ":4:8: redis.host must be a string");
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + "[redis]\nplain_writes = \"yes\"\n" + kCarrier),
+            Path("c.toml") + ":4:16: redis.plain_writes must be true or false");
   EXPECT_EQ(ErrorOf("redis = 1\n" + std::string(kKeys) + kCarrier),
             Path("c.toml") + ":1:9: [redis] must be a table");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + "[carrier]\nname = \"x\"\n"),

@@ -180,6 +180,42 @@ TEST(EndToEnd, KillNineMidRunLosesNothingAndDuplicatesAtMostTheWindow) {
               kills, at_kill[0], at_kill[1], submits - n, bound);
 }
 
+// The same with commits and receipts written as plain commands ([redis] plain_writes): a
+// kill -9 between a batch's WATCHed check and its EXEC, or after it, still leaves exactly one
+// outcome per entry.
+TEST(EndToEnd, KillNineWithPlainWritesLosesNothing) {
+  Cluster::Options o;
+  o.submit_latency_ms = 5;
+  o.window = 32;
+  o.max_inflight = 128;
+  o.redis_extra = "plain_writes = true";
+  Cluster c(o);
+  const long long n = 2000;
+  ASSERT_EQ(c.Enqueue({"--count", std::to_string(n), "--to-prefix", "+4915100", "--from", "ACME", "--text", "t"}), 0);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 600; }, 60s))
+      << c.DaemonLog();
+  c.KillDaemon();
+  ASSERT_LT(c.StreamLength("sd:outcomes"), n) << "the kill must land mid-run";
+  c.StartDaemon();
+  ASSERT_TRUE(OutcomesReach(c, n, 120s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= n; }, 60s));
+  // The writes went the plain way (the daemon's stats hash, published every second).
+  auto plain = [&](const char* field) {
+    redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "HGET sd:stats:e2e %s", field));
+    const long long v = r != nullptr && r->type == REDIS_REPLY_STRING ? std::atoll(r->str) : 0;
+    if (r != nullptr) freeReplyObject(r);
+    return v;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return plain("redis.plain_commits") > 0 && plain("redis.plain_receipts") > 0; }, 10s))
+      << c.DaemonLog();
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  EXPECT_EQ(c.PendingCount(), 0);
+  const long long submits = c.SimulatorStats()["submits"];
+  EXPECT_LE(submits - n, o.window) << "duplicates beyond the carrier window for one kill";
+}
+
 TEST(EndToEnd, CarrierOutageIsRetriedNotLost) {
   Cluster::Options o;
   o.submit_latency_ms = 2;

@@ -48,7 +48,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                                               "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
                                               "resetchannels +xreadgroup +xautoclaim +xclaim "
                                               "+xpending +xack +xadd +xgroup|create +evalsha +eval "
-                                              "+script|load +multi +exec +set +get +exists "
+                                              "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
                                               "+time +ping "
                                               "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                                               "+del +zadd +zrangebyscore +zrem +zcount"));

@@ -130,6 +130,29 @@ inline Outcome RejectedOutcome(const std::string& entry_id, Reason reason) {
   return o;
 }
 
+// The string at `key`, "<nil>" when there is none.
+inline std::string StringAt(RedisServer& redis, const std::string& key) {
+  ReplyPtr r = redis.Command({"GET", key});
+  return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "<nil>";
+}
+
+// How often the server ran `command` (INFO commandstats; e.g. "evalsha", "watch").
+inline long long CommandCalls(RedisServer& redis, const std::string& command) {
+  ReplyPtr r = redis.Command({"INFO", "commandstats"});
+  if (!r || r->type != REDIS_REPLY_STRING) return -1;
+  const std::string info(r->str, r->len);
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const size_t at = info.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + tag.size()));
+}
+
+// The store with the plain paths on ([redis] plain_writes).
+inline redis::RedisStoreOptions PlainOptions(const RedisServer& server) {
+  redis::RedisStoreOptions o = TestStoreOptions(server);
+  o.plain_writes = true;
+  return o;
+}
+
 // An entry shaped like a producer's: v, kid, job, sig.
 inline FieldList EnvelopeFields(const std::string& job, const std::string& sig = "00ff") {
   return {{"v", "1"}, {"kid", "test.v1"}, {"job", job}, {"sig", sig}};

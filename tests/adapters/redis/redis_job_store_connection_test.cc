@@ -19,7 +19,7 @@ constexpr char kGroup[] = "smsdispatch";
 // The least-privilege user docs/redis.md documents, in ACL file syntax. Keep the two in step.
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
-    "+xack +xadd +xgroup|create +evalsha +eval +script|load +multi +exec +set +get +exists "
+    "+xack +xadd +xgroup|create +evalsha +eval +script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
     "+time +ping "
     "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth +del +zadd +zrangebyscore +zrem "
     "+zcount";
@@ -65,11 +65,13 @@ TEST_F(ConnectionTest, DocumentedAclUserCanDoEverything) {
   auto o = TestStoreOptions(redis);
   o.endpoint.user = "smsdispatch";
   o.endpoint.password = "daemon-pw";
+  o.plain_writes = true;     // its WATCH, MGET, TYPE too
   o.claim_interval_ms = 20;  // touch and XAUTOCLAIM run too
   o.claim_idle_ms = 60'000;
   o.max_deliveries = 1;
   StoreHarness h(loop_, o);
   RoundTrip(redis, h, 3);
+  EXPECT_GT(h->counters().plain_commits, 0u);  // the plain paths' WATCH check is allowed
   EXPECT_EQ(StreamLength(redis, "sd:outcomes"), 3);
   EXPECT_EQ(StreamLength(redis, "sd:receipts"), 1);
   // Touch (XPENDING + XCLAIM in a script) needs an entry in flight.

@@ -170,6 +170,14 @@ TEST(RunSetup, LingerGoesIntoTheRedisSectionOnlyWhenSet) {
   EXPECT_EQ(t["redis"]["write_linger_ms"].value<int64_t>(), 2);
 }
 
+TEST(RunSetup, PlainWritesGoIntoTheRedisSectionOnlyWhenSet) {
+  RunSetup s = SetupWithBinds(1);
+  EXPECT_EQ(DaemonConfigText(s).find("plain_writes"), std::string::npos);
+  s.plain_writes = true;
+  const toml::table t = toml::parse(DaemonConfigText(s));
+  EXPECT_EQ(t["redis"]["plain_writes"].value<bool>(), true);
+}
+
 TEST(RunSetup, UnixSocketRedis) {
   RunSetup s = SetupWithBinds(1);
   s.redis_unix = true;

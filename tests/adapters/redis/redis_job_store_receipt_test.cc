@@ -1,0 +1,165 @@
+// Receipt batches by plain commands (adapters/redis/redis_job_store_receipt.cc): the same
+// receipts, fields and duplicate handling as the receipt script, exactly one receipt per state
+// when another daemon files the same one between the two steps or the receipt stream breaks
+// between them, and the script for whatever the plain path leaves to it. Against a real
+// redis-server.
+#include <gtest/gtest.h>
+
+#include "adapters/redis/lua_scripts.h"
+#include "tests/support/job_store_harness.h"
+
+namespace sd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kJobs[] = "sd:jobs";
+
+
+class ReceiptTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.Start()) << redis_.error(); }
+  void TearDown() override { EXPECT_EQ(loop_.RunToCompletionAndClose(), 0) << "handles left open"; }
+
+  // `n` jobs read, claimed and committed as submitted with message ids m-0, m-1, ...
+  std::vector<std::string> Submitted(StoreHarness& h, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(StreamAdd(redis_, kJobs, EnvelopeFields("j")));
+    h.Grant(static_cast<size_t>(n));
+    EXPECT_TRUE(h.WaitReceived(static_cast<size_t>(n)));
+    std::vector<ClaimRequest> claims;
+    for (const std::string& id : ids) claims.push_back({id, "job-" + id, 600'000});
+    EXPECT_EQ(h.Claim(claims), std::vector<ClaimState>(ids.size(), ClaimState::kNew));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(h.Commit(SubmittedOutcome(ids[i], "job-" + ids[i], "m-" + std::to_string(i))));
+    }
+    return ids;
+  }
+
+  static Receipt Make(const std::string& message_id, ReceiptState state) {
+    Receipt rc;
+    rc.carrier = "carrier-a";
+    rc.message_id = message_id;
+    rc.state = state;
+    rc.carrier_status = "DELIVRD";
+    rc.error_code = "000";
+    rc.ts_ms = 1'700'000'001'000;
+    return rc;
+  }
+
+  // Puts every receipt in one loop turn (one batch) and waits for all of them.
+  void PutAll(StoreHarness& h, const std::vector<Receipt>& receipts) {
+    size_t done = 0;
+    for (const Receipt& rc : receipts) h->PutReceipt(rc, [&] { ++done; });
+    ASSERT_TRUE(loop_.RunUntil([&] { return done == receipts.size(); }, 10s));
+  }
+
+  std::string Get(const std::string& key) { return StringAt(redis_, key); }
+  long long ScriptCalls() { return CommandCalls(redis_, "evalsha") + CommandCalls(redis_, "eval"); }
+
+  UvTestLoop loop_;
+  RedisServer redis_;
+};
+
+TEST_F(ReceiptTest, SinglePartReceiptsAreFiledWithoutAScript) {
+  StoreHarness h(loop_, PlainOptions(redis_));
+  const auto ids = Submitted(h, 3);
+  const long long scripts = ScriptCalls();
+  Receipt with_raw = Make("m-2", ReceiptState::kUndelivered);
+  with_raw.raw = std::string("id:m-2 stat:UNDELIV \0 err:001", 29);
+  PutAll(h, {Make("m-0", ReceiptState::kDelivered), Make("m-1", ReceiptState::kEnroute),
+             with_raw});
+  EXPECT_EQ(ScriptCalls(), scripts);
+  EXPECT_EQ(h->counters().plain_receipts, 1u);
+  const auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 3u);
+  const FieldList expected{{"entry", ids[0]},        {"job", "job-" + ids[0]},
+                           {"ref", "ref-job-" + ids[0]}, {"kid", "test.v1"},
+                           {"carrier", "carrier-a"}, {"message_id", "m-0"},
+                           {"status", "delivered"},  {"carrier_status", "DELIVRD"},
+                           {"err", "000"},           {"ts", "1700000001000"}};
+  EXPECT_EQ(receipts[0].fields, expected);
+  EXPECT_EQ(receipts[1].Get("status"), "enroute");
+  EXPECT_EQ(receipts[2].Get("status"), "undelivered");
+  EXPECT_EQ(receipts[2].Get("raw"), with_raw.raw);
+  // Each state noted on its record, after the job's names.
+  const std::string corr0 = redis::EncodeCorrelation(ids[0], "job-" + ids[0], "ref-job-" + ids[0],
+                                                     "test.v1");
+  EXPECT_EQ(Get("sd:corr:carrier-a:m-0"), corr0 + ";delivered;");
+  // The same receipts again (the SMSC resent them): duplicates, nothing written. A new state
+  // of m-1 is filed and noted beside the first.
+  PutAll(h, {Make("m-0", ReceiptState::kDelivered), Make("m-1", ReceiptState::kDelivered)});
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 4);
+  EXPECT_EQ(h->counters().duplicate_receipts, 1u);
+  const std::string corr1 = redis::EncodeCorrelation(ids[1], "job-" + ids[1], "ref-job-" + ids[1],
+                                                     "test.v1");
+  EXPECT_EQ(Get("sd:corr:carrier-a:m-1"), corr1 + ";enroute;delivered;");
+  EXPECT_EQ(ScriptCalls(), scripts);
+  ASSERT_TRUE(h.Close());
+}
+
+// Two receipts of one part in one batch, or one without a record yet: the script's cases.
+TEST_F(ReceiptTest, WhatThePlainPathCannotDecideGoesToTheScript) {
+  StoreHarness h(loop_, PlainOptions(redis_));
+  Submitted(h, 1);
+  PutAll(h, {Make("m-0", ReceiptState::kEnroute), Make("m-0", ReceiptState::kDelivered)});
+  EXPECT_EQ(h->counters().plain_receipts, 0u);
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 2);
+  Receipt stray = Make("never-submitted", ReceiptState::kDelivered);
+  PutAll(h, {stray});
+  EXPECT_EQ(h->counters().plain_receipts, 0u);
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts:unmatched"), 1);
+  EXPECT_EQ(h->counters().unmatched_receipts, 1u);
+  ASSERT_TRUE(h.Close());
+}
+
+// The same receipt filed by another daemon (the SMSC resent it to another bind) between our
+// check and our writes: EXEC runs nothing, the check is made again and finds it noted.
+TEST_F(ReceiptTest, TheSameReceiptFiledElsewhereBetweenTheStepsIsFiledOnce) {
+  StoreHarness h(loop_, PlainOptions(redis_));
+  const auto ids = Submitted(h, 1);
+  bool raced = false;
+  h->SetPlainCheckHookForTest([&] {
+    if (raced) return;
+    raced = true;
+    const std::string key = "sd:corr:carrier-a:m-0";
+    ASSERT_TRUE(redis_.Command({"XADD", "sd:receipts", "*", "by", "other"}));
+    ASSERT_TRUE(redis_.Command({"APPEND", key, ";delivered;"}));
+  });
+  PutAll(h, {Make("m-0", ReceiptState::kDelivered)});
+  EXPECT_EQ(h->counters().receipt_rechecks, 1u);
+  EXPECT_EQ(h->counters().duplicate_receipts, 1u);
+  const auto receipts = StreamRead(redis_, "sd:receipts");
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].Get("by"), "other");
+  ASSERT_TRUE(h.Close());
+}
+
+// The receipt stream replaced by a string between the steps: the XADD fails inside EXEC
+// while the state was noted; the record is put back, the batch retried until the key is
+// repaired, and the receipt filed once.
+TEST_F(ReceiptTest, AReceiptStreamBrokenBetweenTheStepsLosesNothing) {
+  StoreHarness h(loop_, PlainOptions(redis_));
+  const auto ids = Submitted(h, 1);
+  const std::string before = Get("sd:corr:carrier-a:m-0");
+  bool broken = false;
+  h->SetPlainCheckHookForTest([&] {
+    if (broken) return;
+    broken = true;
+    ASSERT_TRUE(redis_.Command({"SET", "sd:receipts", "not a stream"}));
+  });
+  bool done = false;
+  h->PutReceipt(Make("m-0", ReceiptState::kDelivered), [&] { done = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return h->counters().write_retries >= 2; }, 10s));
+  EXPECT_FALSE(done);
+  EXPECT_EQ(Get("sd:corr:carrier-a:m-0"), before);  // the state is not noted
+  ASSERT_TRUE(redis_.Command({"DEL", "sd:receipts"}));
+  ASSERT_TRUE(loop_.RunUntil([&] { return done; }, 10s));
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 1);
+  EXPECT_EQ(Get("sd:corr:carrier-a:m-0"), before + ";delivered;");
+  EXPECT_EQ(h->counters().duplicate_receipts, 0u);
+  ASSERT_TRUE(h.Close());
+}
+
+}  // namespace
+}  // namespace sd::testing
