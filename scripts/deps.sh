@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config
       libuv1-dev libssl-dev libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
       libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
       libcurl4-openssl-dev libhttp-parser-dev
-      libphonenumber-dev libhyperscan-dev libicu-dev
+      libphonenumber-dev libhyperscan-dev libicu-dev libjemalloc-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       redis-server redis-tools openssl python3)
 # The test command also runs interop tests against SMPP peers we did not write (tests/interop):
