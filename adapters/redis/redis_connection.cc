@@ -1,6 +1,7 @@
 #include "adapters/redis/redis_connection.h"
 
 #include <charconv>
+#include <cstring>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -228,27 +229,33 @@ bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) 
 bool RedisConnection::SendFormatted(size_t argc, const char* const* argv, const size_t* lens,
                                     ReplyFn* fn) {
   if (ac_ == nullptr) return false;
-  format_buf_.clear();
-  char num[24];
-  auto append_number = [&](char kind, size_t n) {
-    format_buf_.push_back(kind);
-    const auto [end, ec] = std::to_chars(num, num + sizeof num, n);
-    format_buf_.append(num, end);
-    format_buf_.append("\r\n", 2);
-  };
-  size_t total = 16;
+  // Written through a pointer into a buffer sized once for the worst case (a header is at most
+  // 24 bytes): string appends re-checked the capacity for every piece, several per argument,
+  // and that was most of what formatting cost per job.
+  size_t total = 24;
   for (size_t i = 0; i < argc; ++i) total += lens[i] + 24;
-  format_buf_.reserve(total);
-  append_number('*', argc);
+  if (format_buf_.size() < total) format_buf_.resize(total);
+  char* p = format_buf_.data();
+  char* const end = p + format_buf_.size();
+  auto header = [&](char kind, size_t n) {
+    *p++ = kind;
+    p = std::to_chars(p, end, n).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+  };
+  header('*', argc);
   for (size_t i = 0; i < argc; ++i) {
-    append_number('$', lens[i]);
-    format_buf_.append(argv[i], lens[i]);
-    format_buf_.append("\r\n", 2);
+    header('$', lens[i]);
+    if (lens[i] > 0) std::memcpy(p, argv[i], lens[i]);
+    p += lens[i];
+    *p++ = '\r';
+    *p++ = '\n';
   }
   const int rc = redisAsyncFormattedCommand(ac_, fn != nullptr ? OnReply : nullptr, fn,
-                                            format_buf_.data(), format_buf_.size());
+                                            format_buf_.data(),
+                                            static_cast<size_t>(p - format_buf_.data()));
   // A very large call leaves a large buffer behind: give it back rather than keep it.
-  if (format_buf_.capacity() > (1u << 20)) std::string().swap(format_buf_);
+  if (format_buf_.size() > (1u << 20)) std::vector<char>().swap(format_buf_);
   return rc == REDIS_OK;
 }
 

@@ -130,7 +130,7 @@ class RedisConnection {
   uint64_t auth_failures_ = 0;
   uint64_t connect_failures_ = 0;
   std::string last_error_;
-  std::string format_buf_;  // the RESP form of the command being sent, reused
+  std::vector<char> format_buf_;  // the RESP form of the command being sent, reused
   std::vector<const char*> arg_ptrs_;  // SendVector's argument pointers and lengths, reused
   std::vector<size_t> arg_lens_;
   std::mt19937_64 rng_;  // backoff jitter, so a fleet of daemons does not reconnect in step
