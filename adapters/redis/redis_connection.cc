@@ -280,21 +280,6 @@ bool RedisConnection::SendVector(const std::vector<std::string>& argv, ReplyFn* 
   return SendFormatted(argv.size(), arg_ptrs_.data(), arg_lens_.data(), fn);
 }
 
-bool RedisConnection::Transaction(const std::vector<std::vector<std::string>>& commands,
-                                  ReplyFn fn) {
-  std::vector<size_t> argcs;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::vector<std::string>& c : commands) {
-    argcs.push_back(c.size());
-    for (const std::string& a : c) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-  }
-  return Transaction(argcs.size(), argcs.data(), argv.data(), lens.data(), std::move(fn));
-}
-
 bool RedisConnection::Transaction(size_t ncommands, const size_t* argcs,
                                   const char* const* argv, const size_t* lens, ReplyFn fn) {
   if (!ready_) return false;

@@ -72,16 +72,14 @@ class RedisConnection {
   // buffer): for large batched calls, where copying the arguments into a vector and letting
   // hiredis format them (an sds of its own, then a second copy) was most of what a call cost.
   bool Command(size_t argc, const char* const* argv, const size_t* lens, ReplyFn fn);
-  // MULTI, the commands, EXEC, back to back in one write: Redis runs the commands as one
+  // MULTI, `ncommands` commands, EXEC, back to back in one write: Redis runs the commands as one
   // unit, and `fn` gets EXEC's reply (an array with one reply per command; null when the
   // connection was lost, in which case the server discarded the unfinished transaction or ran
   // it whole). The replies to MULTI and the queued commands are read and dropped. For batches
   // of plain commands that need no script: a script costs Redis several times the commands it
   // runs. False (and `fn` is never called) when not ready.
-  bool Transaction(const std::vector<std::vector<std::string>>& commands, ReplyFn fn);
-  // The same from `ncommands` commands whose arguments lie back to back in argv/lens, the
-  // i-th taking argcs[i] of them (the caller keeps them; nothing is copied but into hiredis'
-  // output buffer).
+  // The commands' arguments lie back to back in argv/lens, the i-th command taking argcs[i]
+  // of them (the caller keeps them; nothing is copied but into hiredis' output buffer).
   bool Transaction(size_t ncommands, const size_t* argcs, const char* const* argv,
                    const size_t* lens, ReplyFn fn);
   // SUBSCRIBE: `fn` runs for every reply on the channel (the subscribe confirmation, then each

@@ -243,9 +243,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     const LuaScript* script = nullptr;
     std::vector<std::string> keys;
     std::vector<std::string> args;
-    // Instead of the script: plain commands sent as one MULTI/EXEC (`done` gets EXEC's
-    // reply); `script` then only names the op in logs.
-    std::vector<std::vector<std::string>> transaction;
+    // Instead of the script: `SET keys[i] args[2i] NX PX args[2i+1]` for every key, in one
+    // MULTI/EXEC (`done` gets EXEC's reply); `script` then only names the op in logs.
+    bool claim_sets = false;
     // Must-succeed: a non-error reply, exactly once. Best-effort: the reply, null when the
     // connection was lost, or an error reply.
     std::function<void(redisReply*)> done;
@@ -339,6 +339,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   std::function<void()> plain_check_hook_;
   std::vector<size_t> send_argcs_;  // the commands' argument counts of a MULTI being sent
   bool SendScript(const WriteOp& op, RedisConnection::ReplyFn on_reply);
+  bool SendClaimSets(const WriteOp& op, RedisConnection::ReplyFn on_reply);
   std::vector<const char*> send_ptrs_;  // Send's argument pointers and lengths, reused
   std::vector<size_t> send_lens_;
   struct ClaimBatch;

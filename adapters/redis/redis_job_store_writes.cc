@@ -64,11 +64,14 @@ void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
     WriteOp op;
     op.script = &kClaimTransaction;
     op.items = end - start;
-    op.transaction.reserve(end - start);
+    op.claim_sets = true;
+    op.keys.reserve(end - start);
+    op.args.reserve(2 * (end - start));
     for (size_t i = start; i < end; ++i) {
       const ClaimRequest& r = b->reqs[i];
-      op.transaction.push_back(
-          {"SET", Key("idem:" + r.job_id), r.entry_id, "NX", "PX", ClaimTtl(r)});
+      op.keys.push_back(Key("idem:" + r.job_id));
+      op.args.push_back(r.entry_id);
+      op.args.push_back(ClaimTtl(r));
     }
     op.done = [this, b, start, end](redisReply* r) {
       std::vector<size_t> conflicts;
@@ -414,9 +417,9 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
     return;
   }
   auto on_reply = [this, op](redisReply* r) { OnWriteReply(op, r); };
-  const bool script = op->transaction.empty();
+  const bool script = !op->claim_sets;
   const bool sent = script ? SendScript(*op, std::move(on_reply))
-                           : writer_.Transaction(op->transaction, std::move(on_reply));
+                           : SendClaimSets(*op, std::move(on_reply));
   if (sent) {
     ++(script ? counters_.script_calls : counters_.transactions);
     return;
@@ -452,6 +455,22 @@ bool RedisJobStore::SendScript(const WriteOp& op, RedisConnection::ReplyFn on_re
   for (const std::string& a : op.args) add(a.data(), a.size());
   return writer_.Command(send_ptrs_.size(), send_ptrs_.data(), send_lens_.data(),
                          std::move(on_reply));
+}
+
+// The claims' MULTI/EXEC, from the strings the op keeps (no command vectors per claim).
+bool RedisJobStore::SendClaimSets(const WriteOp& op, RedisConnection::ReplyFn on_reply) {
+  static const std::string kSet = "SET", kNx = "NX", kPx = "PX";
+  ArgsClear();
+  for (size_t i = 0; i < op.keys.size(); ++i) {
+    Arg(kSet);
+    Arg(op.keys[i]);
+    Arg(op.args[2 * i]);
+    Arg(kNx);
+    Arg(kPx);
+    Arg(op.args[2 * i + 1]);
+    EndCommand();
+  }
+  return SendArgsTransaction(std::move(on_reply));
 }
 
 void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply* r) {

@@ -74,9 +74,20 @@ TEST_F(ConnectionCommandsTest, TransactionAnswersOncePerCommandWithEveryReply) {
       {"SET", "t:new", "1", "NX", "PX", "60000"},
       {"SET", "t:taken", "2", "NX", "PX", "60000"},
       {"INCR", "t:counter"}};
+  std::vector<size_t> argcs;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& c : commands) {
+    argcs.push_back(c.size());
+    for (const std::string& a : c) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
   std::vector<int> types;
   std::string after;
-  ASSERT_TRUE(conn_->Transaction(commands, [&](redisReply* r) {
+  ASSERT_TRUE(conn_->Transaction(argcs.size(), argcs.data(), argv.data(), lens.data(),
+                                 [&](redisReply* r) {
     ASSERT_NE(r, nullptr);
     ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
     for (size_t i = 0; i < r->elements; ++i) types.push_back(r->element[i]->type);
