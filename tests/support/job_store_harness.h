@@ -158,4 +158,19 @@ inline FieldList EnvelopeFields(const std::string& job, const std::string& sig =
   return {{"v", "1"}, {"kid", "test.v1"}, {"job", job}, {"sig", sig}};
 }
 
+// `n` new entries on sd:jobs, read by `h` and claimed under job ids `prefix` + entry id (as
+// the dispatcher claims before it sends); their entry ids.
+inline std::vector<std::string> ReadAndClaim(RedisServer& redis, StoreHarness& h, int n,
+                                             const std::string& prefix) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(StreamAdd(redis, "sd:jobs", EnvelopeFields("j")));
+  const size_t before = h.received.size();
+  h.Grant(static_cast<size_t>(n));
+  EXPECT_TRUE(h.WaitReceived(before + static_cast<size_t>(n)));
+  std::vector<ClaimRequest> claims;
+  for (const std::string& id : ids) claims.push_back({id, prefix + id, 600'000});
+  EXPECT_EQ(h.Claim(claims), std::vector<ClaimState>(ids.size(), ClaimState::kNew));
+  return ids;
+}
+
 }  // namespace sd::testing

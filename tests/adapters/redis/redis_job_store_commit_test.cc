@@ -22,17 +22,8 @@ class CommitTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(redis_.Start()) << redis_.error(); }
   void TearDown() override { EXPECT_EQ(loop_.RunToCompletionAndClose(), 0) << "handles left open"; }
 
-  // `n` entries read by `h` and claimed (as the dispatcher does before it sends).
   std::vector<std::string> ReadAndClaim(StoreHarness& h, int n, const std::string& prefix) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(StreamAdd(redis_, kJobs, EnvelopeFields("j")));
-    const size_t before = h.received.size();
-    h.Grant(static_cast<size_t>(n));
-    EXPECT_TRUE(h.WaitReceived(before + static_cast<size_t>(n)));
-    std::vector<ClaimRequest> claims;
-    for (const std::string& id : ids) claims.push_back({id, prefix + id, 600'000});
-    EXPECT_EQ(h.Claim(claims), std::vector<ClaimState>(ids.size(), ClaimState::kNew));
-    return ids;
+    return sd::testing::ReadAndClaim(redis_, h, n, prefix);
   }
 
   // Commits every outcome in one loop turn (one batch) and waits for all of them.

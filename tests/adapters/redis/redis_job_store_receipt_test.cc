@@ -13,8 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kJobs[] = "sd:jobs";
-
 
 class ReceiptTest : public ::testing::Test {
  protected:
@@ -23,13 +21,7 @@ class ReceiptTest : public ::testing::Test {
 
   // `n` jobs read, claimed and committed as submitted with message ids m-0, m-1, ...
   std::vector<std::string> Submitted(StoreHarness& h, int n) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(StreamAdd(redis_, kJobs, EnvelopeFields("j")));
-    h.Grant(static_cast<size_t>(n));
-    EXPECT_TRUE(h.WaitReceived(static_cast<size_t>(n)));
-    std::vector<ClaimRequest> claims;
-    for (const std::string& id : ids) claims.push_back({id, "job-" + id, 600'000});
-    EXPECT_EQ(h.Claim(claims), std::vector<ClaimState>(ids.size(), ClaimState::kNew));
+    const std::vector<std::string> ids = ReadAndClaim(redis_, h, n, "job-");
     for (int i = 0; i < n; ++i) {
       EXPECT_TRUE(h.Commit(SubmittedOutcome(ids[i], "job-" + ids[i], "m-" + std::to_string(i))));
     }
