@@ -11,7 +11,8 @@
 # with both simulators' final counters (written as they exit), and removes everything it
 # started. Exit 0 only if every job got exactly one outcome, the daemon stopped cleanly, the
 # SMSC saw every message (all parts, the 50 long texts reassembled), and the HTTP provider took
-# every +44 job once and had every receipt webhook answered 200.
+# every +44 job once and had every receipt webhook answered 200, and the admin listener said
+# ready and counted every submitted job in /metrics.
 #   SD_DEMO_JOBS=N   number of good jobs (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,7 @@ sed -n 's/^callback_secret: //p' <<<"$api_key" >"$work/callback.secrets"
 api_id=$(sed -n 's/^id: //p' <<<"$api_key")
 api_secret=$(sed -n 's/^secret_hex: //p' <<<"$api_key")
 api_port=$(free_port)
+admin_port=$(free_port)
 cat >"$work/smsdispatchd.toml" <<TOML
 [daemon]
 log_level = "info"
@@ -128,6 +130,9 @@ tls_key_file = "tls.key"
 
 [callbacks]
 ca_file = "tls.crt"
+
+[admin]
+listen = "127.0.0.1:$admin_port"
 TOML
 
 "$build/daemon/smsdispatchd" --config "$work/smsdispatchd.toml" 2>"$work/smsdispatchd.log" &
@@ -198,6 +203,23 @@ done
 cb_ok=$(callbacks 204); cb_refused=$(callbacks 401)
 echo "demo: status callbacks to the API key's URL: $cb_ok delivered (outcomes and receipts)," \
      "signatures refused by the receiver: $cb_refused"
+# What an operator's Prometheus sees (docs/operations.md): the admin listener's /readyz and a
+# few /metrics series, checked against the outcome stream.
+ready=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin_port/readyz" || true)
+curl -sS "http://127.0.0.1:$admin_port/metrics" >"$work/metrics.txt" || true
+metric() { awk -v s="$1" '$1 == s { print $2; exit }' "$work/metrics.txt"; }
+m_submitted=$(metric smsdispatch_jobs_submitted_total)
+want_submitted=$(redis-cli -p "$redis_port" --raw XRANGE sd:outcomes - + |
+  awk 'prev == "status" && $0 == "submitted" { n++ } { prev = $0 } END { print n + 0 }')
+# The bucket where 99 % of enqueue -> carrier-accepted latencies fall.
+p99=$(awk '/^smsdispatch_enqueue_to_submit_seconds_bucket/ { split($1, a, "\""); le[++n] = a[2]; c[n] = $2 }
+           /^smsdispatch_enqueue_to_submit_seconds_count/ { total = $2 }
+           END { for (i = 1; i <= n; i++) if (c[i] >= 0.99 * total) { print le[i]; exit } }' \
+        "$work/metrics.txt")
+echo "demo: admin listener: /readyz $ready; /metrics: submitted ${m_submitted:-?}," \
+     "rejected $(awk '/^smsdispatch_jobs_rejected_total/ && $2 > 0 { split($1, a, "\""); printf "%s%s=%s", s, a[2], $2; s = " " }' "$work/metrics.txt")," \
+     "$(wc -l <"$work/metrics.txt") lines; 99 % enqueued-to-accepted within ${p99:-?} s"
+check_metrics="$([[ $ready == 200 && ${m_submitted:-x} == "$want_submitted" ]] && echo ok)"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" && echo "demo: smsdispatchd stopped cleanly (exit 0)" || { echo "demo: smsdispatchd exit $?" >&2; rc=1; }
 
@@ -264,6 +286,8 @@ check "the HTTP provider accepted ${http_accepted:-no} messages, not $n_http" \
   "$([[ ${http_accepted:-x} == "$n_http" ]] && echo ok)"
 check "the HTTP provider's receipt webhooks: ${hooks_ok:-no} of ${hooks_posted:-?} answered 200" \
   "$([[ ${hooks_ok:-x} == "$n_http" && ${hooks_posted:-y} == "$n_http" ]] && echo ok)"
+check "/readyz answered ${ready:-nothing} and /metrics counted ${m_submitted:-no} submitted, not $want_submitted" \
+  "$check_metrics"
 if ((rc != 0)); then
   echo "demo: FAILED; daemon log tail:" >&2
   tail -n 30 "$work/smsdispatchd.log" >&2 || true

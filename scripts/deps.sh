@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config
       libcurl4-openssl-dev libhttp-parser-dev
       libphonenumber-dev libhyperscan-dev libicu-dev libjemalloc-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      redis-server redis-tools openssl python3)
+      redis-server redis-tools openssl python3 curl)
 # The test command also runs interop tests against SMPP peers we did not write (tests/interop):
 # Perl's Net::SMPP, and the smpp npm package (installed by the interop_npm_ci ctest fixture).
 # A node from elsewhere (nodesource bundles npm) is kept: Debian's npm would conflict with it.
@@ -18,8 +18,11 @@ pkgs=(build-essential cmake pkg-config
 # interop peers (the ClientLibraries.NodeInstall fixture).
 if [[ "${1:-}" == "test" ]]; then
   pkgs+=(perl libnet-smpp-perl nghttp2-server)
-  # The Python producer library's dependencies (clients/python), and curl as an API client.
-  pkgs+=(python3-msgpack python3-redis curl)
+  # The Python producer library's dependencies (clients/python); curl (the API and admin
+  # client of the demo and tests) is in the list above.
+  pkgs+=(python3-msgpack python3-redis)
+  # promtool (Debian's prometheus package) checks the daemon's /metrics output.
+  pkgs+=(prometheus)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
@@ -38,6 +41,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is wanted from the prometheus package: on a host booted with systemd its
+  # install also starts a Prometheus server, which the tests never use. Stop and disable it.
+  if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 # The Debian redis-server package starts a system instance on :6379; our scripts never use it
 # (each run starts its own on a free port), so leave it alone.

@@ -112,6 +112,8 @@ class KeyRegistryWatcher {
   uint64_t messages() const { return messages_; }          // change messages received
   uint64_t polls() const { return polls_; }                // version polls answered
   uint64_t rollbacks() const { return rollbacks_; }        // un-revocations refused
+  // Keys this process has seen revoked (it only grows: revocation is one-way).
+  size_t revocations_seen() const { return revoked_seen_.size(); }
 
  private:
   void Poll();

@@ -220,7 +220,15 @@ bool RedisConnection::SendRaw(const std::vector<std::string>& argv, ReplyFn fn) 
 
 bool RedisConnection::Command(const std::vector<std::string>& argv, ReplyFn fn) {
   if (!ready_) return false;
-  return SendRaw(argv, std::move(fn));
+  return SendRaw(argv, Timed(std::move(fn)));
+}
+
+RedisConnection::ReplyFn RedisConnection::Timed(ReplyFn fn) {
+  if (round_trips_ == nullptr || !fn) return fn;
+  return [fn = std::move(fn), h = round_trips_, sent = uv_hrtime()](redisReply* reply) {
+    h->Observe(static_cast<int64_t>((uv_hrtime() - sent) / 1000));
+    fn(reply);
+  };
 }
 
 // RESP, as redisFormatCommandArgv writes it (*<argc>, then $<len> and the bytes of each
@@ -262,7 +270,7 @@ bool RedisConnection::SendFormatted(size_t argc, const char* const* argv, const 
 bool RedisConnection::Command(size_t argc, const char* const* argv, const size_t* lens,
                               ReplyFn fn) {
   if (!ready_) return false;
-  auto* heap_fn = new ReplyFn(std::move(fn));
+  auto* heap_fn = new ReplyFn(Timed(std::move(fn)));
   if (!SendFormatted(argc, argv, lens, heap_fn)) {
     delete heap_fn;  // an error return means the callback is never called
     return false;
@@ -294,7 +302,7 @@ bool RedisConnection::Transaction(size_t ncommands, const size_t* argcs,
   }
   static const char* const kExec[] = {"EXEC"};
   static const size_t kExecLen[] = {4};
-  auto* heap_fn = new ReplyFn(std::move(fn));
+  auto* heap_fn = new ReplyFn(Timed(std::move(fn)));
   if (!SendFormatted(1, kExec, kExecLen, heap_fn)) {
     delete heap_fn;  // an error return means the callback is never called
     return false;

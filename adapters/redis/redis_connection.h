@@ -19,6 +19,7 @@
 
 #include "adapters/redis/redis_reply.h"
 #include "core/backoff.h"
+#include "core/latency_histogram.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -66,6 +67,10 @@ class RedisConnection {
   void Close(bool graceful, std::function<void()> done);
 
   bool ready() const { return ready_; }
+  // Every command sent from now on observes send -> reply (or loss) into `h` (kept by the
+  // caller; null stops it). For a connection without blocking commands: on the reader it would
+  // measure BLOCK waits, not Redis.
+  void MeasureRoundTrips(LatencyHistogram* h) { round_trips_ = h; }
   // Sends a command. False (and `fn` is never called) when not ready.
   bool Command(const std::vector<std::string>& argv, ReplyFn fn);
   // The same from argc arguments the caller keeps (nothing is copied but into hiredis' output
@@ -103,6 +108,8 @@ class RedisConnection {
   void OnConnectTimeout();
   void Heartbeat();
   bool SendRaw(const std::vector<std::string>& argv, ReplyFn fn);
+  // `fn`, observing its round trip when MeasureRoundTrips is on.
+  ReplyFn Timed(ReplyFn fn);
   // Every command goes out through SendFormatted; `fn` null: the reply is read and dropped.
   bool SendVector(const std::vector<std::string>& argv, ReplyFn* fn);
   bool SendFormatted(size_t argc, const char* const* argv, const size_t* lens, ReplyFn* fn);
@@ -132,6 +139,7 @@ class RedisConnection {
   std::vector<const char*> arg_ptrs_;  // SendVector's argument pointers and lengths, reused
   std::vector<size_t> arg_lens_;
   std::mt19937_64 rng_;  // backoff jitter, so a fleet of daemons does not reconnect in step
+  LatencyHistogram* round_trips_ = nullptr;
   std::function<void()> on_ready_;
   std::function<void()> on_down_;
   std::function<void()> closed_;

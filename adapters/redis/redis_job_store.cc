@@ -61,6 +61,7 @@ RedisJobStore::RedisJobStore(uv_loop_t* loop, RedisStoreOptions options)
   // COUNT 0 would mean "no limit" to Redis and BLOCK 0 "forever" (a reclaim could then wait
   // for ever behind a read): neither is what a configuration of 0 can sensibly want.
   options_.batch = std::max<size_t>(options_.batch, 1);
+  writer_.MeasureRoundTrips(&write_round_trips_);
   options_.block_ms = std::max<int64_t>(options_.block_ms, 1);
   for (uv_timer_t* t :
        {&claim_timer_, &write_retry_timer_, &read_retry_timer_, &close_timer_, &move_timer_,

@@ -203,6 +203,19 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void PublishStats(std::vector<std::string> field_values, int64_t ttl_ms);
   void PutReceipt(Receipt receipt, std::function<void()> done) override;
 
+  // The consumer group's backlog on the jobs stream, as XINFO GROUPS last told it (-1: not
+  // known yet, or Redis cannot tell the lag). SampleBacklog asks again (stream_backlog.cc);
+  // the daemon calls it once per stats interval. Best effort, like PublishStats.
+  struct Backlog {
+    int64_t lag = -1;      // entries not yet delivered to the group
+    int64_t pending = -1;  // delivered to some consumer and not yet acknowledged
+  };
+  void SampleBacklog();
+  Backlog backlog() const { return backlog_; }
+  // Send -> reply of every command on the writer connection (scripts, transactions, XACK):
+  // what Redis takes to answer, queueing in it included.
+  const LatencyHistogram& write_round_trips() const { return write_round_trips_; }
+
   // AuditSink (adapters/redis/audit_log.cc): XADD to audit_stream, in order with the other
   // writes, retried while Redis is away, bounded by audit_queue_max (oldest dropped).
   void Emit(AuditEvent event) override;
@@ -364,6 +377,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void OnClaimTick();
   void Touch();
   bool stats_outstanding_ = false;
+  bool backlog_outstanding_ = false;
+  Backlog backlog_;
+  LatencyHistogram write_round_trips_;
   void Enqueue(WriteOp op);
   void SendQueued();
   void Send(std::shared_ptr<WriteOp> op);

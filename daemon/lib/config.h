@@ -183,6 +183,14 @@ struct Config {
     http::CallbackSenderOptions sender;
     int64_t claim_idle_ms = 300'000;  // another daemon's pending event idle this long is taken
   } callbacks;
+  // [admin] (docs/operations.md): GET /metrics, /healthz and /readyz for operators, on a
+  // listener of its own. Loopback plain HTTP by default; elsewhere TLS and a bearer token.
+  struct {
+    bool enabled = false;
+    bool plain = true;
+    http::HttpServerOptions server;
+    std::string bearer_token;  // from bearer_token_file; "" = /metrics open (loopback only)
+  } admin;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

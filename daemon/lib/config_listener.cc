@@ -32,12 +32,17 @@ bool SplitListen(const std::string& listen, std::string* host, int* port) {
 
 bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
                     const std::string& name, size_t default_max_body, Problems& p, bool* plain,
-                    http::HttpServerOptions* server, const std::string& client_ca_file) {
-  const std::string listen = s.RequiredStr("listen");
+                    http::HttpServerOptions* server, const std::string& client_ca_file,
+                    const std::string& default_listen) {
+  const std::string listen =
+      default_listen.empty() ? s.RequiredStr("listen") : s.Str("listen", default_listen);
   if (!listen.empty() && !SplitListen(listen, &server->host, &server->port)) {
     p.At(*s.Node("listen"), name + ".listen must be \"address:port\" (IPv6 as \"[::1]:8443\")");
   }
-  *plain = s.Bool("plain", false);
+  // Plain is the default only where a default address is (loopback) and no TLS file is named.
+  const bool plain_default = !default_listen.empty() && s.Node("tls_cert_file") == nullptr &&
+                             s.Node("tls_key_file") == nullptr;
+  *plain = s.Bool("plain", plain_default);
   const std::string cert = Resolve(base, s.Str("tls_cert_file", "", {.non_empty = true}));
   const std::string key = Resolve(base, s.Str("tls_key_file", "", {.non_empty = true}));
   server->max_connections = static_cast<size_t>(s.Int("max_connections", 256, 1, 100'000));
@@ -51,6 +56,9 @@ bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path
   if (*plain) {
     if (!cert.empty() || !key.empty() || !client_ca_file.empty()) {
       p.At(n, "[" + name + "] plain = true and TLS files: choose one");
+    } else if (!IsLoopback(server->host) && s.Node("plain") == nullptr) {
+      p.At(n, "[" + name + "] off loopback needs tls_cert_file and tls_key_file: TLS on every "
+                           "hop that leaves the host");
     } else if (!IsLoopback(server->host)) {
       p.At(*s.Node("plain"), name + ".plain = true is allowed only on a loopback address "
                                     "(127.0.0.0/8 or ::1): TLS on every hop that leaves the host");
@@ -92,6 +100,41 @@ void LoadListener(const toml::table& root, const std::filesystem::path& base, Pr
   l.receipt_ack_timeout_ms = s.Int("receipt_ack_timeout_ms", 10'000, 100, 600'000);
   LoadHttpServer(s, *n, base, "listener", 64 * 1024, p, &l.plain, &l.server);
   s.RefuseUnknown();
+}
+
+// [admin]: the operators' listener for /metrics, /healthz and /readyz (docs/operations.md).
+void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p,
+               Config& c) {
+  const toml::node* n = root.get("admin");
+  if (n == nullptr) return;
+  if (!n->is_table()) {
+    p.At(*n, "admin must be a table: write [admin]");
+    return;
+  }
+  Section s(*n->as_table(), "admin", p);
+  auto& a = c.admin;
+  a.enabled = s.Bool("enabled", true);
+  s.RefuseInline("bearer_token", "bearer_token_file");
+  ReadPasswordFile(s, "bearer_token_file", base, &a.bearer_token);
+  LoadHttpServer(s, *n, base, "admin", 4 * 1024, p, &a.plain, &a.server, "", "127.0.0.1:9464");
+  s.RefuseUnknown();
+  if (p.any()) return;
+  if (s.Node("bearer_token_file") != nullptr && a.bearer_token.size() < 16) {
+    p.At(*s.Node("bearer_token_file"),
+         "admin.bearer_token_file: the token must be at least 16 characters");
+  }
+  if (!IsLoopback(a.server.host) && a.bearer_token.empty()) {
+    p.At(*n, "[admin] on a non-loopback address needs bearer_token_file: metrics tell anyone "
+             "who can reach them how much traffic goes where");
+  }
+  for (const auto* other : {&c.listener.server, &c.api.server}) {
+    const bool used = (other == &c.listener.server ? c.listener.enabled : c.api.enabled);
+    if (used && other->host == a.server.host && other->port == a.server.port) {
+      p.At(s.Node("listen") != nullptr ? *s.Node("listen") : *n,
+           "admin.listen is the address of [listener] or [api]: give the admin listener its "
+           "own port");
+    }
+  }
 }
 
 void CheckWebhooksHaveListener(Problems& p, Config& c) {

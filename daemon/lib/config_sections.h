@@ -36,7 +36,11 @@ void CheckWebhooksHaveListener(Problems& p, Config& c);
 // `name` is the section's. False when something is wrong (reported in p).
 bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path& base,
                     const std::string& name, size_t default_max_body, Problems& p, bool* plain,
-                    http::HttpServerOptions* server, const std::string& client_ca_file = "");
+                    http::HttpServerOptions* server, const std::string& client_ca_file = "",
+                    const std::string& default_listen = "");
+// [admin] (config_listener.cc): /metrics and the health endpoints.
+void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p,
+               Config& c);
 // [api] (config_api.cc).
 void LoadApi(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c);
 // [callbacks] (config_api.cc).

@@ -61,6 +61,8 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   if (setup.master) BuildRegistry(*setup.master);
   if (config_.api.enabled) BuildApi();
   if (config_.callbacks.enabled) BuildCallbacks();
+  BuildAdmin();
+  started_ms_ = clock_.NowMs();
 }
 
 void Daemon::BuildApi() {
@@ -136,6 +138,8 @@ void Daemon::BuildCarriers() {
   }
   // Last, after the config's carriers: no route names it; test keys' jobs go only there.
   test_carrier_ = std::make_unique<testmode::TestCarrier>(loop_);
+  dispatch_names_ = carrier_names_;
+  dispatch_names_.push_back("test");
   dispatch_carriers.push_back(DispatchCarrier{test_carrier_.get(), [] { return true; }, 0});
   DispatcherOptions o;
   o.test_carrier = static_cast<int>(dispatch_carriers.size()) - 1;
@@ -169,6 +173,10 @@ void Daemon::InitHandle(Handle* h) {
 }
 
 bool Daemon::Start(bool handle_signals) {
+  if (!StartAdmin()) {
+    Finish();
+    return false;
+  }
   if (receipt_endpoint_) {
     if (receipt_endpoint_->Start() != 0) {
       spdlog::critical("[listener]: {}", receipt_endpoint_->error());
@@ -267,9 +275,8 @@ void Daemon::OnTick() {
 void Daemon::LogStats() {
   std::optional<CallbackStats> callback_stats;
   if (callbacks_) callback_stats = callbacks_->stats();
-  const StatsSources sources{dispatcher_.get(),         store_.get(), &carriers_,
-                            &http_carriers_,           receipt_endpoint_.get(), api_.get(),
-                            callback_stats ? &*callback_stats : nullptr};
+  const StatsSources sources = Sources(callback_stats ? &*callback_stats : nullptr);
+  store_->SampleBacklog();  // for the next report: one XINFO GROUPS per interval
   NotifyStatus(StatusLine(sources));
   if (usage_) usage_->Write(dispatcher_->usage().Drain(), clock_.NowMs());
   for (const std::string& line : StatsLogLines(sources)) spdlog::info("{}", line);
@@ -282,6 +289,7 @@ void Daemon::ReloadPolicy() {
   NotifyReloading();
   auto loaded = LoadConfig(config_.path);
   if (auto* err = std::get_if<ConfigError>(&loaded)) {
+    ++counters_.reload_failures;
     spdlog::error("reload: keeping the old policy: {}", err->ToString());
     NotifyReady();
     return;
@@ -298,8 +306,10 @@ void Daemon::ReloadPolicy() {
     return std::get<PolicyParts>(std::move(parts));  // keeps the registry's keys and the MAC
   });
   if (failed) {
+    ++counters_.reload_failures;
     spdlog::error("reload: keeping the old policy: {}", failed->ToString());
   } else {
+    ++counters_.reloads;
     const auto& p = installed->parts();
     spdlog::info(
         "reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits, {} "
@@ -406,8 +416,15 @@ void Daemon::CloseCarriers() {
   test_carrier_->Close(one_closed);
 }
 
+// The admin listener last but one: /readyz answers "stopping" (503) through the drain, so
+// load balancers and probes see the daemon leave.
 void Daemon::CloseStore() {
-  store_->Close(2000, [this] { CloseHandles(); });
+  auto close_store = [this] { store_->Close(2000, [this] { CloseHandles(); }); };
+  if (admin_) {
+    admin_->Close(close_store);
+    return;
+  }
+  close_store();
 }
 
 void Daemon::CloseHandles() {

@@ -13,6 +13,7 @@
 
 #include "adapters/crypto/openssl_mac.h"
 #include "adapters/crypto/sealed_box.h"
+#include "adapters/http/admin_endpoint.h"
 #include "adapters/http/api_endpoint.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
@@ -25,6 +26,7 @@
 #include "daemon/lib/config.h"
 #include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
+#include "daemon/lib/stats_report.h"
 #include "daemon/lib/system_clock.h"
 
 namespace sd {
@@ -67,6 +69,10 @@ class Daemon {
   const Dispatcher& dispatcher() const { return *dispatcher_; }
   const redis::RedisJobStore& store() const { return *store_; }
   const Config& config() const { return config_; }
+  // The admin listener's port (tests: listen on port 0), 0 without [admin].
+  int admin_port() const { return admin_ ? admin_->port() : 0; }
+  // What /metrics answers (daemon_admin.cc).
+  std::string MetricsText() const;
 
  private:
   void BuildCarriers();
@@ -74,6 +80,11 @@ class Daemon {
   void BuildApi();
   void CloseApi(std::function<void()> then);
   void BuildCallbacks();
+  // [admin] (daemon_admin.cc).
+  void BuildAdmin();
+  [[nodiscard]] bool StartAdmin();
+  http::AdminReadiness Readiness() const;
+  StatsSources Sources(const CallbackStats* callback_stats) const;
   void CloseCallbacks(std::function<void()> then);
   void CloseListener();
   void StartTimers();
@@ -103,10 +114,14 @@ class Daemon {
   std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
   std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
   std::unique_ptr<CallbackThread> callbacks_;                       // [callbacks]
+  std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
+  DaemonCounters counters_;
+  int64_t started_ms_ = 0;
   bool callbacks_started_ = false;
   bool callback_groups_ready_ = false;
   bool registry_loaded_ = false;
   std::vector<std::string> carrier_names_;
+  std::vector<std::string> dispatch_names_;  // the dispatcher's carriers: the config's, "test"
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"
   std::unique_ptr<redis::UsageStore> usage_;             // with the registry: keys report

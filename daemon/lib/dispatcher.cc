@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <charconv>
 #include <utility>
 
 #include "adapters/untrusted_log.h"
@@ -12,9 +14,19 @@
 #include "daemon/lib/dispatch_log.h"
 
 namespace sd {
+namespace {
+
+// The milliseconds of a stream entry id ("<ms>-<seq>"); 0 when it has none.
+int64_t EntryMs(std::string_view entry_id) {
+  int64_t ms = 0;
+  const auto [end, ec] = std::from_chars(entry_id.data(), entry_id.data() + entry_id.size(), ms);
+  return ec == std::errc() && end != entry_id.data() ? ms : 0;
+}
+
+}  // namespace
 
 // Every reason has its counter.
-static_assert(static_cast<size_t>(Reason::kNoRoute) <
+static_assert(static_cast<size_t>(Reason::kClientCertRequired) <
               std::size(DispatcherStats{}.rejected_by_reason));
 
 Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
@@ -118,7 +130,11 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   for (StreamEntry& entry : entries) {
     ++inflight_;
     ++stats_.entries;
+    const auto decide_start = std::chrono::steady_clock::now();
     Decision d = Decide(entry, *policy, mac_, clock_, carriers_.front().carrier->name());
+    timings_.decision.Observe(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - decide_start)
+                                  .count());
     if (!d.flagged.empty()) {
       ++stats_.flagged;
       std::string rules;
@@ -367,6 +383,9 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.admitted.text.segments;
       ++stats_.submitted;
+      if (const int64_t written = EntryMs(p.entry_id); written > 0) {
+        timings_.enqueue_to_submit.Observe((clock_.NowMs() - written) * 1000);
+      }
       CountSubmitted(p);
       CommitOutcome(std::move(o), static_cast<int>(carrier));
       break;

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/decision.h"
 #include "core/key_ring.h"
+#include "core/latency_histogram.h"
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
 #include "core/usage_tally.h"
@@ -77,7 +78,7 @@ struct DispatcherStats {
   uint64_t resumed = 0;       // redelivered entries that were submitted again
   uint64_t already_done = 0;  // redelivered entries that only needed their ack
   uint64_t receipts = 0;      // receipts made durable and acked to the carrier
-  uint64_t rejected_by_reason[32] = {};
+  uint64_t rejected_by_reason[40] = {};
   uint64_t deferred = 0;               // handed to the DeferQueue (a rate limit said "not yet")
   uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
   uint64_t flagged = 0;                // admitted jobs with content rules of action "flag"
@@ -116,6 +117,14 @@ struct DispatcherStats {
       f("rejected." + std::string(name), rejected_by_reason[i]);
     }
   }
+};
+
+// Latencies for the metrics endpoint (docs/operations.md), observed on the loop thread.
+struct DispatcherTimings {
+  // Entry written to the jobs stream (its id's milliseconds) -> the carrier accepted the job.
+  LatencyHistogram enqueue_to_submit;
+  // One job's decision: signature, checks, limits, scan, route (steady clock).
+  LatencyHistogram decision;
 };
 
 class Dispatcher : private SubmitGate {
@@ -157,6 +166,11 @@ class Dispatcher : private SubmitGate {
   // jobs submitted), drained by the daemon once per stats interval (keys report).
   UsageTally& usage() { return usage_; }
   const DispatcherStats& stats() const { return stats_; }
+  const DispatcherTimings& timings() const { return timings_; }
+  // Jobs claimed and waiting for carrier `c`'s window (c in the daemon's carrier order).
+  size_t queued(size_t c) const { return c < ready_.size() ? ready_[c].size() : 0; }
+  // Temporary failures waiting for their retry time.
+  size_t retrying() const { return retry_.size(); }
 
  private:
   struct Pending {
@@ -229,6 +243,7 @@ class Dispatcher : private SubmitGate {
   bool stopping_ = false;
   std::function<void()> stopped_;
   DispatcherStats stats_;
+  DispatcherTimings timings_;
   UsageTally usage_;
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter (core/backoff.h)
 };

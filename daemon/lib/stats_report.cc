@@ -79,43 +79,7 @@ std::vector<std::string> StatsLogLines(const StatsSources& s) {
 }
 
 std::vector<std::string> StatsHashFields(const StatsSources& s, int64_t now_ms) {
-  std::vector<std::string> f{"ts", std::to_string(now_ms), "inflight",
-                             std::to_string(s.dispatcher->inflight())};
-  const auto put = [&f](std::string prefix) {
-    return [&f, prefix = std::move(prefix)](std::string_view name, uint64_t value) {
-      f.push_back(prefix + std::string(name));
-      f.push_back(std::to_string(value));
-    };
-  };
-  s.dispatcher->stats().ForEach(put(""));
-  s.store->counters().ForEach(put("redis."));
-  for (const auto& carrier : *s.carriers) {
-    const std::string p = "carrier." + carrier->name() + ".";
-    put(p)("binds_bound", carrier->bound_binds());
-    carrier->counters().ForEach(put(p));
-  }
-  if (s.http_carriers != nullptr) {
-    for (const auto& carrier : *s.http_carriers) {
-      const std::string p = "carrier." + carrier->name() + ".";
-      put(p)("held", carrier->held());
-      carrier->counters().ForEach(put(p));
-    }
-  }
-  if (s.api != nullptr) {
-    s.api->counters().ForEach(put("api."));
-    s.api->server_counters().ForEach(put("api."));
-  }
-  if (s.callbacks != nullptr) {
-    put("callbacks.")("held", s.callbacks->held);
-    put("callbacks.")("in_flight", s.callbacks->in_flight);
-    s.callbacks->sender.ForEach(put("callbacks."));
-    s.callbacks->queue.ForEach(put("callbacks.queue_"));
-  }
-  if (s.receipt_endpoint != nullptr) {
-    s.receipt_endpoint->counters().ForEach(put("listener."));
-    s.receipt_endpoint->server_counters().ForEach(put("listener."));
-  }
-  return f;
+  return CollectMetrics(s).HashFields(now_ms);
 }
 
 }  // namespace sd

@@ -12,10 +12,23 @@
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
+#include "adapters/redis/key_registry.h"
 #include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
+#include "daemon/lib/metrics.h"
 
 namespace sd {
+
+// The daemon's own counters (policy reloads).
+struct DaemonCounters {
+  uint64_t reloads = 0;          // SIGHUP reloads that installed a new policy
+  uint64_t reload_failures = 0;  // reloads refused: the old policy stayed
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("reloads", reloads);
+    f("reload_failures", reload_failures);
+  }
+};
 
 struct StatsSources {
   const Dispatcher* dispatcher = nullptr;
@@ -25,15 +38,24 @@ struct StatsSources {
   const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null
   const http::ApiEndpoint* api = nullptr;                   // [api]; may be null
   const CallbackStats* callbacks = nullptr;                 // [callbacks]; may be null
+  // The dispatcher's carriers in its order (the config's [[carrier]]s, then the test
+  // carrier): names for its per-carrier queues. May be null (no queue gauges).
+  const std::vector<std::string>* carrier_names = nullptr;
+  const redis::KeyRegistryWatcher* registry = nullptr;  // [keys] registry = "redis"; may be null
+  const DaemonCounters* daemon = nullptr;                // may be null
 };
+
+// Every counter, gauge and histogram of every source, once (metrics.h): what /metrics shows
+// and the stats hash holds (metrics_collect.cc).
+MetricSet CollectMetrics(const StatsSources& s);
 
 // One line for systemd's STATUS: submitted, rejected, in flight, carriers up (an SMPP carrier
 // with a sending bind bound; an HTTP carrier always), Redis state.
 std::string StatusLine(const StatsSources& s);
 // The log lines: dispatcher, Redis, one per carrier, and the rejections by reason seen.
 std::vector<std::string> StatsLogLines(const StatsSources& s);
-// Field, value, field, value, ... for the stats hash, starting with "ts" (`now_ms`): every
-// dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
+// Field, value, field, value, ... for the stats hash (CollectMetrics' flat names), starting
+// with "ts" (`now_ms`): every dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
 // "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
 // "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent), and with a
 // [listener] "listener.<counter>" (its receipt webhooks and connections), with [api]
