@@ -44,6 +44,7 @@ bool IsAuditedReason(Reason r) {
     case Reason::kShortenerNotAllowed:
     case Reason::kLookalikeDomain:
     case Reason::kRateLimited:
+    case Reason::kPumpingSuspected:
       return true;
     default:
       return false;

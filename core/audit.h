@@ -25,6 +25,9 @@ bool IsAuditedReason(Reason r);
 inline constexpr std::string_view kAuditRejected = "rejected";
 inline constexpr std::string_view kAuditDeferred = "deferred";
 inline constexpr std::string_view kAuditFlagged = "flagged";
+// A pumping rule fired (docs/operations.md): with action alert, or raising a block.
+inline constexpr std::string_view kAuditPumpingAlert = "pumping_alert";
+inline constexpr std::string_view kAuditPumpingBlock = "pumping_block";
 
 // Builds one event; `destination` is masked here (callers pass it as the job gave it).
 // `detail` names the rule, limit or scope; kept when plain text of at most

@@ -67,6 +67,20 @@ std::optional<Error> CheckDestination(const PolicyParts& parts, const Job& job,
   return std::nullopt;
 }
 
+// SMS-pumping blocks: the destination's prefix, blocked for every key or for this key's
+// family (core/block_list.h). After the number checks (a refused number needs no block).
+std::optional<Error> CheckBlocks(const PolicyParts& parts, const StreamEntry& entry,
+                                 const Job& job, int64_t now) {
+  if (parts.blocks == nullptr) return std::nullopt;
+  const Block* b = parts.blocks->Find(KeyFamily(entry.key_id), job.destination, now);
+  if (b == nullptr) return std::nullopt;
+  return Error{Reason::kPumpingSuspected,
+               "destination prefix " + b->prefix + " is blocked" +
+                   (b->key_family.empty() ? "" : " for key " + b->key_family) + " by " +
+                   (b->rule == "operator" ? std::string("an operator") : "rule '" + b->rule + "'") +
+                   " until " + std::to_string(b->until_ms) + " (Unix ms)"};
+}
+
 // Content: operator rules and URLs against the operator's lists and the key's URL policy.
 std::optional<Error> CheckContent(const PolicyParts& parts, const Job& job,
                                   const DerivedScopes& scopes, std::vector<std::string>* flagged) {
@@ -180,6 +194,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   const PolicyParts& parts = policy.parts();
   std::string region;  // for country routes; "DE" fits the small-string buffer
   if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
+  if (auto e = CheckBlocks(parts, entry, job, now)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
   if (registered != nullptr && registered->record.test_mode) return std::nullopt;
@@ -207,6 +222,7 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
   d.job_id = job->id;
   d.client_ref = job->client_ref;
   d.destination = job->destination;
+  d.kind = job->kind;
   auto reject = [&d](Error e) {
     d.result = std::move(e);
     return std::move(d);

@@ -56,6 +56,7 @@ struct Decision {
   std::string client_ref;
   // The job's destination once decoded (for the masked audit record), else empty.
   std::string destination;
+  JobKind kind = JobKind::kTransactional;  // once decoded (the pumping rules' kinds)
   // Content rules with action "flag" that matched an admitted (or later refused) text.
   std::vector<std::string> flagged;
 };

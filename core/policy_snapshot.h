@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/block_list.h"
 #include "core/content_scan.h"
 #include "core/decision_config.h"
 #include "core/domain_names.h"
@@ -20,6 +21,7 @@
 #include "core/key_ring.h"
 #include "core/mac.h"
 #include "core/number_check.h"
+#include "core/pumping.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
 
@@ -45,6 +47,13 @@ struct PolicyParts {
   // [[route]]: which carriers a job goes to, before the limits are charged. Null: no route
   // stage (the caller names the one carrier; carrier limits charge that).
   std::shared_ptr<const Router> router;
+  // SMS-pumping blocks in force (Redis' sd:blocks, kept current by the daemon): a job whose
+  // destination prefix is blocked, for every key or for its key family, is refused
+  // pumping_suspected. Null: none.
+  std::shared_ptr<const BlockList> blocks;
+  // [[pumping]] rules and what they learnt. Not const: the dispatcher observes every attempted
+  // job on its loop thread (and nothing else touches it); a reload hands its state on.
+  std::shared_ptr<PumpingDetector> pumping;
   // When set, Make() prepares every key's HMAC with it (MacAlgorithm::Prepare) and the
   // decision verifies with the prepared key when it is given this same algorithm. Must outlive
   // the snapshots.

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/block_list.h"
 #include "core/job.h"
 #include "core/outcome.h"
 #include "core/sms_text.h"
@@ -74,6 +75,15 @@ class AuditSink {
   // Queued and written in order with retries while Redis is away; bounded (the oldest
   // event is counted and dropped, never the daemon's memory). Never blocks the caller.
   virtual void Emit(AuditEvent event) = 0;
+};
+
+// Where the dispatcher puts the blocks its pumping rules raise (adapters/redis/block_store.h):
+// kept in Redis so every daemon, and every restart, refuses the prefix. Queued and retried
+// while Redis is away; never blocks the caller (who already blocks locally at once).
+class BlockSink {
+ public:
+  virtual ~BlockSink() = default;
+  virtual void Raise(Block block) = 0;
 };
 
 // ---- Producers' HTTPS API ------------------------------------------------------------------

@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 37> kNames = {
+constexpr std::array<std::string_view, 38> kNames = {
     "",
     "malformed",
     "too_large",
@@ -43,8 +43,9 @@ constexpr std::array<std::string_view, 37> kNames = {
     "idempotency_conflict",
     "unavailable",
     "client_cert_required",
+    "pumping_suspected",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kClientCertRequired) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kPumpingSuspected) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

@@ -52,6 +52,9 @@ enum class Reason : uint8_t {
   kIdempotencyConflict,    // Idempotency-Key reused with a different body
   kUnavailable,            // the job could not be made durable in time: retry (same key)
   kClientCertRequired,     // the key is bound to a client certificate the request did not present
+  // SMS-pumping defence (docs/operations.md): a block raised on the destination's prefix (or
+  // on the key for that prefix) by a pumping rule or an operator.
+  kPumpingSuspected,
 };
 
 std::string_view ReasonName(Reason r);

@@ -12,7 +12,8 @@
 namespace sd {
 
 // Whether a job may still be sent. reason kNone: send it; kExpired: its `expires` has passed;
-// kRevokedKey: its key was revoked or removed since it was admitted. `detail` is static text
+// kRevokedKey: its key was revoked or removed since it was admitted; kPumpingSuspected: its
+// destination prefix was blocked since (core/block_list.h). `detail` is static text
 // for the outcome ("key revoked after the job was admitted"), never null.
 struct GateVerdict {
   Reason reason = Reason::kNone;
@@ -25,8 +26,10 @@ class SubmitGate {
  public:
   virtual ~SubmitGate() = default;
   // Called on the loop thread for every job about to be written, so it must be cheap: one
-  // lookup of `key_id` in the current policy snapshot and one clock read. Never blocks.
-  virtual GateVerdict Check(std::string_view key_id, int64_t expires_ms) = 0;
+  // lookup of `key_id` in the current policy snapshot, of `destination` in its blocks, and one
+  // clock read. Never blocks.
+  virtual GateVerdict Check(std::string_view key_id, std::string_view destination,
+                            int64_t expires_ms) = 0;
 };
 
 }  // namespace sd

@@ -32,6 +32,7 @@ int ApiStatusFor(Reason reason) {
     case Reason::kShortenerNotAllowed:
     case Reason::kLookalikeDomain:
     case Reason::kNoRoute:
+    case Reason::kPumpingSuspected:
       return 403;
     case Reason::kIdempotencyConflict:
       return 409;

@@ -56,6 +56,7 @@ struct JobClearance {
     kWithheld,  // the gate said no: every part of the job still queued completes kWithheld
   };
   std::string key_id;
+  std::string destination;
   int64_t expires_ms = 0;
   State state = State::kOpen;
   GateVerdict verdict;  // why, once kWithheld

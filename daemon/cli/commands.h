@@ -7,5 +7,6 @@ int RunKeygen(int argc, char** argv);
 int RunEnqueue(int argc, char** argv);
 int RunOutcomes(int argc, char** argv);
 int RunStats(int argc, char** argv);
+int RunBlocks(int argc, char** argv);
 
 }  // namespace sd::cli

@@ -18,6 +18,7 @@ void Usage(FILE* out) {
       "  outcomes  summarise the outcome and receipt streams, optionally waiting for counts\n"
       "  keys      the key registry in Redis: create, rotate, revoke, list, show\n"
       "  stats     the counters every running daemon publishes (rejections by reason, ...)\n"
+      "  blocks    SMS-pumping blocks every daemon enforces: list, add, lift\n"
       "Run 'smsdispatch COMMAND --help' for a command's options.\n"
       "Exit status: 0 success, 1 failure, 2 usage error.\n",
       out);
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "outcomes") return sd::cli::RunOutcomes(argc, argv);
   if (command == "keys") return sd::cli::RunKeys(argc, argv);
   if (command == "stats") return sd::cli::RunStats(argc, argv);
+  if (command == "blocks") return sd::cli::RunBlocks(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     Usage(stdout);
     return sd::cli::kExitOk;

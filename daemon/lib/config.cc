@@ -222,7 +222,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
         "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener",
-        "api", "callbacks", "admin"};
+        "api", "callbacks", "admin", "pumping"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -236,6 +236,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   LoadPolicy(root, p, c);
   LoadContent(root, base, p, c);
   LoadLimits(root, p, c);
+  config_detail::LoadPumping(root, p, c);
   config_detail::LoadCarriers(root, base, p, c);
   config_detail::LoadRoutes(root, p, c);
   config_detail::LoadListener(root, base, p, c);

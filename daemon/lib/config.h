@@ -16,6 +16,7 @@
 #include "core/cidr.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/net/tls_context.h"
+#include "core/pumping.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
 
@@ -145,6 +146,9 @@ struct Config {
   } content;
   // [[limits]] in charge order (docs/limits.md); the hash key is drawn at start-up.
   std::vector<LimitConfig> limits;
+  // [[pumping]] (docs/operations.md, "SMS-pumping defence"): detection rules, in file order.
+  // Reloadable; a rule whose name, scope, prefix_digits and window_s stay keeps what it learnt.
+  std::vector<PumpingRule> pumping;
   // [[carrier]] in file order. Not reloadable: SIGHUP refuses a file naming another carrier.
   std::vector<CarrierConfig> carriers;
   // [[route]] in file order (docs/configuration.md "[[route]]"). Empty only with a single

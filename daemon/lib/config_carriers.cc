@@ -257,6 +257,21 @@ bool KnownKindName(std::string_view k) {
 
 }  // namespace
 
+uint8_t KindsMask(Section& s, Problems& p) {
+  uint8_t mask = 0;
+  for (const std::string& k :
+       CheckedList(s, "kinds", 3, KnownKindName, "must be otp, transactional or marketing", p)) {
+    mask |= static_cast<uint8_t>(1u << static_cast<int>(k == "otp"         ? JobKind::kOtp
+                                                        : k == "marketing" ? JobKind::kMarketing
+                                                                           : JobKind::kTransactional));
+  }
+  if (const toml::node* kn = s.Node("kinds");
+      kn != nullptr && kn->is_array() && kn->as_array()->empty()) {
+    p.At(*kn, s.Name("kinds") + " must not be empty (leave it out for every kind)");
+  }
+  return mask;
+}
+
 // [[route]] (docs/configuration.md). Each route is checked at its own lines here; what needs
 // the whole table (the same prefix twice, two defaults) is the Router's check, reported at the
 // later route.
@@ -284,17 +299,7 @@ void LoadRoutes(const toml::table& root, Problems& p, Config& c) {
                                   "must be '+' and 1 to 15 digits", p);
     r.spec.countries = CheckedList(s, "countries", 300, ValidRouteCountry,
                                    "must be an upper-case ISO 3166-1 alpha-2 code", p);
-    for (const std::string& k :
-         CheckedList(s, "kinds", 3, KnownKindName, "must be otp, transactional or marketing", p)) {
-      r.spec.kinds |= static_cast<uint8_t>(1u << static_cast<int>(k == "otp" ? JobKind::kOtp
-                                                                  : k == "marketing"
-                                                                      ? JobKind::kMarketing
-                                                                      : JobKind::kTransactional));
-    }
-    if (const toml::node* kn = s.Node("kinds");
-        kn != nullptr && kn->is_array() && kn->as_array()->empty()) {
-      p.At(*kn, s.Name("kinds") + " must not be empty (leave it out for every kind)");
-    }
+    r.spec.kinds = KindsMask(s, p);
     const toml::node* cn = s.Node("carriers");
     r.spec.carriers = s.StrList("carriers", kMaxRouteCarriers);
     if (cn == nullptr || (cn->is_array() && cn->as_array()->empty())) {

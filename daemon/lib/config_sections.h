@@ -47,6 +47,11 @@ void LoadApi(const toml::table& root, const std::filesystem::path& base, Problem
 void LoadCallbacks(const toml::table& root, const std::filesystem::path& base, Problems& p,
                    Config& c);
 
+// The `kinds` list of a section as a bit per JobKind (0: the key is absent, every kind).
+uint8_t KindsMask(Section& s, Problems& p);
+// [[pumping]] (config_pumping.cc).
+void LoadPumping(const toml::table& root, Problems& p, Config& c);
+
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);
 void LoadRoutes(const toml::table& root, Problems& p, Config& c);

@@ -57,6 +57,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   // on the store's ordered, retried write path (adapters/redis).
   dispatcher_->SetAuditSink(store_.get());
   dispatcher_->SetDeferQueue(store_.get());
+  BuildBlocks();
   if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
   if (config_.api.enabled) BuildApi();
@@ -196,6 +197,7 @@ bool Daemon::Start(bool handle_signals) {
     spdlog::info("producers' API on {}:{} ({})", config_.api.server.host, api_->port(),
                  config_.api.plain ? "plain HTTP" : "TLS");
   }
+  blocks_->Start();
   StartTimers();
   if (handle_signals) StartSignals();
   std::string carrier_list;
@@ -419,7 +421,9 @@ void Daemon::CloseCarriers() {
 // The admin listener last but one: /readyz answers "stopping" (503) through the drain, so
 // load balancers and probes see the daemon leave.
 void Daemon::CloseStore() {
-  auto close_store = [this] { store_->Close(2000, [this] { CloseHandles(); }); };
+  auto close_store = [this] {
+    blocks_->Close([this] { store_->Close(2000, [this] { CloseHandles(); }); });
+  };
   if (admin_) {
     admin_->Close(close_store);
     return;

@@ -82,6 +82,7 @@ class Daemon {
   void BuildCallbacks();
   // [admin] (daemon_admin.cc).
   void BuildAdmin();
+  void BuildBlocks();
   [[nodiscard]] bool StartAdmin();
   http::AdminReadiness Readiness() const;
   StatsSources Sources(const CallbackStats* callback_stats) const;
@@ -115,7 +116,9 @@ class Daemon {
   std::unique_ptr<http::ApiEndpoint> api_;                          // [api]
   std::unique_ptr<CallbackThread> callbacks_;                       // [callbacks]
   std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
+  std::unique_ptr<redis::BlockStore> blocks_;                       // pumping blocks
   DaemonCounters counters_;
+  size_t blocks_active_ = 0;
   int64_t started_ms_ = 0;
   bool callbacks_started_ = false;
   bool callback_groups_ready_ = false;

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "daemon/lib/adapter_options.h"
 #include "daemon/lib/daemon.h"
 #include "daemon/lib/stats_report.h"
 
@@ -16,7 +17,24 @@ StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
   s.carrier_names = &dispatch_names_;
   s.registry = registry_.get();
   s.daemon = &counters_;
+  s.blocks = blocks_.get();
+  s.now_ms = clock_.NowMs();
   return s;
+}
+
+// Pumping blocks from Redis into the policy, and the dispatcher's raised blocks to Redis.
+void Daemon::BuildBlocks() {
+  blocks_ = std::make_unique<redis::BlockStore>(loop_, StoreOptionsFrom(config_).endpoint,
+                                                config_.redis.key_prefix, clock_);
+  blocks_->SetOnBlocks([this](std::shared_ptr<const BlockList> list) {
+    const size_t active = list->ActiveCount(clock_.NowMs());
+    if (active != blocks_active_) {
+      spdlog::info("blocks: {} pumping block(s) in force", active);
+      blocks_active_ = active;
+    }
+    dispatcher_->SetBlocks(std::move(list));
+  });
+  dispatcher_->SetBlockSink(blocks_.get());
 }
 
 void Daemon::BuildAdmin() {

@@ -26,7 +26,7 @@ int64_t EntryMs(std::string_view entry_id) {
 }  // namespace
 
 // Every reason has its counter.
-static_assert(static_cast<size_t>(Reason::kClientCertRequired) <
+static_assert(static_cast<size_t>(Reason::kPumpingSuspected) <
               std::size(DispatcherStats{}.rejected_by_reason));
 
 Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
@@ -120,7 +120,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   }
   // One snapshot for the whole batch: a reload in the middle applies to the next batch.
   // A copy of the reader's pointer: a reload later in this turn cannot free it under us.
-  const std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
+  std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
   // The router names carriers by its own indices; translate them to ours once per batch (they
   // are the same list in the daemon: both come from the start-up [[carrier]]s).
   const Router* router = policy->parts().router.get();
@@ -135,6 +135,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     timings_.decision.Observe(std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - decide_start)
                                   .count());
+    ObservePumping(policy, entry, d);
     if (!d.flagged.empty()) {
       ++stats_.flagged;
       std::string rules;
@@ -242,9 +243,12 @@ void Dispatcher::Enqueue(Pending p, bool front) {
 }
 
 GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view key_id,
-                                 int64_t expires_ms, int64_t now) {
+                                 std::string_view destination, int64_t expires_ms, int64_t now) {
   if (expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
   const PolicyParts& parts = policy.parts();
+  if (parts.blocks != nullptr && parts.blocks->Find(KeyFamily(key_id), destination, now) != nullptr) {
+    return {Reason::kPumpingSuspected, "destination prefix blocked after the job was admitted"};
+  }
   if (parts.registry_keys != nullptr) {
     if (const RegisteredKey* k = parts.registry_keys->Find(key_id)) {
       if (k->record.revoked) return {Reason::kRevokedKey, "key revoked after the job was admitted"};
@@ -255,7 +259,8 @@ GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view 
   return {Reason::kRevokedKey, "key removed after the job was admitted"};
 }
 
-GateVerdict Dispatcher::Check(std::string_view key_id, int64_t expires_ms) {
+GateVerdict Dispatcher::Check(std::string_view key_id, std::string_view destination,
+                              int64_t expires_ms) {
   // The reader's cached snapshot: one acquire load while nothing was swapped, so this costs
   // a clock read and one key lookup per job.
   const PolicySnapshot& policy = *policy_reader_.Current();
@@ -266,7 +271,7 @@ GateVerdict Dispatcher::Check(std::string_view key_id, int64_t expires_ms) {
       return {Reason::kNoRoute, "a test key's job never goes to a live carrier"};
     }
   }
-  return Sendable(policy, key_id, expires_ms, clock_.NowMs());
+  return Sendable(policy, key_id, destination, expires_ms, clock_.NowMs());
 }
 
 bool Dispatcher::ToTestCarrier(RouteChoice* route) {
@@ -278,8 +283,8 @@ bool Dispatcher::ToTestCarrier(RouteChoice* route) {
 }
 
 void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {
-  if (reason == Reason::kRevokedKey) {
-    ++stats_.revoked_before_submit;
+  if (reason == Reason::kRevokedKey) ++stats_.revoked_before_submit;
+  if (reason == Reason::kRevokedKey || reason == Reason::kPumpingSuspected) {
     AuditPending(p, reason, detail);
   }
   Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, reason,
@@ -299,7 +304,8 @@ void Dispatcher::Pump() {
       Pending p = std::move(q.front());
       q.pop_front();
       if (policy == nullptr) policy = policy_reader_.Current();
-      const GateVerdict v = Sendable(*policy, p.key_id, p.admitted.job.expires_ms, clock_.NowMs());
+      const GateVerdict v = Sendable(*policy, p.key_id, p.admitted.job.destination,
+                                     p.admitted.job.expires_ms, clock_.NowMs());
       if (!v.send()) {
         Withhold(p, v.reason, v.detail);
         continue;

@@ -154,6 +154,12 @@ class Dispatcher : private SubmitGate {
   // defer_unavailable): the job is never silently kept.
   void SetAuditSink(AuditSink* sink) { audit_ = sink; }
   void SetDeferQueue(DeferQueue* queue) { defer_ = queue; }
+  // Where blocks raised by the [[pumping]] rules go to be shared (optional; must outlive the
+  // dispatcher). Without one a block holds in this process only.
+  void SetBlockSink(BlockSink* sink) { blocks_ = sink; }
+  // Installs the blocks read from Redis into the current policy (a new snapshot), keeping any
+  // raised here that Redis has not confirmed yet.
+  void SetBlocks(std::shared_ptr<const BlockList> blocks);
   // Retries due work (temporary failures) and moves jobs off carriers that went down; call
   // periodically from the loop.
   void Tick();
@@ -201,11 +207,13 @@ class Dispatcher : private SubmitGate {
   void MoveOffDownCarriers();
   void OnSubmitted(size_t carrier, Pending job, SubmitResult result);
   bool Up(size_t carrier) const;
-  // Why a job may no longer be sent: its expiry against `now`, its key against `policy`.
+  // Why a job may no longer be sent: its expiry against `now`, its key and its destination's
+  // blocks against `policy`.
   static GateVerdict Sendable(const PolicySnapshot& policy, std::string_view key_id,
-                              int64_t expires_ms, int64_t now);
+                              std::string_view destination, int64_t expires_ms, int64_t now);
   // SubmitGate, for the carriers: Sendable() under the current snapshot and clock.
-  GateVerdict Check(std::string_view key_id, int64_t expires_ms) override;
+  GateVerdict Check(std::string_view key_id, std::string_view destination,
+                    int64_t expires_ms) override;
   // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key.
   void Withhold(const Pending& p, Reason reason, std::string detail);
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
@@ -217,6 +225,10 @@ class Dispatcher : private SubmitGate {
   void CountSubmitted(const Pending& p);
   void Audit(Reason reason, std::string_view action, const StreamEntry& entry, const Decision& d,
              std::string_view detail);
+  // Feeds one decided entry to the [[pumping]] rules; a block raised installs at once (the
+  // batch's `policy` then points at the new snapshot) and goes to the BlockSink.
+  void ObservePumping(std::shared_ptr<const PolicySnapshot>& policy, const StreamEntry& entry,
+                      const Decision& d);
   void AuditPending(const Pending& p, Reason reason, std::string_view detail);
   void Finished();  // one entry left the dispatcher
   void MaybeStopped();
@@ -230,6 +242,11 @@ class Dispatcher : private SubmitGate {
   PolicySlot::Reader policy_reader_{policy_};  // the hot path's view: no lock per batch
   AuditSink* audit_ = nullptr;
   DeferQueue* defer_ = nullptr;
+  BlockSink* blocks_ = nullptr;
+  // Blocks raised here and not yet seen in a list read from Redis: SetBlocks keeps them (for
+  // at most 10 s) so a list read just before our write cannot unblock the prefix.
+  std::vector<Block> raised_;
+  int64_t next_sweep_ms_ = 0;  // the pumping detector forgets quiet subjects once a minute
 
   // Per carrier: claimed, waiting for that carrier's window (FIFO: oldest first). One queue
   // per carrier so a carrier that is down or slow never holds up jobs for another.

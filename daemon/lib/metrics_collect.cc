@@ -168,6 +168,31 @@ void AddRegistryAndDaemon(MetricSet& m, const StatsSources& s) {
   }
 }
 
+// The [[pumping]] rules' detections and the blocks in force (docs/operations.md).
+void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& policy) {
+  if (const PumpingDetector* d = policy.parts().pumping.get(); d != nullptr) {
+    for (const PumpingRuleStats& r : d->Stats()) {
+      const std::string labels = LabelPair("rule", r.name);
+      const std::string flat = "pumping." + r.name + ".";
+      m.Add("smsdispatch_pumping_alerts_total", labels, static_cast<int64_t>(r.alerts),
+            flat + "alerts");
+      m.Add("smsdispatch_pumping_blocks_raised_total", labels, static_cast<int64_t>(r.blocks),
+            flat + "blocks");
+      m.Add("smsdispatch_pumping_untracked_total", labels, static_cast<int64_t>(r.untracked),
+            flat + "untracked");
+      m.Add("smsdispatch_pumping_tracked_subjects", labels, static_cast<int64_t>(r.tracked),
+            flat + "tracked");
+    }
+  }
+  if (s.blocks != nullptr) {
+    const auto& list = policy.parts().blocks;
+    const int64_t now = s.now_ms;
+    m.Add("smsdispatch_blocks_active", "",
+          list != nullptr ? static_cast<int64_t>(list->ActiveCount(now)) : 0, "blocks.active");
+    AddCounters(m, s.blocks->counters(), "smsdispatch_blocks_", "", "blocks.");
+  }
+}
+
 }  // namespace
 
 MetricSet CollectMetrics(const StatsSources& s) {
@@ -177,6 +202,7 @@ MetricSet CollectMetrics(const StatsSources& s) {
   for (const auto& carrier : *s.carriers) AddSmppCarrier(m, *carrier);
   AddHttpParts(m, s);
   AddRegistryAndDaemon(m, s);
+  AddPumping(m, s, *s.dispatcher->policy().Load());
   return m;
 }
 

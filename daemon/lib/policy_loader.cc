@@ -1,6 +1,7 @@
 #include "daemon/lib/policy_loader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -88,6 +89,14 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(
   if (previous != nullptr) {
     parts.registry_keys = previous->parts().registry_keys;
     parts.mac = previous->parts().mac;
+    parts.blocks = previous->parts().blocks;  // from Redis, not from the file
+  }
+  if (!config.pumping.empty()) {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    parts.pumping = std::make_shared<PumpingDetector>(
+        config.pumping, now_ms, previous != nullptr ? previous->parts().pumping.get() : nullptr);
   }
   if (!config.keys_file.empty()) {
     auto keys = LoadKeyFile(config.keys_file);

@@ -12,6 +12,7 @@
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
+#include "adapters/redis/block_store.h"
 #include "adapters/redis/key_registry.h"
 #include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
@@ -43,6 +44,8 @@ struct StatsSources {
   const std::vector<std::string>* carrier_names = nullptr;
   const redis::KeyRegistryWatcher* registry = nullptr;  // [keys] registry = "redis"; may be null
   const DaemonCounters* daemon = nullptr;                // may be null
+  const redis::BlockStore* blocks = nullptr;             // may be null
+  int64_t now_ms = 0;  // for what depends on the time (blocks in force)
 };
 
 // Every counter, gauge and histogram of every source, once (metrics.h): what /metrics shows

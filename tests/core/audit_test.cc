@@ -44,7 +44,8 @@ TEST(AuditEventTest, OnlySecurityDecisionsAreAudited) {
                    Reason::kKeyNotActive, Reason::kKindNotAllowed, Reason::kSenderNotAllowed,
                    Reason::kCountryNotAllowed, Reason::kOtpTemplateMismatch, Reason::kUrlNotAllowed,
                    Reason::kPremiumNumber, Reason::kHighRiskPrefix, Reason::kBlockedContent,
-                   Reason::kShortenerNotAllowed, Reason::kLookalikeDomain, Reason::kRateLimited}) {
+                   Reason::kShortenerNotAllowed, Reason::kLookalikeDomain, Reason::kRateLimited,
+                   Reason::kPumpingSuspected}) {
     EXPECT_TRUE(IsAuditedReason(r)) << ReasonName(r);
   }
   for (Reason r : {Reason::kMalformed, Reason::kExpired, Reason::kInvalidText, Reason::kTextTooLong,

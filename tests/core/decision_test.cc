@@ -190,12 +190,13 @@ TEST_F(DecisionTest, DestinationSenderAndTextReasons) {
 }
 
 TEST(ReasonNames, RoundTripAndAreStable) {
-  for (int i = 1; i <= static_cast<int>(Reason::kDeadLetter); ++i) {
+  for (int i = 1; i <= static_cast<int>(Reason::kPumpingSuspected); ++i) {
     const auto r = static_cast<Reason>(i);
     EXPECT_EQ(ReasonFromName(ReasonName(r)), r);
   }
   EXPECT_EQ(ReasonName(Reason::kBadSignature), "bad_signature");
   EXPECT_EQ(ReasonName(Reason::kReplay), "replay");
+  EXPECT_EQ(ReasonName(Reason::kPumpingSuspected), "pumping_suspected");
   EXPECT_FALSE(ReasonFromName("no_such_reason").has_value());
 }
 

@@ -51,9 +51,12 @@ class MetricsTest : public ::testing::Test {
     rc.hash_key = SipKey{3, 4};
     auto built = RateLimits::Build(rc);
     EXPECT_TRUE(built.ok());
+    PumpingRule rule;
+    rule.name = "otp";
     dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
       PolicyParts p = cur.parts();
       p.limits = built.value();
+      p.pumping = std::make_shared<PumpingDetector>(std::vector<PumpingRule>{rule}, kNow);
       return p;
     });
     redis::RedisStoreOptions store_options;
@@ -73,6 +76,8 @@ class MetricsTest : public ::testing::Test {
                                                mac_, clock_, nullptr);
     registry_ = std::make_unique<redis::KeyRegistryWatcher>(loop_.get(), store_options.endpoint,
                                                             MasterKey({}));
+    blocks_ = std::make_unique<redis::BlockStore>(loop_.get(), store_options.endpoint, "sd:",
+                                                  clock_);
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -82,7 +87,8 @@ class MetricsTest : public ::testing::Test {
     listener_->Close([&] { ++closed; });
     api_->Close([&] { ++closed; });
     registry_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 6; }));
+    blocks_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 7; }));
   }
 
   StatsSources Sources() {
@@ -91,6 +97,8 @@ class MetricsTest : public ::testing::Test {
     s.carrier_names = &names_;
     s.registry = registry_.get();
     s.daemon = &daemon_;
+    s.blocks = blocks_.get();
+    s.now_ms = kNow;
     return s;
   }
 
@@ -106,6 +114,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<http::ReceiptEndpoint> listener_;
   std::unique_ptr<http::ApiEndpoint> api_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;
+  std::unique_ptr<redis::BlockStore> blocks_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};

@@ -51,7 +51,8 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                                               "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
                                               "+time +ping "
                                               "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
-                                              "+del +zadd +zrangebyscore +zrem +zcount"));
+                                              "+del +zadd +zrangebyscore +zrem +zcount "
+                                              "+hgetall +hdel +incr +xinfo|groups"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");

@@ -213,6 +213,7 @@ TEST(ApiAnswersTest, StatusPerReasonAndEscapedDetail) {
   EXPECT_EQ(ApiStatusFor(Reason::kBadSignature), 401);
   EXPECT_EQ(ApiStatusFor(Reason::kReplay), 401);
   EXPECT_EQ(ApiStatusFor(Reason::kIpNotAllowed), 403);
+  EXPECT_EQ(ApiStatusFor(Reason::kPumpingSuspected), 403);
   EXPECT_EQ(ApiStatusFor(Reason::kKindNotAllowed), 403);
   EXPECT_EQ(ApiStatusFor(Reason::kInvalidNumber), 400);
   EXPECT_EQ(ApiStatusFor(Reason::kIdempotencyConflict), 409);

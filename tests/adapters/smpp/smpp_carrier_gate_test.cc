@@ -22,8 +22,10 @@ using sim_harness::Simulator;
 // What the daemon's Dispatcher does, with a revocation list and a clock the test sets.
 class TestGate final : public SubmitGate {
  public:
-  GateVerdict Check(std::string_view key_id, int64_t expires_ms) override {
+  GateVerdict Check(std::string_view key_id, std::string_view destination,
+                    int64_t expires_ms) override {
     ++checks;
+    last_destination = std::string(destination);
     if (expires_ms <= now_ms) return {Reason::kExpired, "expired before it could be submitted"};
     const bool revoked = revoked_ids.count(std::string(key_id)) > 0;
     if (revoke_after_next_check) revoked_ids.insert(std::string(key_id));
@@ -33,6 +35,7 @@ class TestGate final : public SubmitGate {
   }
 
   int64_t now_ms = 0;
+  std::string last_destination;  // what the bind asked about (the job's own)
   std::set<std::string> revoked_ids;
   // The key of the next job checked is revoked right after that check says yes: as if the
   // revocation arrived while that job's first part was being written.
@@ -201,6 +204,8 @@ TEST_F(SmppCarrierGateTest, JobsQueuedInTheBindPastTheirExpiryAreNeverWritten) {
     }
   }
   EXPECT_LE(early_accepted, sent_before);
+  // The gate is asked about the job's own destination (a blocked prefix is refused there).
+  EXPECT_EQ(gate_.last_destination.rfind("+4915100", 0), 0u) << gate_.last_destination;
   EXPECT_EQ(carrier.counters().pdus_submitted, early_accepted + kJobs / 2);
   EXPECT_EQ(sim.Counters()["submits"], static_cast<long long>(early_accepted + kJobs / 2));
   CloseAndCheck(carrier);
