@@ -12,6 +12,7 @@
 
 #include "daemon/lib/config.h"
 #include "daemon/lib/daemon.h"
+#include "daemon/lib/json_log_formatter.h"
 
 namespace {
 
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("smsdispatchd"));
   spdlog::set_level(spdlog::level::from_str(setup.config.daemon.log_level));
+  if (setup.config.daemon.log_format == "json") {
+    spdlog::set_formatter(std::make_unique<sd::JsonLogFormatter>());
+  }
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write is an error return, not a kill
 
   uv_loop_t* loop = uv_default_loop();

@@ -49,6 +49,7 @@ void LoadDaemon(const toml::table& root, Problems& p, Config& c) {
   Section s(SubTable(root, "daemon", p), "daemon", p);
   auto& d = c.daemon;
   d.log_level = s.OneOf("log_level", d.log_level, {"trace", "debug", "info", "warn", "error"});
+  d.log_format = s.OneOf("log_format", d.log_format, {"text", "json"});
   // Longer than systemd's TimeoutStopSec (30 s) would only get the daemon SIGKILLed.
   d.shutdown_timeout_ms = s.Int("shutdown_timeout_ms", d.shutdown_timeout_ms, 100, 600'000);
   d.max_inflight = s.Int("max_inflight", d.max_inflight, 1, 1'000'000);

@@ -86,6 +86,7 @@ struct Config {
   std::string path;  // the file this came from
   struct {
     std::string log_level = "info";  // trace | debug | info | warn | error
+    std::string log_format = "text";  // text | json (daemon/lib/json_log_formatter.h)
     int64_t shutdown_timeout_ms = 10'000;
     int64_t max_inflight = 1024;  // the whole in-flight window across carriers
     int64_t stats_interval_ms = 10'000;

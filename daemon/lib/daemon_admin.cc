@@ -57,6 +57,7 @@ std::string Daemon::MetricsText() const {
     });
   }
   m.Add("smsdispatch_up", "", 1, "");
+  m.Add("smsdispatch_ready", "", Readiness().ready ? 1 : 0, "");
   m.Add("smsdispatch_start_time_seconds", "", started_ms_ / 1000, "");
   return m.Exposition();
 }

@@ -367,6 +367,8 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Ended blocks this daemon deleted from Redis."},
     {"smsdispatch_up", MetricType::kGauge,
      "1 while the daemon answers (the loop runs)."},
+    {"smsdispatch_ready", MetricType::kGauge,
+     "1 when /readyz would answer 200 (Redis, policy, reading, a usable carrier per route)."},
     {"smsdispatch_start_time_seconds", MetricType::kGauge,
      "When the daemon started, in seconds since the Unix epoch."},
     {"smsdispatch_admin_scrapes_total", MetricType::kCounter,

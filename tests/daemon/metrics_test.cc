@@ -25,6 +25,7 @@ using namespace testing_fakes;  // NOLINT(google-build-using-namespace): test-on
 // (the backlog, the registry's snapshot).
 const std::set<std::string> kAddedLater = {
     "smsdispatch_up",
+    "smsdispatch_ready",
     "smsdispatch_start_time_seconds",
     "smsdispatch_admin_scrapes_total",
     "smsdispatch_admin_unauthorized_total",

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/integration/harness.h"
@@ -91,8 +93,31 @@ std::string HashField(redisContext* r, const std::string& field) {
   return v;
 }
 
+// Every smsdispatch_* name in the shipped dashboard and alert rules (docs/ops/), with the
+// histogram suffixes taken off, as a set.
+std::set<std::string> NamesIn(const std::string& path) {
+  const std::string text = ReadFile(path);
+  std::set<std::string> names;
+  const std::regex name("smsdispatch_[a-z_]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), name);
+       it != std::sregex_iterator(); ++it) {
+    std::string n = it->str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string s(suffix);
+      if (n.size() > s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0 &&
+          n.find("_seconds") != std::string::npos) {
+        n.resize(n.size() - s.size());
+      }
+    }
+    names.insert(n);
+  }
+  return names;
+}
+
 TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
-  ASSERT_NO_FATAL_FAILURE(Boot(""));
+  // A rate limit and a pumping rule, so their families are in the output too.
+  ASSERT_NO_FATAL_FAILURE(Boot("\n[[limits]]\nname = \"per_key\"\nscope = \"key\"\nrate = 100000\n"
+                               "burst = 100000\n\n[[pumping]]\nname = \"otp_ranges\"\n"));
   ASSERT_EQ(c_->Enqueue({"--count", "40", "--to-prefix", "+4915100", "--from", "ACME", "--text",
                          "code 1234", "--kind", "otp"}),
             0);
@@ -128,6 +153,21 @@ TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
   // Backlog from XINFO GROUPS: everything delivered and acknowledged.
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_stream_lag"), 0);
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_stream_pending"), 0);
+  // The shipped dashboard and alert rules name only metrics that exist, and the rules load.
+  for (const char* file : {"/docs/ops/smsdispatch-dashboard.json", "/docs/ops/smsdispatch-alerts.yml"}) {
+    const std::set<std::string> names = NamesIn(std::string(SD_SOURCE_DIR) + file);
+    EXPECT_GT(names.size(), 10u) << file;
+    for (const std::string& n : names) {
+      EXPECT_NE(m.body.find("# TYPE " + n + " "), std::string::npos) << file << " names " << n;
+    }
+  }
+  {
+    Process p({"/bin/sh", "-c",
+               "promtool check rules '" SD_SOURCE_DIR "/docs/ops/smsdispatch-alerts.yml'"},
+              c_->dir() + "/rules.out");
+    EXPECT_EQ(p.Wait(60s), 0) << ReadFile(c_->dir() + "/rules.out");
+  }
+  EXPECT_EQ(Series(m.body, "smsdispatch_ready"), 1);
   // The stats hash holds the same numbers (one registry behind both).
   for (const auto& [field, series] : std::vector<std::pair<std::string, std::string>>{
            {"submitted", "smsdispatch_jobs_submitted_total"},

@@ -166,8 +166,8 @@ void Cluster::KillSimulator() { sim_.reset(); }
 
 void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>& env) {
   std::ostringstream cfg;
-  cfg << "[daemon]\nlog_level = \"" << options_.log_level
-      << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
+  cfg << "[daemon]\nlog_level = \"" << options_.log_level << "\"\nlog_format = \""
+      << options_.log_format << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
       << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
       << "\nmax_deliveries = " << options_.max_deliveries

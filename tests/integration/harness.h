@@ -64,6 +64,7 @@ class Cluster {
     std::string extra_config;
     std::vector<std::string> sim_args;  // more smsc-sim options
     std::string log_level = "info";     // the daemon's [daemon] log_level
+    std::string log_format = "text";    // and its log_format
   };
   explicit Cluster(Options options);
   ~Cluster();

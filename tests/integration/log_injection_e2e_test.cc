@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -114,15 +115,9 @@ void ExpectCleanLog(const std::string& log) {
   }
 }
 
-TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
-  Cluster::Options o;
-  o.log_level = "debug";
-  o.redis_extra = "audit_burst_per_minute = 1\n";  // the burst warning names the latest kid
-  Cluster c(o);
-  c.StartDaemon();
-  ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
-      << c.DaemonLog();
-
+// Entries whose key id, job id, client reference and sender are hostile (above); returns how
+// many were added.
+size_t AddHostileEntries(Cluster& c) {
   const std::string nul_and_invalid_utf8("\0\xff\xfe\xc0\xaf", 5);
   // Key ids with control characters, invalid UTF-8 or over 64 bytes break the entry rules
   // (malformed, never echoed); key ids nobody knows that follow them are rejected unknown_key
@@ -135,7 +130,7 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
   };
   size_t entries = 0;
   for (const std::string& kid : kids) {
-    ASSERT_NE(Xadd(c, kid, "\x81\xa1x\x01", std::string(64, '0')), "");
+    EXPECT_NE(Xadd(c, kid, "\x81\xa1x\x01", std::string(64, '0')), "");
     ++entries;
   }
   // Validly signed entries whose own fields are hostile: each is decided (an id, sender or
@@ -158,9 +153,22 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
     jobs.push_back(j);
   }
   for (const Job& j : jobs) {
-    ASSERT_NE(XaddSigned(c, j), "");
+    EXPECT_NE(XaddSigned(c, j), "");
     ++entries;
   }
+  return entries;
+}
+
+TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
+  Cluster::Options o;
+  o.log_level = "debug";
+  o.redis_extra = "audit_burst_per_minute = 1\n";  // the burst warning names the latest kid
+  Cluster c(o);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
+      << c.DaemonLog();
+
+  const size_t entries = AddHostileEntries(c);
   ASSERT_TRUE(OutcomesReach(c, static_cast<long long>(entries))) << c.DaemonLog();
   // The burst warning was written, with the key id escaped on its one line.
   ASSERT_TRUE(
@@ -180,6 +188,42 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
   EXPECT_NE(log.find("commit: entry "), std::string::npos) << log;
   EXPECT_EQ(log.find(": submitted\n"), std::string::npos) << "every hostile job is refused";
   EXPECT_EQ(log.find("FORGED-REF"), std::string::npos) << log;
+}
+
+// log_format = "json": every line is one JSON object (ts, level, logger, msg) that parses,
+// whatever the entries held, and its msg is the text line's message, escaped the same way.
+TEST(LogInjectionEndToEnd, JsonLinesParseAndCarryTheSameEscapedMessages) {
+  Cluster::Options o;
+  o.log_level = "debug";
+  o.log_format = "json";
+  o.redis_extra = "audit_burst_per_minute = 1\n";
+  Cluster c(o);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
+      << c.DaemonLog();
+  const size_t entries = AddHostileEntries(c);
+  ASSERT_TRUE(OutcomesReach(c, static_cast<long long>(entries))) << c.DaemonLog();
+  ASSERT_TRUE(
+      WaitUntil([&] { return c.DaemonLog().find("audit: burst of") != std::string::npos; }, 30s));
+  c.StopDaemon();
+  std::string messages;
+  size_t lines = 0;
+  for (const std::string& line : Lines(c.DaemonLog())) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line.substr(0, 300);
+    ASSERT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
+    EXPECT_EQ(j["logger"], "smsdispatchd");
+    EXPECT_TRUE(std::regex_match(j["ts"].get<std::string>(),
+                                 std::regex("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z")))
+        << line;
+    messages += j["msg"].get<std::string>() + "\n";
+    ++lines;
+  }
+  EXPECT_GT(lines, 10u);
+  ExpectCleanLog(messages);
+  EXPECT_NE(messages.find("key '<2>HOSTILE-KID \\x22q\\x22 \\x5C \\xE2\\x80\\xAEdesrever'"),
+            std::string::npos)
+      << messages;
 }
 
 TEST(LogInjectionEndToEnd, DebugLevelShowsEachStepByIdsWithoutNumberOrText) {

@@ -1,6 +1,6 @@
 // What systemd sees, on a real notification socket: READY=1 once Redis is connected, WATCHDOG=1
 // keep-alives, STATUS= lines and STOPPING=1 on SIGTERM; and the shipped example config passes
-// --check-config.
+// --check-config; and the unit's hardening as systemd-analyze rates it.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "tests/integration/harness.h"
+#include "tests/support/temp_dir.h"
 
 namespace sd::testing {
 namespace {
@@ -53,6 +54,30 @@ TEST(Systemd, ShippedExampleConfigIsValid) {
   ASSERT_EQ(c.Cli({"keygen", "--id", "acme.v1", "--out", dir + "/keys.toml"}), 0);
   Process p({SD_DAEMON, "--config", dir + "/smsdispatchd.toml", "--check-config"}, dir + "/check.log");
   EXPECT_EQ(p.Wait(10s), 0) << ReadFile(dir + "/check.log");
+}
+
+}  // namespace
+}  // namespace sd::testing
+
+namespace sd::testing {
+namespace {
+
+// The unit's hardening, as systemd itself rates it (docs/operations.md, "systemd hardening"):
+// exposure at most 1.2. Skipped where systemd-analyze is not installed.
+TEST(Systemd, UnitExposureStaysAtOrBelowOnePointTwo) {
+  if (access("/usr/bin/systemd-analyze", X_OK) != 0) GTEST_SKIP() << "no systemd-analyze";
+  TempDir dir("sd-analyze");
+  const std::string out = dir.File("analyze.out");
+  Process p({"/usr/bin/systemd-analyze", "security", "--offline=yes",
+             SD_SOURCE_DIR "/systemd/smsdispatchd.service"},
+            out);
+  ASSERT_EQ(p.Wait(60s), 0) << ReadFile(out);
+  const std::string text = ReadFile(out);
+  const std::string marker = "Overall exposure level for smsdispatchd.service: ";
+  const size_t at = text.find(marker);
+  ASSERT_NE(at, std::string::npos) << text;
+  const double exposure = std::stod(text.substr(at + marker.size()));
+  EXPECT_LE(exposure, 1.2) << text;
 }
 
 }  // namespace
