@@ -52,7 +52,7 @@ class BlockList {
  private:
   std::vector<Block> blocks_;
   std::unordered_map<std::string, std::vector<size_t>> by_prefix_;  // prefix -> blocks_ indices
-  std::vector<size_t> lengths_;                                      // distinct prefix lengths
+  std::vector<size_t> lengths_;                                     // distinct prefix lengths
 };
 
 }  // namespace sd

@@ -69,8 +69,8 @@ std::optional<Error> CheckDestination(const PolicyParts& parts, const Job& job,
 
 // SMS-pumping blocks: the destination's prefix, blocked for every key or for this key's
 // family (core/block_list.h). After the number checks (a refused number needs no block).
-std::optional<Error> CheckBlocks(const PolicyParts& parts, const StreamEntry& entry,
-                                 const Job& job, int64_t now) {
+std::optional<Error> CheckBlocks(const PolicyParts& parts, const StreamEntry& entry, const Job& job,
+                                 int64_t now) {
   if (parts.blocks == nullptr) return std::nullopt;
   const Block* b = parts.blocks->Find(KeyFamily(entry.key_id), job.destination, now);
   if (b == nullptr) return std::nullopt;

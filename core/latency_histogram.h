@@ -15,9 +15,8 @@ class LatencyHistogram {
   // Upper bounds in microseconds, roughly ×2.5 apart: 50 µs .. 60 s. What falls above the last
   // lands only in the +Inf bucket (count()).
   static constexpr std::array<int64_t, 18> kBoundsUs = {
-      50,      100,     250,       500,       1'000,     2'500,     5'000,      10'000,
-      25'000,  50'000,  100'000,   250'000,   500'000,   1'000'000, 2'500'000,  5'000'000,
-      10'000'000, 60'000'000};
+      50,     100,     250,     500,     1'000,     2'500,     5'000,     10'000,     25'000,
+      50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000, 60'000'000};
 
   // A negative duration (clocks stepped back) counts as zero rather than being lost.
   void Observe(int64_t us) {

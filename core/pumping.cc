@@ -82,7 +82,8 @@ bool PumpingDetector::Fires(const PumpingRule& r, RuleState& st, std::string_vie
       return false;
     }
   } else {
-    if (r.new_prefix_messages <= 0 || est < static_cast<double>(r.new_prefix_messages)) return false;
+    if (r.new_prefix_messages <= 0 || est < static_cast<double>(r.new_prefix_messages))
+      return false;
     // "Never seen" means something only once the key (or the daemon) has been around.
     // A prefix first used while the key (or the daemon) was still being learnt is known.
     const auto seen = st.first_seen.find(std::string(family));

@@ -96,7 +96,7 @@ class PumpingDetector {
     int64_t quiet_until = 0;
   };
   struct RuleState {
-    std::unordered_map<std::string, Subject> subjects;  // "<family>|<prefix>"
+    std::unordered_map<std::string, Subject> subjects;    // "<family>|<prefix>"
     std::unordered_map<std::string, int64_t> first_seen;  // key family -> first observation
     int64_t started_ms = 0;
     uint64_t alerts = 0;

@@ -47,11 +47,11 @@ enum class Reason : uint8_t {
   // Callers of the daemon's HTTP endpoints (webhooks; audit events, never a job's outcome).
   kIpNotAllowed,  // the TCP peer's address is outside the configured allowlist
   // The producers' HTTPS API (docs/api.md): answers to a request, never a job's outcome.
-  kAuthRequired,           // no credentials, or credentials that do not parse
-  kAuthSchemeNotAllowed,   // bearer on a key that allows only the HMAC signature (or back)
-  kIdempotencyConflict,    // Idempotency-Key reused with a different body
-  kUnavailable,            // the job could not be made durable in time: retry (same key)
-  kClientCertRequired,     // the key is bound to a client certificate the request did not present
+  kAuthRequired,          // no credentials, or credentials that do not parse
+  kAuthSchemeNotAllowed,  // bearer on a key that allows only the HMAC signature (or back)
+  kIdempotencyConflict,   // Idempotency-Key reused with a different body
+  kUnavailable,           // the job could not be made durable in time: retry (same key)
+  kClientCertRequired,    // the key is bound to a client certificate the request did not present
   // SMS-pumping defence (docs/operations.md): a block raised on the destination's prefix (or
   // on the key for that prefix) by a pumping rule or an operator.
   kPumpingSuspected,

@@ -30,9 +30,7 @@ void BlockStore::Start() {
     Poll();
     SendNextRaise();
   });
-  conn_.SetOnDown([this] {
-    poll_outstanding_ = load_outstanding_ = raise_outstanding_ = false;
-  });
+  conn_.SetOnDown([this] { poll_outstanding_ = load_outstanding_ = raise_outstanding_ = false; });
   conn_.Start();
   const auto every = static_cast<uint64_t>(poll_ms_);
   uv_timer_start(
@@ -101,8 +99,8 @@ void BlockStore::SendNextRaise() {
   const Block& b = to_raise_.front();
   const std::string field = BlockField(b);
   const std::string value = BlockValue(b);
-  const char* argv[] = {"HSET", hash_.c_str(), field.c_str(), value.c_str(),
-                        "INCR", version_key_.c_str()};
+  const char* argv[] = {"HSET",        hash_.c_str(), field.c_str(),
+                        value.c_str(), "INCR",        version_key_.c_str()};
   const size_t lens[] = {4, hash_.size(), field.size(), value.size(), 4, version_key_.size()};
   const size_t argcs[] = {4, 2};
   raise_outstanding_ = conn_.Transaction(2, argcs, argv, lens, [this](redisReply* r) {

@@ -20,8 +20,8 @@ int64_t IntegerOr(const redisReply* r, int64_t fallback) {
 void RedisJobStore::SampleBacklog() {
   if (closing_ || backlog_outstanding_ || !writer_.ready()) return;
   backlog_outstanding_ = true;
-  const bool sent = writer_.Command(
-      {"XINFO", "GROUPS", options_.jobs_stream}, [this](redisReply* reply) {
+  const bool sent =
+      writer_.Command({"XINFO", "GROUPS", options_.jobs_stream}, [this](redisReply* reply) {
         backlog_outstanding_ = false;
         if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;  // unknown: keep
         for (size_t g = 0; g < reply->elements; ++g) {

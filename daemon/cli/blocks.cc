@@ -70,8 +70,12 @@ int List(RedisClient& redis, const std::string& hash, bool json) {
     if (!b || b->until_ms <= now) continue;
     ++shown;
     if (json) {
-      out.push_back({{"prefix", b->prefix}, {"key", b->key_family}, {"until_ms", b->until_ms},
-                     {"created_ms", b->created_ms}, {"rule", b->rule}, {"note", b->note}});
+      out.push_back({{"prefix", b->prefix},
+                     {"key", b->key_family},
+                     {"until_ms", b->until_ms},
+                     {"created_ms", b->created_ms},
+                     {"rule", b->rule},
+                     {"note", b->note}});
       continue;
     }
     printf("%-16s key %-20s until %s  by %s  %s\n", b->prefix.c_str(),

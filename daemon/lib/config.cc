@@ -222,8 +222,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   Problems p;
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
-        "daemon", "redis", "keys", "policy", "carrier", "content", "limits", "route", "listener",
-        "api", "callbacks", "admin", "pumping"};
+        "daemon", "redis",    "keys", "policy",    "carrier", "content", "limits",
+        "route",  "listener", "api",  "callbacks", "admin",   "pumping"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }

@@ -261,9 +261,10 @@ uint8_t KindsMask(Section& s, Problems& p) {
   uint8_t mask = 0;
   for (const std::string& k :
        CheckedList(s, "kinds", 3, KnownKindName, "must be otp, transactional or marketing", p)) {
-    mask |= static_cast<uint8_t>(1u << static_cast<int>(k == "otp"         ? JobKind::kOtp
-                                                        : k == "marketing" ? JobKind::kMarketing
-                                                                           : JobKind::kTransactional));
+    mask |=
+        static_cast<uint8_t>(1u << static_cast<int>(k == "otp"         ? JobKind::kOtp
+                                                    : k == "marketing" ? JobKind::kMarketing
+                                                                       : JobKind::kTransactional));
   }
   if (const toml::node* kn = s.Node("kinds");
       kn != nullptr && kn->is_array() && kn->as_array()->empty()) {

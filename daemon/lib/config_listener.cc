@@ -57,8 +57,9 @@ bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path
     if (!cert.empty() || !key.empty() || !client_ca_file.empty()) {
       p.At(n, "[" + name + "] plain = true and TLS files: choose one");
     } else if (!IsLoopback(server->host) && s.Node("plain") == nullptr) {
-      p.At(n, "[" + name + "] off loopback needs tls_cert_file and tls_key_file: TLS on every "
-                           "hop that leaves the host");
+      p.At(n, "[" + name +
+                  "] off loopback needs tls_cert_file and tls_key_file: TLS on every "
+                  "hop that leaves the host");
     } else if (!IsLoopback(server->host)) {
       p.At(*s.Node("plain"), name + ".plain = true is allowed only on a loopback address "
                                     "(127.0.0.0/8 or ::1): TLS on every hop that leaves the host");
@@ -103,8 +104,7 @@ void LoadListener(const toml::table& root, const std::filesystem::path& base, Pr
 }
 
 // [admin]: the operators' listener for /metrics, /healthz and /readyz (docs/operations.md).
-void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p,
-               Config& c) {
+void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c) {
   const toml::node* n = root.get("admin");
   if (n == nullptr) return;
   if (!n->is_table()) {
@@ -124,8 +124,9 @@ void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Probl
          "admin.bearer_token_file: the token must be at least 16 characters");
   }
   if (!IsLoopback(a.server.host) && a.bearer_token.empty()) {
-    p.At(*n, "[admin] on a non-loopback address needs bearer_token_file: metrics tell anyone "
-             "who can reach them how much traffic goes where");
+    p.At(*n,
+         "[admin] on a non-loopback address needs bearer_token_file: metrics tell anyone "
+         "who can reach them how much traffic goes where");
   }
   for (const auto* other : {&c.listener.server, &c.api.server}) {
     const bool used = (other == &c.listener.server ? c.listener.enabled : c.api.enabled);

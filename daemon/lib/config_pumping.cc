@@ -32,7 +32,7 @@ void LoadPumping(const toml::table& root, Problems& p, Config& c) {
     r.new_prefix_messages = s.Int("new_prefix_messages", 10, 0, 10'000'000);
     r.learn_ms = s.Int("learn_s", 3'600, 0, 30 * 86'400) * 1000;
     r.action = s.OneOf("action", "alert", {"alert", "block"}) == "block" ? PumpingAction::kBlock
-                                                                          : PumpingAction::kAlert;
+                                                                         : PumpingAction::kAlert;
     r.block_ms = s.Int("block_s", 3'600, 1, 30 * 86'400) * 1000;
     r.capacity = static_cast<size_t>(s.Int("capacity", 65'536, 16, 16'777'216));
     s.RefuseUnknown();

@@ -39,8 +39,7 @@ bool LoadHttpServer(Section& s, const toml::node& n, const std::filesystem::path
                     http::HttpServerOptions* server, const std::string& client_ca_file = "",
                     const std::string& default_listen = "");
 // [admin] (config_listener.cc): /metrics and the health endpoints.
-void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p,
-               Config& c);
+void LoadAdmin(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c);
 // [api] (config_api.cc).
 void LoadApi(const toml::table& root, const std::filesystem::path& base, Problems& p, Config& c);
 // [callbacks] (config_api.cc).

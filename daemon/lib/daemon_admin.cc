@@ -11,9 +11,8 @@
 namespace sd {
 
 StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
-  StatsSources s{dispatcher_.get(),         store_.get(), &carriers_,
-                 &http_carriers_,           receipt_endpoint_.get(), api_.get(),
-                 callback_stats};
+  StatsSources s{dispatcher_.get(),       store_.get(), &carriers_,    &http_carriers_,
+                 receipt_endpoint_.get(), api_.get(),   callback_stats};
   s.carrier_names = &dispatch_names_;
   s.registry = registry_.get();
   s.daemon = &counters_;
@@ -97,7 +96,8 @@ bool Daemon::StartAdmin() {
     return false;
   }
   spdlog::info("admin listener (/metrics, /healthz, /readyz) on {}:{} ({}{})",
-               config_.admin.server.host, admin_->port(), config_.admin.plain ? "plain HTTP" : "TLS",
+               config_.admin.server.host, admin_->port(),
+               config_.admin.plain ? "plain HTTP" : "TLS",
                config_.admin.bearer_token.empty() ? "" : ", bearer token");
   return true;
 }

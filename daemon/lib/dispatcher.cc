@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <utility>
 
 #include "adapters/untrusted_log.h"
@@ -68,6 +68,11 @@ void Dispatcher::Start() {
       // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
       // same wall clock as outcome times; a store retry keeps this first time.
       receipt.ts_ms = clock_.NowMs();
+      if (auto sent = receipt_clock_.Receipt(receipt.carrier, receipt.match_key.empty()
+                                                                  ? receipt.message_id
+                                                                  : receipt.match_key)) {
+        timings_.submit_to_receipt.Observe((receipt.ts_ms - *sent) * 1000);
+      }
       spdlog::debug("receipt: carrier {} message id '{}' state {}", Untrusted(receipt.carrier),
                     Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
@@ -246,7 +251,8 @@ GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view 
                                  std::string_view destination, int64_t expires_ms, int64_t now) {
   if (expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
   const PolicyParts& parts = policy.parts();
-  if (parts.blocks != nullptr && parts.blocks->Find(KeyFamily(key_id), destination, now) != nullptr) {
+  if (parts.blocks != nullptr &&
+      parts.blocks->Find(KeyFamily(key_id), destination, now) != nullptr) {
     return {Reason::kPumpingSuspected, "destination prefix blocked after the job was admitted"};
   }
   if (parts.registry_keys != nullptr) {
@@ -388,6 +394,8 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       o.message_id = std::move(r.message_id);
       o.match_keys = std::move(r.match_keys);
       o.segments = r.segments > 0 ? r.segments : p.admitted.text.segments;
+      receipt_clock_.Submitted(
+          o.carrier, o.match_keys.empty() ? o.message_id : o.match_keys.front(), clock_.NowMs());
       ++stats_.submitted;
       if (const int64_t written = EntryMs(p.entry_id); written > 0) {
         timings_.enqueue_to_submit.Observe((clock_.NowMs() - written) * 1000);

@@ -29,10 +29,11 @@
 #include "core/latency_histogram.h"
 #include "core/mac.h"
 #include "core/policy_snapshot.h"
-#include "core/usage_tally.h"
 #include "core/ports.h"
 #include "core/reason.h"
+#include "core/receipt_clock.h"
 #include "core/submit_gate.h"
+#include "core/usage_tally.h"
 
 namespace sd {
 
@@ -125,6 +126,9 @@ struct DispatcherTimings {
   LatencyHistogram enqueue_to_submit;
   // One job's decision: signature, checks, limits, scan, route (steady clock).
   LatencyHistogram decision;
+  // The carrier accepted the job -> the receipt of its first part arrived at this daemon
+  // (jobs this process submitted, while it remembers them: core/receipt_clock.h).
+  LatencyHistogram submit_to_receipt;
 };
 
 class Dispatcher : private SubmitGate {
@@ -261,6 +265,7 @@ class Dispatcher : private SubmitGate {
   std::function<void()> stopped_;
   DispatcherStats stats_;
   DispatcherTimings timings_;
+  ReceiptClock receipt_clock_;
   UsageTally usage_;
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter (core/backoff.h)
 };

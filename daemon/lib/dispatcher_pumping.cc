@@ -35,8 +35,8 @@ void Dispatcher::ObservePumping(std::shared_ptr<const PolicySnapshot>& policy,
     Audit(Reason::kPumpingSuspected, block ? kAuditPumpingBlock : kAuditPumpingAlert, entry, d,
           hit.detail);
     if (!block) continue;
-    Block b{hit.prefix, hit.key_family, now + hit.rule->block_ms, now, hit.rule->name,
-            hit.detail.substr(0, kMaxBlockNote)};
+    Block b{hit.prefix, hit.key_family, now + hit.rule->block_ms,
+            now,        hit.rule->name, hit.detail.substr(0, kMaxBlockNote)};
     raised_.push_back(b);
     policy = policy_.Update([&b](const PolicySnapshot& cur) {
       PolicyParts next = cur.parts();

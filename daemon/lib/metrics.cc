@@ -48,8 +48,9 @@ void AppendSeries(std::string& out, std::string_view name, std::string_view labe
 void AppendHistogram(std::string& out, const MetricSet::Histogram& h) {
   const std::string bucket = h.family + "_bucket";
   for (size_t i = 0; i < LatencyHistogram::kBoundsUs.size(); ++i) {
-    AppendSeries(out, bucket, h.labels,
-                 fmt::format("le=\"{}\"", static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6));
+    AppendSeries(
+        out, bucket, h.labels,
+        fmt::format("le=\"{}\"", static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6));
     out += fmt::format(" {}\n", h.h.CumulativeCount(i));
   }
   AppendSeries(out, bucket, h.labels, "le=\"+Inf\"");

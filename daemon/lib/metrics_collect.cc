@@ -50,8 +50,9 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
       const std::string labels = LabelPair("limit", l.name) + ",";
       const std::string flat = "limit." + l.name + ".";
       const std::pair<std::string_view, uint64_t> decisions[] = {
-          {"admitted", l.admitted}, {"rejected", l.rejected},     {"deferred", l.deferred},
-          {"refunded", l.refunded}, {"table_full", l.table_full}, {"cost_over_burst", l.cost_over_burst}};
+          {"admitted", l.admitted},     {"rejected", l.rejected},
+          {"deferred", l.deferred},     {"refunded", l.refunded},
+          {"table_full", l.table_full}, {"cost_over_burst", l.cost_over_burst}};
       for (const auto& [what, n] : decisions) {
         m.Add("smsdispatch_limit_decisions_total", labels + LabelPair("decision", what),
               static_cast<int64_t>(n), flat + std::string(what));
@@ -60,6 +61,7 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
   }
   m.AddHistogram("smsdispatch_enqueue_to_submit_seconds", "", d.timings().enqueue_to_submit);
   m.AddHistogram("smsdispatch_decision_seconds", "", d.timings().decision);
+  m.AddHistogram("smsdispatch_submit_to_receipt_seconds", "", d.timings().submit_to_receipt);
 }
 
 void AddStore(MetricSet& m, const redis::RedisJobStore& store) {
@@ -70,7 +72,8 @@ void AddStore(MetricSet& m, const redis::RedisJobStore& store) {
         "redis.queued_writes");
   const redis::RedisJobStore::Backlog b = store.backlog();
   if (b.lag >= 0) m.Add("smsdispatch_jobs_stream_lag", "", b.lag, "redis.stream_lag");
-  if (b.pending >= 0) m.Add("smsdispatch_jobs_stream_pending", "", b.pending, "redis.stream_pending");
+  if (b.pending >= 0)
+    m.Add("smsdispatch_jobs_stream_pending", "", b.pending, "redis.stream_pending");
   m.AddHistogram("smsdispatch_redis_write_round_trip_seconds", "", store.write_round_trips());
 }
 
@@ -79,8 +82,8 @@ void AddSmppCarrier(MetricSet& m, const smpp::SmppCarrier& carrier) {
   const std::string flat = "carrier." + carrier.name() + ".";
   m.Add("smsdispatch_smpp_binds_up", labels, static_cast<int64_t>(carrier.bound_binds()),
         flat + "binds_bound");
-  m.Add("smsdispatch_smpp_binds_configured", labels,
-        static_cast<int64_t>(carrier.binds().size()), flat + "binds_configured");
+  m.Add("smsdispatch_smpp_binds_configured", labels, static_cast<int64_t>(carrier.binds().size()),
+        flat + "binds_configured");
   AddCounters(m, carrier.counters(), "smsdispatch_smpp_", labels, flat);
   for (size_t i = 0; i < carrier.binds().size(); ++i) {
     const smpp::SmppBind& bind = *carrier.binds()[i];
@@ -97,7 +100,8 @@ void AddSmppCarrier(MetricSet& m, const smpp::SmppCarrier& carrier) {
         {"timeouts", c.timeouts},
         {"disconnects", c.disconnects}};
     for (const auto& [name, n] : per_bind) {
-      m.Add("smsdispatch_smpp_bind_" + std::string(name) + "_total", bl, static_cast<int64_t>(n), "");
+      m.Add("smsdispatch_smpp_bind_" + std::string(name) + "_total", bl, static_cast<int64_t>(n),
+            "");
     }
   }
 }
@@ -144,15 +148,17 @@ void AddHttpParts(MetricSet& m, const StatsSources& s) {
 void AddRegistryAndDaemon(MetricSet& m, const StatsSources& s) {
   if (s.registry != nullptr) {
     const redis::KeyRegistryWatcher& r = *s.registry;
-    const std::pair<std::string_view, uint64_t> counters[] = {
-        {"loads", r.loads()},       {"failed_loads", r.failed_loads()}, {"messages", r.messages()},
-        {"polls", r.polls()},       {"rollbacks", r.rollbacks()}};
+    const std::pair<std::string_view, uint64_t> counters[] = {{"loads", r.loads()},
+                                                              {"failed_loads", r.failed_loads()},
+                                                              {"messages", r.messages()},
+                                                              {"polls", r.polls()},
+                                                              {"rollbacks", r.rollbacks()}};
     for (const auto& [name, n] : counters) {
-      m.Add("smsdispatch_key_registry_" + std::string(name) + "_total", "",
-            static_cast<int64_t>(n), "registry." + std::string(name));
+      m.Add("smsdispatch_key_registry_" + std::string(name) + "_total", "", static_cast<int64_t>(n),
+            "registry." + std::string(name));
     }
-    m.Add("smsdispatch_key_registry_revoked_keys", "",
-          static_cast<int64_t>(r.revocations_seen()), "registry.revoked_keys");
+    m.Add("smsdispatch_key_registry_revoked_keys", "", static_cast<int64_t>(r.revocations_seen()),
+          "registry.revoked_keys");
     if (r.snapshot() != nullptr) {
       m.Add("smsdispatch_key_registry_version", "", static_cast<int64_t>(r.snapshot()->version()),
             "registry.version");

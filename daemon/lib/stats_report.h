@@ -10,10 +10,10 @@
 #include "adapters/http/api_endpoint.h"
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/receipt_endpoint.h"
-#include "adapters/redis/redis_job_store.h"
-#include "adapters/smpp/smpp_carrier.h"
 #include "adapters/redis/block_store.h"
 #include "adapters/redis/key_registry.h"
+#include "adapters/redis/redis_job_store.h"
+#include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
 #include "daemon/lib/metrics.h"
@@ -43,8 +43,8 @@ struct StatsSources {
   // carrier): names for its per-carrier queues. May be null (no queue gauges).
   const std::vector<std::string>* carrier_names = nullptr;
   const redis::KeyRegistryWatcher* registry = nullptr;  // [keys] registry = "redis"; may be null
-  const DaemonCounters* daemon = nullptr;                // may be null
-  const redis::BlockStore* blocks = nullptr;             // may be null
+  const DaemonCounters* daemon = nullptr;               // may be null
+  const redis::BlockStore* blocks = nullptr;            // may be null
   int64_t now_ms = 0;  // for what depends on the time (blocks in force)
 };
 
@@ -58,8 +58,8 @@ std::string StatusLine(const StatsSources& s);
 // The log lines: dispatcher, Redis, one per carrier, and the rejections by reason seen.
 std::vector<std::string> StatsLogLines(const StatsSources& s);
 // Field, value, field, value, ... for the stats hash (CollectMetrics' flat names), starting
-// with "ts" (`now_ms`): every dispatcher counter (every rejection reason, zeros included), "redis.<counter>",
-// "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
+// with "ts" (`now_ms`): every dispatcher counter (every rejection reason, zeros included),
+// "redis.<counter>", "carrier.<name>.<counter>" and "carrier.<name>.binds_bound" (SMPP) or
 // "carrier.<name>.held" (HTTP: jobs waiting, in flight or waiting to be resent), and with a
 // [listener] "listener.<counter>" (its receipt webhooks and connections), with [api]
 // "api.<counter>" (requests, jobs accepted and refused, connections), with [callbacks]

@@ -40,12 +40,12 @@ TEST(AuditEventTest, BuildsAMaskedBoundedEvent) {
 }
 
 TEST(AuditEventTest, OnlySecurityDecisionsAreAudited) {
-  for (Reason r : {Reason::kBadSignature, Reason::kUnknownKey, Reason::kRevokedKey,
-                   Reason::kKeyNotActive, Reason::kKindNotAllowed, Reason::kSenderNotAllowed,
-                   Reason::kCountryNotAllowed, Reason::kOtpTemplateMismatch, Reason::kUrlNotAllowed,
-                   Reason::kPremiumNumber, Reason::kHighRiskPrefix, Reason::kBlockedContent,
-                   Reason::kShortenerNotAllowed, Reason::kLookalikeDomain, Reason::kRateLimited,
-                   Reason::kPumpingSuspected}) {
+  for (Reason r :
+       {Reason::kBadSignature, Reason::kUnknownKey, Reason::kRevokedKey, Reason::kKeyNotActive,
+        Reason::kKindNotAllowed, Reason::kSenderNotAllowed, Reason::kCountryNotAllowed,
+        Reason::kOtpTemplateMismatch, Reason::kUrlNotAllowed, Reason::kPremiumNumber,
+        Reason::kHighRiskPrefix, Reason::kBlockedContent, Reason::kShortenerNotAllowed,
+        Reason::kLookalikeDomain, Reason::kRateLimited, Reason::kPumpingSuspected}) {
     EXPECT_TRUE(IsAuditedReason(r)) << ReasonName(r);
   }
   for (Reason r : {Reason::kMalformed, Reason::kExpired, Reason::kInvalidText, Reason::kTextTooLong,

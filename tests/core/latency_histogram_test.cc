@@ -7,10 +7,10 @@ namespace {
 
 TEST(LatencyHistogram, BucketsAreCumulativeUpperBoundsInclusive) {
   LatencyHistogram h;
-  h.Observe(50);      // exactly the first bound: in it
-  h.Observe(51);      // just above: the second
-  h.Observe(1'000);   // a bound further up
-  h.Observe(-7);      // a clock stepped back: zero, not lost
+  h.Observe(50);     // exactly the first bound: in it
+  h.Observe(51);     // just above: the second
+  h.Observe(1'000);  // a bound further up
+  h.Observe(-7);     // a clock stepped back: zero, not lost
   EXPECT_EQ(h.count(), 4u);
   EXPECT_EQ(h.sum_us(), 50u + 51u + 1'000u);
   EXPECT_EQ(h.CumulativeCount(0), 2u);  // 50 and the clamped 0

@@ -92,11 +92,11 @@ TEST(PumpingDetector, SteadyTrafficNeverFiresAndABurstToANewPrefixIsCaughtWithin
   std::string caught;
   for (int i = 0; i < 600 && caught_at == 0; ++i) {
     now += 500;
-    for (PumpingHit& h : d.Observe("acme.v3", "+3712" + std::to_string(1'000'000 + i),
-                                   JobKind::kOtp, now)) {
+    for (PumpingHit& h :
+         d.Observe("acme.v3", "+3712" + std::to_string(1'000'000 + i), JobKind::kOtp, now)) {
       caught_at = now;
-      caught = h.prefix + " " + h.key_family + " " + (h.new_prefix ? "new" : "burst") + ": " +
-               h.detail;
+      caught =
+          h.prefix + " " + h.key_family + " " + (h.new_prefix ? "new" : "burst") + ": " + h.detail;
     }
     auto [at, to] = steady.Next(now - 500, 1.0);
     if (at < now) {
@@ -139,8 +139,8 @@ TEST(PumpingDetector, OnlyTheWatchedKindsCountAndAFullTableTracksNoMore) {
   r.capacity = 2;
   PumpingDetector d({r}, 0);
   for (int i = 0; i < 100; ++i) {
-    EXPECT_TRUE(d.Observe("k.v1", "+4915100000" + std::to_string(i), JobKind::kMarketing, i)
-                    .empty());
+    EXPECT_TRUE(
+        d.Observe("k.v1", "+4915100000" + std::to_string(i), JobKind::kMarketing, i).empty());
   }
   EXPECT_EQ(d.Stats()[0].tracked, 0u) << "marketing is not watched by this rule";
   (void)d.Observe("k.v1", "+491510000000", JobKind::kOtp, 1);

@@ -26,11 +26,12 @@ class AdminConfigTest : public ::testing::Test {
   // Lines 1-8: [keys] and the carrier; [admin] (or what `rest` starts with) at line 9.
   std::variant<Config, ConfigError> Load(const std::string& rest) {
     const std::string path = dir_.File("c.toml");
-    EXPECT_TRUE(WriteTextFile(path,
-                              "[keys]\nregistry = \"redis\"\n[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = "
-                              "2775\nsystem_id = \"sim\"\npassword_file = \"smpp.pw\"\n" +
-                                  rest,
-                              0644));
+    EXPECT_TRUE(WriteTextFile(
+        path,
+        "[keys]\nregistry = \"redis\"\n[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = "
+        "2775\nsystem_id = \"sim\"\npassword_file = \"smpp.pw\"\n" +
+            rest,
+        0644));
     return LoadConfig(path);
   }
   std::string ErrorOf(const std::string& rest) {
@@ -43,8 +44,8 @@ class AdminConfigTest : public ::testing::Test {
            what;
   }
   std::string Tls() const {
-    return "tls_cert_file = \"" + pki_.server().cert + "\"\ntls_key_file = \"" +
-           pki_.server().key + "\"\n";
+    return "tls_cert_file = \"" + pki_.server().cert + "\"\ntls_key_file = \"" + pki_.server().key +
+           "\"\n";
   }
 
   TempDir dir_{"sd-admin-config"};
@@ -78,14 +79,17 @@ TEST_F(AdminConfigTest, TlsAndATokenOffLoopback) {
 
 TEST_F(AdminConfigTest, ProblemsNameTheirLine) {
   EXPECT_EQ(ErrorOf("[admin]\nlisten = \"0.0.0.0:9464\"\n"),
-            At(9, 1, "[admin] off loopback needs tls_cert_file and tls_key_file: TLS on every "
-                     "hop that leaves the host"));
+            At(9, 1,
+               "[admin] off loopback needs tls_cert_file and tls_key_file: TLS on every "
+               "hop that leaves the host"));
   EXPECT_EQ(ErrorOf("[admin]\nlisten = \"0.0.0.0:9464\"\nplain = true\n"),
-            At(11, 9, "admin.plain = true is allowed only on a loopback address (127.0.0.0/8 or "
-                      "::1): TLS on every hop that leaves the host"));
+            At(11, 9,
+               "admin.plain = true is allowed only on a loopback address (127.0.0.0/8 or "
+               "::1): TLS on every hop that leaves the host"));
   EXPECT_EQ(ErrorOf("[admin]\nlisten = \"0.0.0.0:9464\"\n" + Tls()),
-            At(9, 1, "[admin] on a non-loopback address needs bearer_token_file: metrics tell "
-                     "anyone who can reach them how much traffic goes where"));
+            At(9, 1,
+               "[admin] on a non-loopback address needs bearer_token_file: metrics tell "
+               "anyone who can reach them how much traffic goes where"));
   EXPECT_EQ(ErrorOf("[admin]\nbearer_token_file = \"short.token\"\n"),
             At(10, 21, "admin.bearer_token_file: the token must be at least 16 characters"));
   EXPECT_NE(ErrorOf("[admin]\nbearer_token = \"abcdefabcdefabcdef\"\n").find("bearer_token_file"),
@@ -93,8 +97,9 @@ TEST_F(AdminConfigTest, ProblemsNameTheirLine) {
   EXPECT_EQ(ErrorOf("[admin]\nlisten = \"9464\"\n"),
             At(10, 10, "admin.listen must be \"address:port\" (IPv6 as \"[::1]:8443\")"));
   EXPECT_EQ(ErrorOf("[listener]\nlisten = \"127.0.0.1:9464\"\nplain = true\n[admin]\n"),
-            At(12, 1, "admin.listen is the address of [listener] or [api]: give the admin "
-                      "listener its own port"));
+            At(12, 1,
+               "admin.listen is the address of [listener] or [api]: give the admin "
+               "listener its own port"));
   EXPECT_NE(ErrorOf("[admin]\nport = 1\n").find("unknown key"), std::string::npos)
       << ErrorOf("[admin]\nport = 1\n");
 }

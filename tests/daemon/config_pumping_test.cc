@@ -80,8 +80,9 @@ TEST_F(PumpingConfigTest, ProblemsNameTheirLine) {
   EXPECT_EQ(ErrorOf("[[pumping]]\nname = \"a\"\n[[pumping]]\nname = \"a\"\n"),
             At(12, 8, "pumping[1].name: 'a' names two rules"));
   EXPECT_EQ(ErrorOf("[[pumping]]\nname = \"a\"\nwindow_s = 600\nbaseline_s = 60\n"),
-            At(12, 14, "pumping[0].baseline_s must be at least pumping[0].window_s: the "
-                       "baseline is a mean over many windows"));
+            At(12, 14,
+               "pumping[0].baseline_s must be at least pumping[0].window_s: the "
+               "baseline is a mean over many windows"));
   EXPECT_NE(ErrorOf("[[pumping]]\nname = \"a\"\naction = \"drop\"\n").find("pumping[0].action"),
             std::string::npos);
   EXPECT_NE(ErrorOf("[[pumping]]\nname = \"a\"\nkinds = [\"spam\"]\n").find("pumping[0].kinds"),

@@ -23,18 +23,17 @@ using namespace testing_fakes;  // NOLINT(google-build-using-namespace): test-on
 
 // Families only the daemon itself adds (Daemon::MetricsText), or only once Redis has answered
 // (the backlog, the registry's snapshot).
-const std::set<std::string> kAddedLater = {
-    "smsdispatch_up",
-    "smsdispatch_ready",
-    "smsdispatch_start_time_seconds",
-    "smsdispatch_admin_scrapes_total",
-    "smsdispatch_admin_unauthorized_total",
-    "smsdispatch_admin_health_checks_total",
-    "smsdispatch_admin_not_found_total",
-    "smsdispatch_jobs_stream_lag",
-    "smsdispatch_jobs_stream_pending",
-    "smsdispatch_key_registry_version",
-    "smsdispatch_key_registry_keys"};
+const std::set<std::string> kAddedLater = {"smsdispatch_up",
+                                           "smsdispatch_ready",
+                                           "smsdispatch_start_time_seconds",
+                                           "smsdispatch_admin_scrapes_total",
+                                           "smsdispatch_admin_unauthorized_total",
+                                           "smsdispatch_admin_health_checks_total",
+                                           "smsdispatch_admin_not_found_total",
+                                           "smsdispatch_jobs_stream_lag",
+                                           "smsdispatch_jobs_stream_pending",
+                                           "smsdispatch_key_registry_version",
+                                           "smsdispatch_key_registry_keys"};
 
 class MetricsTest : public ::testing::Test {
  protected:
@@ -77,8 +76,8 @@ class MetricsTest : public ::testing::Test {
                                                mac_, clock_, nullptr);
     registry_ = std::make_unique<redis::KeyRegistryWatcher>(loop_.get(), store_options.endpoint,
                                                             MasterKey({}));
-    blocks_ = std::make_unique<redis::BlockStore>(loop_.get(), store_options.endpoint, "sd:",
-                                                  clock_);
+    blocks_ =
+        std::make_unique<redis::BlockStore>(loop_.get(), store_options.endpoint, "sd:", clock_);
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -93,8 +92,8 @@ class MetricsTest : public ::testing::Test {
   }
 
   StatsSources Sources() {
-    StatsSources s{dispatcher_.get(), store_.get(),   &carriers_,  &http_carriers_,
-                   listener_.get(),   api_.get(),     &callbacks_};
+    StatsSources s{dispatcher_.get(), store_.get(), &carriers_, &http_carriers_,
+                   listener_.get(),   api_.get(),   &callbacks_};
     s.carrier_names = &names_;
     s.registry = registry_.get();
     s.daemon = &daemon_;
@@ -141,7 +140,8 @@ TEST_F(MetricsTest, EveryFamilyIsInTheCatalogWithItsTypeAndEveryCatalogFamilyIsE
   }
   for (const MetricFamilyInfo& f : MetricCatalog()) {
     if (kAddedLater.count(std::string(f.name)) > 0) continue;
-    EXPECT_EQ(emitted.count(std::string(f.name)), 1u) << "in the catalog, never emitted: " << f.name;
+    EXPECT_EQ(emitted.count(std::string(f.name)), 1u)
+        << "in the catalog, never emitted: " << f.name;
   }
 }
 

@@ -30,8 +30,8 @@ class AdminEndToEnd : public ::testing::Test {
     port_ = FreePort();
     tls_ = tls;
     Cluster::Options o;
-    o.extra_config = "\n[admin]\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n" +
-                     admin_lines;
+    o.extra_config =
+        "\n[admin]\nlisten = \"127.0.0.1:" + std::to_string(port_) + "\"\n" + admin_lines;
     c_ = std::make_unique<Cluster>(o);
     c_->StartDaemon();
     ASSERT_TRUE(WaitUntil(
@@ -99,8 +99,8 @@ std::set<std::string> NamesIn(const std::string& path) {
   const std::string text = ReadFile(path);
   std::set<std::string> names;
   const std::regex name("smsdispatch_[a-z_]+");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), name);
-       it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), name); it != std::sregex_iterator();
+       ++it) {
     std::string n = it->str();
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       const std::string s(suffix);
@@ -116,8 +116,9 @@ std::set<std::string> NamesIn(const std::string& path) {
 
 TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
   // A rate limit and a pumping rule, so their families are in the output too.
-  ASSERT_NO_FATAL_FAILURE(Boot("\n[[limits]]\nname = \"per_key\"\nscope = \"key\"\nrate = 100000\n"
-                               "burst = 100000\n\n[[pumping]]\nname = \"otp_ranges\"\n"));
+  ASSERT_NO_FATAL_FAILURE(
+      Boot("\n[[limits]]\nname = \"per_key\"\nscope = \"key\"\nrate = 100000\n"
+           "burst = 100000\n\n[[pumping]]\nname = \"otp_ranges\"\n"));
   ASSERT_EQ(c_->Enqueue({"--count", "40", "--to-prefix", "+4915100", "--from", "ACME", "--text",
                          "code 1234", "--kind", "otp"}),
             0);
@@ -149,12 +150,14 @@ TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
   EXPECT_EQ(Series(m.body, "smsdispatch_enqueue_to_submit_seconds_count"), 40);
   EXPECT_EQ(Series(m.body, "smsdispatch_enqueue_to_submit_seconds_bucket{le=\"+Inf\"}"), 40);
   EXPECT_EQ(Series(m.body, "smsdispatch_decision_seconds_count"), 41);
+  EXPECT_EQ(Series(m.body, "smsdispatch_submit_to_receipt_seconds_count"), 40);
   EXPECT_GT(Series(m.body, "smsdispatch_redis_write_round_trip_seconds_count"), 0);
   // Backlog from XINFO GROUPS: everything delivered and acknowledged.
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_stream_lag"), 0);
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_stream_pending"), 0);
   // The shipped dashboard and alert rules name only metrics that exist, and the rules load.
-  for (const char* file : {"/docs/ops/smsdispatch-dashboard.json", "/docs/ops/smsdispatch-alerts.yml"}) {
+  for (const char* file :
+       {"/docs/ops/smsdispatch-dashboard.json", "/docs/ops/smsdispatch-alerts.yml"}) {
     const std::set<std::string> names = NamesIn(std::string(SD_SOURCE_DIR) + file);
     EXPECT_GT(names.size(), 10u) << file;
     for (const std::string& n : names) {
@@ -174,7 +177,8 @@ TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
            {"rejected.bad_signature", "smsdispatch_jobs_rejected_total{reason=\"bad_signature\"}"},
            {"redis.commits", "smsdispatch_redis_commits_total"},
            {"carrier.sim.accepted", "smsdispatch_smpp_accepted_total{carrier=\"sim\"}"}}) {
-    EXPECT_EQ(HashField(c_->redis(), field), std::to_string(static_cast<long long>(Series(m.body, series))))
+    EXPECT_EQ(HashField(c_->redis(), field),
+              std::to_string(static_cast<long long>(Series(m.body, series))))
         << field;
   }
   c_->StopDaemon();

@@ -43,16 +43,16 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
   StartRedis();
   if (options_.acl_user) {
     // The least-privilege user docs/redis.md documents, with a password from a 0600 file.
-    auto* r =
-        static_cast<redisReply*>(redisCommand(redis_,
-                                              "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
-                                              "resetchannels +xreadgroup +xautoclaim +xclaim "
-                                              "+xpending +xack +xadd +xgroup|create +evalsha +eval "
-                                              "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
-                                              "+time +ping "
-                                              "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
-                                              "+del +zadd +zrangebyscore +zrem +zcount "
-                                              "+hgetall +hdel +incr +xinfo|groups"));
+    auto* r = static_cast<redisReply*>(
+        redisCommand(redis_,
+                     "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
+                     "resetchannels +xreadgroup +xautoclaim +xclaim "
+                     "+xpending +xack +xadd +xgroup|create +evalsha +eval "
+                     "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
+                     "+time +ping "
+                     "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
+                     "+del +zadd +zrangebyscore +zrem +zcount "
+                     "+hgetall +hdel +incr +xinfo|groups"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");
@@ -167,7 +167,8 @@ void Cluster::KillSimulator() { sim_.reset(); }
 void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>& env) {
   std::ostringstream cfg;
   cfg << "[daemon]\nlog_level = \"" << options_.log_level << "\"\nlog_format = \""
-      << options_.log_format << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
+      << options_.log_format
+      << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
       << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
       << "\nmax_deliveries = " << options_.max_deliveries

@@ -133,9 +133,8 @@ TEST(PumpingEndToEnd, OperatorBlocksReachARunningDaemonAndBadArgumentsAreRefused
   const std::string redis = "127.0.0.1:" + std::to_string(c.redis_port());
   std::string out;
   EXPECT_EQ(c.Cli({"blocks", "add", "--redis", redis, "--prefix", "4479"}, &out), 2) << out;
-  EXPECT_EQ(c.Cli({"blocks", "add", "--redis", redis, "--prefix", "+4479", "--duration", "0s"},
-                  &out),
-            2)
+  EXPECT_EQ(
+      c.Cli({"blocks", "add", "--redis", redis, "--prefix", "+4479", "--duration", "0s"}, &out), 2)
       << out;
   EXPECT_EQ(c.Cli({"blocks", "drop", "--redis", redis}, &out), 2) << out;
   ASSERT_EQ(c.Cli({"blocks", "add", "--redis", redis, "--prefix", "+4479", "--duration", "10m",
