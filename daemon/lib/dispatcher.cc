@@ -25,6 +25,9 @@ int64_t EntryMs(std::string_view entry_id) {
 
 }  // namespace
 
+// Every receipt state has its counter.
+static_assert(static_cast<size_t>(ReceiptState::kEnroute) < Dispatcher::kReceiptStates);
+
 // Every reason has its counter.
 static_assert(static_cast<size_t>(Reason::kPumpingSuspected) <
               std::size(DispatcherStats{}.rejected_by_reason));
@@ -37,7 +40,8 @@ Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
       clock_(clock),
       options_(std::move(options)),
       ready_(carriers_.size()),
-      unsettled_(carriers_.size()) {
+      unsettled_(carriers_.size()),
+      receipts_by_state_(carriers_.size()) {
   PolicyParts parts;
   parts.decision = options_.decision;
   parts.mac = &mac_;
@@ -59,12 +63,13 @@ void Dispatcher::SetKeys(std::shared_ptr<const KeyRing> keys) {
 
 void Dispatcher::Start() {
   store_.SetBatchHandler([this](std::vector<StreamEntry> entries) { OnBatch(std::move(entries)); });
-  for (DispatchCarrier& c : carriers_) {
+  for (size_t index = 0; index < carriers_.size(); ++index) {
+    DispatchCarrier& c = carriers_[index];
     c.carrier->SetReadyHandler([this] { Pump(); });
     c.carrier->SetSubmitGate(this);
     // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
     // which is how their correlation keys were written at commit.
-    c.carrier->SetReceiptHandler([this](Receipt receipt, std::function<void()> ack) {
+    c.carrier->SetReceiptHandler([this, index](Receipt receipt, std::function<void()> ack) {
       // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
       // same wall clock as outcome times; a store retry keeps this first time.
       receipt.ts_ms = clock_.NowMs();
@@ -77,8 +82,10 @@ void Dispatcher::Start() {
                     Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
       // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
       // durable: if we die first, the SMSC redelivers it.
-      store_.PutReceipt(std::move(receipt), [this, ack = std::move(ack)] {
+      const auto state = std::min<size_t>(static_cast<size_t>(receipt.state), kReceiptStates - 1);
+      store_.PutReceipt(std::move(receipt), [this, index, state, ack = std::move(ack)] {
         ++stats_.receipts;
+        ++receipts_by_state_[index][state];
         ack();
       });
     });

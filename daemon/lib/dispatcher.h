@@ -181,6 +181,11 @@ class Dispatcher : private SubmitGate {
   size_t queued(size_t c) const { return c < ready_.size() ? ready_[c].size() : 0; }
   // Temporary failures waiting for their retry time.
   size_t retrying() const { return retry_.size(); }
+  // Receipts made durable from carrier `c`, by ReceiptState (index = the enum's value).
+  static constexpr size_t kReceiptStates = 8;
+  const std::array<uint64_t, kReceiptStates>& receipts_by_state(size_t c) const {
+    return receipts_by_state_[c];
+  }
 
  private:
   struct Pending {
@@ -265,6 +270,7 @@ class Dispatcher : private SubmitGate {
   std::function<void()> stopped_;
   DispatcherStats stats_;
   DispatcherTimings timings_;
+  std::vector<std::array<uint64_t, kReceiptStates>> receipts_by_state_;  // per carrier
   ReceiptClock receipt_clock_;
   UsageTally usage_;
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter (core/backoff.h)

@@ -49,6 +49,8 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Jobs waiting to be retried after a temporary failure."},
     {"smsdispatch_carrier_queued_jobs", MetricType::kGauge,
      "Claimed jobs waiting for the carrier window, per carrier."},
+    {"smsdispatch_receipts_total", MetricType::kCounter,
+     "Receipts made durable, per carrier and state (delivered, undelivered, expired, ...)."},
     {"smsdispatch_policy_generation", MetricType::kGauge,
      "Generation of the policy snapshot in force (moves on with every reload and key change)."},
     {"smsdispatch_limit_decisions_total", MetricType::kCounter,

@@ -40,6 +40,13 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
       const std::string& name = (*s.carrier_names)[c];
       m.Add("smsdispatch_carrier_queued_jobs", LabelPair("carrier", name),
             static_cast<int64_t>(d.queued(c)), "carrier." + name + ".queued");
+      const auto& by_state = d.receipts_by_state(c);
+      for (size_t st = 0; st < by_state.size(); ++st) {
+        const std::string state(ReceiptStateName(static_cast<ReceiptState>(st)));
+        m.Add("smsdispatch_receipts_total",
+              LabelPair("carrier", name) + "," + LabelPair("state", state),
+              static_cast<int64_t>(by_state[st]), "receipts." + name + "." + state);
+      }
     }
   }
   const auto policy = d.policy().Load();

@@ -140,6 +140,7 @@ TEST_F(AdminEndToEnd, MetricsPassPromtoolAndAgreeWithRedisAndTheStatsHash) {
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_rejected_total{reason=\"bad_signature\"}"), 1);
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_rejected_total{reason=\"rate_limited\"}"), 0);
   EXPECT_EQ(Series(m.body, "smsdispatch_jobs_receipts_total"), 40);
+  EXPECT_EQ(Series(m.body, "smsdispatch_receipts_total{carrier=\"sim\",state=\"delivered\"}"), 40);
   EXPECT_EQ(Series(m.body, "smsdispatch_smpp_binds_up{carrier=\"sim\"}"), 1);
   EXPECT_EQ(Series(m.body, "smsdispatch_smpp_bind_up{carrier=\"sim\",bind=\"0\"}"), 1);
   EXPECT_EQ(Series(m.body, "smsdispatch_smpp_accepted_total{carrier=\"sim\"}"), 40);
