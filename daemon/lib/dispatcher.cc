@@ -130,7 +130,9 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     spdlog::debug("batch: {} entries, {} .. {}", entries.size(),
                   Untrusted(entries.front().entry_id), Untrusted(entries.back().entry_id));
   }
-  // One snapshot for the whole batch: a reload in the middle applies to the next batch.
+  // One snapshot for the whole batch: a reload in the middle applies to the next batch. The
+  // one exception is a pumping block this batch raises (ObservePumping): `policy` then moves
+  // to the snapshot with the block, so the batch's later entries are refused at once.
   // A copy of the reader's pointer: a reload later in this turn cannot free it under us.
   std::shared_ptr<const PolicySnapshot> policy = policy_reader_.Current();
   // The router names carriers by its own indices; translate them to ours once per batch (they

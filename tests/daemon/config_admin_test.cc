@@ -5,50 +5,27 @@
 #include <string>
 
 #include "daemon/lib/config.h"
-#include "tests/support/temp_dir.h"
+#include "tests/daemon/config_file_fixture.h"
 #include "tests/support/test_pki.h"
 
 namespace sd {
 namespace {
 
-using ::sd::testing::TempDir;
 using ::sd::testing::TestPki;
 using ::sd::testing::WriteTextFile;
 
-class AdminConfigTest : public ::testing::Test {
+class AdminConfigTest : public ::sd::testing::ConfigFileTest {
  protected:
-  AdminConfigTest() {
-    EXPECT_TRUE(WriteTextFile(dir_.File("smpp.pw"), "pw\n", 0600));
+  AdminConfigTest() : ConfigFileTest("sd-admin-config") {
     EXPECT_TRUE(WriteTextFile(dir_.File("admin.token"), std::string(32, 't') + "\n", 0600));
     EXPECT_TRUE(WriteTextFile(dir_.File("short.token"), "short\n", 0600));
   }
 
-  // Lines 1-8: [keys] and the carrier; [admin] (or what `rest` starts with) at line 9.
-  std::variant<Config, ConfigError> Load(const std::string& rest) {
-    const std::string path = dir_.File("c.toml");
-    EXPECT_TRUE(WriteTextFile(
-        path,
-        "[keys]\nregistry = \"redis\"\n[[carrier]]\nname = \"sim\"\nhost = \"127.0.0.1\"\nport = "
-        "2775\nsystem_id = \"sim\"\npassword_file = \"smpp.pw\"\n" +
-            rest,
-        0644));
-    return LoadConfig(path);
-  }
-  std::string ErrorOf(const std::string& rest) {
-    auto r = Load(rest);
-    if (auto* e = std::get_if<ConfigError>(&r)) return e->ToString();
-    return "";
-  }
-  std::string At(int line, int column, const std::string& what) const {
-    return dir_.File("c.toml") + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-           what;
-  }
   std::string Tls() const {
     return "tls_cert_file = \"" + pki_.server().cert + "\"\ntls_key_file = \"" + pki_.server().key +
            "\"\n";
   }
 
-  TempDir dir_{"sd-admin-config"};
   TestPki pki_;
 };
 

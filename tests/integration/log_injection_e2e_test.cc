@@ -159,24 +159,29 @@ size_t AddHostileEntries(Cluster& c) {
   return entries;
 }
 
-TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
+// A debug-level daemon in `log_format` is fed the hostile entries until each has its outcome
+// and the audit burst warning (which names the latest kid) is written; then it stops. Its log.
+void RunHostileDaemon(const std::string& log_format, std::string* log) {
   Cluster::Options o;
   o.log_level = "debug";
-  o.redis_extra = "audit_burst_per_minute = 1\n";  // the burst warning names the latest kid
+  o.log_format = log_format;
+  o.redis_extra = "audit_burst_per_minute = 1\n";
   Cluster c(o);
   c.StartDaemon();
   ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
       << c.DaemonLog();
-
   const size_t entries = AddHostileEntries(c);
   ASSERT_TRUE(OutcomesReach(c, static_cast<long long>(entries))) << c.DaemonLog();
-  // The burst warning was written, with the key id escaped on its one line.
   ASSERT_TRUE(
       WaitUntil([&] { return c.DaemonLog().find("audit: burst of") != std::string::npos; }, 30s))
       << c.DaemonLog();
   c.StopDaemon();
+  *log = c.DaemonLog();
+}
 
-  const std::string log = c.DaemonLog();
+TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
+  std::string log;
+  ASSERT_NO_FATAL_FAILURE(RunHostileDaemon("text", &log));
   ExpectCleanLog(log);
   EXPECT_NE(log.find("key '<2>HOSTILE-KID \\x22q\\x22 \\x5C \\xE2\\x80\\xAEdesrever'"),
             std::string::npos)
@@ -193,22 +198,11 @@ TEST(LogInjectionEndToEnd, UntrustedFieldsAreEscapedInEveryLogLine) {
 // log_format = "json": every line is one JSON object (ts, level, logger, msg) that parses,
 // whatever the entries held, and its msg is the text line's message, escaped the same way.
 TEST(LogInjectionEndToEnd, JsonLinesParseAndCarryTheSameEscapedMessages) {
-  Cluster::Options o;
-  o.log_level = "debug";
-  o.log_format = "json";
-  o.redis_extra = "audit_burst_per_minute = 1\n";
-  Cluster c(o);
-  c.StartDaemon();
-  ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
-      << c.DaemonLog();
-  const size_t entries = AddHostileEntries(c);
-  ASSERT_TRUE(OutcomesReach(c, static_cast<long long>(entries))) << c.DaemonLog();
-  ASSERT_TRUE(
-      WaitUntil([&] { return c.DaemonLog().find("audit: burst of") != std::string::npos; }, 30s));
-  c.StopDaemon();
+  std::string log;
+  ASSERT_NO_FATAL_FAILURE(RunHostileDaemon("json", &log));
   std::string messages;
   size_t lines = 0;
-  for (const std::string& line : Lines(c.DaemonLog())) {
+  for (const std::string& line : Lines(log)) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     ASSERT_TRUE(j.is_object()) << line.substr(0, 300);
     ASSERT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
