@@ -41,6 +41,8 @@ Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
       options_(std::move(options)),
       ready_(carriers_.size()),
       unsettled_(carriers_.size()),
+      at_carrier_by_(carriers_.size()),
+      modes_(carriers_.size(), CarrierMode::kActive),
       receipts_by_state_(carriers_.size()) {
   PolicyParts parts;
   parts.decision = options_.decision;
@@ -63,37 +65,16 @@ void Dispatcher::SetKeys(std::shared_ptr<const KeyRing> keys) {
 
 void Dispatcher::Start() {
   store_.SetBatchHandler([this](std::vector<StreamEntry> entries) { OnBatch(std::move(entries)); });
-  for (size_t index = 0; index < carriers_.size(); ++index) {
-    DispatchCarrier& c = carriers_[index];
-    c.carrier->SetReadyHandler([this] { Pump(); });
-    c.carrier->SetSubmitGate(this);
-    // Every carrier's receipts go to the store under that carrier's name (Receipt::carrier),
-    // which is how their correlation keys were written at commit.
-    c.carrier->SetReceiptHandler([this, index](Receipt receipt, std::function<void()> ack) {
-      // `ts` on the receipt streams is when the daemon received it (docs/jobs.md), on the
-      // same wall clock as outcome times; a store retry keeps this first time.
-      receipt.ts_ms = clock_.NowMs();
-      if (auto sent = receipt_clock_.Receipt(receipt.carrier, receipt.match_key.empty()
-                                                                  ? receipt.message_id
-                                                                  : receipt.match_key)) {
-        timings_.submit_to_receipt.Observe((receipt.ts_ms - *sent) * 1000);
-      }
-      spdlog::debug("receipt: carrier {} message id '{}' state {}", Untrusted(receipt.carrier),
-                    Untrusted(receipt.message_id), ReceiptStateName(receipt.state));
-      // The carrier's acknowledgement (deliver_sm_resp) goes out only once the receipt is
-      // durable: if we die first, the SMSC redelivers it.
-      const auto state = std::min<size_t>(static_cast<size_t>(receipt.state), kReceiptStates - 1);
-      store_.PutReceipt(std::move(receipt), [this, index, state, ack = std::move(ack)] {
-        ++stats_.receipts;
-        ++receipts_by_state_[index][state];
-        ack();
-      });
-    });
-  }
+  started_ = true;
+  for (size_t index = 0; index < carriers_.size(); ++index) Wire(index);
   store_.GrantCredit(options_.max_inflight);
 }
 
 bool Dispatcher::Up(size_t carrier) const {
+  return modes_[carrier] == CarrierMode::kActive && CarrierUp(carrier);
+}
+
+bool Dispatcher::CarrierUp(size_t carrier) const {
   const DispatchCarrier& c = carriers_[carrier];
   return !c.up || c.up();
 }
@@ -311,6 +292,7 @@ void Dispatcher::Pump() {
   // snapshot's key ring per job is the whole cost of the revocation check.
   std::shared_ptr<const PolicySnapshot> policy;
   for (size_t c = 0; c < carriers_.size(); ++c) {
+    if (!Sends(c)) continue;  // paused, reopening or removed: its queue waits or moves
     std::deque<Pending>& q = ready_[c];
     Carrier& carrier = *carriers_[c].carrier;
     const size_t max_unsettled = carriers_[c].max_unsettled;
@@ -337,46 +319,14 @@ void Dispatcher::Pump() {
       spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
                     Untrusted(p.admitted.job.id), carrier.name(), p.admitted.text.segments);
       ++at_carrier_;
+      ++at_carrier_by_[c];
       ++unsettled_[c];
       ++stats_.carrier_attempts;
       carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
         --at_carrier_;
+        --at_carrier_by_[c];
         OnSubmitted(c, std::move(p), std::move(r));
       });
-    }
-  }
-}
-
-void Dispatcher::MoveOffDownCarriers() {
-  const int64_t now = clock_.NowMs();
-  for (size_t c = 0; c < carriers_.size(); ++c) {
-    if (ready_[c].empty() || Up(c)) continue;
-    std::deque<Pending> waiting;
-    waiting.swap(ready_[c]);
-    for (Pending& p : waiting) {
-      // Jobs wait here only while no carrier of their route is up; they must not outlive
-      // their validity (Pump, which checks it, never visits a carrier that is down).
-      if (p.admitted.job.expires_ms <= now) {
-        Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, Reason::kExpired,
-               "expired while every carrier of its route was down");
-        continue;
-      }
-      // Another carrier of the route that is up takes it: an untried one first; failing that
-      // one tried before (it has recovered since), so a job never waits on a carrier that is
-      // down while another of its route is up.
-      const RouteChoice& route = p.admitted.route;
-      bool untried = false, tried_up = false;
-      for (uint8_t i = 0; i < route.count; ++i) {
-        if (i == p.pos || !Up(route.carriers[i])) continue;
-        ((p.tried & (1u << i)) == 0 ? untried : tried_up) = true;
-      }
-      if (untried || tried_up) {
-        p.tried = untried ? static_cast<uint8_t>(p.tried | (1u << p.pos))
-                          : static_cast<uint8_t>(1u << p.pos);
-        Enqueue(std::move(p), false);
-      } else {
-        ready_[c].push_back(std::move(p));
-      }
     }
   }
 }

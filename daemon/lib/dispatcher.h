@@ -69,6 +69,18 @@ struct DispatchCarrier {
   size_t max_unsettled = 0;
 };
 
+// What the dispatcher does with one carrier (docs/operations.md, "Runtime control"). An
+// operator sets the first three through Redis (core/carrier_control.h); a reload sets the
+// last two while it replaces or removes a carrier.
+enum class CarrierMode : uint8_t {
+  kActive,     // routed to and sent to
+  kPaused,     // not routed to, sent nothing; its waiting jobs fail over, or wait for it
+  kDraining,   // not routed to; the jobs already waiting for it are still sent
+  kReopening,  // as paused, until the daemon gives the slot its new carrier (ReplaceCarrier)
+  kRemoved,    // as paused; a waiting job with no other carrier up is rejected
+};
+std::string_view CarrierModeName(CarrierMode m);
+
 struct DispatcherStats {
   uint64_t entries = 0;    // entries received from the store
   uint64_t admitted = 0;   // passed the decision
@@ -164,6 +176,18 @@ class Dispatcher : private SubmitGate {
   // Installs the blocks read from Redis into the current policy (a new snapshot), keeping any
   // raised here that Redis has not confirmed yet.
   void SetBlocks(std::shared_ptr<const BlockList> blocks);
+  // Carriers at run time (dispatcher_carriers.cc). A carrier added after Start() is wired
+  // at once; its index is the next one (indices never move or get reused). ReplaceCarrier
+  // puts a new carrier into slot `c` (same name); call it only when at_carrier(c) is 0.
+  size_t AddCarrier(DispatchCarrier carrier);
+  void ReplaceCarrier(size_t c, DispatchCarrier carrier);
+  void SetCarrierMode(size_t c, CarrierMode mode);
+  CarrierMode carrier_mode(size_t c) const { return modes_[c]; }
+  size_t carrier_count() const { return carriers_.size(); }
+  // Submits to carrier `c` whose completion has not arrived yet: what the carrier holds.
+  size_t at_carrier(size_t c) const { return at_carrier_by_[c]; }
+  // New jobs may go to `c`: its mode is active and it has a bind that can send.
+  bool Routable(size_t c) const { return Up(c); }
   // Retries due work (temporary failures) and moves jobs off carriers that went down; call
   // periodically from the loop.
   void Tick();
@@ -215,7 +239,13 @@ class Dispatcher : private SubmitGate {
   void Pump();
   void MoveOffDownCarriers();
   void OnSubmitted(size_t carrier, Pending job, SubmitResult result);
-  bool Up(size_t carrier) const;
+  bool Up(size_t carrier) const;         // routable: active and its `up` says so
+  bool CarrierUp(size_t carrier) const;  // its `up` alone
+  // Whether Pump sends what waits for `c` (active or draining).
+  bool Sends(size_t c) const {
+    return modes_[c] == CarrierMode::kActive || modes_[c] == CarrierMode::kDraining;
+  }
+  void Wire(size_t index);  // handlers and gate on carrier `index`
   // Why a job may no longer be sent: its expiry against `now`, its key and its destination's
   // blocks against `policy`.
   static GateVerdict Sendable(const PolicySnapshot& policy, std::string_view key_id,
@@ -265,6 +295,9 @@ class Dispatcher : private SubmitGate {
   size_t at_carrier_ = 0;      // submits whose completion has not arrived yet (all carriers)
   // Per carrier: submitted and not yet settled (DispatchCarrier::max_unsettled).
   std::vector<size_t> unsettled_;
+  std::vector<size_t> at_carrier_by_;  // per carrier: at_carrier_'s share
+  std::vector<CarrierMode> modes_;
+  bool started_ = false;
   size_t credit_owed_ = 0;  // credit to hand back to the store in one grant
   bool stopping_ = false;
   std::function<void()> stopped_;
