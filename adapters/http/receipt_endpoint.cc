@@ -33,7 +33,12 @@ ReceiptEndpoint::ReceiptEndpoint(uv_loop_t* loop, HttpServerOptions server,
 ReceiptEndpoint::~ReceiptEndpoint() = default;
 
 void ReceiptEndpoint::AddCarrier(HttpCarrier* carrier, ReceiptWebhookConfig config) {
-  routes_.emplace(carrier->name(), Route{carrier, std::move(config), {}, {}});
+  auto [it, added] = routes_.emplace(carrier->name(), Route{carrier, config, {}, {}});
+  if (added) return;
+  // A reload replaced the carrier: the new one and its webhook settings; the webhook ids seen
+  // stay, so a receipt the provider posts again is still recognised.
+  it->second.carrier = carrier;
+  it->second.config = std::move(config);
 }
 
 int ReceiptEndpoint::Start() {

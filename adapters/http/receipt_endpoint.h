@@ -71,7 +71,8 @@ class ReceiptEndpoint {
   ReceiptEndpoint(const ReceiptEndpoint&) = delete;
   ReceiptEndpoint& operator=(const ReceiptEndpoint&) = delete;
 
-  // Before Start(). `carrier` must outlive the endpoint.
+  // Before Start(), or on a reload (a carrier of the same name is replaced). `carrier` must
+  // outlive the endpoint.
   void AddCarrier(HttpCarrier* carrier, ReceiptWebhookConfig config);
   void SetAuditSink(AuditSink* audit) { audit_ = audit; }
   [[nodiscard]] int Start();

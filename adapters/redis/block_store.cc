@@ -14,6 +14,7 @@ BlockStore::BlockStore(uv_loop_t* loop, const RedisEndpoint& endpoint,
     : conn_(loop, endpoint, "blocks"),
       hash_(key_prefix + "blocks"),
       version_key_(key_prefix + "blocks:version"),
+      watch_(conn_, hash_, version_key_, [this](redisReply* r) { return OnLoaded(r); }),
       clock_(clock),
       poll_ms_(poll_ms) {
   uv_timer_init(loop, &timer_);
@@ -26,11 +27,14 @@ void BlockStore::Start() {
   if (started_) return;
   started_ = true;
   conn_.SetOnReady([this] {
-    version_.reset();  // read the list again: it may have changed while we were away
+    watch_.Reset();  // read the list again: it may have changed while we were away
     Poll();
     SendNextRaise();
   });
-  conn_.SetOnDown([this] { poll_outstanding_ = load_outstanding_ = raise_outstanding_ = false; });
+  conn_.SetOnDown([this] {
+    watch_.Down();
+    raise_outstanding_ = false;
+  });
   conn_.Start();
   const auto every = static_cast<uint64_t>(poll_ms_);
   uv_timer_start(
@@ -38,31 +42,12 @@ void BlockStore::Start() {
 }
 
 void BlockStore::Poll() {
-  if (closing_ || poll_outstanding_ || load_outstanding_ || !conn_.ready()) return;
+  if (closing_ || !conn_.ready()) return;
   SendNextRaise();  // a raise that failed earlier is retried on the poll's beat
-  poll_outstanding_ = conn_.Command({"GET", version_key_}, [this](redisReply* r) {
-    poll_outstanding_ = false;
-    if (r == nullptr || ReplyIsError(r)) return;
-    const long long v = r->type == REDIS_REPLY_STRING ? std::atoll(r->str) : 0;
-    if (version_ && *version_ == v) return;
-    version_ = v;
-    Load();
-  });
+  watch_.Poll();
 }
 
-void BlockStore::Load() {
-  if (load_outstanding_ || !conn_.ready()) return;
-  load_outstanding_ = conn_.Command({"HGETALL", hash_}, [this](redisReply* r) {
-    load_outstanding_ = false;
-    OnLoaded(r);
-  });
-}
-
-void BlockStore::OnLoaded(redisReply* r) {
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
-    version_.reset();  // read again on the next poll
-    return;
-  }
+bool BlockStore::OnLoaded(redisReply* r) {
   const int64_t now = clock_.NowMs();
   std::vector<Block> blocks;
   std::vector<std::string> ended{"HDEL", hash_};
@@ -86,6 +71,7 @@ void BlockStore::OnLoaded(redisReply* r) {
   ++counters_.loads;
   current_ = std::make_shared<const BlockList>(std::move(blocks));
   if (on_blocks_) on_blocks_(current_);
+  return true;
 }
 
 void BlockStore::Raise(Block block) {

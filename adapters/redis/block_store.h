@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/redis/hash_watch.h"
 #include "adapters/redis/redis_connection.h"
 #include "core/block_list.h"
 #include "core/clock.h"
@@ -62,13 +63,13 @@ class BlockStore final : public BlockSink {
 
  private:
   void Poll();
-  void Load();
-  void OnLoaded(redisReply* reply);
+  bool OnLoaded(redisReply* reply);
   void SendNextRaise();
 
   RedisConnection conn_;
   std::string hash_;
   std::string version_key_;
+  HashWatch watch_;
   const Clock& clock_;
   int64_t poll_ms_;
   uv_timer_t timer_;
@@ -76,11 +77,8 @@ class BlockStore final : public BlockSink {
   bool closing_ = false;
   int pending_closes_ = 0;
   std::function<void()> closed_;
-  bool poll_outstanding_ = false;
-  bool load_outstanding_ = false;
   bool raise_outstanding_ = false;
   bool warned_ = false;
-  std::optional<long long> version_;  // last version whose list was read
   std::deque<Block> to_raise_;
   std::shared_ptr<const BlockList> current_;
   BlocksFn on_blocks_;

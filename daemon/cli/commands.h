@@ -8,5 +8,6 @@ int RunEnqueue(int argc, char** argv);
 int RunOutcomes(int argc, char** argv);
 int RunStats(int argc, char** argv);
 int RunBlocks(int argc, char** argv);
+int RunCarriers(int argc, char** argv);
 
 }  // namespace sd::cli

@@ -9,6 +9,7 @@
 #include "core/log_safe.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/commands.h"
+#include "daemon/cli/daemon_stats.h"
 #include "daemon/cli/redis_client.h"
 
 namespace sd::cli {
@@ -19,15 +20,6 @@ constexpr const char* kSynopsis =
     "Prints the counters each running daemon publishes every stats_interval_ms as the hash\n"
     "<key-prefix>stats:<consumer> (it expires after three intervals, so only live daemons\n"
     "show). Exit 0 when at least one daemon reported, 1 when none did.\n";
-
-// SCAN page size: a deployment has a handful of daemons; the keyspace may be large.
-constexpr const char* kScanCount = "1000";
-
-std::string Str(const redisReply* r) {
-  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-             ? std::string(r->str, r->len)
-             : std::string();
-}
 
 }  // namespace
 
@@ -53,30 +45,11 @@ int RunStats(int argc, char** argv) {
     return kExitFailure;
   }
   const std::string prefix = args.Get("key-prefix", "sd:") + "stats:";
-  std::map<std::string, std::map<std::string, std::string>> daemons;  // sorted for people
-  std::string cursor = "0";
-  do {
-    RedisReplyPtr page =
-        redis->Command({"SCAN", cursor, "MATCH", prefix + "*", "COUNT", kScanCount});
-    if (!page || page->type != REDIS_REPLY_ARRAY || page->elements != 2) {
-      fprintf(stderr, "smsdispatch stats: SCAN failed: %s\n",
-              page && page->type == REDIS_REPLY_ERROR ? Str(page.get()).c_str()
-                                                      : redis->error().c_str());
-      return kExitFailure;
-    }
-    cursor = Str(page->element[0]);
-    const redisReply* keys = page->element[1];
-    for (size_t i = 0; keys->type == REDIS_REPLY_ARRAY && i < keys->elements; ++i) {
-      const std::string key = Str(keys->element[i]);
-      RedisReplyPtr h = redis->Command({"HGETALL", key});
-      if (!h || h->type != REDIS_REPLY_ARRAY) continue;  // expired between SCAN and HGETALL
-      auto& fields = daemons[key.substr(prefix.size())];
-      for (size_t j = 0; j + 1 < h->elements; j += 2) {
-        fields[Str(h->element[j])] = Str(h->element[j + 1]);
-      }
-      if (fields.empty()) daemons.erase(key.substr(prefix.size()));
-    }
-  } while (cursor != "0");
+  DaemonStats daemons;
+  if (!ReadDaemonStats(*redis, args.Get("key-prefix", "sd:"), &daemons, &error)) {
+    fprintf(stderr, "smsdispatch stats: %s\n", error.c_str());
+    return kExitFailure;
+  }
 
   if (args.Has("json")) {
     nlohmann::json out = nlohmann::json::object();

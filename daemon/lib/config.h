@@ -28,6 +28,9 @@ using ConfigError = FileError;
 struct CarrierConfig {
   std::string name;  // unique among the [[carrier]]s; routes and outcomes name it
   int line = 0;      // where its [[carrier]] starts (for start-up warnings)
+  // Of the table and every file and environment variable it names: a reload reopens the
+  // carrier when this moved (config_carriers.cc CarrierFingerprint).
+  uint64_t fingerprint = 0;
   std::string protocol = "smpp";
   std::string host;
   int port = 0;

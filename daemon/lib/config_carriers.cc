@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <sstream>
 #include <utility>
 
 #include "daemon/lib/config.h"
@@ -159,9 +163,41 @@ void LoadTemporaryStatuses(Section& s, Problems& p, CarrierConfig& cc) {
   }
 }
 
+// Everything a carrier is built from: the table as written, and the bytes of every file and
+// environment variable it names (a password file or certificate replaced under the same
+// name is a change too). A reload reopens a carrier whose fingerprint moved.
+void AddSources(const toml::table& t, const std::filesystem::path& base, std::string* out) {
+  for (const auto& [key, node] : t) {
+    if (const toml::table* sub = node.as_table()) AddSources(*sub, base, out);
+    const std::string_view k = key.str();
+    const auto* value = node.as_string();
+    if (value == nullptr) continue;
+    if (k.ends_with("_file") || k.ends_with("_dir")) {
+      std::error_code ec;
+      const std::filesystem::path path = Resolve(base, value->get());
+      if (!std::filesystem::is_regular_file(path, ec)) continue;
+      std::ifstream in(path, std::ios::binary);
+      *out += std::string(std::istreambuf_iterator<char>(in), {});
+    } else if (k.ends_with("_env")) {
+      const char* v = getenv(value->get().c_str());
+      *out += v != nullptr ? v : "";
+    }
+    *out += '\0';
+  }
+}
+
+uint64_t CarrierFingerprint(const toml::table& t, const std::filesystem::path& base) {
+  std::ostringstream text;
+  text << t;
+  std::string sources = text.str();
+  AddSources(t, base, &sources);
+  return std::hash<std::string>{}(sources);
+}
+
 CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& base, Problems& p) {
   Section s(t, "carrier", p);
   CarrierConfig cc;
+  cc.fingerprint = CarrierFingerprint(t, base);
   cc.name = s.RequiredStr("name");
   cc.protocol = s.OneOf("protocol", cc.protocol, {"smpp", "http"});
   if (cc.protocol == "http") {

@@ -58,6 +58,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   dispatcher_->SetAuditSink(store_.get());
   dispatcher_->SetDeferQueue(store_.get());
   BuildBlocks();
+  BuildCarrierControl();
   if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
   if (config_.api.enabled) BuildApi();
@@ -107,51 +108,6 @@ void Daemon::BuildCallbacks() {
 
 Daemon::~Daemon() = default;
 
-void Daemon::BuildCarriers() {
-  std::vector<DispatchCarrier> dispatch_carriers;
-  for (const CarrierConfig& cc : config_.carriers) {
-    carrier_names_.push_back(cc.name);
-    if (cc.protocol == "http") {
-      // Always up: an unreachable provider answers each job with a temporary failure after
-      // its retries, and the job fails over then (docs/http.md).
-      http_carriers_.push_back(std::make_unique<http::HttpCarrier>(loop_, cc.http));
-      dispatch_carriers.push_back(DispatchCarrier{http_carriers_.back().get(), [] { return true; },
-                                                  static_cast<size_t>(cc.max_unsettled)});
-      continue;
-    }
-    carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_, CarrierOptionsFrom(cc)));
-    smpp::SmppCarrier* carrier = carriers_.back().get();
-    // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
-    // max_unsettled (default window x binds): the kill -9 duplicate bound
-    // (docs/architecture.md).
-    dispatch_carriers.push_back(DispatchCarrier{carrier, [carrier] { return carrier->bound(); },
-                                                static_cast<size_t>(cc.max_unsettled)});
-  }
-  if (config_.listener.enabled) {
-    receipt_endpoint_ = std::make_unique<http::ReceiptEndpoint>(
-        loop_, config_.listener.server, config_.listener.receipt_ack_timeout_ms, clock_);
-    size_t k = 0;
-    for (const CarrierConfig& cc : config_.carriers) {
-      if (cc.protocol != "http") continue;
-      if (cc.webhook) receipt_endpoint_->AddCarrier(http_carriers_[k].get(), cc.webhook_config);
-      ++k;
-    }
-  }
-  // Last, after the config's carriers: no route names it; test keys' jobs go only there.
-  test_carrier_ = std::make_unique<testmode::TestCarrier>(loop_);
-  dispatch_names_ = carrier_names_;
-  dispatch_names_.push_back("test");
-  dispatch_carriers.push_back(DispatchCarrier{test_carrier_.get(), [] { return true; }, 0});
-  DispatcherOptions o;
-  o.test_carrier = static_cast<int>(dispatch_carriers.size()) - 1;
-  o.decision.stream = config_.redis.jobs_stream;
-  o.decision.max_future_skew_ms = config_.policy.max_future_skew_s * 1000;
-  o.decision.max_validity_ms = config_.policy.max_validity_s * 1000;
-  o.max_inflight = static_cast<size_t>(config_.daemon.max_inflight);
-  dispatcher_ =
-      std::make_unique<Dispatcher>(*store_, std::move(dispatch_carriers), mac_, clock_, o);
-}
-
 void Daemon::BuildRegistry(const MasterKey& master) {
   redis::KeyRegistryWatcherOptions wo;
   wo.names = redis::KeyRegistryNames::ForPrefix(config_.redis.key_prefix);
@@ -198,6 +154,7 @@ bool Daemon::Start(bool handle_signals) {
                  config_.api.plain ? "plain HTTP" : "TLS");
   }
   blocks_->Start();
+  control_->Start();
   StartTimers();
   if (handle_signals) StartSignals();
   std::string carrier_list;
@@ -266,6 +223,7 @@ void Daemon::StartSignals() {
 
 void Daemon::OnTick() {
   dispatcher_->Tick();
+  CloseIdleCarriers();
   if (!ready_sent_ && store_->connected()) {
     ready_sent_ = true;
     NotifyReady();
@@ -298,20 +256,28 @@ void Daemon::ReloadPolicy() {
   }
   const Config& next = std::get<Config>(loaded);
   std::optional<ConfigError> failed;
-  auto installed = dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
-    auto parts = BuildPolicyParts(next, &cur, limit_hash_key_, &carrier_names_);
-    if (auto* err = std::get_if<ConfigError>(&parts)) {
-      failed = *err;
-      return cur.parts();  // unchanged (generation still moves on; harmless)
-    }
-    failed.reset();
-    return std::get<PolicyParts>(std::move(parts));  // keeps the registry's keys and the MAC
-  });
+  if (std::string why = CheckCarrierReload(next); !why.empty()) {
+    failed = ConfigError{next.path, 0, 0, std::move(why)};
+  } else {
+    // Routes may name the file's own carriers: ApplyCarrierReload below gives the dispatcher
+    // any it adds, on this same loop turn.
+    dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
+      auto parts = BuildPolicyParts(next, &cur, limit_hash_key_);
+      if (auto* err = std::get_if<ConfigError>(&parts)) {
+        failed = *err;
+        return cur.parts();  // unchanged (generation still moves on; harmless)
+      }
+      failed.reset();
+      return std::get<PolicyParts>(std::move(parts));  // keeps the registry's keys and the MAC
+    });
+    if (!failed) ApplyCarrierReload(next);
+  }
   if (failed) {
     ++counters_.reload_failures;
     spdlog::error("reload: keeping the old policy: {}", failed->ToString());
   } else {
     ++counters_.reloads;
+    const auto installed = dispatcher_->policy().Load();
     const auto& p = installed->parts();
     spdlog::info(
         "reload: policy generation {}: {} key-file keys, content rules {}, {} rate limits, {} "
@@ -406,23 +372,12 @@ void Daemon::CloseListener() {
   CloseCarriers();
 }
 
-// Every carrier unbinds at once (each bounded by its own unbind wait), then the store closes,
-// then the handles.
-void Daemon::CloseCarriers() {
-  auto left = std::make_shared<size_t>(carriers_.size() + http_carriers_.size() + 1);
-  const auto one_closed = [this, left] {
-    if (--*left == 0) CloseStore();
-  };
-  for (auto& carrier : carriers_) carrier->Close(one_closed);
-  for (auto& carrier : http_carriers_) carrier->Close(one_closed);
-  test_carrier_->Close(one_closed);
-}
-
 // The admin listener last but one: /readyz answers "stopping" (503) through the drain, so
 // load balancers and probes see the daemon leave.
 void Daemon::CloseStore() {
   auto close_store = [this] {
-    blocks_->Close([this] { store_->Close(2000, [this] { CloseHandles(); }); });
+    blocks_->Close(
+        [this] { control_->Close([this] { store_->Close(2000, [this] { CloseHandles(); }); }); });
   };
   if (admin_) {
     admin_->Close(close_store);

@@ -17,6 +17,7 @@
 #include "adapters/http/api_endpoint.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
+#include "adapters/redis/carrier_control_watcher.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/usage_store.h"
@@ -55,9 +56,12 @@ class Daemon {
   // everything, the loop ends, and the caller exits with an error.
   [[nodiscard]] bool Start(bool handle_signals = true);
   // SIGHUP: re-reads the config file's policy parts ([keys] file, [policy], [content],
-  // [[limits]], [[route]]) and installs a new snapshot; rate-limit buckets of unchanged limits
-  // keep their state. Anything wrong keeps the old snapshot whole, and so does a file naming a
-  // carrier the daemon did not start with. Other sections need a restart.
+  // [[limits]], [[route]], [[pumping]]) and its [[carrier]]s, and installs a new snapshot;
+  // rate-limit buckets of unchanged limits keep their state. A carrier added starts binding;
+  // one changed takes no new jobs, finishes what it holds, closes and reopens with its new
+  // settings; one removed finishes what it holds and closes; unchanged ones stay up
+  // (daemon_carriers.cc). Anything wrong keeps the old policy and carriers whole. Other
+  // sections need a restart.
   void ReloadPolicy();
   // SIGTERM: no new reads; jobs in flight finish (at most shutdown_timeout_ms), then carriers
   // unbind, the store closes and every handle closes, after which the loop ends.
@@ -75,7 +79,29 @@ class Daemon {
   std::string MetricsText() const;
 
  private:
+  // Carriers (daemon_carriers.cc).
+  struct CarrierSlot {
+    CarrierConfig config;        // what the current carrier runs with
+    size_t index = 0;            // in the dispatcher (and dispatch_names_)
+    Carrier* carrier = nullptr;  // the current one (in carriers_ or http_carriers_); null once
+                                 // a removed carrier is closed
+    bool removed = false;        // a reload removed it
+    bool closing = false;        // its carrier is being closed (to reopen or remove it)
+    std::optional<CarrierConfig> next;  // a reload changed it: reopen with this once closed
+  };
   void BuildCarriers();
+  DispatchCarrier NewCarrier(const CarrierConfig& cc, Carrier** made);
+  CarrierSlot* FindSlot(const std::string& name);
+  CarrierMode ModeOf(const CarrierSlot& slot) const;
+  void ApplyCarrierModes();
+  void BuildCarrierControl();
+  void OnCarrierControls(const redis::CarrierControlWatcher::Controls& controls);
+  // Whether `next`'s carriers can be applied (empty) or why not.
+  std::string CheckCarrierReload(const Config& next) const;
+  void ApplyCarrierReload(const Config& next);
+  void CloseIdleCarriers();  // of slots a reload changed or removed, once they hold nothing
+  void OnOldCarrierClosed(CarrierSlot& slot);
+  void StartCarrier(Carrier* carrier);
   void BuildRegistry(const MasterKey& master);
   void BuildApi();
   void CloseApi(std::function<void()> then);
@@ -106,10 +132,19 @@ class Daemon {
   SystemClock clock_;
   SipKey limit_hash_key_;
   std::unique_ptr<redis::RedisJobStore> store_;
-  // [[carrier]] in config order: the order routes' carrier indices refer to. Fixed for the
-  // process' life (a reload naming another carrier is refused).
+  // The current carriers (stats and /metrics read these): SMPP, and protocol = "http".
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
-  std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;  // protocol = "http"
+  std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;
+  // Every [[carrier]] this process has run, in the order it first saw them (a name keeps its
+  // slot and dispatcher index for the process' life).
+  std::vector<CarrierSlot> slots_;
+  // Carriers closed after a reload: kept until the daemon goes, as the store may still hold
+  // the acknowledgement of a receipt that came in on one of their binds.
+  std::vector<std::unique_ptr<Carrier>> retired_;
+  int old_carriers_closing_ = 0;
+  std::function<void()> old_carriers_closed_;              // the shutdown waits for those closes
+  std::unique_ptr<redis::CarrierControlWatcher> control_;  // pause / resume / drain
+  redis::CarrierControlWatcher::Controls controls_;
   std::unique_ptr<http::ReceiptEndpoint> receipt_endpoint_;        // [listener]
   std::unique_ptr<testmode::TestCarrier> test_carrier_;            // test keys' jobs only
   std::unique_ptr<redis::ApiStore> api_store_;                      // [api]
@@ -123,8 +158,9 @@ class Daemon {
   bool callbacks_started_ = false;
   bool callback_groups_ready_ = false;
   bool registry_loaded_ = false;
-  std::vector<std::string> carrier_names_;
-  std::vector<std::string> dispatch_names_;  // the dispatcher's carriers: the config's, "test"
+  // The dispatcher's carriers, by index: the config's at start-up, "test", then any a reload
+  // added.
+  std::vector<std::string> dispatch_names_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;  // [keys] registry = "redis"
   std::unique_ptr<redis::UsageStore> usage_;             // with the registry: keys report

@@ -17,6 +17,7 @@ StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
   s.registry = registry_.get();
   s.daemon = &counters_;
   s.blocks = blocks_.get();
+  s.carrier_control = control_.get();
   s.now_ms = clock_.NowMs();
   return s;
 }
@@ -69,9 +70,12 @@ http::AdminReadiness Daemon::Readiness() const {
   if (!store_->connected()) r.problems.emplace_back("redis: not connected");
   if (registry_ && !registry_loaded_) r.problems.emplace_back("key registry: not loaded yet");
   if (!store_started_) r.problems.emplace_back("not reading jobs yet");
+  // Can take new jobs now: bound (an HTTP carrier answers per job, docs/http.md), and neither
+  // paused, draining, reopening nor removed.
   std::map<std::string, bool> up;
-  for (const auto& c : carriers_) up[c->name()] = c->bound();
-  for (const auto& c : http_carriers_) up[c->name()] = true;  // answers per job (docs/http.md)
+  for (const CarrierSlot& slot : slots_) {
+    up[slot.config.name] = dispatcher_->Routable(slot.index);
+  }
   const auto policy = dispatcher_->policy().Load();
   const Router* router = policy->parts().router.get();
   if (router == nullptr) {

@@ -49,6 +49,17 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Jobs waiting to be retried after a temporary failure."},
     {"smsdispatch_carrier_queued_jobs", MetricType::kGauge,
      "Claimed jobs waiting for the carrier window, per carrier."},
+    {"smsdispatch_carrier_at_carrier_jobs", MetricType::kGauge,
+     "Jobs handed to the carrier whose submit has not completed yet (its window and pacing "
+     "queue), per carrier."},
+    {"smsdispatch_carrier_state", MetricType::kGauge,
+     "1 for the carrier's current state (active, paused, draining, reopening, removed), 0 for "
+     "the others."},
+    {"smsdispatch_carrier_control_loads_total", MetricType::kCounter,
+     "Carrier control hashes (pause, resume, drain) read from Redis."},
+    {"smsdispatch_carrier_control_bad_records_total", MetricType::kCounter,
+     "Carrier control records in Redis that did not parse (skipped: that carrier counts as "
+     "active)."},
     {"smsdispatch_receipts_total", MetricType::kCounter,
      "Receipts made durable, per carrier and state (delivered, undelivered, expired, ...)."},
     {"smsdispatch_policy_generation", MetricType::kGauge,

@@ -40,6 +40,18 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
       const std::string& name = (*s.carrier_names)[c];
       m.Add("smsdispatch_carrier_queued_jobs", LabelPair("carrier", name),
             static_cast<int64_t>(d.queued(c)), "carrier." + name + ".queued");
+      m.Add("smsdispatch_carrier_at_carrier_jobs", LabelPair("carrier", name),
+            static_cast<int64_t>(d.at_carrier(c)), "carrier." + name + ".at_carrier");
+      // The stats hash holds only the current state ("carrier.<name>.state_paused" = 1), for
+      // `smsdispatch carriers list`.
+      for (CarrierMode mode : {CarrierMode::kActive, CarrierMode::kPaused, CarrierMode::kDraining,
+                               CarrierMode::kReopening, CarrierMode::kRemoved}) {
+        const bool current = d.carrier_mode(c) == mode;
+        const std::string state(CarrierModeName(mode));
+        m.Add("smsdispatch_carrier_state",
+              LabelPair("carrier", name) + "," + LabelPair("state", state), current ? 1 : 0,
+              current ? "carrier." + name + ".state_" + state : "");
+      }
       const auto& by_state = d.receipts_by_state(c);
       for (size_t st = 0; st < by_state.size(); ++st) {
         const std::string state(ReceiptStateName(static_cast<ReceiptState>(st)));
@@ -203,6 +215,10 @@ void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& polic
     m.Add("smsdispatch_blocks_active", "",
           list != nullptr ? static_cast<int64_t>(list->ActiveCount(now)) : 0, "blocks.active");
     AddCounters(m, s.blocks->counters(), "smsdispatch_blocks_", "", "blocks.");
+  }
+  if (s.carrier_control != nullptr) {
+    AddCounters(m, s.carrier_control->counters(), "smsdispatch_carrier_control_", "",
+                "carrier_control.");
   }
 }
 

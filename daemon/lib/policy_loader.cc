@@ -45,42 +45,24 @@ std::shared_ptr<const NumberChecker> NumberCheckerFor(const Config& config,
   return std::make_shared<const PhoneNumberChecker>(std::move(o));
 }
 
-// Routes name carriers by index into the daemon's carrier list, which only a restart
-// changes: a reload naming another carrier is refused rather than half applied.
-std::optional<ConfigError> BuildRouter(const Config& config,
-                                       const std::vector<std::string>* startup_carriers,
-                                       PolicyParts& parts) {
+// Routes name carriers by name; the router's indices are its own (the dispatcher maps them to
+// its carriers by name per batch), so a reload may add, remove or reorder [[carrier]]s.
+std::optional<ConfigError> BuildRouter(const Config& config, PolicyParts& parts) {
   std::vector<std::string> carriers;
   for (const CarrierConfig& cc : config.carriers) carriers.push_back(cc.name);
-  if (startup_carriers != nullptr) {
-    for (const CarrierConfig& cc : config.carriers) {
-      if (std::find(startup_carriers->begin(), startup_carriers->end(), cc.name) ==
-          startup_carriers->end()) {
-        return ConfigError{
-            config.path, cc.line, 1,
-            "carrier '" + cc.name +
-                "' was not configured at start-up; adding a carrier needs a restart"};
-      }
-    }
-    carriers = *startup_carriers;
-  }
   RouteError err;
   parts.router = Router::Build(carriers, RouteSpecs(config), &err);
   if (parts.router != nullptr) return std::nullopt;
   const bool located = err.route < config.routes.size();
-  std::string why = err.message;
-  if (startup_carriers != nullptr && why.find("not configured") != std::string::npos) {
-    why += " at start-up; adding a carrier needs a restart";
-  }
   return ConfigError{config.path, located ? config.routes[err.route].line : 0,
-                     located ? config.routes[err.route].column : 0, "[[route]]: " + why};
+                     located ? config.routes[err.route].column : 0, "[[route]]: " + err.message};
 }
 
 }  // namespace
 
-std::variant<PolicyParts, ConfigError> BuildPolicyParts(
-    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
-    const std::vector<std::string>* startup_carriers) {
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
+                                                        const PolicySnapshot* previous,
+                                                        const SipKey& limit_hash_key) {
   PolicyParts parts;
   parts.decision.stream = config.redis.jobs_stream;
   parts.decision.max_future_skew_ms = config.policy.max_future_skew_s * 1000;
@@ -120,7 +102,7 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(
     if (!limits) return ConfigError{config.path, 0, 0, "[[limits]]: " + limits.error().detail};
     parts.limits = std::move(limits).value();
   }
-  if (auto err = BuildRouter(config, startup_carriers, parts)) return *err;
+  if (auto err = BuildRouter(config, parts)) return *err;
   return parts;
 }
 

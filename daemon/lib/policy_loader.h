@@ -21,11 +21,8 @@ SipKey RandomLimitHashKey();
 // keys are prepared with (the returned parts carry `previous`'s registry snapshot and MAC, if
 // any; at start-up set PolicyParts::mac yourself). With `previous`, the rate limits keep
 // the bucket state of unchanged limits. Errors are located: "file:line:col: problem".
-// `startup_carriers` (on reload: the carriers the daemon started with, which a reload cannot
-// change) is what the routes may name; null means the config's own carriers. A config that
-// names another carrier, in a [[carrier]] or a [[route]], is refused.
-std::variant<PolicyParts, ConfigError> BuildPolicyParts(
-    const Config& config, const PolicySnapshot* previous, const SipKey& limit_hash_key,
-    const std::vector<std::string>* startup_carriers = nullptr);
+std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
+                                                        const PolicySnapshot* previous,
+                                                        const SipKey& limit_hash_key);
 
 }  // namespace sd

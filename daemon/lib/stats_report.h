@@ -11,6 +11,7 @@
 #include "adapters/http/http_carrier.h"
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/block_store.h"
+#include "adapters/redis/carrier_control_watcher.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -45,6 +46,7 @@ struct StatsSources {
   const redis::KeyRegistryWatcher* registry = nullptr;  // [keys] registry = "redis"; may be null
   const DaemonCounters* daemon = nullptr;               // may be null
   const redis::BlockStore* blocks = nullptr;            // may be null
+  const redis::CarrierControlWatcher* carrier_control = nullptr;  // may be null
   int64_t now_ms = 0;  // for what depends on the time (blocks in force)
 };
 

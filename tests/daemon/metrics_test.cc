@@ -78,6 +78,8 @@ class MetricsTest : public ::testing::Test {
                                                             MasterKey({}));
     blocks_ =
         std::make_unique<redis::BlockStore>(loop_.get(), store_options.endpoint, "sd:", clock_);
+    control_ =
+        std::make_unique<redis::CarrierControlWatcher>(loop_.get(), store_options.endpoint, "sd:");
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -88,7 +90,8 @@ class MetricsTest : public ::testing::Test {
     api_->Close([&] { ++closed; });
     registry_->Close([&] { ++closed; });
     blocks_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 7; }));
+    control_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 8; }));
   }
 
   StatsSources Sources() {
@@ -98,6 +101,7 @@ class MetricsTest : public ::testing::Test {
     s.registry = registry_.get();
     s.daemon = &daemon_;
     s.blocks = blocks_.get();
+    s.carrier_control = control_.get();
     s.now_ms = kNow;
     return s;
   }
@@ -115,6 +119,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<http::ApiEndpoint> api_;
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;
   std::unique_ptr<redis::BlockStore> blocks_;
+  std::unique_ptr<redis::CarrierControlWatcher> control_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};
@@ -204,6 +209,25 @@ TEST(MetricSetExposition, ScaledValuesAndHistogramsAreWritten) {
             std::string::npos);
   EXPECT_NE(text.find("smsdispatch_redis_write_round_trip_seconds_count 2\n"), std::string::npos);
   EXPECT_EQ(m.HashFields(1), (std::vector<std::string>{"ts", "1", "callbacks.lag_ms_sum", "1500"}));
+}
+
+TEST_F(MetricsTest, ACarriersStateIsOneGaugeSetAndOneHashField) {
+  dispatcher_->SetCarrierMode(0, CarrierMode::kPaused);
+  const MetricSet m = CollectMetrics(Sources());
+  const std::string text = m.Exposition();
+  EXPECT_NE(text.find("smsdispatch_carrier_state{carrier=\"fake\",state=\"paused\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("smsdispatch_carrier_state{carrier=\"fake\",state=\"active\"} 0"),
+            std::string::npos);
+  const auto fields = m.HashFields(kNow);
+  bool paused = false, active = false;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    paused = paused || (fields[i] == "carrier.fake.state_paused" && fields[i + 1] == "1");
+    active = active || fields[i] == "carrier.fake.state_active";
+  }
+  EXPECT_TRUE(paused);
+  EXPECT_FALSE(active) << "only the current state goes to the stats hash";
 }
 
 }  // namespace
