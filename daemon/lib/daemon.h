@@ -101,6 +101,7 @@ class Daemon {
   void ApplyCarrierReload(const Config& next);
   void CloseIdleCarriers();  // of slots a reload changed or removed, once they hold nothing
   void OnOldCarrierClosed(CarrierSlot& slot);
+  void Reopen(CarrierSlot& slot);  // its next config, in a new carrier in the same slot
   void StartCarrier(Carrier* carrier);
   void BuildRegistry(const MasterKey& master);
   void BuildApi();

@@ -151,18 +151,24 @@ void Daemon::ApplyCarrierReload(const Config& next) {
       spdlog::info("reload: carrier {} added", cc.name);
       continue;
     }
-    const bool same = !slot->removed && cc.fingerprint == slot->config.fingerprint;
-    if (same && slot->next && !slot->closing) {
-      slot->next.reset();  // changed and changed back before it was closed: nothing to do
-    } else if (!same) {
-      spdlog::info(
-          "reload: carrier {} {}: it finishes what it holds ({} at the carrier), closes and "
-          "reopens",
-          cc.name, slot->removed ? "configured again" : "changed",
-          dispatcher_->at_carrier(slot->index));
-      slot->removed = false;
-      slot->next = cc;
+    if (!slot->removed && cc.fingerprint == slot->config.fingerprint) {
+      // As it runs. A reopen still pending for an earlier change is called off, or, when the
+      // old carrier is already closing, reopens with these (the running) settings.
+      if (slot->next && slot->closing) {
+        slot->next = cc;
+      } else {
+        slot->next.reset();
+      }
+      continue;
     }
+    if (!slot->removed && slot->next && slot->next->fingerprint == cc.fingerprint) continue;
+    spdlog::info(
+        "reload: carrier {} {}: it finishes what it holds ({} at the carrier), closes and "
+        "reopens",
+        cc.name, slot->removed ? "configured again" : "changed",
+        dispatcher_->at_carrier(slot->index));
+    slot->removed = false;
+    slot->next = cc;
   }
   for (CarrierSlot& slot : slots_) {
     const bool kept =
@@ -191,6 +197,10 @@ void Daemon::StartCarrier(Carrier* carrier) {
 void Daemon::CloseIdleCarriers() {
   if (finishing_) return;
   for (CarrierSlot& slot : slots_) {
+    if (slot.carrier == nullptr && slot.next && !slot.removed) {
+      Reopen(slot);  // removed and closed, then configured again: nothing left to close
+      continue;
+    }
     if (slot.closing || slot.carrier == nullptr || (!slot.next && !slot.removed)) continue;
     if (dispatcher_->at_carrier(slot.index) != 0) continue;
     slot.closing = true;
@@ -204,6 +214,15 @@ void Daemon::CloseIdleCarriers() {
       if (c.get() == slot.carrier) c->Close(closed);
     }
   }
+}
+
+void Daemon::Reopen(CarrierSlot& slot) {
+  slot.config = std::move(*slot.next);
+  slot.next.reset();
+  dispatcher_->ReplaceCarrier(slot.index, NewCarrier(slot.config, &slot.carrier));
+  StartCarrier(slot.carrier);
+  spdlog::info("carrier {}: reopened with its new settings", slot.config.name);
+  ApplyCarrierModes();
 }
 
 void Daemon::OnOldCarrierClosed(CarrierSlot& slot) {
@@ -222,11 +241,7 @@ void Daemon::OnOldCarrierClosed(CarrierSlot& slot) {
     slot.carrier = nullptr;
     spdlog::info("carrier {}: closed (removed by a reload)", slot.config.name);
   } else if (slot.next && !finishing_) {
-    slot.config = std::move(*slot.next);
-    slot.next.reset();
-    dispatcher_->ReplaceCarrier(slot.index, NewCarrier(slot.config, &slot.carrier));
-    StartCarrier(slot.carrier);
-    spdlog::info("carrier {}: reopened with its new settings", slot.config.name);
+    Reopen(slot);
   }
   if (!finishing_) ApplyCarrierModes();
   if (--old_carriers_closing_ == 0 && old_carriers_closed_) {

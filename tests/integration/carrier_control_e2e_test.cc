@@ -3,7 +3,7 @@
 // two daemons, a paused carrier's routes fail over and a route with no other carrier waits
 // for the resume without losing a job, each change is audited and listed; a SIGHUP reopens
 // a changed carrier (its binds drained and bound again) while an unchanged one stays bound,
-// adds a carrier and removes one, with exactly one outcome per job throughout.
+// adds a carrier, removes it and configures it again, with exactly one outcome per job.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -219,12 +219,22 @@ TEST_F(CarrierControlEndToEnd, ASighupReopensAChangedCarrierAndKeepsTheOthersBou
       << c_.DaemonLog();
   ASSERT_EQ(EnqueueTo("sd:jobs", 5, "+4930200"), 0);
   ASSERT_TRUE(WaitUntil([&] { return c_.StreamLength("sd:outcomes") >= 825; }, 60s));
+  // And back: the closed carrier is opened again in its old slot.
+  WriteFile(c_.ConfigPath(), next, 0644);
+  c_.daemon()->Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c_.DaemonLog().find("carrier c: reopened") != std::string::npos; }, 30s))
+      << c_.DaemonLog();
+  ASSERT_EQ(EnqueueTo("sd:jobs", 5, "+4930300"), 0);
+  ASSERT_TRUE(WaitUntil([&] { return c_.StreamLength("sd:outcomes") >= 830; }, 60s))
+      << c_.DaemonLog();
   c_.StopDaemon();
   ExpectExactlyOneOutcomePerEntry(c_);
   const auto to = SubmittedTo(c_.ReadStream("sd:outcomes"));
   EXPECT_EQ(to.at("sim"), 200);
   EXPECT_EQ(to.at("b"), 610);
-  EXPECT_EQ(to.at("c"), 10);
+  EXPECT_EQ(to.at("c"), 15);
+  EXPECT_EQ(c_.ExtraSimulatorStats("c")["binds"], 2) << "bound, closed, bound again";
   EXPECT_EQ(to.at("rejected:no_route"), 5);
   EXPECT_EQ(c_.SimulatorStats()["submits"], 200);
   EXPECT_EQ(c_.ExtraSimulatorStats("b")["binds"], 2) << "b was bound only once more";
@@ -233,6 +243,7 @@ TEST_F(CarrierControlEndToEnd, ASighupReopensAChangedCarrierAndKeepsTheOthersBou
   EXPECT_NE(log.find("reload: carrier b changed"), std::string::npos) << log;
   EXPECT_NE(log.find("reload: carrier c added"), std::string::npos) << log;
   EXPECT_NE(log.find("reload: carrier c removed"), std::string::npos) << log;
+  EXPECT_NE(log.find("reload: carrier c configured again"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -279,6 +279,42 @@ TEST_F(HttpSimEndToEnd, WithThrottlingErrorsAndLostAnswersEveryJobIsTakenOnceAnd
   EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
 }
 
+// A reload that changes the HTTP carrier reopens it (its client built anew) once nothing is at
+// it; its webhook path then hands receipts to the new carrier, so every job keeps its receipt.
+TEST_F(HttpSimEndToEnd, AReloadThatChangesTheHttpCarrierKeepsItsWebhooksWorking) {
+  Cluster c(Cluster::Options{});
+  const int sim_port = StartHttpSim(c, {});
+  const std::string config =
+      Config(c, sim_port, FreePort(), "[[route]]\nprefixes = [\"+4417\"]\ncarriers = [\"rest\"]\n");
+  c.SetExtraConfig(config);
+  c.StartDaemon();
+  ASSERT_EQ(
+      c.Enqueue({"--count", "30", "--to-prefix", "+4417100", "--from", "ACME", "--text", "before"}),
+      0);
+  ASSERT_TRUE(OutcomesReach(c, 30, 60s)) << c.DaemonLog();
+  std::string changed = ReadFile(c.ConfigPath());
+  changed.replace(changed.find("timeout_ms = 500"), 16, "timeout_ms = 900");
+  WriteFile(c.ConfigPath(), changed, 0644);
+  c.daemon()->Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.DaemonLog().find("carrier rest: reopened") != std::string::npos; }, 30s))
+      << c.DaemonLog();
+  ASSERT_EQ(
+      c.Enqueue({"--count", "30", "--to-prefix", "+4417200", "--from", "ACME", "--text", "after"}),
+      0);
+  ASSERT_TRUE(OutcomesReach(c, 60, 60s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:receipts") >= 60; }, 60s)) << c.DaemonLog();
+  const auto stats = SimStats(c);
+  c.StopDaemon();
+  ExpectExactlyOneOutcomePerEntry(c);
+  for (const auto& o : c.ReadStream("sd:outcomes")) {
+    EXPECT_EQ(o.at("status"), "submitted") << o.at("reason") << " " << o.at("detail");
+  }
+  EXPECT_EQ(stats.at("accepted"), 60);
+  EXPECT_EQ(c.StreamLength("sd:receipts"), 60);
+  EXPECT_EQ(c.StreamLength("sd:receipts:unmatched"), 0);
+}
+
 TEST_F(HttpSimEndToEnd, AProviderThatOnlyFailsHandsItsJobsToTheSmppBackup) {
   Cluster c(Cluster::Options{});
   const int sim_port = StartHttpSim(c, {"--error-every", "1"});
