@@ -10,6 +10,7 @@
 #   scripts/fuzz.sh http_request 180   the listener's HTTP request parser
 #   scripts/fuzz.sh webhook 180        receipt webhook bodies, forms and signature checks
 #   scripts/fuzz.sh api 180            the HTTPS API's JSON bodies, credentials, forwarded-for
+#   scripts/fuzz.sh mo 180             what recipients send: data_coding, UDH, text decoding
 set -euo pipefail
 target="${1:-}"
 seconds="${2:-60}"
@@ -27,7 +28,9 @@ case "$target" in
   api) max_len=16384 ;;
   # Just above the longest header accepted (16 + 512 bytes).
   proxy_header) max_len=1024 ;;
-  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook|api|proxy_header [SECONDS]" >&2
+  # data_coding, esm_class and a short_message or message_payload.
+  mo) max_len=4096 ;;
+  *) echo "usage: scripts/fuzz.sh pdu|receipt|url|http_request|webhook|api|proxy_header|mo [SECONDS]" >&2
      exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
