@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/block_list.h"
+#include "core/inbound.h"
 #include "core/job.h"
 #include "core/outcome.h"
 #include "core/sms_text.h"
@@ -84,6 +85,16 @@ class BlockSink {
  public:
   virtual ~BlockSink() = default;
   virtual void Raise(Block block) = 0;
+};
+
+// Where carriers hand what recipients send (adapters/redis/inbound_store.h). `durable` runs
+// once the part is kept (in Redis); only then may the carrier acknowledge it, so a crash
+// before that makes the SMSC deliver it again. It may never run (the store is full or
+// closing): the carrier then leaves the message unacknowledged.
+class InboundSink {
+ public:
+  virtual ~InboundSink() = default;
+  virtual void Put(InboundPart part, std::function<void()> durable) = 0;
 };
 
 // ---- Producers' HTTPS API ------------------------------------------------------------------

@@ -129,6 +129,9 @@ const LuaScript kTouchScript = Make("touch", lua::k_touch);
 // the jobs stream only fails when the key holds another type, a deployment error).
 const LuaScript kApiSubmitScript = Make("api_submit", lua::k_api_submit);
 
+// One script with three modes, so a deployment loads (and its ACL allows) one more SHA.
+const LuaScript kInboundScript = Make("inbound", lua::k_inbound);
+
 // ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
 
 // Status callbacks (status_queue.h): an event that could not be delivered in time is copied to

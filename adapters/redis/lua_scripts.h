@@ -86,6 +86,11 @@ const std::vector<const LuaScript*>& AllScripts();
 // the first answer), {2} when the replay record exists, else {0, entry ids...}.
 extern const LuaScript kApiSubmitScript;
 
+// Messages recipients send (inbound_store.h): modes one, part and commit, described in
+// adapters/redis/lua/inbound.lua. Replies: 0 duplicate (or already written), 1 written or
+// stored, {2, bodies...} every part of a message is in.
+extern const LuaScript kInboundScript;
+
 // Status callbacks: KEYS source stream, dead-letter stream; ARGV group, entry id, maxlen,
 // field/value pairs. XADDs to the dead-letter stream and XACKs, if the entry is still
 // pending; returns 1 moved, 0 not pending.
