@@ -199,15 +199,17 @@ bool SmppBind::OnSubmitAnswer(SessionEvent& e) {
   return true;
 }
 
-// A deliver_sm: a delivery receipt goes to the handler and is answered once durable; a
-// mobile-originated message is answered at once and counted.
+// A deliver_sm: a delivery receipt, or a message a recipient sent, goes to its handler and
+// is answered once durable (if we die first, the SMSC delivers it again).
 void SmppBind::OnDeliver(SessionEvent& e) {
   std::optional<Receipt> receipt = ParseReceipt(e.sm, "");
   if (!receipt && !FlaggedAsReceipt(e.sm)) {
-    // Mobile-originated messages are not handled; answering them stops the SMSC from
-    // redelivering forever. Counted so an operator can see them.
     ++counters_.mo_messages;
-    if (session_) session_->AckDeliver(e.sequence);
+    if (on_inbound) {
+      on_inbound(e.sm, AckLater(e.sequence));
+    } else if (session_) {
+      session_->AckDeliver(e.sequence);  // nowhere to keep it: answered, only counted
+    }
     return;
   }
   if (!receipt || receipt->message_id.empty()) {
@@ -225,14 +227,17 @@ void SmppBind::OnDeliver(SessionEvent& e) {
     ++counters_.receipts;
   }
   if (!on_receipt) return;  // cannot be made durable: the SMSC redelivers it later
+  on_receipt(std::move(*receipt), AckLater(e.sequence));
+}
+
+std::function<void()> SmppBind::AckLater(uint32_t seq) {
   const uint64_t gen = generation_;
-  const uint32_t seq = e.sequence;
-  on_receipt(std::move(*receipt), [this, gen, seq] {
-    // That connection is gone: the SMSC redelivers the receipt on the next one.
+  return [this, gen, seq] {
+    // That connection is gone: the SMSC delivers it again on the next one.
     if (gen != generation_ || !session_) return;
     session_->AckDeliver(seq);
     RequestFlush();
-  });
+  };
 }
 
 void SmppBind::Enqueue(ShortMessage sm, std::shared_ptr<JobClearance> clearance, PartDone done) {

@@ -101,6 +101,8 @@ class SmppBind {
  public:
   using PartDone = std::function<void(PartResult)>;
   using ReceiptSink = std::function<void(Receipt receipt, std::function<void()> ack)>;
+  // A deliver_sm that is not a receipt (what a recipient sent); `ack` answers it.
+  using InboundSmSink = std::function<void(const ShortMessage& sm, std::function<void()> ack)>;
 
   SmppBind(uv_loop_t* loop, SmppBindOptions options);
   ~SmppBind();
@@ -129,6 +131,8 @@ class SmppBind {
   // Called after a part completes or the bind (re)binds: the carrier may have room again.
   std::function<void()> on_room;
   ReceiptSink on_receipt;
+  // Without it a message a recipient sent is answered at once and only counted.
+  InboundSmSink on_inbound;
 
  private:
   struct Queued {
@@ -138,6 +142,9 @@ class SmppBind {
   };
 
   void Connect();
+  // The deliver_sm_resp for `seq`, to send once what it carried is durable (a no-op once
+  // that connection is gone).
+  std::function<void()> AckLater(uint32_t seq);
   void ScheduleReconnect();
   void OnConnected(int status, const std::string& detail);
   void OnRead(std::string_view bytes);

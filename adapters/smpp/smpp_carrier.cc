@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 
+#include "adapters/smpp/mo_reader.h"
 #include "core/backoff.h"
 
 namespace sd::smpp {
@@ -137,6 +138,21 @@ SmppCarrierCounters SmppCarrier::counters() const {
 
 void SmppCarrier::SetSubmitGate(SubmitGate* gate) {
   for (auto& b : binds_) b->SetGate(gate);
+}
+
+void SmppCarrier::SetInboundHandler(InboundHandler handler) {
+  inbound_handler_ = std::move(handler);
+  for (auto& b : binds_) {
+    if (!inbound_handler_) {
+      b->on_inbound = nullptr;
+      continue;
+    }
+    b->on_inbound = [this](const ShortMessage& sm, std::function<void()> ack) {
+      // received_ms: the handler's wall clock (the carrier keeps only the loop's).
+      inbound_handler_(ReadInbound(sm, options_.name, options_.mo_default_coding, 0),
+                       std::move(ack));
+    };
+  }
 }
 
 SmppBind* SmppCarrier::PickBind(size_t parts) {

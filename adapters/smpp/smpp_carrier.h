@@ -17,6 +17,7 @@
 #include "adapters/loop/uv_kit.h"
 #include "adapters/smpp/smpp_bind.h"
 #include "adapters/smpp/submit_parts.h"
+#include "core/inbound.h"
 #include "core/message_id.h"
 #include "core/ports.h"
 
@@ -59,6 +60,8 @@ struct SmppCarrierOptions {
   // Null: plain TCP. Otherwise every bind speaks TLS only (adapters/net, docs/tls.md).
   std::shared_ptr<const net::TlsContext> tls;
   std::string tls_server_name;  // the name the SMSC's certificate must carry; empty = host
+  // What data_coding 0x00 (the SMSC's default alphabet) means in messages recipients send.
+  MoCoding mo_default_coding = MoCoding::kGsm7;
 };
 
 struct SmppCarrierCounters {
@@ -138,6 +141,10 @@ class SmppCarrier final : public Carrier {
   }
   // Every bind asks it before writing a job's first part (JobClearance in smpp_bind.h).
   void SetSubmitGate(SubmitGate* gate) override;
+  // What recipients send (core/inbound.h), each to be answered by `ack` once durable.
+  // Without a handler a binds answers such a message at once and only counts it.
+  using InboundHandler = std::function<void(InboundPart part, std::function<void()> ack)>;
+  void SetInboundHandler(InboundHandler handler);
 
   // A fresh sum over the binds plus the carrier's own counts.
   SmppCarrierCounters counters() const;
@@ -189,6 +196,7 @@ class SmppCarrier final : public Carrier {
   int open_binds_ = 0;
   std::function<void()> closed_;
   ReceiptHandler receipt_handler_;
+  InboundHandler inbound_handler_;
   std::function<void()> ready_handler_;
   SmppCarrierCounters own_;
 };

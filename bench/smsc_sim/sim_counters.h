@@ -20,6 +20,9 @@ struct Counters {
   // before its receipt was due, and submits refused ESME_RINVEXPIRY for a malformed one.
   uint64_t expired_deliveries = 0, invalid_validity = 0;
   uint64_t garbage_receipts = 0;  // receipts made unparsable (--garbage-receipt-every)
+  // Messages recipients wrote (--mo-file): deliver_sm parts sent, answered, sent again after a
+  // session dropped them unanswered, and lines of the file that did not make a message.
+  uint64_t mo_sent = 0, mo_acked = 0, mo_redelivered = 0, mo_bad_lines = 0;
   // The most submits one bind made within one --throttle-tps window (throttled ones too):
   // a count that shows whether an ESME kept under the ceiling, without timing anything.
   uint64_t max_window_submits = 0;

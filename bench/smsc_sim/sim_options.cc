@@ -63,6 +63,9 @@ void AddServerOptions(CLI::App& app, Options* opt) {
                  "JSON counters, rewritten every 200 ms, on SIGUSR1 and at exit");
   app.add_option("--messages-file", opt->messages_file,
                  "one JSON line per whole (reassembled) message");
+  app.add_option("--mo-file", opt->mo_file,
+                 "on SIGUSR2, send each JSON line {from, to, text, coding, parts, sar} as "
+                 "messages recipients wrote (deliver_sm), until acknowledged");
   app.add_flag("--verbose", opt->verbose, "log every PDU");
 }
 

@@ -26,6 +26,7 @@ struct Options {
   int64_t receipt_delay_ms = 0;  // -1: never send receipts
   std::string stats_file;
   std::string messages_file;            // one JSON line per whole (reassembled) message
+  std::string mo_file;                  // SIGUSR2: send the messages recipients "write" in it
   std::string reject_dest_prefix;       // submit answered ESME_RINVDSTADR (permanent)
   std::string fail_dest_prefix;         // receipt says UNDELIV
   std::string receipt_format = "both";  // tlv | text | both

@@ -277,6 +277,7 @@ void Smsc::HandlePdu(Client* c, const Pdu& p) {
       HandleSubmit(c, p);
       break;
     case CommandId::kDeliverSmResp: {
+      if (AckMo(c, p.header.sequence_number)) break;
       // Any status acknowledges: an ESME that refuses a receipt has still answered it.
       auto it = c->unacked.find(p.header.sequence_number);
       if (it != c->unacked.end()) {
@@ -353,7 +354,10 @@ void Smsc::HandleBind(Client* c, const Pdu& p) {
             LogSafe(c->system_id).c_str(), BindTypeName(cmd));
   }
   Append(c, resp);
-  if (c->can_receive) due_.DrainWaiting();
+  if (c->can_receive) {
+    due_.DrainWaiting();
+    SendWaitingMo();
+  }
 }
 
 void Smsc::Append(Client* c, const Pdu& p) {
@@ -428,10 +432,17 @@ void Smsc::CloseClient(Client* c) {
   // of the same system_id now, or to the next one that binds.
   for (auto& [seq, r] : c->unacked) due_.Wait(std::move(r));
   c->unacked.clear();
+  // So are messages recipients wrote (an SMSC keeps them until an ESME answers).
+  for (auto& [seq, sm] : c->unacked_mo) {
+    mo_waiting_.push_front(std::move(sm));
+    ++counters_.mo_redelivered;
+  }
+  c->unacked_mo.clear();
   clients_.erase(c->id);
   c->conn->Close([c] { delete c; });  // after the last handle is freed; no callback before
   if (!stopping_) {
     due_.DrainWaiting();
+    SendWaitingMo();
     Flush();
   }
 }

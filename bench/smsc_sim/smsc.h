@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,8 @@ struct Client {
   uint32_t next_seq = 1;
   // deliver_sm sequence -> receipt: what goes back to the waiting queue if the session drops.
   std::unordered_map<uint32_t, Receipt> unacked;
+  // deliver_sm sequence -> a message part a recipient wrote, until answered (smsc_mo.cc).
+  std::unordered_map<uint32_t, smpp::ShortMessage> unacked_mo;
 };
 
 class Smsc {
@@ -77,6 +80,8 @@ class Smsc {
 
   // The stats file now (SIGUSR1, start, stop).
   void WriteStats();
+  // SIGUSR2: the --mo-file's messages, sent to bound receivers (smsc_mo.cc).
+  void InjectMo();
 
  private:
   // smsc.cc
@@ -101,6 +106,9 @@ class Smsc {
   Receipt MakeReceipt(const Client* c, const smpp::ShortMessage& sm, uint64_t id_number,
                       const std::string& message_id);
   bool SendReceipt(const Receipt& r);
+  // smsc_mo.cc
+  void SendWaitingMo();
+  bool AckMo(Client* c, uint32_t seq);
 
   uv_loop_t* loop_;
   const Options& options_;
@@ -120,6 +128,8 @@ class Smsc {
   uint64_t receipts_made_ = 0;    // for --garbage-receipt-every
   size_t next_receiver_ = 0;      // round robin over a system_id's receivers
   std::vector<Client*> receivers_;  // SendReceipt's scratch list, reused for every receipt
+  std::deque<smpp::ShortMessage> mo_waiting_;  // parts to send (again) once a receiver is bound
+  uint16_t next_mo_ref_ = 1;
   bool stopping_ = false;
 };
 

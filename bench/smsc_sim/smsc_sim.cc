@@ -50,11 +50,11 @@ bool WritePortFile(const std::string& path, int port) {
 }
 
 // SIGTERM and SIGINT stop the simulator; SIGUSR1 writes the stats file now (tests read exact
-// counters without waiting a period).
+// counters without waiting a period); SIGUSR2 sends the --mo-file's messages.
 class Signals {
  public:
   Signals(uv_loop_t* loop, Smsc& smsc) : smsc_(smsc) {
-    for (uv_signal_t* s : {&term_, &intr_, &usr1_}) {
+    for (uv_signal_t* s : {&term_, &intr_, &usr1_, &usr2_}) {
       uv_signal_init(loop, s);
       s->data = this;
     }
@@ -64,20 +64,23 @@ class Signals {
     uv_signal_start(
         &usr1_, [](uv_signal_t* s, int) { static_cast<Signals*>(s->data)->smsc_.WriteStats(); },
         SIGUSR1);
+    uv_signal_start(
+        &usr2_, [](uv_signal_t* s, int) { static_cast<Signals*>(s->data)->smsc_.InjectMo(); },
+        SIGUSR2);
   }
   // Stops the simulator and closes the signal handles, so the loop can end.
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
     smsc_.Stop();
-    sd::loop::CloseAll(
-        {sd::loop::AsHandle(&term_), sd::loop::AsHandle(&intr_), sd::loop::AsHandle(&usr1_)},
-        nullptr);
+    sd::loop::CloseAll({sd::loop::AsHandle(&term_), sd::loop::AsHandle(&intr_),
+                        sd::loop::AsHandle(&usr1_), sd::loop::AsHandle(&usr2_)},
+                       nullptr);
   }
 
  private:
   Smsc& smsc_;
-  uv_signal_t term_, intr_, usr1_;
+  uv_signal_t term_, intr_, usr1_, usr2_;
   bool stopped_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "daemon/lib/adapter_options.h"
 
+#include <algorithm>
+
 namespace sd {
 
 redis::RedisStoreOptions StoreOptionsFrom(const Config& c) {
@@ -81,6 +83,18 @@ smpp::SmppCarrierOptions CarrierOptionsFrom(const CarrierConfig& c) {
   o.extra_temporary_statuses = c.temporary_statuses;
   o.tls = c.tls;
   o.tls_server_name = c.tls_server_name;
+  o.mo_default_coding = ParseMoCoding(c.mo_alphabet).value_or(MoCoding::kGsm7);
+  return o;
+}
+
+redis::InboundStoreOptions InboundOptionsFrom(const Config& c) {
+  redis::InboundStoreOptions o;
+  o.stream = c.inbound.stream;
+  o.key_prefix = c.redis.key_prefix;
+  o.maxlen = c.inbound.maxlen;
+  o.part_timeout_ms = c.inbound.part_timeout_ms;
+  o.dedupe_window_ms = std::max<int64_t>(c.inbound.dedupe_window_ms, 1);
+  o.max_queued = c.inbound.max_queued;
   return o;
 }
 

@@ -223,7 +223,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
         "daemon", "redis",    "keys", "policy",    "carrier", "content", "limits",
-        "route",  "listener", "api",  "callbacks", "admin",   "pumping"};
+        "route",  "listener", "api",  "callbacks", "admin",   "pumping", "inbound"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -245,6 +245,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadApi(root, base, p, c);
   config_detail::LoadCallbacks(root, base, p, c);
   config_detail::LoadAdmin(root, base, p, c);
+  config_detail::LoadInbound(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

@@ -68,6 +68,8 @@ struct CarrierConfig {
   std::string data_coding = "auto";          // auto | ucs2
   std::string submit_id_format = "string";   // string | hex | decimal
   std::string receipt_id_format = "string";  // string | hex | decimal
+  // What data_coding 0 means in messages recipients send: the SMSC's default alphabet.
+  std::string mo_alphabet = "gsm7";  // gsm7 | latin1 | ascii
   int64_t max_throttled_attempts = 20;
   int64_t max_temporary_attempts = 3;
   std::vector<uint32_t> temporary_statuses;  // SmppCarrierOptions::extra_temporary_statuses
@@ -199,6 +201,15 @@ struct Config {
     http::HttpServerOptions server;
     std::string bearer_token;  // from bearer_token_file; "" = /metrics open (loopback only)
   } admin;
+  // [inbound] (docs/inbound.md): messages recipients send, kept on a stream.
+  struct {
+    bool enabled = true;
+    std::string stream = "sd:inbound";
+    int64_t maxlen = 1'000'000;
+    int64_t part_timeout_ms = 60'000;    // a long message's parts not all in: written as is
+    int64_t dedupe_window_ms = 600'000;  // a one-part message seen again within: a redelivery
+    size_t max_queued = 10'000;          // parts waiting for Redis; beyond, left to the SMSC
+  } inbound;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

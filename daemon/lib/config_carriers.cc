@@ -216,6 +216,7 @@ CarrierConfig LoadCarrier(const toml::table& t, const std::filesystem::path& bas
       s.OneOf("submit_id_format", cc.submit_id_format, {"string", "hex", "decimal"});
   cc.receipt_id_format =
       s.OneOf("receipt_id_format", cc.receipt_id_format, {"string", "hex", "decimal"});
+  cc.mo_alphabet = s.OneOf("mo_alphabet", cc.mo_alphabet, {"gsm7", "latin1", "ascii"});
   cc.max_throttled_attempts = s.Int("max_throttled_attempts", cc.max_throttled_attempts, 1, 1000);
   cc.max_temporary_attempts = s.Int("max_temporary_attempts", cc.max_temporary_attempts, 1, 100);
   LoadTemporaryStatuses(s, p, cc);

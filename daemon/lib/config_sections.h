@@ -50,6 +50,7 @@ void LoadCallbacks(const toml::table& root, const std::filesystem::path& base, P
 uint8_t KindsMask(Section& s, Problems& p);
 // [[pumping]] (config_pumping.cc).
 void LoadPumping(const toml::table& root, Problems& p, Config& c);
+void LoadInbound(const toml::table& root, Problems& p, Config& c);
 
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);

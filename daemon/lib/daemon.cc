@@ -50,6 +50,10 @@ std::string UrlOrigin(const std::string& url) {
 Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
     : loop_(loop), config_(std::move(setup.config)), limit_hash_key_(setup.limit_hash_key) {
   store_ = std::make_unique<redis::RedisJobStore>(loop_, StoreOptionsFrom(config_));
+  if (config_.inbound.enabled) {
+    inbound_ = std::make_unique<redis::InboundStore>(loop_, StoreOptionsFrom(config_).endpoint,
+                                                     InboundOptionsFrom(config_), clock_);
+  }
   BuildCarriers();
   setup.policy.mac = &mac_;  // every key's HMAC prepared once per snapshot
   dispatcher_->policy().Store(PolicySnapshot::Make(std::move(setup.policy)));
@@ -155,6 +159,7 @@ bool Daemon::Start(bool handle_signals) {
   }
   blocks_->Start();
   control_->Start();
+  if (inbound_) inbound_->Start();
   StartTimers();
   if (handle_signals) StartSignals();
   std::string carrier_list;
@@ -376,8 +381,16 @@ void Daemon::CloseListener() {
 // load balancers and probes see the daemon leave.
 void Daemon::CloseStore() {
   auto close_store = [this] {
-    blocks_->Close(
-        [this] { control_->Close([this] { store_->Close(2000, [this] { CloseHandles(); }); }); });
+    blocks_->Close([this] {
+      control_->Close([this] {
+        auto close_store = [this] { store_->Close(2000, [this] { CloseHandles(); }); };
+        if (inbound_) {
+          inbound_->Close(close_store);  // after the carriers: nothing more comes in
+        } else {
+          close_store();
+        }
+      });
+    });
   };
   if (admin_) {
     admin_->Close(close_store);

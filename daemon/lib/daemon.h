@@ -18,6 +18,7 @@
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/api_store.h"
 #include "adapters/redis/carrier_control_watcher.h"
+#include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/usage_store.h"
@@ -153,6 +154,7 @@ class Daemon {
   std::unique_ptr<CallbackThread> callbacks_;                       // [callbacks]
   std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
   std::unique_ptr<redis::BlockStore> blocks_;                       // pumping blocks
+  std::unique_ptr<redis::InboundStore> inbound_;                    // [inbound]
   DaemonCounters counters_;
   size_t blocks_active_ = 0;
   int64_t started_ms_ = 0;

@@ -26,6 +26,13 @@ DispatchCarrier Daemon::NewCarrier(const CarrierConfig& cc, Carrier** made) {
   carriers_.push_back(std::make_unique<smpp::SmppCarrier>(loop_, CarrierOptionsFrom(cc)));
   smpp::SmppCarrier* carrier = carriers_.back().get();
   *made = carrier;
+  if (inbound_) {
+    // What recipients send: answered (deliver_sm_resp) once it is in Redis.
+    carrier->SetInboundHandler([this](InboundPart part, std::function<void()> ack) {
+      part.received_ms = clock_.NowMs();
+      inbound_->Put(std::move(part), std::move(ack));
+    });
+  }
   // Up: a sending bind is bound. Not up: its jobs fail over to the route's next carrier.
   // max_unsettled (default window x binds): the kill -9 duplicate bound
   // (docs/architecture.md).

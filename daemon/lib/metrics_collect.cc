@@ -216,6 +216,11 @@ void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& polic
           list != nullptr ? static_cast<int64_t>(list->ActiveCount(now)) : 0, "blocks.active");
     AddCounters(m, s.blocks->counters(), "smsdispatch_blocks_", "", "blocks.");
   }
+  if (s.inbound != nullptr) {
+    AddCounters(m, s.inbound->counters(), "smsdispatch_inbound_", "", "inbound.");
+    m.Add("smsdispatch_inbound_queued_parts", "", static_cast<int64_t>(s.inbound->queued()),
+          "inbound.queued");
+  }
   if (s.carrier_control != nullptr) {
     AddCounters(m, s.carrier_control->counters(), "smsdispatch_carrier_control_", "",
                 "carrier_control.");

@@ -12,6 +12,7 @@
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/redis/block_store.h"
 #include "adapters/redis/carrier_control_watcher.h"
+#include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -47,6 +48,7 @@ struct StatsSources {
   const DaemonCounters* daemon = nullptr;               // may be null
   const redis::BlockStore* blocks = nullptr;            // may be null
   const redis::CarrierControlWatcher* carrier_control = nullptr;  // may be null
+  const redis::InboundStore* inbound = nullptr;                   // [inbound]; may be null
   int64_t now_ms = 0;  // for what depends on the time (blocks in force)
 };
 

@@ -80,6 +80,8 @@ class MetricsTest : public ::testing::Test {
         std::make_unique<redis::BlockStore>(loop_.get(), store_options.endpoint, "sd:", clock_);
     control_ =
         std::make_unique<redis::CarrierControlWatcher>(loop_.get(), store_options.endpoint, "sd:");
+    inbound_ = std::make_unique<redis::InboundStore>(loop_.get(), store_options.endpoint,
+                                                     redis::InboundStoreOptions{}, clock_);
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -91,7 +93,8 @@ class MetricsTest : public ::testing::Test {
     registry_->Close([&] { ++closed; });
     blocks_->Close([&] { ++closed; });
     control_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 8; }));
+    inbound_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 9; }));
   }
 
   StatsSources Sources() {
@@ -102,6 +105,7 @@ class MetricsTest : public ::testing::Test {
     s.daemon = &daemon_;
     s.blocks = blocks_.get();
     s.carrier_control = control_.get();
+    s.inbound = inbound_.get();
     s.now_ms = kNow;
     return s;
   }
@@ -120,6 +124,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<redis::KeyRegistryWatcher> registry_;
   std::unique_ptr<redis::BlockStore> blocks_;
   std::unique_ptr<redis::CarrierControlWatcher> control_;
+  std::unique_ptr<redis::InboundStore> inbound_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};

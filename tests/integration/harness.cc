@@ -52,7 +52,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                      "+time +ping "
                      "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                      "+del +zadd +zrangebyscore +zrem +zcount "
-                     "+hgetall +hdel +incr +xinfo|groups"));
+                     "+hgetall +hdel +incr +xinfo|groups +hsetnx"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");
@@ -138,7 +138,9 @@ void Cluster::StartSimulator() {
                                 "--receipt-delay-ms",
                                 std::to_string(options_.receipt_delay_ms),
                                 "--stats-file",
-                                dir_ + "/sim.json"};
+                                dir_ + "/sim.json",
+                                "--mo-file",
+                                dir_ + "/mo.jsonl"};
   if (!options_.reject_dest_prefix.empty()) {
     argv.push_back("--reject-dest-prefix");
     argv.push_back(options_.reject_dest_prefix);
@@ -201,6 +203,11 @@ void Cluster::StopDaemon() {
 void Cluster::KillDaemon() {
   if (daemon_) daemon_->Kill();
   daemon_.reset();
+}
+
+void Cluster::InjectMo(const std::string& jsonl) {
+  WriteFile(dir_ + "/mo.jsonl", jsonl, 0644);
+  sim_->Signal(SIGUSR2);
 }
 
 int Cluster::Cli(const std::vector<std::string>& args, std::string* out) {

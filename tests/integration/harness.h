@@ -92,6 +92,9 @@ class Cluster {
   long long StreamLength(const std::string& stream);
   long long PendingCount();
   std::map<std::string, long long> SimulatorStats();
+  // The simulator sends these messages as recipients wrote them (smsc-sim --mo-file: one JSON
+  // object per line, {from, to, text, coding, parts, sar}).
+  void InjectMo(const std::string& jsonl);
 
   // More simulators, for tests with several carriers: each has its own name, port, log
   // (sim-NAME.log) and stats file; they use the same system id and password as the first.
