@@ -80,7 +80,9 @@ TEST(MoText, Latin1AsciiAndBinary) {
 }
 
 TEST(MoText, UdhConcatenationElementsAreRead) {
-  const Udh u8 = ParseUdh(Bytes({0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 'h', 'i'}));
+  // Udh::body is a view into the payload: each payload outlives its result.
+  const std::string m8 = Bytes({0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 'h', 'i'});
+  const Udh u8 = ParseUdh(m8);
   ASSERT_TRUE(u8.ok);
   ASSERT_TRUE(u8.part.has_value());
   EXPECT_EQ(u8.part->ref, 0x2A);
@@ -88,15 +90,17 @@ TEST(MoText, UdhConcatenationElementsAreRead) {
   EXPECT_EQ(u8.part->seq, 1);
   EXPECT_EQ(u8.body, "hi");
   // 16-bit reference after another element (a port address).
-  const Udh u16 = ParseUdh(
-      Bytes({0x0C, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x08, 0x04, 0x12, 0x34, 0x03, 0x03, 'x'}));
+  const std::string m16 =
+      Bytes({0x0C, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x08, 0x04, 0x12, 0x34, 0x03, 0x03, 'x'});
+  const Udh u16 = ParseUdh(m16);
   ASSERT_TRUE(u16.ok);
   ASSERT_TRUE(u16.part.has_value());
   EXPECT_EQ(u16.part->ref, 0x1234);
   EXPECT_EQ(u16.part->seq, 3);
   EXPECT_EQ(u16.body, "x");
   // No concatenation element: one message, its body after the header.
-  const Udh none = ParseUdh(Bytes({0x02, 0x70, 0x00, 'y'}));
+  const std::string mnone = Bytes({0x02, 0x70, 0x00, 'y'});
+  const Udh none = ParseUdh(mnone);
   EXPECT_TRUE(none.ok);
   EXPECT_FALSE(none.part.has_value());
   EXPECT_EQ(none.body, "y");
@@ -105,10 +109,12 @@ TEST(MoText, UdhConcatenationElementsAreRead) {
   EXPECT_FALSE(ParseUdh(Bytes({0x05, 0x00, 0x03, 1, 3, 4})).part.has_value());
   EXPECT_FALSE(ParseUdh(Bytes({0x05, 0x00, 0x03, 1, 1, 1})).part.has_value());
   // A header longer than the payload, or an element longer than the header: not trusted.
-  const Udh longer = ParseUdh(Bytes({0x09, 0x00, 0x03, 1, 2, 1}));
+  const std::string mlonger = Bytes({0x09, 0x00, 0x03, 1, 2, 1});
+  const Udh longer = ParseUdh(mlonger);
   EXPECT_FALSE(longer.ok);
   EXPECT_EQ(longer.body.size(), 6u);
-  const Udh past = ParseUdh(Bytes({0x03, 0x00, 0x03, 1, 2, 1}));
+  const std::string mpast = Bytes({0x03, 0x00, 0x03, 1, 2, 1});
+  const Udh past = ParseUdh(mpast);
   EXPECT_FALSE(past.ok);
   EXPECT_EQ(past.body.size(), 6u);
 }
