@@ -7,6 +7,26 @@
 #include <utility>
 
 namespace sd::smsc_sim {
+namespace {
+
+nlohmann::ordered_json SessionsJson(const std::vector<SessionStats>& sessions) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const SessionStats& s : sessions) {
+    out.push_back({{"session_id", s.id},
+                   {"session_system_id", s.system_id},
+                   {"session_bind", s.bind},
+                   {"session_submits", s.counters.submits},
+                   {"session_accepted", s.counters.accepted},
+                   {"session_throttled", s.counters.throttled},
+                   {"session_msgqful", s.counters.msgqful},
+                   {"session_temp_errors", s.counters.temp_errors},
+                   {"session_receipts_sent", s.counters.receipts_sent},
+                   {"session_receipts_acked", s.counters.receipts_acked}});
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string StatsJson(const Counters& c, const QueueSizes& q,
                       const std::vector<SessionStats>& sessions) {
@@ -75,19 +95,7 @@ std::string StatsJson(const Counters& c, const QueueSizes& q,
   };
   nlohmann::ordered_json j;
   for (const auto& [name, value] : fields) j[name] = value;
-  j["sessions"] = nlohmann::ordered_json::array();
-  for (const SessionStats& s : sessions) {
-    j["sessions"].push_back({{"session_id", s.id},
-                             {"session_system_id", s.system_id},
-                             {"session_bind", s.bind},
-                             {"session_submits", s.counters.submits},
-                             {"session_accepted", s.counters.accepted},
-                             {"session_throttled", s.counters.throttled},
-                             {"session_msgqful", s.counters.msgqful},
-                             {"session_temp_errors", s.counters.temp_errors},
-                             {"session_receipts_sent", s.counters.receipts_sent},
-                             {"session_receipts_acked", s.counters.receipts_acked}});
-  }
+  j["sessions"] = SessionsJson(sessions);
   // The system id comes from the client: bytes that are not UTF-8 are replaced, not thrown on.
   return j.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

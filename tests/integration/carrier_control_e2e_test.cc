@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <map>
-#include <regex>
 #include <string>
 #include <thread>
 
@@ -55,20 +54,6 @@ bool BothReport(Cluster& c, const std::string& name, const std::string& state) {
          Field(c.redis(), "sd:stats:e2e-b", "carrier." + name + ".state_" + state) == "1";
 }
 
-// A second daemon of the same deployment with its own consumer name and job and outcome
-// streams, so the test knows which daemon decided each job.
-std::unique_ptr<Process> StartSecondDaemon(Cluster& c) {
-  std::string cfg = ReadFile(c.ConfigPath());
-  cfg = std::regex_replace(cfg, std::regex("consumer = \"e2e\""), "consumer = \"e2e-b\"");
-  cfg = std::regex_replace(
-      cfg, std::regex("\\[redis\\]\n"),
-      "[redis]\njobs_stream = \"sd:jobs-b\"\noutcomes_stream = \"sd:outcomes-b\"\n");
-  WriteFile(c.dir() + "/smsdispatchd-b.toml", cfg, 0644);
-  return std::make_unique<Process>(
-      std::vector<std::string>{SD_DAEMON, "--config", c.dir() + "/smsdispatchd-b.toml"},
-      c.dir() + "/daemon-b.log");
-}
-
 class CarrierControlEndToEnd : public ::testing::Test {
  protected:
   CarrierControlEndToEnd() : c_(Opts()) {}
@@ -98,7 +83,7 @@ TEST_F(CarrierControlEndToEnd, PauseDrainAndResumeReachEveryDaemonAndLoseNothing
   c_.SetExtraConfig(SimCarrier("b", b_port) + Route("+4915", "\"sim\", \"b\"") +
                     Route("+4917", "\"sim\"") + kPolicy);
   c_.StartDaemon();
-  auto second = StartSecondDaemon(c_);
+  auto second = c_.StartSecondDaemon();
   ASSERT_TRUE(WaitUntil([&] { return BothReport(c_, "sim", "active"); }, 30s)) << c_.DaemonLog();
   ASSERT_EQ(EnqueueTo("sd:jobs", 10, "+4915100"), 0);
   ASSERT_TRUE(WaitUntil([&] { return c_.StreamLength("sd:outcomes") >= 10; }, 30s));

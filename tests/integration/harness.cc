@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -189,6 +190,19 @@ void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>
   daemon_ = std::make_unique<Process>(
       std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd.toml"},
       dir_ + "/daemon.log", env);
+}
+
+std::unique_ptr<Process> Cluster::StartSecondDaemon(
+    const std::vector<std::pair<std::string, std::string>>& env) {
+  std::string cfg = ReadFile(ConfigPath());
+  cfg = std::regex_replace(cfg, std::regex("consumer = \"e2e\""), "consumer = \"e2e-b\"");
+  cfg = std::regex_replace(
+      cfg, std::regex("\\[redis\\]\n"),
+      "[redis]\njobs_stream = \"sd:jobs-b\"\noutcomes_stream = \"sd:outcomes-b\"\n");
+  WriteFile(dir_ + "/smsdispatchd-b.toml", cfg, 0644);
+  return std::make_unique<Process>(
+      std::vector<std::string>{SD_DAEMON, "--config", dir_ + "/smsdispatchd-b.toml"},
+      dir_ + "/daemon-b.log", env);
 }
 
 void Cluster::StopDaemon() {

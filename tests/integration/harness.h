@@ -74,6 +74,11 @@ class Cluster {
   redisContext* redis() { return redis_; }
 
   void StartDaemon(const std::vector<std::pair<std::string, std::string>>& env = {});
+  // A second daemon of the same deployment: StartDaemon's config with the consumer "e2e-b" and
+  // its own job and outcome streams (sd:jobs-b, sd:outcomes-b), so a test knows which daemon
+  // decided each job; its log is daemon-b.log. After StartDaemon.
+  std::unique_ptr<Process> StartSecondDaemon(
+      const std::vector<std::pair<std::string, std::string>>& env = {});
   void StopDaemon();  // SIGTERM, expects a clean exit 0
   void KillDaemon();  // SIGKILL
   Process* daemon() { return daemon_.get(); }

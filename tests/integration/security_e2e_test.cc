@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <map>
-#include <regex>
 #include <string>
 #include <thread>
 
@@ -77,21 +76,6 @@ class Registry {
   std::string producer_keys_;
 };
 
-// A second daemon of the same deployment: the harness's config with its own consumer name and
-// its own job and outcome streams, so the test knows which daemon decided each job.
-std::unique_ptr<Process> StartSecondDaemon(
-    Cluster& c, const std::vector<std::pair<std::string, std::string>>& env) {
-  std::string cfg = ReadFile(c.dir() + "/smsdispatchd.toml");
-  cfg = std::regex_replace(cfg, std::regex("consumer = \"e2e\""), "consumer = \"e2e-b\"");
-  cfg = std::regex_replace(
-      cfg, std::regex("\\[redis\\]\n"),
-      "[redis]\njobs_stream = \"sd:jobs-b\"\noutcomes_stream = \"sd:outcomes-b\"\n");
-  WriteFile(c.dir() + "/smsdispatchd-b.toml", cfg, 0644);
-  return std::make_unique<Process>(
-      std::vector<std::string>{SD_DAEMON, "--config", c.dir() + "/smsdispatchd-b.toml"},
-      c.dir() + "/daemon-b.log", env);
-}
-
 bool Ready(const std::string& log) { return log.find("ready:") != std::string::npos; }
 
 TEST(SecurityEndToEnd, TwoDaemonsOnOneRegistryStopARevokedKeyWithinOneSecond) {
@@ -109,7 +93,7 @@ TEST(SecurityEndToEnd, TwoDaemonsOnOneRegistryStopARevokedKeyWithinOneSecond) {
   WriteFile(creds + "/smpp.password", ReadFile(c.dir() + "/smpp.password"));
   c.StartDaemon({{"CREDENTIALS_DIRECTORY", creds}});
   ASSERT_TRUE(WaitUntil([&] { return Ready(c.DaemonLog()); }, 30s)) << c.DaemonLog();
-  auto b = StartSecondDaemon(c, {{"SMSDISPATCH_MASTER_KEY", Registry::master_hex()}});
+  auto b = c.StartSecondDaemon({{"SMSDISPATCH_MASTER_KEY", Registry::master_hex()}});
   const std::string b_log = c.dir() + "/daemon-b.log";
   ASSERT_TRUE(WaitUntil([&] { return Ready(ReadFile(b_log)); }, 30s)) << ReadFile(b_log);
   // The key made it into B's log neither way.
@@ -138,7 +122,7 @@ TEST(SecurityEndToEnd, TwoDaemonsOnOneRegistryStopARevokedKeyWithinOneSecond) {
   ASSERT_EQ(send("sd:jobs", 20, "+4915103"), 0);
   ASSERT_TRUE(OutcomesReach(c, 21)) << c.DaemonLog();
   // ...and B, started again, refuses the jobs that were queued before it.
-  b = StartSecondDaemon(c, {{"SMSDISPATCH_MASTER_KEY", Registry::master_hex()}});
+  b = c.StartSecondDaemon({{"SMSDISPATCH_MASTER_KEY", Registry::master_hex()}});
   ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes-b") >= 21; }, 30s))
       << ReadFile(b_log);
   // B running, revoked a second ago for it too: its new jobs are refused as well.

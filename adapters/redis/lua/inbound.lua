@@ -12,16 +12,22 @@
 --         done ttl ms, field/value pairs. The whole message, once (whoever commits first:
 --         the daemon that stored the last part, or any daemon's sweep after the timeout).
 --         Returns 1 written, 0 already written.
-local mode = ARGV[1]
-if mode == 'one' then
-  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+
+-- XADD to the stream KEYS[1], trimmed to about `maxlen` ('0': never), of ARGV[first..].
+local function append(maxlen, first)
   local fields = {}
-  for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-  if ARGV[3] ~= '0' then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', unpack(fields))
+  for i = first, #ARGV do fields[#fields + 1] = ARGV[i] end
+  if maxlen ~= '0' then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(fields))
   else
     redis.call('XADD', KEYS[1], '*', unpack(fields))
   end
+end
+
+local mode = ARGV[1]
+if mode == 'one' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+  append(ARGV[3], 4)
   return 1
 elseif mode == 'part' then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -41,13 +47,7 @@ elseif mode == 'commit' then
     redis.call('ZREM', KEYS[4], KEYS[2])
     return 0
   end
-  local fields = {}
-  for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-  if ARGV[2] ~= '0' then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
-  else
-    redis.call('XADD', KEYS[1], '*', unpack(fields))
-  end
+  append(ARGV[2], 4)
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[4], KEYS[2])
   redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
