@@ -25,12 +25,6 @@ constexpr const char* kSynopsis =
     "  lift --prefix +NNN [--key NAME]             end a block now\n"
     "Every daemon sees a change within about a second; refused jobs get pumping_suspected.\n";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string Str(const redisReply* r) {
   return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len)
                                                        : std::string();
@@ -62,7 +56,7 @@ int List(RedisClient& redis, const std::string& hash, bool json) {
     fprintf(stderr, "smsdispatch blocks: HGETALL failed: %s\n", redis.error().c_str());
     return kExitFailure;
   }
-  const int64_t now = NowMs();
+  const int64_t now = WallNowMs();
   nlohmann::json out = nlohmann::json::array();
   size_t shown = 0;
   for (size_t i = 0; i + 1 < all->elements; i += 2) {
@@ -136,7 +130,7 @@ int RunBlocks(int argc, char** argv) {
   const std::string key_prefix = args.Get("key-prefix", "sd:");
   const std::string hash = key_prefix + "blocks";
   if (verb == "list") return List(*redis, hash, args.Has("json"));
-  Block b{prefix, family, NowMs() + *duration, NowMs(), "operator", note};
+  Block b{prefix, family, WallNowMs() + *duration, WallNowMs(), "operator", note};
   const std::vector<std::string> change =
       verb == "add" ? std::vector<std::string>{"HSET", hash, BlockField(b), BlockValue(b)}
                     : std::vector<std::string>{"HDEL", hash, BlockField(b)};

@@ -32,18 +32,6 @@ constexpr const char* kSynopsis =
 
 constexpr size_t kMaxName = 64;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string LoginName() {
-  const char* user = getenv("SUDO_USER");
-  if (user == nullptr || *user == '\0') user = getenv("USER");
-  return user != nullptr && *user != '\0' ? user : "unknown";
-}
-
 struct Names {
   std::string control, version, audit;
 };
@@ -213,7 +201,7 @@ int RunCarriers(int argc, char** argv) {
   const Names n{key_prefix + "carriers:control", key_prefix + "carriers:control:version",
                 args.Get("audit-stream", "sd:audit")};
   if (verb == "list") return List(*redis, n, key_prefix, args.Has("json"));
-  if (!Change(*redis, n, name, CarrierControlRecord{state, NowMs(), by, note}, &error)) {
+  if (!Change(*redis, n, name, CarrierControlRecord{state, WallNowMs(), by, note}, &error)) {
     fprintf(stderr, "smsdispatch carriers: %s failed: %s\n", verb.c_str(), error.c_str());
     return kExitFailure;
   }

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <map>
 
 #include "daemon/cli/args.h"
@@ -45,6 +47,18 @@ std::optional<int64_t> ParseTimeMs(const std::string& s, int64_t now) {
   const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
   return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+int64_t WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LoginName() {
+  const char* user = getenv("SUDO_USER");
+  if (user == nullptr || *user == '\0') user = getenv("USER");
+  return user != nullptr && *user != '\0' ? user : "unknown";
 }
 
 }  // namespace sd::cli

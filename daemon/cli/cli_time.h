@@ -7,6 +7,10 @@
 
 namespace sd::cli {
 
+// The wall clock, ms since the epoch.
+int64_t WallNowMs();
+// Who runs the command, for audit records: $SUDO_USER, else $USER, else "unknown".
+std::string LoginName();
 // "YYYY-MM-DDTHH:MM:SSZ" of ms since the epoch; "-" for 0.
 std::string FormatTime(int64_t ms);
 // "24h" -> 86,400,000; nullopt when it is not N (1-12 digits) and a unit.

@@ -15,6 +15,7 @@
 #include "core/envelope.h"
 #include "core/hex.h"
 #include "daemon/cli/args.h"
+#include "daemon/cli/cli_time.h"
 #include "daemon/cli/commands.h"
 #include "daemon/cli/redis_client.h"
 #include "daemon/lib/key_file.h"
@@ -102,12 +103,6 @@ struct JobSpec {
   std::string id;  // empty: random
   int64_t ttl_s = 3600;
 };
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The problem, then the synopsis; --help lists every option.
 int Usage(const std::string& why) {
@@ -207,7 +202,7 @@ class EntryMaker {
   std::vector<std::string> Make(const JobSpec& spec, std::string* job_id) {
     Job job;
     job.id = spec.id.empty() ? HexEncode(RandomBytes(16)) : spec.id;
-    job.created_ms = NowMs();
+    job.created_ms = WallNowMs();
     job.expires_ms = job.created_ms + spec.ttl_s * 1000;
     job.destination = spec.to;
     job.sender = spec.from;
@@ -391,7 +386,7 @@ int RunEnqueue(int argc, char** argv) {
   }
 
   EntryMaker maker(*key, stream, *corruption);
-  const int64_t start_ms = NowMs();
+  const int64_t start_ms = WallNowMs();
   int64_t done = 0;
   int rc = SendJobs(*redis, maker, source, *batch, entries_out, &done);
   if (entries_out != nullptr && fclose(entries_out) != 0 && rc == kExitOk) {
@@ -404,7 +399,7 @@ int RunEnqueue(int argc, char** argv) {
   }
   if (!source.single) {
     printf("enqueued %lld jobs to %s in %lld ms\n", static_cast<long long>(source.total),
-           stream.c_str(), static_cast<long long>(NowMs() - start_ms));
+           stream.c_str(), static_cast<long long>(WallNowMs() - start_ms));
   }
   return kExitOk;
 }

@@ -40,14 +40,6 @@ constexpr const char* kMasterKeyFileEnv = "SMSDISPATCH_MASTER_KEY_FILE";
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kCallbackSecretBytes = 32;
 
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-
 std::string Join(const std::vector<std::string>& v, const char* empty) {
   if (v.empty()) return empty;
   std::string out;
@@ -248,7 +240,7 @@ class KeysCommand {
     if (mode == "test" && !prefixed) name = "test-" + name;
     if (mode == "live" && prefixed) return UsageOr(true, "names starting test- are test keys'");
     if (!ValidKeyName(name)) return UsageOr(true, "--name must be 1-56 of A-Z a-z 0-9 _ -");
-    const int64_t now = NowMs();
+    const int64_t now = WallNowMs();
     KeyRecord r;
     r.id = KeyId{name, 1}.ToString();
     r.test_mode = mode == "test";
@@ -359,7 +351,7 @@ class KeysCommand {
       return Fail("key '" + name + "' has no versions left");
     const std::string old_id = KeyId{name, latest}.ToString();
     const KeyRecord& old = reg->records.at(old_id);
-    const int64_t now = NowMs();
+    const int64_t now = WallNowMs();
     KeyRecord next;
     next.id = KeyId{name, latest + 1}.ToString();
     next.created_ms = now;
@@ -403,7 +395,7 @@ class KeysCommand {
     }
     KeyRecord r = it->second;
     r.revoked = true;
-    r.revoked_at_ms = NowMs();
+    r.revoked_at_ms = WallNowMs();
     const auto sealed = Seal(r);
     if (!sealed) return kExitUsage;
     const auto v = Write({{id, reg->sealed.at(id), *sealed}});
@@ -420,7 +412,7 @@ class KeysCommand {
     const std::string prefix = args_.Get("prefix", "sd:");
     IncidentQuery q;
     q.key_id = id;
-    q.since_ms = NowMs() - *hours * 3'600'000;
+    q.since_ms = WallNowMs() - *hours * 3'600'000;
     q.jobs_stream = prefix + "jobs";
     q.outcomes_stream = prefix + "outcomes";
     q.audit_stream = prefix + "audit";
@@ -456,7 +448,7 @@ class KeysCommand {
     auto reg = Load();
     if (!reg) return kExitFailure;
     o.prefix = args_.Get("prefix", "sd:");
-    o.now_ms = NowMs();
+    o.now_ms = WallNowMs();
     o.unused_days = *unused;
     o.rotation_days = *rotation;
     o.json = args_.Has("json");
@@ -467,7 +459,7 @@ class KeysCommand {
   int List() {
     auto reg = Load();
     if (!reg) return kExitFailure;
-    const int64_t now = NowMs();
+    const int64_t now = WallNowMs();
     const std::vector<const KeyRecord*> sorted = Sorted(*reg);
     if (args_.Has("json")) {
       nlohmann::json keys = nlohmann::json::array();
@@ -508,7 +500,7 @@ class KeysCommand {
       ReportProblems(*reg);
       return Fail("no key '" + id + "' in the registry");
     }
-    const nlohmann::json j = KeyJson(it->second, NowMs());
+    const nlohmann::json j = KeyJson(it->second, WallNowMs());
     if (args_.Has("json")) {
       printf("%s\n", j.dump().c_str());
       return kExitOk;
