@@ -3,15 +3,19 @@
 // (tests/interop/netsmpp_smsc.pl). Each peer reports what it received as JSON lines, so the
 // assertions are on the peer's view as well as ours: bind, a GSM submit and its text, a long
 // UCS-2 message reassembled whole by the peer (whatever method the carrier uses), the receipt
-// matched and acknowledged, enquire_link in both directions, and a reconnect after the peer
-// drops the connection. A missing interpreter or package fails the test with the install step.
+// matched and acknowledged, enquire_link in both directions, a reconnect after the peer
+// drops the connection, and messages recipients send (MO) delivered by the peer, decoded by us
+// and answered only once our handler says they are durable. A missing interpreter or package
+// fails the test with the install step.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "adapters/smpp/smpp_carrier.h"
+#include "core/inbound.h"
 #include "core/sms_text.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -41,6 +46,55 @@ std::optional<std::string> FindInPath(const std::string& name) {
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return std::nullopt;
+}
+
+// One message a recipient sends, as the peer is told to deliver it (--mo-file, one JSON line
+// each): coding "gsm7" (data_coding 0), "ucs2" (8) or "latin1" (3), split into `parts`.
+struct MoSpec {
+  std::string from;
+  std::string to;
+  std::string text;  // UTF-8
+  std::string coding;
+  int parts = 1;
+};
+
+std::string MoFileText(const std::vector<MoSpec>& mos) {
+  std::string out;
+  for (const MoSpec& m : mos) {
+    out += json{{"from", m.from},
+                {"to", m.to},
+                {"text", m.text},
+                {"coding", m.coding},
+                {"parts", m.parts}}
+               .dump() +
+           "\n";
+  }
+  return out;
+}
+
+// The whole messages of `parts` by sender (each MO of a test has its own): the parts of one
+// message joined in part order, as the daemon's inbound store does (core/inbound.h).
+std::map<std::string, InboundMessage> AssembleBySender(std::vector<InboundPart> parts) {
+  std::stable_sort(parts.begin(), parts.end(), [](const InboundPart& a, const InboundPart& b) {
+    return (a.part ? a.part->seq : 0) < (b.part ? b.part->seq : 0);
+  });
+  std::map<std::string, std::vector<const InboundPart*>> by_key;
+  for (const InboundPart& p : parts) by_key[InboundPartsKey(p)].push_back(&p);
+  std::map<std::string, InboundMessage> out;
+  for (const auto& [key, group] : by_key) {
+    const InboundPart& first = *group.front();
+    const size_t total = first.part ? first.part->total : 1;
+    std::vector<std::string> bodies(total);
+    std::vector<bool> present(total, false);
+    for (const InboundPart* p : group) {
+      const size_t i = p->part ? p->part->seq - 1u : 0u;
+      bodies[i] = p->body;
+      present[i] = true;
+    }
+    EXPECT_EQ(out.count(first.from), 0u) << "two messages from " << first.from;
+    out[first.from] = AssembleInbound(first, bodies, present);
+  }
+  return out;
 }
 
 struct PeerKind {
@@ -327,6 +381,89 @@ TEST_P(InteropTest, ReconnectsAfterThePeerDropsTheConnection) {
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[1]["text"], "after the drop");
   EXPECT_EQ(messages[1]["conn"], binds[1]["conn"]);
+  CloseAndCheck(carrier);
+}
+
+// (a) plain GSM, (b) UCS-2 in two parts: "Привет" is 6 UTF-16 units and the emoji a surrogate
+// pair, so the peers' even split (7 of 13 units in part 1) cuts the pair between the parts, and
+// only the joined bytes decode; (c) Latin-1 (data_coding 3).
+const std::vector<MoSpec> kMos = {
+    {"4917000001", "4930555", "STOP", "gsm7", 1},
+    {"4917000002", "4930555", "Привет😀 мир!", "ucs2", 2},
+    {"4917000003", "ACME", "Café", "latin1", 1},
+};
+constexpr size_t kMoParts = 4;
+
+// Checks the whole message from `mo.from` against what the peer was told to send.
+void ExpectMo(const std::map<std::string, InboundMessage>& got, const MoSpec& mo, MoCoding coding) {
+  SCOPED_TRACE(mo.from);
+  ASSERT_EQ(got.count(mo.from), 1u);
+  const InboundMessage& m = got.at(mo.from);
+  EXPECT_EQ(m.carrier, "interop");
+  EXPECT_EQ(m.to, mo.to);
+  EXPECT_EQ(m.coding, coding);
+  EXPECT_EQ(m.text, mo.text);
+  EXPECT_EQ(m.parts, mo.parts);
+  EXPECT_EQ(m.missing, 0);
+  EXPECT_FALSE(m.lossy);
+}
+
+// The two parts of the UCS-2 message from `from` came with their UDH read (same reference,
+// parts 1 and 2 of 2), and part 1 really ends in half a surrogate pair.
+void ExpectSplitPair(const std::vector<InboundPart>& parts, const std::string& from) {
+  std::map<int, const InboundPart*> by_seq;
+  for (const InboundPart& p : parts) {
+    if (p.from != from) continue;
+    ASSERT_TRUE(p.part.has_value()) << "no UDH concatenation element read";
+    EXPECT_EQ(p.part->total, 2);
+    by_seq[p.part->seq] = &p;
+  }
+  ASSERT_EQ(by_seq.size(), 2u);
+  ASSERT_EQ(by_seq.count(1), 1u);
+  ASSERT_EQ(by_seq.count(2), 1u);
+  EXPECT_EQ(by_seq[1]->part->ref, by_seq[2]->part->ref);
+  const std::string& first = by_seq[1]->body;
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(static_cast<uint8_t>(first[first.size() - 2]) & 0xFC, 0xD8) << "a high surrogate";
+}
+
+TEST_P(InteropTest, MoMessagesAreDecodedAndAcknowledgedOnlyWhenDurable) {
+  ASSERT_TRUE(testing::WriteTextFile(dir_.File("mo.jsonl"), MoFileText(kMos)));
+  ASSERT_TRUE(peer_.Start({"--mo-file", dir_.File("mo.jsonl")}));
+  SmppCarrier& carrier = MakeCarrier(Options(peer_.port()));
+  std::vector<InboundPart> parts;
+  std::vector<std::function<void()>> acks;  // "durable" is up to this test
+  carrier.SetInboundHandler([&](InboundPart p, std::function<void()> ack) {
+    parts.push_back(std::move(p));
+    acks.push_back(std::move(ack));
+  });
+  carrier.Start();
+  ASSERT_TRUE(Run([&] { return parts.size() == kMoParts; })) << peer_.Log();
+
+  // Not durable yet: no deliver_sm_resp (a negative check, so it can only wait a while).
+  loop_.RunUntil([] { return false; }, std::chrono::milliseconds(300));
+  EXPECT_EQ(peer_.Count("mo_acked"), 0u) << peer_.Log();
+  EXPECT_EQ(peer_.Count("mo_sent"), kMoParts);
+  EXPECT_EQ(parts.size(), kMoParts) << "each part once";
+  EXPECT_EQ(carrier.counters().mo_messages, kMoParts);
+  EXPECT_EQ(carrier.counters().receipts + carrier.counters().unparsable_receipts, 0u);
+
+  for (auto& ack : acks) ack();
+  ASSERT_TRUE(Run([&] { return peer_.Count("mo_acked") == kMoParts; })) << peer_.Log();
+  std::set<std::pair<std::string, int>> acked;  // (from, part)
+  for (const json& e : peer_.Events("mo_acked")) {
+    EXPECT_EQ(e["status"], 0) << e.dump();
+    acked.emplace(e["from"].get<std::string>(), e["part"].get<int>());
+  }
+  EXPECT_EQ(acked.size(), kMoParts) << "one answer per part";
+
+  ExpectSplitPair(parts, kMos[1].from);
+
+  const auto messages = AssembleBySender(parts);
+  EXPECT_EQ(messages.size(), kMos.size());
+  ExpectMo(messages, kMos[0], MoCoding::kGsm7);
+  ExpectMo(messages, kMos[1], MoCoding::kUcs2);
+  ExpectMo(messages, kMos[2], MoCoding::kLatin1);
   CloseAndCheck(carrier);
 }
 

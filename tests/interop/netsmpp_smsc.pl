@@ -4,23 +4,26 @@
 # accepts binds with the given credentials, answers submit_sm with a message id, sends a
 # delivery receipt for each submit that asks for one, answers enquire_link and sends its own,
 # reassembles multipart messages (UDH IEI 0x00/0x08, SAR TLVs, message_payload), drops every
-# connection on SIGUSR2, and reports what it saw as JSON lines on stdout.
+# connection on SIGUSR2, and reports what it saw as JSON lines on stdout. With --mo-file it
+# also sends the messages recipients write (MO, see load_mos) once, on the first
+# receiver-capable bind.
 use strict;
 use warnings;
-use Encode qw(decode);
+use Encode qw(decode encode);
 use IO::Select;
 use JSON::PP;
 use Net::SMPP;
 use Time::HiRes qw(time);
 
 my %args = (system_id => 'interop', password => 'secret', enquire_link_ms => 0,
-            receipt_delay_ms => 20);
+            receipt_delay_ms => 20, mo_file => '');
 while (@ARGV) {
   my ($k, $v) = (shift @ARGV, shift @ARGV);
   if    ($k eq '--system-id')        { $args{system_id} = $v }
   elsif ($k eq '--password')         { $args{password} = $v }
   elsif ($k eq '--enquire-link-ms')  { $args{enquire_link_ms} = $v }
   elsif ($k eq '--receipt-delay-ms') { $args{receipt_delay_ms} = $v }
+  elsif ($k eq '--mo-file')          { $args{mo_file} = $v }
   else { print STDERR "netsmpp_smsc: unknown option $k\n"; exit 2 }
 }
 
@@ -73,6 +76,44 @@ sub part_of {
   return \%p;
 }
 
+# --mo-file: one MO per JSON line, {"from", "to", "text", "coding": "gsm7" (default) | "ucs2" |
+# "latin1", "parts": N (default 1)}, encoded as npm_smsc.js does: gsm7 as GSM 03.38 unpacked
+# septets (data_coding 0; only characters GSM 03.38 and ASCII code alike, so the bytes are the
+# ASCII ones), ucs2 as UTF-16BE (data_coding 8), latin1 (data_coding 3); the bytes split into
+# N parts (UCS-2 on 2-byte boundaries, so a surrogate pair may straddle two parts), each with
+# a UDH concatenation element (IEI 0x00, 8-bit reference) and esm_class 0x40.
+my %codings = (
+  gsm7   => [0x00, 1, sub { $_[0] =~ m{^[ !"#%&'()*+,\-./0-9:;<=>?A-Za-z]*$} ? $_[0] : undef }],
+  latin1 => [0x03, 1, sub { $_[0] =~ /^[\x00-\xff]*$/ ? encode('ISO-8859-1', $_[0]) : undef }],
+  ucs2   => [0x08, 2, sub { encode('UTF-16BE', $_[0]) }],
+);
+
+sub load_mos {
+  my ($path) = @_;
+  my @mos;
+  open my $fh, '<:raw', $path or die "netsmpp_smsc: --mo-file $path: $!\n";
+  while (my $line = <$fh>) {
+    next if $line !~ /\S/;
+    my $m = eval { $json->decode($line) } or die "netsmpp_smsc: --mo-file: bad line: $line";
+    my $c = $codings{$m->{coding} // 'gsm7'} or die "netsmpp_smsc: --mo-file: bad coding: $line";
+    my ($data_coding, $unit, $encode) = @$c;
+    my $total = $m->{parts} // 1;
+    my $bytes = $encode->($m->{text} // '');
+    die "netsmpp_smsc: --mo-file: cannot encode: $line"
+      if !defined $bytes || $total < 1 || $total > 255;
+    my $size = int((length($bytes) / $unit + $total - 1) / $total) * $unit;
+    my @parts = map { $_ * $size < length $bytes ? substr($bytes, $_ * $size, $size) : '' }
+                0 .. $total - 1;
+    push @mos, {from => $m->{from}, to => $m->{to}, data_coding => $data_coding,
+                parts => \@parts};
+  }
+  return \@mos;
+}
+
+my $mos = $args{mo_file} ne '' ? eval { load_mos($args{mo_file}) } : [];
+if (!$mos) { print STDERR $@; exit 2 }
+my $mos_sent = 0;
+
 my $listener = Net::SMPP->new_listen('127.0.0.1', port => 0, smpp_version => 0x34)
   or die "netsmpp_smsc: listen: $!";
 report({event => 'listening', port => $listener->sockport});
@@ -83,6 +124,7 @@ my @timers;      # [due, sub]
 my @waiting;     # receipts whose connection closed before they were sent
 my %pending;     # message key -> {total, parts => [], ids => []}
 my %receipt_of;  # "fileno:seq" -> message id, to report the ack
+my %mo_of;       # "fileno:seq" -> which part of which MO, to report the ack
 my $next_conn = 1;
 my $next_id = 700000;
 my $drop = 0;
@@ -119,6 +161,31 @@ sub send_receipt {
   report({event => 'receipt_sent', conn => $c->{conn}, message_id => $r->{id}});
 }
 
+# Every MO of --mo-file, each part a deliver_sm; each deliver_sm_resp is reported as mo_acked
+# (seq: the deliver_sm's sequence_number; part/parts: which part of MO number `index`).
+# Net::SMPP sends short_message as given: the UDH goes in front of the bytes here.
+sub send_mos {
+  my ($c) = @_;
+  for my $index (0 .. $#$mos) {
+    my $mo = $mos->[$index];
+    my $total = @{$mo->{parts}};
+    for my $k (1 .. $total) {
+      my $udh = $total > 1 ? pack('C6', 5, 0x00, 3, ($index + 1) & 0xff, $total, $k) : '';
+      my $esm_class = $total > 1 ? 0x40 : 0;
+      my $seq = $c->{sock}->deliver_sm(
+        source_addr_ton => 1, source_addr_npi => 1, source_addr => $mo->{from},
+        dest_addr_ton => 0, dest_addr_npi => 1, destination_addr => $mo->{to},
+        esm_class => $esm_class, data_coding => $mo->{data_coding},
+        short_message => $udh . $mo->{parts}[$k - 1], async => 1);
+      my %about = (conn => $c->{conn}, index => $index, from => $mo->{from}, to => $mo->{to},
+                   part => $k, parts => $total);
+      $mo_of{"$c->{fd}:$seq"} = \%about;
+      report({event => 'mo_sent', %about, seq => $seq, esm_class => $esm_class,
+              data_coding => $mo->{data_coding}});
+    }
+  }
+}
+
 sub handle_pdu {
   my ($c, $pdu) = @_;
   my $s = $c->{sock};
@@ -137,6 +204,10 @@ sub handle_pdu {
     $c->{bound} = 1;
     $c->{next_enquire} = time + $args{enquire_link_ms} / 1000 if $args{enquire_link_ms} > 0;
     send_receipt($c, shift @waiting) while @waiting;
+    if ($command ne 'bind_transmitter' && !$mos_sent) {
+      $mos_sent = 1;
+      send_mos($c);
+    }
   } elsif ($cmd == 0x04) {  # submit_sm
     my $id = $next_id++;
     my $p = part_of($pdu);
@@ -177,6 +248,9 @@ sub handle_pdu {
     my $id = delete $receipt_of{"$c->{fd}:$pdu->{seq}"};
     report({event => 'receipt_acked', conn => $c->{conn}, message_id => "$id",
             status => $pdu->{status}}) if defined $id;
+    my $mo = delete $mo_of{"$c->{fd}:$pdu->{seq}"};
+    report({event => 'mo_acked', %$mo, seq => $pdu->{seq}, status => $pdu->{status}})
+      if $mo;
   } elsif ($cmd == 0x15) {
     report({event => 'enquire_link', conn => $c->{conn}});
     $s->enquire_link_resp(seq => $pdu->{seq});

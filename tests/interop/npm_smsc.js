@@ -4,18 +4,23 @@
 // credentials, answers submit_sm with a message id, sends a delivery receipt for each submit
 // that asks for one, answers enquire_link and sends its own, reassembles multipart messages
 // (UDH IEI 0x00/0x08, SAR TLVs, message_payload), and drops every connection on SIGUSR2.
-// It reports what it saw as JSON lines on stdout, so tests assert on the peer's view.
+// With --mo-file it also sends the messages recipients write (MO, see loadMos) once, on the
+// first receiver-capable bind. It reports what it saw as JSON lines on stdout, so tests
+// assert on the peer's view.
 'use strict';
 
+const fs = require('fs');
 const smpp = require('smpp');
 
-const args = {systemId: 'interop', password: 'secret', enquireLinkMs: 0, receiptDelayMs: 20};
+const args = {systemId: 'interop', password: 'secret', enquireLinkMs: 0, receiptDelayMs: 20,
+              moFile: ''};
 for (let i = 2; i < process.argv.length; i += 2) {
   const [k, v] = [process.argv[i], process.argv[i + 1]];
   if (k === '--system-id') args.systemId = v;
   else if (k === '--password') args.password = v;
   else if (k === '--enquire-link-ms') args.enquireLinkMs = Number(v);
   else if (k === '--receipt-delay-ms') args.receiptDelayMs = Number(v);
+  else if (k === '--mo-file') args.moFile = v;
   else {
     process.stderr.write(`npm_smsc: unknown option ${k}\n`);
     process.exit(2);
@@ -24,6 +29,80 @@ for (let i = 2; i < process.argv.length; i += 2) {
 
 function report(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+// --mo-file: one MO per JSON line, {"from", "to", "text", "coding": "gsm7" (default) | "ucs2" |
+// "latin1", "parts": N (default 1)}. The text is encoded here (gsm7: GSM 03.38 unpacked
+// septets, data_coding 0; ucs2: UTF-16BE, data_coding 8; latin1: data_coding 3) and the bytes
+// split into N parts (UCS-2 on 2-byte boundaries, so a surrogate pair may straddle two parts),
+// each with a UDH concatenation element (IEI 0x00, 8-bit reference) and esm_class 0x40.
+// gsm7 texts are limited to the characters GSM 03.38 and ASCII code alike, so the bytes are
+// the ASCII ones.
+const GSM_AS_ASCII = /^[ !"#%&'()*+,\-./0-9:;<=>?A-Za-z]*$/;
+const CODINGS = {
+  gsm7: {dataCoding: 0x00, unit: 1, encode: (t) => Buffer.from(t, 'ascii'),
+         valid: (t) => GSM_AS_ASCII.test(t)},
+  latin1: {dataCoding: 0x03, unit: 1, encode: (t) => Buffer.from(t, 'latin1'),
+           valid: (t) => /^[\u0000-\u00ff]*$/.test(t)},
+  ucs2: {dataCoding: 0x08, unit: 2, encode: (t) => Buffer.from(t, 'utf16le').swap16(),
+         valid: () => true},
+};
+
+function loadMos(path) {
+  const mos = [];
+  for (const line of fs.readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const m = JSON.parse(line);
+    const coding = CODINGS[m.coding || 'gsm7'];
+    const total = m.parts || 1;
+    if (!coding || !coding.valid(m.text) || !(total >= 1 && total <= 255)) {
+      throw new Error(`bad MO line: ${line}`);
+    }
+    const bytes = coding.encode(m.text);
+    const units = Math.ceil(bytes.length / coding.unit);
+    const size = Math.ceil(units / total) * coding.unit;
+    const parts = [];
+    for (let i = 0; i < total; i++) parts.push(bytes.subarray(i * size, (i + 1) * size));
+    mos.push({from: m.from, to: m.to, dataCoding: coding.dataCoding, parts});
+  }
+  return mos;
+}
+
+let mos = [];
+try {
+  if (args.moFile) mos = loadMos(args.moFile);
+} catch (e) {
+  process.stderr.write(`npm_smsc: --mo-file ${args.moFile}: ${e.message}\n`);
+  process.exit(2);
+}
+let mosSent = false;
+
+// Every MO of --mo-file, each part a deliver_sm; each deliver_sm_resp is reported as mo_acked
+// (seq: the deliver_sm's sequence_number; part/parts: which part of MO number `index`).
+function sendMos(session) {
+  mos.forEach((mo, index) => {
+    const ref = (index + 1) & 0xff;
+    mo.parts.forEach((body, k) => {
+      const multi = mo.parts.length > 1;
+      const about = {conn: session.conn, index, from: mo.from, to: mo.to, part: k + 1,
+                     parts: mo.parts.length};
+      // {udh, message: Buffer}: the package prepends the UDH as given and sets esm_class 0x40.
+      session.deliver_sm({
+        source_addr_ton: 1, source_addr_npi: 1, source_addr: mo.from,
+        dest_addr_ton: 0, dest_addr_npi: 1, destination_addr: mo.to,
+        esm_class: 0, data_coding: mo.dataCoding,
+        short_message: multi ? {udh: Buffer.from([5, 0x00, 3, ref, mo.parts.length, k + 1]),
+                                message: body}
+                             : body,
+      }, (resp) => {
+        report({event: 'mo_acked', ...about, seq: resp.sequence_number,
+                status: resp.command_status});
+      }, (pdu) => {  // written: the PDU as encoded (esm_class with the UDH indicator)
+        report({event: 'mo_sent', ...about, seq: pdu.sequence_number, esm_class: pdu.esm_class,
+                data_coding: pdu.data_coding});
+      });
+    });
+  });
 }
 
 let nextConn = 1;
@@ -113,6 +192,10 @@ const server = smpp.createServer((session) => {
         }, args.enquireLinkMs);
       }
       while (waitingReceipts.length > 0) sendReceipt(session, waitingReceipts.shift());
+      if (command !== 'bind_transmitter' && !mosSent) {
+        mosSent = true;
+        sendMos(session);
+      }
     });
   }
 
