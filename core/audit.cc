@@ -45,6 +45,7 @@ bool IsAuditedReason(Reason r) {
     case Reason::kLookalikeDomain:
     case Reason::kRateLimited:
     case Reason::kPumpingSuspected:
+    case Reason::kOptedOut:
       return true;
     default:
       return false;

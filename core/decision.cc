@@ -81,6 +81,29 @@ std::optional<Error> CheckBlocks(const PolicyParts& parts, const StreamEntry& en
                    " until " + std::to_string(b->until_ms) + " (Unix ms)"};
 }
 
+}  // namespace
+
+std::optional<Error> CheckOptOut(const PolicyParts& parts, std::string_view sender, JobKind kind,
+                                 std::string_view destination) {
+  if (parts.optouts == nullptr || parts.optout_rules == nullptr || parts.optouts->size() == 0 ||
+      !parts.optout_rules->AppliesTo(kind)) {
+    return std::nullopt;
+  }
+  const std::optional<uint64_t> number = NumberCode(destination);
+  if (!number) return std::nullopt;  // not E.164: stage 6 refused it already
+  std::string scopes[3];
+  const size_t n = parts.optout_rules->ScopesRefusing(sender, scopes);
+  for (size_t i = 0; i < n; ++i) {
+    if (!parts.optouts->Contains({ScopeHash(scopes[i]), *number})) continue;
+    return Error{Reason::kOptedOut, scopes[i] == kScopeAll
+                                        ? std::string("the recipient opted out of every sender")
+                                        : "the recipient opted out of " + scopes[i]};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 // Content: operator rules and URLs against the operator's lists and the key's URL policy.
 std::optional<Error> CheckContent(const PolicyParts& parts, const Job& job,
                                   const DerivedScopes& scopes, std::vector<std::string>* flagged) {
@@ -194,6 +217,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   const PolicyParts& parts = policy.parts();
   std::string region;  // for country routes; "DE" fits the small-string buffer
   if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
+  if (auto e = CheckOptOut(parts, job.sender, job.kind, job.destination)) return e;
   if (auto e = CheckBlocks(parts, entry, job, now)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;

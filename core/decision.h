@@ -13,13 +13,17 @@
 //   8. number      invalid_number, premium_number, high_risk_prefix, not_mobile,
 //                  country_not_allowed (NumberChecker; without one, a key with a country
 //                  scope fails closed)
-//   9. content     blocked_content, url_not_allowed, shortener_not_allowed, lookalike_domain;
+//   9. opt-out     opted_out: the destination wrote STOP to the job's sender (or its group),
+//                  or STOPALL, and the rules cover the job's kind (core/optout.h); then
+//                  pumping_suspected for a blocked destination prefix (core/block_list.h)
+//  10. content     blocked_content, url_not_allowed, shortener_not_allowed, lookalike_domain;
 //                  rules with action "flag" pass and are reported in Decision::flagged
-//  10. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
+//  11. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
 //                  has routes; the first of them is the carrier the carrier limits charge
-//  11. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
+//  12. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
 //                  kept out of the (live) limits.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +76,12 @@ enum class LimitMode : uint8_t { kCharge, kPeek };
 Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const MacAlgorithm& mac,
                 const Clock& clock, std::string_view carrier = {},
                 LimitMode limits = LimitMode::kCharge);
+
+// Stage 9's opt-out check, also asked by the submit gate (core/submit_gate.h) for a job that
+// waited while its recipient wrote STOP: refused when `destination` opted out of `sender`'s
+// scope or of every sender, and the rules cover `kind`.
+std::optional<Error> CheckOptOut(const PolicyParts& parts, std::string_view sender, JobKind kind,
+                                 std::string_view destination);
 
 // Key-file keys only (no scopes, number checker, scanner or limits): stages 1-6.
 Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,

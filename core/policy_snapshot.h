@@ -21,6 +21,8 @@
 #include "core/key_ring.h"
 #include "core/mac.h"
 #include "core/number_check.h"
+#include "core/optout.h"
+#include "core/optout_set.h"
 #include "core/pumping.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -51,6 +53,11 @@ struct PolicyParts {
   // destination prefix is blocked, for every key or for its key family, is refused
   // pumping_suspected. Null: none.
   std::shared_ptr<const BlockList> blocks;
+  // Opt-outs (Redis' sd:optouts, kept current by the daemon) and what they apply to: a job to
+  // a number that opted out of its sender's scope, or of every sender, is refused opted_out
+  // when its kind is covered. Null rules or set: no opt-out stage.
+  std::shared_ptr<const OptOutRules> optout_rules;
+  std::shared_ptr<const OptOutSet> optouts;
   // [[pumping]] rules and what they learnt. Not const: the dispatcher observes every attempted
   // job on its loop thread (and nothing else touches it); a reload hands its state on.
   std::shared_ptr<PumpingDetector> pumping;

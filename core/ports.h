@@ -207,6 +207,7 @@ struct SubmitRequest {
   // an idempotency key and may pass either to the provider.
   std::string job_id;
   std::string client_ref;
+  JobKind kind = JobKind::kTransactional;  // for the submit gate's opt-out check
 };
 
 struct SubmitResult {

@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 38> kNames = {
+constexpr std::array<std::string_view, 39> kNames = {
     "",
     "malformed",
     "too_large",
@@ -44,8 +44,9 @@ constexpr std::array<std::string_view, 38> kNames = {
     "unavailable",
     "client_cert_required",
     "pumping_suspected",
+    "opted_out",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kPumpingSuspected) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kOptedOut) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

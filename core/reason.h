@@ -55,6 +55,9 @@ enum class Reason : uint8_t {
   // SMS-pumping defence (docs/operations.md): a block raised on the destination's prefix (or
   // on the key for that prefix) by a pumping rule or an operator.
   kPumpingSuspected,
+  // The recipient opted out (STOP) of messages from the job's sender or its group
+  // (docs/inbound.md, "Opt-outs").
+  kOptedOut,
 };
 
 std::string_view ReasonName(Reason r);

@@ -7,13 +7,15 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/job.h"
 #include "core/reason.h"
 
 namespace sd {
 
 // Whether a job may still be sent. reason kNone: send it; kExpired: its `expires` has passed;
 // kRevokedKey: its key was revoked or removed since it was admitted; kPumpingSuspected: its
-// destination prefix was blocked since (core/block_list.h). `detail` is static text
+// destination prefix was blocked since (core/block_list.h); kOptedOut: its recipient wrote
+// STOP since (core/optout.h). `detail` is static text
 // for the outcome ("key revoked after the job was admitted"), never null.
 struct GateVerdict {
   Reason reason = Reason::kNone;
@@ -22,14 +24,22 @@ struct GateVerdict {
   bool send() const { return reason == Reason::kNone; }
 };
 
+// The job a gate is asked about: what its checks read.
+struct GateQuery {
+  std::string_view key_id;
+  std::string_view destination;
+  std::string_view sender;
+  JobKind kind = JobKind::kTransactional;
+  int64_t expires_ms = 0;
+};
+
 class SubmitGate {
  public:
   virtual ~SubmitGate() = default;
   // Called on the loop thread for every job about to be written, so it must be cheap: one
-  // lookup of `key_id` in the current policy snapshot, of `destination` in its blocks, and one
-  // clock read. Never blocks.
-  virtual GateVerdict Check(std::string_view key_id, std::string_view destination,
-                            int64_t expires_ms) = 0;
+  // lookup of the key id in the current policy snapshot, of the destination in its blocks and
+  // opt-outs, and one clock read. Never blocks.
+  virtual GateVerdict Check(const GateQuery& job) = 0;
 };
 
 }  // namespace sd

@@ -33,7 +33,7 @@ umask 077
 echo "demo-pw1" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
   --system-id demo --password demo-pw1 --submit-latency-ms 2 --receipt-delay-ms 50 \
-  --stats-file "$work/smsc.json" 2>"$work/smsc.log" &
+  --stats-file "$work/smsc.json" --mo-file "$work/mo.jsonl" 2>"$work/smsc.log" &
 sim_pid=$!
 pids+=($sim_pid)
 wait_for smsc-sim test -s "$work/smsc.port"
@@ -180,6 +180,18 @@ api_forged=$(curl -sS --cacert "$work/tls.crt" -o /dev/null -w '%{http_code}' \
   "https://localhost:$api_port/v1/messages")
 echo "demo: HTTPS API: $n_api posts answered (count status):${api_codes%;}; a forged bearer answered $api_forged"
 n_good=$((n_good + n_api))
+# A recipient replies STOP (the simulator sends it as a mobile-originated message on SIGUSR2):
+# the daemon keeps the reply on sd:inbound and opts the number out of DEMO's messages in the
+# same step; the job sent to them after it is refused opted_out.
+stop_from=+4915100888888
+printf '{"from": "%s", "to": "DEMO", "text": "STOP"}\n' "${stop_from#+}" >"$work/mo.jsonl"
+kill -USR2 "$sim_pid"
+opted_out() { [[ $(redis-cli -p "$redis_port" HEXISTS sd:optouts "s:demo|$stop_from") == 1 ]]; }
+wait_for "the STOP reply" opted_out
+sleep 1  # every daemon applies an opt-out within a second
+stop_entry=$("${cli[@]}" enqueue "${common[@]}" --to "$stop_from" --from DEMO \
+  --text "Your demo code is 717171" --kind otp | cut -d' ' -f1)
+n_bad=$((n_bad + 1))
 total=$((n_good + n_bad))
 echo "demo: enqueued $n_good good and $n_bad bad jobs; waiting for outcomes and receipts"
 
@@ -237,6 +249,11 @@ by_carrier() {  # by_carrier STREAM: "name count" per carrier of the stream's en
     awk 'prev == "carrier" && $0 != "" { n[$0]++ } { prev = $0 }
          END { sep = ""; for (c in n) { printf "%s%s %d", sep, c, n[c]; sep = ", " } }'
 }
+stop_outcome=$(redis-cli -p "$redis_port" --raw XRANGE sd:outcomes - + |
+  awk -v e="$stop_entry" 'prev == "entry" { cur = $0 } prev == "status" && cur == e { s = $0 }
+       prev == "reason" && cur == e { r = $0 } { prev = $0 } END { print s ":" r }')
+echo "demo: $stop_from wrote STOP ($(redis-cli -p "$redis_port" XLEN sd:inbound) reply on" \
+     "sd:inbound); the job sent to them after it: $stop_outcome"
 echo "demo: submitted outcomes by carrier: $(by_carrier sd:outcomes); receipts by carrier:" \
      "$(by_carrier sd:receipts)"
 http_accepted=$(http accepted); http_dups=$(http duplicates); hooks_ok=$(http webhooks_ok)
@@ -286,6 +303,8 @@ check "the HTTP provider accepted ${http_accepted:-no} messages, not $n_http" \
   "$([[ ${http_accepted:-x} == "$n_http" ]] && echo ok)"
 check "the HTTP provider's receipt webhooks: ${hooks_ok:-no} of ${hooks_posted:-?} answered 200" \
   "$([[ ${hooks_ok:-x} == "$n_http" && ${hooks_posted:-y} == "$n_http" ]] && echo ok)"
+check "the job after the STOP ended $stop_outcome, not rejected:opted_out" \
+  "$([[ $stop_outcome == rejected:opted_out ]] && echo ok)"
 check "/readyz answered ${ready:-nothing} and /metrics counted ${m_submitted:-no} submitted, not $want_submitted" \
   "$check_metrics"
 if ((rc != 0)); then

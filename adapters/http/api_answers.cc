@@ -33,6 +33,7 @@ int ApiStatusFor(Reason reason) {
     case Reason::kLookalikeDomain:
     case Reason::kNoRoute:
     case Reason::kPumpingSuspected:
+    case Reason::kOptedOut:
       return 403;
     case Reason::kIdempotencyConflict:
       return 409;

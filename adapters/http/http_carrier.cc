@@ -87,8 +87,8 @@ void HttpCarrier::Pump() {
     JobPtr job = std::move(ready_.front());
     ready_.pop_front();
     if (!job->maybe_sent && gate_ != nullptr) {
-      const GateVerdict v =
-          gate_->Check(job->req.key_id, job->req.destination, job->req.expires_ms);
+      const GateVerdict v = gate_->Check({job->req.key_id, job->req.destination, job->req.sender,
+                                          job->req.kind, job->req.expires_ms});
       if (!v.send()) {
         ++counters_.withheld;
         SubmitResult r;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "adapters/redis/lua_scripts.h"
+#include "adapters/redis/optout_writes.h"
 #include "adapters/redis/redis_reply.h"
 #include "core/siphash.h"
 
@@ -55,7 +56,33 @@ std::string InboundStore::DoneKey(const std::string& parts_key) const {
          "inbound:done:" + parts_key.substr(std::min(parts.size(), parts_key.size()));
 }
 
-std::vector<std::string> InboundStore::Fields(const InboundMessage& m) const {
+OptOutPlan InboundStore::PlanOptOut(const InboundMessage& m) const {
+  return options_.optout_rules != nullptr ? options_.optout_rules->Plan(m) : OptOutPlan{};
+}
+
+void InboundStore::AddOptOut(const InboundMessage& m, const OptOutPlan& plan, size_t keys_end,
+                             std::vector<std::string>* argv) const {
+  if (!plan.changes.empty()) {
+    std::vector<std::string> keys;
+    OptOutKeys::For(options_.key_prefix, options_.audit_stream).AppendTo(&keys);
+    argv->insert(argv->begin() + static_cast<std::ptrdiff_t>(keys_end), keys.begin(), keys.end());
+    (*argv)[2] = std::to_string(std::stoi((*argv)[2]) + static_cast<int>(keys.size()));
+  }
+  AppendOptOutBlock(plan.changes, {"mo:" + m.carrier, plan.keyword, m.received_ms},
+                    options_.audit_maxlen, argv);
+}
+
+void InboundStore::CountOptOut(const OptOutPlan& plan) {
+  if (plan.action == OptOutAction::kNone) return;
+  if (plan.changes.empty()) {
+    ++counters_.optout_unusable;
+  } else {
+    ++(plan.action == OptOutAction::kStart ? counters_.optout_starts : counters_.optout_stops);
+  }
+}
+
+std::vector<std::string> InboundStore::Fields(const InboundMessage& m,
+                                              const OptOutPlan& plan) const {
   std::vector<std::string> f = {"carrier",  m.carrier,
                                 "from",     m.from,
                                 "to",       m.to,
@@ -69,6 +96,11 @@ std::vector<std::string> InboundStore::Fields(const InboundMessage& m) const {
   }
   if (m.missing > 0) f.insert(f.end(), {"missing", Str(m.missing)});
   if (m.lossy) f.insert(f.end(), {"lossy", "1"});
+  if (plan.action != OptOutAction::kNone) {
+    // What the reply did: "stop g:acme", "start s:4915112345", or why it did nothing.
+    f.insert(f.end(), {"optout", std::string(OptOutActionName(plan.action)) + " " + plan.scope});
+    if (plan.changes.empty()) f.insert(f.end(), {"optout_skipped", "sender not international"});
+  }
   return f;
 }
 
@@ -98,12 +130,15 @@ void InboundStore::PutOne(InboundPart part, std::function<void()> durable) {
              "one",
              Str(options_.dedupe_window_ms),
              Str(options_.maxlen)};
-  for (std::string& f : Fields(m)) w->argv.push_back(std::move(f));
+  const OptOutPlan plan = PlanOptOut(m);
+  AddOptOut(m, plan, 5, &w->argv);
+  for (std::string& f : Fields(m, plan)) w->argv.push_back(std::move(f));
   const bool lossy = m.lossy;
-  w->on_reply = [this, lossy, durable = std::move(durable)](redisReply* r) {
+  w->on_reply = [this, lossy, plan, durable = std::move(durable)](redisReply* r) {
     if (r->integer == 1) {
       ++counters_.messages;
       if (lossy) ++counters_.lossy;
+      CountOptOut(plan);
     } else {
       ++counters_.duplicates;
     }
@@ -167,12 +202,15 @@ void InboundStore::Commit(const InboundMessage& m, const std::string& parts_key)
              "commit",
              Str(options_.maxlen),
              Str(options_.dedupe_window_ms)};
-  for (std::string& f : Fields(m)) w->argv.push_back(std::move(f));
+  const OptOutPlan plan = PlanOptOut(m);
+  AddOptOut(m, plan, 7, &w->argv);
+  for (std::string& f : Fields(m, plan)) w->argv.push_back(std::move(f));
   const bool timed_out = m.missing > 0;
   const bool lossy = m.lossy;
-  w->on_reply = [this, timed_out, lossy](redisReply* r) {
+  w->on_reply = [this, timed_out, lossy, plan](redisReply* r) {
     if (r->integer != 1) return;  // another daemon wrote it first
     ++counters_.messages;
+    CountOptOut(plan);
     if (timed_out) ++counters_.timed_out;
     if (lossy) ++counters_.lossy;
   };

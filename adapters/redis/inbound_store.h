@@ -22,6 +22,7 @@
 #include "adapters/redis/redis_connection.h"
 #include "core/clock.h"
 #include "core/inbound.h"
+#include "core/optout.h"
 #include "core/ports.h"
 
 namespace sd::redis {
@@ -37,6 +38,11 @@ struct InboundStoreOptions {
   size_t max_queued = 10'000;
   int64_t retry_ms = 200;
   int64_t sweep_ms = 1'000;
+  // Keyword replies (STOP, START) change the opt-outs in the same step as the message is
+  // written (core/optout.h; null: no keywords are acted on), audited on `audit_stream`.
+  std::shared_ptr<const OptOutRules> optout_rules;
+  std::string audit_stream = "sd:audit";
+  int64_t audit_maxlen = 1'000'000;
 };
 
 struct InboundStoreCounters {
@@ -47,6 +53,9 @@ struct InboundStoreCounters {
   uint64_t lossy = 0;       // messages with bytes that did not decode
   uint64_t write_errors = 0;
   uint64_t refused = 0;  // parts not taken (queue full): left to the SMSC to redeliver
+  uint64_t optout_stops = 0;     // keyword replies that opted a number out (STOP, STOPALL)
+  uint64_t optout_starts = 0;    // and back in (START)
+  uint64_t optout_unusable = 0;  // keyword replies from a number that is not international
   template <typename F>
   void ForEach(F&& f) const {
     f("messages", messages);
@@ -56,6 +65,9 @@ struct InboundStoreCounters {
     f("lossy", lossy);
     f("write_errors", write_errors);
     f("refused", refused);
+    f("optout_stops", optout_stops);
+    f("optout_starts", optout_starts);
+    f("optout_unusable", optout_unusable);
   }
 };
 
@@ -71,6 +83,11 @@ class InboundStore final : public InboundSink {
   void Close(std::function<void()> done);
 
   void Put(InboundPart part, std::function<void()> durable) override;
+
+  // A reload's keywords and groups, for messages written from now on.
+  void SetOptOutRules(std::shared_ptr<const OptOutRules> rules) {
+    options_.optout_rules = std::move(rules);
+  }
 
   const InboundStoreCounters& counters() const { return counters_; }
   size_t queued() const { return queue_.size(); }
@@ -88,7 +105,13 @@ class InboundStore final : public InboundSink {
   void Commit(const InboundMessage& m, const std::string& parts_key);
   void Sweep();
   void SweepOne(const std::string& parts_key);
-  std::vector<std::string> Fields(const InboundMessage& m) const;
+  std::vector<std::string> Fields(const InboundMessage& m, const OptOutPlan& plan) const;
+  OptOutPlan PlanOptOut(const InboundMessage& m) const;
+  // The opt-out keys (when the plan changes something) after `argv`'s keys, and the block at
+  // its end; `numkeys` is argv[2].
+  void AddOptOut(const InboundMessage& m, const OptOutPlan& plan, size_t keys_end,
+                 std::vector<std::string>* argv) const;
+  void CountOptOut(const OptOutPlan& plan);
   std::string PartsKey(const InboundPart& p) const;
   std::string DoneKey(const std::string& parts_key) const;
   void OneClosed();

@@ -132,6 +132,11 @@ const LuaScript kApiSubmitScript = Make("api_submit", lua::k_api_submit);
 // One script with three modes, so a deployment loads (and its ACL allows) one more SHA.
 const LuaScript kInboundScript = Make("inbound", lua::k_inbound);
 
+// Each change is made, logged with the version it made and audited in the one call: a daemon
+// that follows the log sees every change in order, or a gap in the versions when the log was
+// trimmed past it (then it reads the hash whole).
+const LuaScript kOptOutsScript = Make("optouts", lua::k_optouts);
+
 // ---- Audit and delay queue (adapters/redis/audit_log.cc, delay_queue.cc) --------------
 
 // Status callbacks (status_queue.h): an event that could not be delivered in time is copied to

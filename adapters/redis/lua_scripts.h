@@ -54,6 +54,10 @@ extern const LuaScript kDeadLetterScript;
 // Returns how many were still owned.
 extern const LuaScript kTouchScript;
 
+// Opt-out changes an operator makes (adapters/redis/optout_writes.h; the block is read by
+// lua/optout_helpers.lua, which the inbound script includes too). Returns the changes made.
+extern const LuaScript kOptOutsScript;
+
 // KEYS: audit stream. ARGV: maxlen (0 = no trim), event field/value pairs...
 // Appends one audit event. Returns the new id. (At least once: a retry after a lost reply may
 // append the event twice; readers can drop an exact duplicate.)

@@ -301,8 +301,8 @@ bool SmppBind::Cleared(JobClearance* clearance) {
     case JobClearance::State::kOpen:
       break;
   }
-  const GateVerdict v =
-      gate_->Check(clearance->key_id, clearance->destination, clearance->expires_ms);
+  const GateVerdict v = gate_->Check({clearance->key_id, clearance->destination, clearance->sender,
+                                      clearance->kind, clearance->expires_ms});
   if (!v.send()) {
     clearance->state = JobClearance::State::kWithheld;
     clearance->verdict = v;

@@ -57,6 +57,8 @@ struct JobClearance {
   };
   std::string key_id;
   std::string destination;
+  std::string sender;
+  JobKind kind = JobKind::kTransactional;
   int64_t expires_ms = 0;
   State state = State::kOpen;
   GateVerdict verdict;  // why, once kWithheld

@@ -203,6 +203,8 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   job->clearance.key_id = std::move(req.key_id);
   job->clearance.expires_ms = req.expires_ms;
   job->clearance.destination = req.destination;
+  job->clearance.sender = req.sender;
+  job->clearance.kind = req.kind;
   job->parts.resize(parts->size());
   for (size_t i = 0; i < parts->size(); ++i) job->parts[i].sm = std::move((*parts)[i]);
   job->unfinished = job->parts.size();

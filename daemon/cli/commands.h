@@ -9,5 +9,6 @@ int RunOutcomes(int argc, char** argv);
 int RunStats(int argc, char** argv);
 int RunBlocks(int argc, char** argv);
 int RunCarriers(int argc, char** argv);
+int RunOptOuts(int argc, char** argv);
 
 }  // namespace sd::cli

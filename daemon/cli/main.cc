@@ -20,6 +20,7 @@ void Usage(FILE* out) {
       "  stats     the counters every running daemon publishes (rejections by reason, ...)\n"
       "  blocks    SMS-pumping blocks every daemon enforces: list, add, lift\n"
       "  carriers  runtime control of carriers on every daemon: list, pause, resume, drain\n"
+      "  optouts   recipients' opt-outs every daemon enforces: list, add, remove, import\n"
       "Run 'smsdispatch COMMAND --help' for a command's options.\n"
       "Exit status: 0 success, 1 failure, 2 usage error.\n",
       out);
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   if (command == "stats") return sd::cli::RunStats(argc, argv);
   if (command == "blocks") return sd::cli::RunBlocks(argc, argv);
   if (command == "carriers") return sd::cli::RunCarriers(argc, argv);
+  if (command == "optouts") return sd::cli::RunOptOuts(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     Usage(stdout);
     return sd::cli::kExitOk;

@@ -95,6 +95,9 @@ redis::InboundStoreOptions InboundOptionsFrom(const Config& c) {
   o.part_timeout_ms = c.inbound.part_timeout_ms;
   o.dedupe_window_ms = std::max<int64_t>(c.inbound.dedupe_window_ms, 1);
   o.max_queued = c.inbound.max_queued;
+  if (c.optouts.enabled) o.optout_rules = std::make_shared<const OptOutRules>(c.optouts);
+  o.audit_stream = c.redis.audit_stream;
+  o.audit_maxlen = c.redis.audit_maxlen;
   return o;
 }
 

@@ -16,6 +16,7 @@
 #include "adapters/http/receipt_endpoint.h"
 #include "adapters/net/tls_context.h"
 #include "core/cidr.h"
+#include "core/optout.h"
 #include "core/pumping.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -210,6 +211,9 @@ struct Config {
     int64_t dedupe_window_ms = 600'000;  // a one-part message seen again within: a redelivery
     size_t max_queued = 10'000;          // parts waiting for Redis; beyond, left to the SMSC
   } inbound;
+  // [optouts] (docs/inbound.md): keyword replies (STOP, START), sender groups, and the kinds
+  // an opt-out refuses.
+  OptOutConfig optouts;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

@@ -51,6 +51,8 @@ uint8_t KindsMask(Section& s, Problems& p);
 // [[pumping]] (config_pumping.cc).
 void LoadPumping(const toml::table& root, Problems& p, Config& c);
 void LoadInbound(const toml::table& root, Problems& p, Config& c);
+// [optouts] (config_optouts.cc).
+void LoadOptOuts(const toml::table& root, Problems& p, Config& c);
 
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);

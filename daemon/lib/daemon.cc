@@ -62,6 +62,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   dispatcher_->SetAuditSink(store_.get());
   dispatcher_->SetDeferQueue(store_.get());
   BuildBlocks();
+  BuildOptOuts();
   BuildCarrierControl();
   if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
   if (setup.master) BuildRegistry(*setup.master);
@@ -158,6 +159,7 @@ bool Daemon::Start(bool handle_signals) {
                  config_.api.plain ? "plain HTTP" : "TLS");
   }
   blocks_->Start();
+  if (optouts_) optouts_->Start();
   control_->Start();
   if (inbound_) inbound_->Start();
   StartTimers();
@@ -275,7 +277,10 @@ void Daemon::ReloadPolicy() {
       failed.reset();
       return std::get<PolicyParts>(std::move(parts));  // keeps the registry's keys and the MAC
     });
-    if (!failed) ApplyCarrierReload(next);
+    if (!failed) {
+      ApplyCarrierReload(next);
+      if (inbound_) inbound_->SetOptOutRules(InboundOptionsFrom(next).optout_rules);
+    }
   }
   if (failed) {
     ++counters_.reload_failures;
@@ -312,6 +317,8 @@ void Daemon::OnRegistrySnapshot(std::shared_ptr<const KeyRegistrySnapshot> keys)
 // [callbacks]): an outcome written before that group would never be called back.
 void Daemon::StartStore() {
   if (registry_ && !registry_loaded_) return;
+  // A job read before the opt-outs are in could go to a number that wrote STOP.
+  if (optouts_ && !optouts_->loaded()) return;
   if (callbacks_ && !callback_groups_ready_) return;
   if (store_started_ || finishing_) return;
   store_started_ = true;
@@ -382,13 +389,15 @@ void Daemon::CloseListener() {
 void Daemon::CloseStore() {
   auto close_store = [this] {
     blocks_->Close([this] {
-      control_->Close([this] {
-        auto close_store = [this] { store_->Close(2000, [this] { CloseHandles(); }); };
-        if (inbound_) {
-          inbound_->Close(close_store);  // after the carriers: nothing more comes in
-        } else {
-          close_store();
-        }
+      CloseOptOuts([this] {
+        control_->Close([this] {
+          auto close_store = [this] { store_->Close(2000, [this] { CloseHandles(); }); };
+          if (inbound_) {
+            inbound_->Close(close_store);  // after the carriers: nothing more comes in
+          } else {
+            close_store();
+          }
+        });
       });
     });
   };

@@ -111,6 +111,9 @@ class Daemon {
   // [admin] (daemon_admin.cc).
   void BuildAdmin();
   void BuildBlocks();
+  // [optouts]: the watcher that keeps the policy's opt-out set current (daemon_optouts.cc).
+  void BuildOptOuts();
+  void CloseOptOuts(std::function<void()> done);
   [[nodiscard]] bool StartAdmin();
   http::AdminReadiness Readiness() const;
   StatsSources Sources(const CallbackStats* callback_stats) const;
@@ -155,6 +158,7 @@ class Daemon {
   std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
   std::unique_ptr<redis::BlockStore> blocks_;                       // pumping blocks
   std::unique_ptr<redis::InboundStore> inbound_;                    // [inbound]
+  std::unique_ptr<redis::OptOutWatcher> optouts_;                   // [optouts]
   DaemonCounters counters_;
   size_t blocks_active_ = 0;
   int64_t started_ms_ = 0;

@@ -19,6 +19,7 @@ StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
   s.blocks = blocks_.get();
   s.carrier_control = control_.get();
   s.inbound = inbound_.get();
+  s.optouts = optouts_.get();
   s.now_ms = clock_.NowMs();
   return s;
 }
@@ -70,6 +71,7 @@ http::AdminReadiness Daemon::Readiness() const {
   if (stopping_) r.problems.emplace_back("stopping");
   if (!store_->connected()) r.problems.emplace_back("redis: not connected");
   if (registry_ && !registry_loaded_) r.problems.emplace_back("key registry: not loaded yet");
+  if (optouts_ && !optouts_->loaded()) r.problems.emplace_back("opt-outs: not loaded yet");
   if (!store_started_) r.problems.emplace_back("not reading jobs yet");
   // Can take new jobs now: bound (an HTTP carrier answers per job, docs/http.md), and neither
   // paused, draining, reopening nor removed.

@@ -29,7 +29,7 @@ int64_t EntryMs(std::string_view entry_id) {
 static_assert(static_cast<size_t>(ReceiptState::kEnroute) < Dispatcher::kReceiptStates);
 
 // Every reason has its counter.
-static_assert(static_cast<size_t>(Reason::kPumpingSuspected) <
+static_assert(static_cast<size_t>(Reason::kOptedOut) <
               std::size(DispatcherStats{}.rejected_by_reason));
 
 Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
@@ -237,13 +237,16 @@ void Dispatcher::Enqueue(Pending p, bool front) {
   }
 }
 
-GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view key_id,
-                                 std::string_view destination, int64_t expires_ms, int64_t now) {
-  if (expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
+GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, const GateQuery& job, int64_t now) {
+  const std::string_view key_id = job.key_id;
+  if (job.expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
   const PolicyParts& parts = policy.parts();
   if (parts.blocks != nullptr &&
-      parts.blocks->Find(KeyFamily(key_id), destination, now) != nullptr) {
+      parts.blocks->Find(KeyFamily(key_id), job.destination, now) != nullptr) {
     return {Reason::kPumpingSuspected, "destination prefix blocked after the job was admitted"};
+  }
+  if (CheckOptOut(parts, job.sender, job.kind, job.destination)) {
+    return {Reason::kOptedOut, "the recipient opted out after the job was admitted"};
   }
   if (parts.registry_keys != nullptr) {
     if (const RegisteredKey* k = parts.registry_keys->Find(key_id)) {
@@ -255,19 +258,18 @@ GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, std::string_view 
   return {Reason::kRevokedKey, "key removed after the job was admitted"};
 }
 
-GateVerdict Dispatcher::Check(std::string_view key_id, std::string_view destination,
-                              int64_t expires_ms) {
+GateVerdict Dispatcher::Check(const GateQuery& job) {
   // The reader's cached snapshot: one acquire load while nothing was swapped, so this costs
   // a clock read and one key lookup per job.
   const PolicySnapshot& policy = *policy_reader_.Current();
   // Only live carriers ask (the test carrier puts nothing on a wire): a test key's job here
   // would be a wiring bug, and it is stopped at the last moment.
   if (const KeyRegistrySnapshot* keys = policy.parts().registry_keys.get()) {
-    if (const RegisteredKey* k = keys->Find(key_id); k != nullptr && k->record.test_mode) {
+    if (const RegisteredKey* k = keys->Find(job.key_id); k != nullptr && k->record.test_mode) {
       return {Reason::kNoRoute, "a test key's job never goes to a live carrier"};
     }
   }
-  return Sendable(policy, key_id, destination, expires_ms, clock_.NowMs());
+  return Sendable(policy, job, clock_.NowMs());
 }
 
 bool Dispatcher::ToTestCarrier(RouteChoice* route) {
@@ -280,7 +282,8 @@ bool Dispatcher::ToTestCarrier(RouteChoice* route) {
 
 void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {
   if (reason == Reason::kRevokedKey) ++stats_.revoked_before_submit;
-  if (reason == Reason::kRevokedKey || reason == Reason::kPumpingSuspected) {
+  if (reason == Reason::kRevokedKey || reason == Reason::kPumpingSuspected ||
+      reason == Reason::kOptedOut) {
     AuditPending(p, reason, detail);
   }
   Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, reason,
@@ -301,8 +304,10 @@ void Dispatcher::Pump() {
       Pending p = std::move(q.front());
       q.pop_front();
       if (policy == nullptr) policy = policy_reader_.Current();
-      const GateVerdict v = Sendable(*policy, p.key_id, p.admitted.job.destination,
-                                     p.admitted.job.expires_ms, clock_.NowMs());
+      const Job& job = p.admitted.job;
+      const GateVerdict v =
+          Sendable(*policy, {p.key_id, job.destination, job.sender, job.kind, job.expires_ms},
+                   clock_.NowMs());
       if (!v.send()) {
         Withhold(p, v.reason, v.detail);
         continue;
@@ -316,6 +321,7 @@ void Dispatcher::Pump() {
       req.key_id = p.key_id;
       req.job_id = p.admitted.job.id;
       req.client_ref = p.admitted.job.client_ref;
+      req.kind = p.admitted.job.kind;
       spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
                     Untrusted(p.admitted.job.id), carrier.name(), p.admitted.text.segments);
       ++at_carrier_;

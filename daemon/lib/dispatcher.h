@@ -246,13 +246,11 @@ class Dispatcher : private SubmitGate {
     return modes_[c] == CarrierMode::kActive || modes_[c] == CarrierMode::kDraining;
   }
   void Wire(size_t index);  // handlers and gate on carrier `index`
-  // Why a job may no longer be sent: its expiry against `now`, its key and its destination's
-  // blocks against `policy`.
-  static GateVerdict Sendable(const PolicySnapshot& policy, std::string_view key_id,
-                              std::string_view destination, int64_t expires_ms, int64_t now);
+  // Why a job may no longer be sent: its expiry against `now`, its key, its destination's
+  // blocks and its recipient's opt-outs against `policy`.
+  static GateVerdict Sendable(const PolicySnapshot& policy, const GateQuery& job, int64_t now);
   // SubmitGate, for the carriers: Sendable() under the current snapshot and clock.
-  GateVerdict Check(std::string_view key_id, std::string_view destination,
-                    int64_t expires_ms) override;
+  GateVerdict Check(const GateQuery& job) override;
   // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key.
   void Withhold(const Pending& p, Reason reason, std::string detail);
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,

@@ -221,6 +221,12 @@ void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& polic
     m.Add("smsdispatch_inbound_queued_parts", "", static_cast<int64_t>(s.inbound->queued()),
           "inbound.queued");
   }
+  if (s.optouts != nullptr) {
+    const auto& set = policy.parts().optouts;
+    m.Add("smsdispatch_optouts_entries", "", set != nullptr ? static_cast<int64_t>(set->size()) : 0,
+          "optouts.entries");
+    AddCounters(m, s.optouts->counters(), "smsdispatch_optouts_", "", "optouts.");
+  }
   if (s.carrier_control != nullptr) {
     AddCounters(m, s.carrier_control->counters(), "smsdispatch_carrier_control_", "",
                 "carrier_control.");

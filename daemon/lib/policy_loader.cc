@@ -71,8 +71,11 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
   if (previous != nullptr) {
     parts.registry_keys = previous->parts().registry_keys;
     parts.mac = previous->parts().mac;
-    parts.blocks = previous->parts().blocks;  // from Redis, not from the file
+    parts.blocks = previous->parts().blocks;    // from Redis, not from the file
+    parts.optouts = previous->parts().optouts;  // likewise
   }
+  if (config.optouts.enabled)
+    parts.optout_rules = std::make_shared<const OptOutRules>(config.optouts);
   if (!config.pumping.empty()) {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())

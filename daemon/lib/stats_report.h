@@ -14,6 +14,7 @@
 #include "adapters/redis/carrier_control_watcher.h"
 #include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
+#include "adapters/redis/optout_watcher.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/callback_thread.h"
@@ -49,6 +50,7 @@ struct StatsSources {
   const redis::BlockStore* blocks = nullptr;            // may be null
   const redis::CarrierControlWatcher* carrier_control = nullptr;  // may be null
   const redis::InboundStore* inbound = nullptr;                   // [inbound]; may be null
+  const redis::OptOutWatcher* optouts = nullptr;                  // [optouts]; may be null
   int64_t now_ms = 0;  // for what depends on the time (blocks in force)
 };
 

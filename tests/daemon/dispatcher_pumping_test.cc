@@ -105,14 +105,24 @@ TEST_F(DispatcherPumpingTest, ARuleThatFiresBlocksTheRestOfTheBatchAndSharesTheB
 
 TEST_F(DispatcherPumpingTest, TheGateRefusesABlockedDestinationOfAJobAlreadyAdmitted) {
   ASSERT_NE(carrier_.gate, nullptr);
-  EXPECT_TRUE(carrier_.gate->Check("k.v1", "+4477001234567", kNow + 60'000).send());
+  EXPECT_TRUE(
+      carrier_.gate
+          ->Check({"k.v1", "+4477001234567", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .send());
   dispatcher_->SetBlocks(std::make_shared<const BlockList>(
       std::vector<Block>{Block{"+4477", "", kNow + 1'000, kNow, "operator", ""}}));
-  const GateVerdict v = carrier_.gate->Check("k.v1", "+4477001234567", kNow + 60'000);
+  const GateVerdict v = carrier_.gate->Check(
+      {"k.v1", "+4477001234567", "ACME", JobKind::kTransactional, kNow + 60'000});
   EXPECT_EQ(v.reason, Reason::kPumpingSuspected);
-  EXPECT_TRUE(carrier_.gate->Check("k.v1", "+4478001234567", kNow + 60'000).send());
+  EXPECT_TRUE(
+      carrier_.gate
+          ->Check({"k.v1", "+4478001234567", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .send());
   clock_.Advance(1'000);  // the block ends
-  EXPECT_TRUE(carrier_.gate->Check("k.v1", "+4477001234567", kNow + 60'000).send());
+  EXPECT_TRUE(
+      carrier_.gate
+          ->Check({"k.v1", "+4477001234567", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .send());
 }
 
 TEST_F(DispatcherPumpingTest, ABlockRaisedHereOutlivesAListReadBeforeItWasWritten) {
@@ -122,12 +132,16 @@ TEST_F(DispatcherPumpingTest, ABlockRaisedHereOutlivesAListReadBeforeItWasWritte
   ASSERT_EQ(blocks_.raised.size(), 1u);
   // A list read from Redis before the block's write arrived: the block stays.
   dispatcher_->SetBlocks(std::make_shared<const BlockList>());
-  EXPECT_EQ(carrier_.gate->Check("k.v1", "+37120000009", kNow + 60'000).reason,
-            Reason::kPumpingSuspected);
+  EXPECT_EQ(
+      carrier_.gate->Check({"k.v1", "+37120000009", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .reason,
+      Reason::kPumpingSuspected);
   // Redis has it now; then an operator lifts it: the next list without it unblocks.
   dispatcher_->SetBlocks(std::make_shared<const BlockList>(std::vector<Block>{blocks_.raised[0]}));
   dispatcher_->SetBlocks(std::make_shared<const BlockList>());
-  EXPECT_TRUE(carrier_.gate->Check("k.v1", "+37120000009", kNow + 60'000).send());
+  EXPECT_TRUE(
+      carrier_.gate->Check({"k.v1", "+37120000009", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .send());
 }
 
 }  // namespace

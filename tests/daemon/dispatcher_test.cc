@@ -292,9 +292,13 @@ TEST_F(DispatcherTest, ATestKeysJobNeverGoesToALiveCarrier) {
     return p;
   });
   ASSERT_NE(carrier_.gate, nullptr);
-  const GateVerdict refused = carrier_.gate->Check("test-k.v1", "+4915112345678", kNow + 60'000);
+  const GateVerdict refused = carrier_.gate->Check(
+      {"test-k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 60'000});
   EXPECT_EQ(refused.reason, Reason::kNoRoute);
-  EXPECT_TRUE(carrier_.gate->Check("k.v1", "+4915112345678", kNow + 60'000).send());
+  EXPECT_TRUE(
+      carrier_.gate
+          ->Check({"k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 60'000})
+          .send());
   StreamEntry e = Entry("t1");
   e.key_id = "test-k.v1";
   e.sig = SignJob(mac_, kSecret, e.key_id, kStream, e.job);
@@ -627,17 +631,23 @@ TEST_F(DispatcherRoutesTest, TheDispatcherIsEveryCarriersGateOnTheCurrentPolicyA
   ASSERT_NE(primary_.gate, nullptr);
   EXPECT_EQ(backup_.gate, primary_.gate);
   SubmitGate& gate = *primary_.gate;
-  EXPECT_TRUE(gate.Check("k.v1", "+4915112345678", kNow + 1).send());
-  const GateVerdict unknown = gate.Check("gone.v1", "+4915112345678", kNow + 1);
+  EXPECT_TRUE(
+      gate.Check({"k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 1}).send());
+  const GateVerdict unknown =
+      gate.Check({"gone.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 1});
   EXPECT_EQ(unknown.reason, Reason::kRevokedKey);
   EXPECT_STREQ(unknown.detail, "key removed after the job was admitted");
-  EXPECT_EQ(gate.Check("k.v1", "+4915112345678", kNow).reason, Reason::kExpired);
+  EXPECT_EQ(gate.Check({"k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow}).reason,
+            Reason::kExpired);
   SetRegistry(true);
-  const GateVerdict revoked = gate.Check("k.v1", "+4915112345678", kNow + 1);
+  const GateVerdict revoked =
+      gate.Check({"k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 1});
   EXPECT_EQ(revoked.reason, Reason::kRevokedKey);
   EXPECT_STREQ(revoked.detail, "key revoked after the job was admitted");
   clock_.Advance(2);
-  EXPECT_EQ(gate.Check("k.v1", "+4915112345678", kNow + 1).reason, Reason::kExpired);
+  EXPECT_EQ(
+      gate.Check({"k.v1", "+4915112345678", "ACME", JobKind::kTransactional, kNow + 1}).reason,
+      Reason::kExpired);
 }
 
 // A job the carrier's gate refused gets the gate's outcome (a withdrawn key audited like one

@@ -82,6 +82,7 @@ class MetricsTest : public ::testing::Test {
         std::make_unique<redis::CarrierControlWatcher>(loop_.get(), store_options.endpoint, "sd:");
     inbound_ = std::make_unique<redis::InboundStore>(loop_.get(), store_options.endpoint,
                                                      redis::InboundStoreOptions{}, clock_);
+    optouts_ = std::make_unique<redis::OptOutWatcher>(loop_.get(), store_options.endpoint, "sd:");
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -94,7 +95,8 @@ class MetricsTest : public ::testing::Test {
     blocks_->Close([&] { ++closed; });
     control_->Close([&] { ++closed; });
     inbound_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 9; }));
+    optouts_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 10; }));
   }
 
   StatsSources Sources() {
@@ -106,6 +108,7 @@ class MetricsTest : public ::testing::Test {
     s.blocks = blocks_.get();
     s.carrier_control = control_.get();
     s.inbound = inbound_.get();
+    s.optouts = optouts_.get();
     s.now_ms = kNow;
     return s;
   }
@@ -125,6 +128,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<redis::BlockStore> blocks_;
   std::unique_ptr<redis::CarrierControlWatcher> control_;
   std::unique_ptr<redis::InboundStore> inbound_;
+  std::unique_ptr<redis::OptOutWatcher> optouts_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};

@@ -53,7 +53,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                      "+time +ping "
                      "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                      "+del +zadd +zrangebyscore +zrem +zcount "
-                     "+hgetall +hdel +incr +xinfo|groups +hsetnx"));
+                     "+hgetall +hdel +incr +xinfo|groups +hsetnx +hscan +xread +xrevrange"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");

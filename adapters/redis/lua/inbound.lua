@@ -1,15 +1,22 @@
+--! optout_helpers
 -- Messages recipients send (adapters/redis/inbound_store.h, docs/redis.md). ARGV[1] is the mode.
+-- A message that is a keyword reply (STOP, START) carries its opt-out changes: they are made in
+-- the same step as the message is written, so a message is never kept without its opt-out or
+-- the other way round, and a redelivery changes nothing twice.
 --
--- one:    KEYS inbound stream, seen key. ARGV 'one', seen ttl ms, maxlen (0: no trim),
---         field/value pairs. A message in one part, once: the seen key (SET NX PX) stops a
---         redelivery within the window. Returns 1 written, 0 a duplicate.
+-- one:    KEYS inbound stream, seen key, then (only with changes) the opt-out hash, version,
+--         log and audit stream. ARGV 'one', seen ttl ms, maxlen (0: no trim), the opt-out block
+--         (optout_helpers.lua; 0 changes for most messages), field/value pairs. A message in one
+--         part, once: the seen key (SET NX PX) stops a redelivery within the window. Returns 1
+--         written, 0 a duplicate.
 -- part:   KEYS parts hash, done key, pending zset. ARGV 'part', seq, total, body, due ms,
 --         keep ms, meta field/value pairs. Keeps one part for its siblings (a part seen before
 --         is not stored twice; one of a message already written is a duplicate). Returns 0
 --         duplicate, 1 stored, or {2, body 1, ..., body N} once every part is in: the store
 --         decodes the joined bytes and commits.
--- commit: KEYS inbound stream, parts hash, done key, pending zset. ARGV 'commit', maxlen,
---         done ttl ms, field/value pairs. The whole message, once (whoever commits first:
+-- commit: KEYS inbound stream, parts hash, done key, pending zset, then (only with changes) the
+--         opt-out keys as for 'one'. ARGV 'commit', maxlen, done ttl ms, the opt-out block,
+--         field/value pairs. The whole message, once (whoever commits first:
 --         the daemon that stored the last part, or any daemon's sweep after the timeout).
 --         Returns 1 written, 0 already written.
 
@@ -27,7 +34,8 @@ end
 local mode = ARGV[1]
 if mode == 'one' then
   if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-  append(ARGV[3], 4)
+  local _, first = optout_apply(3, 4)
+  append(ARGV[3], first)
   return 1
 elseif mode == 'part' then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -47,7 +55,8 @@ elseif mode == 'commit' then
     redis.call('ZREM', KEYS[4], KEYS[2])
     return 0
   end
-  append(ARGV[2], 4)
+  local _, first = optout_apply(5, 4)
+  append(ARGV[2], first)
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[4], KEYS[2])
   redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])

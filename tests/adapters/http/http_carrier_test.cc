@@ -22,7 +22,7 @@ using ::sd::testing::ProviderServer;
 // Lets jobs through until told otherwise; counts the questions.
 class SwitchGate final : public SubmitGate {
  public:
-  GateVerdict Check(std::string_view, std::string_view, int64_t) override {
+  GateVerdict Check(const GateQuery&) override {
     ++asked;
     if (open) return {};
     return {Reason::kRevokedKey, "key revoked after the job was admitted"};

@@ -25,13 +25,15 @@ class InboundStoreTest : public ::testing::Test {
     for (auto& s : stores_) s->Close([&] { ++closed; });
     EXPECT_TRUE(loop_.RunUntil([&] { return closed == static_cast<int>(stores_.size()); }));
   }
-  InboundStore& NewStore(int64_t part_timeout_ms = 60'000) {
+  InboundStore& NewStore(int64_t part_timeout_ms = 60'000,
+                         std::shared_ptr<const OptOutRules> rules = nullptr) {
     RedisEndpoint e;
     e.host = server_.host();
     e.port = server_.port();
     InboundStoreOptions o;
     o.part_timeout_ms = part_timeout_ms;
     o.sweep_ms = 50;
+    o.optout_rules = std::move(rules);
     stores_.push_back(std::make_unique<InboundStore>(loop_.get(), e, o, clock_));
     stores_.back()->Start();
     return *stores_.back();
@@ -141,6 +143,50 @@ TEST_F(InboundStoreTest, APartIsAcknowledgedOnlyOnceItIsInRedis) {
   ASSERT_TRUE(server_.Start()) << server_.error();
   ASSERT_TRUE(loop_.RunUntil([&] { return durable; }));
   EXPECT_EQ(Inbound().size(), 1u);
+}
+
+// A keyword reply changes the opt-outs in the step that writes it: the hash, the change log and
+// an audit event, once however often the SMSC delivers it; START undoes STOP, also when it comes
+// in parts; a keyword from a number that is not international is kept and said so, but changes
+// nothing.
+TEST_F(InboundStoreTest, AKeywordReplyChangesTheOptOutsOnceInTheSameStep) {
+  InboundStore& s = NewStore(60'000, std::make_shared<const OptOutRules>());
+  ASSERT_TRUE(PutDurably(s, Part(" Stop. ")));
+  ASSERT_TRUE(PutDurably(s, Part(" Stop. ")));  // a redelivery
+  auto hash = [&] { return server_.Command({"HGETALL", "sd:optouts"}); };
+  ASSERT_EQ(hash()->elements, 2u);
+  EXPECT_EQ(ReplyString(hash()->element[0]), "s:4930555|+4917012345");
+  EXPECT_EQ(ReplyString(hash()->element[1]).substr(0, 13), "1000|mo:acme|");
+  EXPECT_EQ(server_.Command({"XLEN", "sd:optouts:log"})->integer, 1);
+  EXPECT_EQ(ReplyString(server_.Command({"GET", "sd:optouts:version"}).get()), "1");
+  auto audit = server_.Command({"XRANGE", "sd:audit", "-", "+"});
+  ASSERT_EQ(audit->elements, 1u);
+  Fields ev;
+  const redisReply* kv = audit->element[0]->element[1];
+  for (size_t k = 0; k + 1 < kv->elements; k += 2) {
+    ev[ReplyString(kv->element[k])] = ReplyString(kv->element[k + 1]);
+  }
+  EXPECT_EQ(ev["action"], "optout_added");
+  EXPECT_EQ(ev["reason"], "opted_out");
+  EXPECT_EQ(ev["dest"].find("4917012345"), std::string::npos) << "masked";
+  ASSERT_EQ(Inbound().size(), 1u);
+  EXPECT_EQ(Inbound()[0]["optout"], "stop s:4930555");
+  EXPECT_EQ(s.counters().optout_stops, 1u);
+  // START in two parts: joined, then it removes the opt-out.
+  ASSERT_TRUE(PutDurably(s, Part("STA", 2, 1)));
+  ASSERT_TRUE(PutDurably(s, Part("RT", 2, 2)));
+  ASSERT_TRUE(loop_.RunUntil([&] { return hash()->elements == 0; }));
+  EXPECT_EQ(server_.Command({"XLEN", "sd:optouts:log"})->integer, 2);
+  ASSERT_TRUE(loop_.RunUntil([&] { return s.counters().optout_starts == 1; }));
+  // From a national number: kept, nothing changed.
+  InboundPart national = Part("STOP");
+  national.from = "07012345";
+  ASSERT_TRUE(PutDurably(s, national));
+  const auto in = Inbound();
+  ASSERT_EQ(in.size(), 3u);
+  EXPECT_EQ(in[2].at("optout_skipped"), "sender not international");
+  EXPECT_EQ(hash()->elements, 0u);
+  EXPECT_EQ(s.counters().optout_unusable, 1u);
 }
 
 }  // namespace

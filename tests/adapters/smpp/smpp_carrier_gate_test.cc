@@ -22,8 +22,9 @@ using sim_harness::Simulator;
 // What the daemon's Dispatcher does, with a revocation list and a clock the test sets.
 class TestGate final : public SubmitGate {
  public:
-  GateVerdict Check(std::string_view key_id, std::string_view destination,
-                    int64_t expires_ms) override {
+  GateVerdict Check(const GateQuery& job) override {
+    const std::string_view key_id = job.key_id, destination = job.destination;
+    const int64_t expires_ms = job.expires_ms;
     ++checks;
     last_destination = std::string(destination);
     if (expires_ms <= now_ms) return {Reason::kExpired, "expired before it could be submitted"};
