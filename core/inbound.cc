@@ -28,7 +28,7 @@ InboundMessage AssembleInbound(const InboundPart& first, const std::vector<std::
   } else {
     m.text = t.utf8;
   }
-  m.lossy = t.lossy;
+  m.lossy = t.lossy || first.bad_header;
   return m;
 }
 
@@ -41,6 +41,8 @@ std::string InboundPartsKey(const InboundPart& p) {
     k += *s;
   }
   if (p.part) {
+    static constexpr char kKinds[] = {'u', 'w', 's'};  // 8-bit UDH, 16-bit UDH, SAR
+    k += kKinds[static_cast<int>(p.part->kind)];
     k += std::to_string(p.part->ref);
     k += '/';
     k += std::to_string(p.part->total);

@@ -25,6 +25,9 @@ struct InboundPart {
   std::string body;            // the message bytes after any UDH, as sent
   std::optional<MoPart> part;  // one part of a longer message (UDH or SAR)
   int64_t received_ms = 0;
+  // esm_class said a UDH leads the message but it did not parse: the bytes are kept whole
+  // and the message is flagged lossy (never silently read as text).
+  bool bad_header = false;
 };
 
 struct InboundMessage {

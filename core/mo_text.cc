@@ -1,29 +1,12 @@
 #include "core/mo_text.h"
 
 #include "core/gsm_alphabet.h"
+#include "core/url_extract.h"
 
 namespace sd {
 namespace {
 
 constexpr uint32_t kReplacement = 0xFFFD;
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 void DecodeGsm7(std::string_view bytes, MoText* t) {
   for (size_t i = 0; i < bytes.size(); ++i) {
@@ -98,13 +81,15 @@ std::string_view MoCodingName(MoCoding c) {
       return "ucs2";
     case MoCoding::kBinary:
       return "binary";
+    case MoCoding::kUtf8:
+      return "utf8";
   }
   return "binary";
 }
 
 std::optional<MoCoding> ParseMoCoding(std::string_view name) {
-  for (MoCoding c :
-       {MoCoding::kGsm7, MoCoding::kAscii, MoCoding::kLatin1, MoCoding::kUcs2, MoCoding::kBinary}) {
+  for (MoCoding c : {MoCoding::kGsm7, MoCoding::kAscii, MoCoding::kLatin1, MoCoding::kUcs2,
+                     MoCoding::kBinary, MoCoding::kUtf8}) {
     if (name == MoCodingName(c)) return c;
   }
   return std::nullopt;
@@ -123,8 +108,12 @@ MoCoding MoCodingOf(uint8_t dc, MoCoding smsc_default) {
     default:
       break;
   }
+  // GSM 03.38 §4 coding groups (0x00-0x0F are SMPP 3.4's own table, above).
   if ((dc & 0xF0) == 0xF0) return (dc & 0x04) != 0 ? MoCoding::kBinary : MoCoding::kGsm7;
-  if ((dc & 0xF0) == 0x10) {
+  if ((dc & 0xF0) == 0xC0 || (dc & 0xF0) == 0xD0) return MoCoding::kGsm7;  // message waiting
+  if ((dc & 0xF0) == 0xE0) return MoCoding::kUcs2;                         // message waiting
+  if ((dc & 0x80) == 0) {  // general data coding, 0x10-0x3F, and automatic deletion, 0x40-0x7F
+    if ((dc & 0x20) != 0) return MoCoding::kBinary;  // compressed: kept as bytes
     switch ((dc >> 2) & 0x03) {
       case 0:
         return MoCoding::kGsm7;
@@ -134,7 +123,7 @@ MoCoding MoCodingOf(uint8_t dc, MoCoding smsc_default) {
         return MoCoding::kBinary;
     }
   }
-  return MoCoding::kBinary;
+  return MoCoding::kBinary;  // 0x80-0xBF: reserved
 }
 
 MoText DecodeMoText(MoCoding coding, std::string_view bytes) {
@@ -158,6 +147,14 @@ MoText DecodeMoText(MoCoding coding, std::string_view bytes) {
       break;
     case MoCoding::kBinary:
       t.binary = true;
+      break;
+    case MoCoding::kUtf8:
+      for (size_t i = 0; i < bytes.size();) {
+        const size_t at = i;
+        const char32_t c = NextCodePoint(bytes, &i);
+        t.lossy = t.lossy || (c == 0xFFFD && bytes.substr(at, i - at) != "\xEF\xBF\xBD");
+        AppendUtf8(c, &t.utf8);
+      }
       break;
   }
   return t;
@@ -185,9 +182,9 @@ Udh ParseUdh(std::string_view payload) {
     }
     const auto b = [&](size_t k) { return static_cast<uint8_t>(ies[i + 2 + k]); };
     if (iei == 0x00 && len == 3) {
-      u.part = MoPart{b(0), b(1), b(2)};
+      u.part = MoPart{b(0), b(1), b(2), MoPart::Kind::kUdh8};
     } else if (iei == 0x08 && len == 4) {
-      u.part = MoPart{static_cast<uint16_t>((b(0) << 8) | b(1)), b(2), b(3)};
+      u.part = MoPart{static_cast<uint16_t>((b(0) << 8) | b(1)), b(2), b(3), MoPart::Kind::kUdh16};
     }
     i += 2 + len;
   }

@@ -11,7 +11,9 @@
 
 namespace sd {
 
-enum class MoCoding : uint8_t { kGsm7, kAscii, kLatin1, kUcs2, kBinary };
+// kUtf8: a reply an HTTP provider posted (its text is UTF-8 already; invalid bytes become
+// U+FFFD like everywhere else). The others are what an SMPP data_coding says.
+enum class MoCoding : uint8_t { kGsm7, kAscii, kLatin1, kUcs2, kBinary, kUtf8 };
 
 std::string_view MoCodingName(MoCoding c);
 std::optional<MoCoding> ParseMoCoding(std::string_view name);
@@ -39,6 +41,10 @@ struct MoPart {
   uint16_t ref = 0;
   uint8_t total = 0;
   uint8_t seq = 0;
+  // How the reference came: 8-bit UDH (IEI 0x00), 16-bit UDH (IEI 0x08) or SAR TLVs. Part of
+  // a message's identity: reference 42 of an 8-bit header and of a 16-bit one are different
+  // messages.
+  enum class Kind : uint8_t { kUdh8, kUdh16, kSar } kind = Kind::kUdh8;
 };
 bool ValidMoPart(const MoPart& p);  // 1 <= seq <= total, total >= 2
 

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/addresses.h"
+#include "core/url_extract.h"
 
 namespace sd {
 namespace {
@@ -32,45 +33,6 @@ bool Trimmed(char c) {
       return true;
     default:
       return false;
-  }
-}
-
-// One UTF-8 code point at s[*i] (advancing *i); U+FFFD for a bad sequence (one byte taken).
-char32_t NextCodePoint(std::string_view s, size_t* i) {
-  const auto b = static_cast<unsigned char>(s[*i]);
-  int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || *i + static_cast<size_t>(len) > s.size()) {
-    ++*i;
-    return 0xFFFD;
-  }
-  char32_t cp = len == 1 ? b : b & (0x7F >> len);
-  for (int k = 1; k < len; ++k) {
-    const auto c = static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
-    if ((c & 0xC0) != 0x80) {
-      ++*i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  *i += static_cast<size_t>(len);
-  return cp;
-}
-
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
 

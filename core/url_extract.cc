@@ -7,46 +7,6 @@ constexpr size_t kMaxHostBytes = 253;  // RFC 1035: the longest domain name
 constexpr size_t kMaxLabelBytes = 63;
 constexpr size_t kMaxSchemeChars = 32;
 
-// Decodes one code point at `*i`; returns U+FFFD (not a host character) for invalid bytes
-// and advances by one byte then.
-char32_t NextCodePoint(std::string_view s, size_t* i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(*i);
-  size_t len = 0;
-  char32_t cp = 0;
-  if (c < 0x80) {
-    ++*i;
-    return c;
-  } else if ((c & 0xE0) == 0xC0) {
-    len = 2, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4, cp = c & 0x07;
-  } else {
-    ++*i;
-    return 0xFFFD;
-  }
-  if (*i + len > s.size()) {
-    ++*i;
-    return 0xFFFD;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(*i + k) & 0xC0) != 0x80) {
-      ++*i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b(*i + k) & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++*i;
-    return 0xFFFD;
-  }
-  *i += len;
-  return cp;
-}
-
 bool IsAsciiAlpha(char32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 bool IsAsciiDigit(char32_t c) { return c >= '0' && c <= '9'; }
 
@@ -148,6 +108,46 @@ bool BuildHost(std::string written, size_t labels, bool has_scheme, bool has_pat
 }
 
 }  // namespace
+
+// Decodes one code point at `*i`; returns U+FFFD (not a host character) for invalid bytes
+// and advances by one byte then.
+char32_t NextCodePoint(std::string_view s, size_t* i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(*i);
+  size_t len = 0;
+  char32_t cp = 0;
+  if (c < 0x80) {
+    ++*i;
+    return c;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, cp = c & 0x07;
+  } else {
+    ++*i;
+    return 0xFFFD;
+  }
+  if (*i + len > s.size()) {
+    ++*i;
+    return 0xFFFD;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(*i + k) & 0xC0) != 0x80) {
+      ++*i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (b(*i + k) & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++*i;
+    return 0xFFFD;
+  }
+  *i += len;
+  return cp;
+}
 
 bool DecodeUtf8(std::string_view utf8, std::u32string* out) {
   out->clear();

@@ -45,6 +45,9 @@ bool HostMatchesDomain(std::string_view host, std::string_view domain);
 // least two labels. Lists compared against FoundUrl::host must hold this form.
 std::string CanonicalDomain(std::string_view written, const DomainNames& names);
 
+// One code point at `*i`, advancing past it; U+FFFD for an invalid sequence (overlong,
+// surrogate, truncated, beyond U+10FFFF), advancing by one byte then.
+char32_t NextCodePoint(std::string_view s, size_t* i);
 // Decodes UTF-8 into code points; false when the bytes are not valid UTF-8.
 [[nodiscard]] bool DecodeUtf8(std::string_view utf8, std::u32string* out);
 // The same check without the output.

@@ -19,6 +19,10 @@ Preset MessagesForm() {
   p.receipts.id_field = "MessageSid";
   p.receipts.status_field = "MessageStatus";
   p.receipts.error_field = "ErrorCode";
+  p.inbound.format = BodyFormat::kForm;  // a reply: From, To, Body
+  p.inbound.from_field = "From";
+  p.inbound.to_field = "To";
+  p.inbound.text_field = "Body";
   p.receipts.states = {{"queued", ReceiptState::kAccepted},      {"accepted", ReceiptState::kAccepted},
                        {"scheduled", ReceiptState::kAccepted},   {"sending", ReceiptState::kEnroute},
                        {"sent", ReceiptState::kEnroute},         {"delivered", ReceiptState::kDelivered},
@@ -50,6 +54,10 @@ Preset MessagesJson() {
   p.receipts.id_field = "/messageId";
   p.receipts.status_field = "/status";
   p.receipts.error_field = "/err-code";
+  p.inbound.format = BodyFormat::kJson;  // a reply: msisdn (the sender), to, text
+  p.inbound.from_field = "/msisdn";
+  p.inbound.to_field = "/to";
+  p.inbound.text_field = "/text";
   p.receipts.states = {{"delivered", ReceiptState::kDelivered}, {"expired", ReceiptState::kExpired},
                        {"failed", ReceiptState::kUndelivered},  {"rejected", ReceiptState::kRejected},
                        {"accepted", ReceiptState::kAccepted},   {"buffered", ReceiptState::kEnroute},

@@ -5,13 +5,14 @@
 //   "messages-form": a Messages resource taking a form POST (To, From, Body, StatusCallback)
 //                    with basic auth, answering {"sid": ...} or {"code", "message"}; receipts
 //                    posted as forms (MessageSid, MessageStatus, ErrorCode) signed with
-//                    HMAC-SHA1 in X-Twilio-Signature;
+//                    HMAC-SHA1 in X-Twilio-Signature; replies as forms (From, To, Body);
 //   "messages-json": a JSON POST (from, to without '+', text, type, client-ref, callback,
 //                    api_key/api_secret in the body) answering
 //                    {"messages": [{"message-id", "status", "error-text"}]}, status "0" meaning
 //                    accepted, "1" throttled, "5" a temporary error; receipts posted as JSON
-//                    (messageId, status, err-code), signed per [carrier.webhook] (no default
-//                    scheme fits every provider of this shape: the config names one).
+//                    (messageId, status, err-code), replies as JSON (msisdn, to, text),
+//                    signed per [carrier.webhook] (no default scheme fits every provider of
+//                    this shape: the config names one).
 //
 // "custom" starts from nothing. A config's own keys override a preset's.
 #include <optional>
@@ -30,6 +31,8 @@ struct Preset {
   ResponseShape response;
   // Delivery-receipt webhooks: the body's shape, and how the provider signs them.
   ReceiptWebhookShape receipts;
+  // Replies recipients send (POST /v1/inbound/<carrier>), signed like the receipts.
+  InboundWebhookShape inbound;
   WebhookScheme webhook_scheme = WebhookScheme::kStandardWebhooks;
   std::string webhook_header;  // lower-case; "" = the scheme's default
 };

@@ -7,6 +7,7 @@ namespace sd::http {
 namespace {
 
 constexpr std::string_view kPrefix = "/v1/receipts/";
+constexpr std::string_view kInboundPrefix = "/v1/inbound/";
 
 HttpServerResponse Json(int status, const std::string& body) {
   HttpServerResponse r;
@@ -56,8 +57,9 @@ void ReceiptEndpoint::Refuse(const HttpServerRequest& request, const std::string
   AuditEvent e;
   e.reason = reason;
   e.action = "rejected";
-  e.detail = PlainOrEscaped("receipt webhook for carrier " + carrier + " from " +
-                                request.peer_address + ": " + problem,
+  const bool inbound = request.Path().compare(0, kInboundPrefix.size(), kInboundPrefix) == 0;
+  e.detail = PlainOrEscaped(std::string(inbound ? "inbound" : "receipt") + " webhook for carrier " +
+                                carrier + " from " + request.peer_address + ": " + problem,
                             kMaxOutcomeDetailBytes);
   e.ts_ms = clock_.NowMs();
   audit_->Emit(std::move(e));
@@ -84,16 +86,17 @@ void ReceiptEndpoint::Remember(Route& route, const std::string& id) {
 
 ReceiptEndpoint::Route* ReceiptEndpoint::Admit(const HttpServerRequest& request,
                                                const HttpServer::Respond& respond,
-                                               std::string* webhook_id) {
+                                               std::string* webhook_id, bool* inbound) {
   const std::string path = request.Path();
-  if (path.compare(0, kPrefix.size(), kPrefix) != 0) {
+  *inbound = path.compare(0, kInboundPrefix.size(), kInboundPrefix) == 0;
+  if (!*inbound && path.compare(0, kPrefix.size(), kPrefix) != 0) {
     respond(Json(404, R"({"error":"not found"})"));
     return nullptr;
   }
   ++counters_.received;
-  const std::string name = path.substr(kPrefix.size());
+  const std::string name = path.substr((*inbound ? kInboundPrefix : kPrefix).size());
   auto it = routes_.find(name);
-  if (it == routes_.end()) {
+  if (it == routes_.end() || (*inbound && !it->second.config.inbound.enabled())) {
     ++counters_.unknown_carrier;
     respond(Json(404, R"({"error":"unknown carrier"})"));
     return nullptr;
@@ -112,7 +115,14 @@ ReceiptEndpoint::Route* ReceiptEndpoint::Admit(const HttpServerRequest& request,
     respond(Json(403, R"({"error":"ip_not_allowed"})"));
     return nullptr;
   }
-  const WebhookCheck check = VerifyWebhook(route.config.auth, request, clock_.NowMs());
+  WebhookCheck check;
+  if (*inbound && !route.config.inbound_url.empty()) {
+    WebhookAuth auth = route.config.auth;  // the same secrets, the URL replies are posted to
+    auth.signed_url = route.config.inbound_url;
+    check = VerifyWebhook(auth, request, clock_.NowMs());
+  } else {
+    check = VerifyWebhook(route.config.auth, request, clock_.NowMs());
+  }
   if (!check.ok) {
     ++counters_.bad_signature;
     Refuse(request, name, Reason::kBadSignature, check.problem);
@@ -128,10 +138,64 @@ ReceiptEndpoint::Route* ReceiptEndpoint::Admit(const HttpServerRequest& request,
   return &route;
 }
 
+std::function<void()> ReceiptEndpoint::AnswerWhenDurable(HttpServer::Respond respond,
+                                                         std::string carrier,
+                                                         std::string webhook_id, bool inbound) {
+  const uint64_t key = next_pending_++;
+  pending_.emplace(
+      key, Pending{std::move(respond), uv_now(loop_) + static_cast<uint64_t>(ack_timeout_ms_)});
+  return [this, key, inbound, name = std::move(carrier), id = std::move(webhook_id)] {
+    if (!id.empty()) {
+      auto r = routes_.find(name);
+      if (r != routes_.end()) Remember(r->second, id);
+    }
+    auto p = pending_.find(key);
+    if (p == pending_.end()) return;  // answered 503 already; the store has it now
+    ++(inbound ? counters_.inbound_stored : counters_.stored);
+    auto answer = std::move(p->second.respond);
+    pending_.erase(p);
+    answer(Json(200, R"({"status":"stored"})"));
+  };
+}
+
+void ReceiptEndpoint::HandleInbound(Route& route, const HttpServerRequest& request,
+                                    HttpServer::Respond respond, std::string webhook_id) {
+  auto parsed = ParseInboundWebhook(route.config.inbound, request.body);
+  if (auto* problem = std::get_if<std::string>(&parsed)) {
+    ++counters_.bad_bodies;
+    respond(Json(400, "{\"error\":\"" + EscapeBytes(*problem, 200) + "\"}"));
+    return;
+  }
+  if (closing_) {
+    respond(Json(503, R"({"error":"not ready"})"));
+    return;
+  }
+  if (inbound_ == nullptr) {
+    ++counters_.inbound_not_kept;
+    respond(Json(200, R"({"status":"not kept"})"));
+    return;
+  }
+  WebhookInbound& w = std::get<WebhookInbound>(parsed);
+  InboundPart part;
+  part.carrier = route.carrier->name();
+  part.from = std::move(w.from);
+  part.to = std::move(w.to);
+  part.coding = MoCoding::kUtf8;
+  part.body = std::move(w.text);
+  part.received_ms = clock_.NowMs();
+  inbound_->Put(std::move(part), AnswerWhenDurable(std::move(respond), route.carrier->name(),
+                                                   std::move(webhook_id), true));
+}
+
 void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond) {
   std::string webhook_id;
-  Route* route = Admit(request, respond, &webhook_id);
+  bool inbound = false;
+  Route* route = Admit(request, respond, &webhook_id, &inbound);
   if (route == nullptr) return;
+  if (inbound) {
+    HandleInbound(*route, request, std::move(respond), std::move(webhook_id));
+    return;
+  }
   auto parsed = ParseReceiptWebhook(route->config.shape, request.body);
   if (auto* problem = std::get_if<std::string>(&parsed)) {
     ++counters_.bad_bodies;
@@ -150,22 +214,8 @@ void ReceiptEndpoint::Handle(HttpServerRequest request, HttpServer::Respond resp
   receipt.state = w.state;
   receipt.carrier_status = w.carrier_status;
   receipt.error_code = w.error_code;
-  const uint64_t key = next_pending_++;
-  pending_.emplace(key, Pending{std::move(respond),
-                                uv_now(loop_) + static_cast<uint64_t>(ack_timeout_ms_)});
-  std::string name = route->carrier->name();
-  handler(std::move(receipt), [this, key, name = std::move(name), id = std::move(webhook_id)] {
-    if (!id.empty()) {
-      auto r = routes_.find(name);
-      if (r != routes_.end()) Remember(r->second, id);
-    }
-    auto p = pending_.find(key);
-    if (p == pending_.end()) return;  // answered 503 already; the store has it now
-    ++counters_.stored;
-    auto answer = std::move(p->second.respond);
-    pending_.erase(p);
-    answer(Json(200, R"({"status":"stored"})"));
-  });
+  handler(std::move(receipt), AnswerWhenDurable(std::move(respond), route->carrier->name(),
+                                                std::move(webhook_id), false));
 }
 
 void ReceiptEndpoint::OnTimer() {

@@ -12,6 +12,12 @@
 //      it is durable on Redis; if that takes longer than ack_timeout, 503 with Retry-After,
 //      so the provider sends it again (the store de-duplicates).
 //
+// POST /v1/inbound/<carrier>: replies recipients send (docs/inbound.md), with steps 1-4 the
+// same (the carrier's webhook secrets, allow_ips and id window); the body (the carrier's
+// inbound shape) becomes an inbound part for the InboundSink, and the answer is 200 once it is
+// durable, 503 with Retry-After after ack_timeout (the inbound store keeps a reply posted
+// again once).
+//
 // Audit events name the carrier and the peer, never the body or a signature.
 #include <uv.h>
 
@@ -36,6 +42,10 @@ struct ReceiptWebhookConfig {
   WebhookAuth auth;
   std::vector<Cidr> allow_ips;  // empty: any address
   ReceiptWebhookShape shape;
+  InboundWebhookShape inbound;  // disabled (no fields): /v1/inbound/<carrier> is 404
+  // The URL the provider posts replies to, for schemes that sign the URL (form-hmac-sha1);
+  // empty: auth.signed_url.
+  std::string inbound_url;
   int64_t dedup_window_ms = 3'600'000;
   size_t dedup_max_ids = 100'000;
 };
@@ -49,6 +59,8 @@ struct ReceiptEndpointCounters {
   uint64_t bad_signature = 0;
   uint64_t bad_bodies = 0;      // body did not parse (400)
   uint64_t ack_timeouts = 0;    // 503: not durable in time
+  uint64_t inbound_stored = 0;  // replies answered 200 once durable
+  uint64_t inbound_not_kept = 0;  // replies answered 200 with [inbound] off (only counted)
   template <typename F>
   void ForEach(F&& f) const {
     f("received", received);
@@ -59,6 +71,8 @@ struct ReceiptEndpointCounters {
     f("bad_signature", bad_signature);
     f("bad_bodies", bad_bodies);
     f("ack_timeouts", ack_timeouts);
+    f("inbound_stored", inbound_stored);
+    f("inbound_not_kept", inbound_not_kept);
   }
 };
 
@@ -75,6 +89,8 @@ class ReceiptEndpoint {
   // outlive the endpoint.
   void AddCarrier(HttpCarrier* carrier, ReceiptWebhookConfig config);
   void SetAuditSink(AuditSink* audit) { audit_ = audit; }
+  // Where replies go; null ([inbound] enabled = false): answered 200 and only counted.
+  void SetInboundSink(InboundSink* sink) { inbound_ = sink; }
   [[nodiscard]] int Start();
   int port() const { return server_.port(); }
   const std::string& error() const { return server_.error(); }
@@ -94,8 +110,14 @@ class ReceiptEndpoint {
   void Handle(HttpServerRequest request, HttpServer::Respond respond);
   // Steps 1-4: the route of a request that may go on (and its webhook id), or null once it
   // has been answered.
+  // `inbound` says which path it was.
   Route* Admit(const HttpServerRequest& request, const HttpServer::Respond& respond,
-               std::string* webhook_id);
+               std::string* webhook_id, bool* inbound);
+  void HandleInbound(Route& route, const HttpServerRequest& request, HttpServer::Respond respond,
+                     std::string webhook_id);
+  // Answers 200 once `stored` is called, or 503 after ack_timeout; `stored` counts the kind.
+  std::function<void()> AnswerWhenDurable(HttpServer::Respond respond, std::string carrier,
+                                          std::string webhook_id, bool inbound);
   void Refuse(const HttpServerRequest& request, const std::string& carrier, Reason reason,
               const std::string& problem);
   bool Seen(Route& route, const std::string& id);
@@ -106,6 +128,7 @@ class ReceiptEndpoint {
   int64_t ack_timeout_ms_;
   const Clock& clock_;
   AuditSink* audit_ = nullptr;
+  InboundSink* inbound_ = nullptr;
   std::map<std::string, Route> routes_;
   ReceiptEndpointCounters counters_;
   // Receipts handed on and not yet durable, with their answer deadline.

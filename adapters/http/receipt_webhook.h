@@ -35,6 +35,27 @@ struct WebhookReceipt {
 std::variant<WebhookReceipt, std::string> ParseReceiptWebhook(const ReceiptWebhookShape& shape,
                                                               std::string_view body);
 
+// A provider's inbound-message webhook (a recipient's reply, POST /v1/inbound/<carrier>,
+// docs/inbound.md): where the sender, the number written to and the text are. Empty fields:
+// the carrier takes no inbound webhooks.
+struct InboundWebhookShape {
+  BodyFormat format = BodyFormat::kForm;
+  std::string from_field;  // e.g. "From", or "/msisdn" for JSON
+  std::string to_field;    // e.g. "To"
+  std::string text_field;  // e.g. "Body"
+  bool enabled() const { return !from_field.empty() && !to_field.empty() && !text_field.empty(); }
+};
+
+struct WebhookInbound {
+  std::string from;  // plain text, at most 21 bytes (an SMPP address's bound)
+  std::string to;
+  std::string text;  // as posted (UTF-8 is checked when it is decoded), at most 64 KiB
+};
+
+// The reply, or the problem ("no sender at From", "body is not a valid form", ...).
+std::variant<WebhookInbound, std::string> ParseInboundWebhook(const InboundWebhookShape& shape,
+                                                              std::string_view body);
+
 // "delivered", "undelivered", "expired", "rejected", "deleted", "accepted", "enroute",
 // "unknown" -> the state (config names); false for anything else.
 bool ReceiptStateFromName(std::string_view name, ReceiptState* out);

@@ -31,14 +31,16 @@ InboundPart ReadInbound(const ShortMessage& sm, const std::string& carrier, MoCo
   if ((sm.esm_class & kUdhIndicator) != 0) {
     const Udh u = ParseUdh(message);
     p.part = u.part;
+    p.bad_header = !u.ok;
     message = u.body;
-  } else {
+  }
+  if (!p.part) {  // no UDH, or one without a concatenation element (ports only): SAR TLVs
     const auto ref = TlvNumber(sm, tag::kSarMsgRefNum, 2);
     const auto total = TlvNumber(sm, tag::kSarTotalSegments, 1);
     const auto seq = TlvNumber(sm, tag::kSarSegmentSeqnum, 1);
     if (ref && total && seq) {
       const MoPart part{static_cast<uint16_t>(*ref), static_cast<uint8_t>(*total),
-                        static_cast<uint8_t>(*seq)};
+                        static_cast<uint8_t>(*seq), MoPart::Kind::kSar};
       if (ValidMoPart(part)) p.part = part;
     }
   }

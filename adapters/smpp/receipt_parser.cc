@@ -83,7 +83,10 @@ std::string RawReceiptText(std::string_view bytes) {
   return out;
 }
 
-bool FlaggedAsReceipt(const ShortMessage& sm) { return (sm.esm_class & 0x3C) == 0x04; }
+// esm_class bits 5-2 (SMPP 3.4 §5.2.12): 0001 SMSC delivery receipt, 0010 SME delivery
+// acknowledgement, 0100 SME manual/user acknowledgement, 1000 intermediate delivery
+// notification. Any of them is about a message we sent, never a recipient's own words.
+bool FlaggedAsReceipt(const ShortMessage& sm) { return (sm.esm_class & 0x3C) != 0; }
 
 std::optional<Receipt> ParseReceipt(const ShortMessage& sm, std::string_view carrier) {
   Receipt r;

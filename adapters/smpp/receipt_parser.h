@@ -30,7 +30,8 @@ ReceiptState ReceiptStateFromStat(std::string_view stat);
 inline constexpr size_t kMaxRawReceipt = 254;
 std::string RawReceiptText(std::string_view bytes);
 
-// A deliver_sm whose esm_class says "SMSC delivery receipt" (bits 2-5 = 0001).
+// A deliver_sm whose esm_class says it is about a message we sent (bits 2-5 not 0000: an SMSC
+// delivery receipt, an SME acknowledgement or an intermediate notification), not an MO.
 bool FlaggedAsReceipt(const ShortMessage& deliver_sm);
 
 // nullopt when the deliver_sm is not a receipt (a mobile-originated message), or is flagged

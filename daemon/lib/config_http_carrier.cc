@@ -206,6 +206,28 @@ void LoadReceiptShape(const toml::table& t, Problems& p, http::ReceiptWebhookSha
   s.RefuseUnknown();
 }
 
+// [carrier.inbound]: the shape of the replies posted to /v1/inbound/<name>, over the preset's;
+// enabled = false takes none.
+void LoadInboundShape(const toml::table& t, Problems& p, http::InboundWebhookShape& r,
+                      std::string* url) {
+  Section s(t, "carrier.inbound", p);
+  r.format = s.OneOf("format", r.format == http::BodyFormat::kJson ? "json" : "form",
+                     {"form", "json"}) == "json"
+                 ? http::BodyFormat::kJson
+                 : http::BodyFormat::kForm;
+  r.from_field = s.Str("from_field", r.from_field, {.non_empty = true});
+  r.to_field = s.Str("to_field", r.to_field, {.non_empty = true});
+  r.text_field = s.Str("text_field", r.text_field, {.non_empty = true});
+  *url = s.Str("url", *url, {.non_empty = true});
+  if (!s.Bool("enabled", true)) r = {};
+  s.RefuseUnknown();
+  if (!p.any() && s.Bool("enabled", true) && !r.enabled()) {
+    p.At(t,
+         "carrier.inbound: from_field, to_field and text_field are needed (no preset has "
+         "them here)");
+  }
+}
+
 // [carrier.webhook]: how receipts posted to /v1/receipts/<name> are authenticated.
 void LoadWebhook(const toml::table& t, const std::filesystem::path& base, Problems& p,
                  const http::Preset& preset, CarrierConfig& cc) {
@@ -275,6 +297,7 @@ void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::pa
   cc.http.request = preset.request;
   cc.http.response = preset.response;
   cc.webhook_config.shape = preset.receipts;
+  cc.webhook_config.inbound = preset.inbound;
   LoadHttpRequest(s, t, base, p, cc);
   LoadHttpLimits(s, p, cc);
   if (const toml::node* n = s.Node("response")) {
@@ -301,6 +324,14 @@ void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::pa
       LoadReceiptShape(*n->as_table(), p, cc.webhook_config.shape);
     }
   }
+  if (const toml::node* n = s.Node("inbound")) {
+    if (!n->is_table()) {
+      p.At(*n, "carrier.inbound must be a table: write [carrier.inbound]");
+    } else {
+      LoadInboundShape(*n->as_table(), p, cc.webhook_config.inbound,
+                       &cc.webhook_config.inbound_url);
+    }
+  }
   if (const toml::node* n = s.Node("webhook")) {
     if (!n->is_table()) {
       p.At(*n, "carrier.webhook must be a table: write [carrier.webhook]");
@@ -309,6 +340,14 @@ void LoadHttpCarrier(Section& s, const toml::table& t, const std::filesystem::pa
     cc.webhook = true;
     cc.webhook_line = static_cast<int>(n->source().begin.line);
     LoadWebhook(*n->as_table(), base, p, preset, cc);
+    // Replies are posted to /v1/inbound/<name>: a signed URL follows unless configured.
+    std::string& in_url = cc.webhook_config.inbound_url;
+    const std::string receipts = "/v1/receipts/" + cc.name;
+    const std::string& signed_url = cc.webhook_config.auth.signed_url;
+    if (in_url.empty() && signed_url.size() >= receipts.size() &&
+        signed_url.compare(signed_url.size() - receipts.size(), receipts.size(), receipts) == 0) {
+      in_url = signed_url.substr(0, signed_url.size() - receipts.size()) + "/v1/inbound/" + cc.name;
+    }
     const http::ReceiptWebhookShape& shape = cc.webhook_config.shape;
     if ((shape.id_field.empty() || shape.status_field.empty()) && !p.any()) {
       p.At(*n, "carrier '" + cc.name + "': receipts need [carrier.receipts] id_field and "

@@ -64,7 +64,10 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   BuildBlocks();
   BuildOptOuts();
   BuildCarrierControl();
-  if (receipt_endpoint_) receipt_endpoint_->SetAuditSink(store_.get());
+  if (receipt_endpoint_) {
+    receipt_endpoint_->SetAuditSink(store_.get());
+    receipt_endpoint_->SetInboundSink(inbound_.get());  // replies posted by HTTP carriers
+  }
   if (setup.master) BuildRegistry(*setup.master);
   if (config_.api.enabled) BuildApi();
   if (config_.callbacks.enabled) BuildCallbacks();

@@ -309,6 +309,11 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Requests to a receipt webhook path."},
     {"smsdispatch_listener_stored_total", MetricType::kCounter,
      "Receipt webhooks answered 200 after the receipt was durable."},
+    {"smsdispatch_listener_inbound_stored_total", MetricType::kCounter,
+     "Replies posted by HTTP carriers, answered 200 once durable on the inbound stream."},
+    {"smsdispatch_listener_inbound_not_kept_total", MetricType::kCounter,
+     "Replies posted by HTTP carriers with [inbound] enabled = false (answered 200, only "
+     "counted)."},
     {"smsdispatch_listener_duplicates_total", MetricType::kCounter,
      "Receipt webhooks whose id was already stored."},
     {"smsdispatch_listener_unknown_carrier_total", MetricType::kCounter,

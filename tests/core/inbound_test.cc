@@ -49,6 +49,13 @@ TEST(Inbound, PartsOfOneMessageShareAKeyAndNothingElseDoes) {
   EXPECT_NE(InboundPartsKey(Part("49170", 7, 3, 1)), InboundPartsKey(Part("49170", 8, 3, 1)));
   EXPECT_NE(InboundPartsKey(Part("49170", 7, 3, 1)), InboundPartsKey(Part("49170", 7, 4, 1)));
   EXPECT_NE(InboundPartsKey(Part("49170", 7, 3, 1)), InboundPartsKey(Part("49171", 7, 3, 1)));
+  // The same reference number of an 8-bit header, a 16-bit one and SAR TLVs: three messages.
+  InboundPart u8 = Part("49170", 42, 3, 1), u16 = u8, sar = u8;
+  u16.part->kind = MoPart::Kind::kUdh16;
+  sar.part->kind = MoPart::Kind::kSar;
+  EXPECT_NE(InboundPartsKey(u8), InboundPartsKey(u16));
+  EXPECT_NE(InboundPartsKey(u8), InboundPartsKey(sar));
+  EXPECT_NE(InboundPartsKey(u16), InboundPartsKey(sar));
   // Lengths keep fields apart: ("ab", "c") is not ("a", "bc").
   InboundPart x = Part("ab", 1, 2, 1), y = Part("a", 1, 2, 1);
   x.to = "c";

@@ -25,6 +25,14 @@ TEST(MoText, DataCodingPicksTheAlphabet) {
   EXPECT_EQ(MoCodingOf(0xF4, MoCoding::kGsm7), MoCoding::kBinary);
   EXPECT_EQ(MoCodingOf(0x18, MoCoding::kGsm7), MoCoding::kUcs2) << "general group, UCS-2";
   EXPECT_EQ(MoCodingOf(0x06, MoCoding::kGsm7), MoCoding::kBinary) << "Cyrillic: kept as bytes";
+  // The other GSM 03.38 groups: automatic deletion, message waiting, compressed.
+  EXPECT_EQ(MoCodingOf(0x48, MoCoding::kGsm7), MoCoding::kUcs2) << "auto-deletion, UCS-2";
+  EXPECT_EQ(MoCodingOf(0x40, MoCoding::kLatin1), MoCoding::kGsm7) << "auto-deletion, GSM";
+  EXPECT_EQ(MoCodingOf(0xC0, MoCoding::kGsm7), MoCoding::kGsm7) << "MWI discard";
+  EXPECT_EQ(MoCodingOf(0xD8, MoCoding::kGsm7), MoCoding::kGsm7) << "MWI store";
+  EXPECT_EQ(MoCodingOf(0xE0, MoCoding::kGsm7), MoCoding::kUcs2) << "MWI store, UCS-2";
+  EXPECT_EQ(MoCodingOf(0x38, MoCoding::kGsm7), MoCoding::kBinary) << "compressed";
+  EXPECT_EQ(MoCodingOf(0x90, MoCoding::kGsm7), MoCoding::kBinary) << "reserved group";
   for (MoCoding c :
        {MoCoding::kGsm7, MoCoding::kAscii, MoCoding::kLatin1, MoCoding::kUcs2, MoCoding::kBinary}) {
     EXPECT_EQ(ParseMoCoding(MoCodingName(c)), c);
@@ -67,6 +75,18 @@ TEST(MoText, Ucs2JoinsSurrogatePairsAndMarksHalves) {
             "A\xef\xbf\xbd")
       << "lone high surrogate, odd byte";
   EXPECT_TRUE(lone.lossy);
+}
+
+// What an HTTP provider posts is UTF-8 already: kept as is, a bad byte flagged and replaced.
+TEST(MoText, Utf8IsKeptAndBadBytesReplaced) {
+  const MoText ok = DecodeMoText(MoCoding::kUtf8, "Caf\xc3\xa9 \xf0\x9f\x91\x8d");
+  EXPECT_EQ(ok.utf8, "Caf\xc3\xa9 \xf0\x9f\x91\x8d");
+  EXPECT_FALSE(ok.lossy);
+  const MoText bad = DecodeMoText(MoCoding::kUtf8, "a\xff\xc3");
+  EXPECT_EQ(bad.utf8, "a\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_TRUE(bad.lossy);
+  EXPECT_FALSE(DecodeMoText(MoCoding::kUtf8, "\xef\xbf\xbd").lossy) << "a real U+FFFD";
+  EXPECT_EQ(ParseMoCoding("utf8"), MoCoding::kUtf8);
 }
 
 TEST(MoText, Latin1AsciiAndBinary) {

@@ -163,6 +163,27 @@ TEST_F(HttpConfigTest, WebhooksTakeThePresetsSchemeAndShapeAndNeedAListener) {
   EXPECT_EQ(cc.webhook_config.auth.secrets, std::vector<std::string>{"hook-secret"});
   EXPECT_EQ(cc.webhook_config.allow_ips.size(), 1u);
   EXPECT_EQ(cc.webhook_config.shape.id_field, "MessageSid");
+  // Replies: the preset's form fields, posted to the signed URL's /v1/inbound/ twin.
+  EXPECT_TRUE(cc.webhook_config.inbound.enabled());
+  EXPECT_EQ(cc.webhook_config.inbound.text_field, "Body");
+  EXPECT_EQ(cc.webhook_config.inbound_url, "https://gw.example.org/v1/inbound/rest");
+  const std::string listener = "[listener]\nlisten = \"127.0.0.1:8443\"\nplain = true\n";
+  auto own = Load(webhook +
+                  "[carrier.inbound]\nformat = \"json\"\nfrom_field = \"/from\"\n"
+                  "url = \"https://gw.example.org/replies/rest\"\n" +
+                  listener);
+  ASSERT_TRUE(std::holds_alternative<Config>(own)) << std::get<ConfigError>(own).ToString();
+  const auto& in = std::get<Config>(own).carriers.at(0).webhook_config;
+  EXPECT_EQ(in.inbound.format, http::BodyFormat::kJson);
+  EXPECT_EQ(in.inbound.from_field, "/from");
+  EXPECT_EQ(in.inbound.to_field, "To") << "the preset's, where not overridden";
+  EXPECT_EQ(in.inbound_url, "https://gw.example.org/replies/rest");
+  auto off = Load(webhook + "[carrier.inbound]\nenabled = false\n" + listener);
+  ASSERT_TRUE(std::holds_alternative<Config>(off)) << std::get<ConfigError>(off).ToString();
+  EXPECT_FALSE(std::get<Config>(off).carriers.at(0).webhook_config.inbound.enabled());
+  EXPECT_NE(
+      ErrorOf(webhook + "[carrier.inbound]\nbody_field = \"x\"\n" + listener).find("body_field"),
+      std::string::npos);
 }
 
 TEST_F(HttpConfigTest, ListenerAndWebhookProblemsNameTheirLine) {

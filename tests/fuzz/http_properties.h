@@ -88,6 +88,20 @@ inline std::string CheckWebhookBody(std::string_view body) {
       return "refused without a reason";
     }
   }
+  // The same bytes as a reply (inbound webhook): addresses plain and bounded, text bounded.
+  InboundWebhookShape form_in{BodyFormat::kForm, "From", "To", "Body"};
+  InboundWebhookShape json_in{BodyFormat::kJson, "/msisdn", "/to", "/text"};
+  for (const InboundWebhookShape* shape : {&form_in, &json_in}) {
+    auto r = ParseInboundWebhook(*shape, body);
+    if (auto* m = std::get_if<WebhookInbound>(&r)) {
+      for (const std::string* a : {&m->from, &m->to}) {
+        if (a->empty() || a->size() > 21 || !IsPlainText(*a)) return "reply address unbounded";
+      }
+      if (m->text.size() > 65'536) return "reply text unbounded";
+    } else if (std::get<std::string>(r).empty()) {
+      return "reply refused without a reason";
+    }
+  }
   HttpServerRequest req;
   req.body = std::string(body);
   for (WebhookScheme scheme : {WebhookScheme::kStandardWebhooks, WebhookScheme::kFormHmacSha1,

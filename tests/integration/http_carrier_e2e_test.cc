@@ -4,11 +4,13 @@
 // within the documented duplicate bound and every job gets one outcome.
 #include <gtest/gtest.h>
 
-#include <map>
-#include <set>
 #include <csignal>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "tests/adapters/http/provider_server.h"
 #include "tests/integration/harness.h"
@@ -109,6 +111,33 @@ class HttpReceiptsEndToEnd : public HttpCarrierEndToEnd {
            pki_.server().key + "\"\n[policy]\nnumber_check = false\n";
   }
 
+  // Python signs `params` as the provider does (HMAC-SHA1 over the URL and the sorted
+  // parameters, X-Twilio-Signature) and posts them as a form; the HTTP status it got.
+  std::string PostSigned(Cluster& c, const std::string& url,
+                         const std::map<std::string, std::string>& params,
+                         const std::string& secret) {
+    const std::string script =
+        "import base64,hashlib,hmac,json,ssl,sys,urllib.parse,urllib.request\n"
+        "url,secret,ca,params=sys.argv[1:5]\n"
+        "p=json.loads(params)\n"
+        "s=url+''.join(k+p[k] for k in sorted(p))\n"
+        "sig=base64.b64encode(hmac.new(secret.encode(),s.encode(),hashlib.sha1).digest()).decode()"
+        "\n"
+        "r=urllib.request.Request(url,data=urllib.parse.urlencode(p).encode(),"
+        "headers={'X-Twilio-Signature':sig})\n"
+        "try:\n  "
+        "print(urllib.request.urlopen(r,context=ssl.create_default_context(cafile=ca)).status)\n"
+        "except urllib.error.HTTPError as e:\n  print(e.code)\n";
+    WriteFile(c.dir() + "/post.py", script, 0600);
+    Process p({"/usr/bin/python3", c.dir() + "/post.py", url, secret, pki_.ca(),
+               nlohmann::json(params).dump()},
+              c.dir() + "/post.out");
+    EXPECT_TRUE(WaitUntil([&] { return !ReadFile(c.dir() + "/post.out").empty(); }, 10s));
+    const std::string out = ReadFile(c.dir() + "/post.out");
+    std::remove((c.dir() + "/post.out").c_str());
+    return out.substr(0, 3);
+  }
+
   std::vector<nlohmann::json> Webhooks() {
     std::vector<nlohmann::json> out;
     for (auto& e : webhook_provider_.Requests()) {
@@ -160,25 +189,10 @@ TEST_F(HttpReceiptsEndToEnd, ForgedForeignAndUnknownWebhooksAreRefusedOrQuaranti
   ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("listening for receipt webhooks") !=
                                      std::string::npos; }, 10s));
   const std::string url = "https://localhost:" + std::to_string(port) + "/v1/receipts/rest";
-  // Python signs and posts: a forged signature, then a correctly signed unknown message id.
+  // A forged signature, then a correctly signed unknown message id.
   const auto post = [&](const std::string& sid, const std::string& secret) {
-    const std::string script =
-        "import base64,hashlib,hmac,ssl,sys,urllib.parse,urllib.request\n"
-        "url,sid,secret,ca=sys.argv[1:5]\n"
-        "p={'MessageSid':sid,'MessageStatus':'delivered','ErrorCode':'0'}\n"
-        "s=url+''.join(k+p[k] for k in sorted(p))\n"
-        "sig=base64.b64encode(hmac.new(secret.encode(),s.encode(),hashlib.sha1).digest()).decode()\n"
-        "r=urllib.request.Request(url,data=urllib.parse.urlencode(p).encode(),"
-        "headers={'X-Twilio-Signature':sig})\n"
-        "try:\n  print(urllib.request.urlopen(r,context=ssl.create_default_context(cafile=ca)).status)\n"
-        "except urllib.error.HTTPError as e:\n  print(e.code)\n";
-    WriteFile(c.dir() + "/post.py", script, 0600);
-    Process p({"/usr/bin/python3", c.dir() + "/post.py", url, sid, secret, pki_.ca()},
-              c.dir() + "/post.out");
-    EXPECT_TRUE(WaitUntil([&] { return !ReadFile(c.dir() + "/post.out").empty(); }, 10s));
-    const std::string out = ReadFile(c.dir() + "/post.out");
-    std::remove((c.dir() + "/post.out").c_str());
-    return out.substr(0, 3);
+    return PostSigned(
+        c, url, {{"MessageSid", sid}, {"MessageStatus", "delivered"}, {"ErrorCode", "0"}}, secret);
   };
   EXPECT_EQ(post("SM999", "not-the-secret"), "401");
   EXPECT_EQ(post("SM999", "hook-secret"), "200");
@@ -191,6 +205,56 @@ TEST_F(HttpReceiptsEndToEnd, ForgedForeignAndUnknownWebhooksAreRefusedOrQuaranti
     audited = audited || a.at("detail").find("receipt webhook for carrier rest") != std::string::npos;
   }
   EXPECT_TRUE(audited);
+}
+
+// Replies the provider posts (form From, To, Body, signed like its receipts) land on
+// sd:inbound once each, decoded, and a STOP among them opts the number out: the job sent to
+// it afterwards is refused. A forged or unknown-carrier post changes nothing.
+TEST_F(HttpReceiptsEndToEnd, RepliesTheProviderPostsAreKeptOnceAndAStopOptsOut) {
+  ASSERT_TRUE(webhook_provider_.ok());
+  Cluster c(Cluster::Options{});
+  const int port = FreePort();
+  c.SetExtraConfig(Config(c, port, "\"127.0.0.1\""));
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.DaemonLog().find("listening for receipt webhooks") != std::string::npos; },
+      10s));
+  const std::string base = "https://localhost:" + std::to_string(port);
+  const std::string url = base + "/v1/inbound/rest";
+  const std::map<std::string, std::string> stop = {
+      {"From", "+4917100000001"}, {"To", "+4930555"}, {"Body", "Stop"}, {"MessageSid", "SM1"}};
+  EXPECT_EQ(PostSigned(c, url, stop, "not-the-secret"), "401");
+  EXPECT_EQ(PostSigned(c, base + "/v1/inbound/nope", stop, "hook-secret"), "404");
+  EXPECT_EQ(PostSigned(c, url, stop, "hook-secret"), "200");
+  EXPECT_EQ(PostSigned(c, url, stop, "hook-secret"), "200") << "posted again: kept once";
+  EXPECT_EQ(
+      PostSigned(c, url,
+                 {{"From", "+4917100000002"}, {"To", "+4930555"}, {"Body", "Caf\u00e9 \u2615 ok"}},
+                 "hook-secret"),
+      "200");
+  EXPECT_EQ(PostSigned(c, url, {{"To", "+4930555"}, {"Body", "x"}}, "hook-secret"), "400");
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:inbound") >= 2; }, 10s));
+  std::this_thread::sleep_for(1s);  // every daemon applies the opt-out within a second
+  ASSERT_EQ(c.Enqueue({"--to", "+4917100000001", "--from", "+4930555", "--text", "offer", "--kind",
+                       "marketing"}),
+            0);
+  ASSERT_TRUE(OutcomesReach(c, 1)) << c.DaemonLog();
+  c.StopDaemon();
+  const auto in = c.ReadStream("sd:inbound");
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[0].at("carrier"), "rest");
+  EXPECT_EQ(in[0].at("coding"), "utf8");
+  EXPECT_EQ(in[0].at("optout"), "stop s:4930555");
+  EXPECT_EQ(in[1].at("text"), "Caf\xc3\xa9 \xe2\x98\x95 ok");
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].at("reason"), "opted_out");
+  bool audited = false;
+  for (const auto& a : c.ReadStream("sd:audit")) {
+    audited =
+        audited || a.at("detail").find("inbound webhook for carrier rest") != std::string::npos;
+  }
+  EXPECT_TRUE(audited) << "the forged post";
 }
 
 TEST_F(HttpCarrierEndToEnd, AListenerThatCannotListenStopsStartUp) {

@@ -213,5 +213,54 @@ TEST_F(ReceiptEndpointTest, AStoreTooSlowToAnswerGets503SoTheProviderSendsAgain)
   EXPECT_EQ(Send(Signed(kBody)).body, R"({"status":"duplicate"})");
 }
 
+// Replies on /v1/inbound/<carrier>: the same signature and allowlist, a reply part handed to
+// the inbound sink, 200 only once durable; a carrier without an inbound shape has no such path.
+class RecordingInbound final : public InboundSink {
+ public:
+  void Put(InboundPart part, std::function<void()> durable) override {
+    parts.push_back(std::move(part));
+    durables.push_back(std::move(durable));
+  }
+  std::vector<InboundPart> parts;
+  std::vector<std::function<void()>> durables;
+};
+
+TEST_F(ReceiptEndpointTest, RepliesGoToTheInboundSinkAndAre200OnlyOnceDurable) {
+  Start();
+  RecordingInbound sink;
+  const std::string reply = R"({"msisdn":"4917000001","to":"4930555","text":"STOP"})";
+  EXPECT_EQ(Send(Signed(reply, "in_1", kNow / 1000, "/v1/inbound/rest")).status, 404)
+      << "no inbound shape: no path";
+  ReceiptWebhookConfig wc;
+  wc.auth.scheme = WebhookScheme::kStandardWebhooks;
+  wc.auth.secrets = {"k-std"};
+  wc.inbound = {BodyFormat::kJson, "/msisdn", "/to", "/text"};
+  endpoint_->AddCarrier(carrier_.get(), wc);
+  endpoint_->SetInboundSink(&sink);
+  std::optional<HttpResponse> got;
+  ASSERT_TRUE(client_->Send(Signed(reply, "in_2", kNow / 1000, "/v1/inbound/rest"),
+                            [&](HttpResponse x) { got = std::move(x); }));
+  ASSERT_TRUE(loop_.RunUntil([&] { return sink.parts.size() == 1; }));
+  loop_.RunUntil([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_FALSE(got.has_value()) << "answered before the reply was durable";
+  EXPECT_EQ(sink.parts[0].carrier, "rest");
+  EXPECT_EQ(sink.parts[0].from, "4917000001");
+  EXPECT_EQ(sink.parts[0].coding, MoCoding::kUtf8);
+  EXPECT_EQ(sink.parts[0].body, "STOP");
+  sink.durables[0]();
+  ASSERT_TRUE(loop_.RunUntil([&] { return got.has_value(); }));
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(endpoint_->counters().inbound_stored, 1u);
+  HttpRequest forged = Signed(reply, "in_3", kNow / 1000, "/v1/inbound/rest");
+  forged.body = R"({"msisdn":"4917000666","to":"4930555","text":"START"})";
+  EXPECT_EQ(Send(forged).status, 401);
+  EXPECT_EQ(Send(Signed(R"({"to":"4930555","text":"x"})", "in_4", kNow / 1000, "/v1/inbound/rest"))
+                .status,
+            400);
+  EXPECT_EQ(sink.parts.size(), 1u);
+  ASSERT_FALSE(audit_.events.empty());
+  EXPECT_NE(audit_.events.back().detail.find("inbound webhook"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sd::http

@@ -73,5 +73,29 @@ TEST(ParseReceiptWebhook, HostileFieldsAreRefusedOrEscapedAndBounded) {
   EXPECT_LE(w.carrier_status.size(), 32u);
 }
 
+// A reply as providers post it: form (From, To, Body) or JSON by pointers. Addresses must be
+// plain text of at most 21 bytes; the text is taken as posted (empty is a reply too).
+TEST(ParseInboundWebhook, FormAndJsonBodiesAndWhatIsRefused) {
+  const InboundWebhookShape form{BodyFormat::kForm, "From", "To", "Body"};
+  auto r = ParseInboundWebhook(form, "From=%2B4917000001&To=%2B4930555&Body=Stop+please");
+  ASSERT_TRUE(std::holds_alternative<WebhookInbound>(r)) << std::get<std::string>(r);
+  EXPECT_EQ(std::get<WebhookInbound>(r).from, "+4917000001");
+  EXPECT_EQ(std::get<WebhookInbound>(r).to, "+4930555");
+  EXPECT_EQ(std::get<WebhookInbound>(r).text, "Stop please");
+  EXPECT_TRUE(
+      std::holds_alternative<WebhookInbound>(ParseInboundWebhook(form, "From=1&To=2&Body=")));
+  const InboundWebhookShape json{BodyFormat::kJson, "/msisdn", "/to", "/text"};
+  r = ParseInboundWebhook(json, R"({"msisdn":"4917000001","to":"4930555","text":"Caf\u00e9"})");
+  ASSERT_TRUE(std::holds_alternative<WebhookInbound>(r)) << std::get<std::string>(r);
+  EXPECT_EQ(std::get<WebhookInbound>(r).text, "Caf\xc3\xa9");
+  for (const char* bad : {"To=2&Body=x", "From=1&Body=x", "From=1&To=2", "From=%0Aevil&To=2&Body=x",
+                          "From=1234567890123456789012&To=2&Body=x", "From=%zz&To=2&Body=x"}) {
+    EXPECT_TRUE(std::holds_alternative<std::string>(ParseInboundWebhook(form, bad))) << bad;
+  }
+  EXPECT_TRUE(std::holds_alternative<std::string>(ParseInboundWebhook(json, "[1]")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      ParseInboundWebhook(form, "From=1&To=2&Body=" + std::string(70'000, 'x'))));
+}
+
 }  // namespace
 }  // namespace sd::http

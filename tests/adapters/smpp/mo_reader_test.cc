@@ -58,6 +58,30 @@ TEST(MoReader, APartFromTheUdhOrFromSarTlvs) {
   EXPECT_FALSE(ReadInbound(sar, "acme", MoCoding::kGsm7, 0).part.has_value());
 }
 
+// esm_class says a header leads but it does not parse: the bytes are kept whole and the
+// message is flagged (lossy), never silently read as text. A header without a concatenation
+// element (application ports only) leaves the SAR TLVs to say which part it is.
+TEST(MoReader, ABrokenHeaderIsFlaggedAndAPortsOnlyHeaderLeavesTheSarTlvs) {
+  ShortMessage broken = Mo(std::string("\x09\x00\x03\x01", 4) + "x");
+  broken.esm_class = 0x40;
+  const InboundPart p = ReadInbound(broken, "acme", MoCoding::kGsm7, 0);
+  EXPECT_TRUE(p.bad_header);
+  EXPECT_FALSE(p.part.has_value());
+  EXPECT_TRUE(AssembleInbound(p, {p.body}, {true}).lossy);
+
+  ShortMessage ports = Mo(std::string("\x06\x05\x04\x0b\x84\x23\xf0", 7) + "body");
+  ports.esm_class = 0x40;
+  ports.tlvs = {{tag::kSarMsgRefNum, std::string("\x00\x07", 2)},
+                {tag::kSarTotalSegments, std::string("\x02", 1)},
+                {tag::kSarSegmentSeqnum, std::string("\x01", 1)}};
+  const InboundPart q = ReadInbound(ports, "acme", MoCoding::kGsm7, 0);
+  EXPECT_FALSE(q.bad_header);
+  ASSERT_TRUE(q.part.has_value());
+  EXPECT_EQ(q.part->ref, 7);
+  EXPECT_EQ(q.part->kind, MoPart::Kind::kSar);
+  EXPECT_EQ(q.body, "body");
+}
+
 TEST(MoReader, MessagePayloadWhenShortMessageIsEmpty) {
   ShortMessage sm = Mo("");
   sm.tlvs = {{tag::kMessagePayload, std::string(300, 'x')}};

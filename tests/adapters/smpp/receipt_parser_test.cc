@@ -226,6 +226,14 @@ TEST(Receipt, FlaggedButUnparsableIsNotParsedButStillFlagged) {
   EXPECT_TRUE(FlaggedAsReceipt(sm));
   sm.esm_class = 0x00;
   EXPECT_FALSE(FlaggedAsReceipt(sm));
+  // SME acknowledgements and intermediate notifications are about our message too: never
+  // taken for a recipient's words.
+  for (uint8_t esm : {0x08, 0x10, 0x20, 0x48}) {
+    sm.esm_class = esm;
+    EXPECT_TRUE(FlaggedAsReceipt(sm)) << int{esm};
+  }
+  sm.esm_class = 0x40;  // a UDH, no message type: an MO
+  EXPECT_FALSE(FlaggedAsReceipt(sm));
 }
 
 }  // namespace
