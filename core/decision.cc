@@ -41,6 +41,9 @@ std::optional<Error> CheckJobFields(const Job& job, const DecisionConfig& cfg, i
   if (job.expires_ms - job.created_ms > cfg.max_validity_ms) {
     return Error{Reason::kMalformed, "validity longer than the maximum allowed"};
   }
+  if (job.send_at_ms != 0 && job.send_at_ms >= job.expires_ms) {
+    return Error{Reason::kMalformed, "send_at must be before expires"};
+  }
   if (job.created_ms > now + cfg.max_future_skew_ms) {
     return Error{Reason::kClockSkew, "created too far in the future"};
   }
@@ -139,6 +142,16 @@ std::optional<Error> ChooseRoute(const PolicyParts& parts, const Job& job,
   return std::nullopt;
 }
 
+// A scheduled send not yet due waits in the delay queue, charged nothing; when due it is
+// decided again from the start (key, signature, opt-outs, limits: all as of then).
+std::optional<Error> Schedule(const Job& job, int64_t now, Decision* d) {
+  if (job.send_at_ms <= now) return std::nullopt;
+  d->deferred = true;
+  d->scheduled = true;
+  d->retry_at_ms = job.send_at_ms;
+  return Error{Reason::kNone, "scheduled for " + std::to_string(job.send_at_ms) + " (Unix ms)"};
+}
+
 // Rate limits last: only a job every other stage admitted is charged. The key's own rate
 // first; if a configured limit then refuses, the key's charge is given back (all or nothing,
 // as within RateLimits). A deferral sets d->deferred and d->retry_at_ms.
@@ -221,6 +234,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   if (auto e = CheckBlocks(parts, entry, job, now)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
+  if (auto e = Schedule(job, now, d)) return e;
   if (registered != nullptr && registered->record.test_mode) return std::nullopt;
   if (limits == LimitMode::kPeek) {
     return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
@@ -265,6 +279,8 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                              &route, &d)) {
       return reject(*std::move(e));
     }
+  } else if (auto e = Schedule(*job, now, &d)) {
+    return reject(*std::move(e));
   }
   d.result = Admitted{std::move(job).value(), std::move(text).value(), route,
                       registered != nullptr && registered->record.test_mode};

@@ -19,7 +19,8 @@
 //  10. content     blocked_content, url_not_allowed, shortener_not_allowed, lookalike_domain;
 //                  rules with action "flag" pass and are reported in Decision::flagged
 //  11. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
-//                  has routes; the first of them is the carrier the carrier limits charge
+//                  has routes; the first of them is the carrier the carrier limits charge;
+//                  then a send_at still ahead defers the job to it (Decision::scheduled)
 //  12. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
 //                  kept out of the (live) limits.
@@ -51,9 +52,11 @@ struct Admitted {
 struct Decision {
   // Admitted, or the refusal. A deferral is an error (rate_limited) with deferred set.
   Result<Admitted> result = Error{};
-  // A rate limit with action "defer" refused the job for now: it is to be retried at
-  // retry_at_ms (DeferQueue), not given an outcome.
+  // A rate limit with action "defer" refused the job for now, or its send_at is still ahead
+  // (`scheduled`, reason kNone): it is to be retried at retry_at_ms (DeferQueue), not given an
+  // outcome.
   bool deferred = false;
+  bool scheduled = false;
   int64_t retry_at_ms = 0;
   // Best-effort identifiers for the outcome even when rejected (empty if undecodable).
   std::string job_id;

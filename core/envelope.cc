@@ -135,7 +135,7 @@ std::optional<Error> CheckEntry(const StreamEntry& e) {
 std::string EncodeJob(const Job& job) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
-  pk.pack_map(job.client_ref.empty() ? 7 : 8);
+  pk.pack_map(7 + (job.client_ref.empty() ? 0 : 1) + (job.send_at_ms == 0 ? 0 : 1));
   pk.pack(std::string_view("id"));
   pk.pack(job.id);
   pk.pack(std::string_view("created"));
@@ -153,6 +153,10 @@ std::string EncodeJob(const Job& job) {
   if (!job.client_ref.empty()) {
     pk.pack(std::string_view("ref"));
     pk.pack(job.client_ref);
+  }
+  if (job.send_at_ms != 0) {
+    pk.pack(std::string_view("send_at"));
+    pk.pack(static_cast<uint64_t>(job.send_at_ms));
   }
   return std::string(buf.data(), buf.size());
 }
@@ -219,6 +223,7 @@ enum : uint32_t {
   kText = 32,
   kKind = 64,
   kRef = 128,
+  kSendAt = 256,
 };
 
 // One key/value of the map into `job`; the bit of the key, or the refusal.
@@ -241,6 +246,12 @@ Result<uint32_t> DecodeField(std::string_view key, const msgpack::object& v, Job
     if (!t) return t.error();
     (created ? job.created_ms : job.expires_ms) = *t;
     return created ? kCreated : kExpires;
+  }
+  if (key == "send_at") {
+    Result<int64_t> t = TimeField(v, "send_at");
+    if (!t) return t.error();
+    job.send_at_ms = *t;
+    return kSendAt;
   }
   if (key == "to") return take(StringField(v, "to", JobLimits::kMaxToBytes), job.destination, kTo);
   if (key == "from")

@@ -33,6 +33,9 @@ struct Job {
   std::string text;        // UTF-8
   JobKind kind = JobKind::kTransactional;
   std::string client_ref;  // optional, echoed on outcomes (so UTF-8 without controls)
+  // Optional ("send_at", ms since the epoch; 0 = now): a scheduled send. The job waits in the
+  // delay queue until then and is checked again, whole, when it is due.
+  int64_t send_at_ms = 0;
 };
 
 // Fields of one job-stream entry as read from Redis, not yet trusted.

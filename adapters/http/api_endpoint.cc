@@ -152,7 +152,10 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   job.id = "api-" + HexEncode(RandomBytes(12));
   job.created_ms = c.now_ms;
   const int64_t validity_s = m->validity_s != 0 ? m->validity_s : options_.default_validity_s;
-  job.expires_ms = m->expires_ms != 0 ? m->expires_ms : c.now_ms + validity_s * 1000;
+  // A scheduled message's validity runs from when it is to be sent.
+  const int64_t from_ms = std::max(m->send_at_ms, c.now_ms);
+  job.expires_ms = m->expires_ms != 0 ? m->expires_ms : from_ms + validity_s * 1000;
+  job.send_at_ms = m->send_at_ms;
   job.destination = m->to;
   job.sender = m->from;
   job.text = m->text;
@@ -165,7 +168,8 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   entry.job = EncodeJob(job);
   entry.sig = SignJob(mac_, key.secret, key.id, options_.jobs_stream, entry.job);
   const Decision d = Decide(entry, *c.policy, mac_, clock_, options_.carrier, LimitMode::kPeek);
-  if (!d.result) {
+  // A scheduled send passed every check but the limits, which are charged when it is due.
+  if (!d.result && !d.scheduled) {
     o.reason = d.result.error().reason;
     o.detail = d.result.error().detail;
     if (d.retry_at_ms > c.now_ms) o.retry_after_s = (d.retry_at_ms - c.now_ms + 999) / 1000;

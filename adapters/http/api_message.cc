@@ -82,7 +82,7 @@ std::optional<Error> Field(const std::string& key, const json& v, ApiMessage* m)
   }
   if (key == "validity_s") return IntField(v, key, 30 * 86'400, &m->validity_s);
   if (key == "expires_at") return IntField(v, key, int64_t{1} << 53, &m->expires_ms);
-  if (key == "send_at") return Bad("send_at: scheduled sends are not supported yet");
+  if (key == "send_at") return IntField(v, key, int64_t{1} << 53, &m->send_at_ms);
   return Bad("unknown field '" + EscapeBytes(key, 32) + "'");
 }
 

@@ -22,6 +22,7 @@ struct ApiMessage {
   std::string client_ref;
   int64_t validity_s = 0;  // 0: not given
   int64_t expires_ms = 0;  // 0: not given (at most one of the two)
+  int64_t send_at_ms = 0;  // 0: now; a validity counts from it
 };
 
 // One message object. Errors are malformed (with the field named), never quoting a value.

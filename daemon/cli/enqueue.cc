@@ -28,7 +28,7 @@ constexpr const char* kSynopsis =
     "         ( --to +E164 --from SENDER --text TEXT [--kind K] [--ref REF] [--id ID]\n"
     "         | --file JOBS.jsonl\n"
     "         | --count N --to-prefix +PREFIX --from SENDER --text TEXT [--kind K] [--ref REF] )\n"
-    "         [--ttl-s 3600] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
+    "         [--ttl-s 3600] [--send-in-s S] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
     "Signs jobs and adds them to the job stream, pipelined in batches.\n";
 
 std::vector<OptionSpec> EnqueueOptions() {
@@ -48,6 +48,8 @@ std::vector<OptionSpec> EnqueueOptions() {
       {"count", "N", "N jobs to --to-prefix + a zero-padded counter (demos, benchmarks)"},
       {"to-prefix", "+PREFIX", "the numbers' prefix for --count"},
       {"ttl-s", "S", "expires = created + S seconds (default 3600)"},
+      {"send-in-s", "S",
+       "schedule every job S seconds ahead (send_at); the TTL then counts from send_at"},
       {"batch", "B", "XADDs per round trip (default 500)"},
       {"entries-out", "FILE",
        "also write ENTRY_ID JOB_ID lines to FILE (see outcomes --expect-entries)"},
@@ -192,10 +194,12 @@ bool ReadJobFile(const std::string& path, int64_t default_ttl_s, std::vector<Job
 // Signs one job (applying the corruption) and returns the XADD arguments.
 class EntryMaker {
  public:
-  EntryMaker(const SigningKey& key, std::string stream, Corruption corruption)
+  EntryMaker(const SigningKey& key, std::string stream, Corruption corruption,
+             int64_t send_in_ms = 0)
       : key_(key),
         stream_(std::move(stream)),
         corruption_(corruption),
+        send_in_ms_(send_in_ms),
         // One stranger secret per call is enough: no verifier knows it either way.
         stranger_secret_(RandomBytes(32)) {}
 
@@ -203,7 +207,9 @@ class EntryMaker {
     Job job;
     job.id = spec.id.empty() ? HexEncode(RandomBytes(16)) : spec.id;
     job.created_ms = WallNowMs();
-    job.expires_ms = job.created_ms + spec.ttl_s * 1000;
+    // A scheduled send (--send-in-s): its validity runs from when it is due.
+    if (send_in_ms_ > 0) job.send_at_ms = job.created_ms + send_in_ms_;
+    job.expires_ms = (send_in_ms_ > 0 ? job.send_at_ms : job.created_ms) + spec.ttl_s * 1000;
     job.destination = spec.to;
     job.sender = spec.from;
     job.text = spec.text;
@@ -249,6 +255,7 @@ class EntryMaker {
   const SigningKey& key_;
   std::string stream_;
   Corruption corruption_;
+  int64_t send_in_ms_ = 0;
   std::string stranger_secret_;
   OpenSslMac mac_;
 };
@@ -355,6 +362,8 @@ int RunEnqueue(int argc, char** argv) {
   const std::optional<JobKind> kind = ParseKind(args.Get("kind"));
   if (!kind) return Usage("--kind must be otp, transactional or marketing");
   const std::optional<int64_t> ttl_s = args.Int("ttl-s", 3600, 1, kMaxTtlS);
+  const std::optional<int64_t> send_in_s = args.Int("send-in-s", 0, 0, kMaxTtlS);
+  if (!send_in_s) return Usage(args.error());
   const std::optional<int64_t> batch = args.Int("batch", 500, 1, kMaxBatch);
   const std::optional<int64_t> count = args.Int("count", 0, 1, kMaxCount);
   if (!ttl_s || !batch || !count) return Usage(args.error());
@@ -385,7 +394,7 @@ int RunEnqueue(int argc, char** argv) {
     return usage_error ? Usage(error) : Fail(error);
   }
 
-  EntryMaker maker(*key, stream, *corruption);
+  EntryMaker maker(*key, stream, *corruption, *send_in_s * 1000);
   const int64_t start_ms = WallNowMs();
   int64_t done = 0;
   int rc = SendJobs(*redis, maker, source, *batch, entries_out, &done);

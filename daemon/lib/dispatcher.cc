@@ -140,13 +140,15 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     if (d.deferred) {
       const Error& e = d.result.error();
       if (defer_ != nullptr) {
-        ++stats_.deferred;
-        Audit(e.reason, kAuditDeferred, entry, d, e.detail);
+        // A scheduled send is the producer's wish, not a security decision: counted only.
+        ++(d.scheduled ? stats_.scheduled : stats_.deferred);
+        if (!d.scheduled) Audit(e.reason, kAuditDeferred, entry, d, e.detail);
         // Not claimed: the entry comes back as a new entry when due, and claims then.
         defer_->Defer(std::move(entry), d.job_id, d.retry_at_ms, [this] { Finished(); });
         continue;
       }
       ++stats_.defer_unavailable;
+      if (d.scheduled) d.result = Error{Reason::kUnavailable, "scheduled, and no delay queue"};
     }
     if (!d.result.ok()) {
       const Error& e = d.result.error();

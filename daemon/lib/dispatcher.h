@@ -94,6 +94,7 @@ struct DispatcherStats {
   uint64_t rejected_by_reason[40] = {};
   uint64_t deferred = 0;               // handed to the DeferQueue (a rate limit said "not yet")
   uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
+  uint64_t scheduled = 0;              // jobs whose send_at was ahead, handed to the DeferQueue
   uint64_t flagged = 0;                // admitted jobs with content rules of action "flag"
   uint64_t audit_events = 0;           // events emitted to the AuditSink
   uint64_t failovers = 0;              // jobs moved to the next carrier of their route
@@ -117,6 +118,7 @@ struct DispatcherStats {
     f("receipts", receipts);
     f("deferred", deferred);
     f("defer_unavailable", defer_unavailable);
+    f("scheduled", scheduled);
     f("flagged", flagged);
     f("audit_events", audit_events);
     f("failovers", failovers);

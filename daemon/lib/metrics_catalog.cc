@@ -31,6 +31,8 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Jobs a rate limit deferred to the delay queue."},
     {"smsdispatch_jobs_defer_unavailable_total", MetricType::kCounter,
      "Deferrals rejected because no delay queue was available."},
+    {"smsdispatch_jobs_scheduled_total", MetricType::kCounter,
+     "Jobs whose send_at was still ahead, put in the delay queue until then."},
     {"smsdispatch_jobs_flagged_total", MetricType::kCounter,
      "Admitted jobs that matched content rules of action flag."},
     {"smsdispatch_jobs_audit_events_total", MetricType::kCounter,

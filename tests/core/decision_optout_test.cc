@@ -57,11 +57,12 @@ class OptOutDecisionTest : public ::testing::Test {
     parts_.limits = limits.value();
   }
   StreamEntry Signed(const std::string& id, const std::string& to, const std::string& sender,
-                     JobKind kind = JobKind::kTransactional) {
+                     JobKind kind = JobKind::kTransactional, int64_t send_at_ms = 0) {
     Job j;
     j.id = id;
     j.created_ms = kNow;
     j.expires_ms = kNow + 60'000;
+    j.send_at_ms = send_at_ms;
     j.destination = to;
     j.sender = sender;
     j.text = "hello";
@@ -203,6 +204,54 @@ TEST_F(OptOutDecisionTest, CheckOptOutDirectly) {
   // With a START the next set lets the job through.
   parts_.optouts = parts_.optouts->With({{*MakeOptOutKey("g:brand", kOptedOut), false}});
   EXPECT_EQ(reason("ACME", t, kOptedOut), Reason::kNone);
+}
+
+// A scheduled send (send_at ahead) passes every check but the limits, waits charged nothing,
+// and is decided whole again when due: an opt-out made meanwhile refuses it then.
+TEST_F(OptOutDecisionTest, ASendAtAheadWaitsChargedNothingAndIsDecidedAgainWhenDue) {
+  LimitToOneJob();
+  auto policy = PolicySnapshot::Make(parts_);
+  const StreamEntry later = Signed("s1", kOther, "ACME", JobKind::kMarketing, kNow + 30'000);
+  Decision d = Decide(later, *policy, mac_, clock_);
+  ASSERT_FALSE(d.result.ok());
+  EXPECT_TRUE(d.deferred);
+  EXPECT_TRUE(d.scheduled);
+  EXPECT_EQ(d.retry_at_ms, kNow + 30'000);
+  EXPECT_EQ(d.result.error().reason, Reason::kNone);
+  // Charged nothing: another job still gets the one-per-hour budget, and the scheduled one is
+  // refused as before (the limit is charged when it is due: now spent).
+  EXPECT_EQ(ReasonOf(kOther, "Shop24"), Reason::kNone);
+  // Refusals come first: a scheduled job to an opted-out number is refused at once.
+  SetOptOuts({{"*", kOptedOut}});
+  policy = PolicySnapshot::Make(parts_);
+  Decision refused = Decide(Signed("s2", kOptedOut, "ACME", JobKind::kMarketing, kNow + 30'000),
+                            *policy, mac_, clock_);
+  EXPECT_FALSE(refused.deferred);
+  EXPECT_EQ(refused.result.error().reason, Reason::kOptedOut);
+  // Due: decided again. The recipient opted out meanwhile: refused now.
+  SetOptOuts({{"*", kOther}});
+  policy = PolicySnapshot::Make(parts_);
+  clock_.Set(kNow + 30'000);
+  Decision due = Decide(later, *policy, mac_, clock_);
+  EXPECT_FALSE(due.deferred);
+  EXPECT_EQ(due.result.error().reason, Reason::kOptedOut);
+}
+
+TEST_F(OptOutDecisionTest, SendAtMustBeBeforeExpiresAndMayBePast) {
+  auto policy = PolicySnapshot::Make(parts_);
+  Decision late =
+      Decide(Signed("s3", kOther, "ACME", JobKind::kOtp, kNow + 60'000), *policy, mac_, clock_);
+  EXPECT_EQ(late.result.error().reason, Reason::kMalformed);
+  EXPECT_NE(late.result.error().detail.find("send_at"), std::string::npos);
+  Decision past =
+      Decide(Signed("s4", kOther, "ACME", JobKind::kOtp, kNow - 5'000), *policy, mac_, clock_);
+  EXPECT_TRUE(past.result.ok()) << "a send_at in the past means now";
+  // The key-file overload schedules too.
+  KeyRing keys;
+  ASSERT_TRUE(keys.Add(SigningKey{"k.v1", secret_}));
+  Decision file = Decide(Signed("s5", kOther, "ACME", JobKind::kOtp, kNow + 1'000), keys, mac_,
+                         clock_, parts_.decision);
+  EXPECT_TRUE(file.scheduled);
 }
 
 }  // namespace

@@ -59,6 +59,29 @@ TEST(Envelope, AnyTamperingFails) {
   EXPECT_FALSE(VerifyJobSignature(mac, kSecret, "", "sd:jobs", job, sig));
 }
 
+// send_at is carried only when set (a job without it encodes as before, so old signatures
+// stay valid), and is read back; a wrong type is malformed, over 2^53 too large.
+TEST(Envelope, SendAtRoundTripsAndIsCheckedLikeTheOtherTimes) {
+  Job j;
+  j.id = "j1";
+  j.created_ms = 1'000;
+  j.expires_ms = 9'000;
+  j.destination = "+4915112345678";
+  j.sender = "ACME";
+  j.text = "hi";
+  const std::string plain = EncodeJob(j);
+  EXPECT_EQ(plain.find("send_at"), std::string::npos);
+  j.send_at_ms = 5'000;
+  Result<Job> back = DecodeJob(EncodeJob(j));
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(back->send_at_ms, 5'000);
+  EXPECT_EQ(DecodeJob(plain)->send_at_ms, 0);
+  std::string bad = EncodeJob(j);
+  bad.replace(bad.find("send_at") + 7, 3, std::string("\xa3") + "abc");  // a str, not a uint
+  ASSERT_FALSE(DecodeJob(bad).ok());
+  EXPECT_EQ(DecodeJob(bad).error().reason, Reason::kMalformed);
+}
+
 TEST(Envelope, MacEqualsComparesAllBytes) {
   Mac256 a{};
   Mac256 b{};

@@ -18,12 +18,13 @@ inline const std::string kSecret(32, 'k');
 
 // A signed OTP job entry as a producer makes it: entry id "1-<seq>", key k.v1 on kStream.
 inline StreamEntry SignedEntry(const MacAlgorithm& mac, int seq, const std::string& job_id,
-                               const std::string& to, const std::string& secret,
-                               int64_t expires) {
+                               const std::string& to, const std::string& secret, int64_t expires,
+                               int64_t send_at = 0) {
   Job job;
   job.id = job_id;
   job.created_ms = kNow;
   job.expires_ms = expires;
+  job.send_at_ms = send_at;
   job.destination = to;
   job.sender = "ACME";
   job.text = "Your code is 123456";

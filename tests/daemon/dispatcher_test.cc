@@ -402,6 +402,27 @@ TEST_F(DispatcherPolicyTest, DeferredJobIsNeitherClaimedNorGivenAnOutcome) {
   EXPECT_EQ(dispatcher_->inflight(), 0u);
 }
 
+// A job scheduled ahead (send_at) waits in the delay queue like a deferral, counted as
+// scheduled and not audited; without a delay queue it is refused unavailable, never sent early.
+TEST_F(DispatcherPolicyTest, AScheduledJobWaitsInTheDelayQueueUnaudited) {
+  Deliver({SignedEntry(mac_, ++seq_, "later", "+4915112345678", kSecret, kNow + 60'000,
+                       kNow + 20'000)});
+  ASSERT_EQ(defer_.deferred.size(), 1u);
+  EXPECT_EQ(defer_.deferred[0].due_ms, kNow + 20'000);
+  EXPECT_TRUE(store_.claim_reqs.empty());
+  EXPECT_EQ(dispatcher_->stats().scheduled, 1u);
+  EXPECT_EQ(dispatcher_->stats().deferred, 0u);
+  EXPECT_TRUE(audit_.events.empty());
+  defer_.Flush();
+  dispatcher_->SetDeferQueue(nullptr);
+  Deliver({SignedEntry(mac_, ++seq_, "later2", "+4915112345678", kSecret, kNow + 60'000,
+                       kNow + 20'000)});
+  store_.Flush();
+  ASSERT_EQ(store_.commits.size(), 1u);
+  EXPECT_EQ(store_.commits[0].reason, Reason::kUnavailable);
+  EXPECT_TRUE(carrier_.submits.empty());
+}
+
 TEST_F(DispatcherPolicyTest, WithoutADeferQueueADeferralIsRejected) {
   dispatcher_->SetDeferQueue(nullptr);
   SetLimit(LimitAction::kDefer, 1);

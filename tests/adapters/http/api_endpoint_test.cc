@@ -197,6 +197,28 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   EXPECT_TRUE(audit_.events.empty());
 }
 
+// send_at: the job carries it, signed; its validity runs from it; accepted (202) though its
+// time has not come (the limits are charged when it is due); at or after expires_at, 400.
+TEST_F(ApiEndpointTest, AScheduledMessageIsAcceptedWithSendAtInTheSignedJob) {
+  Start();
+  const std::string body = R"({"to":"+4915112345678","from":"ACME","text":"later","kind":"otp",)"
+                           R"("validity_s":600,"send_at":)" +
+                           std::to_string(kNow + 60'000) + "}";
+  const HttpResponse r = Send(Signed(body));
+  ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_EQ(sink_.writes.size(), 1u);
+  auto job = DecodeJob(sink_.writes[0].jobs[0].job);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->send_at_ms, kNow + 60'000);
+  EXPECT_EQ(job->expires_ms, kNow + 60'000 + 600'000);
+  const std::string late = R"({"to":"+4915112345678","from":"ACME","text":"x","kind":"otp",)"
+                           R"("expires_at":)" +
+                           std::to_string(kNow + 1'000) + R"(,"send_at":)" +
+                           std::to_string(kNow + 2'000) + "}";
+  EXPECT_EQ(Send(Signed(late)).status, 400);
+  EXPECT_EQ(sink_.writes.size(), 1u);
+}
+
 TEST_F(ApiEndpointTest, EachAuthenticationFailureAnswersItsReasonAndHandsNothingOn) {
   Start();
   struct Case {

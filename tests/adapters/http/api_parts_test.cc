@@ -161,8 +161,11 @@ TEST(ApiMessageParse, FieldsTypesAndStrictness) {
             "validity_s must be an integer from 1 to 2592000");
   EXPECT_EQ(detail("{" + base + R"(,"kind":"otp","validity_s":60,"expires_at":9})"),
             "give validity_s or expires_at, not both");
-  EXPECT_EQ(detail("{" + base + R"(,"kind":"otp","send_at":9})"),
-            "send_at: scheduled sends are not supported yet");
+  EXPECT_EQ(detail("{" + base + R"(,"kind":"otp","send_at":9})"), "ok");
+  EXPECT_EQ(detail("{" + base + R"(,"kind":"otp","send_at":"soon"})"),
+            "send_at must be an integer from 1 to 9007199254740992");
+  EXPECT_EQ(ParseApiMessage("{" + base + R"(,"kind":"otp","send_at":1767225600000})")->send_at_ms,
+            1767225600000);
   EXPECT_EQ(detail("{" + base + R"(,"kind":"otp","x":{"y":1}})"), "JSON nested too deeply");
   EXPECT_EQ(detail(std::string(60'000, '[')), "JSON nested too deeply");
   EXPECT_EQ(detail(R"({"to":)"), "body is not JSON");
