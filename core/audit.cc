@@ -46,6 +46,7 @@ bool IsAuditedReason(Reason r) {
     case Reason::kRateLimited:
     case Reason::kPumpingSuspected:
     case Reason::kOptedOut:
+    case Reason::kQuietHours:
       return true;
     default:
       return false;

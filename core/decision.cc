@@ -152,6 +152,26 @@ std::optional<Error> Schedule(const Job& job, int64_t now, Decision* d) {
   return Error{Reason::kNone, "scheduled for " + std::to_string(job.send_at_ms) + " (Unix ms)"};
 }
 
+// Quiet hours in the recipient's time zones: deferred to when they end, or refused when the
+// job would expire first (or the zones' windows never meet).
+std::optional<Error> HoldForQuietHours(const PolicyParts& parts, const Job& job,
+                                       const std::string& region, int64_t now, Decision* d) {
+  if (parts.quiet == nullptr) return std::nullopt;
+  const QuietVerdict v = parts.quiet->Check(job.kind, region, now);
+  if (v.rule == nullptr) return std::nullopt;
+  const std::string why = "quiet hours " + v.rule->text + " in the recipient's time zone";
+  if (v.opens_ms == 0) {
+    return Error{Reason::kQuietHours, why + ": its time zones never leave them together"};
+  }
+  if (v.opens_ms >= job.expires_ms) {
+    return Error{Reason::kQuietHours, why + " until " + std::to_string(v.opens_ms) +
+                                          " (Unix ms), after the job expires"};
+  }
+  d->deferred = true;
+  d->retry_at_ms = v.opens_ms;
+  return Error{Reason::kQuietHours, why + " until " + std::to_string(v.opens_ms) + " (Unix ms)"};
+}
+
 // Rate limits last: only a job every other stage admitted is charged. The key's own rate
 // first; if a configured limit then refuses, the key's charge is given back (all or nothing,
 // as within RateLimits). A deferral sets d->deferred and d->retry_at_ms.
@@ -235,6 +255,7 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
   if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
   if (auto e = Schedule(job, now, d)) return e;
+  if (auto e = HoldForQuietHours(parts, job, region, now, d)) return e;
   if (registered != nullptr && registered->record.test_mode) return std::nullopt;
   if (limits == LimitMode::kPeek) {
     return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);

@@ -20,7 +20,9 @@
 //                  rules with action "flag" pass and are reported in Decision::flagged
 //  11. route       no_route: the carriers the job goes to (core/router.h), when the snapshot
 //                  has routes; the first of them is the carrier the carrier limits charge;
-//                  then a send_at still ahead defers the job to it (Decision::scheduled)
+//                  then a send_at still ahead defers the job to it (Decision::scheduled),
+//                  then quiet_hours: the recipient's local night for the job's kind defers it
+//                  to the morning, or refuses it if it expires first (core/quiet_hours.h)
 //  12. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
 //                  kept out of the (live) limits.

@@ -24,6 +24,7 @@
 #include "core/optout.h"
 #include "core/optout_set.h"
 #include "core/pumping.h"
+#include "core/quiet_hours.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
 
@@ -58,6 +59,8 @@ struct PolicyParts {
   // when its kind is covered. Null rules or set: no opt-out stage.
   std::shared_ptr<const OptOutRules> optout_rules;
   std::shared_ptr<const OptOutSet> optouts;
+  // [[quiet_hours]]: kinds not sent in the recipient's local night (null: none).
+  std::shared_ptr<const QuietHours> quiet;
   // [[pumping]] rules and what they learnt. Not const: the dispatcher observes every attempted
   // job on its loop thread (and nothing else touches it); a reload hands its state on.
   std::shared_ptr<PumpingDetector> pumping;

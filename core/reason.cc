@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 39> kNames = {
+constexpr std::array<std::string_view, 40> kNames = {
     "",
     "malformed",
     "too_large",
@@ -45,8 +45,9 @@ constexpr std::array<std::string_view, 39> kNames = {
     "client_cert_required",
     "pumping_suspected",
     "opted_out",
+    "quiet_hours",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kOptedOut) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kQuietHours) + 1);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

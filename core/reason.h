@@ -58,6 +58,9 @@ enum class Reason : uint8_t {
   // The recipient opted out (STOP) of messages from the job's sender or its group
   // (docs/inbound.md, "Opt-outs").
   kOptedOut,
+  // The recipient's local time is in quiet hours for the job's kind, and they end only after
+  // the job expires (docs/policy.md, "Quiet hours"). Before that the job is deferred.
+  kQuietHours,
 };
 
 std::string_view ReasonName(Reason r);

@@ -34,6 +34,7 @@ int ApiStatusFor(Reason reason) {
     case Reason::kNoRoute:
     case Reason::kPumpingSuspected:
     case Reason::kOptedOut:
+    case Reason::kQuietHours:
       return 403;
     case Reason::kIdempotencyConflict:
       return 409;

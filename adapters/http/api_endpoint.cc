@@ -168,8 +168,9 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   entry.job = EncodeJob(job);
   entry.sig = SignJob(mac_, key.secret, key.id, options_.jobs_stream, entry.job);
   const Decision d = Decide(entry, *c.policy, mac_, clock_, options_.carrier, LimitMode::kPeek);
-  // A scheduled send passed every check but the limits, which are charged when it is due.
-  if (!d.result && !d.scheduled) {
+  // A scheduled send, or one held for the recipient's quiet hours, passed every check but the
+  // limits, which are charged when it is due (the dispatcher defers it).
+  if (!d.result && !d.deferred) {
     o.reason = d.result.error().reason;
     o.detail = d.result.error().detail;
     if (d.retry_at_ms > c.now_ms) o.retry_after_s = (d.retry_at_ms - c.now_ms + 999) / 1000;

@@ -222,8 +222,8 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   Problems p;
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
-        "daemon",   "redis", "keys",      "policy", "carrier", "content", "limits", "route",
-        "listener", "api",   "callbacks", "admin",  "pumping", "inbound", "optouts"};
+        "daemon",   "redis", "keys",      "policy", "carrier", "content", "limits",  "route",
+        "listener", "api",   "callbacks", "admin",  "pumping", "inbound", "optouts", "quiet_hours"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -247,6 +247,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadAdmin(root, base, p, c);
   config_detail::LoadInbound(root, p, c);
   config_detail::LoadOptOuts(root, p, c);
+  config_detail::LoadQuietHours(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

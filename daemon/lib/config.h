@@ -18,6 +18,7 @@
 #include "core/cidr.h"
 #include "core/optout.h"
 #include "core/pumping.h"
+#include "core/quiet_hours.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
 
@@ -214,6 +215,8 @@ struct Config {
   // [optouts] (docs/inbound.md): keyword replies (STOP, START), sender groups, and the kinds
   // an opt-out refuses.
   OptOutConfig optouts;
+  // [[quiet_hours]] (docs/policy.md): kinds held in the recipient's local night.
+  std::vector<QuietRule> quiet_hours;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

@@ -53,6 +53,8 @@ void LoadPumping(const toml::table& root, Problems& p, Config& c);
 void LoadInbound(const toml::table& root, Problems& p, Config& c);
 // [optouts] (config_optouts.cc).
 void LoadOptOuts(const toml::table& root, Problems& p, Config& c);
+// [[quiet_hours]] (config_quiet_hours.cc).
+void LoadQuietHours(const toml::table& root, Problems& p, Config& c);
 
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);

@@ -29,7 +29,7 @@ int64_t EntryMs(std::string_view entry_id) {
 static_assert(static_cast<size_t>(ReceiptState::kEnroute) < Dispatcher::kReceiptStates);
 
 // Every reason has its counter.
-static_assert(static_cast<size_t>(Reason::kOptedOut) <
+static_assert(static_cast<size_t>(Reason::kQuietHours) <
               std::size(DispatcherStats{}.rejected_by_reason));
 
 Dispatcher::Dispatcher(JobStore& store, std::vector<DispatchCarrier> carriers,
@@ -142,6 +142,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
       if (defer_ != nullptr) {
         // A scheduled send is the producer's wish, not a security decision: counted only.
         ++(d.scheduled ? stats_.scheduled : stats_.deferred);
+        if (e.reason == Reason::kQuietHours) ++stats_.quiet_deferred;
         if (!d.scheduled) Audit(e.reason, kAuditDeferred, entry, d, e.detail);
         // Not claimed: the entry comes back as a new entry when due, and claims then.
         defer_->Defer(std::move(entry), d.job_id, d.retry_at_ms, [this] { Finished(); });

@@ -95,6 +95,7 @@ struct DispatcherStats {
   uint64_t deferred = 0;               // handed to the DeferQueue (a rate limit said "not yet")
   uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
   uint64_t scheduled = 0;              // jobs whose send_at was ahead, handed to the DeferQueue
+  uint64_t quiet_deferred = 0;         // deferrals (also in `deferred`) for quiet hours
   uint64_t flagged = 0;                // admitted jobs with content rules of action "flag"
   uint64_t audit_events = 0;           // events emitted to the AuditSink
   uint64_t failovers = 0;              // jobs moved to the next carrier of their route
@@ -119,6 +120,7 @@ struct DispatcherStats {
     f("deferred", deferred);
     f("defer_unavailable", defer_unavailable);
     f("scheduled", scheduled);
+    f("quiet_deferred", quiet_deferred);
     f("flagged", flagged);
     f("audit_events", audit_events);
     f("failovers", failovers);

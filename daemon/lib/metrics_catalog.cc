@@ -33,6 +33,8 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Deferrals rejected because no delay queue was available."},
     {"smsdispatch_jobs_scheduled_total", MetricType::kCounter,
      "Jobs whose send_at was still ahead, put in the delay queue until then."},
+    {"smsdispatch_jobs_quiet_deferred_total", MetricType::kCounter,
+     "Jobs held in the delay queue until the recipient's quiet hours end (also in deferred)."},
     {"smsdispatch_jobs_flagged_total", MetricType::kCounter,
      "Admitted jobs that matched content rules of action flag."},
     {"smsdispatch_jobs_audit_events_total", MetricType::kCounter,

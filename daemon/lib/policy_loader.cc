@@ -9,6 +9,7 @@
 #include "adapters/crypto/random.h"
 #include "adapters/policy/content_scanner.h"
 #include "adapters/policy/icu_domain_names.h"
+#include "adapters/policy/icu_local_times.h"
 #include "adapters/policy/phone_number_checker.h"
 #include "daemon/lib/key_file.h"
 
@@ -74,8 +75,12 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     parts.blocks = previous->parts().blocks;    // from Redis, not from the file
     parts.optouts = previous->parts().optouts;  // likewise
   }
-  if (config.optouts.enabled)
+  if (config.optouts.enabled) {
     parts.optout_rules = std::make_shared<const OptOutRules>(config.optouts);
+  }
+  if (!config.quiet_hours.empty()) {
+    parts.quiet = std::make_shared<const QuietHours>(config.quiet_hours, IcuLocalTimes::Shared());
+  }
   if (!config.pumping.empty()) {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())

@@ -254,5 +254,52 @@ TEST_F(OptOutDecisionTest, SendAtMustBeBeforeExpiresAndMayBePast) {
   EXPECT_TRUE(file.scheduled);
 }
 
+// Quiet hours in the decision: a marketing job in the recipient's night is deferred to the
+// morning (charged nothing), or refused quiet_hours when it expires first; other kinds go.
+class UtcPlusOne final : public LocalTimes {
+ public:
+  void OffsetsAt(std::string_view, int64_t, std::vector<int>* out) const override { *out = {60}; }
+};
+
+TEST_F(OptOutDecisionTest, QuietHoursDeferToTheMorningOrRefuseWhatWouldExpireFirst) {
+  QuietRule r{static_cast<uint8_t>(1u << static_cast<int>(JobKind::kMarketing)), 21 * 60, 8 * 60,
+              "21:00-08:00"};
+  parts_.quiet =
+      std::make_shared<const QuietHours>(std::vector<QuietRule>{r}, std::make_shared<UtcPlusOne>());
+  const int64_t night = kNow - kNow % 86'400'000 + 86'400'000 + 22 * 3'600'000;  // 23:00 local
+  clock_.Set(night);
+  Job j;
+  j.id = "q1";
+  j.created_ms = night;
+  j.expires_ms = night + 12 * 3'600'000;
+  j.destination = kOther;
+  j.sender = "ACME";
+  j.text = "sale";
+  j.kind = JobKind::kMarketing;
+  auto sign = [&](const Job& job) {
+    StreamEntry e;
+    e.entry_id = "1-0";
+    e.version = "sd1";
+    e.key_id = "k.v1";
+    e.job = EncodeJob(job);
+    e.sig = SignJob(mac_, secret_, "k.v1", "sd:jobs", e.job);
+    return e;
+  };
+  auto policy = PolicySnapshot::Make(parts_);
+  Decision d = Decide(sign(j), *policy, mac_, clock_);
+  ASSERT_FALSE(d.result.ok());
+  EXPECT_TRUE(d.deferred);
+  EXPECT_FALSE(d.scheduled);
+  EXPECT_EQ(d.result.error().reason, Reason::kQuietHours);
+  EXPECT_EQ(d.retry_at_ms, night + 9 * 3'600'000) << "08:00 local is 07:00 UTC";
+  j.expires_ms = night + 3'600'000;  // gone before the morning
+  Decision late = Decide(sign(j), *policy, mac_, clock_);
+  EXPECT_FALSE(late.deferred);
+  EXPECT_EQ(late.result.error().reason, Reason::kQuietHours);
+  EXPECT_NE(late.result.error().detail.find("after the job expires"), std::string::npos);
+  j.kind = JobKind::kOtp;
+  EXPECT_TRUE(Decide(sign(j), *policy, mac_, clock_).result.ok()) << "OTPs are not held";
+}
+
 }  // namespace
 }  // namespace sd

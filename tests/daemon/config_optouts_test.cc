@@ -168,5 +168,24 @@ TEST_F(OptOutConfigTest, UnknownKeysAreProblemsAtTheirLine) {
   ExpectProblem("[optouts]\nenabled = true\nrefuse_otp = false\n", 11, "refuse_otp");
 }
 
+// [[quiet_hours]]: kinds (default every kind) and HH:MM times; bad times name their line.
+TEST_F(OptOutConfigTest, QuietHoursTakeKindsAndClockTimes) {
+  auto r = Load(
+      "[[quiet_hours]]\nkinds = [\"marketing\"]\nstart = \"21:00\"\nend = \"08:30\"\n"
+      "[[quiet_hours]]\nstart = \"23:00\"\nend = \"06:00\"\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const auto& q = std::get<Config>(r).quiet_hours;
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].kinds, 1u << static_cast<int>(JobKind::kMarketing));
+  EXPECT_EQ(q[0].start_min, 21 * 60);
+  EXPECT_EQ(q[0].end_min, 8 * 60 + 30);
+  EXPECT_EQ(q[0].text, "21:00-08:30");
+  EXPECT_EQ(q[1].kinds, 0x7) << "every kind";
+  ExpectProblem("[[quiet_hours]]\nstart = \"9pm\"\nend = \"08:00\"\n", 10, "HH:MM");
+  ExpectProblem("[[quiet_hours]]\nstart = \"08:00\"\nend = \"08:00\"\n", 9, "same time");
+  ExpectProblem("[[quiet_hours]]\nstart = \"21:00\"\n", 9, "end");
+  ExpectProblem("[[quiet_hours]]\nstart = \"21:00\"\nend = \"07:00\"\ntz = \"UTC\"\n", 12, "tz");
+}
+
 }  // namespace
 }  // namespace sd

@@ -5,9 +5,12 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "adapters/policy/icu_local_times.h"
 #include "core/envelope.h"
 #include "tests/integration/harness.h"
 
@@ -72,6 +75,60 @@ TEST(ScheduledEndToEnd, JobsWaitForSendAtAndAreCheckedAgainWhenDue) {
   EXPECT_EQ(submitted, kJobs - 1);
   EXPECT_EQ(refused, 1);
   EXPECT_EQ(c.SimulatorStats()["submits"], kJobs - 1);
+}
+
+// Quiet hours against the real zone data (libphonenumber's region, ICU's zones): a window
+// around the present hour in Berlin holds a marketing job to a German mobile in the delay
+// queue, audited; an OTP goes; a marketing job that would expire first is refused.
+TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<int> offsets;
+  IcuLocalTimes::Shared()->OffsetsAt("DE", now, &offsets);
+  ASSERT_FALSE(offsets.empty());
+  const int local = static_cast<int>(((now / 60'000 + offsets[0]) % 1440 + 1440) % 1440);
+  auto hhmm = [](int m) {
+    m = ((m % 1440) + 1440) % 1440;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", m / 60, m % 60);
+    return std::string(buf);
+  };
+  Cluster::Options o;
+  o.extra_config = "[[quiet_hours]]\nkinds = [\"marketing\"]\nstart = \"" + hhmm(local - 120) +
+                   "\"\nend = \"" + hhmm(local + 120) + "\"\n";
+  Cluster c(o);
+  c.StartDaemon();
+  const auto send = [&](const std::string& to, const std::string& kind, const std::string& ttl) {
+    ASSERT_EQ(c.Enqueue({"--to", to, "--from", "ACME", "--text", "hello", "--kind", kind, "--ttl-s",
+                         ttl}),
+              0);
+  };
+  send("+4915112345001", "marketing", "86000");
+  send("+4915112345002", "otp", "600");
+  send("+4915112345003", "marketing", "600");  // the window ends in two hours: too late
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") >= 2; }, 30s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& a : c.ReadStream("sd:audit")) {
+          if (a.at("action") == "deferred" && a.at("reason") == "quiet_hours") return true;
+        }
+        return false;
+      },
+      10s))
+      << c.DaemonLog();
+  c.StopDaemon();
+  std::map<std::string, int> by_ref;
+  for (const auto& out : c.ReadStream("sd:outcomes")) {
+    by_ref[out.at("status") + ":" + out.at("reason")]++;
+  }
+  EXPECT_EQ(c.StreamLength("sd:outcomes"), 2) << "the first marketing job waits";
+  EXPECT_EQ(by_ref.count("submitted:"), 1u);
+  EXPECT_EQ(by_ref.count("rejected:quiet_hours"), 1u);
+  redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->integer, 1);
+  freeReplyObject(r);
 }
 
 }  // namespace
