@@ -182,13 +182,17 @@ void LoadHttpRequest(Section& s, const toml::table& t, const std::filesystem::pa
   }
 }
 
+// A webhook body's `format` key (form or json), over the preset's.
+http::BodyFormat FormatOf(Section& s, http::BodyFormat preset) {
+  const bool json = s.OneOf("format", preset == http::BodyFormat::kJson ? "json" : "form",
+                            {"form", "json"}) == "json";
+  return json ? http::BodyFormat::kJson : http::BodyFormat::kForm;
+}
+
 // [carrier.receipts]: the receipt webhook body's shape, over the preset's.
 void LoadReceiptShape(const toml::table& t, Problems& p, http::ReceiptWebhookShape& r) {
   Section s(t, "carrier.receipts", p);
-  r.format = s.OneOf("format", r.format == http::BodyFormat::kJson ? "json" : "form",
-                     {"form", "json"}) == "json"
-                 ? http::BodyFormat::kJson
-                 : http::BodyFormat::kForm;
+  r.format = FormatOf(s, r.format);
   r.id_field = s.Str("id_field", r.id_field, {.non_empty = true});
   r.status_field = s.Str("status_field", r.status_field, {.non_empty = true});
   r.error_field = s.Str("error_field", r.error_field);
@@ -211,10 +215,7 @@ void LoadReceiptShape(const toml::table& t, Problems& p, http::ReceiptWebhookSha
 void LoadInboundShape(const toml::table& t, Problems& p, http::InboundWebhookShape& r,
                       std::string* url) {
   Section s(t, "carrier.inbound", p);
-  r.format = s.OneOf("format", r.format == http::BodyFormat::kJson ? "json" : "form",
-                     {"form", "json"}) == "json"
-                 ? http::BodyFormat::kJson
-                 : http::BodyFormat::kForm;
+  r.format = FormatOf(s, r.format);
   r.from_field = s.Str("from_field", r.from_field, {.non_empty = true});
   r.to_field = s.Str("to_field", r.to_field, {.non_empty = true});
   r.text_field = s.Str("text_field", r.text_field, {.non_empty = true});

@@ -67,6 +67,9 @@ class OptOutDecisionTest : public ::testing::Test {
     j.sender = sender;
     j.text = "hello";
     j.kind = kind;
+    return SignedJob(j);
+  }
+  StreamEntry SignedJob(const Job& j) {
     StreamEntry e;
     e.entry_id = "1-0";
     e.version = "sd1";
@@ -276,29 +279,20 @@ TEST_F(OptOutDecisionTest, QuietHoursDeferToTheMorningOrRefuseWhatWouldExpireFir
   j.sender = "ACME";
   j.text = "sale";
   j.kind = JobKind::kMarketing;
-  auto sign = [&](const Job& job) {
-    StreamEntry e;
-    e.entry_id = "1-0";
-    e.version = "sd1";
-    e.key_id = "k.v1";
-    e.job = EncodeJob(job);
-    e.sig = SignJob(mac_, secret_, "k.v1", "sd:jobs", e.job);
-    return e;
-  };
   auto policy = PolicySnapshot::Make(parts_);
-  Decision d = Decide(sign(j), *policy, mac_, clock_);
+  Decision d = Decide(SignedJob(j), *policy, mac_, clock_);
   ASSERT_FALSE(d.result.ok());
   EXPECT_TRUE(d.deferred);
   EXPECT_FALSE(d.scheduled);
   EXPECT_EQ(d.result.error().reason, Reason::kQuietHours);
   EXPECT_EQ(d.retry_at_ms, night + 9 * 3'600'000) << "08:00 local is 07:00 UTC";
   j.expires_ms = night + 3'600'000;  // gone before the morning
-  Decision late = Decide(sign(j), *policy, mac_, clock_);
+  Decision late = Decide(SignedJob(j), *policy, mac_, clock_);
   EXPECT_FALSE(late.deferred);
   EXPECT_EQ(late.result.error().reason, Reason::kQuietHours);
   EXPECT_NE(late.result.error().detail.find("after the job expires"), std::string::npos);
   j.kind = JobKind::kOtp;
-  EXPECT_TRUE(Decide(sign(j), *policy, mac_, clock_).result.ok()) << "OTPs are not held";
+  EXPECT_TRUE(Decide(SignedJob(j), *policy, mac_, clock_).result.ok()) << "OTPs are not held";
 }
 
 }  // namespace
