@@ -55,19 +55,28 @@ std::optional<Error> CheckJobFields(const Job& job, const DecisionConfig& cfg, i
   return std::nullopt;
 }
 
-// Number: what the destination is, where it is (`region`, for country routes), and whether
-// the key may send there.
+// Number: what the destination is, where it is (`region`, for country routes; `type`, for
+// its time zones), and whether the key may send there.
 std::optional<Error> CheckDestination(const PolicyParts& parts, const Job& job,
-                                      const DerivedScopes& scopes, std::string* region) {
+                                      const DerivedScopes& scopes, std::string* region,
+                                      NumberType* type) {
   if (parts.numbers != nullptr) {
     Result<NumberInfo> info = parts.numbers->Check(job.destination, scopes.countries);
     if (!info) return info.error();
     *region = std::move(info->region);
+    *type = info->type;
   } else if (!scopes.countries.any) {
     // The country cannot be known without the number library: fail closed.
     return Error{Reason::kCountryNotAllowed, "destination country unknown (no number checker)"};
   }
   return std::nullopt;
+}
+
+// The recipient's time zones, for quiet hours now and again at the submit gate (a reload may
+// bring quiet hours while the job waits for its carrier). A prefix lookup, not a library call.
+ZoneSet PlaceRecipient(const PolicyParts& parts, const Job& job, NumberType type) {
+  if (parts.local_times == nullptr) return kNoZones;
+  return parts.local_times->Place({job.destination, type});
 }
 
 // SMS-pumping blocks: the destination's prefix, blocked for every key or for this key's
@@ -154,10 +163,10 @@ std::optional<Error> Schedule(const Job& job, int64_t now, Decision* d) {
 
 // Quiet hours in the recipient's time zones: deferred to when they end, or refused when the
 // job would expire first (or the zones' windows never meet).
-std::optional<Error> HoldForQuietHours(const PolicyParts& parts, const Job& job,
-                                       const std::string& region, int64_t now, Decision* d) {
+std::optional<Error> HoldForQuietHours(const PolicyParts& parts, const Job& job, ZoneSet zones,
+                                       int64_t now, Decision* d) {
   if (parts.quiet == nullptr) return std::nullopt;
-  const QuietVerdict v = parts.quiet->Check(job.kind, region, now);
+  const QuietVerdict v = parts.quiet->Check(job.kind, zones, now);
   if (v.rule == nullptr) return std::nullopt;
   const std::string why = "quiet hours " + v.rule->text + " in the recipient's time zone";
   if (v.opens_ms == 0) {
@@ -236,11 +245,11 @@ std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& ent
 }
 
 // The policy stages (scopes, number, content, route, limits) for an authentic, well-formed
-// job; fills `route` and `d->flagged`, or returns the refusal.
+// job; fills `out->route`, `out->zones` and `d->flagged`, or returns the refusal.
 std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry& entry,
                                  const RegisteredKey* registered, const Job& job,
                                  const EncodedText& text, std::string_view carrier, int64_t now,
-                                 LimitMode limits, RouteChoice* route, Decision* d) {
+                                 LimitMode limits, Admitted* out, Decision* d) {
   // Scopes: what this key may be used for. Key-file keys have none (everything allowed).
   const DerivedScopes* scopes = &PolicySnapshot::AnyScopes();
   if (registered != nullptr) {
@@ -249,13 +258,15 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   }
   const PolicyParts& parts = policy.parts();
   std::string region;  // for country routes; "DE" fits the small-string buffer
-  if (auto e = CheckDestination(parts, job, *scopes, &region)) return e;
+  NumberType type = NumberType::kUnknown;
+  if (auto e = CheckDestination(parts, job, *scopes, &region, &type)) return e;
   if (auto e = CheckOptOut(parts, job.sender, job.kind, job.destination)) return e;
   if (auto e = CheckBlocks(parts, entry, job, now)) return e;
   if (auto e = CheckContent(parts, job, *scopes, &d->flagged)) return e;
-  if (auto e = ChooseRoute(parts, job, region, route, &carrier)) return e;
+  if (auto e = ChooseRoute(parts, job, region, &out->route, &carrier)) return e;
   if (auto e = Schedule(job, now, d)) return e;
-  if (auto e = HoldForQuietHours(parts, job, region, now, d)) return e;
+  out->zones = PlaceRecipient(parts, job, type);
+  if (auto e = HoldForQuietHours(parts, job, out->zones, now, d)) return e;
   if (registered != nullptr && registered->record.test_mode) return std::nullopt;
   if (limits == LimitMode::kPeek) {
     return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
@@ -294,17 +305,19 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                                                   " segments, at most " +
                                                   std::to_string(cfg.max_segments)});
   }
-  RouteChoice route;
+  Admitted placed;  // route and zones
   if (policy != nullptr) {
-    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, limits,
-                             &route, &d)) {
+    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, limits, &placed,
+                             &d)) {
       return reject(*std::move(e));
     }
   } else if (auto e = Schedule(*job, now, &d)) {
     return reject(*std::move(e));
   }
-  d.result = Admitted{std::move(job).value(), std::move(text).value(), route,
-                      registered != nullptr && registered->record.test_mode};
+  placed.job = std::move(job).value();
+  placed.text = std::move(text).value();
+  placed.test_mode = registered != nullptr && registered->record.test_mode;
+  d.result = std::move(placed);
   return d;
 }
 

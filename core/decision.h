@@ -49,6 +49,8 @@ struct Admitted {
   RouteChoice route;
   // Signed with a test key: the dispatcher sends it to the built-in test carrier only.
   bool test_mode = false;
+  // The recipient's time zones (LocalTimes::Place), for quiet hours at the submit gate.
+  ZoneSet zones = kNoZones;
 };
 
 struct Decision {

@@ -61,6 +61,9 @@ struct PolicyParts {
   std::shared_ptr<const OptOutSet> optouts;
   // [[quiet_hours]]: kinds not sent in the recipient's local night (null: none).
   std::shared_ptr<const QuietHours> quiet;
+  // Places a recipient in its time zones (Admitted::zones), whether or not quiet hours are
+  // configured now: a reload may add them while admitted jobs wait (null: never placed).
+  std::shared_ptr<const LocalTimes> local_times;
   // [[pumping]] rules and what they learnt. Not const: the dispatcher observes every attempted
   // job on its loop thread (and nothing else touches it); a reload hands its state on.
   std::shared_ptr<PumpingDetector> pumping;

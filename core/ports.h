@@ -208,14 +208,20 @@ struct SubmitRequest {
   std::string job_id;
   std::string client_ref;
   JobKind kind = JobKind::kTransactional;  // for the submit gate's opt-out check
+  ZoneSet zones = kNoZones;                // and its quiet-hours check
+
+  // What the submit gate is asked about this job.
+  GateQuery Gate() const { return {key_id, destination, sender, kind, expires_ms, zones}; }
 };
 
 struct SubmitResult {
   // kWithheld: nothing of the job was sent, because the SubmitGate refused it when its first
-  // part was about to be written; `withheld` says why (kExpired, kRevokedKey), `detail` too.
+  // part was about to be written; `withheld` says why (kExpired, kRevokedKey), `detail` too,
+  // and `retry_at_ms` when (quiet hours, GateVerdict::retry_at_ms) it may go after all.
   enum class Kind : uint8_t { kAccepted, kTemporaryFailure, kPermanentFailure, kWithheld };
   Kind kind = Kind::kTemporaryFailure;
   Reason withheld = Reason::kNone;
+  int64_t retry_at_ms = 0;
   std::string message_id;  // when accepted: the first part's id
   // When accepted: every part's id in part order (message_id is part_ids[0]). Receipts come
   // per part; the store correlates each and aggregates them into one job status.

@@ -23,9 +23,9 @@ int LocalMinute(int64_t utc_ms, int offset_min) {
   return FloorMod(utc_min + offset_min, kDayMin);
 }
 
-bool QuietAt(const LocalTimes& times, std::string_view region, int64_t t, const QuietRule& r,
+bool QuietAt(const LocalTimes& times, ZoneSet zones, int64_t t, const QuietRule& r,
              std::vector<int>* scratch) {
-  times.OffsetsAt(region, t, scratch);
+  times.OffsetsAt(zones, t, scratch);
   return std::any_of(scratch->begin(), scratch->end(),
                      [&](int off) { return InWindow(LocalMinute(t, off), r); });
 }
@@ -43,16 +43,16 @@ std::optional<int> ParseClockTime(std::string_view s) {
   return h * 60 + m;
 }
 
-QuietVerdict QuietHours::Check(JobKind kind, std::string_view region, int64_t now_ms) const {
+QuietVerdict QuietHours::Check(JobKind kind, ZoneSet zones, int64_t now_ms) const {
   QuietVerdict v;
-  if (times_ == nullptr) return v;
+  if (times_ == nullptr || zones == kNoZones) return v;
   std::vector<int> offsets;
   for (const QuietRule& r : rules_) {
     if ((r.kinds & (1u << static_cast<int>(kind))) == 0) continue;
-    times_->OffsetsAt(region, now_ms, &offsets);
+    times_->OffsetsAt(zones, now_ms, &offsets);
     if (offsets.empty()) return v;  // unknown zone: not held (docs/policy.md)
     const std::vector<int> now_offsets = offsets;
-    if (!QuietAt(*times_, region, now_ms, r, &offsets)) continue;
+    if (!QuietAt(*times_, zones, now_ms, r, &offsets)) continue;
     v.rule = &r;
     // Candidates: each zone's window end, today and on the following days, on the minute;
     // each corrected by that zone's offset at the candidate itself (a DST change meanwhile).
@@ -62,14 +62,14 @@ QuietVerdict QuietHours::Check(JobKind kind, std::string_view region, int64_t no
       const int wait = FloorMod(r.end_min - LocalMinute(now_ms, now_offsets[z]), kDayMin);
       for (int day = 0; day <= kSearchDays; ++day) {
         int64_t c = minute0 + (int64_t{wait} + int64_t{day} * kDayMin) * kMinuteMs;
-        times_->OffsetsAt(region, c, &offsets);
+        times_->OffsetsAt(zones, c, &offsets);
         if (z < offsets.size()) c -= int64_t{offsets[z] - now_offsets[z]} * kMinuteMs;
         if (c > now_ms) candidates.push_back(c);
       }
     }
     std::sort(candidates.begin(), candidates.end());
     for (int64_t c : candidates) {
-      if (!QuietAt(*times_, region, c, r, &offsets)) {
+      if (!QuietAt(*times_, zones, c, r, &offsets)) {
         v.opens_ms = c;
         return v;
       }

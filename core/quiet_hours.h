@@ -4,7 +4,8 @@
 // zones (a country spanning many, or a number plan that does not tell): a job is held until it
 // is outside the quiet window in every one of them, which is the opening of the latest-starting
 // zone, so no recipient is woken. Pure: the clock is the caller's `now`, and the zones' UTC
-// offsets come from a LocalTimes port (adapters/policy/icu_local_times.h), asked again at each
+// offsets come from a LocalTimes port (adapters/policy/icu_local_times.h, which places a number
+// by libphonenumber's prefix-to-zone data), asked again at each
 // candidate instant so a daylight-saving change in between is taken into account.
 #include <cstdint>
 #include <memory>
@@ -14,15 +15,29 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/number_check.h"
 
 namespace sd {
 
-// The UTC offsets, in minutes, that the clocks of a number's possible time zones show at
-// `utc_ms`, in the same zone order on every call for the same region. Empty: unknown.
+// Where a number's recipient may be, as the number checks found it (core/number_check.h).
+struct NumberPlace {
+  std::string_view e164;                   // "+<digits>"
+  NumberType type = NumberType::kUnknown;  // a mobile number may not tell its area
+};
+
+// A number's possible time zones as one small id, so that a job can carry them from the
+// decision to the submit gate without placing its number again. kNoZones: unknown.
+using ZoneSet = int32_t;
+inline constexpr ZoneSet kNoZones = -1;
+
+// The recipient's clocks: which zones a number may be in (Place), and the UTC offsets, in
+// minutes, that those zones' clocks show at `utc_ms` (OffsetsAt), in the same zone order on
+// every call for the same set. Both are const and safe to call from any thread.
 class LocalTimes {
  public:
   virtual ~LocalTimes() = default;
-  virtual void OffsetsAt(std::string_view region, int64_t utc_ms, std::vector<int>* out) const = 0;
+  virtual ZoneSet Place(const NumberPlace& number) const = 0;
+  virtual void OffsetsAt(ZoneSet zones, int64_t utc_ms, std::vector<int>* out) const = 0;
 };
 
 struct QuietRule {
@@ -43,8 +58,9 @@ class QuietHours {
   QuietHours(std::vector<QuietRule> rules, std::shared_ptr<const LocalTimes> times)
       : rules_(std::move(rules)), times_(std::move(times)) {}
 
-  // Whether a job of `kind` to a number of `region` may go at `now_ms`, and if not, when.
-  QuietVerdict Check(JobKind kind, std::string_view region, int64_t now_ms) const;
+  // Whether a job of `kind` to a number in `zones` (LocalTimes::Place) may go at `now_ms`, and
+  // if not, when. Unknown zones are not held (docs/policy.md).
+  QuietVerdict Check(JobKind kind, ZoneSet zones, int64_t now_ms) const;
   const std::vector<QuietRule>& rules() const { return rules_; }
 
  private:

@@ -9,7 +9,9 @@ pkgs=(build-essential cmake pkg-config
       libcurl4-openssl-dev libhttp-parser-dev
       libphonenumber-dev libhyperscan-dev libicu-dev libjemalloc-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      redis-server redis-tools openssl python3 curl)
+      redis-server redis-tools openssl python3 curl
+      # build-time data only (prefix_time_zones.h's map from geocoder.jar); 2 small jars, no JRE
+      libphonenumber8-java)
 # The test command also runs interop tests against SMPP peers we did not write (tests/interop):
 # Perl's Net::SMPP, and the smpp npm package (installed by the interop_npm_ci ctest fixture).
 # A node from elsewhere (nodesource bundles npm) is kept: Debian's npm would conflict with it.

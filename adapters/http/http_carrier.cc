@@ -87,13 +87,13 @@ void HttpCarrier::Pump() {
     JobPtr job = std::move(ready_.front());
     ready_.pop_front();
     if (!job->maybe_sent && gate_ != nullptr) {
-      const GateVerdict v = gate_->Check({job->req.key_id, job->req.destination, job->req.sender,
-                                          job->req.kind, job->req.expires_ms});
+      const GateVerdict v = gate_->Check(job->req.Gate());
       if (!v.send()) {
         ++counters_.withheld;
         SubmitResult r;
         r.kind = SubmitResult::Kind::kWithheld;
         r.withheld = v.reason;
+        r.retry_at_ms = v.retry_at_ms;
         r.detail = v.detail;
         r.segments = job->req.text.segments;
         // Deferred: Pump runs inside Submit, which must not complete a job (STYLE habit 1).

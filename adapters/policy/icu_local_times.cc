@@ -1,77 +1,145 @@
 #include "adapters/policy/icu_local_times.h"
 
-#include <unicode/strenum.h>
+#include <phonenumbers/phonenumberutil.h>
 #include <unicode/timezone.h>
 #include <unicode/unistr.h>
 
-#include <unordered_map>
+#include <atomic>
+#include <map>
+
+#include "core/calling_code.h"
 
 namespace sd {
+namespace {
 
-struct IcuLocalTimes::Zones {
-  std::vector<std::string> ids;
-  std::vector<std::unique_ptr<icu::TimeZone>> zones;  // getOffset is const and thread-safe
-};
+using i18n::phonenumbers::PhoneNumberUtil;
 
-IcuLocalTimes::IcuLocalTimes() = default;
+PhoneNumberUtil::PhoneNumberType ToLibrary(NumberType t) {
+  switch (t) {
+    case NumberType::kFixedLine:
+      return PhoneNumberUtil::FIXED_LINE;
+    case NumberType::kMobile:
+      return PhoneNumberUtil::MOBILE;
+    case NumberType::kFixedLineOrMobile:
+      return PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
+    case NumberType::kTollFree:
+      return PhoneNumberUtil::TOLL_FREE;
+    case NumberType::kPremiumRate:
+      return PhoneNumberUtil::PREMIUM_RATE;
+    case NumberType::kSharedCost:
+      return PhoneNumberUtil::SHARED_COST;
+    case NumberType::kVoip:
+      return PhoneNumberUtil::VOIP;
+    case NumberType::kPersonalNumber:
+      return PhoneNumberUtil::PERSONAL_NUMBER;
+    case NumberType::kPager:
+      return PhoneNumberUtil::PAGER;
+    case NumberType::kUan:
+      return PhoneNumberUtil::UAN;
+    case NumberType::kVoicemail:
+      return PhoneNumberUtil::VOICEMAIL;
+    case NumberType::kUnknown:
+      break;
+  }
+  return PhoneNumberUtil::UNKNOWN;
+}
+
+std::atomic<uint64_t> next_instance{1};
+
+}  // namespace
+
+IcuLocalTimes::IcuLocalTimes(const PrefixTimeZones& map) : map_(map), id_(next_instance++) {
+  // Zones shared between sets are made once ("America/New_York" is in a few dozen sets).
+  std::map<std::string, std::shared_ptr<const icu::TimeZone>> made;
+  sets_.resize(map.sets());
+  for (size_t s = 0; s < map.sets(); ++s) {
+    for (const std::string& id : map.Zones(static_cast<int>(s))) {
+      auto it = made.find(id);
+      if (it == made.end()) {
+        std::shared_ptr<const icu::TimeZone> tz(
+            icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(id)));
+        // ICU answers an id it does not know with the "Etc/Unknown" zone (UTC): leave it out
+        // rather than place anyone at UTC.
+        if (tz != nullptr && *tz == icu::TimeZone::getUnknown()) {
+          tz.reset();
+          unknown_.push_back(id);
+        }
+        it = made.emplace(id, std::move(tz)).first;
+      }
+      if (it->second != nullptr) sets_[s].push_back(it->second);
+    }
+  }
+}
+
 IcuLocalTimes::~IcuLocalTimes() = default;
 
 std::shared_ptr<const IcuLocalTimes> IcuLocalTimes::Shared() {
-  static const auto kShared = std::make_shared<const IcuLocalTimes>();
+  static const std::shared_ptr<const IcuLocalTimes> kShared =
+      PrefixTimeZones::Embedded().ok()
+          ? std::make_shared<const IcuLocalTimes>(PrefixTimeZones::Embedded().value())
+          : nullptr;
   return kShared;
 }
 
-const IcuLocalTimes::Zones& IcuLocalTimes::ZonesFor(std::string_view region) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = zones_.find(region);
-  if (it != zones_.end()) return *it->second;
-  auto z = std::make_unique<Zones>();
-  if (region.size() == 2) {
-    const std::string r(region);
-    UErrorCode ec = U_ZERO_ERROR;
-    std::unique_ptr<icu::StringEnumeration> ids(icu::TimeZone::createTimeZoneIDEnumeration(
-        UCAL_ZONE_TYPE_CANONICAL_LOCATION, r.c_str(), nullptr, ec));
-    const icu::UnicodeString* id = nullptr;
-    while (U_SUCCESS(ec) && ids != nullptr && (id = ids->snext(ec)) != nullptr) {
-      std::string utf8;
-      id->toUTF8String(utf8);
-      z->ids.push_back(utf8);
-      z->zones.emplace_back(icu::TimeZone::createTimeZone(*id));
-    }
-  }
-  return *zones_.emplace(std::string(region), std::move(z)).first->second;
+ZoneSet IcuLocalTimes::Place(const NumberPlace& number) const {
+  if (number.e164.size() < 2 || number.e164[0] != '+') return kNoZones;
+  const std::string_view digits = number.e164.substr(1);
+  const size_t cc_digits = CallingCodeDigits(digits);
+  if (cc_digits == 0 || cc_digits > digits.size()) return kNoZones;
+  int calling_code = 0;
+  for (size_t i = 0; i < cc_digits; ++i) calling_code = calling_code * 10 + (digits[i] - '0');
+  // As libphonenumber's mapper: a geographic number is placed by its digits, any other (a
+  // mobile plan that does not tell the area, toll-free) by its country. The mapper gives an
+  // unknown type no zone; here (no number library) it goes by its digits, the likeliest place
+  // of a number with an area code, rather than by its country: North America's plan spans
+  // Guam to Pago Pago, whose days never meet, and every such job would be refused.
+  const bool geographic =
+      number.type == NumberType::kUnknown ||
+      PhoneNumberUtil::GetInstance()->IsNumberGeographical(ToLibrary(number.type), calling_code);
+  const int set = map_.Lookup(geographic ? digits : digits.substr(0, cc_digits));
+  if (set < 0 || static_cast<size_t>(set) >= sets_.size() || sets_[set].empty()) return kNoZones;
+  return set;
 }
 
-std::vector<std::string> IcuLocalTimes::ZonesOf(std::string_view region) const {
-  return ZonesFor(region).ids;
-}
-
-void IcuLocalTimes::OffsetsAt(std::string_view region, int64_t utc_ms,
-                              std::vector<int>* out) const {
+void IcuLocalTimes::OffsetsAt(ZoneSet zones, int64_t utc_ms, std::vector<int>* out) const {
   out->clear();
-  if (region.empty()) return;
-  // Per thread, per region: the offsets of the last minute asked about.
+  if (zones < 0 || static_cast<size_t>(zones) >= sets_.size()) return;
+  // Per thread: the offsets of the last minute asked about, per set of this instance.
   struct Cached {
     int64_t minute = INT64_MIN;
     std::vector<int> offsets;
   };
-  thread_local std::unordered_map<std::string, Cached> cache;
-  const int64_t minute = utc_ms / 60'000;
-  auto [it, fresh] = cache.try_emplace(std::string(region));
-  Cached& c = it->second;
-  if (c.minute != minute || fresh) {
-    const Zones& zones = ZonesFor(region);
+  thread_local uint64_t cache_owner = 0;
+  thread_local std::vector<Cached> cache;
+  if (cache_owner != id_) {
+    cache.assign(sets_.size(), Cached{});
+    cache_owner = id_;
+  }
+  const int64_t minute = utc_ms >= 0 ? utc_ms / 60'000 : (utc_ms - 59'999) / 60'000;
+  Cached& c = cache[static_cast<size_t>(zones)];
+  if (c.minute != minute) {
     c.offsets.clear();
-    for (const auto& tz : zones.zones) {
+    for (const auto& tz : sets_[static_cast<size_t>(zones)]) {
       int32_t raw = 0, dst = 0;
       UErrorCode ec = U_ZERO_ERROR;
       tz->getOffset(static_cast<UDate>(utc_ms), false, raw, dst, ec);
       if (U_SUCCESS(ec)) c.offsets.push_back((raw + dst) / 60'000);
     }
     c.minute = minute;
-    if (cache.size() > 512) cache.clear();  // bounded: regions are a few hundred
   }
   *out = c.offsets;
+}
+
+std::vector<std::string> IcuLocalTimes::ZoneIds(ZoneSet zones) const {
+  std::vector<std::string> ids;
+  if (zones < 0 || static_cast<size_t>(zones) >= sets_.size()) return ids;
+  for (const auto& tz : sets_[static_cast<size_t>(zones)]) {
+    icu::UnicodeString id;
+    tz->getID(id);
+    ids.emplace_back();
+    id.toUTF8String(ids.back());
+  }
+  return ids;
 }
 
 }  // namespace sd

@@ -1,39 +1,50 @@
 #pragma once
-// The recipient's clocks for quiet hours (core/quiet_hours.h), from ICU's time zone database:
-// the canonical location zones of the number's region (libphonenumber's region code, "DE",
-// "US"). One zone for most countries; every zone of a country that spans several (ICU lists
-// them all, so the quiet-hours rule waits for the latest-starting one). The Debian package of
-// libphonenumber's C++ library has no time zone mapper (its prefix-to-zone data ships only in
-// the Java package), so a number is placed by its region, not its area code: for a country
-// with several zones this holds some jobs longer than an area code would, never shorter.
-// Offsets are cached per region and minute, per thread: at a steady flow one ICU call per zone
-// per minute, not per job.
-#include <map>
+// The recipient's clocks for quiet hours (core/quiet_hours.h). A number is placed in its time
+// zones by libphonenumber's own prefix-to-zone data (prefix_time_zones.h, the data of Java's
+// PhoneNumberToTimeZonesMapper), as that mapper does: a geographic number (fixed line, or a
+// mobile number where the plan ties mobiles to areas) by the longest prefix of its digits, so
+// +1 212 is New York alone; any other number by its country calling code, so a Russian mobile
+// is in every Russian zone and waits for the latest-starting one. A number of unknown type (no
+// number library) goes by its digits. The offsets come from ICU's
+// zone database; every zone of the map is made once, at construction, so lookups need no
+// lock. Offsets are cached per zone set and minute, per thread: at a steady flow one ICU call
+// per zone per minute, not per job.
+#include <unicode/uversion.h>  // U_NAMESPACE_BEGIN: "icu" is an alias of a versioned namespace
+
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "adapters/policy/prefix_time_zones.h"
 #include "core/quiet_hours.h"
+
+U_NAMESPACE_BEGIN
+class TimeZone;
+U_NAMESPACE_END
 
 namespace sd {
 
 class IcuLocalTimes final : public LocalTimes {
  public:
-  IcuLocalTimes();
+  explicit IcuLocalTimes(const PrefixTimeZones& map);
   ~IcuLocalTimes() override;
+  // On the map embedded at build time; null if it did not parse (a build defect, which the
+  // test suite would show; the policy loader refuses quiet hours then).
   static std::shared_ptr<const IcuLocalTimes> Shared();
 
-  void OffsetsAt(std::string_view region, int64_t utc_ms, std::vector<int>* out) const override;
-  // The zone ids of a region (empty for an unknown one), for tests and the docs.
-  std::vector<std::string> ZonesOf(std::string_view region) const;
+  ZoneSet Place(const NumberPlace& number) const override;
+  void OffsetsAt(ZoneSet zones, int64_t utc_ms, std::vector<int>* out) const override;
+  // The zone ids of a set (empty for kNoZones), for tests, logs and the docs.
+  std::vector<std::string> ZoneIds(ZoneSet zones) const;
+  // Zones of the map that ICU does not know (left out of their sets); empty with a current ICU.
+  const std::vector<std::string>& unknown_zones() const { return unknown_; }
 
  private:
-  struct Zones;
-  const Zones& ZonesFor(std::string_view region) const;
-
-  mutable std::mutex mu_;  // guards zones_ (filled once per region)
-  mutable std::map<std::string, std::unique_ptr<Zones>, std::less<>> zones_;
+  const PrefixTimeZones& map_;
+  // Per zone set (the map's index): its ICU zones; getOffset is const and thread-safe.
+  std::vector<std::vector<std::shared_ptr<const icu::TimeZone>>> sets_;
+  std::vector<std::string> unknown_;
+  uint64_t id_ = 0;  // this instance, for the per-thread cache
 };
 
 }  // namespace sd

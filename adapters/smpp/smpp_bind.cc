@@ -302,7 +302,7 @@ bool SmppBind::Cleared(JobClearance* clearance) {
       break;
   }
   const GateVerdict v = gate_->Check({clearance->key_id, clearance->destination, clearance->sender,
-                                      clearance->kind, clearance->expires_ms});
+                                      clearance->kind, clearance->expires_ms, clearance->zones});
   if (!v.send()) {
     clearance->state = JobClearance::State::kWithheld;
     clearance->verdict = v;

@@ -60,6 +60,7 @@ struct JobClearance {
   std::string sender;
   JobKind kind = JobKind::kTransactional;
   int64_t expires_ms = 0;
+  ZoneSet zones = kNoZones;
   State state = State::kOpen;
   GateVerdict verdict;  // why, once kWithheld
 };

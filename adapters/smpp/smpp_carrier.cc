@@ -205,6 +205,7 @@ void SmppCarrier::Submit(SubmitRequest req, std::function<void(SubmitResult)> do
   job->clearance.destination = req.destination;
   job->clearance.sender = req.sender;
   job->clearance.kind = req.kind;
+  job->clearance.zones = req.zones;
   job->parts.resize(parts->size());
   for (size_t i = 0; i < parts->size(); ++i) job->parts[i].sm = std::move((*parts)[i]);
   job->unfinished = job->parts.size();
@@ -350,6 +351,7 @@ void SmppCarrier::Finish(const std::shared_ptr<Job>& job) {
     ++own_.withheld;
     out.kind = SubmitResult::Kind::kWithheld;
     out.withheld = job->clearance.verdict.reason;
+    out.retry_at_ms = job->clearance.verdict.retry_at_ms;
     out.detail = job->clearance.verdict.detail;
   } else if (accepted > 0) {
     // Some parts are on their way: sending the job again would duplicate them, so this is

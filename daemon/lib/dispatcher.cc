@@ -173,6 +173,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     const int64_t ttl = std::max<int64_t>(p.admitted.job.expires_ms - clock_.NowMs(), 0) +
                         options_.idempotency_grace_ms;
     claims.push_back(ClaimRequest{entry.entry_id, p.admitted.job.id, ttl});
+    p.source = std::move(entry);
     admitted.push_back(std::move(p));
   }
   if (claims.empty()) return;
@@ -240,17 +241,10 @@ void Dispatcher::Enqueue(Pending p, bool front) {
   }
 }
 
-GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, const GateQuery& job, int64_t now) {
-  const std::string_view key_id = job.key_id;
-  if (job.expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
-  const PolicyParts& parts = policy.parts();
-  if (parts.blocks != nullptr &&
-      parts.blocks->Find(KeyFamily(key_id), job.destination, now) != nullptr) {
-    return {Reason::kPumpingSuspected, "destination prefix blocked after the job was admitted"};
-  }
-  if (CheckOptOut(parts, job.sender, job.kind, job.destination)) {
-    return {Reason::kOptedOut, "the recipient opted out after the job was admitted"};
-  }
+namespace {
+
+// Whether the job's key still stands: revoked or removed since the job was admitted, no.
+GateVerdict KeyStands(const PolicyParts& parts, std::string_view key_id) {
   if (parts.registry_keys != nullptr) {
     if (const RegisteredKey* k = parts.registry_keys->Find(key_id)) {
       if (k->record.revoked) return {Reason::kRevokedKey, "key revoked after the job was admitted"};
@@ -259,6 +253,36 @@ GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, const GateQuery& 
   }
   if (parts.file_keys != nullptr && parts.file_keys->Find(key_id) != nullptr) return {};
   return {Reason::kRevokedKey, "key removed after the job was admitted"};
+}
+
+// A job admitted in the evening and still queued behind its carrier's pace when the
+// recipient's night begins: the morning, unless it expires first.
+GateVerdict QuietNow(const PolicyParts& parts, const GateQuery& job, int64_t now) {
+  if (parts.quiet == nullptr) return {};
+  const QuietVerdict q = parts.quiet->Check(job.kind, job.zones, now);
+  if (q.rule == nullptr) return {};
+  const int64_t at = q.opens_ms > 0 && q.opens_ms < job.expires_ms ? q.opens_ms : 0;
+  return {Reason::kQuietHours,
+          at > 0 ? "quiet hours began in the recipient's time zone while the job waited"
+                 : "quiet hours began in the recipient's time zone and outlast the job",
+          at};
+}
+
+}  // namespace
+
+GateVerdict Dispatcher::Sendable(const PolicySnapshot& policy, const GateQuery& job, int64_t now) {
+  if (job.expires_ms <= now) return {Reason::kExpired, "expired before it could be submitted"};
+  const PolicyParts& parts = policy.parts();
+  if (parts.blocks != nullptr &&
+      parts.blocks->Find(KeyFamily(job.key_id), job.destination, now) != nullptr) {
+    return {Reason::kPumpingSuspected, "destination prefix blocked after the job was admitted"};
+  }
+  if (CheckOptOut(parts, job.sender, job.kind, job.destination)) {
+    return {Reason::kOptedOut, "the recipient opted out after the job was admitted"};
+  }
+  // The key before quiet hours: a revoked key's job is refused now, not held for the morning.
+  if (GateVerdict k = KeyStands(parts, job.key_id); !k.send()) return k;
+  return QuietNow(parts, job, now);
 }
 
 GateVerdict Dispatcher::Check(const GateQuery& job) {
@@ -283,11 +307,22 @@ bool Dispatcher::ToTestCarrier(RouteChoice* route) {
   return true;
 }
 
-void Dispatcher::Withhold(const Pending& p, Reason reason, std::string detail) {
+void Dispatcher::Withhold(Pending& p, Reason reason, std::string detail, int64_t retry_at_ms) {
   if (reason == Reason::kRevokedKey) ++stats_.revoked_before_submit;
+  if (reason == Reason::kQuietHours && retry_at_ms > 0 && defer_ != nullptr) {
+    // Nothing of it was sent: it waits for the morning like a job read at night. Defer also
+    // releases its job id's claim, so the entry that comes back claims it again.
+    ++stats_.deferred;
+    ++stats_.quiet_deferred;
+    ++stats_.quiet_deferred_at_submit;
+    detail += " until " + std::to_string(retry_at_ms) + " (Unix ms)";
+    AuditPending(p, reason, kAuditDeferred, detail);
+    defer_->Defer(std::move(p.source), p.admitted.job.id, retry_at_ms, [this] { Finished(); });
+    return;
+  }
   if (reason == Reason::kRevokedKey || reason == Reason::kPumpingSuspected ||
-      reason == Reason::kOptedOut) {
-    AuditPending(p, reason, detail);
+      reason == Reason::kOptedOut || reason == Reason::kQuietHours) {
+    AuditPending(p, reason, kAuditRejected, detail);
   }
   Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, reason,
          std::move(detail));
@@ -308,11 +343,12 @@ void Dispatcher::Pump() {
       q.pop_front();
       if (policy == nullptr) policy = policy_reader_.Current();
       const Job& job = p.admitted.job;
-      const GateVerdict v =
-          Sendable(*policy, {p.key_id, job.destination, job.sender, job.kind, job.expires_ms},
-                   clock_.NowMs());
+      const GateVerdict v = Sendable(
+          *policy,
+          {p.key_id, job.destination, job.sender, job.kind, job.expires_ms, p.admitted.zones},
+          clock_.NowMs());
       if (!v.send()) {
-        Withhold(p, v.reason, v.detail);
+        Withhold(p, v.reason, v.detail, v.retry_at_ms);
         continue;
       }
       SubmitRequest req;
@@ -325,6 +361,7 @@ void Dispatcher::Pump() {
       req.job_id = p.admitted.job.id;
       req.client_ref = p.admitted.job.client_ref;
       req.kind = p.admitted.job.kind;
+      req.zones = p.admitted.zones;
       spdlog::debug("submit: entry {} job '{}' to carrier {}, {} segments", Untrusted(p.entry_id),
                     Untrusted(p.admitted.job.id), carrier.name(), p.admitted.text.segments);
       ++at_carrier_;
@@ -376,7 +413,7 @@ void Dispatcher::OnSubmitted(size_t carrier, Pending p, SubmitResult r) {
       // The carrier's gate (this dispatcher) refused it just before the wire: nothing was
       // sent, and no other carrier may send it either.
       ++stats_.withheld_at_carrier;
-      Withhold(p, r.withheld, std::move(r.detail));
+      Withhold(p, r.withheld, std::move(r.detail), r.retry_at_ms);
       break;
     case SubmitResult::Kind::kPermanentFailure:
       // Not failed over: the carrier judged the message itself; another would resend it.
@@ -465,10 +502,11 @@ void Dispatcher::Audit(Reason reason, std::string_view action, const StreamEntry
                               detail, clock_.NowMs()));
 }
 
-void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view detail) {
+void Dispatcher::AuditPending(const Pending& p, Reason reason, std::string_view action,
+                              std::string_view detail) {
   ++stats_.audit_events;
   if (audit_ == nullptr) return;
-  audit_->Emit(MakeAuditEvent(reason, kAuditRejected, p.entry_id, p.admitted.job.id, p.key_id,
+  audit_->Emit(MakeAuditEvent(reason, action, p.entry_id, p.admitted.job.id, p.key_id,
                               p.admitted.job.destination, detail, clock_.NowMs()));
 }
 

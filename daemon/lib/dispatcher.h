@@ -96,6 +96,8 @@ struct DispatcherStats {
   uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
   uint64_t scheduled = 0;              // jobs whose send_at was ahead, handed to the DeferQueue
   uint64_t quiet_deferred = 0;         // deferrals (also in `deferred`) for quiet hours
+  // Of those, the jobs admitted before the recipient's night and still queued at its start.
+  uint64_t quiet_deferred_at_submit = 0;
   uint64_t flagged = 0;                // admitted jobs with content rules of action "flag"
   uint64_t audit_events = 0;           // events emitted to the AuditSink
   uint64_t failovers = 0;              // jobs moved to the next carrier of their route
@@ -121,6 +123,7 @@ struct DispatcherStats {
     f("defer_unavailable", defer_unavailable);
     f("scheduled", scheduled);
     f("quiet_deferred", quiet_deferred);
+    f("quiet_deferred_at_submit", quiet_deferred_at_submit);
     f("flagged", flagged);
     f("audit_events", audit_events);
     f("failovers", failovers);
@@ -224,6 +227,9 @@ class Dispatcher : private SubmitGate {
     int rounds_failed = 0;      // rounds in which every carrier of the route failed
     uint8_t pos = 0;    // the route position (carrier) the job is queued for or submitted to
     uint8_t tried = 0;  // bit per route position that failed temporarily in this round
+    // The stream entry as read (the signed bytes moved in, not copied): what the delay queue
+    // takes if quiet hours begin while the job waits for its carrier.
+    StreamEntry source;
   };
 
   // The router names carriers by its own indices; ours are the daemon's carrier order (the
@@ -251,12 +257,13 @@ class Dispatcher : private SubmitGate {
   }
   void Wire(size_t index);  // handlers and gate on carrier `index`
   // Why a job may no longer be sent: its expiry against `now`, its key, its destination's
-  // blocks and its recipient's opt-outs against `policy`.
+  // blocks, its recipient's opt-outs and quiet hours against `policy`.
   static GateVerdict Sendable(const PolicySnapshot& policy, const GateQuery& job, int64_t now);
   // SubmitGate, for the carriers: Sendable() under the current snapshot and clock.
   GateVerdict Check(const GateQuery& job) override;
-  // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key.
-  void Withhold(const Pending& p, Reason reason, std::string detail);
+  // A job refused at submit (Sendable said no): its outcome, audited for a withdrawn key; or,
+  // when quiet hours end at `retry_at_ms` (> 0), the delay queue until then.
+  void Withhold(Pending& p, Reason reason, std::string detail, int64_t retry_at_ms = 0);
   void Reject(const std::string& entry_id, const std::string& job_id, const std::string& key_id,
               const std::string& client_ref, Reason reason, std::string detail, int settles = -1);
   // `settles`: the carrier whose unsettled job this outcome settles once durable, or -1.
@@ -270,7 +277,8 @@ class Dispatcher : private SubmitGate {
   // batch's `policy` then points at the new snapshot) and goes to the BlockSink.
   void ObservePumping(std::shared_ptr<const PolicySnapshot>& policy, const StreamEntry& entry,
                       const Decision& d);
-  void AuditPending(const Pending& p, Reason reason, std::string_view detail);
+  void AuditPending(const Pending& p, Reason reason, std::string_view action,
+                    std::string_view detail);
   void Finished();  // one entry left the dispatcher
   void MaybeStopped();
 

@@ -35,6 +35,9 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "Jobs whose send_at was still ahead, put in the delay queue until then."},
     {"smsdispatch_jobs_quiet_deferred_total", MetricType::kCounter,
      "Jobs held in the delay queue until the recipient's quiet hours end (also in deferred)."},
+    {"smsdispatch_jobs_quiet_deferred_at_submit_total", MetricType::kCounter,
+     "Of the quiet-hours deferrals, jobs admitted earlier whose recipient's night began while "
+     "they waited for their carrier."},
     {"smsdispatch_jobs_flagged_total", MetricType::kCounter,
      "Admitted jobs that matched content rules of action flag."},
     {"smsdispatch_jobs_audit_events_total", MetricType::kCounter,

@@ -78,8 +78,16 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
   if (config.optouts.enabled) {
     parts.optout_rules = std::make_shared<const OptOutRules>(config.optouts);
   }
+  // Recipients are placed in their zones even without quiet hours: a reload may add them
+  // while admitted jobs wait for their carrier, and the submit gate checks those too.
+  parts.local_times = IcuLocalTimes::Shared();
   if (!config.quiet_hours.empty()) {
-    parts.quiet = std::make_shared<const QuietHours>(config.quiet_hours, IcuLocalTimes::Shared());
+    if (parts.local_times == nullptr) {
+      return ConfigError{config.path, 0, 0,
+                         "[[quiet_hours]]: the built-in number-to-time-zone map did not load "
+                         "(a build defect: rebuild against Debian's libphonenumber8-java)"};
+    }
+    parts.quiet = std::make_shared<const QuietHours>(config.quiet_hours, parts.local_times);
   }
   if (!config.pumping.empty()) {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -261,14 +261,15 @@ TEST_F(OptOutDecisionTest, SendAtMustBeBeforeExpiresAndMayBePast) {
 // morning (charged nothing), or refused quiet_hours when it expires first; other kinds go.
 class UtcPlusOne final : public LocalTimes {
  public:
-  void OffsetsAt(std::string_view, int64_t, std::vector<int>* out) const override { *out = {60}; }
+  ZoneSet Place(const NumberPlace&) const override { return 0; }
+  void OffsetsAt(ZoneSet, int64_t, std::vector<int>* out) const override { *out = {60}; }
 };
 
 TEST_F(OptOutDecisionTest, QuietHoursDeferToTheMorningOrRefuseWhatWouldExpireFirst) {
   QuietRule r{static_cast<uint8_t>(1u << static_cast<int>(JobKind::kMarketing)), 21 * 60, 8 * 60,
               "21:00-08:00"};
-  parts_.quiet =
-      std::make_shared<const QuietHours>(std::vector<QuietRule>{r}, std::make_shared<UtcPlusOne>());
+  parts_.local_times = std::make_shared<UtcPlusOne>();
+  parts_.quiet = std::make_shared<const QuietHours>(std::vector<QuietRule>{r}, parts_.local_times);
   const int64_t night = kNow - kNow % 86'400'000 + 86'400'000 + 22 * 3'600'000;  // 23:00 local
   clock_.Set(night);
   Job j;

@@ -95,13 +95,15 @@ class FakeCarrier final : public Carrier {
   void SetReceiptHandler(ReceiptHandler h) override { receipt_handler = std::move(h); }
   void SetReadyHandler(std::function<void()> h) override { ready_handler = std::move(h); }
   void SetSubmitGate(SubmitGate* g) override { gate = g; }
-  // Completes the oldest outstanding submit as refused by the gate, for `reason`.
-  void CompleteFirstWithheld(Reason reason, const char* detail) {
+  // Completes the oldest outstanding submit as refused by the gate, for `reason` (and, for
+  // quiet hours, until `retry_at_ms`).
+  void CompleteFirstWithheld(Reason reason, const char* detail, int64_t retry_at_ms = 0) {
     auto done = std::move(outstanding.front());
     outstanding.erase(outstanding.begin());
     SubmitResult r;
     r.kind = SubmitResult::Kind::kWithheld;
     r.withheld = reason;
+    r.retry_at_ms = retry_at_ms;
     r.detail = detail;
     done(r);
   }

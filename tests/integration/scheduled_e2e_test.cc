@@ -5,14 +5,18 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "adapters/policy/icu_local_times.h"
 #include "core/envelope.h"
 #include "tests/integration/harness.h"
+#include "tests/support/temp_dir.h"
 
 namespace sd::testing {
 namespace {
@@ -77,26 +81,36 @@ TEST(ScheduledEndToEnd, JobsWaitForSendAtAndAreCheckedAgainWhenDue) {
   EXPECT_EQ(c.SimulatorStats()["submits"], kJobs - 1);
 }
 
-// Quiet hours against the real zone data (libphonenumber's region, ICU's zones): a window
-// around the present hour in Berlin holds a marketing job to a German mobile in the delay
+// Quiet hours against the real zone data (libphonenumber's prefix-to-zone map, ICU's zones): a
+// window around the present hour in Berlin holds a marketing job to a German mobile in the delay
 // queue, audited; an OTP goes; a marketing job that would expire first is refused.
-TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A [[quiet_hours]] for marketing from two hours before to two hours after the present
+// minute on a German mobile's clock (placed by the real map: Europe/Berlin).
+std::string QuietAroundNowInBerlin() {
   std::vector<int> offsets;
-  IcuLocalTimes::Shared()->OffsetsAt("DE", now, &offsets);
-  ASSERT_FALSE(offsets.empty());
-  const int local = static_cast<int>(((now / 60'000 + offsets[0]) % 1440 + 1440) % 1440);
+  const IcuLocalTimes& times = *IcuLocalTimes::Shared();
+  times.OffsetsAt(times.Place({"+4915112345678", NumberType::kMobile}), WallMs(), &offsets);
+  EXPECT_EQ(offsets.size(), 1u);
+  const int local = static_cast<int>(((WallMs() / 60'000 + offsets.at(0)) % 1440 + 1440) % 1440);
   auto hhmm = [](int m) {
     m = ((m % 1440) + 1440) % 1440;
     char buf[8];
     std::snprintf(buf, sizeof buf, "%02d:%02d", m / 60, m % 60);
     return std::string(buf);
   };
+  return "[[quiet_hours]]\nkinds = [\"marketing\"]\nstart = \"" + hhmm(local - 120) +
+         "\"\nend = \"" + hhmm(local + 120) + "\"\n";
+}
+
+TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) {
   Cluster::Options o;
-  o.extra_config = "[[quiet_hours]]\nkinds = [\"marketing\"]\nstart = \"" + hhmm(local - 120) +
-                   "\"\nend = \"" + hhmm(local + 120) + "\"\n";
+  o.extra_config = QuietAroundNowInBerlin();
   Cluster c(o);
   c.StartDaemon();
   const auto send = [&](const std::string& to, const std::string& kind, const std::string& ttl) {
@@ -129,6 +143,63 @@ TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) 
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->integer, 1);
   freeReplyObject(r);
+}
+
+// Quiet hours checked where a job goes on the wire: a paced carrier (50/s, a window of 256)
+// is sending 600 marketing jobs admitted by day when a reload brings a window that covers
+// the present hour on the recipients' clock. The jobs still queued (in the dispatcher, or in
+// the carrier's bind) are not sent: each waits in the delay queue for the window's end, with
+// no outcome yet; nothing reaches the SMSC more than a second after the reload.
+TEST(ScheduledEndToEnd, QuietHoursBroughtByAReloadHoldJobsAlreadyQueuedForAPacedCarrier) {
+  TempDir scratch("sd-quiet-e2e");
+  const std::string messages = scratch.File("messages.jsonl");
+  Cluster::Options o;
+  o.window = 256;
+  o.max_inflight = 1024;
+  o.batch = 256;
+  o.receipt_delay_ms = -1;
+  o.extra_config = "tps = 50\n";
+  o.sim_args = {"--messages-file", messages};
+  Cluster c(o);
+  constexpr int kJobs = 600;
+  ASSERT_EQ(c.Enqueue({"--count", std::to_string(kJobs), "--to-prefix", "+4915100", "--from",
+                       "ACME", "--text", "sale today", "--kind", "marketing", "--ttl-s", "86000"}),
+            0);
+  c.StartDaemon();
+  ASSERT_TRUE(WaitUntil([&] { return c.SimulatorStats()["submits"] >= 50; }, 60s)) << c.DaemonLog();
+  WriteFile(c.ConfigPath(), ReadFile(c.ConfigPath()) + QuietAroundNowInBerlin(), 0644);
+  c.daemon()->Signal(SIGHUP);
+  const int64_t reloaded_ms = WallMs();
+  const auto delayed = [&c] {
+    redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
+    const long long n = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r != nullptr) freeReplyObject(r);
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") + delayed() == kJobs; }, 60s))
+      << c.DaemonLog();
+  c.StopDaemon();
+  size_t late = 0, sent = 0;
+  std::istringstream in(ReadFile(messages));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    ++sent;
+    late += j.value("received_ms", int64_t{0}) > reloaded_ms + 1000;
+  }
+  EXPECT_EQ(late, 0u) << "of " << sent << " sent";
+  long long submitted = 0;
+  for (const auto& outcome : c.ReadStream("sd:outcomes")) {
+    EXPECT_EQ(outcome.at("status"), "submitted") << "nothing refused: the window ends in time";
+    ++submitted;
+  }
+  EXPECT_EQ(static_cast<long long>(sent), submitted);
+  EXPECT_GT(delayed(), 300) << "most were still queued when the night came";
+  int deferred_events = 0;
+  for (const auto& ev : c.ReadStream("sd:audit")) {
+    deferred_events += ev.at("action") == "deferred" && ev.at("reason") == "quiet_hours";
+  }
+  EXPECT_EQ(deferred_events, delayed());
 }
 
 }  // namespace
