@@ -11,6 +11,7 @@
 
 #include "adapters/loop/uv_kit.h"
 #include "adapters/redis/hiredis_uv.h"
+#include "adapters/redis/reply_arena.h"
 #include "adapters/untrusted_log.h"
 
 namespace sd::redis {
@@ -107,6 +108,9 @@ void RedisConnection::Connect() {
     ScheduleReconnect();
     return;
   }
+  // Replies in one arena each, not one malloc per object: every reply this connection reads
+  // is freed by hiredis after its callback, which is what the arena needs.
+  UseArenaReplies(ac);
   ac_ = ac;
   ac_->data = this;
   redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* c, int st) {
