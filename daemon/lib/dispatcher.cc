@@ -122,6 +122,8 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
   const CarrierIndexMap ours = OurCarrierIndices(router);
   std::vector<Pending> admitted;
   std::vector<ClaimRequest> claims;
+  admitted.reserve(entries.size());  // a Pending is large: no moves as the vector grows
+  claims.reserve(entries.size());
   for (StreamEntry& entry : entries) {
     ++inflight_;
     ++stats_.entries;
@@ -368,10 +370,14 @@ void Dispatcher::Pump() {
       ++at_carrier_by_[c];
       ++unsettled_[c];
       ++stats_.carrier_attempts;
-      carrier.Submit(std::move(req), [this, c, p = std::move(p)](SubmitResult r) mutable {
+      // The callback carries the job's slot and its carrier in 16 bytes, which std::function
+      // keeps inline: no allocation per job, and the job is moved once each way.
+      const uint64_t key = (uint64_t{c} << 32) | ParkAtCarrier(std::move(p));
+      carrier.Submit(std::move(req), [this, key](SubmitResult r) {
+        const size_t carrier_index = static_cast<size_t>(key >> 32);
         --at_carrier_;
-        --at_carrier_by_[c];
-        OnSubmitted(c, std::move(p), std::move(r));
+        --at_carrier_by_[carrier_index];
+        OnSubmitted(carrier_index, Unpark(static_cast<uint32_t>(key)), std::move(r));
       });
     }
   }

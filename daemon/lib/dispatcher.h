@@ -247,6 +247,8 @@ class Dispatcher : private SubmitGate {
   // (the first not tried when none is up: it waits there).
   void Enqueue(Pending p, bool front);
   void Pump();
+  uint32_t ParkAtCarrier(Pending p);
+  Pending Unpark(uint32_t slot);
   void MoveOffDownCarriers();
   void OnSubmitted(size_t carrier, Pending job, SubmitResult result);
   bool Up(size_t carrier) const;         // routable: active and its `up` says so
@@ -306,6 +308,9 @@ class Dispatcher : private SubmitGate {
   // Per carrier: submitted and not yet settled (DispatchCarrier::max_unsettled).
   std::vector<size_t> unsettled_;
   std::vector<size_t> at_carrier_by_;  // per carrier: at_carrier_'s share
+  // Jobs at a carrier, by slot (ParkAtCarrier/Unpark): the submit callback holds the slot.
+  std::vector<Pending> parked_;
+  std::vector<uint32_t> free_slots_;
   std::vector<CarrierMode> modes_;
   bool started_ = false;
   size_t credit_owed_ = 0;  // credit to hand back to the store in one grant

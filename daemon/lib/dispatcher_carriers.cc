@@ -120,4 +120,23 @@ void Dispatcher::MoveOffDownCarriers() {
   }
 }
 
+// A job handed to a carrier waits here, not in its submit callback: the callback then fits
+// std::function's inline buffer, so there is no allocation per job for it.
+uint32_t Dispatcher::ParkAtCarrier(Pending p) {
+  if (free_slots_.empty()) {
+    parked_.push_back(std::move(p));
+    return static_cast<uint32_t>(parked_.size() - 1);
+  }
+  const uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  parked_[slot] = std::move(p);
+  return slot;
+}
+
+Dispatcher::Pending Dispatcher::Unpark(uint32_t slot) {
+  Pending p = std::move(parked_[slot]);
+  free_slots_.push_back(slot);
+  return p;
+}
+
 }  // namespace sd
