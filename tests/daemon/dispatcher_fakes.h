@@ -131,4 +131,26 @@ class FakeCarrier final : public Carrier {
   SubmitGate* gate = nullptr;
 };
 
+// Records what is deferred; `done` runs at Flush(), as when the queue's write is durable.
+class FakeDeferQueue final : public DeferQueue {
+ public:
+  struct Deferred {
+    StreamEntry entry;
+    std::string job_id;
+    int64_t due_ms;
+  };
+  void Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
+             std::function<void()> done) override {
+    deferred.push_back({std::move(entry), std::move(job_id), due_ms});
+    pending.push_back(std::move(done));
+  }
+  void Flush() {
+    auto p = std::move(pending);
+    pending.clear();
+    for (auto& d : p) d();
+  }
+  std::vector<Deferred> deferred;
+  std::vector<std::function<void()>> pending;
+};
+
 }  // namespace sd::testing_fakes

@@ -28,21 +28,6 @@ class OneUtcZone final : public LocalTimes {
   }
 };
 
-class QuietDefer final : public DeferQueue {
- public:
-  struct Deferred {
-    StreamEntry entry;
-    std::string job_id;
-    int64_t due_ms;
-  };
-  void Defer(StreamEntry entry, std::string job_id, int64_t due_ms,
-             std::function<void()> done) override {
-    deferred.push_back({std::move(entry), std::move(job_id), due_ms});
-    done();
-  }
-  std::vector<Deferred> deferred;
-};
-
 class DispatcherQuietTest : public DispatcherRoutesTest {
  protected:
   DispatcherQuietTest() {
@@ -60,7 +45,7 @@ class DispatcherQuietTest : public DispatcherRoutesTest {
   StreamEntry Expiring(const std::string& job_id, int64_t expires) {
     return SignedEntry(mac_, ++seq_, job_id, "+4915112345678", kSecret, expires);
   }
-  QuietDefer defer_;
+  FakeDeferQueue defer_;
 };
 
 TEST_F(DispatcherQuietTest, AJobStillQueuedWhenTheNightBeginsWaitsForTheMorning) {
@@ -72,6 +57,7 @@ TEST_F(DispatcherQuietTest, AJobStillQueuedWhenTheNightBeginsWaitsForTheMorning)
   primary_.ready = true;
   primary_.ready_handler();
   store_.Flush();
+  defer_.Flush();
   EXPECT_TRUE(primary_.submits.empty());
   EXPECT_TRUE(backup_.submits.empty());
   // The one that outlives the night: the delay queue, as the entry the producer wrote.
@@ -115,6 +101,7 @@ TEST_F(DispatcherQuietTest, TheCarriersGateHoldsItToo) {
   EXPECT_TRUE(gate.Check(q).send()) << "a kind the rule does not cover";
   primary_.CompleteFirstWithheld(v.reason, v.detail, v.retry_at_ms);
   store_.Flush();
+  defer_.Flush();
   EXPECT_TRUE(backup_.submits.empty()) << "never failed over";
   ASSERT_EQ(defer_.deferred.size(), 1u);
   EXPECT_EQ(defer_.deferred[0].due_ms, kMorning);

@@ -338,4 +338,28 @@ std::map<std::string, long long> Cluster::ExtraSimulatorStats(const std::string&
                  dir_ + "/sim-" + name + ".json");
 }
 
+std::vector<SimMessage> ReadSimMessages(const std::string& path) {
+  std::vector<SimMessage> out;
+  std::istringstream in(ReadFile(path));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;  // a line being written right now
+    out.push_back({j.value("dest", ""), j.value("received_ms", int64_t{0})});
+  }
+  return out;
+}
+
+size_t MessagesAfter(const std::string& path, int64_t ms) {
+  size_t late = 0;
+  for (const SimMessage& m : ReadSimMessages(path)) late += m.received_ms > ms;
+  return late;
+}
+
+long long DelayedCount(Cluster& c) {
+  auto* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
+  const long long n = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+  if (r != nullptr) freeReplyObject(r);
+  return n;
+}
+
 }  // namespace sd::testing

@@ -132,6 +132,39 @@ inline std::string CliField(const std::string& out, const std::string& name) {
   return out.substr(begin, out.find('\n', begin) - begin);
 }
 
+// The wall clock, ms since the epoch: what the simulator stamps messages with.
+inline int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A carrier paced at `tps` with a window of 256, the daemon holding up to 1,024 jobs in batches
+// of 256, no receipts, and every message the simulator takes logged to `messages_file`: a deep
+// queue in front of the wire, for the checks made where a job goes on it.
+inline Cluster::Options PacedCarrierOptions(int tps, const std::string& messages_file) {
+  Cluster::Options o;
+  o.window = 256;
+  o.max_inflight = 1024;
+  o.batch = 256;
+  o.receipt_delay_ms = -1;
+  o.extra_config = "tps = " + std::to_string(tps) + "\n";
+  o.sim_args = {"--messages-file", messages_file};
+  return o;
+}
+
+// One message the simulator took (its --messages-file): destination without '+', and when.
+struct SimMessage {
+  std::string dest;
+  int64_t received_ms = 0;
+};
+std::vector<SimMessage> ReadSimMessages(const std::string& path);
+// How many of them arrived later than `ms`.
+size_t MessagesAfter(const std::string& path, int64_t ms);
+
+// Jobs waiting in the delay queue (sd:delayed); -1 when Redis cannot say.
+long long DelayedCount(Cluster& c);
+
 // At least `n` outcomes on the outcome stream within `timeout`.
 inline bool OutcomesReach(Cluster& c, long long n,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60)) {

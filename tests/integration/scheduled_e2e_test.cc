@@ -8,8 +8,6 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,13 +42,7 @@ TEST(ScheduledEndToEnd, JobsWaitForSendAtAndAreCheckedAgainWhenDue) {
   }
   ASSERT_EQ(jobs.size(), static_cast<size_t>(kJobs));
   // All five wait in the delay queue (checked and acknowledged); then one recipient opts out.
-  const auto delayed = [&c] {
-    redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
-    const long long n = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r != nullptr) freeReplyObject(r);
-    return n;
-  };
-  ASSERT_TRUE(WaitUntil([&] { return delayed() == kJobs; }, 10s)) << c.DaemonLog();
+  ASSERT_TRUE(WaitUntil([&] { return DelayedCount(c) == kJobs; }, 10s)) << c.DaemonLog();
   EXPECT_EQ(c.StreamLength("sd:outcomes"), 0) << "no outcome before send_at";
   const std::string opted_out = jobs.begin()->second.destination;
   std::string out;
@@ -84,12 +76,6 @@ TEST(ScheduledEndToEnd, JobsWaitForSendAtAndAreCheckedAgainWhenDue) {
 // Quiet hours against the real zone data (libphonenumber's prefix-to-zone map, ICU's zones): a
 // window around the present hour in Berlin holds a marketing job to a German mobile in the delay
 // queue, audited; an OTP goes; a marketing job that would expire first is refused.
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A [[quiet_hours]] for marketing from two hours before to two hours after the present
 // minute on a German mobile's clock (placed by the real map: Europe/Berlin).
 std::string QuietAroundNowInBerlin() {
@@ -139,10 +125,7 @@ TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) 
   EXPECT_EQ(c.StreamLength("sd:outcomes"), 2) << "the first marketing job waits";
   EXPECT_EQ(by_ref.count("submitted:"), 1u);
   EXPECT_EQ(by_ref.count("rejected:quiet_hours"), 1u);
-  redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->integer, 1);
-  freeReplyObject(r);
+  EXPECT_EQ(DelayedCount(c), 1);
 }
 
 // Quiet hours checked where a job goes on the wire: a paced carrier (50/s, a window of 256)
@@ -153,14 +136,7 @@ TEST(ScheduledEndToEnd, QuietHoursInTheRecipientsZoneHoldMarketingUntilMorning) 
 TEST(ScheduledEndToEnd, QuietHoursBroughtByAReloadHoldJobsAlreadyQueuedForAPacedCarrier) {
   TempDir scratch("sd-quiet-e2e");
   const std::string messages = scratch.File("messages.jsonl");
-  Cluster::Options o;
-  o.window = 256;
-  o.max_inflight = 1024;
-  o.batch = 256;
-  o.receipt_delay_ms = -1;
-  o.extra_config = "tps = 50\n";
-  o.sim_args = {"--messages-file", messages};
-  Cluster c(o);
+  Cluster c(PacedCarrierOptions(50, messages));
   constexpr int kJobs = 600;
   ASSERT_EQ(c.Enqueue({"--count", std::to_string(kJobs), "--to-prefix", "+4915100", "--from",
                        "ACME", "--text", "sale today", "--kind", "marketing", "--ttl-s", "86000"}),
@@ -170,36 +146,24 @@ TEST(ScheduledEndToEnd, QuietHoursBroughtByAReloadHoldJobsAlreadyQueuedForAPaced
   WriteFile(c.ConfigPath(), ReadFile(c.ConfigPath()) + QuietAroundNowInBerlin(), 0644);
   c.daemon()->Signal(SIGHUP);
   const int64_t reloaded_ms = WallMs();
-  const auto delayed = [&c] {
-    redisReply* r = static_cast<redisReply*>(redisCommand(c.redis(), "ZCARD sd:delayed"));
-    const long long n = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r != nullptr) freeReplyObject(r);
-    return n;
-  };
-  ASSERT_TRUE(WaitUntil([&] { return c.StreamLength("sd:outcomes") + delayed() == kJobs; }, 60s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return c.StreamLength("sd:outcomes") + DelayedCount(c) == kJobs; }, 60s))
       << c.DaemonLog();
   c.StopDaemon();
-  size_t late = 0, sent = 0;
-  std::istringstream in(ReadFile(messages));
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
-    ++sent;
-    late += j.value("received_ms", int64_t{0}) > reloaded_ms + 1000;
-  }
-  EXPECT_EQ(late, 0u) << "of " << sent << " sent";
+  const size_t sent = ReadSimMessages(messages).size();
+  EXPECT_EQ(MessagesAfter(messages, reloaded_ms + 1000), 0u) << "of " << sent << " sent";
   long long submitted = 0;
   for (const auto& outcome : c.ReadStream("sd:outcomes")) {
     EXPECT_EQ(outcome.at("status"), "submitted") << "nothing refused: the window ends in time";
     ++submitted;
   }
   EXPECT_EQ(static_cast<long long>(sent), submitted);
-  EXPECT_GT(delayed(), 300) << "most were still queued when the night came";
+  EXPECT_GT(DelayedCount(c), 300) << "most were still queued when the night came";
   int deferred_events = 0;
   for (const auto& ev : c.ReadStream("sd:audit")) {
     deferred_events += ev.at("action") == "deferred" && ev.at("reason") == "quiet_hours";
   }
-  EXPECT_EQ(deferred_events, delayed());
+  EXPECT_EQ(deferred_events, DelayedCount(c));
 }
 
 }  // namespace

@@ -11,9 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,28 +28,6 @@ using namespace std::chrono_literals;
 // as it writes it, so anything later than this after the bound was written after it. Generous
 // for a loaded machine; the failures this guards against are seconds late.
 constexpr int64_t kTransitSlackMs = 500;
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-struct Message {
-  std::string dest;  // without '+'
-  int64_t received_ms = 0;
-};
-
-std::vector<Message> ReadMessages(const std::string& path) {
-  std::vector<Message> out;
-  std::istringstream in(ReadFile(path));
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;  // a line being written right now
-    out.push_back({j.value("dest", ""), j.value("received_ms", int64_t{0})});
-  }
-  return out;
-}
 
 size_t Lines(const std::string& path) {
   const std::string s = ReadFile(path);
@@ -84,14 +60,8 @@ std::string Unplussed(const std::string& e164) {
 TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQueue) {
   TempDir scratch("sd-gate-e2e");
   const std::string messages = scratch.File("messages.jsonl");
-  Cluster::Options o;
+  Cluster::Options o = PacedCarrierOptions(50, messages);
   o.keys_extra = "registry = \"redis\"\nmaster_key_file = \"master.key\"\n";
-  o.window = 256;
-  o.max_inflight = 1024;
-  o.batch = 256;
-  o.receipt_delay_ms = -1;  // receipts play no part here
-  o.extra_config = "tps = 50\n";
-  o.sim_args = {"--messages-file", messages};
   Cluster c(o);
   const std::string redis = "127.0.0.1:" + std::to_string(c.redis_port());
   const std::string master = c.dir() + "/master.key";
@@ -123,11 +93,11 @@ TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQue
   ASSERT_TRUE(OutcomesReach(c, kJobs)) << c.DaemonLog();
   c.StopDaemon();
   ExpectExactlyOneOutcomePerEntry(c);
-  const std::vector<Message> sent = ReadMessages(messages);
+  const std::vector<SimMessage> sent = ReadSimMessages(messages);
   int64_t last_ms = 0;
-  for (const Message& m : sent) last_ms = std::max(last_ms, m.received_ms);
+  for (const SimMessage& m : sent) last_ms = std::max(last_ms, m.received_ms);
   size_t late = 0;
-  for (const Message& m : sent) late += m.received_ms > revoked_ms + 1000;
+  for (const SimMessage& m : sent) late += m.received_ms > revoked_ms + 1000;
   EXPECT_EQ(late, 0u) << "of " << sent.size() << " messages; the last arrived "
                       << last_ms - revoked_ms << " ms after the revocation";
   size_t submitted = 0, revoked = 0;
@@ -156,14 +126,7 @@ TEST(WireGateEndToEnd, ARevokedKeySendsNothingASecondAfterRevokeFromAFullBindQue
 TEST(WireGateEndToEnd, NoJobReachesTheSmscAfterItsExpiry) {
   TempDir scratch("sd-gate-e2e");
   const std::string messages = scratch.File("messages.jsonl");
-  Cluster::Options o;
-  o.window = 256;
-  o.max_inflight = 1024;
-  o.batch = 256;
-  o.receipt_delay_ms = -1;
-  o.extra_config = "tps = 20\n";
-  o.sim_args = {"--messages-file", messages};
-  Cluster c(o);
+  Cluster c(PacedCarrierOptions(20, messages));
   c.StartDaemon();
   ASSERT_TRUE(WaitUntil([&] { return c.DaemonLog().find("ready:") != std::string::npos; }, 30s))
       << c.DaemonLog();
@@ -180,11 +143,11 @@ TEST(WireGateEndToEnd, NoJobReachesTheSmscAfterItsExpiry) {
   std::map<std::string, int64_t> expires_by_dest;
   for (const auto& [entry, job] : jobs)
     expires_by_dest[Unplussed(job.destination)] = job.expires_ms;
-  const std::vector<Message> sent = ReadMessages(messages);
+  const std::vector<SimMessage> sent = ReadSimMessages(messages);
   std::set<std::string> sent_dests;
   int64_t latest = INT64_MIN;  // arrival minus expiry, the largest
   size_t late = 0;
-  for (const Message& m : sent) {
+  for (const SimMessage& m : sent) {
     sent_dests.insert(m.dest);
     ASSERT_EQ(expires_by_dest.count(m.dest), 1u) << m.dest;
     const int64_t after = m.received_ms - expires_by_dest[m.dest];
