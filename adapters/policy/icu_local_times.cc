@@ -7,42 +7,14 @@
 #include <atomic>
 #include <map>
 
+#include "adapters/policy/library_number_type.h"
 #include "core/calling_code.h"
 
 namespace sd {
 namespace {
 
 using i18n::phonenumbers::PhoneNumberUtil;
-
-PhoneNumberUtil::PhoneNumberType ToLibrary(NumberType t) {
-  switch (t) {
-    case NumberType::kFixedLine:
-      return PhoneNumberUtil::FIXED_LINE;
-    case NumberType::kMobile:
-      return PhoneNumberUtil::MOBILE;
-    case NumberType::kFixedLineOrMobile:
-      return PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
-    case NumberType::kTollFree:
-      return PhoneNumberUtil::TOLL_FREE;
-    case NumberType::kPremiumRate:
-      return PhoneNumberUtil::PREMIUM_RATE;
-    case NumberType::kSharedCost:
-      return PhoneNumberUtil::SHARED_COST;
-    case NumberType::kVoip:
-      return PhoneNumberUtil::VOIP;
-    case NumberType::kPersonalNumber:
-      return PhoneNumberUtil::PERSONAL_NUMBER;
-    case NumberType::kPager:
-      return PhoneNumberUtil::PAGER;
-    case NumberType::kUan:
-      return PhoneNumberUtil::UAN;
-    case NumberType::kVoicemail:
-      return PhoneNumberUtil::VOICEMAIL;
-    case NumberType::kUnknown:
-      break;
-  }
-  return PhoneNumberUtil::UNKNOWN;
-}
+using policy_detail::ToLibrary;
 
 std::atomic<uint64_t> next_instance{1};
 

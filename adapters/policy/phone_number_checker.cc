@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/policy/library_number_type.h"
 #include "adapters/policy/number_plan_metadata.h"
 #include "core/addresses.h"
 
@@ -13,36 +14,7 @@ namespace {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
-
-NumberType FromLibrary(PhoneNumberUtil::PhoneNumberType t) {
-  switch (t) {
-    case PhoneNumberUtil::FIXED_LINE:
-      return NumberType::kFixedLine;
-    case PhoneNumberUtil::MOBILE:
-      return NumberType::kMobile;
-    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
-      return NumberType::kFixedLineOrMobile;
-    case PhoneNumberUtil::TOLL_FREE:
-      return NumberType::kTollFree;
-    case PhoneNumberUtil::PREMIUM_RATE:
-      return NumberType::kPremiumRate;
-    case PhoneNumberUtil::SHARED_COST:
-      return NumberType::kSharedCost;
-    case PhoneNumberUtil::VOIP:
-      return NumberType::kVoip;
-    case PhoneNumberUtil::PERSONAL_NUMBER:
-      return NumberType::kPersonalNumber;
-    case PhoneNumberUtil::PAGER:
-      return NumberType::kPager;
-    case PhoneNumberUtil::UAN:
-      return NumberType::kUan;
-    case PhoneNumberUtil::VOICEMAIL:
-      return NumberType::kVoicemail;
-    case PhoneNumberUtil::UNKNOWN:
-      return NumberType::kUnknown;
-  }
-  return NumberType::kUnknown;
-}
+using policy_detail::FromLibrary;
 
 }  // namespace
 
