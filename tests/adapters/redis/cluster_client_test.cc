@@ -76,6 +76,12 @@ class ClusterClientTest : public ::testing::Test {
     EXPECT_TRUE(loop_.RunUntil([&] { return a.done; }, timeout));
     return a;
   }
+  // A master other than the one serving `slot`: where a migration sends it.
+  size_t AnotherMaster(uint16_t slot) {
+    const size_t from = cluster_->MasterOfSlot(slot);
+    const std::vector<size_t> masters = cluster_->Masters();
+    return masters[0] == from ? masters[1] : masters[0];
+  }
   // The value of `key` read straight from node i (no redirects followed).
   std::string DirectGet(size_t i, const std::string& key) {
     testing::ReplyPtr r = cluster_->node(i).Command({"GET", key});
@@ -115,9 +121,7 @@ TEST_F(ClusterClientTest, FollowsMovedOnceASlotHasMigratedAndLearnsTheNewOwner) 
   const std::string key = "{moving}k";
   ASSERT_EQ(Run(key, {"SET", key, "before"}).type, REDIS_REPLY_STATUS);
   const uint16_t slot = KeySlot(key);
-  const size_t from = cluster_->MasterOfSlot(slot);
-  const size_t to =
-      cluster_->Masters()[0] == from ? cluster_->Masters()[1] : cluster_->Masters()[0];
+  const size_t to = AnotherMaster(slot);
   ASSERT_TRUE(cluster_->MigrateSlot(slot, to)) << cluster_->error();
 
   // The client's map still names the old owner: it answers MOVED and the client follows.
@@ -135,9 +139,7 @@ TEST_F(ClusterClientTest, FollowsAskForAKeyAlreadyMovedDuringAMigration) {
   ASSERT_EQ(Run(moved, {"SET", moved, "A"}).type, REDIS_REPLY_STATUS);
   ASSERT_EQ(Run(stays, {"SET", stays, "B"}).type, REDIS_REPLY_STATUS);
   const uint16_t slot = KeySlot(moved);
-  const size_t from = cluster_->MasterOfSlot(slot);
-  const size_t to =
-      cluster_->Masters()[0] == from ? cluster_->Masters()[1] : cluster_->Masters()[0];
+  const size_t to = AnotherMaster(slot);
   ASSERT_TRUE(cluster_->BeginMigration(slot, to, {moved})) << cluster_->error();
 
   EXPECT_EQ(Run(moved, {"GET", moved}).text, "A");  // source: ASK; target: ASKING + GET
@@ -160,9 +162,7 @@ TEST_F(ClusterClientTest, WaitsOutTryAgainUntilTheMigrationEnds) {
   ASSERT_EQ(Run(a, {"SET", a, "A"}).type, REDIS_REPLY_STATUS);
   ASSERT_EQ(Run(b, {"SET", b, "B"}).type, REDIS_REPLY_STATUS);
   const uint16_t slot = KeySlot(a);
-  const size_t from = cluster_->MasterOfSlot(slot);
-  const size_t to =
-      cluster_->Masters()[0] == from ? cluster_->Masters()[1] : cluster_->Masters()[0];
+  const size_t to = AnotherMaster(slot);
   ASSERT_TRUE(cluster_->BeginMigration(slot, to, {a})) << cluster_->error();
 
   // Half the keys moved: a command on both is answered TRYAGAIN by either side until the
