@@ -144,7 +144,7 @@ bool ClusterClient::OnRedirect(const std::string& address, const RequestPtr& req
     if (++req->redirects > options_.max_redirects) return false;  // the caller sees the error
     // An empty host means "the address you used" (a node that does not know its own).
     std::string host = r.host;
-    if (host.empty()) host = nodes_.count(address) ? nodes_[address].host : std::string();
+    if (auto it = nodes_.find(address); host.empty() && it != nodes_.end()) host = it->second.host;
     if (host.empty()) return false;
     if (r.kind == Kind::kMoved) {
       ++counters_.moved;

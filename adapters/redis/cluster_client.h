@@ -78,7 +78,6 @@ class ClusterClient {
   void Close(bool graceful, std::function<void()> done);
 
   bool ready() const { return map_.has_value() && map_->Complete(); }
-  const SlotMap* slot_map() const { return map_ ? &*map_ : nullptr; }
   const Counters& counters() const { return counters_; }
   // Why the cluster cannot be used right now, for logs and health output.
   const std::string& last_error() const { return last_error_; }

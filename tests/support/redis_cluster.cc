@@ -100,8 +100,7 @@ bool RedisCluster::WaitUntil(const char* what, Clock::time_point deadline,
     if ((this->*check)()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  Fail(std::string("timed out waiting for ") + what + "; last error: " + error_);
-  return false;
+  return Fail(std::string("timed out waiting for ") + what + "; last error: " + error_);
 }
 
 bool RedisCluster::AllAgreeAndOk() {
@@ -122,8 +121,11 @@ bool RedisCluster::AllAgreeAndOk() {
       }
     }
     if (owners.empty()) return false;
-    if (first.empty()) first = std::move(owners);
-    if (!owners.empty() && owners != first) {
+    if (first.empty()) {
+      first = std::move(owners);
+      continue;
+    }
+    if (owners != first) {
       error_ = "node " + std::to_string(i) + " disagrees about slot owners";
       return false;
     }
@@ -178,8 +180,7 @@ bool RedisCluster::MoveKeys(uint16_t slot, size_t from, size_t to,
   argv.insert(argv.end(), keys.begin(), keys.end());
   ReplyPtr r = nodes_[from]->Command(argv);
   if (!r || r->type == REDIS_REPLY_ERROR) {
-    Fail("MIGRATE of slot " + std::to_string(slot) + ": " + Text(r));
-    return false;
+    return Fail("MIGRATE of slot " + std::to_string(slot) + ": " + Text(r));
   }
   return true;
 }
@@ -191,8 +192,7 @@ bool RedisCluster::BeginMigration(uint16_t slot, size_t to, const std::vector<st
   ReplyPtr a = nodes_[to]->Command({"CLUSTER", "SETSLOT", s, "IMPORTING", NodeId(from)});
   ReplyPtr b = nodes_[from]->Command({"CLUSTER", "SETSLOT", s, "MIGRATING", NodeId(to)});
   if (!a || a->type == REDIS_REPLY_ERROR || !b || b->type == REDIS_REPLY_ERROR) {
-    Fail("SETSLOT IMPORTING/MIGRATING: " + Text(a) + " / " + Text(b));
-    return false;
+    return Fail("SETSLOT IMPORTING/MIGRATING: " + Text(a) + " / " + Text(b));
   }
   return MoveKeys(slot, from, to, keys);
 }
@@ -230,8 +230,7 @@ bool RedisCluster::Assign(uint16_t slot, size_t to) {
   for (size_t m : order) {
     ReplyPtr r = nodes_[m]->Command({"CLUSTER", "SETSLOT", s, "NODE", id});
     if (!r || r->type == REDIS_REPLY_ERROR) {
-      Fail("SETSLOT NODE on node " + std::to_string(m) + ": " + Text(r));
-      return false;
+      return Fail("SETSLOT NODE on node " + std::to_string(m) + ": " + Text(r));
     }
   }
   return WaitUntil("the new slot owner to be agreed", Clock::now() + std::chrono::seconds(20),
