@@ -208,6 +208,11 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
       return std::nullopt;
     case LimitVerdict::Kind::kReject:
       return Error{Reason::kRateLimited, std::move(v.detail)};
+    case LimitVerdict::Kind::kAwaitLease:
+      // Not a refusal: nothing was charged, and the job is decided again (all stages, as of
+      // then) once the fleet-wide bucket answered the lease.
+      d->awaiting_lease = true;
+      return Error{Reason::kNone, std::move(v.detail)};
     case LimitVerdict::Kind::kDefer:
       // A job that would expire before it may go is refused now, not deferred until then.
       if (v.retry_at_ms >= job.expires_ms) {

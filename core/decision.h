@@ -25,7 +25,8 @@
 //                  to the morning, or refuses it if it expires first (core/quiet_hours.h)
 //  12. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
-//                  kept out of the (live) limits.
+//                  kept out of the (live) limits. A fleet-wide limit with no leased tokens
+//                  here yet sets Decision::awaiting_lease instead.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ struct Decision {
   bool deferred = false;
   bool scheduled = false;
   int64_t retry_at_ms = 0;
+  // A fleet-wide rate limit has asked Redis for a lease of tokens for this job (error reason
+  // kNone, nothing charged): the caller holds the entry and decides it again once the lease
+  // is answered (core/limit_leases.h). Never set with LimitMode::kPeek.
+  bool awaiting_lease = false;
   // Best-effort identifiers for the outcome even when rejected (empty if undecodable).
   std::string job_id;
   std::string client_ref;

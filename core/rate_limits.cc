@@ -1,5 +1,6 @@
 #include "core/rate_limits.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 
@@ -15,6 +16,12 @@ constexpr size_t kMaxCapacity = size_t{1} << 24;  // 16 Mi slots = 256 MiB per l
 constexpr int kMaxPrefixDrop = 14;                // E.164 has at most 15 digits
 
 size_t RoundedCapacity(size_t c) { return std::bit_ceil(c < kMinCapacity ? kMinCapacity : c); }
+
+// A global limit keeps its budget in the lease book (capacity = values held there); its table
+// is never charged and keeps the smallest size.
+size_t TableCapacity(const LimitConfig& c) {
+  return c.reach == LimitReach::kGlobal ? kMinCapacity : RoundedCapacity(c.capacity);
+}
 
 std::string_view ValueFor(const RateLimits::Limit& l, const LimitSubject& job) {
   switch (l.cfg.scope) {
@@ -39,6 +46,52 @@ std::string Describe(const RateLimits::Limit& l) {
 }
 
 int64_t CeilMs(int64_t ns) { return ns / kNsPerMs + (ns % kNsPerMs > 0 ? 1 : 0); }
+
+constexpr int64_t kMinLeaseMs = 100;
+constexpr int64_t kMaxLeaseMs = 60'000;
+// The Redis bucket counts in microseconds (its TIME); a finer emission interval would round.
+constexpr int64_t kMinGlobalEmissionNs = 1'000;
+
+// A global limit's checks (its Redis bucket runs the same GCRA in microseconds).
+std::optional<std::string> CheckGlobal(const LimitConfig& l, const GcraParams& p) {
+  if (l.reach != LimitReach::kGlobal) {
+    if (l.lease_units != 0) return "lease_units applies only to reach = global";
+    return std::nullopt;
+  }
+  for (char ch : l.name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    // The name is part of the Redis key of the limit's buckets (<prefix>limit:<name>:<value>).
+    if (!ok) return "a global limit's name may hold only letters, digits, '_', '-' and '.'";
+  }
+  if (p.emission_ns < kMinGlobalEmissionNs) return "a global limit allows at most 1000000 per s";
+  if (l.lease_units < 0 || l.lease_units > l.rate.burst) return "lease_units must be 1..burst";
+  if (l.lease_ms < kMinLeaseMs || l.lease_ms > kMaxLeaseMs) {
+    return "lease_ms must be " + std::to_string(kMinLeaseMs) + ".." + std::to_string(kMaxLeaseMs);
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<LeaseBook> LeasesFor(const LimitConfig& cfg, const SipKey& key) {
+  if (cfg.reach != LimitReach::kGlobal) return nullptr;
+  LeaseOptions o;
+  o.lease_units = LeaseUnitsOf(cfg);
+  o.lease_ms = cfg.lease_ms;
+  o.capacity = cfg.capacity;
+  return std::make_unique<LeaseBook>(o, key);
+}
+
+// Whether a previous limit's state serves the new config: same buckets, same lease terms.
+bool SameState(const LimitState& old, const LimitConfig& c) {
+  if (old.scope != c.scope || old.prefix_drop_digits != c.prefix_drop_digits ||
+      old.table.capacity() != TableCapacity(c)) {
+    return false;
+  }
+  if ((old.leases != nullptr) != (c.reach == LimitReach::kGlobal)) return false;
+  if (old.leases == nullptr) return true;
+  const LeaseOptions& o = old.leases->options();
+  return o.lease_units == LeaseUnitsOf(c) && o.lease_ms == c.lease_ms && o.capacity == c.capacity;
+}
 
 }  // namespace
 
@@ -94,6 +147,9 @@ Result<bool> ValidateRateLimits(const RateLimitsConfig& cfg) {
       return Error{Reason::kMalformed, where + "capacity must be " + std::to_string(kMinCapacity) +
                                            ".." + std::to_string(kMaxCapacity) + " slots"};
     }
+    if (std::optional<std::string> e = CheckGlobal(l, p.value())) {
+      return Error{Reason::kMalformed, where + *e};
+    }
   }
   if (cfg.hash_key.k0 == 0 && cfg.hash_key.k1 == 0) {
     // An all-zero key is a known key: attackers could pick numbers that share a window.
@@ -116,6 +172,20 @@ std::optional<LimitAction> LimitActionFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<LimitReach> LimitReachFromName(std::string_view name) {
+  if (name == "local") return LimitReach::kLocal;
+  if (name == "global") return LimitReach::kGlobal;
+  return std::nullopt;
+}
+
+int64_t LeaseUnitsOf(const LimitConfig& cfg) {
+  if (cfg.lease_units > 0) return cfg.lease_units;
+  // 100 ms of the rate, rounded up: small enough that the overshoot (one lease per daemon) is
+  // a tenth of a second's traffic, large enough that a lease serves many jobs.
+  const int64_t per_100ms = (cfg.rate.count * 100 + cfg.rate.period_ms - 1) / cfg.rate.period_ms;
+  return std::clamp<int64_t>(per_100ms, 1, std::max<int64_t>(cfg.rate.burst, 1));
+}
+
 std::optional<FullPolicy> FullPolicyFromName(std::string_view name) {
   if (name == "reject") return FullPolicy::kFailClosed;
   if (name == "admit") return FullPolicy::kFailOpen;
@@ -125,7 +195,8 @@ std::optional<FullPolicy> FullPolicyFromName(std::string_view name) {
 LimitState::LimitState(const LimitConfig& cfg, const SipKey& key)
     : scope(cfg.scope),
       prefix_drop_digits(cfg.prefix_drop_digits),
-      table(LimitTableOptions{RoundedCapacity(cfg.capacity), 64, key}) {}
+      table(LimitTableOptions{TableCapacity(cfg), 64, key}),
+      leases(LeasesFor(cfg, key)) {}
 
 Result<std::shared_ptr<const RateLimits>> RateLimits::Build(const RateLimitsConfig& cfg,
                                                             const RateLimits* previous) {
@@ -139,8 +210,7 @@ Result<std::shared_ptr<const RateLimits>> RateLimits::Build(const RateLimitsConf
     l.description = Describe(l);
     if (previous != nullptr) {
       std::shared_ptr<LimitState> old = previous->StateOf(c.name);
-      if (old && old->scope == c.scope && old->prefix_drop_digits == c.prefix_drop_digits &&
-          old->table.capacity() == RoundedCapacity(c.capacity)) {
+      if (old && SameState(*old, c)) {
         l.state = std::move(old);
       }
     }
@@ -150,12 +220,84 @@ Result<std::shared_ptr<const RateLimits>> RateLimits::Build(const RateLimitsConf
   return std::shared_ptr<const RateLimits>(std::move(out));
 }
 
+namespace {
+
+// One limit's answer for one job, before the all-or-nothing bookkeeping.
+struct Step {
+  enum class Kind : uint8_t { kCharged, kSkipped, kRefused, kAwait };
+  Kind kind = Kind::kSkipped;
+  LimitTable::Ticket ticket;  // kCharged, local limits
+  LimitVerdict refusal;       // kRefused: kind kReject or kDefer, detail, retry_at_ms
+};
+
+Step Refused(const RateLimits::Limit& l, LimitAction action, std::string detail, int64_t retry_ns) {
+  Step st;
+  st.kind = Step::Kind::kRefused;
+  st.refusal.limit = l.cfg.name;
+  st.refusal.detail = std::move(detail);
+  st.refusal.kind =
+      action == LimitAction::kDefer ? LimitVerdict::Kind::kDefer : LimitVerdict::Kind::kReject;
+  st.refusal.retry_at_ms = CeilMs(retry_ns);
+  return st;
+}
+
+Step ChargeLocal(const RateLimits::Limit& l, std::string_view value, int64_t now_ns, int64_t cost) {
+  LimitCounters& counters = l.state->counters;
+  const LimitTable::Charged c = l.state->table.Charge(value, l.params, now_ns, cost);
+  if (c.status == LimitTable::Status::kAdmitted) return Step{Step::Kind::kCharged, c.ticket, {}};
+  if (c.status == LimitTable::Status::kFull) {
+    counters.table_full.fetch_add(1, std::memory_order_relaxed);
+    if (l.cfg.on_full == FullPolicy::kFailOpen) return Step{};
+    // No bucket to ask: live buckets free up within one emission interval per unit of cost.
+    return Refused(l, l.cfg.action, l.description + ": table full, failing closed",
+                   now_ns + cost * l.params.emission_ns);
+  }
+  if (c.retry_at_ns == kNeverNs) {
+    counters.cost_over_burst.fetch_add(1, std::memory_order_relaxed);
+    // Deferring cannot help.
+    return Refused(l, LimitAction::kReject,
+                   l.description + ": " + std::to_string(cost) + " segments exceed the burst", 0);
+  }
+  return Refused(l, l.cfg.action, l.description + " exceeded", c.retry_at_ns);
+}
+
+// A global limit spends leased tokens; the same refusals as a local one, plus "wait for the
+// lease", and a denial that lasts until the Redis bucket would grant again.
+Step ChargeGlobal(const RateLimits::Limit& l, std::string_view value, int64_t now_ms,
+                  int64_t cost) {
+  LimitCounters& counters = l.state->counters;
+  if (cost > l.cfg.rate.burst) {
+    counters.cost_over_burst.fetch_add(1, std::memory_order_relaxed);
+    return Refused(l, LimitAction::kReject,
+                   l.description + ": " + std::to_string(cost) + " segments exceed the burst", 0);
+  }
+  const LeaseBook::Verdict v = l.state->leases->Spend(value, cost, now_ms);
+  switch (v.status) {
+    case LeaseBook::Status::kSpent:
+      return Step{Step::Kind::kCharged, {}, {}};
+    case LeaseBook::Status::kAwait:
+      return Step{Step::Kind::kAwait, {}, {}};
+    case LeaseBook::Status::kDenied:
+      return Refused(l, l.cfg.action, l.description + " exceeded across the fleet",
+                     v.retry_at_ms * kNsPerMs);
+    case LeaseBook::Status::kFull:
+      break;
+  }
+  counters.table_full.fetch_add(1, std::memory_order_relaxed);
+  if (l.cfg.on_full == FullPolicy::kFailOpen) return Step{};
+  return Refused(l, l.cfg.action, l.description + ": lease book full, failing closed",
+                 (now_ms + 1) * kNsPerMs);
+}
+
+}  // namespace
+
 LimitVerdict RateLimits::Charge(const LimitSubject& job, int64_t now_ms) const {
   const int64_t now_ns = now_ms * kNsPerMs;
   const int64_t cost = job.segments < 1 ? 1 : job.segments;
   struct Charged {
     const Limit* limit;
     LimitTable::Ticket ticket;
+    std::string_view value;
   };
   std::array<Charged, kMaxLimits> charged;
   size_t n = 0;
@@ -163,44 +305,34 @@ LimitVerdict RateLimits::Charge(const LimitSubject& job, int64_t now_ms) const {
     const std::string_view value = ValueFor(l, job);
     if (value.empty()) continue;  // e.g. carrier not known yet
     LimitCounters& counters = l.state->counters;
-    const LimitTable::Charged c = l.state->table.Charge(value, l.params, now_ns, cost);
-    if (c.status == LimitTable::Status::kAdmitted) {
+    Step st = l.state->leases ? ChargeGlobal(l, value, now_ms, cost)
+                              : ChargeLocal(l, value, now_ns, cost);
+    if (st.kind == Step::Kind::kSkipped) continue;
+    if (st.kind == Step::Kind::kCharged) {
       counters.admitted.fetch_add(1, std::memory_order_relaxed);
-      charged[n++] = Charged{&l, c.ticket};
+      charged[n++] = Charged{&l, st.ticket, value};
       continue;
-    }
-    LimitVerdict v;
-    v.limit = l.cfg.name;
-    LimitAction action = l.cfg.action;
-    int64_t retry_ns = c.retry_at_ns;
-    if (c.status == LimitTable::Status::kFull) {
-      counters.table_full.fetch_add(1, std::memory_order_relaxed);
-      if (l.cfg.on_full == FullPolicy::kFailOpen) continue;
-      v.detail = l.description + ": table full, failing closed";
-      // No bucket to ask: live buckets free up within one emission interval per unit of cost.
-      retry_ns = now_ns + cost * l.params.emission_ns;
-    } else if (c.retry_at_ns == kNeverNs) {
-      counters.cost_over_burst.fetch_add(1, std::memory_order_relaxed);
-      v.detail = l.description + ": " + std::to_string(cost) + " segments exceed the burst";
-      action = LimitAction::kReject;  // deferring cannot help
-    } else {
-      v.detail = l.description + " exceeded";
     }
     // All or nothing: give back what this job already took, latest first.
     while (n > 0) {
-      --n;
-      charged[n].limit->state->table.Refund(charged[n].ticket, charged[n].limit->params, cost);
-      charged[n].limit->state->counters.refunded.fetch_add(1, std::memory_order_relaxed);
+      const Charged& c = charged[--n];
+      if (c.limit->state->leases) {
+        c.limit->state->leases->Refund(c.value, cost);
+      } else {
+        c.limit->state->table.Refund(c.ticket, c.limit->params, cost);
+      }
+      c.limit->state->counters.refunded.fetch_add(1, std::memory_order_relaxed);
     }
-    if (action == LimitAction::kDefer) {
-      counters.deferred.fetch_add(1, std::memory_order_relaxed);
-      v.kind = LimitVerdict::Kind::kDefer;
-      v.retry_at_ms = CeilMs(retry_ns);
-    } else {
-      counters.rejected.fetch_add(1, std::memory_order_relaxed);
-      v.kind = LimitVerdict::Kind::kReject;
+    if (st.kind == Step::Kind::kAwait) {
+      LimitVerdict v;
+      v.kind = LimitVerdict::Kind::kAwaitLease;
+      v.limit = l.cfg.name;
+      v.detail = l.description + ": waiting for a lease";
+      return v;
     }
-    return v;
+    (st.refusal.kind == LimitVerdict::Kind::kDefer ? counters.deferred : counters.rejected)
+        .fetch_add(1, std::memory_order_relaxed);
+    return std::move(st.refusal);
   }
   return LimitVerdict{};
 }
@@ -211,7 +343,18 @@ LimitVerdict RateLimits::Peek(const LimitSubject& job, int64_t now_ms) const {
   for (const Limit& l : limits_) {
     const std::string_view value = ValueFor(l, job);
     if (value.empty()) continue;
-    const LimitTable::Charged c = l.state->table.Peek(value, l.params, now_ns, cost);
+    LimitTable::Charged c = l.state->leases ? LimitTable::Charged{LimitTable::Status::kAdmitted}
+                                            : l.state->table.Peek(value, l.params, now_ns, cost);
+    if (l.state->leases) {
+      // A global limit refuses here only what it would refuse without asking Redis: a cost
+      // over the burst, or a value the fleet's bucket denied moments ago.
+      const LeaseBook::Verdict lv = l.state->leases->Peek(value, cost, now_ms);
+      if (cost > l.cfg.rate.burst) {
+        c = {LimitTable::Status::kLimited, kNeverNs, {}};
+      } else if (lv.status == LeaseBook::Status::kDenied) {
+        c = {LimitTable::Status::kLimited, lv.retry_at_ms * kNsPerMs, {}};
+      }
+    }
     if (c.status == LimitTable::Status::kAdmitted) continue;
     LimitVerdict v;
     v.limit = l.cfg.name;
@@ -231,10 +374,28 @@ std::vector<LimitStats> RateLimits::Stats() const {
   out.reserve(limits_.size());
   for (const Limit& l : limits_) {
     const LimitCounters& c = l.state->counters;
-    out.push_back(LimitStats{l.cfg.name, l.cfg.scope, c.admitted.load(), c.rejected.load(),
-                             c.deferred.load(), c.refunded.load(), c.table_full.load(),
-                             c.cost_over_burst.load(), l.state->table.capacity(),
-                             l.state->table.MemoryBytes()});
+    LimitStats st{l.cfg.name,
+                  l.cfg.scope,
+                  c.admitted.load(),
+                  c.rejected.load(),
+                  c.deferred.load(),
+                  c.refunded.load(),
+                  c.table_full.load(),
+                  c.cost_over_burst.load(),
+                  l.state->table.capacity(),
+                  l.state->table.MemoryBytes()};
+    if (const LeaseBook* book = l.state->leases.get()) {
+      const LeaseCounters& lc = book->counters();
+      st.global = true;
+      st.capacity = book->options().capacity;
+      st.lease_requested = lc.requested.load();
+      st.lease_granted_units = lc.granted_units.load();
+      st.lease_denied = lc.denied.load();
+      st.lease_failed = lc.failed.load();
+      st.lease_returned_units = lc.returned_units.load();
+      st.lease_awaited = lc.awaited.load();
+    }
+    out.push_back(std::move(st));
   }
   return out;
 }
@@ -243,6 +404,21 @@ size_t RateLimits::MemoryBytes() const {
   size_t total = 0;
   for (const Limit& l : limits_) total += l.state->table.MemoryBytes();
   return total;
+}
+
+std::vector<GlobalLimit> RateLimits::Globals() const {
+  std::vector<GlobalLimit> out;
+  for (const Limit& l : limits_) {
+    if (l.state->leases) out.push_back(GlobalLimit{l.cfg.name, l.params, l.state});
+  }
+  return out;
+}
+
+bool RateLimits::WantsLeases() const {
+  for (const Limit& l : limits_) {
+    if (l.state->leases && l.state->leases->HasWants()) return true;
+  }
+  return false;
 }
 
 std::shared_ptr<LimitState> RateLimits::StateOf(std::string_view name) const {

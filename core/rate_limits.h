@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/gcra.h"
+#include "core/limit_leases.h"
 #include "core/limit_table.h"
 #include "core/result.h"
 
@@ -56,6 +57,13 @@ enum class FullPolicy : uint8_t {
 // Config names (on_full): "reject" (fail closed), "admit" (fail open).
 std::optional<FullPolicy> FullPolicyFromName(std::string_view name);
 
+// Where a limit's budget lives (docs/limits.md, "Fleet-wide limits"). A local limit is this
+// process's own; a global one is one bucket in Redis shared by every daemon of the deployment,
+// which each daemon leases tokens from in blocks (core/limit_leases.h).
+enum class LimitReach : uint8_t { kLocal, kGlobal };
+// Config names (reach): "local", "global".
+std::optional<LimitReach> LimitReachFromName(std::string_view name);
+
 struct LimitConfig {
   std::string name;  // unique; names the limit in details, stats and reload matching
   LimitScope scope = LimitScope::kKey;
@@ -64,7 +72,14 @@ struct LimitConfig {
   int prefix_drop_digits = 0;         // kDestinationPrefix only: 1..14
   size_t capacity = size_t{1} << 16;  // bucket slots (power of two; memory = 16 B per slot)
   FullPolicy on_full = FullPolicy::kFailClosed;
+  LimitReach reach = LimitReach::kLocal;
+  // Global limits only: tokens per lease (0: the rate of 100 ms, at least 1, at most the
+  // burst) and how long unspent leased tokens are kept before they go back.
+  int64_t lease_units = 0;
+  int64_t lease_ms = 1000;
 };
+// The lease size a global limit uses (lease_units, or its default).
+int64_t LeaseUnitsOf(const LimitConfig& cfg);
 
 struct RateLimitsConfig {
   std::vector<LimitConfig> limits;  // charged in this order
@@ -83,7 +98,9 @@ struct LimitSubject {
 };
 
 struct LimitVerdict {
-  enum class Kind : uint8_t { kAdmit, kReject, kDefer };
+  // kAwaitLease: a global limit has no tokens for the job here yet and has asked for a lease;
+  // nothing is charged, and the job is to be decided again once the lease is answered.
+  enum class Kind : uint8_t { kAdmit, kReject, kDefer, kAwaitLease };
   Kind kind = Kind::kAdmit;
   std::string limit;        // the refusing limit's name (empty when admitted)
   std::string detail;       // for the outcome: which limit and why
@@ -108,8 +125,18 @@ struct LimitState {
   LimitState(const LimitConfig& cfg, const SipKey& key);
   const LimitScope scope;
   const int prefix_drop_digits;
-  LimitTable table;
+  LimitTable table;  // the buckets of a local limit (a global one keeps one slot)
   LimitCounters counters;
+  // Global limits: the tokens leased from the Redis bucket. Null for a local limit.
+  std::unique_ptr<LeaseBook> leases;
+};
+
+// A global limit as the lease agent sees it: where its Redis buckets are named and how they
+// run (the same GCRA parameters every daemon uses).
+struct GlobalLimit {
+  std::string name;
+  GcraParams params;
+  std::shared_ptr<LimitState> state;  // state->leases is non-null
 };
 
 struct LimitStats {
@@ -118,6 +145,10 @@ struct LimitStats {
   uint64_t admitted, rejected, deferred, refunded, table_full, cost_over_burst;
   size_t capacity;
   size_t memory_bytes;
+  // Global limits (reach = global) only; zero for local ones.
+  bool global = false;
+  uint64_t lease_requested = 0, lease_granted_units = 0, lease_denied = 0, lease_failed = 0,
+           lease_returned_units = 0, lease_awaited = 0;
 };
 
 class RateLimits {
@@ -137,6 +168,10 @@ class RateLimits {
   }
 
   std::vector<LimitStats> Stats() const;
+  // The global limits, for the lease agent.
+  std::vector<GlobalLimit> Globals() const;
+  // Whether any global limit has a lease to ask for (cheap: one atomic load per global limit).
+  bool WantsLeases() const;
   // Total bytes of all limit tables, fixed at Build().
   size_t MemoryBytes() const;
   size_t size() const { return limits_.size(); }

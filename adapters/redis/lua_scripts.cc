@@ -169,6 +169,10 @@ const LuaScript kMoveDueScript = Make("move_due", lua::k_move_due);
 // KEYS: the hash. ARGV: ttl ms, then field/value pairs.
 const LuaScript kStatsScript = Make("stats", lua::k_stats);
 
+// One script with two modes (take a lease, give tokens back): one more SHA to load and allow.
+// It reads and writes one key, so it stays in one slot on a Redis Cluster.
+const LuaScript kLimitLeaseScript = Make("limit_lease", lua::k_limit_lease);
+
 const std::vector<const LuaScript*>& AllScripts() {
   static const std::vector<const LuaScript*> kAll{
       &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript, &kTouchScript,

@@ -100,6 +100,11 @@ extern const LuaScript kInboundScript;
 // pending; returns 1 moved, 0 not pending.
 extern const LuaScript kCallbackDeadScript;
 
+// A fleet-wide rate limit's bucket (lease_agent.h): KEYS the bucket; ARGV "take", emission
+// us, tolerance us, units wanted -> {granted, retry after ms}; or "give", emission us, units
+// -> {0, 0} (unspent tokens back). Redis' TIME is the one clock.
+extern const LuaScript kLimitLeaseScript;
+
 // The correlation record's value: entry id, job id, client ref, key id, each as
 // "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
 // decodes it.

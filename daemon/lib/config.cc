@@ -189,6 +189,13 @@ void LoadLimits(const toml::table& root, Problems& p, Config& c) {
     l.capacity = static_cast<size_t>(s.Int("capacity", 65'536, 16, 16'777'216));
     l.on_full = FullPolicyFromName(s.OneOf("on_full", "reject", {"reject", "admit"}))
                     .value_or(FullPolicy::kFailClosed);
+    l.reach = LimitReachFromName(s.OneOf("reach", "local", {"local", "global"}))
+                  .value_or(LimitReach::kLocal);
+    if (l.reach == LimitReach::kGlobal) {
+      // 0: the default (LeaseUnitsOf); the burst bound is checked with the whole limit below.
+      l.lease_units = s.Int("lease_units", 0, 1, 1'000'000'000);
+      l.lease_ms = s.Int("lease_ms", l.lease_ms, 100, 60'000);
+    }
     s.RefuseUnknown();
     c.limits.push_back(std::move(l));
   }

@@ -162,6 +162,7 @@ bool Daemon::Start(bool handle_signals) {
                  config_.api.plain ? "plain HTTP" : "TLS");
   }
   blocks_->Start();
+  leases_->Start();
   if (optouts_) optouts_->Start();
   control_->Start();
   if (inbound_) inbound_->Start();
@@ -390,7 +391,7 @@ void Daemon::CloseListener() {
 // The admin listener last but one: /readyz answers "stopping" (503) through the drain, so
 // load balancers and probes see the daemon leave.
 void Daemon::CloseStore() {
-  auto close_store = [this] {
+  auto close_watchers = [this] {
     blocks_->Close([this] {
       CloseOptOuts([this] {
         control_->Close([this] {
@@ -404,6 +405,8 @@ void Daemon::CloseStore() {
       });
     });
   };
+  // Unspent leased tokens go back to the fleet's buckets first (the dispatcher has stopped).
+  auto close_store = [this, close_watchers] { leases_->Close(close_watchers); };
   if (admin_) {
     admin_->Close(close_store);
     return;

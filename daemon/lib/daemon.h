@@ -20,6 +20,7 @@
 #include "adapters/redis/carrier_control_watcher.h"
 #include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
+#include "adapters/redis/lease_agent.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/usage_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -157,6 +158,7 @@ class Daemon {
   std::unique_ptr<CallbackThread> callbacks_;                       // [callbacks]
   std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
   std::unique_ptr<redis::BlockStore> blocks_;                       // pumping blocks
+  std::unique_ptr<redis::LeaseAgent> leases_;                       // fleet-wide limits
   std::unique_ptr<redis::InboundStore> inbound_;                    // [inbound]
   std::unique_ptr<redis::OptOutWatcher> optouts_;                   // [optouts]
   DaemonCounters counters_;

@@ -17,6 +17,7 @@ StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
   s.registry = registry_.get();
   s.daemon = &counters_;
   s.blocks = blocks_.get();
+  s.leases = leases_.get();
   s.carrier_control = control_.get();
   s.inbound = inbound_.get();
   s.optouts = optouts_.get();
@@ -37,6 +38,14 @@ void Daemon::BuildBlocks() {
     dispatcher_->SetBlocks(std::move(list));
   });
   dispatcher_->SetBlockSink(blocks_.get());
+  // Fleet-wide limits lease their tokens here (always built: a reload may add one).
+  redis::LeaseAgentOptions lo;
+  lo.key_prefix = config_.redis.key_prefix;
+  leases_ = std::make_unique<redis::LeaseAgent>(
+      loop_, StoreOptionsFrom(config_).endpoint, std::move(lo), clock_,
+      [this] { return dispatcher_->policy().Load()->parts().limits; },
+      [this] { dispatcher_->LeasesAnswered(); });
+  dispatcher_->SetLeaseKick([this] { leases_->Kick(); });
 }
 
 void Daemon::BuildAdmin() {

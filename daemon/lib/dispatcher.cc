@@ -132,13 +132,9 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     timings_.decision.Observe(std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - decide_start)
                                   .count());
+    if (d.awaiting_lease && HoldForLease(entry, d)) continue;
     ObservePumping(policy, entry, d);
-    if (!d.flagged.empty()) {
-      ++stats_.flagged;
-      std::string rules;
-      for (const std::string& r : d.flagged) rules += (rules.empty() ? "" : ",") + r;
-      Audit(Reason::kBlockedContent, kAuditFlagged, entry, d, "content rules " + rules);
-    }
+    if (!d.flagged.empty()) AuditFlagged(entry, d);
     if (d.deferred) {
       const Error& e = d.result.error();
       if (defer_ != nullptr) {
@@ -178,6 +174,7 @@ void Dispatcher::OnBatch(std::vector<StreamEntry> entries) {
     p.source = std::move(entry);
     admitted.push_back(std::move(p));
   }
+  KickLeases(*policy);
   if (claims.empty()) return;
   spdlog::debug("claim: {} of {} entries admitted", claims.size(), entries.size());
   // One pipelined round trip for the whole batch, not one per job.
@@ -579,6 +576,8 @@ void Dispatcher::Stop(std::function<void()> done) {
   }
   inflight_ -= retry_.size();
   retry_.clear();
+  inflight_ -= awaiting_lease_.size();
+  awaiting_lease_.clear();
   MaybeStopped();
 }
 

@@ -106,6 +106,8 @@ struct DispatcherStats {
   // the job had waited in the carrier's own queue.
   uint64_t withheld_at_carrier = 0;
   uint64_t test_jobs = 0;            // admitted jobs of test keys (to the test carrier)
+  // Times an entry was held in memory for a fleet-wide limit's lease, then decided again.
+  uint64_t lease_waits = 0;
   // Every counter by name, in declaration order: the one list every reporter (log line,
   // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
   template <typename F>
@@ -130,6 +132,7 @@ struct DispatcherStats {
     f("revoked_before_submit", revoked_before_submit);
     f("withheld_at_carrier", withheld_at_carrier);
     f("test_jobs", test_jobs);
+    f("lease_waits", lease_waits);
     // Every reason has its field, zero included, so a dashboard sees a fixed set.
     for (size_t i = 1; i < std::size(rejected_by_reason); ++i) {
       const std::string_view name = ReasonName(static_cast<Reason>(i));
@@ -183,6 +186,13 @@ class Dispatcher : private SubmitGate {
   // Installs the blocks read from Redis into the current policy (a new snapshot), keeping any
   // raised here that Redis has not confirmed yet.
   void SetBlocks(std::shared_ptr<const BlockList> blocks);
+  // Fleet-wide limits (dispatcher_leases.cc, core/limit_leases.h). `kick` runs after a batch
+  // that left leases to ask for (the lease agent asks Redis at once); the agent calls
+  // LeasesAnswered() when answers came in, and the entries that waited for one are decided
+  // again. Without a kick, an entry that would wait is rejected (unavailable), never kept.
+  void SetLeaseKick(std::function<void()> kick) { lease_kick_ = std::move(kick); }
+  void LeasesAnswered();
+  size_t awaiting_lease() const { return awaiting_lease_.size(); }
   // Carriers at run time (dispatcher_carriers.cc). A carrier added after Start() is wired
   // at once; its index is the next one (indices never move or get reused). ReplaceCarrier
   // puts a new carrier into slot `c` (same name); call it only when at_carrier(c) is 0.
@@ -281,6 +291,13 @@ class Dispatcher : private SubmitGate {
                       const Decision& d);
   void AuditPending(const Pending& p, Reason reason, std::string_view action,
                     std::string_view detail);
+  // An entry a fleet-wide limit holds for its lease: kept here (still pending in Redis, so a
+  // kill -9 loses nothing) until LeasesAnswered. Without a lease agent: false, and `d` becomes
+  // a rejection (unavailable).
+  bool HoldForLease(StreamEntry& entry, Decision& d);
+  // Content rules with action "flag" matched: counted and audited.
+  void AuditFlagged(const StreamEntry& entry, const Decision& d);
+  void KickLeases(const PolicySnapshot& policy);
   void Finished();  // one entry left the dispatcher
   void MaybeStopped();
 
@@ -312,6 +329,9 @@ class Dispatcher : private SubmitGate {
   std::vector<Pending> parked_;
   std::vector<uint32_t> free_slots_;
   std::vector<CarrierMode> modes_;
+  // Entries decided "await a lease", in arrival order (HoldForLease).
+  std::vector<StreamEntry> awaiting_lease_;
+  std::function<void()> lease_kick_;
   bool started_ = false;
   size_t credit_owed_ = 0;  // credit to hand back to the store in one grant
   bool stopping_ = false;

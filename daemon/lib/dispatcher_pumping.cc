@@ -1,6 +1,7 @@
 // The dispatcher's part of the SMS-pumping defence (docs/operations.md): every decided entry
 // is shown to the [[pumping]] rules; what they raise is audited, blocked here at once and
-// shared through the BlockSink. Blocks read back from Redis replace the policy's list.
+// shared through the BlockSink. Blocks read back from Redis replace the policy's list. The
+// audit of content rules that only flag (the other abuse signal a batch raises) is here too.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -46,6 +47,13 @@ void Dispatcher::ObservePumping(std::shared_ptr<const PolicySnapshot>& policy,
     });
     if (blocks_ != nullptr) blocks_->Raise(std::move(b));
   }
+}
+
+void Dispatcher::AuditFlagged(const StreamEntry& entry, const Decision& d) {
+  ++stats_.flagged;
+  std::string rules;
+  for (const std::string& r : d.flagged) rules += (rules.empty() ? "" : ",") + r;
+  Audit(Reason::kBlockedContent, kAuditFlagged, entry, d, "content rules " + rules);
 }
 
 void Dispatcher::SetBlocks(std::shared_ptr<const BlockList> blocks) {

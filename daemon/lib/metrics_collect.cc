@@ -76,6 +76,18 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
         m.Add("smsdispatch_limit_decisions_total", labels + LabelPair("decision", what),
               static_cast<int64_t>(n), flat + std::string(what));
       }
+      if (!l.global) continue;
+      const std::pair<std::string_view, uint64_t> leases[] = {
+          {"requested", l.lease_requested},
+          {"granted_units", l.lease_granted_units},
+          {"denied", l.lease_denied},
+          {"failed", l.lease_failed},
+          {"returned_units", l.lease_returned_units},
+          {"awaited", l.lease_awaited}};
+      for (const auto& [what, n] : leases) {
+        m.Add("smsdispatch_limit_leases_total", labels + LabelPair("event", what),
+              static_cast<int64_t>(n), flat + "lease_" + std::string(what));
+      }
     }
   }
   m.AddHistogram("smsdispatch_enqueue_to_submit_seconds", "", d.timings().enqueue_to_submit);
@@ -215,6 +227,10 @@ void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& polic
     m.Add("smsdispatch_blocks_active", "",
           list != nullptr ? static_cast<int64_t>(list->ActiveCount(now)) : 0, "blocks.active");
     AddCounters(m, s.blocks->counters(), "smsdispatch_blocks_", "", "blocks.");
+  }
+  if (s.leases != nullptr) {
+    AddCounters(m, s.leases->counters(), "smsdispatch_leases_", "", "leases.");
+    m.Add("smsdispatch_leases_connected", "", s.leases->connected() ? 1 : 0, "leases.connected");
   }
   if (s.inbound != nullptr) {
     AddCounters(m, s.inbound->counters(), "smsdispatch_inbound_", "", "inbound.");

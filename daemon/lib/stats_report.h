@@ -14,6 +14,7 @@
 #include "adapters/redis/carrier_control_watcher.h"
 #include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
+#include "adapters/redis/lease_agent.h"
 #include "adapters/redis/optout_watcher.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -48,6 +49,7 @@ struct StatsSources {
   const redis::KeyRegistryWatcher* registry = nullptr;  // [keys] registry = "redis"; may be null
   const DaemonCounters* daemon = nullptr;               // may be null
   const redis::BlockStore* blocks = nullptr;            // may be null
+  const redis::LeaseAgent* leases = nullptr;            // fleet-wide limits; may be null
   const redis::CarrierControlWatcher* carrier_control = nullptr;  // may be null
   const redis::InboundStore* inbound = nullptr;                   // [inbound]; may be null
   const redis::OptOutWatcher* optouts = nullptr;                  // [optouts]; may be null

@@ -46,8 +46,11 @@ class MetricsTest : public ::testing::Test {
     l.name = "per \"key\"";  // a name that needs escaping in a label
     l.rate = RateSpec{10, 1000, 10};
     l.capacity = 64;
+    LimitConfig g = l;  // and a fleet-wide one, for the lease families
+    g.name = "fleet";
+    g.reach = LimitReach::kGlobal;
     RateLimitsConfig rc;
-    rc.limits = {l};
+    rc.limits = {l, g};
     rc.hash_key = SipKey{3, 4};
     auto built = RateLimits::Build(rc);
     EXPECT_TRUE(built.ok());
@@ -83,6 +86,9 @@ class MetricsTest : public ::testing::Test {
     inbound_ = std::make_unique<redis::InboundStore>(loop_.get(), store_options.endpoint,
                                                      redis::InboundStoreOptions{}, clock_);
     optouts_ = std::make_unique<redis::OptOutWatcher>(loop_.get(), store_options.endpoint, "sd:");
+    leases_ = std::make_unique<redis::LeaseAgent>(
+        loop_.get(), store_options.endpoint, redis::LeaseAgentOptions{}, clock_,
+        [this] { return dispatcher_->policy().Load()->parts().limits; }, [] {});
   }
   ~MetricsTest() override {
     int closed = 0;
@@ -96,7 +102,8 @@ class MetricsTest : public ::testing::Test {
     control_->Close([&] { ++closed; });
     inbound_->Close([&] { ++closed; });
     optouts_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 10; }));
+    leases_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 11; }));
   }
 
   StatsSources Sources() {
@@ -109,6 +116,7 @@ class MetricsTest : public ::testing::Test {
     s.carrier_control = control_.get();
     s.inbound = inbound_.get();
     s.optouts = optouts_.get();
+    s.leases = leases_.get();
     s.now_ms = kNow;
     return s;
   }
@@ -129,6 +137,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<redis::CarrierControlWatcher> control_;
   std::unique_ptr<redis::InboundStore> inbound_;
   std::unique_ptr<redis::OptOutWatcher> optouts_;
+  std::unique_ptr<redis::LeaseAgent> leases_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};

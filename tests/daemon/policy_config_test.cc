@@ -140,6 +140,34 @@ TEST_F(PolicyConfigTest, ProblemsAreLocated) {
             P("3:1: limits must be an array of tables: write [[limits]]"));
 }
 
+TEST_F(PolicyConfigTest, FleetWideLimits) {
+  const std::string keys = "[keys]\nfile = \"k.toml\"\n";
+  auto r = Load(keys +
+                "[[limits]]\nname = \"fleet_key\"\nrate = 200\nburst = 400\n"
+                "reach = \"global\"\nlease_units = 25\nlease_ms = 500\n"
+                "[[limits]]\nname = \"carrier_tps\"\nscope = \"carrier\"\nrate = 50\n"
+                "burst = 50\nreach = \"global\"\n" +
+                kCarrier);
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  const Config& c = std::get<Config>(r);
+  ASSERT_EQ(c.limits.size(), 2u);
+  EXPECT_EQ(c.limits[0].reach, LimitReach::kGlobal);
+  EXPECT_EQ(c.limits[0].lease_units, 25);
+  EXPECT_EQ(c.limits[0].lease_ms, 500);
+  EXPECT_EQ(LeaseUnitsOf(c.limits[1]), 5);  // the default: 100 ms of the rate
+  EXPECT_EQ(c.limits[1].lease_ms, 1000);
+  // The problems name the file's line and the limit.
+  EXPECT_EQ(ErrorOf(keys + "[[limits]]\nname = \"a\"\nrate = 1\nreach = \"fleet\"\n" + kCarrier),
+            P("6:9: limits[0].reach must be one of local, global"));
+  EXPECT_EQ(ErrorOf(keys +
+                    "[[limits]]\nname = \"a\"\nrate = 10\nburst = 4\nreach = \"global\"\n"
+                    "lease_units = 5\n" +
+                    kCarrier),
+            P("3:1: limits[0] 'a': lease_units must be 1..burst"));
+  EXPECT_EQ(ErrorOf(keys + "[[limits]]\nname = \"a\"\nrate = 1\nlease_units = 5\n" + kCarrier),
+            P("6:1: unknown key 'lease_units' in [limits[0]]"));
+}
+
 TEST_F(PolicyConfigTest, KeySources) {
   EXPECT_EQ(ErrorOf(std::string("[keys]\n") + kCarrier),
             P("1:1: [keys] is missing required key 'file' (or registry = \"redis\")"));

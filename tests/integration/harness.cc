@@ -205,6 +205,21 @@ std::unique_ptr<Process> Cluster::StartSecondDaemon(
       dir_ + "/daemon-b.log", env);
 }
 
+std::unique_ptr<Process> Cluster::StartPeerDaemon(const std::string& name) {
+  std::string cfg = ReadFile(ConfigPath());
+  const std::string consumer = "consumer = \"e2e-" + name + "\"";
+  cfg = std::regex_replace(cfg, std::regex("consumer = \"e2e\""), consumer);
+  // Without the replacement the peer would share the consumer name, and with it the pending
+  // entries, of the first daemon: not a fleet but one consumer twice.
+  if (cfg.find(consumer) == std::string::npos) {
+    throw std::runtime_error("no consumer line to replace in " + ConfigPath());
+  }
+  const std::string path = dir_ + "/smsdispatchd-" + name + ".toml";
+  WriteFile(path, cfg, 0644);
+  return std::make_unique<Process>(std::vector<std::string>{SD_DAEMON, "--config", path},
+                                   dir_ + "/daemon-" + name + ".log");
+}
+
 void Cluster::StopDaemon() {
   if (!daemon_) return;
   daemon_->Signal(SIGTERM);

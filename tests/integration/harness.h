@@ -79,6 +79,11 @@ class Cluster {
   // decided each job; its log is daemon-b.log. After StartDaemon.
   std::unique_ptr<Process> StartSecondDaemon(
       const std::vector<std::pair<std::string, std::string>>& env = {});
+  // A peer daemon sharing the whole deployment: StartDaemon's config with only the consumer
+  // changed to "e2e-<name>", so it reads the same job stream in the same consumer group and
+  // writes the same outcome stream, as N daemons of one fleet do. Its config is
+  // smsdispatchd-<name>.toml, its log daemon-<name>.log. After StartDaemon.
+  std::unique_ptr<Process> StartPeerDaemon(const std::string& name);
   void StopDaemon();  // SIGTERM, expects a clean exit 0
   void KillDaemon();  // SIGKILL
   Process* daemon() { return daemon_.get(); }

@@ -1,0 +1,93 @@
+#pragma once
+// The Redis side of the fleet-wide rate limits (docs/limits.md, "Fleet-wide limits"): takes
+// the leases the global limits' LeaseBooks want (core/limit_leases.h), runs one script per lease
+// against the limit's shared bucket (<prefix>limit:<name>:<value>, lua/limit_lease.lua),
+// reports every answer back to the book, and hands unspent tokens back when their lease runs
+// out (and at Close). Every want gets an answer: granted, denied with the bucket's retry time,
+// or failed (no connection, an error, a lost reply), so a job held for a lease is never held
+// for ever.
+//
+// Its own connection, so a lease never queues behind the job store's large batches. A round
+// of leases is one pipelined write; `answered` runs once per round, after its last reply (the
+// dispatcher then decides the entries that waited, once, not once per reply).
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/loop/uv_kit.h"
+#include "adapters/redis/redis_connection.h"
+#include "core/clock.h"
+#include "core/rate_limits.h"
+
+namespace sd::redis {
+
+struct LeaseAgentOptions {
+  std::string key_prefix = "sd:";
+  int64_t return_every_ms = 100;  // how often expired tokens are looked for and given back
+};
+
+struct LeaseAgentCounters {
+  uint64_t rounds = 0;         // pipelined rounds of lease scripts
+  uint64_t scripts = 0;        // lease and give-back scripts sent
+  uint64_t errors = 0;         // error or lost replies (the want answered "failed")
+  uint64_t not_connected = 0;  // wants answered "failed" because Redis was not connected
+  uint64_t gives_dropped = 0;  // give-backs that could not be sent (tokens stay spent)
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("rounds", rounds);
+    f("scripts", scripts);
+    f("errors", errors);
+    f("not_connected", not_connected);
+    f("gives_dropped", gives_dropped);
+  }
+};
+
+class LeaseAgent {
+ public:
+  // The global limits in force (the current policy's; may be null when none).
+  using LimitsFn = std::function<std::shared_ptr<const RateLimits>()>;
+
+  LeaseAgent(uv_loop_t* loop, const RedisEndpoint& endpoint, LeaseAgentOptions options,
+             const Clock& clock, LimitsFn limits, std::function<void()> answered);
+  ~LeaseAgent();
+  LeaseAgent(const LeaseAgent&) = delete;
+  LeaseAgent& operator=(const LeaseAgent&) = delete;
+
+  void Start();
+  // Asks for what the books want on the next loop turn (never inside the caller).
+  void Kick();
+  // Gives every unspent token back (best effort, one round), then closes.
+  void Close(std::function<void()> done);
+
+  const LeaseAgentCounters& counters() const { return counters_; }
+  bool connected() const { return conn_.ready(); }
+  // The Redis key of a limit's bucket for one value.
+  static std::string BucketKey(const std::string& prefix, const std::string& limit,
+                               const std::string& value);
+
+ private:
+  struct Round;
+  void AskNow();
+  void GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tokens);
+  void Take(const GlobalLimit& g, LeaseBook::Want want, const std::shared_ptr<Round>& round);
+  void SendScript(std::vector<std::string> argv, RedisConnection::ReplyFn fn, bool eval);
+  void OnTimer();
+
+  RedisConnection conn_;
+  LeaseAgentOptions options_;
+  const Clock& clock_;
+  LimitsFn limits_;
+  std::function<void()> answered_;
+  uv_timer_t timer_;
+  loop::NextTurn next_turn_;
+  bool kick_posted_ = false;
+  bool started_ = false;
+  bool closing_ = false;
+  LeaseAgentCounters counters_;
+};
+
+}  // namespace sd::redis
