@@ -47,6 +47,7 @@ bool IsAuditedReason(Reason r) {
     case Reason::kPumpingSuspected:
     case Reason::kOptedOut:
     case Reason::kQuietHours:
+    case Reason::kQuotaExceeded:
       return true;
     default:
       return false;

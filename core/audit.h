@@ -28,6 +28,9 @@ inline constexpr std::string_view kAuditFlagged = "flagged";
 // A pumping rule fired (docs/operations.md): with action alert, or raising a block.
 inline constexpr std::string_view kAuditPumpingAlert = "pumping_alert";
 inline constexpr std::string_view kAuditPumpingBlock = "pumping_block";
+// A segment quota's use crossed 80 % / 100 % (reported once, fleet-wide: docs/limits.md).
+inline constexpr std::string_view kAuditQuota80 = "quota_80";
+inline constexpr std::string_view kAuditQuota100 = "quota_100";
 
 // Builds one event; `destination` is masked here (callers pass it as the job gave it).
 // `detail` names the rule, limit or scope; kept when plain text of at most

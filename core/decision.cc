@@ -181,6 +181,24 @@ std::optional<Error> HoldForQuietHours(const PolicyParts& parts, const Job& job,
   return Error{Reason::kQuietHours, why + " until " + std::to_string(v.opens_ms) + " (Unix ms)"};
 }
 
+// The segment quotas of the job's key and tenant (core/quotas.h): used up is a refusal
+// (quota_exceeded); no segments leased here yet makes the job wait like a fleet-wide limit.
+std::optional<Error> ChargeQuotas(const PolicyParts& parts, const StreamEntry& entry, int64_t cost,
+                                  int64_t now, Decision* d) {
+  if (parts.quotas == nullptr) return std::nullopt;
+  Quotas::Verdict q = parts.quotas->Charge(entry.key_id, cost, now);
+  switch (q.kind) {
+    case Quotas::Verdict::Kind::kAdmit:
+      return std::nullopt;
+    case Quotas::Verdict::Kind::kAwait:
+      d->awaiting_lease = true;
+      return Error{Reason::kNone, "waiting for a quota lease"};
+    case Quotas::Verdict::Kind::kExceeded:
+      break;
+  }
+  return Error{Reason::kQuotaExceeded, std::move(q.detail)};
+}
+
 // Rate limits last: only a job every other stage admitted is charged. The key's own rate
 // first; if a configured limit then refuses, the key's charge is given back (all or nothing,
 // as within RateLimits). A deferral sets d->deferred and d->retry_at_ms.
@@ -197,11 +215,18 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
                        (v.retry_at_ns == kNeverNs ? ": segments exceed the burst" : " exceeded")};
     }
   }
+  // Quotas before the limits: a quota charge can be given back when a limit refuses, a
+  // limit's charge cannot be taken back from outside it.
+  if (std::optional<Error> e = ChargeQuotas(parts, entry, cost, now, d)) {
+    if (key_rate != nullptr) GcraRefund(*key_rate->tat, key_rate->params, cost);
+    return e;
+  }
   if (parts.limits == nullptr) return std::nullopt;
   const LimitSubject subject{entry.key_id, job.destination, job.sender, carrier, cost};
   LimitVerdict v = parts.limits->Charge(subject, now);
-  if (v.kind != LimitVerdict::Kind::kAdmit && key_rate != nullptr) {
-    GcraRefund(*key_rate->tat, key_rate->params, cost);
+  if (v.kind != LimitVerdict::Kind::kAdmit) {
+    if (key_rate != nullptr) GcraRefund(*key_rate->tat, key_rate->params, cost);
+    if (parts.quotas != nullptr) parts.quotas->Refund(entry.key_id, cost, now);
   }
   switch (v.kind) {
     case LimitVerdict::Kind::kAdmit:

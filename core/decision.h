@@ -26,7 +26,8 @@
 //  12. limits      rate_limited (reject) or a deferral; charged in segments and LAST, so a job
 //                  refused by any earlier stage consumes no rate budget. Test keys' jobs are
 //                  kept out of the (live) limits. A fleet-wide limit with no leased tokens
-//                  here yet sets Decision::awaiting_lease instead.
+//                  here yet sets Decision::awaiting_lease instead. Before the limits, the
+//                  segment quotas of the key and its tenant: quota_exceeded (core/quotas.h).
 #include <optional>
 #include <string>
 #include <string_view>

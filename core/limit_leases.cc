@@ -8,9 +8,6 @@ namespace {
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
 
-// The most a value holds: a lease, or one job's cost when a job needs more than a lease.
-int64_t Ceiling(const LeaseOptions& o, int64_t cost) { return std::max(o.lease_units, cost); }
-
 }  // namespace
 
 LeaseBook::Entry* LeaseBook::FindOrAdd(std::string_view value, int64_t now_ms) {
@@ -41,7 +38,9 @@ void LeaseBook::ExpireLocked(std::string_view value, Entry& e, int64_t now_ms) {
   }
 }
 
-LeaseBook::Verdict LeaseBook::Spend(std::string_view value, int64_t cost, int64_t now_ms) {
+LeaseBook::Verdict LeaseBook::Spend(std::string_view value, int64_t cost, int64_t now_ms,
+                                    int64_t lease_units) {
+  const int64_t lease = lease_units > 0 ? lease_units : opts_.lease_units;
   std::lock_guard lock(mu_);
   Entry* e = FindOrAdd(value, now_ms);
   if (e == nullptr) {
@@ -49,16 +48,16 @@ LeaseBook::Verdict LeaseBook::Spend(std::string_view value, int64_t cost, int64_
     return {Status::kFull, 0};
   }
   ExpireLocked(value, *e, now_ms);
-  const int64_t ceiling = Ceiling(opts_, cost);
+  const int64_t ceiling = std::max(lease, cost);
   if (e->balance >= cost) {
     e->balance -= cost;
     // Ahead of need: at half a lease left, the next one is asked for, for what refills it.
-    if (!e->requested && e->denied_until_ms <= now_ms && e->balance * 2 <= opts_.lease_units) {
+    if (!e->requested && e->denied_until_ms <= now_ms && e->balance * 2 <= lease) {
       WantLocked(value, *e, ceiling - e->balance);
     }
     return {Status::kSpent, 0};
   }
-  if (e->denied_until_ms > now_ms) return {Status::kDenied, e->denied_until_ms};
+  if (e->denied_until_ms > now_ms) return {Status::kDenied, e->denied_until_ms, e->unanswered};
   counters_.awaited.fetch_add(1, kRelaxed);
   if (!e->requested) WantLocked(value, *e, ceiling - e->balance);
   return {Status::kAwait, 0};
@@ -70,7 +69,7 @@ LeaseBook::Verdict LeaseBook::Peek(std::string_view value, int64_t cost, int64_t
   if (it == entries_.end()) return {Status::kAwait, 0};
   const Entry& e = it->second;
   if (e.balance >= cost && now_ms < e.expires_ms) return {Status::kSpent, 0};
-  if (e.denied_until_ms > now_ms) return {Status::kDenied, e.denied_until_ms};
+  if (e.denied_until_ms > now_ms) return {Status::kDenied, e.denied_until_ms, e.unanswered};
   return {Status::kAwait, 0};
 }
 
@@ -101,6 +100,7 @@ void LeaseBook::Granted(std::string_view value, int64_t units, int64_t retry_aft
     return;
   }
   e->requested = false;
+  e->unanswered = false;
   if (units > 0) {
     e->balance += units;
     e->expires_ms = now_ms + opts_.lease_ms;
@@ -116,6 +116,7 @@ void LeaseBook::Failed(std::string_view value, int64_t now_ms) {
   counters_.failed.fetch_add(1, kRelaxed);
   if (auto it = entries_.find(value); it != entries_.end()) {
     it->second.requested = false;
+    it->second.unanswered = true;
     it->second.denied_until_ms = now_ms + opts_.fail_ms;
   }
 }

@@ -66,10 +66,13 @@ class LeaseBook {
   struct Verdict {
     Status status = Status::kFull;
     int64_t retry_at_ms = 0;  // kDenied: when the value may lease again
+    bool unanswered = false;  // kDenied because the last lease got no answer (Failed)
   };
 
   // Spends `cost` tokens of `value`, or says why not (see the header comment).
-  [[nodiscard]] Verdict Spend(std::string_view value, int64_t cost, int64_t now_ms);
+  // `lease_units` > 0 overrides the book's lease size for this value (quotas: per subject).
+  [[nodiscard]] Verdict Spend(std::string_view value, int64_t cost, int64_t now_ms,
+                              int64_t lease_units = 0);
   // What Spend would answer, changing nothing (kAwait for a value that would wait).
   [[nodiscard]] Verdict Peek(std::string_view value, int64_t cost, int64_t now_ms) const;
   // Gives back tokens Spend took (all-or-nothing charging across limits).
@@ -105,6 +108,7 @@ class LeaseBook {
     int64_t expires_ms = 0;       // balance goes back at this time
     int64_t denied_until_ms = 0;  // no lease before this time
     bool requested = false;       // a lease is asked for and not answered yet
+    bool unanswered = false;      // denied_until_ms comes from Failed, not from the bucket
   };
   Entry* FindOrAdd(std::string_view value, int64_t now_ms);  // null when full
   void WantLocked(std::string_view value, Entry& e, int64_t units);

@@ -278,7 +278,10 @@ Step ChargeGlobal(const RateLimits::Limit& l, std::string_view value, int64_t no
     case LeaseBook::Status::kAwait:
       return Step{Step::Kind::kAwait, {}, {}};
     case LeaseBook::Status::kDenied:
-      return Refused(l, l.cfg.action, l.description + " exceeded across the fleet",
+      return Refused(l, l.cfg.action,
+                     l.description + (v.unanswered ? ": the fleet's bucket could not be asked "
+                                                     "(no answer from Redis), failing closed"
+                                                   : " exceeded across the fleet"),
                      v.retry_at_ms * kNsPerMs);
     case LeaseBook::Status::kFull:
       break;

@@ -5,7 +5,7 @@
 namespace sd {
 namespace {
 // Index = enum value. These strings are the producer contract: add, never rename.
-constexpr std::array<std::string_view, 40> kNames = {
+constexpr std::array<std::string_view, kReasonCount> kNames = {
     "",
     "malformed",
     "too_large",
@@ -46,8 +46,9 @@ constexpr std::array<std::string_view, 40> kNames = {
     "pumping_suspected",
     "opted_out",
     "quiet_hours",
+    "quota_exceeded",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kQuietHours) + 1);
+static_assert(kNames.size() == kReasonCount);
 }  // namespace
 
 std::string_view ReasonName(Reason r) {

@@ -1,6 +1,7 @@
 #pragma once
 // Machine-readable rejection reasons. The string forms are part of the producer contract
 // (docs/jobs.md): never rename one, only add.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -61,7 +62,11 @@ enum class Reason : uint8_t {
   // The recipient's local time is in quiet hours for the job's kind, and they end only after
   // the job expires (docs/policy.md, "Quiet hours"). Before that the job is deferred.
   kQuietHours,
+  // A segment quota of the job's key or its tenant (per UTC day or month) is used up
+  // (docs/limits.md, "Quotas").
+  kQuotaExceeded,
 };
+inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kQuotaExceeded) + 1;
 
 std::string_view ReasonName(Reason r);
 std::optional<Reason> ReasonFromName(std::string_view name);

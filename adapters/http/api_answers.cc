@@ -39,6 +39,7 @@ int ApiStatusFor(Reason reason) {
     case Reason::kIdempotencyConflict:
       return 409;
     case Reason::kRateLimited:
+    case Reason::kQuotaExceeded:
       return 429;
     case Reason::kUnavailable:
       return 503;

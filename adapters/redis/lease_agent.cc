@@ -11,20 +11,6 @@
 
 namespace sd::redis {
 
-// One pipelined round: `answered` runs when its last reply is in.
-struct LeaseAgent::Round {
-  size_t outstanding = 0;
-  bool sent_all = false;
-  std::function<void()> answered;
-  void One() {
-    --outstanding;
-    Maybe();
-  }
-  void Maybe() {
-    if (sent_all && outstanding == 0 && answered) std::exchange(answered, nullptr)();
-  }
-};
-
 LeaseAgent::LeaseAgent(uv_loop_t* loop, const RedisEndpoint& endpoint, LeaseAgentOptions options,
                        const Clock& clock, LimitsFn limits, std::function<void()> answered)
     : conn_(loop, endpoint, "leases"),
@@ -66,12 +52,16 @@ void LeaseAgent::Kick() {
 
 void LeaseAgent::OnTimer() {
   if (closing_) return;
-  const std::shared_ptr<const RateLimits> limits = limits_();
-  if (limits == nullptr) return;
   const int64_t now = clock_.NowMs();
-  for (const GlobalLimit& g : limits->Globals()) {
-    std::vector<LeaseBook::Want> expired = g.state->leases->TakeExpired(now);
-    if (!expired.empty()) GiveBack(g, std::move(expired));
+  if (const std::shared_ptr<const RateLimits> limits = limits_()) {
+    for (const GlobalLimit& g : limits->Globals()) {
+      std::vector<LeaseBook::Want> expired = g.state->leases->TakeExpired(now);
+      if (!expired.empty()) GiveBack(g, std::move(expired));
+    }
+  }
+  if (const std::shared_ptr<const Quotas> quotas = quotas_ ? quotas_() : nullptr) {
+    std::vector<LeaseBook::Want> expired = quotas->book().TakeExpired(now);
+    if (!expired.empty()) GiveQuotas(std::move(expired));
   }
   AskNow();  // a want a kick missed (none should) is not left waiting
 }
@@ -79,15 +69,24 @@ void LeaseAgent::OnTimer() {
 void LeaseAgent::AskNow() {
   if (closing_) return;
   const std::shared_ptr<const RateLimits> limits = limits_();
-  if (limits == nullptr || !limits->WantsLeases()) return;
+  const bool limits_want = limits != nullptr && limits->WantsLeases();
+  if (!limits_want && !QuotasWant()) return;
   auto round = std::make_shared<Round>();
   round->answered = answered_;
-  for (const GlobalLimit& g : limits->Globals()) {
-    for (LeaseBook::Want& w : g.state->leases->TakeWants()) Take(g, std::move(w), round);
+  if (limits_want) {
+    for (const GlobalLimit& g : limits->Globals()) {
+      for (LeaseBook::Want& w : g.state->leases->TakeWants()) Take(g, std::move(w), round);
+    }
   }
+  TakeQuotas(round);
   ++counters_.rounds;
   round->sent_all = true;
   round->Maybe();
+}
+
+bool LeaseAgent::QuotasWant() const {
+  const std::shared_ptr<const Quotas> quotas = quotas_ ? quotas_() : nullptr;
+  return quotas != nullptr && quotas->book().HasWants();
 }
 
 void LeaseAgent::Take(const GlobalLimit& g, LeaseBook::Want want,
@@ -110,7 +109,7 @@ void LeaseAgent::Take(const GlobalLimit& g, LeaseBook::Want want,
   ++round->outstanding;
   // The book is kept alive by the callback: a reload may drop the limit meanwhile.
   SendScript(
-      std::move(argv),
+      kLimitLeaseScript, std::move(argv),
       [this, state = g.state, value = std::move(want.value), round](redisReply* r) {
         const int64_t now = clock_.NowMs();
         if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
@@ -124,8 +123,7 @@ void LeaseAgent::Take(const GlobalLimit& g, LeaseBook::Want want,
           state->leases->Failed(value, now);
         }
         round->One();
-      },
-      false);
+      });
 }
 
 void LeaseAgent::GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tokens) {
@@ -137,27 +135,28 @@ void LeaseAgent::GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tok
       continue;
     }
     SendScript(
+        kLimitLeaseScript,
         {"EVALSHA", kLimitLeaseScript.sha1, "1", BucketKey(options_.key_prefix, g.name, t.value),
          "give", std::to_string(interval_us), std::to_string(t.units)},
         [this](redisReply* r) {
           if (r == nullptr || ReplyIsError(r)) ++counters_.gives_dropped;
-        },
-        false);
+        });
   }
 }
 
-void LeaseAgent::SendScript(std::vector<std::string> argv, RedisConnection::ReplyFn fn, bool eval) {
+void LeaseAgent::SendScript(const LuaScript& script, std::vector<std::string> argv,
+                            RedisConnection::ReplyFn fn, bool eval) {
   if (eval) {
     argv[0] = "EVAL";
-    argv[1] = kLimitLeaseScript.body;
+    argv[1] = script.body;
   }
   ++counters_.scripts;
   auto shared_argv = std::make_shared<std::vector<std::string>>(std::move(argv));
   auto shared_fn = std::make_shared<RedisConnection::ReplyFn>(std::move(fn));
   const bool sent =
-      conn_.Command(*shared_argv, [this, shared_argv, shared_fn, eval](redisReply* r) {
+      conn_.Command(*shared_argv, [this, &script, shared_argv, shared_fn, eval](redisReply* r) {
         if (!eval && r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
-          SendScript(std::move(*shared_argv), std::move(*shared_fn), true);  // cache was flushed
+          SendScript(script, std::move(*shared_argv), std::move(*shared_fn), true);  // flushed
           return;
         }
         (*shared_fn)(r);
@@ -173,6 +172,10 @@ void LeaseAgent::Close(std::function<void()> done) {
       std::vector<LeaseBook::Want> held = g.state->leases->TakeAll();
       if (!held.empty()) GiveBack(g, std::move(held));
     }
+  }
+  if (const std::shared_ptr<const Quotas> quotas = quotas_ ? quotas_() : nullptr) {
+    std::vector<LeaseBook::Want> held = quotas->book().TakeAll();
+    if (!held.empty()) GiveQuotas(std::move(held));
   }
   closing_ = true;
   uv_timer_stop(&timer_);

@@ -16,11 +16,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/loop/uv_kit.h"
+#include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_connection.h"
 #include "core/clock.h"
+#include "core/quotas.h"
 #include "core/rate_limits.h"
 
 namespace sd::redis {
@@ -36,6 +39,8 @@ struct LeaseAgentCounters {
   uint64_t errors = 0;         // error or lost replies (the want answered "failed")
   uint64_t not_connected = 0;  // wants answered "failed" because Redis was not connected
   uint64_t gives_dropped = 0;  // give-backs that could not be sent (tokens stay spent)
+  uint64_t quota_warnings = 0;   // quota leases that crossed 80 % of a day's or month's quota
+  uint64_t quota_exhausted = 0;  // quota leases that took a day's or month's last segment
   template <typename F>
   void ForEach(F&& f) const {
     f("rounds", rounds);
@@ -43,7 +48,18 @@ struct LeaseAgentCounters {
     f("errors", errors);
     f("not_connected", not_connected);
     f("gives_dropped", gives_dropped);
+    f("quota_warnings", quota_warnings);
+    f("quota_exhausted", quota_exhausted);
   }
+};
+
+// A quota lease crossed 80 % or 100 % of a quota: reported by the one agent whose lease did.
+struct QuotaCrossing {
+  std::string subject;  // "key:acme", "tenant:bigco"
+  std::string period;   // "day" or "month"
+  int level = 0;        // 80 or 100
+  int64_t used = 0;     // segments counted after the lease
+  int64_t quota = 0;
 };
 
 class LeaseAgent {
@@ -57,6 +73,15 @@ class LeaseAgent {
   LeaseAgent(const LeaseAgent&) = delete;
   LeaseAgent& operator=(const LeaseAgent&) = delete;
 
+  // Segment quotas (core/quotas.h) lease here too: their snapshot, and who hears of each
+  // 80 % / 100 % crossing. Before Start().
+  using QuotasFn = std::function<std::shared_ptr<const Quotas>()>;
+  using ThresholdFn = std::function<void(const QuotaCrossing&)>;
+  void SetQuotas(QuotasFn quotas, ThresholdFn on_threshold) {
+    quotas_ = std::move(quotas);
+    on_threshold_ = std::move(on_threshold);
+  }
+
   void Start();
   // Asks for what the books want on the next loop turn (never inside the caller).
   void Kick();
@@ -68,13 +93,34 @@ class LeaseAgent {
   // The Redis key of a limit's bucket for one value.
   static std::string BucketKey(const std::string& prefix, const std::string& limit,
                                const std::string& value);
+  // A quota counter: <prefix>quota:{<subject>}:<period> ("d:20261205", "m:202612").
+  static std::string QuotaKey(const std::string& prefix, const std::string& subject,
+                              const std::string& period);
 
  private:
-  struct Round;
+  // One pipelined round: `answered` runs when its last reply is in.
+  struct Round {
+    size_t outstanding = 0;
+    bool sent_all = false;
+    std::function<void()> answered;
+    void One() {
+      --outstanding;
+      Maybe();
+    }
+    void Maybe() {
+      if (sent_all && outstanding == 0 && answered) std::exchange(answered, nullptr)();
+    }
+  };
   void AskNow();
+  bool QuotasWant() const;
+  void TakeQuotas(const std::shared_ptr<Round>& round);
+  void OnQuotaReply(LeaseBook& book, const QuotaDefinition& d, const std::string& value,
+                    redisReply* r);
+  void GiveQuotas(std::vector<LeaseBook::Want> tokens);
   void GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tokens);
   void Take(const GlobalLimit& g, LeaseBook::Want want, const std::shared_ptr<Round>& round);
-  void SendScript(std::vector<std::string> argv, RedisConnection::ReplyFn fn, bool eval);
+  void SendScript(const LuaScript& script, std::vector<std::string> argv,
+                  RedisConnection::ReplyFn fn, bool eval = false);
   void OnTimer();
 
   RedisConnection conn_;
@@ -82,6 +128,8 @@ class LeaseAgent {
   const Clock& clock_;
   LimitsFn limits_;
   std::function<void()> answered_;
+  QuotasFn quotas_;
+  ThresholdFn on_threshold_;
   uv_timer_t timer_;
   loop::NextTurn next_turn_;
   bool kick_posted_ = false;

@@ -173,6 +173,9 @@ const LuaScript kStatsScript = Make("stats", lua::k_stats);
 // It reads and writes one key, so it stays in one slot on a Redis Cluster.
 const LuaScript kLimitLeaseScript = Make("limit_lease", lua::k_limit_lease);
 
+// Both counters in one step, so the day and the month never disagree about a lease.
+const LuaScript kQuotaLeaseScript = Make("quota_lease", lua::k_quota_lease);
+
 const std::vector<const LuaScript*>& AllScripts() {
   static const std::vector<const LuaScript*> kAll{
       &kClaimScript, &kCommitManyScript, &kReceiptScript, &kDeadLetterScript, &kTouchScript,

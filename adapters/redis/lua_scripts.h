@@ -105,6 +105,10 @@ extern const LuaScript kCallbackDeadScript;
 // -> {0, 0} (unspent tokens back). Redis' TIME is the one clock.
 extern const LuaScript kLimitLeaseScript;
 
+// Segment quotas (lease_agent_quotas.cc): KEYS day counter, month counter; ARGV "take" or
+// "give", daily, monthly, units, day TTL ms, month TTL ms -> {granted, day used, month used}.
+extern const LuaScript kQuotaLeaseScript;
+
 // The correlation record's value: entry id, job id, client ref, key id, each as
 // "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
 // decodes it.

@@ -8,6 +8,7 @@ int RunEnqueue(int argc, char** argv);
 int RunOutcomes(int argc, char** argv);
 int RunStats(int argc, char** argv);
 int RunBlocks(int argc, char** argv);
+int RunQuotas(int argc, char** argv);
 int RunCarriers(int argc, char** argv);
 int RunOptOuts(int argc, char** argv);
 

@@ -19,6 +19,7 @@ void Usage(FILE* out) {
       "  keys      the key registry in Redis: create, rotate, revoke, list, show\n"
       "  stats     the counters every running daemon publishes (rejections by reason, ...)\n"
       "  blocks    SMS-pumping blocks every daemon enforces: list, add, lift\n"
+      "  quotas    segment quotas per key or tenant, per day and month: show, set, reset\n"
       "  carriers  runtime control of carriers on every daemon: list, pause, resume, drain\n"
       "  optouts   recipients' opt-outs every daemon enforces: list, add, remove, import\n"
       "Run 'smsdispatch COMMAND --help' for a command's options.\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   if (command == "keys") return sd::cli::RunKeys(argc, argv);
   if (command == "stats") return sd::cli::RunStats(argc, argv);
   if (command == "blocks") return sd::cli::RunBlocks(argc, argv);
+  if (command == "quotas") return sd::cli::RunQuotas(argc, argv);
   if (command == "carriers") return sd::cli::RunCarriers(argc, argv);
   if (command == "optouts") return sd::cli::RunOptOuts(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {

@@ -62,6 +62,7 @@ Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
   dispatcher_->SetAuditSink(store_.get());
   dispatcher_->SetDeferQueue(store_.get());
   BuildBlocks();
+  BuildQuotas();
   BuildOptOuts();
   BuildCarrierControl();
   if (receipt_endpoint_) {
@@ -163,6 +164,7 @@ bool Daemon::Start(bool handle_signals) {
   }
   blocks_->Start();
   leases_->Start();
+  quotas_->Start();
   if (optouts_) optouts_->Start();
   control_->Start();
   if (inbound_) inbound_->Start();
@@ -406,7 +408,9 @@ void Daemon::CloseStore() {
     });
   };
   // Unspent leased tokens go back to the fleet's buckets first (the dispatcher has stopped).
-  auto close_store = [this, close_watchers] { leases_->Close(close_watchers); };
+  auto close_store = [this, close_watchers] {
+    leases_->Close([this, close_watchers] { quotas_->Close(close_watchers); });
+  };
   if (admin_) {
     admin_->Close(close_store);
     return;

@@ -21,6 +21,7 @@
 #include "adapters/redis/inbound_store.h"
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/lease_agent.h"
+#include "adapters/redis/quota_watcher.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/usage_store.h"
 #include "adapters/smpp/smpp_carrier.h"
@@ -112,6 +113,11 @@ class Daemon {
   // [admin] (daemon_admin.cc).
   void BuildAdmin();
   void BuildBlocks();
+  // Segment quotas: their watcher, and what becomes of definitions and crossings
+  // (daemon_quotas.cc). After BuildBlocks (the lease agent).
+  void BuildQuotas();
+  void OnQuotaDefinitions(std::vector<QuotaDefinition> defs);
+  void OnQuotaCrossing(const redis::QuotaCrossing& c);
   // [optouts]: the watcher that keeps the policy's opt-out set current (daemon_optouts.cc).
   void BuildOptOuts();
   void CloseOptOuts(std::function<void()> done);
@@ -159,6 +165,7 @@ class Daemon {
   std::unique_ptr<http::AdminEndpoint> admin_;                      // [admin]
   std::unique_ptr<redis::BlockStore> blocks_;                       // pumping blocks
   std::unique_ptr<redis::LeaseAgent> leases_;                       // fleet-wide limits
+  std::unique_ptr<redis::QuotaWatcher> quotas_;                     // segment quotas
   std::unique_ptr<redis::InboundStore> inbound_;                    // [inbound]
   std::unique_ptr<redis::OptOutWatcher> optouts_;                   // [optouts]
   DaemonCounters counters_;

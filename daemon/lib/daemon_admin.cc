@@ -18,6 +18,7 @@ StatsSources Daemon::Sources(const CallbackStats* callback_stats) const {
   s.daemon = &counters_;
   s.blocks = blocks_.get();
   s.leases = leases_.get();
+  s.quotas = quotas_.get();
   s.carrier_control = control_.get();
   s.inbound = inbound_.get();
   s.optouts = optouts_.get();

@@ -91,7 +91,7 @@ struct DispatcherStats {
   uint64_t resumed = 0;       // redelivered entries that were submitted again
   uint64_t already_done = 0;  // redelivered entries that only needed their ack
   uint64_t receipts = 0;      // receipts made durable and acked to the carrier
-  uint64_t rejected_by_reason[40] = {};
+  uint64_t rejected_by_reason[kReasonCount] = {};
   uint64_t deferred = 0;               // handed to the DeferQueue (a rate limit said "not yet")
   uint64_t defer_unavailable = 0;      // deferrals rejected because no DeferQueue is set
   uint64_t scheduled = 0;              // jobs whose send_at was ahead, handed to the DeferQueue
@@ -191,6 +191,8 @@ class Dispatcher : private SubmitGate {
   // LeasesAnswered() when answers came in, and the entries that waited for one are decided
   // again. Without a kick, an entry that would wait is rejected (unavailable), never kept.
   void SetLeaseKick(std::function<void()> kick) { lease_kick_ = std::move(kick); }
+  // Installs the segment quotas read from Redis into the current policy (a new snapshot).
+  void SetQuotas(std::shared_ptr<const Quotas> quotas);
   void LeasesAnswered();
   size_t awaiting_lease() const { return awaiting_lease_.size(); }
   // Carriers at run time (dispatcher_carriers.cc). A carrier added after Start() is wired

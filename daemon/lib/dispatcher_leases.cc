@@ -19,8 +19,21 @@ bool Dispatcher::HoldForLease(StreamEntry& entry, Decision& d) {
 }
 
 void Dispatcher::KickLeases(const PolicySnapshot& policy) {
+  if (!lease_kick_) return;
   const RateLimits* limits = policy.parts().limits.get();
-  if (lease_kick_ && limits != nullptr && limits->WantsLeases()) lease_kick_();
+  const Quotas* quotas = policy.parts().quotas.get();
+  if ((limits != nullptr && limits->WantsLeases()) ||
+      (quotas != nullptr && quotas->book().HasWants())) {
+    lease_kick_();
+  }
+}
+
+void Dispatcher::SetQuotas(std::shared_ptr<const Quotas> quotas) {
+  policy_.Update([&quotas](const PolicySnapshot& cur) {
+    PolicyParts next = cur.parts();
+    next.quotas = std::move(quotas);
+    return next;
+  });
 }
 
 void Dispatcher::LeasesAnswered() {

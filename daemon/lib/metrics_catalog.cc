@@ -419,6 +419,21 @@ constexpr MetricFamilyInfo kCatalog[] = {
      "1 while the lease agent's Redis connection is up."},
     {"smsdispatch_jobs_lease_waits_total", MetricType::kCounter,
      "Times a job was held in memory for a fleet-wide limit's lease, then decided again."},
+    {"smsdispatch_quotas_defined", MetricType::kGauge,
+     "Segment quotas in force (keys and tenants, from Redis' sd:quotas)."},
+    {"smsdispatch_quotas_loads_total", MetricType::kCounter,
+     "Quota definition sets read from Redis."},
+    {"smsdispatch_quotas_bad_records_total", MetricType::kCounter,
+     "Quota records in Redis that did not parse (skipped)."},
+    {"smsdispatch_quota_leases_total", MetricType::kCounter,
+     "Quota leases: requested, granted_units, denied (the quota was used up), failed (no answer), "
+     "returned_units (unspent segments handed back), awaited (charges that waited for a lease)."},
+    {"smsdispatch_leases_quota_warnings_total", MetricType::kCounter,
+     "Quota leases this daemon made that took a day's or month's count across 80 % (each is also "
+     "an audit event)."},
+    {"smsdispatch_leases_quota_exhausted_total", MetricType::kCounter,
+     "Quota leases this daemon made that took the last segment of a day's or month's quota (each "
+     "is also an audit event)."},
     {"smsdispatch_blocks_active", MetricType::kGauge,
      "Pumping blocks in force in this daemon (raised here, by other daemons or operators)."},
     {"smsdispatch_blocks_loads_total", MetricType::kCounter, "Block lists read from Redis."},

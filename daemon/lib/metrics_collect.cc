@@ -228,6 +228,26 @@ void AddPumping(MetricSet& m, const StatsSources& s, const PolicySnapshot& polic
           list != nullptr ? static_cast<int64_t>(list->ActiveCount(now)) : 0, "blocks.active");
     AddCounters(m, s.blocks->counters(), "smsdispatch_blocks_", "", "blocks.");
   }
+  if (s.quotas != nullptr) {
+    AddCounters(m, s.quotas->counters(), "smsdispatch_quotas_", "", "quotas.");
+    const auto& q = policy.parts().quotas;
+    m.Add("smsdispatch_quotas_defined", "",
+          q != nullptr ? static_cast<int64_t>(q->definitions().size()) : 0, "quotas.defined");
+    if (q != nullptr) {
+      const LeaseCounters& lc = q->book().counters();
+      const std::pair<std::string_view, uint64_t> leases[] = {
+          {"requested", lc.requested.load()},
+          {"granted_units", lc.granted_units.load()},
+          {"denied", lc.denied.load()},
+          {"failed", lc.failed.load()},
+          {"returned_units", lc.returned_units.load()},
+          {"awaited", lc.awaited.load()}};
+      for (const auto& [what, n] : leases) {
+        m.Add("smsdispatch_quota_leases_total", LabelPair("event", what), static_cast<int64_t>(n),
+              "quotas.lease_" + std::string(what));
+      }
+    }
+  }
   if (s.leases != nullptr) {
     AddCounters(m, s.leases->counters(), "smsdispatch_leases_", "", "leases.");
     m.Add("smsdispatch_leases_connected", "", s.leases->connected() ? 1 : 0, "leases.connected");

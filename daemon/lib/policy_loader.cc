@@ -74,6 +74,7 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     parts.mac = previous->parts().mac;
     parts.blocks = previous->parts().blocks;    // from Redis, not from the file
     parts.optouts = previous->parts().optouts;  // likewise
+    parts.quotas = previous->parts().quotas;    // likewise
   }
   if (config.optouts.enabled) {
     parts.optout_rules = std::make_shared<const OptOutRules>(config.optouts);

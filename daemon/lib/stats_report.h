@@ -16,6 +16,7 @@
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/lease_agent.h"
 #include "adapters/redis/optout_watcher.h"
+#include "adapters/redis/quota_watcher.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/callback_thread.h"
@@ -50,6 +51,7 @@ struct StatsSources {
   const DaemonCounters* daemon = nullptr;               // may be null
   const redis::BlockStore* blocks = nullptr;            // may be null
   const redis::LeaseAgent* leases = nullptr;            // fleet-wide limits; may be null
+  const redis::QuotaWatcher* quotas = nullptr;          // segment quotas; may be null
   const redis::CarrierControlWatcher* carrier_control = nullptr;  // may be null
   const redis::InboundStore* inbound = nullptr;                   // [inbound]; may be null
   const redis::OptOutWatcher* optouts = nullptr;                  // [optouts]; may be null

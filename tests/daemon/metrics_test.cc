@@ -59,6 +59,8 @@ class MetricsTest : public ::testing::Test {
     dispatcher_->policy().Update([&](const PolicySnapshot& cur) {
       PolicyParts p = cur.parts();
       p.limits = built.value();
+      p.quotas =
+          Quotas::Build({QuotaDefinition{"key:acme", 100, 0, {}}}, nullptr, SipKey{3, 4}).value();
       p.pumping = std::make_shared<PumpingDetector>(std::vector<PumpingRule>{rule}, kNow);
       return p;
     });
@@ -86,6 +88,7 @@ class MetricsTest : public ::testing::Test {
     inbound_ = std::make_unique<redis::InboundStore>(loop_.get(), store_options.endpoint,
                                                      redis::InboundStoreOptions{}, clock_);
     optouts_ = std::make_unique<redis::OptOutWatcher>(loop_.get(), store_options.endpoint, "sd:");
+    quotas_ = std::make_unique<redis::QuotaWatcher>(loop_.get(), store_options.endpoint, "sd:");
     leases_ = std::make_unique<redis::LeaseAgent>(
         loop_.get(), store_options.endpoint, redis::LeaseAgentOptions{}, clock_,
         [this] { return dispatcher_->policy().Load()->parts().limits; }, [] {});
@@ -103,7 +106,8 @@ class MetricsTest : public ::testing::Test {
     inbound_->Close([&] { ++closed; });
     optouts_->Close([&] { ++closed; });
     leases_->Close([&] { ++closed; });
-    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 11; }));
+    quotas_->Close([&] { ++closed; });
+    EXPECT_TRUE(loop_.RunUntil([&] { return closed == 12; }));
   }
 
   StatsSources Sources() {
@@ -117,6 +121,7 @@ class MetricsTest : public ::testing::Test {
     s.inbound = inbound_.get();
     s.optouts = optouts_.get();
     s.leases = leases_.get();
+    s.quotas = quotas_.get();
     s.now_ms = kNow;
     return s;
   }
@@ -138,6 +143,7 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<redis::InboundStore> inbound_;
   std::unique_ptr<redis::OptOutWatcher> optouts_;
   std::unique_ptr<redis::LeaseAgent> leases_;
+  std::unique_ptr<redis::QuotaWatcher> quotas_;
   CallbackStats callbacks_;
   DaemonCounters daemon_;
   std::vector<std::string> names_{"fake"};

@@ -148,6 +148,7 @@ TEST_F(LeaseAgentTest, WithoutRedisALeaseFailsClosedAndIsAnswered) {
   ASSERT_TRUE(loop_.RunUntil([&] { return !d.agent->connected(); }));
   const LimitVerdict v = ChargeWaiting(d);
   EXPECT_EQ(v.kind, LimitVerdict::Kind::kReject);  // refused for fail_ms, never held for ever
+  EXPECT_NE(v.detail.find("no answer from Redis"), std::string::npos) << v.detail;
   EXPECT_EQ(d.answered, 1);
   EXPECT_GE(d.agent->counters().not_connected + d.agent->counters().errors, 1u);
   ASSERT_TRUE(server_.Start()) << server_.error();
