@@ -266,6 +266,12 @@ std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& ent
                        (never ? ": segments exceed the burst" : " exceeded")};
     }
   }
+  // A quota this daemon was just told is used up: the API answers 429 quota_exceeded at once.
+  if (parts.quotas != nullptr) {
+    if (std::optional<std::string> why = parts.quotas->Peek(entry.key_id, cost, now)) {
+      return Error{Reason::kQuotaExceeded, std::move(*why)};
+    }
+  }
   if (parts.limits == nullptr) return std::nullopt;
   LimitVerdict v = parts.limits->Peek({entry.key_id, job.destination, job.sender, carrier, cost},
                                       now);

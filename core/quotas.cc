@@ -203,6 +203,19 @@ Quotas::Verdict Quotas::Charge(std::string_view key_id, int64_t segments, int64_
   return out;
 }
 
+std::optional<std::string> Quotas::Peek(std::string_view key_id, int64_t segments,
+                                        int64_t now_ms) const {
+  const std::vector<const QuotaDefinition*> subjects = SubjectsOf(key_id);
+  if (subjects.empty()) return std::nullopt;
+  const QuotaPeriods periods = QuotaPeriodsAt(now_ms);
+  for (const QuotaDefinition* d : subjects) {
+    const LeaseBook::Verdict v =
+        book_->Peek(BookValue(*d, periods), std::max<int64_t>(segments, 1), now_ms);
+    if (v.status == LeaseBook::Status::kDenied && !v.unanswered) return Describe(*d) + " used up";
+  }
+  return std::nullopt;
+}
+
 void Quotas::Refund(std::string_view key_id, int64_t segments, int64_t now_ms) const {
   const int64_t cost = std::max<int64_t>(segments, 1);
   const std::vector<const QuotaDefinition*> subjects = SubjectsOf(key_id);

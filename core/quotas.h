@@ -75,6 +75,11 @@ class Quotas {
   // Spends `segments` on the job's key family's quota and its tenant's (those defined), all
   // or nothing. kAwait: a lease is wanted (nothing spent; decide the job again once answered).
   [[nodiscard]] Verdict Charge(std::string_view key_id, int64_t segments, int64_t now_ms) const;
+  // Without charging: the detail of a quota of the job's key or tenant that this daemon's
+  // last lease found used up (and still is, by its retry time); nullopt when none is known to
+  // be (a quota not asked yet passes: the charge decides later).
+  [[nodiscard]] std::optional<std::string> Peek(std::string_view key_id, int64_t segments,
+                                                int64_t now_ms) const;
   // Gives back what an admitted Charge at `now_ms` spent (a later stage refused the job).
   void Refund(std::string_view key_id, int64_t segments, int64_t now_ms) const;
 

@@ -25,31 +25,6 @@ constexpr const char* kSynopsis =
     "  lift --prefix +NNN [--key NAME]             end a block now\n"
     "Every daemon sees a change within about a second; refused jobs get pumping_suspected.\n";
 
-std::string Str(const redisReply* r) {
-  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len)
-                                                       : std::string();
-}
-
-// HSET or HDEL of one field and INCR of the version, in one transaction.
-bool Change(RedisClient& redis, const std::vector<std::string>& change, const std::string& version,
-            std::string* error) {
-  redis.Append({"MULTI"});
-  redis.Append(change);
-  redis.Append({"INCR", version});
-  redis.Append({"EXEC"});
-  RedisReplyPtr last;
-  for (int i = 0; i < 4; ++i) last = redis.GetReply();
-  if (!last || last->type != REDIS_REPLY_ARRAY || last->elements != 2) {
-    *error = last && last->type == REDIS_REPLY_ERROR ? std::string(last->str) : redis.error();
-    return false;
-  }
-  if (last->element[0]->type == REDIS_REPLY_ERROR) {
-    *error = last->element[0]->str;
-    return false;
-  }
-  return true;
-}
-
 int List(RedisClient& redis, const std::string& hash, bool json) {
   RedisReplyPtr all = redis.Command({"HGETALL", hash});
   if (!all || all->type != REDIS_REPLY_ARRAY) {
@@ -60,7 +35,7 @@ int List(RedisClient& redis, const std::string& hash, bool json) {
   nlohmann::json out = nlohmann::json::array();
   size_t shown = 0;
   for (size_t i = 0; i + 1 < all->elements; i += 2) {
-    auto b = ParseBlock(Str(all->element[i]), Str(all->element[i + 1]));
+    auto b = ParseBlock(ReplyStr(all->element[i]), ReplyStr(all->element[i + 1]));
     if (!b || b->until_ms <= now) continue;
     ++shown;
     if (json) {
@@ -134,7 +109,7 @@ int RunBlocks(int argc, char** argv) {
   const std::vector<std::string> change =
       verb == "add" ? std::vector<std::string>{"HSET", hash, BlockField(b), BlockValue(b)}
                     : std::vector<std::string>{"HDEL", hash, BlockField(b)};
-  if (!Change(*redis, change, key_prefix + "blocks:version", &error)) {
+  if (!ChangeAndBumpVersion(*redis, change, key_prefix + "blocks:version", &error)) {
     fprintf(stderr, "smsdispatch blocks: %s failed: %s\n", verb.c_str(), error.c_str());
     return kExitFailure;
   }

@@ -27,11 +27,6 @@ constexpr const char* kSynopsis =
     "                                                start the current period's count at 0\n"
     "Quotas count segments, fleet-wide; a job over one is rejected with quota_exceeded.\n";
 
-std::string Str(const redisReply* r) {
-  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len)
-                                                       : std::string();
-}
-
 long long Int(const redisReply* r) {
   return r != nullptr && r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len))
                                                        : 0;
@@ -47,7 +42,7 @@ std::vector<QuotaDefinition> ReadAll(RedisClient& redis, const std::string& hash
   RedisReplyPtr all = redis.Command({"HGETALL", hash});
   *ok = all && all->type == REDIS_REPLY_ARRAY;
   for (size_t i = 0; *ok && i + 1 < all->elements; i += 2) {
-    if (auto d = ParseQuota(Str(all->element[i]), Str(all->element[i + 1]))) {
+    if (auto d = ParseQuota(ReplyStr(all->element[i]), ReplyStr(all->element[i + 1]))) {
       out.push_back(std::move(*d));
     }
   }
@@ -97,23 +92,6 @@ int Show(RedisClient& redis, const std::string& prefix, bool json) {
     printf("no quotas set\n");
   }
   return kExitOk;
-}
-
-// HSET or HDEL of one field and INCR of the version, in one transaction.
-bool Change(RedisClient& redis, const std::vector<std::string>& change, const std::string& version,
-            std::string* error) {
-  redis.Append({"MULTI"});
-  redis.Append(change);
-  redis.Append({"INCR", version});
-  redis.Append({"EXEC"});
-  RedisReplyPtr last;
-  for (int i = 0; i < 4; ++i) last = redis.GetReply();
-  if (!last || last->type != REDIS_REPLY_ARRAY || last->elements != 2 ||
-      last->element[0]->type == REDIS_REPLY_ERROR) {
-    *error = last && last->type == REDIS_REPLY_ERROR ? std::string(last->str) : redis.error();
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -192,7 +170,7 @@ int Set(Args& args, RedisClient& redis, const std::string& prefix, const std::st
     }
     change = {"HSET", prefix + "quotas", subject, QuotaValue(*d)};
   }
-  if (!Change(redis, change, prefix + "quotas:version", &why)) {
+  if (!ChangeAndBumpVersion(redis, change, prefix + "quotas:version", &why)) {
     fprintf(stderr, "smsdispatch quotas: set failed: %s\n", why.c_str());
     return kExitFailure;
   }

@@ -109,4 +109,29 @@ RedisReplyPtr RedisClient::Command(const std::vector<std::string>& argv) {
   return GetReply();
 }
 
+std::string ReplyStr(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len)
+                                                       : std::string();
+}
+
+bool ChangeAndBumpVersion(RedisClient& redis, const std::vector<std::string>& change,
+                          const std::string& version_key, std::string* error) {
+  redis.Append({"MULTI"});
+  redis.Append(change);
+  redis.Append({"INCR", version_key});
+  redis.Append({"EXEC"});
+  RedisReplyPtr last;
+  for (int i = 0; i < 4; ++i) last = redis.GetReply();
+  if (!last || last->type != REDIS_REPLY_ARRAY || last->elements != 2 ||
+      last->element[0]->type == REDIS_REPLY_ERROR) {
+    if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 2) {
+      *error = last->element[0]->str;
+    } else {
+      *error = last && last->type == REDIS_REPLY_ERROR ? std::string(last->str) : redis.error();
+    }
+    return false;
+  }
+  return true;
+}
+
 }  // namespace sd::cli

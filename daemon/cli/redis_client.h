@@ -47,4 +47,13 @@ class RedisClient {
   std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
 };
 
+// A string reply's bytes; "" for a reply of any other type (or none).
+std::string ReplyStr(const redisReply* r);
+
+// The pattern of the watched hashes every daemon polls (blocks, quotas): MULTI, `change`
+// (an HSET or HDEL), INCR `version_key`, EXEC, in one round trip, so a daemon that sees the new
+// version reads the change. False with *error (Redis' own words) when it was not applied.
+bool ChangeAndBumpVersion(RedisClient& redis, const std::vector<std::string>& change,
+                          const std::string& version_key, std::string* error);
+
 }  // namespace sd::cli

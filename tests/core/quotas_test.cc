@@ -128,5 +128,21 @@ TEST(QuotasTest, ReloadKeepsTheLeaseBook) {
   EXPECT_EQ(&first->book(), &second->book());
 }
 
+TEST(QuotasTest, PeekNamesAQuotaFoundUsedUpAndNothingElse) {
+  auto q = Build({Def("key:acme", 5, 0)});
+  EXPECT_FALSE(q->Peek("acme.v1", 1, kNow));  // not asked yet: the charge decides
+  (void)q->Charge("acme.v1", 1, kNow);
+  Answer(*q, [](const std::string&, int64_t) { return 0; });  // used up
+  const auto why = q->Peek("acme.v1", 1, kNow + 10);
+  ASSERT_TRUE(why);
+  EXPECT_EQ(*why, "quota 'key:acme' (daily 5 segments) used up");
+  EXPECT_FALSE(q->Peek("acme.v1", 1, kNow + 1000));  // its retry time came: asked again
+  EXPECT_FALSE(q->Peek("other.v1", 1, kNow));
+  // No answer from Redis is not "used up".
+  (void)q->Charge("acme.v1", 1, kNow + 1000);
+  for (const auto& w : q->book().TakeWants()) q->book().Failed(w.value, kNow + 1000);
+  EXPECT_FALSE(q->Peek("acme.v1", 1, kNow + 1001));
+}
+
 }  // namespace
 }  // namespace sd
