@@ -130,7 +130,7 @@ struct ApiWriteResult {
     kWritten,     // every job is on the stream (and the idempotency record, if any, kept)
     kIdempotent,  // the idempotency key was seen: nothing written; see stored_*
     kReplay,      // the signature was used before: nothing written
-    kFailed,      // not known to be written (Redis away or an error): answer 503
+    kFailed,      // not known to be durable (Redis away, an error, too few replicas): 503
   };
   Kind kind = Kind::kFailed;
   std::string stored_body_hash;  // kIdempotent: the first request's body hash

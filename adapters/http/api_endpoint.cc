@@ -342,9 +342,9 @@ void ApiEndpoint::Finish(uint64_t key, const ApiWriteResult& r, const std::strin
       return;
     case ApiWriteResult::Kind::kFailed:
       ++counters_.unavailable;
-      spdlog::warn("api: jobs not stored: {}", r.error);
+      spdlog::warn("api: jobs not confirmed durable: {}", r.error);
       p.respond(ApiError(Reason::kUnavailable,
-                         "not stored: retry with the same Idempotency-Key", 1));
+                         "not confirmed durable: retry with the same Idempotency-Key", 1));
       return;
   }
 }

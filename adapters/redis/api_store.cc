@@ -7,7 +7,7 @@
 namespace sd::redis {
 
 ApiStore::ApiStore(uv_loop_t* loop, RedisEndpoint endpoint, ApiStoreOptions options)
-    : conn_(loop, std::move(endpoint), "api"), options_(std::move(options)) {}
+    : loop_(loop), conn_(loop, std::move(endpoint), "api"), options_(std::move(options)) {}
 
 ApiStore::~ApiStore() = default;
 
@@ -60,13 +60,50 @@ void ApiStore::Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
       Send(argv, true, std::move(*shared_done));  // Redis lost its script cache
       return;
     }
-    (*shared_done)(Interpret(r));
+    ApiWriteResult res = Interpret(r);
+    if (options_.wait_replicas > 0 && res.error.empty() &&
+        res.kind != ApiWriteResult::Kind::kReplay) {
+      AwaitReplicas(std::move(res), uv_now(loop_), shared_done);
+      return;
+    }
+    (*shared_done)(std::move(res));
   });
   if (!sent) {
     ++counters_.failures;
     ApiWriteResult res;
     res.error = "Redis not connected";
     (*shared_done)(std::move(res));
+  }
+}
+
+void ApiStore::AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
+                             std::shared_ptr<std::function<void(ApiWriteResult)>> done) {
+  auto pending = std::make_shared<ApiWriteResult>(std::move(res));
+  auto on_reply = [this, pending, since_ms, done](redisReply* r) {
+    if (r != nullptr && r->type == REDIS_REPLY_INTEGER) {
+      ++counters_.replica_waits;
+      if (r->integer >= options_.wait_replicas) {
+        (*done)(std::move(*pending));
+        return;
+      }
+      ++counters_.replica_waits_short;
+      if (uv_now(loop_) - since_ms < static_cast<uint64_t>(options_.give_up_ms)) {
+        AwaitReplicas(std::move(*pending), since_ms, done);
+        return;
+      }
+    }
+    ++counters_.failures;
+    ApiWriteResult failed;
+    failed.error = r == nullptr ? "connection lost before the replicas acknowledged the jobs"
+                   : r->type == REDIS_REPLY_INTEGER
+                       ? "jobs written, but fewer than wait_replicas replicas acknowledged them"
+                       : "WAIT refused: " + ReplyString(r).substr(0, 200);
+    (*done)(std::move(failed));
+  };
+  if (!conn_.Command({"WAIT", std::to_string(options_.wait_replicas),
+                      std::to_string(options_.wait_timeout_ms)},
+                     on_reply)) {
+    on_reply(nullptr);
   }
 }
 

@@ -19,6 +19,13 @@ struct ApiStoreOptions {
   std::string key_prefix = "sd:";
   std::string jobs_stream = "sd:jobs";
   int64_t idempotency_ttl_ms = 86'400'000;  // 24 h: how long an Idempotency-Key holds
+  // [redis] wait_replicas: a stored (or idempotently found) write is reported only after
+  // `WAIT wait_replicas wait_timeout_ms` counted that many replicas, asked again until
+  // give_up_ms has passed since the reply (then an error: the API answers 503, and a retry
+  // with the same Idempotency-Key waits again). 0 = off.
+  int64_t wait_replicas = 0;
+  int64_t wait_timeout_ms = 1'000;
+  int64_t give_up_ms = 10'000;
 };
 
 struct ApiStoreCounters {
@@ -27,6 +34,8 @@ struct ApiStoreCounters {
   uint64_t idempotent = 0;   // answered from an idempotency record
   uint64_t replays = 0;      // signature used before
   uint64_t failures = 0;     // not connected, lost reply or error
+  uint64_t replica_waits = 0;        // WAIT calls (wait_replicas)
+  uint64_t replica_waits_short = 0;  // of those, answered with fewer replicas than asked
 };
 
 class ApiStore : public ApiJobSink {
@@ -49,6 +58,11 @@ class ApiStore : public ApiJobSink {
   void Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
             std::function<void(ApiWriteResult)> done);
   ApiWriteResult Interpret(redisReply* r);
+  // `done(res)` once wait_replicas replicas have this connection's writes (or an error).
+  void AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
+                     std::shared_ptr<std::function<void(ApiWriteResult)>> done);
+
+  uv_loop_t* loop_;
 
   RedisConnection conn_;
   ApiStoreOptions options_;

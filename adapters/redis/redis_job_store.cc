@@ -521,7 +521,9 @@ void RedisJobStore::Close(int64_t timeout_ms, std::function<void()> done) {
 
 void RedisJobStore::MaybeFinishClose() {
   if (!closing_ || shutting_down_) return;
-  if (!abandon_writes_ && (!queue_.empty() || outstanding_writes_ > 0)) return;
+  if (!abandon_writes_ && (!queue_.empty() || outstanding_writes_ > 0 || gated_items_ > 0)) {
+    return;
+  }
   FinishClose();
 }
 
@@ -529,6 +531,8 @@ void RedisJobStore::FinishClose() {
   shutting_down_ = true;
   abandon_writes_ = true;  // from here on, late replies (and null replies) are ignored
   queue_.clear();
+  gate_next_.clear();  // confirmed by the master, not by enough replicas: never reported done
+  gate_waiting_.clear();
   parts_left_ = 3;
   // Not graceful: every write worth waiting for has been answered (or given up on), and a
   // graceful disconnect would wait for a BLOCKed read or a hung server.

@@ -70,6 +70,17 @@ struct RedisStoreOptions {
   // per job and about a quarter more for the daemon (bench/README.md). For Redis shared by
   // several daemon hosts, where Redis is the limit. Off: the scripts, always.
   bool plain_writes = false;
+  // Durability across a master crash (adapters/redis/replica_gate.cc). Redis replicates
+  // asynchronously: a write the master confirmed can be lost when the master dies and a
+  // replica that had not received it takes over. With wait_replicas = N > 0, every write
+  // that must succeed (claims, outcome commits, receipts, deferrals, dead letters, audit
+  // events) is followed by `WAIT N wait_timeout_ms`, and its completion (the claim's answer
+  // that lets a job go to a carrier, the commit that settles it, the receipt's
+  // acknowledgement to the SMSC) runs only once N replicas have it. Fewer: WAIT again, for as
+  // long as it takes (dispatch stops rather than send what a failover could forget). The
+  // connection lost meanwhile: the writes are sent again (all idempotent). 0 = off.
+  int64_t wait_replicas = 0;
+  int64_t wait_timeout_ms = 1'000;
 
   // Security audit (AuditSink, adapters/redis/audit_log.cc). Config [redis] audit_stream,
   // audit_maxlen, audit_queue_max, audit_burst_per_minute.
@@ -131,6 +142,10 @@ struct RedisStoreCounters {
   uint64_t defer_skipped = 0;  // Defer found the entry no longer pending for us (done twice)
   uint64_t defer_moved = 0;    // due jobs this daemon put back onto the jobs stream
   uint64_t defer_corrupt = 0;  // undecodable members put back raw (rejected as malformed)
+  // Replication (wait_replicas).
+  uint64_t replica_waits = 0;        // WAIT calls sent
+  uint64_t replica_waits_short = 0;  // of those, answered with fewer replicas than asked
+  uint64_t replica_resends = 0;      // writes sent again: the connection went before their WAIT
   // Every counter by name, in declaration order: the one list every reporter (log line,
   // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
   template <typename F>
@@ -169,6 +184,9 @@ struct RedisStoreCounters {
     f("defer_skipped", defer_skipped);
     f("defer_moved", defer_moved);
     f("defer_corrupt", defer_corrupt);
+    f("replica_waits", replica_waits);
+    f("replica_waits_short", replica_waits_short);
+    f("replica_resends", replica_resends);
   }
 };
 
@@ -236,7 +254,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   // Writes (claims, outcomes, receipts) not yet confirmed by Redis, counting each outcome of a
   // batched call.
   size_t queued_writes() const {
-    size_t n = pending_writes_.size() + outstanding_items_;
+    size_t n = pending_writes_.size() + outstanding_items_ + gated_items_;
     for (const auto& [seq, op] : queue_) n += op->items;
     return n;
   }
@@ -308,7 +326,17 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void SendCommitCheck(const std::shared_ptr<WriteOp>& op);
   bool SendPlainCommit(const std::shared_ptr<WriteOp>& op, const std::shared_ptr<CommitCheck>& c);
   void OnPlainCommitReply(const std::shared_ptr<WriteOp>& op, const CommitCheck& c, redisReply* r);
-  void FinishCommits(const std::shared_ptr<WriteOp>& op, redisReply* script_reply);
+  // Marks op->written from the script's reply (null: the plain path marked them already).
+  void MarkCommitsWritten(const std::shared_ptr<WriteOp>& op, redisReply* script_reply);
+  // The completions of a must-succeed write Redis confirmed, from its reply (a copy when
+  // they wait for replicas), once Replicated says so.
+  void CompleteWrite(const std::shared_ptr<WriteOp>& op, redisReply* r);
+  // Replication gate (replica_gate.cc): `complete` runs at once without wait_replicas, else
+  // once a WAIT sent after the write's reply counted enough replicas.
+  void Replicated(const std::shared_ptr<WriteOp>& op, std::function<void()> complete);
+  void SendWait();
+  void OnWaitReply(redisReply* r);
+  void ResendGated();
   void SendReceiptCheck(const std::shared_ptr<WriteOp>& op);
   bool SendPlainReceipts(const std::shared_ptr<WriteOp>& op,
                          const std::shared_ptr<ReceiptCheck>& c);
@@ -465,6 +493,18 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   AuditBurstDetector audit_bursts_;
   bool move_outstanding_ = false;  // one mover call at a time
   bool move_failure_logged_ = false;
+
+  // Replication gate (wait_replicas): writes Redis confirmed whose completions wait for a WAIT
+  // (gate_next_: for the next one; gate_waiting_: counted by the one in flight).
+  struct Gated {
+    std::shared_ptr<WriteOp> op;
+    std::function<void()> complete;
+  };
+  std::vector<Gated> gate_next_;
+  std::vector<Gated> gate_waiting_;
+  size_t gated_items_ = 0;  // the writes those carry
+  bool wait_outstanding_ = false;
+  bool wait_short_logged_ = false;  // one warning per spell of too few replicas
 };
 
 }  // namespace sd::redis

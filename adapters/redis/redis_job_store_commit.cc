@@ -197,11 +197,12 @@ void RedisJobStore::OnPlainCommitReply(const std::shared_ptr<WriteOp>& op, const
     return;
   }
   write_backoff_.Reset();
-  FinishCommits(op, nullptr);
+  Replicated(op, [op] { op->commits_done(op->written); });
   MaybeFinishClose();
 }
 
-void RedisJobStore::FinishCommits(const std::shared_ptr<WriteOp>& op, redisReply* script_reply) {
+void RedisJobStore::MarkCommitsWritten(const std::shared_ptr<WriteOp>& op,
+                                       redisReply* script_reply) {
   if (script_reply != nullptr) {
     for (size_t i = 0; i < op->written.size(); ++i) {
       const redisReply* e = script_reply->type == REDIS_REPLY_ARRAY && i < script_reply->elements
@@ -212,7 +213,6 @@ void RedisJobStore::FinishCommits(const std::shared_ptr<WriteOp>& op, redisReply
       }
     }
   }
-  op->commits_done(op->written);
 }
 
 }  // namespace sd::redis

@@ -183,7 +183,7 @@ void RedisJobStore::OnPlainReceiptsReply(const std::shared_ptr<WriteOp>& op,
     return;
   }
   write_backoff_.Reset();
-  op->receipts_done(c.codes);
+  Replicated(op, [op, codes = c.codes] { op->receipts_done(codes); });
   MaybeFinishClose();
 }
 

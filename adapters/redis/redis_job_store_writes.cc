@@ -401,6 +401,8 @@ void RedisJobStore::SendQueued() {
     // the writer's next ready sends it. Trying again now would spin.
     if (queue_.count(seq) != 0) break;
   }
+  // A WAIT that got an error reply is sent again here, after the retry delay.
+  if (!wait_outstanding_ && !gate_waiting_.empty()) SendWait();
 }
 
 void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
@@ -522,8 +524,21 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
   }
   write_backoff_.Reset();
   op->use_eval = false;
+  if (options_.wait_replicas <= 0) {
+    CompleteWrite(op, r);
+  } else {
+    // The completions read the reply after hiredis has freed it: they get a copy.
+    if (!op->commits.empty()) MarkCommitsWritten(op, r);
+    std::shared_ptr<redisReply> copy(CopyReply(r), freeReplyObject);
+    Replicated(op, [this, op, copy] { CompleteWrite(op, copy.get()); });
+  }
+  MaybeFinishClose();
+}
+
+void RedisJobStore::CompleteWrite(const std::shared_ptr<WriteOp>& op, redisReply* r) {
   if (!op->commits.empty()) {
-    FinishCommits(op, r);
+    MarkCommitsWritten(op, r);
+    op->commits_done(op->written);
   } else if (op->receipts_done) {
     std::vector<long long> codes(op->receipts.size(), -1);
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && i < codes.size(); ++i) {
@@ -533,7 +548,6 @@ void RedisJobStore::OnWriteReply(const std::shared_ptr<WriteOp>& op, redisReply*
   } else {
     op->done(r);
   }
-  MaybeFinishClose();
 }
 
 void RedisJobStore::ScheduleWriteRetry() {

@@ -2,6 +2,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
 namespace sd::redis {
 
 std::string ReplyString(const redisReply* r) {
@@ -34,6 +38,44 @@ bool ReplyIsAclError(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ERROR) return false;
   return std::string_view(r->str, r->len).find("The user executing the script can't") !=
          std::string_view::npos;
+}
+
+redisReply* CopyReply(const redisReply* r) {
+  if (r == nullptr) return nullptr;
+  auto* c = static_cast<redisReply*>(std::calloc(1, sizeof(redisReply)));
+  if (c == nullptr) throw std::bad_alloc();
+  c->type = r->type;
+  c->integer = r->integer;
+  if (r->type == REDIS_REPLY_ARRAY) {
+    if (r->elements > 0) {
+      c->element = static_cast<redisReply**>(std::calloc(r->elements, sizeof(redisReply*)));
+      if (c->element == nullptr) {
+        std::free(c);
+        throw std::bad_alloc();
+      }
+      // Counted as it fills, so freeReplyObject frees what was copied if a later copy throws.
+      for (size_t i = 0; i < r->elements; ++i) {
+        try {
+          c->element[i] = CopyReply(r->element[i]);
+        } catch (...) {
+          c->elements = i;
+          freeReplyObject(c);
+          throw;
+        }
+        c->elements = i + 1;
+      }
+    }
+  } else if (r->str != nullptr) {
+    c->str = static_cast<char*>(std::malloc(r->len + 1));
+    if (c->str == nullptr) {
+      std::free(c);
+      throw std::bad_alloc();
+    }
+    std::memcpy(c->str, r->str, r->len);
+    c->str[r->len] = '\0';
+    c->len = r->len;
+  }
+  return c;
 }
 
 EntryParse ParseStreamEntry(const redisReply* r, StreamEntry* e) {

@@ -22,6 +22,11 @@ bool ReplyErrorIs(const redisReply* r, std::string_view code);
 // A lost connection (null) or any other error is not.
 bool ReplyIsAclError(const redisReply* r);
 
+// A deep copy of `r` (null for null) in hiredis' own layout, malloc'd as hiredis 0.14 does,
+// to be freed with freeReplyObject: for a reply read after its callback returned (hiredis frees
+// the original then, and the arena's replies must never be kept).
+redisReply* CopyReply(const redisReply* r);
+
 enum class EntryParse : uint8_t {
   kOk,       // `entry` filled (fields_ok says whether the fields were exactly v, kid, job, sig)
   kDeleted,  // the id is in the pending list but the entry is gone from the stream (XDEL/trim)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -37,6 +38,35 @@ std::string DaemonName(size_t k) { return "smsdispatchd#" + std::to_string(k); }
 bool ConnectRedis(Redis& r, const Env& e, bool over_socket) {
   return ConnectRedis(r, e.redis_host, e.redis_port,
                       over_socket || e.redis_port == 0 ? e.redis_sock : std::string());
+}
+
+// --replicas N: redis-servers replicating the run's own, each with its own port and directory,
+// waited for until each acknowledges a write (WAIT answers for it only from then on).
+bool StartReplicas(Env& e, const Options& o, Redis& master) {
+  if (o.replicas == 0) return true;
+  redisReply* cfg =
+      static_cast<redisReply*>(redisCommand(master.c, "CONFIG SET repl-diskless-sync-delay 0"));
+  if (cfg != nullptr) freeReplyObject(cfg);
+  for (int i = 0; i < o.replicas; ++i) {
+    const std::string dir = e.dir + "/replica-" + std::to_string(i);
+    std::filesystem::create_directories(dir);
+    const int port = process::PickFreeLoopbackPort();
+    e.replicas.push_back(Start({"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port",
+                                std::to_string(port), "--save", "", "--appendonly", "no", "--dir",
+                                dir, "--replicaof", "127.0.0.1", std::to_string(e.redis_port)},
+                               dir + "/redis.log"));
+    if (!e.replicas.back()) return false;
+  }
+  for (int i = 0; i < 300; ++i) {
+    redisReply* set = static_cast<redisReply*>(redisCommand(master.c, "SET sd:bench:barrier 1"));
+    if (set != nullptr) freeReplyObject(set);
+    redisReply* w = static_cast<redisReply*>(redisCommand(master.c, "WAIT %d 100", o.replicas));
+    const bool all = w != nullptr && w->type == REDIS_REPLY_INTEGER && w->integer >= o.replicas;
+    if (w != nullptr) freeReplyObject(w);
+    if (all) return true;
+  }
+  fprintf(stderr, "smsdispatch-bench: the replicas did not catch up within 30 s\n");
+  return false;
 }
 
 bool StartRedis(Env& e, const Options& o) {
@@ -72,7 +102,8 @@ bool StartRedis(Env& e, const Options& o) {
   e.redis = Start(std::move(argv), e.dir + "/redis.log");
   Redis probe;
   if (!e.redis) return false;
-  return ConnectRedis(probe, e, false);
+  if (!ConnectRedis(probe, e, false)) return false;
+  return StartReplicas(e, o, probe);
 }
 
 RunSetup Setup(const Env& e, const Options& o) {
@@ -84,6 +115,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.batch = o.batch;
   s.linger_ms = o.linger_ms;
   s.plain_writes = o.plain_writes;
+  s.wait_replicas = o.wait_replicas;
   s.max_inflight = o.max_inflight;
   s.sim_port = e.sim_port;
   s.window = o.window;

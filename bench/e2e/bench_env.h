@@ -28,6 +28,7 @@ struct Env {
   std::set<std::string> keys_before;  // our namespace before the run: never deleted
   int sim_port = 0;
   std::unique_ptr<process::Subprocess> redis, sim;
+  std::vector<std::unique_ptr<process::Subprocess>> replicas;  // --replicas N
   std::vector<std::unique_ptr<process::Subprocess>> daemons;  // --daemons N: one consumer each
   std::vector<std::pair<std::string, std::string>> keys;      // id, secret (raw)
 };

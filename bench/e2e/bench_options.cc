@@ -84,6 +84,10 @@ void AddDaemonOptions(CLI::App& app, Options* o) {
       ->check(CLI::Range(0, 100));
   app.add_flag("--plain-writes", o->plain_writes,
                "daemon plain_writes: commits and receipts as plain commands, not scripts");
+  app.add_option("--wait-replicas", o->wait_replicas,
+                 "daemon wait_replicas: every write waits for this many replicas (WAIT)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
   app.add_option("--smsc-latency-ms", o->smsc_latency_ms, "simulator submit_sm_resp latency")
       ->capture_default_str()
       ->check(CLI::Range(0, 60'000));
@@ -123,6 +127,11 @@ int ParseOptions(int argc, char** argv, Options* o) {
   auto* unix_opt = app.add_flag("--redis-unix", o->redis_unix,
                                 "daemon and load talk to Redis over a Unix socket");
   auto* aof_opt = app.add_flag("--aof", o->aof, "Redis appendonly yes (appendfsync everysec)");
+  auto* replicas_opt =
+      app.add_option("--replicas", o->replicas,
+                     "start this many replicas of the run's redis-server (for --wait-replicas)")
+          ->capture_default_str()
+          ->check(CLI::Range(0, 8));
   std::string redis;
   auto* redis_opt = app.add_option("--redis", redis,
                                    "HOST:PORT of a running redis-server to use (ceiling and "
@@ -133,7 +142,9 @@ int ParseOptions(int argc, char** argv, Options* o) {
           ->excludes(redis_opt);
   // --redis-unix and --aof configure a redis-server the tool starts; with --redis the server
   // is the operator's.
-  for (CLI::Option* own : {unix_opt, aof_opt}) own->excludes(redis_opt)->excludes(socket_opt);
+  for (CLI::Option* own : {unix_opt, aof_opt, replicas_opt}) {
+    own->excludes(redis_opt)->excludes(socket_opt);
+  }
   auto* reuse =
       app.add_flag("--reuse", o->reuse, "run although sd:* keys exist (they are never deleted)");
   app.add_option("--results", o->results, "where to write <DIR>/<date>-<time>/")

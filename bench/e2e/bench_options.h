@@ -21,6 +21,8 @@ struct Options {
   int batch = 512;
   int linger_ms = 0;
   bool plain_writes = false;  // the daemon's [redis] plain_writes
+  int replicas = 0;           // replicas of the run's own redis-server (--replicas)
+  int wait_replicas = 0;      // the daemon's [redis] wait_replicas
   int max_inflight = 4096;
   int max_unsettled = -1;  // the carrier's max_unsettled; < 0: the daemon's default
   int smsc_latency_ms = 1;

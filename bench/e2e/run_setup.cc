@@ -18,6 +18,8 @@ std::string DaemonConfigText(const RunSetup& s) {
                                 "\nwrite_linger_ms = " + std::to_string(s.linger_ms) + "\n"
                           : std::string())
       << (s.plain_writes ? "plain_writes = true\n" : "")
+      << (s.wait_replicas > 0 ? "wait_replicas = " + std::to_string(s.wait_replicas) + "\n"
+                              : std::string())
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())

@@ -17,6 +17,7 @@ struct RunSetup {
   int batch = 512;
   int linger_ms = 0;  // the daemon's [redis] read_linger_ms and write_linger_ms
   bool plain_writes = false;  // the daemon's [redis] plain_writes
+  int wait_replicas = 0;      // the daemon's [redis] wait_replicas
   int max_inflight = 4096;
   int sim_port = 0;
   int window = 256;

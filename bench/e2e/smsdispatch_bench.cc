@@ -123,6 +123,8 @@ Report NewReport(const Options& o) {
       {"batch", std::to_string(o.batch)},
       {"linger_ms", std::to_string(o.linger_ms)},
       {"plain_writes", o.plain_writes ? "true" : "false"},
+      {"replicas", std::to_string(o.replicas)},
+      {"wait_replicas", std::to_string(o.wait_replicas)},
       {"max_inflight", std::to_string(o.max_inflight)},
       {"max_unsettled", o.max_unsettled < 0 ? "window x binds" : std::to_string(o.max_unsettled)},
       {"smsc_latency_ms", std::to_string(o.smsc_latency_ms)},

@@ -29,6 +29,7 @@ constexpr const char* kSynopsis =
     "         | --file JOBS.jsonl\n"
     "         | --count N --to-prefix +PREFIX --from SENDER --text TEXT [--kind K] [--ref REF] )\n"
     "         [--ttl-s 3600] [--send-in-s S] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
+    "         [--wait-replicas N [--wait-timeout-ms 5000]]\n"
     "Signs jobs and adds them to the job stream, pipelined in batches.\n";
 
 std::vector<OptionSpec> EnqueueOptions() {
@@ -53,6 +54,10 @@ std::vector<OptionSpec> EnqueueOptions() {
       {"batch", "B", "XADDs per round trip (default 500)"},
       {"entries-out", "FILE",
        "also write ENTRY_ID JOB_ID lines to FILE (see outcomes --expect-entries)"},
+      {"wait-replicas", "N",
+       "after the last XADD, WAIT until N replicas have the jobs (exit 1 if fewer do within "
+       "--wait-timeout-ms): a master failover then cannot lose them"},
+      {"wait-timeout-ms", "MS", "how long --wait-replicas waits (default 5000)"},
       {"corrupt", "MODE",
        "make every job bad: forged-signature | unknown-key | expired | malformed | "
        "wrong-stream | bad-number"},
@@ -342,6 +347,23 @@ int SendJobs(RedisClient& redis, EntryMaker& maker, const JobSource& source, int
   return kExitOk;
 }
 
+// WAIT after the last XADD (docs/redis.md, "Replication and failover"): one call covers every
+// write this connection made.
+int AwaitReplicas(RedisClient& redis, int64_t replicas, int64_t timeout_ms) {
+  RedisReplyPtr r = redis.Command({"WAIT", std::to_string(replicas), std::to_string(timeout_ms)});
+  if (!r) return Fail("Redis: " + redis.error());
+  if (r->type != REDIS_REPLY_INTEGER) {
+    return Fail("WAIT failed: " +
+                (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
+  }
+  if (r->integer < replicas) {
+    return Fail("the jobs were added, but " + std::to_string(r->integer) + " of " +
+                std::to_string(replicas) + " replicas had them within " +
+                std::to_string(timeout_ms) + " ms: a master failover now could lose them");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunEnqueue(int argc, char** argv) {
@@ -367,6 +389,12 @@ int RunEnqueue(int argc, char** argv) {
   const std::optional<int64_t> batch = args.Int("batch", 500, 1, kMaxBatch);
   const std::optional<int64_t> count = args.Int("count", 0, 1, kMaxCount);
   if (!ttl_s || !batch || !count) return Usage(args.error());
+  const std::optional<int64_t> wait_replicas = args.Int("wait-replicas", 0, 1, 100);
+  const std::optional<int64_t> wait_timeout_ms = args.Int("wait-timeout-ms", 5000, 1, 600'000);
+  if (!wait_replicas || !wait_timeout_ms) return Usage(args.error());
+  if (args.Has("wait-timeout-ms") && !args.Has("wait-replicas")) {
+    return Usage("--wait-timeout-ms goes with --wait-replicas");
+  }
   const std::string stream = args.Get("stream", "sd:jobs");
   if (stream.empty() || stream.find('\n') != std::string::npos) {
     return Usage("--stream must be a non-empty name without newlines");
@@ -398,6 +426,8 @@ int RunEnqueue(int argc, char** argv) {
   const int64_t start_ms = WallNowMs();
   int64_t done = 0;
   int rc = SendJobs(*redis, maker, source, *batch, entries_out, &done);
+  if (rc == kExitOk && *wait_replicas > 0)
+    rc = AwaitReplicas(*redis, *wait_replicas, *wait_timeout_ms);
   if (entries_out != nullptr && fclose(entries_out) != 0 && rc == kExitOk) {
     rc = Fail("cannot write " + args.Get("entries-out"));
   }

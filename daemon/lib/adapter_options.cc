@@ -24,6 +24,8 @@ redis::RedisStoreOptions StoreOptionsFrom(const Config& c) {
   o.read_linger_ms = c.redis.read_linger_ms;
   o.write_linger_ms = c.redis.write_linger_ms;
   o.plain_writes = c.redis.plain_writes;
+  o.wait_replicas = c.redis.wait_replicas;
+  o.wait_timeout_ms = c.redis.wait_timeout_ms;
   o.claim_idle_ms = c.redis.claim_idle_ms;
   o.claim_interval_ms = c.redis.claim_interval_ms;
   o.max_deliveries = c.redis.max_deliveries;

@@ -78,6 +78,9 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.read_linger_ms = s.Int("read_linger_ms", r.read_linger_ms, 0, 100);
   r.write_linger_ms = s.Int("write_linger_ms", r.write_linger_ms, 0, 100);
   r.plain_writes = s.Bool("plain_writes", r.plain_writes);
+  r.wait_replicas = s.Int("wait_replicas", r.wait_replicas, 0, 100);
+  // Below the connection heartbeat's timeout (15 s): a WAIT blocks the writer's PINGs.
+  r.wait_timeout_ms = s.Int("wait_timeout_ms", r.wait_timeout_ms, 10, 10'000);
   r.claim_idle_ms = s.Int("claim_idle_ms", r.claim_idle_ms, 100, 86'400'000);
   r.claim_interval_ms = s.Int("claim_interval_ms", r.claim_interval_ms, 100, 3'600'000);
   r.max_deliveries = s.Int("max_deliveries", r.max_deliveries, 1, 1000);

@@ -117,6 +117,8 @@ struct Config {
     int64_t read_linger_ms = 0;   // RedisStoreOptions::read_linger_ms
     int64_t write_linger_ms = 0;  // RedisStoreOptions::write_linger_ms
     bool plain_writes = false;    // RedisStoreOptions::plain_writes
+    int64_t wait_replicas = 0;    // RedisStoreOptions::wait_replicas (and the API's 202)
+    int64_t wait_timeout_ms = 1000;  // RedisStoreOptions::wait_timeout_ms
     int64_t claim_idle_ms = 60'000;
     int64_t claim_interval_ms = 5'000;
     int64_t max_deliveries = 5;

@@ -80,6 +80,9 @@ void Daemon::BuildApi() {
   redis::ApiStoreOptions so;
   so.key_prefix = config_.redis.key_prefix;
   so.jobs_stream = config_.redis.jobs_stream;
+  so.wait_replicas = config_.redis.wait_replicas;
+  so.wait_timeout_ms = config_.redis.wait_timeout_ms;
+  so.give_up_ms = config_.api.ack_timeout_ms;
   api_store_ =
       std::make_unique<redis::ApiStore>(loop_, StoreOptionsFrom(config_).endpoint, so);
   http::ApiEndpointOptions o;

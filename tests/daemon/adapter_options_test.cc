@@ -28,6 +28,8 @@ TEST(StoreOptionsFrom, EveryRedisKeyReachesItsOption) {
   c.redis.read_linger_ms = 13;
   c.redis.write_linger_ms = 14;
   c.redis.plain_writes = true;
+  c.redis.wait_replicas = 2;
+  c.redis.wait_timeout_ms = 300;
   c.redis.claim_idle_ms = 15;
   c.redis.claim_interval_ms = 16;
   c.redis.max_deliveries = 17;
@@ -60,6 +62,8 @@ TEST(StoreOptionsFrom, EveryRedisKeyReachesItsOption) {
   EXPECT_EQ(o.read_linger_ms, 13);
   EXPECT_EQ(o.write_linger_ms, 14);
   EXPECT_TRUE(o.plain_writes);
+  EXPECT_EQ(o.wait_replicas, 2);
+  EXPECT_EQ(o.wait_timeout_ms, 300);
   EXPECT_EQ(o.claim_idle_ms, 15);
   EXPECT_EQ(o.claim_interval_ms, 16);
   EXPECT_EQ(o.max_deliveries, 17);

@@ -70,6 +70,8 @@ key_prefix = "p:"
 batch = 512
 block_ms = 500
 plain_writes = true
+wait_replicas = 2
+wait_timeout_ms = 250
 claim_idle_ms = 30000
 claim_interval_ms = 2000
 max_deliveries = 7
@@ -130,6 +132,8 @@ reconnect_max_ms = 20000
   EXPECT_EQ(c.redis.key_prefix, "p:");
   EXPECT_EQ(c.redis.batch, 512);
   EXPECT_TRUE(c.redis.plain_writes);
+  EXPECT_EQ(c.redis.wait_replicas, 2);
+  EXPECT_EQ(c.redis.wait_timeout_ms, 250);
   EXPECT_EQ(c.redis.block_ms, 500);
   EXPECT_EQ(c.redis.claim_idle_ms, 30000);
   EXPECT_EQ(c.redis.claim_interval_ms, 2000);
@@ -191,6 +195,8 @@ TEST_F(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.redis.key_prefix, "sd:");
   EXPECT_EQ(c.redis.batch, 256);
   EXPECT_FALSE(c.redis.plain_writes);
+  EXPECT_EQ(c.redis.wait_replicas, 0);
+  EXPECT_EQ(c.redis.wait_timeout_ms, 1000);
   EXPECT_EQ(c.redis.block_ms, 1000);
   EXPECT_EQ(c.redis.claim_idle_ms, 60000);
   EXPECT_EQ(c.redis.claim_interval_ms, 5000);
@@ -241,6 +247,9 @@ TEST_F(ConfigTest, WrongType) {
             Path("c.toml") + ":4:8: redis.host must be a string");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + "[redis]\nplain_writes = \"yes\"\n" + kCarrier),
             Path("c.toml") + ":4:16: redis.plain_writes must be true or false");
+  // A WAIT longer than the heartbeat's patience would cut the writer's connection.
+  EXPECT_EQ(ErrorOf(std::string(kKeys) + "[redis]\nwait_timeout_ms = 20000\n" + kCarrier),
+            Path("c.toml") + ":4:19: redis.wait_timeout_ms = 20000 is out of range [10, 10000]");
   EXPECT_EQ(ErrorOf("redis = 1\n" + std::string(kKeys) + kCarrier),
             Path("c.toml") + ":1:9: [redis] must be a table");
   EXPECT_EQ(ErrorOf(std::string(kKeys) + "[carrier]\nname = \"x\"\n"),

@@ -44,16 +44,17 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
   StartRedis();
   if (options_.acl_user) {
     // The least-privilege user docs/redis.md documents, with a password from a 0600 file.
-    auto* r = static_cast<redisReply*>(redisCommand(
-        redis_,
-        "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
-        "resetchannels +xreadgroup +xautoclaim +xclaim "
-        "+xpending +xack +xadd +xgroup|create +evalsha +eval "
-        "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
-        "+time +ping "
-        "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
-        "+del +zadd +zrangebyscore +zrem +zcount "
-        "+hgetall +hdel +incr +xinfo|groups +hsetnx +hscan +xread +xrevrange +incrby +decrby"));
+    auto* r = static_cast<redisReply*>(
+        redisCommand(redis_,
+                     "ACL SETUSER smsdispatch on >e2e-redis-pw ~sd:* "
+                     "resetchannels +xreadgroup +xautoclaim +xclaim "
+                     "+xpending +xack +xadd +xgroup|create +evalsha +eval "
+                     "+script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
+                     "+time +ping "
+                     "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
+                     "+del +zadd +zrangebyscore +zrem +zcount "
+                     "+hgetall +hdel +incr +xinfo|groups +hsetnx +hscan +xread +xrevrange +incrby "
+                     "+decrby +wait"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");
