@@ -181,6 +181,16 @@ std::optional<Error> HoldForQuietHours(const PolicyParts& parts, const Job& job,
   return Error{Reason::kQuietHours, why + " until " + std::to_string(v.opens_ms) + " (Unix ms)"};
 }
 
+// A quota's detail names segments; with [[quota_cost]] its figures are cost units.
+std::string InQuotaUnits(const PolicyParts& parts, std::string detail) {
+  constexpr std::string_view kSegments = " segments)";
+  const size_t at = detail.find(kSegments);
+  if (parts.quota_costs != nullptr && at != std::string::npos) {
+    detail.replace(at, kSegments.size(), " units)");
+  }
+  return detail;
+}
+
 // The segment quotas of the job's key and tenant (core/quotas.h): used up is a refusal
 // (quota_exceeded); no segments leased here yet makes the job wait like a fleet-wide limit.
 std::optional<Error> ChargeQuotas(const PolicyParts& parts, const StreamEntry& entry, int64_t cost,
@@ -196,7 +206,7 @@ std::optional<Error> ChargeQuotas(const PolicyParts& parts, const StreamEntry& e
     case Quotas::Verdict::Kind::kExceeded:
       break;
   }
-  return Error{Reason::kQuotaExceeded, std::move(q.detail)};
+  return Error{Reason::kQuotaExceeded, InQuotaUnits(parts, std::move(q.detail))};
 }
 
 // Rate limits last: only a job every other stage admitted is charged. The key's own rate
@@ -204,8 +214,8 @@ std::optional<Error> ChargeQuotas(const PolicyParts& parts, const StreamEntry& e
 // as within RateLimits). A deferral sets d->deferred and d->retry_at_ms.
 std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& entry,
                                   const Job& job, const DerivedScopes& scopes,
-                                  std::string_view carrier, int64_t cost, int64_t now,
-                                  Decision* d) {
+                                  std::string_view carrier, int64_t cost, int64_t quota_units,
+                                  int64_t now, Decision* d) {
   KeyRateBucket* key_rate = scopes.rate.get();
   if (key_rate != nullptr) {
     const GcraVerdict v = GcraCharge(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
@@ -217,7 +227,7 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
   }
   // Quotas before the limits: a quota charge can be given back when a limit refuses, a
   // limit's charge cannot be taken back from outside it.
-  if (std::optional<Error> e = ChargeQuotas(parts, entry, cost, now, d)) {
+  if (std::optional<Error> e = ChargeQuotas(parts, entry, quota_units, now, d)) {
     if (key_rate != nullptr) GcraRefund(*key_rate->tat, key_rate->params, cost);
     return e;
   }
@@ -226,7 +236,7 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
   LimitVerdict v = parts.limits->Charge(subject, now);
   if (v.kind != LimitVerdict::Kind::kAdmit) {
     if (key_rate != nullptr) GcraRefund(*key_rate->tat, key_rate->params, cost);
-    if (parts.quotas != nullptr) parts.quotas->Refund(entry.key_id, cost, now);
+    if (parts.quotas != nullptr) parts.quotas->Refund(entry.key_id, quota_units, now);
   }
   switch (v.kind) {
     case LimitVerdict::Kind::kAdmit:
@@ -252,10 +262,9 @@ std::optional<Error> ChargeLimits(const PolicyParts& parts, const StreamEntry& e
 }
 
 // Stage 11 without charging (LimitMode::kPeek): the first limit that would refuse.
-std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& entry,
-                                const Job& job, const DerivedScopes& scopes,
-                                std::string_view carrier, int64_t cost, int64_t now,
-                                Decision* d) {
+std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& entry, const Job& job,
+                                const DerivedScopes& scopes, std::string_view carrier, int64_t cost,
+                                int64_t quota_units, int64_t now, Decision* d) {
   if (const KeyRateBucket* key_rate = scopes.rate.get()) {
     const GcraVerdict v = GcraPeek(*key_rate->tat, key_rate->params, now * 1'000'000, cost);
     if (!v.admitted) {
@@ -268,8 +277,8 @@ std::optional<Error> PeekLimits(const PolicyParts& parts, const StreamEntry& ent
   }
   // A quota this daemon was just told is used up: the API answers 429 quota_exceeded at once.
   if (parts.quotas != nullptr) {
-    if (std::optional<std::string> why = parts.quotas->Peek(entry.key_id, cost, now)) {
-      return Error{Reason::kQuotaExceeded, std::move(*why)};
+    if (std::optional<std::string> why = parts.quotas->Peek(entry.key_id, quota_units, now)) {
+      return Error{Reason::kQuotaExceeded, InQuotaUnits(parts, std::move(*why))};
     }
   }
   if (parts.limits == nullptr) return std::nullopt;
@@ -304,10 +313,14 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
   out->zones = PlaceRecipient(parts, job, type);
   if (auto e = HoldForQuietHours(parts, job, out->zones, now, d)) return e;
   if (registered != nullptr && registered->record.test_mode) return std::nullopt;
+  // Against the quotas a segment costs what its country and carrier cost (core/quota_costs.h).
+  const int64_t units = parts.quota_costs != nullptr
+                            ? parts.quota_costs->UnitsFor(region, carrier, text.segments)
+                            : text.segments;
   if (limits == LimitMode::kPeek) {
-    return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
+    return PeekLimits(parts, entry, job, *scopes, carrier, text.segments, units, now, d);
   }
-  return ChargeLimits(parts, entry, job, *scopes, carrier, text.segments, now, d);
+  return ChargeLimits(parts, entry, job, *scopes, carrier, text.segments, units, now, d);
 }
 
 // The stages after the signing key is known. `policy` is null for the key-file-only overload.

@@ -25,6 +25,7 @@
 #include "core/optout_set.h"
 #include "core/pumping.h"
 #include "core/quiet_hours.h"
+#include "core/quota_costs.h"
 #include "core/quotas.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
@@ -57,6 +58,9 @@ struct PolicyParts {
   std::shared_ptr<const BlockList> blocks;
   // Segment quotas (Redis' sd:quotas, kept current by the daemon; core/quotas.h). Null: none.
   std::shared_ptr<const Quotas> quotas;
+  // [[quota_cost]]: what a segment costs against the quotas, by country and carrier
+  // (core/quota_costs.h). Null: one unit per segment.
+  std::shared_ptr<const QuotaCosts> quota_costs;
   // Opt-outs (Redis' sd:optouts, kept current by the daemon) and what they apply to: a job to
   // a number that opted out of its sender's scope, or of every sender, is refused opted_out
   // when its kind is covered. Null rules or set: no opt-out stage.

@@ -25,7 +25,8 @@ constexpr const char* kSynopsis =
     "                                                set (or with --remove, delete) a quota\n"
     "  reset (--key NAME | --tenant NAME) [--period day|month|both]\n"
     "                                                start the current period's count at 0\n"
-    "Quotas count segments, fleet-wide; a job over one is rejected with quota_exceeded.\n";
+    "Quotas count segments (cost units with [[quota_cost]]), fleet-wide; a job over one is\n"
+    "rejected with quota_exceeded.\n";
 
 long long Int(const redisReply* r) {
   return r != nullptr && r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len))
@@ -203,16 +204,17 @@ int Reset(const Args& args, RedisClient& redis, const std::string& prefix,
 }  // namespace
 
 int RunQuotas(int argc, char** argv) {
-  Args args(kSynopsis,
-            WithRedisOptions({{"key-prefix", "P", "the daemons' [redis] key_prefix (default sd:)"},
-                              {"key", "NAME", "a key's quota (a key name or id: its family)"},
-                              {"tenant", "NAME", "a tenant's quota (a named group of keys)"},
-                              {"daily", "N", "set: segments per UTC day (0: none)"},
-                              {"monthly", "N", "set: segments per UTC month (0: none)"},
-                              {"members", "A,B", "set: the tenant's key names"},
-                              {"remove", "", "set: delete the quota"},
-                              {"period", "P", "reset: day, month or both (default both)"},
-                              {"json", "", "show: one JSON array"}}));
+  Args args(
+      kSynopsis,
+      WithRedisOptions({{"key-prefix", "P", "the daemons' [redis] key_prefix (default sd:)"},
+                        {"key", "NAME", "a key's quota (a key name or id: its family)"},
+                        {"tenant", "NAME", "a tenant's quota (a named group of keys)"},
+                        {"daily", "N", "set: segments (or cost units) per UTC day (0: none)"},
+                        {"monthly", "N", "set: segments (or cost units) per UTC month (0: none)"},
+                        {"members", "A,B", "set: the tenant's key names"},
+                        {"remove", "", "set: delete the quota"},
+                        {"period", "P", "reset: day, month or both (default both)"},
+                        {"json", "", "show: one JSON array"}}));
   auto usage = [&args](const std::string& why) {
     fprintf(stderr, "smsdispatch quotas: %s\n%s", why.c_str(), args.Help().c_str());
     return kExitUsage;

@@ -232,8 +232,9 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   Problems p;
   for (const auto& [k, v] : root) {
     static const std::set<std::string_view> kSections{
-        "daemon",   "redis", "keys",      "policy", "carrier", "content", "limits",  "route",
-        "listener", "api",   "callbacks", "admin",  "pumping", "inbound", "optouts", "quiet_hours"};
+        "daemon",  "redis",   "keys",     "policy",      "carrier",   "content",
+        "limits",  "route",   "listener", "api",         "callbacks", "admin",
+        "pumping", "inbound", "optouts",  "quiet_hours", "quota_cost"};
     if (kSections.count(k.str()) == 0) {
       p.At(k.source(), "unknown section [" + std::string(k.str()) + "]");
     }
@@ -258,6 +259,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadInbound(root, p, c);
   config_detail::LoadOptOuts(root, p, c);
   config_detail::LoadQuietHours(root, p, c);
+  config_detail::LoadQuotaCosts(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

@@ -19,6 +19,7 @@
 #include "core/optout.h"
 #include "core/pumping.h"
 #include "core/quiet_hours.h"
+#include "core/quota_costs.h"
 #include "core/rate_limits.h"
 #include "core/router.h"
 
@@ -219,6 +220,8 @@ struct Config {
   OptOutConfig optouts;
   // [[quiet_hours]] (docs/policy.md): kinds held in the recipient's local night.
   std::vector<QuietRule> quiet_hours;
+  // [[quota_cost]] (docs/limits.md, "Budgets"): units per segment by country and carrier.
+  std::vector<QuotaCost> quota_costs;
   // Things that are allowed but probably wrong, "file:line: ..." (logged at start-up and by
   // --check-config), e.g. a carrier that can never deliver a receipt.
   std::vector<std::string> warnings;

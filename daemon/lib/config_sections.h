@@ -55,6 +55,8 @@ void LoadInbound(const toml::table& root, Problems& p, Config& c);
 void LoadOptOuts(const toml::table& root, Problems& p, Config& c);
 // [[quiet_hours]] (config_quiet_hours.cc).
 void LoadQuietHours(const toml::table& root, Problems& p, Config& c);
+// [[quota_cost]]: after the carriers, whose names it checks.
+void LoadQuotaCosts(const toml::table& root, Problems& p, Config& c);
 
 void LoadCarriers(const toml::table& root, const std::filesystem::path& base, Problems& p,
                   Config& c);

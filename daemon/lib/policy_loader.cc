@@ -76,6 +76,9 @@ std::variant<PolicyParts, ConfigError> BuildPolicyParts(const Config& config,
     parts.optouts = previous->parts().optouts;  // likewise
     parts.quotas = previous->parts().quotas;    // likewise
   }
+  if (!config.quota_costs.empty()) {
+    parts.quota_costs = std::make_shared<const QuotaCosts>(config.quota_costs);
+  }
   if (config.optouts.enabled) {
     parts.optout_rules = std::make_shared<const OptOutRules>(config.optouts);
   }

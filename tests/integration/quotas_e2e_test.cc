@@ -94,6 +94,40 @@ TEST(QuotasE2E, ADailyQuotaIsExactSurvivesARestartAndResets) {
   c.StopDaemon();
 }
 
+// A budget ([[quota_cost]]): a segment to Germany costs 7 units, to Latvia 3, over any
+// carrier; the daily quota of 100 units takes 10 German and 10 Latvian one-segment jobs
+// exactly, and the next job is refused with the quota named in units.
+TEST(QuotasE2E, WithCostsAQuotaIsABudgetByCountry) {
+  Cluster::Options o;
+  o.extra_config =
+      "[[quota_cost]]\ncountry = \"DE\"\nper_segment = 7\n"
+      "[[quota_cost]]\ncountry = \"LV\"\nper_segment = 3\n"
+      "[[quota_cost]]\nper_segment = 50\n";
+  Cluster c(o);
+  std::string out;
+  ASSERT_EQ(Quotas(c, "set", {"--key", "test.v1", "--daily", "100"}, &out), 0) << out;
+  c.StartDaemon();
+  Offer(c, 10, "+4915100");
+  ASSERT_TRUE(OutcomesReach(c, 10)) << c.DaemonLog();
+  Offer(c, 10, "+37120");
+  ASSERT_TRUE(OutcomesReach(c, 20)) << c.DaemonLog();
+  Tally t = Count(c);
+  EXPECT_EQ(t.submitted, 20);
+  EXPECT_EQ(t.quota_exceeded, 0);
+  ASSERT_EQ(Quotas(c, "show", {}, &out), 0) << out;
+  EXPECT_NE(out.find("100 of 100 (100 %)"), std::string::npos) << out;
+
+  Offer(c, 1, "+4915101");
+  ASSERT_TRUE(OutcomesReach(c, 21)) << c.DaemonLog();
+  t = Count(c);
+  EXPECT_EQ(t.submitted, 20);
+  EXPECT_EQ(t.quota_exceeded, 1);
+  const auto outcomes = c.ReadStream("sd:outcomes");
+  EXPECT_EQ(outcomes.back().at("detail"), "quota 'key:test' (daily 100 units) used up");
+  ExpectExactlyOneOutcomePerEntry(c);
+  c.StopDaemon();
+}
+
 TEST(QuotasE2E, ThreeDaemonsNeverExceedAQuota) {
   Cluster c(Cluster::Options{});
   std::string out;
