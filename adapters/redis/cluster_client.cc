@@ -113,8 +113,11 @@ void ClusterClient::Send(Node& node, const RequestPtr& req) {
     req->ask_node.clear();
     node.conn->Command({"ASKING"}, [](redisReply*) {});
   }
-  const bool sent = node.conn->Command(
-      req->argv, [this, address, req](redisReply* reply) { OnReply(address, req, reply); });
+  const bool sent = node.conn->Command(req->argv, [this, address, req](redisReply* reply) {
+    if (auto it = nodes_.find(address); it != nodes_.end()) --it->second.in_flight;
+    OnReply(address, req, reply);
+  });
+  if (sent) ++node.in_flight;
   if (!sent) node.parked.push_back(req);
 }
 

@@ -60,6 +60,7 @@ class ClusterClient {
   struct Counters {
     uint64_t moved = 0, asked = 0, waits = 0, resent_after_loss = 0, lost = 0, refreshes = 0,
              refresh_failures = 0, gave_up = 0;
+    uint64_t retired = 0;  // connections closed: their node left the map (not a seed)
   };
 
   static constexpr uint64_t kTickMs = 250;
@@ -79,6 +80,8 @@ class ClusterClient {
 
   bool ready() const { return map_.has_value() && map_->Complete(); }
   const Counters& counters() const { return counters_; }
+  // "host:port" of every node a connection is kept to (seeds, and masters of the map).
+  std::vector<std::string> node_addresses() const;
   // Why the cluster cannot be used right now, for logs and health output.
   const std::string& last_error() const { return last_error_; }
 
@@ -104,6 +107,12 @@ class ClusterClient {
     int port = 0;
     std::unique_ptr<RedisConnection> conn;
     std::deque<RequestPtr> parked;  // sent once the connection is ready
+    size_t in_flight = 0;           // sent, reply not yet in
+  };
+  // A connection to a node that left the map, closing; dropped on a tick once closed.
+  struct Retired {
+    std::unique_ptr<RedisConnection> conn;
+    bool closed = false;
   };
 
   static std::string Address(const std::string& host, int port);
@@ -118,6 +127,10 @@ class ClusterClient {
   void Refresh();
   void RefreshFrom(std::vector<std::string> candidates);
   void OnMap(SlotMap map);
+  // Closes the connections to nodes that are neither a seed nor a master of the map and have
+  // nothing sent or parked: a failed master whose replica took over would otherwise be
+  // reconnected to for as long as the process lives.
+  void RetireLeftNodes();
   void ExpireParked();
   void OnTick();
   void OnRetryTimer();
@@ -127,7 +140,8 @@ class ClusterClient {
   uv_loop_t* loop_;
   ClusterOptions options_;
   std::string name_;
-  std::map<std::string, Node> nodes_;  // by "host:port"; a connection per node ever used
+  std::map<std::string, Node> nodes_;  // by "host:port": seeds and the map's masters
+  std::vector<std::unique_ptr<Retired>> retired_;
   std::optional<SlotMap> map_;
   std::deque<RequestPtr> waiting_for_map_;
   std::multimap<uint64_t, RequestPtr> delayed_;  // due time (loop ms) -> request

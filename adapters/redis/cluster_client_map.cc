@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "adapters/loop/uv_kit.h"
 #include "adapters/redis/cluster_client.h"
@@ -13,6 +14,7 @@ namespace sd::redis {
 
 void ClusterClient::OnTick() {
   ExpireParked();
+  std::erase_if(retired_, [](const std::unique_ptr<Retired>& r) { return r->closed; });
   bool stalled = !waiting_for_map_.empty();
   for (const auto& [address, node] : nodes_) stalled = stalled || !node.parked.empty();
   const uint64_t now = uv_now(loop_);
@@ -100,11 +102,49 @@ void ClusterClient::OnMap(SlotMap map) {
     node.parked.swap(keep);
   }
   for (const RequestPtr& req : reroute) Dispatch(req);
+  RetireLeftNodes();
   if (!announced_ready_ && ready()) {
     announced_ready_ = true;
     spdlog::info("redis cluster {}: {} masters serve every slot", name_, map_->Masters().size());
     if (on_ready_) on_ready_();
   }
+}
+
+void ClusterClient::RetireLeftNodes() {
+  std::set<std::string> keep;
+  for (const auto& [host, port] : options_.seeds) keep.insert(Address(host, port));
+  for (const ClusterNode* master : map_->Masters())
+    keep.insert(Address(master->host, master->port));
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    Node& node = it->second;
+    if (keep.count(it->first) != 0 || !node.parked.empty() || node.in_flight > 0) {
+      ++it;
+      continue;
+    }
+    spdlog::info("redis cluster {}: {} left the slot map; its connection is closed", name_,
+                 Untrusted(it->first, kLogMessageMax));
+    ++counters_.retired;
+    auto r = std::make_unique<Retired>();
+    Retired* raw = r.get();
+    r->conn = std::move(node.conn);
+    retired_.push_back(std::move(r));
+    it = nodes_.erase(it);
+    // Nothing is pending on it (a heartbeat PING at most): closed at once. Its handles close on
+    // the loop; the object goes on the next tick (never inside its own callback).
+    raw->conn->Close(false, [this, raw] {
+      raw->closed = true;
+      if (closing_) {
+        --open_;
+        MaybeClosed();
+      }
+    });
+  }
+}
+
+std::vector<std::string> ClusterClient::node_addresses() const {
+  std::vector<std::string> out;
+  for (const auto& [address, node] : nodes_) out.push_back(address);
+  return out;
 }
 
 void ClusterClient::Close(bool graceful, std::function<void()> done) {
@@ -123,6 +163,7 @@ void ClusterClient::Close(bool graceful, std::function<void()> done) {
   }
   for (const RequestPtr& req : waiting) Finish(req, nullptr);
   open_ = nodes_.size() + 1;
+  for (const auto& r : retired_) open_ += r->closed ? 0 : 1;
   for (auto& [address, node] : nodes_) {
     node.conn->Close(graceful, [this] {
       --open_;

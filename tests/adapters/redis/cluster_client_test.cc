@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -220,6 +221,39 @@ TEST_F(ClusterClientTest, IdempotentCommandsOutliveAFailoverAndOthersReportTheLo
   EXPECT_EQ(Run(key, {"GET", key}).text, "kept");
   EXPECT_EQ(cluster_->MasterOfSlot(KeySlot(key)), *promoted);
   EXPECT_EQ(DirectGet(*promoted, key), "kept");
+}
+
+// A master that failed and was replaced leaves the map: its connection is closed, not
+// reconnected to for as long as the process lives. The seed stays, whatever the map says.
+TEST_F(ClusterClientTest, ClosesItsConnectionToAFailedMasterOnceTheMapNoLongerHasIt) {
+  StartCluster(3, 1);
+  StartClientOnCluster();
+  std::string key;
+  size_t master = 0;
+  for (int i = 0; master == 0; ++i) {  // a key served by a master that is not the seed
+    key = "{left}" + std::to_string(i);
+    master = cluster_->MasterOfSlot(KeySlot(key));
+  }
+  ASSERT_EQ(Run(key, {"SET", key, "v"}).type, REDIS_REPLY_STATUS);
+  ASSERT_EQ(cluster_->node(master).Command({"WAIT", "1", "2000"})->integer, 1);
+  const std::string dead =
+      cluster_->node(master).host() + ":" + std::to_string(cluster_->node(master).port());
+  auto has = [&](const std::string& address) {
+    const auto all = client_->node_addresses();
+    return std::find(all.begin(), all.end(), address) != all.end();
+  };
+  ASSERT_TRUE(has(dead));
+  const std::optional<size_t> promoted =
+      cluster_->KillMasterAndWaitForFailover(master, std::chrono::seconds(30));
+  ASSERT_TRUE(promoted.has_value()) << cluster_->error();
+  EXPECT_EQ(Run(key, {"GET", key}).text, "v");  // served by the promoted replica
+  ASSERT_TRUE(loop_.RunUntil([&] { return !has(dead); }, std::chrono::seconds(10)));
+  EXPECT_GE(client_->counters().retired, 1u);
+  const std::string seed =
+      cluster_->node(0).host() + ":" + std::to_string(cluster_->node(0).port());
+  EXPECT_TRUE(has(seed));
+  EXPECT_TRUE(has(cluster_->node(*promoted).host() + ":" +
+                  std::to_string(cluster_->node(*promoted).port())));
 }
 
 TEST_F(ClusterClientTest, ReadsTheMapFromAnotherSeedWhenTheFirstIsDown) {
