@@ -19,8 +19,21 @@ namespace {
 
 void OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* fn = static_cast<RedisConnection::ReplyFn*>(privdata);
+  if (fn == nullptr) {  // a reply read and dropped (cluster mode: looked at first)
+    auto* r = static_cast<redisReply*>(reply);
+    if (ac->data != nullptr && r != nullptr && r->type == REDIS_REPLY_ERROR) {
+      static_cast<RedisConnection*>(ac->data)->NoteErrorReply(r);
+    }
+    return;
+  }
   // data is cleared only by the destructor: the owner is gone, so are the callbacks' targets.
-  if (ac->data != nullptr) (*fn)(static_cast<redisReply*>(reply));
+  if (ac->data != nullptr) {
+    auto* r = static_cast<redisReply*>(reply);
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
+      static_cast<RedisConnection*>(ac->data)->NoteErrorReply(r);
+    }
+    (*fn)(r);
+  }
   delete fn;
 }
 
@@ -89,7 +102,9 @@ void RedisConnection::Heartbeat() {
 
 void RedisConnection::Connect() {
   if (closing_ || ac_ != nullptr) return;
-  redisAsyncContext* ac = endpoint_.unix_socket.empty()
+  if (cluster()) PickClusterTarget();
+  redisAsyncContext* ac = cluster() ? redisAsyncConnect(target_host_.c_str(), target_port_)
+                          : endpoint_.unix_socket.empty()
                               ? redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port)
                               : redisAsyncConnectUnix(endpoint_.unix_socket.c_str());
   if (ac == nullptr || ac->err != 0) {
@@ -145,18 +160,26 @@ void RedisConnection::OnConnected(int st) {
     spdlog::warn("redis {}: {}", name_, Untrusted(last_error_, kLogMessageMax));
     ac_ = nullptr;
     ++connect_failures_;
+    target_host_.clear();  // cluster mode: the next seed
     ScheduleReconnect();
     return;
   }
   connected_ = true;
   // Detects a peer that vanished without a FIN (host down, cable cut) on TCP connections.
   if (endpoint_.unix_socket.empty()) redisEnableKeepAlive(&ac_->c);
-  auto ready = [this] {
+  auto admitted = [this] {
     ready_ = true;
     backoff_.Reset();
     last_error_.clear();
     spdlog::info("redis {}: connected", name_);
     if (on_ready_) on_ready_();
+  };
+  auto ready = [this, admitted] {
+    if (cluster()) {
+      CheckSlotOwner(admitted);
+    } else {
+      admitted();
+    }
   };
   if (endpoint_.password.empty()) {
     ready();
@@ -263,9 +286,11 @@ bool RedisConnection::SendFormatted(size_t argc, const char* const* argv, const 
     *p++ = '\r';
     *p++ = '\n';
   }
-  const int rc = redisAsyncFormattedCommand(ac_, fn != nullptr ? OnReply : nullptr, fn,
-                                            format_buf_.data(),
-                                            static_cast<size_t>(p - format_buf_.data()));
+  // A reply nobody waits for is still looked at in cluster mode: the MOVED of a command
+  // queued in a MULTI comes only there (EXEC then says just EXECABORT).
+  const int rc =
+      redisAsyncFormattedCommand(ac_, fn != nullptr || cluster() ? OnReply : nullptr, fn,
+                                 format_buf_.data(), static_cast<size_t>(p - format_buf_.data()));
   // A very large call leaves a large buffer behind: give it back rather than keep it.
   if (format_buf_.size() > (1u << 20)) std::vector<char>().swap(format_buf_);
   return rc == REDIS_OK;

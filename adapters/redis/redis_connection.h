@@ -43,6 +43,12 @@ struct RedisEndpoint {
   // the longest blocking command on the connection (XREADGROUP BLOCK). 0 = off.
   int64_t heartbeat_ms = 5'000;
   int64_t heartbeat_timeout_ms = 15'000;
+  // Redis Cluster ([redis] cluster, docs/redis.md "Running on Redis Cluster"): seed nodes
+  // instead of host/port, and the one slot every key of this connection hashes to. Each
+  // connection reads CLUSTER SHARDS and goes on to the master of that slot; a MOVED, a
+  // READONLY (a master demoted by a failover) or a lost connection sends it there again.
+  std::vector<std::pair<std::string, int>> cluster_seeds;
+  int cluster_slot = -1;
 };
 
 class RedisConnection {
@@ -100,6 +106,10 @@ class RedisConnection {
   // Why the connection is not ready, for logs and health output (never a secret).
   const std::string& last_error() const { return last_error_; }
 
+  // Cluster mode: called for every error reply before its callback (the reply trampoline),
+  // to follow a MOVED or a READONLY (redis_connection_cluster.cc).
+  void NoteErrorReply(const redisReply* r);
+
  private:
   void Connect();
   void ScheduleReconnect();
@@ -114,6 +124,11 @@ class RedisConnection {
   bool SendVector(const std::vector<std::string>& argv, ReplyFn* fn);
   bool SendFormatted(size_t argc, const char* const* argv, const size_t* lens, ReplyFn* fn);
   void MaybeClosed();
+  // Cluster mode (redis_connection_cluster.cc): where to connect next, the slot owner check
+  // between AUTH and ready, and what an error reply says about where the slot went.
+  bool cluster() const { return !endpoint_.cluster_seeds.empty(); }
+  void PickClusterTarget();
+  void CheckSlotOwner(std::function<void()> ready);
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
@@ -146,6 +161,10 @@ class RedisConnection {
   // Subscription callbacks by channel. hiredis keeps the raw pointer and calls it per message,
   // so they live as long as the connection (freed after the context in the destructor).
   std::map<std::string, std::unique_ptr<ReplyFn>> subscriptions_;
+  // Cluster mode: the node to connect to next ("" = the next seed) and the seed after it.
+  std::string target_host_;
+  int target_port_ = 0;
+  size_t next_seed_ = 0;
 };
 
 }  // namespace sd::redis

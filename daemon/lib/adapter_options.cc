@@ -11,6 +11,8 @@ redis::RedisStoreOptions StoreOptionsFrom(const Config& c) {
   o.endpoint.unix_socket = c.redis.unix_socket;
   o.endpoint.user = c.redis.user;
   o.endpoint.password = c.redis.password;
+  o.endpoint.cluster_seeds = c.redis.cluster;
+  o.endpoint.cluster_slot = c.redis.cluster_slot;
   o.jobs_stream = c.redis.jobs_stream;
   o.group = c.redis.group;
   o.consumer = c.daemon.consumer;

@@ -97,6 +97,7 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.defer_move_interval_ms = s.Int("defer_move_interval_ms", r.defer_move_interval_ms, 0, 60'000);
   r.defer_move_batch = s.Int("defer_move_batch", r.defer_move_batch, 1, 10'000);
   ReadPasswordFile(s, "password_file", base, &r.password);
+  config_detail::LoadRedisCluster(s, c);
   s.RefuseUnknown();
 }
 
@@ -260,6 +261,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadOptOuts(root, p, c);
   config_detail::LoadQuietHours(root, p, c);
   config_detail::LoadQuotaCosts(root, p, c);
+  config_detail::CheckClusterSlot(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

@@ -118,6 +118,10 @@ struct Config {
     int64_t read_linger_ms = 0;   // RedisStoreOptions::read_linger_ms
     int64_t write_linger_ms = 0;  // RedisStoreOptions::write_linger_ms
     bool plain_writes = false;    // RedisStoreOptions::plain_writes
+    // Redis Cluster seed nodes ("host:port"); empty: the one server of host/port or unix_socket.
+    // Every key and stream name must then share one hash tag (checked at load).
+    std::vector<std::pair<std::string, int>> cluster;
+    int cluster_slot = -1;        // the slot they share (set by the loader)
     int64_t wait_replicas = 0;    // RedisStoreOptions::wait_replicas (and the API's 202)
     int64_t wait_timeout_ms = 1000;  // RedisStoreOptions::wait_timeout_ms
     int64_t claim_idle_ms = 60'000;

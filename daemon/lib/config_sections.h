@@ -55,6 +55,9 @@ void LoadInbound(const toml::table& root, Problems& p, Config& c);
 void LoadOptOuts(const toml::table& root, Problems& p, Config& c);
 // [[quiet_hours]] (config_quiet_hours.cc).
 void LoadQuietHours(const toml::table& root, Problems& p, Config& c);
+// [redis] cluster: the seeds, then (after every section) that all key names share one slot.
+void LoadRedisCluster(Section& s, Config& c);
+void CheckClusterSlot(const toml::table& root, Problems& p, Config& c);
 // [[quota_cost]]: after the carriers, whose names it checks.
 void LoadQuotaCosts(const toml::table& root, Problems& p, Config& c);
 

@@ -174,8 +174,11 @@ void Cluster::StartDaemon(const std::vector<std::pair<std::string, std::string>>
       << options_.log_format
       << "\"\nshutdown_timeout_ms = 10000\nmax_inflight = " << options_.max_inflight
       << "\nstats_interval_ms = 1000\nconsumer = \"e2e\"\n\n"
-      << "[redis]\nhost = \"127.0.0.1\"\nport = " << redis_port_ << "\nbatch = " << options_.batch
-      << "\nmax_deliveries = " << options_.max_deliveries
+      << "[redis]\n"
+      << (options_.redis_endpoint.empty()
+              ? "host = \"127.0.0.1\"\nport = " + std::to_string(redis_port_)
+              : options_.redis_endpoint)
+      << "\nbatch = " << options_.batch << "\nmax_deliveries = " << options_.max_deliveries
       << (options_.unix_socket ? "\nunix_socket = \"redis.sock\"" : "")
       << (options_.acl_user ? "\nuser = \"smsdispatch\"\npassword_file = \"redis.password\"" : "")
       << "\nblock_ms = 200\nclaim_idle_ms = " << options_.claim_idle_ms

@@ -59,6 +59,9 @@ class Cluster {
     int64_t max_deliveries = 5;
     std::string keys_extra;   // more lines of [keys] (e.g. registry = "redis")
     std::string redis_extra;  // more lines of [redis] (e.g. write_linger_ms = 20)
+    // Instead of [redis] host and port (e.g. cluster = ["127.0.0.1:7000"]): the daemon then
+    // uses another Redis than the cluster's own (which the CLI helpers still talk to).
+    std::string redis_endpoint;
     // More lines at the end of the config: right after the [[carrier]] keys, so carrier keys
     // come first, then other sections ([policy], ...).
     std::string extra_config;
