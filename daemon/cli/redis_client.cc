@@ -21,6 +21,10 @@ std::vector<OptionSpec> WithRedisOptions(std::vector<OptionSpec> options) {
   const char* group = "Redis options";
   options.push_back({"redis", "HOST:PORT", "Redis over TCP (default 127.0.0.1:6379)", group});
   options.push_back({"redis-unix", "PATH", "Redis over a Unix socket instead", group});
+  options.push_back({"redis-cluster", "HOST:PORT,...",
+                     "Redis Cluster seed nodes instead: the command goes to the master of the "
+                     "slot of its names (hash-tagged, e.g. sd:{0}:)",
+                     group});
   options.push_back({"user", "USER", "ACL user (needs --password-file)", group});
   options.push_back(
       {"password-file", "FILE", "file holding the Redis password (mode 0600)", group});
@@ -30,10 +34,11 @@ std::vector<OptionSpec> WithRedisOptions(std::vector<OptionSpec> options) {
 std::optional<RedisClient> RedisClient::Connect(const Args& args, std::string* error,
                                                 bool* usage_error) {
   *usage_error = true;
-  if (args.Has("redis") && args.Has("redis-unix")) {
-    *error = "--redis and --redis-unix exclude each other";
+  if (args.Has("redis") + args.Has("redis-unix") + args.Has("redis-cluster") > 1) {
+    *error = "--redis, --redis-unix and --redis-cluster exclude each other";
     return std::nullopt;
   }
+  if (args.Has("redis-cluster")) return ConnectToCluster(args, error, usage_error);
   if (args.Has("user") && !args.Has("password-file")) {
     *error = "--user needs --password-file";
     return std::nullopt;
@@ -56,6 +61,11 @@ std::optional<RedisClient> RedisClient::Connect(const Args& args, std::string* e
                                 kConnectTimeout);
   }
   *usage_error = false;
+  return Open(c, where, args, error);
+}
+
+std::optional<RedisClient> RedisClient::Open(redisContext* c, const std::string& where,
+                                             const Args& args, std::string* error) {
   if (c == nullptr || c->err) {
     *error = "cannot connect to Redis at " + where + ": " + (c ? c->errstr : "out of memory");
     if (c != nullptr) redisFree(c);

@@ -44,6 +44,12 @@ class RedisClient {
 
  private:
   explicit RedisClient(redisContext* c) : ctx_(c) {}
+  // A connected context (or a failed one, freed here): timeouts, then AUTH as the options say.
+  static std::optional<RedisClient> Open(redisContext* c, const std::string& where,
+                                         const Args& args, std::string* error);
+  // --redis-cluster (redis_cluster_client.cc): the master of the slot of the command's names.
+  static std::optional<RedisClient> ConnectToCluster(const Args& args, std::string* error,
+                                                     bool* usage_error);
   std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
 };
 

@@ -57,14 +57,36 @@ TEST(ClusterE2E, OneShardSurvivesAReshardAndAMasterKillLosingNothing) {
 
   const long long n = 3000;
   std::string out;
-  ASSERT_EQ(c.Cli({"enqueue", "--redis",
-                   rc.node(owner).host() + ":" + std::to_string(rc.node(owner).port()),
-                   "--key-file", c.dir() + "/keys.toml", "--key-id", "test.v1", "--stream",
-                   Tagged("jobs"), "--count", std::to_string(n), "--to-prefix", "+4915100",
-                   "--from", "ACME", "--text", "t", "--wait-replicas", "1"},
-                  &out),
-            0)
-      << out;
+  // The producer finds the shard's master itself (--redis-cluster), from every seed.
+  std::string seed_list;
+  for (size_t i = 0; i < rc.size(); ++i) {
+    seed_list += (i ? "," : "") + rc.node(i).host() + ":" + std::to_string(rc.node(i).port());
+  }
+  const std::vector<std::string> enqueue{"enqueue",
+                                         "--key-file",
+                                         c.dir() + "/keys.toml",
+                                         "--key-id",
+                                         "test.v1",
+                                         "--stream",
+                                         Tagged("jobs"),
+                                         "--count",
+                                         std::to_string(n),
+                                         "--to-prefix",
+                                         "+4915100",
+                                         "--from",
+                                         "ACME",
+                                         "--text",
+                                         "t",
+                                         "--wait-replicas",
+                                         "1"};
+  std::vector<std::string> args = enqueue;
+  args.insert(args.begin() + 1, {"--redis-cluster", seed_list});
+  ASSERT_EQ(c.Cli(args, &out), 0) << out;
+  ASSERT_EQ(StreamLength(rc.node(owner), Tagged("jobs")), n);
+  args = enqueue;
+  args.insert(args.begin() + 1, {"--redis-cluster", seed_list, "--redis", "127.0.0.1:1"});
+  EXPECT_EQ(c.Cli(args, &out), 2) << out;
+  EXPECT_NE(out.find("exclude each other"), std::string::npos) << out;
 
   auto outcomes_on = [&](size_t node) { return StreamLength(rc.node(node), Tagged("outcomes")); };
   c.StartDaemon();
