@@ -84,6 +84,10 @@ void AddDaemonOptions(CLI::App& app, Options* o) {
       ->check(CLI::Range(0, 100));
   app.add_flag("--plain-writes", o->plain_writes,
                "daemon plain_writes: commits and receipts as plain commands, not scripts");
+  app.add_option("--replicas", o->replicas,
+                 "start this many replicas of the run's redis-server (for --wait-replicas)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8));
   app.add_option("--wait-replicas", o->wait_replicas,
                  "daemon wait_replicas: every write waits for this many replicas (WAIT)")
       ->capture_default_str()
@@ -127,11 +131,6 @@ int ParseOptions(int argc, char** argv, Options* o) {
   auto* unix_opt = app.add_flag("--redis-unix", o->redis_unix,
                                 "daemon and load talk to Redis over a Unix socket");
   auto* aof_opt = app.add_flag("--aof", o->aof, "Redis appendonly yes (appendfsync everysec)");
-  auto* replicas_opt =
-      app.add_option("--replicas", o->replicas,
-                     "start this many replicas of the run's redis-server (for --wait-replicas)")
-          ->capture_default_str()
-          ->check(CLI::Range(0, 8));
   std::string redis;
   auto* redis_opt = app.add_option("--redis", redis,
                                    "HOST:PORT of a running redis-server to use (ceiling and "
@@ -142,7 +141,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
           ->excludes(redis_opt);
   // --redis-unix and --aof configure a redis-server the tool starts; with --redis the server
   // is the operator's.
-  for (CLI::Option* own : {unix_opt, aof_opt, replicas_opt}) {
+  for (CLI::Option* own : {unix_opt, aof_opt, app.get_option("--replicas")}) {
     own->excludes(redis_opt)->excludes(socket_opt);
   }
   auto* reuse =
