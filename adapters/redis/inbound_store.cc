@@ -238,8 +238,33 @@ void InboundStore::Send(std::shared_ptr<Write> w, bool eval) {
       queue_.push_back(w);  // every mode is idempotent: sent again as it was
       return;
     }
-    w->on_reply(r);
+    if (options_.wait_replicas <= 0) {
+      w->on_reply(r);
+      return;
+    }
+    // Acknowledged only once replicated: the reply is read after this callback, from a copy.
+    std::shared_ptr<redisReply> copy(CopyReply(r), freeReplyObject);
+    AwaitReplicas(w, [w, copy] { w->on_reply(copy.get()); });
   });
+  if (!sent) queue_.push_back(std::move(w));
+}
+
+void InboundStore::AwaitReplicas(std::shared_ptr<Write> w, std::function<void()> done) {
+  const bool sent = conn_.Command(
+      {"WAIT", std::to_string(options_.wait_replicas), std::to_string(options_.wait_timeout_ms)},
+      [this, w, done = std::move(done)](redisReply* r) mutable {
+        if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+          // Lost, or refused (an ACL without WAIT): written again (idempotent), waited again.
+          ++counters_.write_errors;
+          queue_.push_back(std::move(w));
+          return;
+        }
+        if (r->type == REDIS_REPLY_INTEGER && r->integer >= options_.wait_replicas) {
+          done();
+          return;
+        }
+        AwaitReplicas(std::move(w), std::move(done));  // too few replicas yet
+      });
   if (!sent) queue_.push_back(std::move(w));
 }
 

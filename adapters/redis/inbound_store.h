@@ -43,6 +43,10 @@ struct InboundStoreOptions {
   std::shared_ptr<const OptOutRules> optout_rules;
   std::string audit_stream = "sd:audit";
   int64_t audit_maxlen = 1'000'000;
+  // [redis] wait_replicas: a written part is acknowledged (to the SMSC) only once WAIT counts
+  // this many replicas; short: asked again; the connection lost: the part is written again.
+  int64_t wait_replicas = 0;
+  int64_t wait_timeout_ms = 1'000;
 };
 
 struct InboundStoreCounters {
@@ -99,6 +103,8 @@ class InboundStore final : public InboundSink {
   };
 
   void Send(std::shared_ptr<Write> w, bool eval);
+  // wait_replicas: `done` once the replicas have this connection's writes; `w` again if lost.
+  void AwaitReplicas(std::shared_ptr<Write> w, std::function<void()> done);
   void Retry();
   void PutOne(InboundPart part, std::function<void()> durable);
   void PutPart(InboundPart part, std::function<void()> durable);

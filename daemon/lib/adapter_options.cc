@@ -101,6 +101,8 @@ redis::InboundStoreOptions InboundOptionsFrom(const Config& c) {
   o.max_queued = c.inbound.max_queued;
   if (c.optouts.enabled) o.optout_rules = std::make_shared<const OptOutRules>(c.optouts);
   o.audit_stream = c.redis.audit_stream;
+  o.wait_replicas = c.redis.wait_replicas;
+  o.wait_timeout_ms = c.redis.wait_timeout_ms;
   o.audit_maxlen = c.redis.audit_maxlen;
   return o;
 }

@@ -8,7 +8,9 @@
 #include <hiredis/hiredis.h>
 
 #include "adapters/redis/api_store.h"
+#include "adapters/redis/inbound_store.h"
 #include "adapters/redis/redis_reply.h"
+#include "core/clock.h"
 #include "tests/support/job_store_harness.h"
 
 namespace sd::testing {
@@ -180,6 +182,36 @@ TEST_F(ReplicaGateTest, TheApiReportsStoredJobsOnlyOnceAReplicaHasThem) {
   const ApiWriteResult replicated = write("a-2");
   EXPECT_EQ(replicated.kind, ApiWriteResult::Kind::kWritten) << replicated.error;
   EXPECT_EQ(StreamLength(*replica_, "sd:jobs"), 2);
+  bool closed = false;
+  store.Close([&] { closed = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
+}
+
+// A message a recipient sent is acknowledged to the SMSC only once a replica has it.
+TEST_F(ReplicaGateTest, InboundMessagesAreDurableOnlyOnceAReplicaHasThem) {
+  redis::RedisEndpoint e;
+  e.host = master_.host();
+  e.port = master_.port();
+  redis::InboundStoreOptions o;
+  o.wait_replicas = 1;
+  o.wait_timeout_ms = 50;
+  ManualClock clock{1'000};
+  redis::InboundStore store(loop_.get(), e, o, clock);
+  store.Start();
+  InboundPart p;
+  p.carrier = "acme";
+  p.from = "4917012345";
+  p.to = "4930555";
+  p.body = "hello";
+  p.received_ms = 1'000;
+  bool durable = false;
+  store.Put(p, [&] { durable = true; });
+  loop_.RunUntil([] { return false; }, 500ms);
+  EXPECT_FALSE(durable);
+  EXPECT_EQ(StreamLength(master_, "sd:inbound"), 1);  // on the master, not yet acknowledged
+  StartReplica();
+  ASSERT_TRUE(loop_.RunUntil([&] { return durable; }, 20s));
+  EXPECT_EQ(StreamLength(*replica_, "sd:inbound"), 1);
   bool closed = false;
   store.Close([&] { closed = true; });
   ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
