@@ -159,9 +159,30 @@ void LeaseAgent::SendScript(const LuaScript& script, std::vector<std::string> ar
           SendScript(script, std::move(*shared_argv), std::move(*shared_fn), true);  // flushed
           return;
         }
-        (*shared_fn)(r);
+        if (options_.wait_replicas <= 0 || r == nullptr || ReplyIsError(r)) {
+          (*shared_fn)(r);
+          return;
+        }
+        AwaitReplicas(std::shared_ptr<redisReply>(CopyReply(r), freeReplyObject), shared_fn);
       });
   if (!sent) (*shared_fn)(nullptr);
+}
+
+void LeaseAgent::AwaitReplicas(std::shared_ptr<redisReply> copy,
+                               std::shared_ptr<RedisConnection::ReplyFn> fn) {
+  const bool sent = conn_.Command(
+      {"WAIT", std::to_string(options_.wait_replicas), std::to_string(options_.wait_timeout_ms)},
+      [this, copy, fn](redisReply* r) {
+        if (r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer < options_.wait_replicas &&
+            !closing_) {
+          ++counters_.replica_waits_short;
+          AwaitReplicas(copy, fn);
+          return;
+        }
+        const bool replicated = r != nullptr && r->type == REDIS_REPLY_INTEGER;
+        (*fn)(replicated ? copy.get() : nullptr);
+      });
+  if (!sent) (*fn)(nullptr);
 }
 
 void LeaseAgent::Close(std::function<void()> done) {

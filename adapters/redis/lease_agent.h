@@ -31,6 +31,11 @@ namespace sd::redis {
 struct LeaseAgentOptions {
   std::string key_prefix = "sd:";
   int64_t return_every_ms = 100;  // how often expired tokens are looked for and given back
+  // [redis] wait_replicas: a lease is spent only once WAIT counts this many replicas (asked
+  // again while short), so a failover cannot forget tokens already sent with; lost: the lease
+  // counts as failed (strict: the tokens are never used).
+  int64_t wait_replicas = 0;
+  int64_t wait_timeout_ms = 1'000;
 };
 
 struct LeaseAgentCounters {
@@ -41,6 +46,7 @@ struct LeaseAgentCounters {
   uint64_t gives_dropped = 0;  // give-backs that could not be sent (tokens stay spent)
   uint64_t quota_warnings = 0;   // quota leases that crossed 80 % of a day's or month's quota
   uint64_t quota_exhausted = 0;  // quota leases that took a day's or month's last segment
+  uint64_t replica_waits_short = 0;  // WAITs after a lease with fewer replicas than asked
   template <typename F>
   void ForEach(F&& f) const {
     f("rounds", rounds);
@@ -50,6 +56,7 @@ struct LeaseAgentCounters {
     f("gives_dropped", gives_dropped);
     f("quota_warnings", quota_warnings);
     f("quota_exhausted", quota_exhausted);
+    f("replica_waits_short", replica_waits_short);
   }
 };
 
@@ -119,6 +126,10 @@ class LeaseAgent {
   void GiveQuotas(std::vector<LeaseBook::Want> tokens);
   void GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tokens);
   void Take(const GlobalLimit& g, LeaseBook::Want want, const std::shared_ptr<Round>& round);
+  // wait_replicas: `fn` gets `copy` once the replicas have this connection's writes (null
+  // when the connection went first).
+  void AwaitReplicas(std::shared_ptr<redisReply> copy,
+                     std::shared_ptr<RedisConnection::ReplyFn> fn);
   void SendScript(const LuaScript& script, std::vector<std::string> argv,
                   RedisConnection::ReplyFn fn, bool eval = false);
   void OnTimer();

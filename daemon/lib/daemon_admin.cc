@@ -42,6 +42,8 @@ void Daemon::BuildBlocks() {
   // Fleet-wide limits lease their tokens here (always built: a reload may add one).
   redis::LeaseAgentOptions lo;
   lo.key_prefix = config_.redis.key_prefix;
+  lo.wait_replicas = config_.redis.wait_replicas;
+  lo.wait_timeout_ms = config_.redis.wait_timeout_ms;
   leases_ = std::make_unique<redis::LeaseAgent>(
       loop_, StoreOptionsFrom(config_).endpoint, std::move(lo), clock_,
       [this] { return dispatcher_->policy().Load()->parts().limits; },

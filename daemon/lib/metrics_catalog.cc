@@ -440,6 +440,8 @@ constexpr MetricFamilyInfo kCatalog[] = {
     {"smsdispatch_leases_quota_exhausted_total", MetricType::kCounter,
      "Quota leases this daemon made that took the last segment of a day's or month's quota (each "
      "is also an audit event)."},
+    {"smsdispatch_leases_replica_waits_short_total", MetricType::kCounter,
+     "WAITs after a lease answered with fewer replicas than wait_replicas (asked again)."},
     {"smsdispatch_blocks_active", MetricType::kGauge,
      "Pumping blocks in force in this daemon (raised here, by other daemons or operators)."},
     {"smsdispatch_blocks_loads_total", MetricType::kCounter, "Block lists read from Redis."},

@@ -56,7 +56,7 @@ class LeaseAgentTest : public ::testing::Test {
     EXPECT_TRUE(loop_.RunUntil([&] { return closed == static_cast<int>(daemons_.size()); }));
   }
 
-  Daemon& AddDaemon(const LimitConfig& limit) {
+  Daemon& AddDaemon(const LimitConfig& limit, int64_t wait_replicas = 0) {
     RateLimitsConfig cfg;
     cfg.limits = {limit};
     cfg.hash_key = SipKey{1, static_cast<uint64_t>(daemons_.size() + 1)};
@@ -69,6 +69,8 @@ class LeaseAgentTest : public ::testing::Test {
     e.reconnect_max_ms = 100;
     LeaseAgentOptions o;
     o.key_prefix = "t:";
+    o.wait_replicas = wait_replicas;
+    o.wait_timeout_ms = 50;
     Daemon* raw = d.get();
     d->agent = std::make_unique<LeaseAgent>(
         loop_.get(), e, o, clock_, [raw] { return raw->limits; }, [raw] { ++raw->answered; });
@@ -119,6 +121,27 @@ TEST_F(LeaseAgentTest, LeasesFromTheSharedBucketAndGivesUnspentTokensBack) {
     EXPECT_NEAR(leased - after, 6 * 10'000, 1) << leased << " " << after;
   }
   daemons_.clear();  // closed already
+}
+
+// wait_replicas: a lease is spent only once a replica has it, so a failover cannot forget
+// tokens already sent with.
+TEST_F(LeaseAgentTest, WithWaitReplicasALeaseIsSpentOnlyOnceAReplicaHasIt) {
+  Daemon& d = AddDaemon(Fleet(100, 100, 10), 1);
+  const LimitSubject job{"acme.v1", "+447700900123", "", "", 1};
+  ASSERT_EQ(d.limits->Charge(job, clock_.NowMs()).kind, LimitVerdict::Kind::kAwaitLease);
+  d.agent->Kick();
+  loop_.RunUntil([] { return false; }, std::chrono::milliseconds(500));
+  EXPECT_EQ(d.answered, 0);
+  EXPECT_GT(Tat(), 0);  // taken from the bucket on the master, not yet spendable
+  EXPECT_GE(d.agent->counters().replica_waits_short, 2u);
+
+  ASSERT_TRUE(server_.Command({"CONFIG", "SET", "repl-diskless-sync-delay", "0"}));
+  testing::RedisServerOptions ro;
+  ro.extra_args = {"--replicaof", server_.host(), std::to_string(server_.port())};
+  testing::RedisServer replica(ro);
+  ASSERT_TRUE(replica.Start()) << replica.error();
+  ASSERT_TRUE(loop_.RunUntil([&] { return d.answered > 0; }, std::chrono::seconds(20)));
+  EXPECT_TRUE(d.limits->Charge(job, clock_.NowMs()).admitted());
 }
 
 TEST_F(LeaseAgentTest, AnEmptyBucketDeniesUntilItWouldGrantAgain) {
