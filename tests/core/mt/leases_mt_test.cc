@@ -31,8 +31,10 @@ TEST(LeaseBookThreads, EveryGrantedTokenIsSpentHeldOrReturnedOnce) {
   std::atomic<bool> done{false};
   std::atomic<int64_t> admitted{0};
   int64_t granted = 0, returned = 0;
+  std::atomic<int64_t> rounds{0};  // the agent's turns
   std::thread agent([&] {
     while (!done.load()) {
+      rounds.fetch_add(1);
       for (const auto& w : book.TakeWants()) {
         book.Granted(w.value, w.units, 0, now.load());
         granted += w.units;
@@ -44,10 +46,13 @@ TEST(LeaseBookThreads, EveryGrantedTokenIsSpentHeldOrReturnedOnce) {
   for (int t = 0; t < 4; ++t) {
     workers.emplace_back([&, t] {
       const char* families[] = {"a.v1", "b.v1"};
-      for (int i = 0; i < 20'000; ++i) {
+      // At least 20,000 charges, and on until the agent has had turns enough to grant (on a
+      // loaded 2-core machine under a sanitizer it may not be scheduled at all for a while).
+      for (int i = 0; i < 20'000 || (rounds.load() < 1'000 && i < 5'000'000); ++i) {
         const LimitVerdict v =
             limits->Charge({families[(i + t) % 2], "+15550001", "", "", 1 + i % 2}, now.load());
         if (v.admitted()) admitted += 1 + i % 2;
+        if (i % 1024 == 0) std::this_thread::yield();
       }
     });
   }
