@@ -34,6 +34,12 @@ class LatencyHistogram {
     for (size_t k = 0; k <= i && k < kBoundsUs.size(); ++k) n += counts_[k];
     return n;
   }
+  // Adds another histogram's observations (a sharded store reports its shards' as one).
+  void Merge(const LatencyHistogram& o) {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
+    count_ += o.count_;
+    sum_us_ += o.sum_us_;
+  }
   uint64_t count() const { return count_; }
   uint64_t sum_us() const { return sum_us_; }
 

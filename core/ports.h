@@ -25,10 +25,11 @@ enum class ClaimState : uint8_t {
   kResume,       // this same entry claimed it before (redelivery after a crash): submit again
   kAlreadyDone,  // this entry already has an outcome: just acknowledge it
   kReplay,       // another entry owns this job id: reject as replay
+  kWrongShard,   // [redis] shards: the job id belongs to another shard's stream: reject
 };
 
 struct ClaimRequest {
-  std::string entry_id;
+  std::string entry_id;  // with [redis] shards, "<shard>/<id>" (adapters/redis/sharded_job_store.h)
   std::string job_id;
   int64_t ttl_ms = 0;  // how long the idempotency record lives (>= job validity)
 };

@@ -47,6 +47,7 @@ constexpr std::array<std::string_view, kReasonCount> kNames = {
     "opted_out",
     "quiet_hours",
     "quota_exceeded",
+    "wrong_shard",
 };
 static_assert(kNames.size() == kReasonCount);
 }  // namespace

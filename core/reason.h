@@ -65,8 +65,11 @@ enum class Reason : uint8_t {
   // A segment quota of the job's key or its tenant (per UTC day or month) is used up
   // (docs/limits.md, "Quotas").
   kQuotaExceeded,
+  // With [redis] shards: the entry is on a shard's stream its job id does not belong to
+  // (docs/jobs.md, "Shards"). Its replay protection lives in its own shard, so it is refused.
+  kWrongShard,
 };
-inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kQuotaExceeded) + 1;
+inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kWrongShard) + 1;
 
 std::string_view ReasonName(Reason r);
 std::optional<Reason> ReasonFromName(std::string_view name);

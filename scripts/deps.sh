@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config
       libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libcli11-dev
       libcurl4-openssl-dev libhttp-parser-dev
       libphonenumber-dev libhyperscan-dev libicu-dev libjemalloc-dev
-      libgtest-dev libgmock-dev libbenchmark-dev
+      libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
       redis-server redis-tools openssl python3 curl
       # build-time data only (prefix_time_zones.h's map from geocoder.jar); 2 small jars, no JRE
       libphonenumber8-java)

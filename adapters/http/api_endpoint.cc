@@ -13,6 +13,7 @@
 #include "core/envelope.h"
 #include "core/hex.h"
 #include "core/safe_text.h"
+#include "core/shard_rule.h"
 
 namespace sd::http {
 
@@ -149,7 +150,10 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
     return o;
   }
   Job job;
-  job.id = "api-" + HexEncode(RandomBytes(12));
+  // Random ids until one belongs to shard 0 (about `shards` tries of a CRC over 28 bytes).
+  do {
+    job.id = "api-" + HexEncode(RandomBytes(12));
+  } while (JobShard(job.id, options_.shards) != 0);
   job.created_ms = c.now_ms;
   const int64_t validity_s = m->validity_s != 0 ? m->validity_s : options_.default_validity_s;
   // A scheduled message's validity runs from when it is to be sent.

@@ -45,6 +45,9 @@ struct ApiEndpointOptions {
   std::vector<Cidr> trusted_proxies;  // whose X-Forwarded-For is believed
   // A job's status record (GET /v1/messages/<id>) outlives its expiry by this; 0 = no records.
   int64_t status_retention_ms = 3'600'000;
+  // [redis] shards: the API writes to shard 0's stream (its idempotency and status records
+  // live there), so the ids it makes are ones JobShard puts in shard 0.
+  uint32_t shards = 1;
 };
 
 struct ApiEndpointCounters {

@@ -146,47 +146,67 @@ struct RedisStoreCounters {
   uint64_t replica_waits = 0;        // WAIT calls sent
   uint64_t replica_waits_short = 0;  // of those, answered with fewer replicas than asked
   uint64_t replica_resends = 0;      // writes sent again: the connection went before their WAIT
+  // Shards ([redis] shards > 1, sharded_job_store.h).
+  uint64_t shard_pointers = 0;        // pointer records written (a submitted part's message id)
+  uint64_t shard_lookups = 0;         // receipts' pointer reads
+  uint64_t shard_lookup_retries = 0;  // of those, asked again: the pointer was not there yet
   // Every counter by name, in declaration order: the one list every reporter (log line,
   // the stats hash, `smsdispatch stats`) reads, so a new counter shows up everywhere.
   template <typename F>
   void ForEach(F&& f) const {
-    f("entries_read", entries_read);
-    f("pending_redelivered", pending_redelivered);
-    f("reclaimed", reclaimed);
-    f("dead_lettered", dead_lettered);
-    f("deleted_entries", deleted_entries);
-    f("claims", claims);
-    f("commits", commits);
-    f("outcomes_written", outcomes_written);
-    f("receipts", receipts);
-    f("unmatched_receipts", unmatched_receipts);
-    f("duplicate_receipts", duplicate_receipts);
-    f("unparsable_receipts", unparsable_receipts);
-    f("part_receipts", part_receipts);
-    f("receipt_retries", receipt_retries);
-    f("write_retries", write_retries);
-    f("script_calls", script_calls);
-    f("transactions", transactions);
-    f("claim_conflicts", claim_conflicts);
-    f("plain_commits", plain_commits);
-    f("commit_rechecks", commit_rechecks);
-    f("plain_receipts", plain_receipts);
-    f("receipt_rechecks", receipt_rechecks);
-    f("job_reads", job_reads);
-    f("reconnects", reconnects);
-    f("auth_failures", auth_failures);
-    f("touch_rounds", touch_rounds);
-    f("errors", errors);
-    f("audit_events", audit_events);
-    f("audit_dropped", audit_dropped);
-    f("audit_bursts", audit_bursts);
-    f("deferred", deferred);
-    f("defer_skipped", defer_skipped);
-    f("defer_moved", defer_moved);
-    f("defer_corrupt", defer_corrupt);
-    f("replica_waits", replica_waits);
-    f("replica_waits_short", replica_waits_short);
-    f("replica_resends", replica_resends);
+    Fields(*this, f);
+  }
+  // Adds another store's counters (a sharded store reports its shards' sum).
+  void Add(const RedisStoreCounters& o) {
+    std::vector<uint64_t> v;
+    o.ForEach([&](const char*, uint64_t n) { v.push_back(n); });
+    size_t i = 0;
+    Fields(*this, [&](const char*, uint64_t& n) { n += v[i++]; });
+  }
+
+ private:
+  template <typename Self, typename F>
+  static void Fields(Self& s, F&& f) {
+    f("entries_read", s.entries_read);
+    f("pending_redelivered", s.pending_redelivered);
+    f("reclaimed", s.reclaimed);
+    f("dead_lettered", s.dead_lettered);
+    f("deleted_entries", s.deleted_entries);
+    f("claims", s.claims);
+    f("commits", s.commits);
+    f("outcomes_written", s.outcomes_written);
+    f("receipts", s.receipts);
+    f("unmatched_receipts", s.unmatched_receipts);
+    f("duplicate_receipts", s.duplicate_receipts);
+    f("unparsable_receipts", s.unparsable_receipts);
+    f("part_receipts", s.part_receipts);
+    f("receipt_retries", s.receipt_retries);
+    f("write_retries", s.write_retries);
+    f("script_calls", s.script_calls);
+    f("transactions", s.transactions);
+    f("claim_conflicts", s.claim_conflicts);
+    f("plain_commits", s.plain_commits);
+    f("commit_rechecks", s.commit_rechecks);
+    f("plain_receipts", s.plain_receipts);
+    f("receipt_rechecks", s.receipt_rechecks);
+    f("job_reads", s.job_reads);
+    f("reconnects", s.reconnects);
+    f("auth_failures", s.auth_failures);
+    f("touch_rounds", s.touch_rounds);
+    f("errors", s.errors);
+    f("audit_events", s.audit_events);
+    f("audit_dropped", s.audit_dropped);
+    f("audit_bursts", s.audit_bursts);
+    f("deferred", s.deferred);
+    f("defer_skipped", s.defer_skipped);
+    f("defer_moved", s.defer_moved);
+    f("defer_corrupt", s.defer_corrupt);
+    f("replica_waits", s.replica_waits);
+    f("replica_waits_short", s.replica_waits_short);
+    f("replica_resends", s.replica_resends);
+    f("shard_pointers", s.shard_pointers);
+    f("shard_lookups", s.shard_lookups);
+    f("shard_lookup_retries", s.shard_lookup_retries);
   }
 };
 
@@ -220,6 +240,20 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   // Redis is away or the previous one is still outstanding; never holds up Close.
   void PublishStats(std::vector<std::string> field_values, int64_t ttl_ms);
   void PutReceipt(Receipt receipt, std::function<void()> done) override;
+  // The same, for a receipt someone already held for `waited_ms` (the sharded store, looking
+  // for its pointer): that counts against unmatched_receipt_wait_ms.
+  void PutReceipt(Receipt receipt, std::function<void()> done, int64_t waited_ms);
+
+  // Pointer records of a sharded deployment (sharded_job_store.h, redis_job_store_pointers.cc):
+  // "<key_prefix>mid:<carrier>:<id>" = the shard whose correlation record has that message id,
+  // kept as long as correlations (correlation_ttl_ms). Must-succeed and in order with the other
+  // writes (and replicated like them); `done` once durable.
+  void PutMessageShards(const std::string& carrier, const std::vector<std::string>& ids,
+                        uint32_t shard, std::function<void()> done);
+  // Reads one pointer (retried while Redis is away): the shard, or nullopt when there is none
+  // (not written yet, or expired) or it is not a shard number.
+  void GetMessageShard(const std::string& carrier, const std::string& id,
+                       std::function<void(std::optional<uint32_t>)> done);
 
   // The consumer group's backlog on the jobs stream, as XINFO GROUPS last told it (-1: not
   // known yet, or Redis cannot tell the lag). SampleBacklog asks again (stream_backlog.cc);
@@ -274,9 +308,12 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
     const LuaScript* script = nullptr;
     std::vector<std::string> keys;
     std::vector<std::string> args;
-    // Instead of the script: `SET keys[i] args[2i] NX PX args[2i+1]` for every key, in one
-    // MULTI/EXEC (`done` gets EXEC's reply); `script` then only names the op in logs.
-    bool claim_sets = false;
+    // Instead of the script, plain commands in one MULTI/EXEC (`done` gets EXEC's reply;
+    // `script` then only names the op in logs): kSetNx `SET keys[i] args[2i] NX PX
+    // args[2i+1]` for every key (claims), kSet the same without NX, kGet `GET keys[i]`.
+    enum class Commands : uint8_t { kScript, kSetNx, kSet, kGet };
+    Commands commands = Commands::kScript;
+    bool read_only = false;  // reads only: its completion needs no WAIT (wait_replicas)
     // Must-succeed: a non-error reply, exactly once. Best-effort: the reply, null when the
     // connection was lost, or an error reply.
     std::function<void(redisReply*)> done;
@@ -380,7 +417,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   std::function<void()> plain_check_hook_;
   std::vector<size_t> send_argcs_;  // the commands' argument counts of a MULTI being sent
   bool SendScript(const WriteOp& op, RedisConnection::ReplyFn on_reply);
-  bool SendClaimSets(const WriteOp& op, RedisConnection::ReplyFn on_reply);
+  bool SendCommands(const WriteOp& op, RedisConnection::ReplyFn on_reply);
   std::vector<const char*> send_ptrs_;  // Send's argument pointers and lengths, reused
   std::vector<size_t> send_lens_;
   struct ClaimBatch;
@@ -422,6 +459,9 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   void FinishClose();
   void PartClosed();
   std::string Key(const std::string& suffix) const { return options_.key_prefix + suffix; }
+  std::string PointerKey(const std::string& carrier, const std::string& id) const {
+    return options_.key_prefix + "mid:" + carrier + ":" + id;
+  }
   std::string CorrelationKey(const std::string& carrier, const std::string& id) const {
     return options_.key_prefix + "corr:" + carrier + ":" + id;
   }

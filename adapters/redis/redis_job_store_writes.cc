@@ -64,7 +64,7 @@ void RedisJobStore::Claim(std::vector<ClaimRequest> reqs,
     WriteOp op;
     op.script = &kClaimTransaction;
     op.items = end - start;
-    op.claim_sets = true;
+    op.commands = WriteOp::Commands::kSetNx;
     op.keys.reserve(end - start);
     op.args.reserve(2 * (end - start));
     for (size_t i = start; i < end; ++i) {
@@ -262,6 +262,10 @@ void RedisJobStore::FlushPendingWrites() {
 }
 
 void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
+  PutReceipt(std::move(rc), std::move(done), 0);
+}
+
+void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done, int64_t waited_ms) {
   // Receipts of one loop turn (a read of many deliver_sm) go out as one script call on the
   // next turn, in order behind the commits issued before them: a receipt may need the
   // correlation record one of those writes.
@@ -269,6 +273,10 @@ void RedisJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
   PendingWrite w;
   w.done = std::move(done);
   w.receipt = std::move(rc);
+  // (At least 1: 0 means "not tried yet" to FlushReceipts.)
+  if (waited_ms > 0) {
+    w.first_try_ms = std::max<int64_t>(1, static_cast<int64_t>(uv_now(loop_)) - waited_ms);
+  }
   pending_writes_.push_back(std::move(w));
 }
 
@@ -419,9 +427,9 @@ void RedisJobStore::Send(std::shared_ptr<WriteOp> op) {
     return;
   }
   auto on_reply = [this, op](redisReply* r) { OnWriteReply(op, r); };
-  const bool script = !op->claim_sets;
-  const bool sent = script ? SendScript(*op, std::move(on_reply))
-                           : SendClaimSets(*op, std::move(on_reply));
+  const bool script = op->commands == WriteOp::Commands::kScript;
+  const bool sent =
+      script ? SendScript(*op, std::move(on_reply)) : SendCommands(*op, std::move(on_reply));
   if (sent) {
     ++(script ? counters_.script_calls : counters_.transactions);
     return;
@@ -460,16 +468,18 @@ bool RedisJobStore::SendScript(const WriteOp& op, RedisConnection::ReplyFn on_re
 }
 
 // The claims' MULTI/EXEC, from the strings the op keeps (no command vectors per claim).
-bool RedisJobStore::SendClaimSets(const WriteOp& op, RedisConnection::ReplyFn on_reply) {
-  static const std::string kSet = "SET", kNx = "NX", kPx = "PX";
+bool RedisJobStore::SendCommands(const WriteOp& op, RedisConnection::ReplyFn on_reply) {
+  static const std::string kSet = "SET", kGet = "GET", kNx = "NX", kPx = "PX";
   ArgsClear();
   for (size_t i = 0; i < op.keys.size(); ++i) {
-    Arg(kSet);
+    Arg(op.commands == WriteOp::Commands::kGet ? kGet : kSet);
     Arg(op.keys[i]);
-    Arg(op.args[2 * i]);
-    Arg(kNx);
-    Arg(kPx);
-    Arg(op.args[2 * i + 1]);
+    if (op.commands != WriteOp::Commands::kGet) {
+      Arg(op.args[2 * i]);
+      if (op.commands == WriteOp::Commands::kSetNx) Arg(kNx);
+      Arg(kPx);
+      Arg(op.args[2 * i + 1]);
+    }
     EndCommand();
   }
   return SendArgsTransaction(std::move(on_reply));

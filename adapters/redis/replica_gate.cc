@@ -26,7 +26,7 @@
 namespace sd::redis {
 
 void RedisJobStore::Replicated(const std::shared_ptr<WriteOp>& op, std::function<void()> complete) {
-  if (options_.wait_replicas <= 0 || !op->must_succeed) {
+  if (options_.wait_replicas <= 0 || !op->must_succeed || op->read_only) {
     complete();
     return;
   }

@@ -14,6 +14,7 @@
 #include "adapters/crypto/random.h"
 #include "core/envelope.h"
 #include "core/hex.h"
+#include "core/shard_rule.h"
 #include "daemon/cli/args.h"
 #include "daemon/cli/cli_time.h"
 #include "daemon/cli/commands.h"
@@ -29,7 +30,7 @@ constexpr const char* kSynopsis =
     "         | --file JOBS.jsonl\n"
     "         | --count N --to-prefix +PREFIX --from SENDER --text TEXT [--kind K] [--ref REF] )\n"
     "         [--ttl-s 3600] [--send-in-s S] [--batch 500] [--entries-out FILE] [--corrupt MODE]\n"
-    "         [--wait-replicas N [--wait-timeout-ms 5000]]\n"
+    "         [--wait-replicas N [--wait-timeout-ms 5000]] [--shards N]\n"
     "Signs jobs and adds them to the job stream, pipelined in batches.\n";
 
 std::vector<OptionSpec> EnqueueOptions() {
@@ -58,6 +59,9 @@ std::vector<OptionSpec> EnqueueOptions() {
        "after the last XADD, WAIT until N replicas have the jobs (exit 1 if fewer do within "
        "--wait-timeout-ms): a master failover then cannot lose them"},
       {"wait-timeout-ms", "MS", "how long --wait-replicas waits (default 5000)"},
+      {"shards", "N",
+       "the deployment's [redis] shards: each job goes to its shard's stream (--stream with "
+       "its {0} tag replaced by {CRC-32 of the job id mod N}), signed for --stream"},
       {"corrupt", "MODE",
        "make every job bad: forged-signature | unknown-key | expired | malformed | "
        "wrong-stream | bad-number"},
@@ -200,15 +204,17 @@ bool ReadJobFile(const std::string& path, int64_t default_ttl_s, std::vector<Job
 class EntryMaker {
  public:
   EntryMaker(const SigningKey& key, std::string stream, Corruption corruption,
-             int64_t send_in_ms = 0)
+             int64_t send_in_ms = 0, uint32_t shards = 1)
       : key_(key),
         stream_(std::move(stream)),
+        shards_(shards),
         corruption_(corruption),
         send_in_ms_(send_in_ms),
         // One stranger secret per call is enough: no verifier knows it either way.
         stranger_secret_(RandomBytes(32)) {}
 
-  std::vector<std::string> Make(const JobSpec& spec, std::string* job_id) {
+  // `*shard`: the job's shard (core/shard_rule.h), whose stream the XADD names.
+  std::vector<std::string> Make(const JobSpec& spec, std::string* job_id, uint32_t* shard) {
     Job job;
     job.id = spec.id.empty() ? HexEncode(RandomBytes(16)) : spec.id;
     job.created_ms = WallNowMs();
@@ -251,14 +257,24 @@ class EntryMaker {
         corruption_ == Corruption::kMalformed ? std::string("\xc1 not msgpack") : EncodeJob(job);
     std::string sig = SignJob(mac_, secret, kid, sign_stream, bytes);
     *job_id = job.id;
-    return {
-        "XADD", stream_,          "*",   "v",           std::string(kEnvelopeVersion), "kid", kid,
-        "job",  std::move(bytes), "sig", std::move(sig)};
+    *shard = JobShard(job.id, shards_);
+    return {"XADD",
+            ShardName(stream_, *shard),
+            "*",
+            "v",
+            std::string(kEnvelopeVersion),
+            "kid",
+            kid,
+            "job",
+            std::move(bytes),
+            "sig",
+            std::move(sig)};
   }
 
  private:
   const SigningKey& key_;
-  std::string stream_;
+  std::string stream_;  // what jobs are signed for; shard 0's stream
+  uint32_t shards_ = 1;
   Corruption corruption_;
   int64_t send_in_ms_ = 0;
   std::string stranger_secret_;
@@ -317,20 +333,27 @@ std::optional<int> BuildJobSource(const Args& args, JobKind kind, int64_t ttl_s,
   return std::nullopt;
 }
 
-// Adds the jobs in pipelined batches: a batch goes out whole, then its replies are read in
-// order. Counts the jobs added in `*done`; stops at the first failed reply.
-int SendJobs(RedisClient& redis, EntryMaker& maker, const JobSource& source, int64_t batch,
-             FILE* entries_out, int64_t* done) {
+// Adds the jobs in pipelined batches: a batch goes out whole (each job on its shard's
+// connection), then its replies are read in order. Counts the jobs added in `*done`; stops at
+// the first failed reply.
+int SendJobs(std::vector<RedisClient>& shards, EntryMaker& maker, const JobSource& source,
+             int64_t batch, FILE* entries_out, int64_t* done) {
   std::vector<std::string> job_ids;
+  std::vector<uint32_t> job_shards;
   while (*done < source.total) {
     const int64_t begin = *done;
     const int64_t end = std::min(source.total, begin + batch);
     job_ids.clear();
+    job_shards.clear();
     for (int64_t i = begin; i < end; ++i) {
       job_ids.emplace_back();
-      redis.Append(maker.Make(source.spec_at(i), &job_ids.back()));
+      job_shards.emplace_back();
+      std::vector<std::string> xadd =
+          maker.Make(source.spec_at(i), &job_ids.back(), &job_shards.back());
+      shards[job_shards.back()].Append(xadd);
     }
     for (int64_t i = begin; i < end; ++i) {
+      RedisClient& redis = shards[job_shards[static_cast<size_t>(i - begin)]];
       RedisReplyPtr r = redis.GetReply();
       if (!r) return Fail("Redis: " + redis.error());
       if (r->type != REDIS_REPLY_STRING) {
@@ -362,6 +385,31 @@ int AwaitReplicas(RedisClient& redis, int64_t replicas, int64_t timeout_ms) {
                 std::to_string(timeout_ms) + " ms: a master failover now could lose them");
   }
   return kExitOk;
+}
+
+std::optional<std::string> StreamProblem(const std::string& stream, int64_t shards) {
+  if (stream.empty() || stream.find('\n') != std::string::npos) {
+    return "--stream must be a non-empty name without newlines";
+  }
+  if (shards > 1 && stream.find(kShardTag) == std::string::npos) {
+    return "--shards needs a --stream with the {0} hash tag, e.g. sd:{0}:jobs";
+  }
+  return std::nullopt;
+}
+
+// One connection per shard (on a cluster, to the master of the shard's slot); an exit code
+// when one cannot be made.
+std::optional<int> ConnectShards(const Args& args, const std::string& stream, int64_t shards,
+                                 std::vector<RedisClient>* clients) {
+  std::string error;
+  bool usage_error = false;
+  for (int64_t i = 0; i < shards; ++i) {
+    std::optional<RedisClient> redis = RedisClient::Connect(
+        args, &error, &usage_error, ShardName(stream, static_cast<uint32_t>(i)));
+    if (!redis) return usage_error ? Usage(error) : Fail(error);
+    clients->push_back(std::move(*redis));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -396,9 +444,9 @@ int RunEnqueue(int argc, char** argv) {
     return Usage("--wait-timeout-ms goes with --wait-replicas");
   }
   const std::string stream = args.Get("stream", "sd:jobs");
-  if (stream.empty() || stream.find('\n') != std::string::npos) {
-    return Usage("--stream must be a non-empty name without newlines");
-  }
+  const std::optional<int64_t> shards = args.Int("shards", 1, 1, kMaxShards);
+  if (!shards) return Usage(args.error());
+  if (std::optional<std::string> bad = StreamProblem(stream, *shards)) return Usage(*bad);
   JobSource source;
   if (std::optional<int> rc = BuildJobSource(args, *kind, *ttl_s, *count, &source)) return *rc;
 
@@ -414,20 +462,21 @@ int RunEnqueue(int argc, char** argv) {
     entries_out = fopen(args.Get("entries-out").c_str(), "w");
     if (entries_out == nullptr) return Fail("cannot write " + args.Get("entries-out"));
   }
-  std::string error;
-  bool usage_error = false;
-  std::optional<RedisClient> redis = RedisClient::Connect(args, &error, &usage_error);
-  if (!redis) {
+  std::vector<RedisClient> clients;
+  if (std::optional<int> failed = ConnectShards(args, stream, *shards, &clients)) {
     if (entries_out != nullptr) fclose(entries_out);
-    return usage_error ? Usage(error) : Fail(error);
+    return *failed;
   }
 
-  EntryMaker maker(*key, stream, *corruption, *send_in_s * 1000);
+  EntryMaker maker(*key, stream, *corruption, *send_in_s * 1000, static_cast<uint32_t>(*shards));
   const int64_t start_ms = WallNowMs();
   int64_t done = 0;
-  int rc = SendJobs(*redis, maker, source, *batch, entries_out, &done);
-  if (rc == kExitOk && *wait_replicas > 0)
-    rc = AwaitReplicas(*redis, *wait_replicas, *wait_timeout_ms);
+  int rc = SendJobs(clients, maker, source, *batch, entries_out, &done);
+  for (RedisClient& redis : clients) {
+    if (rc == kExitOk && *wait_replicas > 0) {
+      rc = AwaitReplicas(redis, *wait_replicas, *wait_timeout_ms);
+    }
+  }
   if (entries_out != nullptr && fclose(entries_out) != 0 && rc == kExitOk) {
     rc = Fail("cannot write " + args.Get("entries-out"));
   }
@@ -437,8 +486,10 @@ int RunEnqueue(int argc, char** argv) {
     return rc;
   }
   if (!source.single) {
-    printf("enqueued %lld jobs to %s in %lld ms\n", static_cast<long long>(source.total),
-           stream.c_str(), static_cast<long long>(WallNowMs() - start_ms));
+    const std::string others =
+        *shards > 1 ? " and its " + std::to_string(*shards - 1) + " other shards" : "";
+    printf("enqueued %lld jobs to %s%s in %lld ms\n", static_cast<long long>(source.total),
+           stream.c_str(), others.c_str(), static_cast<long long>(WallNowMs() - start_ms));
   }
   return kExitOk;
 }

@@ -32,13 +32,13 @@ std::vector<OptionSpec> WithRedisOptions(std::vector<OptionSpec> options) {
 }
 
 std::optional<RedisClient> RedisClient::Connect(const Args& args, std::string* error,
-                                                bool* usage_error) {
+                                                bool* usage_error, const std::string& slot_name) {
   *usage_error = true;
   if (args.Has("redis") + args.Has("redis-unix") + args.Has("redis-cluster") > 1) {
     *error = "--redis, --redis-unix and --redis-cluster exclude each other";
     return std::nullopt;
   }
-  if (args.Has("redis-cluster")) return ConnectToCluster(args, error, usage_error);
+  if (args.Has("redis-cluster")) return ConnectToCluster(args, error, usage_error, slot_name);
   if (args.Has("user") && !args.Has("password-file")) {
     *error = "--user needs --password-file";
     return std::nullopt;

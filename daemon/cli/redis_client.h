@@ -31,8 +31,10 @@ class RedisClient {
  public:
   // Connects as the options say. nullopt with *error set on a usage or connection problem;
   // *usage_error tells the two apart (exit 2 versus 1).
-  static std::optional<RedisClient> Connect(const Args& args, std::string* error,
-                                            bool* usage_error);
+  // `slot_name`: with --redis-cluster, the name whose slot's master to connect to (default:
+  // --stream, else --key-prefix).
+  static std::optional<RedisClient> Connect(const Args& args, std::string* error, bool* usage_error,
+                                            const std::string& slot_name = "");
 
   // One command, one round trip. Null on a connection error (see error()).
   RedisReplyPtr Command(const std::vector<std::string>& argv);
@@ -49,7 +51,8 @@ class RedisClient {
                                          const Args& args, std::string* error);
   // --redis-cluster (redis_cluster_client.cc): the master of the slot of the command's names.
   static std::optional<RedisClient> ConnectToCluster(const Args& args, std::string* error,
-                                                     bool* usage_error);
+                                                     bool* usage_error,
+                                                     const std::string& slot_name);
   std::unique_ptr<redisContext, RedisContextDeleter> ctx_;
 };
 

@@ -42,7 +42,8 @@ bool ParseSeeds(const std::string& list, std::vector<Seed>* out) {
 }  // namespace
 
 std::optional<RedisClient> RedisClient::ConnectToCluster(const Args& args, std::string* error,
-                                                         bool* usage_error) {
+                                                         bool* usage_error,
+                                                         const std::string& slot_name) {
   std::vector<Seed> seeds;
   if (!ParseSeeds(args.Get("redis-cluster"), &seeds)) {
     *error =
@@ -50,8 +51,9 @@ std::optional<RedisClient> RedisClient::ConnectToCluster(const Args& args, std::
     return std::nullopt;
   }
   *usage_error = false;
-  // The command's names: its stream, else keys under its prefix (both carry the tag).
-  const std::string stream = args.Get("stream", "");
+  // The command's names: the one asked for, its stream, else keys under its prefix (all carry
+  // the tag).
+  const std::string stream = !slot_name.empty() ? slot_name : args.Get("stream", "");
   const uint16_t slot =
       redis::KeySlot(!stream.empty() ? stream : args.Get("key-prefix", "sd:") + "x");
   std::string problems;

@@ -9,6 +9,7 @@
 
 #include "adapters/redis/redis_job_store.h"
 #include "core/addresses.h"
+#include "core/shard_rule.h"
 #include "daemon/lib/config_sections.h"
 
 namespace sd {
@@ -78,6 +79,7 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.read_linger_ms = s.Int("read_linger_ms", r.read_linger_ms, 0, 100);
   r.write_linger_ms = s.Int("write_linger_ms", r.write_linger_ms, 0, 100);
   r.plain_writes = s.Bool("plain_writes", r.plain_writes);
+  r.shards = s.Int("shards", r.shards, 1, kMaxShards);
   r.wait_replicas = s.Int("wait_replicas", r.wait_replicas, 0, 100);
   // Below the connection heartbeat's timeout (15 s): a WAIT blocks the writer's PINGs.
   r.wait_timeout_ms = s.Int("wait_timeout_ms", r.wait_timeout_ms, 10, 10'000);
@@ -262,6 +264,7 @@ std::variant<Config, ConfigError> LoadConfig(const std::string& path) {
   config_detail::LoadQuietHours(root, p, c);
   config_detail::LoadQuotaCosts(root, p, c);
   config_detail::CheckClusterSlot(root, p, c);
+  config_detail::CheckShards(root, p, c);
   if (p.any()) return p.ToError(path);
   return c;
 }

@@ -122,6 +122,9 @@ struct Config {
     // Every key and stream name must then share one hash tag (checked at load).
     std::vector<std::pair<std::string, int>> cluster;
     int cluster_slot = -1;        // the slot they share (set by the loader)
+    // Job shards (docs/redis.md "Shards"): shard i's streams and keys are the names above with
+    // their "{0}" tag replaced by "{i}" (core/shard_rule.h). 1 = today's one set of names.
+    int64_t shards = 1;
     int64_t wait_replicas = 0;    // RedisStoreOptions::wait_replicas (and the API's 202)
     int64_t wait_timeout_ms = 1000;  // RedisStoreOptions::wait_timeout_ms
     int64_t claim_idle_ms = 60'000;

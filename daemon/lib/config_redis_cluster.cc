@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/redis/cluster_slots.h"
+#include "core/shard_rule.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/config_sections.h"
 
@@ -88,6 +89,31 @@ void CheckClusterSlot(const toml::table& root, Problems& p, Config& c) {
          std::string(section) + "." + key + " '" + value + "' is not in the slot of key_prefix '" +
              r.key_prefix + "' (" + std::to_string(slot) +
              "): with redis.cluster give every stream the key_prefix's hash tag");
+  }
+}
+
+void CheckShards(const toml::table& root, Problems& p, const Config& c) {
+  const auto& r = c.redis;
+  if (r.shards <= 1) return;
+  const toml::node* redis = root.get("redis");
+  const toml::table* t = redis != nullptr ? redis->as_table() : nullptr;
+  const std::pair<const char*, const std::string*> names[] = {
+      {"key_prefix", &r.key_prefix},
+      {"jobs_stream", &r.jobs_stream},
+      {"outcomes_stream", &r.outcomes_stream},
+      {"receipts_stream", &r.receipts_stream},
+      {"dead_letter_stream", &r.dead_letter_stream},
+      {"quarantine_stream", &r.quarantine_stream},
+      {"audit_stream", &r.audit_stream},
+      {"delayed_set", &r.delayed_set}};
+  for (const auto& [key, value] : names) {
+    const size_t tag = value->find(kShardTag);
+    if (tag != std::string::npos && tag == value->find('{')) continue;
+    const toml::node* at = t != nullptr ? t->get(key) : nullptr;
+    const toml::node& where = at != nullptr ? *at : (redis != nullptr ? *redis : root);
+    p.At(where, std::string("redis.") + key + " '" + *value +
+                    "' has no \"{0}\" hash tag: with redis.shards every shard's names are "
+                    "made from it (\"sd:{0}:jobs\" is shard 0's, \"sd:{1}:jobs\" shard 1's)");
   }
 }
 

@@ -58,6 +58,8 @@ void LoadQuietHours(const toml::table& root, Problems& p, Config& c);
 // [redis] cluster: the seeds, then (after every section) that all key names share one slot.
 void LoadRedisCluster(Section& s, Config& c);
 void CheckClusterSlot(const toml::table& root, Problems& p, Config& c);
+// [redis] shards > 1: every per-shard name carries the "{0}" tag (as its first hash tag).
+void CheckShards(const toml::table& root, Problems& p, const Config& c);
 // [[quota_cost]]: after the carriers, whose names it checks.
 void LoadQuotaCosts(const toml::table& root, Problems& p, Config& c);
 

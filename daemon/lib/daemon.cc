@@ -49,7 +49,8 @@ std::string UrlOrigin(const std::string& url) {
 
 Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
     : loop_(loop), config_(std::move(setup.config)), limit_hash_key_(setup.limit_hash_key) {
-  store_ = std::make_unique<redis::RedisJobStore>(loop_, StoreOptionsFrom(config_));
+  store_ = std::make_unique<redis::ShardedJobStore>(loop_, StoreOptionsFrom(config_),
+                                                    static_cast<uint32_t>(config_.redis.shards));
   if (config_.inbound.enabled) {
     inbound_ = std::make_unique<redis::InboundStore>(loop_, StoreOptionsFrom(config_).endpoint,
                                                      InboundOptionsFrom(config_), clock_);
@@ -94,6 +95,7 @@ void Daemon::BuildApi() {
   o.ack_timeout_ms = config_.api.ack_timeout_ms;
   o.trusted_proxies = config_.api.trusted_proxies;
   o.status_retention_ms = config_.api.status_retention_ms;
+  o.shards = static_cast<uint32_t>(config_.redis.shards);
   api_ = std::make_unique<http::ApiEndpoint>(loop_, config_.api.server, std::move(o),
                                              dispatcher_->policy(), mac_, clock_,
                                              api_store_.get());

@@ -22,7 +22,7 @@
 #include "adapters/redis/key_registry.h"
 #include "adapters/redis/lease_agent.h"
 #include "adapters/redis/quota_watcher.h"
-#include "adapters/redis/redis_job_store.h"
+#include "adapters/redis/sharded_job_store.h"
 #include "adapters/redis/usage_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "adapters/testmode/test_carrier.h"
@@ -74,7 +74,7 @@ class Daemon {
   bool ready() const { return ready_sent_; }
   bool finished() const { return handles_closed_; }
   const Dispatcher& dispatcher() const { return *dispatcher_; }
-  const redis::RedisJobStore& store() const { return *store_; }
+  const redis::ShardedJobStore& store() const { return *store_; }
   const Config& config() const { return config_; }
   // The admin listener's port (tests: listen on port 0), 0 without [admin].
   int admin_port() const { return admin_ ? admin_->port() : 0; }
@@ -143,7 +143,7 @@ class Daemon {
   OpenSslMac mac_;
   SystemClock clock_;
   SipKey limit_hash_key_;
-  std::unique_ptr<redis::RedisJobStore> store_;
+  std::unique_ptr<redis::ShardedJobStore> store_;
   // The current carriers (stats and /metrics read these): SMPP, and protocol = "http".
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;

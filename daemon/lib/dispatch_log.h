@@ -20,6 +20,8 @@ constexpr std::string_view ClaimStateWord(ClaimState s) {
       return "already done";
     case ClaimState::kReplay:
       return "replay";
+    case ClaimState::kWrongShard:
+      return "wrong shard";
   }
   return "?";
 }

@@ -195,6 +195,10 @@ void Dispatcher::OnClaimed(std::vector<Pending> jobs, std::vector<ClaimState> st
         Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref, Reason::kReplay,
                "job id already used by another entry");
         continue;
+      case ClaimState::kWrongShard:
+        Reject(p.entry_id, p.admitted.job.id, p.key_id, p.admitted.job.client_ref,
+               Reason::kWrongShard, "the job id belongs to another shard's stream");
+        continue;
       case ClaimState::kAlreadyDone: {
         // The outcome is durable but the ack was lost: Commit's once-per-entry guard makes
         // this write only the XACK.

@@ -95,7 +95,7 @@ void AddDispatcher(MetricSet& m, const StatsSources& s) {
   m.AddHistogram("smsdispatch_submit_to_receipt_seconds", "", d.timings().submit_to_receipt);
 }
 
-void AddStore(MetricSet& m, const redis::RedisJobStore& store) {
+void AddStore(MetricSet& m, const redis::ShardedJobStore& store) {
   AddCounters(m, store.counters(), "smsdispatch_redis_", "", "redis.");
   m.Add("smsdispatch_redis_connected", "", store.connected() ? 1 : 0, "redis.connected");
   m.Add("smsdispatch_redis_read_credit", "", static_cast<int64_t>(store.credit()), "redis.credit");

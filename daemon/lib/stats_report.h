@@ -17,7 +17,7 @@
 #include "adapters/redis/lease_agent.h"
 #include "adapters/redis/optout_watcher.h"
 #include "adapters/redis/quota_watcher.h"
-#include "adapters/redis/redis_job_store.h"
+#include "adapters/redis/sharded_job_store.h"
 #include "adapters/smpp/smpp_carrier.h"
 #include "daemon/lib/callback_thread.h"
 #include "daemon/lib/dispatcher.h"
@@ -38,7 +38,7 @@ struct DaemonCounters {
 
 struct StatsSources {
   const Dispatcher* dispatcher = nullptr;
-  const redis::RedisJobStore* store = nullptr;
+  const redis::ShardedJobStore* store = nullptr;
   const std::vector<std::unique_ptr<smpp::SmppCarrier>>* carriers = nullptr;
   const std::vector<std::unique_ptr<http::HttpCarrier>>* http_carriers = nullptr;  // may be null
   const http::ReceiptEndpoint* receipt_endpoint = nullptr;  // [listener]; may be null

@@ -63,5 +63,22 @@ TEST_F(RedisClusterConfigTest, ProblemsNameTheirLine) {
                 22, "inbound.stream 'sd:inbound' is not in the slot");
 }
 
+TEST_F(RedisClusterConfigTest, ShardsNeedTheZeroTagInEveryShardName) {
+  auto r = Load(std::string("[redis]\nshards = 3\n") + kTagged);
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<ConfigError>(r).ToString();
+  EXPECT_EQ(std::get<Config>(r).redis.shards, 3);
+  EXPECT_EQ(std::get<Config>(Load("")).redis.shards, 1);
+  // The defaults have no tag: the prefix is refused at the section (it has no line), a
+  // stream at its own.
+  ExpectProblem("[redis]\nshards = 2\n", 9, "redis.key_prefix 'sd:' has no \"{0}\" hash tag");
+  ExpectProblem("[redis]\nshards = 2\nkey_prefix = \"sd:{0}:\"\njobs_stream = \"sd:jobs\"\n", 12,
+                "redis.jobs_stream 'sd:jobs' has no \"{0}\" hash tag");
+  // The tag must be the name's first: "{x}{0}" hashes by x.
+  std::string tagged = kTagged;
+  tagged.replace(tagged.find("\"sd:{0}:audit\""), 14, "\"{x}{0}\"");
+  ExpectProblem("[redis]\nshards = 2\n" + tagged, 17, "audit_stream '{x}{0}'");
+  ExpectProblem("[redis]\nshards = 65\n" + std::string(kTagged), 10, "shards");
+}
+
 }  // namespace
 }  // namespace sd

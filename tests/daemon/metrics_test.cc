@@ -66,7 +66,7 @@ class MetricsTest : public ::testing::Test {
     });
     redis::RedisStoreOptions store_options;
     store_options.endpoint.port = 1;  // never started: nothing connects
-    store_ = std::make_unique<redis::RedisJobStore>(loop_.get(), store_options);
+    store_ = std::make_unique<redis::ShardedJobStore>(loop_.get(), store_options, 1);
     smpp::SmppCarrierOptions carrier_options;
     carrier_options.name = "acme";
     carrier_options.port = 1;
@@ -132,7 +132,7 @@ class MetricsTest : public ::testing::Test {
   FakeStore fake_store_;
   FakeCarrier fake_carrier_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<redis::RedisJobStore> store_;
+  std::unique_ptr<redis::ShardedJobStore> store_;
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;
   std::unique_ptr<http::ReceiptEndpoint> listener_;

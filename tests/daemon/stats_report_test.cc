@@ -1,7 +1,7 @@
 // The three reports of the daemon's counters (systemd STATUS, the log lines, the stats hash)
 // read one set of objects: a Dispatcher over fake ports that has rejected a job, and a real
-// RedisJobStore, SmppCarrier and HttpCarrier that were never started (their counters are all zero, their
-// names are what operators grep for).
+// ShardedJobStore, SmppCarrier and HttpCarrier that were never started (their counters are all
+// zero, their names are what operators grep for).
 #include "daemon/lib/stats_report.h"
 
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@ class StatsReportTest : public ::testing::Test {
     dispatcher_->Start();
     redis::RedisStoreOptions store_options;
     store_options.endpoint.port = 1;  // never started: nothing connects
-    store_ = std::make_unique<redis::RedisJobStore>(loop_.get(), store_options);
+    store_ = std::make_unique<redis::ShardedJobStore>(loop_.get(), store_options, 1);
     smpp::SmppCarrierOptions carrier_options;
     carrier_options.name = "acme";
     carrier_options.port = 1;
@@ -66,7 +66,7 @@ class StatsReportTest : public ::testing::Test {
   FakeStore fake_store_;
   FakeCarrier fake_carrier_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<redis::RedisJobStore> store_;
+  std::unique_ptr<redis::ShardedJobStore> store_;
   std::vector<std::unique_ptr<smpp::SmppCarrier>> carriers_;
   std::vector<std::unique_ptr<http::HttpCarrier>> http_carriers_;
 };
