@@ -32,14 +32,19 @@ struct ShardedJobStore::Lookup {
   int64_t wait_ms = 0;
 };
 
-ShardedJobStore::ShardedJobStore(uv_loop_t* loop, const RedisStoreOptions& base, uint32_t shards)
+ShardedJobStore::ShardedJobStore(uv_loop_t* loop, const RedisStoreOptions& base, uint32_t shards,
+                                 std::vector<uint32_t> read)
     : loop_(loop),
+      read_(std::move(read)),
       shard_credit_(std::max<uint32_t>(shards, 1)),
       unmatched_wait_ms_(base.unmatched_receipt_wait_ms),
       next_turn_(loop) {
   const uint32_t n = std::max<uint32_t>(shards, 1);
   for (uint32_t i = 0; i < n; ++i) {
     stores_.push_back(std::make_unique<RedisJobStore>(loop, n == 1 ? base : ShardOptions(base, i)));
+  }
+  if (read_.empty()) {
+    for (uint32_t i = 0; i < n; ++i) read_.push_back(i);
   }
   uv_timer_init(loop, &retry_timer_);
   retry_timer_.data = this;
@@ -87,23 +92,19 @@ void ShardedJobStore::GrantCredit(size_t credit) {
   }
   // Least-held shards first, each up to an even share of what all will hold: shares stay even
   // and an idle shard's reader keeps at most its share waiting.
-  const size_t n = stores_.size();
+  const size_t n = read_.size();
   size_t total = credit;
-  for (size_t c : shard_credit_) total += c;
+  for (uint32_t i : read_) total += shard_credit_[i];
   const size_t share = (total + n - 1) / n;
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::vector<uint32_t> order = read_;
   std::sort(order.begin(), order.end(),
-            [this](size_t a, size_t b) { return shard_credit_[a] < shard_credit_[b]; });
-  std::vector<size_t> give(n);
-  for (size_t i : order) {
-    give[i] = std::min(credit, share > shard_credit_[i] ? share - shard_credit_[i] : 0);
-    credit -= give[i];
-  }
-  for (size_t i = 0; i < stores_.size(); ++i) {
-    if (give[i] == 0) continue;
-    shard_credit_[i] += give[i];
-    stores_[i]->GrantCredit(give[i]);
+            [this](uint32_t a, uint32_t b) { return shard_credit_[a] < shard_credit_[b]; });
+  for (uint32_t i : order) {
+    const size_t give = std::min(credit, share > shard_credit_[i] ? share - shard_credit_[i] : 0);
+    if (give == 0) continue;
+    credit -= give;
+    shard_credit_[i] += give;
+    stores_[i]->GrantCredit(give);
   }
 }
 

@@ -40,7 +40,9 @@ RedisStoreOptions ShardOptions(const RedisStoreOptions& base, uint32_t shard);
 
 class ShardedJobStore final : public JobStore, public AuditSink, public DeferQueue {
  public:
-  ShardedJobStore(uv_loop_t* loop, const RedisStoreOptions& base, uint32_t shards);
+  // `read`: the shards whose jobs this daemon reads (empty: all); it writes to every one.
+  ShardedJobStore(uv_loop_t* loop, const RedisStoreOptions& base, uint32_t shards,
+                  std::vector<uint32_t> read = {});
   // Close() must have completed before destruction.
   ~ShardedJobStore() override;
   ShardedJobStore(const ShardedJobStore&) = delete;
@@ -51,8 +53,8 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   void Close(int64_t timeout_ms, std::function<void()> done);
 
   void SetBatchHandler(BatchHandler handler) override;
-  // Shared out so that every shard holds about the same credit (max_inflight / N each when
-  // all are busy): an idle shard's reader keeps at most its share waiting.
+  // Shared out so that every shard read holds about the same credit (max_inflight / N each
+  // when all are busy): an idle shard's reader keeps at most its share waiting.
   void GrantCredit(size_t credit) override;
   void StopReading() override;
   void Claim(std::vector<ClaimRequest> reqs,
@@ -93,6 +95,7 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   uv_loop_t* loop_;
   std::vector<std::unique_ptr<RedisJobStore>> stores_;
   BatchHandler handler_;
+  std::vector<uint32_t> read_;        // the shards read
   std::vector<size_t> shard_credit_;  // credit granted to each shard and not yet used
   int64_t unmatched_wait_ms_;
   loop::NextTurn next_turn_;

@@ -100,6 +100,7 @@ void LoadRedis(const toml::table& root, const std::filesystem::path& base, Probl
   r.defer_move_batch = s.Int("defer_move_batch", r.defer_move_batch, 1, 10'000);
   ReadPasswordFile(s, "password_file", base, &r.password);
   config_detail::LoadRedisCluster(s, c);
+  config_detail::LoadReadShards(s, c);
   s.RefuseUnknown();
 }
 

@@ -125,6 +125,9 @@ struct Config {
     // Job shards (docs/redis.md "Shards"): shard i's streams and keys are the names above with
     // their "{0}" tag replaced by "{i}" (core/shard_rule.h). 1 = today's one set of names.
     int64_t shards = 1;
+    // The shards this daemon reads jobs from (empty: all). It still writes to every shard
+    // (receipts, pointers), so each shard must be read by some daemon of the fleet.
+    std::vector<uint32_t> read_shards;
     int64_t wait_replicas = 0;    // RedisStoreOptions::wait_replicas (and the API's 202)
     int64_t wait_timeout_ms = 1000;  // RedisStoreOptions::wait_timeout_ms
     int64_t claim_idle_ms = 60'000;

@@ -1,6 +1,8 @@
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +53,31 @@ void LoadRedisCluster(Section& s, Config& c) {
       s.problems().At(*other, std::string("redis.") + single +
                                   " does not go with redis.cluster (the seeds name the nodes)");
     }
+  }
+}
+
+void LoadReadShards(Section& s, Config& c) {
+  const toml::node* n = s.Node("read_shards");
+  if (n == nullptr) return;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || a->empty()) {
+    s.problems().At(*n, "redis.read_shards must be a non-empty array of shard numbers");
+    return;
+  }
+  for (const toml::node& e : *a) {
+    const std::optional<int64_t> v = e.value<int64_t>();
+    if (!v || *v < 0 || *v >= c.redis.shards) {
+      s.problems().At(e, "redis.read_shards: each is a shard number from 0 to redis.shards - 1 (" +
+                             std::to_string(c.redis.shards - 1) + ")");
+      return;
+    }
+    const auto shard = static_cast<uint32_t>(*v);
+    if (std::find(c.redis.read_shards.begin(), c.redis.read_shards.end(), shard) !=
+        c.redis.read_shards.end()) {
+      s.problems().At(e, "redis.read_shards names shard " + std::to_string(shard) + " twice");
+      return;
+    }
+    c.redis.read_shards.push_back(shard);
   }
 }
 

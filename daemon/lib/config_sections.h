@@ -57,6 +57,8 @@ void LoadOptOuts(const toml::table& root, Problems& p, Config& c);
 void LoadQuietHours(const toml::table& root, Problems& p, Config& c);
 // [redis] cluster: the seeds, then (after every section) that all key names share one slot.
 void LoadRedisCluster(Section& s, Config& c);
+// [redis] read_shards: distinct shard numbers below redis.shards (after `shards` is read).
+void LoadReadShards(Section& s, Config& c);
 void CheckClusterSlot(const toml::table& root, Problems& p, Config& c);
 // [redis] shards > 1: every per-shard name carries the "{0}" tag (as its first hash tag).
 void CheckShards(const toml::table& root, Problems& p, const Config& c);

@@ -50,7 +50,8 @@ std::string UrlOrigin(const std::string& url) {
 Daemon::Daemon(uv_loop_t* loop, DaemonSetup setup)
     : loop_(loop), config_(std::move(setup.config)), limit_hash_key_(setup.limit_hash_key) {
   store_ = std::make_unique<redis::ShardedJobStore>(loop_, StoreOptionsFrom(config_),
-                                                    static_cast<uint32_t>(config_.redis.shards));
+                                                    static_cast<uint32_t>(config_.redis.shards),
+                                                    config_.redis.read_shards);
   if (config_.inbound.enabled) {
     inbound_ = std::make_unique<redis::InboundStore>(loop_, StoreOptionsFrom(config_).endpoint,
                                                      InboundOptionsFrom(config_), clock_);

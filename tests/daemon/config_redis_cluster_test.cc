@@ -78,6 +78,16 @@ TEST_F(RedisClusterConfigTest, ShardsNeedTheZeroTagInEveryShardName) {
   tagged.replace(tagged.find("\"sd:{0}:audit\""), 14, "\"{x}{0}\"");
   ExpectProblem("[redis]\nshards = 2\n" + tagged, 17, "audit_stream '{x}{0}'");
   ExpectProblem("[redis]\nshards = 65\n" + std::string(kTagged), 10, "shards");
+  // A subset to read: distinct shard numbers below shards.
+  auto subset = Load("[redis]\nshards = 3\nread_shards = [2, 0]\n" + std::string(kTagged));
+  ASSERT_TRUE(std::holds_alternative<Config>(subset)) << std::get<ConfigError>(subset).ToString();
+  EXPECT_EQ(std::get<Config>(subset).redis.read_shards, (std::vector<uint32_t>{2, 0}));
+  ExpectProblem("[redis]\nshards = 3\nread_shards = [3]\n" + std::string(kTagged), 11,
+                "from 0 to redis.shards - 1 (2)");
+  ExpectProblem("[redis]\nshards = 3\nread_shards = [1, 1]\n" + std::string(kTagged), 11,
+                "names shard 1 twice");
+  ExpectProblem("[redis]\nshards = 3\nread_shards = []\n" + std::string(kTagged), 11,
+                "non-empty array");
 }
 
 }  // namespace

@@ -136,6 +136,23 @@ TEST_F(ShardedJobStoreTest, ReadsEveryShardNamingEachEntrysShard) {
   EXPECT_EQ(store_->in_process(), 12u);
 }
 
+TEST_F(ShardedJobStoreTest, ADaemonReadingASubsetReadsOnlyThoseShards) {
+  bool closed = false;  // the fixture's store (reading all) never started: closed at once
+  store_->Close(0, [&] { closed = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
+  store_ = std::make_unique<redis::ShardedJobStore>(loop_.get(), options_(), kShards,
+                                                    std::vector<uint32_t>{1});
+  store_->SetBatchHandler([this](std::vector<StreamEntry> batch) {
+    for (StreamEntry& e : batch) received_.push_back(std::move(e));
+  });
+  for (uint32_t s = 0; s < kShards; ++s) Entry(s, JobIdOn(s));
+  Read(30, 1);
+  loop_.RunUntil([] { return false; }, 300ms);  // anything of the other shards would come now
+  ASSERT_EQ(received_.size(), 1u);
+  EXPECT_EQ(received_[0].entry_id.substr(0, 2), "1/");
+  EXPECT_EQ(store_->credit(), 29u);  // all of it on shard 1
+}
+
 TEST_F(ShardedJobStoreTest, ClaimsOnTheJobsShardAndRefusesOneOnAnotherShardsStream) {
   const std::string right = JobIdOn(1);
   const std::string wrong = JobIdOn(2);
