@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "bench/e2e/bench_cluster.h"
 #include "bench/process/free_port.h"
 #include "core/hex.h"
 
@@ -80,6 +81,7 @@ bool StartRedis(Env& e, const Options& o) {
     e.keys_before = ScanKeys(probe.c, kOurKeys);
     return true;
   }
+  if (o.cluster > 0) return StartCluster(e, o);
   e.load_over_socket = o.redis_unix;
   e.redis_port = process::PickFreeLoopbackPort();
   std::vector<std::string> argv{"/usr/bin/redis-server",
@@ -125,6 +127,7 @@ RunSetup Setup(const Env& e, const Options& o) {
   s.receipt_delay_ms = o.receipt_delay_ms;
   s.daemons = o.daemons;
   s.http = o.carrier == "http";
+  s.cluster_ports = e.node_ports;
   return s;
 }
 
@@ -179,9 +182,10 @@ std::map<std::string, int64_t> SimStats(Env& e) {
 void StopRun(Env& e) {
   for (auto& d : e.daemons) d->Stop(std::chrono::seconds(5));
   if (e.sim) e.sim->Stop(std::chrono::seconds(5));
+  for (auto& n : e.nodes) n->Stop(std::chrono::seconds(5));
   if (e.redis) {
     e.redis->Stop(std::chrono::seconds(5));
-  } else {
+  } else if (e.nodes.empty()) {
     Redis clean;
     if (ConnectRedis(clean, e, e.load_over_socket)) DeleteCreated(clean.c, e.keys_before);
   }

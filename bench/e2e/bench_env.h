@@ -29,6 +29,8 @@ struct Env {
   int sim_port = 0;
   std::unique_ptr<process::Subprocess> redis, sim;
   std::vector<std::unique_ptr<process::Subprocess>> replicas;  // --replicas N
+  std::vector<std::unique_ptr<process::Subprocess>> nodes;     // --cluster M: master i = shard i
+  std::vector<int> node_ports;
   std::vector<std::unique_ptr<process::Subprocess>> daemons;  // --daemons N: one consumer each
   std::vector<std::pair<std::string, std::string>> keys;      // id, secret (raw)
 };

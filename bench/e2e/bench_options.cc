@@ -92,6 +92,10 @@ void AddDaemonOptions(CLI::App& app, Options* o) {
                  "daemon wait_replicas: every write waits for this many replicas (WAIT)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
+  app.add_option("--cluster", o->cluster,
+                 "run the daemons on a Redis Cluster of M masters with shards = M (one per "
+                 "master); per-shard Redis CPU in the report")
+      ->check(CLI::Range(2, 16));
   app.add_option("--smsc-latency-ms", o->smsc_latency_ms, "simulator submit_sm_resp latency")
       ->capture_default_str()
       ->check(CLI::Range(0, 60'000));
@@ -143,6 +147,11 @@ int ParseOptions(int argc, char** argv, Options* o) {
   // is the operator's.
   for (CLI::Option* own : {unix_opt, aof_opt, app.get_option("--replicas")}) {
     own->excludes(redis_opt)->excludes(socket_opt);
+  }
+  // A cluster of the tool's own, without replicas, over TCP.
+  for (CLI::Option* other : {redis_opt, socket_opt, unix_opt, aof_opt, app.get_option("--replicas"),
+                             app.get_option("--wait-replicas")}) {
+    app.get_option("--cluster")->excludes(other);
   }
   auto* reuse =
       app.add_flag("--reuse", o->reuse, "run although sd:* keys exist (they are never deleted)");

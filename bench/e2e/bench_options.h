@@ -23,6 +23,10 @@ struct Options {
   bool plain_writes = false;  // the daemon's [redis] plain_writes
   int replicas = 0;           // replicas of the run's own redis-server (--replicas)
   int wait_replicas = 0;      // the daemon's [redis] wait_replicas
+  // --cluster M: the daemon runs start a Redis Cluster of M masters (no replicas) with
+  // [redis] shards = M, each shard on its own master; the producer spreads the jobs by the
+  // shard rule. 0: one redis-server. The ceilings stay on one server (the reference).
+  int cluster = 0;
   int max_inflight = 4096;
   int max_unsettled = -1;  // the carrier's max_unsettled; < 0: the daemon's default
   int smsc_latency_ms = 1;

@@ -74,7 +74,7 @@ Sizing SizeRun(const Report& r, const RunResult& run) {
   s.cpu_jobs_per_s = cpu_ms > 0 ? daemons * 1000.0 * 1000.0 / cpu_ms : 0;
   auto rd = run.usage.find("redis-server");
   const double redis_ms = rd == run.usage.end() ? 0 : rd->second.cpu_ms_per_1000_jobs;
-  s.redis_cpu_jobs_per_s = redis_ms > 0 ? 1000.0 * 1000.0 / redis_ms : 0;
+  s.redis_cpu_jobs_per_s = redis_ms > 0 ? std::max(1, r.shards) * 1000.0 * 1000.0 / redis_ms : 0;
   s.redis_jobs_per_s = r.ceiling.jobs_per_second;
   s.sink_jobs_per_s = r.sink.submits_per_second;
   // The lowest limit binds; one not measured (0) cannot. The carrier window always is.
@@ -137,6 +137,14 @@ nlohmann::json RunJson(const Report& r, const RunResult& run) {
                           {"cpu_us_per_job", pu.cpu_ms_per_1000_jobs},
                           {"peak_rss_mib", pu.peak_rss_mib}});
   }
+  nlohmann::json per_shard = nlohmann::json::array();
+  for (size_t k = 0; k < run.shard_usage.size(); ++k) {
+    const ProcessUsage& pu = run.shard_usage[k];
+    per_shard.push_back({{"jobs", k < run.shard_jobs.size() ? run.shard_jobs[k] : 0},
+                         {"cpu_seconds", pu.cpu_seconds},
+                         {"cpu_us_per_job", pu.cpu_ms_per_1000_jobs},
+                         {"peak_rss_mib", pu.peak_rss_mib}});
+  }
   nlohmann::json backlog = nlohmann::json::array();
   int64_t peak = 0, peak_group = -1;
   for (const BacklogSample& b : run.backlog) {
@@ -182,6 +190,7 @@ nlohmann::json RunJson(const Report& r, const RunResult& run) {
           {"usage", u},
           {"daemons", run.daemons},
           {"daemon_usage", per_daemon},
+          {"shard_usage", per_shard},
           {"backlog", backlog},
           {"backlog_peak", peak},
           {"backlog_final", run.backlog.empty() ? 0 : run.backlog.back().outstanding},
@@ -330,6 +339,26 @@ void MarkdownPerDaemon(std::ostringstream& o, const Report& r) {
   }
 }
 
+// With --cluster, each shard's master: CPU per job of its own shard's jobs, the figure that
+// says how many jobs/s one Redis core carries.
+void MarkdownPerShard(std::ostringstream& o, const Report& r) {
+  bool sharded = false;
+  for (const RunResult& run : r.runs) sharded = sharded || !run.shard_usage.empty();
+  if (!sharded) return;
+  o << "\nPer shard (each on its own master; CPU per job of that shard's jobs, and the jobs/s "
+       "one Redis core would carry at that cost):\n\n"
+       "| run | shard | jobs | Redis CPU µs/job | jobs/s per Redis core | peak RSS MiB |\n"
+       "|---|---:|---:|---:|---:|---:|\n";
+  for (const RunResult& run : r.runs) {
+    for (size_t k = 0; k < run.shard_usage.size(); ++k) {
+      const double us = run.shard_usage[k].cpu_ms_per_1000_jobs;
+      o << "| " << run.label << " | " << k << " | "
+        << (k < run.shard_jobs.size() ? run.shard_jobs[k] : 0) << " | " << Fmt(us) << " | "
+        << Fmt(us > 0 ? 1e6 / us : 0, 0) << " | " << Fmt(run.shard_usage[k].peak_rss_mib) << " |\n";
+    }
+  }
+}
+
 // What the latencies measure, and (for scheduled runs) the coordinated-omission table.
 void MarkdownLatencies(std::ostringstream& o, const Report& r) {
   o << "\nLatencies in ms (enqueue = the job entry's id time; submit = outcome written after "
@@ -425,8 +454,10 @@ void MarkdownSizing(std::ostringstream& o, const Report& r) {
     << Fmt(std::max(r.smsc_latency_ms, 0.05), 2) << " ms round trip |\n";
   o << "| daemon CPU | " << Fmt(s.cpu_jobs_per_s, 0) << " | " << r.daemons
     << " daemon(s) × 1 core / daemon CPU per job (summed over the daemons) |\n";
-  o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0)
-    << " | 1 s / Redis CPU per job with the daemon's scripts |\n";
+  o << "| Redis CPU (single-threaded) | " << Fmt(s.redis_cpu_jobs_per_s, 0) << " | "
+    << std::max(1, r.shards)
+    << " shard(s) × 1 core / Redis CPU per job with the daemon's scripts (summed over the "
+       "shards) |\n";
   o << "| Redis, raw operations | " << Fmt(s.redis_jobs_per_s, 0) << " | the ceiling above |\n";
   o << "| SMSC simulator | " << Fmt(s.sink_jobs_per_s, 0)
     << " | smsc-sim alone, same binds and window (the bench's limit, not the daemon's) |\n";
@@ -440,8 +471,9 @@ void MarkdownSizing(std::ostringstream& o, const Report& r) {
 // The report top to bottom, each table next to the words that explain it.
 std::string ToMarkdown(const Report& r) {
   std::ostringstream o;
-  for (auto* section : {MarkdownHeader, MarkdownRunsTable, MarkdownPerDaemon, MarkdownLatencies,
-                        MarkdownBacklog, MarkdownCounts, MarkdownRedisCommands, MarkdownSizing}) {
+  for (auto* section :
+       {MarkdownHeader, MarkdownRunsTable, MarkdownPerDaemon, MarkdownPerShard, MarkdownLatencies,
+        MarkdownBacklog, MarkdownCounts, MarkdownRedisCommands, MarkdownSizing}) {
     section(o, r);
   }
   return o.str();

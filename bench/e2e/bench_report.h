@@ -77,6 +77,10 @@ struct RunResult {
   std::map<std::string, ProcessUsage> usage;
   int daemons = 1;
   std::vector<ProcessUsage> daemon_usage;  // each daemon; CPU per job over all the run's jobs
+  // --cluster: each shard's master, CPU per job of that shard's jobs (the sum over shards, per
+  // job of the run, is usage["redis-server"]).
+  std::vector<ProcessUsage> shard_usage;
+  std::vector<uint64_t> shard_jobs;        // outcomes per shard
   std::vector<BacklogSample> backlog;      // every ~50 ms
   // Redis's own time per command (INFO commandstats deltas over the run): calls and
   // microseconds, by command name ("evalsha", "xadd", ...).
@@ -117,6 +121,7 @@ struct Report {
   // Sizing model inputs.
   int binds = 1;    // per daemon
   int daemons = 1;  // smsdispatchd processes in the consumer group
+  int shards = 1;   // --cluster M: M shards, each on a master (a core) of its own
   int window = 0;
   double smsc_latency_ms = 0;
 };
@@ -128,7 +133,9 @@ struct Sizing {
   // daemons x one core / daemon CPU per job summed over the daemons (each is one event loop,
   // at most one core).
   double cpu_jobs_per_s = 0;
-  double redis_cpu_jobs_per_s = 0;  // one core / Redis CPU per job (Redis is single-threaded)
+  // shards x one core / Redis CPU per job summed over the shards (each master is
+  // single-threaded; the shard rule spreads the jobs evenly)
+  double redis_cpu_jobs_per_s = 0;
   double redis_jobs_per_s = 0;      // the Redis ceiling
   double sink_jobs_per_s = 0;       // the SMSC simulator alone
   SizingLimit binding = SizingLimit::kCarrierWindow;  // a limit of 0 (not measured) never binds

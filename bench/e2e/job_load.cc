@@ -1,11 +1,13 @@
 #include "bench/e2e/job_load.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 
 #include "bench/e2e/redis_sync.h"
 #include "core/envelope.h"
+#include "core/shard_rule.h"
 
 namespace sd::bench {
 
@@ -28,12 +30,23 @@ SignedJob JobSource::Make(uint64_t i) {
   MixedText t = texts_.Next();
   j.text = std::move(t.text);
   SignedJob s{kid, EncodeJob(j), "", u_(rng_) < o_.bad_share, MixedText{t.kind, {}, t.segments}};
-  s.sig = SignJob(mac_, s.bad ? std::string(32, 'x') : secret, kid, "sd:jobs", s.job);
+  // With --cluster every job is signed for shard 0's stream and goes to its own shard's.
+  s.sig = SignJob(mac_, s.bad ? std::string(32, 'x') : secret, kid,
+                  o_.cluster > 0 ? "sd:{0}:jobs" : "sd:jobs", s.job);
+  s.shard = JobShard(j.id, static_cast<uint32_t>(std::max(o_.cluster, 1)));
   return s;
 }
 
 void Produce(redisContext* c, const std::string& stream, JobSource& src, double rate,
              Clock::time_point stop_at, ProducerState& st) {
+  Produce(std::vector<redisContext*>{c}, std::vector<std::string>{stream}, src, rate, stop_at, st);
+}
+
+void Produce(const std::vector<redisContext*>& cs, const std::vector<std::string>& streams,
+             JobSource& src, double rate, Clock::time_point stop_at, ProducerState& st) {
+  // One connection: every job goes to it, whatever its shard.
+  const auto at = [&cs](const SignedJob& j) { return cs.size() == 1 ? 0 : j.shard; };
+  std::vector<uint32_t> sent_to;
   const auto start = Clock::now();
   const double wall_start_ms =
       static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -56,15 +69,22 @@ void Produce(redisContext* c, const std::string& stream, JobSource& src, double 
       continue;
     }
     const uint64_t end = std::min(due, i + 256);
-    for (uint64_t k = i; k < end; ++k) AppendArgv(c, XaddArgv(stream, src.Get(k)));
+    sent_to.clear();
+    for (uint64_t k = i; k < end; ++k) {
+      const SignedJob& j = src.Get(k);
+      sent_to.push_back(at(j));
+      AppendArgv(cs[sent_to.back()], XaddArgv(streams[sent_to.back()], j));
+    }
     for (uint64_t k = i; k < end; ++k) {
       void* r = nullptr;
-      if (redisGetReply(c, &r) != REDIS_OK) break;
+      if (redisGetReply(cs[sent_to[k - i]], &r) != REDIS_OK) break;
       auto* reply = static_cast<redisReply*>(r);
       if (rate > 0 && reply->type == REDIS_REPLY_STRING) {
-        st.intended.emplace_back(std::string(reply->str, reply->len),
-                                 static_cast<int64_t>(std::floor(
-                                     wall_start_ms + 1000.0 * static_cast<double>(k) / rate)));
+        // "<shard>/<entry id>": entry ids are per shard.
+        st.intended.emplace_back(
+            std::to_string(sent_to[k - i]) + "/" + std::string(reply->str, reply->len),
+            static_cast<int64_t>(
+                std::floor(wall_start_ms + 1000.0 * static_cast<double>(k) / rate)));
       }
       freeReplyObject(reply);
     }

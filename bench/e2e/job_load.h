@@ -23,6 +23,7 @@ struct SignedJob {
   std::string kid, job, sig;
   bool bad = false;  // forged signature: will be rejected, gets no receipt
   MixedText shape;   // its text's kind and segments (the text itself is in `job`)
+  uint32_t shard = 0;  // --cluster: the shard its id belongs to (core/shard_rule.h)
 };
 
 // The jobs of one run, made in order. A run of a known count makes them all before it starts
@@ -89,8 +90,8 @@ struct ProducerState {
   // the daemon sustains instead of filling Redis's memory for the whole duration.
   std::atomic<uint64_t> outcomes{0};
   uint64_t max_backlog = 0;  // 0 = no bound (a run of a known count)
-  // At a fixed rate, each job's entry id and the wall-clock millisecond the schedule meant to
-  // send it (start + i / rate). A producer that falls behind (Redis slow to answer, the
+  // At a fixed rate, each job's "<shard>/<entry id>" and the wall-clock millisecond the schedule
+  // meant to send it (start + i / rate). A producer that falls behind (Redis slow to answer, the
   // machine busy) sends late; the entry id then carries the late time and enqueue->submit
   // hides the wait: coordinated omission. intended->submit keeps it.
   std::vector<std::pair<std::string, int64_t>> intended;
@@ -100,5 +101,8 @@ struct ProducerState {
 // exhausted or `stop_at` has passed, whichever comes first.
 void Produce(redisContext* c, const std::string& stream, JobSource& src, double rate,
              Clock::time_point stop_at, ProducerState& st);
+// The same over shards: each job to streams[its shard] on connections[its shard].
+void Produce(const std::vector<redisContext*>& connections, const std::vector<std::string>& streams,
+             JobSource& src, double rate, Clock::time_point stop_at, ProducerState& st);
 
 }  // namespace sd::bench

@@ -171,11 +171,11 @@ double RedisRssMib(redisContext* c) {
 
 // The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample),
 // with its lag checked against the stream (CheckedLag: Redis's lag can be NULL or wrong).
-BacklogSample GroupBacklog(redisContext* c) {
+BacklogSample GroupBacklog(redisContext* c, const std::string& stream) {
   BacklogSample b;
   int64_t reported_lag = -1;
   std::string last_delivered;
-  auto* r = static_cast<redisReply*>(redisCommand(c, "XINFO GROUPS sd:jobs"));
+  auto* r = static_cast<redisReply*>(redisCommand(c, "XINFO GROUPS %s", stream.c_str()));
   if (r && r->type == REDIS_REPLY_ARRAY) {
     for (size_t g = 0; g < r->elements; ++g) {
       const redisReply* kv = r->element[g];
@@ -200,7 +200,7 @@ BacklogSample GroupBacklog(redisContext* c) {
   if (b.pending < 0) return b;  // no group (yet)
   // The newest entry: when the group has read it, nothing is unread, whatever lag says.
   bool read_to_end = false;
-  auto* top = static_cast<redisReply*>(redisCommand(c, "XREVRANGE sd:jobs + - COUNT 1"));
+  auto* top = static_cast<redisReply*>(redisCommand(c, "XREVRANGE %s + - COUNT 1", stream.c_str()));
   if (top && top->type == REDIS_REPLY_ARRAY) {
     if (top->elements == 0) {
       read_to_end = true;
@@ -211,7 +211,7 @@ BacklogSample GroupBacklog(redisContext* c) {
     }
   }
   if (top) freeReplyObject(top);
-  b.lag = CheckedLag(reported_lag, b.pending, RedisInt(c, "XLEN %s", "sd:jobs"), read_to_end);
+  b.lag = CheckedLag(reported_lag, b.pending, RedisInt(c, "XLEN %s", stream.c_str()), read_to_end);
   return b;
 }
 

@@ -73,6 +73,6 @@ double RedisRssMib(redisContext* c);
 
 // The daemons' consumer group as Redis sees it (XINFO GROUPS: one small reply per sample),
 // with its lag checked against the stream (CheckedLag: Redis's lag can be NULL or wrong).
-BacklogSample GroupBacklog(redisContext* c);
+BacklogSample GroupBacklog(redisContext* c, const std::string& stream = "sd:jobs");
 
 }  // namespace sd::bench

@@ -5,15 +5,45 @@
 
 namespace sd::bench {
 
+namespace {
+
+// Where the daemon finds Redis: the one server, or the cluster's seeds with every name under
+// the shard tag and shards = the masters.
+std::string RedisPlace(const RunSetup& s) {
+  if (s.cluster_ports.empty()) {
+    // A server reached only by its socket (--redis-socket) has no port to name.
+    return "host = \"" + s.redis_host + "\"\n" +
+           (s.redis_port > 0 ? "port = " + std::to_string(s.redis_port) + "\n" : std::string());
+  }
+  std::string seeds;
+  for (int port : s.cluster_ports) {
+    seeds += (seeds.empty() ? "\"" : ", \"") + s.redis_host + ":" + std::to_string(port) + "\"";
+  }
+  std::string names = "cluster = [" + seeds +
+                      "]\nshards = " + std::to_string(s.cluster_ports.size()) +
+                      "\nkey_prefix = \"sd:{0}:\"\n";
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"jobs_stream", "jobs"},
+      {"outcomes_stream", "outcomes"},
+      {"receipts_stream", "receipts"},
+      {"dead_letter_stream", "dead"},
+      {"quarantine_stream", "receipts:unmatched"},
+      {"audit_stream", "audit"},
+      {"delayed_set", "delayed"}};
+  for (const auto& [key, suffix] : kNames) {
+    names += std::string(key) + " = \"sd:{0}:" + suffix + "\"\n";
+  }
+  return names;
+}
+
+}  // namespace
+
 std::string DaemonConfigText(const RunSetup& s) {
   std::ostringstream cfg;
   cfg << "[daemon]\nlog_level = \"warn\"\nmax_inflight = " << s.max_inflight
       << "\nstats_interval_ms = 60000\nconsumer = \"" << s.consumer << "\"\n"
-      << "[redis]\nhost = \"" << s.redis_host
-      << "\"\n"
-      // A server reached only by its socket (--redis-socket) has no port to name.
-      << (s.redis_port > 0 ? "port = " + std::to_string(s.redis_port) + "\n" : std::string())
-      << "batch = " << s.batch << "\nblock_ms = 100\n"
+      << "[redis]\n"
+      << RedisPlace(s) << "batch = " << s.batch << "\nblock_ms = 100\n"
       << (s.linger_ms > 0 ? "read_linger_ms = " + std::to_string(s.linger_ms) +
                                 "\nwrite_linger_ms = " + std::to_string(s.linger_ms) + "\n"
                           : std::string())
@@ -23,7 +53,9 @@ std::string DaemonConfigText(const RunSetup& s) {
       << (!s.redis_socket.empty() ? "unix_socket = \"" + s.redis_socket + "\"\n"
           : s.redis_unix          ? std::string("unix_socket = \"redis.sock\"\n")
                                   : std::string())
-      << "[keys]\nfile = \"keys.toml\"\n";
+      << "[keys]\nfile = \"keys.toml\"\n"
+      // On a cluster every name the daemon uses carries shard 0's tag, the inbound stream too.
+      << (s.cluster_ports.empty() ? "" : "[inbound]\nstream = \"sd:{0}:inbound\"\n");
   if (s.http) {
     const std::string listen = "127.0.0.1:" + std::to_string(s.listen_port);
     cfg << "[[carrier]]\nname = \"sim\"\nprotocol = \"http\"\npreset = \"messages-form\"\n"

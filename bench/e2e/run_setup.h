@@ -29,6 +29,9 @@ struct RunSetup {
   int receipt_delay_ms = 10;
   bool http = false;    // --carrier http: http-sim and a webhook [listener]
   int listen_port = 0;  // http: this daemon's listener (receipts come back to it)
+  // --cluster: the masters' ports (seeds); the daemon then has shards = their count and the
+  // tagged names.
+  std::vector<int> cluster_ports;
 };
 
 // smsdispatchd.toml, relative paths resolved against the run directory (keys.toml,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -26,8 +27,8 @@
 #include "bench/e2e/bench_report.h"
 #include "bench/e2e/job_load.h"
 #include "bench/e2e/run_loop.h"
-#include "bench/e2e/streams_loop.h"
 #include "bench/e2e/sink_ceiling.h"
+#include "bench/e2e/streams_loop.h"
 
 namespace sd::bench {
 namespace {
@@ -113,6 +114,7 @@ Report NewReport(const Options& o) {
   report.window = o.window;
   report.binds = o.binds;
   report.daemons = o.daemons;
+  report.shards = std::max(1, o.cluster);
   report.smsc_latency_ms = o.smsc_latency_ms;
   report.parameters = {
       {"jobs", o.duration_s > 0 ? "timed" : std::to_string(o.jobs)},
@@ -137,15 +139,22 @@ Report NewReport(const Options& o) {
                 : o.redis_unix ? "unix"
                                : "tcp"},
       {"aof", o.aof ? "on" : "off"},
-      {"daemons", std::to_string(o.daemons)}};
+      {"daemons", std::to_string(o.daemons)},
+      {"cluster",
+       o.cluster > 0 ? std::to_string(o.cluster) + " masters, shards = " + std::to_string(o.cluster)
+                     : "none"}};
   if (!o.daemon_binary.empty()) report.parameters["daemon_binary"] = o.daemon_binary;
   return report;
 }
 
 using Keys = std::vector<std::pair<std::string, std::string>>;
 
-// 1. The Redis ceiling, on its own fresh redis-server.
-bool RunCeiling(const Options& o, const std::string& work, const Keys& keys, Report& report) {
+// 1. The Redis ceiling, on its own fresh redis-server (with --cluster too: it is the one-core
+// reference the shards are compared with).
+bool RunCeiling(const Options& cluster_o, const std::string& work, const Keys& keys,
+                Report& report) {
+  Options o = cluster_o;
+  o.cluster = 0;
   Env e;
   e.dir = work + "/ceiling";
   mkdir(e.dir.c_str(), 0700);

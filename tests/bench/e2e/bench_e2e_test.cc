@@ -185,6 +185,25 @@ TEST(RunSetup, UnixSocketRedis) {
   EXPECT_EQ(t["redis"]["unix_socket"].value<std::string>(), "redis.sock");
 }
 
+TEST(RunSetup, AClusterGivesSeedsShardsAndEveryNameShardZerosTag) {
+  RunSetup s = SetupWithBinds(1);
+  s.cluster_ports = {7000, 7001, 7002};
+  const std::string text = DaemonConfigText(s);
+  const toml::table t = toml::parse(text);
+  EXPECT_FALSE(t["redis"]["port"].value<int64_t>().has_value()) << text;
+  EXPECT_EQ(t["redis"]["shards"].value<int64_t>(), 3);
+  const toml::array* seeds = t["redis"]["cluster"].as_array();
+  ASSERT_NE(seeds, nullptr);
+  ASSERT_EQ(seeds->size(), 3u);
+  EXPECT_EQ((*seeds)[2].value<std::string>(), "127.0.0.1:7002");
+  for (const char* name :
+       {"key_prefix", "jobs_stream", "outcomes_stream", "receipts_stream", "dead_letter_stream",
+        "quarantine_stream", "audit_stream", "delayed_set"}) {
+    EXPECT_EQ(t["redis"][name].value<std::string>().value_or("").rfind("sd:{0}:", 0), 0u) << name;
+  }
+  EXPECT_EQ(t["inbound"]["stream"].value<std::string>(), "sd:{0}:inbound");
+}
+
 TEST(RunSetup, EachDaemonItsConsumerAndTheSimulatorAdmitsAllTheirBinds) {
   RunSetup s = SetupWithBinds(2);
   s.daemons = 3;

@@ -99,6 +99,9 @@ TEST(BenchOptions, BadInputExitsTwoNamingTheOption) {
       {{"--reuse"}, "only applies"},
       {{"--daemons", "0"}, "--daemons"},
       {{"--binds", "65"}, "--binds"},
+      {{"--cluster", "1"}, "--cluster"},
+      {{"--cluster", "3", "--replicas", "1"}, "--cluster"},
+      {{"--cluster", "3", "--redis", "127.0.0.1:1"}, "--cluster"},
   };
   for (const Case& c : cases) {
     const Parsed p = Parse(c.args);
