@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include "adapters/redis/lua_scripts.h"
+#include "adapters/redis/replica_wait.h"
 
 namespace sd::redis {
 
@@ -79,36 +80,32 @@ void ApiStore::Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
 void ApiStore::AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
                              std::shared_ptr<std::function<void(ApiWriteResult)>> done) {
   auto pending = std::make_shared<ApiWriteResult>(std::move(res));
-  auto on_reply = [this, pending, since_ms, done](redisReply* r) {
-    if (r != nullptr && r->type == REDIS_REPLY_INTEGER) {
-      ++counters_.replica_waits;
-      if (r->integer >= options_.wait_replicas) {
-        (*done)(std::move(*pending));
-        return;
-      }
-      ++counters_.replica_waits_short;
-      if (uv_now(loop_) - since_ms < static_cast<uint64_t>(options_.give_up_ms)) {
-        AwaitReplicas(std::move(*pending), since_ms, done);
-        return;
-      }
-    }
-    ++counters_.failures;
-    ApiWriteResult failed;
-    failed.error = r == nullptr ? "connection lost before the replicas acknowledged the jobs"
-                   : r->type == REDIS_REPLY_INTEGER
-                       ? "jobs written, but fewer than wait_replicas replicas acknowledged them"
-                       : "WAIT refused: " + ReplyString(r).substr(0, 200);
-    (*done)(std::move(failed));
-  };
-  if (!conn_.Command({"WAIT", std::to_string(options_.wait_replicas),
-                      std::to_string(options_.wait_timeout_ms)},
-                     on_reply)) {
-    on_reply(nullptr);
-  }
+  WaitForReplicas(
+      conn_, options_.wait_replicas, options_.wait_timeout_ms,
+      [this, since_ms] {
+        return uv_now(loop_) - since_ms < static_cast<uint64_t>(options_.give_up_ms);
+      },
+      [this](bool short_answer) {
+        ++counters_.replica_waits;
+        if (short_answer) ++counters_.replica_waits_short;
+      },
+      [this, pending, done](ReplicaWait w) {
+        if (w.outcome == ReplicaWait::Outcome::kReplicated) {
+          (*done)(std::move(*pending));
+          return;
+        }
+        ++counters_.failures;
+        ApiWriteResult failed;
+        failed.error = w.outcome == ReplicaWait::Outcome::kLost
+                           ? "connection lost before the replicas acknowledged the jobs"
+                       : w.outcome == ReplicaWait::Outcome::kGaveUp
+                           ? "jobs written, but fewer than wait_replicas replicas acknowledged them"
+                           : "WAIT refused: " + w.error;
+        (*done)(std::move(failed));
+      });
 }
 
-void ApiStore::Status(const std::string& job_id,
-                      std::function<void(bool, bool, ApiStatus)> done) {
+void ApiStore::Status(const std::string& job_id, std::function<void(bool, bool, ApiStatus)> done) {
   auto shared = std::make_shared<std::function<void(bool, bool, ApiStatus)>>(std::move(done));
   auto on_reply = [shared](redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {

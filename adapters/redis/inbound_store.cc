@@ -8,6 +8,7 @@
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/optout_writes.h"
 #include "adapters/redis/redis_reply.h"
+#include "adapters/redis/replica_wait.h"
 #include "core/siphash.h"
 
 namespace sd::redis {
@@ -250,22 +251,17 @@ void InboundStore::Send(std::shared_ptr<Write> w, bool eval) {
 }
 
 void InboundStore::AwaitReplicas(std::shared_ptr<Write> w, std::function<void()> done) {
-  const bool sent = conn_.Command(
-      {"WAIT", std::to_string(options_.wait_replicas), std::to_string(options_.wait_timeout_ms)},
-      [this, w, done = std::move(done)](redisReply* r) mutable {
-        if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
-          // Lost, or refused (an ACL without WAIT): written again (idempotent), waited again.
-          ++counters_.write_errors;
-          queue_.push_back(std::move(w));
-          return;
-        }
-        if (r->type == REDIS_REPLY_INTEGER && r->integer >= options_.wait_replicas) {
+  WaitForReplicas(
+      conn_, options_.wait_replicas, options_.wait_timeout_ms, [] { return true; }, nullptr,
+      [this, w, done = std::move(done)](ReplicaWait r) mutable {
+        if (r.outcome == ReplicaWait::Outcome::kReplicated) {
           done();
           return;
         }
-        AwaitReplicas(std::move(w), std::move(done));  // too few replicas yet
+        // Lost, or refused (an ACL without WAIT): written again (idempotent), waited again.
+        ++counters_.write_errors;
+        queue_.push_back(std::move(w));
       });
-  if (!sent) queue_.push_back(std::move(w));
 }
 
 void InboundStore::Retry() {

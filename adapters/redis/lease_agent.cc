@@ -7,6 +7,7 @@
 
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_reply.h"
+#include "adapters/redis/replica_wait.h"
 #include "adapters/untrusted_log.h"
 
 namespace sd::redis {
@@ -108,22 +109,21 @@ void LeaseAgent::Take(const GlobalLimit& g, LeaseBook::Want want,
                                 std::to_string(want.units)};
   ++round->outstanding;
   // The book is kept alive by the callback: a reload may drop the limit meanwhile.
-  SendScript(
-      kLimitLeaseScript, std::move(argv),
-      [this, state = g.state, value = std::move(want.value), round](redisReply* r) {
-        const int64_t now = clock_.NowMs();
-        if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-            r->element[0]->type == REDIS_REPLY_INTEGER &&
-            r->element[1]->type == REDIS_REPLY_INTEGER) {
-          state->leases->Granted(value, r->element[0]->integer, r->element[1]->integer, now);
-        } else {
-          ++counters_.errors;
-          spdlog::warn("leases: a lease for '{}' failed: {}", Untrusted(value),
-                       r == nullptr ? std::string("connection lost") : ReplyString(r));
-          state->leases->Failed(value, now);
-        }
-        round->One();
-      });
+  SendScript(kLimitLeaseScript, std::move(argv),
+             [this, state = g.state, value = std::move(want.value), round](redisReply* r) {
+               const int64_t now = clock_.NowMs();
+               if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                   r->element[0]->type == REDIS_REPLY_INTEGER &&
+                   r->element[1]->type == REDIS_REPLY_INTEGER) {
+                 state->leases->Granted(value, r->element[0]->integer, r->element[1]->integer, now);
+               } else {
+                 ++counters_.errors;
+                 spdlog::warn("leases: a lease for '{}' failed: {}", Untrusted(value),
+                              r == nullptr ? std::string("connection lost") : ReplyString(r));
+                 state->leases->Failed(value, now);
+               }
+               round->One();
+             });
 }
 
 void LeaseAgent::GiveBack(const GlobalLimit& g, std::vector<LeaseBook::Want> tokens) {
@@ -170,19 +170,18 @@ void LeaseAgent::SendScript(const LuaScript& script, std::vector<std::string> ar
 
 void LeaseAgent::AwaitReplicas(std::shared_ptr<redisReply> copy,
                                std::shared_ptr<RedisConnection::ReplyFn> fn) {
-  const bool sent = conn_.Command(
-      {"WAIT", std::to_string(options_.wait_replicas), std::to_string(options_.wait_timeout_ms)},
-      [this, copy, fn](redisReply* r) {
-        if (r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer < options_.wait_replicas &&
-            !closing_) {
-          ++counters_.replica_waits_short;
-          AwaitReplicas(copy, fn);
-          return;
-        }
-        const bool replicated = r != nullptr && r->type == REDIS_REPLY_INTEGER;
-        (*fn)(replicated ? copy.get() : nullptr);
+  // Asked again while too few replicas answer, unless closing (then the lease counts as taken:
+  // the connection's close gives unspent tokens back).
+  WaitForReplicas(
+      conn_, options_.wait_replicas, options_.wait_timeout_ms, [this] { return !closing_; },
+      [this](bool short_answer) {
+        if (short_answer && !closing_) ++counters_.replica_waits_short;
+      },
+      [copy, fn](ReplicaWait w) {
+        const bool answered = w.outcome == ReplicaWait::Outcome::kReplicated ||
+                              w.outcome == ReplicaWait::Outcome::kGaveUp;
+        (*fn)(answered ? copy.get() : nullptr);
       });
-  if (!sent) (*fn)(nullptr);
 }
 
 void LeaseAgent::Close(std::function<void()> done) {
