@@ -246,14 +246,19 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
 
   // Pointer records of a sharded deployment (sharded_job_store.h, redis_job_store_pointers.cc):
   // "<key_prefix>mid:<carrier>:<id>" = the shard whose correlation record has that message id,
-  // kept as long as correlations (correlation_ttl_ms). Must-succeed and in order with the other
-  // writes (and replicated like them); `done` once durable.
-  void PutMessageShards(const std::string& carrier, const std::vector<std::string>& ids,
-                        uint32_t shard, std::function<void()> done);
-  // Reads one pointer (retried while Redis is away): the shard, or nullopt when there is none
-  // (not written yet, or expired) or it is not a shard number.
-  void GetMessageShard(const std::string& carrier, const std::string& id,
-                       std::function<void(std::optional<uint32_t>)> done);
+  // kept as long as correlations (correlation_ttl_ms). Writes are must-succeed and in order
+  // with the other writes (and replicated like them), in MULTIs of up to 256; `done` once all
+  // are durable. Counted in shard_pointers / shard_lookups.
+  struct MessagePointer {
+    std::string carrier;
+    std::string id;
+    uint32_t shard = 0;  // PutMessageShards: the value; ignored by GetMessageShards
+  };
+  void PutMessageShards(std::vector<MessagePointer> pointers, std::function<void()> done);
+  // Reads pointers (retried while Redis is away): per lookup the shard, or nullopt when there
+  // is none (not written yet, or expired) or it is not a shard number.
+  void GetMessageShards(std::vector<MessagePointer> lookups,
+                        std::function<void(std::vector<std::optional<uint32_t>>)> done);
 
   // The consumer group's backlog on the jobs stream, as XINFO GROUPS last told it (-1: not
   // known yet, or Redis cannot tell the lag). SampleBacklog asks again (stream_backlog.cc);

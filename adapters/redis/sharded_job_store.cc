@@ -38,7 +38,8 @@ ShardedJobStore::ShardedJobStore(uv_loop_t* loop, const RedisStoreOptions& base,
       read_(std::move(read)),
       shard_credit_(std::max<uint32_t>(shards, 1)),
       unmatched_wait_ms_(base.unmatched_receipt_wait_ms),
-      next_turn_(loop) {
+      next_turn_(loop),
+      batches_(std::max<uint32_t>(shards, 1)) {
   const uint32_t n = std::max<uint32_t>(shards, 1);
   for (uint32_t i = 0; i < n; ++i) {
     stores_.push_back(std::make_unique<RedisJobStore>(loop, n == 1 ? base : ShardOptions(base, i)));
@@ -182,24 +183,55 @@ void ShardedJobStore::Commit(Outcome o, std::function<void()> done) {
     return;
   }
   // The pointers first: once a receipt can find the commit's correlation record, its pointer
-  // is there. The commit waits one round trip for them (all shards' in parallel).
+  // is there. The commit waits one round trip for them (all shards' in parallel, each shard's
+  // batched with the loop turn's others).
   const uint32_t n = shards();
-  std::vector<std::vector<std::string>> per(n);
-  if (o.match_keys.empty()) {
-    per[MessageShard(o.carrier, o.message_id, n)].push_back(o.message_id);
-  }
-  for (const std::string& id : o.match_keys) per[MessageShard(o.carrier, id, n)].push_back(id);
+  std::vector<std::vector<RedisJobStore::MessagePointer>> per(n);
+  const uint32_t own = *s;
+  auto add = [&](const std::string& id) {
+    per[MessageShard(o.carrier, id, n)].push_back({o.carrier, id, own});
+  };
+  if (o.match_keys.empty()) add(o.message_id);
+  for (const std::string& id : o.match_keys) add(id);
   auto left = std::make_shared<size_t>(0);
-  for (const auto& ids : per) *left += ids.empty() ? 0 : 1;
+  for (const auto& ptrs : per) *left += ptrs.empty() ? 0 : 1;
   auto commit =
       std::make_shared<std::pair<Outcome, std::function<void()>>>(std::move(o), std::move(done));
-  const uint32_t own = *s;
   for (uint32_t h = 0; h < n; ++h) {
     if (per[h].empty()) continue;
-    pointers_ += per[h].size();
-    stores_[h]->PutMessageShards(commit->first.carrier, per[h], own, [this, left, commit, own] {
+    Batch& b = batches_[h];
+    for (auto& p : per[h]) b.puts.push_back(std::move(p));
+    b.put_done.push_back([this, left, commit, own] {
       if (--*left == 0) stores_[own]->Commit(std::move(commit->first), std::move(commit->second));
     });
+  }
+  ScheduleFlush();
+}
+
+void ShardedJobStore::ScheduleFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = next_turn_.Post([this] { Flush(); });
+}
+
+void ShardedJobStore::Flush() {
+  flush_posted_ = false;
+  for (uint32_t h = 0; h < batches_.size(); ++h) {
+    Batch b = std::move(batches_[h]);
+    batches_[h] = Batch();
+    if (!b.puts.empty()) {
+      stores_[h]->PutMessageShards(std::move(b.puts), [done = std::move(b.put_done)] {
+        for (const auto& d : done) d();
+      });
+    }
+    if (!b.gets.empty()) {
+      stores_[h]->GetMessageShards(
+          std::move(b.gets),
+          [this, ls = std::move(b.get_for)](std::vector<std::optional<uint32_t>> shards) {
+            for (size_t i = 0; i < ls.size(); ++i) {
+              OnPointer(ls[i], i < shards.size() ? shards[i] : std::nullopt);
+            }
+          });
+    }
   }
 }
 
@@ -219,24 +251,27 @@ void ShardedJobStore::PutReceipt(Receipt rc, std::function<void()> done) {
 }
 
 void ShardedJobStore::Find(std::shared_ptr<Lookup> l) {
-  ++lookups_;
-  RedisJobStore& at = *stores_[l->shard];
-  at.GetMessageShard(l->receipt.carrier, l->match, [this, l](std::optional<uint32_t> s) {
-    if (closing_) return;  // not acknowledged: the SMSC sends it again
-    if (s && *s < stores_.size()) {
-      stores_[*s]->PutReceipt(std::move(l->receipt), std::move(l->done));
-      return;
-    }
-    const int64_t waited = static_cast<int64_t>(uv_now(loop_)) - l->first_ms;
-    if (waited >= unmatched_wait_ms_) {
-      // Still no pointer: no commit names this id. The pointer's shard files it (its
-      // correlation lookup finds nothing there either, so it goes to quarantine now).
-      stores_[l->shard]->PutReceipt(std::move(l->receipt), std::move(l->done),
-                                    std::max<int64_t>(waited, 1));
-      return;
-    }
-    RetryLater(l);
-  });
+  Batch& b = batches_[l->shard];
+  b.gets.push_back({l->receipt.carrier, l->match, 0});
+  b.get_for.push_back(std::move(l));
+  ScheduleFlush();
+}
+
+void ShardedJobStore::OnPointer(std::shared_ptr<Lookup> l, std::optional<uint32_t> s) {
+  if (closing_) return;  // not acknowledged: the SMSC sends it again
+  if (s && *s < stores_.size()) {
+    stores_[*s]->PutReceipt(std::move(l->receipt), std::move(l->done));
+    return;
+  }
+  const int64_t waited = static_cast<int64_t>(uv_now(loop_)) - l->first_ms;
+  if (waited >= unmatched_wait_ms_) {
+    // Still no pointer: no commit names this id. The pointer's shard files it (its
+    // correlation lookup finds nothing there either, so it goes to quarantine now).
+    stores_[l->shard]->PutReceipt(std::move(l->receipt), std::move(l->done),
+                                  std::max<int64_t>(waited, 1));
+    return;
+  }
+  RetryLater(std::move(l));
 }
 
 void ShardedJobStore::RetryLater(std::shared_ptr<Lookup> l) {
@@ -318,8 +353,6 @@ const RedisStoreCounters& ShardedJobStore::counters() const {
   if (stores_.size() == 1) return stores_[0]->counters();
   counters_ = RedisStoreCounters();
   for (const auto& s : stores_) counters_.Add(s->counters());
-  counters_.shard_pointers = pointers_;
-  counters_.shard_lookups = lookups_;
   counters_.shard_lookup_retries = lookup_retries_;
   return counters_;
 }

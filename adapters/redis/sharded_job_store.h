@@ -85,7 +85,18 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
 
  private:
   struct Lookup;
+  // What this loop turn asked of each shard's pointers: sent together on the next turn (one
+  // MULTI per shard, not one per job).
+  struct Batch {
+    std::vector<RedisJobStore::MessagePointer> puts;
+    std::vector<std::function<void()>> put_done;
+    std::vector<RedisJobStore::MessagePointer> gets;
+    std::vector<std::shared_ptr<Lookup>> get_for;
+  };
   void OnBatch(uint32_t shard, std::vector<StreamEntry> entries);
+  void ScheduleFlush();
+  void Flush();
+  void OnPointer(std::shared_ptr<Lookup> l, std::optional<uint32_t> shard);
   // The shard an entry id names and the stream id in it; nullopt when it names none.
   std::optional<uint32_t> TakeShard(std::string& entry_id) const;
   void Find(std::shared_ptr<Lookup> l);
@@ -103,9 +114,11 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   std::multimap<int64_t, std::shared_ptr<Lookup>> retries_;  // by due time (uv_now)
   bool closing_ = false;
   int closes_left_ = 0;
+  std::vector<Batch> batches_;  // by shard
+  bool flush_posted_ = false;
   mutable RedisStoreCounters counters_;  // the sum counters() reports
   mutable LatencyHistogram round_trips_;
-  uint64_t pointers_ = 0, lookups_ = 0, lookup_retries_ = 0;
+  uint64_t lookup_retries_ = 0;
 };
 
 }  // namespace sd::redis

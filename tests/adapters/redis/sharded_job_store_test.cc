@@ -201,6 +201,44 @@ TEST_F(ShardedJobStoreTest, AReceiptFindsItsJobsShardThroughThePointer) {
   EXPECT_EQ(store_->counters().shard_lookups, 1u);
 }
 
+TEST_F(ShardedJobStoreTest, ALoopTurnsPointersAndLookupsGoOutAsOneTransactionPerShard) {
+  std::vector<std::pair<std::string, std::string>> jobs;  // entry, job id
+  for (int i = 0; i < 30; ++i) {
+    const uint32_t s = static_cast<uint32_t>(i) % kShards;
+    const std::string job = JobIdOn(s, i);
+    jobs.emplace_back(Entry(s, job), job);
+  }
+  Read(30, 30);
+  uint64_t before = 0;
+  for (uint32_t s = 0; s < kShards; ++s) before += store_->shard(s).counters().transactions;
+  size_t committed = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    store_->Commit(SubmittedOutcome(jobs[i].first, jobs[i].second, "batch-" + std::to_string(i)),
+                   [&] { ++committed; });
+  }
+  ASSERT_TRUE(loop_.RunUntil([&] { return committed == jobs.size(); }));
+  uint64_t after = 0;
+  for (uint32_t s = 0; s < kShards; ++s) after += store_->shard(s).counters().transactions;
+  EXPECT_LE(after - before, kShards) << "one MULTI of pointers per shard, not one per job";
+  EXPECT_EQ(store_->counters().shard_pointers, 30u);
+  size_t receipts = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Receipt rc;
+    rc.carrier = "carrier-a";
+    rc.message_id = "batch-" + std::to_string(i);
+    rc.state = ReceiptState::kDelivered;
+    store_->PutReceipt(rc, [&] { ++receipts; });
+  }
+  ASSERT_TRUE(loop_.RunUntil([&] { return receipts == jobs.size(); }));
+  uint64_t looked = 0;
+  for (uint32_t s = 0; s < kShards; ++s) looked += store_->shard(s).counters().transactions;
+  EXPECT_LE(looked - after, kShards);
+  EXPECT_EQ(store_->counters().shard_lookups, 30u);
+  long long written = 0;
+  for (uint32_t s = 0; s < kShards; ++s) written += StreamLength(redis_, S(s, "receipts"));
+  EXPECT_EQ(written, 30);
+}
+
 TEST_F(ShardedJobStoreTest, AReceiptNoCommitNamesIsQuarantinedOnItsPointersShard) {
   store_->Start();
   ASSERT_TRUE(loop_.RunUntil([&] { return store_->connected(); }));
