@@ -4,7 +4,8 @@
 // is killed (kill -9) and its replica takes over. With wait_replicas = 1 every job ends with
 // exactly one outcome and one receipt on its own shard (receipts find it through the pointer
 // records whichever daemon's bind they arrive on), nothing stays pending or quarantined, and
-// the SMSC sees at most the daemons' carrier windows in duplicate submits.
+// the SMSC sees at most the daemons' carrier windows in duplicate submits. Then an operator's
+// pumping block (kept under shard 0's tag) refuses the next jobs on every shard.
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
@@ -143,6 +144,32 @@ TEST(ShardedClusterE2E, ThreeDaemonsThreeShardsAMasterKilledEveryJobOneOutcomeAn
       << c.DaemonLog();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // What travels through shard 0's keys reaches every daemon, whichever shard a job is on: an
+  // operator's pumping block refuses the next jobs of every shard.
+  ASSERT_EQ(c.Cli({"blocks", "add", "--redis-cluster", seed_list, "--key-prefix",
+                   "sd:{0}:", "--prefix", "+4915200", "--duration", "10m"},
+                  &out),
+            0)
+      << out;
+  for (const std::string log : {"daemon.log", "daemon-b.log", "daemon-c.log"}) {
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return ReadFile(c.dir() + "/" + log).find("1 pumping block(s) in force") !=
+                 std::string::npos;
+        },
+        10s))
+        << log;
+  }
+  const long long blocked = 300;
+  ASSERT_EQ(
+      c.Cli({"enqueue", "--redis-cluster", seed_list, "--shards", "3", "--key-file",
+             c.dir() + "/keys.toml", "--key-id", "test.v1", "--stream", "sd:{0}:jobs", "--count",
+             std::to_string(blocked), "--to-prefix", "+4915200", "--from", "ACME", "--text", "t"},
+            &out),
+      0)
+      << out;
+  ASSERT_TRUE(WaitUntil([&] { return fleet.Total("outcomes") >= n + blocked; }, 60s));
   std::this_thread::sleep_for(1s);  // anything extra would show now
   for (auto* p : {b.get(), d.get()}) {
     p->Signal(SIGTERM);
@@ -150,21 +177,33 @@ TEST(ShardedClusterE2E, ThreeDaemonsThreeShardsAMasterKilledEveryJobOneOutcomeAn
   }
   c.StopDaemon();
 
+  long long pumping = 0;
   for (uint32_t s = 0; s < kShards; ++s) {
     RedisServer& node = rc.node(fleet.Owner(s));
     std::map<std::string, int> per_entry, receipts;
-    for (const auto& e : StreamRead(node, Name(s, "outcomes"))) ++per_entry[e.Get("entry")];
+    std::map<std::string, std::string> reason;
+    long long shard_pumping = 0;
+    for (const auto& e : StreamRead(node, Name(s, "outcomes"))) {
+      ++per_entry[e.Get("entry")];
+      reason[e.Get("entry")] = e.Get("reason");
+      shard_pumping += e.Get("reason") == "pumping_suspected" ? 1 : 0;
+    }
     for (const auto& e : StreamRead(node, Name(s, "receipts"))) ++receipts[e.Get("entry")];
     long long jobs = 0;
     for (const auto& j : StreamRead(node, Name(s, "jobs"))) {
       ++jobs;
       EXPECT_EQ(per_entry[j.id], 1) << "shard " << s << " entry " << j.id;
-      EXPECT_EQ(receipts[j.id], 1) << "shard " << s << " entry " << j.id;
+      // A refused job has no receipt; every submitted one has exactly one.
+      const int want = reason[j.id].empty() ? 1 : 0;
+      EXPECT_EQ(receipts[j.id], want) << "shard " << s << " entry " << j.id;
     }
+    EXPECT_GT(shard_pumping, 0) << "shard " << s;
+    pumping += shard_pumping;
     EXPECT_EQ(fleet.Length(s, "outcomes"), jobs) << "shard " << s;
     EXPECT_EQ(fleet.Length(s, "receipts:unmatched"), 0) << "shard " << s;
     EXPECT_EQ(PendingCount(node, Name(s, "jobs"), "smsdispatch"), 0) << "shard " << s;
   }
+  EXPECT_EQ(pumping, blocked);
   // Each daemon can hold a carrier window of the killed shard's jobs whose outcome was lost.
   const long long duplicates = c.SimulatorStats()["submits"] - n;
   EXPECT_GE(duplicates, 0);
