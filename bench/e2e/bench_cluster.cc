@@ -58,7 +58,9 @@ bool StartNodes(Env& e, int m) {
     if (!p->Start(process::SubprocessOptions{
             {"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port),
              "--save", "", "--appendonly", "no", "--dir", dir, "--cluster-enabled", "yes",
-             "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"},
+             "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+             // Its own bus port: the default, port + 10000, may be taken or above 65535.
+             "--cluster-port", std::to_string(process::PickFreeLoopbackPort())},
             dir + "/redis.log",
             {},
             {}})) {
