@@ -49,18 +49,20 @@ long long KeySlot(Redis& r, const std::string& key) {
   return slot;
 }
 
-bool StartNodes(Env& e, int m) {
+// Starts the nodes; `bus_ports` gets each one's cluster bus port.
+bool StartNodes(Env& e, int m, std::vector<int>* bus_ports) {
   for (int i = 0; i < m; ++i) {
     const std::string dir = e.dir + "/node-" + std::to_string(i);
     std::filesystem::create_directories(dir);
     const int port = process::PickFreeLoopbackPort();
+    bus_ports->push_back(process::PickFreeLoopbackPort());
     auto p = std::make_unique<process::Subprocess>();
     if (!p->Start(process::SubprocessOptions{
             {"/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port),
              "--save", "", "--appendonly", "no", "--dir", dir, "--cluster-enabled", "yes",
              "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
              // Its own bus port: the default, port + 10000, may be taken or above 65535.
-             "--cluster-port", std::to_string(process::PickFreeLoopbackPort())},
+             "--cluster-port", std::to_string(bus_ports->back())},
             dir + "/redis.log",
             {},
             {}})) {
@@ -99,7 +101,8 @@ bool AssignSlots(std::vector<Redis>& nodes) {
 
 bool StartCluster(Env& e, const Options& o) {
   const int m = o.cluster;
-  if (!StartNodes(e, m)) return false;
+  std::vector<int> bus;
+  if (!StartNodes(e, m, &bus)) return false;
   std::vector<Redis> nodes(static_cast<size_t>(m));
   for (int i = 0; i < m; ++i) {
     if (!ConnectRedis(nodes[static_cast<size_t>(i)], "127.0.0.1",
@@ -109,9 +112,12 @@ bool StartCluster(Env& e, const Options& o) {
     }
   }
   for (int i = 1; i < m; ++i) {
-    if (!Ok(nodes[0],
-            {"CLUSTER", "MEET", "127.0.0.1", std::to_string(e.node_ports[static_cast<size_t>(i)])}))
+    const auto k = static_cast<size_t>(i);
+    // The bus port too: it is not port + 10000 here.
+    if (!Ok(nodes[0], {"CLUSTER", "MEET", "127.0.0.1", std::to_string(e.node_ports[k]),
+                       std::to_string(bus[k])})) {
       return false;
+    }
   }
   if (!AssignSlots(nodes)) return false;
   const std::string known = "cluster_known_nodes:" + std::to_string(m);
