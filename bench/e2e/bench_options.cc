@@ -105,6 +105,14 @@ void AddDaemonOptions(CLI::App& app, Options* o) {
       ->check(CLI::Range(-1, 600'000));
 }
 
+// --cluster starts a cluster of the tool's own, without replicas, over TCP.
+void ClusterExcludes(CLI::App& app) {
+  for (const char* other :
+       {"--redis", "--redis-socket", "--redis-unix", "--aof", "--replicas", "--wait-replicas"}) {
+    app.get_option("--cluster")->excludes(app.get_option(other));
+  }
+}
+
 }  // namespace
 
 int ParseOptions(int argc, char** argv, Options* o) {
@@ -148,11 +156,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
   for (CLI::Option* own : {unix_opt, aof_opt, app.get_option("--replicas")}) {
     own->excludes(redis_opt)->excludes(socket_opt);
   }
-  // A cluster of the tool's own, without replicas, over TCP.
-  for (CLI::Option* other : {redis_opt, socket_opt, unix_opt, aof_opt, app.get_option("--replicas"),
-                             app.get_option("--wait-replicas")}) {
-    app.get_option("--cluster")->excludes(other);
-  }
+  ClusterExcludes(app);
   auto* reuse =
       app.add_flag("--reuse", o->reuse, "run although sd:* keys exist (they are never deleted)");
   app.add_option("--results", o->results, "where to write <DIR>/<date>-<time>/")

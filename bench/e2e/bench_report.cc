@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench/e2e/report_sections.h"
+
 namespace sd::bench {
 namespace {
 
@@ -42,13 +44,13 @@ nlohmann::json PJson(const Percentiles& p) {
           {"p99_ms", p.p99},  {"p999_ms", p.p999}, {"max_ms", p.max}};
 }
 
-std::string Fmt(double v, int prec = 1) {
+}  // namespace
+
+std::string Fmt(double v, int prec) {
   char b[64];
   snprintf(b, sizeof b, "%.*f", prec, v);
   return b;
 }
-
-}  // namespace
 
 Percentiles ComputePercentiles(std::vector<double> s) {
   Percentiles p;
@@ -321,44 +323,6 @@ void MarkdownRedisCommands(std::ostringstream& o, const Report& r) {
   }
 }
 
-// With several daemons, each one's share of the CPU.
-void MarkdownPerDaemon(std::ostringstream& o, const Report& r) {
-  bool several = false;
-  for (const RunResult& run : r.runs) several = several || run.daemon_usage.size() > 1;
-  if (several) {
-    o << "\nPer daemon (CPU per job over all of the run's jobs, so the rows add up to the sum "
-         "above):\n\n"
-         "| run | daemon | CPU µs/job | peak RSS MiB |\n|---|---:|---:|---:|\n";
-    for (const RunResult& run : r.runs) {
-      for (size_t k = 0; k < run.daemon_usage.size(); ++k) {
-        o << "| " << run.label << " | " << k << " | "
-          << Fmt(run.daemon_usage[k].cpu_ms_per_1000_jobs) << " | "
-          << Fmt(run.daemon_usage[k].peak_rss_mib) << " |\n";
-      }
-    }
-  }
-}
-
-// With --cluster, each shard's master: CPU per job of its own shard's jobs, the figure that
-// says how many jobs/s one Redis core carries.
-void MarkdownPerShard(std::ostringstream& o, const Report& r) {
-  bool sharded = false;
-  for (const RunResult& run : r.runs) sharded = sharded || !run.shard_usage.empty();
-  if (!sharded) return;
-  o << "\nPer shard (each on its own master; CPU per job of that shard's jobs, and the jobs/s "
-       "one Redis core would carry at that cost):\n\n"
-       "| run | shard | jobs | Redis CPU µs/job | jobs/s per Redis core | peak RSS MiB |\n"
-       "|---|---:|---:|---:|---:|---:|\n";
-  for (const RunResult& run : r.runs) {
-    for (size_t k = 0; k < run.shard_usage.size(); ++k) {
-      const double us = run.shard_usage[k].cpu_ms_per_1000_jobs;
-      o << "| " << run.label << " | " << k << " | "
-        << (k < run.shard_jobs.size() ? run.shard_jobs[k] : 0) << " | " << Fmt(us) << " | "
-        << Fmt(us > 0 ? 1e6 / us : 0, 0) << " | " << Fmt(run.shard_usage[k].peak_rss_mib) << " |\n";
-    }
-  }
-}
-
 // What the latencies measure, and (for scheduled runs) the coordinated-omission table.
 void MarkdownLatencies(std::ostringstream& o, const Report& r) {
   o << "\nLatencies in ms (enqueue = the job entry's id time; submit = outcome written after "
@@ -442,10 +406,9 @@ void MarkdownCounts(std::ostringstream& o, const Report& r) {
 // The sizing model from the fastest run: which limit binds.
 void MarkdownSizing(std::ostringstream& o, const Report& r) {
   if (r.runs.empty()) return;
-  const RunResult& top =
-      *std::max_element(r.runs.begin(), r.runs.end(), [](const RunResult& a, const RunResult& b) {
-        return a.jobs_per_second < b.jobs_per_second;
-      });
+  const RunResult& top = *std::max_element(
+      r.runs.begin(), r.runs.end(),
+      [](const RunResult& a, const RunResult& b) { return a.jobs_per_second < b.jobs_per_second; });
   const Sizing s = SizeRun(r, top);
   o << "## Sizing model (from the fastest run)\n\n";
   o << "| limit | jobs/s | from |\n|---|---:|---|\n";
