@@ -100,12 +100,46 @@ class ApiClient {
   }
 }
 
+// CRC-32 as zlib computes it (IEEE 802.3). Node has zlib.crc32 only from 20.15 and Debian 12
+// ships 18, so it is here; tests/vectors/shards.json (made with Python's zlib) checks it.
+const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
+  let c = i;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// The shard a job belongs to with `[redis] shards` (docs/jobs.md §1 "Shards"): CRC-32 of its
+// id's UTF-8 bytes modulo `shards`.
+function jobShard(jobId, shards) {
+  return shards > 1 ? crc32(Buffer.from(jobId, 'utf8')) % shards : 0;
+}
+
+// `name` with its first "{0}" replaced by "{<shard>}": shard `shard`'s stream.
+function shardName(name, shard) {
+  return name.replace('{0}', `{${shard}}`);
+}
+
 // Signs jobs with one key and adds them to the jobs stream; `client` is a connected
-// node-redis v4 client.
+// node-redis v4 client (on a Redis Cluster, a createCluster client: it routes each stream to
+// its master). With `shards` > 1 (the deployment's `[redis] shards`) `stream` must carry the
+// "{0}" tag, e.g. "sd:{0}:jobs": every job is signed for it and added to its shard's stream.
 class RedisProducer {
-  constructor(client, kid, secret, stream = 'sd:jobs') {
+  constructor(client, kid, secret, stream = 'sd:jobs', shards = 1) {
     if (secret.length < 32) throw new TypeError("secret must be the key's raw bytes (32+)");
-    Object.assign(this, { client, kid, secret, stream });
+    if (shards > 1 && !stream.includes('{0}')) {
+      throw new TypeError('with shards, stream must carry the "{0}" tag, e.g. sd:{0}:jobs');
+    }
+    Object.assign(this, { client, kid, secret, stream, shards });
+  }
+
+  // The stream a job with this id goes to.
+  streamFor(jobId) {
+    return shardName(this.stream, jobShard(jobId, this.shards));
   }
 
   entry(job) {
@@ -116,7 +150,7 @@ class RedisProducer {
 
   async send(fields) {
     const job = newJob(fields);
-    const entryId = await this.client.xAdd(this.stream, '*', this.entry(job));
+    const entryId = await this.client.xAdd(this.streamFor(job.id), '*', this.entry(job));
     return { entryId, jobId: job.id };
   }
 }
@@ -174,6 +208,7 @@ function verifyCallback(secrets, headers, body, { toleranceS = 300, nowS } = {})
   throw new CallbackError('no signature matches');
 }
 
-module.exports = { ENVELOPE_VERSION, newJob, encodeJob, signingInput, signJob, apiStringToSign,
+module.exports = { ENVELOPE_VERSION, newJob, encodeJob, signingInput, signJob, crc32, jobShard,
+                   shardName, apiStringToSign,
                    apiSignature, ApiError, ApiClient, RedisProducer, readStream, CallbackError,
                    callbackSignature, verifyCallback };

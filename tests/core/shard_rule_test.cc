@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -31,6 +33,22 @@ TEST(ShardRuleTest, JobShardIsCrcModuloShards) {
   std::vector<int> per(3);
   for (int i = 0; i < 30000; ++i) ++per[JobShard("job-" + std::to_string(i), 3)];
   for (int n : per) EXPECT_NEAR(n, 10000, 300);
+}
+
+// tests/vectors/shards.json, made with Python's zlib: what producers in any language check.
+TEST(ShardRuleTest, TheVectorsOfTheProducersRule) {
+  std::ifstream in(std::string(SD_VECTORS_DIR) + "/shards.json");
+  ASSERT_TRUE(in) << "tests/vectors/shards.json";
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  ASSERT_GE(doc["cases"].size(), 50u);
+  for (const auto& c : doc["cases"]) {
+    const std::string id = c["id"];
+    EXPECT_EQ(Crc32(id), c["crc32"].get<uint32_t>()) << id;
+    const auto shards = c["shards"].get<uint32_t>();
+    EXPECT_EQ(JobShard(id, shards), c["shard"].get<uint32_t>()) << id << " of " << shards;
+    EXPECT_EQ(ShardName(doc["signed_for"].get<std::string>(), JobShard(id, shards)),
+              c["stream"].get<std::string>());
+  }
 }
 
 TEST(ShardRuleTest, MessageShardHashesCarrierAndId) {

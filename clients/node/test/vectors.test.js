@@ -1,6 +1,7 @@
 'use strict';
 // The library against the repository's vectors: job encoding and signature (jobs.json, made
-// by tests/vectors/gen_vectors.py), and the API request signature (api.json).
+// by tests/vectors/gen_vectors.py), the API request signature (api.json) and the shard rule
+// (shards.json).
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
@@ -23,6 +24,29 @@ test('admitted jobs encode and sign to the vector bytes', () => {
     checked += 1;
   }
   assert.ok(checked >= 10);
+});
+
+test('every job goes to the shard and stream of the vectors', () => {
+  const v = vectors('shards.json');
+  for (const c of v.cases) {
+    assert.strictEqual(sd.crc32(Buffer.from(c.id, 'utf8')), c.crc32, c.id);
+    assert.strictEqual(sd.jobShard(c.id, c.shards), c.shard, `${c.id} of ${c.shards}`);
+    assert.strictEqual(sd.shardName(v.signed_for, c.shard), c.stream);
+  }
+});
+
+test('a sharded producer signs for shard 0\'s stream and adds to the job\'s shard', async () => {
+  const calls = [];
+  const client = { xAdd: async (stream, id, fields) => { calls.push({ stream, fields }); return '1-0'; } };
+  const secret = Buffer.alloc(32);
+  const p = new sd.RedisProducer(client, 'acme.v1', secret, 'sd:{0}:jobs', 7);
+  const { jobId } = await p.send({ to: '+4915112345678', from: 'ACME', text: 'hi', kind: 'otp',
+                                  id: 'job-3' });
+  assert.strictEqual(calls[0].stream, 'sd:{4}:jobs');  // crc32("job-3") % 7 (shards.json)
+  assert.strictEqual(calls[0].stream, sd.shardName('sd:{0}:jobs', sd.jobShard(jobId, 7)));
+  assert.strictEqual(calls[0].fields.sig,
+                     sd.signJob(secret, 'acme.v1', 'sd:{0}:jobs', calls[0].fields.job));
+  assert.throws(() => new sd.RedisProducer(client, 'acme.v1', secret, 'sd:jobs', 2), TypeError);
 });
 
 test('bytes values are refused', () => {

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import os
 import time
+import zlib
 
 import msgpack
 
@@ -41,15 +42,36 @@ def sign_job(secret, kid, stream, job_bytes):
     return hmac.new(secret, signing_input(kid, stream, job_bytes), hashlib.sha256).hexdigest()
 
 
+def job_shard(job_id, shards):
+    """The shard a job belongs to with ``[redis] shards`` (docs/jobs.md §1 "Shards"):
+    CRC-32 of its id's UTF-8 bytes modulo ``shards``."""
+    return zlib.crc32(job_id.encode("utf-8")) % shards if shards > 1 else 0
+
+
+def shard_name(name, shard):
+    """``name`` with its first "{0}" replaced by "{<shard>}": shard ``shard``'s stream."""
+    return name.replace("{0}", "{%d}" % shard, 1)
+
+
 class RedisProducer:
     """Signs jobs with one key and adds them to the jobs stream.
 
-    ``redis`` is a redis-py client (binary-safe: the job field is raw bytes)."""
+    ``redis`` is a redis-py client (binary-safe: the job field is raw bytes). With ``shards``
+    > 1 (the deployment's ``[redis] shards``) ``stream`` must carry the "{0}" tag, e.g.
+    "sd:{0}:jobs": every job is signed for it and added to its own shard's stream. On a Redis
+    Cluster pass a redis-py ``RedisCluster`` client: it routes each stream to its master."""
 
-    def __init__(self, redis, kid, secret, stream="sd:jobs"):
+    def __init__(self, redis, kid, secret, stream="sd:jobs", shards=1):
         if len(secret) < 32:
             raise ValueError("secret must be the key's raw bytes (32 or more)")
+        if shards > 1 and "{0}" not in stream:
+            raise ValueError('with shards, stream must carry the "{0}" tag, e.g. sd:{0}:jobs')
         self.redis, self.kid, self.secret, self.stream = redis, kid, secret, stream
+        self.shards = shards
+
+    def stream_for(self, job_id):
+        """The stream a job with this id goes to."""
+        return shard_name(self.stream, job_shard(job_id, self.shards))
 
     def entry(self, job):
         body = encode_job(job)
@@ -59,7 +81,7 @@ class RedisProducer:
     def send(self, to, sender, text, kind, **kw):
         """Enqueues one job; returns (entry id, job id)."""
         job = new_job(to, sender, text, kind, **kw)
-        entry_id = self.redis.xadd(self.stream, self.entry(job))
+        entry_id = self.redis.xadd(self.stream_for(job["id"]), self.entry(job))
         return _text(entry_id), job["id"]
 
 

@@ -9,13 +9,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 VECTORS = os.path.join(HERE, "..", "..", "..", "tests", "vectors")
 
-from smsdispatch import (CallbackError, api_signature, api_string_to_sign,  # noqa: E402
-                         callback_signature, encode_job, sign_job, verify_callback)
+from smsdispatch import (CallbackError, RedisProducer, api_signature,  # noqa: E402
+                         api_string_to_sign, callback_signature, encode_job, job_shard,
+                         shard_name, sign_job, verify_callback)
 
 
 def load(name):
     with open(os.path.join(VECTORS, name)) as f:
         return json.load(f)
+
+
+class ShardVectors(unittest.TestCase):
+    def test_every_job_goes_to_the_shard_and_stream_of_the_vectors(self):
+        v = load("shards.json")
+        for case in v["cases"]:
+            self.assertEqual(job_shard(case["id"], case["shards"]), case["shard"], case)
+            self.assertEqual(shard_name(v["signed_for"], case["shard"]), case["stream"], case)
+
+    def test_a_sharded_producer_signs_for_shard_zeros_stream_and_adds_to_the_jobs_shard(self):
+        class FakeRedis:  # records the XADD: the one call the producer makes
+            def xadd(self, stream, fields):
+                self.stream, self.fields = stream, fields
+                return b"1-0"
+
+        r = FakeRedis()
+        p = RedisProducer(r, "acme.v1", bytes(32), stream="sd:{0}:jobs", shards=7)
+        _, job_id = p.send("+4915112345678", "ACME", "hi", "otp", job_id="job-3")
+        self.assertEqual(r.stream, "sd:{4}:jobs")  # crc32("job-3") % 7 (shards.json)
+        self.assertEqual(r.stream, shard_name("sd:{0}:jobs", job_shard(job_id, 7)))
+        self.assertEqual(r.fields["sig"],
+                         sign_job(bytes(32), "acme.v1", "sd:{0}:jobs", r.fields["job"]))
+        with self.assertRaises(ValueError):
+            RedisProducer(r, "acme.v1", bytes(32), stream="sd:jobs", shards=2)
 
 
 class JobVectors(unittest.TestCase):
