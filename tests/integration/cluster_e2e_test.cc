@@ -34,34 +34,20 @@ TEST(ClusterE2E, OneShardSurvivesAReshardAndAMasterKillLosingNothing) {
   ASSERT_TRUE(rc.Start()) << rc.error();
   const uint16_t slot = redis::KeySlot(Tagged("jobs"));
   size_t owner = rc.MasterOfSlot(slot);
-  std::string seeds;
-  for (size_t i = 0; i < rc.size(); ++i) {
-    seeds += (i ? ", " : "") +
-             ("\"" + rc.node(i).host() + ":" + std::to_string(rc.node(i).port()) + "\"");
-  }
 
   Cluster::Options o;
   o.submit_latency_ms = 2;
   o.window = 32;
   o.max_inflight = 128;
-  o.redis_endpoint = "cluster = [" + seeds + "]";
-  o.redis_extra =
-      "key_prefix = \"sd:{0}:\"\njobs_stream = \"sd:{0}:jobs\"\n"
-      "outcomes_stream = \"sd:{0}:outcomes\"\nreceipts_stream = \"sd:{0}:receipts\"\n"
-      "dead_letter_stream = \"sd:{0}:dead\"\n"
-      "quarantine_stream = \"sd:{0}:receipts:unmatched\"\n"
-      "audit_stream = \"sd:{0}:audit\"\ndelayed_set = \"sd:{0}:delayed\"\n"
-      "wait_replicas = 1\nwait_timeout_ms = 200\n";
+  o.redis_endpoint = rc.SeedsConfig();
+  o.redis_extra = std::string(kTaggedRedisNames) + "wait_replicas = 1\nwait_timeout_ms = 200\n";
   o.extra_config = "[inbound]\nstream = \"sd:{0}:inbound\"\n";
   Cluster c(o);
 
   const long long n = 3000;
   std::string out;
   // The producer finds the shard's master itself (--redis-cluster), from every seed.
-  std::string seed_list;
-  for (size_t i = 0; i < rc.size(); ++i) {
-    seed_list += (i ? "," : "") + rc.node(i).host() + ":" + std::to_string(rc.node(i).port());
-  }
+  const std::string seed_list = rc.SeedsArgument();
   const std::vector<std::string> enqueue{"enqueue",
                                          "--key-file",
                                          c.dir() + "/keys.toml",

@@ -132,6 +132,14 @@ class Cluster {
   redisContext* redis_ = nullptr;
 };
 
+// [redis] lines naming every stream and key under the hash tag "{0}", as Redis Cluster (one
+// slot for all) and [redis] shards (shard i replaces the tag) need them.
+inline constexpr char kTaggedRedisNames[] =
+    "key_prefix = \"sd:{0}:\"\njobs_stream = \"sd:{0}:jobs\"\n"
+    "outcomes_stream = \"sd:{0}:outcomes\"\nreceipts_stream = \"sd:{0}:receipts\"\n"
+    "dead_letter_stream = \"sd:{0}:dead\"\nquarantine_stream = \"sd:{0}:receipts:unmatched\"\n"
+    "audit_stream = \"sd:{0}:audit\"\ndelayed_set = \"sd:{0}:delayed\"\n";
+
 // The value of "name: value" in CLI output (e.g. `keys create` prints "id: acme.v1").
 inline std::string CliField(const std::string& out, const std::string& name) {
   const size_t at = out.find(name + ": ");

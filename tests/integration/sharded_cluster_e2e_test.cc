@@ -75,25 +75,15 @@ TEST(ShardedClusterE2E, ThreeDaemonsThreeShardsAMasterKilledEveryJobOneOutcomeAn
   ASSERT_TRUE(rc.Start()) << rc.error();
   ShardedFleet fleet(rc);
   ASSERT_TRUE(fleet.SpreadShards());
-  std::string seeds, seed_list;
-  for (size_t i = 0; i < rc.size(); ++i) {
-    const std::string at = rc.node(i).host() + ":" + std::to_string(rc.node(i).port());
-    seeds += (i ? ", " : "") + ("\"" + at + "\"");
-    seed_list += (i ? "," : "") + at;
-  }
+  const std::string seed_list = rc.SeedsArgument();
 
   Cluster::Options o;
   o.submit_latency_ms = 2;
   o.window = 32;
   o.max_inflight = 192;
-  o.redis_endpoint = "cluster = [" + seeds + "]";
+  o.redis_endpoint = rc.SeedsConfig();
   o.redis_extra =
-      "key_prefix = \"sd:{0}:\"\njobs_stream = \"sd:{0}:jobs\"\n"
-      "outcomes_stream = \"sd:{0}:outcomes\"\nreceipts_stream = \"sd:{0}:receipts\"\n"
-      "dead_letter_stream = \"sd:{0}:dead\"\n"
-      "quarantine_stream = \"sd:{0}:receipts:unmatched\"\n"
-      "audit_stream = \"sd:{0}:audit\"\ndelayed_set = \"sd:{0}:delayed\"\n"
-      "shards = 3\nwait_replicas = 1\nwait_timeout_ms = 200\n";
+      std::string(kTaggedRedisNames) + "shards = 3\nwait_replicas = 1\nwait_timeout_ms = 200\n";
   o.extra_config = "[inbound]\nstream = \"sd:{0}:inbound\"\n";
   Cluster c(o);
 

@@ -17,12 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kTagged[] =
-    "key_prefix = \"sd:{0}:\"\njobs_stream = \"sd:{0}:jobs\"\n"
-    "outcomes_stream = \"sd:{0}:outcomes\"\nreceipts_stream = \"sd:{0}:receipts\"\n"
-    "dead_letter_stream = \"sd:{0}:dead\"\nquarantine_stream = \"sd:{0}:receipts:unmatched\"\n"
-    "audit_stream = \"sd:{0}:audit\"\ndelayed_set = \"sd:{0}:delayed\"\nshards = 3\n";
-
 // The Python library (clients/python) as a producer would use it, and one job put by hand on
 // the shard after its own.
 constexpr char kProducer[] = R"(
@@ -45,7 +39,7 @@ std::string Name(uint32_t shard, const std::string& what) {
 
 TEST(ShardedProducersE2E, TheCliAndThePythonLibraryFollowTheDaemonsShardRule) {
   Cluster::Options o;
-  o.redis_extra = kTagged;
+  o.redis_extra = std::string(kTaggedRedisNames) + "shards = 3\n";
   Cluster c(o);
   c.StartDaemon();
   std::string out;

@@ -47,6 +47,18 @@ std::string RedisCluster::Address(size_t i) {
   return nodes_[i]->host() + ":" + std::to_string(nodes_[i]->port());
 }
 
+std::string RedisCluster::SeedsConfig() {
+  std::string seeds;
+  for (size_t i = 0; i < nodes_.size(); ++i) seeds += (i ? ", \"" : "\"") + Address(i) + "\"";
+  return "cluster = [" + seeds + "]";
+}
+
+std::string RedisCluster::SeedsArgument() {
+  std::string seeds;
+  for (size_t i = 0; i < nodes_.size(); ++i) seeds += (i ? "," : "") + Address(i);
+  return seeds;
+}
+
 size_t RedisCluster::IndexOfPort(long long port) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i]->port() == port) return i;

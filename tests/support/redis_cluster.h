@@ -55,6 +55,11 @@ class RedisCluster {
   std::optional<size_t> KillMasterAndWaitForFailover(size_t master,
                                                      std::chrono::milliseconds timeout);
 
+  // Every node as seeds: the daemon's `[redis] cluster = [...]` line, and the CLI's
+  // --redis-cluster list ("host:port,host:port").
+  std::string SeedsConfig();
+  std::string SeedsArgument();
+
  private:
   bool Create(std::chrono::steady_clock::time_point deadline);
   bool WaitUntil(const char* what, std::chrono::steady_clock::time_point deadline,
