@@ -82,6 +82,7 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   std::string last_error() const;  // the first shard's that has one, named
   uint32_t shards() const { return static_cast<uint32_t>(stores_.size()); }
   RedisJobStore& shard(uint32_t i) { return *stores_[i]; }
+  const RedisJobStore& shard(uint32_t i) const { return *stores_[i]; }
 
  private:
   struct Lookup;

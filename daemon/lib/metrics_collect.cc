@@ -106,6 +106,20 @@ void AddStore(MetricSet& m, const redis::ShardedJobStore& store) {
   if (b.pending >= 0)
     m.Add("smsdispatch_jobs_stream_pending", "", b.pending, "redis.stream_pending");
   m.AddHistogram("smsdispatch_redis_write_round_trip_seconds", "", store.write_round_trips());
+  // Each shard's own ([redis] shards; one shard "0" without): a stuck shard shows here while
+  // the sums above still move.
+  for (uint32_t i = 0; i < store.shards(); ++i) {
+    const redis::RedisJobStore& shard = store.shard(i);
+    const std::string labels = LabelPair("shard", std::to_string(i));
+    const std::string flat = "redis.shard" + std::to_string(i) + ".";
+    m.Add("smsdispatch_redis_shard_connected", labels, shard.connected() ? 1 : 0,
+          flat + "connected");
+    const redis::RedisJobStore::Backlog sb = shard.backlog();
+    if (sb.lag >= 0) m.Add("smsdispatch_redis_shard_stream_lag", labels, sb.lag, flat + "lag");
+    if (sb.pending >= 0) {
+      m.Add("smsdispatch_redis_shard_stream_pending", labels, sb.pending, flat + "pending");
+    }
+  }
 }
 
 void AddSmppCarrier(MetricSet& m, const smpp::SmppCarrier& carrier) {

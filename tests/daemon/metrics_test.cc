@@ -32,6 +32,8 @@ const std::set<std::string> kAddedLater = {"smsdispatch_up",
                                            "smsdispatch_admin_not_found_total",
                                            "smsdispatch_jobs_stream_lag",
                                            "smsdispatch_jobs_stream_pending",
+                                           "smsdispatch_redis_shard_stream_lag",
+                                           "smsdispatch_redis_shard_stream_pending",
                                            "smsdispatch_key_registry_version",
                                            "smsdispatch_key_registry_keys"};
 
@@ -172,6 +174,27 @@ TEST_F(MetricsTest, EveryFamilyIsInTheCatalogWithItsTypeAndEveryCatalogFamilyIsE
     EXPECT_EQ(emitted.count(std::string(f.name)), 1u)
         << "in the catalog, never emitted: " << f.name;
   }
+}
+
+TEST_F(MetricsTest, EveryShardHasGaugesOfItsOwn) {
+  bool closed = false;  // the fixture's one-shard store, never started: closed at once
+  store_->Close(0, [&] { closed = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
+  redis::RedisStoreOptions o;
+  o.endpoint.port = 1;
+  o.key_prefix = "sd:{0}:";
+  o.jobs_stream = "sd:{0}:jobs";
+  store_ = std::make_unique<redis::ShardedJobStore>(loop_.get(), o, 3);
+  const MetricSet m = CollectMetrics(Sources());
+  std::set<std::string> shards, fields;
+  for (const MetricSet::Sample& s : m.samples()) {
+    if (s.family != "smsdispatch_redis_shard_connected") continue;
+    shards.insert(s.labels);
+    fields.insert(s.flat);
+    EXPECT_EQ(s.value, 0);  // nothing connects
+  }
+  EXPECT_EQ(shards, (std::set<std::string>{"shard=\"0\"", "shard=\"1\"", "shard=\"2\""}));
+  EXPECT_EQ(fields.size(), 3u);
 }
 
 TEST_F(MetricsTest, EveryCatalogFamilyIsDescribedInTheOperationsGuide) {
