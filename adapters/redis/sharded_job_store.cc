@@ -361,21 +361,9 @@ bool ShardedJobStore::connected() const {
   return std::all_of(stores_.begin(), stores_.end(), [](const auto& s) { return s->connected(); });
 }
 
-size_t ShardedJobStore::queued_writes() const {
+size_t ShardedJobStore::Sum(size_t (RedisJobStore::*of)() const) const {
   size_t n = 0;
-  for (const auto& s : stores_) n += s->queued_writes();
-  return n;
-}
-
-size_t ShardedJobStore::in_process() const {
-  size_t n = 0;
-  for (const auto& s : stores_) n += s->in_process();
-  return n;
-}
-
-size_t ShardedJobStore::credit() const {
-  size_t n = 0;
-  for (const auto& s : stores_) n += s->credit();
+  for (const auto& s : stores_) n += ((*s).*of)();
   return n;
 }
 

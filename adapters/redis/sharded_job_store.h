@@ -76,9 +76,9 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   const LatencyHistogram& write_round_trips() const;
   const RedisStoreCounters& counters() const;  // summed, with the pointer counters
   bool connected() const;                      // every shard's store
-  size_t queued_writes() const;
-  size_t in_process() const;
-  size_t credit() const;
+  size_t queued_writes() const { return Sum(&RedisJobStore::queued_writes); }
+  size_t in_process() const { return Sum(&RedisJobStore::in_process); }
+  size_t credit() const { return Sum(&RedisJobStore::credit); }
   std::string last_error() const;  // the first shard's that has one, named
   uint32_t shards() const { return static_cast<uint32_t>(stores_.size()); }
   RedisJobStore& shard(uint32_t i) { return *stores_[i]; }
@@ -100,6 +100,7 @@ class ShardedJobStore final : public JobStore, public AuditSink, public DeferQue
   void OnPointer(std::shared_ptr<Lookup> l, std::optional<uint32_t> shard);
   // The shard an entry id names and the stream id in it; nullopt when it names none.
   std::optional<uint32_t> TakeShard(std::string& entry_id) const;
+  size_t Sum(size_t (RedisJobStore::*of)() const) const;  // over the shards' stores
   void Find(std::shared_ptr<Lookup> l);
   void RetryLater(std::shared_ptr<Lookup> l);
   void OnRetryTimer();

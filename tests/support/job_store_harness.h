@@ -34,6 +34,27 @@ inline redis::RedisStoreOptions TestStoreOptions(const RedisServer& server) {
   return o;
 }
 
+// A store's Claim / Commit run to completion on `loop` (any JobStore: one shard's or the
+// sharded one).
+template <typename Store>
+std::vector<ClaimState> ClaimAndWait(UvTestLoop& loop, Store& store,
+                                     std::vector<ClaimRequest> reqs) {
+  std::vector<ClaimState> states;
+  bool done = false;
+  store.Claim(std::move(reqs), [&](std::vector<ClaimState> s) {
+    states = std::move(s);
+    done = true;
+  });
+  EXPECT_TRUE(loop.RunUntil([&] { return done; }));
+  return states;
+}
+template <typename Store>
+bool CommitAndWait(UvTestLoop& loop, Store& store, Outcome o) {
+  bool done = false;
+  store.Commit(std::move(o), [&] { done = true; });
+  return loop.RunUntil([&] { return done; });
+}
+
 class StoreHarness {
  public:
   StoreHarness(UvTestLoop& loop, redis::RedisStoreOptions options) : loop_(loop) {
@@ -65,25 +86,14 @@ class StoreHarness {
   }
 
   // Commits synchronously (runs the loop until Redis confirmed it).
-  bool Commit(Outcome o) {
-    bool done = false;
-    store_->Commit(std::move(o), [&] { done = true; });
-    return loop_.RunUntil([&] { return done; });
-  }
+  bool Commit(Outcome o) { return CommitAndWait(loop_, *store_, std::move(o)); }
   bool PutReceipt(Receipt r) {
     bool done = false;
     store_->PutReceipt(std::move(r), [&] { done = true; });
     return loop_.RunUntil([&] { return done; });
   }
   std::vector<ClaimState> Claim(std::vector<ClaimRequest> reqs) {
-    std::vector<ClaimState> states;
-    bool done = false;
-    store_->Claim(std::move(reqs), [&](std::vector<ClaimState> s) {
-      states = std::move(s);
-      done = true;
-    });
-    EXPECT_TRUE(loop_.RunUntil([&] { return done; }));
-    return states;
+    return ClaimAndWait(loop_, *store_, std::move(reqs));
   }
 
   // Closes the store and runs the loop until its completion ran. True if it did.

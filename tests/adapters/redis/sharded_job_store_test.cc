@@ -73,20 +73,9 @@ class ShardedJobStoreTest : public ::testing::Test {
     ASSERT_TRUE(loop_.RunUntil([&] { return received_.size() >= n; }, 20s));
   }
   std::vector<ClaimState> Claim(std::vector<ClaimRequest> reqs) {
-    std::vector<ClaimState> states;
-    bool done = false;
-    store_->Claim(std::move(reqs), [&](std::vector<ClaimState> s) {
-      states = std::move(s);
-      done = true;
-    });
-    EXPECT_TRUE(loop_.RunUntil([&] { return done; }));
-    return states;
+    return ClaimAndWait(loop_, *store_, std::move(reqs));
   }
-  bool Commit(Outcome o) {
-    bool done = false;
-    store_->Commit(std::move(o), [&] { done = true; });
-    return loop_.RunUntil([&] { return done; });
-  }
+  bool Commit(Outcome o) { return CommitAndWait(loop_, *store_, std::move(o)); }
   bool PutReceipt(const std::string& message_id) {
     Receipt rc;
     rc.carrier = "carrier-a";
