@@ -136,6 +136,10 @@ void WatchRun(const Options& o, Env& e, Shards& shards, ProducerState& ps, RunRe
   std::optional<Clock::time_point> deadline;
   while (!deadline || Clock::now() < *deadline) {
     if (ADaemonExited(e)) break;
+    // `done` before `sent`: the producer stores its last count before done, so a done seen
+    // here comes with the final count (read the other way round, a producer finishing between
+    // the two loads would end the run with nothing counted as sent).
+    const bool producer_done = ps.done.load();
     const uint64_t sent = ps.sent.load();
     // Receipts the daemon could not match (say one that overtook its own submit_sm_resp on
     // another bind) are quarantined, not written: they end the wait as well.
@@ -161,10 +165,10 @@ void WatchRun(const Options& o, Env& e, Shards& shards, ProducerState& ps, RunRe
               static_cast<double>(outcomes) / t);
     }
     ps.outcomes.store(outcomes, std::memory_order_relaxed);
-    if (ps.done.load() && !deadline) {
+    if (producer_done && !deadline) {
       deadline = Clock::now() + std::chrono::seconds(30 + static_cast<int>(sent / 1000));
     }
-    if (ps.done.load() && outcomes >= sent) {
+    if (producer_done && outcomes >= sent) {
       if (!expected_receipts) {
         expected_receipts = o.receipt_delay_ms < 0 ? 0 : CountSubmitted(shards);
       }
