@@ -213,9 +213,21 @@ struct StreamConnection::Impl {
     WriteRaw(tls->TakeCiphertext(), true);
   }
 
-  // One uv_write of `data`. `notify`: report a synchronous failure through the callbacks
-  // (false when called from inside Write(), which returns the error instead).
+  // `data` to the socket: straight into the kernel when nothing is queued and it takes it all,
+  // else (the rest) as one uv_write. The direct path matters under load: a uv_write that
+  // completes still makes libuv re-arm the socket in epoll (an epoll_ctl per write). Not for
+  // an owner that wants on_written, which reports each write from the loop.
+  // `notify`: report a synchronous failure through the callbacks (false when called from
+  // inside Write(), which returns the error instead).
   int WriteRaw(std::string data, bool notify) {
+    if (inflight_bytes == 0 && !data.empty() && !callbacks.on_written) {
+      uv_buf_t direct = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+      const int n = uv_try_write(stream(), &direct, 1);
+      if (n == static_cast<int>(data.size())) return 0;
+      if (n > 0) data.erase(0, static_cast<size_t>(n));
+      // UV_EAGAIN (or a partial write): uv_write queues the rest. Any other error is met by
+      // uv_write too, which reports it the usual way.
+    }
     auto* w = new WriteReq{};
     w->data = std::move(data);
     w->impl = this;
