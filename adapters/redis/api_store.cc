@@ -8,78 +8,128 @@
 namespace sd::redis {
 
 ApiStore::ApiStore(uv_loop_t* loop, RedisEndpoint endpoint, ApiStoreOptions options)
-    : loop_(loop), conn_(loop, std::move(endpoint), "api"), options_(std::move(options)) {}
+    : loop_(loop),
+      conn_(loop, std::move(endpoint), "api"),
+      next_turn_(loop),
+      options_(std::move(options)) {}
 
 ApiStore::~ApiStore() = default;
 
 void ApiStore::Start() { conn_.Start(); }
 
-void ApiStore::Close(std::function<void()> done) { conn_.Close(true, std::move(done)); }
+void ApiStore::Close(std::function<void()> done) {
+  Flush();  // what was queued goes out first: the graceful close waits for its replies
+  auto left = std::make_shared<int>(2);
+  auto one = [left, all = std::make_shared<std::function<void()>>(std::move(done))] {
+    if (--*left == 0) (*all)();
+  };
+  loop::CloseAll({next_turn_.handle()}, one);
+  conn_.Close(true, one);
+}
 
 void ApiStore::Write(ApiWrite w, std::function<void(ApiWriteResult)> done) {
+  queued_.push_back({std::move(w), std::move(done)});
+  if (!flush_posted_) flush_posted_ = next_turn_.Post([this] { Flush(); });
+  if (!flush_posted_) Flush();  // closing: no next turn
+}
+
+void ApiStore::AppendWrite(ApiWrite& w, std::vector<std::string>& keys,
+                           std::vector<std::string>& args) {
   const bool idem = !w.idempotency_key.empty();
   const bool replay = !w.replay_token.empty();
-  auto argv = std::make_shared<std::vector<std::string>>();
-  argv->reserve(10 + 3 * w.jobs.size());
-  *argv = {"EVALSHA",
-           kApiSubmitScript.sha1,
-           "3",
-           options_.jobs_stream,
-           options_.key_prefix + "api:idem:" + w.family + ":" + (idem ? w.idempotency_key : "-"),
-           options_.key_prefix + "api:sig:" + (replay ? w.replay_token : "-"),
-           idem ? (w.record ? "1" : "2") : "0",
-           replay ? "1" : "0",
-           w.body_hash,
-           w.response,
-           std::to_string(options_.idempotency_ttl_ms),
-           std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1)),
-           w.family};
-  // Each job's status record is one more key, after the three fixed ones.
-  (*argv)[2] = std::to_string(3 + w.jobs.size());
-  std::vector<std::string> status_keys;
-  for (const ApiJob& j : w.jobs) status_keys.push_back(options_.key_prefix + "api:msg:" + j.job_id);
-  argv->insert(argv->begin() + 6, status_keys.begin(), status_keys.end());
+  keys.push_back(options_.key_prefix + "api:idem:" + w.family + ":" +
+                 (idem ? w.idempotency_key : "-"));
+  keys.push_back(options_.key_prefix + "api:sig:" + (replay ? w.replay_token : "-"));
+  for (const ApiJob& j : w.jobs) keys.push_back(options_.key_prefix + "api:msg:" + j.job_id);
+  args.push_back(idem ? (w.record ? "1" : "2") : "0");
+  args.push_back(replay ? "1" : "0");
+  args.push_back(std::move(w.body_hash));
+  args.push_back(std::move(w.response));
+  args.push_back(std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1)));
+  args.push_back(std::move(w.family));
+  args.push_back(std::to_string(w.jobs.size()));
   for (ApiJob& j : w.jobs) {
-    argv->push_back(std::move(j.key_id));
-    argv->push_back(std::move(j.job));
-    argv->push_back(std::move(j.sig));
-    argv->push_back(std::to_string(j.created_ms));
-    argv->push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 0)));  // 0: no record
+    args.push_back(std::move(j.key_id));
+    args.push_back(std::move(j.job));
+    args.push_back(std::move(j.sig));
+    args.push_back(std::to_string(j.created_ms));
+    args.push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 0)));  // 0: no record
   }
-  Send(std::move(argv), false, std::move(done));
+}
+
+void ApiStore::Flush() {
+  flush_posted_ = false;
+  std::vector<Queued> queued = std::move(queued_);
+  queued_.clear();
+  size_t i = 0;
+  while (i < queued.size()) {
+    std::vector<std::string> keys{options_.jobs_stream};
+    std::vector<std::string> args{std::to_string(options_.idempotency_ttl_ms)};
+    auto batch = std::make_shared<Batch>();
+    size_t jobs = 0;
+    for (; i < queued.size(); ++i) {
+      const size_t n = queued[i].write.jobs.size();
+      if (!batch->empty() && jobs + n > options_.max_jobs_per_call) break;
+      jobs += n;
+      AppendWrite(queued[i].write, keys, args);
+      batch->push_back(std::move(queued[i].done));
+    }
+    auto argv = std::make_shared<std::vector<std::string>>();
+    argv->reserve(3 + keys.size() + args.size());
+    *argv = {"EVALSHA", kApiSubmitScript.sha1, std::to_string(keys.size())};
+    std::move(keys.begin(), keys.end(), std::back_inserter(*argv));
+    std::move(args.begin(), args.end(), std::back_inserter(*argv));
+    ++counters_.calls;
+    Send(std::move(argv), false, std::move(batch));
+  }
 }
 
 void ApiStore::Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
-                    std::function<void(ApiWriteResult)> done) {
+                    std::shared_ptr<Batch> batch) {
   if (eval) {
     (*argv)[0] = "EVAL";
     (*argv)[1] = kApiSubmitScript.body;
   }
-  auto shared_done = std::make_shared<std::function<void(ApiWriteResult)>>(std::move(done));
-  const bool sent = conn_.Command(*argv, [this, argv, eval, shared_done](redisReply* r) {
+  const bool sent = conn_.Command(*argv, [this, argv, eval, batch](redisReply* r) {
     if (!eval && r != nullptr && ReplyErrorIs(r, "NOSCRIPT")) {
-      Send(argv, true, std::move(*shared_done));  // Redis lost its script cache
+      Send(argv, true, batch);  // Redis lost its script cache
       return;
     }
-    ApiWriteResult res = Interpret(r);
-    if (options_.wait_replicas > 0 && res.error.empty() &&
-        res.kind != ApiWriteResult::Kind::kReplay) {
-      AwaitReplicas(std::move(res), uv_now(loop_), shared_done);
-      return;
-    }
-    (*shared_done)(std::move(res));
+    Deliver(r, batch);
   });
-  if (!sent) {
-    ++counters_.failures;
-    ApiWriteResult res;
-    res.error = "Redis not connected";
-    (*shared_done)(std::move(res));
-  }
+  if (!sent) Deliver(nullptr, batch);
 }
 
-void ApiStore::AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
-                             std::shared_ptr<std::function<void(ApiWriteResult)>> done) {
-  auto pending = std::make_shared<ApiWriteResult>(std::move(res));
+// One result per write of the batch. A call that failed as a whole fails every write in it:
+// the API answers 503 and the producer retries with the same Idempotency-Key.
+void ApiStore::Deliver(redisReply* r, const std::shared_ptr<Batch>& batch) {
+  auto results = std::make_shared<std::vector<ApiWriteResult>>();
+  const bool whole = r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == batch->size();
+  for (size_t i = 0; i < batch->size(); ++i) {
+    if (whole) {
+      results->push_back(Interpret(r->element[i]));
+      continue;
+    }
+    ++counters_.failures;
+    ApiWriteResult res;
+    res.error = !conn_.ready() && r == nullptr ? "Redis not connected"
+                : r == nullptr ? "connection lost before the reply (the jobs may be written)"
+                               : "unexpected reply: " + ReplyString(r).substr(0, 200);
+    results->push_back(std::move(res));
+  }
+  bool wait = false;
+  for (const ApiWriteResult& res : *results) {
+    wait = wait || (res.error.empty() && res.kind != ApiWriteResult::Kind::kReplay);
+  }
+  if (options_.wait_replicas > 0 && wait) {
+    AwaitReplicas(std::move(results), uv_now(loop_), batch);
+    return;
+  }
+  for (size_t i = 0; i < batch->size(); ++i) (*batch)[i](std::move((*results)[i]));
+}
+
+void ApiStore::AwaitReplicas(std::shared_ptr<std::vector<ApiWriteResult>> results,
+                             uint64_t since_ms, std::shared_ptr<Batch> batch) {
   WaitForReplicas(
       conn_, options_.wait_replicas, options_.wait_timeout_ms,
       [this, since_ms] {
@@ -89,19 +139,26 @@ void ApiStore::AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
         ++counters_.replica_waits;
         if (short_answer) ++counters_.replica_waits_short;
       },
-      [this, pending, done](ReplicaWait w) {
-        if (w.outcome == ReplicaWait::Outcome::kReplicated) {
-          (*done)(std::move(*pending));
-          return;
+      [this, results, batch](ReplicaWait w) {
+        const char* error =
+            w.outcome == ReplicaWait::Outcome::kReplicated ? nullptr
+            : w.outcome == ReplicaWait::Outcome::kLost
+                ? "connection lost before the replicas acknowledged the jobs"
+            : w.outcome == ReplicaWait::Outcome::kGaveUp
+                ? "jobs written, but fewer than wait_replicas replicas acknowledged them"
+                : nullptr;
+        for (size_t i = 0; i < batch->size(); ++i) {
+          ApiWriteResult& res = (*results)[i];
+          // A replay wrote nothing (and a failure is one already): no replica needed.
+          if (w.outcome != ReplicaWait::Outcome::kReplicated && res.error.empty() &&
+              res.kind != ApiWriteResult::Kind::kReplay) {
+            ++counters_.failures;
+            ApiWriteResult failed;
+            failed.error = error != nullptr ? error : "WAIT refused: " + w.error;
+            res = std::move(failed);
+          }
+          (*batch)[i](std::move(res));
         }
-        ++counters_.failures;
-        ApiWriteResult failed;
-        failed.error = w.outcome == ReplicaWait::Outcome::kLost
-                           ? "connection lost before the replicas acknowledged the jobs"
-                       : w.outcome == ReplicaWait::Outcome::kGaveUp
-                           ? "jobs written, but fewer than wait_replicas replicas acknowledged them"
-                           : "WAIT refused: " + w.error;
-        (*done)(std::move(failed));
       });
 }
 
@@ -124,13 +181,14 @@ void ApiStore::Status(const std::string& job_id, std::function<void(bool, bool, 
   }
 }
 
+// One write's reply inside the batch's: {0, ids...}, {1, stored} or {2}.
 ApiWriteResult ApiStore::Interpret(redisReply* r) {
   ApiWriteResult res;
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
       r->element[0]->type != REDIS_REPLY_INTEGER) {
     ++counters_.failures;
-    res.error = r == nullptr ? "connection lost before the reply (the jobs may be written)"
-                             : "unexpected reply: " + ReplyString(r).substr(0, 200);
+    res.error =
+        "unexpected reply: " + (r == nullptr ? std::string("none") : ReplyString(r).substr(0, 200));
     return res;
   }
   const long long code = r->element[0]->integer;

@@ -4,12 +4,17 @@
 // connection of its own so a burst of API requests never queues behind the dispatcher's
 // blocking reads. Exactly the entries a Redis producer would XADD: dispatch cannot tell them
 // apart, and their signatures verify under the key's own secret.
+//
+// The writes of one loop turn go in one script call (each still its own atomic step, in
+// order): under load, one call and one round trip carry tens of requests, which is most of
+// what the API costs Redis per request (docs/benchmarks.md).
 #include <uv.h>
 
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "adapters/loop/uv_kit.h"
 #include "adapters/redis/redis_connection.h"
 #include "core/ports.h"
 
@@ -26,10 +31,14 @@ struct ApiStoreOptions {
   int64_t wait_replicas = 0;
   int64_t wait_timeout_ms = 1'000;
   int64_t give_up_ms = 10'000;
+  // One script call carries at most this many jobs (and at least one write): a script blocks
+  // Redis while it runs.
+  size_t max_jobs_per_call = 512;
 };
 
 struct ApiStoreCounters {
-  uint64_t writes = 0;       // scripts that wrote (jobs, records)
+  uint64_t calls = 0;        // script calls (each carries one or more writes)
+  uint64_t writes = 0;       // writes that wrote (jobs, records)
   uint64_t jobs = 0;         // entries XADDed
   uint64_t idempotent = 0;   // answered from an idempotency record
   uint64_t replays = 0;      // signature used before
@@ -55,16 +64,27 @@ class ApiStore : public ApiJobSink {
   const ApiStoreCounters& counters() const { return counters_; }
 
  private:
+  struct Queued {
+    ApiWrite write;
+    std::function<void(ApiWriteResult)> done;
+  };
+  using Batch = std::vector<std::function<void(ApiWriteResult)>>;
+  void Flush();
   void Send(std::shared_ptr<std::vector<std::string>> argv, bool eval,
-            std::function<void(ApiWriteResult)> done);
+            std::shared_ptr<Batch> batch);
+  void AppendWrite(ApiWrite& w, std::vector<std::string>& keys, std::vector<std::string>& args);
   ApiWriteResult Interpret(redisReply* r);
+  void Deliver(redisReply* r, const std::shared_ptr<Batch>& batch);
   // `done(res)` once wait_replicas replicas have this connection's writes (or an error).
-  void AwaitReplicas(ApiWriteResult res, uint64_t since_ms,
-                     std::shared_ptr<std::function<void(ApiWriteResult)>> done);
+  void AwaitReplicas(std::shared_ptr<std::vector<ApiWriteResult>> results, uint64_t since_ms,
+                     std::shared_ptr<Batch> batch);
 
   uv_loop_t* loop_;
 
   RedisConnection conn_;
+  loop::NextTurn next_turn_;
+  bool flush_posted_ = false;
+  std::vector<Queued> queued_;
   ApiStoreOptions options_;
   ApiStoreCounters counters_;
 };

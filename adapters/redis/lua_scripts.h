@@ -82,12 +82,16 @@ extern const LuaScript kStatsScript;
 
 const std::vector<const LuaScript*>& AllScripts();
 
-// KEYS: jobs stream, idempotency record, replay record, then each job's status record.
-// ARGV: idempotency key ("0" none, "1" look up and record, "2" look up only), has replay
-//       token, body hash (64 hex), response, idempotency ttl ms, replay ttl ms, key family,
-//       then per job: kid, job, sig, created ms, status record ttl ms (0: no record).
-// Returns {1, stored} when the idempotency record exists (stored = its body hash followed by
-// the first answer), {2} when the replay record exists, else {0, entry ids...}.
+// The API's writes of one loop turn (api_store.h), each as one atomic step in the order given.
+// KEYS: jobs stream, then per write: idempotency record, replay record, each job's status
+//       record.
+// ARGV: idempotency ttl ms, then per write: idempotency key ("0" none, "1" look up and record,
+//       "2" look up only), has replay token, body hash (64 hex), response, replay ttl ms, key
+//       family, job count, then per job: kid, job, sig, created ms, status record ttl ms
+//       (0: no record).
+// Returns one reply per write: {1, stored} when the idempotency record exists (stored = its
+// body hash followed by the first answer), {2} when the replay record exists, else
+// {0, entry ids...}.
 extern const LuaScript kApiSubmitScript;
 
 // Messages recipients send (inbound_store.h): modes one, part and commit, described in
