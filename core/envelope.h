@@ -40,6 +40,10 @@ std::string SigningInput(std::string_view version, std::string_view key_id,
 std::string SignJob(const MacAlgorithm& mac, std::string_view secret, std::string_view key_id,
                     std::string_view stream, std::string_view job_bytes);
 
+// The same with the key prepared (MacAlgorithm::Prepare).
+std::string SignJob(const PreparedMac& key, std::string_view key_id, std::string_view stream,
+                    std::string_view job_bytes);
+
 // Checks the hex signature in constant time. False on any malformed hex.
 bool VerifyJobSignature(const MacAlgorithm& mac, std::string_view secret,
                         std::string_view key_id, std::string_view stream,

@@ -15,4 +15,16 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
+std::string RandomPool::Take(size_t n) {
+  constexpr size_t kRefill = 4096;
+  if (n > kRefill) return RandomBytes(n);
+  if (buf_.size() - at_ < n) {
+    buf_ = RandomBytes(kRefill);
+    at_ = 0;
+  }
+  std::string out = buf_.substr(at_, n);
+  at_ += n;
+  return out;
+}
+
 }  // namespace sd

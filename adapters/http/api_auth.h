@@ -17,6 +17,7 @@
 
 #include "adapters/http/request_parser.h"
 #include "core/key_record.h"
+#include "core/mac.h"
 #include "core/reason.h"
 
 namespace sd::http {
@@ -52,8 +53,11 @@ std::string ApiSignature(std::string_view secret, std::string_view method, std::
 
 // Whether `creds` prove `key` for this request at `now_ms`: the scheme is one the key allows
 // (auth_scheme_not_allowed), the timestamp lies within `window_ms` of now (clock_skew), and
-// the signature or secret matches (bad_signature).
+// the signature or secret matches (bad_signature). `prepared`, when given, is the key's
+// secret prepared for HMAC-SHA256 (MacAlgorithm::Prepare; the policy snapshot holds one per
+// key): the same answer without building the string to sign or setting the key up again.
 ApiAuthProblem VerifyApiAuth(const KeyRecord& key, const ApiCredentials& creds,
-                             const HttpServerRequest& request, int64_t now_ms, int64_t window_ms);
+                             const HttpServerRequest& request, int64_t now_ms, int64_t window_ms,
+                             const PreparedMac* prepared = nullptr);
 
 }  // namespace sd::http

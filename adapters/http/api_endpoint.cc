@@ -116,7 +116,8 @@ bool ApiEndpoint::Authenticate(const HttpServerRequest& request,
   }
   Result<const RegisteredKey*> key = CheckKey(*keys, creds.key_id, c->now_ms);
   if (!key) return refuse(key.error().reason, key.error().detail, creds.key_id);
-  p = VerifyApiAuth((*key)->record, creds, request, c->now_ms, options_.signature_window_ms);
+  p = VerifyApiAuth((*key)->record, creds, request, c->now_ms, options_.signature_window_ms,
+                    PreparedKey(*c->policy, creds.key_id));
   if (!p.ok()) return refuse(p.reason, p.detail, creds.key_id);
   if (!(*key)->allow_ips.empty() && !AddressAllowed(c->address, (*key)->allow_ips)) {
     return refuse(Reason::kIpNotAllowed, "client address not in the key's allow_ips",
@@ -141,6 +142,13 @@ bool ApiEndpoint::Authenticate(const HttpServerRequest& request,
   return true;
 }
 
+// The key's secret as the snapshot prepared it, when prepared with our MAC (else null: the
+// callers then use the secret itself).
+const PreparedMac* ApiEndpoint::PreparedKey(const PolicySnapshot& policy,
+                                            std::string_view key_id) const {
+  return policy.parts().mac == &mac_ ? policy.PreparedKeyOf(key_id) : nullptr;
+}
+
 ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage>& m) {
   Outcome o;
   if (!m) {
@@ -152,7 +160,7 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   Job job;
   // Random ids until one belongs to shard 0 (about `shards` tries of a CRC over 28 bytes).
   do {
-    job.id = "api-" + HexEncode(RandomBytes(12));
+    job.id = "api-" + HexEncode(ids_.Take(12));
   } while (JobShard(job.id, options_.shards) != 0);
   job.created_ms = c.now_ms;
   const int64_t validity_s = m->validity_s != 0 ? m->validity_s : options_.default_validity_s;
@@ -170,7 +178,10 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   entry.version = std::string(kEnvelopeVersion);
   entry.key_id = key.id;
   entry.job = EncodeJob(job);
-  entry.sig = SignJob(mac_, key.secret, key.id, options_.jobs_stream, entry.job);
+  const PreparedMac* prepared = PreparedKey(*c.policy, key.id);
+  entry.sig = prepared != nullptr
+                  ? SignJob(*prepared, key.id, options_.jobs_stream, entry.job)
+                  : SignJob(mac_, key.secret, key.id, options_.jobs_stream, entry.job);
   const Decision d = Decide(entry, *c.policy, mac_, clock_, options_.carrier, LimitMode::kPeek);
   // A scheduled send, or one held for the recipient's quiet hours, passed every check but the
   // limits, which are charged when it is due (the dispatcher defers it).

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/crypto/random.h"
 #include "adapters/http/api_message.h"
 #include "adapters/http/http_server.h"
 #include "core/cidr.h"
@@ -107,6 +108,7 @@ class ApiEndpoint {
   bool Authenticate(const HttpServerRequest& request, const HttpServer::Respond& respond,
                     Caller* caller);
   Outcome Build(const Caller& caller, const Result<ApiMessage>& message);
+  const PreparedMac* PreparedKey(const PolicySnapshot& policy, std::string_view key_id) const;
   void Submit(const HttpServerRequest& request, const Caller& caller,
               std::vector<Outcome> outcomes, bool batch, HttpServer::Respond respond);
   void Finish(uint64_t pending, const ApiWriteResult& result, const std::string& body_hash);
@@ -120,6 +122,7 @@ class ApiEndpoint {
   ApiEndpointOptions options_;
   PolicySlot::Reader policy_;
   const MacAlgorithm& mac_;
+  RandomPool ids_;  // job ids
   const Clock& clock_;
   ApiJobSink* sink_;
   AuditSink* audit_ = nullptr;

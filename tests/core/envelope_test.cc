@@ -1,9 +1,12 @@
 // Signing input framing and HMAC verification: any changed byte, key id, stream or version
 // fails; comparison is over the exact bytes as sent.
+#include "core/envelope.h"
+
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "adapters/crypto/openssl_mac.h"
-#include "core/envelope.h"
 #include "core/hex.h"
 #include "core/key_ring.h"
 
@@ -34,6 +37,16 @@ TEST(Envelope, SignAndVerify) {
   std::string upper = sig;
   for (char& c : upper) c = static_cast<char>(toupper(c));
   EXPECT_TRUE(VerifyJobSignature(mac, kSecret, "k.v1", "sd:jobs", job, upper)) << "hex is case-insensitive";
+}
+
+TEST(Envelope, SigningWithThePreparedKeyGivesTheSameSignature) {
+  OpenSslMac mac;
+  const auto prepared = mac.Prepare(kSecret);
+  ASSERT_NE(prepared, nullptr);
+  for (const std::string& job : std::vector<std::string>{"", "job-bytes", std::string(3000, 'x')}) {
+    EXPECT_EQ(SignJob(*prepared, "k.v1", "sd:{0}:jobs", job),
+              SignJob(mac, kSecret, "k.v1", "sd:{0}:jobs", job));
+  }
 }
 
 TEST(Envelope, AnyTamperingFails) {

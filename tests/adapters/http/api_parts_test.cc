@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "adapters/crypto/openssl_mac.h"
 #include "adapters/http/api_answers.h"
 #include "adapters/http/api_auth.h"
 #include "adapters/http/api_message.h"
@@ -86,6 +87,34 @@ TEST(ApiAuthVerify, HmacWithinTheWindowUpperCaseHexAndEachFailure) {
   const ApiAuthProblem p = VerifyApiAuth(other, creds, r, ts, 300'000);
   EXPECT_EQ(p.reason, Reason::kBadSignature);
   EXPECT_EQ(p.detail.find(c["signature"].get<std::string>()), std::string::npos);
+}
+
+// The daemon verifies with the key prepared by its policy snapshot: every answer the same.
+TEST(ApiAuthVerify, ThePreparedKeyAnswersAsTheSecret) {
+  const nlohmann::json v = Vectors();
+  OpenSslMac mac;
+  for (const nlohmann::json& c : v["cases"]) {
+    HttpServerRequest r = Request(c);
+    const int64_t ts = c["timestamp_ms"];
+    r.headers = {{"sd-key-id", "acme-otp.v1"},
+                 {"sd-timestamp", std::to_string(ts)},
+                 {"sd-signature", c["signature"].get<std::string>()}};
+    ApiCredentials creds;
+    ASSERT_TRUE(ParseApiCredentials(r, &creds).ok());
+    const KeyRecord key = Key(ApiAuth::kHmac);
+    const auto prepared = mac.Prepare(key.secret);
+    EXPECT_TRUE(VerifyApiAuth(key, creds, r, ts, 300'000, prepared.get()).ok());
+    HttpServerRequest changed = r;
+    changed.body += " ";
+    EXPECT_EQ(VerifyApiAuth(key, creds, changed, ts, 300'000, prepared.get()).reason,
+              Reason::kBadSignature);
+    KeyRecord other = key;
+    other.secret[0] ^= 1;
+    EXPECT_EQ(VerifyApiAuth(other, creds, r, ts, 300'000, mac.Prepare(other.secret).get()).reason,
+              Reason::kBadSignature);
+    EXPECT_EQ(VerifyApiAuth(key, creds, r, ts + 301'000, 300'000, prepared.get()).reason,
+              Reason::kClockSkew);
+  }
 }
 
 TEST(ApiAuthVerify, BearerOnlyWhereAllowedAndNeverEchoed) {
