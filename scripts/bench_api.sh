@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # The producers' HTTPS API next to Kannel's HTTP sendsms interface, in one run on this machine
-# (docs/benchmarks.md). Both over TLS with keep-alive, HTTP/1.1, the same number of requests
-# in flight, both delivering to the same SMSC simulator over SMPP:
-#   - smsdispatchd's [api] with a registry key, every request HMAC-signed afresh (api-load);
-#   - Kannel 1.4.5 (Debian) bearerbox + smsbox, sendsms with username/password (wrk).
+# (docs/benchmarks.md). Both over TLS with keep-alive, HTTP/1.1, the same load generator (wrk,
+# two threads, the same connections and duration), both delivering to the same SMSC simulator
+# over SMPP:
+#   - smsdispatchd's [api] with a registry key: every request carries its own HMAC signature,
+#     made ahead of the run by api-load --presign (bench/api_load/presigned.lua replays each
+#     once), and verified by the daemon as any other;
+#   - Kannel 1.4.5 (Debian) bearerbox + smsbox, sendsms with username/password in one URL.
+# Each side's CPU is counted until the messages it accepted have left for the SMSC. A third
+# run of ours has api-load sign every request live (libcurl), for the client's cost.
 # Prints each side's requests/s, latency percentiles and CPU per request, and the ratio.
 # Opt-in (not in the test command): it installs kannel and wrk if missing.
-#   SD_BENCH_REQUESTS=N     requests per side (default 30000)
+#   SD_BENCH_SECONDS=N      seconds per wrk run (default 10)
+#   SD_BENCH_REQUESTS=N     requests of the live-signing api-load run (default 30000)
 #   SD_BENCH_CONCURRENCY=N  requests in flight (default 64)
-#   SD_BENCH_PERF=FILE      also perf-record the daemon during its run; the report goes to FILE
+#   SD_BENCH_PERF=FILE      also perf-record the daemon during its runs; the report goes to FILE
+#   SD_BENCH_SYSCALLS=FILE  also count the daemon's system calls in each wrk run (FILE.new,
+#                           FILE.one), to divide by the requests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 requests=${SD_BENCH_REQUESTS:-30000}
+secs=${SD_BENCH_SECONDS:-10}
 concurrency=${SD_BENCH_CONCURRENCY:-64}
 
 scripts/deps.sh
@@ -91,22 +100,59 @@ if [[ -n ${SD_BENCH_PERF:-} ]]; then
   perf record -F 999 -g -p "$daemon_pid" -o "$work/perf.data" >/dev/null 2>&1 &
   perf_pid=$!
 fi
-load() {  # load NUMBERS: one api-load run with that many distinct destinations
-  "$build/bench/api_load/api-load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
-    --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
-    --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers "$1"
+api_load=$build/bench/api_load/api-load
+wrk_cpu() {  # wrk_cpu OUT ARGS...: runs wrk into OUT; prints its own CPU seconds
+  # `times` as a builtin with a redirect: in a pipe it would run in a fork, which has no children
+  ( wrk "${@:2}" >"$1"; times >"$1.times" )
+  awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$1.times"
 }
-# Kannel's run below sends one URL, so one destination, over and over: the same workload is
-# run here too, beside the realistic one (every request a new number, which costs a
-# libphonenumber parse the first time).
-ours=$(load 100000000)
-same=$(load 1)
-echo "bench_api: api-load: $ours"
-echo "bench_api: api-load, one number: $same"
+drained() {  # the daemon has read, submitted and committed every job on the stream
+  redis-cli -p "$redis_port" XINFO GROUPS sd:jobs | awk '
+    prev == "pending" { p = $1 } prev == "lag" { l = $1 } { prev = $1 }
+    END { exit !(p == "0" && (l == "0" || l == "")) }'
+}
+ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work/LABEL.{wrk,cpu}
+  # 45,000 requests/s is more than this machine answers: no thread runs out of signatures.
+  "$api_load" --url "https://localhost:$api_port" --kid "$kid" --secret "$secret" \
+    --presign "$work/req-$1" --requests $((secs * 45000)) --numbers "$2"
+  local d0 r0 w d1 r1
+  redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
+  local stat_pid=""
+  if [[ -n ${SD_BENCH_SYSCALLS:-} ]]; then
+    perf stat -e 'syscalls:sys_enter_*' -p "$daemon_pid" -o "$work/$1.syscalls" 2>/dev/null &
+    stat_pid=$!
+  fi
+  d0=$(cpu_s "$daemon_pid"); r0=$(cpu_s "$redis_pid")
+  w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency \
+    -s "$root/bench/api_load/presigned.lua" "https://localhost:$api_port" -- "$work/req-$1")
+  wait_for "the daemon to drain the jobs stream" drained
+  d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid")
+  if [[ -n $stat_pid ]]; then
+    kill -INT "$stat_pid"; wait "$stat_pid" || true
+    awk '$1 ~ /^[0-9,]+$/ && $1 != "0" { gsub(/,/, "", $1); print $1, $2 }' "$work/$1.syscalls" |
+      sort -rn | head -12 >"$SD_BENCH_SYSCALLS.$1"
+  fi
+  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
+  rm -f "$work/req-$1"-*.bin
+  echo "$d0 $d1 $r0 $r1 $w" >"$work/$1.cpu"
+}
+# Every request to a new number (realistic), and every request to one number, the workload
+# Kannel's run has (one URL).
+ours new 100000000
+ours one 1
+live=$("$api_load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
+  --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
+  --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers 100000000)
+echo "bench_api: api-load (live signing): $live"
 if [[ -n ${SD_BENCH_PERF:-} ]]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
-  perf report -i "$work/perf.data" --no-children --percent-limit 1 --stdio 2>/dev/null \
-    | grep -v '^$' >"$SD_BENCH_PERF" || true
+  {
+    perf report -i "$work/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null
+    perf report -i "$work/perf.data" --no-children --sort dso,sym -g none --percent-limit 0.3 \
+      --stdio 2>/dev/null
+    perf report -i "$work/perf.data" --children --sort sym -g none --percent-limit 2 \
+      --stdio 2>/dev/null
+  } | grep -v -e '^$' -e '^#' >"$SD_BENCH_PERF" || true
 fi
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
 
@@ -155,37 +201,58 @@ pids+=($sb_pid)
 url="https://localhost:$hport/cgi-bin/sendsms?username=bench&password=benchpw&from=BENCH"
 url+="&to=%2B4915112345678&text=Your+code+is+123456"
 wait_for "Kannel's sendsms" curl -sf --cacert "$work/tls.crt" -o /dev/null "$url"
-# The same number of requests as ours at the same concurrency: wrk runs for a time, so it is
-# given the time our side took for the same count (at least 10 s).
-secs=$(python3 -c "import json,sys; print(max(10, round(json.loads(sys.argv[1])['seconds'])))" "$ours")
-cpu0=$(cpu_s "$bb_pid" "$sb_pid")
-wrk -t2 -c"$concurrency" -d"${secs}s" --latency "$url" >"$work/wrk.out"
-cpu1=$(cpu_s "$bb_pid" "$sb_pid")
+kannel_drained() {  # bearerbox has sent every message it queued to the SMSC
+  curl -s "http://127.0.0.1:$kport/status.txt?password=bench" |
+    grep -q '^SMS: received [0-9]* ([0-9]* queued), sent [0-9]* (0 queued)'
+}
+k0=$(cpu_s "$bb_pid" "$sb_pid")
+w=$(wrk_cpu "$work/kannel.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency "$url")
+wait_for "bearerbox to send its queue" kannel_drained
+k1=$(cpu_s "$bb_pid" "$sb_pid")
+echo "$k0 $k1 0 0 $w" >"$work/kannel.cpu"
 
-python3 - "$ours" "$work/wrk.out" "$cpu0" "$cpu1" "$same" <<'PY'
+python3 - "$work" "$live" <<'PY'
 import json, re, sys
-ours = json.loads(sys.argv[1])
-same = json.loads(sys.argv[5])
-wrk = open(sys.argv[2]).read()
-cpu = float(sys.argv[4]) - float(sys.argv[3])
+work, live = sys.argv[1], json.loads(sys.argv[2])
 def ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
-total = int(re.search(r"(\d+) requests in", wrk).group(1))
-pct = {p: ms(*re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, wrk).groups()) for p in ("50", "99")}
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
-print("bench_api: smsdispatchd [api] (HMAC-signed, TLS): %d requests, %.0f req/s, p50 %.2f ms, "
-      "p99 %.2f ms, daemon CPU %.0f us/request, answers %s"
-      % (ours["requests"], ours["requests_per_s"], ours["p50_ms"], ours["p99_ms"],
-         ours.get("daemon_cpu_us_per_request", 0), json.dumps(ours["statuses"])))
-print("bench_api: Kannel sendsms (user/password, TLS): %d requests, %.0f req/s, p50 %.2f ms, "
-      "p99 %.2f ms, bearerbox+smsbox CPU %.0f us/request, non-2xx %s"
-      % (total, rps, pct["50"], pct["99"], cpu * 1e6 / max(total, 1),
-         errors.group(1) if errors else "0"))
-print("bench_api: smsdispatchd, one destination as Kannel's run: %.0f req/s, p50 %.2f ms, "
-      "p99 %.2f ms, daemon CPU %.0f us/request"
-      % (same["requests_per_s"], same["p50_ms"], same["p99_ms"],
-         same.get("daemon_cpu_us_per_request", 0)))
-print("bench_api: ratio smsdispatchd / Kannel requests/s: %.2f (distinct numbers), %.2f (one "
-      "number, the same workload)" % (ours["requests_per_s"] / rps, same["requests_per_s"] / rps))
+def side(label):
+    wrk = open("%s/%s.wrk" % (work, label)).read()
+    d0, d1, r0, r1, w = (float(x) for x in open("%s/%s.cpu" % (work, label)).read().split())
+    total = int(re.search(r"(\d+) requests in", wrk).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
+    errors = re.search(r"Socket errors: (.*)", wrk)
+    if bad or errors:
+        sys.exit("bench_api: %s: wrk saw failures: %s %s" % (label, bad and bad.group(0),
+                                                          errors and errors.group(0)))
+    pct = {p: ms(*re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, wrk).groups()) for p in ("50", "99")}
+    return {"requests": total,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)),
+            "p50": pct["50"], "p99": pct["99"],
+            "server_us": (d1 - d0) * 1e6 / total, "redis_us": (r1 - r0) * 1e6 / total,
+            "wrk_us": w * 1e6 / total}
+new, one, kannel = side("new"), side("one"), side("kannel")
+for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new, "daemon"),
+                         ("smsdispatchd, HMAC, TLS, one number", one, "daemon"),
+                         ("Kannel sendsms, TLS, one number", kannel, "bearerbox+smsbox")):
+    print("bench_api: %s: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, %s CPU %.0f us/request"
+          "%s, wrk %.0f us/request" % (label, x["requests"], x["rps"], x["p50"], x["p99"], server,
+          x["server_us"], ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] else "",
+          x["wrk_us"]))
+# Where redis-server's time went in the new-number run: microseconds per request by command.
+stats = []
+for line in open("%s/new.commandstats" % work):
+    m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+    if m:
+        stats.append((int(m.group(3)) / new["requests"], m.group(1), int(m.group(2)) / new["requests"]))
+stats.sort(reverse=True)
+print("bench_api: redis-server, new numbers, per request: " + ", ".join(
+    "%s %.1f us (%.2f calls)" % (name, us, calls) for us, name, calls in stats[:8]))
+print("bench_api: smsdispatchd, live-signing client (api-load): %.0f req/s, p50 %.2f ms, "
+      "p99 %.2f ms, daemon %.0f us/request, redis-server %.0f us, api-load %.0f us"
+      % (live["requests_per_s"], live["p50_ms"], live["p99_ms"],
+         live.get("daemon_cpu_us_per_request", 0), live.get("redis_cpu_us_per_request", 0),
+         live.get("client_cpu_us_per_request", 0)))
+print("bench_api: ratio smsdispatchd / Kannel requests/s: %.2f (new numbers), %.2f (one number, "
+      "the same workload)" % (new["rps"] / kannel["rps"], one["rps"] / kannel["rps"]))
 PY

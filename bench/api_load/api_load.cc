@@ -3,7 +3,8 @@
 // connection at a time, like Kannel's clients), each message HMAC-signed afresh (or bearer),
 // and reports requests/s, the latency to the answer (p50/p99), the answers by status, and with
 // --daemon-pid the daemon's CPU per request. Runs on the daemon's machine; a warm-up of
-// --warmup requests is not counted.
+// --warmup requests is not counted. With --presign PREFIX it sends nothing and writes
+// --requests signed requests for wrk instead (presigned_requests.h).
 #include <unistd.h>
 #include <uv.h>
 
@@ -18,6 +19,7 @@
 
 #include "adapters/http/api_auth.h"
 #include "adapters/http/curl_multi.h"
+#include "bench/api_load/presigned_requests.h"
 #include "bench/process/proc_usage.h"
 #include "core/hex.h"
 
@@ -37,6 +39,8 @@ struct Options {
   int daemon_pid = 0;
   int redis_pid = 0;
   int numbers = 100'000'000;  // distinct destinations cycled through (1: one number, as wrk)
+  std::string presign;        // write requests for wrk to <presign>-<thread>.bin, send none
+  int presign_threads = 2;
 };
 
 int64_t WallMs() {
@@ -177,10 +181,32 @@ int main(int argc, char** argv) {
   app.add_option("--redis-pid", o.redis_pid, "redis-server's pid, for its CPU per request");
   app.add_option("--numbers", o.numbers, "distinct destinations (default 1e8; 1 = one number)")
       ->check(CLI::Range(1, 100'000'000));
+  app.add_option("--presign", o.presign,
+                 "write --requests signed requests for wrk to PREFIX-<thread>.bin");
+  app.add_option("--presign-threads", o.presign_threads, "wrk threads, one file each (default 2)")
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
-  if (!sd::HexDecode(o.secret_hex)) {
+  const auto secret = sd::HexDecode(o.secret_hex);
+  if (!secret) {
     std::fprintf(stderr, "api-load: --secret must be hex\n");
     return 2;
+  }
+  if (!o.presign.empty()) {
+    const std::string after_scheme =
+        o.url.substr(o.url.find("://") == std::string::npos ? 0 : o.url.find("://") + 3);
+    sd::bench::PresignOptions p{o.presign,
+                                o.presign_threads,
+                                o.requests,
+                                o.numbers,
+                                after_scheme.substr(0, after_scheme.find('/')),
+                                o.kid,
+                                *secret};
+    std::string error;
+    if (!sd::bench::WritePresignedRequests(p, &error)) {
+      std::fprintf(stderr, "api-load: %s\n", error.c_str());
+      return 1;
+    }
+    return 0;
   }
   Load load(uv_default_loop(), o);
   load.Run();
