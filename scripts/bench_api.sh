@@ -6,9 +6,14 @@
 #   - smsdispatchd's [api] with a registry key: every request carries its own HMAC signature,
 #     made ahead of the run by api-load --presign (bench/api_load/presigned.lua replays each
 #     once), and verified by the daemon as any other;
-#   - Kannel 1.4.5 (Debian) bearerbox + smsbox, sendsms with username/password in one URL.
-# Each side's CPU is counted until the messages it accepted have left for the SMSC. A third
-# run of ours has api-load sign every request live (libcurl), for the client's cost.
+#   - Kannel 1.4.5 (Debian) bearerbox + smsbox, sendsms with username/password in one URL,
+#     twice: as installed (messages in memory, no delivery reports), and doing what
+#     smsdispatchd does for every job (the message kept in Redis until sent, Kannel's store;
+#     a delivery report requested, matched through Redis, Kannel's DLR storage, and handed to
+#     the producer at its dlr-url, dlr-sink, which only counts).
+# Each side's CPU is counted until every message it accepted has been sent and, where asked
+# for, its report handed over. A third run of ours has api-load sign every request live
+# (libcurl), for the client's cost.
 # Prints each side's requests/s, latency percentiles and CPU per request, and the ratio.
 # Opt-in (not in the test command): it installs kannel and wrk if missing.
 #   SD_BENCH_SECONDS=N      seconds per wrk run (default 10)
@@ -33,7 +38,8 @@ for p in kannel wrk; do
 done
 build=${SD_BENCH_BUILD_DIR:-$root/build/release}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSD_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim api-load >/dev/null
+cmake --build "$build" -j"${SD_JOBS:-2}" --target smsdispatchd smsdispatch smsc-sim api-load \
+  dlr-sink >/dev/null
 
 name=bench_api
 wait_s=30
@@ -111,6 +117,10 @@ drained() {  # the daemon has read, submitted and committed every job on the str
     prev == "pending" { p = $1 } prev == "lag" { l = $1 } { prev = $1 }
     END { exit !(p == "0" && (l == "0" || l == "")) }'
 }
+answered() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1"; }  # answered FILE: wrk's count
+all_receipts() {  # a receipt for every job on the stream (each is one part, each is submitted)
+  (( $(redis-cli -p "$redis_port" XLEN sd:receipts) >= $(redis-cli -p "$redis_port" XLEN sd:jobs) ))
+}
 ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work/LABEL.{wrk,cpu}
   # 45,000 requests/s is more than this machine answers: no thread runs out of signatures.
   "$api_load" --url "https://localhost:$api_port" --kid "$kid" --secret "$secret" \
@@ -126,6 +136,7 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency \
     -s "$root/bench/api_load/presigned.lua" "https://localhost:$api_port" -- "$work/req-$1")
   wait_for "the daemon to drain the jobs stream" drained
+  wait_for "a receipt for every message" all_receipts
   d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid")
   if [[ -n $stat_pid ]]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
@@ -144,6 +155,7 @@ live=$("$api_load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
   --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
   --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers 100000000)
 echo "bench_api: api-load (live signing): $live"
+wait_for "a receipt for every message" all_receipts  # none left for Kannel's binds
 if [[ -n ${SD_BENCH_PERF:-} ]]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
   {
@@ -157,14 +169,22 @@ fi
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
 
 # ---- Kannel ----
-kport=$(free_port); sport=$(free_port); hport=$(free_port)
-cat >"$work/kannel.conf" <<CONF
+"$build/bench/api_load/dlr-sink" --port-file "$work/sink.port" --count-file "$work/sink.count" \
+  2>"$work/sink.log" &
+sink_pid=$!
+pids+=($sink_pid)
+wait_for dlr-sink test -s "$work/sink.port"
+sink_port=$(cat "$work/sink.port")
+kannel() {  # kannel LABEL durable|memory: one wrk run against bearerbox + smsbox
+  local kport sport hport
+  kport=$(free_port); sport=$(free_port); hport=$(free_port)
+  cat >"$work/$1.conf" <<CONF
 group = core
 admin-port = $kport
 admin-password = bench
 smsbox-port = $sport
 log-level = 3
-log-file = "$work/bearerbox.log"
+log-file = "$work/$1-bearerbox.log"
 box-allow-ip = "127.0.0.1"
 ssl-server-cert-file = "$work/tls.crt"
 ssl-server-key-file = "$work/tls.key"
@@ -184,32 +204,87 @@ bearerbox-host = 127.0.0.1
 sendsms-port = $hport
 sendsms-port-ssl = true
 log-level = 3
-log-file = "$work/smsbox.log"
+log-file = "$work/$1-smsbox.log"
 
 group = sendsms-user
 username = bench
 password = benchpw
 max-messages = 1
 CONF
-bearerbox "$work/kannel.conf" >"$work/bearerbox.out" 2>&1 &
-bb_pid=$!
-pids+=($bb_pid)
-wait_for bearerbox grep -q "entering mainloop" "$work/bearerbox.out"
-smsbox "$work/kannel.conf" >"$work/smsbox.out" 2>&1 &
-sb_pid=$!
-pids+=($sb_pid)
-url="https://localhost:$hport/cgi-bin/sendsms?username=bench&password=benchpw&from=BENCH"
-url+="&to=%2B4915112345678&text=Your+code+is+123456"
-wait_for "Kannel's sendsms" curl -sf --cacert "$work/tls.crt" -o /dev/null "$url"
-kannel_drained() {  # bearerbox has sent every message it queued to the SMSC
-  curl -s "http://127.0.0.1:$kport/status.txt?password=bench" |
-    grep -q '^SMS: received [0-9]* ([0-9]* queued), sent [0-9]* (0 queued)'
+  local url="https://localhost:$hport/cgi-bin/sendsms?username=bench&password=benchpw"
+  url+="&from=BENCH&to=%2B4915112345678&text=Your+code+is+123456"
+  if [[ $2 == durable ]]; then
+    # What smsdispatchd does for every job: the accepted message kept in Redis until sent
+    # (Kannel's message store), a delivery report requested, matched through Redis (its DLR
+    # storage) and handed to the producer (the dlr-url; %d is the report type).
+    url+="&dlr-mask=3&dlr-url=http%3A%2F%2F127.0.0.1%3A$sink_port%2Fdlr%3Ftype%3D%25d"
+    cat >>"$work/$1.conf" <<CONF
+
+group = redis-connection
+id = kredis
+host = 127.0.0.1
+port = $redis_port
+database = 0
+max-connections = 8
+
+group = store-db
+id = kredis
+table = kannel-store
+
+group = dlr-db
+id = kredis
+table = kannel-dlr
+ttl = 604800
+field-smsc = smsc
+field-timestamp = ts
+field-destination = destination
+field-source = source
+field-service = service
+field-url = url
+field-mask = mask
+field-status = status
+field-boxc-id = boxc
+CONF
+    sed -i 's/^box-allow-ip = .*/&\nstore-type = redis\ndlr-storage = redis/' "$work/$1.conf"
+  fi
+  bearerbox "$work/$1.conf" >"$work/$1-bearerbox.out" 2>&1 &
+  local bb=$!
+  pids+=($bb)
+  wait_for bearerbox grep -q "entering mainloop" "$work/$1-bearerbox.out"
+  smsbox "$work/$1.conf" >"$work/$1-smsbox.out" 2>&1 &
+  local sb=$!
+  pids+=($sb)
+  wait_for "Kannel's sendsms" curl -sf --cacert "$work/tls.crt" -o /dev/null "$url"
+  kannel_drained() {  # bearerbox has sent every message it queued to the SMSC
+    curl -s "http://127.0.0.1:$kport/status.txt?password=bench" |
+      grep -q '^SMS: received [0-9]* ([0-9]* queued), sent [0-9]* (0 queued)'
+  }
+  sleep 0.2  # the warm-up request's report
+  local dlrs0 k0 r0 s0 w want k1 r1 s1
+  dlrs0=$(cat "$work/sink.count")
+  redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
+  k0=$(cpu_s "$bb" "$sb"); r0=$(cpu_s "$redis_pid"); s0=$(cpu_s "$sink_pid")
+  w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency "$url")
+  wait_for "bearerbox to send its queue" kannel_drained
+  if [[ $2 == durable ]]; then
+    # Kannel hands reports over more slowly than it accepts messages: allow it minutes.
+    want=$(( dlrs0 + $(answered "$work/$1.wrk") ))
+    local t0=$SECONDS
+    wait_s=900 wait_for "a delivery report for every message" \
+      bash -c "(( \$(cat $work/sink.count) >= $want ))"
+    echo "bench_api: Kannel handed its last report over $((SECONDS - t0)) s after wrk stopped"
+  fi
+  k1=$(cpu_s "$bb" "$sb"); r1=$(cpu_s "$redis_pid"); s1=$(cpu_s "$sink_pid")
+  echo "$k0 $k1 $r0 $r1 $w" >"$work/$1.cpu"
+  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
+  if [[ $2 == durable ]]; then
+    echo "bench_api: dlr-sink (the producer's end of Kannel's reports) used" \
+      "$(awk -v a="$s0" -v b="$s1" -v n="$((want - dlrs0))" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }') us per report"
+  fi
+  kill -TERM "$sb" "$bb"; wait "$sb" "$bb" || true
 }
-k0=$(cpu_s "$bb_pid" "$sb_pid")
-w=$(wrk_cpu "$work/kannel.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency "$url")
-wait_for "bearerbox to send its queue" kannel_drained
-k1=$(cpu_s "$bb_pid" "$sb_pid")
-echo "$k0 $k1 0 0 $w" >"$work/kannel.cpu"
+kannel kannel memory
+kannel kannel_durable durable
 
 python3 - "$work" "$live" <<'PY'
 import json, re, sys
@@ -232,27 +307,38 @@ def side(label):
             "server_us": (d1 - d0) * 1e6 / total, "redis_us": (r1 - r0) * 1e6 / total,
             "wrk_us": w * 1e6 / total}
 new, one, kannel = side("new"), side("one"), side("kannel")
+durable = side("kannel_durable")
 for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new, "daemon"),
                          ("smsdispatchd, HMAC, TLS, one number", one, "daemon"),
-                         ("Kannel sendsms, TLS, one number", kannel, "bearerbox+smsbox")):
+                         ("Kannel sendsms, TLS, one number, in memory, no reports", kannel,
+                          "bearerbox+smsbox"),
+                         ("Kannel sendsms, TLS, one number, Redis store and reports", durable,
+                          "bearerbox+smsbox")):
     print("bench_api: %s: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, %s CPU %.0f us/request"
           "%s, wrk %.0f us/request" % (label, x["requests"], x["rps"], x["p50"], x["p99"], server,
           x["server_us"], ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] else "",
           x["wrk_us"]))
-# Where redis-server's time went in the new-number run: microseconds per request by command.
-stats = []
-for line in open("%s/new.commandstats" % work):
-    m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
-    if m:
-        stats.append((int(m.group(3)) / new["requests"], m.group(1), int(m.group(2)) / new["requests"]))
-stats.sort(reverse=True)
-print("bench_api: redis-server, new numbers, per request: " + ", ".join(
-    "%s %.1f us (%.2f calls)" % (name, us, calls) for us, name, calls in stats[:8]))
+# Where redis-server's time went: microseconds per request by command.
+def commandstats(label, x, title):
+    stats = []
+    for line in open("%s/%s.commandstats" % (work, label)):
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+        if m:
+            stats.append((int(m.group(3)) / x["requests"], m.group(1),
+                          int(m.group(2)) / x["requests"]))
+    stats.sort(reverse=True)
+    print("bench_api: redis-server, %s, per request: " % title + ", ".join(
+        "%s %.1f us (%.2f calls)" % (name, us, calls) for us, name, calls in stats[:8]))
+commandstats("new", new, "smsdispatchd, new numbers")
+commandstats("kannel_durable", durable, "Kannel with the Redis store and reports")
 print("bench_api: smsdispatchd, live-signing client (api-load): %.0f req/s, p50 %.2f ms, "
       "p99 %.2f ms, daemon %.0f us/request, redis-server %.0f us, api-load %.0f us"
       % (live["requests_per_s"], live["p50_ms"], live["p99_ms"],
          live.get("daemon_cpu_us_per_request", 0), live.get("redis_cpu_us_per_request", 0),
          live.get("client_cpu_us_per_request", 0)))
-print("bench_api: ratio smsdispatchd / Kannel requests/s: %.2f (new numbers), %.2f (one number, "
-      "the same workload)" % (new["rps"] / kannel["rps"], one["rps"] / kannel["rps"]))
+print("bench_api: ratio smsdispatchd / Kannel in memory, no reports: %.2f (new numbers), %.2f "
+      "(one number)" % (new["rps"] / kannel["rps"], one["rps"] / kannel["rps"]))
+print("bench_api: ratio smsdispatchd / Kannel with the Redis store and reports (the same work): "
+      "%.2f (new numbers), %.2f (one number)" % (new["rps"] / durable["rps"],
+                                                  one["rps"] / durable["rps"]))
 PY
