@@ -135,8 +135,10 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   d0=$(cpu_s "$daemon_pid"); r0=$(cpu_s "$redis_pid")
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency \
     -s "$root/bench/api_load/presigned.lua" "https://localhost:$api_port" -- "$work/req-$1")
+  local t0=$SECONDS
   wait_for "the daemon to drain the jobs stream" drained
   wait_for "a receipt for every message" all_receipts
+  echo "bench_api: $1: the daemon had the last receipt in $((SECONDS - t0)) s after wrk stopped"
   d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid")
   if [[ -n $stat_pid ]]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true

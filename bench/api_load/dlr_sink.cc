@@ -69,9 +69,9 @@ int main(int argc, char** argv) {
     auto* k = static_cast<Sink*>(s->data);
     k->WriteCount();
     uv_timer_stop(&k->timer);
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&k->timer),
-                           reinterpret_cast<uv_handle_t*>(&k->term),
-                           reinterpret_cast<uv_handle_t*>(&k->intr)}) {
+    for (uv_handle_t* h :
+         {reinterpret_cast<uv_handle_t*>(&k->timer), reinterpret_cast<uv_handle_t*>(&k->term),
+          reinterpret_cast<uv_handle_t*>(&k->intr)}) {
       uv_close(h, nullptr);
     }
     k->server->Close([] {});
