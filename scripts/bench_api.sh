@@ -135,10 +135,11 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   d0=$(cpu_s "$daemon_pid"); r0=$(cpu_s "$redis_pid")
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency \
     -s "$root/bench/api_load/presigned.lua" "https://localhost:$api_port" -- "$work/req-$1")
-  local t0=$SECONDS
+  local t0 tail_s
+  t0=$(date +%s.%N)
   wait_for "the daemon to drain the jobs stream" drained
   wait_for "a receipt for every message" all_receipts
-  echo "bench_api: $1: the daemon had the last receipt in $((SECONDS - t0)) s after wrk stopped"
+  tail_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid")
   if [[ -n $stat_pid ]]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
@@ -147,7 +148,7 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   fi
   redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
   rm -f "$work/req-$1"-*.bin
-  echo "$d0 $d1 $r0 $r1 $w" >"$work/$1.cpu"
+  echo "$d0 $d1 $r0 $r1 $w $tail_s" >"$work/$1.cpu"
 }
 # Every request to a new number (realistic), and every request to one number, the workload
 # Kannel's run has (one URL).
@@ -177,7 +178,7 @@ sink_pid=$!
 pids+=($sink_pid)
 wait_for dlr-sink test -s "$work/sink.port"
 sink_port=$(cat "$work/sink.port")
-kannel() {  # kannel LABEL durable|memory: one wrk run against bearerbox + smsbox
+kannel() {  # kannel LABEL memory|redis|file: one wrk run against bearerbox + smsbox
   local kport sport hport
   kport=$(free_port); sport=$(free_port); hport=$(free_port)
   cat >"$work/$1.conf" <<CONF
@@ -215,11 +216,18 @@ max-messages = 1
 CONF
   local url="https://localhost:$hport/cgi-bin/sendsms?username=bench&password=benchpw"
   url+="&from=BENCH&to=%2B4915112345678&text=Your+code+is+123456"
-  if [[ $2 == durable ]]; then
-    # What smsdispatchd does for every job: the accepted message kept in Redis until sent
-    # (Kannel's message store), a delivery report requested, matched through Redis (its DLR
-    # storage) and handed to the producer (the dlr-url; %d is the report type).
+  if [[ $2 != memory ]]; then
+    # What smsdispatchd does for every job: the accepted message kept until sent (Kannel's
+    # message store), a delivery report requested, matched (its DLR storage) and handed to
+    # the producer (the dlr-url; %d is the report type). "redis": both on the same
+    # redis-server as ours; "file": the store in a file, the DLRs in memory (Kannel's
+    # defaults for each; reports waiting then die with the process).
     url+="&dlr-mask=3&dlr-url=http%3A%2F%2F127.0.0.1%3A$sink_port%2Fdlr%3Ftype%3D%25d"
+  fi
+  if [[ $2 == file ]]; then
+    sed -i "s|^box-allow-ip = .*|&\nstore-type = file\nstore-location = \"$work/$1.store\"|" \
+      "$work/$1.conf"
+  elif [[ $2 == redis ]]; then
     cat >>"$work/$1.conf" <<CONF
 
 group = redis-connection
@@ -267,26 +275,28 @@ CONF
   redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
   k0=$(cpu_s "$bb" "$sb"); r0=$(cpu_s "$redis_pid"); s0=$(cpu_s "$sink_pid")
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency "$url")
+  local t0 tail_s
+  t0=$(date +%s.%N)
   wait_for "bearerbox to send its queue" kannel_drained
-  if [[ $2 == durable ]]; then
+  if [[ $2 != memory ]]; then
     # Kannel hands reports over more slowly than it accepts messages: allow it minutes.
     want=$(( dlrs0 + $(answered "$work/$1.wrk") ))
-    local t0=$SECONDS
     wait_s=900 wait_for "a delivery report for every message" \
       bash -c "(( \$(cat $work/sink.count) >= $want ))"
-    echo "bench_api: Kannel handed its last report over $((SECONDS - t0)) s after wrk stopped"
   fi
+  tail_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   k1=$(cpu_s "$bb" "$sb"); r1=$(cpu_s "$redis_pid"); s1=$(cpu_s "$sink_pid")
-  echo "$k0 $k1 $r0 $r1 $w" >"$work/$1.cpu"
+  echo "$k0 $k1 $r0 $r1 $w $tail_s" >"$work/$1.cpu"
   redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
-  if [[ $2 == durable ]]; then
-    echo "bench_api: dlr-sink (the producer's end of Kannel's reports) used" \
+  if [[ $2 != memory ]]; then
+    echo "bench_api: $1: dlr-sink (the producer's end of Kannel's reports) used" \
       "$(awk -v a="$s0" -v b="$s1" -v n="$((want - dlrs0))" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }') us per report"
   fi
   kill -TERM "$sb" "$bb"; wait "$sb" "$bb" || true
 }
 kannel kannel memory
-kannel kannel_durable durable
+kannel kannel_durable redis
+kannel kannel_file file
 
 python3 - "$work" "$live" <<'PY'
 import json, re, sys
@@ -295,7 +305,7 @@ def ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 def side(label):
     wrk = open("%s/%s.wrk" % (work, label)).read()
-    d0, d1, r0, r1, w = (float(x) for x in open("%s/%s.cpu" % (work, label)).read().split())
+    d0, d1, r0, r1, w, tail = (float(x) for x in open("%s/%s.cpu" % (work, label)).read().split())
     total = int(re.search(r"(\d+) requests in", wrk).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
     errors = re.search(r"Socket errors: (.*)", wrk)
@@ -303,23 +313,29 @@ def side(label):
         sys.exit("bench_api: %s: wrk saw failures: %s %s" % (label, bad and bad.group(0),
                                                           errors and errors.group(0)))
     pct = {p: ms(*re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, wrk).groups()) for p in ("50", "99")}
-    return {"requests": total,
+    wall = float(re.search(r"requests in ([\d.]+)s", wrk).group(1))
+    # Accepted per second while wrk ran; and end to end: until every accepted message was
+    # sent and its report handed over (for Kannel as installed: sent).
+    return {"requests": total, "tail_s": tail, "e2e_rps": total / (wall + tail),
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)),
             "p50": pct["50"], "p99": pct["99"],
             "server_us": (d1 - d0) * 1e6 / total, "redis_us": (r1 - r0) * 1e6 / total,
             "wrk_us": w * 1e6 / total}
 new, one, kannel = side("new"), side("one"), side("kannel")
-durable = side("kannel_durable")
+durable, filed = side("kannel_durable"), side("kannel_file")
 for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new, "daemon"),
                          ("smsdispatchd, HMAC, TLS, one number", one, "daemon"),
                          ("Kannel sendsms, TLS, one number, in memory, no reports", kannel,
                           "bearerbox+smsbox"),
                          ("Kannel sendsms, TLS, one number, Redis store and reports", durable,
+                          "bearerbox+smsbox"),
+                         ("Kannel sendsms, TLS, one number, file store, reports", filed,
                           "bearerbox+smsbox")):
     print("bench_api: %s: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, %s CPU %.0f us/request"
-          "%s, wrk %.0f us/request" % (label, x["requests"], x["rps"], x["p50"], x["p99"], server,
-          x["server_us"], ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] else "",
-          x["wrk_us"]))
+          "%s, wrk %.0f us/request; all sent and reported %.1f s after wrk stopped: %.0f req/s "
+          "end to end" % (label, x["requests"], x["rps"], x["p50"], x["p99"], server,
+          x["server_us"], ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] >= 1 else "",
+          x["wrk_us"], x["tail_s"], x["e2e_rps"]))
 # Where redis-server's time went: microseconds per request by command.
 def commandstats(label, x, title):
     stats = []
@@ -343,4 +359,10 @@ print("bench_api: ratio smsdispatchd / Kannel in memory, no reports: %.2f (new n
 print("bench_api: ratio smsdispatchd / Kannel with the Redis store and reports (the same work): "
       "%.2f (new numbers), %.2f (one number)" % (new["rps"] / durable["rps"],
                                                   one["rps"] / durable["rps"]))
+print("bench_api: ratio smsdispatchd / Kannel with a file store and reports: %.2f (new numbers), "
+      "%.2f (one number)" % (new["rps"] / filed["rps"], one["rps"] / filed["rps"]))
+print("bench_api: end to end (sent, and reported where asked), smsdispatchd / Kannel: %.1f as "
+      "installed, %.1f with the Redis store and reports, %.1f with a file store and reports "
+      "(new numbers)" % (new["e2e_rps"] / kannel["e2e_rps"], new["e2e_rps"] / durable["e2e_rps"],
+                         new["e2e_rps"] / filed["e2e_rps"]))
 PY
