@@ -7,10 +7,11 @@
 #     made ahead of the run by api-load --presign (bench/api_load/presigned.lua replays each
 #     once), and verified by the daemon as any other;
 #   - Kannel 1.4.5 (Debian) bearerbox + smsbox, sendsms with username/password in one URL,
-#     twice: as installed (messages in memory, no delivery reports), and doing what
-#     smsdispatchd does for every job (the message kept in Redis until sent, Kannel's store;
-#     a delivery report requested, matched through Redis, Kannel's DLR storage, and handed to
-#     the producer at its dlr-url, dlr-sink, which only counts).
+#     three times: as installed (messages in memory, no delivery reports); doing what
+#     smsdispatchd does for every job on Redis (the message kept in Redis until sent, Kannel's
+#     store; a delivery report requested, matched through Redis, Kannel's DLR storage, and
+#     handed to the producer at its dlr-url: dlr-sink, which only counts); and the same with
+#     Kannel's defaults (a file store, reports waiting in memory).
 # Each side's CPU is counted until every message it accepted has been sent and, where asked
 # for, its report handed over. A third run of ours has api-load sign every request live
 # (libcurl), for the client's cost.
