@@ -63,6 +63,11 @@ class ApiStoreTest : public ::testing::Test {
     for (auto& r : results) out.push_back(r.value_or(ApiWriteResult{}));
     return out;
   }
+  // Starts the store and waits for its connection.
+  void Ready(redis::ApiStore& store) {
+    store.Start();
+    ASSERT_TRUE(loop_.RunUntil([&] { return store.ready(); }));
+  }
   void Close(redis::ApiStore& store) {
     bool closed = false;
     store.Close([&] { closed = true; });
@@ -81,8 +86,7 @@ class ApiStoreTest : public ::testing::Test {
 
 TEST_F(ApiStoreTest, OneTurnIsOneCallAndEachWriteStillItsOwnStep) {
   redis::ApiStore store(loop_.get(), Endpoint(), {});
-  store.Start();
-  ASSERT_TRUE(loop_.RunUntil([&] { return store.ready(); }));
+  Ready(store);
   WriteAll(store, {});  // nothing queued: no call
   {
     std::vector<ApiWrite> first;
@@ -128,8 +132,7 @@ TEST_F(ApiStoreTest, ACapOnJobsPerCallSplitsATurnButNeverAWrite) {
   redis::ApiStoreOptions o;
   o.max_jobs_per_call = 4;
   redis::ApiStore store(loop_.get(), Endpoint(), o);
-  store.Start();
-  ASSERT_TRUE(loop_.RunUntil([&] { return store.ready(); }));
+  Ready(store);
   std::vector<ApiWrite> writes;
   for (int i = 0; i < 10; ++i) writes.push_back(Write("api-" + std::to_string(i)));
   writes.push_back(Write("api-x", "", "", 6));  // more than the cap: a call of its own
@@ -142,8 +145,7 @@ TEST_F(ApiStoreTest, ACapOnJobsPerCallSplitsATurnButNeverAWrite) {
 
 TEST_F(ApiStoreTest, ALostScriptCacheIsLoadedAgain) {
   redis::ApiStore store(loop_.get(), Endpoint(), {});
-  store.Start();
-  ASSERT_TRUE(loop_.RunUntil([&] { return store.ready(); }));
+  Ready(store);
   ASSERT_TRUE(redis_.Command({"SCRIPT", "FLUSH"}));
   std::vector<ApiWrite> writes;
   writes.push_back(Write("api-1"));
@@ -157,8 +159,7 @@ TEST_F(ApiStoreTest, ALostScriptCacheIsLoadedAgain) {
 
 TEST_F(ApiStoreTest, WithRedisAwayEveryWriteFailsOnce) {
   redis::ApiStore store(loop_.get(), Endpoint(), {});
-  store.Start();
-  ASSERT_TRUE(loop_.RunUntil([&] { return store.ready(); }));
+  Ready(store);
   redis_.Kill();
   ASSERT_TRUE(loop_.RunUntil([&] { return !store.ready(); }, 10s));
   std::vector<ApiWrite> writes;
