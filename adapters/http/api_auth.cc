@@ -2,11 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
 #include <cstdlib>
 
+#include "adapters/crypto/openssl_mac.h"
 #include "core/hex.h"
 
 namespace sd::http {
@@ -102,14 +102,21 @@ std::string ApiStringToSign(std::string_view method, std::string_view target, in
   return s;
 }
 
+namespace {
+
+// HMAC-SHA256 of ApiStringToSign(...), fed to the prepared key in parts.
+std::string ApiSignatureHex(const PreparedMac& key, std::string_view method,
+                            std::string_view target, int64_t timestamp_ms, std::string_view body) {
+  const Mac256 m = key.Compute({"sd-api1\n", method, "\n", target, "\n",
+                                std::to_string(timestamp_ms), "\n", Sha256Hex(body)});
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+}
+
+}  // namespace
+
 std::string ApiSignature(std::string_view secret, std::string_view method, std::string_view target,
                          int64_t timestamp_ms, std::string_view body) {
-  const std::string input = ApiStringToSign(method, target, timestamp_ms, body);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), md, &len);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return ApiSignatureHex(*OpenSslMac().Prepare(secret), method, target, timestamp_ms, body);
 }
 
 ApiAuthProblem VerifyApiAuth(const KeyRecord& key, const ApiCredentials& creds,
@@ -134,17 +141,12 @@ ApiAuthProblem VerifyApiAuth(const KeyRecord& key, const ApiCredentials& creds,
                                            " s from the server's clock; at most " +
                                            std::to_string(window_ms / 1000) + " s allowed");
   }
-  std::string expected;
-  if (prepared != nullptr) {
-    // The string to sign, fed in parts (ApiStringToSign).
-    const Mac256 m =
-        prepared->Compute({"sd-api1\n", request.method, "\n", request.target, "\n",
-                           std::to_string(creds.timestamp_ms), "\n", Sha256Hex(request.body)});
-    expected = HexEncode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
-  } else {
-    expected =
-        ApiSignature(key.secret, request.method, request.target, creds.timestamp_ms, request.body);
-  }
+  const std::string expected =
+      prepared != nullptr
+          ? ApiSignatureHex(*prepared, request.method, request.target, creds.timestamp_ms,
+                            request.body)
+          : ApiSignature(key.secret, request.method, request.target, creds.timestamp_ms,
+                         request.body);
   if (!EqualConstantTime(expected, creds.signature_hex)) {
     return Problem(Reason::kBadSignature, "signature does not verify");
   }

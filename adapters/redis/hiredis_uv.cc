@@ -5,6 +5,8 @@
 
 #include <new>
 
+#include "adapters/loop/uv_kit.h"
+
 namespace sd::redis {
 namespace {
 
@@ -23,13 +25,7 @@ struct PollState {
   int events = 0;        // UV_READABLE | UV_WRITABLE as polled for
   int applied = 0;       // what the poll handle was last started with
   bool writing = false;  // inside our own redisAsyncHandleWrite
-  int open_handles = 3;
 };
-
-template <typename T>
-uv_handle_t* H(T* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
 
 void OnPoll(uv_poll_t* handle, int status, int events);
 
@@ -101,13 +97,8 @@ void DelWrite(void* privdata) {
 void Cleanup(void* privdata) {
   auto* p = static_cast<PollState*>(privdata);
   p->context = nullptr;
-  auto closed = [](uv_handle_t* h) {
-    auto* state = static_cast<PollState*>(h->data);
-    if (--state->open_handles == 0) delete state;
-  };
-  uv_close(H(&p->handle), closed);
-  uv_close(H(&p->flush), closed);
-  uv_close(H(&p->wake), closed);
+  loop::CloseAll({loop::AsHandle(&p->handle), loop::AsHandle(&p->flush), loop::AsHandle(&p->wake)},
+                 [p] { delete p; });
 }
 
 }  // namespace

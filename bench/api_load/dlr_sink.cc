@@ -12,6 +12,7 @@
 #include <string>
 
 #include "adapters/http/http_server.h"
+#include "adapters/loop/uv_kit.h"
 #include "bench/process/text_file.h"
 
 namespace {
@@ -68,12 +69,9 @@ int main(int argc, char** argv) {
   const auto stop = [](uv_signal_t* s, int) {
     auto* k = static_cast<Sink*>(s->data);
     k->WriteCount();
-    uv_timer_stop(&k->timer);
-    for (uv_handle_t* h :
-         {reinterpret_cast<uv_handle_t*>(&k->timer), reinterpret_cast<uv_handle_t*>(&k->term),
-          reinterpret_cast<uv_handle_t*>(&k->intr)}) {
-      uv_close(h, nullptr);
-    }
+    sd::loop::CloseAll(
+        {sd::loop::AsHandle(&k->timer), sd::loop::AsHandle(&k->term), sd::loop::AsHandle(&k->intr)},
+        [] {});
     k->server->Close([] {});
   };
   for (uv_signal_t* h : {&sink.term, &sink.intr}) {
