@@ -112,14 +112,17 @@ struct ApiJob {
 };
 
 // A job's status record as GET /v1/messages/<id> reads it: field/value pairs (fam, kid,
-// entry, created, status, and once known the outcome's and the latest receipt's fields).
+// created, status, and once known the outcome's and the latest receipt's fields).
 using ApiStatus = std::vector<std::pair<std::string, std::string>>;
 
 struct ApiWrite {
   std::string family;           // the key's family: idempotency keys are per family
   std::string idempotency_key;  // hex SHA-256 of the Idempotency-Key header; "" = none
   std::string body_hash;        // hex SHA-256 of the request body
-  std::string replay_token;     // the request's signature; "" = not signed (bearer)
+  // The request's signature; "" = not signed (bearer). A signed write's first job has an id
+  // derived from the signature, so a replay names the same id: the store may refuse it by
+  // that job's status record instead of a record of the token (docs/api.md, "Redis").
+  std::string replay_token;
   int64_t replay_ttl_ms = 0;    // how long the signature stays refused
   std::string response;         // the answer to keep for an idempotent retry
   bool record = true;           // keep it; false: only look the key up (nothing accepted)

@@ -22,6 +22,7 @@ struct ApiEndpoint::Caller {
   const RegisteredKey* key = nullptr;
   std::string address;       // the client's, after trusted proxies
   std::string replay_token;  // the HMAC signature's first 128 bits; empty for bearer
+  std::string signature_hex;  // the HMAC signature; empty for bearer
   int64_t signed_at_ms = 0;  // sd-timestamp
   int64_t now_ms = 0;
 };
@@ -138,6 +139,7 @@ bool ApiEndpoint::Authenticate(const HttpServerRequest& request,
   c->key = *key;
   // 128 bits of the signature name it in the replay record: a collision needs 2^64 requests.
   c->replay_token = creds.signature_hex.substr(0, 32);
+  c->signature_hex = creds.signature_hex;
   c->signed_at_ms = creds.timestamp_ms;
   return true;
 }
@@ -149,7 +151,28 @@ const PreparedMac* ApiEndpoint::PreparedKey(const PolicySnapshot& policy,
   return policy.parts().mac == &mac_ ? policy.PreparedKeyOf(key_id) : nullptr;
 }
 
-ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage>& m) {
+// A signed request's jobs get ids derived from its signature and their place in the request:
+// a replay of the request names the same ids, so the first one's status record refuses it
+// (api_submit.lua) without a replay record of its own. The signature is an HMAC under the
+// key's secret, so nobody without the secret or the request can tell an id ahead. Unsigned
+// (bearer) requests get random ids. Either way, until one belongs to shard 0 (about `shards`
+// tries of a CRC over 28 bytes).
+std::string ApiEndpoint::NewJobId(const Caller& c, size_t index) {
+  std::string id;
+  for (uint32_t attempt = 0;; ++attempt) {
+    if (c.signature_hex.empty()) {
+      id = "api-" + HexEncode(ids_.Take(12));
+    } else {
+      std::string seed = "sd-api-job\n" + c.signature_hex + "\n" + std::to_string(index) + "\n" +
+                         std::to_string(attempt);
+      id = "api-" + Sha256Hex(seed).substr(0, 24);
+    }
+    if (JobShard(id, options_.shards) == 0) return id;
+  }
+}
+
+ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage>& m,
+                                        size_t index) {
   Outcome o;
   if (!m) {
     o.reason = m.error().reason;
@@ -158,10 +181,7 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
     return o;
   }
   Job job;
-  // Random ids until one belongs to shard 0 (about `shards` tries of a CRC over 28 bytes).
-  do {
-    job.id = "api-" + HexEncode(ids_.Take(12));
-  } while (JobShard(job.id, options_.shards) != 0);
+  job.id = NewJobId(c, index);
   job.created_ms = c.now_ms;
   const int64_t validity_s = m->validity_s != 0 ? m->validity_s : options_.default_validity_s;
   // A scheduled message's validity runs from when it is to be sent.
@@ -247,9 +267,9 @@ void ApiEndpoint::Handle(HttpServerRequest request, HttpServer::Respond respond)
       respond(std::move(r));
       return;
     }
-    for (const Result<ApiMessage>& m : *items) outcomes.push_back(Build(caller, m));
+    for (size_t i = 0; i < items->size(); ++i) outcomes.push_back(Build(caller, (*items)[i], i));
   } else {
-    outcomes.push_back(Build(caller, ParseApiMessage(request.body)));
+    outcomes.push_back(Build(caller, ParseApiMessage(request.body), 0));
     const Outcome& o = outcomes.front();
     if (!o.ok && idem.empty()) {
       respond(ApiError(o.reason, o.detail, o.retry_after_s));

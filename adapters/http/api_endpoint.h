@@ -107,7 +107,8 @@ class ApiEndpoint {
                     HttpServer::Respond respond);
   bool Authenticate(const HttpServerRequest& request, const HttpServer::Respond& respond,
                     Caller* caller);
-  Outcome Build(const Caller& caller, const Result<ApiMessage>& message);
+  Outcome Build(const Caller& caller, const Result<ApiMessage>& message, size_t index);
+  std::string NewJobId(const Caller& caller, size_t index);
   const PreparedMac* PreparedKey(const PolicySnapshot& policy, std::string_view key_id) const;
   void Submit(const HttpServerRequest& request, const Caller& caller,
               std::vector<Outcome> outcomes, bool batch, HttpServer::Respond respond);

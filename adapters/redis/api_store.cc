@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "adapters/redis/api_status_record.h"
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/replica_wait.h"
 
@@ -37,23 +38,37 @@ void ApiStore::AppendWrite(ApiWrite& w, std::vector<std::string>& keys,
                            std::vector<std::string>& args) {
   const bool idem = !w.idempotency_key.empty();
   const bool replay = !w.replay_token.empty();
+  const int64_t replay_ttl_ms = std::max<int64_t>(w.replay_ttl_ms, 1);
   keys.push_back(options_.key_prefix + "api:idem:" + w.family + ":" +
                  (idem ? w.idempotency_key : "-"));
   keys.push_back(options_.key_prefix + "api:sig:" + (replay ? w.replay_token : "-"));
-  for (const ApiJob& j : w.jobs) keys.push_back(options_.key_prefix + "api:msg:" + j.job_id);
+  for (const ApiJob& j : w.jobs) {
+    keys.push_back(options_.key_prefix + std::string(kApiStatusPrefix) + j.job_id);
+  }
   args.push_back(idem ? (w.record ? "1" : "2") : "0");
   args.push_back(replay ? "1" : "0");
   args.push_back(std::move(w.body_hash));
   args.push_back(std::move(w.response));
-  args.push_back(std::to_string(std::max<int64_t>(w.replay_ttl_ms, 1)));
-  args.push_back(std::move(w.family));
+  args.push_back(std::to_string(replay_ttl_ms));
   args.push_back(std::to_string(w.jobs.size()));
-  for (ApiJob& j : w.jobs) {
+  for (size_t i = 0; i < w.jobs.size(); ++i) {
+    ApiJob& j = w.jobs[i];
+    std::string record;  // "": no record
+    int64_t ttl_ms = j.status_ttl_ms;
+    if (ttl_ms > 0) {
+      AppendStatusField(record, "fam", w.family);
+      AppendStatusField(record, "kid", j.key_id);
+      AppendStatusField(record, "created", std::to_string(j.created_ms));
+      AppendStatusField(record, "status", "queued");
+      // The first job's record is the replay record of a signed request (api_submit.lua): it
+      // lives at least as long as the signature could be sent again.
+      if (i == 0 && replay) ttl_ms = std::max(ttl_ms, replay_ttl_ms);
+    }
     args.push_back(std::move(j.key_id));
     args.push_back(std::move(j.job));
     args.push_back(std::move(j.sig));
-    args.push_back(std::to_string(j.created_ms));
-    args.push_back(std::to_string(std::max<int64_t>(j.status_ttl_ms, 0)));  // 0: no record
+    args.push_back(std::move(record));
+    args.push_back(std::to_string(ttl_ms));
   }
 }
 
@@ -164,7 +179,10 @@ void ApiStore::AwaitReplicas(std::shared_ptr<std::vector<ApiWriteResult>> result
 
 void ApiStore::Status(const std::string& job_id, std::function<void(bool, bool, ApiStatus)> done) {
   auto shared = std::make_shared<std::function<void(bool, bool, ApiStatus)>>(std::move(done));
-  auto on_reply = [shared](redisReply* r) {
+  const std::string legacy = options_.key_prefix + std::string(kApiLegacyStatusPrefix) + job_id;
+  // A record made before the string format is a hash (api_status_record.h): read when the
+  // string is not there.
+  auto on_legacy = [shared](redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
       (*shared)(false, false, {});
       return;
@@ -176,9 +194,24 @@ void ApiStore::Status(const std::string& job_id, std::function<void(bool, bool, 
     const bool found = !s.empty();
     (*shared)(true, found, std::move(s));
   };
-  if (!conn_.Command({"HGETALL", options_.key_prefix + "api:msg:" + job_id}, on_reply)) {
-    (*shared)(false, false, {});
-  }
+  auto on_reply = [this, shared, legacy, on_legacy](redisReply* r) {
+    if (r != nullptr && r->type == REDIS_REPLY_NIL) {
+      if (!conn_.Command({"HGETALL", legacy}, on_legacy)) (*shared)(false, false, {});
+      return;
+    }
+    if (r == nullptr || r->type != REDIS_REPLY_STRING) {
+      (*shared)(false, false, {});
+      return;
+    }
+    ApiStatus s;
+    const bool whole = DecodeStatusRecord(std::string_view(r->str, r->len), s);
+    // Only our scripts write the record; a damaged one is answered as far as it reads.
+    if (!whole) ++counters_.failures;
+    const bool found = !s.empty();
+    (*shared)(true, found, std::move(s));
+  };
+  const std::string key = options_.key_prefix + std::string(kApiStatusPrefix) + job_id;
+  if (!conn_.Command({"GET", key}, on_reply)) (*shared)(false, false, {});
 }
 
 // One write's reply inside the batch's: {0, ids...}, {1, stored} or {2}.

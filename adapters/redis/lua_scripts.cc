@@ -71,14 +71,16 @@ const LuaScript kClaimScript = Make("claim", lua::k_claim);
 
 // A batch of commits in one call. KEYS: outcomes stream, jobs stream, then per outcome its
 // guard, its job id's idempotency record (the guard again without a job id), its correlation
-// keys (none for a rejection, one per part when submitted) and, for a job the HTTPS API made
-// whose status record is to be updated, that record. The idempotency record of a job this
+// keys (none for a rejection, one per part when submitted) and, for a job the HTTPS API made,
+// its status record and the record's key in the format before (api_status_record.h). The
+// idempotency record of a job this
 // entry claimed doubles as its guard ("<entry>|done", same TTL): one key per job fewer for
 // Redis to create and expire. Entries that own no record (rejected before the claim, replays)
 // use the guard key.
 // ARGV: group, correlation ttl, maxlen, guard ttl, then per outcome: entry id, number of
-// correlation keys, number of outcome field/value strings, number of API status pairs, the
-// outcome's field/value strings, one correlation value per key, the API status pairs.
+// correlation keys, number of outcome field/value strings, '1' for an API job (else '0'), the
+// outcome's field/value strings, one correlation value per key, for an API job the fields its
+// status record takes, encoded (api_status_record.h): appended while the record exists.
 // Everything per job is computed by the store (the per-part correlation values, which fields
 // the API's record takes): the script only moves arguments into commands, since Lua work per
 // job is what made the scripts cost Redis several times the commands they run.
@@ -92,7 +94,8 @@ const LuaScript kCommitManyScript = Make("commit_many", lua::k_commit_many);
 
 // A batch of receipts (those of one loop turn) in one call. KEYS: receipts stream, quarantine
 // stream, then per receipt its correlation key and its quarantine guard. ARGV: maxlen, ttl,
-// aggregation key prefix, the API's status record prefix, then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
+// aggregation key prefix, the API's status record prefix and that of the format before
+// (api_status_record.h), then per receipt: state, final ('1'/'0'), last try ('1'/'0'; '2': the
 // carrier could not parse it, quarantine it at once with reason unparsable, unguarded), the
 // number of fields, the receipt's field/value pairs without the state (carrier and message_id
 // first: the state follows them). Returns per receipt 0 quarantined (no correlation on the

@@ -86,9 +86,10 @@ const std::vector<const LuaScript*>& AllScripts();
 // KEYS: jobs stream, then per write: idempotency record, replay record, each job's status
 //       record.
 // ARGV: idempotency ttl ms, then per write: idempotency key ("0" none, "1" look up and record,
-//       "2" look up only), has replay token, body hash (64 hex), response, replay ttl ms, key
-//       family, job count, then per job: kid, job, sig, created ms, status record ttl ms
-//       (0: no record).
+//       "2" look up only), has replay token, body hash (64 hex), response, replay ttl ms, job
+//       count, then per job: kid, job, sig, status record as made (api_status_record.h; ""
+//       none), its ttl ms. A signed write's first status record (made only if absent) is its
+//       replay record; without one, the replay record key is.
 // Returns one reply per write: {1, stored} when the idempotency record exists (stored = its
 // body hash followed by the first answer), {2} when the replay record exists, else
 // {0, entry ids...}.

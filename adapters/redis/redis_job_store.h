@@ -366,6 +366,7 @@ class RedisJobStore final : public JobStore, public AuditSink, public DeferQueue
   struct CommitCheck;
   struct ReceiptCheck;
   void SendCommitCheck(const std::shared_ptr<WriteOp>& op);
+  bool SendApiStatusChecks(const WriteOp& op, const std::shared_ptr<CommitCheck>& c);
   bool SendPlainCommit(const std::shared_ptr<WriteOp>& op, const std::shared_ptr<CommitCheck>& c);
   void OnPlainCommitReply(const std::shared_ptr<WriteOp>& op, const CommitCheck& c, redisReply* r);
   // Marks op->written from the script's reply (null: the plain path marked them already).

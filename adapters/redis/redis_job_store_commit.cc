@@ -6,14 +6,16 @@
 // daemon claimed and nobody else touched, so the batch goes in two round trips instead:
 //
 //   1. WATCH every record (and API status record), MGET the records, EXISTS the status
-//      records, TYPE of the outcome stream: nothing written, nothing else sent meanwhile.
+//      records (either format), TYPE of the outcome stream: nothing written, nothing else
+//      sent meanwhile.
 //   2. Every record names its entry (ours) or "<entry>|done" (written before): MULTI, for each
 //      of ours the outcome XADD, the record marked done, its correlation records, its status
 //      record; XACK of the whole batch; EXEC. EXEC runs nothing if any watched key changed
 //      since step 1 (another daemon's commit of the same entry, an expiry): the batch is
 //      checked again. Any other answer (no record, another entry's record, a guard key, an
-//      outcome key that is not a stream, an ACL without WATCH) sends the script, which
-//      handles every case, as before.
+//      outcome key that is not a stream, a status record in the format before
+//      api_status_record.h's, an ACL without WATCH) sends the script, which handles every
+//      case, as before.
 //
 // So an outcome is still written at most once per entry. One case the script covered
 // atomically is now two steps: an outcome XADD refused at run time inside EXEC (the outcome
@@ -39,11 +41,12 @@ namespace {
 struct CommitView {
   const std::string* idem;
   const std::string* entry;
-  size_t ncorr, nf, napi;
+  size_t ncorr, nf;
+  bool api;           // an API job: its status record's key and the legacy one follow
   size_t corr_key;    // index of its first correlation key in op.keys
   size_t fields;      // index of its first outcome field in op.args
   size_t corr_value;  // index of its first correlation value in op.args
-  size_t api_key;     // index of its status record's key in op.keys (napi > 0)
+  size_t api_key;     // index of its status record's key in op.keys (api)
 };
 
 size_t Count(const std::string& s) { return static_cast<size_t>(std::stoul(s)); }
@@ -69,18 +72,28 @@ void RedisJobStore::SendCommitCheck(const std::shared_ptr<WriteOp>& op) {
   c->state.assign(n, 0);
   c->api_live.assign(n, 0);
   for (const auto& [k, a] : op->commits) {
-    CommitView v{&op->keys[k + 1], &op->args[a], Count(op->args[a + 1]), Count(op->args[a + 2]),
-                 Count(op->args[a + 3]), k + 2, a + 4, 0, 0};
+    CommitView v{&op->keys[k + 1],
+                 &op->args[a],
+                 Count(op->args[a + 1]),
+                 Count(op->args[a + 2]),
+                 op->args[a + 3] == "1",
+                 k + 2,
+                 a + 4,
+                 0,
+                 0};
     v.corr_value = v.fields + v.nf;
     v.api_key = v.corr_key + v.ncorr;
     c->views.push_back(v);
   }
-  static const std::string kWatch = "WATCH", kMget = "MGET", kExists = "EXISTS";
+  static const std::string kWatch = "WATCH", kMget = "MGET";
   ArgsClear();
   Arg(kWatch);
   for (const CommitView& v : c->views) Arg(*v.idem);
   for (const CommitView& v : c->views) {
-    if (v.napi > 0) Arg(op->keys[v.api_key]);
+    if (v.api) {
+      Arg(op->keys[v.api_key]);
+      Arg(op->keys[v.api_key + 1]);
+    }
   }
   bool sent = SendWatch(0, c);
   size_t from = send_ptrs_.size();
@@ -105,17 +118,7 @@ void RedisJobStore::SendCommitCheck(const std::shared_ptr<WriteOp>& op) {
       }
     }
   });
-  for (size_t i = 0; sent && i < c->views.size(); ++i) {
-    if (c->views[i].napi == 0) continue;
-    from = send_ptrs_.size();
-    Arg(kExists);
-    Arg(op->keys[c->views[i].api_key]);
-    sent = SendArgs(from, [c, i](redisReply* r) {
-      if (r == nullptr) c->lost = true;
-      if (r == nullptr || r->type != REDIS_REPLY_INTEGER) c->plain = false;
-      if (r != nullptr && r->type == REDIS_REPLY_INTEGER) c->api_live[i] = r->integer == 1;
-    });
-  }
+  sent = sent && SendApiStatusChecks(*op, c);
   sent = sent && SendTypeCheck(op->keys[0], c, [this, op, c] {
     OnPlainChecked(op, *c, [&] {
       for (int8_t s : c->state) {
@@ -127,12 +130,40 @@ void RedisJobStore::SendCommitCheck(const std::shared_ptr<WriteOp>& op) {
   HoldOrRequeue(op, sent);
 }
 
+// Step 1's look at the API jobs' status records: whether each exists (the one step 2 updates),
+// and that none is in the format before (a hash the script updates). False as SendArgs.
+bool RedisJobStore::SendApiStatusChecks(const WriteOp& op, const std::shared_ptr<CommitCheck>& c) {
+  static const std::string kExists = "EXISTS";
+  bool sent = true;
+  for (size_t i = 0; sent && i < c->views.size(); ++i) {
+    if (!c->views[i].api) continue;
+    size_t from = send_ptrs_.size();
+    Arg(kExists);
+    Arg(op.keys[c->views[i].api_key]);
+    sent = SendArgs(from, [c, i](redisReply* r) {
+      if (r == nullptr) c->lost = true;
+      if (r == nullptr || r->type != REDIS_REPLY_INTEGER) c->plain = false;
+      if (r != nullptr && r->type == REDIS_REPLY_INTEGER) c->api_live[i] = r->integer == 1;
+    });
+    from = send_ptrs_.size();
+    Arg(kExists);
+    Arg(op.keys[c->views[i].api_key + 1]);
+    sent = sent && SendArgs(from, [c](redisReply* r) {
+             if (r == nullptr) c->lost = true;
+             // A legacy (hash) status record: the script updates it.
+             if (r == nullptr || r->type != REDIS_REPLY_INTEGER || r->integer != 0)
+               c->plain = false;
+           });
+  }
+  return sent;
+}
+
 // Step 2: the writes of the entries that are ours, then one XACK naming every entry.
 bool RedisJobStore::SendPlainCommit(const std::shared_ptr<WriteOp>& op,
                                     const std::shared_ptr<CommitCheck>& c) {
   static const std::string kXadd = "XADD", kMaxlen = "MAXLEN", kApprox = "~", kStar = "*",
                            kSet = "SET", kXx = "XX", kKeepTtl = "KEEPTTL", kPx = "PX",
-                           kHset = "HSET", kXack = "XACK";
+                           kAppend = "APPEND", kXack = "XACK";
   const std::string& maxlen = op->args[2];
   const std::string& corr_ttl = op->args[1];
   ArgsClear();
@@ -155,10 +186,8 @@ bool RedisJobStore::SendPlainCommit(const std::shared_ptr<WriteOp>& op,
       args(kSet, op->keys[v.corr_key + q], op->args[v.corr_value + q], kPx, corr_ttl);
       EndCommand();
     }
-    if (v.napi > 0 && c->api_live[i]) {
-      args(kHset, op->keys[v.api_key]);
-      const size_t p = v.corr_value + v.ncorr;
-      for (size_t f = 0; f < 2 * v.napi; ++f) Arg(op->args[p + f]);
+    if (v.api && c->api_live[i]) {
+      args(kAppend, op->keys[v.api_key], op->args[v.corr_value + v.ncorr]);
       EndCommand();
     }
   }

@@ -8,6 +8,7 @@
 #include <array>
 #include <utility>
 
+#include "adapters/redis/api_status_record.h"
 #include "adapters/redis/lua_scripts.h"
 #include "adapters/redis/redis_job_store.h"
 #include "adapters/redis/redis_reply.h"
@@ -170,20 +171,19 @@ void RedisJobStore::AppendCommitArgs(Outcome& o, WriteOp& op) const {
   if (submitted && o.match_keys.empty()) o.match_keys.push_back(o.message_id);
   const size_t ncorr = submitted ? o.match_keys.size() : 0;
   for (size_t p = 0; p < ncorr; ++p) op.keys.push_back(CorrelationKey(o.carrier, o.match_keys[p]));
-  // A job the HTTPS API made keeps a status record for GET /v1/messages/<id>: it takes the
-  // outcome's fields but the ones naming the job (the record has them), with ts renamed.
+  // A job the HTTPS API made keeps a status record for GET /v1/messages/<id>
+  // (api_status_record.h), and may have one in the format before it.
   const bool api = o.job_id.rfind("api-", 0) == 0;
-  if (api) op.keys.push_back(Key("api:msg:" + o.job_id));
+  if (api) {
+    op.keys.push_back(Key(std::string(kApiStatusPrefix) + o.job_id));
+    op.keys.push_back(Key(std::string(kApiLegacyStatusPrefix) + o.job_id));
+  }
   // Bounded, validated or escaped in core (OutcomeStreamFields), whoever built the outcome.
   std::array<OutcomeField, 11> fields = OutcomeStreamFields(o);
-  size_t napi = 0;
-  for (const OutcomeField& f : fields) {
-    napi += api && f.first != "entry" && f.first != "job" && f.first != "kid" && f.first != "ref";
-  }
   op.args.push_back(o.entry_id);
   op.args.push_back(std::to_string(ncorr));
   op.args.push_back(std::to_string(2 * fields.size()));
-  op.args.push_back(std::to_string(napi));
+  op.args.push_back(api ? "1" : "0");
   for (const OutcomeField& f : fields) {
     op.args.emplace_back(f.first);
     op.args.push_back(f.second);
@@ -201,12 +201,15 @@ void RedisJobStore::AppendCommitArgs(Outcome& o, WriteOp& op) const {
     op.args.push_back(corr + std::to_string(seq.size()) + ":" + seq +
                       std::to_string(total.size()) + ":" + total);
   }
-  if (napi == 0) return;
-  for (OutcomeField& f : fields) {
+  if (!api) return;
+  // The record takes the outcome's fields but the ones naming the job (it has them), with ts
+  // renamed.
+  std::string record;
+  for (const OutcomeField& f : fields) {
     if (f.first == "entry" || f.first == "job" || f.first == "kid" || f.first == "ref") continue;
-    op.args.emplace_back(f.first == "ts" ? std::string("outcome_ts") : std::string(f.first));
-    op.args.push_back(std::move(f.second));
+    AppendStatusField(record, f.first == "ts" ? "outcome_ts" : f.first, f.second);
   }
+  op.args.push_back(std::move(record));
 }
 
 void RedisJobStore::FlushPendingWrites() {
@@ -286,7 +289,8 @@ void RedisJobStore::FlushReceipts(std::vector<PendingWrite*>& run) {
   op.script = &kReceiptScript;
   op.keys = {options_.receipts_stream, options_.quarantine_stream};
   op.args = {std::to_string(options_.outcome_maxlen), std::to_string(options_.correlation_ttl_ms),
-             Key("agg:"), Key("api:msg:")};
+             Key("agg:"), Key(std::string(kApiStatusPrefix)),
+             Key(std::string(kApiLegacyStatusPrefix))};
   std::vector<PendingWrite> sent;
   sent.reserve(run.size());
   const int64_t now = static_cast<int64_t>(uv_now(loop_));

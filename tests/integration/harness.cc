@@ -54,7 +54,7 @@ Cluster::Cluster(Options options) : options_(std::move(options)) {
                      "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth "
                      "+del +zadd +zrangebyscore +zrem +zcount "
                      "+hgetall +hdel +incr +xinfo|groups +hsetnx +hscan +xread +xrevrange +incrby "
-                     "+decrby +wait"));
+                     "+decrby +wait +append"));
     const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
     if (r) freeReplyObject(r);
     if (!ok) throw std::runtime_error("ACL SETUSER failed");

@@ -1,3 +1,4 @@
+--! api_status_helpers
 local out = {}
 local acks = {KEYS[2], ARGV[1]}
 local function ack()
@@ -11,7 +12,7 @@ while k <= #KEYS do
   i = i + 1
   local guard, idem = KEYS[k], KEYS[k + 1]
   local entry = ARGV[a]
-  local ncorr, nf, napi = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local ncorr, nf, api = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3] == '1'
   local f = a + 4
   local c = f + nf
   local p = c + ncorr
@@ -39,17 +40,16 @@ while k <= #KEYS do
     for q = 0, ncorr - 1 do
       redis.call('SET', KEYS[k + 2 + q], ARGV[c + q], 'PX', ARGV[2])
     end
-    if napi > 0 then
-      local api = KEYS[k + 2 + ncorr]
-      if redis.call('EXISTS', api) == 1 then
-        redis.call('HSET', api, unpack(ARGV, p, p + 2 * napi - 1))
-      end
+    -- Not for an entry whose job id another entry claimed (a replay): its record is that
+    -- entry's job's.
+    if api and (owned or not old) then
+      api_append(KEYS[k + 2 + ncorr], KEYS[k + 3 + ncorr], ARGV[p])
     end
     if not owned then redis.call('SET', guard, '1', 'PX', ARGV[4]) end
     out[i] = COMMIT_WRITTEN
   end
-  a = p + 2 * napi
-  k = k + 2 + ncorr + (napi > 0 and 1 or 0)
+  a = p + (api and 1 or 0)
+  k = k + 2 + ncorr + (api and 2 or 0)
   acks[#acks + 1] = entry
 end
 ack()

@@ -1,4 +1,4 @@
---! xadd_helpers
+--! xadd_helpers api_status_helpers
 local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
               undelivered = 5, rejected = 6}
 local function worst_of(states)
@@ -100,14 +100,13 @@ local function one(corr_key, guard, a, nf)
   local r = xadd(KEYS[1], ARGV[1], fields)
   if failed(r) then return r end
   if string.sub(parts[2] or '', 1, 4) == 'api-' then
-    local api = {'receipt_status', job_state}
+    local api = 'receipt_status:' .. #job_state .. ':' .. job_state
     for k = 1, #fields - 1, 2 do
       if fields[k] == 'ts' or fields[k] == 'err' then
-        api[#api + 1] = 'receipt_' .. fields[k]
-        api[#api + 1] = fields[k + 1]
+        api = api .. 'receipt_' .. fields[k] .. ':' .. #fields[k + 1] .. ':' .. fields[k + 1]
       end
     end
-    api_status(ARGV[4], parts[2], api)
+    api_extend(ARGV[4] .. parts[2], ARGV[5] .. parts[2], api)
   end
   if agg then
     redis.call('HSET', agg, seq, state)
@@ -117,7 +116,7 @@ local function one(corr_key, guard, a, nf)
   return RECEIPT_WRITTEN
 end
 local out = {}
-local a = 5
+local a = 6
 for k = 3, #KEYS, 2 do
   local nf = tonumber(ARGV[a + 3])
   local r = one(KEYS[k], KEYS[k + 1], a, nf)

@@ -197,6 +197,34 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   EXPECT_TRUE(audit_.events.empty());
 }
 
+// A signed request's job ids follow from its signature and each job's place in the request, so
+// a replay names the same first id (whose status record refuses it in the store); another
+// signature, another id. Bearer requests get random ids.
+TEST_F(ApiEndpointTest, SignedRequestsNameTheirJobsAfterTheSignature) {
+  Start();
+  const std::string sig = ApiSignature(kSecret, "POST", "/v1/messages", kNow, kMessage);
+  ASSERT_EQ(Send(Signed(kMessage)).status, 202);
+  ASSERT_EQ(Send(Signed(kMessage)).status, 202);  // the fake store does not refuse replays
+  ASSERT_EQ(Send(Signed(kMessage, "acme.v1", "/v1/messages", kNow + 1)).status, 202);
+  const std::string batch = R"({"messages":[)" + std::string(kMessage) + "," + kMessage + "]}";
+  ASSERT_EQ(Send(Signed(batch, "acme.v1", "/v1/messages/batch")).status, 200);
+  ASSERT_EQ(sink_.writes.size(), 4u);
+  const std::string first = sink_.writes[0].jobs[0].job_id;
+  EXPECT_EQ(first, "api-" + Sha256Hex("sd-api-job\n" + sig + "\n0\n0").substr(0, 24));
+  EXPECT_EQ(sink_.writes[1].jobs[0].job_id, first);
+  EXPECT_NE(sink_.writes[2].jobs[0].job_id, first);
+  ASSERT_EQ(sink_.writes[3].jobs.size(), 2u);
+  EXPECT_NE(sink_.writes[3].jobs[0].job_id, sink_.writes[3].jobs[1].job_id);
+  HttpRequest bearer = Signed(kMessage);
+  bearer.headers = {{"Content-Type", "application/json"},
+                    {"Authorization", "Bearer simple.v1:" + HexEncode(kSecret)}};
+  ASSERT_EQ(Send(bearer).status, 202);
+  ASSERT_EQ(Send(bearer).status, 202);
+  ASSERT_EQ(sink_.writes.size(), 6u);
+  EXPECT_TRUE(sink_.writes[4].replay_token.empty());
+  EXPECT_NE(sink_.writes[4].jobs[0].job_id, sink_.writes[5].jobs[0].job_id);
+}
+
 // send_at: the job carries it, signed; its validity runs from it; accepted (202) though its
 // time has not come (the limits are charged when it is due); at or after expires_at, 400.
 TEST_F(ApiEndpointTest, AScheduledMessageIsAcceptedWithSendAtInTheSignedJob) {

@@ -1,7 +1,8 @@
 // ApiStore (adapters/redis/api_store.h) against a real redis-server: the writes of one loop
 // turn go out in one script call, yet each is its own step in order (an Idempotency-Key or a
 // signature used twice in one batch is seen the second time), a cap splits large turns, a
-// lost script cache is recovered, and with Redis away every write fails once.
+// lost script cache is recovered, and with Redis away every write fails once. The status
+// records, in their format and the one before it.
 #include "adapters/redis/api_store.h"
 
 #include <gtest/gtest.h>
@@ -73,6 +74,10 @@ class ApiStoreTest : public ::testing::Test {
     store.Close([&] { closed = true; });
     ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
   }
+  long long Pttl(const std::string& key) {
+    ReplyPtr r = redis_.Command({"PTTL", key});
+    return r && r->type == REDIS_REPLY_INTEGER ? r->integer : -100;
+  }
   long long EvalshaCalls() {
     ReplyPtr r = redis_.Command({"INFO", "commandstats"});
     const std::string info = r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
@@ -102,8 +107,9 @@ TEST_F(ApiStoreTest, OneTurnIsOneCallAndEachWriteStillItsOwnStep) {
         Write("api-" + std::to_string(i), "idem-" + std::to_string(i), "sig-" + std::to_string(i)));
   }
   writes.push_back(Write("api-8", "idem-0", "sig-8"));  // idem-0 again: the first answer
-  writes.push_back(Write("api-9", "", "sig-1"));        // sig-1 again: a replay
-  writes.push_back(Write("api-b", "", "sig-b", 3));     // a batch request of three jobs
+  // sig-1 again: a replay, whose first job has the same id (derived from the signature)
+  writes.push_back(Write("api-1", "", "sig-1"));
+  writes.push_back(Write("api-b", "", "sig-b", 3));  // a batch request of three jobs
   const std::vector<ApiWriteResult> r = WriteAll(store, std::move(writes));
 
   EXPECT_EQ(store.counters().calls - calls_before, 1u);
@@ -122,9 +128,56 @@ TEST_F(ApiStoreTest, OneTurnIsOneCallAndEachWriteStillItsOwnStep) {
   ASSERT_TRUE(entries && entries->elements == 12);
   EXPECT_EQ(redis::ReplyString(entries->element[1]->element[1]->element[5]), "job-bytes-api-0");
   EXPECT_EQ(redis::ReplyString(entries->element[11]->element[1]->element[5]), "job-bytes-api-b-2");
-  ReplyPtr status = redis_.Command({"HGET", "sd:api:msg:api-b-1", "status"});
-  EXPECT_EQ(redis::ReplyString(status.get()), "queued");
-  EXPECT_FALSE(redis_.Command({"EXISTS", "sd:api:msg:api-9"})->integer);
+  EXPECT_EQ(StringAt(redis_, "sd:api:st:api-b-1"),
+            "fam:3:famkid:6:fam.v1created:13:1700000000000status:6:queued");
+  // The status records are the replay records: none of the signatures' own.
+  EXPECT_EQ(redis_.Command({"KEYS", "sd:api:sig:*"})->elements, 0u);
+  EXPECT_GT(Pttl("sd:api:st:api-1"), 59'000);
+  Close(store);
+}
+
+// Without status records ([api] status_retention_s = 0) a signed request keeps a replay record
+// of its own, as long as the signature could be sent again.
+TEST_F(ApiStoreTest, WithoutStatusRecordsTheSignatureHasItsOwnReplayRecord) {
+  redis::ApiStore store(loop_.get(), Endpoint(), {});
+  Ready(store);
+  std::vector<ApiWrite> writes;
+  writes.push_back(Write("api-1", "", "sig-1"));
+  writes.push_back(Write("api-2", "", "sig-1"));  // the same signature
+  for (ApiWrite& w : writes) w.jobs[0].status_ttl_ms = 0;
+  const std::vector<ApiWriteResult> r = WriteAll(store, std::move(writes));
+  EXPECT_EQ(r[0].kind, ApiWriteResult::Kind::kWritten) << r[0].error;
+  EXPECT_EQ(r[1].kind, ApiWriteResult::Kind::kReplay);
+  EXPECT_EQ(StreamLength(redis_, "sd:jobs"), 1);
+  EXPECT_GT(Pttl("sd:api:sig:sig-1"), 59'000);
+  EXPECT_EQ(Pttl("sd:api:st:api-1"), -2);
+  Close(store);
+}
+
+// GET /v1/messages/<id>: the string record with each field's latest value, in the order first
+// written; a record made as a hash before that format; none.
+TEST_F(ApiStoreTest, StatusReadsTheRecordInEitherFormat) {
+  redis::ApiStore store(loop_.get(), Endpoint(), {});
+  Ready(store);
+  ASSERT_TRUE(
+      redis_.Command({"SET", "sd:api:st:api-s",
+                      "fam:3:famstatus:6:queuedstatus:9:submittedreceipt_status:9:delivered"}));
+  ASSERT_TRUE(redis_.Command({"HSET", "sd:api:msg:api-h", "fam", "fam", "status", "submitted"}));
+  auto read = [&](const std::string& id) {
+    std::optional<std::pair<bool, ApiStatus>> got;
+    store.Status(id, [&](bool ok, bool found, ApiStatus s) {
+      EXPECT_TRUE(ok);
+      got.emplace(found, std::move(s));
+    });
+    EXPECT_TRUE(loop_.RunUntil([&] { return got.has_value(); }));
+    return got.value_or(std::pair<bool, ApiStatus>{});
+  };
+  const ApiStatus expected{
+      {"fam", "fam"}, {"status", "submitted"}, {"receipt_status", "delivered"}};
+  EXPECT_EQ(read("api-s"), std::make_pair(true, expected));
+  const ApiStatus legacy{{"fam", "fam"}, {"status", "submitted"}};
+  EXPECT_EQ(read("api-h"), std::make_pair(true, legacy));
+  EXPECT_EQ(read("api-none"), std::make_pair(false, ApiStatus{}));
   Close(store);
 }
 

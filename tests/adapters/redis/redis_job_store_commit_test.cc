@@ -5,6 +5,9 @@
 // redis-server.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "adapters/redis/api_status_record.h"
 #include "adapters/redis/lua_scripts.h"
 #include "tests/support/job_store_harness.h"
 
@@ -49,8 +52,8 @@ class CommitTest : public ::testing::Test {
 TEST_F(CommitTest, ApiStatusRecordsAreUpdatedOnlyWhereTheyExist) {
   StoreHarness h(loop_, PlainOptions(redis_));
   const auto again = ReadAndClaim(h, 2, "api-");
-  ASSERT_TRUE(redis_.Command({"HSET", "sd:api:msg:api-" + again[0], "status", "queued"}));
-  ASSERT_TRUE(redis_.Command({"PEXPIRE", "sd:api:msg:api-" + again[0], "60000"}));
+  const std::string live = "sd:api:st:api-" + again[0];
+  ASSERT_TRUE(redis_.Command({"SET", live, "status:6:queued", "PX", "60000"}));
   std::vector<Outcome> api = {SubmittedOutcome(again[0], "api-" + again[0], "m-a0"),
                               SubmittedOutcome(again[1], "api-" + again[1], "m-a1")};
   const long long evalsha_before = CommandCalls("evalsha") + CommandCalls("eval");
@@ -60,11 +63,67 @@ TEST_F(CommitTest, ApiStatusRecordsAreUpdatedOnlyWhereTheyExist) {
   EXPECT_EQ(h->counters().outcomes_written, 2u);
   EXPECT_EQ(StreamLength(redis_, "sd:outcomes"), 2);
   EXPECT_EQ(PendingCount(redis_, kJobs, kGroup), 0);
-  ReplyPtr status = redis_.Command({"HGET", "sd:api:msg:api-" + again[0], "status"});
-  ASSERT_TRUE(status && status->type == REDIS_REPLY_STRING);
-  EXPECT_EQ(std::string(status->str, status->len), "submitted");
-  EXPECT_GT(Pttl("sd:api:msg:api-" + again[0]), 0);  // its expiry kept
-  EXPECT_EQ(Pttl("sd:api:msg:api-" + again[1]), -2);  // not re-created
+  const std::string record = Get(live);
+  EXPECT_EQ(record.rfind("status:6:queuedstatus:9:submitted", 0), 0u) << record;
+  EXPECT_NE(record.find("message_id:4:m-a0"), std::string::npos) << record;
+  EXPECT_GT(Pttl(live), 0);                          // its expiry kept
+  EXPECT_EQ(Pttl("sd:api:st:api-" + again[1]), -2);  // not re-created
+  ASSERT_TRUE(h.Close());
+}
+
+// A status record made as a hash, before the string format: the script updates it (the plain
+// path leaves the batch to it), and makes no string record beside it.
+TEST_F(CommitTest, ALegacyApiStatusRecordIsUpdatedByTheScript) {
+  StoreHarness h(loop_, PlainOptions(redis_));
+  const auto ids = ReadAndClaim(h, 1, "api-");
+  const std::string legacy = "sd:api:msg:api-" + ids[0];
+  ASSERT_TRUE(redis_.Command({"HSET", legacy, "fam", "test", "status", "queued"}));
+  ASSERT_TRUE(redis_.Command({"PEXPIRE", legacy, "60000"}));
+  const long long evalsha_before = CommandCalls("evalsha") + CommandCalls("eval");
+  CommitAll(h, {SubmittedOutcome(ids[0], "api-" + ids[0], "m-l0")});
+  EXPECT_EQ(CommandCalls("evalsha") + CommandCalls("eval"), evalsha_before + 1);
+  EXPECT_EQ(h->counters().plain_commits, 0u);
+  ReplyPtr status = redis_.Command({"HGET", legacy, "status"});
+  EXPECT_EQ(status && status->type == REDIS_REPLY_STRING ? std::string(status->str) : "",
+            "submitted");
+  ReplyPtr message_id = redis_.Command({"HGET", legacy, "message_id"});
+  EXPECT_EQ(
+      message_id && message_id->type == REDIS_REPLY_STRING ? std::string(message_id->str) : "",
+      "m-l0");
+  EXPECT_GT(Pttl(legacy), 0);
+  EXPECT_EQ(Pttl("sd:api:st:api-" + ids[0]), -2);
+  ASSERT_TRUE(h.Close());
+}
+
+// The same API job on the stream twice (its signed bytes added again): the copy's rejection
+// (replay) is an outcome of its own entry, and leaves the job's status record alone. A job
+// rejected before it was claimed (nobody's record) still fills its record in.
+TEST_F(CommitTest, AReplayedApiJobsRejectionLeavesTheJobsStatusRecordAlone) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const std::string first = StreamAdd(redis_, kJobs, EnvelopeFields("j"));
+  const std::string copy = StreamAdd(redis_, kJobs, EnvelopeFields("j"));
+  const std::string early = StreamAdd(redis_, kJobs, EnvelopeFields("j"));
+  h.Grant(3);
+  ASSERT_TRUE(h.WaitReceived(3));
+  EXPECT_EQ(h.Claim({{first, "api-x", 600'000}, {copy, "api-x", 600'000}}),
+            (std::vector<ClaimState>{ClaimState::kNew, ClaimState::kReplay}));
+  for (const std::string id : {"api-x", "api-early"}) {
+    ASSERT_TRUE(redis_.Command({"SET", "sd:api:st:" + id, "status:6:queued", "PX", "60000"}));
+  }
+  Outcome replay = RejectedOutcome(copy, Reason::kReplay);
+  replay.job_id = "api-x";
+  Outcome revoked = RejectedOutcome(early, Reason::kRevokedKey);
+  revoked.job_id = "api-early";
+  CommitAll(h, {SubmittedOutcome(first, "api-x", "m-x"), replay, revoked});
+  EXPECT_EQ(StreamLength(redis_, "sd:outcomes"), 3);
+  ApiStatus x, e;
+  ASSERT_TRUE(redis::DecodeStatusRecord(Get("sd:api:st:api-x"), x));
+  ASSERT_TRUE(redis::DecodeStatusRecord(Get("sd:api:st:api-early"), e));
+  std::map<std::string, std::string> xf(x.begin(), x.end()), ef(e.begin(), e.end());
+  EXPECT_EQ(xf["status"], "submitted");
+  EXPECT_EQ(xf["reason"], "");
+  EXPECT_EQ(ef["status"], "rejected");
+  EXPECT_EQ(ef["reason"], "revoked_key");
   ASSERT_TRUE(h.Close());
 }
 

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 
+#include "adapters/redis/api_store.h"
 #include "tests/support/job_store_harness.h"
 
 namespace sd::testing {
@@ -19,10 +21,11 @@ constexpr char kGroup[] = "smsdispatch";
 // The least-privilege user docs/redis.md documents, in ACL file syntax. Keep the two in step.
 constexpr char kDocumentedAclUser[] =
     "smsdispatch on >daemon-pw ~sd:* resetchannels +xreadgroup +xautoclaim +xclaim +xpending "
-    "+xack +xadd +xgroup|create +evalsha +eval +script|load +multi +exec +watch +unwatch +mget +type +set +get +exists "
+    "+xack +xadd +xgroup|create +evalsha +eval +script|load +multi +exec +watch +unwatch +mget "
+    "+type +set +get +exists "
     "+time +ping "
     "+hset +hget +hexists +hlen +hvals +pexpire +hincrby +auth +del +zadd +zrangebyscore +zrem "
-    "+zcount";
+    "+zcount +append +hgetall";
 
 class ConnectionTest : public ::testing::Test {
  protected:
@@ -102,6 +105,65 @@ TEST_F(ConnectionTest, DocumentedAclUserCanDoEverything) {
   EXPECT_EQ(h->counters().errors, 0u) << h->last_error();
   EXPECT_EQ(again->counters().errors, 0u) << again->last_error();
   ASSERT_TRUE(again.Close());
+}
+
+// The HTTPS API's Redis work as the documented user: the submit script, the commit and receipt
+// scripts filling in the status record (one that exists, one that expired, one made as a hash
+// before the string format) and GET /v1/messages' reads.
+TEST_F(ConnectionTest, DocumentedAclUserCanDoTheApisWork) {
+  RedisServerOptions ro;
+  ro.acl_users = {kDocumentedAclUser};
+  RedisServer redis(ro);
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  auto o = TestStoreOptions(redis);
+  o.endpoint.user = "smsdispatch";
+  o.endpoint.password = "daemon-pw";
+  redis::ApiStore api(loop_.get(), o.endpoint, {});
+  api.Start();
+  ASSERT_TRUE(loop_.RunUntil([&] { return api.ready(); }));
+  ApiWrite w;
+  w.family = "test";
+  w.replay_token = "sig";
+  w.replay_ttl_ms = 60'000;
+  w.body_hash = std::string(64, '0');
+  w.response = "202{}";
+  w.jobs.push_back({"test.v1", "job-bytes", "00ff", "api-w", 1'700'000'000'000, 60'000});
+  std::optional<ApiWriteResult> written;
+  api.Write(std::move(w), [&](ApiWriteResult r) { written = std::move(r); });
+  ASSERT_TRUE(loop_.RunUntil([&] { return written.has_value(); }));
+  EXPECT_EQ(written->kind, ApiWriteResult::Kind::kWritten) << written->error;
+
+  StoreHarness h(loop_, o);
+  const auto ids = ReadAndClaim(redis, h, 4, "api-");  // the API's entry and three more
+  ASSERT_TRUE(redis.Command({"SET", "sd:api:st:api-" + ids[1], "status:6:queued", "PX", "60000"}));
+  ASSERT_TRUE(redis.Command({"HSET", "sd:api:msg:api-" + ids[2], "status", "queued"}));
+  for (size_t i = 1; i < ids.size(); ++i) {
+    ASSERT_TRUE(h.Commit(SubmittedOutcome(ids[i], "api-" + ids[i], "m-" + std::to_string(i))));
+    Receipt rc;
+    rc.carrier = "carrier-a";
+    rc.message_id = "m-" + std::to_string(i);
+    rc.state = ReceiptState::kDelivered;
+    ASSERT_TRUE(h.PutReceipt(rc));
+  }
+  EXPECT_EQ(h->counters().errors, 0u) << h->last_error();
+  EXPECT_EQ(StreamLength(redis, "sd:receipts"), 3);
+  for (const std::string& id : {"api-" + ids[1], "api-" + ids[2], std::string("api-w")}) {
+    std::optional<std::pair<bool, ApiStatus>> got;
+    api.Status(id, [&](bool ok, bool found, ApiStatus st) {
+      EXPECT_TRUE(ok) << id;
+      got.emplace(found, std::move(st));
+    });
+    ASSERT_TRUE(loop_.RunUntil([&] { return got.has_value(); }));
+    EXPECT_TRUE(got->first) << id;
+    std::map<std::string, std::string> fields(got->second.begin(), got->second.end());
+    EXPECT_EQ(fields["status"], id == "api-w" ? "queued" : "submitted") << id;
+    EXPECT_EQ(fields["receipt_status"], id == "api-w" ? "" : "delivered") << id;
+  }
+  EXPECT_EQ(redis.Command({"EXISTS", "sd:api:st:api-" + ids[3]})->integer, 0);
+  ASSERT_TRUE(h.Close());
+  bool closed = false;
+  api.Close([&] { closed = true; });
+  ASSERT_TRUE(loop_.RunUntil([&] { return closed; }));
 }
 
 TEST_F(ConnectionTest, WorksWithoutScriptLoadPermission) {

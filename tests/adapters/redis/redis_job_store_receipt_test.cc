@@ -5,6 +5,9 @@
 // redis-server.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "adapters/redis/api_status_record.h"
 #include "adapters/redis/lua_scripts.h"
 #include "tests/support/job_store_harness.h"
 
@@ -150,6 +153,57 @@ TEST_F(ReceiptTest, AReceiptStreamBrokenBetweenTheStepsLosesNothing) {
   EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 1);
   EXPECT_EQ(Get("sd:corr:carrier-a:m-0"), before + ";delivered;");
   EXPECT_EQ(h->counters().duplicate_receipts, 0u);
+  ASSERT_TRUE(h.Close());
+}
+
+// Jobs the HTTPS API made, by the scripts: a status record that exists takes the outcome and
+// then the receipt and keeps its expiry; one that expired is not made again by either. Each
+// update of a live record is one APPEND.
+TEST_F(ReceiptTest, ApiStatusRecordsTakeOutcomeAndReceiptOnlyWhileTheyExist) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadAndClaim(redis_, h, 2, "api-");
+  const std::string live = "sd:api:st:api-" + ids[0], gone = "sd:api:st:api-" + ids[1];
+  std::string made;
+  redis::AppendStatusField(made, "fam", "test");
+  redis::AppendStatusField(made, "status", "queued");
+  ASSERT_TRUE(redis_.Command({"SET", live, made, "PX", "60000"}));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(h.Commit(SubmittedOutcome(ids[i], "api-" + ids[i], "m-" + std::to_string(i))));
+  }
+  PutAll(h, {Make("m-0", ReceiptState::kEnroute), Make("m-1", ReceiptState::kDelivered)});
+  PutAll(h, {Make("m-0", ReceiptState::kDelivered)});
+  EXPECT_EQ(StreamLength(redis_, "sd:receipts"), 3);
+  ApiStatus record;
+  ASSERT_TRUE(redis::DecodeStatusRecord(Get(live), record));
+  const std::map<std::string, std::string> fields(record.begin(), record.end());
+  EXPECT_EQ(record.size(), fields.size());  // each name once, with its latest value
+  EXPECT_EQ(fields.at("fam"), "test");
+  EXPECT_EQ(fields.at("status"), "submitted");
+  EXPECT_EQ(fields.at("message_id"), "m-0");
+  EXPECT_EQ(fields.at("receipt_status"), "delivered");
+  EXPECT_EQ(fields.at("receipt_ts"), "1700000001000");
+  EXPECT_EQ(fields.at("receipt_err"), "000");
+  ReplyPtr ttl = redis_.Command({"PTTL", live});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 0);                               // its expiry kept
+  EXPECT_EQ(redis_.Command({"EXISTS", gone})->integer, 0);  // not made again
+  // This test's own, and the expired record's look-ups of a legacy record (commit, receipt):
+  // none for the live record.
+  EXPECT_EQ(CommandCalls(redis_, "exists"), 3);
+  ASSERT_TRUE(h.Close());
+}
+
+// A status record made as a hash before the string format takes the receipt as a hash.
+TEST_F(ReceiptTest, ALegacyApiStatusRecordTakesTheReceipt) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadAndClaim(redis_, h, 1, "api-");
+  EXPECT_TRUE(h.Commit(SubmittedOutcome(ids[0], "api-" + ids[0], "m-0")));
+  const std::string legacy = "sd:api:msg:api-" + ids[0];
+  ASSERT_TRUE(redis_.Command({"HSET", legacy, "fam", "test", "status", "submitted"}));
+  PutAll(h, {Make("m-0", ReceiptState::kDelivered)});
+  ReplyPtr state = redis_.Command({"HGET", legacy, "receipt_status"});
+  EXPECT_EQ(state && state->type == REDIS_REPLY_STRING ? std::string(state->str) : "", "delivered");
+  EXPECT_EQ(redis_.Command({"EXISTS", "sd:api:st:api-" + ids[0]})->integer, 0);
   ASSERT_TRUE(h.Close());
 }
 
