@@ -20,9 +20,17 @@
 #   SD_BENCH_SECONDS=N      seconds per wrk run (default 10)
 #   SD_BENCH_REQUESTS=N     requests of the live-signing api-load run (default 30000)
 #   SD_BENCH_CONCURRENCY=N  requests in flight (default 64)
-#   SD_BENCH_PERF=FILE      also perf-record the daemon during its runs; the report goes to FILE
+#   SD_BENCH_PERF=FILE      also perf-record the daemon during its runs; the report goes to FILE,
+#                           the recording to FILE.data; SD_BENCH_CALLGRAPH=dwarf for call
+#                           stacks through code built without frame pointers
 #   SD_BENCH_SYSCALLS=FILE  also count the daemon's system calls in each wrk run (FILE.new,
 #                           FILE.one), to divide by the requests
+#   SD_BENCH_REDIS_PERF=FILE  also perf-record redis-server during the new-number run (the
+#                           report to FILE, the recording to FILE.data)
+#   SD_BENCH_KANNEL="memory redis file"  which of Kannel's three runs to make (all by default;
+#                           the ratios need "memory" at least)
+#   SD_BENCH_LIVE=0         skip the live-signing api-load run
+#   SD_BENCH_REDIS_OPTIONS=TOML  more lines for the daemon's [redis] table (e.g. linger)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -58,7 +66,8 @@ start_redis
 echo "bench-pw" >"$work/smpp.password"
 "$build/bench/smsc_sim/smsc-sim" --host 127.0.0.1 --port 0 --port-file "$work/smsc.port" \
   --system-id bench --password bench-pw --receipt-delay-ms 50 2>"$work/smsc.log" &
-pids+=($!)
+sim_pid=$!
+pids+=($sim_pid)
 wait_for smsc-sim test -s "$work/smsc.port"
 sim_port=$(cat "$work/smsc.port")
 make_localhost_cert
@@ -78,6 +87,7 @@ log_level = "warn"
 max_inflight = 4096
 [redis]
 port = $redis_port
+${SD_BENCH_REDIS_OPTIONS:-}
 [keys]
 file = "keys.toml"
 registry = "redis"
@@ -104,7 +114,8 @@ wait_for "smsdispatchd's API" curl -s --cacert "$work/tls.crt" -o /dev/null \
   "https://localhost:$api_port/v1/messages"
 sleep 1  # the key registry's first load
 if [[ -n ${SD_BENCH_PERF:-} ]]; then
-  perf record -F 999 -g -p "$daemon_pid" -o "$work/perf.data" >/dev/null 2>&1 &
+  perf record -F 999 --call-graph "${SD_BENCH_CALLGRAPH:-fp}" -p "$daemon_pid" \
+    -o "$work/perf.data" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 api_load=$build/bench/api_load/api-load
@@ -126,14 +137,20 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   # 45,000 requests/s is more than this machine answers: no thread runs out of signatures.
   "$api_load" --url "https://localhost:$api_port" --kid "$kid" --secret "$secret" \
     --presign "$work/req-$1" --requests $((secs * 45000)) --numbers "$2"
-  local d0 r0 w d1 r1
+  local d0 r0 w d1 r1 m0 m1
   redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
   local stat_pid=""
   if [[ -n ${SD_BENCH_SYSCALLS:-} ]]; then
     perf stat -e 'syscalls:sys_enter_*' -p "$daemon_pid" -o "$work/$1.syscalls" 2>/dev/null &
     stat_pid=$!
   fi
-  d0=$(cpu_s "$daemon_pid"); r0=$(cpu_s "$redis_pid")
+  local rperf=""
+  if [[ -n ${SD_BENCH_REDIS_PERF:-} && $1 == new ]]; then
+    perf record -F 999 --call-graph "${SD_BENCH_CALLGRAPH:-fp}" -p "$redis_pid" \
+      -o "$work/redis-perf.data" >/dev/null 2>&1 &
+    rperf=$!
+  fi
+  d0=$(cpu_s "$daemon_pid"); r0=$(cpu_s "$redis_pid"); m0=$(cpu_s "$sim_pid")
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency \
     -s "$root/bench/api_load/presigned.lua" "https://localhost:$api_port" -- "$work/req-$1")
   local t0 tail_s
@@ -141,7 +158,17 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   wait_for "the daemon to drain the jobs stream" drained
   wait_for "a receipt for every message" all_receipts
   tail_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-  d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid")
+  d1=$(cpu_s "$daemon_pid"); r1=$(cpu_s "$redis_pid"); m1=$(cpu_s "$sim_pid")
+  if [[ -n $rperf ]]; then
+    kill -INT "$rperf"; wait "$rperf" || true
+    {
+      perf report -i "$work/redis-perf.data" --no-children --sort sym -g none --percent-limit 0.4 \
+        --stdio 2>/dev/null
+      perf report -i "$work/redis-perf.data" --children --sort sym -g none --percent-limit 2 \
+        --stdio 2>/dev/null
+    } | grep -v -e '^$' -e '^#' >"$SD_BENCH_REDIS_PERF" || true
+    cp "$work/redis-perf.data" "$SD_BENCH_REDIS_PERF.data"
+  fi
   if [[ -n $stat_pid ]]; then
     kill -INT "$stat_pid"; wait "$stat_pid" || true
     awk '$1 ~ /^[0-9,]+$/ && $1 != "0" { gsub(/,/, "", $1); print $1, $2 }' "$work/$1.syscalls" |
@@ -149,16 +176,19 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
   fi
   redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
   rm -f "$work/req-$1"-*.bin
-  echo "$d0 $d1 $r0 $r1 $w $tail_s" >"$work/$1.cpu"
+  echo "$d0 $d1 $r0 $r1 $w $tail_s $m0 $m1" >"$work/$1.cpu"
 }
 # Every request to a new number (realistic), and every request to one number, the workload
 # Kannel's run has (one URL).
 ours new 100000000
 ours one 1
-live=$("$api_load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
-  --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
-  --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers 100000000)
-echo "bench_api: api-load (live signing): $live"
+live='{}'
+if [[ ${SD_BENCH_LIVE:-1} != 0 ]]; then
+  live=$("$api_load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
+    --kid "$kid" --secret "$secret" --requests "$requests" --concurrency "$concurrency" \
+    --daemon-pid "$daemon_pid" --redis-pid "$redis_pid" --numbers 100000000)
+  echo "bench_api: api-load (live signing): $live"
+fi
 wait_for "a receipt for every message" all_receipts  # none left for Kannel's binds
 if [[ -n ${SD_BENCH_PERF:-} ]]; then
   kill -INT "$perf_pid"; wait "$perf_pid" || true
@@ -169,6 +199,7 @@ if [[ -n ${SD_BENCH_PERF:-} ]]; then
     perf report -i "$work/perf.data" --children --sort sym -g none --percent-limit 2 \
       --stdio 2>/dev/null
   } | grep -v -e '^$' -e '^#' >"$SD_BENCH_PERF" || true
+  cp "$work/perf.data" "$SD_BENCH_PERF.data"  # for perf report -i, e.g. one symbol's callers
 fi
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
 
@@ -275,6 +306,8 @@ CONF
   dlrs0=$(cat "$work/sink.count")
   redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
   k0=$(cpu_s "$bb" "$sb"); r0=$(cpu_s "$redis_pid"); s0=$(cpu_s "$sink_pid")
+  local m0 m1
+  m0=$(cpu_s "$sim_pid")
   w=$(wrk_cpu "$work/$1.wrk" -t2 -c"$concurrency" -d"${secs}s" --latency "$url")
   local t0 tail_s
   t0=$(date +%s.%N)
@@ -287,7 +320,8 @@ CONF
   fi
   tail_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   k1=$(cpu_s "$bb" "$sb"); r1=$(cpu_s "$redis_pid"); s1=$(cpu_s "$sink_pid")
-  echo "$k0 $k1 $r0 $r1 $w $tail_s" >"$work/$1.cpu"
+  m1=$(cpu_s "$sim_pid")
+  echo "$k0 $k1 $r0 $r1 $w $tail_s $m0 $m1" >"$work/$1.cpu"
   redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' >"$work/$1.commandstats"
   if [[ $2 != memory ]]; then
     echo "bench_api: $1: dlr-sink (the producer's end of Kannel's reports) used" \
@@ -295,9 +329,13 @@ CONF
   fi
   kill -TERM "$sb" "$bb"; wait "$sb" "$bb" || true
 }
-kannel kannel memory
-kannel kannel_durable redis
-kannel kannel_file file
+kannel_runs=${SD_BENCH_KANNEL:-memory redis file}
+declare -A kannel_label=([memory]=kannel [redis]=kannel_durable [file]=kannel_file)
+for run in memory redis file; do
+  case " $kannel_runs " in
+    *" $run "*) kannel "${kannel_label[$run]}" "$run" ;;
+  esac
+done
 
 python3 - "$work" "$live" <<'PY'
 import json, re, sys
@@ -306,7 +344,8 @@ def ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 def side(label):
     wrk = open("%s/%s.wrk" % (work, label)).read()
-    d0, d1, r0, r1, w, tail = (float(x) for x in open("%s/%s.cpu" % (work, label)).read().split())
+    d0, d1, r0, r1, w, tail, m0, m1 = (float(x) for x in
+                                       open("%s/%s.cpu" % (work, label)).read().split())
     total = int(re.search(r"(\d+) requests in", wrk).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
     errors = re.search(r"Socket errors: (.*)", wrk)
@@ -321,9 +360,12 @@ def side(label):
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)),
             "p50": pct["50"], "p99": pct["99"],
             "server_us": (d1 - d0) * 1e6 / total, "redis_us": (r1 - r0) * 1e6 / total,
-            "wrk_us": w * 1e6 / total}
-new, one, kannel = side("new"), side("one"), side("kannel")
-durable, filed = side("kannel_durable"), side("kannel_file")
+            "wrk_us": w * 1e6 / total, "sim_us": (m1 - m0) * 1e6 / total}
+import os
+def maybe(label):  # a Kannel run left out by SD_BENCH_KANNEL is None
+    return side(label) if os.path.exists("%s/%s.wrk" % (work, label)) else None
+new, one = side("new"), side("one")
+kannel, durable, filed = maybe("kannel"), maybe("kannel_durable"), maybe("kannel_file")
 for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new, "daemon"),
                          ("smsdispatchd, HMAC, TLS, one number", one, "daemon"),
                          ("Kannel sendsms, TLS, one number, in memory, no reports", kannel,
@@ -332,11 +374,14 @@ for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new
                           "bearerbox+smsbox"),
                          ("Kannel sendsms, TLS, one number, file store, reports", filed,
                           "bearerbox+smsbox")):
+    if x is None:
+        continue
     print("bench_api: %s: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms, %s CPU %.0f us/request"
-          "%s, wrk %.0f us/request; all sent and reported %.1f s after wrk stopped: %.0f req/s "
-          "end to end" % (label, x["requests"], x["rps"], x["p50"], x["p99"], server,
-          x["server_us"], ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] >= 1 else "",
-          x["wrk_us"], x["tail_s"], x["e2e_rps"]))
+          "%s, wrk %.0f us/request, SMSC simulator %.0f us; all sent and reported %.1f s after "
+          "wrk stopped: %.0f req/s end to end" % (label, x["requests"], x["rps"], x["p50"],
+          x["p99"], server, x["server_us"],
+          ", redis-server %.0f us" % x["redis_us"] if x["redis_us"] >= 1 else "", x["wrk_us"],
+          x["sim_us"], x["tail_s"], x["e2e_rps"]))
 # Where redis-server's time went: microseconds per request by command.
 def commandstats(label, x, title):
     stats = []
@@ -349,21 +394,23 @@ def commandstats(label, x, title):
     print("bench_api: redis-server, %s, per request: " % title + ", ".join(
         "%s %.1f us (%.2f calls)" % (name, us, calls) for us, name, calls in stats[:8]))
 commandstats("new", new, "smsdispatchd, new numbers")
-commandstats("kannel_durable", durable, "Kannel with the Redis store and reports")
-print("bench_api: smsdispatchd, live-signing client (api-load): %.0f req/s, p50 %.2f ms, "
-      "p99 %.2f ms, daemon %.0f us/request, redis-server %.0f us, api-load %.0f us"
-      % (live["requests_per_s"], live["p50_ms"], live["p99_ms"],
-         live.get("daemon_cpu_us_per_request", 0), live.get("redis_cpu_us_per_request", 0),
-         live.get("client_cpu_us_per_request", 0)))
-print("bench_api: ratio smsdispatchd / Kannel in memory, no reports: %.2f (new numbers), %.2f "
-      "(one number)" % (new["rps"] / kannel["rps"], one["rps"] / kannel["rps"]))
-print("bench_api: ratio smsdispatchd / Kannel with the Redis store and reports (the same work): "
-      "%.2f (new numbers), %.2f (one number)" % (new["rps"] / durable["rps"],
-                                                  one["rps"] / durable["rps"]))
-print("bench_api: ratio smsdispatchd / Kannel with a file store and reports: %.2f (new numbers), "
-      "%.2f (one number)" % (new["rps"] / filed["rps"], one["rps"] / filed["rps"]))
-print("bench_api: end to end (sent, and reported where asked), smsdispatchd / Kannel: %.1f as "
-      "installed, %.1f with the Redis store and reports, %.1f with a file store and reports "
-      "(new numbers)" % (new["e2e_rps"] / kannel["e2e_rps"], new["e2e_rps"] / durable["e2e_rps"],
-                         new["e2e_rps"] / filed["e2e_rps"]))
+if durable:
+    commandstats("kannel_durable", durable, "Kannel with the Redis store and reports")
+if live:
+    print("bench_api: smsdispatchd, live-signing client (api-load): %.0f req/s, p50 %.2f ms, "
+          "p99 %.2f ms, daemon %.0f us/request, redis-server %.0f us, api-load %.0f us"
+          % (live["requests_per_s"], live["p50_ms"], live["p99_ms"],
+             live.get("daemon_cpu_us_per_request", 0), live.get("redis_cpu_us_per_request", 0),
+             live.get("client_cpu_us_per_request", 0)))
+for title, k in (("Kannel in memory, no reports", kannel),
+                 ("Kannel with the Redis store and reports (the same work)", durable),
+                 ("Kannel with a file store and reports", filed)):
+    if k:
+        print("bench_api: ratio smsdispatchd / %s: %.2f (new numbers), %.2f (one number)"
+              % (title, new["rps"] / k["rps"], one["rps"] / k["rps"]))
+if kannel and durable and filed:
+    print("bench_api: end to end (sent, and reported where asked), smsdispatchd / Kannel: %.1f as "
+          "installed, %.1f with the Redis store and reports, %.1f with a file store and reports "
+          "(new numbers)" % (new["e2e_rps"] / kannel["e2e_rps"],
+                             new["e2e_rps"] / durable["e2e_rps"], new["e2e_rps"] / filed["e2e_rps"]))
 PY
