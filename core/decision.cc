@@ -324,6 +324,43 @@ std::optional<Error> ApplyPolicy(const PolicySnapshot& policy, const StreamEntry
 }
 
 // The stages after the signing key is known. `policy` is null for the key-file-only overload.
+// Stages 7 on: the decoded job under the key's scopes and the policy.
+Decision DecideJob(const StreamEntry& entry, Job job, const RegisteredKey* registered,
+                   const PolicySnapshot* policy, const DecisionConfig& cfg,
+                   std::string_view carrier, int64_t now, LimitMode limits) {
+  Decision d;
+  d.job_id = job.id;
+  d.client_ref = job.client_ref;
+  d.destination = job.destination;
+  d.kind = job.kind;
+  auto reject = [&d](Error e) {
+    d.result = std::move(e);
+    return std::move(d);
+  };
+  if (auto e = CheckJobFields(job, cfg, now)) return reject(*std::move(e));
+  Result<EncodedText> text = EncodeText(job.text);
+  if (!text) return reject(text.error());
+  if (text->segments > cfg.max_segments) {
+    return reject(Error{Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
+                                                  " segments, at most " +
+                                                  std::to_string(cfg.max_segments)});
+  }
+  Admitted placed;  // route and zones
+  if (policy != nullptr) {
+    if (auto e = ApplyPolicy(*policy, entry, registered, job, *text, carrier, now, limits, &placed,
+                             &d)) {
+      return reject(*std::move(e));
+    }
+  } else if (auto e = Schedule(job, now, &d)) {
+    return reject(*std::move(e));
+  }
+  placed.job = std::move(job);
+  placed.text = std::move(text).value();
+  placed.test_mode = registered != nullptr && registered->record.test_mode;
+  d.result = std::move(placed);
+  return d;
+}
+
 Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
                        const RegisteredKey* registered, const PolicySnapshot* policy,
                        const MacAlgorithm& mac, const DecisionConfig& cfg, std::string_view carrier,
@@ -337,37 +374,7 @@ Decision DecideWithKey(const StreamEntry& entry, std::string_view secret,
     d.result = job.error();
     return d;
   }
-  Decision d;
-  d.job_id = job->id;
-  d.client_ref = job->client_ref;
-  d.destination = job->destination;
-  d.kind = job->kind;
-  auto reject = [&d](Error e) {
-    d.result = std::move(e);
-    return std::move(d);
-  };
-  if (auto e = CheckJobFields(*job, cfg, now)) return reject(*std::move(e));
-  Result<EncodedText> text = EncodeText(job->text);
-  if (!text) return reject(text.error());
-  if (text->segments > cfg.max_segments) {
-    return reject(Error{Reason::kTextTooLong, "needs " + std::to_string(text->segments) +
-                                                  " segments, at most " +
-                                                  std::to_string(cfg.max_segments)});
-  }
-  Admitted placed;  // route and zones
-  if (policy != nullptr) {
-    if (auto e = ApplyPolicy(*policy, entry, registered, *job, *text, carrier, now, limits, &placed,
-                             &d)) {
-      return reject(*std::move(e));
-    }
-  } else if (auto e = Schedule(*job, now, &d)) {
-    return reject(*std::move(e));
-  }
-  placed.job = std::move(job).value();
-  placed.text = std::move(text).value();
-  placed.test_mode = registered != nullptr && registered->record.test_mode;
-  d.result = std::move(placed);
-  return d;
+  return DecideJob(entry, std::move(job).value(), registered, policy, cfg, carrier, now, limits);
 }
 
 // Stage 1: the entry's fields (docs/jobs.md §1), before any key is looked up, so a field that
@@ -399,6 +406,13 @@ Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const Ma
     }
   }
   return Reject(Reason::kUnknownKey, "no such key");
+}
+
+Decision DecideBuilt(const StreamEntry& entry, Job job, const RegisteredKey& key,
+                     const PolicySnapshot& policy, const Clock& clock, std::string_view carrier,
+                     LimitMode limits) {
+  return DecideJob(entry, std::move(job), &key, &policy, policy.decision(), carrier, clock.NowMs(),
+                   limits);
 }
 
 Decision Decide(const StreamEntry& entry, const KeyRing& keys, const MacAlgorithm& mac,

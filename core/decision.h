@@ -90,6 +90,14 @@ Decision Decide(const StreamEntry& entry, const PolicySnapshot& policy, const Ma
                 const Clock& clock, std::string_view carrier = {},
                 LimitMode limits = LimitMode::kCharge);
 
+// The same decision for a job the caller built, encoded into `entry` and signed itself under
+// `key`, a registry key it took from `policy` and checked (CheckKey) at the same time (the
+// HTTPS API): the stages from the job's fields on. Its own signature is not verified and its
+// own encoding not decoded again; the dispatcher decides the entry in full when it reads it.
+Decision DecideBuilt(const StreamEntry& entry, Job job, const RegisteredKey& key,
+                     const PolicySnapshot& policy, const Clock& clock, std::string_view carrier,
+                     LimitMode limits);
+
 // Stage 9's opt-out check, also asked by the submit gate (core/submit_gate.h) for a job that
 // waited while its recipient wrote STOP: refused when `destination` opted out of `sender`'s
 // scope or of every sender, and the rules cover `kind`.

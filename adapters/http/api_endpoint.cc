@@ -202,7 +202,8 @@ ApiEndpoint::Outcome ApiEndpoint::Build(const Caller& c, const Result<ApiMessage
   entry.sig = prepared != nullptr
                   ? SignJob(*prepared, key.id, options_.jobs_stream, entry.job)
                   : SignJob(mac_, key.secret, key.id, options_.jobs_stream, entry.job);
-  const Decision d = Decide(entry, *c.policy, mac_, clock_, options_.carrier, LimitMode::kPeek);
+  const Decision d =
+      DecideBuilt(entry, job, *c.key, *c.policy, clock_, options_.carrier, LimitMode::kPeek);
   // A scheduled send, or one held for the recipient's quiet hours, passed every check but the
   // limits, which are charged when it is due (the dispatcher defers it).
   if (!d.result && !d.deferred) {

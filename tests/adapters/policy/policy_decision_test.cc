@@ -433,6 +433,63 @@ class CountingMac final : public MacAlgorithm {
   mutable int one_shot = 0;
 };
 
+// DecideBuilt (the HTTPS API, which built and signed the job) decides every job as Decide
+// decides its entry: the same admission or refusal, reason and detail, deferral and flags.
+TEST_F(PolicyDecisionTest, ABuiltJobIsDecidedAsItsEntryIs) {
+  struct Case {
+    Job job;
+    std::string kid;
+  };
+  std::vector<Case> cases;
+  cases.push_back({Base(), "open.v1"});
+  cases.push_back({Base(), "otp.v1"});  // kind outside the key's scopes
+  Job otp = Base(JobKind::kOtp);
+  otp.text = "Your code is 123456";
+  cases.push_back({otp, "otp.v1"});
+  Job landline = Base();
+  landline.destination = "+493012345678";
+  cases.push_back({landline, "open.v1"});
+  Job spam = Base();
+  spam.text = "free bitcoin now";
+  cases.push_back({spam, "open.v1"});
+  Job flagged = Base();
+  flagged.text = "your account suspended";
+  cases.push_back({flagged, "open.v1"});
+  Job link = Base();
+  link.text = "see https://bit.ly/x";
+  cases.push_back({link, "links.v1"});
+  Job long_text = Base();
+  long_text.text = std::string(1600, 'a');
+  cases.push_back({long_text, "open.v1"});
+  Job late = Base();
+  late.send_at_ms = kNow + 30'000;
+  cases.push_back({late, "open.v1"});
+  Job backwards = Base();
+  backwards.expires_ms = backwards.created_ms;
+  cases.push_back({backwards, "open.v1"});
+  auto snap = PolicySnapshot::Make(parts_);
+  for (const Case& c : cases) {
+    const StreamEntry e = Signed(c.job, c.kid);
+    const Decision full = Decide(e, *snap, mac_, clock_, "sim", LimitMode::kPeek);
+    const Decision built = DecideBuilt(e, c.job, *parts_.registry_keys->Find(c.kid), *snap, clock_,
+                                       "sim", LimitMode::kPeek);
+    const std::string what = c.kid + ": " + c.job.text.substr(0, 20);
+    ASSERT_EQ(built.result.ok(), full.result.ok()) << what;
+    if (full.result.ok()) {
+      EXPECT_EQ(built.result->job.id, full.result->job.id) << what;
+      EXPECT_EQ(built.result->text.segments, full.result->text.segments) << what;
+    } else {
+      EXPECT_EQ(built.result.error().reason, full.result.error().reason) << what;
+      EXPECT_EQ(built.result.error().detail, full.result.error().detail) << what;
+    }
+    EXPECT_EQ(built.deferred, full.deferred) << what;
+    EXPECT_EQ(built.scheduled, full.scheduled) << what;
+    EXPECT_EQ(built.retry_at_ms, full.retry_at_ms) << what;
+    EXPECT_EQ(built.flagged, full.flagged) << what;
+    EXPECT_EQ(built.job_id, full.job_id) << what;
+  }
+}
+
 TEST_F(PolicyDecisionTest, PreparedKeysVerifyWithoutTheOneShotHmac) {
   CountingMac counting;
   parts_.mac = &counting;
