@@ -31,6 +31,8 @@
 #                           the ratios need "memory" at least)
 #   SD_BENCH_LIVE=0         skip the live-signing api-load run
 #   SD_BENCH_REDIS_OPTIONS=TOML  more lines for the daemon's [redis] table (e.g. linger)
+#   SD_BENCH_REDIS_UNIX=1   the daemon reaches redis-server over its Unix socket (a Redis on
+#                           the same host) instead of TCP on 127.0.0.1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -87,6 +89,7 @@ log_level = "warn"
 max_inflight = 4096
 [redis]
 port = $redis_port
+$([[ ${SD_BENCH_REDIS_UNIX:-0} == 1 ]] && echo "unix_socket = \"$redis_socket\"")
 ${SD_BENCH_REDIS_OPTIONS:-}
 [keys]
 file = "keys.toml"
@@ -366,8 +369,9 @@ def maybe(label):  # a Kannel run left out by SD_BENCH_KANNEL is None
     return side(label) if os.path.exists("%s/%s.wrk" % (work, label)) else None
 new, one = side("new"), side("one")
 kannel, durable, filed = maybe("kannel"), maybe("kannel_durable"), maybe("kannel_file")
-for label, x, server in (("smsdispatchd, HMAC, TLS, new number per request", new, "daemon"),
-                         ("smsdispatchd, HMAC, TLS, one number", one, "daemon"),
+via = ", Redis over its Unix socket" if os.environ.get("SD_BENCH_REDIS_UNIX") == "1" else ""
+for label, x, server in (("smsdispatchd, HMAC, TLS%s, new number per request" % via, new, "daemon"),
+                         ("smsdispatchd, HMAC, TLS%s, one number" % via, one, "daemon"),
                          ("Kannel sendsms, TLS, one number, in memory, no reports", kannel,
                           "bearerbox+smsbox"),
                          ("Kannel sendsms, TLS, one number, Redis store and reports", durable,

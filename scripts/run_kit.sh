@@ -19,9 +19,11 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: polls for up to ${wait_s:-10} s
   echo "$name: $what did not come up; logs in $work" >&2; exit 1
 }
 start_redis() {  # a private redis-server on a free port, no persistence: sets redis_port, redis_pid
+  # (also listening on $work/redis.sock, owner only: redis_socket)
   redis_port=$(free_port)
+  redis_socket=$work/redis.sock
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
-    --logfile "$work/redis.log" &
+    --unixsocket "$redis_socket" --unixsocketperm 700 --logfile "$work/redis.log" &
   redis_pid=$!
   pids+=($redis_pid)
   wait_for redis-server redis-cli -p "$redis_port" ping
