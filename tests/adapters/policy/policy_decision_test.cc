@@ -3,6 +3,7 @@
 // in the documented order, and rate limits charged last (a refused job charges nothing).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 
 #include "adapters/crypto/openssl_mac.h"
@@ -440,33 +441,24 @@ TEST_F(PolicyDecisionTest, ABuiltJobIsDecidedAsItsEntryIs) {
     Job job;
     std::string kid;
   };
-  std::vector<Case> cases;
-  cases.push_back({Base(), "open.v1"});
-  cases.push_back({Base(), "otp.v1"});  // kind outside the key's scopes
-  Job otp = Base(JobKind::kOtp);
-  otp.text = "Your code is 123456";
-  cases.push_back({otp, "otp.v1"});
-  Job landline = Base();
-  landline.destination = "+493012345678";
-  cases.push_back({landline, "open.v1"});
-  Job spam = Base();
-  spam.text = "free bitcoin now";
-  cases.push_back({spam, "open.v1"});
-  Job flagged = Base();
-  flagged.text = "your account suspended";
-  cases.push_back({flagged, "open.v1"});
-  Job link = Base();
-  link.text = "see https://bit.ly/x";
-  cases.push_back({link, "links.v1"});
-  Job long_text = Base();
-  long_text.text = std::string(1600, 'a');
-  cases.push_back({long_text, "open.v1"});
-  Job late = Base();
-  late.send_at_ms = kNow + 30'000;
-  cases.push_back({late, "open.v1"});
-  Job backwards = Base();
-  backwards.expires_ms = backwards.created_ms;
-  cases.push_back({backwards, "open.v1"});
+  auto with = [&](JobKind kind, const std::function<void(Job&)>& change) {
+    Job j = Base(kind);
+    change(j);
+    return j;
+  };
+  const JobKind tx = JobKind::kTransactional;
+  const std::vector<Case> cases{
+      {Base(), "open.v1"},
+      {Base(), "otp.v1"},  // kind outside the key's scopes
+      {with(JobKind::kOtp, [](Job& j) { j.text = "Your code is 123456"; }), "otp.v1"},
+      {with(tx, [](Job& j) { j.destination = "+493012345678"; }), "open.v1"},  // landline
+      {with(tx, [](Job& j) { j.text = "free bitcoin now"; }), "open.v1"},
+      {with(tx, [](Job& j) { j.text = "your account suspended"; }), "open.v1"},  // flagged
+      {with(tx, [](Job& j) { j.text = "see https://bit.ly/x"; }), "links.v1"},
+      {with(tx, [](Job& j) { j.text = std::string(1600, 'a'); }), "open.v1"},
+      {with(tx, [](Job& j) { j.send_at_ms = kNow + 30'000; }), "open.v1"},
+      {with(tx, [](Job& j) { j.expires_ms = j.created_ms; }), "open.v1"},
+  };
   auto snap = PolicySnapshot::Make(parts_);
   for (const Case& c : cases) {
     const StreamEntry e = Signed(c.job, c.kid);

@@ -31,6 +31,19 @@ class ConnectionTest : public ::testing::Test {
  protected:
   void TearDown() override { EXPECT_EQ(loop_.RunToCompletionAndClose(), 0) << "handles left open"; }
 
+  // A redis-server with the documented user, and store options that log in as it.
+  static RedisServerOptions DocumentedAclServer() {
+    RedisServerOptions ro;
+    ro.acl_users = {kDocumentedAclUser};
+    return ro;
+  }
+  static redis::RedisStoreOptions AsDocumentedUser(const RedisServer& redis) {
+    auto o = TestStoreOptions(redis);
+    o.endpoint.user = "smsdispatch";
+    o.endpoint.password = "daemon-pw";
+    return o;
+  }
+
   // Reads `n` new entries through `h`, commits them all, and checks the result on Redis.
   void RoundTrip(RedisServer& redis, StoreHarness& h, int n) {
     std::vector<std::string> ids;
@@ -61,13 +74,9 @@ class ConnectionTest : public ::testing::Test {
 };
 
 TEST_F(ConnectionTest, DocumentedAclUserCanDoEverything) {
-  RedisServerOptions ro;
-  ro.acl_users = {kDocumentedAclUser};
-  RedisServer redis(ro);
+  RedisServer redis(DocumentedAclServer());
   ASSERT_TRUE(redis.Start()) << redis.error();
-  auto o = TestStoreOptions(redis);
-  o.endpoint.user = "smsdispatch";
-  o.endpoint.password = "daemon-pw";
+  auto o = AsDocumentedUser(redis);
   o.plain_writes = true;     // its WATCH, MGET, TYPE too
   o.claim_interval_ms = 20;  // touch and XAUTOCLAIM run too
   o.claim_idle_ms = 60'000;
@@ -111,13 +120,9 @@ TEST_F(ConnectionTest, DocumentedAclUserCanDoEverything) {
 // scripts filling in the status record (one that exists, one that expired, one made as a hash
 // before the string format) and GET /v1/messages' reads.
 TEST_F(ConnectionTest, DocumentedAclUserCanDoTheApisWork) {
-  RedisServerOptions ro;
-  ro.acl_users = {kDocumentedAclUser};
-  RedisServer redis(ro);
+  RedisServer redis(DocumentedAclServer());
   ASSERT_TRUE(redis.Start()) << redis.error();
-  auto o = TestStoreOptions(redis);
-  o.endpoint.user = "smsdispatch";
-  o.endpoint.password = "daemon-pw";
+  const auto o = AsDocumentedUser(redis);
   redis::ApiStore api(loop_.get(), o.endpoint, {});
   api.Start();
   ASSERT_TRUE(loop_.RunUntil([&] { return api.ready(); }));
