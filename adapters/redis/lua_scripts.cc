@@ -187,12 +187,28 @@ const std::vector<const LuaScript*>& AllScripts() {
 }
 
 std::string EncodeCorrelation(std::string_view entry_id, std::string_view job_id,
-                              std::string_view client_ref, std::string_view key_id) {
+                              std::string_view client_ref, std::string_view key_id, size_t part,
+                              size_t parts) {
+  const std::string seq = parts > 1 ? std::to_string(part) : "";
+  const std::string total = parts > 1 ? std::to_string(parts) : "";
+  std::string_view names[6] = {entry_id, job_id, client_ref, key_id, seq, total};
+  const size_t n = parts > 1 ? 6 : 4;
+  bool plain = true;
+  size_t size = 1;
+  for (size_t i = 0; i < n; ++i) {
+    plain = plain && names[i].find_first_of("\x1e\x1f") == std::string_view::npos;
+    size += names[i].size() + 1;
+  }
   std::string out;
-  for (std::string_view part : {entry_id, job_id, client_ref, key_id}) {
-    out += std::to_string(part.size());
-    out += ':';
-    out += part;
+  out.reserve(size + 8 * n);
+  if (plain) out.push_back('\x1e');
+  for (size_t i = 0; i < n; ++i) {
+    if (!plain) {
+      out += std::to_string(names[i].size());
+      out.push_back(':');
+    }
+    out += names[i];
+    if (plain) out.push_back('\x1f');
   }
   return out;
 }

@@ -114,10 +114,14 @@ extern const LuaScript kLimitLeaseScript;
 // "give", daily, monthly, units, day TTL ms, month TTL ms -> {granted, day used, month used}.
 extern const LuaScript kQuotaLeaseScript;
 
-// The correlation record's value: entry id, job id, client ref, key id, each as
-// "<decimal length>:<bytes>" so any byte (newlines included) survives. The receipt script
-// decodes it.
+// The correlation record's value: entry id, job id, client ref, key id, then for part `part` of
+// a job in `parts` > 1 parts those two numbers. "\x1e" and each name followed by "\x1f", which
+// the receipt script reads with plain finds; a name holding either byte (none of a job that
+// passed its checks does: they are control characters) makes the value of the format before,
+// each name as "<decimal length>:<bytes>", which any byte survives and the script still reads.
+// The script appends the part's receipt states after it (";delivered;").
 std::string EncodeCorrelation(std::string_view entry_id, std::string_view job_id,
-                              std::string_view client_ref, std::string_view key_id);
+                              std::string_view client_ref, std::string_view key_id, size_t part = 0,
+                              size_t parts = 1);
 
 }  // namespace sd::redis

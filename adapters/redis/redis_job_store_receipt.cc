@@ -30,28 +30,39 @@ namespace sd::redis {
 
 namespace {
 
-// A correlation value (EncodeCorrelation: "<len>:<value>" for entry, job, ref and key id, then
-// part and parts for a multipart job) and the states noted after it (";delivered;…").
+// A correlation value (EncodeCorrelation: entry, job, ref and key id, then part and parts for a
+// multipart job) and the states noted after it (";delivered;…").
 struct Correlation {
   std::string_view parts[6];
   size_t nparts = 0;
   size_t names_end = 0;  // where the noted states begin
 };
 
-// The receipt script's reading of the value, in C++ (a value it could not read is left to it).
+// The receipt script's reading of the value, in C++ (a value it could not read is left to it):
+// "\x1e" and each name followed by "\x1f", or each name as "<decimal length>:<bytes>".
 bool ParseCorrelation(std::string_view v, Correlation& out) {
   size_t i = 0;
-  while (i < v.size() && out.nparts < 6 && v[i] != ';') {
-    const size_t colon = v.find(':', i);
-    if (colon == std::string_view::npos || colon == i || colon - i > 9) return false;
-    size_t n = 0;
-    for (size_t k = i; k < colon; ++k) {
-      if (v[k] < '0' || v[k] > '9') return false;
-      n = n * 10 + static_cast<size_t>(v[k] - '0');
+  if (!v.empty() && v[0] == '\x1e') {
+    i = 1;
+    while (out.nparts < 6) {
+      const size_t sep = v.find('\x1f', i);
+      if (sep == std::string_view::npos) break;
+      out.parts[out.nparts++] = v.substr(i, sep - i);
+      i = sep + 1;
     }
-    if (colon + 1 + n > v.size()) return false;
-    out.parts[out.nparts++] = v.substr(colon + 1, n);
-    i = colon + 1 + n;
+  } else {
+    while (i < v.size() && out.nparts < 6 && v[i] != ';') {
+      const size_t colon = v.find(':', i);
+      if (colon == std::string_view::npos || colon == i || colon - i > 9) return false;
+      size_t n = 0;
+      for (size_t k = i; k < colon; ++k) {
+        if (v[k] < '0' || v[k] > '9') return false;
+        n = n * 10 + static_cast<size_t>(v[k] - '0');
+      }
+      if (colon + 1 + n > v.size()) return false;
+      out.parts[out.nparts++] = v.substr(colon + 1, n);
+      i = colon + 1 + n;
+    }
   }
   out.names_end = i;
   return out.nparts == 4;  // a single-part job; a multipart one (6) takes the script

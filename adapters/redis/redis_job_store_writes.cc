@@ -188,18 +188,11 @@ void RedisJobStore::AppendCommitArgs(Outcome& o, WriteOp& op) const {
     op.args.emplace_back(f.first);
     op.args.push_back(f.second);
   }
-  // The part's position follows the correlation value when there are several
-  // ("<len>:<seq><len>:<total>"), so a part's receipt knows how many to wait for.
-  const std::string corr = EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id);
+  // The part's position and the number of parts follow the job's names when there are several,
+  // so a part's receipt knows how many to wait for.
   for (size_t p = 0; p < ncorr; ++p) {
-    if (ncorr == 1) {
-      op.args.push_back(corr);
-      continue;
-    }
-    const std::string seq = std::to_string(p + 1);
-    const std::string total = std::to_string(ncorr);
-    op.args.push_back(corr + std::to_string(seq.size()) + ":" + seq +
-                      std::to_string(total.size()) + ":" + total);
+    op.args.push_back(
+        EncodeCorrelation(o.entry_id, o.job_id, o.client_ref, o.key_id, p + 1, ncorr));
   }
   if (!api) return;
   // The record takes the outcome's fields but the ones naming the job (it has them), with ts

@@ -31,11 +31,12 @@ local function api_append(key, legacy, encoded)
   redis.call('DEL', key)
   api_legacy(legacy, encoded)
 end
-local function api_extend(key, legacy, encoded)
+-- (legacy_prefix .. id: the legacy record's name, made only when it is needed.)
+local function api_extend(key, legacy_prefix, id, encoded)
   local record = redis.call('GET', key)
   if record then
     redis.call('SET', key, record .. encoded, 'XX', 'KEEPTTL')
   else
-    api_legacy(legacy, encoded)
+    api_legacy(legacy_prefix .. id, encoded)
   end
 end

@@ -161,9 +161,9 @@ TEST_F(CommitTest, RecordsCorrelationAndAcksAsTheScriptDoes) {
   EXPECT_EQ(Get("sd:corr:carrier-a:m-0"), corr);
   EXPECT_GT(Pttl("sd:corr:carrier-a:m-0"), 0);
   EXPECT_LE(Pttl("sd:corr:carrier-a:m-0"), 3'600'000);
-  const std::string corr1 = redis::EncodeCorrelation(ids[1], "job-" + ids[1], "ref-job-" + ids[1],
-                                                     "test.v1");
-  EXPECT_EQ(Get("sd:corr:carrier-a:p2"), corr1 + "1:21:3");
+  EXPECT_EQ(
+      Get("sd:corr:carrier-a:p2"),
+      redis::EncodeCorrelation(ids[1], "job-" + ids[1], "ref-job-" + ids[1], "test.v1", 2, 3));
   // Committed again (a retry): acknowledged, nothing written, still without the script.
   CommitAll(h, batch);
   EXPECT_EQ(StreamLength(redis_, "sd:outcomes"), 3);
