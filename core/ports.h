@@ -118,7 +118,7 @@ using ApiStatus = std::vector<std::pair<std::string, std::string>>;
 struct ApiWrite {
   std::string family;           // the key's family: idempotency keys are per family
   std::string idempotency_key;  // hex SHA-256 of the Idempotency-Key header; "" = none
-  std::string body_hash;        // hex SHA-256 of the request body
+  std::string body_hash;        // hex SHA-256 of the request body; "" without an idempotency key
   // The request's signature; "" = not signed (bearer). A signed write's first job has an id
   // derived from the signature, so a replay names the same id: the store may refuse it by
   // that job's status record instead of a record of the token (docs/api.md, "Redis").

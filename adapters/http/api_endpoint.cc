@@ -285,8 +285,10 @@ void ApiEndpoint::Submit(const HttpServerRequest& request, const Caller& caller,
   ApiWrite w;
   w.family = std::string(KeyFamily(caller.key->record.id));
   const std::string& idem = request.Header("idempotency-key");
-  if (!idem.empty()) w.idempotency_key = Sha256Hex(idem);
-  w.body_hash = Sha256Hex(request.body);
+  if (!idem.empty()) {
+    w.idempotency_key = Sha256Hex(idem);
+    w.body_hash = Sha256Hex(request.body);  // what a retry under the key must match
+  }
   w.replay_token = caller.replay_token;
   // The signature is refused anyway once its timestamp leaves the window: the record need not
   // outlive that (a second of margin for the clocks of several daemons).

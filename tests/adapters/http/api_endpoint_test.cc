@@ -173,7 +173,7 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   ASSERT_EQ(sink_.writes.size(), 1u);
   const ApiWrite& w = sink_.writes[0];
   EXPECT_EQ(w.family, "acme");
-  EXPECT_EQ(w.body_hash, Sha256Hex(kMessage));
+  EXPECT_EQ(w.body_hash, "");  // kept only under an Idempotency-Key
   EXPECT_EQ(w.replay_token,
             ApiSignature(kSecret, "POST", "/v1/messages", kNow, kMessage).substr(0, 32));
   EXPECT_EQ(w.replay_ttl_ms, 300'000 + 1'000);  // until the timestamp leaves the window
@@ -314,6 +314,7 @@ TEST_F(ApiEndpointTest, TheStoresAnswersIdempotentConflictReplayAndFailure) {
   const HttpResponse r1 = Send(first);
   ASSERT_EQ(r1.status, 202);
   EXPECT_EQ(sink_.writes[0].idempotency_key, Sha256Hex("order-8812"));
+  EXPECT_EQ(sink_.writes[0].body_hash, Sha256Hex(kMessage));
   EXPECT_EQ(sink_.writes[0].response, "202" + r1.body);
   // The store has seen the key with this body: the first answer again.
   sink_.answer = {ApiWriteResult::Kind::kIdempotent, Sha256Hex(kMessage), "202" + r1.body, ""};
