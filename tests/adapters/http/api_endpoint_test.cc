@@ -170,6 +170,7 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   EXPECT_EQ(answer["status"], "accepted");
   const std::string id = answer["id"];
   EXPECT_EQ(id.rfind("api-", 0), 0u);
+  EXPECT_EQ(r.body, R"({"status":"accepted","id":")" + id + R"("})");  // as api.md shows it
   ASSERT_EQ(sink_.writes.size(), 1u);
   const ApiWrite& w = sink_.writes[0];
   EXPECT_EQ(w.family, "acme");
