@@ -33,6 +33,11 @@
 #   SD_BENCH_REDIS_OPTIONS=TOML  more lines for the daemon's [redis] table (e.g. linger)
 #   SD_BENCH_REDIS_UNIX=1   the daemon reaches redis-server over its Unix socket (a Redis on
 #                           the same host) instead of TCP on 127.0.0.1
+#   SD_BENCH_REDIS_CAPTURE=FILE  after the measured runs, capture the daemon's Redis commands
+#                           (MONITOR) during 3 s more of new-number load into FILE, then replay
+#                           them on a private redis-server (bench/redis_replay/replay.py):
+#                           Redis's CPU and, under callgrind, its instructions per job, which
+#                           compare across builds and script changes on a noisy machine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,7 +46,7 @@ secs=${SD_BENCH_SECONDS:-10}
 concurrency=${SD_BENCH_CONCURRENCY:-64}
 
 scripts/deps.sh
-for p in kannel wrk; do
+for p in kannel wrk ${SD_BENCH_REDIS_CAPTURE:+valgrind}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
     SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$p" >/dev/null
@@ -185,6 +190,28 @@ ours() {  # ours LABEL NUMBERS: one wrk run of pre-signed requests; writes $work
 # Kannel's run has (one URL).
 ours new 100000000
 ours one 1
+if [[ -n ${SD_BENCH_REDIS_CAPTURE:-} ]]; then
+  # MONITOR slows Redis (about a third of the rate): a run of its own, not one of the above.
+  "$api_load" --url "https://localhost:$api_port" --kid "$kid" --secret "$secret" \
+    --presign "$work/req-capture" --requests 150000 --numbers 100000000
+  redis-cli -p "$redis_port" MONITOR >"$SD_BENCH_REDIS_CAPTURE" &
+  monitor_pid=$!
+  sleep 0.2
+  # So that the daemon sends each script's body again, into the capture (replay.py reads them).
+  redis-cli -p "$redis_port" SCRIPT FLUSH >/dev/null
+  redis-cli -p "$redis_port" SET bench:mark start >/dev/null
+  wrk -t2 -c"$concurrency" -d3s -s "$root/bench/api_load/presigned.lua" \
+    "https://localhost:$api_port" -- "$work/req-capture" >/dev/null
+  wait_for "the daemon to drain the jobs stream" drained
+  wait_for "a receipt for every message" all_receipts
+  redis-cli -p "$redis_port" SET bench:mark end >/dev/null
+  sleep 0.2
+  kill "$monitor_pid"; wait "$monitor_pid" || true
+  rm -f "$work/req-capture"-*.bin
+  python3 "$root/bench/redis_replay/replay.py" "$SD_BENCH_REDIS_CAPTURE"
+  python3 "$root/bench/redis_replay/replay.py" --callgrind "$SD_BENCH_REDIS_CAPTURE" |
+    grep instructions
+fi
 live='{}'
 if [[ ${SD_BENCH_LIVE:-1} != 0 ]]; then
   live=$("$api_load" --url "https://localhost:$api_port" --ca "$work/tls.crt" \
