@@ -104,10 +104,14 @@ run_sha = {s: hashlib.sha1(b).hexdigest().encode() for s, b in run_bodies.items(
 split = {full_sha(s) for s in args.split}
 payload = []
 for p in commands:
-    if p[0].upper() == b"EVALSHA":
-        sha = p[1].decode()
+    # A script call either way (an EVAL in the window is the daemon sending a body again after
+    # the flush): each runs the body --replace gives, as EVAL when --split names it.
+    name = p[0].upper()
+    if name in (b"EVALSHA", b"EVAL"):
+        sha = p[1].decode().lower() if name == b"EVALSHA" else hashlib.sha1(p[1]).hexdigest()
         p = ([b"EVAL", run_bodies[sha]] if sha in split else [b"EVALSHA", run_sha[sha]]) + p[2:]
     payload.append(resp(p))
+# Jobs: the dispatcher's claims (one SET … NX of its idempotency record per job read).
 jobs = sum(1 for p in commands if p[0].upper() == b"SET" and b":idem:" in p[1])
 
 probe = socket.socket()
