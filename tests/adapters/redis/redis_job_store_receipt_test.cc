@@ -193,6 +193,42 @@ TEST_F(ReceiptTest, ApiStatusRecordsTakeOutcomeAndReceiptOnlyWhileTheyExist) {
   ASSERT_TRUE(h.Close());
 }
 
+// One receipt call for several API jobs whose states and fields differ in length: each status
+// record takes its own, length-prefixed exactly (the script formats each length once per call).
+TEST_F(ReceiptTest, ApiStatusRecordsOfOneCallTakeTheirOwnReceiptFields) {
+  StoreHarness h(loop_, TestStoreOptions(redis_));
+  const auto ids = ReadAndClaim(redis_, h, 3, "api-");
+  for (int i = 0; i < 3; ++i) {
+    std::string made;
+    redis::AppendStatusField(made, "fam", "test");
+    ASSERT_TRUE(redis_.Command({"SET", "sd:api:st:api-" + ids[i], made, "PX", "60000"}));
+    EXPECT_TRUE(h.Commit(SubmittedOutcome(ids[i], "api-" + ids[i], "m-" + std::to_string(i))));
+  }
+  std::vector<Receipt> receipts{Make("m-0", ReceiptState::kDelivered),
+                                Make("m-1", ReceiptState::kUndelivered),
+                                Make("m-2", ReceiptState::kExpired)};
+  receipts[1].error_code = "0x0000000b";
+  receipts[2].error_code = "";
+  receipts[2].ts_ms = 99;
+  PutAll(h, receipts);
+  const std::vector<std::map<std::string, std::string>> want{
+      {{"receipt_status", "delivered"}, {"receipt_err", "000"}, {"receipt_ts", "1700000001000"}},
+      {{"receipt_status", "undelivered"},
+       {"receipt_err", "0x0000000b"},
+       {"receipt_ts", "1700000001000"}},
+      {{"receipt_status", "expired"}, {"receipt_err", ""}, {"receipt_ts", "99"}}};
+  for (int i = 0; i < 3; ++i) {
+    ApiStatus record;
+    ASSERT_TRUE(redis::DecodeStatusRecord(Get("sd:api:st:api-" + ids[i]), record));
+    const std::map<std::string, std::string> fields(record.begin(), record.end());
+    for (const auto& [name, value] : want[i]) {
+      ASSERT_TRUE(fields.count(name)) << i << " " << name;
+      EXPECT_EQ(fields.at(name), value) << i << " " << name;
+    }
+  }
+  ASSERT_TRUE(h.Close());
+}
+
 // A status record made as a hash before the string format takes the receipt as a hash.
 TEST_F(ReceiptTest, ALegacyApiStatusRecordTakesTheReceipt) {
   StoreHarness h(loop_, TestStoreOptions(redis_));
