@@ -30,6 +30,8 @@ ap.add_argument("--callgrind", action="store_true", help="count instructions (sl
 ap.add_argument("--split", action="append", default=[], metavar="SHA", help="send as EVAL")
 ap.add_argument("--replace", action="append", default=[], metavar="SHA=FILE")
 ap.add_argument("--digest", action="store_true")
+ap.add_argument("--callgrind-out", metavar="FILE",
+                help="with --callgrind, keep the profile (for callgrind_annotate)")
 args = ap.parse_args()
 
 TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -211,6 +213,8 @@ conn.close()
 srv.terminate()
 srv.wait()
 if args.callgrind:
+    if args.callgrind_out:
+        shutil.copyfile(work + "/callgrind.out", args.callgrind_out)
     with open(work + "/callgrind.out") as f:
         for line in f:
             if line.startswith(("summary:", "totals:")):
