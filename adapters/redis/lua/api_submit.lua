@@ -1,3 +1,4 @@
+--! count_helpers
 -- Every API request that completed in one loop turn, in one call (api_store.h): each write is
 -- looked up and written exactly as if it had a call of its own, in the order given, so two
 -- writes of one batch with the same Idempotency-Key or signature see each other.
@@ -10,7 +11,7 @@ local k = 2  -- KEYS[1] is the jobs stream
 local a = 2  -- ARGV[1] is the idempotency TTL
 while a <= #ARGV do
   local idem, replay, hash, response, replay_ttl, n =
-    ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+    ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], count(ARGV[a + 5])
   local idem_key, sig_key = KEYS[k], KEYS[k + 1]
   k = k + 2
   a = a + 6

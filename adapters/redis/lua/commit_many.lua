@@ -1,4 +1,4 @@
---! api_status_helpers
+--! api_status_helpers count_helpers
 local out = {}
 local acks = {KEYS[2], ARGV[1]}
 local function ack()
@@ -15,7 +15,7 @@ while k <= #KEYS do
   i = i + 1
   local guard, idem = KEYS[k], KEYS[k + 1]
   local entry = ARGV[a]
-  local ncorr, nf, api = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3] == '1'
+  local ncorr, nf, api = count(ARGV[a + 1]), count(ARGV[a + 2]), ARGV[a + 3] == '1'
   local f = a + 4
   local c = f + nf
   local p = c + ncorr

@@ -1,4 +1,4 @@
---! xadd_helpers api_status_helpers
+--! xadd_helpers api_status_helpers count_helpers
 local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
               undelivered = 5, rejected = 6}
 local function worst_of(states)
@@ -82,7 +82,7 @@ local function one(corr_key, guard, a, nf)
   local job_state = state
   local agg, seq
   local agg_fields = {}
-  local total = parts[6] and tonumber(parts[6]) or 1
+  local total = parts[6] and count(parts[6]) or 1
   if total > 1 then
     seq = parts[5]
     if ARGV[a + 1] ~= '1' then
@@ -148,7 +148,7 @@ end
 local out = {}
 local a = 6
 for k = 3, #KEYS, 2 do
-  local nf = tonumber(ARGV[a + 3])
+  local nf = count(ARGV[a + 3])
   local r = one(KEYS[k], KEYS[k + 1], a, nf)
   if failed(r) then return r end
   out[#out + 1] = r
