@@ -4,10 +4,10 @@ local acks = {KEYS[2], ARGV[1]}
 local function ack()
   if #acks > 2 then redis.call('XACK', unpack(acks)) end
 end
--- Passed to XADD as the string it came as: a Lua number would be formatted back to one with
--- "%.14g" (glibc's printf_fp) on every call, about 1 % of Redis's time under API load.
+-- Passed to XADD as the string it came as: Redis formats a Lua number argument back into one
+-- ("%.17g", glibc's printf_fp), 0.7 % of its instructions under API load.
 local maxlen = ARGV[3]
-local trim = tonumber(maxlen) > 0
+local trim = count(maxlen) > 0
 local a = 5
 local k = 3
 local i = 0

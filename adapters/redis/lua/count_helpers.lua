@@ -1,5 +1,5 @@
--- Included by the scripts whose first line names "count_helpers". count(s): the number a count
--- argument (a decimal string the daemon sent) holds. Lua's tonumber runs glibc's strtod twice
+-- Included by the scripts whose first line names "count_helpers" (first: xadd_helpers uses it).
+-- count(s): the number a count argument (a decimal string the daemon sent) holds. Lua's tonumber runs glibc's strtod twice
 -- per call (lua_isnumber, then lua_tonumber), 1 % of Redis's instructions for four counts per
 -- API job; the few distinct counts of a call are converted once each.
 local counts = {}

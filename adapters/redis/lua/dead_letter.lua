@@ -1,4 +1,4 @@
---! xadd_helpers
+--! count_helpers xadd_helpers
 local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
 if #p == 0 then return 0 end
 if redis.call('EXISTS', KEYS[4]) == 0 then

@@ -1,4 +1,4 @@
---! xadd_helpers api_status_helpers count_helpers
+--! count_helpers xadd_helpers api_status_helpers
 local rank = {delivered = 0, accepted = 1, unknown = 2, deleted = 3, expired = 4,
               undelivered = 5, rejected = 6}
 local function worst_of(states)
