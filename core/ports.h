@@ -124,7 +124,7 @@ struct ApiWrite {
   // that job's status record instead of a record of the token (docs/api.md, "Redis").
   std::string replay_token;
   int64_t replay_ttl_ms = 0;    // how long the signature stays refused
-  std::string response;         // the answer to keep for an idempotent retry
+  std::string response;         // the answer to keep for an idempotent retry; "" without a key
   bool record = true;           // keep it; false: only look the key up (nothing accepted)
   std::vector<ApiJob> jobs;     // may be empty (a batch of which every item was refused)
 };

@@ -329,7 +329,8 @@ void ApiEndpoint::Submit(const HttpServerRequest& request, const Caller& caller,
     answer = R"({"status":"accepted","id":")" + outcomes.front().job_id + R"("})";
   }
   if (answer.empty()) answer = body.dump();
-  w.response = std::to_string(status) + answer;  // the status's three digits, then the body
+  // Kept for a retry under the same Idempotency-Key: the status's three digits, then the body.
+  if (!idem.empty()) w.response = std::to_string(status) + answer;
   for (Outcome& o : outcomes) {
     if (o.ok) w.jobs.push_back(std::move(o.job));
   }

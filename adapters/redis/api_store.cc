@@ -47,9 +47,9 @@ void ApiStore::AppendWrite(ApiWrite& w, std::vector<std::string>& keys,
   }
   args.push_back(idem ? (w.record ? "1" : "2") : "0");
   args.push_back(replay ? "1" : "0");
-  // The body's hash and the answer are kept only under an Idempotency-Key.
-  args.push_back(idem ? std::move(w.body_hash) : std::string());
-  args.push_back(idem ? std::move(w.response) : std::string());
+  // Both "" without an Idempotency-Key (ApiWrite): only its record keeps them.
+  args.push_back(std::move(w.body_hash));
+  args.push_back(std::move(w.response));
   args.push_back(std::to_string(replay_ttl_ms));
   args.push_back(std::to_string(w.jobs.size()));
   for (size_t i = 0; i < w.jobs.size(); ++i) {

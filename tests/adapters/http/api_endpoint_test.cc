@@ -175,6 +175,7 @@ TEST_F(ApiEndpointTest, ASignedRequestBecomesAJobSignedWithTheKeysOwnSecret) {
   const ApiWrite& w = sink_.writes[0];
   EXPECT_EQ(w.family, "acme");
   EXPECT_EQ(w.body_hash, "");  // kept only under an Idempotency-Key
+  EXPECT_EQ(w.response, "");
   EXPECT_EQ(w.replay_token,
             ApiSignature(kSecret, "POST", "/v1/messages", kNow, kMessage).substr(0, 32));
   EXPECT_EQ(w.replay_ttl_ms, 300'000 + 1'000);  // until the timestamp leaves the window
